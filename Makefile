@@ -1,0 +1,45 @@
+# Thin wrapper over CMake. `make demo` and `make test` install what is
+# missing (Debian packages, as root), build and run.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CMAKE_ARGS ?=
+
+.PHONY: all deps build asan test test-fast demo bench install format clean
+
+all: build
+
+deps:
+	./scripts/install-deps
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSCN_SANITIZE=ON $(CMAKE_ARGS) >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+# The whole suite: every test on the normal build, then the unit and
+# integration tests again under AddressSanitizer + UBSan.
+test: build asan
+	./scripts/install-test-peers
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -L 'unit|integration'
+	./scripts/check-no-keys-in-logs $(BUILD) $(ASAN_BUILD)
+
+test-fast: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L unit
+
+demo: build
+	./scripts/demo $(BUILD)
+
+bench: build
+	./scripts/install-test-peers
+	./bench/run $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

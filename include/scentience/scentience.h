@@ -1,0 +1,15 @@
+/* Umbrella header of libscentience. */
+#ifndef SCENTIENCE_H
+#define SCENTIENCE_H
+
+#include <scentience/common.h>
+#include <scentience/error.h>
+#include <scentience/log.h>
+#include <scentience/frame.h>
+#include <scentience/loop.h>
+#include <scentience/session.h>
+
+#define SCN_VERSION_STRING "0.1.0"
+#define SCN_SUBPROTOCOL "scentience.v1"
+
+#endif

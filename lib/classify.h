@@ -1,0 +1,50 @@
+/*
+ * Failure classification: what an error at handshake or during a session
+ * means, and whether to retry (docs/PROTOCOL.md, "Errors"). Pure policy.
+ */
+#ifndef SCN_CLASSIFY_H
+#define SCN_CLASSIFY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum scn_failure_kind {
+    SCN_FAIL_CONNECT,     /* TCP connect / DNS / reset before handshake */
+    SCN_FAIL_TLS,         /* TLS handshake or certificate */
+    SCN_FAIL_HTTP_STATUS, /* handshake answered with a non-101 status */
+    SCN_FAIL_CLOSE,       /* peer closed an open session with close_code */
+    SCN_FAIL_LOST,        /* open connection lost without a close frame */
+    SCN_FAIL_DEAD_PEER,   /* idle timeout: no traffic, no pong */
+    SCN_FAIL_CONNECT_TIMEOUT, /* handshake did not finish in time */
+    SCN_FAIL_TOO_BIG      /* we refused an inbound message over the limit */
+} scn_failure_kind;
+
+typedef struct scn_failure {
+    scn_failure_kind kind;
+    int http_status;          /* SCN_FAIL_HTTP_STATUS */
+    int close_code;           /* SCN_FAIL_CLOSE */
+    /* WWW-Authenticate header (401) or close reason text; may be NULL. */
+    const char *detail;
+    /* Retry-After header in ms, already parsed; 0 when absent. For close
+     * codes the classifier also reads "retry_after=<seconds>" in detail. */
+    uint32_t retry_after_ms;
+} scn_failure;
+
+typedef struct scn_verdict {
+    int err;               /* SCN_ERR_* naming the cause */
+    bool retry;            /* false: the session ends (FAILED) */
+    uint32_t min_delay_ms; /* retry no sooner than this (Retry-After) */
+} scn_verdict;
+
+scn_verdict scn_classify(const scn_failure *failure);
+
+/* Parses a Retry-After value given as delta-seconds ("120"). HTTP-dates
+ * are accepted when now_unix_s is nonzero. Result capped at 24 h.
+ * Returns 0 or SCN_ERR_MALFORMED. */
+int scn_parse_retry_after(const char *value, int64_t now_unix_s,
+                          uint32_t *delay_ms);
+
+/* Default wait for 429 / quota close without a Retry-After: 60 s. */
+#define SCN_QUOTA_DEFAULT_RETRY_MS 60000u
+
+#endif
