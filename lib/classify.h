@@ -26,7 +26,8 @@ typedef struct scn_failure {
     /* WWW-Authenticate header (401) or close reason text; may be NULL. */
     const char *detail;
     /* Retry-After header in ms, already parsed; 0 when absent. For close
-     * codes the classifier also reads "retry_after=<seconds>" in detail. */
+     * codes 1013 and 4029 the classifier falls back to
+     * "retry_after=<seconds>" (a whole word) in detail. */
     uint32_t retry_after_ms;
 } scn_failure;
 
@@ -36,11 +37,13 @@ typedef struct scn_verdict {
     uint32_t min_delay_ms; /* retry no sooner than this (Retry-After) */
 } scn_verdict;
 
+/* NULL failure: SCN_ERR_INVALID_ARG, fatal. */
 scn_verdict scn_classify(const scn_failure *failure);
 
 /* Parses a Retry-After value given as delta-seconds ("120"). HTTP-dates
- * are accepted when now_unix_s is nonzero. Result capped at 24 h.
- * Returns 0 or SCN_ERR_MALFORMED. */
+ * (all three RFC 9110 forms) are accepted when now_unix_s is nonzero; a
+ * past date gives 0. Result capped at 24 h. Returns 0 or SCN_ERR_MALFORMED
+ * (*delay_ms untouched). */
 int scn_parse_retry_after(const char *value, int64_t now_unix_s,
                           uint32_t *delay_ms);
 

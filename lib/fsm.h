@@ -23,7 +23,7 @@ typedef struct scn_fsm_config {
     uint32_t ping_interval_ms;   /* 0: default 5000 */
     uint32_t idle_timeout_ms;    /* 0: default 15000 */
     uint32_t connect_timeout_ms; /* 0: default 10000 */
-    uint64_t seed;               /* jitter seed; must be given (nonzero) */
+    uint64_t seed;               /* jitter seed; 0: scn_rng_os_seed() */
 } scn_fsm_config;
 
 typedef struct scn_fsm {
@@ -35,7 +35,9 @@ typedef struct scn_fsm {
     uint64_t last_rx;       /* last inbound traffic of any kind */
     uint64_t last_ping;     /* last ping sent; 0: none outstanding */
     uint64_t reconnect_at;  /* RECONNECTING: when to connect again */
-    uint32_t failures;      /* consecutive failed attempts */
+    uint32_t failures;      /* consecutive failed attempts; with
+                               backoff.max_attempts set, reaching it is
+                               final (1: never reconnect) */
     uint32_t last_delay_ms;
     uint64_t opens;         /* successful opens so far */
     int reason;             /* last reason reported */
@@ -77,14 +79,22 @@ scn_transition scn_fsm_opened(scn_fsm *f, uint64_t now);
  * first. Ignored (changed false) in CLOSING/CLOSED/FAILED/IDLE. */
 scn_transition scn_fsm_failed(scn_fsm *f, uint64_t now,
                               const scn_failure *failure);
+/* A local error that no retry can fix (e.g. the key file became unreadable
+ * before a reconnect): any state but CLOSED/FAILED -> FAILED with err.
+ * failures is not incremented. */
+scn_transition scn_fsm_fatal(scn_fsm *f, uint64_t now, int err);
 /* Any inbound traffic (message, pong). */
 void scn_fsm_rx(scn_fsm *f, uint64_t now);
 /* Records that a ping was sent. */
 void scn_fsm_ping_sent(scn_fsm *f, uint64_t now);
-/* A pong arrived: returns the round trip in ms (0 if no ping was out). */
+/* A pong arrived: counts as inbound traffic (scn_fsm_rx); returns the round
+ * trip in ms (0 if no ping was out). */
 uint32_t scn_fsm_pong(scn_fsm *f, uint64_t now);
 /* What to do now, and when to ask again. RECONNECTING due -> the fsm moves
- * to CONNECTING itself and returns SCN_ACT_CONNECT (*tr reports it). */
+ * to CONNECTING itself and returns SCN_ACT_CONNECT (*tr reports it; tr may
+ * be NULL). next_deadline assumes the action is carried out (a PING is
+ * sent now); after SCN_ACT_DROP it is now: report the failure, then tick
+ * again. UINT64_MAX when nothing is pending. */
 scn_tick scn_fsm_tick(scn_fsm *f, uint64_t now, scn_transition *tr);
 /* User close: live state -> CLOSING (IDLE/RECONNECTING go straight to
  * CLOSED). */

@@ -30,9 +30,12 @@ void scn_inq_free(scn_inq *q);
  * drop), SCN_ERR_NOMEM. */
 int scn_inq_push(scn_inq *q, const void *data, size_t len);
 /* Takes the oldest message (caller frees msg->buf). Returns false when
- * empty. *event receives SCN_INQ_RESUME when reading may resume. */
+ * empty. *event (may be NULL) receives SCN_INQ_RESUME when reading may
+ * resume: both count and bytes at or below their low marks. */
 bool scn_inq_take(scn_inq *q, scn_msg *msg, int *event);
 size_t scn_inq_count(const scn_inq *q);
+/* Discards everything and clears paused without an event: the caller
+ * resumes reading itself if it had paused. */
 size_t scn_inq_clear(scn_inq *q);
 
 #endif

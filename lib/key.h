@@ -38,15 +38,19 @@ int scn_key_read_file(scn_secret *dst, const char *path);
 
 /* Default key file: $XDG_CONFIG_HOME/scentience/api-key, else
  * $HOME/.config/scentience/api-key. Inputs are the variables' values (may
- * be NULL). Returns 0, SCN_ERR_NOT_FOUND (neither set), SCN_ERR_NOMEM
+ * be NULL; empty or, for XDG, relative values count as unset, as the XDG
+ * spec says). Returns 0, SCN_ERR_NOT_FOUND (neither set), SCN_ERR_NOMEM
  * (cap too small). */
 int scn_key_default_path(char *buf, size_t cap, const char *xdg_config_home,
                          const char *home);
 
 /* Resolves the key in order: option_key (non-NULL, non-empty), env_value
  * ($SCENTIENCE_API_KEY, non-empty), then key_file (NULL: the default path).
- * Returns 0, SCN_ERR_NO_KEY (none of them present), or the file and format
- * errors above. *source receives "option", "environment" or "file". */
+ * The first source present decides: a malformed one is an error, not a
+ * reason to try the next. Returns 0, SCN_ERR_NO_KEY (none of them present;
+ * a missing default file counts as absent, a missing key_file is
+ * SCN_ERR_KEY_FILE), or the file and format errors above. *source (may be
+ * NULL) receives "option", "environment" or "file", NULL on error. */
 int scn_key_resolve(scn_secret *dst, const char *option_key,
                     const char *env_value, const char *key_file,
                     const char *xdg_config_home, const char *home,

@@ -13,7 +13,7 @@
 typedef struct scn_outq_limits {
     size_t control_msgs, control_bytes;
     size_t telemetry_msgs, telemetry_bytes;
-    size_t high_water, low_water; /* total bytes; low < high */
+    size_t high_water, low_water; /* total bytes; low < high; low may be 0 */
 } scn_outq_limits;
 
 typedef struct scn_outq {
@@ -24,7 +24,9 @@ typedef struct scn_outq {
     uint64_t rejected_control;
 } scn_outq;
 
-/* Watermark crossings reported by push and pop. */
+/* Watermark crossings reported by push and pop: HIGH when the total reaches
+ * high_water (>=), LOW when it then falls to low_water (<=). Each is
+ * reported once per crossing. */
 enum { SCN_WM_NONE = 0, SCN_WM_HIGH = 1, SCN_WM_LOW = 2 };
 
 /* Returns 0, SCN_ERR_INVALID_ARG (a zero limit, low >= high), NOMEM. */
@@ -34,9 +36,12 @@ void scn_outq_free(scn_outq *q);
 
 /* Queues a copy of data. Control: SCN_ERR_QUEUE_FULL when it does not fit
  * (counted in rejected_control). Telemetry: drops oldest telemetry until it
- * fits, adding to *dropped and dropped_telemetry. Both:
+ * fits; *dropped receives how many this push dropped (0 otherwise; set, not
+ * added to) and dropped_telemetry accumulates them. Both:
  * SCN_ERR_MESSAGE_TOO_BIG when len exceeds the lane's byte cap.
- * *wm receives SCN_WM_HIGH when this push crossed the high watermark. */
+ * *wm receives SCN_WM_HIGH when this push crossed the high watermark.
+ * dropped and wm may be NULL. A telemetry push may drop the message a peek
+ * returned: hold the owner's lock from peek to pop. */
 int scn_outq_push(scn_outq *q, scn_lane lane, const void *data, size_t len,
                   size_t *dropped, int *wm);
 
@@ -51,7 +56,8 @@ void scn_outq_pop(scn_outq *q, scn_lane lane, int *wm);
 
 size_t scn_outq_count(const scn_outq *q);
 size_t scn_outq_bytes(const scn_outq *q);
-/* Discards everything; returns how many messages were discarded. */
+/* Discards everything; returns how many messages were discarded. Resets
+ * the watermark state without reporting LOW. */
 size_t scn_outq_clear(scn_outq *q);
 
 #endif

@@ -1,0 +1,70 @@
+/* Inbound flow control: pausing the socket read pushes back on the server
+ * through TCP instead of buffering without bound. The low marks sit at half
+ * the limits so that reading does not flap on every message. */
+#include "inq.h"
+
+#include <scentience/error.h>
+
+#include <stdint.h>
+#include <string.h>
+
+int scn_inq_init(scn_inq *q, size_t max_msgs, size_t max_bytes,
+                 size_t max_message)
+{
+    memset(q, 0, sizeof(*q));
+    if (max_msgs == 0 || max_bytes == 0 || max_msgs > SIZE_MAX - 16 ||
+        max_message > SIZE_MAX - max_bytes)
+        return SCN_ERR_INVALID_ARG;
+    q->soft_msgs = max_msgs;
+    q->soft_bytes = max_bytes;
+    q->low_msgs = max_msgs / 2;
+    q->low_bytes = max_bytes / 2;
+    return scn_msgq_init(&q->q, max_msgs + 16, max_bytes + max_message, 0);
+}
+
+void scn_inq_free(scn_inq *q)
+{
+    scn_msgq_free(&q->q);
+    q->paused = false;
+}
+
+int scn_inq_push(scn_inq *q, const void *data, size_t len)
+{
+    int rc = scn_msgq_push(&q->q, data, len);
+
+    if (rc == SCN_ERR_MESSAGE_TOO_BIG)
+        rc = SCN_ERR_QUEUE_FULL; /* larger than the whole hard cap */
+    if (rc)
+        return rc;
+    if (!q->paused &&
+        (q->q.count >= q->soft_msgs || q->q.bytes >= q->soft_bytes)) {
+        q->paused = true;
+        return SCN_INQ_PAUSE;
+    }
+    return SCN_INQ_NONE;
+}
+
+bool scn_inq_take(scn_inq *q, scn_msg *msg, int *event)
+{
+    if (event)
+        *event = SCN_INQ_NONE;
+    if (!scn_msgq_take(&q->q, msg))
+        return false;
+    if (q->paused && q->q.count <= q->low_msgs && q->q.bytes <= q->low_bytes) {
+        q->paused = false;
+        if (event)
+            *event = SCN_INQ_RESUME;
+    }
+    return true;
+}
+
+size_t scn_inq_count(const scn_inq *q)
+{
+    return q->q.count;
+}
+
+size_t scn_inq_clear(scn_inq *q)
+{
+    q->paused = false;
+    return scn_msgq_clear(&q->q);
+}
