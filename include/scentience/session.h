@@ -141,6 +141,7 @@ typedef struct scn_session_stats {
     uint64_t rejected_control; /* control sends refused: queue full */
     uint64_t oversize_in;     /* inbound messages over the limit */
     uint64_t rx_pauses;       /* times reading paused: inbound queue full */
+    uint64_t dropped_inbound; /* inbound over the hard cap (should stay 0) */
     uint64_t reconnects;      /* successful opens after the first */
     uint64_t connect_attempts;
     uint32_t current_backoff_ms;

@@ -1,0 +1,416 @@
+/*
+ * JSON text side of the frame codec: the strict pre-parse check, the
+ * compact writer used for per-key raw values, and scn_frame_to_json().
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <scentience/error.h>
+
+#include "frame_internal.h"
+
+/* ---- Strict parse ------------------------------------------------------ */
+
+static bool is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_number_char(unsigned char c)
+{
+    return is_digit(c) || c == '-' || c == '+' || c == '.' || c == 'e' ||
+           c == 'E';
+}
+
+/* RFC 8259 number grammar. cJSON hands any run of number characters to
+ * strtod, which also takes "+1", ".5", "01" and "1.". */
+static bool number_ok(const unsigned char *p, size_t n)
+{
+    size_t i = 0, start;
+
+    if (i < n && p[i] == '-')
+        i++;
+    if (i < n && p[i] == '0') {
+        i++;
+    } else if (i < n && p[i] >= '1' && p[i] <= '9') {
+        while (i < n && is_digit(p[i]))
+            i++;
+    } else {
+        return false;
+    }
+    if (i < n && p[i] == '.') {
+        start = ++i;
+        while (i < n && is_digit(p[i]))
+            i++;
+        if (i == start)
+            return false;
+    }
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        if (i < n && (p[i] == '+' || p[i] == '-'))
+            i++;
+        start = i;
+        while (i < n && is_digit(p[i]))
+            i++;
+        if (i == start)
+            return false;
+    }
+    return i == n;
+}
+
+/*
+ * One pass over the text for what cJSON lets through or handles badly:
+ * NUL and control bytes (cJSON treats every byte <= 0x20 as whitespace and
+ * copies control bytes into strings), "\u0000" (which would silently cut a
+ * string short), lenient numbers, and nesting, which is checked here so
+ * that cJSON never recurses deeper than SCN_FRAME_MAX_DEPTH.
+ */
+static int prescan(const unsigned char *p, size_t len)
+{
+    size_t i = 0;
+    int depth = 0;
+
+    while (i < len) {
+        unsigned char c = p[i];
+        if (c == '"') {
+            for (i++;; i++) {
+                if (i >= len)
+                    return SCN_ERR_MALFORMED;
+                c = p[i];
+                if (c == '"')
+                    break;
+                if (c < 0x20)
+                    return SCN_ERR_MALFORMED;
+                if (c == '\\') {
+                    if (i + 1 >= len)
+                        return SCN_ERR_MALFORMED;
+                    if (p[i + 1] == 'u') {
+                        if (len - i < 6 || memcmp(p + i + 2, "0000", 4) == 0)
+                            return SCN_ERR_MALFORMED;
+                        i += 5;
+                    } else {
+                        i++;
+                    }
+                }
+            }
+            i++;
+        } else if (c == '{' || c == '[') {
+            if (++depth > SCN_FRAME_MAX_DEPTH)
+                return SCN_ERR_TOO_DEEP;
+            i++;
+        } else if (c == '}' || c == ']') {
+            if (depth > 0)
+                depth--;
+            i++;
+        } else if (is_number_char(c) && c != 'e' && c != 'E') {
+            size_t start = i;
+            while (i < len && is_number_char(p[i]))
+                i++;
+            if (!number_ok(p + start, i - start))
+                return SCN_ERR_MALFORMED;
+        } else if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
+                   c >= 0x80) {
+            /* Outside strings only ASCII is valid; this also refuses a
+             * byte order mark, which RFC 8259 forbids on the wire. */
+            return SCN_ERR_MALFORMED;
+        } else {
+            i++;
+        }
+    }
+    return 0;
+}
+
+static bool is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+int scn_frame_json_parse(const char *json, size_t len, cJSON **out)
+{
+    const char *end = NULL;
+    cJSON *root;
+    int rc;
+
+    if (out == NULL || (json == NULL && len > 0))
+        return SCN_ERR_INVALID_ARG;
+    *out = NULL;
+    if (len == 0)
+        return SCN_ERR_MALFORMED;
+    rc = prescan((const unsigned char *)json, len);
+    if (rc != 0)
+        return rc;
+    /* require_null_terminated would read json[len]; check the tail
+     * ourselves. A NULL result may also be cJSON running out of memory,
+     * which it does not tell apart from bad syntax. */
+    root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+    if (root == NULL)
+        return SCN_ERR_MALFORMED;
+    for (const char *p = end; p < json + len; p++) {
+        if (!is_ws(*p)) {
+            cJSON_Delete(root);
+            return SCN_ERR_MALFORMED;
+        }
+    }
+    *out = root;
+    return 0;
+}
+
+/* ---- Writer ------------------------------------------------------------ */
+
+void scn_jw_put(scn_jw *w, const char *s, size_t n)
+{
+    if (w->oom)
+        return;
+    if (w->len > w->cap || n > w->cap - w->len) {
+        if (!w->grow) {
+            w->len += n;
+            return;
+        }
+        size_t cap = w->cap ? w->cap : 256;
+        while (cap - w->len < n) {
+            if (cap > SIZE_MAX / 2) {
+                w->oom = true;
+                return;
+            }
+            cap *= 2;
+        }
+        char *buf = realloc(w->buf, cap);
+        if (buf == NULL) {
+            w->oom = true;
+            return;
+        }
+        w->buf = buf;
+        w->cap = cap;
+    }
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+}
+
+/* Length of the valid UTF-8 sequence at p, or 0. Reading stops at the
+ * first byte that is not a continuation byte, so a NUL is never passed. */
+static size_t utf8_seq(const unsigned char *p)
+{
+    unsigned char c = p[0];
+
+    if (c < 0x80)
+        return 1;
+    if (c < 0xC2) /* stray continuation, or overlong 2-byte form */
+        return 0;
+    if ((p[1] & 0xC0) != 0x80)
+        return 0;
+    if (c < 0xE0)
+        return 2;
+    if ((c == 0xE0 && p[1] < 0xA0) || /* overlong */
+        (c == 0xED && p[1] >= 0xA0))  /* UTF-16 surrogate */
+        return 0;
+    if ((p[2] & 0xC0) != 0x80)
+        return 0;
+    if (c < 0xF0)
+        return 3;
+    if (c > 0xF4 || (c == 0xF0 && p[1] < 0x90) || /* overlong */
+        (c == 0xF4 && p[1] >= 0x90))              /* above U+10FFFF */
+        return 0;
+    if ((p[3] & 0xC0) != 0x80)
+        return 0;
+    return 4;
+}
+
+bool scn_utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p) {
+        size_t n = utf8_seq(p);
+        if (n == 0)
+            return false;
+        p += n;
+    }
+    return true;
+}
+
+int scn_jw_string(scn_jw *w, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *run = p;
+
+    scn_jw_put(w, "\"", 1);
+    while (*p) {
+        unsigned char c = *p;
+        if (c >= 0x80) {
+            size_t n = utf8_seq(p);
+            if (n == 0)
+                return SCN_ERR_MALFORMED;
+            p += n;
+            continue;
+        }
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            p++;
+            continue;
+        }
+        scn_jw_put(w, (const char *)run, (size_t)(p - run));
+        char esc[6] = {'\\', (char)c, 0, 0, 0, 0};
+        size_t n = 2;
+        switch (c) {
+        case '"':
+        case '\\':
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            n = 6;
+            break;
+        }
+        scn_jw_put(w, esc, n);
+        run = ++p;
+    }
+    scn_jw_put(w, (const char *)run, (size_t)(p - run));
+    scn_jw_put(w, "\"", 1);
+    return 0;
+}
+
+void scn_jw_number(scn_jw *w, double x)
+{
+    char tmp[48];
+    size_t n = 0;
+
+    if (x > -9007199254740992.0 && x < 9007199254740992.0 &&
+        (double)(int64_t)x == x) {
+        /* Exact integer: digits by hand, cheaper than printf. */
+        char digits[24];
+        size_t nd = 0;
+        uint64_t u = x < 0 ? (uint64_t)(-(int64_t)x) : (uint64_t)x;
+        do {
+            digits[nd++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (signbit(x))
+            tmp[n++] = '-';
+        while (nd)
+            tmp[n++] = digits[--nd];
+        scn_jw_put(w, tmp, n);
+        return;
+    }
+
+    char g[40];
+    for (int prec = 15;; prec++) {
+        snprintf(g, sizeof g, "%.*g", prec, x);
+        if (prec == 17 || strtod(g, NULL) == x)
+            break;
+    }
+    /* The application may have set LC_NUMERIC: whatever %g printed as the
+     * decimal point (one or more bytes) becomes '.'. */
+    bool in_point = false;
+    for (const char *p = g; *p; p++) {
+        char c = *p;
+        if (is_digit((unsigned char)c) || c == '-' || c == '+' || c == 'e') {
+            tmp[n++] = c;
+            in_point = false;
+        } else if (!in_point) {
+            tmp[n++] = '.';
+            in_point = true;
+        }
+    }
+    scn_jw_put(w, tmp, n);
+}
+
+int scn_jw_value(scn_jw *w, const cJSON *item, int depth)
+{
+    switch (item->type & 0xFF) {
+    case cJSON_False:
+        scn_jw_put(w, "false", 5);
+        return 0;
+    case cJSON_True:
+        scn_jw_put(w, "true", 4);
+        return 0;
+    case cJSON_NULL:
+        scn_jw_put(w, "null", 4);
+        return 0;
+    case cJSON_Number:
+        /* cJSON turns "1e999" into inf; JSON has no way to say it back. */
+        if (!isfinite(item->valuedouble))
+            return SCN_ERR_OUT_OF_RANGE;
+        scn_jw_number(w, item->valuedouble);
+        return 0;
+    case cJSON_String:
+        if (item->valuestring == NULL)
+            return SCN_ERR_MALFORMED;
+        return scn_jw_string(w, item->valuestring);
+    case cJSON_Array:
+    case cJSON_Object: {
+        bool obj = (item->type & 0xFF) == cJSON_Object;
+        if (depth > SCN_FRAME_MAX_DEPTH)
+            return SCN_ERR_TOO_DEEP;
+        scn_jw_put(w, obj ? "{" : "[", 1);
+        for (const cJSON *c = item->child; c != NULL; c = c->next) {
+            int rc;
+            if (c != item->child)
+                scn_jw_put(w, ",", 1);
+            if (obj) {
+                if (c->string == NULL)
+                    return SCN_ERR_MALFORMED;
+                rc = scn_jw_string(w, c->string);
+                if (rc != 0)
+                    return rc;
+                scn_jw_put(w, ":", 1);
+            }
+            rc = scn_jw_value(w, c, depth + 1);
+            if (rc != 0)
+                return rc;
+        }
+        scn_jw_put(w, obj ? "}" : "]", 1);
+        return 0;
+    }
+    }
+    /* cJSON_Raw and cJSON_Invalid never come out of cJSON's parser. */
+    return SCN_ERR_MALFORMED;
+}
+
+/* ---- Serialisation ----------------------------------------------------- */
+
+int scn_frame_to_json(const scn_frame *frame, char *buf, size_t cap,
+                      size_t *written)
+{
+    scn_jw w = {.buf = buf, .cap = cap};
+
+    if (frame == NULL || written == NULL || (buf == NULL && cap > 0))
+        return SCN_ERR_INVALID_ARG;
+    scn_jw_put(&w, "{", 1);
+    for (size_t i = 0; i < frame->nkeys; i++) {
+        const scn_frame_key *k = &frame->keys[i];
+        if (i > 0)
+            scn_jw_put(&w, ",", 1);
+        /* Names were validated as UTF-8 when parsed. */
+        (void)scn_jw_string(&w, k->name);
+        scn_jw_put(&w, ":", 1);
+        scn_jw_put(&w, frame->raw + k->raw_off, k->raw_len);
+    }
+    scn_jw_put(&w, "}", 1);
+    if (w.len >= cap) {
+        if (cap > 0)
+            buf[0] = '\0';
+        *written = w.len + 1;
+        return SCN_ERR_NOMEM;
+    }
+    buf[w.len] = '\0';
+    *written = w.len;
+    return 0;
+}

@@ -1,0 +1,557 @@
+/*
+ * Sessions: the public API, option handling, queues and inbound delivery.
+ * Everything that touches libwebsockets is in ws_adapter.c.
+ */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame_internal.h"
+#include "request.h"
+#include "session_internal.h"
+
+/* Runs a user callback; scn_session_free() inside it is deferred. */
+#define USER_CALL(s, call)                                                     \
+    do {                                                                       \
+        (s)->cb_depth++;                                                       \
+        (s)->loop->cb_depth++;                                                 \
+        call;                                                                  \
+        (s)->cb_depth--;                                                       \
+        (s)->loop->cb_depth--;                                                 \
+    } while (0)
+
+#define DEF(field, value)                                                      \
+    do {                                                                       \
+        if (!(field))                                                          \
+            (field) = (value);                                                 \
+    } while (0)
+
+const char *scn_state_name(scn_state state)
+{
+    static const char *const names[] = {"idle",         "connecting",
+                                        "open",         "reconnecting",
+                                        "closing",      "closed",
+                                        "failed"};
+    if ((unsigned)state < sizeof(names) / sizeof(names[0]))
+        return names[state];
+    return "?";
+}
+
+void scn_session_options_init(scn_session_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->backoff.initial_ms = 500;
+    o->backoff.max_ms = 30000;
+    o->backoff.factor = 2.0;
+    o->backoff.healthy_ms = 10000;
+    o->ping_interval_ms = 5000;
+    o->idle_timeout_ms = 15000;
+    o->connect_timeout_ms = 10000;
+    o->max_message_bytes = 1u << 20;
+    o->control_queue_msgs = 256;
+    o->control_queue_bytes = 1u << 20;
+    o->telemetry_queue_msgs = 1024;
+    o->telemetry_queue_bytes = 4u << 20;
+    o->inbound_queue_msgs = 256;
+    o->inbound_queue_bytes = 2u << 20;
+}
+
+static void apply_defaults(scn_session_options *o)
+{
+    scn_session_options d;
+
+    scn_session_options_init(&d);
+    DEF(o->ping_interval_ms, d.ping_interval_ms);
+    DEF(o->idle_timeout_ms, d.idle_timeout_ms);
+    DEF(o->connect_timeout_ms, d.connect_timeout_ms);
+    DEF(o->max_message_bytes, d.max_message_bytes);
+    DEF(o->control_queue_msgs, d.control_queue_msgs);
+    DEF(o->control_queue_bytes, d.control_queue_bytes);
+    DEF(o->telemetry_queue_msgs, d.telemetry_queue_msgs);
+    DEF(o->telemetry_queue_bytes, d.telemetry_queue_bytes);
+    DEF(o->inbound_queue_msgs, d.inbound_queue_msgs);
+    DEF(o->inbound_queue_bytes, d.inbound_queue_bytes);
+    size_t total = o->control_queue_bytes + o->telemetry_queue_bytes;
+    DEF(o->queue_high_water, total / 4 * 3);
+    DEF(o->queue_low_water, total / 4);
+}
+
+static int dup_opt(const char *in, char **out)
+{
+    *out = NULL;
+    if (!in)
+        return 0;
+    *out = strdup(in);
+    return *out ? 0 : SCN_ERR_NOMEM;
+}
+
+/* Resolves the key from option, environment or file. The environment and
+ * the file are read again at every attempt (rotation). */
+int scn_session_load_key(scn_session *s)
+{
+    const char *source = NULL;
+    int rc;
+
+    if (s->opts.no_key)
+        return 0;
+    rc = scn_key_resolve(s->key, s->opts.api_key, getenv("SCENTIENCE_API_KEY"),
+                         s->key_file, getenv("XDG_CONFIG_HOME"),
+                         getenv("HOME"), &source);
+    if (rc == 0) {
+        s->key_source = source;
+        scn_key_redact(scn_secret_str(s->key), scn_secret_len(s->key),
+                       s->key_redacted);
+    }
+    return rc;
+}
+
+int scn_session_new(scn_loop *loop, const scn_session_options *opts,
+                    scn_session **out)
+{
+    scn_session *s;
+    scn_outq_limits lim;
+    scn_fsm_config fc;
+    int rc;
+
+    if (!loop || !opts || !out || !opts->url)
+        return SCN_ERR_INVALID_ARG;
+    *out = NULL;
+    if (!scn_loop_on_thread(loop))
+        return SCN_ERR_STATE;
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return SCN_ERR_NOMEM;
+    s->loop = loop;
+    s->opts = *opts;
+    apply_defaults(&s->opts);
+    pthread_mutex_init(&s->mu, NULL);
+    s->stream_on = -1;
+
+    rc = scn_url_parse(opts->url, &s->url);
+    if (rc)
+        goto fail;
+    if (opts->device_uid && *opts->device_uid) {
+        rc = scn_url_add_query(&s->url, "uid", opts->device_uid);
+        if (rc)
+            goto fail;
+    }
+    if ((rc = dup_opt(opts->url, &s->url_text)) ||
+        (rc = dup_opt(opts->key_file, &s->key_file)) ||
+        (rc = dup_opt(opts->device_uid, &s->device_uid)) ||
+        (rc = dup_opt(opts->ca_file, &s->ca_file)) ||
+        (rc = dup_opt(opts->client_cert_file, &s->cert_file)) ||
+        (rc = dup_opt(opts->client_key_file, &s->key_path)))
+        goto fail;
+    /* Our copies replace the caller's pointers; the key is held only in the
+     * secret page. */
+    s->opts.url = s->url_text;
+    s->opts.key_file = s->key_file;
+    s->opts.device_uid = s->device_uid;
+    s->opts.ca_file = s->ca_file;
+    s->opts.client_cert_file = s->cert_file;
+    s->opts.client_key_file = s->key_path;
+
+    if ((rc = scn_secret_new(&s->key)))
+        goto fail;
+    rc = scn_session_load_key(s);
+    s->opts.api_key = NULL;
+    if (rc)
+        goto fail;
+
+    lim.control_msgs = s->opts.control_queue_msgs;
+    lim.control_bytes = s->opts.control_queue_bytes;
+    lim.telemetry_msgs = s->opts.telemetry_queue_msgs;
+    lim.telemetry_bytes = s->opts.telemetry_queue_bytes;
+    lim.high_water = s->opts.queue_high_water;
+    lim.low_water = s->opts.queue_low_water;
+    if ((rc = scn_outq_init(&s->outq, &lim, LWS_PRE)))
+        goto fail;
+    if ((rc = scn_inq_init(&s->inq, s->opts.inbound_queue_msgs,
+                           s->opts.inbound_queue_bytes,
+                           s->opts.max_message_bytes)))
+        goto fail_outq;
+    if ((rc = scn_frame_new(&s->frame)))
+        goto fail_inq;
+
+    memset(&fc, 0, sizeof(fc));
+    fc.backoff = s->opts.backoff;
+    fc.ping_interval_ms = s->opts.ping_interval_ms;
+    fc.idle_timeout_ms = s->opts.idle_timeout_ms;
+    fc.connect_timeout_ms = s->opts.connect_timeout_ms;
+    fc.seed = opts->random_seed ? opts->random_seed : scn_rng_os_seed();
+    scn_fsm_init(&s->fsm, &fc);
+
+    if (opts->stream_rate_hz > 0) {
+        s->stream_on = 1;
+        s->stream_rate = opts->stream_rate_hz;
+    }
+
+    scn_loop_attach(loop, s);
+    /* No callback runs inside scn_session_new: the CONNECTING report and the
+     * first connection happen on the loop's next turn. */
+    s->start_tr = scn_fsm_start(&s->fsm, scn_loop_now_ms(loop));
+    s->start_pending = true;
+    scn_session_schedule(s, 0);
+    *out = s;
+    return 0;
+
+fail_inq:
+    scn_inq_free(&s->inq);
+fail_outq:
+    scn_outq_free(&s->outq);
+fail:
+    scn_secret_free(s->key);
+    free(s->url_text);
+    free(s->key_file);
+    free(s->device_uid);
+    free(s->ca_file);
+    free(s->cert_file);
+    free(s->key_path);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+    return rc;
+}
+
+void scn_session_destroy(scn_session *s)
+{
+    size_t dropped;
+
+    lws_sul_cancel(&s->sul);
+    scn_ws_detach(s);
+    scn_loop_detach(s->loop, s);
+    dropped = scn_outq_clear(&s->outq);
+    (void)dropped;
+    scn_outq_free(&s->outq);
+    scn_inq_free(&s->inq);
+    scn_frame_free(s->frame);
+    free(s->rxbuf);
+    if (s->vhost)
+        lws_vhost_destroy(s->vhost);
+    scn_secret_free(s->key);
+    free(s->url_text);
+    free(s->key_file);
+    free(s->device_uid);
+    free(s->ca_file);
+    free(s->cert_file);
+    free(s->key_path);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+void scn_session_free(scn_session *s)
+{
+    if (!s)
+        return;
+    if (s->cb_depth > 0) {
+        s->free_pending = true;
+        return;
+    }
+    scn_session_destroy(s);
+}
+
+bool scn_session_reap(scn_session *s)
+{
+    if (s->free_pending && s->cb_depth == 0) {
+        scn_session_destroy(s);
+        return true;
+    }
+    return false;
+}
+
+void scn_session_notify(scn_session *s, const scn_transition *tr,
+                        int http_status, int close_code)
+{
+    scn_state_event ev;
+
+    if (!tr->changed)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->stats.current_backoff_ms =
+        tr->state == SCN_STATE_RECONNECTING ? tr->delay_ms : 0;
+    pthread_mutex_unlock(&s->mu);
+    scn_log(&s->loop->log,
+            tr->state == SCN_STATE_FAILED ? SCN_LOG_ERROR : SCN_LOG_INFO,
+            "session", "%s -> %s%s%s (delay %u ms, attempt %u)",
+            scn_state_name(tr->previous), scn_state_name(tr->state),
+            tr->reason ? ": " : "", tr->reason ? scn_strerror(tr->reason) : "",
+            tr->delay_ms, tr->attempt);
+    if (!s->opts.callbacks.on_state)
+        return;
+    memset(&ev, 0, sizeof(ev));
+    ev.state = tr->state;
+    ev.previous = tr->previous;
+    ev.reason = tr->reason;
+    ev.delay_ms = tr->delay_ms;
+    ev.attempt = tr->attempt;
+    ev.http_status = http_status;
+    ev.close_code = close_code;
+    USER_CALL(s, s->opts.callbacks.on_state(s, &ev, s->opts.user));
+}
+
+void scn_session_report(scn_session *s, int err, const char *detail)
+{
+    scn_log(&s->loop->log, SCN_LOG_WARN, "session", "%s: %s",
+            scn_strerror(err), detail ? detail : "");
+    if (!s->opts.callbacks.on_error)
+        return;
+    USER_CALL(s, s->opts.callbacks.on_error(s, err, detail ? detail : "",
+                                            s->opts.user));
+}
+
+static void count(scn_session *s, uint64_t *counter)
+{
+    pthread_mutex_lock(&s->mu);
+    (*counter)++;
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void deliver_frame(scn_session *s, cJSON *root)
+{
+    uint64_t seq;
+    int rc = scn_frame_adopt(s->frame, root);
+
+    if (rc) {
+        count(s, &s->stats.malformed_in);
+        scn_session_report(s, rc, "device frame rejected");
+        return;
+    }
+    pthread_mutex_lock(&s->mu);
+    s->stats.frames_in++;
+    if (scn_frame_seq(s->frame, &seq) == 0) {
+        if (s->expect_seq && seq > s->expect_seq)
+            s->stats.seq_gaps += seq - s->expect_seq;
+        s->expect_seq = seq + 1;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (s->opts.callbacks.on_frame)
+        USER_CALL(s, s->opts.callbacks.on_frame(s, s->frame, s->opts.user));
+}
+
+static bool known_type(const char *type)
+{
+    return strcmp(type, "hello") == 0 || strcmp(type, "ack") == 0 ||
+           strcmp(type, "error") == 0;
+}
+
+void scn_session_deliver(scn_session *s, const unsigned char *data,
+                         size_t len)
+{
+    cJSON *root = NULL, *type;
+    int rc = scn_frame_json_parse((const char *)data, len, &root);
+
+    if (rc || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        count(s, &s->stats.malformed_in);
+        scn_session_report(s, rc ? rc : SCN_ERR_MALFORMED,
+                           "inbound message is not a JSON object");
+        return;
+    }
+    type = cJSON_GetObjectItemCaseSensitive(root, "type");
+    if (!cJSON_IsString(type)) {
+        if (type) {
+            cJSON_Delete(root);
+            count(s, &s->stats.malformed_in);
+            scn_session_report(s, SCN_ERR_WRONG_TYPE,
+                               "\"type\" is not a string");
+            return;
+        }
+        deliver_frame(s, root);
+        return;
+    }
+    if (!known_type(type->valuestring)) {
+        count(s, &s->stats.unknown_type_in);
+        scn_log(&s->loop->log, SCN_LOG_DEBUG, "session",
+                "ignoring message of unknown type");
+    } else if (strcmp(type->valuestring, "error") == 0) {
+        cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "message");
+        scn_log(&s->loop->log, SCN_LOG_WARN, "session", "device error: %.200s",
+                cJSON_IsString(msg) ? msg->valuestring : "(no message)");
+    }
+    if (s->opts.callbacks.on_message)
+        USER_CALL(s, s->opts.callbacks.on_message(s, type->valuestring,
+                                                  (const char *)data, len,
+                                                  s->opts.user));
+    cJSON_Delete(root);
+}
+
+/* Wakes the loop thread to write, or asks lws directly when on it. */
+static void kick_writer(scn_session *s)
+{
+    if (scn_loop_on_thread(s->loop) && s->wsi)
+        lws_callback_on_writable(s->wsi);
+    else
+        lws_cancel_service(s->loop->ctx);
+}
+
+static int enqueue(scn_session *s, scn_lane lane, const char *data,
+                   size_t len, bool from_user)
+{
+    size_t dropped = 0;
+    int wm = SCN_WM_NONE, rc;
+    scn_state st;
+
+    pthread_mutex_lock(&s->mu);
+    st = s->fsm.state;
+    if (from_user && (st == SCN_STATE_CLOSED || st == SCN_STATE_FAILED ||
+                      st == SCN_STATE_CLOSING)) {
+        pthread_mutex_unlock(&s->mu);
+        return SCN_ERR_STATE;
+    }
+    rc = scn_outq_push(&s->outq, lane, data, len, &dropped, &wm);
+    s->stats.dropped_telemetry += dropped;
+    if (rc == SCN_ERR_QUEUE_FULL)
+        s->stats.rejected_control++;
+    if (rc == 0)
+        s->want_write = true;
+    pthread_mutex_unlock(&s->mu);
+    if (rc == 0)
+        kick_writer(s);
+    /* Crossing reported on the loop thread only, per the contract; other
+     * threads see it through scn_session_get_stats() (queued_bytes). */
+    if (wm == SCN_WM_HIGH && s->opts.callbacks.on_watermark &&
+        scn_loop_on_thread(s->loop))
+        USER_CALL(s, s->opts.callbacks.on_watermark(s, 1, s->opts.user));
+    return rc;
+}
+
+int scn_session_send(scn_session *s, scn_lane lane, const char *data,
+                     size_t len)
+{
+    if (!s || !data || (lane != SCN_LANE_CONTROL && lane != SCN_LANE_TELEMETRY))
+        return SCN_ERR_INVALID_ARG;
+    return enqueue(s, lane, data, len, true);
+}
+
+int scn_session_request_sample(scn_session *s)
+{
+    char buf[SCN_REQUEST_MAX];
+    size_t len;
+    uint32_t id;
+    int rc;
+
+    if (!s)
+        return SCN_ERR_INVALID_ARG;
+    pthread_mutex_lock(&s->mu);
+    id = ++s->next_request_id;
+    pthread_mutex_unlock(&s->mu);
+    rc = scn_request_sample(buf, sizeof(buf), id, &len);
+    return rc ? rc : enqueue(s, SCN_LANE_CONTROL, buf, len, true);
+}
+
+int scn_session_request_stream(scn_session *s, int on, double rate_hz)
+{
+    char buf[SCN_REQUEST_MAX];
+    size_t len;
+    uint32_t id;
+    int rc;
+
+    if (!s)
+        return SCN_ERR_INVALID_ARG;
+    pthread_mutex_lock(&s->mu);
+    id = ++s->next_request_id;
+    pthread_mutex_unlock(&s->mu);
+    rc = scn_request_stream(buf, sizeof(buf), on, rate_hz, id, &len);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&s->mu);
+    s->stream_on = on ? 1 : 0;
+    s->stream_rate = rate_hz;
+    pthread_mutex_unlock(&s->mu);
+    return enqueue(s, SCN_LANE_CONTROL, buf, len, true);
+}
+
+void scn_session_restore_requests(scn_session *s)
+{
+    char buf[SCN_REQUEST_MAX];
+    size_t len;
+    int on;
+    double rate;
+
+    pthread_mutex_lock(&s->mu);
+    on = s->stream_on;
+    rate = s->stream_rate;
+    pthread_mutex_unlock(&s->mu);
+    if (on < 0)
+        return;
+    if (scn_request_stream(buf, sizeof(buf), on, rate, 0, &len) == 0)
+        enqueue(s, SCN_LANE_CONTROL, buf, len, false);
+}
+
+int scn_session_close(scn_session *s)
+{
+    scn_state st;
+
+    if (!s)
+        return SCN_ERR_INVALID_ARG;
+    pthread_mutex_lock(&s->mu);
+    st = s->fsm.state;
+    if (st == SCN_STATE_CLOSED || st == SCN_STATE_FAILED ||
+        st == SCN_STATE_CLOSING || s->want_close) {
+        pthread_mutex_unlock(&s->mu);
+        return SCN_ERR_STATE;
+    }
+    s->want_close = true;
+    pthread_mutex_unlock(&s->mu);
+    if (scn_loop_on_thread(s->loop))
+        scn_session_service(s);
+    else
+        lws_cancel_service(s->loop->ctx);
+    return 0;
+}
+
+int scn_session_dispatch(scn_session *s, size_t max)
+{
+    scn_msg msg;
+    int event = SCN_INQ_NONE, n = 0;
+
+    if (!s)
+        return SCN_ERR_INVALID_ARG;
+    if (!s->opts.manual_dispatch)
+        return SCN_ERR_STATE;
+    while ((size_t)n < max) {
+        bool got;
+
+        pthread_mutex_lock(&s->mu);
+        got = scn_inq_take(&s->inq, &msg, &event);
+        s->stats.inbound_queued_msgs = scn_inq_count(&s->inq);
+        if (event == SCN_INQ_RESUME)
+            s->want_resume = true;
+        pthread_mutex_unlock(&s->mu);
+        if (!got)
+            break;
+        if (event == SCN_INQ_RESUME)
+            lws_cancel_service(s->loop->ctx);
+        scn_session_deliver(s, msg.buf + s->inq.q.headroom, msg.len);
+        free(msg.buf);
+        n++;
+    }
+    return n;
+}
+
+scn_state scn_session_state(const scn_session *s)
+{
+    return s ? s->fsm.state : SCN_STATE_CLOSED;
+}
+
+void scn_session_get_stats(scn_session *s, scn_session_stats *out)
+{
+    if (!s || !out)
+        return;
+    pthread_mutex_lock(&s->mu);
+    *out = s->stats;
+    out->queued_msgs = scn_outq_count(&s->outq);
+    out->queued_bytes = scn_outq_bytes(&s->outq);
+    out->inbound_queued_msgs = scn_inq_count(&s->inq);
+    out->dropped_telemetry = s->stats.dropped_telemetry;
+    pthread_mutex_unlock(&s->mu);
+}
+
+const char *scn_session_key_redacted(const scn_session *s)
+{
+    return s ? s->key_redacted : "";
+}
+
+const char *scn_session_subprotocol(const scn_session *s)
+{
+    return s ? s->subprotocol : "";
+}

@@ -1,0 +1,624 @@
+/*
+ * The libwebsockets adapter: the only file that drives lws for client
+ * sessions. It turns lws events into policy inputs (fsm, queues) and policy
+ * decisions into lws calls. All of it runs on the loop's thread.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "session_internal.h"
+
+#define USER_AGENT "scentience-c/0.1.0"
+
+static uint64_t now_ms(scn_session *s)
+{
+    return scn_loop_now_ms(s->loop);
+}
+
+static void session_timer(lws_sorted_usec_list_t *sul)
+{
+    scn_session *s = lws_container_of(sul, scn_session, sul);
+
+    scn_session_service(s);
+}
+
+void scn_session_schedule(scn_session *s, uint64_t delay_ms)
+{
+    /* lws treats 0 as "cancel"; the shortest real delay is 1 us. */
+    lws_usec_t us = delay_ms ? (lws_usec_t)delay_ms * LWS_US_PER_MS : 1;
+
+    lws_sul_schedule(s->loop->ctx, 0, &s->sul, session_timer, us);
+}
+
+static void schedule_next(scn_session *s, uint64_t deadline)
+{
+    uint64_t now = now_ms(s);
+
+    if (deadline == UINT64_MAX)
+        lws_sul_cancel(&s->sul);
+    else
+        scn_session_schedule(s, deadline > now ? deadline - now : 0);
+}
+
+/* After any event: let the service routine decide what is due next. */
+static void rearm(scn_session *s)
+{
+    scn_session_schedule(s, 0);
+}
+
+static void wipe_transient_key(scn_session *s)
+{
+    if (s->key_source && strcmp(s->key_source, "option") != 0)
+        scn_secret_wipe(s->key);
+}
+
+static void kill_connection(scn_session *s, scn_failure_kind why)
+{
+    if (!s->wsi)
+        return;
+    s->has_pending_failure = true;
+    s->pending_failure = why;
+    /* No close frame: the peer is dead or stuck; lws closes at once. */
+    lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+static void report_failure(scn_session *s, scn_failure *f)
+{
+    scn_transition tr;
+
+    if (!s->attempt_live)
+        return;
+    s->attempt_live = false;
+    s->wsi = NULL;
+    wipe_transient_key(s);
+    if (s->has_pending_failure) {
+        f->kind = s->pending_failure;
+        s->has_pending_failure = false;
+    }
+    if (s->user_closing) {
+        tr = scn_fsm_closed(&s->fsm, now_ms(s));
+        scn_session_notify(s, &tr, 0, 0);
+        return;
+    }
+    tr = scn_fsm_failed(&s->fsm, now_ms(s), f);
+    pthread_mutex_lock(&s->mu);
+    s->stats.current_backoff_ms = tr.delay_ms;
+    pthread_mutex_unlock(&s->mu);
+    scn_session_notify(s, &tr, f->http_status, f->close_code);
+    if (!s->free_pending)
+        rearm(s);
+}
+
+static struct lws_vhost *tls_vhost(scn_session *s)
+{
+    struct lws_context_creation_info info;
+    char name[32];
+
+    if (!s->url.tls || (!s->ca_file && !s->cert_file))
+        return s->loop->vhost;
+    if (s->vhost)
+        return s->vhost;
+    memset(&info, 0, sizeof(info));
+    snprintf(name, sizeof(name), "scn-tls-%u", ++s->loop->vhost_serial);
+    info.vhost_name = name;
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = scn_ws_protocols;
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.client_ssl_ca_filepath = s->ca_file;
+    info.client_ssl_cert_filepath = s->cert_file;
+    info.client_ssl_private_key_filepath = s->key_path;
+    s->vhost = lws_create_vhost(s->loop->ctx, &info);
+    if (s->vhost && lws_init_vhost_client_ssl(&info, s->vhost)) {
+        lws_vhost_destroy(s->vhost);
+        s->vhost = NULL;
+    }
+    return s->vhost;
+}
+
+int scn_ws_connect(scn_session *s)
+{
+    struct lws_client_connect_info ci;
+    scn_failure f = {.kind = SCN_FAIL_CONNECT};
+    int rc;
+
+    pthread_mutex_lock(&s->mu);
+    s->stats.connect_attempts++;
+    pthread_mutex_unlock(&s->mu);
+    s->attempt_live = true;
+    s->peer_closed = false;
+    s->closing_sent = false;
+    s->has_pending_failure = false;
+    s->rxlen = 0;
+    s->rx_paused = false;
+
+    /* The key is read again at every attempt, so a rotated key file or
+     * environment is picked up without a restart. */
+    if (s->key_source && strcmp(s->key_source, "option") != 0) {
+        rc = scn_session_load_key(s);
+        if (rc) {
+            scn_transition tr;
+
+            s->attempt_live = false;
+            tr = scn_fsm_fatal(&s->fsm, now_ms(s), rc);
+            scn_session_notify(s, &tr, 0, 0);
+            return rc;
+        }
+    }
+
+    memset(&ci, 0, sizeof(ci));
+    ci.context = s->loop->ctx;
+    ci.vhost = tls_vhost(s);
+    if (!ci.vhost) {
+        scn_session_report(s, SCN_ERR_TLS, "cannot load TLS files");
+        f.kind = SCN_FAIL_TLS;
+        report_failure(s, &f);
+        return SCN_ERR_TLS;
+    }
+    ci.address = s->url.host;
+    ci.port = s->url.port;
+    ci.path = s->url.path;
+    ci.host = s->url.host;
+    ci.origin = s->url.host;
+    ci.protocol = SCN_SUBPROTOCOL_NAME;
+    ci.local_protocol_name = SCN_SUBPROTOCOL_NAME;
+    ci.ietf_version_or_minus_one = -1;
+    ci.userdata = s;
+    ci.pwsi = &s->wsi;
+    if (s->url.tls) {
+        ci.ssl_connection = LCCSCF_USE_SSL;
+        if (s->opts.insecure) {
+            ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
+                                 LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+                                 LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
+            scn_log(&s->loop->log, SCN_LOG_WARN, "tls",
+                    "certificate verification is OFF for %s (insecure mode)",
+                    s->url.host);
+        }
+    }
+    if (!lws_client_connect_via_info(&ci)) {
+        /* lws may already have reported CONNECTION_ERROR; report_failure
+         * runs once per attempt either way. */
+        report_failure(s, &f);
+        return SCN_ERR_NETWORK;
+    }
+    return 0;
+}
+
+void scn_ws_detach(scn_session *s)
+{
+    if (!s->wsi)
+        return;
+    /* Later lws callbacks for this wsi see no session. */
+    lws_set_wsi_user(s->wsi, NULL);
+    lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    s->wsi = NULL;
+}
+
+void scn_session_service(scn_session *s)
+{
+    scn_transition tr;
+    scn_tick t;
+    bool close_now;
+
+    if (s->start_pending) {
+        s->start_pending = false;
+        scn_session_notify(s, &s->start_tr, 0, 0);
+        if (scn_session_reap(s))
+            return;
+        scn_ws_connect(s);
+        if (scn_session_reap(s))
+            return;
+    }
+
+    pthread_mutex_lock(&s->mu);
+    close_now = s->want_close;
+    s->want_close = false;
+    pthread_mutex_unlock(&s->mu);
+    if (close_now && !s->user_closing) {
+        bool handshaking = s->fsm.state == SCN_STATE_CONNECTING;
+
+        s->user_closing = true;
+        tr = scn_fsm_close(&s->fsm, now_ms(s));
+        scn_session_notify(s, &tr, 0, 0);
+        if (scn_session_reap(s))
+            return;
+        /* An open link gets a close frame; a handshake is simply cut. */
+        if (s->wsi && handshaking)
+            kill_connection(s, SCN_FAIL_CONNECT);
+        else if (s->wsi)
+            lws_callback_on_writable(s->wsi);
+    }
+
+    t = scn_fsm_tick(&s->fsm, now_ms(s), &tr);
+    scn_session_notify(s, &tr, 0, 0);
+    if (scn_session_reap(s))
+        return;
+    switch (t.action) {
+    case SCN_ACT_CONNECT:
+        scn_ws_connect(s);
+        if (scn_session_reap(s))
+            return;
+        t = scn_fsm_tick(&s->fsm, now_ms(s), &tr);
+        break;
+    case SCN_ACT_PING:
+        s->pinging = true;
+        if (s->wsi)
+            lws_callback_on_writable(s->wsi);
+        /* Count the ping as sent now so tick does not ask again. */
+        scn_fsm_ping_sent(&s->fsm, now_ms(s));
+        t = scn_fsm_tick(&s->fsm, now_ms(s), &tr);
+        break;
+    case SCN_ACT_DROP:
+        scn_log(&s->loop->log, SCN_LOG_WARN, "session",
+                "dropping connection to %s: %s", s->url.host,
+                t.drop_kind == SCN_FAIL_DEAD_PEER ? "peer silent"
+                                                  : "handshake timed out");
+        kill_connection(s, t.drop_kind);
+        /* The close callback reports it and re-arms the timer. */
+        return;
+    case SCN_ACT_NONE:
+        break;
+    }
+    schedule_next(s, t.next_deadline);
+}
+
+void scn_loop_service_wakeups(scn_loop *loop)
+{
+    pthread_mutex_lock(&loop->mu);
+    for (scn_session *s = loop->sessions; s; s = s->next) {
+        bool write, resume, close;
+
+        pthread_mutex_lock(&s->mu);
+        write = s->want_write;
+        resume = s->want_resume;
+        close = s->want_close;
+        s->want_write = false;
+        s->want_resume = false;
+        pthread_mutex_unlock(&s->mu);
+        if (write && s->wsi && s->fsm.state == SCN_STATE_OPEN)
+            lws_callback_on_writable(s->wsi);
+        if (resume && s->wsi && s->rx_paused) {
+            s->rx_paused = false;
+            lws_rx_flow_control(s->wsi, 1);
+        }
+        /* Closing runs user callbacks: do it from the session's timer, not
+         * while walking the list. */
+        if (close)
+            scn_session_schedule(s, 0);
+    }
+    pthread_mutex_unlock(&loop->mu);
+}
+
+static int append_headers(scn_session *s, struct lws *wsi, unsigned char **p,
+                          size_t room)
+{
+    unsigned char *end = *p + room;
+    char auth[SCN_KEY_MAX + 16];
+    int rc = 0;
+
+    if (!s->opts.no_key) {
+        size_t klen = scn_secret_len(s->key);
+
+        memcpy(auth, "Bearer ", 7);
+        memcpy(auth + 7, scn_secret_str(s->key), klen);
+        rc = lws_add_http_header_by_name(
+            wsi, (const unsigned char *)"authorization:",
+            (const unsigned char *)auth, (int)(7 + klen), p, end);
+        explicit_bzero(auth, sizeof(auth));
+        wipe_transient_key(s);
+    }
+    if (!rc && s->device_uid)
+        rc = lws_add_http_header_by_name(
+            wsi, (const unsigned char *)"x-scentience-uid:",
+            (const unsigned char *)s->device_uid, (int)strlen(s->device_uid),
+            p, end);
+    if (!rc)
+        rc = lws_add_http_header_by_name(
+            wsi, (const unsigned char *)"user-agent:",
+            (const unsigned char *)USER_AGENT, (int)strlen(USER_AGENT), p,
+            end);
+    return rc ? -1 : 0;
+}
+
+static bool mentions_tls(const char *text, size_t len)
+{
+    static const char *const words[] = {"ssl", "tls", "cert", "x509"};
+    char low[128];
+    size_t n = len < sizeof(low) - 1 ? len : sizeof(low) - 1;
+
+    for (size_t i = 0; i < n; i++)
+        low[i] = (char)tolower((unsigned char)text[i]);
+    low[n] = '\0';
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (strstr(low, words[i]))
+            return true;
+    return false;
+}
+
+static void on_connection_error(scn_session *s, struct lws *wsi,
+                                const char *in, size_t len)
+{
+    scn_failure f = {.kind = SCN_FAIL_CONNECT};
+    char auth[256] = "", retry[64] = "";
+    int status = wsi ? (int)lws_http_client_http_response(wsi) : 0;
+
+    if (status > 0 && status != 101) {
+        f.kind = SCN_FAIL_HTTP_STATUS;
+        f.http_status = status;
+        if (lws_hdr_copy(wsi, auth, sizeof(auth),
+                         WSI_TOKEN_HTTP_WWW_AUTHENTICATE) > 0)
+            f.detail = auth;
+        if (lws_hdr_copy(wsi, retry, sizeof(retry),
+                         WSI_TOKEN_HTTP_RETRY_AFTER) > 0)
+            scn_parse_retry_after(retry, (int64_t)time(NULL),
+                                  &f.retry_after_ms);
+    } else if (in && mentions_tls(in, len)) {
+        f.kind = SCN_FAIL_TLS;
+    }
+    scn_log(&s->loop->log, SCN_LOG_INFO, "session",
+            "connection to %s:%d failed: %.*s (HTTP %d)", s->url.host,
+            s->url.port, in ? (int)(len > 200 ? 200 : len) : 0,
+            in ? in : "", status);
+    report_failure(s, &f);
+}
+
+static void on_established(scn_session *s, struct lws *wsi)
+{
+    scn_transition tr;
+    bool more;
+
+    s->wsi = wsi;
+    if (lws_hdr_copy(wsi, s->subprotocol, sizeof(s->subprotocol),
+                     WSI_TOKEN_PROTOCOL) < 0)
+        s->subprotocol[0] = '\0';
+    s->expect_seq = 0;
+    tr = scn_fsm_opened(&s->fsm, now_ms(s));
+    pthread_mutex_lock(&s->mu);
+    if (s->fsm.opens > 1)
+        s->stats.reconnects++;
+    s->stats.current_backoff_ms = 0;
+    pthread_mutex_unlock(&s->mu);
+    scn_session_notify(s, &tr, 0, 0);
+    if (s->free_pending)
+        return;
+    /* The device forgets requests across connections: repeat them. */
+    scn_session_restore_requests(s);
+    pthread_mutex_lock(&s->mu);
+    more = scn_outq_count(&s->outq) > 0;
+    pthread_mutex_unlock(&s->mu);
+    if (more)
+        lws_callback_on_writable(wsi);
+    rearm(s);
+}
+
+static void complete_message(scn_session *s, struct lws *wsi,
+                             const unsigned char *data, size_t len)
+{
+    pthread_mutex_lock(&s->mu);
+    s->stats.messages_in++;
+    pthread_mutex_unlock(&s->mu);
+    if (!s->opts.manual_dispatch) {
+        scn_session_deliver(s, data, len);
+        return;
+    }
+    pthread_mutex_lock(&s->mu);
+    int ev = scn_inq_push(&s->inq, data, len);
+    if (ev == SCN_ERR_QUEUE_FULL || ev == SCN_ERR_NOMEM)
+        s->stats.dropped_inbound++;
+    if (ev == SCN_INQ_PAUSE)
+        s->stats.rx_pauses++;
+    s->stats.inbound_queued_msgs = scn_inq_count(&s->inq);
+    pthread_mutex_unlock(&s->mu);
+    if (ev == SCN_INQ_PAUSE && !s->rx_paused) {
+        /* The application is behind: stop reading so that memory stays
+         * bounded whatever the peer sends; TCP pushes back on it. */
+        s->rx_paused = true;
+        lws_rx_flow_control(wsi, 0);
+    } else if (ev < 0) {
+        scn_session_report(s, ev, "inbound queue over its hard cap");
+    }
+}
+
+static int on_receive(scn_session *s, struct lws *wsi, const void *in,
+                      size_t len)
+{
+    size_t remaining = lws_remaining_packet_payload(wsi);
+    bool first = lws_is_first_fragment(wsi);
+    bool final = lws_is_final_fragment(wsi);
+
+    scn_fsm_rx(&s->fsm, now_ms(s));
+    pthread_mutex_lock(&s->mu);
+    s->stats.bytes_in += len;
+    pthread_mutex_unlock(&s->mu);
+    if (first) {
+        s->rxlen = 0;
+        s->rx_discard = lws_frame_is_binary(wsi);
+    }
+    if (s->rx_discard) {
+        if (final)
+            scn_session_report(s, SCN_ERR_UNSUPPORTED,
+                               "binary message ignored");
+        return 0;
+    }
+    if (s->rxlen + len + remaining > s->opts.max_message_bytes) {
+        /* Refused before buffering it: the limit bounds our memory. */
+        pthread_mutex_lock(&s->mu);
+        s->stats.oversize_in++;
+        pthread_mutex_unlock(&s->mu);
+        scn_session_report(s, SCN_ERR_MESSAGE_TOO_BIG,
+                           "inbound message over max_message_bytes");
+        s->has_pending_failure = true;
+        s->pending_failure = SCN_FAIL_TOO_BIG;
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                         (unsigned char *)"message too big", 15);
+        return -1;
+    }
+    if (first && final) {
+        complete_message(s, wsi, in, len);
+        return 0;
+    }
+    if (s->rxlen + len > s->rxcap) {
+        size_t cap = s->rxcap ? s->rxcap : 4096;
+        unsigned char *nb;
+
+        while (cap < s->rxlen + len)
+            cap *= 2;
+        if (cap > s->opts.max_message_bytes)
+            cap = s->opts.max_message_bytes;
+        nb = realloc(s->rxbuf, cap);
+        if (!nb)
+            return -1;
+        s->rxbuf = nb;
+        s->rxcap = cap;
+    }
+    memcpy(s->rxbuf + s->rxlen, in, len);
+    s->rxlen += len;
+    if (final) {
+        complete_message(s, wsi, s->rxbuf, s->rxlen);
+        s->rxlen = 0;
+    }
+    return 0;
+}
+
+static int on_writeable(scn_session *s, struct lws *wsi)
+{
+    unsigned char ping[LWS_PRE + 4];
+    scn_lane lane;
+    scn_msg *m;
+    int wm = SCN_WM_NONE;
+    bool more;
+
+    if (s->user_closing) {
+        if (!s->closing_sent) {
+            s->closing_sent = true;
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL,
+                             (unsigned char *)"client closing", 14);
+        }
+        return -1;
+    }
+    if (s->pinging) {
+        s->pinging = false;
+        if (lws_write(wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+            return -1;
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    pthread_mutex_lock(&s->mu);
+    m = scn_outq_peek(&s->outq, &lane);
+    if (!m) {
+        pthread_mutex_unlock(&s->mu);
+        return 0;
+    }
+    /* One write per callback: lws buffers a partial write and calls us
+     * again only when the socket drained, which is the backpressure. */
+    if (lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) <
+        (int)m->len) {
+        pthread_mutex_unlock(&s->mu);
+        return -1;
+    }
+    s->stats.messages_out++;
+    s->stats.bytes_out += m->len;
+    scn_outq_pop(&s->outq, lane, &wm);
+    more = scn_outq_count(&s->outq) > 0;
+    pthread_mutex_unlock(&s->mu);
+    if (wm == SCN_WM_LOW && s->opts.callbacks.on_watermark) {
+        s->cb_depth++;
+        s->loop->cb_depth++;
+        s->opts.callbacks.on_watermark(s, 0, s->opts.user);
+        s->cb_depth--;
+        s->loop->cb_depth--;
+    }
+    if (more)
+        lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static void on_peer_close(scn_session *s, const unsigned char *in, size_t len)
+{
+    s->peer_closed = true;
+    s->peer_close_code = len >= 2 ? (in[0] << 8) | in[1] : 1005;
+    s->peer_close_reason[0] = '\0';
+    if (len > 2) {
+        size_t n = len - 2;
+        if (n >= sizeof(s->peer_close_reason))
+            n = sizeof(s->peer_close_reason) - 1;
+        memcpy(s->peer_close_reason, in + 2, n);
+        s->peer_close_reason[n] = '\0';
+    }
+}
+
+static void on_closed(scn_session *s)
+{
+    scn_failure f = {.kind = SCN_FAIL_LOST};
+
+    if (s->peer_closed) {
+        f.kind = SCN_FAIL_CLOSE;
+        f.close_code = s->peer_close_code;
+        f.detail = s->peer_close_reason;
+        scn_log(&s->loop->log, SCN_LOG_INFO, "session",
+                "server closed the session: %d %s", s->peer_close_code,
+                s->peer_close_reason);
+    }
+    report_failure(s, &f);
+}
+
+static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
+                       void *user, void *in, size_t len)
+{
+    scn_session *s = user;
+    int rc = 0;
+
+    if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
+        scn_loop *loop = lws_context_user(lws_get_context(wsi));
+        if (loop)
+            scn_loop_service_wakeups(loop);
+        return 0;
+    }
+    if (!s)
+        return 0;
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+        rc = append_headers(s, wsi, (unsigned char **)in, len);
+        break;
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        on_connection_error(s, wsi, in, len);
+        break;
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        on_established(s, wsi);
+        break;
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+        rc = on_receive(s, wsi, in, len);
+        break;
+    case LWS_CALLBACK_CLIENT_RECEIVE_PONG: {
+        uint32_t rtt = scn_fsm_pong(&s->fsm, now_ms(s));
+        pthread_mutex_lock(&s->mu);
+        if (rtt)
+            s->stats.last_rtt_ms = rtt;
+        pthread_mutex_unlock(&s->mu);
+        break;
+    }
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+        rc = on_writeable(s, wsi);
+        break;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        on_peer_close(s, in, len);
+        break;
+    case LWS_CALLBACK_CLIENT_CLOSED:
+        on_closed(s);
+        break;
+    default:
+        break;
+    }
+    if (scn_session_reap(s)) {
+        /* The session is gone; make sure lws forgets it too. */
+        lws_set_wsi_user(wsi, NULL);
+        return -1;
+    }
+    return rc;
+}
+
+const struct lws_protocols scn_ws_protocols[] = {
+    {SCN_SUBPROTOCOL_NAME, ws_callback, 0, 4096, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0}};
