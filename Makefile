@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build asan test test-fast demo bench install format clean
+.PHONY: all deps build asan test test-fast demo format clean
 
 all: build
 
@@ -23,7 +23,6 @@ asan: deps
 # The whole suite: every test on the normal build, then the unit and
 # integration tests again under AddressSanitizer + UBSan.
 test: build asan
-	./scripts/install-test-peers
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -L 'unit|integration'
 	./scripts/check-no-keys-in-logs $(BUILD) $(ASAN_BUILD)
@@ -33,10 +32,6 @@ test-fast: build
 
 demo: build
 	./scripts/demo $(BUILD)
-
-bench: build
-	./scripts/install-test-peers
-	./bench/run $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
