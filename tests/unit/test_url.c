@@ -1,0 +1,88 @@
+/* lib/url.c: endpoint URLs and the device-selection query. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <scentience/error.h>
+
+#include "url.h"
+
+static void test_defaults_and_ports(void **state)
+{
+    scn_url u;
+
+    (void)state;
+    assert_int_equal(scn_url_parse("ws://192.168.10.1:9000", &u), 0);
+    assert_false(u.tls);
+    assert_string_equal(u.host, "192.168.10.1");
+    assert_int_equal(u.port, 9000);
+    assert_string_equal(u.path, "/");
+    assert_int_equal(scn_url_parse("wss://api.scentience.ai/v1/stream", &u),
+                     0);
+    assert_true(u.tls);
+    assert_int_equal(u.port, 443);
+    assert_string_equal(u.path, "/v1/stream");
+    assert_int_equal(scn_url_parse("ws://h", &u), 0);
+    assert_int_equal(u.port, 80);
+    assert_int_equal(scn_url_parse("ws://h?x=1", &u), 0);
+    assert_string_equal(u.path, "/?x=1");
+    assert_int_equal(scn_url_parse("ws://[::1]:9000/a?b=c", &u), 0);
+    assert_string_equal(u.host, "::1");
+    assert_int_equal(u.port, 9000);
+    assert_string_equal(u.path, "/a?b=c");
+}
+
+static void test_rejects(void **state)
+{
+    static const char *const bad[] = {
+        "http://h",      "ws:/h",          "ws://",        "ws://:90",
+        "ws://h:0",      "ws://h:65536",   "ws://h:9x",    "ws://h:",
+        "ws://u@h",      "ws://h/#frag",   "ws://h/a b",   "ws://[::1",
+        "ws://[::1]x",   "ws://h\n",       "WS://h",       "",
+        "ws://h:123456",
+    };
+    scn_url u;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(scn_url_parse(bad[i], &u), SCN_ERR_URL);
+    assert_int_equal(scn_url_parse(NULL, &u), SCN_ERR_URL);
+}
+
+static void test_query_encoding(void **state)
+{
+    scn_url u;
+
+    (void)state;
+    assert_int_equal(scn_url_parse("ws://h:1/dev", &u), 0);
+    assert_int_equal(scn_url_add_query(&u, "uid", "SCN001"), 0);
+    assert_string_equal(u.path, "/dev?uid=SCN001");
+    assert_int_equal(scn_url_add_query(&u, "x", "a b&c/é"), 0);
+    assert_string_equal(u.path, "/dev?uid=SCN001&x=a%20b%26c%2F%C3%A9");
+}
+
+static void test_query_too_long_leaves_path_intact(void **state)
+{
+    char big[SCN_URL_PATH_MAX];
+    scn_url u;
+
+    (void)state;
+    assert_int_equal(scn_url_parse("ws://h/p", &u), 0);
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(scn_url_add_query(&u, "uid", big), SCN_ERR_URL);
+    assert_string_equal(u.path, "/p");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_and_ports),
+        cmocka_unit_test(test_rejects),
+        cmocka_unit_test(test_query_encoding),
+        cmocka_unit_test(test_query_too_long_leaves_path_intact),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
