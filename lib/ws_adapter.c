@@ -370,9 +370,6 @@ static void on_established(scn_session *s, struct lws *wsi)
     bool more;
 
     s->wsi = wsi;
-    if (lws_hdr_copy(wsi, s->subprotocol, sizeof(s->subprotocol),
-                     WSI_TOKEN_PROTOCOL) < 0)
-        s->subprotocol[0] = '\0';
     s->expect_seq = 0;
     tr = scn_fsm_opened(&s->fsm, now_ms(s));
     pthread_mutex_lock(&s->mu);
@@ -564,6 +561,24 @@ static void on_closed(scn_session *s)
     report_failure(s, &f);
 }
 
+static bool is_client_event(enum lws_callback_reasons reason)
+{
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+    case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+    case LWS_CALLBACK_CLIENT_CLOSED:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
                        void *user, void *in, size_t len)
 {
@@ -576,7 +591,9 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
             scn_loop_service_wakeups(loop);
         return 0;
     }
-    if (!s)
+    /* Only connection events carry our session as user data; vhost and
+     * protocol events pass unrelated pointers there. */
+    if (!s || !is_client_event(reason))
         return 0;
     switch (reason) {
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
@@ -584,6 +601,12 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
         break;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         on_connection_error(s, wsi, in, len);
+        break;
+    case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
+        /* The response headers are gone by CLIENT_ESTABLISHED. */
+        if (lws_hdr_copy(wsi, s->subprotocol, sizeof(s->subprotocol),
+                         WSI_TOKEN_PROTOCOL) < 0)
+            s->subprotocol[0] = '\0';
         break;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         on_established(s, wsi);
