@@ -54,7 +54,8 @@ extern "C" {
     X(OUT_OF_RANGE, -65, "a value is out of its allowed range")                \
     X(TOO_DEEP, -66, "message nested too deeply")                              \
     X(UNKNOWN_TYPE, -67, "message of unknown type")                            \
-    X(ABSENT, -68, "the field is absent")
+    X(ABSENT, -68, "the field is absent")                                      \
+    X(UAV_REFUSED, -80, "the drone answered error")
 
 typedef enum scn_err {
     SCN_OK = 0,

@@ -1,0 +1,478 @@
+/*
+ * UAV state strings: the documented example, every field, any order,
+ * unknown keys, every malformed case, and the writers (state string and
+ * JSON) with round trips.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <scentience/error.h>
+#include <scentience/uav.h>
+
+/* The published format filled with plausible values. */
+static const char documented[] =
+    "pitch:0;roll:0;yaw:0;vgx:0;vgy:0;vgz:0;templ:0;temph:0;tof:10;h:0;"
+    "bat:80;baro:-7.85;time:0;agx:-1.00;agy:0.00;agz:-999.00;";
+
+/* Every field, distinct values, in scn_uav_field order. */
+static const char all_fields[] =
+    "pitch:-3;roll:4;yaw:-179;vgx:5;vgy:-6;vgz:7;templ:61;temph:63;tof:112;"
+    "h:95;bat:87;baro:213.46;time:42;agx:-12.50;agy:3.25;agz:-998.75;"
+    "olfa:2000.00;olfb:6.23;x:-150;y:220;z:35;";
+
+static const double all_values[SCN_UAV_FIELD_COUNT] = {
+    -3,     4,  -179,  5,    -6,      7,    61,   63,   112, 95, 87,
+    213.46, 42, -12.5, 3.25, -998.75, 2000, 6.23, -150, 220, 35};
+
+static int parse(const char *text, scn_uav_state *st)
+{
+    return scn_uav_state_parse(text, strlen(text), st);
+}
+
+static void assert_malformed(const char *text)
+{
+    scn_uav_state st;
+    int rc = parse(text, &st);
+
+    if (rc != SCN_ERR_MALFORMED)
+        fail_msg("\"%s\": %s, want MALFORMED", text, scn_err_name(rc));
+    /* Never half-filled. */
+    assert_int_equal(st.present, 0);
+    assert_int_equal(st.pitch, 0);
+    assert_int_equal(st.unknown_count, 0);
+    assert_int_equal(st.unknown_dropped, 0);
+}
+
+static void assert_all_fields(const scn_uav_state *st)
+{
+    for (int f = 0; f < SCN_UAV_FIELD_COUNT; f++) {
+        double v = 0;
+        assert_int_equal(scn_uav_state_get(st, (scn_uav_field)f, &v), 0);
+        if (v != all_values[f])
+            fail_msg("%s: %.17g, want %.17g",
+                     scn_uav_field_name((scn_uav_field)f), v, all_values[f]);
+    }
+    assert_int_equal(st->present, (1u << SCN_UAV_FIELD_COUNT) - 1);
+}
+
+static void test_documented(void **state)
+{
+    scn_uav_state st;
+    double v = 123;
+    (void)state;
+    assert_int_equal(parse(documented, &st), 0);
+    assert_int_equal(st.present, (1u << (SCN_UAV_F_AGZ + 1)) - 1);
+    assert_int_equal(st.tof, 10);
+    assert_int_equal(st.bat, 80);
+    assert_true(st.baro == -7.85);
+    assert_true(st.agx == -1.0);
+    assert_true(st.agz == -999.0);
+    assert_int_equal(st.unknown_count, 0);
+    assert_int_equal(scn_uav_state_get(&st, SCN_UAV_F_OLFA, &v),
+                     SCN_ERR_ABSENT);
+    assert_true(v == 123);
+    assert_int_equal(scn_uav_state_get(&st, SCN_UAV_F_BAT, &v), 0);
+    assert_true(v == 80);
+}
+
+static void test_all_fields_any_order(void **state)
+{
+    char reordered[sizeof all_fields];
+    const char *pairs[SCN_UAV_FIELD_COUNT];
+    size_t lens[SCN_UAV_FIELD_COUNT], n = 0, off = 0;
+    scn_uav_state st;
+    (void)state;
+
+    assert_int_equal(parse(all_fields, &st), 0);
+    assert_all_fields(&st);
+
+    /* Reversed pair order, the last ';' dropped. */
+    for (const char *p = all_fields; *p; n++) {
+        const char *semi = strchr(p, ';');
+        pairs[n] = p;
+        lens[n] = (size_t)(semi - p);
+        p = semi + 1;
+    }
+    assert_int_equal(n, SCN_UAV_FIELD_COUNT);
+    for (size_t i = n; i-- > 0;) {
+        memcpy(reordered + off, pairs[i], lens[i]);
+        off += lens[i];
+        if (i > 0)
+            reordered[off++] = ';';
+    }
+    reordered[off] = '\0';
+    assert_ptr_equal(strstr(reordered, "z:35;y:220;"), reordered);
+    assert_int_equal(parse(reordered, &st), 0);
+    assert_all_fields(&st);
+}
+
+static void test_endings(void **state)
+{
+    static const char *ok[] = {
+        "pitch:1;roll:2;",    "pitch:1;roll:2",      "pitch:1;roll:2;\r\n",
+        "pitch:1;roll:2\r\n", "pitch:1;roll:2;  \t", "pitch:1;roll:2\n",
+    };
+    scn_uav_state st;
+    (void)state;
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        int rc = parse(ok[i], &st);
+        if (rc != 0)
+            fail_msg("\"%s\": %s", ok[i], scn_err_name(rc));
+        assert_int_equal(st.present,
+                         (1u << SCN_UAV_F_PITCH) | (1u << SCN_UAV_F_ROLL));
+        assert_int_equal(st.roll, 2);
+    }
+}
+
+static void test_unknown_keys(void **state)
+{
+    scn_uav_state st;
+    char text[2048];
+    size_t off = 0;
+    (void)state;
+
+    /* Tello-style extras: kept in order, values as text. */
+    assert_int_equal(parse("mid:-1;pitch:1;mpry:0,0,0;a:b:c;empty:;", &st), 0);
+    assert_int_equal(st.present, 1u << SCN_UAV_F_PITCH);
+    assert_int_equal(st.unknown_count, 4);
+    assert_string_equal(st.unknown[0].key, "mid");
+    assert_string_equal(st.unknown[0].value, "-1");
+    assert_string_equal(st.unknown[1].key, "mpry");
+    assert_string_equal(st.unknown[1].value, "0,0,0");
+    assert_string_equal(st.unknown[2].key, "a");
+    assert_string_equal(st.unknown[2].value, "b:c");
+    assert_string_equal(st.unknown[3].key, "empty");
+    assert_string_equal(st.unknown[3].value, "");
+    assert_int_equal(st.unknown_dropped, 0);
+
+    /* Known keys are case-sensitive: "Pitch" is another key. */
+    assert_int_equal(parse("pitch:1;Pitch:2", &st), 0);
+    assert_int_equal(st.unknown_count, 1);
+    assert_string_equal(st.unknown[0].key, "Pitch");
+
+    /* Beyond 16, counted as dropped; not an error. */
+    for (int i = 0; i < 20; i++)
+        off += (size_t)snprintf(text + off, sizeof text - off, "k%d:%d;", i, i);
+    assert_int_equal(parse(text, &st), 0);
+    assert_int_equal(st.unknown_count, SCN_UAV_STATE_UNKNOWN_MAX);
+    assert_int_equal(st.unknown_dropped, 4);
+    assert_string_equal(st.unknown[15].key, "k15");
+
+    /* Key 31 / value 63 bytes kept; 32 / 64 dropped. */
+    char k31[32], k32[33], v63[64], v64[65];
+    memset(k31, 'k', 31);
+    k31[31] = '\0';
+    memset(k32, 'k', 32);
+    k32[32] = '\0';
+    memset(v63, 'v', 63);
+    v63[63] = '\0';
+    memset(v64, 'v', 64);
+    v64[64] = '\0';
+    snprintf(text, sizeof text, "%s:1;%s:2;a:%s;b:%s;bat:5", k31, k32, v63,
+             v64);
+    assert_int_equal(parse(text, &st), 0);
+    assert_int_equal(st.unknown_count, 2);
+    assert_string_equal(st.unknown[0].key, k31);
+    assert_string_equal(st.unknown[1].value, v63);
+    assert_int_equal(st.unknown_dropped, 2);
+    assert_int_equal(st.bat, 5);
+
+    /* An unknown key twice is kept twice (only known keys must be
+     * unique). */
+    assert_int_equal(parse("mid:1;mid:2", &st), 0);
+    assert_int_equal(st.unknown_count, 2);
+}
+
+static void test_malformed(void **state)
+{
+    (void)state;
+    assert_malformed("");
+    assert_malformed("  \r\n");
+    assert_malformed("pitch:1;ro");
+    assert_malformed("pitch");
+    assert_malformed(":1");
+    assert_malformed("pitch:1;:2");
+    assert_malformed("pitch:1;;roll:2");
+    assert_malformed(";pitch:1");
+    assert_malformed(";");
+    assert_malformed("pitch:1;;");
+    assert_malformed("pitch:abc");
+    assert_malformed("pitch:");
+    assert_malformed("pitch:1.5");
+    assert_malformed("pitch:+1");
+    assert_malformed("pitch:1 ;roll:2");
+    assert_malformed("pitch:1; roll:2");
+    assert_malformed("pit ch:1");
+    assert_malformed("baro:abc");
+    assert_malformed("baro:1e3");
+    assert_malformed("baro:nan");
+    assert_malformed("baro:inf");
+    assert_malformed("baro:.5");
+    assert_malformed("baro:5.");
+    assert_malformed("baro:1,5");
+    assert_malformed("agx:1234567890123456.00");
+    assert_malformed("pitch:2147483648");
+    assert_malformed("pitch:-2147483649");
+    assert_malformed("tof:99999999999999999999999999");
+    assert_malformed("pitch:1;pitch:1");
+    assert_malformed("baro:1.00;pitch:1;baro:2.00");
+    assert_malformed("pitch:1\x01;roll:2");
+    assert_malformed("mid:\x7f");
+    assert_malformed("m\xc3\xa9:1");
+    assert_malformed("pitch:1;\troll:2");
+
+    /* Edges that pass. */
+    scn_uav_state st;
+    assert_int_equal(parse("pitch:2147483647;roll:-2147483648", &st), 0);
+    assert_int_equal(st.pitch, INT32_MAX);
+    assert_int_equal(st.roll, INT32_MIN);
+    assert_int_equal(parse("baro:123456789012345", &st), 0);
+    assert_true(st.baro == 123456789012345.0);
+    assert_int_equal(parse("baro:12", &st), 0);
+    assert_true(st.baro == 12.0);
+    assert_int_equal(parse("tof:007", &st), 0);
+    assert_int_equal(st.tof, 7);
+
+    /* A NUL inside the length is a control byte. */
+    assert_int_equal(scn_uav_state_parse("pitch:1\0;", 9, &st),
+                     SCN_ERR_MALFORMED);
+    assert_int_equal(scn_uav_state_parse("pitch:1\0;", 7, &st), 0);
+}
+
+static void test_length_limit(void **state)
+{
+    char text[SCN_UAV_STATE_MAX + 2];
+    scn_uav_state st;
+    (void)state;
+
+    /* "pitch:1;a:xxx...x;" of exactly SCN_UAV_STATE_MAX bytes. */
+    memset(text, 'x', sizeof text);
+    memcpy(text, "pitch:1;a:", 10);
+    text[SCN_UAV_STATE_MAX - 1] = ';';
+    text[SCN_UAV_STATE_MAX] = '\0';
+    assert_int_equal(parse(text, &st), 0);
+    assert_int_equal(st.pitch, 1);
+    assert_int_equal(st.unknown_dropped, 1);
+    /* One more byte, even trailing whitespace, is refused. */
+    text[SCN_UAV_STATE_MAX] = '\n';
+    text[SCN_UAV_STATE_MAX + 1] = '\0';
+    assert_malformed(text);
+}
+
+static void test_bad_arguments(void **state)
+{
+    scn_uav_state st;
+    double v;
+    (void)state;
+    assert_int_equal(scn_uav_state_parse("pitch:1", 7, NULL),
+                     SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn_uav_state_parse(NULL, 3, &st), SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn_uav_state_parse(NULL, 0, &st), SCN_ERR_MALFORMED);
+    assert_int_equal(scn_uav_state_get(&st, SCN_UAV_FIELD_COUNT, &v),
+                     SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn_uav_state_get(NULL, SCN_UAV_F_H, &v),
+                     SCN_ERR_INVALID_ARG);
+    assert_null(scn_uav_field_name(SCN_UAV_FIELD_COUNT));
+    assert_string_equal(scn_uav_field_name(SCN_UAV_F_TEMPH), "temph");
+    assert_true(scn_uav_field_is_integer(SCN_UAV_F_X));
+    assert_false(scn_uav_field_is_integer(SCN_UAV_F_OLFB));
+    assert_int_equal(scn_uav_state_format(NULL, NULL, 0, NULL),
+                     SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn_uav_state_to_json(&st, NULL, 4, NULL),
+                     SCN_ERR_INVALID_ARG);
+}
+
+static void test_format_round_trip(void **state)
+{
+    scn_uav_state st, again;
+    char out[2048];
+    size_t n = 0;
+    (void)state;
+
+    /* Canonical text comes back byte for byte. */
+    assert_int_equal(parse(documented, &st), 0);
+    assert_int_equal(scn_uav_state_format(&st, out, sizeof out, &n), 0);
+    assert_string_equal(out, documented);
+    assert_int_equal(n, strlen(documented));
+    assert_int_equal(parse(all_fields, &st), 0);
+    assert_int_equal(scn_uav_state_format(&st, out, sizeof out, &n), 0);
+    assert_string_equal(out, all_fields);
+
+    /* Any order and missing ';' in, canonical order out; unknown keys
+     * follow the fields in the order received. */
+    assert_int_equal(
+        parse("mid:-1;z:3;baro:1.5;pitch:-2;mpry:0,0,0;olfa:7\r\n", &st), 0);
+    assert_int_equal(scn_uav_state_format(&st, out, sizeof out, &n), 0);
+    assert_string_equal(out,
+                        "pitch:-2;baro:1.50;olfa:7.00;z:3;mid:-1;mpry:0,0,0;");
+    assert_int_equal(parse(out, &again), 0);
+    assert_int_equal(again.present, st.present);
+    assert_int_equal(again.pitch, -2);
+    assert_true(again.baro == 1.5);
+    assert_true(again.olfa == 7.0);
+    assert_int_equal(again.z, 3);
+    assert_int_equal(again.unknown_count, 2);
+    assert_string_equal(again.unknown[1].value, "0,0,0");
+
+    /* Built with set (as the simulator does), then parsed back. */
+    memset(&st, 0, sizeof st);
+    for (int f = 0; f < SCN_UAV_FIELD_COUNT; f++)
+        assert_int_equal(
+            scn_uav_state_set(&st, (scn_uav_field)f, all_values[f]), 0);
+    assert_int_equal(scn_uav_state_format(&st, out, sizeof out, &n), 0);
+    assert_string_equal(out, all_fields);
+    assert_int_equal(parse(out, &again), 0);
+    assert_all_fields(&again);
+
+    /* Empty state: empty string. */
+    memset(&st, 0, sizeof st);
+    assert_int_equal(scn_uav_state_format(&st, out, sizeof out, &n), 0);
+    assert_string_equal(out, "");
+    assert_int_equal(n, 0);
+}
+
+static void test_format_limits(void **state)
+{
+    scn_uav_state st;
+    char out[64];
+    size_t n = 0;
+    (void)state;
+
+    assert_int_equal(parse("pitch:1;bat:80", &st), 0);
+    /* "pitch:1;bat:80;" is 15 bytes. */
+    assert_int_equal(scn_uav_state_format(&st, out, 16, &n), 0);
+    assert_int_equal(n, 15);
+    assert_int_equal(scn_uav_state_format(&st, out, 15, &n), SCN_ERR_NOMEM);
+    assert_int_equal(n, 16);
+    assert_string_equal(out, "");
+    assert_int_equal(scn_uav_state_format(&st, NULL, 0, &n), SCN_ERR_NOMEM);
+    assert_int_equal(n, 16);
+
+    /* Values that would not parse back are refused. */
+    strcpy(st.unknown[0].key, "bad;key");
+    strcpy(st.unknown[0].value, "1");
+    st.unknown_count = 1;
+    assert_int_equal(scn_uav_state_format(&st, out, sizeof out, &n),
+                     SCN_ERR_INVALID_ARG);
+    assert_string_equal(out, "");
+    strcpy(st.unknown[0].key, "bat");
+    assert_int_equal(scn_uav_state_format(&st, out, sizeof out, &n),
+                     SCN_ERR_INVALID_ARG);
+    strcpy(st.unknown[0].key, "ok");
+    strcpy(st.unknown[0].value, "a;b");
+    assert_int_equal(scn_uav_state_to_json(&st, out, sizeof out, &n),
+                     SCN_ERR_INVALID_ARG);
+    strcpy(st.unknown[0].value, "ab");
+    assert_int_equal(scn_uav_state_format(&st, out, sizeof out, &n), 0);
+    assert_string_equal(out, "pitch:1;bat:80;ok:ab;");
+
+    memset(&st, 0, sizeof st);
+    st.present = 1u << SCN_UAV_F_BARO;
+    st.baro = INFINITY;
+    assert_int_equal(scn_uav_state_format(&st, out, sizeof out, &n),
+                     SCN_ERR_INVALID_ARG);
+    st.baro = 1e16;
+    assert_int_equal(scn_uav_state_to_json(&st, out, sizeof out, &n),
+                     SCN_ERR_INVALID_ARG);
+}
+
+static void test_set(void **state)
+{
+    scn_uav_state st;
+    char out[128];
+    (void)state;
+    memset(&st, 0, sizeof st);
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_PITCH, 1.6), 0);
+    assert_int_equal(st.pitch, 2);
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_ROLL, -1.6), 0);
+    assert_int_equal(st.roll, -2);
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_YAW, 2147483647.0), 0);
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_YAW, 2147483648.0),
+                     SCN_ERR_OUT_OF_RANGE);
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_YAW, -2147483648.0), 0);
+    assert_int_equal(st.yaw, INT32_MIN);
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_YAW, -2147483649.0),
+                     SCN_ERR_OUT_OF_RANGE);
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_BARO, NAN),
+                     SCN_ERR_OUT_OF_RANGE);
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_BARO, 1e300),
+                     SCN_ERR_OUT_OF_RANGE);
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_BARO, -0.001), 0);
+    assert_int_equal(scn_uav_state_set(NULL, SCN_UAV_F_BARO, 1),
+                     SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_FIELD_COUNT, 1),
+                     SCN_ERR_INVALID_ARG);
+    assert_int_equal(st.present,
+                     (1u << SCN_UAV_F_PITCH) | (1u << SCN_UAV_F_ROLL) |
+                         (1u << SCN_UAV_F_YAW) | (1u << SCN_UAV_F_BARO));
+    /* Two decimals, rounded to nearest either side of zero. */
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_AGX, 12.3456), 0);
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_AGY, -12.3456), 0);
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_AGZ, 0.996), 0);
+    assert_int_equal(scn_uav_state_format(&st, out, sizeof out, NULL), 0);
+    assert_non_null(strstr(out, "agx:12.35;agy:-12.35;agz:1.00;"));
+    st.present &= ~((1u << SCN_UAV_F_AGX) | (1u << SCN_UAV_F_AGY) |
+                    (1u << SCN_UAV_F_AGZ));
+    /* -0.001 writes as 0.00, never "-0.00". */
+    assert_int_equal(scn_uav_state_format(&st, out, sizeof out, NULL), 0);
+    assert_string_equal(out, "pitch:2;roll:-2;yaw:-2147483648;baro:0.00;");
+}
+
+static void test_json(void **state)
+{
+    scn_uav_state st;
+    char out[1024];
+    size_t n = 0;
+    (void)state;
+
+    assert_int_equal(parse(documented, &st), 0);
+    assert_int_equal(scn_uav_state_to_json(&st, out, sizeof out, &n), 0);
+    assert_string_equal(
+        out, "{\"pitch\":0,\"roll\":0,\"yaw\":0,\"vgx\":0,\"vgy\":0,\"vgz\":0,"
+             "\"templ\":0,\"temph\":0,\"tof\":10,\"h\":0,\"bat\":80,"
+             "\"baro\":-7.85,\"time\":0,\"agx\":-1.00,\"agy\":0.00,"
+             "\"agz\":-999.00}");
+    assert_int_equal(n, strlen(out));
+
+    /* Unknown keys: numbers stay numbers, the rest become strings, a
+     * repeated key is written once (first value), quotes are escaped. */
+    assert_int_equal(parse("x:1;mid:-1;mpry:0,0,0;v:007;q:say \"hi\" \\o/;"
+                           "mid:5;f:2.50",
+                           &st),
+                     0);
+    assert_int_equal(scn_uav_state_to_json(&st, out, sizeof out, &n), 0);
+    assert_string_equal(out, "{\"x\":1,\"mid\":-1,\"mpry\":\"0,0,0\","
+                             "\"v\":\"007\",\"q\":\"say \\\"hi\\\" \\\\o/\","
+                             "\"f\":2.50}");
+
+    memset(&st, 0, sizeof st);
+    assert_int_equal(scn_uav_state_to_json(&st, out, sizeof out, &n), 0);
+    assert_string_equal(out, "{}");
+    assert_int_equal(scn_uav_state_to_json(&st, out, 2, &n), SCN_ERR_NOMEM);
+    assert_int_equal(n, 3);
+    assert_string_equal(out, "");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_documented),
+        cmocka_unit_test(test_all_fields_any_order),
+        cmocka_unit_test(test_endings),
+        cmocka_unit_test(test_unknown_keys),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_length_limit),
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_format_round_trip),
+        cmocka_unit_test(test_format_limits),
+        cmocka_unit_test(test_set),
+        cmocka_unit_test(test_json),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

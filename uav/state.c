@@ -1,0 +1,367 @@
+/*
+ * UAV state strings ("pitch:0;roll:0;...;agz:-999.00;"): parsing into a
+ * typed struct, and writing it back as a state string (the simulator) or
+ * as one compact JSON object (scn-uav --state jsonl).
+ */
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <scentience/error.h>
+
+#include "uav_internal.h"
+
+typedef struct field_info {
+    const char *name;
+    bool is_int;
+    size_t offset; /* of the int32_t or double in scn_uav_state */
+} field_info;
+
+/* The member names are the key names, so one token serves both. */
+#define I(f, n) [f] = {#n, true, offsetof(scn_uav_state, n)}
+#define D(f, n) [f] = {#n, false, offsetof(scn_uav_state, n)}
+
+static const field_info fields[SCN_UAV_FIELD_COUNT] = {
+    I(SCN_UAV_F_PITCH, pitch), I(SCN_UAV_F_ROLL, roll),
+    I(SCN_UAV_F_YAW, yaw),     I(SCN_UAV_F_VGX, vgx),
+    I(SCN_UAV_F_VGY, vgy),     I(SCN_UAV_F_VGZ, vgz),
+    I(SCN_UAV_F_TEMPL, templ), I(SCN_UAV_F_TEMPH, temph),
+    I(SCN_UAV_F_TOF, tof),     I(SCN_UAV_F_H, h),
+    I(SCN_UAV_F_BAT, bat),     D(SCN_UAV_F_BARO, baro),
+    I(SCN_UAV_F_TIME, time),   D(SCN_UAV_F_AGX, agx),
+    D(SCN_UAV_F_AGY, agy),     D(SCN_UAV_F_AGZ, agz),
+    D(SCN_UAV_F_OLFA, olfa),   D(SCN_UAV_F_OLFB, olfb),
+    I(SCN_UAV_F_X, x),         I(SCN_UAV_F_Y, y),
+    I(SCN_UAV_F_Z, z),
+};
+
+#undef I
+#undef D
+
+/* Decimals are kept below this magnitude so that two-decimal output never
+ * overflows; parsing (15 significant digits) stays well below it. */
+#define DECIMAL_LIMIT 9e15
+
+static int32_t *int_at(scn_uav_state *st, scn_uav_field f)
+{
+    return (int32_t *)(void *)((char *)st + fields[f].offset);
+}
+
+static double *dec_at(scn_uav_state *st, scn_uav_field f)
+{
+    return (double *)(void *)((char *)st + fields[f].offset);
+}
+
+static int32_t int_of(const scn_uav_state *st, scn_uav_field f)
+{
+    return *(const int32_t *)(const void *)((const char *)st +
+                                            fields[f].offset);
+}
+
+static double dec_of(const scn_uav_state *st, scn_uav_field f)
+{
+    return *(const double *)(const void *)((const char *)st + fields[f].offset);
+}
+
+static bool lookup(const char *key, size_t len, scn_uav_field *out)
+{
+    for (int f = 0; f < SCN_UAV_FIELD_COUNT; f++) {
+        if (strlen(fields[f].name) == len &&
+            memcmp(fields[f].name, key, len) == 0) {
+            *out = (scn_uav_field)f;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Key bytes: printable ASCII without space, ':' and ';'. */
+static bool key_ok(const char *k, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (k[i] <= ' ' || k[i] > '~' || k[i] == ':' || k[i] == ';')
+            return false;
+    }
+    return true;
+}
+
+/* Value bytes: printable ASCII (space included) without ';'. */
+static bool value_ok(const char *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < ' ' || v[i] > '~' || v[i] == ';')
+            return false;
+    }
+    return true;
+}
+
+const char *scn_uav_field_name(scn_uav_field field)
+{
+    if ((unsigned)field >= SCN_UAV_FIELD_COUNT)
+        return NULL;
+    return fields[field].name;
+}
+
+bool scn_uav_field_is_integer(scn_uav_field field)
+{
+    if ((unsigned)field >= SCN_UAV_FIELD_COUNT)
+        return false;
+    return fields[field].is_int;
+}
+
+int scn_uav_state_get(const scn_uav_state *state, scn_uav_field field,
+                      double *value)
+{
+    if (state == NULL || value == NULL ||
+        (unsigned)field >= SCN_UAV_FIELD_COUNT)
+        return SCN_ERR_INVALID_ARG;
+    if (!(state->present & (1u << field)))
+        return SCN_ERR_ABSENT;
+    *value = fields[field].is_int ? (double)int_of(state, field)
+                                  : dec_of(state, field);
+    return 0;
+}
+
+int scn_uav_state_set(scn_uav_state *state, scn_uav_field field, double value)
+{
+    if (state == NULL || (unsigned)field >= SCN_UAV_FIELD_COUNT)
+        return SCN_ERR_INVALID_ARG;
+    if (!isfinite(value))
+        return SCN_ERR_OUT_OF_RANGE;
+    if (fields[field].is_int) {
+        double r = value < 0 ? value - 0.5 : value + 0.5;
+        if (r <= (double)INT32_MIN - 1.0 || r >= (double)INT32_MAX + 1.0)
+            return SCN_ERR_OUT_OF_RANGE;
+        *int_at(state, field) = (int32_t)r; /* truncation completes it */
+    } else {
+        if (value >= DECIMAL_LIMIT || value <= -DECIMAL_LIMIT)
+            return SCN_ERR_OUT_OF_RANGE;
+        *dec_at(state, field) = value;
+    }
+    state->present |= 1u << field;
+    return 0;
+}
+
+/* One "key:value" pair (without ';'). */
+static int parse_pair(const char *p, size_t n, scn_uav_state *st)
+{
+    const char *colon = memchr(p, ':', n);
+    scn_uav_field f;
+
+    if (colon == NULL)
+        return SCN_ERR_MALFORMED;
+    size_t kn = (size_t)(colon - p);
+    const char *v = colon + 1;
+    size_t vn = n - kn - 1;
+    if (!key_ok(p, kn) || !value_ok(v, vn))
+        return SCN_ERR_MALFORMED;
+    if (!lookup(p, kn, &f)) {
+        /* Unknown keys never fail a state: firmware adds fields. */
+        if (st->unknown_count < SCN_UAV_STATE_UNKNOWN_MAX &&
+            kn <= SCN_UAV_STATE_KEY_MAX && vn <= SCN_UAV_STATE_VALUE_MAX) {
+            scn_uav_state_unknown *u = &st->unknown[st->unknown_count++];
+            memcpy(u->key, p, kn);
+            u->key[kn] = '\0';
+            memcpy(u->value, v, vn);
+            u->value[vn] = '\0';
+        } else {
+            st->unknown_dropped++;
+        }
+        return 0;
+    }
+    if (st->present & (1u << f))
+        return SCN_ERR_MALFORMED;
+    if (fields[f].is_int) {
+        int64_t i;
+        bool overflow;
+        if (!scn_uav_read_int(v, vn, false, &i, &overflow) || overflow ||
+            i < INT32_MIN || i > INT32_MAX)
+            return SCN_ERR_MALFORMED;
+        *int_at(st, f) = (int32_t)i;
+    } else {
+        double d;
+        bool integral;
+        if (!scn_uav_read_decimal(v, vn, &d, &integral))
+            return SCN_ERR_MALFORMED;
+        *dec_at(st, f) = d;
+    }
+    st->present |= 1u << f;
+    return 0;
+}
+
+static int parse(const char *text, size_t len, scn_uav_state *st)
+{
+    if (len > SCN_UAV_STATE_MAX)
+        return SCN_ERR_MALFORMED;
+    while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t' ||
+                       text[len - 1] == '\r' || text[len - 1] == '\n'))
+        len--;
+    if (len == 0)
+        return SCN_ERR_MALFORMED;
+    for (size_t i = 0; i < len;) {
+        const char *semi = memchr(text + i, ';', len - i);
+        size_t end = semi != NULL ? (size_t)(semi - text) : len;
+        /* An empty pair (";;", a leading ';') has an empty key. */
+        int rc = parse_pair(text + i, end - i, st);
+        if (rc != 0)
+            return rc;
+        i = end + 1;
+    }
+    return 0;
+}
+
+int scn_uav_state_parse(const char *text, size_t len, scn_uav_state *state)
+{
+    int rc;
+
+    if (state == NULL)
+        return SCN_ERR_INVALID_ARG;
+    memset(state, 0, sizeof(*state));
+    if (text == NULL && len > 0)
+        return SCN_ERR_INVALID_ARG;
+    rc = parse(text, len, state);
+    if (rc != 0)
+        memset(state, 0, sizeof(*state));
+    return rc;
+}
+
+/* Checks an unknown entry the way the parser would have built it, so
+ * that written output always parses back. */
+static bool unknown_ok(const scn_uav_state_unknown *u)
+{
+    size_t kn = strnlen(u->key, sizeof u->key);
+    size_t vn = strnlen(u->value, sizeof u->value);
+    scn_uav_field f;
+
+    return kn < sizeof u->key && vn < sizeof u->value && key_ok(u->key, kn) &&
+           value_ok(u->value, vn) && !lookup(u->key, kn, &f);
+}
+
+static size_t kept_unknowns(const scn_uav_state *st)
+{
+    return st->unknown_count < SCN_UAV_STATE_UNKNOWN_MAX
+               ? st->unknown_count
+               : SCN_UAV_STATE_UNKNOWN_MAX;
+}
+
+/* A present field's value; false for a decimal that cannot be written. */
+static bool put_value(scn_uav_out *o, const scn_uav_state *st, scn_uav_field f)
+{
+    if (fields[f].is_int) {
+        scn_uav_out_int(o, int_of(st, f));
+        return true;
+    }
+    return scn_uav_out_fixed2(o, dec_of(st, f));
+}
+
+int scn_uav_state_format(const scn_uav_state *state, char *buf, size_t cap,
+                         size_t *written)
+{
+    scn_uav_out o;
+
+    if (state == NULL || (buf == NULL && cap > 0))
+        return SCN_ERR_INVALID_ARG;
+    scn_uav_out_init(&o, buf, cap);
+    for (int f = 0; f < SCN_UAV_FIELD_COUNT; f++) {
+        if (!(state->present & (1u << f)))
+            continue;
+        scn_uav_out_str(&o, fields[f].name);
+        scn_uav_out_put(&o, ":", 1);
+        if (!put_value(&o, state, (scn_uav_field)f))
+            goto invalid;
+        scn_uav_out_put(&o, ";", 1);
+    }
+    for (size_t i = 0; i < kept_unknowns(state); i++) {
+        const scn_uav_state_unknown *u = &state->unknown[i];
+        if (!unknown_ok(u))
+            goto invalid;
+        scn_uav_out_str(&o, u->key);
+        scn_uav_out_put(&o, ":", 1);
+        scn_uav_out_str(&o, u->value);
+        scn_uav_out_put(&o, ";", 1);
+    }
+    return scn_uav_out_end(&o, written);
+invalid:
+    scn_uav_out_init(&o, buf, cap);
+    if (written != NULL)
+        *written = 0;
+    return SCN_ERR_INVALID_ARG;
+}
+
+/* A JSON string of printable ASCII: only '"' and '\' need escapes. */
+static void put_json_string(scn_uav_out *o, const char *s)
+{
+    scn_uav_out_put(o, "\"", 1);
+    for (; *s != '\0'; s++) {
+        if (*s == '"' || *s == '\\')
+            scn_uav_out_put(o, "\\", 1);
+        scn_uav_out_put(o, s, 1);
+    }
+    scn_uav_out_put(o, "\"", 1);
+}
+
+/* Whether v is already a JSON number: our decimal grammar without the
+ * leading zeros JSON forbids ("007"). */
+static bool is_json_number(const char *v)
+{
+    size_t n = strlen(v);
+    const char *d = v[0] == '-' ? v + 1 : v;
+    double x;
+    bool integral;
+
+    if (!scn_uav_read_decimal(v, n, &x, &integral))
+        return false;
+    return !(d[0] == '0' && d[1] >= '0' && d[1] <= '9');
+}
+
+int scn_uav_state_to_json(const scn_uav_state *state, char *buf, size_t cap,
+                          size_t *written)
+{
+    scn_uav_out o;
+    bool first = true;
+
+    if (state == NULL || (buf == NULL && cap > 0))
+        return SCN_ERR_INVALID_ARG;
+    scn_uav_out_init(&o, buf, cap);
+    scn_uav_out_put(&o, "{", 1);
+    for (int f = 0; f < SCN_UAV_FIELD_COUNT; f++) {
+        if (!(state->present & (1u << f)))
+            continue;
+        if (!first)
+            scn_uav_out_put(&o, ",", 1);
+        first = false;
+        put_json_string(&o, fields[f].name);
+        scn_uav_out_put(&o, ":", 1);
+        if (!put_value(&o, state, (scn_uav_field)f))
+            goto invalid;
+    }
+    for (size_t i = 0; i < kept_unknowns(state); i++) {
+        const scn_uav_state_unknown *u = &state->unknown[i];
+        bool repeated = false;
+        if (!unknown_ok(u))
+            goto invalid;
+        /* A JSON object must not repeat a name: the first value wins. */
+        for (size_t j = 0; j < i && !repeated; j++)
+            repeated = strcmp(state->unknown[j].key, u->key) == 0;
+        if (repeated)
+            continue;
+        if (!first)
+            scn_uav_out_put(&o, ",", 1);
+        first = false;
+        put_json_string(&o, u->key);
+        scn_uav_out_put(&o, ":", 1);
+        if (is_json_number(u->value))
+            scn_uav_out_str(&o, u->value);
+        else
+            put_json_string(&o, u->value);
+    }
+    scn_uav_out_put(&o, "}", 1);
+    return scn_uav_out_end(&o, written);
+invalid:
+    scn_uav_out_init(&o, buf, cap);
+    if (written != NULL)
+        *written = 0;
+    return SCN_ERR_INVALID_ARG;
+}

@@ -1,0 +1,242 @@
+/*
+ * Text helpers of the UAV codecs: messages, Wi-Fi string rules, number
+ * reading and writing that ignore the C locale, bounded output.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <scentience/error.h>
+
+#include "uav_internal.h"
+
+/* Saturation point of scn_uav_read_int: far beyond any int32 range check,
+ * far below INT64_MAX so accumulating one more digit cannot overflow. */
+#define INT_SATURATE 1000000000000000000LL
+
+/* Significant digits a decimal may carry: below 2^53, so the mantissa is an
+ * exact double and one division rounds correctly. */
+#define DECIMAL_DIGITS_MAX 15
+
+static const double pow10_exact[] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+#define POW10_MAX (sizeof pow10_exact / sizeof pow10_exact[0] - 1)
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Appends digits to the mantissa; leading zeros are not significant. */
+static bool accumulate(const char *d, size_t n, uint64_t *m, int *sig)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (*m == 0 && d[k] == '0')
+            continue;
+        if (++*sig > DECIMAL_DIGITS_MAX)
+            return false;
+        *m = *m * 10 + (uint64_t)(d[k] - '0');
+    }
+    return true;
+}
+
+void scn_uav_msg(char *msg, size_t msg_cap, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (msg == NULL || msg_cap == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, msg_cap, fmt, ap);
+    va_end(ap);
+}
+
+int scn_uav_check_text(const char *cmd, const char *what, const char *s,
+                       size_t max, bool secret, char *msg, size_t msg_cap)
+{
+    if (s == NULL) {
+        scn_uav_msg(msg, msg_cap, "%s: %s is missing", cmd, what);
+        return SCN_ERR_INVALID_ARG;
+    }
+    size_t n = strnlen(s, max + 1);
+    if (n == 0) {
+        scn_uav_msg(msg, msg_cap, "%s: %s is empty (1-%zu bytes)", cmd, what,
+                    max);
+        return SCN_ERR_INVALID_ARG;
+    }
+    if (n > max) {
+        scn_uav_msg(msg, msg_cap, "%s: %s is longer than %zu bytes", cmd, what,
+                    max);
+        return SCN_ERR_OUT_OF_RANGE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c > ' ' && c < 0x7f)
+            continue;
+        /* The byte itself is only shown for non-secrets: a password must
+         * not leak even one character into a log. */
+        if (secret)
+            scn_uav_msg(msg, msg_cap,
+                        "%s: %s has a space or a character that is not "
+                        "printable ASCII (byte %zu)",
+                        cmd, what, i + 1);
+        else
+            scn_uav_msg(msg, msg_cap,
+                        "%s: %s has a space or a character that is not "
+                        "printable ASCII (0x%02x at byte %zu)",
+                        cmd, what, c, i + 1);
+        return SCN_ERR_INVALID_ARG;
+    }
+    return 0;
+}
+
+bool scn_uav_read_int(const char *s, size_t len, bool canonical, int64_t *out,
+                      bool *overflow)
+{
+    size_t i = 0;
+    bool neg = false;
+    int64_t v = 0;
+
+    *overflow = false;
+    if (i < len && s[i] == '-') {
+        neg = true;
+        i++;
+    }
+    if (i == len)
+        return false;
+    if (canonical && s[i] == '0' && (len - i > 1 || neg))
+        return false;
+    for (; i < len; i++) {
+        if (!is_digit(s[i]))
+            return false;
+        int d = s[i] - '0';
+        if (v > (INT_SATURATE - d) / 10) {
+            v = INT_SATURATE;
+            *overflow = true;
+        } else {
+            v = v * 10 + d;
+        }
+    }
+    *out = neg ? -v : v;
+    return true;
+}
+
+bool scn_uav_read_decimal(const char *s, size_t len, double *out,
+                          bool *integral)
+{
+    size_t i = 0;
+    bool neg = false;
+
+    if (i < len && s[i] == '-') {
+        neg = true;
+        i++;
+    }
+    size_t int_start = i;
+    while (i < len && is_digit(s[i]))
+        i++;
+    size_t int_end = i;
+    if (int_end == int_start)
+        return false;
+    size_t frac_start = i, frac_end = i;
+    bool has_point = false;
+    if (i < len && s[i] == '.') {
+        has_point = true;
+        frac_start = ++i;
+        while (i < len && is_digit(s[i]))
+            i++;
+        frac_end = i;
+        if (frac_end == frac_start)
+            return false;
+    }
+    if (i != len)
+        return false;
+    /* Trailing zeros of the fraction carry no value ("36.0000"). */
+    while (frac_end > frac_start && s[frac_end - 1] == '0')
+        frac_end--;
+
+    uint64_t m = 0;
+    int sig = 0;
+    if (!accumulate(s + int_start, int_end - int_start, &m, &sig) ||
+        !accumulate(s + frac_start, frac_end - frac_start, &m, &sig))
+        return false;
+    size_t nfrac = frac_end - frac_start;
+    if (nfrac > POW10_MAX)
+        return false;
+    double v = (double)m / pow10_exact[nfrac];
+    *out = neg ? -v : v;
+    *integral = !has_point;
+    return true;
+}
+
+void scn_uav_out_init(scn_uav_out *o, char *buf, size_t cap)
+{
+    o->buf = buf;
+    o->cap = cap;
+    o->len = 0;
+    if (buf != NULL && cap > 0)
+        buf[0] = '\0';
+}
+
+void scn_uav_out_put(scn_uav_out *o, const char *s, size_t n)
+{
+    if (o->buf != NULL && o->len + n < o->cap) {
+        memcpy(o->buf + o->len, s, n);
+        o->buf[o->len + n] = '\0';
+    }
+    o->len += n;
+}
+
+void scn_uav_out_str(scn_uav_out *o, const char *s)
+{
+    scn_uav_out_put(o, s, strlen(s));
+}
+
+void scn_uav_out_int(scn_uav_out *o, int64_t v)
+{
+    char tmp[24];
+    size_t n = sizeof tmp;
+    /* Negating through uint64_t keeps INT64_MIN defined. */
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+    do {
+        tmp[--n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        tmp[--n] = '-';
+    scn_uav_out_put(o, tmp + n, sizeof tmp - n);
+}
+
+bool scn_uav_out_fixed2(scn_uav_out *o, double v)
+{
+    if (!isfinite(v) || v >= 9e15 || v <= -9e15)
+        return false;
+    double r = v * 100.0;
+    int64_t q = (int64_t)(r < 0 ? r - 0.5 : r + 0.5);
+    uint64_t u = q < 0 ? (uint64_t)0 - (uint64_t)q : (uint64_t)q;
+    char frac[4] = {'.', (char)('0' + u / 10 % 10), (char)('0' + u % 10)};
+
+    if (q < 0)
+        scn_uav_out_put(o, "-", 1);
+    scn_uav_out_int(o, (int64_t)(u / 100));
+    scn_uav_out_put(o, frac, 3);
+    return true;
+}
+
+int scn_uav_out_end(scn_uav_out *o, size_t *written)
+{
+    if (o->len < o->cap) {
+        if (written != NULL)
+            *written = o->len;
+        return 0;
+    }
+    if (o->buf != NULL && o->cap > 0)
+        o->buf[0] = '\0';
+    if (written != NULL)
+        *written = o->len + 1;
+    return SCN_ERR_NOMEM;
+}
