@@ -67,6 +67,8 @@ struct scn_session {
     size_t rxlen, rxcap;
     bool rx_discard;         /* skipping a binary message */
     bool rx_paused;
+    int close_code;          /* we close with this from WRITEABLE */
+    const char *close_reason;
     scn_frame *frame;
     uint64_t expect_seq;     /* next SEQ expected; 0: none yet */
     char subprotocol[32];

@@ -132,6 +132,7 @@ int scn_ws_connect(scn_session *s)
     s->has_pending_failure = false;
     s->rxlen = 0;
     s->rx_paused = false;
+    s->close_code = 0;
 
     /* The key is read again at every attempt, so a rotated key file or
      * environment is picked up without a restart. */
@@ -418,6 +419,25 @@ static void complete_message(scn_session *s, struct lws *wsi,
     }
 }
 
+/*
+ * Closing must not be started by returning -1 from CLIENT_RECEIVE: lws
+ * 4.1.6 then keeps parsing the rest of its read buffer into the rx buffer
+ * without resetting it and writes past its end (seen with valgrind). So the
+ * receive path stops reading, discards, and closes from WRITEABLE.
+ */
+static void close_from_writeable(scn_session *s, struct lws *wsi, int code,
+                                 const char *reason)
+{
+    s->close_code = code;
+    s->close_reason = reason;
+    s->rx_discard = true;
+    if (!s->rx_paused) {
+        s->rx_paused = true;
+        lws_rx_flow_control(wsi, 0);
+    }
+    lws_callback_on_writable(wsi);
+}
+
 static int on_receive(scn_session *s, struct lws *wsi, const void *in,
                       size_t len)
 {
@@ -429,6 +449,8 @@ static int on_receive(scn_session *s, struct lws *wsi, const void *in,
     pthread_mutex_lock(&s->mu);
     s->stats.bytes_in += len;
     pthread_mutex_unlock(&s->mu);
+    if (s->close_code)
+        return 0; /* closing: the rest is discarded */
     if (first) {
         s->rxlen = 0;
         s->rx_discard = lws_frame_is_binary(wsi);
@@ -448,9 +470,9 @@ static int on_receive(scn_session *s, struct lws *wsi, const void *in,
                            "inbound message over max_message_bytes");
         s->has_pending_failure = true;
         s->pending_failure = SCN_FAIL_TOO_BIG;
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-                         (unsigned char *)"message too big", 15);
-        return -1;
+        close_from_writeable(s, wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                             "message too big");
+        return 0;
     }
     if (first && final) {
         complete_message(s, wsi, in, len);
@@ -465,8 +487,12 @@ static int on_receive(scn_session *s, struct lws *wsi, const void *in,
         if (cap > s->opts.max_message_bytes)
             cap = s->opts.max_message_bytes;
         nb = realloc(s->rxbuf, cap);
-        if (!nb)
-            return -1;
+        if (!nb) {
+            scn_session_report(s, SCN_ERR_NOMEM, "no memory for a message");
+            close_from_writeable(s, wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+                                 "out of memory");
+            return 0;
+        }
         s->rxbuf = nb;
         s->rxcap = cap;
     }
@@ -487,6 +513,12 @@ static int on_writeable(scn_session *s, struct lws *wsi)
     int wm = SCN_WM_NONE;
     bool more;
 
+    if (s->close_code) {
+        lws_close_reason(wsi, (enum lws_close_status)s->close_code,
+                         (unsigned char *)s->close_reason,
+                         strlen(s->close_reason));
+        return -1;
+    }
     if (s->user_closing) {
         if (!s->closing_sent) {
             s->closing_sent = true;
@@ -634,11 +666,11 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
     default:
         break;
     }
-    if (scn_session_reap(s)) {
-        /* The session is gone; make sure lws forgets it too. */
-        lws_set_wsi_user(wsi, NULL);
-        return -1;
-    }
+    /* Freed inside a callback: destroy detached the wsi (no user, killed
+     * asynchronously). Returning 0 matters in CLIENT_RECEIVE (see
+     * close_from_writeable). */
+    if (scn_session_reap(s))
+        return 0;
     return rc;
 }
 

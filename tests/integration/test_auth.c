@@ -59,7 +59,7 @@ static int setup(void **state)
     const char *args[] = {"--keys", f->keystore, "--rate", "50", NULL};
 
     snprintf(name, sizeof(name), "auth-%d.keys.json", (int)getpid());
-    test_log_path(name, f->keystore, sizeof(f->keystore));
+    test_secret_path(name, f->keystore, sizeof(f->keystore));
     if (write_file(f->keystore, keystore_json(false), 0600) != 0)
         return -1;
     if (sim_start(&f->sim, 0, args) != 0)
@@ -181,7 +181,7 @@ static void test_rotated_key_file_is_reread(void **state)
     int i;
 
     snprintf(name, sizeof(name), "auth-%d.key", (int)getpid());
-    test_log_path(name, path, sizeof(path));
+    test_secret_path(name, path, sizeof(path));
     assert_int_equal(write_file(path, KEY_GOOD "\n", 0600), 0);
     unsetenv("SCENTIENCE_API_KEY");
     f->o.key_file = path;
@@ -195,7 +195,7 @@ static void test_rotated_key_file_is_reread(void **state)
     i = client_wait_state(&f->c, SCN_STATE_RECONNECTING, 0, 5000);
     assert_true(i >= 0);
     assert_true(client_wait_state(&f->c, SCN_STATE_OPEN, i, 5000) >= 0);
-    assert_true(sim_log_count(&f->sim, "\"second\"") >= 1);
+    assert_true(sim_wait_log(&f->sim, "\"second\"", 1, 2000) >= 1);
     assert_string_equal(scn_session_key_redacted(f->c.s), "****0002");
     unlink(path);
 }
@@ -207,7 +207,7 @@ static void test_key_file_readable_by_others_refused(void **state)
     int connects = sim_log_count(&f->sim, "connect");
 
     snprintf(name, sizeof(name), "auth-%d-open.key", (int)getpid());
-    test_log_path(name, path, sizeof(path));
+    test_secret_path(name, path, sizeof(path));
     assert_int_equal(write_file(path, KEY_GOOD "\n", 0644), 0);
     unsetenv("SCENTIENCE_API_KEY");
     f->o.key_file = path;
@@ -224,7 +224,7 @@ static void test_missing_key_fails_before_connecting(void **state)
     char path[512], name[64];
 
     snprintf(name, sizeof(name), "auth-%d-none.key", (int)getpid());
-    test_log_path(name, path, sizeof(path));
+    test_secret_path(name, path, sizeof(path));
     unlink(path);
     unsetenv("SCENTIENCE_API_KEY");
     f->o.key_file = path;

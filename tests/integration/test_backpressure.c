@@ -153,12 +153,8 @@ static void test_flood_from_threads_loses_no_control(void **state)
         total += w[i].accepted;
     }
     /* Every message reaches the device, once. */
-    for (int i = 0; i < 200; i++) {
-        if (sim_log_count(&f->sim, "flood") >= total)
-            break;
-        usleep(50 * 1000);
-    }
-    assert_int_equal(sim_log_count(&f->sim, "flood"), total);
+    sim_wait_log(&f->sim, "\"type\\\":\\\"flood", total, 10000);
+    assert_int_equal(sim_log_count(&f->sim, "\"type\\\":\\\"flood"), total);
     scn_loop_stop(f->c.loop);
     scn_session_get_stats(f->c.s, &st);
     assert_true(st.messages_out >= (uint64_t)total);

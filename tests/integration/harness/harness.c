@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,6 +25,17 @@ const char *test_log_path(const char *name, char *buf, size_t cap)
     const char *dir = env_or("SCN_LOG_DIR", "/tmp/scn-test-logs");
 
     mkdir(dir, 0755);
+    snprintf(buf, cap, "%s/%s", dir, name);
+    return buf;
+}
+
+const char *test_secret_path(const char *name, char *buf, size_t cap)
+{
+    char dir[128];
+
+    snprintf(dir, sizeof(dir), "%s/scn-test-secrets-%d",
+             env_or("TMPDIR", "/tmp"), (int)getuid());
+    mkdir(dir, 0700);
     snprintf(buf, cap, "%s/%s", dir, name);
     return buf;
 }
@@ -112,6 +124,9 @@ static int spawn(sim_proc *p, int port)
     if (p->pid < 0)
         return -1;
     if (p->pid == 0) {
+        /* If the test dies (crash, timeout kill), the simulator dies too:
+         * no orphan keeps a port or a pipe open. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         dup2(pipefd[1], STDOUT_FILENO);
         close(pipefd[0]);
         close(pipefd[1]);
@@ -204,6 +219,19 @@ int sim_log_count(const sim_proc *p, const char *needle)
             n++;
     fclose(f);
     return n;
+}
+
+int sim_wait_log(const sim_proc *p, const char *needle, int min,
+                 uint32_t timeout_ms)
+{
+    int n;
+
+    for (uint32_t waited = 0;; waited += 20) {
+        n = sim_log_count(p, needle);
+        if (n >= min || waited >= timeout_ms)
+            return n;
+        usleep(20 * 1000);
+    }
 }
 
 bool run_until(scn_loop *loop, cond_fn cond, void *arg, uint32_t timeout_ms)

@@ -33,6 +33,11 @@ void sim_kill(sim_proc *p);
 int sim_signal(sim_proc *p, int sig);
 /* Lines of the simulator log containing needle. */
 int sim_log_count(const sim_proc *p, const char *needle);
+/* Waits up to timeout_ms until at least min lines contain needle (the
+ * simulator logs an event a moment after the client may have seen it);
+ * returns the final count. */
+int sim_wait_log(const sim_proc *p, const char *needle, int min,
+                 uint32_t timeout_ms);
 
 /* Runs the loop until *flag becomes true or timeout_ms passes; returns
  * whether the flag became true. */
@@ -45,6 +50,10 @@ void run_for(scn_loop *loop, uint32_t ms);
 
 /* A file under $SCN_LOG_DIR (created) named after the test; returns path. */
 const char *test_log_path(const char *name, char *buf, size_t cap);
+/* A path for a key file or key store: under a 0700 directory outside the
+ * log directory, so that a test that fails before its cleanup never leaves
+ * a key where the log scanner (rightly) objects to it. */
+const char *test_secret_path(const char *name, char *buf, size_t cap);
 /* Writes text to path with mode. Returns 0 or -1. */
 int write_file(const char *path, const char *text, int mode);
 
