@@ -149,8 +149,7 @@ int scn_loop_run_once(scn_loop *loop, uint32_t timeout_ms)
         return SCN_ERR_RECURSIVE;
     if (loop->has_thread)
         return SCN_ERR_STATE;
-    return service(loop, timeout_ms > INT32_MAX ? INT32_MAX
-                                                : (int)timeout_ms);
+    return service(loop, timeout_ms > INT32_MAX ? INT32_MAX : (int)timeout_ms);
 }
 
 int scn_loop_run(scn_loop *loop)
@@ -196,8 +195,7 @@ int scn_loop_stop(scn_loop *loop)
         return SCN_ERR_INVALID_ARG;
     atomic_store(&loop->stop, true);
     lws_cancel_service(loop->ctx);
-    if (loop->has_thread &&
-        !pthread_equal(pthread_self(), loop->thread)) {
+    if (loop->has_thread && !pthread_equal(pthread_self(), loop->thread)) {
         pthread_join(loop->thread, NULL);
         loop->has_thread = false;
         atomic_store(&loop->stop, false);

@@ -40,7 +40,7 @@ bool scn_msgq_fits(const scn_msgq *q, size_t len)
            len <= q->cap_bytes - q->bytes;
 }
 
-int scn_msgq_push(scn_msgq *q, const void *data, size_t len)
+static int insert(scn_msgq *q, const void *data, size_t len, bool front)
 {
     scn_msg *slot;
     unsigned char *buf;
@@ -58,12 +58,27 @@ int scn_msgq_push(scn_msgq *q, const void *data, size_t len)
         return SCN_ERR_NOMEM;
     if (len)
         memcpy(buf + q->headroom, data, len);
-    slot = &q->ring[(q->head + q->count) % q->cap_msgs];
+    if (front) {
+        q->head = (q->head + q->cap_msgs - 1) % q->cap_msgs;
+        slot = &q->ring[q->head];
+    } else {
+        slot = &q->ring[(q->head + q->count) % q->cap_msgs];
+    }
     slot->buf = buf;
     slot->len = len;
     q->count++;
     q->bytes += len;
     return 0;
+}
+
+int scn_msgq_push(scn_msgq *q, const void *data, size_t len)
+{
+    return insert(q, data, len, false);
+}
+
+int scn_msgq_push_front(scn_msgq *q, const void *data, size_t len)
+{
+    return insert(q, data, len, true);
 }
 
 scn_msg *scn_msgq_peek(scn_msgq *q)

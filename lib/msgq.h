@@ -31,6 +31,8 @@ bool scn_msgq_fits(const scn_msgq *q, size_t len);
 /* Copies data in. Returns 0, SCN_ERR_MESSAGE_TOO_BIG (len > cap_bytes),
  * SCN_ERR_QUEUE_FULL, SCN_ERR_NOMEM. */
 int scn_msgq_push(scn_msgq *q, const void *data, size_t len);
+/* Like scn_msgq_push, but the message becomes the next one out. */
+int scn_msgq_push_front(scn_msgq *q, const void *data, size_t len);
 /* Oldest message or NULL; payload at msg->buf + q->headroom. */
 scn_msg *scn_msgq_peek(scn_msgq *q);
 /* Frees the oldest message. No-op when empty. */

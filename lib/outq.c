@@ -47,6 +47,15 @@ size_t scn_outq_bytes(const scn_outq *q)
     return q->lane[0].bytes + q->lane[1].bytes;
 }
 
+static void note_high_water(scn_outq *q, int *wm)
+{
+    if (!q->above && scn_outq_bytes(q) >= q->high_water) {
+        q->above = true;
+        if (wm)
+            *wm = SCN_WM_HIGH;
+    }
+}
+
 int scn_outq_push(scn_outq *q, scn_lane lane, const void *data, size_t len,
                   size_t *dropped, int *wm)
 {
@@ -80,11 +89,27 @@ int scn_outq_push(scn_outq *q, scn_lane lane, const void *data, size_t len,
     rc = scn_msgq_push(mq, data, len);
     if (rc)
         return rc;
-    if (!q->above && scn_outq_bytes(q) >= q->high_water) {
-        q->above = true;
-        if (wm)
-            *wm = SCN_WM_HIGH;
+    note_high_water(q, wm);
+    return 0;
+}
+
+int scn_outq_push_urgent(scn_outq *q, const void *data, size_t len, int *wm)
+{
+    scn_msgq *mq = &q->lane[SCN_LANE_CONTROL];
+    int rc;
+
+    if (wm)
+        *wm = SCN_WM_NONE;
+    if (len > mq->cap_bytes)
+        return SCN_ERR_MESSAGE_TOO_BIG;
+    if (!scn_msgq_fits(mq, len)) {
+        q->rejected_control++;
+        return SCN_ERR_QUEUE_FULL;
     }
+    rc = scn_msgq_push_front(mq, data, len);
+    if (rc)
+        return rc;
+    note_high_water(q, wm);
     return 0;
 }
 

@@ -45,6 +45,11 @@ void scn_outq_free(scn_outq *q);
 int scn_outq_push(scn_outq *q, scn_lane lane, const void *data, size_t len,
                   size_t *dropped, int *wm);
 
+/* Queues a copy of data at the front of the control lane, ahead of
+ * everything queued (a drone's emergency stop). Same errors as a control
+ * push; *wm as for scn_outq_push. */
+int scn_outq_push_urgent(scn_outq *q, const void *data, size_t len, int *wm);
+
 /* Next message to write: control first. NULL when empty. *lane receives
  * its lane. */
 scn_msg *scn_outq_peek(scn_outq *q, scn_lane *lane);

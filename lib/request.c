@@ -26,9 +26,8 @@ int scn_request_stream(char *buf, size_t cap, int on, double rate_hz,
     char idpart[24] = "";
     int n;
 
-    if (!isfinite(rate_hz) ||
-        (rate_hz != 0 &&
-         (rate_hz < SCN_RATE_MIN_HZ || rate_hz > SCN_RATE_MAX_HZ)))
+    if (!isfinite(rate_hz) || (rate_hz != 0 && (rate_hz < SCN_RATE_MIN_HZ ||
+                                                rate_hz > SCN_RATE_MAX_HZ)))
         return SCN_ERR_OUT_OF_RANGE;
     if (id)
         snprintf(idpart, sizeof(idpart), ",\"id\":%u", id);

@@ -28,9 +28,8 @@
 
 const char *scn_state_name(scn_state state)
 {
-    static const char *const names[] = {"idle",         "connecting",
-                                        "open",         "reconnecting",
-                                        "closing",      "closed",
+    static const char *const names[] = {"idle",         "connecting", "open",
+                                        "reconnecting", "closing",    "closed",
                                         "failed"};
     if ((unsigned)state < sizeof(names) / sizeof(names[0]))
         return names[state];
@@ -95,8 +94,8 @@ int scn_session_load_key(scn_session *s)
     if (s->opts.no_key)
         return 0;
     rc = scn_key_resolve(s->key, s->opts.api_key, getenv("SCENTIENCE_API_KEY"),
-                         s->key_file, getenv("XDG_CONFIG_HOME"),
-                         getenv("HOME"), &source);
+                         s->key_file, getenv("XDG_CONFIG_HOME"), getenv("HOME"),
+                         &source);
     if (rc == 0) {
         s->key_source = source;
         scn_key_redact(scn_secret_str(s->key), scn_secret_len(s->key),
@@ -140,7 +139,10 @@ int scn_session_new(scn_loop *loop, const scn_session_options *opts,
         (rc = dup_opt(opts->device_uid, &s->device_uid)) ||
         (rc = dup_opt(opts->ca_file, &s->ca_file)) ||
         (rc = dup_opt(opts->client_cert_file, &s->cert_file)) ||
-        (rc = dup_opt(opts->client_key_file, &s->key_path)))
+        (rc = dup_opt(opts->client_key_file, &s->key_path)) ||
+        (rc = dup_opt(opts->subprotocol ? opts->subprotocol
+                                        : SCN_SUBPROTOCOL_NAME,
+                      &s->subprotocol_offer)))
         goto fail;
     /* Our copies replace the caller's pointers; the key is held only in the
      * secret page. */
@@ -150,6 +152,7 @@ int scn_session_new(scn_loop *loop, const scn_session_options *opts,
     s->opts.ca_file = s->ca_file;
     s->opts.client_cert_file = s->cert_file;
     s->opts.client_key_file = s->key_path;
+    s->opts.subprotocol = s->subprotocol_offer;
 
     if ((rc = scn_secret_new(&s->key)))
         goto fail;
@@ -207,6 +210,7 @@ fail:
     free(s->ca_file);
     free(s->cert_file);
     free(s->key_path);
+    free(s->subprotocol_offer);
     pthread_mutex_destroy(&s->mu);
     free(s);
     return rc;
@@ -234,6 +238,7 @@ void scn_session_destroy(scn_session *s)
     free(s->ca_file);
     free(s->cert_file);
     free(s->key_path);
+    free(s->subprotocol_offer);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -290,8 +295,8 @@ void scn_session_notify(scn_session *s, const scn_transition *tr,
 
 void scn_session_report(scn_session *s, int err, const char *detail)
 {
-    scn_log(&s->loop->log, SCN_LOG_WARN, "session", "%s: %s",
-            scn_strerror(err), detail ? detail : "");
+    scn_log(&s->loop->log, SCN_LOG_WARN, "session", "%s: %s", scn_strerror(err),
+            detail ? detail : "");
     if (!s->opts.callbacks.on_error)
         return;
     USER_CALL(s, s->opts.callbacks.on_error(s, err, detail ? detail : "",
@@ -333,11 +338,18 @@ static bool known_type(const char *type)
            strcmp(type, "error") == 0;
 }
 
-void scn_session_deliver(scn_session *s, const unsigned char *data,
-                         size_t len)
+void scn_session_deliver(scn_session *s, const unsigned char *data, size_t len)
 {
     cJSON *root = NULL, *type;
-    int rc = scn_frame_json_parse((const char *)data, len, &root);
+    int rc;
+
+    if (s->opts.raw_text) {
+        if (s->opts.callbacks.on_text)
+            USER_CALL(s, s->opts.callbacks.on_text(s, (const char *)data, len,
+                                                   s->opts.user));
+        return;
+    }
+    rc = scn_frame_json_parse((const char *)data, len, &root);
 
     if (rc || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
@@ -383,8 +395,8 @@ static void kick_writer(scn_session *s)
         lws_cancel_service(s->loop->ctx);
 }
 
-static int enqueue(scn_session *s, scn_lane lane, const char *data,
-                   size_t len, bool from_user)
+static int enqueue(scn_session *s, scn_lane lane, const char *data, size_t len,
+                   bool from_user, bool urgent)
 {
     size_t dropped = 0;
     int wm = SCN_WM_NONE, rc;
@@ -397,7 +409,8 @@ static int enqueue(scn_session *s, scn_lane lane, const char *data,
         pthread_mutex_unlock(&s->mu);
         return SCN_ERR_STATE;
     }
-    rc = scn_outq_push(&s->outq, lane, data, len, &dropped, &wm);
+    rc = urgent ? scn_outq_push_urgent(&s->outq, data, len, &wm)
+                : scn_outq_push(&s->outq, lane, data, len, &dropped, &wm);
     s->stats.dropped_telemetry += dropped;
     if (rc == SCN_ERR_QUEUE_FULL)
         s->stats.rejected_control++;
@@ -419,7 +432,14 @@ int scn_session_send(scn_session *s, scn_lane lane, const char *data,
 {
     if (!s || !data || (lane != SCN_LANE_CONTROL && lane != SCN_LANE_TELEMETRY))
         return SCN_ERR_INVALID_ARG;
-    return enqueue(s, lane, data, len, true);
+    return enqueue(s, lane, data, len, true, false);
+}
+
+int scn_session_send_urgent(scn_session *s, const char *data, size_t len)
+{
+    if (!s || !data)
+        return SCN_ERR_INVALID_ARG;
+    return enqueue(s, SCN_LANE_CONTROL, data, len, true, true);
 }
 
 int scn_session_request_sample(scn_session *s)
@@ -435,7 +455,7 @@ int scn_session_request_sample(scn_session *s)
     id = ++s->next_request_id;
     pthread_mutex_unlock(&s->mu);
     rc = scn_request_sample(buf, sizeof(buf), id, &len);
-    return rc ? rc : enqueue(s, SCN_LANE_CONTROL, buf, len, true);
+    return rc ? rc : enqueue(s, SCN_LANE_CONTROL, buf, len, true, false);
 }
 
 int scn_session_request_stream(scn_session *s, int on, double rate_hz)
@@ -457,7 +477,7 @@ int scn_session_request_stream(scn_session *s, int on, double rate_hz)
     s->stream_on = on ? 1 : 0;
     s->stream_rate = rate_hz;
     pthread_mutex_unlock(&s->mu);
-    return enqueue(s, SCN_LANE_CONTROL, buf, len, true);
+    return enqueue(s, SCN_LANE_CONTROL, buf, len, true, false);
 }
 
 void scn_session_restore_requests(scn_session *s)
@@ -474,7 +494,7 @@ void scn_session_restore_requests(scn_session *s)
     if (on < 0)
         return;
     if (scn_request_stream(buf, sizeof(buf), on, rate, 0, &len) == 0)
-        enqueue(s, SCN_LANE_CONTROL, buf, len, false);
+        enqueue(s, SCN_LANE_CONTROL, buf, len, false, false);
 }
 
 int scn_session_close(scn_session *s)

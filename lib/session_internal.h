@@ -43,6 +43,7 @@ struct scn_session {
     struct scn_session *next; /* loop->sessions */
     scn_session_options opts; /* strings below are our copies */
     char *url_text, *key_file, *device_uid, *ca_file, *cert_file, *key_path;
+    char *subprotocol_offer;
     scn_url url;
     struct lws_vhost *vhost; /* own vhost when TLS files are set */
 

@@ -162,7 +162,7 @@ int scn_ws_connect(scn_session *s)
     ci.path = s->url.path;
     ci.host = s->url.host;
     ci.origin = s->url.host;
-    ci.protocol = SCN_SUBPROTOCOL_NAME;
+    ci.protocol = s->subprotocol_offer;
     ci.local_protocol_name = SCN_SUBPROTOCOL_NAME;
     ci.ietf_version_or_minus_one = -1;
     ci.userdata = s;
@@ -313,13 +313,12 @@ static int append_headers(scn_session *s, struct lws *wsi, unsigned char **p,
     if (!rc && s->device_uid)
         rc = lws_add_http_header_by_name(
             wsi, (const unsigned char *)"x-scentience-uid:",
-            (const unsigned char *)s->device_uid, (int)strlen(s->device_uid),
-            p, end);
+            (const unsigned char *)s->device_uid, (int)strlen(s->device_uid), p,
+            end);
     if (!rc)
         rc = lws_add_http_header_by_name(
             wsi, (const unsigned char *)"user-agent:",
-            (const unsigned char *)USER_AGENT, (int)strlen(USER_AGENT), p,
-            end);
+            (const unsigned char *)USER_AGENT, (int)strlen(USER_AGENT), p, end);
     return rc ? -1 : 0;
 }
 
@@ -338,8 +337,8 @@ static bool mentions_tls(const char *text, size_t len)
     return false;
 }
 
-static void on_connection_error(scn_session *s, struct lws *wsi,
-                                const char *in, size_t len)
+static void on_connection_error(scn_session *s, struct lws *wsi, const char *in,
+                                size_t len)
 {
     scn_failure f = {.kind = SCN_FAIL_CONNECT};
     char auth[256] = "", retry[64] = "";
@@ -360,8 +359,8 @@ static void on_connection_error(scn_session *s, struct lws *wsi,
     }
     scn_log(&s->loop->log, SCN_LOG_INFO, "session",
             "connection to %s:%d failed: %.*s (HTTP %d)", s->url.host,
-            s->url.port, in ? (int)(len > 200 ? 200 : len) : 0,
-            in ? in : "", status);
+            s->url.port, in ? (int)(len > 200 ? 200 : len) : 0, in ? in : "",
+            status);
     report_failure(s, &f);
 }
 

@@ -18,13 +18,13 @@
 
 typedef struct app {
     output out;
-    uint64_t count;       /* stop after this many frames; 0: no limit */
+    uint64_t count; /* stop after this many frames; 0: no limit */
     uint64_t printed;
-    int sample;           /* --sample: one reading on request */
-    int sample_acked;     /* the stream-off before the sample was acked */
+    int sample;       /* --sample: one reading on request */
+    int sample_acked; /* the stream-off before the sample was acked */
     int done;
     int exit_code;
-    int status_line;      /* stderr is a terminal */
+    int status_line; /* stderr is a terminal */
     int quiet;
     scn_state state;
     int last_reason;
@@ -93,8 +93,7 @@ static void on_state(scn_session *s, const scn_state_event *ev, void *user)
     if (ev->state == SCN_STATE_FAILED) {
         if (!a->quiet)
             fprintf(stderr, "%sscn-stream: %s\n",
-                    a->status_line ? "\r\033[K" : "",
-                    scn_strerror(ev->reason));
+                    a->status_line ? "\r\033[K" : "", scn_strerror(ev->reason));
         a->exit_code = exit_code_for(ev->reason);
         a->done = 1;
     }
@@ -152,8 +151,7 @@ static void print_status(app *a, scn_session *s, double elapsed)
             "dropped %llu  malformed %llu",
             scn_state_name(a->state),
             elapsed > 0 ? (double)st.frames_in / elapsed : 0.0,
-            (unsigned long long)st.frames_in,
-            (unsigned long long)st.reconnects,
+            (unsigned long long)st.frames_in, (unsigned long long)st.reconnects,
             (unsigned long long)(st.dropped_telemetry + st.dropped_inbound),
             (unsigned long long)st.malformed_in);
 }
@@ -168,8 +166,7 @@ static void print_summary(scn_session *s, double elapsed)
             "gaps, %llu reconnects, %llu oversize, key %s\n",
             (unsigned long long)st.frames_in, elapsed,
             (unsigned long long)st.malformed_in,
-            (unsigned long long)st.seq_gaps,
-            (unsigned long long)st.reconnects,
+            (unsigned long long)st.seq_gaps, (unsigned long long)st.reconnects,
             (unsigned long long)st.oversize_in, scn_session_key_redacted(s));
 }
 

@@ -78,9 +78,8 @@ static void print_table(output *o, const scn_frame *f)
     int best[3] = {-1, -1, -1};
 
     if (!o->header_done) {
-        fprintf(o->out, "%-24s %-10s %7s %7s %6s %5s  %s\n", "TIMESTAMP",
-                "UID", "SEQ", "TEMP_C", "RH_%", "BATT%",
-                "TOP COMPOUNDS (ppb)");
+        fprintf(o->out, "%-24s %-10s %7s %7s %6s %5s  %s\n", "TIMESTAMP", "UID",
+                "SEQ", "TEMP_C", "RH_%", "BATT%", "TOP COMPOUNDS (ppb)");
         o->header_done = 1;
     }
     scn_frame_field(f, SCN_FIELD_ENV_TEMPERATURE_C, &t);
@@ -90,9 +89,8 @@ static void print_table(output *o, const scn_frame *f)
     for (int c = 0; c < SCN_COMPOUND_COUNT; c++) {
         double v = scn_frame_compound(f, (scn_compound)c, SCN_CHANNEL_SINGLE);
         for (int k = 0; k < 3; k++) {
-            if (best[k] < 0 ||
-                v > scn_frame_compound(f, (scn_compound)best[k],
-                                       SCN_CHANNEL_SINGLE)) {
+            if (best[k] < 0 || v > scn_frame_compound(f, (scn_compound)best[k],
+                                                      SCN_CHANNEL_SINGLE)) {
                 memmove(&best[k + 1], &best[k],
                         (size_t)(2 - k) * sizeof(best[0]));
                 best[k] = c;
@@ -109,8 +107,8 @@ static void print_table(output *o, const scn_frame *f)
             continue;
         v = scn_frame_compound(f, (scn_compound)best[k], SCN_CHANNEL_SINGLE);
         if (v > 0)
-            fprintf(o->out, " %s=%.0f", scn_compound_name((scn_compound)best[k]),
-                    v);
+            fprintf(o->out, " %s=%.0f",
+                    scn_compound_name((scn_compound)best[k]), v);
     }
     fputc('\n', o->out);
 }

@@ -5,7 +5,11 @@
 #include <scentience/frame.h>
 #include <stdio.h>
 
-typedef enum output_format { OUTPUT_JSONL, OUTPUT_CSV, OUTPUT_TABLE } output_format;
+typedef enum output_format {
+    OUTPUT_JSONL,
+    OUTPUT_CSV,
+    OUTPUT_TABLE
+} output_format;
 
 typedef struct output {
     output_format format;

@@ -44,11 +44,11 @@ SCN_API const char *scn_state_name(scn_state state);
 typedef struct scn_state_event {
     scn_state state;
     scn_state previous;
-    int reason;          /* SCN_ERR_* that caused the change, 0 if none */
-    uint32_t delay_ms;   /* RECONNECTING: wait before the next attempt */
-    uint32_t attempt;    /* consecutive failed attempts so far */
-    int http_status;     /* handshake status when the cause was one, else 0 */
-    int close_code;      /* WebSocket close code when the cause was one */
+    int reason;        /* SCN_ERR_* that caused the change, 0 if none */
+    uint32_t delay_ms; /* RECONNECTING: wait before the next attempt */
+    uint32_t attempt;  /* consecutive failed attempts so far */
+    int http_status;   /* handshake status when the cause was one, else 0 */
+    int close_code;    /* WebSocket close code when the cause was one */
 } scn_state_event;
 
 /* Outbound lanes. Control messages are never dropped: a full control lane
@@ -67,6 +67,9 @@ typedef struct scn_session_callbacks {
     /* A non-fatal problem: malformed input, dropped messages, protocol
      * oddities. The session stays up. detail never holds the key. */
     void (*on_error)(scn_session *s, int err, const char *detail, void *user);
+    /* raw_text sessions only: every text message as received, unparsed
+     * (the UAV dialect's answers are plain text). */
+    void (*on_text)(scn_session *s, const char *data, size_t len, void *user);
     /* The outbound queue crossed its high (above=1) or low (above=0)
      * watermark: the producer should slow down or may resume. */
     void (*on_watermark)(scn_session *s, int above, void *user);
@@ -81,7 +84,7 @@ typedef struct scn_backoff_policy {
 } scn_backoff_policy;
 
 typedef struct scn_session_options {
-    const char *url;      /* ws:// or wss://; required */
+    const char *url; /* ws:// or wss://; required */
     /* The API key. NULL: $SCENTIENCE_API_KEY, then key_file. Copied into
      * memory excluded from core dumps and wiped at free. */
     const char *api_key;
@@ -89,26 +92,31 @@ typedef struct scn_session_options {
      * ~/.config/...). Refused when group or others can read it. Read again
      * at every connection attempt, so a rotated key is picked up. */
     const char *key_file;
-    int no_key;             /* connect without Authorization (test servers) */
+    int no_key; /* connect without Authorization (test servers) */
+    /* Subprotocol offered in the handshake; NULL: "scentience.v1". */
+    const char *subprotocol;
+    /* Deliver text messages unparsed to on_text instead of parsing them
+     * as device frames and typed messages. */
+    int raw_text;
     const char *device_uid; /* select a device by UID; NULL: the default */
     /* After every (re)connect, ask the device to stream at this rate (Hz);
      * 0 leaves the device's default. */
     double stream_rate_hz;
 
     scn_backoff_policy backoff;
-    uint32_t ping_interval_ms;  /* ping when idle this long (default 5000) */
-    uint32_t idle_timeout_ms;   /* no traffic this long: dead (15000) */
+    uint32_t ping_interval_ms;   /* ping when idle this long (default 5000) */
+    uint32_t idle_timeout_ms;    /* no traffic this long: dead (15000) */
     uint32_t connect_timeout_ms; /* handshake must finish in (10000) */
 
-    size_t max_message_bytes;   /* inbound limit, close 1009 (1 MiB) */
-    size_t control_queue_msgs;  /* outbound control lane (256) */
-    size_t control_queue_bytes; /* (1 MiB) */
+    size_t max_message_bytes;     /* inbound limit, close 1009 (1 MiB) */
+    size_t control_queue_msgs;    /* outbound control lane (256) */
+    size_t control_queue_bytes;   /* (1 MiB) */
     size_t telemetry_queue_msgs;  /* outbound telemetry lane (1024) */
     size_t telemetry_queue_bytes; /* (4 MiB) */
-    size_t queue_high_water;    /* outbound bytes: on_watermark(1) (75%) */
-    size_t queue_low_water;     /* outbound bytes: on_watermark(0) (25%) */
-    size_t inbound_queue_msgs;  /* inbound messages held before rx pauses */
-    size_t inbound_queue_bytes; /* (256 messages, 2 MiB) */
+    size_t queue_high_water;      /* outbound bytes: on_watermark(1) (75%) */
+    size_t queue_low_water;       /* outbound bytes: on_watermark(0) (25%) */
+    size_t inbound_queue_msgs;    /* inbound messages held before rx pauses */
+    size_t inbound_queue_bytes;   /* (256 messages, 2 MiB) */
     /* Inbound delivery: 0 (default) dispatches callbacks on the loop thread
      * as messages arrive; 1 keeps them queued until the application calls
      * scn_session_dispatch(), from any thread. */
@@ -128,25 +136,25 @@ typedef struct scn_session_options {
 } scn_session_options;
 
 typedef struct scn_session_stats {
-    uint64_t frames_in;       /* device frames delivered */
-    uint64_t messages_in;     /* all messages received */
+    uint64_t frames_in;   /* device frames delivered */
+    uint64_t messages_in; /* all messages received */
     uint64_t bytes_in;
-    uint64_t messages_out;    /* messages written to the socket */
+    uint64_t messages_out; /* messages written to the socket */
     uint64_t bytes_out;
-    uint64_t malformed_in;    /* messages that failed to parse */
-    uint64_t unknown_type_in; /* typed messages of unknown type, ignored */
-    uint64_t seq_gaps;        /* missing SEQ numbers detected */
+    uint64_t malformed_in;      /* messages that failed to parse */
+    uint64_t unknown_type_in;   /* typed messages of unknown type, ignored */
+    uint64_t seq_gaps;          /* missing SEQ numbers detected */
     uint64_t dropped_telemetry; /* oldest telemetry dropped: queue full */
-    uint64_t dropped_unsent;  /* queued messages discarded at free */
-    uint64_t rejected_control; /* control sends refused: queue full */
-    uint64_t oversize_in;     /* inbound messages over the limit */
-    uint64_t rx_pauses;       /* times reading paused: inbound queue full */
-    uint64_t dropped_inbound; /* inbound over the hard cap (should stay 0) */
-    uint64_t reconnects;      /* successful opens after the first */
+    uint64_t dropped_unsent;    /* queued messages discarded at free */
+    uint64_t rejected_control;  /* control sends refused: queue full */
+    uint64_t oversize_in;       /* inbound messages over the limit */
+    uint64_t rx_pauses;         /* times reading paused: inbound queue full */
+    uint64_t dropped_inbound;   /* inbound over the hard cap (should stay 0) */
+    uint64_t reconnects;        /* successful opens after the first */
     uint64_t connect_attempts;
     uint32_t current_backoff_ms;
-    uint32_t last_rtt_ms;     /* last ping round trip; 0 if none yet */
-    size_t queued_msgs;       /* outbound, both lanes */
+    uint32_t last_rtt_ms; /* last ping round trip; 0 if none yet */
+    size_t queued_msgs;   /* outbound, both lanes */
     size_t queued_bytes;
     size_t inbound_queued_msgs;
 } scn_session_stats;
@@ -181,6 +189,12 @@ SCN_API int scn_session_close(scn_session *s);
  * failed), SCN_ERR_NOMEM. */
 SCN_API int scn_session_send(scn_session *s, scn_lane lane, const char *data,
                              size_t len);
+
+/* Queues a control message ahead of everything already queued, for
+ * commands that must overtake (a drone's emergency stop). Thread-safe.
+ * Returns as scn_session_send(). */
+SCN_API int scn_session_send_urgent(scn_session *s, const char *data,
+                                    size_t len);
 
 /* Requests: one reading; stream on at rate_hz (0: device default) or off.
  * The stream setting is remembered and restored after every reconnect.

@@ -17,13 +17,13 @@
 
 #include "client.h"
 
-#define KEY_GOOD "SCN_TEST_good000000000000001"
-#define KEY_SECOND "SCN_TEST_second00000000000002"
-#define KEY_EXPIRED "SCN_TEST_expired0000000000003"
+#define KEY_GOOD      "SCN_TEST_good000000000000001"
+#define KEY_SECOND    "SCN_TEST_second00000000000002"
+#define KEY_EXPIRED   "SCN_TEST_expired0000000000003"
 #define KEY_ELSEWHERE "SCN_TEST_elsewhere000000004"
-#define KEY_QUOTA "SCN_TEST_quota00000000000005"
-#define KEY_REVOKE "SCN_TEST_revokeme0000000006"
-#define KEY_UNKNOWN "SCN_TEST_unknown00000000007"
+#define KEY_QUOTA     "SCN_TEST_quota00000000000005"
+#define KEY_REVOKE    "SCN_TEST_revokeme0000000006"
+#define KEY_UNKNOWN   "SCN_TEST_unknown00000000007"
 
 typedef struct fixture {
     sim_proc sim;
@@ -250,10 +250,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rotated_key_file_is_reread, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_key_file_readable_by_others_refused,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_missing_key_fails_before_connecting,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_key_file_readable_by_others_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_missing_key_fails_before_connecting, setup, teardown),
     };
     /* A test's own environment: no key leaks in from the caller's. */
     unsetenv("SCENTIENCE_API_KEY");

@@ -17,8 +17,8 @@
 
 #include "client.h"
 
-#define KEY "SCN_TEST_backpressure000001"
-#define THREADS 8
+#define KEY        "SCN_TEST_backpressure000001"
+#define THREADS    8
 #define PER_THREAD 400
 
 typedef struct fixture {

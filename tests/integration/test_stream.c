@@ -54,8 +54,9 @@ static int setup_normal(void **state)
 
 static int setup_faulty(void **state)
 {
-    const char *args[] = {"--rate",         "200", "--malformed-every", "7",
-                          "--oversize-every", "50", NULL};
+    const char *args[] = {
+        "--rate", "200", "--malformed-every", "7", "--oversize-every",
+        "50",     NULL};
     return start(state, args);
 }
 

@@ -275,6 +275,42 @@ static void test_watermarks_exact(void **state)
     scn_outq_free(&q);
 }
 
+static void test_urgent_overtakes_everything(void **state)
+{
+    scn_outq q;
+    int wm;
+    size_t dropped;
+    scn_lane lane;
+
+    (void)state;
+    assert_int_equal(scn_outq_init(&q, &small, 4), 0);
+    assert_int_equal(
+        scn_outq_push(&q, SCN_LANE_TELEMETRY, "t", 1, &dropped, &wm), 0);
+    assert_int_equal(
+        scn_outq_push(&q, SCN_LANE_CONTROL, "up 50", 5, &dropped, &wm), 0);
+    assert_int_equal(scn_outq_push_urgent(&q, "emergency", 9, &wm), 0);
+    assert_head(&q, SCN_LANE_CONTROL, "emergency");
+    scn_outq_pop(&q, SCN_LANE_CONTROL, &wm);
+    assert_head(&q, SCN_LANE_CONTROL, "up 50");
+    scn_outq_pop(&q, SCN_LANE_CONTROL, &wm);
+    assert_head(&q, SCN_LANE_TELEMETRY, "t");
+    scn_outq_pop(&q, SCN_LANE_TELEMETRY, &wm);
+    assert_null(scn_outq_peek(&q, &lane));
+    /* A full control lane refuses an urgent message too, and says so. */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(
+            scn_outq_push(&q, SCN_LANE_CONTROL, "c", 1, &dropped, &wm), 0);
+    assert_int_equal(scn_outq_push_urgent(&q, "emergency", 9, &wm),
+                     SCN_ERR_QUEUE_FULL);
+    assert_int_equal(q.rejected_control, 1);
+    /* Wrapping the ring backwards keeps order: pop one, push urgent. */
+    scn_outq_pop(&q, SCN_LANE_CONTROL, &wm);
+    assert_int_equal(scn_outq_push_urgent(&q, "e", 1, &wm), 0);
+    assert_head(&q, SCN_LANE_CONTROL, "e");
+    assert_int_equal(scn_outq_count(&q), 3);
+    scn_outq_free(&q);
+}
+
 static void test_clear(void **state)
 {
     scn_outq q;
@@ -305,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_telemetry_drops_by_bytes),
         cmocka_unit_test(test_too_big_per_lane),
         cmocka_unit_test(test_watermarks_exact),
+        cmocka_unit_test(test_urgent_overtakes_everything),
         cmocka_unit_test(test_clear),
     };
 

@@ -61,8 +61,7 @@ static void test_stream_rate_limits(void **state)
     size_t len;
 
     (void)state;
-    assert_int_equal(scn_request_stream(buf, sizeof(buf), 1, 1000, 0, &len),
-                     0);
+    assert_int_equal(scn_request_stream(buf, sizeof(buf), 1, 1000, 0, &len), 0);
     assert_int_equal(scn_request_stream(buf, sizeof(buf), 1, 1000.5, 0, &len),
                      SCN_ERR_OUT_OF_RANGE);
     assert_int_equal(scn_request_stream(buf, sizeof(buf), 1, 0.09, 0, &len),
@@ -71,8 +70,7 @@ static void test_stream_rate_limits(void **state)
                      SCN_ERR_OUT_OF_RANGE);
     assert_int_equal(scn_request_stream(buf, sizeof(buf), 1, NAN, 0, &len),
                      SCN_ERR_OUT_OF_RANGE);
-    assert_int_equal(scn_request_stream(buf, 8, 1, 10, 0, &len),
-                     SCN_ERR_NOMEM);
+    assert_int_equal(scn_request_stream(buf, 8, 1, 10, 0, &len), SCN_ERR_NOMEM);
 }
 
 int main(void)

@@ -19,8 +19,7 @@ static void test_defaults_and_ports(void **state)
     assert_string_equal(u.host, "192.168.10.1");
     assert_int_equal(u.port, 9000);
     assert_string_equal(u.path, "/");
-    assert_int_equal(scn_url_parse("wss://api.scentience.ai/v1/stream", &u),
-                     0);
+    assert_int_equal(scn_url_parse("wss://api.scentience.ai/v1/stream", &u), 0);
     assert_true(u.tls);
     assert_int_equal(u.port, 443);
     assert_string_equal(u.path, "/v1/stream");
@@ -37,10 +36,10 @@ static void test_defaults_and_ports(void **state)
 static void test_rejects(void **state)
 {
     static const char *const bad[] = {
-        "http://h",      "ws:/h",          "ws://",        "ws://:90",
-        "ws://h:0",      "ws://h:65536",   "ws://h:9x",    "ws://h:",
-        "ws://u@h",      "ws://h/#frag",   "ws://h/a b",   "ws://[::1",
-        "ws://[::1]x",   "ws://h\n",       "WS://h",       "",
+        "http://h",      "ws:/h",        "ws://",      "ws://:90",
+        "ws://h:0",      "ws://h:65536", "ws://h:9x",  "ws://h:",
+        "ws://u@h",      "ws://h/#frag", "ws://h/a b", "ws://[::1",
+        "ws://[::1]x",   "ws://h\n",     "WS://h",     "",
         "ws://h:123456",
     };
     scn_url u;

@@ -22,8 +22,8 @@ typedef struct client {
     uint64_t opens;
     uint64_t seq_errors; /* SEQ not last+1 within a connection */
     uint64_t last_seq;
-    uint64_t messages;   /* typed messages */
-    uint64_t errors;     /* on_error calls */
+    uint64_t messages; /* typed messages */
+    uint64_t errors;   /* on_error calls */
     int last_error;
     bool sleep_in_frame; /* slow consumer */
 } client;
