@@ -55,7 +55,11 @@ extern "C" {
     X(TOO_DEEP, -66, "message nested too deeply")                              \
     X(UNKNOWN_TYPE, -67, "message of unknown type")                            \
     X(ABSENT, -68, "the field is absent")                                      \
-    X(UAV_REFUSED, -80, "the drone answered error")
+    X(UAV_REFUSED, -80, "the drone answered error")                          \
+    X(UAV_SUPERSEDED, -81,                                                     \
+      "superseded by an emergency stop before the drone answered")            \
+    X(UAV_LINK_LOST, -82,                                                      \
+      "the drone link was lost before the command was answered")
 
 typedef enum scn_err {
     SCN_OK = 0,

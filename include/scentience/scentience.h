@@ -8,6 +8,7 @@
 #include <scentience/frame.h>
 #include <scentience/loop.h>
 #include <scentience/session.h>
+#include <scentience/timer.h>
 
 #define SCN_VERSION_STRING "0.1.0"
 #define SCN_SUBPROTOCOL "scentience.v1"

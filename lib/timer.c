@@ -1,0 +1,69 @@
+/* One-shot timers over lws_sul, the loop's own scheduler. */
+#include <scentience/error.h>
+#include <scentience/timer.h>
+#include <stdlib.h>
+
+#include "session_internal.h"
+
+struct scn_timer {
+    lws_sorted_usec_list_t sul; /* first: lws_container_of below */
+    scn_loop *loop;
+    scn_timer_fn fn;
+    void *user;
+    int in_callback;
+    int free_pending;
+};
+
+static void fire(lws_sorted_usec_list_t *sul)
+{
+    scn_timer *t = lws_container_of(sul, scn_timer, sul);
+
+    t->in_callback = 1;
+    t->fn(t, t->user);
+    t->in_callback = 0;
+    if (t->free_pending)
+        free(t);
+}
+
+int scn_timer_new(scn_loop *loop, scn_timer_fn fn, void *user, scn_timer **out)
+{
+    scn_timer *t;
+
+    if (!loop || !fn || !out)
+        return SCN_ERR_INVALID_ARG;
+    t = calloc(1, sizeof(*t));
+    if (!t)
+        return SCN_ERR_NOMEM;
+    t->loop = loop;
+    t->fn = fn;
+    t->user = user;
+    *out = t;
+    return 0;
+}
+
+int scn_timer_start(scn_timer *t, uint64_t delay_ms)
+{
+    if (!t)
+        return SCN_ERR_INVALID_ARG;
+    /* lws reads a zero delay as "cancel": 1 us is "as soon as possible". */
+    lws_sul_schedule(t->loop->ctx, 0, &t->sul, fire,
+                     delay_ms ? (lws_usec_t)delay_ms * LWS_US_PER_MS : 1);
+    return 0;
+}
+
+void scn_timer_stop(scn_timer *t)
+{
+    if (t)
+        lws_sul_cancel(&t->sul);
+}
+
+void scn_timer_free(scn_timer *t)
+{
+    if (!t)
+        return;
+    lws_sul_cancel(&t->sul);
+    if (t->in_callback)
+        t->free_pending = 1;
+    else
+        free(t);
+}

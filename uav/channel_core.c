@@ -1,0 +1,316 @@
+/* Command channel policy; see channel_core.h and docs/PROTOCOL.md. */
+#include "channel_core.h"
+
+#include <scentience/error.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEF(v, d) ((v) ? (v) : (d))
+
+int uav_core_init(uav_core *c, const scn_uav_channel_options *o,
+                  const uav_core_ops *ops)
+{
+    memset(c, 0, sizeof(*c));
+    c->ops = *ops;
+    c->short_ms = DEF(o->short_timeout_ms, 3000u);
+    c->long_ms = DEF(o->long_timeout_ms, 20000u);
+    c->resync_ms = DEF(o->resync_ms, 1000u);
+    c->read_retries = o->read_retries;
+    c->activation_retry_ms = DEF(o->activation_retry_ms, 1000u);
+    c->cap = DEF(o->queue_max, 32u);
+    c->ring = calloc(c->cap, sizeof(*c->ring));
+    return c->ring ? 0 : SCN_ERR_NOMEM;
+}
+
+static uav_job *at(uav_core *c, size_t i)
+{
+    return &c->ring[(c->head + i) % c->cap];
+}
+
+static bool pop_front(uav_core *c, uav_job *out)
+{
+    if (!c->count)
+        return false;
+    *out = *at(c, 0);
+    c->head = (c->head + 1) % c->cap;
+    c->count--;
+    return true;
+}
+
+static void push_front(uav_core *c, const uav_job *job)
+{
+    c->head = (c->head + c->cap - 1) % c->cap;
+    c->ring[c->head] = *job;
+    c->count++;
+}
+
+static void finish(uav_core *c, const uav_job *job, int err,
+                   const scn_uav_answer *answer, uint64_t now)
+{
+    c->ops.complete(job, err, answer, now, c->ops.ctx);
+}
+
+/* Fails every queued job with err. Jobs are taken out first so that a
+ * completion callback may queue new commands safely. */
+static void fail_queue(uav_core *c, int err, uint64_t now)
+{
+    uav_job job;
+
+    while (pop_front(c, &job))
+        finish(c, &job, err, NULL, now);
+}
+
+void uav_core_free(uav_core *c)
+{
+    uav_job job;
+
+    if (c->has_inflight && !c->inflight_internal) {
+        job = c->inflight;
+        c->has_inflight = false;
+        finish(c, &job, SCN_ERR_STATE, NULL, 0);
+    }
+    fail_queue(c, SCN_ERR_STATE, 0);
+    free(c->ring);
+    c->ring = NULL;
+}
+
+static uint32_t timeout_for(const uav_core *c, const scn_uav_cmd *cmd)
+{
+    return scn_uav_cmd_timeout(cmd->id) == SCN_UAV_TIMEOUT_LONG ? c->long_ms
+                                                                : c->short_ms;
+}
+
+static void start(uav_core *c, uint64_t now, const uav_job *job, bool internal)
+{
+    c->inflight = *job;
+    c->inflight.attempts++;
+    c->inflight.sent_at = now;
+    c->has_inflight = true;
+    c->inflight_internal = internal;
+    c->deadline = now + timeout_for(c, &job->cmd);
+    c->stats.sent++;
+    if (c->ops.send(job->line, job->len, false, c->ops.ctx) != 0) {
+        /* The link went away under us; link_down will follow. */
+        c->has_inflight = false;
+        if (!internal) {
+            c->stats.link_lost++;
+            finish(c, &c->inflight, SCN_ERR_UAV_LINK_LOST, NULL, now);
+        }
+    }
+}
+
+static void send_hello(uav_core *c, uint64_t now)
+{
+    uav_job hello;
+    char msg[8];
+
+    memset(&hello, 0, sizeof(hello));
+    scn_uav_cmd_simple(&hello.cmd, SCN_UAV_HELLO, msg, sizeof(msg));
+    scn_uav_cmd_format(&hello.cmd, hello.line, sizeof(hello.line), &hello.len,
+                       msg, sizeof(msg));
+    hello.queued_at = now;
+    start(c, now, &hello, true);
+}
+
+static bool quiet(const uav_core *c, uint64_t now)
+{
+    return c->strays_expected == 0 || now >= c->stray_until;
+}
+
+/* Starts the next queued command when nothing blocks it. */
+static void pump(uav_core *c, uint64_t now)
+{
+    uav_job job;
+
+    if (c->pumping)
+        return;
+    c->pumping = true;
+    while (c->phase == UAV_READY && !c->has_inflight && quiet(c, now) &&
+           pop_front(c, &job)) {
+        c->strays_expected = 0;
+        start(c, now, &job, false);
+    }
+    c->pumping = false;
+}
+
+int uav_core_submit(uav_core *c, uint64_t now, const scn_uav_cmd *cmd,
+                    const char *line, size_t len, scn_uav_reply_fn cb,
+                    void *user)
+{
+    uav_job *job;
+
+    if (c->count == c->cap)
+        return SCN_ERR_QUEUE_FULL;
+    job = at(c, c->count);
+    memset(job, 0, sizeof(*job));
+    job->cmd = *cmd;
+    memcpy(job->line, line, len);
+    job->line[len] = '\0';
+    job->len = len;
+    job->cb = cb;
+    job->user = user;
+    job->queued_at = now;
+    c->count++;
+    pump(c, now);
+    return 0;
+}
+
+int uav_core_emergency(uav_core *c, uint64_t now, scn_uav_reply_fn cb,
+                       void *user)
+{
+    uav_job em, old;
+    char msg[8];
+    bool had = c->has_inflight && !c->inflight_internal;
+
+    memset(&em, 0, sizeof(em));
+    scn_uav_cmd_simple(&em.cmd, SCN_UAV_EMERGENCY, msg, sizeof(msg));
+    scn_uav_cmd_format(&em.cmd, em.line, sizeof(em.line), &em.len, msg,
+                       sizeof(msg));
+    em.cb = cb;
+    em.user = user;
+    em.queued_at = now;
+    c->stats.emergencies++;
+    if (c->phase == UAV_DOWN ||
+        c->ops.send(em.line, em.len, true, c->ops.ctx) != 0)
+        return SCN_ERR_UAV_LINK_LOST;
+    c->stats.sent++;
+    /* Whatever was in flight may still answer; its answer is owed. */
+    if (c->has_inflight) {
+        old = c->inflight;
+        if (c->inflight_internal)
+            c->hello_at = now + c->resync_ms; /* activate again later */
+        c->strays_expected++;
+        c->stray_until = now + c->resync_ms;
+        c->has_inflight = false;
+        if (had)
+            finish(c, &old, SCN_ERR_UAV_SUPERSEDED, NULL, now);
+    }
+    /* Nothing queued before an emergency stop may fly afterwards. */
+    fail_queue(c, SCN_ERR_UAV_SUPERSEDED, now);
+    /* The emergency is now the command in flight: the first answer after
+     * it was written is taken as its answer (best effort: the protocol has
+     * no ids; writing it first is what matters). */
+    em.attempts = 1;
+    em.sent_at = now;
+    c->inflight = em;
+    c->has_inflight = true;
+    c->inflight_internal = false;
+    c->deadline = now + c->short_ms;
+    c->strays_expected = 0;
+    return 0;
+}
+
+void uav_core_link_up(uav_core *c, uint64_t now)
+{
+    c->phase = UAV_ACTIVATING;
+    c->strays_expected = 0;
+    send_hello(c, now);
+}
+
+void uav_core_link_down(uav_core *c, uint64_t now)
+{
+    uav_job job;
+    bool was_ready = c->phase == UAV_READY;
+
+    c->phase = UAV_DOWN;
+    c->strays_expected = 0;
+    if (c->has_inflight) {
+        job = c->inflight;
+        c->has_inflight = false;
+        if (!c->inflight_internal) {
+            c->stats.link_lost++;
+            finish(c, &job, SCN_ERR_UAV_LINK_LOST, NULL, now);
+        }
+    }
+    /* Queued commands are not kept for the next link: a move asked for
+     * before an outage must not fly by surprise after it. */
+    c->stats.link_lost += c->count;
+    fail_queue(c, SCN_ERR_UAV_LINK_LOST, now);
+    if (was_ready)
+        c->ops.active(0, c->ops.ctx);
+}
+
+void uav_core_answer(uav_core *c, uint64_t now, const char *text, size_t len)
+{
+    scn_uav_answer ans;
+    uav_job job;
+    int rc;
+
+    if (!c->has_inflight) {
+        /* Owed by a command we gave up on, or unsolicited: never given to
+         * the next command. */
+        c->stats.late_answers++;
+        if (c->strays_expected)
+            c->strays_expected--;
+        pump(c, now);
+        return;
+    }
+    job = c->inflight;
+    c->has_inflight = false;
+    c->stats.answered++;
+    scn_uav_answer_parse(job.cmd.id, text, len, &ans);
+    rc = scn_uav_answer_err(&ans);
+    if (rc == SCN_ERR_UAV_REFUSED)
+        c->stats.refused++;
+    else if (rc == SCN_ERR_MALFORMED)
+        c->stats.malformed++;
+    if (c->inflight_internal) {
+        if (rc == 0) {
+            c->phase = UAV_READY;
+            c->stats.activations++;
+            c->ops.active(1, c->ops.ctx);
+        } else {
+            c->hello_at = now + c->activation_retry_ms;
+        }
+    } else {
+        finish(c, &job, rc, &ans, now);
+    }
+    pump(c, now);
+}
+
+static void on_timeout(uav_core *c, uint64_t now)
+{
+    uav_job job = c->inflight;
+    bool retry;
+
+    c->has_inflight = false;
+    c->stats.timeouts++;
+    /* Its answer may still come: wait for it or for a quiet period before
+     * anything else is sent. */
+    c->strays_expected++;
+    c->stray_until = now + c->resync_ms;
+    if (c->inflight_internal) {
+        c->hello_at = c->stray_until;
+        return;
+    }
+    retry = scn_uav_cmd_kind(job.cmd.id) == SCN_UAV_KIND_READ &&
+            job.attempts <= c->read_retries;
+    if (retry && c->count < c->cap) {
+        c->stats.retries++;
+        push_front(c, &job);
+        return;
+    }
+    finish(c, &job, SCN_ERR_TIMEOUT, NULL, now);
+}
+
+uint64_t uav_core_tick(uav_core *c, uint64_t now)
+{
+    uint64_t next = UINT64_MAX;
+
+    if (c->has_inflight && now >= c->deadline)
+        on_timeout(c, now);
+    if (c->phase == UAV_ACTIVATING && !c->has_inflight && c->hello_at &&
+        now >= c->hello_at && quiet(c, now)) {
+        c->hello_at = 0;
+        send_hello(c, now);
+    }
+    pump(c, now);
+    if (c->has_inflight)
+        next = c->deadline;
+    if (c->strays_expected && c->stray_until > now && c->stray_until < next)
+        next = c->stray_until;
+    if (c->phase == UAV_ACTIVATING && !c->has_inflight && c->hello_at &&
+        c->hello_at < next)
+        next = c->hello_at > now ? c->hello_at : now;
+    return next;
+}
