@@ -1,0 +1,60 @@
+/*
+ * The app's video server (default port 11111): after `streamon` the drone
+ * sends binary frames (an H.264 Annex B byte stream). Each frame goes to a
+ * callback and/or is appended to a file as received. The file is written by
+ * a thread of its own through a bounded buffer: a slow disk drops whole
+ * frames (counted) and never blocks commands or state.
+ */
+#ifndef SCENTIENCE_UAV_VIDEO_SERVER_H
+#define SCENTIENCE_UAV_VIDEO_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <scentience/loop.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct scn_uav_video_server scn_uav_video_server;
+
+typedef struct scn_uav_video_stats {
+    uint64_t frames;         /* received */
+    uint64_t bytes;          /* received */
+    uint64_t written_bytes;  /* appended to the file */
+    uint64_t dropped_frames; /* not written: the buffer was full */
+    uint64_t refused_peers;
+    unsigned long crc32;     /* zlib CRC-32 of every byte written */
+} scn_uav_video_stats;
+
+typedef struct scn_uav_video_server_options {
+    const char *bind_address; /* "0.0.0.0" */
+    int port;                 /* 11111; 0: ephemeral */
+    const char *drone_url;    /* its host is the one address allowed */
+    const char *allow_peer;
+    int allow_any_peer;
+    const char *out_path;     /* append frames here; NULL: no file */
+    size_t buffer_bytes;      /* file buffer bound (8 MiB) */
+    size_t max_frame_bytes;   /* larger frames close the link (4 MiB) */
+    void (*on_frame)(scn_uav_video_server *srv, const unsigned char *data,
+                     size_t len, void *user);
+    void *user;
+} scn_uav_video_server_options;
+
+SCN_API void scn_uav_video_server_options_init(scn_uav_video_server_options *o);
+/* Returns 0, SCN_ERR_INVALID_ARG, SCN_ERR_URL, SCN_ERR_NOMEM, SCN_ERR_IO
+ * (cannot listen or open the file). */
+SCN_API int scn_uav_video_server_new(scn_loop *loop,
+                                     const scn_uav_video_server_options *o,
+                                     scn_uav_video_server **out);
+/* Flushes what is buffered, stops the writer, frees. NULL allowed. */
+SCN_API void scn_uav_video_server_free(scn_uav_video_server *srv);
+SCN_API int scn_uav_video_server_port(const scn_uav_video_server *srv);
+SCN_API void scn_uav_video_server_get_stats(scn_uav_video_server *srv,
+                                            scn_uav_video_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
