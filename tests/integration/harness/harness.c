@@ -221,6 +221,46 @@ int sim_log_count(const sim_proc *p, const char *needle)
     return n;
 }
 
+int sim_log_index(const sim_proc *p, const char *needle)
+{
+    FILE *f = fopen(p->log_path, "r");
+    char line[8192];
+    int n = 0;
+
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f)) {
+        if (strstr(line, needle)) {
+            fclose(f);
+            return n;
+        }
+        n++;
+    }
+    fclose(f);
+    return -1;
+}
+
+int sim_log_number(const sim_proc *p, const char *needle, const char *key,
+                   double *value)
+{
+    FILE *f = fopen(p->log_path, "r");
+    char line[8192], pat[128];
+    int found = -1;
+
+    if (!f)
+        return -1;
+    snprintf(pat, sizeof(pat), "\"%s\":", key);
+    while (fgets(line, sizeof(line), f)) {
+        char *at;
+        if (!strstr(line, needle) || !(at = strstr(line, pat)))
+            continue;
+        *value = strtod(at + strlen(pat), NULL);
+        found = 0;
+    }
+    fclose(f);
+    return found;
+}
+
 int sim_wait_log(const sim_proc *p, const char *needle, int min,
                  uint32_t timeout_ms)
 {

@@ -39,6 +39,13 @@ int sim_log_count(const sim_proc *p, const char *needle);
 int sim_wait_log(const sim_proc *p, const char *needle, int min,
                  uint32_t timeout_ms);
 
+/* Line number (0-based) of the first log line containing needle, or -1. */
+int sim_log_index(const sim_proc *p, const char *needle);
+/* The number after "key": on the last log line containing needle. Returns
+ * 0 or -1 when there is none. */
+int sim_log_number(const sim_proc *p, const char *needle, const char *key,
+                   double *value);
+
 /* Runs the loop until *flag becomes true or timeout_ms passes; returns
  * whether the flag became true. */
 bool run_until_flag(scn_loop *loop, const volatile bool *flag,
