@@ -604,6 +604,7 @@ static bool is_client_event(enum lws_callback_reasons reason)
     case LWS_CALLBACK_CLIENT_WRITEABLE:
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
     case LWS_CALLBACK_CLIENT_CLOSED:
+    case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
         return true;
     default:
         return false;
@@ -662,6 +663,16 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_CLIENT_CLOSED:
         on_closed(s);
         break;
+    case LWS_CALLBACK_CLOSED_CLIENT_HTTP: {
+        /* lws 4.1.6 closes a handshake that the server hung up on while we
+         * waited for its reply (the wsi is still an HTTP client then) with
+         * only this callback: no CONNECTION_ERROR, no CLIENT_CLOSED. The
+         * attempt must end here, or s->wsi outlives the wsi. */
+        static const char why[] = "closed before the server replied";
+
+        on_connection_error(s, wsi, why, sizeof(why) - 1);
+        break;
+    }
     default:
         break;
     }
