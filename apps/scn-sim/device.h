@@ -39,6 +39,9 @@ typedef struct device_opts {
     const char *log_path;
     faults faults;
     int quiet;
+    /* wss:// when set (both or neither); clients then need a certificate
+     * signed by tls_client_ca when that is set too. */
+    const char *tls_cert, *tls_key, *tls_client_ca;
 } device_opts;
 
 /* Runs the device simulator until SIGINT/SIGTERM or --duration; returns

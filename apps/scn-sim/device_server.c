@@ -333,6 +333,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
         if (s)
             process_signals(s);
         return 0;
+    case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
+        /* lws takes our answer over OpenSSL's (len holds preverify_ok):
+         * a 0 here would accept a client certificate from any issuer. */
+        return !len;
     default:
         break;
     }
@@ -403,6 +407,8 @@ static void log_listening(const dev_srv *s, int port)
     cJSON_AddStringToObject(ev, "seed", seed);
     cJSON_AddNumberToObject(ev, "keys", (double)ks_count(s->ks));
     cJSON_AddBoolToObject(ev, "dev_mode", ks_is_dev(s->ks));
+    cJSON_AddBoolToObject(ev, "tls", s->o->tls_cert != NULL);
+    cJSON_AddBoolToObject(ev, "client_certs", s->o->tls_client_ca != NULL);
     simlog_emit(ev);
 }
 
@@ -477,6 +483,8 @@ int device_run(const device_opts *o)
     lws_set_log_level(LLL_ERR, lws_log_line);
     memset(&info, 0, sizeof(info));
     info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    if (o->tls_cert)
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     if (family == AF_INET)
         info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     info.user = &s;
@@ -492,10 +500,18 @@ int device_run(const device_opts *o)
     info.port = o->port;
     info.iface = o->host;
     info.protocols = protocols;
+    info.ssl_cert_filepath = o->tls_cert;
+    info.ssl_private_key_filepath = o->tls_key;
+    if (o->tls_client_ca) {
+        info.ssl_ca_filepath = o->tls_client_ca;
+        info.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
+    }
     s.vh = lws_create_vhost(s.ctx, &info);
     port = s.vh ? lws_get_vhost_listen_port(s.vh) : -1;
     if (port <= 0) {
-        simlog_error("cannot listen on %s port %d", o->host, o->port);
+        /* lws has logged which TLS file it could not use, if any. */
+        simlog_error("cannot listen on %s port %d%s", o->host, o->port,
+                     o->tls_cert ? " with TLS" : "");
         rc = CLI_EX_OSERR;
         goto out;
     }

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "device.h"
 #include "simsig.h"
+#include "uav_sim.h"
 
 typedef struct sim_mode {
     const char *name;
@@ -26,6 +27,7 @@ static int device_main(int argc, char **argv);
 
 static const sim_mode modes[] = {
     {"device", "Scentience devices over WebSocket (default)", device_main},
+    {"uav", "a drone over UAV-Sockets (scn-sim uav --help)", uav_main},
 };
 
 #define N_MODES (sizeof(modes) / sizeof(modes[0]))
@@ -57,6 +59,11 @@ static void usage(FILE *f)
             "one\n"
             "  --oversize-every N     add an oversize message every N frames\n"
             "  --oversize-bytes B     oversize message size (default 2MiB)\n"
+            "  --tls-cert FILE        serve wss:// with this PEM certificate\n"
+            "  --tls-key FILE         and its PEM private key (both or "
+            "neither)\n"
+            "  --tls-client-ca FILE   require client certificates signed by "
+            "this CA\n"
             "  --quiet                no human messages on stderr\n"
             "signals: HUP reloads keys, USR1 stalls, USR2 drops connections\n");
 }
@@ -128,6 +135,9 @@ enum {
     OPT_MALFORMED_EVERY,
     OPT_OVERSIZE_EVERY,
     OPT_OVERSIZE_BYTES,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
+    OPT_TLS_CLIENT_CA,
     OPT_QUIET,
     OPT_HELP
 };
@@ -147,6 +157,9 @@ static const struct option device_options[] = {
     {"malformed-every", required_argument, NULL, OPT_MALFORMED_EVERY},
     {"oversize-every", required_argument, NULL, OPT_OVERSIZE_EVERY},
     {"oversize-bytes", required_argument, NULL, OPT_OVERSIZE_BYTES},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"tls-client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0}};
@@ -251,6 +264,15 @@ static int device_main(int argc, char **argv)
                                  "(suffixes K, M), got %s",
                                  a);
             break;
+        case OPT_TLS_CERT:
+            o.tls_cert = a;
+            break;
+        case OPT_TLS_KEY:
+            o.tls_key = a;
+            break;
+        case OPT_TLS_CLIENT_CA:
+            o.tls_client_ca = a;
+            break;
         case OPT_QUIET:
             o.quiet = 1;
             break;
@@ -271,6 +293,12 @@ static int device_main(int argc, char **argv)
     }
     if (optind < argc)
         return bad_usage("unexpected argument: %s", argv[optind]);
+    /* A certificate without its key (or the reverse) is a typo, not a
+     * request for plain ws://. */
+    if (!o.tls_cert != !o.tls_key)
+        return bad_usage("%s", "--tls-cert and --tls-key go together");
+    if (o.tls_client_ca && !o.tls_cert)
+        return bad_usage("%s", "--tls-client-ca needs --tls-cert");
     o.seed = have_seed ? o.seed : random_seed();
     if (simsig_install())
         return CLI_EX_OSERR;

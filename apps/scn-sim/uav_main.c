@@ -1,0 +1,305 @@
+/* `scn-sim uav [options]`: the command line of the drone simulator. */
+#include "uav_sim.h"
+
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "simsig.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: scn-sim uav [options]\n"
+            "A drone speaking UAV-Sockets: commands on ws://HOST:PORT; after\n"
+            "hello_scentience it connects to the app for state (and video\n"
+            "after streamon).\n"
+            "  --host ADDR             listen address (default 127.0.0.1)\n"
+            "  --port N                command port, 0 = ephemeral (default "
+            "8889)\n"
+            "  --keys FILE             JSON key store (default: any valid "
+            "key)\n"
+            "  --seed N                plume and noise seed (default: "
+            "random, logged)\n"
+            "  --time-scale X          simulated seconds per second, "
+            "0.01-1000 (default 1)\n"
+            "  --battery PCT           battery at start, 0-100 (default "
+            "100)\n"
+            "  --battery-drain S       flight seconds per 1%% of battery "
+            "(default 20)\n"
+            "  --state-host ADDR       the app's address for state and video\n"
+            "                          (default: the peer that sent "
+            "hello_scentience)\n"
+            "  --state-port N          the app's state port (default 8890)\n"
+            "  --video-port N          the app's video port (default 11111)\n"
+            "  --state-rate HZ         state strings per second, 0.1-100 "
+            "(default 10)\n"
+            "  --video-fps N           video frames per second, 1-120 "
+            "(default 30)\n"
+            "  --reconnect-delay S     before a link to the app is tried "
+            "again (default 1)\n"
+            "  --duration S            exit after S seconds\n"
+            "  --log FILE              JSON event log, one object per line "
+            "(appended)\n"
+            "  --drop-every S          drop command connections every S "
+            "seconds\n"
+            "  --stall-every S         stall command connections every S "
+            "seconds\n"
+            "  --stall-for S           stall length (default 30)\n"
+            "  --garbage-state-every N every Nth state string is garbage\n"
+            "  --late-answers MS       delay every answer by MS "
+            "milliseconds\n"
+            "  --quiet                 no human messages on stderr\n"
+            "signals: HUP reloads keys, USR1 stalls the command connections,\n"
+            "USR2 drops every connection (the links to the app come back)\n");
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+    fputs("scn-sim: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\n(scn-sim uav --help for usage)\n", stderr);
+    return CLI_EX_USAGE;
+}
+
+static uint64_t random_seed(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ((uint64_t)ts.tv_sec * 1000000007u) ^ (uint64_t)ts.tv_nsec ^
+           ((uint64_t)getpid() << 32);
+}
+
+enum {
+    OPT_HOST = 256,
+    OPT_PORT,
+    OPT_KEYS,
+    OPT_SEED,
+    OPT_TIME_SCALE,
+    OPT_BATTERY,
+    OPT_BATTERY_DRAIN,
+    OPT_STATE_HOST,
+    OPT_STATE_PORT,
+    OPT_VIDEO_PORT,
+    OPT_STATE_RATE,
+    OPT_VIDEO_FPS,
+    OPT_RECONNECT,
+    OPT_DURATION,
+    OPT_LOG,
+    OPT_DROP_EVERY,
+    OPT_STALL_EVERY,
+    OPT_STALL_FOR,
+    OPT_GARBAGE,
+    OPT_LATE,
+    OPT_QUIET,
+    OPT_HELP
+};
+
+static const struct option uav_options[] = {
+    {"host", required_argument, NULL, OPT_HOST},
+    {"port", required_argument, NULL, OPT_PORT},
+    {"keys", required_argument, NULL, OPT_KEYS},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"time-scale", required_argument, NULL, OPT_TIME_SCALE},
+    {"battery", required_argument, NULL, OPT_BATTERY},
+    {"battery-drain", required_argument, NULL, OPT_BATTERY_DRAIN},
+    {"state-host", required_argument, NULL, OPT_STATE_HOST},
+    {"state-port", required_argument, NULL, OPT_STATE_PORT},
+    {"video-port", required_argument, NULL, OPT_VIDEO_PORT},
+    {"state-rate", required_argument, NULL, OPT_STATE_RATE},
+    {"video-fps", required_argument, NULL, OPT_VIDEO_FPS},
+    {"reconnect-delay", required_argument, NULL, OPT_RECONNECT},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"log", required_argument, NULL, OPT_LOG},
+    {"drop-every", required_argument, NULL, OPT_DROP_EVERY},
+    {"stall-every", required_argument, NULL, OPT_STALL_EVERY},
+    {"stall-for", required_argument, NULL, OPT_STALL_FOR},
+    {"garbage-state-every", required_argument, NULL, OPT_GARBAGE},
+    {"late-answers", required_argument, NULL, OPT_LATE},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0}};
+
+/* Seconds for time options: 1 ms to a year. */
+static int seconds(const char *s, double *out)
+{
+    return cli_parse_double(s, 0.001, 366.0 * 86400, out);
+}
+
+/* An IP address of the given family, "localhost" meaning 127.0.0.1.
+ * Returns the address text or NULL. */
+static const char *address(const char *a, int family)
+{
+    unsigned char buf[16];
+
+    if (!strcmp(a, "localhost"))
+        a = family == AF_INET6 ? "::1" : "127.0.0.1";
+    return inet_pton(family, a, buf) == 1 ? a : NULL;
+}
+
+static int parse_port(const char *a, int min, int *out)
+{
+    return cli_parse_int(a, min, 65535, out);
+}
+
+/* Options that take a number; 0 when opt is not one of them. */
+static int number_option(int opt, const char *a, uav_opts *o, int *bad)
+{
+    uint64_t u;
+    int ms;
+
+    switch (opt) {
+    case OPT_PORT:
+        *bad = parse_port(a, 0, &o->port);
+        return 1;
+    case OPT_STATE_PORT:
+        *bad = parse_port(a, 1, &o->state_port);
+        return 1;
+    case OPT_VIDEO_PORT:
+        *bad = parse_port(a, 1, &o->video_port);
+        return 1;
+    case OPT_TIME_SCALE:
+        *bad = cli_parse_double(a, 0.01, 1000, &o->time_scale);
+        return 1;
+    case OPT_BATTERY:
+        *bad = cli_parse_double(a, 0, 100, &o->battery0);
+        return 1;
+    case OPT_BATTERY_DRAIN:
+        *bad = seconds(a, &o->battery_drain_s);
+        return 1;
+    case OPT_STATE_RATE:
+        *bad = cli_parse_double(a, 0.1, 100, &o->state_rate_hz);
+        return 1;
+    case OPT_VIDEO_FPS:
+        *bad = cli_parse_double(a, 1, 120, &o->video_fps);
+        return 1;
+    case OPT_RECONNECT:
+        *bad = seconds(a, &o->reconnect_s);
+        return 1;
+    case OPT_DURATION:
+        *bad = seconds(a, &o->duration_s);
+        return 1;
+    case OPT_DROP_EVERY:
+        *bad = seconds(a, &o->drop_every_s);
+        return 1;
+    case OPT_STALL_EVERY:
+        *bad = seconds(a, &o->stall_every_s);
+        return 1;
+    case OPT_STALL_FOR:
+        *bad = seconds(a, &o->stall_for_s);
+        return 1;
+    case OPT_GARBAGE:
+        *bad = cli_parse_u64(a, 1, UINT32_MAX, &u);
+        o->garbage_state_every = *bad ? 0 : u;
+        return 1;
+    case OPT_LATE:
+        *bad = cli_parse_int(a, 0, 600000, &ms);
+        o->late_answers_ms = *bad ? 0 : (unsigned)ms;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static const char *option_name(int opt)
+{
+    size_t i;
+
+    for (i = 0; uav_options[i].name; i++)
+        if (uav_options[i].val == opt)
+            return uav_options[i].name;
+    return "?";
+}
+
+int uav_main(int argc, char **argv)
+{
+    static uav_opts o;
+    const char *state_host = NULL;
+    unsigned char probe[16];
+    int opt, have_seed = 0, bad, family;
+
+    memset(&o, 0, sizeof(o));
+    o.host = "127.0.0.1";
+    o.port = 8889;
+    o.time_scale = 1.0;
+    o.battery0 = 100;
+    o.battery_drain_s = 20;
+    o.state_port = 8890;
+    o.video_port = 11111;
+    o.state_rate_hz = 10;
+    o.video_fps = 30;
+    o.reconnect_s = 1.0;
+    o.stall_for_s = 30;
+
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "+:h", uav_options, NULL)) != -1) {
+        const char *a = optarg;
+
+        if (number_option(opt, a, &o, &bad)) {
+            if (bad) {
+                fprintf(stderr, "scn-sim: --%s: bad value: ", option_name(opt));
+                return bad_usage("%s", a);
+            }
+            continue;
+        }
+        switch (opt) {
+        case OPT_HOST:
+            o.host = strcmp(a, "localhost") ? a : "127.0.0.1";
+            if (inet_pton(AF_INET, o.host, probe) != 1 &&
+                inet_pton(AF_INET6, o.host, probe) != 1)
+                return bad_usage("--host: not an IP address: %s", a);
+            break;
+        case OPT_KEYS:
+            o.keys_path = a;
+            break;
+        case OPT_SEED:
+            if (cli_parse_u64(a, 0, UINT64_MAX, &o.seed))
+                return bad_usage("--seed: expected an unsigned integer, "
+                                 "got %s",
+                                 a);
+            have_seed = 1;
+            break;
+        case OPT_STATE_HOST:
+            state_host = a;
+            break;
+        case OPT_LOG:
+            o.log_path = a;
+            break;
+        case OPT_QUIET:
+            o.quiet = 1;
+            break;
+        case 'h':
+        case OPT_HELP:
+            usage(stdout);
+            return CLI_EX_OK;
+        case ':':
+            return bad_usage("option %s needs a value", argv[optind - 1]);
+        default:
+            if (optopt > 0 && optopt < 256) {
+                char flag[3] = {'-', (char)optopt, '\0'};
+
+                return bad_usage("unknown option: %s", flag);
+            }
+            return bad_usage("unknown option: %s", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return bad_usage("unexpected argument: %s", argv[optind]);
+    /* The links share the listener's context, which speaks one address
+     * family (IPv6 is off for an IPv4 listener). */
+    family = inet_pton(AF_INET, o.host, probe) == 1 ? AF_INET : AF_INET6;
+    if (state_host && !(o.state_host = address(state_host, family)))
+        return bad_usage("--state-host: expected an IP address of the "
+                         "--host family, got %s",
+                         state_host);
+    o.seed = have_seed ? o.seed : random_seed();
+    if (simsig_install())
+        return CLI_EX_OSERR;
+    return uav_run(&o);
+}

@@ -1,0 +1,173 @@
+/*
+ * `scn-sim uav`: a simulated drone speaking UAV-Sockets. The pieces:
+ * uav_main.c (options), uav_server.c (lws context, command server, faults,
+ * the clock), uav_conn.c (one command connection), uav_drone.c (the drone:
+ * command rules and physics, no I/O), uav_links.c (the drone's outgoing
+ * state and video links to the app) and uav_video.c (the fake video).
+ */
+#ifndef SCN_SIM_UAV_SIM_H
+#define SCN_SIM_UAV_SIM_H
+
+#include <libwebsockets.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keystore.h"
+#include "plume.h"
+#include "uav_drone.h"
+
+#define UAV_PROTOCOL      "scentience.uav.v1"
+#define UAV_PEER_MAX      64
+#define UAV_RX_MAX        1024 /* kept of one command message */
+#define UAV_OUTQ_MAX      64   /* answers waiting per connection */
+#define UAV_INFLIGHT_HIGH 32   /* unanswered commands: stop reading */
+#define UAV_INFLIGHT_LOW  16   /* ...and read again */
+#define UAV_TICK_US       5000 /* the simulation clock's wall period */
+#define UAV_TX_CAP        (16 * 1024)
+
+typedef struct uav_opts {
+    const char *host;
+    int port;
+    const char *keys_path; /* NULL: dev mode */
+    uint64_t seed;
+    double duration_s; /* 0: until a signal */
+    const char *log_path;
+    int quiet;
+    double time_scale;      /* simulated seconds per wall second */
+    double battery_drain_s; /* simulated flight seconds per 1% */
+    double battery0;        /* % at start */
+    const char *state_host; /* NULL: the peer that sent hello_scentience */
+    int state_port, video_port;
+    double state_rate_hz;
+    double video_fps;
+    double reconnect_s; /* wall delay before a link is tried again */
+    /* Faults. */
+    double drop_every_s;  /* drop command connections; 0: off */
+    double stall_every_s; /* stall command connections; 0: off */
+    double stall_for_s;
+    uint64_t garbage_state_every; /* every Nth state string; 0: off */
+    unsigned late_answers_ms;
+} uav_opts;
+
+typedef struct uav_srv uav_srv;
+
+/* An answer waiting to go out, at due_us (monotonic). */
+typedef struct uav_out {
+    char *text;
+    size_t len;
+    int64_t made_us, due_us;
+    int cmd; /* scn_uav_cmd_id, -1 when the message was no command */
+} uav_out;
+
+/* One command connection (lws per-session data, zeroed by lws). */
+typedef struct uav_conn {
+    struct uav_conn *prev, *next; /* uav_srv.conns */
+    uav_srv *srv;
+    struct lws *wsi;
+    unsigned long id;
+    int linked;
+    ks_key *key;
+    char peer[UAV_PEER_MAX];
+
+    uav_out q[UAV_OUTQ_MAX]; /* ring */
+    unsigned q_head, q_len;
+    unsigned inflight; /* commands received, answer not yet written */
+    int rx_paused;     /* flow control currently off */
+    int rx_load;       /* too many unanswered commands */
+
+    int closing, close_code;
+    char close_reason[124];
+    int dropped, peer_close_code;
+
+    char rx[UAV_RX_MAX + 1];
+    size_t rx_len, rx_total;
+    int rx_started, rx_binary;
+    uint64_t commands, answers;
+} uav_conn;
+
+/* An outgoing link from the drone to the app (state or video). The lws
+ * client connection uses the struct as its user data. */
+typedef struct uav_link {
+    uav_srv *srv;
+    const char *name; /* "state", "video" */
+    int video;
+    struct lws *wsi;
+    int live;        /* a connection attempt or connection exists */
+    int want;        /* should be connected */
+    int up;          /* established */
+    int closing;     /* close frame due (streamoff, stop, new host) */
+    int dropped;     /* killed by a fault */
+    const char *why; /* why we closed it, for the log */
+    char host[UAV_PEER_MAX];
+    int port;
+    lws_sorted_usec_list_t sul_retry;
+    int64_t period_us, next_due_us;
+    int pending; /* a message is due */
+    /* This connection's counts: messages, bytes, CRC-32 of what went
+     * out (video), skipped (due while the socket was busy). */
+    uint64_t seq, bytes, skipped, garbage;
+    unsigned long crc;
+    uint64_t connects;
+} uav_link;
+
+struct uav_srv {
+    const uav_opts *o;
+    struct lws_context *ctx;
+    struct lws_vhost *vh, *vh_links;
+    keystore *ks;
+    plume pl;
+    uav_drone drone;
+    uav_conn *conns;
+    unsigned long next_id;
+    int64_t t0_us;
+    int stopping;
+    int64_t stop_deadline_us;
+    int stalled;
+    int64_t stall_until_us;
+    char app_host[UAV_PEER_MAX]; /* "" until hello_scentience */
+    uav_link state, video;
+    uint64_t total_conns, total_refused, total_commands;
+    lws_sorted_usec_list_t sul_tick, sul_house, sul_drop, sul_stall,
+        sul_duration;
+    unsigned char *tx; /* LWS_PRE + UAV_TX_CAP */
+};
+
+int64_t uav_mono_us(void);
+/* Simulated seconds since the start. */
+double uav_sim_time(const uav_srv *s);
+
+/* uav_main.c */
+int uav_main(int argc, char **argv);
+
+/* uav_server.c */
+int uav_run(const uav_opts *o);
+uav_conn *uav_find_conn(uav_srv *s, unsigned long id);
+
+/* uav_conn.c: one command connection. */
+void uav_conn_open(uav_conn *c, uav_srv *s, struct lws *wsi, ks_key *key,
+                   const char *peer);
+void uav_conn_receive(uav_conn *c, const void *in, size_t len);
+int uav_conn_writeable(uav_conn *c);
+/* Queues an answer (late by --late-answers). */
+void uav_conn_answer(uav_conn *c, int cmd, const char *text);
+/* Asks for a write when the first answer is due. */
+void uav_conn_poll(uav_conn *c, int64_t now_us);
+void uav_conn_update_rx(uav_conn *c);
+void uav_conn_close(uav_conn *c, int code, const char *reason);
+void uav_conn_drop(uav_conn *c);
+void uav_conn_closed(uav_conn *c);
+
+/* uav_links.c */
+extern const struct lws_protocols uav_link_protocols[];
+void uav_links_init(uav_srv *s);
+/* Connects (on) or closes (off) a link to host:port; a link to another
+ * host is closed and opened again. */
+void uav_link_want(uav_link *l, int on, const char *host, int port);
+/* Marks a message due when its period has passed. */
+void uav_link_poll(uav_link *l, int64_t now_us);
+void uav_link_drop(uav_link *l);
+void uav_links_stop(uav_srv *s);
+/* Whether a link still has a connection (or attempt) open. */
+int uav_links_busy(const uav_srv *s);
+
+#endif
