@@ -23,6 +23,7 @@ asan: deps
 # The whole suite: every test on the normal build, then the unit and
 # integration tests again under AddressSanitizer + UBSan.
 test: build asan
+	./scripts/install-test-peers
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -L 'unit|integration'
 	./scripts/check-no-keys-in-logs $(BUILD) $(ASAN_BUILD)

@@ -59,7 +59,10 @@ extern "C" {
     X(UAV_SUPERSEDED, -81,                                                     \
       "superseded by an emergency stop before the drone answered")            \
     X(UAV_LINK_LOST, -82,                                                      \
-      "the drone link was lost before the command was answered")
+      "the drone link was lost before the command was answered")              \
+    X(MCAP_FORMAT, -100, "not an MCAP file, or a malformed MCAP record")       \
+    X(MCAP_CRC, -101, "MCAP CRC mismatch: the recording is corrupt")           \
+    X(MCAP_TRUNCATED, -102, "the MCAP recording ends before its header")
 
 typedef enum scn_err {
     SCN_OK = 0,

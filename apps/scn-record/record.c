@@ -1,0 +1,471 @@
+/*
+ * scn-record record: a device stream to MCAP through a libscentience
+ * session. Frames go to /olfaction (log time: when received; publish time:
+ * the frame's TIMESTAMP), connection events to /events. The key is
+ * resolved by the session and never seen here: events carry
+ * scn_session_key_redacted() only, and the URL is recorded without its
+ * query and user info, where credentials could hide.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <scentience/error.h>
+#include <scentience/frame.h>
+#include <scentience/loop.h>
+#include <scentience/recorder.h>
+#include <scentience/session.h>
+
+#include "cli.h"
+#include "cmds.h"
+#include "jsonw.h"
+
+typedef struct app {
+    scn_recorder *rec;
+    uint16_t olfaction, events;
+    char *buf; /* frame JSON, grown as needed */
+    size_t cap;
+    char url[512]; /* as recorded */
+    uint64_t count, frames;
+    int done, exit_code, quiet;
+} app;
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static uint64_t realtime_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void fail_write(app *a, int rc)
+{
+    if (!a->quiet)
+        fprintf(stderr, "scn-record: writing the recording: %s\n",
+                scn_strerror(rc));
+    a->exit_code = CLI_EX_IOERR;
+    a->done = 1;
+}
+
+static void write_event(app *a, jb *b)
+{
+    size_t len = jb_end(b);
+    uint64_t now = realtime_ns();
+    int rc;
+
+    if (a->exit_code == CLI_EX_IOERR)
+        return;
+    rc = scn_recorder_write(a->rec, a->events, now, now, b->buf, len);
+    if (rc)
+        fail_write(a, rc);
+}
+
+/* scheme://host:port/path: user info, query and fragment dropped. */
+static void redact_url(const char *url, char *out, size_t cap)
+{
+    const char *host = strstr(url, "://"), *end, *at;
+    size_t n;
+
+    host = host ? host + 3 : url;
+    end = host + strcspn(host, "/?#");
+    at = memchr(host, '@', (size_t)(end - host));
+    n = (size_t)(host - url);
+    snprintf(out, cap, "%.*s", (int)n, url);
+    n = strlen(out);
+    if (at)
+        host = at + 1;
+    snprintf(out + n, cap - n, "%.*s", (int)strcspn(host, "?#"), host);
+}
+
+static int exit_code_for(int reason)
+{
+    switch (reason) {
+    case SCN_ERR_KEY_INVALID:
+    case SCN_ERR_KEY_EXPIRED:
+    case SCN_ERR_KEY_REVOKED:
+    case SCN_ERR_ADDRESS_NOT_ALLOWED:
+        return CLI_EX_NOPERM;
+    case SCN_ERR_NO_KEY:
+    case SCN_ERR_KEY_FILE:
+    case SCN_ERR_KEY_FILE_PERMS:
+    case SCN_ERR_KEY_FORMAT:
+        return CLI_EX_CONFIG;
+    default:
+        return CLI_EX_UNAVAILABLE;
+    }
+}
+
+static void on_state(scn_session *s, const scn_state_event *ev, void *user)
+{
+    app *a = user;
+    char buf[1024];
+    jb b;
+
+    jb_begin(&b, buf, sizeof(buf));
+    jb_str(&b, "event", "state");
+    jb_str(&b, "source", "device");
+    jb_str(&b, "state", scn_state_name(ev->state));
+    jb_str(&b, "previous", scn_state_name(ev->previous));
+    if (ev->reason) {
+        jb_str(&b, "reason", scn_err_name(ev->reason));
+        jb_str(&b, "detail", scn_strerror(ev->reason));
+    }
+    if (ev->state == SCN_STATE_RECONNECTING) {
+        jb_int(&b, "delay_ms", ev->delay_ms);
+        jb_int(&b, "attempt", ev->attempt);
+    }
+    if (ev->http_status)
+        jb_int(&b, "http_status", ev->http_status);
+    if (ev->close_code)
+        jb_int(&b, "close_code", ev->close_code);
+    jb_str(&b, "url", a->url);
+    jb_str(&b, "key", scn_session_key_redacted(s));
+    write_event(a, &b);
+
+    if (ev->state == SCN_STATE_RECONNECTING && !a->quiet)
+        fprintf(stderr, "scn-record: %s; reconnecting in %u ms\n",
+                scn_strerror(ev->reason), ev->delay_ms);
+    if (ev->state == SCN_STATE_FAILED) {
+        if (!a->quiet)
+            fprintf(stderr, "scn-record: %s\n", scn_strerror(ev->reason));
+        if (!a->exit_code)
+            a->exit_code = exit_code_for(ev->reason);
+        a->done = 1;
+    }
+    if (ev->state == SCN_STATE_CLOSED)
+        a->done = 1;
+}
+
+static void on_frame(scn_session *s, const scn_frame *f, void *user)
+{
+    app *a = user;
+    int64_t ts = scn_frame_timestamp_ns(f);
+    size_t len;
+    int rc;
+
+    (void)s;
+    if (a->done)
+        return;
+    rc = scn_frame_to_json(f, a->buf, a->cap, &len);
+    if (rc == SCN_ERR_NOMEM) {
+        char *nb = realloc(a->buf, len);
+
+        if (!nb) {
+            fail_write(a, rc);
+            return;
+        }
+        a->buf = nb;
+        a->cap = len;
+        rc = scn_frame_to_json(f, a->buf, a->cap, &len);
+    }
+    if (!rc)
+        rc = scn_recorder_write(a->rec, a->olfaction, realtime_ns(),
+                                ts > 0 ? (uint64_t)ts : 0, a->buf, len);
+    if (rc) {
+        fail_write(a, rc);
+        return;
+    }
+    if (++a->frames == a->count)
+        a->done = 1;
+}
+
+static void on_message(scn_session *s, const char *type, const char *json,
+                       size_t len, void *user)
+{
+    app *a = user;
+    char buf[4096];
+    jb b;
+
+    (void)s;
+    jb_begin(&b, buf, sizeof(buf));
+    jb_str(&b, "event", "message");
+    jb_str(&b, "source", "device");
+    jb_str(&b, "type", type);
+    jb_raw(&b, "message", json, len); /* left out when too long */
+    write_event(a, &b);
+}
+
+static void on_error(scn_session *s, int err, const char *detail, void *user)
+{
+    app *a = user;
+    char buf[1024];
+    jb b;
+
+    (void)s;
+    jb_begin(&b, buf, sizeof(buf));
+    jb_str(&b, "event", "error");
+    jb_str(&b, "source", "device");
+    jb_str(&b, "reason", scn_err_name(err));
+    jb_str(&b, "detail", detail ? detail : scn_strerror(err));
+    write_event(a, &b);
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: scn-record record --url ws[s]://HOST:PORT[/PATH] [options] "
+          "OUT.mcap\n"
+          "  --key-file PATH     read the API key from PATH (mode 0600)\n"
+          "  --count N           stop after N frames\n"
+          "  --duration S        stop after S seconds\n"
+          "  --device UID        select a device by UID\n"
+          "  --rate HZ           ask the device to stream at HZ\n"
+          "  --flush-ms MS       sync the file at least every MS ms "
+          "(1000)\n"
+          "  --flush-every N     and every N messages (default: off)\n"
+          "  --chunk-size SIZE   target chunk size (256KiB)\n"
+          "  --max-attempts N    give up after N failed connection "
+          "attempts\n"
+          "  --ca-file PATH      trust this CA for wss://\n"
+          "  --insecure          do not verify TLS certificates (testing)\n"
+          "  --quiet             no summary on stderr\n"
+          "The API key comes from $SCENTIENCE_API_KEY or --key-file; it is "
+          "never recorded.\n"
+          "SIGINT or SIGTERM stops and finishes the file.\n",
+          f);
+}
+
+/* Parses the options into so and ro; returns the output path or NULL. */
+static const char *parse(int argc, char **argv, app *a, scn_session_options *so,
+                         scn_recorder_options *ro, double *duration)
+{
+    static const struct option longopts[] = {
+        {"url", required_argument, NULL, 'u'},
+        {"key-file", required_argument, NULL, 'k'},
+        {"count", required_argument, NULL, 'n'},
+        {"duration", required_argument, NULL, 't'},
+        {"device", required_argument, NULL, 'd'},
+        {"rate", required_argument, NULL, 'r'},
+        {"flush-ms", required_argument, NULL, 'F'},
+        {"flush-every", required_argument, NULL, 'E'},
+        {"chunk-size", required_argument, NULL, 'C'},
+        {"max-attempts", required_argument, NULL, 'm'},
+        {"ca-file", required_argument, NULL, 'c'},
+        {"insecure", no_argument, NULL, 'I'},
+        {"quiet", no_argument, NULL, 'q'},
+        {NULL, 0, NULL, 0}};
+    uint64_t v;
+    int opt;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'u':
+            so->url = optarg;
+            break;
+        case 'k':
+            so->key_file = optarg;
+            break;
+        case 'n':
+            if (cli_parse_u64(optarg, 1, UINT64_MAX, &a->count))
+                return NULL;
+            break;
+        case 't':
+            if (cli_parse_double(optarg, 0.001, 1e9, duration))
+                return NULL;
+            break;
+        case 'd':
+            so->device_uid = optarg;
+            break;
+        case 'r':
+            if (cli_parse_double(optarg, 0.1, 1000, &so->stream_rate_hz))
+                return NULL;
+            break;
+        case 'F':
+            if (cli_parse_u64(optarg, 0, UINT32_MAX, &v))
+                return NULL;
+            ro->flush_interval_ms = (uint32_t)v;
+            break;
+        case 'E':
+            if (cli_parse_u64(optarg, 0, UINT32_MAX, &v))
+                return NULL;
+            ro->flush_every_messages = (uint32_t)v;
+            break;
+        case 'C':
+            if (cli_parse_size(optarg, 1024, 1u << 30, &v))
+                return NULL;
+            ro->chunk_size = (size_t)v;
+            break;
+        case 'm':
+            if (cli_parse_u64(optarg, 1, UINT32_MAX, &v))
+                return NULL;
+            so->backoff.max_attempts = (uint32_t)v;
+            break;
+        case 'c':
+            so->ca_file = optarg;
+            break;
+        case 'I':
+            so->insecure = 1;
+            break;
+        case 'q':
+            a->quiet = 1;
+            break;
+        default:
+            return NULL;
+        }
+    }
+    if (optind != argc - 1 || !so->url)
+        return NULL;
+    return argv[optind];
+}
+
+static void start_event(app *a)
+{
+    char buf[1024];
+    jb b;
+
+    jb_begin(&b, buf, sizeof(buf));
+    jb_str(&b, "event", "start");
+    jb_str(&b, "source", "scn-record");
+    jb_str(&b, "url", a->url);
+    write_event(a, &b);
+}
+
+static void stop_event(app *a, scn_session *s, const char *why)
+{
+    scn_session_stats st;
+    char buf[1024];
+    jb b;
+
+    scn_session_get_stats(s, &st);
+    jb_begin(&b, buf, sizeof(buf));
+    jb_str(&b, "event", "stop");
+    jb_str(&b, "source", "scn-record");
+    jb_str(&b, "reason", why);
+    jb_int(&b, "frames", (int64_t)st.frames_in);
+    jb_int(&b, "reconnects", (int64_t)st.reconnects);
+    jb_int(&b, "malformed", (int64_t)st.malformed_in);
+    jb_str(&b, "key", scn_session_key_redacted(s));
+    write_event(a, &b);
+}
+
+/* Runs the loop until done, a signal, or the duration; returns why. */
+static const char *run(app *a, scn_loop *loop, double duration)
+{
+    uint64_t start = scn_loop_now_ms(loop);
+    int rc;
+
+    while (!a->done && !interrupted) {
+        scn_loop_run_once(loop, 100);
+        /* A quiet stream still reaches the disk at the interval. */
+        if ((rc = scn_recorder_poll(a->rec)) != 0) {
+            fail_write(a, rc);
+            return "write error";
+        }
+        if (duration > 0 &&
+            (double)(scn_loop_now_ms(loop) - start) >= duration * 1000.0)
+            return "duration";
+    }
+    if (interrupted)
+        return "signal";
+    if (a->exit_code)
+        return a->exit_code == CLI_EX_IOERR ? "write error" : "failed";
+    return a->count ? "count" : "closed";
+}
+
+static void close_session(scn_loop *loop, scn_session *s)
+{
+    uint64_t until;
+
+    if (scn_session_close(s) != 0)
+        return;
+    until = scn_loop_now_ms(loop) + 2000;
+    while (scn_session_state(s) != SCN_STATE_CLOSED &&
+           scn_loop_now_ms(loop) < until)
+        scn_loop_run_once(loop, 50);
+}
+
+int cmd_record(int argc, char **argv)
+{
+    scn_session_options so;
+    scn_recorder_options ro;
+    scn_loop_options lo = {0};
+    scn_loop *loop = NULL;
+    scn_session *s = NULL;
+    scn_recorder_stats st;
+    const char *out, *why;
+    double duration = 0;
+    app a;
+    int rc;
+
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        usage(stdout);
+        return CLI_EX_OK;
+    }
+    memset(&a, 0, sizeof(a));
+    scn_session_options_init(&so);
+    scn_recorder_options_init(&ro);
+    if (!(out = parse(argc, argv, &a, &so, &ro, &duration))) {
+        usage(stderr);
+        return CLI_EX_USAGE;
+    }
+    redact_url(so.url, a.url, sizeof(a.url));
+    so.callbacks.on_state = on_state;
+    so.callbacks.on_frame = on_frame;
+    so.callbacks.on_message = on_message;
+    so.callbacks.on_error = on_error;
+    so.user = &a;
+
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+
+    if ((rc = scn_recorder_new(out, &ro, &a.rec)) != 0) {
+        fprintf(stderr, "scn-record: cannot create %s: %s\n", out,
+                scn_strerror(rc));
+        return CLI_EX_CANTCREAT;
+    }
+    if ((rc = scn_recorder_stream_channel(a.rec, SCN_RECORD_OLFACTION,
+                                          &a.olfaction)) ||
+        (rc = scn_recorder_stream_channel(a.rec, SCN_RECORD_EVENTS,
+                                          &a.events)) ||
+        (rc = scn_loop_new(&lo, &loop))) {
+        fprintf(stderr, "scn-record: %s\n", scn_strerror(rc));
+        scn_recorder_free(a.rec);
+        return CLI_EX_SOFTWARE;
+    }
+    start_event(&a);
+    if ((rc = scn_session_new(loop, &so, &s)) != 0) {
+        /* Nothing was recorded: leave no file behind. */
+        fprintf(stderr, "scn-record: %s\n", scn_strerror(rc));
+        scn_recorder_free(a.rec);
+        unlink(out);
+        scn_loop_free(loop);
+        return rc == SCN_ERR_URL || rc == SCN_ERR_INVALID_ARG
+                   ? CLI_EX_USAGE
+                   : exit_code_for(rc);
+    }
+
+    why = run(&a, loop, duration);
+    close_session(loop, s);
+    stop_event(&a, s, why);
+    if ((rc = scn_recorder_finish(a.rec)) != 0 && !a.exit_code) {
+        fprintf(stderr, "scn-record: finishing %s: %s\n", out,
+                scn_strerror(rc));
+        a.exit_code = CLI_EX_IOERR;
+    }
+    scn_recorder_get_stats(a.rec, &st);
+    if (!a.quiet)
+        fprintf(stderr,
+                "scn-record: %llu frames, %llu messages, %llu bytes to %s "
+                "(%s), key %s\n",
+                (unsigned long long)a.frames, (unsigned long long)st.messages,
+                (unsigned long long)st.bytes, out, why,
+                scn_session_key_redacted(s));
+    scn_session_free(s);
+    scn_loop_free(loop);
+    scn_recorder_free(a.rec);
+    free(a.buf);
+    return a.exit_code;
+}

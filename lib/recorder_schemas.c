@@ -1,0 +1,129 @@
+/*
+ * Topics and JSON Schemas of the well-known recording streams. They
+ * describe the messages the apps write (docs/PROTOCOL.md for device frames)
+ * and stay open to new keys: a field added to the protocol must not make
+ * old viewers reject new recordings, so no schema sets
+ * additionalProperties to false.
+ */
+#include <stddef.h>
+
+#include <scentience/recorder.h>
+
+#define NUM "{\"type\":\"number\"}"
+#define INT "{\"type\":\"integer\"}"
+#define STR "{\"type\":\"string\"}"
+
+/* A device frame as scn_frame_to_json() writes it: UID and TIMESTAMP always,
+ * compounds keyed by formula with an optional _A/_B sensor channel. */
+static const char olfaction_schema[] =
+    "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+    "\"title\":\"scentience.Olfaction\","
+    "\"description\":\"One olfaction device frame (docs/PROTOCOL.md, "
+    "device frames); absent compounds read as 0.\","
+    "\"type\":\"object\","
+    "\"required\":[\"UID\",\"TIMESTAMP\"],"
+    "\"properties\":{"
+    "\"UID\":" STR ","
+    "\"TIMESTAMP\":{\"type\":\"string\",\"format\":\"date-time\"},"
+    "\"SEQ\":{\"type\":\"integer\",\"minimum\":0},"
+    "\"ENV_temperatureC\":" NUM ",\"ENV_humidity\":" NUM ","
+    "\"ENV_pressureHpa\":" NUM ",\"STATUS_opuA\":" NUM ","
+    "\"BATT_health\":" NUM ",\"BATT_v\":" NUM ",\"BATT_charge\":" NUM ","
+    "\"BATT_time\":" NUM "},"
+    "\"patternProperties\":{"
+    "\"^(CO2|NH3|NO|NO2|CO|C2H5OH|H2|CH4|C3H8|C4H10|H2S|HCHO|SO2|VOC)"
+    "(_[AB])?$\":" NUM "}}";
+
+/* A drone state string, parsed: the documented keys as numbers. */
+static const char uav_state_schema[] =
+    "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+    "\"title\":\"scentience.UavState\","
+    "\"description\":\"One drone state report; angles in degrees, speeds "
+    "in dm/s, heights in cm, battery in %.\","
+    "\"type\":\"object\","
+    "\"properties\":{"
+    "\"pitch\":" INT ",\"roll\":" INT ",\"yaw\":" INT ","
+    "\"vgx\":" INT ",\"vgy\":" INT ",\"vgz\":" INT ","
+    "\"templ\":" INT ",\"temph\":" INT ",\"tof\":" INT ",\"h\":" INT ","
+    "\"bat\":" INT ",\"baro\":" NUM ",\"time\":" INT ","
+    "\"agx\":" NUM ",\"agy\":" NUM ",\"agz\":" NUM ","
+    "\"olfa\":" NUM ",\"olfb\":" NUM ","
+    "\"x\":" INT ",\"y\":" INT ",\"z\":" INT "}}";
+
+/* A command sent to the drone and what came of it. */
+static const char uav_command_schema[] =
+    "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+    "\"title\":\"scentience.UavCommand\","
+    "\"description\":\"A drone command as sent (passwords redacted) and "
+    "its answer.\","
+    "\"type\":\"object\","
+    "\"required\":[\"command\"],"
+    "\"properties\":{"
+    "\"command\":" STR ","
+    "\"answer\":{\"type\":[\"string\",\"null\"]},"
+    "\"error\":" STR ","
+    "\"attempts\":" INT ",\"elapsed_ms\":" INT "}}";
+
+/* A cloud inference result for one input frame. */
+static const char inference_schema[] =
+    "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+    "\"title\":\"scentience.Inference\","
+    "\"description\":\"A cloud inference result: labels with scores for "
+    "the input with sequence number seq.\","
+    "\"type\":\"object\","
+    "\"properties\":{"
+    "\"model\":" STR ",\"seq\":{\"type\":\"integer\",\"minimum\":0},"
+    "\"labels\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
+    "\"properties\":{\"label\":" STR ",\"score\":" NUM "}}},"
+    "\"target\":" STR ",\"bearing_deg\":" NUM "}}";
+
+/* Connection and application events. Keys appear only redacted. */
+static const char events_schema[] =
+    "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+    "\"title\":\"scentience.Event\","
+    "\"description\":\"A connection or application event; an API key "
+    "appears only redacted (****abcd).\","
+    "\"type\":\"object\","
+    "\"required\":[\"event\"],"
+    "\"properties\":{"
+    "\"event\":" STR ",\"source\":" STR ",\"state\":" STR ","
+    "\"previous\":" STR ",\"reason\":" STR ",\"detail\":" STR ","
+    "\"url\":" STR ",\"key\":" STR ","
+    "\"delay_ms\":" INT ",\"attempt\":" INT ",\"http_status\":" INT ","
+    "\"close_code\":" INT "}}";
+
+static const struct {
+    const char *topic;
+    const char *name;
+    const char *schema;
+} streams[SCN_RECORD_STREAM_COUNT] = {
+    [SCN_RECORD_OLFACTION] = {"/olfaction", "scentience.Olfaction",
+                              olfaction_schema},
+    [SCN_RECORD_UAV_STATE] = {"/uav/state", "scentience.UavState",
+                              uav_state_schema},
+    [SCN_RECORD_UAV_COMMAND] = {"/uav/command", "scentience.UavCommand",
+                                uav_command_schema},
+    [SCN_RECORD_INFERENCE] = {"/inference", "scentience.Inference",
+                              inference_schema},
+    [SCN_RECORD_EVENTS] = {"/events", "scentience.Event", events_schema},
+};
+
+static int known(scn_record_stream stream)
+{
+    return (unsigned)stream < SCN_RECORD_STREAM_COUNT;
+}
+
+const char *scn_record_stream_topic(scn_record_stream stream)
+{
+    return known(stream) ? streams[stream].topic : NULL;
+}
+
+const char *scn_record_stream_schema_name(scn_record_stream stream)
+{
+    return known(stream) ? streams[stream].name : NULL;
+}
+
+const char *scn_record_stream_schema(scn_record_stream stream)
+{
+    return known(stream) ? streams[stream].schema : NULL;
+}
