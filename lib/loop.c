@@ -83,6 +83,7 @@ void scn_loop_free(scn_loop *loop)
     scn_loop_stop(loop);
     while (loop->sessions)
         scn_session_destroy(loop->sessions);
+    scn_loop_free_servers(loop);
     lws_context_destroy(loop->ctx);
     pthread_mutex_destroy(&loop->mu);
     free(loop);

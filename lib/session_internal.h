@@ -28,6 +28,9 @@ struct scn_loop {
     scn_logger log;
     pthread_mutex_t mu;      /* guards sessions list membership */
     struct scn_session *sessions;
+    struct scn_server *servers; /* server.c; loop thread only */
+    struct lws_vhost *server_vhost; /* server_adapter.c: all servers' */
+    char server_protocol[64];       /* its protocol's name (mutable) */
     pthread_t thread;
     bool has_thread;
     pthread_t service_thread; /* thread inside lws_service, if any */
@@ -119,6 +122,9 @@ void scn_session_destroy(scn_session *s);
 int scn_session_load_key(scn_session *s);
 /* Queues the request that restores the user's stream setting. */
 void scn_session_restore_requests(scn_session *s);
+
+/* server.c: frees every server still on the loop (scn_loop_free). */
+void scn_loop_free_servers(scn_loop *loop);
 
 /* loop.c */
 bool scn_loop_on_thread(const scn_loop *loop);

@@ -8,7 +8,10 @@
 #include <scentience/frame.h>
 #include <scentience/loop.h>
 #include <scentience/session.h>
+#include <scentience/server.h>
 #include <scentience/timer.h>
+#include <scentience/recorder.h>
+#include <scentience/recording.h>
 
 #define SCN_VERSION_STRING "0.1.0"
 #define SCN_SUBPROTOCOL "scentience.v1"

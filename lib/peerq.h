@@ -1,0 +1,69 @@
+/*
+ * One server connection's outbound queue: an scn_msgq plus the policy for
+ * a peer that reads too slowly.
+ * - A full queue drops its oldest message to make room for the new one:
+ *   for a live view the newest data matters most. Drops are counted.
+ * - A peer is "slow" from a drop until its queue has drained to half of
+ *   both limits: catching up by one message before the next drop is not
+ *   catching up.
+ * - The server cuts off a peer that stays slow longer than its limit.
+ * Each message carries a one-byte tag (text or binary) in front of the
+ * headroom the writer asked for. Pure: the caller passes the time (monotonic
+ * ms) and holds the lock; nothing here does I/O.
+ */
+#ifndef SCN_PEERQ_H
+#define SCN_PEERQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "msgq.h"
+
+typedef struct scn_peerq {
+    scn_msgq q;       /* headroom: the writer's plus the tag byte */
+    uint64_t dropped; /* oldest messages dropped so far */
+    bool slow;
+    uint64_t slow_since_ms; /* when it last became slow */
+} scn_peerq;
+
+/* headroom: bytes the writer needs in front of each payload. Returns 0,
+ * SCN_ERR_INVALID_ARG (a zero cap), SCN_ERR_NOMEM. */
+int scn_peerq_init(scn_peerq *pq, size_t cap_msgs, size_t cap_bytes,
+                   size_t headroom);
+/* Frees every message and the ring. Safe after a failed init. */
+void scn_peerq_free(scn_peerq *pq);
+
+/* Queues a copy of data with tag, dropping the oldest messages until it
+ * fits. *dropped (may be NULL) receives how many this push dropped. A push
+ * that drops makes the peer slow (from now_ms, unless it already was);
+ * *became_slow (may be NULL) tells whether this push did. Returns 0,
+ * SCN_ERR_MESSAGE_TOO_BIG (len > cap_bytes: nothing dropped),
+ * SCN_ERR_NOMEM. */
+int scn_peerq_push(scn_peerq *pq, const void *data, size_t len,
+                   unsigned char tag, uint64_t now_ms, size_t *dropped,
+                   bool *became_slow);
+
+/* Takes the oldest message out: the caller owns msg->buf (free()). A slow
+ * peer whose queue is now at or below half of both caps is no longer slow.
+ * Returns false when empty. */
+bool scn_peerq_take(scn_peerq *pq, scn_msg *msg);
+
+/* Where a taken message's payload starts, and its tag. */
+unsigned char *scn_peerq_payload(const scn_peerq *pq, const scn_msg *msg);
+unsigned char scn_peerq_tag(const scn_msg *msg);
+
+size_t scn_peerq_count(const scn_peerq *pq);
+size_t scn_peerq_bytes(const scn_peerq *pq);
+/* Discards every message; returns how many. The peer is no longer slow:
+ * nothing is left to be behind on. */
+size_t scn_peerq_clear(scn_peerq *pq);
+
+/* Whether a slow peer is due to be cut off: slow for at least limit_ms.
+ * Never when limit_ms is 0 or the peer is not slow. Otherwise
+ * *deadline_ms (may be NULL) receives when it will be due (UINT64_MAX:
+ * never). */
+bool scn_peerq_overdue(const scn_peerq *pq, uint64_t now_ms, uint32_t limit_ms,
+                       uint64_t *deadline_ms);
+
+#endif
