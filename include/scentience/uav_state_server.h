@@ -17,10 +17,10 @@ extern "C" {
 typedef struct scn_uav_state_server scn_uav_state_server;
 
 typedef struct scn_uav_state_stats {
-    uint64_t received;     /* state strings parsed */
-    uint64_t malformed;    /* dropped: did not parse */
+    uint64_t received;      /* state strings parsed */
+    uint64_t malformed;     /* dropped: did not parse */
     uint64_t refused_peers; /* connections from other addresses */
-    uint64_t stale_events; /* times the state went stale */
+    uint64_t stale_events;  /* times the state went stale */
     uint64_t connections;
 } scn_uav_state_stats;
 
@@ -29,9 +29,9 @@ typedef struct scn_uav_state_server_options {
     int port;                 /* 8890; 0: ephemeral */
     /* The drone's command URL: its host is the one address allowed. */
     const char *drone_url;
-    const char *allow_peer;   /* overrides the address from drone_url */
-    int allow_any_peer;       /* accept any address (explicit opt-in) */
-    uint32_t stale_ms;        /* no state this long: stale (1000) */
+    const char *allow_peer; /* overrides the address from drone_url */
+    int allow_any_peer;     /* accept any address (explicit opt-in) */
+    uint32_t stale_ms;      /* no state this long: stale (1000) */
     void (*on_state)(scn_uav_state_server *srv, const scn_uav_state *st,
                      void *user);
     void (*on_stale)(scn_uav_state_server *srv, int stale, void *user);
@@ -51,8 +51,7 @@ SCN_API int scn_uav_state_server_port(const scn_uav_state_server *srv);
 /* Thread-safe copy of the latest state and its age. Returns 0 or
  * SCN_ERR_ABSENT (none yet). */
 SCN_API int scn_uav_state_server_latest(scn_uav_state_server *srv,
-                                        scn_uav_state *out,
-                                        uint64_t *age_ms);
+                                        scn_uav_state *out, uint64_t *age_ms);
 SCN_API void scn_uav_state_server_get_stats(scn_uav_state_server *srv,
                                             scn_uav_state_stats *out);
 

@@ -24,7 +24,7 @@ typedef struct scn_uav_video_stats {
     uint64_t written_bytes;  /* appended to the file */
     uint64_t dropped_frames; /* not written: the buffer was full */
     uint64_t refused_peers;
-    unsigned long crc32;     /* zlib CRC-32 of every byte written */
+    unsigned long crc32; /* zlib CRC-32 of every byte written */
 } scn_uav_video_stats;
 
 typedef struct scn_uav_video_server_options {
@@ -33,9 +33,9 @@ typedef struct scn_uav_video_server_options {
     const char *drone_url;    /* its host is the one address allowed */
     const char *allow_peer;
     int allow_any_peer;
-    const char *out_path;     /* append frames here; NULL: no file */
-    size_t buffer_bytes;      /* file buffer bound (8 MiB) */
-    size_t max_frame_bytes;   /* larger frames close the link (4 MiB) */
+    const char *out_path;   /* append frames here; NULL: no file */
+    size_t buffer_bytes;    /* file buffer bound (8 MiB) */
+    size_t max_frame_bytes; /* larger frames close the link (4 MiB) */
     void (*on_frame)(scn_uav_video_server *srv, const unsigned char *data,
                      size_t len, void *user);
     void *user;

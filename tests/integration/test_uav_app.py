@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+"""scn-uav as a user runs it, against `scn-sim uav`: the documented sample
+session with state as JSON lines and video to a file, a script with waits
+and comments, an invalid command that stops everything before anything is
+sent (exit 65), and Ctrl-C while flying, which lands the drone."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+import zlib
+
+BIN = os.environ.get("SCN_BIN_DIR", "build/apps")
+LOG_DIR = os.environ.get("SCN_LOG_DIR", "/tmp/scn-test-logs")
+KEY = "SCN_TEST_uavapp0000000000001"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Sim:
+    def __init__(self, state_port, video_port, name):
+        os.makedirs(LOG_DIR, exist_ok=True)
+        self.log = os.path.join(LOG_DIR, "%s-%d.sim.log" % (name, os.getpid()))
+        if os.path.exists(self.log):
+            os.unlink(self.log)
+        self.proc = subprocess.Popen(
+            [os.path.join(BIN, "scn-sim"), "uav", "--port", "0",
+             "--time-scale", "20", "--state-host", "127.0.0.1",
+             "--state-port", str(state_port), "--video-port",
+             str(video_port), "--log", self.log, "--quiet"],
+            stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        assert "listening on" in line, line
+        self.url = "ws://127.0.0.1:%s" % line.strip().rsplit(":", 1)[1]
+
+    def events(self, kind):
+        out = []
+        with open(self.log) as f:
+            for line in f:
+                ev = json.loads(line)
+                if ev.get("event") == kind:
+                    out.append(ev)
+        return out
+
+    def stop(self):
+        self.proc.stdout.close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def run_uav(args, name, timeout=60, interrupt_after=None):
+    env = dict(os.environ, SCENTIENCE_API_KEY=KEY)
+    err_path = os.path.join(LOG_DIR, "%s.stderr.log" % name)
+    with open(err_path, "w") as err:
+        proc = subprocess.Popen([os.path.join(BIN, "scn-uav")] + args,
+                                stdout=subprocess.PIPE, stderr=err,
+                                text=True, env=env)
+        try:
+            if interrupt_after is not None:
+                time.sleep(interrupt_after)
+                proc.send_signal(signal.SIGINT)
+            out, _ = proc.communicate(timeout=timeout)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    with open(err_path) as f:
+        return proc.returncode, out, f.read()
+
+
+class UavAppTest(unittest.TestCase):
+    def setUp(self):
+        self.state_port, self.video_port = free_port(), free_port()
+        self.sim = Sim(self.state_port, self.video_port, self.id())
+        self.tmp = tempfile.mkdtemp()
+
+    def tearDown(self):
+        self.sim.stop()
+        for f in os.listdir(self.tmp):
+            os.unlink(os.path.join(self.tmp, f))
+        os.rmdir(self.tmp)
+
+    def base(self):
+        return ["--drone", self.sim.url, "--listen", "127.0.0.1",
+                "--state-port", str(self.state_port),
+                "--video-port", str(self.video_port)]
+
+    def test_sample_session(self):
+        video = os.path.join(self.tmp, "flight.h264")
+        session = ["takeoff", "battery?", "speed 50", "go 100 0 50 30",
+                   "oioon", "oio nh3", "streamon", "wait 1", "streamoff",
+                   "oiooff", "land"]
+        script = os.path.join(self.tmp, "flight.txt")
+        with open(script, "w") as f:
+            f.write("# the documented session\n\n")
+            f.write("\n".join(session) + "\n")
+        rc, out, err = run_uav(self.base() + ["--video-out", video,
+                                              "--state", "jsonl",
+                                              "--script", script],
+                               "uavapp-session")
+        self.assertEqual(rc, 0, err)
+        lines = out.splitlines()
+        sent = [l[2:] for l in lines if l.startswith("> ")]
+        answers = [l[2:] for l in lines if l.startswith("< ")]
+        self.assertEqual(sent, [c for c in session if not c.startswith("wait")])
+        self.assertTrue(answers[1].isdigit())
+        self.assertEqual([a for i, a in enumerate(answers) if i != 1],
+                         ["ok"] * (len(answers) - 1))
+        states = [json.loads(l) for l in lines if l.startswith("{")]
+        self.assertGreater(len(states), 10)
+        self.assertTrue(all(isinstance(s["h"], int) for s in states))
+        self.assertTrue(any(s["h"] > 0 for s in states))
+        # Video arrived intact: the file's CRC is the drone's.
+        stops = self.sim.events("video_stop")
+        self.assertEqual(len(stops), 1)
+        with open(video, "rb") as f:
+            data = f.read()
+        self.assertEqual(len(data), stops[0]["bytes"])
+        self.assertEqual(zlib.crc32(data), stops[0]["crc32"])
+        self.assertNotIn(KEY, out + err)
+
+    def test_invalid_command_sends_nothing(self):
+        rc, out, err = run_uav(self.base() + ["takeoff", "up 600", "land"],
+                               "uavapp-invalid")
+        self.assertEqual(rc, 65)
+        self.assertIn("20-500", err)
+        self.assertEqual(out, "")
+        time.sleep(0.3)
+        self.assertEqual(self.sim.events("connect"), [])
+        self.assertEqual(self.sim.events("command"), [])
+
+    def test_stops_at_first_error(self):
+        rc, out, err = run_uav(self.base() + ["up 50", "battery?"],
+                               "uavapp-error")
+        self.assertEqual(rc, 1)
+        self.assertIn("< error", out)
+        self.assertNotIn("> battery?", out)
+        rc, out, err = run_uav(self.base() + ["--keep-going", "up 50",
+                                              "battery?"],
+                               "uavapp-keepgoing")
+        self.assertEqual(rc, 1)
+        self.assertIn("> battery?", out)
+
+    def test_interrupt_while_flying_lands(self):
+        rc, out, err = run_uav(self.base() + ["takeoff", "wait 30"],
+                               "uavapp-interrupt", interrupt_after=2.5)
+        self.assertEqual(rc, 130, err)
+        raws = [e.get("raw") for e in self.sim.events("command")]
+        self.assertEqual(raws[-1], "land")
+        self.assertIn("> land", out)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
