@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build asan test test-fast demo format clean
+.PHONY: all deps build asan test test-fast demo demo-uav format clean
 
 all: build
 
@@ -33,6 +33,9 @@ test-fast: build
 
 demo: build
 	./scripts/demo $(BUILD)
+
+demo-uav: build
+	./scripts/demo-uav $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -32,6 +32,7 @@ typedef struct app {
     int flying;  /* takeoff ok and no land/emergency ok since */
     int waiting; /* a command is out */
     int last_err;
+    int closing;           /* our own close: link loss is expected */
 } app;
 
 static volatile sig_atomic_t interrupted;
@@ -108,7 +109,8 @@ static void on_active(scn_uav_channel *ch, int active, void *user)
 
     (void)ch;
     a->active = active;
-    fprintf(stderr, "scn-uav: SDK mode %s\n", active ? "on" : "lost");
+    if (!a->closing)
+        fprintf(stderr, "scn-uav: SDK mode %s\n", active ? "on" : "lost");
 }
 
 static void on_error(scn_uav_channel *ch, int err, const char *detail,
@@ -397,6 +399,7 @@ int main(int argc, char **argv)
     }
     /* A clean close: the drone sees 1000, not a dropped link. */
     scn_session *ss = scn_uav_channel_session(a.ch);
+    a.closing = 1;
     if (scn_session_close(ss) == 0) {
         uint64_t until = scn_loop_now_ms(a.loop) + 1000;
         while (scn_session_state(ss) != SCN_STATE_CLOSED &&
