@@ -34,6 +34,7 @@ typedef struct fixture {
     char video_path[256];
     int active;
     int states;
+    int stale_events, fresh_events;
     int replies;
     int reply_err[MAX_REPLIES];
     char reply_line[MAX_REPLIES][SCN_UAV_LINE_MAX + 1];
@@ -59,6 +60,17 @@ static void on_reply(scn_uav_channel *ch, const scn_uav_reply *r, void *user)
     snprintf(f->reply_raw[f->replies], sizeof(f->reply_raw[0]), "%s",
              r->answer ? r->answer->raw : "");
     f->replies++;
+}
+
+static void on_stale(scn_uav_state_server *srv, int stale, void *user)
+{
+    fixture *f = user;
+
+    (void)srv;
+    if (stale)
+        f->stale_events++;
+    else
+        f->fresh_events++;
 }
 
 static void on_drone_state(scn_uav_state_server *srv, const scn_uav_state *st,
@@ -94,6 +106,8 @@ static int start(void **state, const char *state_peer)
     so.drone_url = "ws://127.0.0.1:8889";
     so.allow_peer = state_peer;
     so.on_state = on_drone_state;
+    so.on_stale = on_stale;
+    so.stale_ms = 400;
     so.user = f;
     if (scn_uav_state_server_new(f->loop, &so, &f->state))
         return -1;
@@ -326,6 +340,31 @@ static void test_link_drop_mid_command(void **state)
     assert_int_equal(f->reply_err[i], 0);
 }
 
+static void test_state_goes_stale_and_recovers(void **state)
+{
+    fixture *f = *state;
+    scn_uav_state_stats st;
+
+    assert_true(until_active(f, 1, 5000));
+    run_for(f->loop, 500);
+    assert_true(f->states > 0);
+    assert_int_equal(f->stale_events, 0);
+    /* The drone goes away: no state, so it turns stale once. */
+    sim_kill(&f->sim);
+    run_for(f->loop, 1000);
+    assert_int_equal(f->stale_events, 1);
+    assert_int_equal(f->fresh_events, 0);
+    /* It comes back: the channel activates again, state flows again. */
+    assert_int_equal(sim_restart(&f->sim), 0);
+    assert_true(until_active(f, 1, 5000));
+    run_for(f->loop, 1000);
+    assert_int_equal(f->fresh_events, 1);
+    assert_int_equal(f->stale_events, 1);
+    scn_uav_state_server_get_stats(f->state, &st);
+    assert_int_equal(st.stale_events, 1);
+    assert_true(st.connections >= 2);
+}
+
 static void test_state_from_other_address_refused(void **state)
 {
     fixture *f = *state;
@@ -350,6 +389,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_link_drop_mid_command, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_state_goes_stale_and_recovers,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_from_other_address_refused,
                                         setup_foreign_state, teardown),
     };
