@@ -1,6 +1,8 @@
 /* Strict number parsing for command-line options. */
 #include "cli.h"
 
+#include <scentience/error.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -86,4 +88,22 @@ int cli_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
         return -1;
     *out = (uint64_t)v;
     return 0;
+}
+
+int cli_exit_for_error(int err)
+{
+    switch (err) {
+    case SCN_ERR_KEY_INVALID:
+    case SCN_ERR_KEY_EXPIRED:
+    case SCN_ERR_KEY_REVOKED:
+    case SCN_ERR_ADDRESS_NOT_ALLOWED:
+        return CLI_EX_NOPERM;
+    case SCN_ERR_NO_KEY:
+    case SCN_ERR_KEY_FILE:
+    case SCN_ERR_KEY_FILE_PERMS:
+    case SCN_ERR_KEY_FORMAT:
+        return CLI_EX_CONFIG;
+    default:
+        return CLI_EX_UNAVAILABLE;
+    }
 }

@@ -37,4 +37,10 @@ int cli_parse_int(const char *s, int min, int max, int *out);
  * "2M", "2MiB", "1G", "1GiB" (K = 1024). */
 int cli_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/* The exit code for a session's fatal error: 77 key rejected (invalid,
+ * expired, revoked, address not allowed), 78 no usable key (missing,
+ * unreadable, open to others, malformed), 69 anything else (unreachable,
+ * attempts exhausted, device unknown). */
+int cli_exit_for_error(int err);
+
 #endif

@@ -89,24 +89,6 @@ static void redact_url(const char *url, char *out, size_t cap)
     snprintf(out + n, cap - n, "%.*s", (int)strcspn(host, "?#"), host);
 }
 
-static int exit_code_for(int reason)
-{
-    switch (reason) {
-    case SCN_ERR_KEY_INVALID:
-    case SCN_ERR_KEY_EXPIRED:
-    case SCN_ERR_KEY_REVOKED:
-    case SCN_ERR_ADDRESS_NOT_ALLOWED:
-        return CLI_EX_NOPERM;
-    case SCN_ERR_NO_KEY:
-    case SCN_ERR_KEY_FILE:
-    case SCN_ERR_KEY_FILE_PERMS:
-    case SCN_ERR_KEY_FORMAT:
-        return CLI_EX_CONFIG;
-    default:
-        return CLI_EX_UNAVAILABLE;
-    }
-}
-
 static void on_state(scn_session *s, const scn_state_event *ev, void *user)
 {
     app *a = user;
@@ -141,7 +123,7 @@ static void on_state(scn_session *s, const scn_state_event *ev, void *user)
         if (!a->quiet)
             fprintf(stderr, "scn-record: %s\n", scn_strerror(ev->reason));
         if (!a->exit_code)
-            a->exit_code = exit_code_for(ev->reason);
+            a->exit_code = cli_exit_for_error(ev->reason);
         a->done = 1;
     }
     if (ev->state == SCN_STATE_CLOSED)
@@ -444,7 +426,7 @@ int cmd_record(int argc, char **argv)
         scn_loop_free(loop);
         return rc == SCN_ERR_URL || rc == SCN_ERR_INVALID_ARG
                    ? CLI_EX_USAGE
-                   : exit_code_for(rc);
+                   : cli_exit_for_error(rc);
     }
 
     why = run(&a, loop, duration);

@@ -70,24 +70,6 @@ static void usage(FILE *f)
           f);
 }
 
-static int exit_for_reason(int reason)
-{
-    switch (reason) {
-    case SCN_ERR_KEY_INVALID:
-    case SCN_ERR_KEY_EXPIRED:
-    case SCN_ERR_KEY_REVOKED:
-    case SCN_ERR_ADDRESS_NOT_ALLOWED:
-        return CLI_EX_NOPERM;
-    case SCN_ERR_NO_KEY:
-    case SCN_ERR_KEY_FILE:
-    case SCN_ERR_KEY_FILE_PERMS:
-    case SCN_ERR_KEY_FORMAT:
-        return CLI_EX_CONFIG;
-    default:
-        return CLI_EX_UNAVAILABLE;
-    }
-}
-
 static void on_state(scn_uav_channel *ch, const scn_state_event *ev, void *user)
 {
     app *a = user;
@@ -99,7 +81,7 @@ static void on_state(scn_uav_channel *ch, const scn_state_event *ev, void *user)
     if (ev->state == SCN_STATE_FAILED) {
         fprintf(stderr, "scn-uav: drone link failed: %s\n",
                 scn_strerror(ev->reason));
-        a->failed_exit = exit_for_reason(ev->reason);
+        a->failed_exit = cli_exit_for_error(ev->reason);
     }
 }
 
@@ -378,7 +360,7 @@ int main(int argc, char **argv)
         script_free(&sc);
         return rc == SCN_ERR_URL || rc == SCN_ERR_INVALID_ARG
                    ? CLI_EX_USAGE
-                   : exit_for_reason(rc);
+                   : cli_exit_for_error(rc);
     }
 
     failures = fly(&a, &sc);
