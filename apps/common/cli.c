@@ -4,6 +4,8 @@
 #include <scentience/error.h>
 
 #include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -106,4 +108,35 @@ int cli_exit_for_error(int err)
     default:
         return CLI_EX_UNAVAILABLE;
     }
+}
+
+int cli_exact_long_options(const char *prog, int argc, char **argv,
+                           const struct option *opts)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        size_t n;
+        int known = 0;
+
+        if (strcmp(a, "--") == 0)
+            break;
+        if (strncmp(a, "--", 2) != 0)
+            continue;
+        a += 2;
+        n = strcspn(a, "=");
+        for (const struct option *o = opts; o->name; o++) {
+            if (strlen(o->name) == n && strncmp(o->name, a, n) == 0) {
+                known = 1;
+                /* Its argument is the next word: skip it. */
+                if (o->has_arg == required_argument && !a[n])
+                    i++;
+                break;
+            }
+        }
+        if (!known) {
+            fprintf(stderr, "%s: unknown option '--%.*s'\n", prog, (int)n, a);
+            return -1;
+        }
+    }
+    return 0;
 }

@@ -37,6 +37,14 @@ int cli_parse_int(const char *s, int min, int max, int *out);
  * "2M", "2MiB", "1G", "1GiB" (K = 1024). */
 int cli_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+struct option;
+/* getopt_long accepts any unambiguous prefix of a long option, so "--key
+ * SECRET" would silently mean "--key-file SECRET". Returns 0 when every
+ * "--name" argument before "--" names an option exactly, else prints which
+ * one does not to stderr (prefixed by prog) and returns -1. */
+int cli_exact_long_options(const char *prog, int argc, char **argv,
+                           const struct option *opts);
+
 /* The exit code for a session's fatal error: 77 key rejected (invalid,
  * expired, revoked, address not allowed), 78 no usable key (missing,
  * unreadable, open to others, malformed), 69 anything else (unreachable,

@@ -240,6 +240,8 @@ static const char *parse(int argc, char **argv, app *a, scn_session_options *so,
     uint64_t v;
     int opt;
 
+    if (cli_exact_long_options("scn-record", argc, argv, longopts))
+        return NULL;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (opt) {

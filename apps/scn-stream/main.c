@@ -182,6 +182,8 @@ int main(int argc, char **argv)
 
     memset(&a, 0, sizeof(a));
     scn_session_options_init(&so);
+    if (cli_exact_long_options("scn-stream", argc, argv, longopts))
+        goto bad;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'u':

@@ -253,6 +253,8 @@ int main(int argc, char **argv)
     scn_uav_channel_options_init(&co);
     scn_uav_state_server_options_init(&so);
     scn_uav_video_server_options_init(&vo);
+    if (cli_exact_long_options("scn-uav", argc, argv, longopts))
+        goto bad;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'd':
