@@ -2,10 +2,11 @@
 # missing (Debian packages, as root), build and run.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+BENCH_BUILD ?= build-bench
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build asan test test-fast demo demo-uav format clean
+.PHONY: all deps build asan test test-fast demo demo-uav bench format clean
 
 all: build
 
@@ -36,6 +37,14 @@ demo: build
 
 demo-uav: build
 	./scripts/demo-uav $(BUILD)
+
+# Benchmarks against the peers (docs/PERFORMANCE.md); about 5 min on 2
+# cores. Separate from the tests: no timing is ever asserted there.
+bench: deps
+	./bench/install-peers
+	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
+	cmake --build $(BENCH_BUILD) -j $(JOBS) --target bench-server bench-lws-client bench-scn-client
+	./bench/run $(BENCH_BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
