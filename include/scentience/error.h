@@ -62,7 +62,10 @@ extern "C" {
       "the drone link was lost before the command was answered")              \
     X(MCAP_FORMAT, -100, "not an MCAP file, or a malformed MCAP record")       \
     X(MCAP_CRC, -101, "MCAP CRC mismatch: the recording is corrupt")           \
-    X(MCAP_TRUNCATED, -102, "the MCAP recording ends before its header")
+    X(MCAP_TRUNCATED, -102, "the MCAP recording ends before its header")       \
+    X(SPOOL_CORRUPT, -120, "a spool record changed on disk since it was "      \
+      "written")                                                               \
+    X(SPOOL_BUSY, -121, "the spool is in use by another process")
 
 typedef enum scn_err {
     SCN_OK = 0,

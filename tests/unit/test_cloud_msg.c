@@ -1,0 +1,460 @@
+/* Cloud stream messages: fused records and predict bodies out, hello,
+ * inference, ack and error in, and the strict checks on all of them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <scentience/error.h>
+#include <scentience/frame.h>
+#include "cloud_msg.h"
+
+static const char frame[] =
+    "{\"UID\":\"SCN001\",\"TIMESTAMP\":\"2025-08-29T21:00:00Z\",\"SEQ\":41,"
+    "\"NH3\":270.5,\"CO\":1275}";
+
+static int dec(const char *text, scn_cloud_msg *m)
+{
+    return scn_cloud_msg_decode(text, strlen(text), m);
+}
+
+static void test_encode_frame(void **state)
+{
+    char *out = NULL;
+    size_t n = 0;
+    const char *st = "{\"x\":12,\"y\":-3,\"h\":150,\"bat\":87,\"agx\":-1.5}";
+
+    (void)state;
+    assert_int_equal(scn_cloud_encode_frame(7, frame, strlen(frame), st,
+                                            strlen(st), 40, &out, &n),
+                     0);
+    assert_string_equal(
+        out, "{\"type\":\"frame\",\"seq\":7,\"frame\":{\"UID\":\"SCN001\","
+             "\"TIMESTAMP\":\"2025-08-29T21:00:00Z\",\"SEQ\":41,\"NH3\":270.5,"
+             "\"CO\":1275},\"state\":{\"x\":12,\"y\":-3,\"h\":150,\"bat\":87,"
+             "\"agx\":-1.5,\"age_ms\":40}}");
+    assert_int_equal(n, strlen(out));
+    free(out);
+
+    /* No state; whitespace around the texts is dropped. */
+    assert_int_equal(scn_cloud_encode_frame(9007199254740991ULL,
+                                            " {\"UID\":\"a\"} \n", 14, NULL, 0,
+                                            0, &out, NULL),
+                     0);
+    assert_string_equal(out, "{\"type\":\"frame\",\"seq\":9007199254740991,"
+                             "\"frame\":{\"UID\":\"a\"}}");
+    free(out);
+
+    /* An empty state, and a state newer than the frame. */
+    assert_int_equal(scn_cloud_encode_frame(1, frame, strlen(frame), " { } ", 5,
+                                            -25, &out, NULL),
+                     0);
+    assert_non_null(strstr(out, ",\"state\":{ \"age_ms\":-25}}"));
+    free(out);
+}
+
+static void test_encode_frame_from_parsed(void **state)
+{
+    scn_frame *f;
+    char buf[512], *out;
+    size_t n;
+    scn_cloud_msg m;
+
+    (void)state;
+    assert_int_equal(scn_frame_new(&f), 0);
+    assert_int_equal(scn_frame_parse(f, frame, strlen(frame)), 0);
+    assert_int_equal(scn_frame_to_json(f, buf, sizeof(buf), &n), 0);
+    assert_int_equal(
+        scn_cloud_encode_frame(3, buf, n, "{\"h\":10}", 8, 5, &out, NULL), 0);
+    /* It is itself a strict JSON object; as a message from the cloud its
+     * type is unknown. */
+    assert_int_equal(dec(out, &m), SCN_ERR_UNKNOWN_TYPE);
+    assert_string_equal(m.type_name, "frame");
+    free(out);
+    scn_frame_free(f);
+}
+
+static int enc(uint64_t seq, const char *fr, size_t frl, const char *st,
+               int64_t age, char **out)
+{
+    return scn_cloud_encode_frame(seq, fr, frl, st, st ? strlen(st) : 0, age,
+                                  out, NULL);
+}
+
+static void test_encode_frame_refusals(void **state)
+{
+    char *out = (char *)1;
+    const char *f = frame;
+    size_t fl = strlen(frame);
+
+    (void)state;
+#define ENC(seq, fr, frl, st, age) enc(seq, fr, frl, st, age, &out)
+    assert_int_equal(ENC(0, f, fl, NULL, 0), SCN_ERR_OUT_OF_RANGE);
+    assert_null(out);
+    assert_int_equal(ENC(9007199254740992ULL, f, fl, NULL, 0),
+                     SCN_ERR_OUT_OF_RANGE);
+    assert_int_equal(ENC(1, f, fl, "{}", INT64_MAX), SCN_ERR_OUT_OF_RANGE);
+    assert_int_equal(ENC(1, "[1]", 3, NULL, 0), SCN_ERR_WRONG_TYPE);
+    assert_int_equal(ENC(1, "{\"a\":1", 6, NULL, 0), SCN_ERR_MALFORMED);
+    assert_int_equal(ENC(1, "{\"a\":01}", 8, NULL, 0), SCN_ERR_MALFORMED);
+    assert_int_equal(ENC(1, "{\"a\":1,\"a\":2}", 13, NULL, 0),
+                     SCN_ERR_MALFORMED);
+    assert_int_equal(ENC(1, "{}x", 3, NULL, 0), SCN_ERR_MALFORMED);
+    assert_int_equal(ENC(1, "", 0, NULL, 0), SCN_ERR_MALFORMED);
+    assert_int_equal(ENC(1, f, fl, "[]", 0), SCN_ERR_WRONG_TYPE);
+    assert_int_equal(ENC(1, f, fl, "{\"h\":{\"a\":1}}", 0), SCN_ERR_WRONG_TYPE);
+    assert_int_equal(ENC(1, f, fl, "{\"h\":true}", 0), SCN_ERR_WRONG_TYPE);
+    assert_int_equal(ENC(1, f, fl, "{\"age_ms\":3}", 0), SCN_ERR_MALFORMED);
+    assert_int_equal(ENC(1, f, fl, "{\"h\":1,\"h\":2}", 0), SCN_ERR_MALFORMED);
+    assert_int_equal(ENC(1, "{\"a\":\"\xff\"}", 9, NULL, 0), SCN_ERR_MALFORMED);
+    assert_int_equal(ENC(1, "{\"a\":[[[[[[[[1]]]]]]]]}", 23, NULL, 0),
+                     SCN_ERR_TOO_DEEP);
+    /* Unknown-key strings from a drone state are fine. */
+    assert_int_equal(ENC(1, f, fl, "{\"h\":1,\"mid\":\"x7\"}", 0), 0);
+    free(out);
+    assert_int_equal(scn_cloud_encode_frame(1, NULL, 0, NULL, 0, 0, &out, NULL),
+                     SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn_cloud_encode_frame(1, f, fl, NULL, 0, 0, NULL, NULL),
+                     SCN_ERR_INVALID_ARG);
+#undef ENC
+}
+
+static void test_encode_predict(void **state)
+{
+    char *out;
+    size_t n;
+
+    (void)state;
+    assert_int_equal(scn_cloud_encode_predict(frame, strlen(frame), &out, &n),
+                     0);
+    assert_int_equal(strncmp(out, "{\"input\":{\"UID\":\"SCN001\"", 24), 0);
+    assert_int_equal(out[n - 1], '}');
+    assert_int_equal(n, strlen(frame) + 10);
+    free(out);
+    assert_int_equal(scn_cloud_encode_predict("7", 1, &out, &n),
+                     SCN_ERR_WRONG_TYPE);
+}
+
+static void test_decode_inference(void **state)
+{
+    scn_cloud_msg m;
+    const scn_cloud_inference *inf = &m.u.inference;
+
+    (void)state;
+    assert_int_equal(
+        dec("{\"type\":\"inference\",\"model\":\"olfa-1\",\"seq\":42,"
+            "\"labels\":[{\"label\":\"ammonia leak\",\"score\":0.93},"
+            "{\"label\":\"background\",\"score\":0}],"
+            "\"target\":{\"compound\":\"NH3\",\"bearing_deg\":45.0},"
+            "\"future_member\":[1,2]}",
+            &m),
+        0);
+    assert_int_equal(m.type, SCN_CLOUD_MSG_INFERENCE);
+    assert_string_equal(inf->model, "olfa-1");
+    assert_true(inf->has_seq);
+    assert_int_equal(inf->seq, 42);
+    assert_int_equal(inf->label_count, 2);
+    assert_string_equal(inf->labels[0].label, "ammonia leak");
+    assert_true(inf->labels[0].score == 0.93);
+    assert_true(inf->labels[1].score == 0);
+    assert_true(inf->has_target);
+    assert_string_equal(inf->compound, "NH3");
+    assert_true(inf->has_bearing);
+    assert_true(inf->bearing_deg == 45.0);
+
+    /* No target (absent or null), no labels. */
+    assert_int_equal(dec("{\"type\":\"inference\",\"model\":\"m\",\"seq\":1,"
+                         "\"labels\":[],\"target\":null}",
+                         &m),
+                     0);
+    assert_false(inf->has_target);
+    assert_int_equal(inf->label_count, 0);
+    /* A target without a bearing. */
+    assert_int_equal(dec("{\"type\":\"inference\",\"model\":\"m\",\"seq\":1,"
+                         "\"labels\":[],\"target\":{\"compound\":\"CO\"}}",
+                         &m),
+                     0);
+    assert_true(inf->has_target);
+    assert_false(inf->has_bearing);
+}
+
+static void test_decode_inference_many_labels(void **state)
+{
+    char buf[4096];
+    size_t n;
+    scn_cloud_msg m;
+
+    (void)state;
+    n = (size_t)snprintf(buf, sizeof(buf),
+                         "{\"type\":\"inference\","
+                         "\"model\":\"m\",\"seq\":5,"
+                         "\"labels\":[");
+    for (int i = 0; i < 20; i++)
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+                              "%s{\"label\":\"l%d\",\"score\":0.5}",
+                              i ? "," : "", i);
+    snprintf(buf + n, sizeof(buf) - n, "]}");
+    assert_int_equal(dec(buf, &m), 0);
+    assert_int_equal(m.u.inference.label_count, SCN_CLOUD_MAX_LABELS);
+    assert_int_equal(m.u.inference.labels_dropped, 4);
+    assert_string_equal(m.u.inference.labels[15].label, "l15");
+}
+
+static void test_decode_inference_refusals(void **state)
+{
+    scn_cloud_msg m;
+    static const struct {
+        const char *text;
+        int want;
+    } cases[] = {
+        {"{\"type\":\"inference\",\"seq\":1,\"labels\":[]}",
+         SCN_ERR_MISSING_FIELD},
+        {"{\"type\":\"inference\",\"model\":\"m\",\"labels\":[]}",
+         SCN_ERR_MISSING_FIELD},
+        {"{\"type\":\"inference\",\"model\":\"m\",\"seq\":1}",
+         SCN_ERR_MISSING_FIELD},
+        {"{\"type\":\"inference\",\"model\":7,\"seq\":1,\"labels\":[]}",
+         SCN_ERR_WRONG_TYPE},
+        {"{\"type\":\"inference\",\"model\":\"m\",\"seq\":\"1\","
+         "\"labels\":[]}",
+         SCN_ERR_WRONG_TYPE},
+        {"{\"type\":\"inference\",\"model\":\"m\",\"seq\":1,\"labels\":{}}",
+         SCN_ERR_WRONG_TYPE},
+        {"{\"type\":\"inference\",\"model\":\"m\",\"seq\":1,"
+         "\"labels\":[\"x\"]}",
+         SCN_ERR_WRONG_TYPE},
+        {"{\"type\":\"inference\",\"model\":\"m\",\"seq\":1,"
+         "\"labels\":[{\"label\":\"x\",\"score\":\"high\"}]}",
+         SCN_ERR_WRONG_TYPE},
+        {"{\"type\":\"inference\",\"model\":\"m\",\"seq\":1,"
+         "\"labels\":[{\"score\":0.1}]}",
+         SCN_ERR_MISSING_FIELD},
+        {"{\"type\":\"inference\",\"model\":\"m\",\"seq\":1,"
+         "\"labels\":[{\"label\":\"x\",\"score\":1.5}]}",
+         SCN_ERR_OUT_OF_RANGE},
+        {"{\"type\":\"inference\",\"model\":\"m\",\"seq\":1,"
+         "\"labels\":[{\"label\":\"x\",\"score\":-0.1}]}",
+         SCN_ERR_OUT_OF_RANGE},
+        {"{\"type\":\"inference\",\"model\":\"m\",\"seq\":0,\"labels\":[]}",
+         SCN_ERR_OUT_OF_RANGE},
+        {"{\"type\":\"inference\",\"model\":\"m\",\"seq\":1.5,"
+         "\"labels\":[]}",
+         SCN_ERR_OUT_OF_RANGE},
+        {"{\"type\":\"inference\",\"model\":\"m\",\"seq\":9007199254740992,"
+         "\"labels\":[]}",
+         SCN_ERR_OUT_OF_RANGE},
+        {"{\"type\":\"inference\",\"model\":\"m\",\"seq\":1,\"labels\":[],"
+         "\"target\":\"NH3\"}",
+         SCN_ERR_WRONG_TYPE},
+        {"{\"type\":\"inference\",\"model\":\"m\",\"seq\":1,\"labels\":[],"
+         "\"target\":{\"bearing_deg\":3}}",
+         SCN_ERR_MISSING_FIELD},
+        {"{\"type\":\"inference\",\"model\":\"m\",\"seq\":1,\"labels\":[],"
+         "\"target\":{\"compound\":\"NH3\",\"bearing_deg\":360}}",
+         SCN_ERR_OUT_OF_RANGE},
+        {"{\"type\":\"inference\",\"model\":\"m\",\"seq\":1,\"labels\":[],"
+         "\"target\":{\"compound\":\"0123456789abcdef\"}}",
+         SCN_ERR_OUT_OF_RANGE},
+        {"{\"type\":\"inference\",\"model\":\"\",\"seq\":1,\"labels\":[]}",
+         SCN_ERR_OUT_OF_RANGE},
+        {"{\"type\":\"inference\",\"model\":\"m\",\"model\":\"n\",\"seq\":1,"
+         "\"labels\":[]}",
+         SCN_ERR_MALFORMED},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int rc = dec(cases[i].text, &m);
+
+        if (rc != cases[i].want)
+            fail_msg("case %zu: %s -> %s, want %s", i, cases[i].text,
+                     scn_err_name(rc), scn_err_name(cases[i].want));
+        assert_int_equal(m.type, SCN_CLOUD_MSG_UNKNOWN); /* left zeroed */
+    }
+}
+
+static void test_decode_ack_hello(void **state)
+{
+    scn_cloud_msg m;
+    char buf[2048];
+    size_t n;
+
+    (void)state;
+    assert_int_equal(dec("{\"type\":\"ack\",\"seq\":17}", &m), 0);
+    assert_int_equal(m.type, SCN_CLOUD_MSG_ACK);
+    assert_int_equal(m.u.ack.seq, 17);
+    assert_int_equal(dec("{\"type\":\"ack\",\"seq\":0}", &m), 0);
+    assert_int_equal(dec("{\"type\":\"ack\"}", &m), SCN_ERR_MISSING_FIELD);
+    assert_int_equal(dec("{\"type\":\"ack\",\"seq\":-1}", &m),
+                     SCN_ERR_OUT_OF_RANGE);
+    assert_int_equal(dec("{\"type\":\"ack\",\"seq\":null}", &m),
+                     SCN_ERR_WRONG_TYPE);
+
+    assert_int_equal(dec("{\"type\":\"hello\",\"protocol\":"
+                         "\"scentience.cloud.v1\",\"models\":[\"olfa-1\","
+                         "\"plume-2\"],\"stream\":\"0123abcd\",\"acked\":99}",
+                         &m),
+                     0);
+    assert_int_equal(m.type, SCN_CLOUD_MSG_HELLO);
+    assert_string_equal(m.u.hello.protocol, SCN_CLOUD_PROTOCOL);
+    assert_int_equal(m.u.hello.model_count, 2);
+    assert_string_equal(m.u.hello.models[1], "plume-2");
+    assert_true(m.u.hello.has_stream);
+    assert_string_equal(m.u.hello.stream, "0123abcd");
+    assert_true(m.u.hello.has_acked);
+    assert_int_equal(m.u.hello.acked, 99);
+    assert_int_equal(dec("{\"type\":\"hello\",\"protocol\":\"p\","
+                         "\"models\":[]}",
+                         &m),
+                     0);
+    assert_false(m.u.hello.has_acked);
+    assert_int_equal(dec("{\"type\":\"hello\",\"protocol\":\"p\"}", &m),
+                     SCN_ERR_MISSING_FIELD);
+    assert_int_equal(dec("{\"type\":\"hello\",\"protocol\":\"p\","
+                         "\"models\":[1]}",
+                         &m),
+                     SCN_ERR_WRONG_TYPE);
+    n = (size_t)snprintf(buf, sizeof(buf),
+                         "{\"type\":\"hello\",\"protocol\":\"p\",\"models\":[");
+    for (int i = 0; i < 18; i++)
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s\"m%d\"",
+                              i ? "," : "", i);
+    snprintf(buf + n, sizeof(buf) - n, "]}");
+    assert_int_equal(dec(buf, &m), 0);
+    assert_int_equal(m.u.hello.model_count, SCN_CLOUD_MAX_MODELS);
+    assert_int_equal(m.u.hello.models_dropped, 2);
+}
+
+static void test_decode_error(void **state)
+{
+    scn_cloud_msg m;
+    const scn_cloud_error *e = &m.u.error;
+    bool ends;
+    char buf[600];
+
+    (void)state;
+    assert_int_equal(dec("{\"type\":\"error\",\"code\":\"quota\",\"message\":"
+                         "\"frames per minute exceeded\",\"retry_after\":"
+                         "1.5}",
+                         &m),
+                     0);
+    assert_int_equal(m.type, SCN_CLOUD_MSG_ERROR);
+    assert_string_equal(e->code, "quota");
+    assert_string_equal(e->message, "frames per minute exceeded");
+    assert_false(e->has_seq);
+    assert_true(e->has_retry_after);
+    assert_int_equal(e->retry_after_ms, 1500);
+    assert_int_equal(scn_cloud_error_classify(e, &ends), SCN_ERR_QUOTA);
+    assert_true(ends);
+
+    assert_int_equal(dec("{\"type\":\"error\",\"code\":\"malformed\","
+                         "\"seq\":12}",
+                         &m),
+                     0);
+    assert_true(e->has_seq);
+    assert_int_equal(e->seq, 12);
+    assert_string_equal(e->message, "");
+    assert_int_equal(scn_cloud_error_classify(e, &ends), SCN_ERR_MALFORMED);
+    assert_false(ends);
+
+    assert_int_equal(dec("{\"type\":\"error\",\"code\":\"revoked\"}", &m), 0);
+    assert_int_equal(scn_cloud_error_classify(e, &ends), SCN_ERR_KEY_REVOKED);
+    assert_true(ends);
+    assert_int_equal(dec("{\"type\":\"error\",\"code\":\"whatever\"}", &m), 0);
+    assert_int_equal(scn_cloud_error_classify(e, NULL), SCN_ERR_SERVER);
+
+    assert_int_equal(dec("{\"type\":\"error\"}", &m), SCN_ERR_MISSING_FIELD);
+    assert_int_equal(dec("{\"type\":\"error\",\"code\":1}", &m),
+                     SCN_ERR_WRONG_TYPE);
+    assert_int_equal(
+        dec("{\"type\":\"error\",\"code\":\"q\",\"message\":1}", &m),
+        SCN_ERR_WRONG_TYPE);
+    assert_int_equal(dec("{\"type\":\"error\",\"code\":\"q\","
+                         "\"retry_after\":-1}",
+                         &m),
+                     SCN_ERR_OUT_OF_RANGE);
+    assert_int_equal(dec("{\"type\":\"error\",\"code\":\"q\","
+                         "\"retry_after\":\"5\"}",
+                         &m),
+                     SCN_ERR_WRONG_TYPE);
+
+    /* A long message is cut at a UTF-8 boundary: 300 bytes of "é". */
+    strcpy(buf, "{\"type\":\"error\",\"code\":\"q\",\"message\":\"");
+    for (int i = 0; i < 150; i++)
+        strcat(buf, "\xc3\xa9");
+    strcat(buf, "\"}");
+    assert_int_equal(dec(buf, &m), 0);
+    assert_true(e->message_truncated);
+    assert_int_equal(strlen(e->message), 254);
+}
+
+static void test_decode_envelope(void **state)
+{
+    scn_cloud_msg m;
+
+    (void)state;
+    assert_int_equal(dec("{\"type\":\"_sim_debug\",\"x\":1}", &m),
+                     SCN_ERR_UNKNOWN_TYPE);
+    assert_int_equal(m.type, SCN_CLOUD_MSG_UNKNOWN);
+    assert_string_equal(m.type_name, "_sim_debug");
+    assert_int_equal(dec("{\"x\":1}", &m), SCN_ERR_MISSING_FIELD);
+    assert_int_equal(dec("{\"type\":3}", &m), SCN_ERR_WRONG_TYPE);
+    assert_int_equal(dec("[1]", &m), SCN_ERR_MALFORMED);
+    assert_int_equal(dec("not json", &m), SCN_ERR_MALFORMED);
+    assert_int_equal(dec("{\"type\":\"ack\",\"seq\":1} x", &m),
+                     SCN_ERR_MALFORMED);
+    assert_int_equal(dec("{\"type\":\"ack\",\"type\":\"x\",\"seq\":1}", &m),
+                     SCN_ERR_MALFORMED);
+    assert_int_equal(scn_cloud_msg_decode(NULL, 1, &m), SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn_cloud_msg_decode("{}", 2, NULL), SCN_ERR_INVALID_ARG);
+    /* Not NUL-terminated: only len bytes are read. */
+    assert_int_equal(
+        scn_cloud_msg_decode("{\"type\":\"ack\",\"seq\":3}garbage", 22, &m), 0);
+    assert_int_equal(m.u.ack.seq, 3);
+}
+
+static int pdec(const char *text, scn_cloud_msg *m)
+{
+    return scn_cloud_predict_decode(text, strlen(text), m);
+}
+
+static void test_predict_decode(void **state)
+{
+    scn_cloud_msg m;
+
+    (void)state;
+    assert_int_equal(pdec("{\"type\":\"inference\",\"model\":\"m\","
+                          "\"labels\":[{\"label\":\"a\",\"score\":1}]}",
+                          &m),
+                     0);
+    assert_int_equal(m.type, SCN_CLOUD_MSG_INFERENCE);
+    assert_false(m.u.inference.has_seq);
+    assert_int_equal(pdec("{\"type\":\"error\",\"code\":\"quota\"}", &m), 0);
+    assert_int_equal(m.type, SCN_CLOUD_MSG_ERROR);
+    assert_int_equal(pdec("{\"type\":\"ack\",\"seq\":1}", &m),
+                     SCN_ERR_UNKNOWN_TYPE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_encode_frame),
+        cmocka_unit_test(test_encode_frame_from_parsed),
+        cmocka_unit_test(test_encode_frame_refusals),
+        cmocka_unit_test(test_encode_predict),
+        cmocka_unit_test(test_decode_inference),
+        cmocka_unit_test(test_decode_inference_many_labels),
+        cmocka_unit_test(test_decode_inference_refusals),
+        cmocka_unit_test(test_decode_ack_hello),
+        cmocka_unit_test(test_decode_error),
+        cmocka_unit_test(test_decode_envelope),
+        cmocka_unit_test(test_predict_decode),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
