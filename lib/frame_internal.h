@@ -96,8 +96,10 @@ void scn_jw_put(scn_jw *w, const char *s, size_t n);
 int scn_jw_string(scn_jw *w, const char *s);
 
 /* Writes a finite double so that strtod() gives it back: integral values
- * below 2^53 in magnitude as plain integers, others with the fewest of 15,
- * 16 or 17 significant digits that round-trip. */
+ * below 2^53 in magnitude as plain integers; short decimals in [1e-4, 1e6)
+ * with the fewest fraction digits (at most 9) that round-trip, without
+ * printf; others with the fewest of 15, 16 or 17 significant digits that
+ * round-trip. */
 void scn_jw_number(scn_jw *w, double x);
 
 /*

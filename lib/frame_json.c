@@ -287,6 +287,60 @@ int scn_jw_string(scn_jw *w, const char *s)
     return 0;
 }
 
+/* Writes the unsigned decimal u into out (no terminator); returns its
+ * length. */
+static size_t put_u64(char *out, uint64_t u)
+{
+    char digits[24];
+    size_t nd = 0, n = 0;
+
+    do {
+        digits[nd++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    while (nd)
+        out[n++] = digits[--nd];
+    return n;
+}
+
+/*
+ * Short decimals (sensor readings like 6.23 or 4.5) without printf: the
+ * first d in 1..9 for which m = round(x * 10^d) gives m / 10^d == x. Both
+ * m and 10^d are exact doubles, so the division is the correctly rounded
+ * value of the decimal m·10^-d, which therefore reads back as x: the text
+ * round-trips. Returns 0 when no such short form exists (printf path).
+ */
+static size_t short_decimal(double x, char *out)
+{
+    static const double pow10[] = {1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    double ax = fabs(x);
+    size_t n = 0;
+
+    if (!(ax >= 1e-4 && ax < 1e6))
+        return 0;
+    for (int d = 0; d < 9; d++) {
+        double m = nearbyint(ax * pow10[d]);
+        if (m / pow10[d] != ax)
+            continue;
+        uint64_t u = (uint64_t)m, scale = 1;
+        for (int i = 0; i <= d; i++)
+            scale *= 10;
+        if (signbit(x))
+            out[n++] = '-';
+        n += put_u64(out + n, u / scale);
+        out[n++] = '.';
+        /* Fraction digits with their leading zeros; trailing zeros cannot
+         * occur, or a smaller d would have matched. */
+        char frac[16];
+        size_t nf = put_u64(frac, u % scale);
+        for (size_t z = nf; z < (size_t)d + 1; z++)
+            out[n++] = '0';
+        memcpy(out + n, frac, nf);
+        return n + nf;
+    }
+    return 0;
+}
+
 void scn_jw_number(scn_jw *w, double x)
 {
     char tmp[48];
@@ -306,6 +360,12 @@ void scn_jw_number(scn_jw *w, double x)
             tmp[n++] = '-';
         while (nd)
             tmp[n++] = digits[--nd];
+        scn_jw_put(w, tmp, n);
+        return;
+    }
+
+    n = short_decimal(x, tmp);
+    if (n) {
         scn_jw_put(w, tmp, n);
         return;
     }
