@@ -9,6 +9,7 @@
 #include <scentience/loop.h>
 #include <scentience/session.h>
 #include <scentience/server.h>
+#include <scentience/fanout.h>
 #include <scentience/timer.h>
 #include <scentience/recorder.h>
 #include <scentience/recording.h>

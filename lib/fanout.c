@@ -1,0 +1,539 @@
+/*
+ * Live fan-out: subscriptions, the publish path and the slow-subscriber
+ * notices, on top of scn_server (which owns the sockets and the queues).
+ * The wire protocol is docs/protocol-live-draft.md.
+ *
+ * Locking: fo->mu guards the subscriber list, every subscription set and
+ * the counters. Publishers hold it while they queue, so a subscriber's
+ * handle cannot be freed under them (on_close takes it to unlink), and a
+ * change of subscription is ordered against every publish: the
+ * "subscribed" answer is queued before any message of the new set. Lock
+ * order: fo->mu, then the server's own lock (inside scn_server_* calls).
+ */
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <scentience/error.h>
+#include <scentience/fanout.h>
+#include <scentience/server.h>
+
+#include "server_internal.h"
+
+/* Requests are a few hundred bytes; anything near this is not one. */
+#define MAX_REQUEST_BYTES (64u * 1024)
+#define ENVELOPE_HEAD     "{\"type\":\"message\",\"stream\":\""
+#define ENVELOPE_MID      "\",\"data\":"
+
+typedef struct sub {
+    scn_server_conn *conn;
+    char peer[48];
+    bool all;
+    size_t nstreams;
+    char streams[SCN_FANOUT_MAX_STREAMS][SCN_FANOUT_STREAM_MAX + 1];
+    uint64_t delivered;
+    uint64_t bad_requests;
+    /* Drops already reported to it, so each notice says what is new. */
+    uint64_t dropped_notified;
+    struct sub *next;
+} sub;
+
+struct scn_fanout {
+    scn_server *srv;
+    pthread_mutex_t mu;
+    sub *subs; /* connection order */
+    scn_fanout_stats st;
+};
+
+void scn_fanout_options_init(scn_fanout_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->max_subscribers = 16;
+    o->queue_msgs = 1024;
+    o->queue_bytes = 4u << 20;
+    o->slow_disconnect_ms = 5000;
+}
+
+/* Names go into the envelope unescaped, so they are restricted to
+ * characters that never need escaping in JSON. */
+static bool stream_name_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > SCN_FANOUT_STREAM_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static bool sub_wants(const sub *s, const char *stream)
+{
+    if (s->all)
+        return true;
+    for (size_t i = 0; i < s->nstreams; i++)
+        if (strcmp(s->streams[i], stream) == 0)
+            return true;
+    return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Answers                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Queues a cJSON object on s and deletes it. Answers are best effort: a
+ * subscriber whose queue is full loses them like any other message. */
+static void send_json(sub *s, cJSON *obj)
+{
+    char *text = obj ? cJSON_PrintUnformatted(obj) : NULL;
+
+    if (text)
+        scn_server_conn_send(s->conn, text, strlen(text), 0);
+    free(text);
+    cJSON_Delete(obj);
+}
+
+/* Caller holds fo->mu. */
+static void send_error(scn_fanout *fo, sub *s, const char *code,
+                       const char *message)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    fo->st.bad_requests++;
+    s->bad_requests++;
+    if (o) {
+        cJSON_AddStringToObject(o, "type", "error");
+        cJSON_AddStringToObject(o, "code", code);
+        cJSON_AddStringToObject(o, "message", message);
+    }
+    send_json(s, o);
+}
+
+/* Caller holds fo->mu. */
+static void send_subscribed(sub *s)
+{
+    cJSON *o = cJSON_CreateObject(), *arr;
+
+    if (o) {
+        cJSON_AddStringToObject(o, "type", "subscribed");
+        arr = cJSON_AddArrayToObject(o, "streams");
+        if (arr && s->all)
+            cJSON_AddItemToArray(arr, cJSON_CreateString("*"));
+        for (size_t i = 0; arr && i < s->nstreams; i++)
+            cJSON_AddItemToArray(arr, cJSON_CreateString(s->streams[i]));
+    }
+    send_json(s, o);
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests                                                            */
+/* ------------------------------------------------------------------ */
+
+typedef struct names {
+    bool all;
+    size_t n;
+    const char *v[SCN_FANOUT_MAX_STREAMS];
+} names;
+
+/* Checks the whole "streams" array before anything changes, so that a bad
+ * request leaves the subscription as it was. Returns NULL or the reason. */
+static const char *parse_names(const cJSON *req, names *out)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(req, "streams");
+    const cJSON *it;
+
+    memset(out, 0, sizeof(*out));
+    if (!cJSON_IsArray(arr))
+        return "\"streams\" must be an array of stream names";
+    cJSON_ArrayForEach(it, arr)
+    {
+        const char *name = cJSON_GetStringValue(it);
+        bool dup = false;
+
+        if (!name)
+            return "\"streams\" must hold strings";
+        if (strcmp(name, "*") == 0) {
+            out->all = true;
+            continue;
+        }
+        if (!stream_name_ok(name, strlen(name)))
+            return "stream names are 1-63 of [A-Za-z0-9._-], or \"*\"";
+        for (size_t i = 0; i < out->n; i++)
+            dup = dup || strcmp(out->v[i], name) == 0;
+        if (dup)
+            continue;
+        if (out->n == SCN_FANOUT_MAX_STREAMS)
+            return "too many streams (at most 32)";
+        out->v[out->n++] = name;
+    }
+    return NULL;
+}
+
+static void apply_subscribe(sub *s, const names *nm)
+{
+    s->all = nm->all;
+    s->nstreams = 0;
+    if (nm->all)
+        return;
+    for (size_t i = 0; i < nm->n; i++)
+        snprintf(s->streams[s->nstreams++], sizeof(s->streams[0]), "%s",
+                 nm->v[i]);
+}
+
+static void apply_unsubscribe(sub *s, const names *nm)
+{
+    if (nm->all) {
+        s->all = false;
+        s->nstreams = 0;
+        return;
+    }
+    /* Under "*" there is no list to take names from: see the protocol. */
+    for (size_t i = 0; i < nm->n; i++) {
+        for (size_t j = 0; j < s->nstreams; j++) {
+            if (strcmp(s->streams[j], nm->v[i]) != 0)
+                continue;
+            memmove(s->streams[j], s->streams[j + 1],
+                    (s->nstreams - j - 1) * sizeof(s->streams[0]));
+            s->nstreams--;
+            break;
+        }
+    }
+}
+
+static void handle_request(scn_fanout *fo, sub *s, const char *data, size_t len,
+                           int is_binary)
+{
+    cJSON *req = NULL;
+    const char *type, *why;
+    names nm;
+
+    if (!is_binary)
+        req = cJSON_ParseWithLength(data, len);
+    pthread_mutex_lock(&fo->mu);
+    if (!cJSON_IsObject(req)) {
+        send_error(fo, s, "malformed", "requests are JSON objects in text");
+        goto out;
+    }
+    type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "type"));
+    if (!type) {
+        send_error(fo, s, "bad_request", "\"type\" must be a string");
+        goto out;
+    }
+    if (strcmp(type, "subscribe") != 0 && strcmp(type, "unsubscribe") != 0) {
+        send_error(fo, s, "unknown_type",
+                   "known requests: subscribe, unsubscribe");
+        goto out;
+    }
+    why = parse_names(req, &nm);
+    if (why) {
+        send_error(fo, s, "bad_request", why);
+        goto out;
+    }
+    if (type[0] == 's')
+        apply_subscribe(s, &nm);
+    else
+        apply_unsubscribe(s, &nm);
+    send_subscribed(s);
+out:
+    pthread_mutex_unlock(&fo->mu);
+    cJSON_Delete(req);
+}
+
+/* ------------------------------------------------------------------ */
+/* Server callbacks (loop thread)                                      */
+/* ------------------------------------------------------------------ */
+
+static int on_connect(scn_server *srv, scn_server_conn *conn, const char *peer,
+                      const char *path, void *user)
+{
+    scn_fanout *fo = user;
+    sub *s, **pp;
+
+    /* NULL: the fan-out was freed while the server's free was deferred. */
+    if (!fo)
+        return 1;
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return 1;
+    s->conn = conn;
+    snprintf(s->peer, sizeof(s->peer), "%s", peer);
+    scn_server_conn_set_user(conn, s);
+    pthread_mutex_lock(&fo->mu);
+    for (pp = &fo->subs; *pp; pp = &(*pp)->next)
+        ;
+    *pp = s;
+    fo->st.subscribers++;
+    pthread_mutex_unlock(&fo->mu);
+    return 0;
+}
+
+static void on_message(scn_server *srv, scn_server_conn *conn, const void *data,
+                       size_t len, int is_binary, void *user)
+{
+    scn_fanout *fo = user;
+    sub *s = scn_server_conn_get_user(conn);
+
+    if (fo && s)
+        handle_request(fo, s, data, len, is_binary);
+}
+
+static void on_close(scn_server *srv, scn_server_conn *conn, int code,
+                     void *user)
+{
+    scn_fanout *fo = user;
+    sub *s = scn_server_conn_get_user(conn);
+
+    if (!fo || !s)
+        return;
+    pthread_mutex_lock(&fo->mu);
+    for (sub **pp = &fo->subs; *pp; pp = &(*pp)->next) {
+        if (*pp == s) {
+            *pp = s->next;
+            fo->st.subscribers--;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&fo->mu);
+    scn_server_conn_set_user(conn, NULL);
+    free(s);
+}
+
+/* scn_server reports a subscriber's first drop after it had caught up:
+ * tell it how many it lost since the last notice. The notice is queued
+ * behind its backlog, like any message, so it arrives after what is left
+ * of that backlog (the protocol says so). */
+static void on_error(scn_server *srv, scn_server_conn *conn, int err,
+                     const char *detail, void *user)
+{
+    scn_fanout *fo = user;
+    sub *s = conn ? scn_server_conn_get_user(conn) : NULL;
+    scn_server_conn_stats cs;
+    char text[96];
+    int n;
+
+    if (!fo || !s || err != SCN_ERR_QUEUE_FULL)
+        return;
+    scn_server_conn_get_stats(conn, &cs);
+    pthread_mutex_lock(&fo->mu);
+    n = snprintf(text, sizeof(text),
+                 "{\"type\":\"dropped\",\"count\":%" PRIu64
+                 ",\"total\":%" PRIu64 "}",
+                 cs.dropped - s->dropped_notified, cs.dropped);
+    s->dropped_notified = cs.dropped;
+    if (scn_server_conn_send(conn, text, (size_t)n, 0) == 0)
+        fo->st.dropped_notices++;
+    pthread_mutex_unlock(&fo->mu);
+}
+
+/* ------------------------------------------------------------------ */
+/* API                                                                 */
+/* ------------------------------------------------------------------ */
+
+int scn_fanout_new(scn_loop *loop, const scn_fanout_options *opts,
+                   scn_fanout **out)
+{
+    scn_fanout_options d;
+    scn_server_options so;
+    scn_fanout *fo;
+    int rc;
+
+    if (!out)
+        return SCN_ERR_INVALID_ARG;
+    *out = NULL;
+    if (!loop || !opts)
+        return SCN_ERR_INVALID_ARG;
+    scn_fanout_options_init(&d);
+    fo = calloc(1, sizeof(*fo));
+    if (!fo)
+        return SCN_ERR_NOMEM;
+    pthread_mutex_init(&fo->mu, NULL);
+
+    scn_server_options_init(&so);
+    so.bind_address = opts->bind_address;
+    so.port = opts->port;
+    so.path = SCN_FANOUT_PATH;
+    so.subprotocol = SCN_FANOUT_SUBPROTOCOL;
+    so.allow = opts->allow;
+    so.allow_count = opts->allow_count;
+    so.max_message_bytes = MAX_REQUEST_BYTES;
+    so.max_connections =
+        opts->max_subscribers ? opts->max_subscribers : d.max_subscribers;
+    so.queue_msgs = opts->queue_msgs ? opts->queue_msgs : d.queue_msgs;
+    so.queue_bytes = opts->queue_bytes ? opts->queue_bytes : d.queue_bytes;
+    so.slow_disconnect_ms = opts->slow_disconnect_ms ? opts->slow_disconnect_ms
+                                                     : d.slow_disconnect_ms;
+    so.callbacks.on_connect = on_connect;
+    so.callbacks.on_message = on_message;
+    so.callbacks.on_close = on_close;
+    so.callbacks.on_error = on_error;
+    so.user = fo;
+    rc = scn_server_new(loop, &so, &fo->srv);
+    if (rc) {
+        pthread_mutex_destroy(&fo->mu);
+        free(fo);
+        return rc;
+    }
+    *out = fo;
+    return 0;
+}
+
+void scn_fanout_free(scn_fanout *fo)
+{
+    if (!fo)
+        return;
+    /* Inside any callback of the loop, scn_server_free() is deferred and
+     * the server calls back later: detach it from fo first. Its remaining
+     * on_close calls then find neither fo nor a subscriber. */
+    fo->srv->opts.user = NULL;
+    pthread_mutex_lock(&fo->mu);
+    while (fo->subs) {
+        sub *s = fo->subs;
+
+        fo->subs = s->next;
+        scn_server_conn_set_user(s->conn, NULL);
+        free(s);
+    }
+    pthread_mutex_unlock(&fo->mu);
+    scn_server_free(fo->srv);
+    pthread_mutex_destroy(&fo->mu);
+    free(fo);
+}
+
+int scn_fanout_port(const scn_fanout *fo)
+{
+    return fo ? scn_server_port(fo->srv) : 0;
+}
+
+/* One complete JSON value and nothing else but whitespace. */
+static bool is_json(const char *json, size_t len)
+{
+    const char *end = NULL;
+    cJSON *v;
+    bool ok;
+
+    /* cJSON stops at a NUL; a value cut short there is not the value. */
+    if (len == 0 || memchr(json, '\0', len))
+        return false;
+    v = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+    ok = v != NULL;
+    cJSON_Delete(v);
+    for (; ok && end < json + len; end++)
+        ok = *end == ' ' || *end == '\t' || *end == '\n' || *end == '\r';
+    return ok;
+}
+
+static void count_published(scn_fanout_stats *st, const char *stream)
+{
+    if (strcmp(stream, "olfaction") == 0)
+        st->published_olfaction++;
+    else if (strcmp(stream, "uav.state") == 0)
+        st->published_uav_state++;
+    else if (strcmp(stream, "inference") == 0)
+        st->published_inference++;
+    else if (strcmp(stream, "events") == 0)
+        st->published_events++;
+    else
+        st->published_other++;
+}
+
+int scn_fanout_publish(scn_fanout *fo, const char *stream, const char *json,
+                       size_t len)
+{
+    size_t slen, n;
+    char *env;
+    int count = 0, err = 0;
+
+    if (!fo || !stream || !json)
+        return SCN_ERR_INVALID_ARG;
+    slen = strlen(stream);
+    if (!stream_name_ok(stream, slen))
+        return SCN_ERR_INVALID_ARG;
+    if (!is_json(json, len))
+        return SCN_ERR_MALFORMED;
+    n = sizeof(ENVELOPE_HEAD) - 1 + slen + sizeof(ENVELOPE_MID) - 1 + len + 1;
+    if (n > fo->srv->opts.queue_bytes)
+        return SCN_ERR_MESSAGE_TOO_BIG;
+    /* Built once; scn_server copies it into each subscriber's queue. */
+    env = malloc(n);
+    if (!env)
+        return SCN_ERR_NOMEM;
+    memcpy(env, ENVELOPE_HEAD, sizeof(ENVELOPE_HEAD) - 1);
+    memcpy(env + sizeof(ENVELOPE_HEAD) - 1, stream, slen);
+    memcpy(env + sizeof(ENVELOPE_HEAD) - 1 + slen, ENVELOPE_MID,
+           sizeof(ENVELOPE_MID) - 1);
+    memcpy(env + n - 1 - len, json, len);
+    env[n - 1] = '}';
+
+    pthread_mutex_lock(&fo->mu);
+    count_published(&fo->st, stream);
+    for (sub *s = fo->subs; s; s = s->next) {
+        int rc;
+
+        if (!sub_wants(s, stream))
+            continue;
+        rc = scn_server_conn_send(s->conn, env, n, 0);
+        if (rc == 0) {
+            count++;
+            s->delivered++;
+            fo->st.delivered++;
+        } else if (rc != SCN_ERR_STATE) {
+            /* Closing connections are simply skipped. */
+            err = rc;
+        }
+    }
+    pthread_mutex_unlock(&fo->mu);
+    free(env);
+    return err ? err : count;
+}
+
+void scn_fanout_get_stats(scn_fanout *fo, scn_fanout_stats *out)
+{
+    scn_server_stats ss;
+
+    if (!out)
+        return;
+    memset(out, 0, sizeof(*out));
+    if (!fo)
+        return;
+    scn_server_get_stats(fo->srv, &ss);
+    pthread_mutex_lock(&fo->mu);
+    *out = fo->st;
+    pthread_mutex_unlock(&fo->mu);
+    out->dropped = ss.dropped_slow;
+    out->disconnected_slow = ss.disconnected_slow;
+}
+
+size_t scn_fanout_subscribers(scn_fanout *fo, scn_fanout_subscriber_info *out,
+                              size_t cap)
+{
+    size_t n = 0;
+
+    if (!fo)
+        return 0;
+    pthread_mutex_lock(&fo->mu);
+    for (sub *s = fo->subs; s; s = s->next, n++) {
+        scn_fanout_subscriber_info *i = out ? &out[n] : NULL;
+        scn_server_conn_stats cs;
+
+        if (n >= cap || !i)
+            continue;
+        memset(i, 0, sizeof(*i));
+        scn_server_conn_get_stats(s->conn, &cs);
+        snprintf(i->peer, sizeof(i->peer), "%s", s->peer);
+        i->all = s->all;
+        i->nstreams = s->nstreams;
+        i->delivered = s->delivered;
+        i->dropped = cs.dropped;
+        i->queued_msgs = cs.queued_msgs;
+        i->bad_requests = s->bad_requests;
+    }
+    pthread_mutex_unlock(&fo->mu);
+    return n;
+}
