@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 
 #include "cli.h"
+#include "cloud_sim.h"
 #include "device.h"
 #include "simsig.h"
 #include "uav_sim.h"
@@ -28,6 +29,7 @@ static int device_main(int argc, char **argv);
 static const sim_mode modes[] = {
     {"device", "Scentience devices over WebSocket (default)", device_main},
     {"uav", "a drone over UAV-Sockets (scn-sim uav --help)", uav_main},
+    {"cloud", "the cloud inference service (scn-sim cloud --help)", cloud_main},
 };
 
 #define N_MODES (sizeof(modes) / sizeof(modes[0]))

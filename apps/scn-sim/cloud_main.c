@@ -1,0 +1,137 @@
+/* `scn-sim cloud` command line (the server is cloud_server.c). */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cloud_sim.h"
+#include "simsig.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: scn-sim cloud [options]\n"
+            "the cloud inference service: ws /v1/stream "
+            "(scentience.cloud.v1), POST /v1/predict\n"
+            "  --host ADDR           listen address (default 127.0.0.1)\n"
+            "  --port N              port, 0 = ephemeral (default 8080)\n"
+            "  --keys FILE           JSON key store (default: any valid key)\n"
+            "  --seed N              plume seed, fixes the sources bearings "
+            "point to\n"
+            "                        (default 1)\n"
+            "  --log FILE            JSON event log, one object per line\n"
+            "  --drop-every S        drop all connections every S seconds\n"
+            "  --stall-for S         SIGUSR1 stalls streams for S s "
+            "(default 30)\n"
+            "  --refuse-429-for S    answer 429 to every handshake and "
+            "predict\n"
+            "                        for S seconds after start\n"
+            "  --quiet               no human messages on stderr\n"
+            "signals: HUP reloads keys (revoked: error + close 4001), USR1 "
+            "stalls,\n"
+            "USR2 drops connections; acks are sent after every record\n");
+}
+
+static int bad(const char *what, const char *arg)
+{
+    fprintf(stderr, "scn-sim: %s: %s\n(scn-sim cloud --help for usage)\n", what,
+            arg);
+    return CLI_EX_USAGE;
+}
+
+enum {
+    O_HOST = 256,
+    O_PORT,
+    O_KEYS,
+    O_SEED,
+    O_LOG,
+    O_DROP,
+    O_STALL,
+    O_REFUSE,
+    O_QUIET,
+    O_HELP
+};
+
+static const struct option opts[] = {
+    {"host", required_argument, NULL, O_HOST},
+    {"port", required_argument, NULL, O_PORT},
+    {"keys", required_argument, NULL, O_KEYS},
+    {"seed", required_argument, NULL, O_SEED},
+    {"log", required_argument, NULL, O_LOG},
+    {"drop-every", required_argument, NULL, O_DROP},
+    {"stall-for", required_argument, NULL, O_STALL},
+    {"refuse-429-for", required_argument, NULL, O_REFUSE},
+    {"quiet", no_argument, NULL, O_QUIET},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0}};
+
+int cloud_main(int argc, char **argv)
+{
+    cloud_opts o;
+    unsigned char addr[16];
+    int opt;
+
+    memset(&o, 0, sizeof(o));
+    o.host = "127.0.0.1";
+    o.port = 8080;
+    o.seed = 1; /* fixed: tests compute bearings from it */
+    o.stall_for_s = 30;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+        const char *a = optarg;
+
+        switch (opt) {
+        case O_HOST:
+            o.host = strcmp(a, "localhost") ? a : "127.0.0.1";
+            if (inet_pton(AF_INET, o.host, addr) != 1 &&
+                inet_pton(AF_INET6, o.host, addr) != 1)
+                return bad("--host: not an IP address", a);
+            break;
+        case O_PORT:
+            if (cli_parse_int(a, 0, 65535, &o.port))
+                return bad("--port: expected 0-65535", a);
+            break;
+        case O_KEYS:
+            o.keys_path = a;
+            break;
+        case O_SEED:
+            if (cli_parse_u64(a, 0, UINT64_MAX, &o.seed))
+                return bad("--seed: expected an unsigned integer", a);
+            break;
+        case O_LOG:
+            o.log_path = a;
+            break;
+        case O_DROP:
+            if (cli_parse_double(a, 0.001, 366.0 * 86400, &o.drop_every_s))
+                return bad("--drop-every: expected seconds > 0", a);
+            break;
+        case O_STALL:
+            if (cli_parse_double(a, 0.001, 366.0 * 86400, &o.stall_for_s))
+                return bad("--stall-for: expected seconds > 0", a);
+            break;
+        case O_REFUSE:
+            if (cli_parse_double(a, 0.001, 366.0 * 86400, &o.refuse_429_for))
+                return bad("--refuse-429-for: expected seconds > 0", a);
+            break;
+        case O_QUIET:
+            o.quiet = 1;
+            break;
+        case 'h':
+        case O_HELP:
+            usage(stdout);
+            return CLI_EX_OK;
+        case ':':
+            return bad("option needs a value", argv[optind - 1]);
+        default:
+            return bad("unknown option", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return bad("unexpected argument", argv[optind]);
+    if (simsig_install())
+        return CLI_EX_OSERR;
+    return cloud_run(&o);
+}
