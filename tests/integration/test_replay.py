@@ -1,0 +1,438 @@
+"""scn-replay serves a recording back as a live device.
+
+Records 200 frames from scn-sim with `scn-record record`, replays the file
+with `scn-replay --speed 10` and reads it with `scn-stream`: the frames come
+back in order with the recorded keys and values, SEQ renumbered from 1, at
+roughly the scaled pace (only a loose upper bound is asserted). --loop goes
+on past the end; requests (section 4 of docs/PROTOCOL.md) are answered; bad
+command lines and files get their exit codes.
+
+Environment: SCN_BIN_DIR (scn-sim, scn-record, scn-replay, scn-stream),
+SCN_LOG_DIR (recordings and logs go there). Run with /usr/bin/python3; only
+the standard library is used.
+"""
+
+import base64
+import json
+import os
+import re
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+BIN_DIR = os.environ.get("SCN_BIN_DIR", "build/apps")
+LOG_DIR = os.environ.get("SCN_LOG_DIR", "/tmp/scn-replay-test-logs")
+SIM = os.path.join(BIN_DIR, "scn-sim")
+RECORD = os.path.join(BIN_DIR, "scn-record")
+REPLAY = os.path.join(BIN_DIR, "scn-replay")
+STREAM = os.path.join(BIN_DIR, "scn-stream")
+# In the repository's test-key form, so the key scan of SCN_LOG_DIR knows it.
+KEY = "SCN_TEST_replay0000000000001"
+FRAMES = 200
+
+WORK = None  # this run's folder under LOG_DIR
+RECORDING = None  # made once by test_record
+
+
+def env_with_key():
+    env = dict(os.environ)
+    env["SCENTIENCE_API_KEY"] = KEY
+    return env
+
+
+def check_stderr(text, who):
+    for bad in ("Sanitizer", "runtime error:"):
+        assert bad not in text, "stderr of %s:\n%s" % (who, text)
+
+
+class Server:
+    """A program that prints 'NAME: listening on 127.0.0.1:PORT' first."""
+
+    def __init__(self, name, args):
+        base = os.path.join(WORK, "%s-%d" % (name, time.monotonic_ns()))
+        self.name = name
+        self.err_path = base + ".stderr"
+        self.err = open(self.err_path, "wb")
+        self.proc = subprocess.Popen(
+            [os.path.join(BIN_DIR, name)] + args, stdout=subprocess.PIPE,
+            stderr=self.err, env=env_with_key())
+        self.port = self._read_port(10)
+
+    def _read_port(self, timeout):
+        deadline = time.monotonic() + timeout
+        line = b""
+        fd = self.proc.stdout.fileno()
+        while not line.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("%s printed no listening line" %
+                                     self.name)
+            r, _, _ = select.select([fd], [], [], left)
+            if r:
+                b = os.read(fd, 1)
+                if not b:
+                    raise AssertionError("%s exited: %r" % (self.name, line))
+                line += b
+        m = re.fullmatch(rb"%s: listening on 127\.0\.0\.1:(\d+)\n" %
+                         self.name.encode(), line)
+        assert m, "unexpected first line %r" % line
+        return int(m.group(1))
+
+    def url(self):
+        return "ws://127.0.0.1:%d" % self.port
+
+    def wait(self, timeout):
+        return self.proc.wait(timeout)
+
+    def stderr(self):
+        with open(self.err_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc.stdout.close()
+        self.err.close()
+        check_stderr(self.stderr(), self.name)
+
+
+def run(prog, args, timeout=60):
+    p = subprocess.run([prog] + args, capture_output=True, timeout=timeout,
+                       env=env_with_key())
+    err = p.stderr.decode(errors="replace")
+    check_stderr(err, os.path.basename(prog))
+    return p.returncode, p.stdout.decode(errors="replace"), err
+
+
+def stream(url, count, timeout=30):
+    """scn-stream's frames (dicts with their key order) and its wall time."""
+    t0 = time.monotonic()
+    rc, out, err = run(STREAM, ["--url", url, "--count", str(count),
+                                "--format", "jsonl", "--max-attempts", "3"],
+                       timeout=timeout)
+    took = time.monotonic() - t0
+    assert rc == 0, "scn-stream: exit %d\n%s" % (rc, err)
+    frames = [json.loads(line) for line in out.splitlines() if line]
+    assert len(frames) == count, (len(frames), err)
+    return frames, took
+
+
+def without_seq(frame):
+    return [(k, v) for k, v in frame.items() if k != "SEQ"]
+
+
+def recorded():
+    rc, out, err = run(RECORD, ["export", RECORDING, "--format", "jsonl",
+                                "--channel", "/olfaction"])
+    assert rc == 0, err
+    return [json.loads(line)["data"] for line in out.splitlines() if line]
+
+
+def test_record():
+    global RECORDING
+    sim = Server("scn-sim", ["--host", "127.0.0.1", "--port", "0",
+                             "--rate", "100"])
+    try:
+        path = os.path.join(WORK, "out.mcap")
+        rc, _, err = run(RECORD, ["record", "--url", sim.url(), "--count",
+                                  str(FRAMES), "--quiet", path])
+        assert rc == 0, err
+        RECORDING = path
+    finally:
+        sim.close()
+    assert len(recorded()) == FRAMES
+
+
+def test_usage():
+    assert run(REPLAY, [])[0] == 64
+    assert run(REPLAY, ["--bogus", RECORDING])[0] == 64
+    for speed in ("0", "-1", "1001", "x"):
+        assert run(REPLAY, [RECORDING, "--speed", speed])[0] == 64, speed
+    assert run(REPLAY, [RECORDING, "--port", "70000"])[0] == 64
+    rc, _, err = run(REPLAY, [os.path.join(WORK, "missing.mcap")])
+    assert rc == 66, (rc, err)
+    rc, _, err = run(REPLAY, [RECORDING, "--channel", "/nope"])
+    assert rc == 65, (rc, err)
+    junk = os.path.join(WORK, "junk.mcap")
+    with open(junk, "wb") as f:
+        f.write(b"\x89MCAP0\r\n" + b"\0" * 64)
+    assert run(REPLAY, [junk])[0] in (65, 66)
+    rc, out, _ = run(REPLAY, ["--help"])
+    assert rc == 0 and "usage: scn-replay" in out
+
+
+def test_replay_matches_recording():
+    want = recorded()
+    rp = Server("scn-replay", [RECORDING, "--port", "0", "--speed", "10"])
+    try:
+        got, took = stream(rp.url(), FRAMES)
+        # About 2 s of recording at 10x: a loose bound, never a tight one.
+        assert took < 10, took
+        assert [f["SEQ"] for f in got] == list(range(1, FRAMES + 1))
+        for i, (g, w) in enumerate(zip(got, want)):
+            assert without_seq(g) == without_seq(w), (i, g, w)
+        # Without --loop it closes its clients and exits 0 at the end.
+        assert rp.wait(10) == 0
+        assert "%d frames sent" % FRAMES in rp.stderr()
+    finally:
+        rp.close()
+
+
+def test_loop():
+    want = recorded()
+    rp = Server("scn-replay", [RECORDING, "--port", "0", "--speed", "20",
+                               "--loop"])
+    try:
+        got, took = stream(rp.url(), 300)
+        assert took < 15, took
+        assert [f["SEQ"] for f in got] == list(range(1, 301))
+        for i, g in enumerate(got):
+            assert without_seq(g) == without_seq(want[i % FRAMES]), i
+        assert rp.proc.poll() is None, "a looping replay keeps serving"
+    finally:
+        rp.close()
+
+
+class Ws:
+    """A minimal WebSocket client (RFC 6455) offering scentience.v1."""
+
+    def __init__(self, port, path="/"):
+        self.sock = socket.create_connection(("127.0.0.1", port), 5)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall((
+            "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Key: %s\r\n"
+            "Sec-WebSocket-Protocol: scentience.v1\r\n\r\n" %
+            (path, port, key)).encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            self._fill(5)
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        self.status = int(head.split(b" ", 2)[1])
+
+    def _fill(self, timeout):
+        r, _, _ = select.select([self.sock], [], [], timeout)
+        if not r:
+            raise TimeoutError("no data from the server")
+        b = self.sock.recv(65536)
+        if not b:
+            raise EOFError("connection closed")
+        self.buf += b
+
+    def _take(self, n, deadline):
+        while len(self.buf) < n:
+            self._fill(max(0.01, deadline - time.monotonic()))
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def recv(self, timeout=5):
+        """(opcode, payload) of the next frame; unfragmented is enough."""
+        deadline = time.monotonic() + timeout
+        b0, b1 = self._take(2, deadline)
+        n = b1 & 0x7F
+        if n == 126:
+            n = struct.unpack(">H", self._take(2, deadline))[0]
+        elif n == 127:
+            n = struct.unpack(">Q", self._take(8, deadline))[0]
+        return b0 & 0x0F, self._take(n, deadline)
+
+    def recv_json(self, timeout=5):
+        while True:
+            op, data = self.recv(timeout)
+            if op == 1:
+                return json.loads(data)
+            assert op in (9, 10), "unexpected opcode %d" % op
+
+    def send(self, obj):
+        data = json.dumps(obj).encode()
+        mask = os.urandom(4)
+        n = len(data)
+        head = bytes([0x81, 0x80 | n]) if n < 126 else \
+            bytes([0x81, 0x80 | 126]) + struct.pack(">H", n)
+        self.sock.sendall(head + mask + bytes(
+            c ^ mask[i % 4] for i, c in enumerate(data)))
+
+    def close(self):
+        self.sock.close()
+
+
+def test_requests():
+    rp = Server("scn-replay", [RECORDING, "--port", "0", "--loop"])
+    ws = None
+    try:
+        ws = Ws(rp.port, "/?uid=SCN001")
+        assert ws.status == 101, ws.status
+        hello = ws.recv_json()
+        assert hello["type"] == "hello", hello
+        assert hello["protocol"] == "scentience.v1"
+        assert hello["uid"] == "SCN001" and hello["devices"] == ["SCN001"]
+        ws.send({"type": "stream", "on": False, "id": 7})
+        last = 0
+        while True:
+            m = ws.recv_json()
+            if m.get("type") == "ack":
+                break
+            assert "type" not in m, m
+            assert m["SEQ"] == last + 1, (m, last)
+            last = m["SEQ"]
+        assert m["id"] == 7 and m["request"] == "stream" and \
+            m["on"] is False, m
+        # Stream off: nothing arrives until asked.
+        try:
+            m = ws.recv_json(0.4)
+            raise AssertionError("a message with the stream off: %r" % m)
+        except TimeoutError:
+            pass
+        ws.send({"type": "sample", "id": 8})
+        m = ws.recv_json()
+        assert m["SEQ"] == last + 1 and m["UID"] == "SCN001", (m, last)
+        m = ws.recv_json()
+        assert m == {"type": "ack", "id": 8, "request": "sample"}, m
+        ws.send({"type": "nope", "id": 9})
+        m = ws.recv_json()
+        assert m["type"] == "error" and m["code"] == "unknown_type" and \
+            m["id"] == 9, m
+        ws.send({"type": "stream", "on": True, "id": 10})
+        m = ws.recv_json()
+        assert m["type"] == "ack" and m["on"] is True, m
+        m = ws.recv_json()
+        assert m["SEQ"] == last + 2, (m, last)
+        # The recording has no drone state: its path is refused.
+        state = Ws(rp.port, "/uav/state")
+        state.close()
+        assert state.status == 403, state.status
+    finally:
+        if ws:
+            ws.close()
+        rp.close()
+
+
+def mcap_record(op, body):
+    return struct.pack("<BQ", op, len(body)) + body
+
+
+def mcap_str(s):
+    b = s.encode()
+    return struct.pack("<I", len(b)) + b
+
+
+def write_mcap(path, channels, messages):
+    """A minimal unchunked MCAP file: channels {id: topic}, messages
+    (channel id, log time ns, JSON text). CRCs are 0: "not computed"."""
+    out = b"\x89MCAP0\r\n" + mcap_record(
+        0x01, mcap_str("") + mcap_str("test_replay"))
+    for cid, topic in channels.items():
+        out += mcap_record(0x04, struct.pack("<HH", cid, 0) + mcap_str(
+            topic) + mcap_str("json") + struct.pack("<I", 0))
+    for seq, (cid, t, text) in enumerate(messages):
+        out += mcap_record(0x05, struct.pack("<HIQQ", cid, seq, t, t) +
+                           text.encode())
+    out += mcap_record(0x0F, struct.pack("<I", 0))
+    out += mcap_record(0x02, struct.pack("<QQI", 0, 0, 0))
+    with open(path, "wb") as f:
+        f.write(out + b"\x89MCAP0\r\n")
+
+
+def test_state_and_inference():
+    frames = recorded()[:10]
+    states = [json.dumps({"pitch": i, "roll": 0, "yaw": 90, "h": 100 + i,
+                          "bat": 80, "baro": 12.5}, separators=(",", ":"))
+              for i in range(5)]
+    infer = [json.dumps({"model": "toy", "seq": i, "labels": [
+        {"label": "NH3", "score": 0.9}]}, separators=(",", ":"))
+        for i in range(3)]
+    t0 = 1795000000000000000
+    ms = 1000000
+    msgs = [(1, t0 + i * 50 * ms, json.dumps(f))
+            for i, f in enumerate(frames)]
+    msgs += [(2, t0 + 310 * ms + i * 30 * ms, s) for i, s in enumerate(states)]
+    msgs += [(3, t0 + 320 * ms + i * 40 * ms, s) for i, s in enumerate(infer)]
+    msgs.sort(key=lambda m: m[1])
+    path = os.path.join(WORK, "drone.mcap")
+    write_mcap(path, {1: "/olfaction", 2: "/uav/state", 3: "/inference"},
+               msgs)
+    rp = Server("scn-replay", [path, "--port", "0"])
+    conns = []
+    try:
+        # Playback starts with the first message when the first client
+        # comes; states and inferences are 300 ms later, time enough for
+        # their clients to be there.
+        dev = Ws(rp.port, "/")
+        conns.append(dev)
+        st = Ws(rp.port, "/uav/state")
+        conns.append(st)
+        inf = Ws(rp.port, "/inference")
+        conns.append(inf)
+        assert (st.status, inf.status, dev.status) == (101, 101, 101)
+
+        def until_close(ws):
+            got = []
+            while True:
+                op, data = ws.recv(10)
+                if op == 8:
+                    return got, struct.unpack(">H", data[:2])[0]
+                if op == 1:
+                    got.append(data.decode())
+
+        got, code = until_close(st)
+        assert got == states and code == 1000, (got, code)
+        got, code = until_close(inf)
+        assert got == infer and code == 1000, (got, code)
+        got, code = until_close(dev)
+        assert code == 1000 and json.loads(got[0])["type"] == "hello", got
+        got = [json.loads(g) for g in got[1:]]
+        assert [g["SEQ"] for g in got] == list(range(1, 11)), got
+        for g, w in zip(got, frames):
+            assert without_seq(g) == without_seq(w), (g, w)
+        for ws in conns:
+            ws.close()
+        assert rp.wait(10) == 0
+    finally:
+        for ws in conns:
+            ws.close()
+        rp.close()
+
+
+TESTS = [test_record, test_usage, test_replay_matches_recording, test_loop,
+         test_requests, test_state_and_inference]
+
+
+def main():
+    global WORK
+    for path in (SIM, RECORD, REPLAY, STREAM):
+        if not os.access(path, os.X_OK):
+            print("%s not found (set SCN_BIN_DIR)" % path)
+            return 1
+    os.makedirs(LOG_DIR, exist_ok=True)
+    WORK = tempfile.mkdtemp(prefix="replay-", dir=LOG_DIR)
+    failed = 0
+    for t in TESTS:
+        t0 = time.monotonic()
+        try:
+            t()
+            print("PASS %s (%.1f s)" % (t.__name__, time.monotonic() - t0))
+        except Exception:
+            failed += 1
+            print("FAIL %s" % t.__name__)
+            traceback.print_exc()
+            if t is test_record:
+                break  # everything else replays its recording
+        sys.stdout.flush()
+    print("%d/%d passed" % (len(TESTS) - failed, len(TESTS)))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
