@@ -18,7 +18,7 @@
 #include <scentience/uav_video_server.h>
 
 #include "cli.h"
-#include "script.h"
+#include "flight_script.h"
 
 typedef struct app {
     scn_loop *loop;

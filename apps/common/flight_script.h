@@ -1,7 +1,7 @@
 /* Flight scripts for scn-uav: one command per line, "# comments",
  * "wait S" pauses. Every command is validated when the script is read. */
-#ifndef SCN_UAV_SCRIPT_H
-#define SCN_UAV_SCRIPT_H
+#ifndef SCN_APP_FLIGHT_SCRIPT_H
+#define SCN_APP_FLIGHT_SCRIPT_H
 
 #include <scentience/uav.h>
 #include <stddef.h>

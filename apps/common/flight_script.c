@@ -1,5 +1,6 @@
-/* Flight scripts for scn-uav: commands from argv or a file. */
-#include "script.h"
+/* Flight scripts for scn-uav and scn-companion: commands from argv or a
+ * file. */
+#include "flight_script.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -1,0 +1,493 @@
+/*
+ * scn-companion: fuse olfaction frames with the drone state nearest in
+ * time, send them to the cloud, report (and optionally act on) inference
+ * pushes, serve a live fan-out and record everything to MCAP.
+ *
+ * SIGHUP: every session reads its key file again at each connection
+ * attempt, so a rotated key is used from the next (re)connection; SIGHUP
+ * only logs and records that, it does not drop working links.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "companion.h"
+
+static volatile sig_atomic_t interrupted, hangup;
+
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        hangup = 1;
+    else
+        interrupted = 1;
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: scn-companion --device-url URL --drone-url ws://HOST:8889 "
+          "--cloud-url URL --spool-dir DIR [options]\n"
+          "  --device UID          select the device by UID\n"
+          "  --rate HZ             ask the device for this frame rate\n"
+          "  --state-port N        drone state server port (8890; 0: off)\n"
+          "  --video-port N        drone video server port (11111; 0: off)\n"
+          "  --video-out FILE      append received video to FILE\n"
+          "  --listen ADDR         address the state/video servers bind\n"
+          "  --script FILE         drone commands, run in order once active\n"
+          "  --follow COMPOUND     send 'oio COMPOUND' once on a fresh "
+          "inference\n"
+          "  --follow-threshold X  minimum score (0.5)\n"
+          "  --max-age S           oldest inference acted on (2)\n"
+          "  --live-port N         fan-out ws://127.0.0.1:N/live (8765; 0: "
+          "off)\n"
+          "  --record FILE.mcap    record every stream\n"
+          "  --key-file PATH       API key file (else $SCENTIENCE_API_KEY)\n"
+          "  --config FILE         'key = value' lines, same names as the "
+          "flags\n"
+          "  --duration S          stop after S seconds\n"
+          "  --no-status           no status line on a terminal\n"
+          "  --no-land-on-exit     do not send 'land' when stopping in flight\n"
+          "Signals: INT/TERM stop cleanly (landing first, recording "
+          "finished);\n"
+          "HUP: the key file is read again at the next (re)connection.\n"
+          "Exit: 0 ok, 64 usage, 65 invalid script, 69 unreachable, 77 key "
+          "rejected, 73 cannot create the recording.\n",
+          f);
+}
+
+enum {
+    O_DEVURL = 256,
+    O_DEV,
+    O_RATE,
+    O_DRONE,
+    O_SPORT,
+    O_VPORT,
+    O_VOUT,
+    O_LISTEN,
+    O_SCRIPT,
+    O_FOLLOW,
+    O_THRESH,
+    O_MAXAGE,
+    O_LIVE,
+    O_RECORD,
+    O_KEY,
+    O_CONFIG,
+    O_DURATION,
+    O_CLOUD,
+    O_SPOOL,
+    O_NOSTATUS,
+    O_NOLAND,
+    O_HELP
+};
+
+static const struct option longopts[] = {
+    {"device-url", required_argument, NULL, O_DEVURL},
+    {"device", required_argument, NULL, O_DEV},
+    {"rate", required_argument, NULL, O_RATE},
+    {"drone-url", required_argument, NULL, O_DRONE},
+    {"state-port", required_argument, NULL, O_SPORT},
+    {"video-port", required_argument, NULL, O_VPORT},
+    {"video-out", required_argument, NULL, O_VOUT},
+    {"listen", required_argument, NULL, O_LISTEN},
+    {"script", required_argument, NULL, O_SCRIPT},
+    {"follow", required_argument, NULL, O_FOLLOW},
+    {"follow-threshold", required_argument, NULL, O_THRESH},
+    {"max-age", required_argument, NULL, O_MAXAGE},
+    {"live-port", required_argument, NULL, O_LIVE},
+    {"record", required_argument, NULL, O_RECORD},
+    {"key-file", required_argument, NULL, O_KEY},
+    {"config", required_argument, NULL, O_CONFIG},
+    {"duration", required_argument, NULL, O_DURATION},
+    {"cloud-url", required_argument, NULL, O_CLOUD},
+    {"spool-dir", required_argument, NULL, O_SPOOL},
+    {"no-status", no_argument, NULL, O_NOSTATUS},
+    {"no-land-on-exit", no_argument, NULL, O_NOLAND},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0}};
+
+typedef struct config {
+    const char *device_url, *device, *drone_url, *video_out, *listen;
+    const char *script, *follow, *record, *key_file, *cloud_url, *spool;
+    double rate, threshold, max_age, duration;
+    int state_port, video_port, live_port, no_status, no_land;
+} config;
+
+/* Config file strings live until exit: the options point into them. */
+static char *cfg_store[256];
+static size_t cfg_nstore;
+
+static int apply(config *cf, int opt, const char *arg)
+{
+    switch (opt) {
+    case O_DEVURL:
+        cf->device_url = arg;
+        return 0;
+    case O_DEV:
+        cf->device = arg;
+        return 0;
+    case O_RATE:
+        return cli_parse_double(arg, 0, 1000, &cf->rate);
+    case O_DRONE:
+        cf->drone_url = arg;
+        return 0;
+    case O_SPORT:
+        return cli_parse_int(arg, 0, 65535, &cf->state_port);
+    case O_VPORT:
+        return cli_parse_int(arg, 0, 65535, &cf->video_port);
+    case O_VOUT:
+        cf->video_out = arg;
+        return 0;
+    case O_LISTEN:
+        cf->listen = arg;
+        return 0;
+    case O_SCRIPT:
+        cf->script = arg;
+        return 0;
+    case O_FOLLOW:
+        cf->follow = arg;
+        return 0;
+    case O_THRESH:
+        return cli_parse_double(arg, 0, 1, &cf->threshold);
+    case O_MAXAGE:
+        return cli_parse_double(arg, 0, 3600, &cf->max_age);
+    case O_LIVE:
+        return cli_parse_int(arg, 0, 65535, &cf->live_port);
+    case O_RECORD:
+        cf->record = arg;
+        return 0;
+    case O_KEY:
+        cf->key_file = arg;
+        return 0;
+    case O_DURATION:
+        return cli_parse_double(arg, 0, 1e7, &cf->duration);
+    case O_CLOUD:
+        cf->cloud_url = arg;
+        return 0;
+    case O_SPOOL:
+        cf->spool = arg;
+        return 0;
+    case O_NOSTATUS:
+        cf->no_status = 1;
+        return 0;
+    case O_NOLAND:
+        cf->no_land = 1;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+static char *trim(char *s)
+{
+    char *e;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    e = s + strlen(s);
+    while (e > s &&
+           (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+        *--e = '\0';
+    return s;
+}
+
+/* "key = value" lines, '#' comments; keys are the long flag names. Flags
+ * given on the command line are applied after, so they win. */
+static int load_config(config *cf, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    unsigned n = 0;
+
+    if (!f) {
+        fprintf(stderr, "scn-companion: cannot read %s\n", path);
+        return -1;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        char *eq, *key, *val, *hash = strchr(line, '#');
+        const struct option *o;
+
+        n++;
+        if (hash)
+            *hash = '\0';
+        key = trim(line);
+        if (!*key)
+            continue;
+        eq = strchr(key, '=');
+        if (eq)
+            *eq = '\0';
+        val = eq ? trim(eq + 1) : (char *)"";
+        key = trim(key);
+        for (o = longopts; o->name; o++)
+            if (strcmp(o->name, key) == 0)
+                break;
+        if (!o->name || o->val == O_CONFIG || o->val == O_HELP ||
+            (o->has_arg == required_argument && !*val) ||
+            cfg_nstore == sizeof(cfg_store) / sizeof(cfg_store[0]) ||
+            !(cfg_store[cfg_nstore] = strdup(val)) ||
+            apply(cf, o->val, cfg_store[cfg_nstore++])) {
+            fprintf(stderr, "scn-companion: %s:%u: bad setting '%s'\n", path, n,
+                    key);
+            fclose(f);
+            return -1;
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
+static void status_line(comp *c)
+{
+    scn_cloud_stats cs = {0};
+
+    if (c->cloud)
+        scn_cloud_get_stats(c->cloud, &cs);
+    fprintf(stderr,
+            "\rframes %llu  states %llu  inferences %llu  spooled %llu  "
+            "drone %s  \033[K",
+            (unsigned long long)c->frames, (unsigned long long)c->states,
+            (unsigned long long)c->inferences,
+            (unsigned long long)(cs.submitted - cs.acked),
+            c->active ? "active" : "-");
+}
+
+static int create_all(comp *c, const config *cf)
+{
+    scn_session_options dso;
+    scn_uav_channel_options co;
+    scn_uav_state_server_options so;
+    scn_uav_video_server_options vo;
+    scn_cloud_options clo;
+    scn_fanout_options fo;
+    int rc;
+
+    if (cf->record) {
+        scn_recorder_options ro;
+        scn_recorder_options_init(&ro);
+        if ((rc = scn_recorder_new(cf->record, &ro, &c->rec)) != 0) {
+            fprintf(stderr, "scn-companion: %s: %s\n", cf->record,
+                    scn_strerror(rc));
+            return CLI_EX_CANTCREAT;
+        }
+        c->record_path = cf->record;
+    }
+    if (cf->live_port) {
+        scn_fanout_options_init(&fo);
+        fo.port = cf->live_port;
+        if ((rc = scn_fanout_new(c->loop, &fo, &c->fo)) != 0) {
+            fprintf(stderr, "scn-companion: live port %d: %s\n", cf->live_port,
+                    scn_strerror(rc));
+            return CLI_EX_OSERR;
+        }
+    }
+    if (cf->drone_url) {
+        scn_uav_channel_options_init(&co);
+        scn_uav_state_server_options_init(&so);
+        scn_uav_video_server_options_init(&vo);
+        co.session.url = cf->drone_url;
+        co.session.key_file = cf->key_file;
+        wire_drone(c, &co, &so);
+        so.drone_url = vo.drone_url = cf->drone_url;
+        so.port = cf->state_port;
+        vo.port = cf->video_port;
+        vo.out_path = cf->video_out;
+        if (cf->listen)
+            so.bind_address = vo.bind_address = cf->listen;
+        if ((cf->state_port &&
+             (rc = scn_uav_state_server_new(c->loop, &so, &c->state_srv))) ||
+            (cf->video_port &&
+             (rc = scn_uav_video_server_new(c->loop, &vo, &c->video_srv))) ||
+            (rc = scn_uav_channel_new(c->loop, &co, &c->ch)) != 0)
+            goto fail;
+    }
+    if (cf->cloud_url) {
+        scn_cloud_options_init(&clo);
+        clo.session.url = cf->cloud_url;
+        clo.session.key_file = cf->key_file;
+        clo.spool_dir = cf->spool;
+        wire_cloud(c, &clo);
+        if ((rc = scn_cloud_new(c->loop, &clo, &c->cloud)) != 0)
+            goto fail;
+    }
+    scn_session_options_init(&dso);
+    dso.url = cf->device_url;
+    dso.device_uid = cf->device;
+    dso.key_file = cf->key_file;
+    dso.stream_rate_hz = cf->rate;
+    wire_device(c, &dso);
+    if ((rc = scn_session_new(c->loop, &dso, &c->dev)) != 0)
+        goto fail;
+    return 0;
+fail:
+    fprintf(stderr, "scn-companion: %s\n", scn_strerror(rc));
+    return rc == SCN_ERR_URL || rc == SCN_ERR_INVALID_ARG
+               ? CLI_EX_USAGE
+               : cli_exit_for_error(rc);
+}
+
+static void close_session(comp *c, scn_session *s)
+{
+    uint64_t until;
+
+    /* A clean close: the peer sees 1000, not a dropped link. */
+    if (!s || scn_session_close(s) != 0)
+        return;
+    until = scn_loop_now_ms(c->loop) + 1000;
+    while (scn_session_state(s) != SCN_STATE_CLOSED &&
+           scn_loop_now_ms(c->loop) < until)
+        scn_loop_run_once(c->loop, 20);
+}
+
+static void free_all(comp *c)
+{
+    c->closing = 1;
+    close_session(c, c->dev);
+    if (c->ch)
+        close_session(c, scn_uav_channel_session(c->ch));
+    scn_session_free(c->dev);
+    scn_cloud_free(c->cloud);
+    scn_uav_channel_free(c->ch);
+    scn_timer_free(c->script_timer);
+    scn_uav_video_server_free(c->video_srv);
+    scn_uav_state_server_free(c->state_srv);
+    scn_fanout_free(c->fo);
+    if (c->rec && scn_recorder_finish(c->rec) != 0)
+        fprintf(stderr, "scn-companion: %s: recording incomplete\n",
+                c->record_path);
+    scn_recorder_free(c->rec);
+    scn_loop_free(c->loop);
+    fuse_free(&c->ring);
+    script_free(&c->sc);
+}
+
+int main(int argc, char **argv)
+{
+    config cf = {.state_port = 8890,
+                 .video_port = 11111,
+                 .live_port = 8765,
+                 .threshold = 0.5,
+                 .max_age = 2};
+    comp *c;
+    char why[256];
+    int opt, status;
+    uint64_t end_ms = 0, next_status = 0;
+
+    if (cli_exact_long_options("scn-companion", argc, argv, longopts))
+        goto bad;
+    /* First pass: only --config, so the file is applied before the other
+     * flags and they override it. */
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (opt == O_CONFIG && load_config(&cf, optarg))
+            return CLI_EX_CONFIG;
+        if (opt == '?' || opt == 'h' || opt == O_HELP) {
+            if (opt == '?')
+                goto bad;
+            usage(stdout);
+            return 0;
+        }
+    }
+    optind = 1;
+    opterr = 0; /* the first pass already reported bad flags */
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (opt != O_CONFIG && apply(&cf, opt, optarg))
+            goto bad;
+    }
+    if (optind != argc || !cf.device_url || (cf.cloud_url && !cf.spool))
+        goto bad;
+    if (!(c = calloc(1, sizeof(*c))))
+        return CLI_EX_SOFTWARE;
+    c->follow.compound = cf.follow;
+    c->follow.threshold = cf.threshold;
+    c->follow.max_age_ns = (int64_t)(cf.max_age * 1e9);
+    /* Nothing flies if any script line or the follow command is wrong. */
+    if (cf.script &&
+        script_load_file(&c->sc, cf.script, why, sizeof(why)) != 0) {
+        fprintf(stderr, "scn-companion: %s: %s\n", cf.script, why);
+        script_free(&c->sc);
+        free(c);
+        return CLI_EX_DATAERR;
+    }
+    if (cf.follow) {
+        char line[SCN_UAV_LINE_MAX + 1];
+        scn_uav_cmd cmd;
+        snprintf(line, sizeof(line), "oio %s", cf.follow);
+        if (scn_uav_cmd_parse(line, strlen(line), &cmd, why, sizeof(why))) {
+            fprintf(stderr, "scn-companion: --follow: %s\n", why);
+            script_free(&c->sc);
+            free(c);
+            return CLI_EX_DATAERR;
+        }
+    }
+    /* 10 s of states at up to 100 Hz. */
+    if (fuse_init(&c->ring, 1024, 10 * (int64_t)1000000000) ||
+        scn_loop_new(NULL, &c->loop)) {
+        script_free(&c->sc);
+        free(c);
+        return CLI_EX_SOFTWARE;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGHUP, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    if ((status = create_all(c, &cf)) != 0)
+        goto out;
+    comp_event(c, "start", "companion", NULL);
+    if (c->fo)
+        fprintf(stderr, "scn-companion: live fan-out on ws://127.0.0.1:%d%s\n",
+                scn_fanout_port(c->fo), SCN_FANOUT_PATH);
+    if (cf.duration > 0)
+        end_ms = scn_loop_now_ms(c->loop) + (uint64_t)(cf.duration * 1000.0);
+    int show = !cf.no_status && isatty(2);
+    while (!interrupted && !c->fatal &&
+           (!end_ms || scn_loop_now_ms(c->loop) < end_ms)) {
+        scn_loop_run_once(c->loop, 100);
+        if (hangup) {
+            hangup = 0;
+            fprintf(stderr, "scn-companion: SIGHUP: the key file is read "
+                            "again at the next connection\n");
+            comp_event(c, "sighup", "companion", "key re-read at reconnect");
+        }
+        if (c->rec)
+            scn_recorder_poll(c->rec);
+        if (show && scn_loop_now_ms(c->loop) >= next_status) {
+            status_line(c);
+            next_status = scn_loop_now_ms(c->loop) + 500;
+        }
+    }
+    if (show)
+        fputs("\n", stderr);
+    /* Leaving a drone in the air because the companion stops (signal,
+     * --duration) is never what the operator wants. */
+    if (c->ch && c->flying && c->active && !c->fatal && !cf.no_land) {
+        fprintf(stderr, "scn-companion: stopping while flying: landing\n");
+        interrupted = 0;
+        if (comp_land(c) == 0) {
+            uint64_t until = scn_loop_now_ms(c->loop) + 25000;
+            while (!c->land_replied && !interrupted &&
+                   scn_loop_now_ms(c->loop) < until)
+                scn_loop_run_once(c->loop, 50);
+        }
+    }
+    comp_event(c, "stop", "companion", interrupted ? "signal" : NULL);
+    status = c->fatal ? cli_exit_for_error(c->fatal) : 0;
+out:
+    fprintf(stderr,
+            "scn-companion: %llu frames, %llu states (%llu frames fused), "
+            "%llu inferences, %llu commands, %llu reconnects, recording %s\n",
+            (unsigned long long)c->frames, (unsigned long long)c->states,
+            (unsigned long long)c->fused_with_state,
+            (unsigned long long)c->inferences, (unsigned long long)c->commands,
+            (unsigned long long)c->reconnects,
+            c->record_path ? c->record_path : "(none)");
+    free_all(c);
+    free(c);
+    for (size_t i = 0; i < cfg_nstore; i++)
+        free(cfg_store[i]);
+    return status;
+bad:
+    usage(stderr);
+    return CLI_EX_USAGE;
+}

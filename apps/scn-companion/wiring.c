@@ -1,0 +1,440 @@
+/* Callbacks of every component: what each event becomes in the recording,
+ * on the fan-out and on stdout. All run on the loop's (main) thread. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "companion.h"
+
+int64_t wall_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Appends s as a JSON string (quoted, escaped) at buf[*at], bounded. */
+static void jstr(char *buf, size_t cap, size_t *at, const char *s)
+{
+    size_t n = *at;
+
+    if (n + 2 >= cap)
+        return;
+    buf[n++] = '"';
+    for (; *s && n + 8 < cap; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') {
+            buf[n++] = '\\';
+            buf[n++] = (char)ch;
+        } else if (ch < 0x20) {
+            n += (size_t)snprintf(buf + n, cap - n, "\\u%04x", ch);
+        } else {
+            buf[n++] = (char)ch;
+        }
+    }
+    buf[n++] = '"';
+    buf[n] = '\0';
+    *at = n;
+}
+
+static void jraw(char *buf, size_t cap, size_t *at, const char *s)
+{
+    int n = snprintf(buf + *at, cap - *at, "%s", s);
+
+    if (n > 0)
+        *at = *at + (size_t)n < cap ? *at + (size_t)n : cap - 1;
+}
+
+void comp_emit(comp *c, scn_record_stream st, const char *stream,
+               const char *json, size_t len, int64_t publish_ns)
+{
+    int64_t now = wall_ns();
+
+    if (c->rec) {
+        if (!c->chan_ok[st] &&
+            scn_recorder_stream_channel(c->rec, st, &c->chan[st]) == 0)
+            c->chan_ok[st] = 1;
+        if (c->chan_ok[st])
+            scn_recorder_write(c->rec, c->chan[st], (uint64_t)now,
+                               (uint64_t)(publish_ns > 0 ? publish_ns : now),
+                               json, len);
+    }
+    if (c->fo && stream)
+        scn_fanout_publish(c->fo, stream, json, len);
+}
+
+void comp_event(comp *c, const char *event, const char *source,
+                const char *detail)
+{
+    char buf[1024];
+    size_t at = 0;
+
+    jraw(buf, sizeof(buf), &at, "{\"event\":");
+    jstr(buf, sizeof(buf), &at, event);
+    jraw(buf, sizeof(buf), &at, ",\"source\":");
+    jstr(buf, sizeof(buf), &at, source);
+    if (detail) {
+        jraw(buf, sizeof(buf), &at, ",\"detail\":");
+        jstr(buf, sizeof(buf), &at, detail);
+    }
+    jraw(buf, sizeof(buf), &at, "}");
+    comp_emit(c, SCN_RECORD_EVENTS, "events", buf, at, 0);
+}
+
+/* A link changed state: recorded with the key redacted (never the key). */
+static void link_event(comp *c, int idx, const char *source, scn_session *s,
+                       const scn_state_event *ev)
+{
+    char buf[1024];
+    size_t at = 0;
+
+    if (ev->state == SCN_STATE_OPEN) {
+        if (c->opened[idx])
+            c->reconnects++;
+        c->opened[idx] = 1;
+    }
+    jraw(buf, sizeof(buf), &at, "{\"event\":\"connection\",\"source\":");
+    jstr(buf, sizeof(buf), &at, source);
+    jraw(buf, sizeof(buf), &at, ",\"state\":");
+    jstr(buf, sizeof(buf), &at, scn_state_name(ev->state));
+    jraw(buf, sizeof(buf), &at, ",\"previous\":");
+    jstr(buf, sizeof(buf), &at, scn_state_name(ev->previous));
+    if (ev->reason) {
+        jraw(buf, sizeof(buf), &at, ",\"reason\":");
+        jstr(buf, sizeof(buf), &at, scn_strerror(ev->reason));
+    }
+    if (s && scn_session_key_redacted(s)) {
+        jraw(buf, sizeof(buf), &at, ",\"key\":");
+        jstr(buf, sizeof(buf), &at, scn_session_key_redacted(s));
+    }
+    at += (size_t)snprintf(buf + at, sizeof(buf) - at,
+                           ",\"delay_ms\":%u,\"attempt\":%u}", ev->delay_ms,
+                           ev->attempt);
+    comp_emit(c, SCN_RECORD_EVENTS, "events", buf, at, 0);
+    if (ev->state == SCN_STATE_RECONNECTING && !c->closing)
+        fprintf(stderr, "scn-companion: %s link: %s; reconnecting in %u ms\n",
+                source, scn_strerror(ev->reason), ev->delay_ms);
+    if (ev->state == SCN_STATE_FAILED) {
+        fprintf(stderr, "scn-companion: %s link failed: %s\n", source,
+                scn_strerror(ev->reason));
+        if (!c->fatal)
+            c->fatal = ev->reason ? ev->reason : SCN_ERR_STATE;
+    }
+}
+
+/* ---- device ---- */
+
+static void dev_state(scn_session *s, const scn_state_event *ev, void *user)
+{
+    link_event(user, 0, "device", s, ev);
+}
+
+static void dev_frame(scn_session *s, const scn_frame *f, void *user)
+{
+    comp *c = user;
+    char json[8192];
+    size_t len;
+    int64_t ts = scn_frame_timestamp_ns(f);
+    const fuse_entry *e;
+    uint64_t seq = 0;
+    int rc;
+
+    (void)s;
+    if (scn_frame_to_json(f, json, sizeof(json), &len) != 0)
+        return;
+    c->frames++;
+    comp_emit(c, SCN_RECORD_OLFACTION, "olfaction", json, len, ts);
+    if (!c->cloud)
+        return;
+    e = fuse_nearest(&c->ring, ts);
+    rc = scn_cloud_submit(c->cloud, json, len, e ? e->json : NULL,
+                          e ? (ts - e->t_ns) / 1000000 : 0, &seq);
+    if (rc) {
+        c->submit_errors++;
+        fprintf(stderr, "scn-companion: cloud submit: %s\n", scn_strerror(rc));
+        return;
+    }
+    if (e)
+        c->fused_with_state++;
+    follow_remember(&c->follow, seq, ts);
+}
+
+static void dev_error(scn_session *s, int err, const char *detail, void *user)
+{
+    (void)s;
+    comp_event(user, "device_error", scn_strerror(err), detail);
+}
+
+void wire_device(comp *c, scn_session_options *o)
+{
+    o->callbacks.on_state = dev_state;
+    o->callbacks.on_frame = dev_frame;
+    o->callbacks.on_error = dev_error;
+    o->user = c;
+}
+
+/* ---- drone ---- */
+
+static void uav_link(scn_uav_channel *ch, const scn_state_event *ev, void *user)
+{
+    link_event(user, 1, "drone", scn_uav_channel_session(ch), ev);
+}
+
+static void uav_active(scn_uav_channel *ch, int active, void *user)
+{
+    comp *c = user;
+
+    (void)ch;
+    c->active = active;
+    comp_event(c, active ? "sdk_active" : "sdk_lost", "drone", NULL);
+    if (active)
+        script_kick(c);
+}
+
+static void uav_error(scn_uav_channel *ch, int err, const char *detail,
+                      void *user)
+{
+    (void)ch;
+    fprintf(stderr, "scn-companion: drone: %s: %s\n", detail,
+            scn_strerror(err));
+    comp_event(user, "drone_error", scn_strerror(err), detail);
+}
+
+static void cmd_record(comp *c, const char *line, const scn_uav_reply *r)
+{
+    char buf[1024];
+    size_t at = 0;
+
+    jraw(buf, sizeof(buf), &at, "{\"command\":");
+    jstr(buf, sizeof(buf), &at, line);
+    if (r) {
+        jraw(buf, sizeof(buf), &at, ",\"answer\":");
+        if (r->answer && r->answer->raw_len)
+            jstr(buf, sizeof(buf), &at, r->answer->raw);
+        else
+            jraw(buf, sizeof(buf), &at, "null");
+        if (r->err) {
+            jraw(buf, sizeof(buf), &at, ",\"error\":");
+            jstr(buf, sizeof(buf), &at, scn_strerror(r->err));
+        }
+        at += (size_t)snprintf(buf + at, sizeof(buf) - at,
+                               ",\"attempts\":%u,\"elapsed_ms\":%u",
+                               r->attempts, r->elapsed_ms);
+    }
+    jraw(buf, sizeof(buf), &at, "}");
+    comp_emit(c, SCN_RECORD_UAV_COMMAND, "events", buf, at, 0);
+}
+
+static void on_reply(scn_uav_channel *ch, const scn_uav_reply *r, void *user)
+{
+    comp *c = user;
+
+    (void)ch;
+    cmd_record(c, r->line, r);
+    if (r->err == 0) {
+        if (strcmp(r->line, "takeoff") == 0)
+            c->flying = 1;
+        else if (strcmp(r->line, "land") == 0 ||
+                 strcmp(r->line, "emergency") == 0)
+            c->flying = 0;
+    }
+    printf("< %s: %s\n", r->line,
+           r->answer && r->answer->raw_len ? r->answer->raw
+                                           : scn_strerror(r->err));
+    fflush(stdout);
+}
+
+static void on_script_reply(scn_uav_channel *ch, const scn_uav_reply *r,
+                            void *user)
+{
+    comp *c = user;
+
+    on_reply(ch, r, user);
+    c->script_busy = 0;
+    if (r->err) {
+        /* A failed step leaves the drone somewhere unplanned: the rest of
+         * the script no longer applies. */
+        fprintf(stderr, "scn-companion: script stopped at '%s'\n", r->line);
+        c->script_done = 1;
+        return;
+    }
+    scn_timer_start(c->script_timer, 0);
+}
+
+/* Sends one command; returns 0 or the validation/queue error. */
+static int send_line(comp *c, const char *line, scn_uav_reply_fn cb)
+{
+    char why[256] = "";
+    int rc;
+
+    c->commands++;
+    printf("> %s\n", line);
+    fflush(stdout);
+    cmd_record(c, line, NULL);
+    rc = scn_uav_channel_send_text(c->ch, line, cb, c, why, sizeof(why));
+    if (rc) {
+        fprintf(stderr, "scn-companion: %s: %s\n", line,
+                why[0] ? why : scn_strerror(rc));
+        comp_event(c, "command_refused", "drone", line);
+    }
+    return rc;
+}
+
+static void on_land_reply(scn_uav_channel *ch, const scn_uav_reply *r,
+                          void *user)
+{
+    comp *c = user;
+
+    on_reply(ch, r, user);
+    c->land_replied = 1;
+}
+
+int comp_land(comp *c)
+{
+    c->script_done = 1; /* no further script step after this */
+    return send_line(c, "land", on_land_reply);
+}
+
+void script_kick(comp *c)
+{
+    char line[SCN_UAV_LINE_MAX + 1], why[256];
+
+    if (c->script_busy || c->script_done || !c->active || !c->ch)
+        return;
+    if (c->step >= c->sc.count) {
+        c->script_done = 1;
+        if (c->sc.count)
+            comp_event(c, "script_done", "drone", NULL);
+        return;
+    }
+    const script_step *st = &c->sc.steps[c->step++];
+    c->script_busy = 1;
+    if (st->is_wait) {
+        scn_timer_start(c->script_timer, (uint64_t)(st->wait_s * 1000.0));
+        return;
+    }
+    if (scn_uav_cmd_format_redacted(&st->cmd, line, sizeof(line), NULL, why,
+                                    sizeof(why)) != 0 ||
+        send_line(c, line, on_script_reply) != 0) {
+        c->script_busy = 0;
+        c->script_done = 1;
+    }
+}
+
+static void on_script_timer(scn_timer *t, void *user)
+{
+    comp *c = user;
+
+    (void)t;
+    if (c->script_busy && c->step > 0 && c->sc.steps[c->step - 1].is_wait)
+        c->script_busy = 0;
+    script_kick(c);
+}
+
+static void on_drone_state(scn_uav_state_server *srv, const scn_uav_state *st,
+                           void *user)
+{
+    comp *c = user;
+    char json[FUSE_JSON_MAX];
+    size_t len;
+    int64_t now = wall_ns();
+
+    (void)srv;
+    if (scn_uav_state_to_json(st, json, sizeof(json), &len) != 0)
+        return;
+    c->states++;
+    fuse_add(&c->ring, now, json);
+    comp_emit(c, SCN_RECORD_UAV_STATE, "uav.state", json, len, now);
+}
+
+static void on_stale(scn_uav_state_server *srv, int stale, void *user)
+{
+    (void)srv;
+    comp_event(user, stale ? "state_stale" : "state_flowing", "drone", NULL);
+}
+
+void wire_drone(comp *c, scn_uav_channel_options *co,
+                scn_uav_state_server_options *so)
+{
+    co->on_state = uav_link;
+    co->on_active = uav_active;
+    co->on_error = uav_error;
+    co->user = c;
+    so->on_state = on_drone_state;
+    so->on_stale = on_stale;
+    so->user = c;
+    if (scn_timer_new(c->loop, on_script_timer, c, &c->script_timer) != 0)
+        c->script_done = 1;
+}
+
+/* ---- cloud ---- */
+
+static void cloud_link(scn_cloud *cl, const scn_state_event *ev, void *user)
+{
+    link_event(user, 2, "cloud", scn_cloud_session(cl), ev);
+}
+
+static void cloud_error(scn_cloud *cl, int err, const char *detail, void *user)
+{
+    (void)cl;
+    comp_event(user, "cloud_error", scn_strerror(err), detail);
+}
+
+static void on_inference(scn_cloud *cl, const scn_cloud_result *r, void *user)
+{
+    comp *c = user;
+    char buf[2048], line[SCN_UAV_LINE_MAX + 1];
+    size_t at = 0;
+    int64_t age = follow_age_ns(&c->follow, r->seq, wall_ns());
+
+    (void)cl;
+    c->inferences++;
+    jraw(buf, sizeof(buf), &at, "{\"model\":");
+    jstr(buf, sizeof(buf), &at, r->model ? r->model : "");
+    at += (size_t)snprintf(buf + at, sizeof(buf) - at,
+                           ",\"seq\":%llu,\"labels\":[",
+                           (unsigned long long)r->seq);
+    for (size_t i = 0; i < r->label_count && at + 64 < sizeof(buf); i++) {
+        jraw(buf, sizeof(buf), &at, i ? ",{\"label\":" : "{\"label\":");
+        jstr(buf, sizeof(buf), &at, r->labels[i].label);
+        at += (size_t)snprintf(buf + at, sizeof(buf) - at, ",\"score\":%g}",
+                               r->labels[i].score);
+    }
+    jraw(buf, sizeof(buf), &at, "]");
+    if (r->has_target) {
+        jraw(buf, sizeof(buf), &at, ",\"target\":");
+        jstr(buf, sizeof(buf), &at, r->compound);
+    }
+    if (r->has_bearing)
+        at += (size_t)snprintf(buf + at, sizeof(buf) - at,
+                               ",\"bearing_deg\":%g", r->bearing_deg);
+    if (age >= 0)
+        at += (size_t)snprintf(buf + at, sizeof(buf) - at, ",\"age_ms\":%lld",
+                               (long long)(age / 1000000));
+    jraw(buf, sizeof(buf), &at, "}");
+    comp_emit(c, SCN_RECORD_INFERENCE, "inference", buf, at, 0);
+    printf("inference seq %llu: %s %.3f%s", (unsigned long long)r->seq,
+           r->label_count ? r->labels[0].label : "(none)",
+           r->label_count ? r->labels[0].score : 0.0,
+           r->has_bearing ? "" : "\n");
+    if (r->has_bearing)
+        printf(" bearing %.1f\n", r->bearing_deg);
+    fflush(stdout);
+    if (c->ch && follow_decide(&c->follow, r, age)) {
+        snprintf(line, sizeof(line), "oio %s", c->follow.compound);
+        comp_event(c, "follow", "cloud", line);
+        /* Sent once, never retried: a stale repeat could steer the drone
+         * toward where the plume was. */
+        send_line(c, line, on_reply);
+    }
+}
+
+void wire_cloud(comp *c, scn_cloud_options *o)
+{
+    o->on_inference = on_inference;
+    o->on_state = cloud_link;
+    o->on_error = cloud_error;
+    o->user = c;
+}
