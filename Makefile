@@ -6,7 +6,7 @@ BENCH_BUILD ?= build-bench
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build asan test test-fast demo demo-uav bench format clean
+.PHONY: all deps build asan test test-fast demo demo-stream demo-uav bench format clean
 
 all: build
 
@@ -34,6 +34,9 @@ test-fast: build
 
 demo: build
 	./scripts/demo $(BUILD)
+
+demo-stream: build
+	./scripts/demo-stream $(BUILD)
 
 demo-uav: build
 	./scripts/demo-uav $(BUILD)

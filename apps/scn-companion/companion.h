@@ -47,7 +47,8 @@ const fuse_entry *fuse_nearest(const fuse_ring *r, int64_t t_ns);
 #define FOLLOW_SEQS 4096
 
 typedef struct follow_rule {
-    const char *compound; /* NULL: not following */
+    const char *compound; /* NULL: not following; "any": the top label */
+    char chosen[16];      /* the compound the oio names, once decided */
     double threshold;
     int64_t max_age_ns;
     int sent; /* oio already sent: once per compound while following */
@@ -61,7 +62,7 @@ void follow_remember(follow_rule *f, uint64_t seq, int64_t frame_ns);
 /* Age of the inference for seq (now minus its frame's time), or -1 when
  * the frame is no longer known. */
 int64_t follow_age_ns(const follow_rule *f, uint64_t seq, int64_t now_ns);
-/* 1 when r should trigger `oio <compound>` now (and marks it sent). */
+/* 1 when r should trigger `oio <chosen>` now (and marks it sent). */
 int follow_decide(follow_rule *f, const scn_cloud_result *r, int64_t age_ns);
 
 /* ---- the application ---- */

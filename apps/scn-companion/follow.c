@@ -3,6 +3,8 @@
  * inference answers (its TIMESTAMP), not from when the answer arrived: a
  * backlog replayed from the spool after an outage describes where the
  * drone was, not where it is. */
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -33,8 +35,17 @@ int follow_decide(follow_rule *f, const scn_cloud_result *r, int64_t age_ns)
     if (age_ns < 0 || age_ns > f->max_age_ns)
         return 0;
     for (size_t i = 0; i < r->label_count; i++) {
-        if (strcasecmp(r->labels[i].label, f->compound) == 0 &&
-            r->labels[i].score >= f->threshold) {
+        const char *label = r->labels[i].label;
+        bool any = strcasecmp(f->compound, "any") == 0;
+        scn_compound known;
+
+        if (r->labels[i].score < f->threshold)
+            continue;
+        /* "any" follows the first label that names a compound the drone
+         * can track; otherwise only the one asked for. */
+        if (any ? scn_compound_from_name(label, &known) == 0
+                : strcasecmp(label, f->compound) == 0) {
+            snprintf(f->chosen, sizeof(f->chosen), "%s", label);
             f->sent = 1;
             return 1;
         }

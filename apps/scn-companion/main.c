@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -38,7 +39,7 @@ static void usage(FILE *f)
           "  --video-out FILE      append received video to FILE\n"
           "  --listen ADDR         address the state/video servers bind\n"
           "  --script FILE         drone commands, run in order once active\n"
-          "  --follow COMPOUND     send 'oio COMPOUND' once on a fresh "
+          "  --follow COMPOUND|any send 'oio COMPOUND' once on a fresh "
           "inference\n"
           "  --follow-threshold X  minimum score (0.5)\n"
           "  --max-age S           oldest inference acted on (2)\n"
@@ -410,7 +411,7 @@ int main(int argc, char **argv)
         free(c);
         return CLI_EX_DATAERR;
     }
-    if (cf.follow) {
+    if (cf.follow && strcasecmp(cf.follow, "any") != 0) {
         char line[SCN_UAV_LINE_MAX + 1];
         scn_uav_cmd cmd;
         snprintf(line, sizeof(line), "oio %s", cf.follow);

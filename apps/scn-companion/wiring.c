@@ -423,7 +423,7 @@ static void on_inference(scn_cloud *cl, const scn_cloud_result *r, void *user)
         printf(" bearing %.1f\n", r->bearing_deg);
     fflush(stdout);
     if (c->ch && follow_decide(&c->follow, r, age)) {
-        snprintf(line, sizeof(line), "oio %s", c->follow.compound);
+        snprintf(line, sizeof(line), "oio %s", c->follow.chosen);
         comp_event(c, "follow", "cloud", line);
         /* Sent once, never retried: a stale repeat could steer the drone
          * toward where the plume was. */

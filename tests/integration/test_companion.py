@@ -166,6 +166,21 @@ class CompanionTest(unittest.TestCase):
                if c.get("raw", "").startswith("oio")]
         self.assertEqual(len(oio), 1, oio)
 
+        # --follow any: the first fresh label that names a trackable
+        # compound is followed, once.
+        rc, out, err = self.companion(
+            "any", args[:args.index("--script")] +
+            ["--follow", "any", "--follow-threshold", "0", "--duration", "2"],
+            30)
+        self.assertEqual(rc, 0, err)
+        oio = [c for c in read_events(uav_log, "command")
+               if c.get("raw", "").startswith("oio")]
+        self.assertEqual(len(oio), 2, oio)
+        self.assertTrue(oio[1]["valid"])
+        self.assertIn(oio[1]["raw"].split()[1].upper(),
+                      {"CO2", "NH3", "NO", "NO2", "CO", "C2H5OH", "H2", "CH4",
+                       "C3H8", "C4H10", "H2S", "HCHO", "SO2", "VOC"})
+
         # The recording lists every stream.
         info = subprocess.run([os.path.join(BIN, "scn-record"), "info", mcap],
                               capture_output=True, text=True, timeout=30)
