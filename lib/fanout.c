@@ -369,6 +369,9 @@ int scn_fanout_new(scn_loop *loop, const scn_fanout_options *opts,
     so.queue_bytes = opts->queue_bytes ? opts->queue_bytes : d.queue_bytes;
     so.slow_disconnect_ms = opts->slow_disconnect_ms ? opts->slow_disconnect_ms
                                                      : d.slow_disconnect_ms;
+    /* A dashboard that stops reading must show up as slow within seconds,
+     * not after the kernel buffered megabytes for it. */
+    so.socket_send_buffer = 64 * 1024;
     so.callbacks.on_connect = on_connect;
     so.callbacks.on_message = on_message;
     so.callbacks.on_close = on_close;

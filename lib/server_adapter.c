@@ -28,6 +28,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -329,6 +330,14 @@ static void on_listener_readable(scn_server *srv)
                     "port %d: refused a connection: %zu already", srv->port,
                     srv->opts.max_connections);
             continue;
+        }
+        if (srv->opts.socket_send_buffer) {
+            int v = srv->opts.socket_send_buffer > (size_t)INT32_MAX
+                        ? INT32_MAX
+                        : (int)srv->opts.socket_send_buffer;
+            /* Best effort: a refusal leaves the default, which only makes
+             * a stalled peer slower to notice. */
+            (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
         }
         adopt(srv, fd, &peer);
     }

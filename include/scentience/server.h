@@ -109,6 +109,11 @@ typedef struct scn_server_options {
     /* Connections at once, handshakes included; more are disconnected
      * when accepted and counted in connections_refused (64). */
     size_t max_connections;
+    /* Kernel send buffer of each connection (SO_SNDBUF); 0: the kernel's
+     * autotuned default, which can hold megabytes. Set it small when a
+     * peer that stops reading must show up as slow quickly (the outbound
+     * queue only fills once the socket buffer has). */
+    size_t socket_send_buffer;
 
     scn_server_callbacks callbacks;
     void *user;
