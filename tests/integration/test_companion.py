@@ -164,6 +164,19 @@ class CompanionTest(unittest.TestCase):
         with open(mcap, "rb") as f:
             self.assertNotIn(KEY.encode(), f.read())
 
+        # The independent reader (@mcap/core) accepts the flight recording
+        # and counts the same messages per topic.
+        check = os.path.join(os.environ.get("SCN_SOURCE_DIR", "."), "tests",
+                             "integration", "mcap_check.mjs")
+        node = shutil.which("node")
+        self.assertTrue(node, "Node.js is required: scripts/install-deps")
+        p = subprocess.run([node, check, mcap], capture_output=True,
+                           text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        verdict = json.loads(p.stdout)
+        for topic, n in counts.items():
+            self.assertEqual(verdict["topics"][topic], int(n), topic)
+
 
 if __name__ == "__main__":
     unittest.main()
