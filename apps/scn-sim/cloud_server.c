@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "simlog.h"
+#include "simnet.h"
 #include "simsig.h"
 
 #define HOUSEKEEPING_US (1000 * 1000)
@@ -711,12 +712,6 @@ static const struct lws_protocols protocols[] = {
     {"scentience.cloud.v1", callback, sizeof(cloud_conn), 4096, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0}};
 
-static void lws_log_line(int level, const char *line)
-{
-    (void)level;
-    fprintf(stderr, "scn-sim: lws: %s", line);
-}
-
 int cloud_run(const cloud_opts *o)
 {
     struct lws_context_creation_info info;
@@ -737,7 +732,7 @@ int cloud_run(const cloud_opts *o)
         return CLI_EX_CONFIG;
     }
     plume_init(&s.pl, o->seed);
-    lws_set_log_level(LLL_ERR, lws_log_line);
+    lws_set_log_level(LLL_ERR, sim_lws_log_line);
     memset(&info, 0, sizeof(info));
     info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     if (family == AF_INET)

@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "simlog.h"
+#include "simnet.h"
 #include "simsig.h"
 
 #define HOUSEKEEPING_US (1000 * 1000)
@@ -349,45 +350,6 @@ static const struct lws_protocols protocols[] = {
     {DEV_PROTOCOL, callback, sizeof(dev_conn), 4096, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0}};
 
-static void lws_log_line(int level, const char *line)
-{
-    (void)level;
-    fprintf(stderr, "scn-sim: lws: %s", line);
-}
-
-/* lws defers a listener on an address the host does not have instead of
- * failing: check the address first, so a typo is a clear error. */
-static int host_usable(const char *host, int family)
-{
-    struct sockaddr_storage ss;
-    socklen_t sl;
-    int fd, rc;
-
-    memset(&ss, 0, sizeof(ss));
-    if (family == AF_INET) {
-        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-        a->sin_family = AF_INET;
-        inet_pton(AF_INET, host, &a->sin_addr);
-        sl = sizeof(*a);
-    } else {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-        a->sin6_family = AF_INET6;
-        inet_pton(AF_INET6, host, &a->sin6_addr);
-        sl = sizeof(*a);
-    }
-    fd = socket(family, SOCK_STREAM, 0);
-    if (fd < 0)
-        return -1;
-    rc = bind(fd, (struct sockaddr *)&ss, sl);
-    if (rc)
-        rc = errno;
-    close(fd);
-    errno = rc;
-    return rc ? -1 : 0;
-}
-
 static void log_listening(const dev_srv *s, int port)
 {
     cJSON *ev = simlog_event("listening");
@@ -473,14 +435,14 @@ int device_run(const device_opts *o)
         rc = CLI_EX_OSERR;
         goto out;
     }
-    if (host_usable(o->host, family)) {
+    if (sim_host_usable(o->host, family)) {
         simlog_error("cannot listen on %s: %s", o->host, strerror(errno));
         rc = CLI_EX_OSERR;
         goto out;
     }
 
     /* lws speaks only of errors, and to our stderr. */
-    lws_set_log_level(LLL_ERR, lws_log_line);
+    lws_set_log_level(LLL_ERR, sim_lws_log_line);
     memset(&info, 0, sizeof(info));
     info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     if (o->tls_cert)
