@@ -9,18 +9,14 @@
  * teardown.
  */
 #include <cjson/cJSON.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -28,9 +24,9 @@
 #include <scentience/fanout.h>
 
 #include "harness.h"
+#include "py_peer.h"
 
 #define MAX_PEERS 8
-#define PEER_OUT  8192
 #define NSTREAMS  5
 
 /* Message i goes to STREAMS[i % NSTREAMS]: the four named streams and one
@@ -38,20 +34,14 @@
 static const char *const STREAMS[NSTREAMS] = {
     "olfaction", "uav.state", "inference", "events", "x.custom"};
 
-typedef struct peer {
-    pid_t pid;
-    int fd;
-    char out[PEER_OUT];
-    size_t len;
-    bool exited;
-    char record[512]; /* what it received, one message a line */
-} peer;
+typedef py_peer peer;
 
 typedef struct fixture {
     scn_loop *loop;
     scn_fanout *fo;
     FILE *log;
     peer peers[MAX_PEERS];
+    char records[MAX_PEERS][512]; /* what peer i received, a line each */
     int npeers;
     int peer_port;   /* nonzero: peers connect here instead */
     scn_server *srv; /* a second server on the loop, for the free test */
@@ -67,88 +57,43 @@ typedef struct fixture {
 static peer *peer_start(fixture *f, const char *mode, const char *a1,
                         const char *a2)
 {
-    char script[512], portbuf[16], errlog[512], name[96];
-    const char *src = getenv("SCN_SOURCE_DIR");
-    const char *args[2] = {a1, a2};
-    peer *p;
-    int fds[2];
+    char portbuf[16], name[96];
+    const char *args[] = {mode, portbuf, a1, a2, NULL};
+    char *record;
+    int i;
 
     assert_true(f->npeers < MAX_PEERS);
-    if (pipe(fds) != 0)
-        return NULL;
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-    p = &f->peers[f->npeers++];
-    memset(p, 0, sizeof(*p));
+    i = f->npeers++;
+    record = f->records[i];
     snprintf(name, sizeof(name), "fanout-rec-%d-%d.jsonl", (int)getpid(),
-             f->npeers);
-    test_log_path(name, p->record, sizeof(p->record));
-    unlink(p->record);
-    for (int i = 0; i < 2; i++)
-        if (args[i] && strcmp(args[i], "@") == 0)
-            args[i] = p->record;
-    snprintf(script, sizeof(script), "%s/tests/integration/fanout_peer.py",
-             src ? src : ".");
+             i + 1);
+    test_log_path(name, record, sizeof(f->records[i]));
+    unlink(record);
+    for (int k = 2; k < 4; k++)
+        if (args[k] && strcmp(args[k], "@") == 0)
+            args[k] = record;
     snprintf(portbuf, sizeof(portbuf), "%d",
              f->peer_port ? f->peer_port : scn_fanout_port(f->fo));
     snprintf(name, sizeof(name), "fanout-peer-%d.log", (int)getpid());
-    test_log_path(name, errlog, sizeof(errlog));
-    p->pid = fork();
-    if (p->pid == 0) {
-        int err = open(errlog, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        dup2(fds[1], STDOUT_FILENO);
-        if (err >= 0)
-            dup2(err, STDERR_FILENO);
-        close(fds[0]);
-        execl("/usr/bin/python3", "python3", script, mode, portbuf, args[0],
-              args[1], (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    p->fd = fds[0];
-    fcntl(p->fd, F_SETFL, O_NONBLOCK);
-    return p->pid > 0 ? p : NULL;
+    return py_peer_start(&f->peers[i], "fanout_peer.py", name, args) == 0
+               ? &f->peers[i]
+               : NULL;
 }
 
-static void peer_pump(peer *p)
+static const char *record_of(const fixture *f, const peer *p)
 {
-    ssize_t n;
-
-    while (p->len < sizeof(p->out) - 1 &&
-           (n = read(p->fd, p->out + p->len, sizeof(p->out) - 1 - p->len)) > 0)
-        p->len += (size_t)n;
-    p->out[p->len] = '\0';
-    if (!p->exited && waitpid(p->pid, NULL, WNOHANG) == p->pid)
-        p->exited = true;
+    return f->records[p - f->peers];
 }
 
 static void pump_all(fixture *f, uint32_t ms)
 {
-    scn_loop_run_once(f->loop, ms);
-    for (int i = 0; i < f->npeers; i++)
-        peer_pump(&f->peers[i]);
+    py_peers_pump(f->loop, f->peers, f->npeers, ms);
 }
 
 static bool peer_wait(fixture *f, peer *p, const char *needle,
                       uint32_t timeout_ms)
 {
-    uint64_t end = scn_loop_now_ms(f->loop) + timeout_ms;
-    bool found;
-
-    for (;;) {
-        pump_all(f, 10);
-        found = strstr(p->out, needle) != NULL;
-        if (found || p->exited || scn_loop_now_ms(f->loop) >= end)
-            break;
-    }
-    peer_pump(p);
-    found = strstr(p->out, needle) != NULL;
-    if (!found)
-        print_message("peer did not print \"%s\"; it printed:\n%s\n", needle,
-                      p->out);
-    return found;
+    return py_peer_wait(f->loop, f->peers, f->npeers, p, needle, timeout_ms);
 }
 
 static int setup(void **state)
@@ -174,16 +119,9 @@ static int teardown(void **state)
     fixture *f = *state;
 
     for (int i = 0; i < f->npeers; i++) {
-        peer *p = &f->peers[i];
-
-        if (p->pid > 0 && !p->exited) {
-            kill(p->pid, SIGKILL);
-            waitpid(p->pid, NULL, 0);
-        }
-        if (p->fd > 0)
-            close(p->fd);
-        if (p->record[0])
-            unlink(p->record);
+        py_peer_stop(&f->peers[i]);
+        if (f->records[i][0])
+            unlink(f->records[i]);
     }
     scn_fanout_free(f->fo);
     scn_server_free(f->srv);
@@ -239,9 +177,10 @@ static bool wants(const char *want, const char *stream)
 
 /* The record holds exactly the messages seq first..last-1 whose stream is
  * in want (comma-separated, or "*"), in order, then an end marker. */
-static bool check_record(const peer *p, const char *want, int first, int last)
+static bool check_record(const fixture *f, const peer *p, const char *want,
+                         int first, int last)
 {
-    FILE *in = fopen(p->record, "r");
+    FILE *in = fopen(record_of(f, p), "r");
     char *line = NULL;
     size_t cap = 0;
     int i = first;
@@ -342,8 +281,8 @@ static void test_streams_exact(void **state)
 
     assert_true(peer_wait(f, a, "DONE 800", 30000));
     assert_true(peer_wait(f, b, "DONE 2000", 30000));
-    assert_true(check_record(a, "olfaction,inference", 0, N));
-    assert_true(check_record(b, "*", 0, N));
+    assert_true(check_record(f, a, "olfaction,inference", 0, N));
+    assert_true(check_record(f, b, "*", 0, N));
 
     scn_fanout_get_stats(f->fo, &st);
     assert_int_equal(st.published_olfaction, N / NSTREAMS + 1);
@@ -424,7 +363,7 @@ static void test_stalled_cut_fast_complete(void **state)
     assert_int_equal(info[1].delivered, N);
     publish_end(f, "olfaction");
     assert_true(peer_wait(f, fast, "DONE 200", 30000));
-    assert_true(check_record(fast, "olfaction", 0, N * NSTREAMS));
+    assert_true(check_record(f, fast, "olfaction", 0, N * NSTREAMS));
 
     assert_true(wait_stats(f, one_cut, 10000));
     scn_fanout_get_stats(f->fo, &st);
@@ -506,7 +445,7 @@ static void test_garbage_answered(void **state)
     }
     publish_end(f, "events");
     assert_true(peer_wait(f, g, "DONE 100", 20000));
-    assert_true(check_record(g, "events", 0, N));
+    assert_true(check_record(f, g, "events", 0, N));
     scn_fanout_get_stats(f->fo, &st);
     assert_int_equal(st.bad_requests, 11);
 }
@@ -544,7 +483,7 @@ static void test_late_subscriber(void **state)
         assert_int_equal(publish_seq(f, i * NSTREAMS, 8), 1);
     publish_end(f, "events");
     assert_true(peer_wait(f, p, "DONE 1000", 20000));
-    assert_true(check_record(p, "olfaction", HALF * NSTREAMS, N * NSTREAMS));
+    assert_true(check_record(f, p, "olfaction", HALF * NSTREAMS, N * NSTREAMS));
 }
 
 /* Bad publishes are refused before they reach anyone; a client without

@@ -8,37 +8,26 @@
  * killed and reaped in the teardown.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <cmocka.h>
 
 #include "harness.h"
+#include "py_peer.h"
 
 #define MAX_PEERS 16
 #define MAX_CONNS 16
-#define PEER_OUT  8192
-
-typedef struct peer {
-    pid_t pid;
-    int fd;
-    char out[PEER_OUT];
-    size_t len;
-    bool exited;
-} peer;
+typedef py_peer peer;
 
 typedef struct fixture {
     scn_loop *loop;
@@ -78,94 +67,31 @@ typedef struct fixture {
 static peer *peer_start(fixture *f, const char *mode, int port, const char *a1,
                         const char *a2, const char *a3)
 {
-    char script[512], portbuf[16], errlog[512], name[96];
-    const char *src = getenv("SCN_SOURCE_DIR");
+    char portbuf[16], name[96];
+    const char *args[] = {mode, portbuf, a1, a2, a3, NULL};
     peer *p;
-    int fds[2];
 
     assert_true(f->npeers < MAX_PEERS);
-    if (pipe(fds) != 0)
-        return NULL;
-    /* Later peers must not inherit this one's pipe. */
-    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
     p = &f->peers[f->npeers++];
-    memset(p, 0, sizeof(*p));
-    snprintf(script, sizeof(script), "%s/tests/integration/server_peer.py",
-             src ? src : ".");
     snprintf(portbuf, sizeof(portbuf), "%d", port);
     snprintf(name, sizeof(name), "server-peer-%d.log", (int)getpid());
-    test_log_path(name, errlog, sizeof(errlog));
-    p->pid = fork();
-    if (p->pid == 0) {
-        int err = open(errlog, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-        /* Dies with the test, even when the test crashes. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        dup2(fds[1], STDOUT_FILENO);
-        if (err >= 0)
-            dup2(err, STDERR_FILENO);
-        close(fds[0]);
-        execl("/usr/bin/python3", "python3", script, mode, portbuf, a1, a2, a3,
-              (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    p->fd = fds[0];
-    fcntl(p->fd, F_SETFL, O_NONBLOCK);
-    return p->pid > 0 ? p : NULL;
-}
-
-static void peer_pump(peer *p)
-{
-    ssize_t n;
-
-    while (p->len < sizeof(p->out) - 1 &&
-           (n = read(p->fd, p->out + p->len, sizeof(p->out) - 1 - p->len)) > 0)
-        p->len += (size_t)n;
-    p->out[p->len] = '\0';
-    if (!p->exited && waitpid(p->pid, NULL, WNOHANG) == p->pid)
-        p->exited = true;
+    return py_peer_start(p, "server_peer.py", name, args) == 0 ? p : NULL;
 }
 
 static void pump_all(fixture *f, uint32_t ms)
 {
-    scn_loop_run_once(f->loop, ms);
-    for (int i = 0; i < f->npeers; i++)
-        peer_pump(&f->peers[i]);
+    py_peers_pump(f->loop, f->peers, f->npeers, ms);
 }
 
-/* Serves the loop until the peer printed needle (or exited without it, or
- * timeout_ms passed); returns whether it did. */
 static bool peer_wait(fixture *f, peer *p, const char *needle,
                       uint32_t timeout_ms)
 {
-    uint64_t end = scn_loop_now_ms(f->loop) + timeout_ms;
-    bool found;
-
-    for (;;) {
-        pump_all(f, 10);
-        found = strstr(p->out, needle) != NULL;
-        if (found || p->exited || scn_loop_now_ms(f->loop) >= end)
-            break;
-    }
-    /* Read what it wrote just before exiting. */
-    peer_pump(p);
-    found = strstr(p->out, needle) != NULL;
-    if (!found)
-        print_message("peer did not print \"%s\"; it printed:\n%s\n", needle,
-                      p->out);
-    return found;
+    return py_peer_wait(f->loop, f->peers, f->npeers, p, needle, timeout_ms);
 }
 
 static bool wait_exit(fixture *f, peer *p, uint32_t timeout_ms)
 {
-    uint64_t end = scn_loop_now_ms(f->loop) + timeout_ms;
-
-    while (!p->exited && scn_loop_now_ms(f->loop) < end)
-        pump_all(f, 10);
-    peer_pump(p);
-    return p->exited;
+    return py_peer_wait_exit(f->loop, f->peers, f->npeers, p, timeout_ms);
 }
 
 /* The text after needle in the peer's output, up to the line's end. */
@@ -336,16 +262,8 @@ static int teardown(void **state)
 {
     fixture *f = *state;
 
-    for (int i = 0; i < f->npeers; i++) {
-        peer *p = &f->peers[i];
-
-        if (p->pid > 0 && !p->exited) {
-            kill(p->pid, SIGKILL);
-            waitpid(p->pid, NULL, 0);
-        }
-        if (p->fd > 0)
-            close(p->fd);
-    }
+    for (int i = 0; i < f->npeers; i++)
+        py_peer_stop(&f->peers[i]);
     scn_server_free(f->srv);
     scn_loop_free(f->loop);
     if (f->log)
