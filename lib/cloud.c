@@ -30,6 +30,7 @@ struct scn_cloud {
     scn_timer *flush;  /* batches spool syncs and acks per loop turn */
     scn_timer *redial; /* a recycled session's replacement (see on_state) */
     scn_session_options so; /* for that replacement; strings owned */
+    scn_secret *api_key;    /* so.api_key points into it, if set */
     scn_spool_cursor cursor;
     bool hello; /* hello seen on the current connection */
     bool need_sync;
@@ -314,16 +315,23 @@ static int dup_str(const char **field)
     return 0;
 }
 
-/* The session options' strings, owned by c->so for a later recreation. */
-static int own_strings(scn_session_options *so)
+/* The session options' strings, owned by c->so for a later recreation. An
+ * API key given as an option lives in a secret page (no core dump, no swap,
+ * wiped at free) like the session's own copy. */
+static int own_strings(scn_session_options *so, scn_secret **key)
 {
-    const char **f[] = {&so->api_key,        &so->key_file,
-                        &so->subprotocol,    &so->device_uid,
-                        &so->ca_file,        &so->client_cert_file,
-                        &so->client_key_file};
+    const char **f[] = {&so->key_file,         &so->subprotocol,
+                        &so->device_uid,       &so->ca_file,
+                        &so->client_cert_file, &so->client_key_file};
     size_t i;
     int rc = 0;
 
+    *key = NULL;
+    if (so->api_key) {
+        if ((rc = scn_secret_new(key)) == 0)
+            rc = scn_secret_set(*key, so->api_key, strlen(so->api_key));
+        so->api_key = rc ? NULL : scn_secret_str(*key);
+    }
     for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
         if (!rc)
             rc = dup_str(f[i]);
@@ -332,11 +340,10 @@ static int own_strings(scn_session_options *so)
     return rc;
 }
 
-static void free_strings(scn_session_options *so)
+static void free_strings(scn_session_options *so, scn_secret *key)
 {
-    if (so->api_key) /* wiped: this copy is the cloud's, not the session's */
-        memset((char *)so->api_key, 0, strlen(so->api_key));
-    free((char *)so->api_key);
+    scn_secret_free(key);
+    so->api_key = NULL;
     free((char *)so->key_file);
     free((char *)so->subprotocol);
     free((char *)so->device_uid);
@@ -390,8 +397,8 @@ int scn_cloud_new(scn_loop *loop, const scn_cloud_options *opts,
     so = opts->session;
     if (!so.subprotocol)
         so.subprotocol = SCN_CLOUD_PROTOCOL;
-    if ((rc = own_strings(&so)) != 0) {
-        free_strings(&so);
+    if ((rc = own_strings(&so, &c->api_key)) != 0) {
+        free_strings(&so, c->api_key);
         goto fail;
     }
     memset(&so.callbacks, 0, sizeof(so.callbacks));
@@ -405,7 +412,7 @@ int scn_cloud_new(scn_loop *loop, const scn_cloud_options *opts,
     so.user = c;
     c->so = so;
     if ((rc = scn_session_new(loop, &so, &c->session)) != 0) {
-        free_strings(&c->so);
+        free_strings(&c->so, c->api_key);
         goto fail;
     }
     c->opts.session.url = NULL; /* the caller's pointers are not kept */
@@ -427,7 +434,7 @@ void scn_cloud_free(scn_cloud *c)
     scn_session_free(c->session);
     scn_timer_free(c->redial);
     scn_timer_free(c->flush);
-    free_strings(&c->so);
+    free_strings(&c->so, c->api_key);
     apply_ack(c);
     scn_spool_close(c->spool);
     free(c->url);

@@ -24,6 +24,9 @@
 #include "harness.h"
 
 #define NREC 200
+/* Test keys (SCN_TEST_ prefix: the log scanner looks for them). */
+#define KEY_LAB   "SCN_TEST_cloudoptionkey00031"
+#define KEY_OTHER "SCN_TEST_cloudunknownkey0032"
 
 static const char FRAME[] = "{\"UID\":\"SCN001\",\"TIMESTAMP\":"
                             "\"2025-08-29T21:00:00.250Z\",\"NH3\":270,"
@@ -342,6 +345,72 @@ static void test_spool_full_drops_oldest(void **state)
     assert_true(count == 100 - st.dropped_full);
 }
 
+static void on_key_state(scn_cloud *c, const scn_state_event *ev, void *user)
+{
+    int *reason = user;
+
+    (void)c;
+    if (ev->reason)
+        *reason = ev->reason;
+}
+
+static bool reason_set(void *arg)
+{
+    return *(int *)arg != 0;
+}
+
+/* A key given as an option, against scn-sim cloud with a key store: the
+ * cloud keeps its own copy (the caller's buffer is wiped right after
+ * scn_cloud_new, as a careful caller does), which it uses for the
+ * handshake; a key the store does not hold is rejected as invalid. */
+static void test_option_key_against_sim(void **state)
+{
+    fixture *f = *state;
+    const char *store_json =
+        "{\"keys\":[{\"name\":\"lab\",\"key\":\"" KEY_LAB "\"}]}";
+    char store[512], name[96], key[64], url[96];
+    const char *args[] = {"cloud", "--keys", store, NULL};
+    sim_proc sim;
+    scn_cloud_options o;
+    scn_cloud *c = NULL;
+    acked_arg a;
+    int reason = 0;
+
+    snprintf(name, sizeof(name), "cloud-%d.keys.json", (int)getpid());
+    test_secret_path(name, store, sizeof(store));
+    assert_int_equal(write_file(store, store_json, 0600), 0);
+    assert_int_equal(sim_start(&sim, 0, args), 0);
+    snprintf(url, sizeof(url), "ws://127.0.0.1:%d/v1/stream", sim.port);
+
+    for (int round = 0; round < 2; round++) {
+        snprintf(key, sizeof(key), "%s", round ? KEY_OTHER : KEY_LAB);
+        scn_cloud_options_init(&o);
+        o.session.url = url;
+        o.session.api_key = key;
+        o.session.backoff.initial_ms = 100;
+        o.session.backoff.max_ms = 300;
+        o.spool_dir = f->spool;
+        o.on_state = on_key_state;
+        o.user = &reason;
+        assert_int_equal(scn_cloud_new(f->loop, &o, &c), 0);
+        explicit_bzero(key, sizeof(key));
+        if (round == 0) {
+            for (uint64_t i = 1; i <= 5; i++)
+                submit(c, i);
+            a.c = c;
+            a.want = 5;
+            assert_true(run_until(f->loop, acked_reached, &a, 20000));
+            assert_int_equal(reason, 0);
+        } else {
+            assert_true(run_until(f->loop, reason_set, &reason, 20000));
+            assert_int_equal(reason, SCN_ERR_KEY_INVALID);
+        }
+        scn_cloud_free(c);
+    }
+    sim_stop(&sim);
+    unlink(store);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +419,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_client_restart_resumes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_spool_full_drops_oldest, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_option_key_against_sim, setup,
                                         teardown),
     };
     signal(SIGPIPE, SIG_IGN);
