@@ -3,6 +3,7 @@
  * released, and only its last four characters are ever shown. */
 #include "key.h"
 
+#include <scentience/api_key.h>
 #include <scentience/error.h>
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -254,4 +256,78 @@ void scn_key_redact(const char *key, size_t len,
     memcpy(out, "****", 4);
     memcpy(out + 4, key + len - 4, 4);
     out[8] = '\0';
+}
+
+/* ---- scn_api_key: a key resolved once by the application ---- */
+
+struct scn_api_key {
+    scn_secret *secret;
+    const char *source;
+    char redacted[SCN_KEY_REDACTED_SIZE];
+};
+
+int scn_api_key_load(const char *key_file, scn_api_key **out)
+{
+    scn_api_key *k;
+    int rc;
+
+    if (!out)
+        return SCN_ERR_INVALID_ARG;
+    *out = NULL;
+    if (!(k = calloc(1, sizeof(*k))))
+        return SCN_ERR_NOMEM;
+    if ((rc = scn_secret_new(&k->secret)) != 0 ||
+        (rc = scn_key_resolve(k->secret, NULL, getenv("SCENTIENCE_API_KEY"),
+                              key_file, getenv("XDG_CONFIG_HOME"),
+                              getenv("HOME"), &k->source)) != 0) {
+        scn_api_key_free(k);
+        return rc;
+    }
+    scn_key_redact(scn_secret_str(k->secret), scn_secret_len(k->secret),
+                   k->redacted);
+    *out = k;
+    return 0;
+}
+
+void scn_api_key_free(scn_api_key *k)
+{
+    if (!k)
+        return;
+    scn_secret_free(k->secret);
+    free(k);
+}
+
+const char *scn_api_key_text(const scn_api_key *k)
+{
+    return k ? scn_secret_str(k->secret) : "";
+}
+
+const char *scn_api_key_redacted(const scn_api_key *k)
+{
+    return k ? k->redacted : "";
+}
+
+const char *scn_api_key_source(const scn_api_key *k)
+{
+    return k && k->source ? k->source : "";
+}
+
+int scn_api_key_equal(const scn_api_key *a, const scn_api_key *b)
+{
+    size_t la, lb, i;
+    const char *sa, *sb;
+    unsigned char diff = 0;
+
+    if (!a || !b)
+        return 0;
+    la = scn_secret_len(a->secret);
+    lb = scn_secret_len(b->secret);
+    if (la != lb)
+        return 0;
+    sa = scn_secret_str(a->secret);
+    sb = scn_secret_str(b->secret);
+    /* No early exit: the time taken says nothing about where they differ. */
+    for (i = 0; i < la; i++)
+        diff |= (unsigned char)(sa[i] ^ sb[i]);
+    return diff == 0;
 }

@@ -8,6 +8,7 @@
 #include <scentience/frame.h>
 #include <scentience/loop.h>
 #include <scentience/session.h>
+#include <scentience/api_key.h>
 #include <scentience/server.h>
 #include <scentience/fanout.h>
 #include <scentience/timer.h>

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <scentience/api_key.h>
 #include <scentience/error.h>
 #include "key.h"
 
@@ -429,6 +430,58 @@ static void test_redact(void **state)
     }
 }
 
+/* The application's key: environment first, then the file; a bad file is
+ * an error with nothing loaded; equality and redaction without the key. */
+static void test_api_key(void **state)
+{
+    fixture *fx = *state;
+    scn_api_key *a = NULL, *b = NULL, *c = NULL;
+    const char *path;
+    char *saved = getenv("SCENTIENCE_API_KEY");
+
+    saved = saved ? strdup(saved) : NULL;
+    unsetenv("SCENTIENCE_API_KEY");
+    path = put_str(fx, KEY "\n", 0600);
+    assert_int_equal(scn_api_key_load(path, &a), 0);
+    assert_string_equal(scn_api_key_text(a), KEY);
+    assert_string_equal(scn_api_key_source(a), "file");
+    assert_string_equal(scn_api_key_redacted(a), "****cdef");
+    assert_int_equal(scn_api_key_load(path, &b), 0);
+    assert_true(scn_api_key_equal(a, b));
+    scn_api_key_free(b);
+
+    path = put_str(fx, "scn_live_other_key_9876", 0600);
+    assert_int_equal(scn_api_key_load(path, &b), 0);
+    assert_false(scn_api_key_equal(a, b));
+    assert_string_equal(scn_api_key_redacted(b), "****9876");
+
+    path = put_str(fx, "not a key", 0600);
+    c = (scn_api_key *)1;
+    assert_int_equal(scn_api_key_load(path, &c), SCN_ERR_KEY_FORMAT);
+    assert_null(c);
+    path = put_str(fx, KEY, 0644);
+    assert_int_equal(scn_api_key_load(path, &c), SCN_ERR_KEY_FILE_PERMS);
+    unlink(path);
+    assert_int_equal(scn_api_key_load(path, &c), SCN_ERR_KEY_FILE);
+
+    setenv("SCENTIENCE_API_KEY", "scn_env_key_00001111", 1);
+    assert_int_equal(scn_api_key_load(path, &c), 0);
+    assert_string_equal(scn_api_key_source(c), "environment");
+    assert_string_equal(scn_api_key_redacted(c), "****1111");
+    scn_api_key_free(c);
+    if (saved)
+        setenv("SCENTIENCE_API_KEY", saved, 1);
+    else
+        unsetenv("SCENTIENCE_API_KEY");
+    free(saved);
+
+    assert_false(scn_api_key_equal(a, NULL));
+    assert_string_equal(scn_api_key_redacted(NULL), "");
+    scn_api_key_free(a);
+    scn_api_key_free(b);
+    scn_api_key_free(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -448,6 +501,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resolve_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolve_files, setup, teardown),
         cmocka_unit_test(test_redact),
+        cmocka_unit_test_setup_teardown(test_api_key, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
