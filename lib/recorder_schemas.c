@@ -92,6 +92,24 @@ static const char events_schema[] =
     "\"delay_ms\":" INT ",\"attempt\":" INT ",\"http_status\":" INT ","
     "\"close_code\":" INT "}}";
 
+/* A fused record handed to the cloud stream (docs/PROTOCOL.md 9.3), by
+ * reference: the frame is the /olfaction message with this uid and
+ * timestamp, so it is not stored twice; the state is the one attached. */
+static const char cloud_record_schema[] =
+    "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+    "\"title\":\"scentience.CloudRecord\","
+    "\"description\":\"A fused record submitted to the cloud stream: its "
+    "seq (inference results name it), the device frame it carries (uid and "
+    "timestamp of the /olfaction message) and the drone state attached, "
+    "with age_ms = frame time minus state time; no state: none known.\","
+    "\"type\":\"object\","
+    "\"required\":[\"seq\",\"uid\",\"timestamp\"],"
+    "\"properties\":{"
+    "\"seq\":{\"type\":\"integer\",\"minimum\":1},"
+    "\"stream\":" STR ",\"uid\":" STR ","
+    "\"timestamp\":{\"type\":\"string\",\"format\":\"date-time\"},"
+    "\"state\":{\"type\":\"object\"},\"age_ms\":" INT "}}";
+
 static const struct {
     const char *topic;
     const char *name;
@@ -106,6 +124,8 @@ static const struct {
     [SCN_RECORD_INFERENCE] = {"/inference", "scentience.Inference",
                               inference_schema},
     [SCN_RECORD_EVENTS] = {"/events", "scentience.Event", events_schema},
+    [SCN_RECORD_CLOUD_RECORD] = {"/cloud/record", "scentience.CloudRecord",
+                                 cloud_record_schema},
 };
 
 static int known(scn_record_stream stream)

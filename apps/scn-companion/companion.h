@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <scentience/api_key.h>
 #include <scentience/cloud.h>
 #include <scentience/fanout.h>
 #include <scentience/recorder.h>
@@ -67,10 +68,35 @@ int follow_decide(follow_rule *f, const scn_cloud_result *r, int64_t age_ns);
 
 /* ---- the application ---- */
 
+typedef struct config {
+    const char *device_url, *device, *drone_url, *video_out, *listen;
+    const char *script, *follow, *record, *key_file, *cloud_url, *spool;
+    double rate, threshold, max_age, duration;
+    int state_port, video_port, live_port, no_status, no_land;
+} config;
+
+/* Links, as indexes of per-link arrays. */
+enum { LINK_DEVICE, LINK_DRONE, LINK_CLOUD, LINK_COUNT };
+
+/* A session or channel replaced at a key rotation, closing (1000) before
+ * it is freed. */
+typedef struct retired {
+    scn_session *dev;
+    scn_uav_channel *ch;
+    uint64_t deadline_ms;
+} retired;
+
+#define RETIRED_MAX 8
+
 typedef struct comp {
+    const config *cf;
+    /* The key every link uses, resolved at start and on SIGHUP only (see
+     * keys.c); NULL never once running. */
+    scn_api_key *key;
     scn_loop *loop;
     scn_session *dev;
     scn_uav_channel *ch;
+    scn_uav_channel *ch_next; /* the drone link on a new key, not yet used */
     scn_uav_state_server *state_srv;
     scn_uav_video_server *video_srv;
     scn_cloud *cloud;
@@ -96,7 +122,13 @@ typedef struct comp {
     int fatal; /* exit code once a link failed for good */
     uint64_t frames, states, inferences, commands, reconnects;
     uint64_t fused_with_state, submit_errors;
-    int opened[3]; /* device, drone, cloud: opened once (reconnect count) */
+    int opened[LINK_COUNT];   /* opened once (reconnect count) */
+    uint64_t cmd_outstanding; /* commands sent, reply not yet in */
+
+    /* Key rotation (keys.c). */
+    int rot_pending[LINK_COUNT]; /* link not yet on the new key */
+    retired old[RETIRED_MAX];
+    uint64_t key_reloads, key_reload_errors, key_rotations;
 } comp;
 
 int64_t wall_ns(void);
@@ -111,9 +143,24 @@ void comp_event(comp *c, const char *event, const char *source,
 
 /* wiring.c: callbacks of every component. */
 void wire_device(comp *c, scn_session_options *o);
-void wire_drone(comp *c, scn_uav_channel_options *co,
-                scn_uav_state_server_options *so);
+void wire_channel(comp *c, scn_uav_channel_options *co);
+void wire_state(comp *c, scn_uav_state_server_options *so);
 void wire_cloud(comp *c, scn_cloud_options *o);
+
+/* keys.c: the links, made with the current key, and SIGHUP. Each returns
+ * 0 or the error of the library's constructor. */
+int comp_new_device(comp *c);
+int comp_new_channel(comp *c, scn_uav_channel **out);
+int comp_new_cloud(comp *c);
+/* Re-reads the key (SIGHUP); see keys.c for what follows. */
+void comp_reload_key(comp *c);
+/* Every loop turn: moves commands to the new drone link once it is active
+ * and idle, frees closed retired links. */
+void comp_key_poll(comp *c);
+/* A link opened (link_event): ends its part of a rotation. */
+void comp_key_link_open(comp *c, int link);
+/* Frees every retired link (at exit). */
+void comp_key_free_retired(comp *c);
 /* Advances the script (on the loop thread). */
 void script_kick(comp *c);
 /* Sends `land` (exit while flying); land_replied is set when it ends. */

@@ -3,9 +3,13 @@
  * time, send them to the cloud, report (and optionally act on) inference
  * pushes, serve a live fan-out and record everything to MCAP.
  *
- * SIGHUP: every session reads its key file again at each connection
- * attempt, so a rotated key is used from the next (re)connection; SIGHUP
- * only logs and records that, it does not drop working links.
+ * SIGHUP re-reads and checks the key at once. A broken key file is
+ * reported and the links keep the key they have (they never read the file
+ * by themselves, so a reconnect cannot fail on it mid-flight). A new key
+ * replaces the device and cloud links at once (the cloud's spool loses
+ * nothing) and the drone's command link make-before-break, between
+ * commands: a rotated key is usually about to be revoked, which would end
+ * every link still on it. Details in keys.c.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -54,7 +58,9 @@ static void usage(FILE *f)
           "  --no-land-on-exit     do not send 'land' when stopping in flight\n"
           "Signals: INT/TERM stop cleanly (landing first, recording "
           "finished);\n"
-          "HUP: the key file is read again at the next (re)connection.\n"
+          "HUP: the key is read again now; a new one replaces the links\n"
+          "(the drone's between commands), a bad file keeps the current "
+          "key.\n"
           "Exit: 0 ok, 64 usage, 65 invalid script, 69 unreachable, 77 key "
           "rejected, 73 cannot create the recording.\n",
           f);
@@ -109,13 +115,6 @@ static const struct option longopts[] = {
     {"no-land-on-exit", no_argument, NULL, O_NOLAND},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0}};
-
-typedef struct config {
-    const char *device_url, *device, *drone_url, *video_out, *listen;
-    const char *script, *follow, *record, *key_file, *cloud_url, *spool;
-    double rate, threshold, max_age, duration;
-    int state_port, video_port, live_port, no_status, no_land;
-} config;
 
 /* Config file strings live until exit: the options point into them. */
 static char *cfg_store[256];
@@ -257,14 +256,14 @@ static void status_line(comp *c)
 
 static int create_all(comp *c, const config *cf)
 {
-    scn_session_options dso;
-    scn_uav_channel_options co;
     scn_uav_state_server_options so;
     scn_uav_video_server_options vo;
-    scn_cloud_options clo;
     scn_fanout_options fo;
     int rc;
 
+    /* One key for every link, resolved before anything connects. */
+    if ((rc = scn_api_key_load(cf->key_file, &c->key)) != 0)
+        goto fail;
     if (cf->record) {
         scn_recorder_options ro;
         scn_recorder_options_init(&ro);
@@ -285,12 +284,9 @@ static int create_all(comp *c, const config *cf)
         }
     }
     if (cf->drone_url) {
-        scn_uav_channel_options_init(&co);
         scn_uav_state_server_options_init(&so);
         scn_uav_video_server_options_init(&vo);
-        co.session.url = cf->drone_url;
-        co.session.key_file = cf->key_file;
-        wire_drone(c, &co, &so);
+        wire_state(c, &so);
         so.drone_url = vo.drone_url = cf->drone_url;
         so.port = cf->state_port;
         vo.port = cf->video_port;
@@ -301,25 +297,12 @@ static int create_all(comp *c, const config *cf)
              (rc = scn_uav_state_server_new(c->loop, &so, &c->state_srv))) ||
             (cf->video_port &&
              (rc = scn_uav_video_server_new(c->loop, &vo, &c->video_srv))) ||
-            (rc = scn_uav_channel_new(c->loop, &co, &c->ch)) != 0)
+            (rc = comp_new_channel(c, &c->ch)) != 0)
             goto fail;
     }
-    if (cf->cloud_url) {
-        scn_cloud_options_init(&clo);
-        clo.session.url = cf->cloud_url;
-        clo.session.key_file = cf->key_file;
-        clo.spool_dir = cf->spool;
-        wire_cloud(c, &clo);
-        if ((rc = scn_cloud_new(c->loop, &clo, &c->cloud)) != 0)
-            goto fail;
-    }
-    scn_session_options_init(&dso);
-    dso.url = cf->device_url;
-    dso.device_uid = cf->device;
-    dso.key_file = cf->key_file;
-    dso.stream_rate_hz = cf->rate;
-    wire_device(c, &dso);
-    if ((rc = scn_session_new(c->loop, &dso, &c->dev)) != 0)
+    if (cf->cloud_url && (rc = comp_new_cloud(c)) != 0)
+        goto fail;
+    if ((rc = comp_new_device(c)) != 0)
         goto fail;
     return 0;
 fail:
@@ -345,6 +328,7 @@ static void close_session(comp *c, scn_session *s)
 static void free_all(comp *c)
 {
     c->closing = 1;
+    comp_key_free_retired(c);
     close_session(c, c->dev);
     if (c->ch)
         close_session(c, scn_uav_channel_session(c->ch));
@@ -362,6 +346,7 @@ static void free_all(comp *c)
     scn_loop_free(c->loop);
     fuse_free(&c->ring);
     script_free(&c->sc);
+    scn_api_key_free(c->key);
 }
 
 int main(int argc, char **argv)
@@ -400,6 +385,7 @@ int main(int argc, char **argv)
         goto bad;
     if (!(c = calloc(1, sizeof(*c))))
         return CLI_EX_SOFTWARE;
+    c->cf = &cf;
     c->follow.compound = cf.follow;
     c->follow.threshold = cf.threshold;
     c->follow.max_age_ns = (int64_t)(cf.max_age * 1e9);
@@ -447,10 +433,9 @@ int main(int argc, char **argv)
         scn_loop_run_once(c->loop, 100);
         if (hangup) {
             hangup = 0;
-            fprintf(stderr, "scn-companion: SIGHUP: the key file is read "
-                            "again at the next connection\n");
-            comp_event(c, "sighup", "companion", "key re-read at reconnect");
+            comp_reload_key(c);
         }
+        comp_key_poll(c);
         if (c->rec)
             scn_recorder_poll(c->rec);
         if (show && scn_loop_now_ms(c->loop) >= next_status) {
@@ -477,11 +462,15 @@ int main(int argc, char **argv)
 out:
     fprintf(stderr,
             "scn-companion: %llu frames, %llu states (%llu frames fused), "
-            "%llu inferences, %llu commands, %llu reconnects, recording %s\n",
+            "%llu inferences, %llu commands, %llu reconnects, key reloads "
+            "%llu (%llu failed, %llu new keys), recording %s\n",
             (unsigned long long)c->frames, (unsigned long long)c->states,
             (unsigned long long)c->fused_with_state,
             (unsigned long long)c->inferences, (unsigned long long)c->commands,
             (unsigned long long)c->reconnects,
+            (unsigned long long)c->key_reloads,
+            (unsigned long long)c->key_reload_errors,
+            (unsigned long long)c->key_rotations,
             c->record_path ? c->record_path : "(none)");
     free_all(c);
     free(c);

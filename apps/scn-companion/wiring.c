@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cloud_json.h"
 #include "companion.h"
 
 int64_t wall_ns(void)
@@ -83,14 +84,16 @@ void comp_event(comp *c, const char *event, const char *source,
     comp_emit(c, SCN_RECORD_EVENTS, "events", buf, at, 0);
 }
 
-/* A link changed state: recorded with the key redacted (never the key). */
+/* A link changed state: recorded with the key redacted (never the key).
+ * current: 0 for a link replaced at a key rotation, whose end is no
+ * failure of the companion. */
 static void link_event(comp *c, int idx, const char *source, scn_session *s,
-                       const scn_state_event *ev)
+                       const scn_state_event *ev, int current)
 {
     char buf[1024];
     size_t at = 0;
 
-    if (ev->state == SCN_STATE_OPEN) {
+    if (ev->state == SCN_STATE_OPEN && current) {
         if (c->opened[idx])
             c->reconnects++;
         c->opened[idx] = 1;
@@ -113,6 +116,10 @@ static void link_event(comp *c, int idx, const char *source, scn_session *s,
                            ",\"delay_ms\":%u,\"attempt\":%u}", ev->delay_ms,
                            ev->attempt);
     comp_emit(c, SCN_RECORD_EVENTS, "events", buf, at, 0);
+    if (!current)
+        return;
+    if (ev->state == SCN_STATE_OPEN)
+        comp_key_link_open(c, idx);
     if (ev->state == SCN_STATE_RECONNECTING && !c->closing)
         fprintf(stderr, "scn-companion: %s link: %s; reconnecting in %u ms\n",
                 source, scn_strerror(ev->reason), ev->delay_ms);
@@ -128,29 +135,32 @@ static void link_event(comp *c, int idx, const char *source, scn_session *s,
 
 static void dev_state(scn_session *s, const scn_state_event *ev, void *user)
 {
-    link_event(user, 0, "device", s, ev);
+    comp *c = user;
+
+    link_event(c, LINK_DEVICE, "device", s, ev, s == c->dev);
 }
 
 static void dev_frame(scn_session *s, const scn_frame *f, void *user)
 {
     comp *c = user;
-    char json[8192];
+    char json[8192], rec[FUSE_JSON_MAX + 512];
     size_t len;
-    int64_t ts = scn_frame_timestamp_ns(f);
+    int64_t ts = scn_frame_timestamp_ns(f), age = 0;
     const fuse_entry *e;
     uint64_t seq = 0;
     int rc;
 
-    (void)s;
-    if (scn_frame_to_json(f, json, sizeof(json), &len) != 0)
+    /* A session replaced at a key rotation may still be closing. */
+    if (s != c->dev || scn_frame_to_json(f, json, sizeof(json), &len) != 0)
         return;
     c->frames++;
     comp_emit(c, SCN_RECORD_OLFACTION, "olfaction", json, len, ts);
     if (!c->cloud)
         return;
     e = fuse_nearest(&c->ring, ts);
-    rc = scn_cloud_submit(c->cloud, json, len, e ? e->json : NULL,
-                          e ? (ts - e->t_ns) / 1000000 : 0, &seq);
+    if (e)
+        age = (ts - e->t_ns) / 1000000;
+    rc = scn_cloud_submit(c->cloud, json, len, e ? e->json : NULL, age, &seq);
     if (rc) {
         c->submit_errors++;
         fprintf(stderr, "scn-companion: cloud submit: %s\n", scn_strerror(rc));
@@ -159,6 +169,13 @@ static void dev_frame(scn_session *s, const scn_frame *f, void *user)
     if (e)
         c->fused_with_state++;
     follow_remember(&c->follow, seq, ts);
+    /* What the cloud got, so that inference seqs and the attached state
+     * can be traced in the recording. */
+    len = cloud_record_json(rec, sizeof(rec), seq,
+                            scn_cloud_stream_id(c->cloud), scn_frame_uid(f),
+                            scn_frame_timestamp(f), e ? e->json : NULL, age);
+    if (len)
+        comp_emit(c, SCN_RECORD_CLOUD_RECORD, NULL, rec, len, ts);
 }
 
 static void dev_error(scn_session *s, int err, const char *detail, void *user)
@@ -179,16 +196,23 @@ void wire_device(comp *c, scn_session_options *o)
 
 static void uav_link(scn_uav_channel *ch, const scn_state_event *ev, void *user)
 {
-    link_event(user, 1, "drone", scn_uav_channel_session(ch), ev);
+    comp *c = user;
+
+    link_event(c, LINK_DRONE, "drone", scn_uav_channel_session(ch), ev,
+               ch == c->ch);
 }
 
 static void uav_active(scn_uav_channel *ch, int active, void *user)
 {
     comp *c = user;
 
-    (void)ch;
+    comp_event(c, active ? "sdk_active" : "sdk_lost", "drone",
+               ch == c->ch ? NULL : "link on the new key");
+    /* The new key's link takes over in comp_key_poll(), between
+     * commands. */
+    if (ch != c->ch)
+        return;
     c->active = active;
-    comp_event(c, active ? "sdk_active" : "sdk_lost", "drone", NULL);
     if (active)
         script_kick(c);
 }
@@ -232,6 +256,8 @@ static void on_reply(scn_uav_channel *ch, const scn_uav_reply *r, void *user)
     comp *c = user;
 
     (void)ch;
+    if (c->cmd_outstanding)
+        c->cmd_outstanding--;
     cmd_record(c, r->line, r);
     if (r->err == 0) {
         if (strcmp(r->line, "takeoff") == 0)
@@ -274,6 +300,8 @@ static int send_line(comp *c, const char *line, scn_uav_reply_fn cb)
     fflush(stdout);
     cmd_record(c, line, NULL);
     rc = scn_uav_channel_send_text(c->ch, line, cb, c, why, sizeof(why));
+    if (rc == 0)
+        c->cmd_outstanding++;
     if (rc) {
         fprintf(stderr, "scn-companion: %s: %s\n", line,
                 why[0] ? why : scn_strerror(rc));
@@ -355,13 +383,16 @@ static void on_stale(scn_uav_state_server *srv, int stale, void *user)
     comp_event(user, stale ? "state_stale" : "state_flowing", "drone", NULL);
 }
 
-void wire_drone(comp *c, scn_uav_channel_options *co,
-                scn_uav_state_server_options *so)
+void wire_channel(comp *c, scn_uav_channel_options *co)
 {
     co->on_state = uav_link;
     co->on_active = uav_active;
     co->on_error = uav_error;
     co->user = c;
+}
+
+void wire_state(comp *c, scn_uav_state_server_options *so)
+{
     so->on_state = on_drone_state;
     so->on_stale = on_stale;
     so->user = c;
@@ -373,7 +404,10 @@ void wire_drone(comp *c, scn_uav_channel_options *co,
 
 static void cloud_link(scn_cloud *cl, const scn_state_event *ev, void *user)
 {
-    link_event(user, 2, "cloud", scn_cloud_session(cl), ev);
+    comp *c = user;
+
+    link_event(c, LINK_CLOUD, "cloud", scn_cloud_session(cl), ev,
+               cl == c->cloud);
 }
 
 static void cloud_error(scn_cloud *cl, int err, const char *detail, void *user)
@@ -385,36 +419,16 @@ static void cloud_error(scn_cloud *cl, int err, const char *detail, void *user)
 static void on_inference(scn_cloud *cl, const scn_cloud_result *r, void *user)
 {
     comp *c = user;
-    char buf[2048], line[SCN_UAV_LINE_MAX + 1];
-    size_t at = 0;
+    char buf[4096], line[SCN_UAV_LINE_MAX + 1];
+    size_t at;
     int64_t age = follow_age_ns(&c->follow, r->seq, wall_ns());
 
     (void)cl;
     c->inferences++;
-    jraw(buf, sizeof(buf), &at, "{\"model\":");
-    jstr(buf, sizeof(buf), &at, r->model ? r->model : "");
-    at += (size_t)snprintf(buf + at, sizeof(buf) - at,
-                           ",\"seq\":%llu,\"labels\":[",
-                           (unsigned long long)r->seq);
-    for (size_t i = 0; i < r->label_count && at + 64 < sizeof(buf); i++) {
-        jraw(buf, sizeof(buf), &at, i ? ",{\"label\":" : "{\"label\":");
-        jstr(buf, sizeof(buf), &at, r->labels[i].label);
-        at += (size_t)snprintf(buf + at, sizeof(buf) - at, ",\"score\":%g}",
-                               r->labels[i].score);
-    }
-    jraw(buf, sizeof(buf), &at, "]");
-    if (r->has_target) {
-        jraw(buf, sizeof(buf), &at, ",\"target\":");
-        jstr(buf, sizeof(buf), &at, r->compound);
-    }
-    if (r->has_bearing)
-        at += (size_t)snprintf(buf + at, sizeof(buf) - at,
-                               ",\"bearing_deg\":%g", r->bearing_deg);
-    if (age >= 0)
-        at += (size_t)snprintf(buf + at, sizeof(buf) - at, ",\"age_ms\":%lld",
-                               (long long)(age / 1000000));
-    jraw(buf, sizeof(buf), &at, "}");
-    comp_emit(c, SCN_RECORD_INFERENCE, "inference", buf, at, 0);
+    at = cloud_inference_json(buf, sizeof(buf), r,
+                              age >= 0 ? age / 1000000 : -1);
+    if (at)
+        comp_emit(c, SCN_RECORD_INFERENCE, "inference", buf, at, 0);
     printf("inference seq %llu: %s %.3f%s", (unsigned long long)r->seq,
            r->label_count ? r->labels[0].label : "(none)",
            r->label_count ? r->labels[0].score : 0.0,

@@ -1,6 +1,6 @@
 /*
- * scn-record: record device streams to MCAP, and inspect, export and
- * repair recordings.
+ * scn-record: record device streams (and their cloud inference stream) to
+ * MCAP, and inspect, export and repair recordings.
  *
  * The key comes from SCENTIENCE_API_KEY or --key-file, never from an
  * option value, and never enters a recording: connection events carry only
@@ -19,7 +19,11 @@
 static void usage(FILE *f)
 {
     fputs("usage: scn-record COMMAND ...\n"
-          "  record --url URL [options] OUT.mcap   record a device stream\n"
+          "  record --url URL [--cloud-url URL --spool-dir DIR] [options] "
+          "OUT.mcap\n"
+          "                                        record a device stream "
+          "(and its cloud\n"
+          "                                        inference stream)\n"
           "  info [--json] FILE                    channels, counts, span\n"
           "  export FILE --format csv|jsonl [--channel TOPIC]\n"
           "                                        messages to stdout\n"

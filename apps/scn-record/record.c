@@ -5,6 +5,13 @@
  * resolved by the session and never seen here: events carry
  * scn_session_key_redacted() only, and the URL is recorded without its
  * query and user info, where credentials could hide.
+ *
+ * With --cloud-url the device's frames also go to the cloud inference
+ * stream (scn_cloud, as the companion sends them but without a drone
+ * state, which section 9.3 allows): each record to /cloud/record, each
+ * inference to /inference. At the end the recorder waits (bounded) for the
+ * cloud to acknowledge what was sent, so the last frames' inferences are
+ * in the file too; what is left stays in the spool for the next run.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -21,13 +28,18 @@
 #include <scentience/session.h>
 
 #include "cli.h"
+#include "cloud_json.h"
 #include "cmds.h"
 #include "jsonw.h"
 
 typedef struct app {
     scn_recorder *rec;
-    uint16_t olfaction, events;
-    char *buf; /* frame JSON, grown as needed */
+    uint16_t olfaction, events, inference, cloud_record;
+    scn_cloud *cloud;
+    char cloud_url[512]; /* as recorded */
+    uint64_t last_seq;   /* the last record submitted */
+    uint64_t drain_ms;   /* --drain */
+    char *buf;           /* frame JSON, grown as needed */
     size_t cap;
     char url[512]; /* as recorded */
     uint64_t count, frames;
@@ -89,15 +101,16 @@ static void redact_url(const char *url, char *out, size_t cap)
     snprintf(out + n, cap - n, "%.*s", (int)strcspn(host, "?#"), host);
 }
 
-static void on_state(scn_session *s, const scn_state_event *ev, void *user)
+/* A link's state change: an event, and the end of the run on FAILED. */
+static void link_state(app *a, const char *source, const char *url,
+                       const char *key_redacted, const scn_state_event *ev)
 {
-    app *a = user;
     char buf[1024];
     jb b;
 
     jb_begin(&b, buf, sizeof(buf));
     jb_str(&b, "event", "state");
-    jb_str(&b, "source", "device");
+    jb_str(&b, "source", source);
     jb_str(&b, "state", scn_state_name(ev->state));
     jb_str(&b, "previous", scn_state_name(ev->previous));
     if (ev->reason) {
@@ -112,22 +125,101 @@ static void on_state(scn_session *s, const scn_state_event *ev, void *user)
         jb_int(&b, "http_status", ev->http_status);
     if (ev->close_code)
         jb_int(&b, "close_code", ev->close_code);
-    jb_str(&b, "url", a->url);
-    jb_str(&b, "key", scn_session_key_redacted(s));
+    jb_str(&b, "url", url);
+    if (key_redacted)
+        jb_str(&b, "key", key_redacted);
     write_event(a, &b);
 
     if (ev->state == SCN_STATE_RECONNECTING && !a->quiet)
-        fprintf(stderr, "scn-record: %s; reconnecting in %u ms\n",
+        fprintf(stderr, "scn-record: %s: %s; reconnecting in %u ms\n", source,
                 scn_strerror(ev->reason), ev->delay_ms);
     if (ev->state == SCN_STATE_FAILED) {
         if (!a->quiet)
-            fprintf(stderr, "scn-record: %s\n", scn_strerror(ev->reason));
+            fprintf(stderr, "scn-record: %s: %s\n", source,
+                    scn_strerror(ev->reason));
         if (!a->exit_code)
             a->exit_code = cli_exit_for_error(ev->reason);
         a->done = 1;
     }
+}
+
+static void on_state(scn_session *s, const scn_state_event *ev, void *user)
+{
+    app *a = user;
+
+    link_state(a, "device", a->url, scn_session_key_redacted(s), ev);
     if (ev->state == SCN_STATE_CLOSED)
         a->done = 1;
+}
+
+static void cloud_state(scn_cloud *c, const scn_state_event *ev, void *user)
+{
+    app *a = user;
+    scn_session *s = scn_cloud_session(c);
+
+    link_state(a, "cloud", a->cloud_url, s ? scn_session_key_redacted(s) : NULL,
+               ev);
+}
+
+static void cloud_error(scn_cloud *c, int err, const char *detail, void *user)
+{
+    app *a = user;
+    char buf[1024];
+    jb b;
+
+    (void)c;
+    jb_begin(&b, buf, sizeof(buf));
+    jb_str(&b, "event", "error");
+    jb_str(&b, "source", "cloud");
+    jb_str(&b, "reason", scn_err_name(err));
+    jb_str(&b, "detail", detail ? detail : scn_strerror(err));
+    write_event(a, &b);
+}
+
+static void on_inference(scn_cloud *c, const scn_cloud_result *r, void *user)
+{
+    app *a = user;
+    char buf[4096];
+    size_t len;
+    uint64_t now = realtime_ns();
+    int rc;
+
+    (void)c;
+    if (a->exit_code == CLI_EX_IOERR)
+        return;
+    /* No age: that needs the frame's time, which /cloud/record holds. */
+    len = cloud_inference_json(buf, sizeof(buf), r, -1);
+    if (len && (rc = scn_recorder_write(a->rec, a->inference, now, now, buf,
+                                        len)) != 0)
+        fail_write(a, rc);
+}
+
+/* Sends the frame to the cloud and records what was sent. */
+static void to_cloud(app *a, const scn_frame *f, size_t len, int64_t ts)
+{
+    char buf[1024], rec[1024];
+    uint64_t seq = 0;
+    jb b;
+    int rc;
+
+    rc = scn_cloud_submit(a->cloud, a->buf, len, NULL, 0, &seq);
+    if (rc) {
+        jb_begin(&b, buf, sizeof(buf));
+        jb_str(&b, "event", "error");
+        jb_str(&b, "source", "cloud");
+        jb_str(&b, "reason", scn_err_name(rc));
+        jb_str(&b, "detail", "frame not sent to the cloud");
+        write_event(a, &b);
+        return;
+    }
+    a->last_seq = seq;
+    len =
+        cloud_record_json(rec, sizeof(rec), seq, scn_cloud_stream_id(a->cloud),
+                          scn_frame_uid(f), scn_frame_timestamp(f), NULL, 0);
+    if (len &&
+        (rc = scn_recorder_write(a->rec, a->cloud_record, realtime_ns(),
+                                 ts > 0 ? (uint64_t)ts : 0, rec, len)) != 0)
+        fail_write(a, rc);
 }
 
 static void on_frame(scn_session *s, const scn_frame *f, void *user)
@@ -159,6 +251,8 @@ static void on_frame(scn_session *s, const scn_frame *f, void *user)
         fail_write(a, rc);
         return;
     }
+    if (a->cloud)
+        to_cloud(a, f, len, ts);
     if (++a->frames == a->count)
         a->done = 1;
 }
@@ -202,6 +296,13 @@ static void usage(FILE *f)
           "  --count N           stop after N frames\n"
           "  --duration S        stop after S seconds\n"
           "  --device UID        select a device by UID\n"
+          "  --cloud-url URL     also send every frame to this cloud "
+          "inference stream\n"
+          "                      and record /cloud/record and /inference\n"
+          "  --spool-dir DIR     the cloud stream's spool (required with "
+          "--cloud-url)\n"
+          "  --drain S           at the end, wait up to S s for the cloud's "
+          "acks (5)\n"
           "  --rate HZ           ask the device to stream at HZ\n"
           "  --flush-ms MS       sync the file at least every MS ms "
           "(1000)\n"
@@ -220,7 +321,8 @@ static void usage(FILE *f)
 
 /* Parses the options into so and ro; returns the output path or NULL. */
 static const char *parse(int argc, char **argv, app *a, scn_session_options *so,
-                         scn_recorder_options *ro, double *duration)
+                         scn_cloud_options *co, scn_recorder_options *ro,
+                         double *duration)
 {
     static const struct option longopts[] = {
         {"url", required_argument, NULL, 'u'},
@@ -228,6 +330,9 @@ static const char *parse(int argc, char **argv, app *a, scn_session_options *so,
         {"count", required_argument, NULL, 'n'},
         {"duration", required_argument, NULL, 't'},
         {"device", required_argument, NULL, 'd'},
+        {"cloud-url", required_argument, NULL, 'U'},
+        {"spool-dir", required_argument, NULL, 'S'},
+        {"drain", required_argument, NULL, 'D'},
         {"rate", required_argument, NULL, 'r'},
         {"flush-ms", required_argument, NULL, 'F'},
         {"flush-every", required_argument, NULL, 'E'},
@@ -238,6 +343,7 @@ static const char *parse(int argc, char **argv, app *a, scn_session_options *so,
         {"quiet", no_argument, NULL, 'q'},
         {NULL, 0, NULL, 0}};
     uint64_t v;
+    double drain;
     int opt;
 
     if (cli_exact_long_options("scn-record", argc, argv, longopts))
@@ -261,6 +367,17 @@ static const char *parse(int argc, char **argv, app *a, scn_session_options *so,
             break;
         case 'd':
             so->device_uid = optarg;
+            break;
+        case 'U':
+            co->session.url = optarg;
+            break;
+        case 'S':
+            co->spool_dir = optarg;
+            break;
+        case 'D':
+            if (cli_parse_double(optarg, 0, 3600, &drain))
+                return NULL;
+            a->drain_ms = (uint64_t)(drain * 1000.0);
             break;
         case 'r':
             if (cli_parse_double(optarg, 0.1, 1000, &so->stream_rate_hz))
@@ -299,8 +416,13 @@ static const char *parse(int argc, char **argv, app *a, scn_session_options *so,
             return NULL;
         }
     }
-    if (optind != argc - 1 || !so->url)
+    if (optind != argc - 1 || !so->url || !co->session.url != !co->spool_dir)
         return NULL;
+    /* The cloud link shares the device link's key and TLS settings. */
+    co->session.key_file = so->key_file;
+    co->session.ca_file = so->ca_file;
+    co->session.insecure = so->insecure;
+    co->session.backoff.max_attempts = so->backoff.max_attempts;
     return argv[optind];
 }
 
@@ -313,6 +435,8 @@ static void start_event(app *a)
     jb_str(&b, "event", "start");
     jb_str(&b, "source", "scn-record");
     jb_str(&b, "url", a->url);
+    if (a->cloud_url[0])
+        jb_str(&b, "cloud_url", a->cloud_url);
     write_event(a, &b);
 }
 
@@ -330,8 +454,34 @@ static void stop_event(app *a, scn_session *s, const char *why)
     jb_int(&b, "frames", (int64_t)st.frames_in);
     jb_int(&b, "reconnects", (int64_t)st.reconnects);
     jb_int(&b, "malformed", (int64_t)st.malformed_in);
+    if (a->cloud) {
+        scn_cloud_stats cs;
+
+        scn_cloud_get_stats(a->cloud, &cs);
+        jb_int(&b, "cloud_submitted", (int64_t)cs.submitted);
+        jb_int(&b, "cloud_acked", (int64_t)cs.acked);
+        jb_int(&b, "cloud_resent", (int64_t)cs.resent);
+        jb_int(&b, "inferences", (int64_t)cs.inferences);
+    }
     jb_str(&b, "key", scn_session_key_redacted(s));
     write_event(a, &b);
+}
+
+/* Gives the cloud up to drain_ms to acknowledge every record sent (the
+ * reference cloud acks right after each inference). */
+static void drain_cloud(app *a, scn_loop *loop)
+{
+    uint64_t until = scn_loop_now_ms(loop) + a->drain_ms;
+    scn_cloud_stats cs;
+
+    interrupted = 0; /* a second signal ends the wait */
+    for (;;) {
+        scn_cloud_get_stats(a->cloud, &cs);
+        if (cs.acked >= a->last_seq || interrupted || a->exit_code ||
+            scn_loop_now_ms(loop) >= until)
+            return;
+        scn_loop_run_once(loop, 50);
+    }
 }
 
 /* Runs the loop until done, a signal, or the duration; returns why. */
@@ -372,6 +522,7 @@ static void close_session(scn_loop *loop, scn_session *s)
 
 int cmd_record(int argc, char **argv)
 {
+    scn_cloud_options co;
     scn_session_options so;
     scn_recorder_options ro;
     scn_loop_options lo = {0};
@@ -388,13 +539,21 @@ int cmd_record(int argc, char **argv)
         return CLI_EX_OK;
     }
     memset(&a, 0, sizeof(a));
+    a.drain_ms = 5000;
     scn_session_options_init(&so);
+    scn_cloud_options_init(&co);
     scn_recorder_options_init(&ro);
-    if (!(out = parse(argc, argv, &a, &so, &ro, &duration))) {
+    if (!(out = parse(argc, argv, &a, &so, &co, &ro, &duration))) {
         usage(stderr);
         return CLI_EX_USAGE;
     }
     redact_url(so.url, a.url, sizeof(a.url));
+    if (co.session.url)
+        redact_url(co.session.url, a.cloud_url, sizeof(a.cloud_url));
+    co.on_inference = on_inference;
+    co.on_state = cloud_state;
+    co.on_error = cloud_error;
+    co.user = &a;
     so.callbacks.on_state = on_state;
     so.callbacks.on_frame = on_frame;
     so.callbacks.on_message = on_message;
@@ -414,15 +573,31 @@ int cmd_record(int argc, char **argv)
                                           &a.olfaction)) ||
         (rc = scn_recorder_stream_channel(a.rec, SCN_RECORD_EVENTS,
                                           &a.events)) ||
+        (co.session.url &&
+         ((rc = scn_recorder_stream_channel(a.rec, SCN_RECORD_CLOUD_RECORD,
+                                            &a.cloud_record)) ||
+          (rc = scn_recorder_stream_channel(a.rec, SCN_RECORD_INFERENCE,
+                                            &a.inference)))) ||
         (rc = scn_loop_new(&lo, &loop))) {
         fprintf(stderr, "scn-record: %s\n", scn_strerror(rc));
         scn_recorder_free(a.rec);
         return CLI_EX_SOFTWARE;
     }
     start_event(&a);
+    /* The cloud first: frames arrive only once the device session exists. */
+    if (co.session.url && (rc = scn_cloud_new(loop, &co, &a.cloud)) != 0) {
+        fprintf(stderr, "scn-record: cloud: %s\n", scn_strerror(rc));
+        scn_recorder_free(a.rec);
+        unlink(out);
+        scn_loop_free(loop);
+        return rc == SCN_ERR_URL || rc == SCN_ERR_INVALID_ARG
+                   ? CLI_EX_USAGE
+                   : cli_exit_for_error(rc);
+    }
     if ((rc = scn_session_new(loop, &so, &s)) != 0) {
         /* Nothing was recorded: leave no file behind. */
         fprintf(stderr, "scn-record: %s\n", scn_strerror(rc));
+        scn_cloud_free(a.cloud);
         scn_recorder_free(a.rec);
         unlink(out);
         scn_loop_free(loop);
@@ -433,7 +608,11 @@ int cmd_record(int argc, char **argv)
 
     why = run(&a, loop, duration);
     close_session(loop, s);
+    if (a.cloud)
+        drain_cloud(&a, loop);
     stop_event(&a, s, why);
+    scn_cloud_free(a.cloud);
+    a.cloud = NULL;
     if ((rc = scn_recorder_finish(a.rec)) != 0 && !a.exit_code) {
         fprintf(stderr, "scn-record: finishing %s: %s\n", out,
                 scn_strerror(rc));

@@ -279,8 +279,9 @@ static void conn_close(cloud_conn *c, int code, const char *reason)
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 3);
 }
 
-static void log_seq(const cloud_conn *c, const char *event, uint64_t seq,
-                    uint64_t acked, const char *extra_name, const char *extra)
+static cJSON *seq_event(const cloud_conn *c, const char *event, uint64_t seq,
+                        uint64_t acked, const char *extra_name,
+                        const char *extra)
 {
     cJSON *ev = simlog_event(event);
 
@@ -291,7 +292,13 @@ static void log_seq(const cloud_conn *c, const char *event, uint64_t seq,
     cJSON_AddNumberToObject(ev, "acked", (double)acked);
     if (extra_name)
         cJSON_AddStringToObject(ev, extra_name, extra);
-    simlog_emit(ev);
+    return ev;
+}
+
+static void log_seq(const cloud_conn *c, const char *event, uint64_t seq,
+                    uint64_t acked, const char *extra_name, const char *extra)
+{
+    simlog_emit(seq_event(c, event, seq, acked, extra_name, extra));
 }
 
 /* One complete record. */
@@ -351,11 +358,20 @@ static void record(cloud_conn *c, const char *text, size_t len)
         const cJSON *l = cJSON_GetArrayItem(
             cJSON_GetObjectItemCaseSensitive(inf, "labels"), 0);
 
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(msg, "state");
+        cJSON *ev;
+
         a->acked = seq;
         c->accepted++;
-        log_seq(c, "accepted", seq, a->acked, "label",
-                l ? cJSON_GetObjectItemCaseSensitive(l, "label")->valuestring
-                  : NULL);
+        ev = seq_event(
+            c, "accepted", seq, a->acked, "label",
+            l ? cJSON_GetObjectItemCaseSensitive(l, "label")->valuestring
+              : NULL);
+        /* The drone state the record carried, as received (telemetry, no
+         * secret), so tests can check which state was fused. */
+        if (cJSON_IsObject(st))
+            cJSON_AddItemToObject(ev, "state", cJSON_Duplicate(st, 1));
+        simlog_emit(ev);
     }
     cJSON_AddNumberToObject(inf, "seq", (double)seq);
     send_json(c, inf);

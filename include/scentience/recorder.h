@@ -42,6 +42,7 @@ typedef enum scn_record_stream {
     SCN_RECORD_UAV_COMMAND,   /* "/uav/command": commands and answers */
     SCN_RECORD_INFERENCE,     /* "/inference": cloud inference results */
     SCN_RECORD_EVENTS,        /* "/events": connection and app events */
+    SCN_RECORD_CLOUD_RECORD,  /* "/cloud/record": fused records sent */
     SCN_RECORD_STREAM_COUNT
 } scn_record_stream;
 

@@ -3,7 +3,10 @@
 flight (takeoff, wait, land) with --follow. Fused records reach the cloud
 in order (seqs 1..N, no gap, no duplicate) carrying the nearest drone
 state, inference pushes arrive, --follow sends exactly one valid `oio`,
-and the MCAP recording holds every stream."""
+and the MCAP recording holds every stream. The recording's /cloud/record
+(what was sent) is checked against its /uav/state: each record carries
+the state received nearest in time to its frame, among those received
+before the frame was fused."""
 
 import json
 import os
@@ -118,7 +121,8 @@ class CompanionTest(unittest.TestCase):
         self.assertIn("recording " + mcap, err)
 
         # Cloud: the flight's records (a new stream id) 1..N, in order.
-        flight = [e["seq"] for e in read_events(cloud_log, "accepted")]
+        flight_acc = read_events(cloud_log, "accepted")
+        flight = [e["seq"] for e in flight_acc]
         self.assertGreater(len(flight), 20)
         self.assertEqual(flight, list(range(1, len(flight) + 1)))
         self.assertEqual(read_events(cloud_log, "duplicate"), [])
@@ -159,7 +163,7 @@ class CompanionTest(unittest.TestCase):
         counts = dict(re.findall(r"^\s*\d+\s+(/\S+)\s+(\d+)\s", info.stdout,
                                  re.M))
         for topic in ("/olfaction", "/uav/state", "/uav/command",
-                      "/inference", "/events"):
+                      "/inference", "/events", "/cloud/record"):
             self.assertGreater(int(counts.get(topic, 0)), 0, info.stdout)
         with open(mcap, "rb") as f:
             self.assertNotIn(KEY.encode(), f.read())
@@ -176,6 +180,65 @@ class CompanionTest(unittest.TestCase):
         verdict = json.loads(p.stdout)
         for topic, n in counts.items():
             self.assertEqual(verdict["topics"][topic], int(n), topic)
+
+        self.check_fused_records(mcap, flight_acc)
+
+    def check_fused_records(self, mcap, cloud_accepted):
+        """Every fused record of the flight carries the nearest state, and
+        the cloud received exactly that state."""
+        accepted = [e["seq"] for e in cloud_accepted]
+        received = {e["seq"]: e.get("state") for e in cloud_accepted}
+        p = subprocess.run([os.path.join(BIN, "scn-record"), "export", mcap,
+                            "--format", "jsonl"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        msgs = [json.loads(line) for line in p.stdout.splitlines()]
+        # Only the flight is recorded (the second run has no --record).
+        records = [m for m in msgs if m["topic"] == "/cloud/record"]
+        states = [m for m in msgs if m["topic"] == "/uav/state"]
+        inferences = [m["data"] for m in msgs if m["topic"] == "/inference"]
+        self.assertEqual([r["data"]["seq"] for r in records],
+                         list(range(1, len(records) + 1)))
+        # What the cloud accepted is what the companion says it sent (the
+        # last few may still have been in the spool at exit).
+        self.assertEqual(len({r["data"]["stream"] for r in records}), 1)
+        self.assertEqual([r["data"]["seq"] for r in records][:len(accepted)],
+                         accepted)
+        sent = {r["data"]["seq"] for r in records}
+        for i in inferences:
+            self.assertIn(i["seq"], sent)
+        frames = {(m["data"]["UID"], m["data"]["TIMESTAMP"])
+                  for m in msgs if m["topic"] == "/olfaction"}
+        keep_ns = 10 * 10**9  # the companion's ring window
+        with_state = 0
+        for r in records:
+            d, ts = r["data"], r["publish_time_ns"]
+            self.assertIn((d["uid"], d["timestamp"]), frames)
+            # States the companion had when it fused this frame: those it
+            # received (and recorded, same clock) before this record.
+            known = [s for s in states
+                     if s["publish_time_ns"] <= r["log_time_ns"]
+                     and abs(s["publish_time_ns"] - ts) <= keep_ns]
+            if d["seq"] in received:
+                # The cloud got the recorded state, age_ms inside it.
+                want = (dict(d["state"], age_ms=d["age_ms"])
+                        if "state" in d else None)
+                self.assertEqual(received[d["seq"]], want, d)
+            if "state" not in d:
+                self.assertEqual(known, [], d)
+                continue
+            with_state += 1
+            best = min(abs(s["publish_time_ns"] - ts) for s in known)
+            nearest = [s for s in known
+                       if abs(s["publish_time_ns"] - ts) == best]
+            self.assertIn(d["state"], [s["data"] for s in nearest],
+                          (d, [s["data"] for s in nearest]))
+            # age_ms = frame time minus state time, in whole ms toward 0.
+            ages = [int((ts - s["publish_time_ns"]) / 10**6)
+                    for s in nearest if s["data"] == d["state"]]
+            self.assertIn(d["age_ms"], ages, d)
+        # The drone's state flowed for most of the flight.
+        self.assertGreater(with_state, len(records) // 2)
 
 
 if __name__ == "__main__":

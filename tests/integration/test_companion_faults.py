@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""scn-companion under faults, on loopback with the simulators (no drone):
+"""scn-companion under faults, on loopback with the simulators:
 
 1. the cloud sim is killed (SIGKILL) mid-flight and restarted on the same
    port after ~3 s: across both cloud processes every seq 1..N of the
@@ -9,8 +9,10 @@
    second run resumes the same stream with seqs above the first run's and
    everything the first run had spooled reaches the cloud exactly once;
 3. a dashboard subscriber on the live fan-out that stops reading is cut
-   off, while a fast subscriber keeps receiving olfaction messages and the
-   cloud stream keeps going.
+   off, while a fast subscriber keeps receiving olfaction messages, the
+   cloud stream keeps going and the drone (scn-sim uav, flying a script of
+   reads) is unaffected: its states keep arriving at their rate and every
+   command is answered normally.
 
 stdlib + websockets (10.x) only. Env: SCN_BIN_DIR, SCN_LOG_DIR."""
 
@@ -452,14 +454,32 @@ class CompanionFaultsTest(unittest.TestCase):
         # before its 1024-message queue even starts to fill: a high frame
         # rate gets there in ~10 s (at 20 Hz it takes ~40 s).
         rate = 300
+        state_rate = 10
         _, _, dev_port = self.sim("device", ["device", "--rate", str(rate)])
         _, log, cloud_port = self.sim("cloud", ["cloud"])
+        state_port, video_port = free_port(), free_port()
+        _, uav_log, uav_port = self.sim(
+            "uav", ["uav", "--time-scale", "20", "--state-host", "127.0.0.1",
+                    "--state-port", str(state_port),
+                    "--video-port", str(video_port),
+                    "--state-rate", str(state_rate)])
+        # Take off, then a read every half second for as long as the test
+        # runs: command round trips all through the slow subscriber's
+        # starvation and cut-off.
+        script = os.path.join(self.tmp, "reads.txt")
+        with open(script, "w") as f:
+            f.write("takeoff\n" + "battery?\nwait 0.5\n" * 400)
+        mcap = os.path.join(self.tmp, "live.mcap")
         live = free_port()
         args = self.base_args(dev_port, cloud_port,
                               os.path.join(self.tmp, "spool"))
         args[args.index("--live-port") + 1] = str(live)
-        comp = self.companion("live", args + ["--rate", str(rate),
-                                              "--duration", "90"])
+        comp = self.companion("live", args + [
+            "--rate", str(rate), "--duration", "90",
+            "--drone-url", "ws://127.0.0.1:%d" % uav_port,
+            "--listen", "127.0.0.1", "--state-port", str(state_port),
+            "--video-port", str(video_port), "--script", script,
+            "--record", mcap])
         self.assertTrue(wait_until(
             lambda: "live fan-out on" in self.text(comp.err_path), 10),
             self.text(comp.err_path))
@@ -468,10 +488,16 @@ class CompanionFaultsTest(unittest.TestCase):
         fast.start()
         try:
             self.assertTrue(fast.subscribed.wait(10), fast.error)
+            # The drone is up and answering before the slow one arrives.
+            self.assertTrue(wait_until(
+                lambda: any(a.get("cmd") == "battery?"
+                            for a in events(uav_log, "answer")), 20),
+                self.text(comp.err_path))
             slow = slow_subscriber(live)
             try:
                 slow_port = slow.getsockname()[1]
                 t_slow = time.monotonic()
+                wall_slow = time.time()
                 # The companion's side of the slow connection leaves
                 # ESTABLISHED when it cuts it off (it cannot tell us: we
                 # do not read). Queue fill + 5 s behind, bounded.
@@ -515,6 +541,41 @@ class CompanionFaultsTest(unittest.TestCase):
         self.assertEqual(events(log, "duplicate"), [])
         after = [e for e in acc if log_ts(e) > wall_cut + 1]
         self.assertGreater(len(after), 100, "the cloud stream stopped")
+
+        # The drone was not held up either. In the companion's recording:
+        # states kept coming at the drone's rate from the slow one's
+        # arrival to 3 s after its cut-off...
+        p = subprocess.run([os.path.join(BIN, "scn-record"), "export", mcap,
+                            "--format", "jsonl"],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        msgs = [json.loads(line) for line in p.stdout.splitlines()]
+        lo, hi = wall_slow * 1e9, (wall_cut + 3) * 1e9
+        states = [m["publish_time_ns"] / 1e9 for m in msgs
+                  if m["topic"] == "/uav/state"
+                  and lo <= m["publish_time_ns"] <= hi]
+        span = (hi - lo) / 1e9
+        self.assertGreater(len(states), 0.5 * state_rate * span,
+                           (len(states), span))
+        sgaps = [b - a for a, b in zip(states, states[1:])]
+        self.assertLess(max(sgaps), 1.0, "drone states stalled")
+        # ...and every command asked in that time came back answered, on
+        # the first attempt, with a normal answer (no error, no timeout).
+        cmds = [m for m in msgs if m["topic"] == "/uav/command"
+                and "answer" in m["data"]]
+        during = [m["data"] for m in cmds if lo <= m["log_time_ns"] <= hi]
+        self.assertGreater(len(during), span / 0.5 * 0.5,
+                           (len(during), span))
+        for c in during:
+            self.assertNotIn("error", c)
+            self.assertEqual(c["attempts"], 1, c)
+            self.assertRegex(c["answer"], r"^\d+$", c)
+        self.assertEqual([m["data"]["command"] for m in cmds
+                          if m["data"]["command"] == "takeoff"
+                          and m["data"]["answer"] == "ok"], ["takeoff"])
+        # The landing at exit (still flying when stopped) came back ok.
+        self.assertEqual(cmds[-1]["data"]["command"], "land")
+        self.assertEqual(cmds[-1]["data"]["answer"], "ok")
 
 
 if __name__ == "__main__":

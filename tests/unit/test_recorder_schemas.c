@@ -39,6 +39,8 @@ static void test_topics(void **state)
     assert_string_equal(scn_record_stream_topic(SCN_RECORD_OLFACTION),
                         "/olfaction");
     assert_string_equal(scn_record_stream_topic(SCN_RECORD_EVENTS), "/events");
+    assert_string_equal(scn_record_stream_topic(SCN_RECORD_CLOUD_RECORD),
+                        "/cloud/record");
     assert_null(scn_record_stream_schema((scn_record_stream)-1));
     assert_null(scn_record_stream_schema_name(SCN_RECORD_STREAM_COUNT));
 }

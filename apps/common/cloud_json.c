@@ -1,0 +1,100 @@
+/* Builders for the recording's cloud messages (cloud_json.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cloud_json.h"
+
+typedef struct out {
+    char *buf;
+    size_t cap, len;
+    int full; /* something did not fit: the message is dropped whole */
+} out;
+
+static void put(out *o, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (o->full)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= o->cap - o->len)
+        o->full = 1;
+    else
+        o->len += (size_t)n;
+}
+
+static void put_str(out *o, const char *s)
+{
+    put(o, "\"");
+    for (; s && *s && !o->full; s++) {
+        unsigned char ch = (unsigned char)*s;
+
+        if (ch == '"' || ch == '\\')
+            put(o, "\\%c", ch);
+        else if (ch < 0x20)
+            put(o, "\\u%04x", ch);
+        else
+            put(o, "%c", ch);
+    }
+    put(o, "\"");
+}
+
+static size_t done(out *o)
+{
+    if (o->full) {
+        if (o->cap)
+            o->buf[0] = '\0';
+        return 0;
+    }
+    return o->len;
+}
+
+size_t cloud_inference_json(char *buf, size_t cap, const scn_cloud_result *r,
+                            int64_t age_ms)
+{
+    out o = {buf, cap, 0, cap == 0};
+
+    put(&o, "{\"model\":");
+    put_str(&o, r->model ? r->model : "");
+    put(&o, ",\"seq\":%llu,\"labels\":[", (unsigned long long)r->seq);
+    for (size_t i = 0; i < r->label_count; i++) {
+        put(&o, i ? ",{\"label\":" : "{\"label\":");
+        put_str(&o, r->labels[i].label);
+        put(&o, ",\"score\":%g}", r->labels[i].score);
+    }
+    put(&o, "]");
+    if (r->has_target) {
+        put(&o, ",\"target\":");
+        put_str(&o, r->compound);
+    }
+    if (r->has_bearing)
+        put(&o, ",\"bearing_deg\":%g", r->bearing_deg);
+    if (age_ms >= 0)
+        put(&o, ",\"age_ms\":%lld", (long long)age_ms);
+    put(&o, "}");
+    return done(&o);
+}
+
+size_t cloud_record_json(char *buf, size_t cap, uint64_t seq,
+                         const char *stream, const char *uid,
+                         const char *timestamp, const char *state_json,
+                         int64_t age_ms)
+{
+    out o = {buf, cap, 0, cap == 0};
+
+    put(&o, "{\"seq\":%llu,\"stream\":", (unsigned long long)seq);
+    put_str(&o, stream);
+    put(&o, ",\"uid\":");
+    put_str(&o, uid);
+    put(&o, ",\"timestamp\":");
+    put_str(&o, timestamp);
+    /* The state is the JSON object the record carries, written as is. */
+    if (state_json)
+        put(&o, ",\"state\":%s,\"age_ms\":%lld", state_json, (long long)age_ms);
+    put(&o, "}");
+    return done(&o);
+}

@@ -1,0 +1,194 @@
+#!/usr/bin/python3
+"""scn-record records a device's cloud inference stream without a drone:
+scn-sim device and scn-sim cloud on loopback, `scn-record record --url
+--cloud-url --spool-dir`. Every recorded frame went to the cloud exactly
+once (/cloud/record: seq, frame UID and TIMESTAMP, no drone state), the
+cloud sim accepted exactly those seqs, and /inference holds an answer for
+every one of them; `info`, `export` and the independent reader
+(@mcap/core) agree.
+
+stdlib only. Env: SCN_BIN_DIR, SCN_LOG_DIR, SCN_SOURCE_DIR."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+BIN = os.environ.get("SCN_BIN_DIR", "build/apps")
+LOG_DIR = os.environ.get("SCN_LOG_DIR", "/tmp/scn-test-logs")
+KEY = "SCN_TEST_recordcloud00000001"
+
+
+def read_log(path):
+    out = []
+    with open(path) as f:
+        for line in f:
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue
+    return out
+
+
+def export(mcap):
+    p = subprocess.run([os.path.join(BIN, "scn-record"), "export", mcap,
+                        "--format", "jsonl"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return [json.loads(line) for line in p.stdout.splitlines()]
+
+
+class RecordCloudTest(unittest.TestCase):
+    def setUp(self):
+        os.makedirs(LOG_DIR, exist_ok=True)
+        self.tmp = tempfile.mkdtemp()
+        self.procs = []
+        self.env = dict(os.environ, SCENTIENCE_API_KEY=KEY)
+
+    def tearDown(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait(10)
+            if p.stdout:
+                p.stdout.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def sim(self, name, args):
+        log = os.path.join(LOG_DIR, "record-cloud-%s-%d.log"
+                           % (name, os.getpid()))
+        if os.path.exists(log):
+            os.unlink(log)
+        p = subprocess.Popen([os.path.join(BIN, "scn-sim")] + args +
+                             ["--port", "0", "--log", log, "--quiet"],
+                             stdout=subprocess.PIPE, text=True, env=self.env)
+        self.procs.append(p)
+        line = p.stdout.readline()
+        self.assertIn("listening on", line)
+        return log, int(line.strip().rsplit(":", 1)[1])
+
+    def record(self, args, timeout=60):
+        p = subprocess.run([os.path.join(BIN, "scn-record"), "record"] + args,
+                           capture_output=True, text=True, timeout=timeout,
+                           env=self.env)
+        with open(os.path.join(LOG_DIR, "record-cloud-%d.stderr.log"
+                               % os.getpid()), "a") as f:
+            f.write(p.stderr)
+        return p
+
+    def test_usage(self):
+        # A cloud stream needs its spool, and a spool a cloud.
+        p = self.record(["--url", "ws://127.0.0.1:9", "--cloud-url",
+                         "ws://127.0.0.1:9/v1/stream",
+                         os.path.join(self.tmp, "x.mcap")])
+        self.assertEqual(p.returncode, 64, p.stderr)
+        p = self.record(["--url", "ws://127.0.0.1:9", "--spool-dir",
+                         self.tmp, os.path.join(self.tmp, "x.mcap")])
+        self.assertEqual(p.returncode, 64, p.stderr)
+
+    def test_device_and_cloud_stream(self):
+        _, dev_port = self.sim("device", ["device", "--rate", "20"])
+        cloud_log, cloud_port = self.sim("cloud", ["cloud"])
+        mcap = os.path.join(self.tmp, "cloud.mcap")
+        count = 40
+        p = self.record(["--url", "ws://127.0.0.1:%d" % dev_port,
+                         "--cloud-url",
+                         "ws://127.0.0.1:%d/v1/stream" % cloud_port,
+                         "--spool-dir", os.path.join(self.tmp, "spool"),
+                         "--count", str(count), mcap])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertNotIn(KEY, p.stderr)
+
+        msgs = export(mcap)
+        by_topic = {}
+        for m in msgs:
+            by_topic.setdefault(m["topic"], []).append(m)
+        frames = [m["data"] for m in by_topic.get("/olfaction", [])]
+        records = [m["data"] for m in by_topic.get("/cloud/record", [])]
+        inferences = [m["data"] for m in by_topic.get("/inference", [])]
+        self.assertEqual(len(frames), count)
+
+        # Each frame went up once, in order, without a drone state.
+        self.assertEqual([(r["uid"], r["timestamp"]) for r in records],
+                         [(f["UID"], f["TIMESTAMP"]) for f in frames])
+        seqs = [r["seq"] for r in records]
+        self.assertEqual(seqs, list(range(1, count + 1)))
+        for r in records:
+            self.assertNotIn("state", r)
+        streams = {r["stream"] for r in records}
+        self.assertEqual(len(streams), 1)
+        self.assertRegex(streams.pop(), r"^[0-9a-f]{32}$")
+
+        # The cloud sim accepted exactly those seqs, once each.
+        accepted = [e for e in read_log(cloud_log)
+                    if e.get("event") == "accepted"]
+        self.assertEqual([e["seq"] for e in accepted], seqs)
+        self.assertEqual([e for e in read_log(cloud_log)
+                          if e.get("event") == "duplicate"], [])
+
+        # An inference for every recorded frame (the recorder waits for
+        # the acks at the end), naming its input by seq, labelled as the
+        # cloud sim logged it.
+        inf_seqs = sorted(i["seq"] for i in inferences)
+        self.assertEqual(inf_seqs, seqs)
+        label = {e["seq"]: e["label"] for e in accepted}
+        for i in inferences:
+            self.assertEqual(i["labels"][0]["label"], label[i["seq"]])
+            self.assertEqual(i["model"], "olfa-toy-1")
+
+        # Connection events of both links, with the key only redacted.
+        events = [m["data"] for m in by_topic.get("/events", [])]
+        sources = {(e.get("source"), e.get("state")) for e in events}
+        self.assertIn(("device", "open"), sources)
+        self.assertIn(("cloud", "open"), sources)
+        stop = [e for e in events if e.get("event") == "stop"]
+        self.assertEqual(stop[-1]["cloud_submitted"], count)
+        self.assertEqual(stop[-1]["cloud_acked"], count)
+        self.assertEqual(stop[-1]["inferences"], count)
+        with open(mcap, "rb") as f:
+            self.assertNotIn(KEY.encode(), f.read())
+        self.assertIn("****0001".encode(),
+                      json.dumps(events).encode())
+
+        # info and the independent reader agree on the counts.
+        info = subprocess.run([os.path.join(BIN, "scn-record"), "info", mcap],
+                              capture_output=True, text=True, timeout=30)
+        self.assertEqual(info.returncode, 0, info.stderr)
+        counts = dict(re.findall(r"^\s*\d+\s+(/\S+)\s+(\d+)\s", info.stdout,
+                                 re.M))
+        self.assertEqual(int(counts["/cloud/record"]), count)
+        self.assertEqual(int(counts["/inference"]), count)
+        check = os.path.join(os.environ.get("SCN_SOURCE_DIR", "."), "tests",
+                             "integration", "mcap_check.mjs")
+        node = shutil.which("node")
+        self.assertTrue(node, "Node.js is required: scripts/install-deps")
+        p = subprocess.run([node, check, mcap], capture_output=True,
+                           text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        verdict = json.loads(p.stdout)
+        for topic, n in counts.items():
+            self.assertEqual(verdict["topics"][topic], int(n), topic)
+        self.assertEqual(verdict["channels"]["/cloud/record"]["schema"],
+                         "scentience.CloudRecord")
+
+        # A second run on the same spool continues the same stream.
+        mcap2 = os.path.join(self.tmp, "cloud2.mcap")
+        p = self.record(["--url", "ws://127.0.0.1:%d" % dev_port,
+                         "--cloud-url",
+                         "ws://127.0.0.1:%d/v1/stream" % cloud_port,
+                         "--spool-dir", os.path.join(self.tmp, "spool"),
+                         "--count", "5", mcap2])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        recs2 = [m["data"] for m in export(mcap2)
+                 if m["topic"] == "/cloud/record"]
+        self.assertEqual([r["seq"] for r in recs2],
+                         list(range(count + 1, count + 6)))
+        self.assertEqual({r["stream"] for r in recs2},
+                         {r["stream"] for r in records})
+
+
+if __name__ == "__main__":
+    unittest.main()
