@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "keycheck.h"
 #include "simlog.h"
 #include "simnet.h"
 #include "simsig.h"
@@ -591,37 +592,25 @@ static void stall_all(cloud_srv *s)
 static void recheck_all(cloud_srv *s)
 {
     time_t now = time(NULL);
-    cloud_conn *c;
+    const char *reason;
+    int code;
 
-    for (c = s->conns; c; c = c->next) {
-        ks_verdict v;
-
-        if (c->closing || c->dropped)
+    for (cloud_conn *c = s->conns; c; c = c->next) {
+        if (c->closing || c->dropped ||
+            !(code = sim_keys_close_code(c->key, c->peer, now, &reason)))
             continue;
-        v = ks_recheck(c->key, c->peer, now);
-        if (v == KS_REVOKED) {
-            send_error(c, "revoked", "key revoked", 0, 0);
-            conn_close(c, 4001, "key revoked");
-        } else if (v == KS_EXPIRED) {
-            send_error(c, "expired", "key expired", 0, 0);
-            conn_close(c, 4002, "key expired");
-        } else if (v == KS_ADDRESS) {
-            conn_close(c, 4003, "address no longer allowed");
-        }
+        /* An error message says why before the close (section 9.2). */
+        if (code == 4001)
+            send_error(c, "revoked", reason, 0, 0);
+        else if (code == 4002)
+            send_error(c, "expired", reason, 0, 0);
+        conn_close(c, code, reason);
     }
 }
 
 static void reload_keys(cloud_srv *s)
 {
-    cJSON *ev = simlog_event("reload");
-    char err[256];
-    int ok = !ks_reload(s->ks, err, sizeof(err));
-
-    cJSON_AddBoolToObject(ev, "ok", ok);
-    if (!ok)
-        cJSON_AddStringToObject(ev, "error", err);
-    simlog_emit(ev);
-    if (ok)
+    if (sim_keys_reload(s->ks) == 0)
         recheck_all(s);
 }
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "keycheck.h"
 #include "simlog.h"
 #include "simnet.h"
 #include "simsig.h"
@@ -77,45 +78,19 @@ static void log_connect(const dev_conn *c, const dev_admission *r)
 static void recheck_all(dev_srv *s)
 {
     time_t now = time(NULL);
-    dev_conn *c;
+    const char *reason;
+    int code;
 
-    for (c = s->conns; c; c = c->next) {
-        if (c->closing || c->dropped)
-            continue;
-        switch (ks_recheck(c->key, c->peer, now)) {
-        case KS_REVOKED:
-            dev_conn_close(c, 4001, "key revoked");
-            break;
-        case KS_EXPIRED:
-            dev_conn_close(c, 4002, "key expired");
-            break;
-        case KS_ADDRESS:
-            dev_conn_close(c, 4003, "address no longer allowed");
-            break;
-        default:
-            break;
-        }
-    }
+    for (dev_conn *c = s->conns; c; c = c->next)
+        if (!c->closing && !c->dropped &&
+            (code = sim_keys_close_code(c->key, c->peer, now, &reason)))
+            dev_conn_close(c, code, reason);
 }
 
 static void reload_keys(dev_srv *s)
 {
-    cJSON *ev = simlog_event("reload");
-    char err[256];
-
-    if (ks_reload(s->ks, err, sizeof(err))) {
-        cJSON_AddBoolToObject(ev, "ok", 0);
-        cJSON_AddStringToObject(ev, "error", err);
-        simlog_emit(ev);
-        simlog_error("key reload failed, keeping the old keys: %s", err);
-        return;
-    }
-    cJSON_AddBoolToObject(ev, "ok", 1);
-    cJSON_AddNumberToObject(ev, "keys", (double)ks_count(s->ks));
-    cJSON_AddBoolToObject(ev, "dev_mode", ks_is_dev(s->ks));
-    simlog_emit(ev);
-    simlog_info("keys reloaded: %zu", ks_count(s->ks));
-    recheck_all(s);
+    if (sim_keys_reload(s->ks) == 0)
+        recheck_all(s);
 }
 
 /* A fault event naming the connections it hit. */

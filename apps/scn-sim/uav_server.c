@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "device.h" /* dev_http_refuse: refusals look the same */
+#include "keycheck.h"
 #include "simlog.h"
 #include "simnet.h"
 #include "simsig.h"
@@ -338,43 +339,19 @@ static void drop_all(uav_srv *s, const char *source, int links)
 static void recheck_all(uav_srv *s)
 {
     time_t now = time(NULL);
-    uav_conn *c;
+    const char *reason;
+    int code;
 
-    for (c = s->conns; c; c = c->next) {
-        if (c->closing || c->dropped)
-            continue;
-        switch (ks_recheck(c->key, c->peer, now)) {
-        case KS_REVOKED:
-            uav_conn_close(c, 4001, "key revoked");
-            break;
-        case KS_EXPIRED:
-            uav_conn_close(c, 4002, "key expired");
-            break;
-        case KS_ADDRESS:
-            uav_conn_close(c, 4003, "address no longer allowed");
-            break;
-        default:
-            break;
-        }
-    }
+    for (uav_conn *c = s->conns; c; c = c->next)
+        if (!c->closing && !c->dropped &&
+            (code = sim_keys_close_code(c->key, c->peer, now, &reason)))
+            uav_conn_close(c, code, reason);
 }
 
 static void reload_keys(uav_srv *s)
 {
-    cJSON *ev = simlog_event("reload");
-    char err[256];
-
-    if (ks_reload(s->ks, err, sizeof(err))) {
-        cJSON_AddBoolToObject(ev, "ok", 0);
-        cJSON_AddStringToObject(ev, "error", err);
-        simlog_emit(ev);
-        simlog_error("key reload failed, keeping the old keys: %s", err);
-        return;
-    }
-    cJSON_AddBoolToObject(ev, "ok", 1);
-    cJSON_AddNumberToObject(ev, "keys", (double)ks_count(s->ks));
-    simlog_emit(ev);
-    recheck_all(s);
+    if (sim_keys_reload(s->ks) == 0)
+        recheck_all(s);
 }
 
 static void begin_stop(uav_srv *s, const char *why)
