@@ -1,7 +1,8 @@
 /*
- * Device-frame codec internals: the frame layout, the entry point the
- * session uses for already-parsed JSON, and the compact JSON writer shared
- * by parsing (per-key raw values) and scn_frame_to_json().
+ * Device-frame codec internals: the frame layout, the single-pass frame
+ * tokenizer the session routes inbound messages with, the number reader,
+ * the cJSON-based strict parse other JSON messages use, and the compact
+ * JSON writer shared by parsing and scn_frame_to_json().
  */
 #ifndef SCN_FRAME_INTERNAL_H
 #define SCN_FRAME_INTERNAL_H
@@ -9,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 #include <scentience/error.h>
@@ -18,23 +20,37 @@
  * load factor at or below one half. Must be a power of two. */
 #define SCN_FRAME_SLOTS (2 * SCN_FRAME_MAX_KEYS)
 
+/* Offsets rather than pointers: the buffers may move while a parse grows
+ * them, and offsets survive that. */
 typedef struct scn_frame_key {
-    const char *name; /* cJSON's copy of the key, owned by root */
-    size_t raw_off;   /* value as compact JSON, NUL-terminated, in raw */
+    size_t name_off; /* decoded name, NUL-terminated, in names */
+    size_t name_len;
+    size_t raw_off; /* value as compact JSON, NUL-terminated, in raw */
     size_t raw_len;
+    uint16_t slot; /* its index slot, so a reset clears only used slots */
     scn_key_kind kind;
 } scn_frame_key;
 
+/* The absent value of an offset (uid, timestamp, type). */
+#define SCN_FRAME_NO_OFF SIZE_MAX
+
+/* What a "type" member made of an inbound message (see the parse below). */
+typedef enum scn_frame_route {
+    SCN_ROUTE_INVALID,  /* not a strict JSON object: rc says why */
+    SCN_ROUTE_FRAME,    /* no "type": a device frame, rc its verdict */
+    SCN_ROUTE_MESSAGE,  /* a string "type": a typed message */
+    SCN_ROUTE_BAD_TYPE, /* a "type" that is not a string */
+} scn_frame_route;
+
 /*
- * Everything a parse produces lives either in the cJSON tree (root) or in
- * storage owned by the frame and reused by the next parse: the fixed arrays
- * below and the raw buffer, which only grows. A typical frame therefore
- * costs no allocation besides cJSON's own.
+ * Everything a parse produces lives in storage owned by the frame and
+ * reused by the next parse: the fixed arrays below and two buffers that
+ * only grow. A typical frame therefore costs no allocation at all.
  */
 struct scn_frame {
-    cJSON *root;           /* NULL when the frame is empty */
-    const char *uid;       /* into root */
-    const char *timestamp; /* into root */
+    size_t uid_off;       /* in names, or SCN_FRAME_NO_OFF */
+    size_t timestamp_off; /* in names, or SCN_FRAME_NO_OFF */
+    size_t type_off;      /* first top-level string "type", in names */
     int64_t timestamp_ns;
     uint64_t seq;
     bool has_seq;
@@ -45,34 +61,116 @@ struct scn_frame {
     size_t nkeys;
     scn_frame_key keys[SCN_FRAME_MAX_KEYS];
     uint16_t slots[SCN_FRAME_SLOTS]; /* key index + 1; 0 is free */
-    /* Every key's value as compact JSON, produced eagerly while parsing so
-     * const accessors never write (concurrent readers are safe) and
-     * pointers handed out never move until the next parse. */
+    /* Key names and the decoded strings the typed view needs. */
+    char *names;
+    size_t names_len, names_cap;
+    /* Every key's value as compact JSON, produced while parsing so const
+     * accessors never write (concurrent readers are safe) and pointers
+     * handed out never move until the next parse. */
     char *raw;
-    size_t raw_cap;
+    size_t raw_len, raw_cap;
 };
 
-/*
- * Takes ownership of root (any cJSON value, or NULL) and validates it
- * exactly as scn_frame_parse() does after its own JSON parsing. Returns the
- * same codes. On error root is freed and the frame is left empty; on
- * success root is freed by the next parse or scn_frame_free().
- *
- * Checks that need the source text (raw control bytes, "\u0000" escapes
- * that cJSON silently truncates, number syntax cJSON accepts leniently)
- * happen only in scn_frame_json_parse(); a caller that parses with cJSON
- * directly gets cJSON's leniency there.
- */
-int scn_frame_adopt(scn_frame *f, cJSON *root);
+/* Empties the frame, keeping its storage. */
+void scn_frame_clear(scn_frame *f);
 
 /*
- * Strict JSON parse of json[0..len) (no NUL terminator needed), as done by
- * scn_frame_parse(): RFC 8259 syntax (no raw control characters, no
- * "\u0000", no NUL bytes, nothing but whitespace after the value), and
- * nesting checked against SCN_FRAME_MAX_DEPTH before cJSON recurses.
- * Returns 0 with *out set (caller owns it), SCN_ERR_MALFORMED,
- * SCN_ERR_TOO_DEEP or SCN_ERR_INVALID_ARG. The session may use it to parse
- * once and then route by "type".
+ * The parse the session does on every inbound message: one strict pass
+ * over json[0..len) that fills the frame and finds the first top-level
+ * "type". Returns 0 or an error code, and *route:
+ * - SCN_ROUTE_INVALID: the text is not one strict JSON object; the code is
+ *   SCN_ERR_MALFORMED or SCN_ERR_TOO_DEEP (the one scn_frame_json_parse()
+ *   gives), SCN_ERR_INVALID_ARG or SCN_ERR_NOMEM.
+ * - SCN_ROUTE_FRAME: no "type"; the code is what scn_frame_parse() returns.
+ * - SCN_ROUTE_MESSAGE: *type is the decoded "type" string (valid until the
+ *   next parse into f); returns 0. Frame rules (UID, key limit, encoding,
+ *   finite numbers) do not apply to messages.
+ * - SCN_ROUTE_BAD_TYPE: returns SCN_ERR_WRONG_TYPE.
+ * Only SCN_ROUTE_FRAME with 0 leaves the frame filled; otherwise it is
+ * empty. type may be NULL.
+ */
+int scn_frame_parse_inbound(scn_frame *f, const char *json, size_t len,
+                            scn_frame_route *route, const char **type);
+
+/* Hash of a key name, shared by the index writer and its readers. Eight
+ * bytes per multiply rather than FNV's one: byte-wise hashing was the
+ * largest cost of the whole parse. Every byte counts, so names that
+ * differ only in the middle ("sensor_1_x", "sensor_2_x") still spread. */
+static inline uint32_t scn_frame_name_hash(const char *s, size_t len)
+{
+    const uint64_t k = UINT64_C(0x9E3779B97F4A7C15);
+    uint64_t h = len * k, w;
+
+    for (; len >= 8; s += 8, len -= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * k;
+    }
+    if (len > 0) {
+        w = 0;
+        for (size_t i = 0; i < len; i++)
+            w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+        h = (h ^ w) * k;
+    }
+    /* The high half mixes every input bit; slots take its low bits. */
+    return (uint32_t)(h >> 32);
+}
+
+/* The index slot holding the key name[0..len), or the free slot where it
+ * would go. */
+static inline size_t scn_frame_probe(const scn_frame *f, const char *name,
+                                     size_t len)
+{
+    size_t slot = scn_frame_name_hash(name, len) & (SCN_FRAME_SLOTS - 1);
+
+    for (;;) {
+        const scn_frame_key *k;
+        if (f->slots[slot] == 0)
+            return slot;
+        k = &f->keys[f->slots[slot] - 1];
+        if (k->name_len == len &&
+            memcmp(f->names + k->name_off, name, len) == 0)
+            return slot;
+        slot = (slot + 1) & (SCN_FRAME_SLOTS - 1);
+    }
+}
+
+/*
+ * Classifies a key name (case-sensitive) as scn_frame_parse() does; for
+ * fields and compounds *index is the scn_field or scn_compound and
+ * *channel the sensor channel.
+ */
+scn_key_kind scn_frame_classify(const char *name, size_t len, int *index,
+                                scn_channel *channel);
+
+/*
+ * Reads the RFC 8259 number at p[0..end): the longest prefix that is one.
+ * Returns its length (0 when p does not start a number), *value (+-inf
+ * when out of double's range; NaN only when a very long text could not be
+ * copied for strtod(), out of memory) and *canonical: whether the text is
+ * already what scn_jw_number() prints for *value, so it can be copied as
+ * is.
+ */
+size_t scn_json_number(const char *p, const char *end, double *value,
+                       bool *canonical);
+
+/*
+ * The strictness pass scn_frame_json_parse() runs before cJSON: control
+ * bytes, "\u0000", lenient numbers, depth beyond SCN_FRAME_MAX_DEPTH,
+ * anything but ASCII outside strings, unterminated strings. Returns 0,
+ * SCN_ERR_MALFORMED or SCN_ERR_TOO_DEEP for the first problem in the text.
+ * The frame tokenizer uses it to name the error of a text it refuses
+ * exactly as the cJSON path would.
+ */
+int scn_json_prescan(const char *json, size_t len);
+
+/*
+ * Strict JSON parse of json[0..len) (no NUL terminator needed) into a
+ * cJSON tree, for messages other than device frames: RFC 8259 syntax (no
+ * raw control characters, no "\u0000", no NUL bytes, nothing but
+ * whitespace after the value), and nesting checked against
+ * SCN_FRAME_MAX_DEPTH before cJSON recurses. Returns 0 with *out set
+ * (caller owns it), SCN_ERR_MALFORMED, SCN_ERR_TOO_DEEP or
+ * SCN_ERR_INVALID_ARG.
  */
 int scn_frame_json_parse(const char *json, size_t len, cJSON **out);
 
@@ -95,6 +193,10 @@ void scn_jw_put(scn_jw *w, const char *s, size_t n);
  * s is not valid UTF-8 (nothing sensible can be emitted for it). */
 int scn_jw_string(scn_jw *w, const char *s);
 
+/* Writes the n bytes at s (valid UTF-8, no NUL) as a JSON string literal
+ * with only the escapes JSON requires. */
+void scn_jw_string_n(scn_jw *w, const char *s, size_t n);
+
 /* Writes a finite double so that strtod() gives it back: integral values
  * below 2^53 in magnitude as plain integers; short decimals in [1e-4, 1e6)
  * with the fewest fraction digits (at most 9) that round-trip, without
@@ -102,16 +204,11 @@ int scn_jw_string(scn_jw *w, const char *s);
  * round-trip. */
 void scn_jw_number(scn_jw *w, double x);
 
-/*
- * Writes item as compact JSON. depth is the nesting level item would have
- * if it is a container (the frame object is level 1). Validates as it
- * goes: SCN_ERR_TOO_DEEP, SCN_ERR_OUT_OF_RANGE (non-finite number),
- * SCN_ERR_MALFORMED (invalid UTF-8, or a node cJSON's parser never makes).
- */
-int scn_jw_value(scn_jw *w, const cJSON *item, int depth);
-
 /* Whether the NUL-terminated s is valid UTF-8 (no overlongs, surrogates or
  * code points above U+10FFFF). */
 bool scn_utf8_valid(const char *s);
+
+/* Length of the valid UTF-8 sequence at p[0..end), or 0. */
+size_t scn_utf8_seq_n(const unsigned char *p, const unsigned char *end);
 
 #endif

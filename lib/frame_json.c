@@ -1,6 +1,7 @@
 /*
- * JSON text side of the frame codec: the strict pre-parse check, the
- * compact writer used for per-key raw values, and scn_frame_to_json().
+ * JSON text side of the frame codec: the strict cJSON parse other messages
+ * use (and its pre-parse check), the compact writer used for per-key raw
+ * values, and scn_frame_to_json().
  */
 #include <math.h>
 #include <stdio.h>
@@ -67,8 +68,9 @@ static bool number_ok(const unsigned char *p, size_t n)
  * string short), lenient numbers, and nesting, which is checked here so
  * that cJSON never recurses deeper than SCN_FRAME_MAX_DEPTH.
  */
-static int prescan(const unsigned char *p, size_t len)
+int scn_json_prescan(const char *json, size_t len)
 {
+    const unsigned char *p = (const unsigned char *)json;
     size_t i = 0;
     int depth = 0;
 
@@ -138,7 +140,7 @@ int scn_frame_json_parse(const char *json, size_t len, cJSON **out)
     *out = NULL;
     if (len == 0)
         return SCN_ERR_MALFORMED;
-    rc = prescan((const unsigned char *)json, len);
+    rc = scn_json_prescan(json, len);
     if (rc != 0)
         return rc;
     /* require_null_terminated would read json[len]; check the tail
@@ -217,6 +219,20 @@ static size_t utf8_seq(const unsigned char *p)
     return 4;
 }
 
+size_t scn_utf8_seq_n(const unsigned char *p, const unsigned char *end)
+{
+    size_t need;
+
+    if (p[0] < 0x80)
+        return 1;
+    /* A sequence cut by end is invalid; otherwise utf8_seq() reads only
+     * bytes of the sequence its lead byte announces. */
+    need = p[0] < 0xE0 ? 2 : p[0] < 0xF0 ? 3 : 4;
+    if ((size_t)(end - p) < need)
+        return 0;
+    return utf8_seq(p);
+}
+
 bool scn_utf8_valid(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -230,26 +246,18 @@ bool scn_utf8_valid(const char *s)
     return true;
 }
 
-int scn_jw_string(scn_jw *w, const char *s)
+void scn_jw_string_n(scn_jw *w, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
     const unsigned char *run = p;
 
     scn_jw_put(w, "\"", 1);
-    while (*p) {
+    for (; p < end; p++) {
         unsigned char c = *p;
-        if (c >= 0x80) {
-            size_t n = utf8_seq(p);
-            if (n == 0)
-                return SCN_ERR_MALFORMED;
-            p += n;
+        /* Bytes >= 0x80 are UTF-8, written as they are. */
+        if (c >= 0x20 && c != '"' && c != '\\')
             continue;
-        }
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            p++;
-            continue;
-        }
         scn_jw_put(w, (const char *)run, (size_t)(p - run));
         char esc[6] = {'\\', (char)c, 0, 0, 0, 0};
         size_t n = 2;
@@ -280,10 +288,17 @@ int scn_jw_string(scn_jw *w, const char *s)
             break;
         }
         scn_jw_put(w, esc, n);
-        run = ++p;
+        run = p + 1;
     }
     scn_jw_put(w, (const char *)run, (size_t)(p - run));
     scn_jw_put(w, "\"", 1);
+}
+
+int scn_jw_string(scn_jw *w, const char *s)
+{
+    if (!scn_utf8_valid(s))
+        return SCN_ERR_MALFORMED;
+    scn_jw_string_n(w, s, strlen(s));
     return 0;
 }
 
@@ -392,58 +407,6 @@ void scn_jw_number(scn_jw *w, double x)
     scn_jw_put(w, tmp, n);
 }
 
-int scn_jw_value(scn_jw *w, const cJSON *item, int depth)
-{
-    switch (item->type & 0xFF) {
-    case cJSON_False:
-        scn_jw_put(w, "false", 5);
-        return 0;
-    case cJSON_True:
-        scn_jw_put(w, "true", 4);
-        return 0;
-    case cJSON_NULL:
-        scn_jw_put(w, "null", 4);
-        return 0;
-    case cJSON_Number:
-        /* cJSON turns "1e999" into inf; JSON has no way to say it back. */
-        if (!isfinite(item->valuedouble))
-            return SCN_ERR_OUT_OF_RANGE;
-        scn_jw_number(w, item->valuedouble);
-        return 0;
-    case cJSON_String:
-        if (item->valuestring == NULL)
-            return SCN_ERR_MALFORMED;
-        return scn_jw_string(w, item->valuestring);
-    case cJSON_Array:
-    case cJSON_Object: {
-        bool obj = (item->type & 0xFF) == cJSON_Object;
-        if (depth > SCN_FRAME_MAX_DEPTH)
-            return SCN_ERR_TOO_DEEP;
-        scn_jw_put(w, obj ? "{" : "[", 1);
-        for (const cJSON *c = item->child; c != NULL; c = c->next) {
-            int rc;
-            if (c != item->child)
-                scn_jw_put(w, ",", 1);
-            if (obj) {
-                if (c->string == NULL)
-                    return SCN_ERR_MALFORMED;
-                rc = scn_jw_string(w, c->string);
-                if (rc != 0)
-                    return rc;
-                scn_jw_put(w, ":", 1);
-            }
-            rc = scn_jw_value(w, c, depth + 1);
-            if (rc != 0)
-                return rc;
-        }
-        scn_jw_put(w, obj ? "}" : "]", 1);
-        return 0;
-    }
-    }
-    /* cJSON_Raw and cJSON_Invalid never come out of cJSON's parser. */
-    return SCN_ERR_MALFORMED;
-}
-
 /* ---- Serialisation ----------------------------------------------------- */
 
 int scn_frame_to_json(const scn_frame *frame, char *buf, size_t cap,
@@ -459,7 +422,7 @@ int scn_frame_to_json(const scn_frame *frame, char *buf, size_t cap,
         if (i > 0)
             scn_jw_put(&w, ",", 1);
         /* Names were validated as UTF-8 when parsed. */
-        (void)scn_jw_string(&w, k->name);
+        scn_jw_string_n(&w, frame->names + k->name_off, k->name_len);
         scn_jw_put(&w, ":", 1);
         scn_jw_put(&w, frame->raw + k->raw_off, k->raw_len);
     }

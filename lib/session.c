@@ -310,24 +310,28 @@ static void count(scn_session *s, uint64_t *counter)
     pthread_mutex_unlock(&s->mu);
 }
 
-static void deliver_frame(scn_session *s, cJSON *root)
+/* s->frame was filled by scn_frame_parse_inbound(); rc is its verdict.
+ * The counters take one lock per frame. */
+static void deliver_frame(scn_session *s, int rc)
 {
     uint64_t seq;
-    int rc = scn_frame_adopt(s->frame, root);
 
+    pthread_mutex_lock(&s->mu);
     if (rc) {
-        count(s, &s->stats.malformed_in);
+        s->stats.malformed_in++;
+    } else {
+        s->stats.frames_in++;
+        if (scn_frame_seq(s->frame, &seq) == 0) {
+            if (s->expect_seq && seq > s->expect_seq)
+                s->stats.seq_gaps += seq - s->expect_seq;
+            s->expect_seq = seq + 1;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (rc) {
         scn_session_report(s, rc, "device frame rejected");
         return;
     }
-    pthread_mutex_lock(&s->mu);
-    s->stats.frames_in++;
-    if (scn_frame_seq(s->frame, &seq) == 0) {
-        if (s->expect_seq && seq > s->expect_seq)
-            s->stats.seq_gaps += seq - s->expect_seq;
-        s->expect_seq = seq + 1;
-    }
-    pthread_mutex_unlock(&s->mu);
     if (s->opts.callbacks.on_frame)
         USER_CALL(s, s->opts.callbacks.on_frame(s, s->frame, s->opts.user));
 }
@@ -338,9 +342,25 @@ static bool known_type(const char *type)
            strcmp(type, "error") == 0;
 }
 
+/* A device "error" message's text, for the log. Error messages are rare,
+ * so their "message" member is read with cJSON rather than taught to the
+ * frame tokenizer. */
+static void log_device_error(scn_session *s, const unsigned char *data,
+                             size_t len)
+{
+    cJSON *root = NULL, *msg;
+
+    (void)scn_frame_json_parse((const char *)data, len, &root);
+    msg = cJSON_GetObjectItemCaseSensitive(root, "message");
+    scn_log(&s->loop->log, SCN_LOG_WARN, "session", "device error: %.200s",
+            cJSON_IsString(msg) ? msg->valuestring : "(no message)");
+    cJSON_Delete(root);
+}
+
 void scn_session_deliver(scn_session *s, const unsigned char *data, size_t len)
 {
-    cJSON *root = NULL, *type;
+    scn_frame_route route;
+    const char *type;
     int rc;
 
     if (s->opts.raw_text) {
@@ -349,41 +369,34 @@ void scn_session_deliver(scn_session *s, const unsigned char *data, size_t len)
                                                    s->opts.user));
         return;
     }
-    rc = scn_frame_json_parse((const char *)data, len, &root);
-
-    if (rc || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
+    /* One pass parses a device frame and finds "type" for routing. */
+    rc = scn_frame_parse_inbound(s->frame, (const char *)data, len, &route,
+                                 &type);
+    switch (route) {
+    case SCN_ROUTE_FRAME:
+        deliver_frame(s, rc);
+        return;
+    case SCN_ROUTE_INVALID:
         count(s, &s->stats.malformed_in);
-        scn_session_report(s, rc ? rc : SCN_ERR_MALFORMED,
-                           "inbound message is not a JSON object");
+        scn_session_report(s, rc, "inbound message is not a JSON object");
         return;
-    }
-    type = cJSON_GetObjectItemCaseSensitive(root, "type");
-    if (!cJSON_IsString(type)) {
-        if (type) {
-            cJSON_Delete(root);
-            count(s, &s->stats.malformed_in);
-            scn_session_report(s, SCN_ERR_WRONG_TYPE,
-                               "\"type\" is not a string");
-            return;
-        }
-        deliver_frame(s, root);
+    case SCN_ROUTE_BAD_TYPE:
+        count(s, &s->stats.malformed_in);
+        scn_session_report(s, SCN_ERR_WRONG_TYPE, "\"type\" is not a string");
         return;
+    case SCN_ROUTE_MESSAGE:
+        break;
     }
-    if (!known_type(type->valuestring)) {
+    if (!known_type(type)) {
         count(s, &s->stats.unknown_type_in);
         scn_log(&s->loop->log, SCN_LOG_DEBUG, "session",
                 "ignoring message of unknown type");
-    } else if (strcmp(type->valuestring, "error") == 0) {
-        cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "message");
-        scn_log(&s->loop->log, SCN_LOG_WARN, "session", "device error: %.200s",
-                cJSON_IsString(msg) ? msg->valuestring : "(no message)");
+    } else if (strcmp(type, "error") == 0) {
+        log_device_error(s, data, len);
     }
     if (s->opts.callbacks.on_message)
-        USER_CALL(s, s->opts.callbacks.on_message(s, type->valuestring,
-                                                  (const char *)data, len,
-                                                  s->opts.user));
-    cJSON_Delete(root);
+        USER_CALL(s, s->opts.callbacks.on_message(s, type, (const char *)data,
+                                                  len, s->opts.user));
 }
 
 /* Wakes the loop thread to write, or asks lws directly when on it. */

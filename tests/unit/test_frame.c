@@ -606,36 +606,6 @@ static void test_depth(void **state)
     free(s);
 }
 
-/* The depth check of scn_frame_adopt() does not rely on the pre-scan. */
-static void test_adopt_depth(void **state)
-{
-    scn_frame *f = *state;
-    cJSON *root, *leaf;
-    char *s;
-
-    for (int extra = 7; extra <= 9; extra++) {
-        root = cJSON_Parse("{" HEAD "}");
-        assert_non_null(root);
-        leaf = cJSON_AddArrayToObject(root, "_deep");
-        for (int i = 1; i < extra; i++) {
-            cJSON *a = cJSON_CreateArray();
-            cJSON_AddItemToArray(leaf, a);
-            leaf = a;
-        }
-        /* root + extra levels */
-        int rc = scn_frame_adopt(f, root);
-        assert_int_equal(rc, 1 + extra > SCN_FRAME_MAX_DEPTH ? SCN_ERR_TOO_DEEP
-                                                             : 0);
-    }
-    /* 900 levels, under cJSON's limit, parsed by cJSON directly. */
-    s = nested(900, '[', ']');
-    root = cJSON_Parse(s);
-    free(s);
-    assert_non_null(root);
-    assert_int_equal(scn_frame_adopt(f, root), SCN_ERR_TOO_DEEP);
-    assert_empty(f);
-}
-
 static void test_numbers(void **state)
 {
     static const struct {
@@ -846,41 +816,89 @@ static void test_to_json_buffer(void **state)
     assert_int_equal(scn_frame_to_json(f, NULL, 5, &n), SCN_ERR_INVALID_ARG);
 }
 
-static void test_adopt(void **state)
+/* The session's entry point: one pass that parses a frame and routes a
+ * message by its first top-level "type". */
+static void expect_route(scn_frame *f, const char *json, scn_frame_route want,
+                         int want_rc, const char *want_type)
+{
+    scn_frame_route route = (scn_frame_route)-1;
+    const char *type = "unset";
+    char *copy = malloc(strlen(json) + 1);
+    int rc;
+
+    assert_non_null(copy);
+    memcpy(copy, json, strlen(json));
+    /* Fill the frame first: only a good frame may leave it filled. */
+    assert_int_equal(parse(f, "{" HEAD ",\"CO\":1}"), 0);
+    rc = scn_frame_parse_inbound(f, copy, strlen(json), &route, &type);
+    if (rc != want_rc || route != want)
+        fail_msg("%s: got %s route %d, want %s route %d", json,
+                 scn_err_name(rc), (int)route, scn_err_name(want_rc),
+                 (int)want);
+    if (want_type)
+        assert_string_equal(type, want_type);
+    else
+        assert_null(type);
+    if (want != SCN_ROUTE_FRAME || want_rc != 0)
+        assert_empty(f);
+    free(copy);
+}
+
+static void test_inbound(void **state)
 {
     scn_frame *f = *state;
-    cJSON *root;
+    scn_frame_route route;
 
-    root = cJSON_Parse("{" HEAD ",\"CO\":5}");
-    assert_int_equal(scn_frame_adopt(f, root), 0);
+    expect_route(f, "{" HEAD ",\"CO\":5}", SCN_ROUTE_FRAME, 0, NULL);
     assert_true(scn_frame_compound(f, SCN_CO, SCN_CHANNEL_SINGLE) == 5);
+    expect_route(f, "{" HEAD ",\"CO\":\"x\"}", SCN_ROUTE_FRAME,
+                 SCN_ERR_WRONG_TYPE, NULL);
+    expect_route(f, "{\"UID\":\"x\"}", SCN_ROUTE_FRAME, SCN_ERR_MISSING_FIELD,
+                 NULL);
+    expect_route(f, "{" HEAD ",\"CO\":1e999}", SCN_ROUTE_FRAME,
+                 SCN_ERR_OUT_OF_RANGE, NULL);
+    expect_route(f, "{" HEAD ",\"_s\":\"\xff\"}", SCN_ROUTE_FRAME,
+                 SCN_ERR_MALFORMED, NULL);
 
-    /* Each error frees root (the leak checker of the ASan build watches)
-     * and empties the frame. */
-    assert_int_equal(scn_frame_adopt(f, NULL), SCN_ERR_MALFORMED);
-    assert_empty(f);
-    assert_int_equal(scn_frame_adopt(f, cJSON_Parse("[1,2]")),
-                     SCN_ERR_MALFORMED);
-    assert_empty(f);
-    assert_int_equal(scn_frame_adopt(f, cJSON_Parse("{\"UID\":\"x\"}")),
-                     SCN_ERR_MISSING_FIELD);
-    assert_empty(f);
-    assert_int_equal(scn_frame_adopt(f, cJSON_Parse("{" HEAD ",\"CO\":\"x\"}")),
-                     SCN_ERR_WRONG_TYPE);
-    assert_empty(f);
-    assert_int_equal(scn_frame_adopt(NULL, cJSON_Parse("{" HEAD "}")),
+    /* Not one strict JSON object: the cJSON path's code. */
+    expect_route(f, "", SCN_ROUTE_INVALID, SCN_ERR_MALFORMED, NULL);
+    expect_route(f, "[1,2]", SCN_ROUTE_INVALID, SCN_ERR_MALFORMED, NULL);
+    expect_route(f, "{\"type\":\"hello\"", SCN_ROUTE_INVALID, SCN_ERR_MALFORMED,
+                 NULL);
+    expect_route(f, "[[[[[[[[[]]]]]]]]]", SCN_ROUTE_INVALID, SCN_ERR_TOO_DEEP,
+                 NULL);
+    /* The pre-scan's order: a depth problem before a syntax error. */
+    expect_route(f, "{\"a\" 1,\"_x\":[[[[[[[[[]]]]]]]]]}", SCN_ROUTE_INVALID,
+                 SCN_ERR_TOO_DEEP, NULL);
+    expect_route(f, "{\"type\":\"a\\u00zz\"}", SCN_ROUTE_INVALID,
+                 SCN_ERR_MALFORMED, NULL);
+
+    /* Typed messages: frame rules do not apply, the first "type" wins. */
+    expect_route(f, "{\"type\":\"hello\"}", SCN_ROUTE_MESSAGE, 0, "hello");
+    expect_route(f,
+                 "{\"a\":1e999,\"b\":\"\xff\",\"a\":1,\"type\":\"ack\","
+                 "\"type\":5}",
+                 SCN_ROUTE_MESSAGE, 0, "ack");
+    expect_route(f, "{\"t\\u0079pe\":\"er\\u0072or\"}", SCN_ROUTE_MESSAGE, 0,
+                 "error");
+    expect_route(f, "{" HEAD ",\"type\":\"\"}", SCN_ROUTE_MESSAGE, 0, "");
+    expect_route(f, "{\"type\":5}", SCN_ROUTE_BAD_TYPE, SCN_ERR_WRONG_TYPE,
+                 NULL);
+    expect_route(f, "{" HEAD ",\"type\":{\"x\":1},\"type\":\"a\"}",
+                 SCN_ROUTE_BAD_TYPE, SCN_ERR_WRONG_TYPE, NULL);
+    /* Nested "type" members are not the message's. */
+    expect_route(f, "{" HEAD ",\"_x\":{\"type\":\"hello\"}}", SCN_ROUTE_FRAME,
+                 0, NULL);
+
+    /* scn_frame_parse() reads "type" as an unknown key. */
+    assert_int_equal(parse(f, "{" HEAD ",\"type\":\"hello\"}"), 0);
+    assert_string_equal(scn_frame_raw(f, "type"), "\"hello\"");
+
+    assert_int_equal(scn_frame_parse_inbound(NULL, "{}", 2, &route, NULL),
                      SCN_ERR_INVALID_ARG);
-
-    /* A tree built in code can hold what the parser refuses. */
-    root = cJSON_Parse("{" HEAD "}");
-    cJSON_AddNumberToObject(root, "CO", INFINITY);
-    assert_int_equal(scn_frame_adopt(f, root), SCN_ERR_OUT_OF_RANGE);
-    root = cJSON_Parse("{" HEAD "}");
-    cJSON_AddStringToObject(root, "_s", "\xff");
-    assert_int_equal(scn_frame_adopt(f, root), SCN_ERR_MALFORMED);
-    root = cJSON_Parse("{" HEAD "}");
-    cJSON_AddRawToObject(root, "_r", "1");
-    assert_int_equal(scn_frame_adopt(f, root), SCN_ERR_MALFORMED);
+    assert_int_equal(route, SCN_ROUTE_INVALID);
+    assert_int_equal(scn_frame_parse_inbound(f, NULL, 2, &route, NULL),
+                     SCN_ERR_INVALID_ARG);
     assert_empty(f);
 }
 
@@ -1020,13 +1038,12 @@ int main(void)
         T(test_nul_bytes),
         T(test_truncated),
         T(test_depth),
-        T(test_adopt_depth),
         T(test_numbers),
         T(test_key_limit),
         T(test_reuse),
         T(test_to_json),
         T(test_to_json_buffer),
-        T(test_adopt),
+        T(test_inbound),
         T(test_json_parse_helper),
         T(test_names),
         T(test_null_and_bad_arguments),

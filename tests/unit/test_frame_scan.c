@@ -1,0 +1,1037 @@
+/* lib/frame_scan.c and lib/frame_number.c, the single-pass frame tokenizer:
+ * numbers bit-exact with strtod() and canonical only when the writer
+ * agrees; every strictness rule; and a differential test against the
+ * reference it replaced (pre-scan + cJSON + the frame rules applied to the
+ * tree), over generated and mutated frames, for scn_frame_parse() and for
+ * the session's routing by "type". */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <scentience/error.h>
+#include <scentience/frame.h>
+
+#include "frame_internal.h"
+#include "rng.h"
+
+#define HEAD "\"UID\":\"SCN001\",\"TIMESTAMP\":\"2025-08-29T21:00:00Z\""
+
+static uint32_t below(scn_rng *r, uint32_t n)
+{
+    return n ? scn_rng_upto(r, n - 1) : 0;
+}
+
+/* ---- Numbers ----------------------------------------------------------- */
+
+/* Reads text with scn_json_number() from an exact-size heap copy. */
+static size_t read_number(const char *text, double *x, bool *canonical)
+{
+    size_t n = strlen(text);
+    char *copy = malloc(n ? n : 1);
+    size_t got;
+
+    assert_non_null(copy);
+    memcpy(copy, text, n);
+    got = scn_json_number(copy, copy + n, x, canonical);
+    free(copy);
+    return got;
+}
+
+static void check_number(const char *text)
+{
+    double x, want = strtod(text, NULL);
+    bool canonical;
+    char out[64];
+    scn_jw w = {out, 0, sizeof out - 1, false, false};
+
+    if (read_number(text, &x, &canonical) != strlen(text))
+        fail_msg("%s: not read whole", text);
+    if (memcmp(&x, &want, sizeof x) != 0)
+        fail_msg("%s: %.17g, strtod %.17g", text, x, want);
+    if (!isfinite(x))
+        return;
+    scn_jw_number(&w, x);
+    out[w.len] = '\0';
+    /* Canonical claims must match the writer exactly. */
+    if (canonical && strcmp(out, text) != 0)
+        fail_msg("%s: claimed canonical, writer prints %s", text, out);
+}
+
+/* A random RFC 8259 number: digit counts and exponents around the edges of
+ * the fast path (15 and 19 digits, 2^53, exponent 22). */
+static void random_number(scn_rng *r, char *out)
+{
+    size_t n = 0;
+    uint32_t nint = 1 + below(r, 20), nfrac = below(r, 4) ? below(r, 12) : 0;
+
+    if (below(r, 3) == 0)
+        out[n++] = '-';
+    if (below(r, 4) == 0) {
+        out[n++] = '0';
+    } else {
+        out[n++] = (char)('1' + below(r, 9));
+        for (uint32_t i = 1; i < nint; i++)
+            out[n++] = (char)('0' + (below(r, 3) ? below(r, 10) : 0));
+    }
+    if (nfrac) {
+        out[n++] = '.';
+        for (uint32_t i = 0; i < nfrac; i++)
+            out[n++] = (char)('0' + (below(r, 3) ? below(r, 10) : 0));
+    }
+    if (below(r, 3) == 0) {
+        out[n++] = below(r, 2) ? 'e' : 'E';
+        uint32_t s = below(r, 3);
+        if (s)
+            out[n++] = s == 1 ? '-' : '+';
+        n += (size_t)sprintf(out + n, "%u",
+                             below(r, 4) ? below(r, 30) : below(r, 400));
+    }
+    out[n] = '\0';
+}
+
+static void test_numbers_bit_exact(void **state)
+{
+    static const char *const fixed[] = {
+        "0",
+        "-0",
+        "0.0",
+        "-0.0",
+        "1",
+        "9007199254740991",
+        "9007199254740992",
+        "9007199254740993",
+        "999999999999999",
+        "1000000000000000",
+        "123456789012345",
+        "0.1",
+        "0.0001",
+        "0.00009",
+        "0.00012",
+        "6.23",
+        "4.5",
+        "999999.123456789",
+        "1000000.5",
+        "123456.123456789",
+        "12.50",
+        "1e22",
+        "1e23",
+        "9e22",
+        "8.98846567431158e307",
+        "1.7976931348623157e308",
+        "2.2250738585072014e-308",
+        "5e-324",
+        "1e-400",
+        "0e999",
+        "1e999",
+        "-1e999",
+        "4.9406564584124654e-324",
+        "123456789012345678901234567890",
+        "0.30000000000000004",
+        "0.000000000000000000000000000001",
+        "1.00000000000000011102230246251565",
+        "9007199254740993e-22",
+        "12345678901234567e-5",
+        "3.14159265358979",
+    };
+    scn_rng r;
+    char buf[96];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        check_number(fixed[i]);
+    scn_rng_seed(&r, 7);
+    for (int i = 0; i < 300000; i++) {
+        random_number(&r, buf);
+        check_number(buf);
+    }
+    /* Sensor readings as the writer prints them are copied as received. */
+    for (int i = 0; i < 100000; i++) {
+        double x = (double)(int64_t)(scn_rng_next(&r) % 200000000) /
+                   pow(10, (double)below(&r, 9));
+        scn_jw w = {buf, 0, sizeof buf - 1, false, false};
+        double y;
+        bool canonical;
+        scn_jw_number(&w, x);
+        buf[w.len] = '\0';
+        assert_int_equal(read_number(buf, &y, &canonical), w.len);
+        assert_true(y == x);
+        /* The flag may be conservative, but not for readings. */
+        if (!canonical && fabs(x) < 1e6)
+            fail_msg("%s not seen as canonical", buf);
+    }
+}
+
+static void test_number_grammar(void **state)
+{
+    static const char *const bad[] = {"",     "-",  "+1",  ".5", "-.5", "1.",
+                                      "1.e5", "1e", "1e+", "e5", "-e5", "x"};
+    double x;
+    bool canonical;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (read_number(bad[i], &x, &canonical) != 0)
+            fail_msg("\"%s\" read as a number", bad[i]);
+    /* The longest prefix that is a number; the caller refuses the rest. */
+    assert_int_equal(read_number("01", &x, &canonical), 1);
+    assert_int_equal(read_number("1.5.3", &x, &canonical), 3);
+    assert_int_equal(read_number("-0x1", &x, &canonical), 2);
+    assert_int_equal(read_number("12,", &x, &canonical), 2);
+    assert_true(x == 12);
+}
+
+/* ---- Strictness -------------------------------------------------------- */
+
+static int parse_n(scn_frame *f, const char *json, size_t len)
+{
+    char *copy = malloc(len ? len : 1);
+    int rc;
+
+    assert_non_null(copy);
+    memcpy(copy, json, len);
+    rc = scn_frame_parse(f, copy, len);
+    free(copy);
+    return rc;
+}
+
+static void expect(scn_frame *f, const char *json, int err)
+{
+    int rc = parse_n(f, json, strlen(json));
+
+    if (rc != err)
+        fail_msg("%s: got %s, want %s", json, scn_err_name(rc),
+                 scn_err_name(err));
+    if (err != 0)
+        assert_int_equal(scn_frame_key_count(f), 0);
+}
+
+static void test_strictness(void **state)
+{
+    static const struct {
+        const char *json;
+        int err;
+    } cases[] = {
+        /* Escapes: every kind, decoded and re-escaped canonically. */
+        {"{" HEAD ",\"_s\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0001\\u001f\"}", 0},
+        {"{" HEAD ",\"_s\":\"\\uD83D\\uDE00\\u00e9\\u20AC\"}", 0},
+        {"{" HEAD ",\"_s\":\"\\ud83d\"}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_s\":\"\\ude00\"}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_s\":\"\\ud83d\\u0041\"}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_s\":\"\\ud83d\\n\"}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_s\":\"\\u00zz\"}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_s\":\"\\uZZZZ\"}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_s\":\"\\u0000\"}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_s\":\"\\U0041\"}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_s\":\"\\\"}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_s\":\"\\", SCN_ERR_MALFORMED},
+        /* UTF-8, also in keys and nested values. */
+        {"{" HEAD ",\"_\xe2\x82\":1}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_x\":[\"ok\",{\"\xc0\x80\":1}]}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_x\":[\"\xf0\x9f\x98\"]}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_x\":\"\x7f\"}", 0},
+        /* Duplicates: after decoding, top level only. */
+        {"{" HEAD ",\"A\":1,\"\\u0041\":2}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_x\":[{\"a\":1,\"a\":1}]}", 0},
+        /* Numbers anywhere, nested non-finite ones too. */
+        {"{" HEAD ",\"_x\":[[1e309]]}", SCN_ERR_OUT_OF_RANGE},
+        {"{" HEAD ",\"_x\":{\"a\":-1e309}}", SCN_ERR_OUT_OF_RANGE},
+        {"{" HEAD ",\"_x\":[01]}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_x\":[1.]}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_x\":-}", SCN_ERR_MALFORMED},
+        /* Long numbers are read whole (strtod on a heap copy). */
+        {"{" HEAD ",\"_x\":1.00000000000000000000000000000000000000000000000"
+         "000000000000000000000000000000000000000000000000000000000000001}",
+         0},
+        {"{" HEAD ",\"_x\":1000000000000000000000000000000000000000000000000"
+         "000000000000000000000000000000000000000000000000000000000000e-300}",
+         0},
+        /* Literals and structure. */
+        {"{" HEAD ",\"_x\":[true,false,null]}", 0},
+        {"{" HEAD ",\"_x\":[True]}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_x\":nul}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_x\":[1,]}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_x\":[,1]}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_x\":{\"a\"}}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_x\":{1:2}}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_x\":[1 2]}", SCN_ERR_MALFORMED},
+        {"{" HEAD "\"_x\":1}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_x\" 1}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_x\":[\x0b]}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"_x\":[\xc3\xa9]}", SCN_ERR_MALFORMED},
+        /* Order of errors, as the cJSON path had it: syntax anywhere
+         * first (the pre-scan's own order), then frame rules by key. */
+        {"{" HEAD ",\"CO\":\"x\",\"_x\":[[[[[[[[[]]]]]]]]]}", SCN_ERR_TOO_DEEP},
+        {"{" HEAD ",\"CO\":\"x\",\"_x\":01}", SCN_ERR_MALFORMED},
+        {"{" HEAD ",\"CO\":\"x\",\"_x\":1e999}", SCN_ERR_WRONG_TYPE},
+        {"{" HEAD ",\"_x\":1e999,\"CO\":\"x\"}", SCN_ERR_OUT_OF_RANGE},
+        {"{\"CO\":1e999,\"CO\":1}", SCN_ERR_OUT_OF_RANGE},
+        {"{\"CO\":1,\"CO\":1e999}", SCN_ERR_MALFORMED},
+        {"{\"SEQ\":1.5,\"UID\":1}", SCN_ERR_OUT_OF_RANGE},
+        {"{\"UID\":\"a\"}", SCN_ERR_MISSING_FIELD},
+        {"{}", SCN_ERR_MISSING_FIELD},
+    };
+    scn_frame *f;
+
+    (void)state;
+    assert_int_equal(scn_frame_new(&f), 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect(f, cases[i].json, cases[i].err);
+
+    assert_int_equal(parse_n(f, cases[0].json, strlen(cases[0].json)), 0);
+    assert_string_equal(scn_frame_raw(f, "_s"),
+                        "\"\\\"\\\\/\\b\\f\\n\\r\\t\\u0001\\u001f\"");
+    assert_int_equal(parse_n(f, cases[1].json, strlen(cases[1].json)), 0);
+    assert_string_equal(scn_frame_raw(f, "_s"),
+                        "\"\xf0\x9f\x98\x80\xc3\xa9\xe2\x82\xac\"");
+    /* Escaped known keys and values are decoded before they are read. */
+    expect(f,
+           "{\"\\u0055ID\":\"S\\u0043N\",\"TIMESTAMP\":\"2025-08-29T21:00:0"
+           "0\\u005a\",\"C\\u004f\":1}",
+           0);
+    assert_string_equal(scn_frame_uid(f), "SCN");
+    assert_string_equal(scn_frame_timestamp(f), "2025-08-29T21:00:00Z");
+    assert_true(scn_frame_compound(f, SCN_CO, SCN_CHANNEL_SINGLE) == 1);
+    assert_string_equal(scn_frame_raw(f, "UID"), "\"SCN\"");
+    scn_frame_free(f);
+}
+
+/* Key-slot reuse: a frame's index forgets the keys of the previous one. */
+static void test_index_reuse(void **state)
+{
+    scn_frame *f;
+    char json[512];
+
+    (void)state;
+    assert_int_equal(scn_frame_new(&f), 0);
+    for (int i = 0; i < 5000; i++) {
+        snprintf(json, sizeof json, "{" HEAD ",\"k%d\":%d,\"k%d\":%d}", i, i,
+                 i + 1, i);
+        assert_int_equal(parse_n(f, json, strlen(json)), 0);
+        snprintf(json, sizeof json, "k%d", i - 1);
+        assert_null(scn_frame_raw(f, json));
+        snprintf(json, sizeof json, "k%d", i + 1);
+        assert_non_null(scn_frame_raw(f, json));
+    }
+    scn_frame_free(f);
+}
+
+/* ---- The reference: the cJSON path as it was --------------------------- */
+
+typedef struct ref_key {
+    char *name;
+    scn_key_kind kind;
+    char *raw;
+} ref_key;
+
+typedef struct ref {
+    int rc;
+    scn_frame_route route;
+    char *type;
+    size_t nkeys;
+    ref_key keys[SCN_FRAME_MAX_KEYS];
+    char *uid, *timestamp;
+    int64_t timestamp_ns;
+    bool has_seq;
+    uint64_t seq;
+    uint32_t field_mask;
+    uint64_t compound_mask;
+    double fields[SCN_FIELD_COUNT];
+    double compounds[SCN_COMPOUND_COUNT][3];
+} ref;
+
+static void ref_free(ref *r)
+{
+    for (size_t i = 0; i < r->nkeys; i++) {
+        free(r->keys[i].name);
+        free(r->keys[i].raw);
+    }
+    free(r->type);
+    free(r->uid);
+    free(r->timestamp);
+    memset(r, 0, sizeof *r);
+}
+
+static int ref_value(scn_jw *w, const cJSON *item, int depth)
+{
+    switch (item->type & 0xFF) {
+    case cJSON_False:
+        scn_jw_put(w, "false", 5);
+        return 0;
+    case cJSON_True:
+        scn_jw_put(w, "true", 4);
+        return 0;
+    case cJSON_NULL:
+        scn_jw_put(w, "null", 4);
+        return 0;
+    case cJSON_Number:
+        if (!isfinite(item->valuedouble))
+            return SCN_ERR_OUT_OF_RANGE;
+        scn_jw_number(w, item->valuedouble);
+        return 0;
+    case cJSON_String:
+        return scn_jw_string(w, item->valuestring);
+    case cJSON_Array:
+    case cJSON_Object: {
+        bool obj = (item->type & 0xFF) == cJSON_Object;
+        if (depth > SCN_FRAME_MAX_DEPTH)
+            return SCN_ERR_TOO_DEEP;
+        scn_jw_put(w, obj ? "{" : "[", 1);
+        for (const cJSON *c = item->child; c != NULL; c = c->next) {
+            int rc;
+            if (c != item->child)
+                scn_jw_put(w, ",", 1);
+            if (obj) {
+                rc = scn_jw_string(w, c->string);
+                if (rc != 0)
+                    return rc;
+                scn_jw_put(w, ":", 1);
+            }
+            rc = ref_value(w, c, depth + 1);
+            if (rc != 0)
+                return rc;
+        }
+        scn_jw_put(w, obj ? "}" : "]", 1);
+        return 0;
+    }
+    }
+    return SCN_ERR_MALFORMED;
+}
+
+/* The linear classification the tokenizer's switch replaced. */
+static scn_key_kind ref_classify(const char *name, int *index,
+                                 scn_channel *channel)
+{
+    size_t len = strlen(name);
+    scn_compound c;
+
+    *channel = SCN_CHANNEL_SINGLE;
+    if (name[0] == '_')
+        return SCN_KEY_EXTENSION;
+    if (strcmp(name, "UID") == 0)
+        return SCN_KEY_UID;
+    if (strcmp(name, "TIMESTAMP") == 0)
+        return SCN_KEY_TIMESTAMP;
+    if (strcmp(name, "SEQ") == 0)
+        return SCN_KEY_SEQ;
+    for (int i = 0; i < SCN_FIELD_COUNT; i++) {
+        if (strcmp(scn_field_name((scn_field)i), name) == 0) {
+            *index = i;
+            return SCN_KEY_FIELD;
+        }
+    }
+    for (int i = 0; i < SCN_COMPOUND_COUNT; i++) {
+        const char *cn = scn_compound_name((scn_compound)i);
+        size_t cl = strlen(cn);
+        if (strcmp(cn, name) == 0) {
+            *index = i;
+            return SCN_KEY_COMPOUND;
+        }
+        if (len == cl + 2 && memcmp(cn, name, cl) == 0 && name[cl] == '_' &&
+            (name[cl + 1] == 'A' || name[cl + 1] == 'B')) {
+            c = (scn_compound)i;
+            *index = (int)c;
+            *channel = name[cl + 1] == 'A' ? SCN_CHANNEL_A : SCN_CHANNEL_B;
+            return SCN_KEY_COMPOUND;
+        }
+    }
+    return SCN_KEY_UNKNOWN;
+}
+
+static int ref_key_add(ref *r, const cJSON *item)
+{
+    scn_jw w = {NULL, 0, 0, true, false};
+    scn_channel channel;
+    int index = 0, rc;
+    double v = item->valuedouble;
+    ref_key *k;
+
+    if (r->nkeys == SCN_FRAME_MAX_KEYS)
+        return SCN_ERR_OUT_OF_RANGE;
+    if (!scn_utf8_valid(item->string))
+        return SCN_ERR_MALFORMED;
+    for (size_t i = 0; i < r->nkeys; i++)
+        if (strcmp(r->keys[i].name, item->string) == 0)
+            return SCN_ERR_MALFORMED;
+    k = &r->keys[r->nkeys++];
+    k->name = strdup(item->string);
+    rc = ref_value(&w, item, 2);
+    scn_jw_put(&w, "", 1);
+    k->raw = w.buf;
+    if (rc != 0)
+        return rc;
+    k->kind = ref_classify(item->string, &index, &channel);
+    switch (k->kind) {
+    case SCN_KEY_UID:
+        if (!cJSON_IsString(item))
+            return SCN_ERR_WRONG_TYPE;
+        r->uid = strdup(item->valuestring);
+        break;
+    case SCN_KEY_TIMESTAMP:
+        if (!cJSON_IsString(item) ||
+            scn_timestamp_parse(item->valuestring, &r->timestamp_ns) != 0)
+            return SCN_ERR_WRONG_TYPE;
+        r->timestamp = strdup(item->valuestring);
+        break;
+    case SCN_KEY_SEQ:
+        if (!cJSON_IsNumber(item))
+            return SCN_ERR_WRONG_TYPE;
+        if (!(v >= 0 && v < 9007199254740992.0) || (double)(uint64_t)v != v)
+            return SCN_ERR_OUT_OF_RANGE;
+        r->seq = (uint64_t)v;
+        r->has_seq = true;
+        break;
+    case SCN_KEY_FIELD:
+        if (!cJSON_IsNumber(item))
+            return SCN_ERR_WRONG_TYPE;
+        r->fields[index] = v;
+        r->field_mask |= 1u << index;
+        break;
+    case SCN_KEY_COMPOUND:
+        if (!cJSON_IsNumber(item))
+            return SCN_ERR_WRONG_TYPE;
+        r->compounds[index][channel] = v;
+        r->compound_mask |= UINT64_C(1) << (3 * index + (int)channel);
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static int ref_adopt(ref *r, const cJSON *root)
+{
+    int rc = 0;
+
+    for (const cJSON *item = root->child; item != NULL && rc == 0;
+         item = item->next)
+        rc = ref_key_add(r, item);
+    if (rc == 0 && (r->uid == NULL || r->timestamp == NULL))
+        rc = SCN_ERR_MISSING_FIELD;
+    return rc;
+}
+
+/* Whether every "\u" escape in a string has four hex digits, walking the
+ * text as the pre-scan does. cJSON took "\uZZZZ" as U+0000 and cut the
+ * string there; the tokenizer refuses it, as RFC 8259 asks. */
+static bool ref_hex_ok(const char *p, size_t len)
+{
+    bool in = false;
+
+    for (size_t i = 0; i < len; i++) {
+        if (!in) {
+            in = p[i] == '"';
+        } else if (p[i] == '"') {
+            in = false;
+        } else if (p[i] == '\\' && i + 1 < len) {
+            if (p[i + 1] == 'u') {
+                for (size_t j = i + 2; j < i + 6 && j < len; j++)
+                    if (!((p[j] >= '0' && p[j] <= '9') ||
+                          (p[j] >= 'a' && p[j] <= 'f') ||
+                          (p[j] >= 'A' && p[j] <= 'F')))
+                        return false;
+                i += 5;
+            } else {
+                i++;
+            }
+        }
+    }
+    return true;
+}
+
+/* The old scn_frame_parse() (route false) or session routing (true). */
+static void ref_parse(ref *r, const char *json, size_t len, bool route)
+{
+    cJSON *root = NULL, *type;
+
+    memset(r, 0, sizeof *r);
+    r->route = SCN_ROUTE_INVALID;
+    r->rc = scn_frame_json_parse(json, len, &root);
+    if (r->rc == 0 && !ref_hex_ok(json, len))
+        r->rc = SCN_ERR_MALFORMED;
+    if (r->rc == 0 && !cJSON_IsObject(root))
+        r->rc = SCN_ERR_MALFORMED;
+    if (r->rc != 0) {
+        cJSON_Delete(root);
+        return;
+    }
+    type = route ? cJSON_GetObjectItemCaseSensitive(root, "type") : NULL;
+    if (type == NULL) {
+        r->route = SCN_ROUTE_FRAME;
+        r->rc = ref_adopt(r, root);
+        if (r->rc != 0) { /* an error leaves nothing behind */
+            int rc = r->rc;
+            ref_free(r);
+            r->rc = rc;
+            r->route = SCN_ROUTE_FRAME;
+        }
+    } else if (cJSON_IsString(type)) {
+        r->route = SCN_ROUTE_MESSAGE;
+        r->type = strdup(type->valuestring);
+    } else {
+        r->route = SCN_ROUTE_BAD_TYPE;
+        r->rc = SCN_ERR_WRONG_TYPE;
+    }
+    cJSON_Delete(root);
+}
+
+static void show(const char *json, size_t len)
+{
+    fprintf(stderr, "input (%zu bytes): ", len);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)json[i];
+        if (c >= 0x20 && c < 0x7f)
+            fputc(c, stderr);
+        else
+            fprintf(stderr, "\\x%02x", c);
+    }
+    fputc('\n', stderr);
+}
+
+/* Compares the tokenizer with the reference on one text. */
+static void differ(scn_frame *f, const char *text, size_t len, bool route)
+{
+    char *json = malloc(len ? len : 1);
+    scn_frame_route got_route = SCN_ROUTE_FRAME;
+    const char *type = NULL;
+    ref *r = calloc(1, sizeof *r);
+    int rc;
+
+    assert_non_null(json);
+    assert_non_null(r);
+    memcpy(json, text, len);
+    ref_parse(r, json, len, route);
+    if (route)
+        rc = scn_frame_parse_inbound(f, json, len, &got_route, &type);
+    else
+        rc = scn_frame_parse(f, json, len);
+    if (rc != r->rc || (route && got_route != r->route)) {
+        show(json, len);
+        fail_msg("got %s route %d, reference %s route %d", scn_err_name(rc),
+                 (int)got_route, scn_err_name(r->rc), (int)r->route);
+    }
+    if (route && r->route == SCN_ROUTE_MESSAGE &&
+        (type == NULL || strcmp(type, r->type) != 0)) {
+        show(json, len);
+        fail_msg("type \"%s\", reference \"%s\"", type, r->type);
+    }
+    if (rc != 0 || (route && got_route != SCN_ROUTE_FRAME)) {
+        assert_int_equal(scn_frame_key_count(f), 0);
+        assert_null(scn_frame_uid(f));
+    } else {
+        assert_int_equal(scn_frame_key_count(f), r->nkeys);
+        for (size_t i = 0; i < r->nkeys; i++) {
+            const char *name, *raw;
+            scn_key_kind kind;
+            assert_int_equal(scn_frame_key_at(f, i, &name, &kind, &raw), 0);
+            if (strcmp(name, r->keys[i].name) != 0 ||
+                strcmp(raw, r->keys[i].raw) != 0 || kind != r->keys[i].kind) {
+                show(json, len);
+                fail_msg("key %zu: %s=%s (%d), reference %s=%s (%d)", i, name,
+                         raw, (int)kind, r->keys[i].name, r->keys[i].raw,
+                         (int)r->keys[i].kind);
+            }
+            assert_true(scn_frame_raw(f, name) == raw);
+        }
+        assert_string_equal(scn_frame_uid(f), r->uid);
+        assert_string_equal(scn_frame_timestamp(f), r->timestamp);
+        assert_true(scn_frame_timestamp_ns(f) == r->timestamp_ns);
+        uint64_t seq = 0;
+        assert_int_equal(scn_frame_seq(f, &seq) == 0, r->has_seq);
+        assert_true(seq == r->seq);
+        for (int i = 0; i < SCN_FIELD_COUNT; i++) {
+            double v = 0;
+            bool has = scn_frame_field(f, (scn_field)i, &v) == 0;
+            assert_int_equal(has, (r->field_mask >> i) & 1);
+            if (has)
+                assert_memory_equal(&v, &r->fields[i], sizeof v);
+        }
+        for (int c = 0; c < SCN_COMPOUND_COUNT; c++) {
+            for (int ch = 0; ch < 3; ch++) {
+                bool has =
+                    scn_frame_has_compound(f, (scn_compound)c, (scn_channel)ch);
+                assert_int_equal(has, (r->compound_mask >> (3 * c + ch)) & 1);
+                double v =
+                    scn_frame_compound(f, (scn_compound)c, (scn_channel)ch);
+                if (has)
+                    assert_memory_equal(&v, &r->compounds[c][ch], sizeof v);
+            }
+        }
+    }
+    ref_free(r);
+    free(r);
+    free(json);
+}
+
+/* ---- Generated frames -------------------------------------------------- */
+
+typedef struct text {
+    char *buf;
+    size_t len, cap;
+} text;
+
+static void put(text *t, const char *s, size_t n)
+{
+    if (t->len + n + 1 > t->cap) {
+        t->cap = (t->len + n + 1) * 2;
+        t->buf = realloc(t->buf, t->cap);
+        assert_non_null(t->buf);
+    }
+    memcpy(t->buf + t->len, s, n);
+    t->len += n;
+    t->buf[t->len] = '\0';
+}
+
+static void puts_(text *t, const char *s)
+{
+    put(t, s, strlen(s));
+}
+
+static void ws(scn_rng *r, text *t)
+{
+    static const char *const w[] = {" ", "\n", "\t", "\r\n  "};
+    if (below(r, 6) == 0)
+        puts_(t, w[below(r, 4)]);
+}
+
+static void gen_string(scn_rng *r, text *t)
+{
+    static const char *const pieces[] = {
+        "a",
+        "SCN",
+        "ppb",
+        " ",
+        "\\\"",
+        "\\\\",
+        "\\/",
+        "\\n",
+        "\\t",
+        "\\b",
+        "\\f",
+        "\\r",
+        "\\u0041",
+        "\\u00e9",
+        "\\u20ac",
+        "\\ud83d\\ude00",
+        "\xc3\xa9",
+        "\xe2\x82\xac",
+        "\xf0\x9f\x98\x80",
+        "\\u001f",
+        "\x7f",
+        "{[]}:,",
+        "\\u0000",
+        "\\ud800",
+        "\\udc00",
+        "\\uzzzz",
+        "\xff",
+        "\xc3",
+        "\xed\xa0\x80",
+        "\x01",
+    };
+    uint32_t n = below(r, 5);
+
+    put(t, "\"", 1);
+    for (uint32_t i = 0; i < n; i++) {
+        /* Mostly good pieces; the last eight break a rule. */
+        uint32_t k = below(r, 10) ? below(r, 22) : below(r, 30);
+        puts_(t, pieces[k]);
+    }
+    put(t, "\"", 1);
+}
+
+static void gen_value(scn_rng *r, text *t, int depth);
+
+static void gen_container(scn_rng *r, text *t, int depth)
+{
+    bool obj = below(r, 2);
+    uint32_t n = below(r, 4);
+
+    put(t, obj ? "{" : "[", 1);
+    ws(r, t);
+    for (uint32_t i = 0; i < n; i++) {
+        if (i)
+            put(t, ",", 1), ws(r, t);
+        if (obj) {
+            if (below(r, 8) == 0)
+                puts_(t, "\"type\"");
+            else
+                gen_string(r, t);
+            ws(r, t);
+            put(t, ":", 1);
+            ws(r, t);
+        }
+        gen_value(r, t, depth + 1);
+        ws(r, t);
+    }
+    put(t, obj ? "}" : "]", 1);
+}
+
+static void gen_value(scn_rng *r, text *t, int depth)
+{
+    static const char *const odd[] = {
+        "1e999",
+        "-1e400",
+        "5e-324",
+        "1e-999",
+        "-0",
+        "-0.0",
+        "0.1",
+        "1E2",
+        "9007199254740993",
+        "123456789012345678901234567890",
+        "0.30000000000000004",
+        "1.000000000000000000000000000000000000000000000000000000000000001",
+        "1.0000000000000000000000000000000000000000000000000000000000001",
+    };
+    char num[96];
+
+    switch (below(r, 12)) {
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+        random_number(r, num);
+        puts_(t, num);
+        return;
+    case 4:
+        puts_(t, odd[below(r, sizeof odd / sizeof odd[0])]);
+        return;
+    case 5:
+    case 6:
+        gen_string(r, t);
+        return;
+    case 7:
+        puts_(t, below(r, 2) ? "true" : below(r, 2) ? "false" : "null");
+        return;
+    default:
+        if (depth <= SCN_FRAME_MAX_DEPTH + 1 && below(r, 2))
+            gen_container(r, t, depth);
+        else
+            puts_(t, "42");
+        return;
+    }
+}
+
+static void gen_frame(scn_rng *r, text *t)
+{
+    static const char *const keys[] = {
+        "UID",
+        "TIMESTAMP",
+        "SEQ",
+        "ENV_temperatureC",
+        "ENV_humidity",
+        "ENV_pressureHpa",
+        "STATUS_opuA",
+        "BATT_health",
+        "BATT_v",
+        "BATT_charge",
+        "BATT_time",
+        "CO2",
+        "NH3",
+        "NO",
+        "NO2",
+        "CO",
+        "C2H5OH",
+        "H2",
+        "CH4",
+        "C3H8",
+        "C4H10",
+        "H2S",
+        "HCHO",
+        "SO2",
+        "VOC",
+        "NH3_A",
+        "NH3_B",
+        "CO_A",
+        "C4H10_B",
+        "VOC_C",
+        "NH3_",
+        "_sim_units",
+        "_",
+        "",
+        "uid",
+        "type",
+        "Type",
+        "extra",
+        "BATT_V",
+        "\\u0055ID",
+        "C\\u004f",
+        "\xc3\xa9",
+        "_A",
+        "CO2_AB",
+    };
+    static const char *const stamps[] = {
+        "\"2025-08-29T21:00:00Z\"",
+        "\"2025-08-29T21:00:00.123456789Z\"",
+        "\"2025-08-29T21:00:00+00:00\"",
+        "\"2025-02-30T21:00:00Z\"",
+        "\"yesterday\"",
+        "12",
+    };
+    uint32_t n = below(r, 12), nk = sizeof keys / sizeof keys[0];
+    /* Distinct keys mostly (7 is prime to nk); mutations add repeats. */
+    uint32_t start = below(r, nk);
+
+    t->len = 0;
+    ws(r, t);
+    put(t, "{", 1);
+    ws(r, t);
+    /* Usually a valid head first, so that most frames get far. */
+    if (below(r, 4)) {
+        puts_(t, "\"UID\":\"SCN");
+        char d[16];
+        snprintf(d, sizeof d, "%u\"", below(r, 1000));
+        puts_(t, d);
+        puts_(t, ",\"TIMESTAMP\":");
+        puts_(t, stamps[below(r, 8) ? 0 : below(r, 6)]);
+        if (n)
+            put(t, ",", 1);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if (i)
+            put(t, ",", 1), ws(r, t);
+        const char *k = keys[(start + 7 * i) % nk];
+        put(t, "\"", 1);
+        puts_(t, k);
+        put(t, "\"", 1);
+        ws(r, t);
+        put(t, ":", 1);
+        ws(r, t);
+        if (strcmp(k, "TIMESTAMP") == 0 && below(r, 2))
+            puts_(t, stamps[below(r, 6)]);
+        else if (strcmp(k, "type") == 0 && below(r, 2))
+            puts_(t, below(r, 2) ? "\"hello\"" : "\"error\"");
+        else if (i < 6 && below(r, 8)) {
+            /* Readings, mostly: known keys then get their right type. */
+            char num[96];
+            random_number(r, num);
+            puts_(t, num);
+        } else
+            gen_value(r, t, 2);
+        ws(r, t);
+    }
+    put(t, "}", 1);
+    ws(r, t);
+}
+
+static void mutate(scn_rng *r, text *t)
+{
+    static const char bytes[] = "\"\\{}[],:0-1e.+u \x00\x01\x80\xff\tEa";
+    uint32_t kind = below(r, 5);
+    size_t at = t->len ? below(r, (uint32_t)t->len) : 0;
+    char b = bytes[below(r, sizeof bytes - 1)];
+
+    switch (kind) {
+    case 0: /* replace a byte */
+        if (t->len)
+            t->buf[at] = b;
+        break;
+    case 1: /* insert a byte */
+        put(t, "", 1);
+        memmove(t->buf + at + 1, t->buf + at, t->len - 1 - at);
+        t->buf[at] = b;
+        break;
+    case 2: /* delete a byte */
+        if (t->len) {
+            memmove(t->buf + at, t->buf + at + 1, t->len - at - 1);
+            t->len--;
+        }
+        break;
+    case 3: /* cut */
+        t->len = at;
+        break;
+    default: { /* repeat a slice: duplicates keys, deepens nesting */
+        size_t n = below(r, 24);
+        if (at + n > t->len)
+            n = t->len - at;
+        char *slice = malloc(n + 1);
+        assert_non_null(slice);
+        memcpy(slice, t->buf + at, n);
+        size_t tail = t->len - at;
+        put(t, slice, n);
+        memmove(t->buf + at + n, t->buf + at, tail);
+        memcpy(t->buf + at, slice, n);
+        free(slice);
+        break;
+    }
+    }
+}
+
+static void test_differential(void **state)
+{
+    scn_frame *f;
+    scn_rng r;
+    text t = {0};
+    int accepted = 0, rejected = 0;
+
+    (void)state;
+    assert_int_equal(scn_frame_new(&f), 0);
+    scn_rng_seed(&r, 20250829);
+    for (int i = 0; i < 60000; i++) {
+        gen_frame(&r, &t);
+        for (int m = 0; m < 3; m++) {
+            if (m > 0)
+                for (uint32_t k = below(&r, 3) + 1; k > 0; k--)
+                    mutate(&r, &t);
+            differ(f, t.buf, t.len, false);
+            if (scn_frame_key_count(f) > 0)
+                accepted++;
+            else
+                rejected++;
+            differ(f, t.buf, t.len, true);
+        }
+    }
+    print_message("accepted %d, rejected %d\n", accepted, rejected);
+    /* Both outcomes were exercised in bulk. */
+    assert_true(accepted > 15000);
+    assert_true(rejected > 10000);
+    free(t.buf);
+    scn_frame_free(f);
+}
+
+/* Many keys: the limit, and "type" past it. */
+static void test_differential_limits(void **state)
+{
+    scn_frame *f;
+    text t = {0};
+    char k[64];
+
+    (void)state;
+    assert_int_equal(scn_frame_new(&f), 0);
+    for (int extra = 250; extra < 262; extra++) {
+        for (int typed = 0; typed < 3; typed++) {
+            t.len = 0;
+            puts_(&t, "{" HEAD);
+            for (int i = 0; i < extra; i++) {
+                snprintf(k, sizeof k, ",\"k%d\":%d.5", i, i);
+                puts_(&t, k);
+            }
+            if (typed)
+                puts_(&t, typed == 1 ? ",\"type\":\"ack\"" : ",\"type\":[]");
+            puts_(&t, "}");
+            differ(f, t.buf, t.len, false);
+            differ(f, t.buf, t.len, true);
+        }
+    }
+    free(t.buf);
+    scn_frame_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_numbers_bit_exact),
+        cmocka_unit_test(test_number_grammar),
+        cmocka_unit_test(test_strictness),
+        cmocka_unit_test(test_index_reuse),
+        cmocka_unit_test(test_differential),
+        cmocka_unit_test(test_differential_limits),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
