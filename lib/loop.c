@@ -52,8 +52,10 @@ int scn_loop_new(const scn_loop_options *opts, scn_loop **out)
     memset(&info, 0, sizeof(info));
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = scn_ws_protocols;
-    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
-                   LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    /* No LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT: OpenSSL is set up only when
+     * a wss:// session first connects (tls_client.c), so that a ws://-only
+     * process does not carry its ~4 MiB. */
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     info.user = loop;
     info.gid = (gid_t)-1;
     info.uid = (uid_t)-1;
@@ -84,6 +86,7 @@ void scn_loop_free(scn_loop *loop)
     while (loop->sessions)
         scn_session_destroy(loop->sessions);
     scn_loop_free_servers(loop);
+    scn_tls_vhost_free(&loop->tls);
     lws_context_destroy(loop->ctx);
     pthread_mutex_destroy(&loop->mu);
     free(loop);

@@ -229,8 +229,7 @@ void scn_session_destroy(scn_session *s)
     scn_inq_free(&s->inq);
     scn_frame_free(s->frame);
     free(s->rxbuf);
-    if (s->vhost)
-        lws_vhost_destroy(s->vhost);
+    scn_tls_vhost_free(&s->tls);
     scn_secret_free(s->key);
     free(s->url_text);
     free(s->key_file);

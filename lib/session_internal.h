@@ -18,13 +18,15 @@
 #include "key.h"
 #include "log.h"
 #include "outq.h"
+#include "tls_client.h"
 #include "url.h"
 
 #define SCN_SUBPROTOCOL_NAME "scentience.v1"
 
 struct scn_loop {
     struct lws_context *ctx;
-    struct lws_vhost *vhost; /* default client vhost (system CAs) */
+    struct lws_vhost *vhost; /* default client vhost: ws:// only */
+    scn_tls_vhost tls;       /* wss:// with the system CAs, on first need */
     scn_logger log;
     pthread_mutex_t mu;      /* guards sessions list membership */
     struct scn_session *sessions;
@@ -48,7 +50,7 @@ struct scn_session {
     char *url_text, *key_file, *device_uid, *ca_file, *cert_file, *key_path;
     char *subprotocol_offer;
     scn_url url;
-    struct lws_vhost *vhost; /* own vhost when TLS files are set */
+    scn_tls_vhost tls;       /* own vhost when TLS files are set */
 
     scn_secret *key;
     const char *key_source;  /* "option", "environment", "file" */

@@ -91,30 +91,27 @@ static void report_failure(scn_session *s, scn_failure *f)
         rearm(s);
 }
 
+/* ws:// connects on the loop's plain vhost. wss:// needs a vhost with a TLS
+ * context, made at the first attempt that needs it: the session's own when
+ * it names TLS files, else the loop's (system trust store), shared. Until
+ * then OpenSSL is not touched. NULL when the files cannot be loaded (tried
+ * again at the next attempt). */
 static struct lws_vhost *tls_vhost(scn_session *s)
 {
-    struct lws_context_creation_info info;
+    bool own = s->ca_file || s->cert_file;
+    scn_tls_vhost *t = own ? &s->tls : &s->loop->tls;
     char name[32];
 
-    if (!s->url.tls || (!s->ca_file && !s->cert_file))
+    if (!s->url.tls)
         return s->loop->vhost;
-    if (s->vhost)
-        return s->vhost;
-    memset(&info, 0, sizeof(info));
+    if (t->vhost)
+        return t->vhost;
     snprintf(name, sizeof(name), "scn-tls-%u", ++s->loop->vhost_serial);
-    info.vhost_name = name;
-    info.port = CONTEXT_PORT_NO_LISTEN;
-    info.protocols = scn_ws_protocols;
-    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    info.client_ssl_ca_filepath = s->ca_file;
-    info.client_ssl_cert_filepath = s->cert_file;
-    info.client_ssl_private_key_filepath = s->key_path;
-    s->vhost = lws_create_vhost(s->loop->ctx, &info);
-    if (s->vhost && lws_init_vhost_client_ssl(&info, s->vhost)) {
-        lws_vhost_destroy(s->vhost);
-        s->vhost = NULL;
-    }
-    return s->vhost;
+    if (scn_tls_vhost_new(s->loop->ctx, name, scn_ws_protocols, &s->loop->log,
+                          own ? s->ca_file : NULL, own ? s->cert_file : NULL,
+                          own && s->cert_file ? s->key_path : NULL, t))
+        return NULL;
+    return t->vhost;
 }
 
 int scn_ws_connect(scn_session *s)
