@@ -1,0 +1,123 @@
+"""Dashboard subscribers for bench/run's companion workload: N WebSocket
+connections to the companion's live fan-out (docs/PROTOCOL.md section 10),
+each subscribed to every stream ("*") and parsing every message, as a
+dashboard would.
+
+    live_subscribers.py --url ws://127.0.0.1:PORT/live [--count 50]
+                        [--seconds S]
+
+Prints one line "ready {...}" once every connection was subscribed or
+refused, then, at the end (after S seconds, or on SIGTERM), one JSON line
+with what the subscribers saw. Run with /usr/bin/python3 (Debian's
+websockets).
+"""
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+import time
+
+import websockets
+
+SUBPROTOCOL = "scentience.live.v1"
+
+
+class Stats:
+    def __init__(self):
+        self.subscribed = 0
+        self.refused = 0
+        self.refusals = {}
+        self.closed = 0
+        self.messages = 0
+        self.by_stream = {}
+        self.dropped_notices = 0
+        self.dropped_total = 0
+
+
+async def subscriber(url, st, ready):
+    try:
+        # No pings: the companion's keepalive is not what is measured.
+        async with websockets.connect(url, subprotocols=[SUBPROTOCOL],
+                                      ping_interval=None,
+                                      max_size=1 << 20) as ws:
+            await ws.send(json.dumps({"type": "subscribe",
+                                      "streams": ["*"]}))
+            answered = False
+            async for raw in ws:
+                m = json.loads(raw)
+                t = m.get("type")
+                if t == "message":
+                    st.messages += 1
+                    s = m.get("stream")
+                    st.by_stream[s] = st.by_stream.get(s, 0) + 1
+                elif t == "subscribed" and not answered:
+                    answered = True
+                    st.subscribed += 1
+                    ready.release()
+                elif t == "dropped":
+                    st.dropped_notices += 1
+                    st.dropped_total = max(st.dropped_total,
+                                           m.get("total", 0))
+            if not answered:
+                st.refused += 1
+                ready.release()
+            else:
+                st.closed += 1
+    except (OSError, websockets.exceptions.WebSocketException) as e:
+        # Past the server's max_subscribers: refused at the handshake or
+        # closed before the answer.
+        st.refused += 1
+        k = type(e).__name__
+        st.refusals[k] = st.refusals.get(k, 0) + 1
+        ready.release()
+
+
+async def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--url", required=True)
+    p.add_argument("--count", type=int, default=50)
+    p.add_argument("--seconds", type=float, default=0,
+                   help="stop after S seconds (0: at SIGTERM)")
+    a = p.parse_args()
+
+    st = Stats()
+    ready = asyncio.Semaphore(0)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    tasks = [asyncio.create_task(subscriber(a.url, st, ready))
+             for _ in range(a.count)]
+    for _ in range(a.count):
+        await ready.acquire()
+    t0 = time.monotonic()
+    m0 = st.messages
+    print("ready " + json.dumps({"subscribed": st.subscribed,
+                                 "refused": st.refused}), flush=True)
+    if a.seconds > 0:
+        try:
+            await asyncio.wait_for(stop.wait(), a.seconds)
+        except asyncio.TimeoutError:
+            pass
+    else:
+        await stop.wait()
+    dt = time.monotonic() - t0
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    print(json.dumps({
+        "requested": a.count, "subscribed": st.subscribed,
+        "refused": st.refused, "refusals": st.refusals,
+        "closed_by_server": st.closed,
+        "seconds": round(dt, 3),
+        "messages": st.messages - m0,
+        "messages_per_s": round((st.messages - m0) / dt, 1) if dt else 0,
+        "by_stream": st.by_stream,
+        "dropped_notices": st.dropped_notices,
+        "dropped_total": st.dropped_total}), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
