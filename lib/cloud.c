@@ -27,7 +27,9 @@ struct scn_cloud {
     scn_session *session;
     scn_session *retired; /* recycled, freed once its callback returns */
     scn_spool *spool;
-    scn_timer *flush;  /* batches spool syncs and acks per loop turn */
+    scn_timer *flush; /* spool syncs and acks, at most every sync_interval */
+    bool flush_armed;
+    uint64_t last_flush_ms;
     scn_timer *redial; /* a recycled session's replacement (see on_state) */
     scn_session_options so; /* for that replacement; strings owned */
     scn_secret *api_key;    /* so.api_key points into it, if set */
@@ -49,6 +51,7 @@ void scn_cloud_options_init(scn_cloud_options *o)
     scn_session_options_init(&o->session);
     o->spool_cap_bytes = 64u << 20;
     o->window = 128;
+    o->sync_interval_ms = 1000;
 }
 
 static void report(scn_cloud *c, int err, const char *detail)
@@ -77,7 +80,7 @@ static void ring_pop_upto(scn_cloud *c, uint64_t ack)
     }
 }
 
-/* Gives the ack to the spool. Done once per loop turn, not per ack
+/* Gives the ack to the spool. Batched by the flush timer, not done per ack
  * message, since each spool ack rewrites and fsyncs the meta file. */
 static void apply_ack(scn_cloud *c)
 {
@@ -97,6 +100,9 @@ static void on_flush(scn_timer *t, void *user)
     int rc;
 
     (void)t;
+    c->flush_armed = false;
+    c->last_flush_ms = scn_loop_now_ms(c->loop);
+    c->stats.flushes++;
     apply_ack(c);
     if (c->need_sync) {
         c->need_sync = false;
@@ -105,9 +111,18 @@ static void on_flush(scn_timer *t, void *user)
     }
 }
 
+/* At 100 records/s a sync and a meta rewrite per loop turn cost most of
+ * the companion's CPU (issue 5): flush at most every sync_interval_ms. An
+ * armed timer keeps its deadline, so a steady stream cannot postpone it. */
 static void arm_flush(scn_cloud *c)
 {
-    scn_timer_start(c->flush, 0);
+    uint64_t now = scn_loop_now_ms(c->loop);
+    uint64_t due = c->last_flush_ms + c->opts.sync_interval_ms;
+
+    if (c->flush_armed)
+        return;
+    c->flush_armed = true;
+    scn_timer_start(c->flush, due > now ? due - now : 0);
 }
 
 /* Writes spooled records from the cursor while the window allows. */

@@ -63,6 +63,7 @@ typedef struct scn_cloud_stats {
     uint64_t hellos;
     uint64_t recycled;   /* sessions replaced: records left queued at a drop */
     uint64_t unsendable; /* spooled records over the send lane, skipped */
+    uint64_t flushes;    /* spool syncs and ack saves (sync_interval_ms) */
 } scn_cloud_stats;
 
 typedef struct scn_cloud_options {
@@ -74,6 +75,12 @@ typedef struct scn_cloud_options {
     uint64_t spool_cap_bytes; /* default 64 MiB */
     uint32_t window;          /* records in flight beyond the ack (default 128,
                                  at most 1024 and below the control lane) */
+    /* How often at most the spool is forced to stable storage (fdatasync)
+     * and the acked position saved (a meta file rewrite with fsync): every
+     * submit is written to the spool file at once, so a killed process
+     * loses nothing; these only bound what a power cut or kernel crash can
+     * lose. Default 1000 ms (scn_cloud_options_init); 0: every loop turn. */
+    uint32_t sync_interval_ms;
     void (*on_inference)(scn_cloud *c, const scn_cloud_result *r, void *user);
     void (*on_state)(scn_cloud *c, const scn_state_event *ev, void *user);
     /* Error messages from the cloud (err from the code: MALFORMED,

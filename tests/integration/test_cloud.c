@@ -345,6 +345,51 @@ static void test_spool_full_drops_oldest(void **state)
     assert_true(count == 100 - st.dropped_full);
 }
 
+/* Syncs and ack saves are batched: over a steady stream of records, one
+ * per sync_interval_ms at most (plus the first); with 0, one per loop turn
+ * that appended. Counted, not timed: the bound is computed from the time
+ * the stream actually took. */
+static void test_sync_interval_batches_flushes(void **state)
+{
+    fixture *f = *state;
+    scn_cloud_stats st;
+    acked_arg a;
+
+    for (int round = 0; round < 2; round++) {
+        scn_cloud_options o;
+        scn_cloud *c = NULL;
+        uint64_t start, elapsed, base;
+
+        scn_cloud_options_init(&o);
+        assert_int_equal(o.sync_interval_ms, 1000);
+        o.session.url = f->url;
+        o.session.no_key = 1;
+        o.spool_dir = f->spool;
+        o.sync_interval_ms = round == 0 ? 1000 : 0;
+        assert_int_equal(scn_cloud_new(f->loop, &o, &c), 0);
+        scn_cloud_get_stats(c, &st);
+        base = (uint64_t)round * 150; /* seqs continue in the spool */
+        start = scn_loop_now_ms(f->loop);
+        for (uint64_t i = 1; i <= 150; i++) {
+            submit(c, base + i);
+            run_for(f->loop, 10);
+        }
+        elapsed = scn_loop_now_ms(f->loop) - start;
+        scn_cloud_get_stats(c, &st);
+        print_message("sync_interval_ms %u: %" PRIu64 " flushes in %" PRIu64
+                      " ms\n",
+                      o.sync_interval_ms, st.flushes, elapsed);
+        if (round == 0)
+            assert_true(st.flushes <= elapsed / 1000 + 2);
+        else
+            assert_true(st.flushes >= 100);
+        a.c = c;
+        a.want = base + 150;
+        assert_true(run_until(f->loop, acked_reached, &a, 30000));
+        scn_cloud_free(c);
+    }
+}
+
 static void on_key_state(scn_cloud *c, const scn_state_event *ev, void *user)
 {
     int *reason = user;
@@ -422,6 +467,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_option_key_against_sim, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_sync_interval_batches_flushes,
+                                        setup, teardown),
     };
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, NULL, NULL);
