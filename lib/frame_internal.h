@@ -31,6 +31,33 @@ typedef struct scn_frame_key {
     scn_key_kind kind;
 } scn_frame_key;
 
+/*
+ * What the previous parses learnt about key order: devices send the same
+ * keys in the same order in every frame, so the key at position i is
+ * usually the one memo[i] names, and then its index slot and class are
+ * known without hashing, probing or classifying. memo[0..memo_n) is
+ * always the start of one sequence of distinct names together with the
+ * slot each got when inserted in that order into an empty index, so a hit
+ * at i, after hits or fresh entries at 0..i-1, gives exactly the slot the
+ * probe would find, and it is free: the name is no duplicate. Only names
+ * read without escapes are kept (then their text in the frame is their
+ * bytes), up to SCN_FRAME_MEMO_NAME bytes. The name is kept with its
+ * closing quote, zero-padded to a fixed size, so that checking and copying
+ * it take a few word operations and no loop.
+ */
+#define SCN_FRAME_MEMO_KEYS 64
+#define SCN_FRAME_MEMO_TEXT 32
+#define SCN_FRAME_MEMO_NAME (SCN_FRAME_MEMO_TEXT - 1)
+
+typedef struct scn_frame_memo {
+    char text[SCN_FRAME_MEMO_TEXT]; /* name, '"', zeros */
+    uint8_t len;
+    uint8_t kind; /* scn_key_kind */
+    uint8_t index;
+    uint8_t channel;
+    uint16_t slot;
+} scn_frame_memo;
+
 /* The absent value of an offset (uid, timestamp, type). */
 #define SCN_FRAME_NO_OFF SIZE_MAX
 
@@ -61,6 +88,9 @@ struct scn_frame {
     size_t nkeys;
     scn_frame_key keys[SCN_FRAME_MAX_KEYS];
     uint16_t slots[SCN_FRAME_SLOTS]; /* key index + 1; 0 is free */
+    /* Outlives clearing: it is about the sender, not one frame. */
+    size_t memo_n;
+    scn_frame_memo memo[SCN_FRAME_MEMO_KEYS];
     /* Key names and the decoded strings the typed view needs. */
     char *names;
     size_t names_len, names_cap;
@@ -132,6 +162,65 @@ static inline size_t scn_frame_probe(const scn_frame *f, const char *name,
             return slot;
         slot = (slot + 1) & (SCN_FRAME_SLOTS - 1);
     }
+}
+
+/* A byte that stands for itself in a JSON string body: not '"' or '\\',
+ * not a control byte, and ASCII (longer UTF-8 sequences need checking). */
+static inline bool scn_json_plain(unsigned char ch)
+{
+    return ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\';
+}
+
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                           \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SCN_SWAR_CTZ 1
+#else
+#define SCN_SWAR_CTZ 0
+#endif
+
+/*
+ * How many bytes at s[0..end) are scn_json_plain(), eight at a time: the
+ * string scan was the tokenizer's busiest loop. In each 8-byte word, a
+ * byte's high bit ends up set in m when the byte is below 0x20 (w - 0x20
+ * wraps), equal to '"' or '\\' (its XOR with that byte is 0, minus 1
+ * wraps) or at least 0x80 (w itself). A borrow can also flag bytes above
+ * a flagged one, never below it, so the lowest flagged byte is the first
+ * special one. ctz finds it only where the lowest byte is the first in
+ * memory (little-endian); elsewhere, or with ctz false (tests), a byte
+ * loop looks through that word.
+ */
+static inline size_t scn_json_plain_span(const char *s, const char *end,
+                                         bool ctz)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101);
+    const uint64_t highs = ones << 7;
+    const char *p = s;
+
+    while (end - p >= 8) {
+        uint64_t w, q, b, m;
+        memcpy(&w, p, 8); /* unaligned is fine for memcpy */
+        q = w ^ (ones * '"');
+        b = w ^ (ones * '\\');
+        m = ((w - ones * 0x20) | (q - ones) | (b - ones) | w) & highs;
+        if (m != 0) {
+#if SCN_SWAR_CTZ
+            if (ctz)
+                return (size_t)(p - s) + ((unsigned)__builtin_ctzll(m) >> 3);
+#else
+            (void)ctz;
+#endif
+            break;
+        }
+        p += 8;
+    }
+    while (p < end && scn_json_plain((unsigned char)*p))
+        p++;
+    return (size_t)(p - s);
+}
+
+static inline size_t scn_json_plain_len(const char *s, const char *end)
+{
+    return scn_json_plain_span(s, end, SCN_SWAR_CTZ != 0);
 }
 
 /*

@@ -244,10 +244,8 @@ static inline bool string_end(scan *c, size_t *body_len, bool *escaped)
 
     for (;;) {
         unsigned char ch;
-        /* ASCII fast path: most frame strings are plain ASCII. */
-        while (p < end && (ch = (unsigned char)*p) >= 0x20 && ch < 0x80 &&
-               ch != '"' && ch != '\\')
-            p++;
+        /* Most frame strings are plain ASCII throughout. */
+        p += scn_json_plain_len(p, end);
         if (p >= end)
             return false;
         ch = (unsigned char)*p;
@@ -367,7 +365,13 @@ static bool number_value(scan *c, double *out)
         /* JSON has no way to say it back. */
         rule(c, SCN_ERR_OUT_OF_RANGE);
     } else if (canonical) {
-        raw_put(f, c->p, n);
+        /* A fixed-size copy (room for it was made above) is cheaper than
+         * one of n bytes; what lies past n is overwritten next. */
+        if (c->end - c->p >= NUMBER_TEXT_MAX)
+            memcpy(f->raw + f->raw_len, c->p, NUMBER_TEXT_MAX);
+        else
+            memcpy(f->raw + f->raw_len, c->p, n);
+        f->raw_len += n;
     } else {
         scn_jw w = {f->raw, f->raw_len, f->raw_cap, false, false};
         scn_jw_number(&w, x);
@@ -611,6 +615,68 @@ static int interpret(scn_frame *f, scn_key_kind kind, int index,
     return 0;
 }
 
+/* Loads 8 bytes in memory order (any alignment). */
+static inline uint64_t load8(const char *p)
+{
+    uint64_t w;
+
+    memcpy(&w, p, 8);
+    return w;
+}
+
+/*
+ * Whether the name at s is memo entry e: its bytes, then the closing
+ * quote. Memo names hold no quote, backslash or control byte, so this is
+ * the very body string_end() would find, with nothing to report. With 32
+ * bytes of text left, all four words are compared at once, each masked to
+ * the len + 1 bytes that count; the masks come from a window on a table
+ * of 0xFF then 0x00 bytes, so they are right in either byte order.
+ */
+static inline bool memo_hit(const scn_frame_memo *e, const char *s,
+                            const char *end)
+{
+    static const unsigned char ff[2 * SCN_FRAME_MEMO_TEXT] = {
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    };
+    size_t n = (size_t)e->len + 1;
+
+    if (end - s < SCN_FRAME_MEMO_TEXT)
+        return (size_t)(end - s) >= n && memcmp(s, e->text, n) == 0;
+    const char *m = (const char *)ff + SCN_FRAME_MEMO_TEXT - n;
+    uint64_t x = 0;
+    for (int i = 0; i < SCN_FRAME_MEMO_TEXT; i += 8)
+        x |= (load8(s + i) ^ load8(e->text + i)) & load8(m + i);
+    return x == 0;
+}
+
+/* A key just stored at position pos without the memo's help. The memo
+ * describes this frame's keys up to pos - 1 only while memo_n >= pos;
+ * then this key replaces whatever it said from pos on. */
+static void memo_learn(scn_frame *f, size_t pos, const char *name, size_t len,
+                       bool escaped, scn_key_kind kind, int index,
+                       scn_channel channel, size_t slot)
+{
+    scn_frame_memo *e;
+
+    if (pos > f->memo_n)
+        return;
+    f->memo_n = pos;
+    if (escaped || len > SCN_FRAME_MEMO_NAME || pos >= SCN_FRAME_MEMO_KEYS)
+        return;
+    e = &f->memo[pos];
+    memset(e->text, 0, sizeof e->text);
+    memcpy(e->text, name, len);
+    e->text[len] = '"';
+    e->len = (uint8_t)len;
+    e->kind = (uint8_t)kind;
+    e->index = (uint8_t)index;
+    e->channel = (uint8_t)channel;
+    e->slot = (uint16_t)slot;
+    f->memo_n = pos + 1;
+}
+
 /*
  * One member of the frame object at c->p (on the key's opening quote).
  * Keys are stored while no frame rule has been broken yet; after that only
@@ -619,7 +685,8 @@ static int interpret(scn_frame *f, scn_key_kind kind, int index,
 static bool member(scan *c, bool route_type)
 {
     scn_frame *f = c->f;
-    scn_frame_key *k = &f->keys[f->nkeys];
+    size_t pos = f->nkeys;
+    scn_frame_key *k = &f->keys[pos];
     bool store = c->rule == 0, is_type;
     const char *s = ++c->p;
     scn_key_kind kind = SCN_KEY_UNKNOWN;
@@ -628,34 +695,56 @@ static bool member(scan *c, bool route_type)
     size_t n, slot = 0;
     bool escaped;
     long len;
+    const char *name;
 
-    if (store && f->nkeys == SCN_FRAME_MAX_KEYS) {
-        rule(c, SCN_ERR_OUT_OF_RANGE);
-        store = false;
-    }
-    if (!string_end(c, &n, &escaped))
-        return false;
-    store = store && c->rule == 0; /* the name's UTF-8 */
-    len = decode_to_names(c, s, n, escaped);
-    if (len < 0)
-        return false;
-    const char *name = f->names + f->names_len;
-    is_type = route_type && c->type == TYPE_NONE && len == 4 &&
-              memcmp(name, "type", 4) == 0;
-    if (store) {
-        /* A repeated name is ambiguous (JSON leaves its meaning open), and
-         * would make scn_frame_raw() and the typed view disagree. */
-        slot = scn_frame_probe(f, name, (size_t)len);
-        if (f->slots[slot] != 0) {
-            rule(c, SCN_ERR_MALFORMED);
+    if (store && pos < f->memo_n && memo_hit(&f->memo[pos], s, c->end)) {
+        /* Below SCN_FRAME_MEMO_KEYS, so below the key limit too. */
+        const scn_frame_memo *e = &f->memo[pos];
+        len = e->len;
+        if (!names_room(c, sizeof e->text))
+            return false;
+        name = f->names + f->names_len;
+        /* All of it, a fixed size: cheaper than a copy of len bytes. */
+        memcpy(f->names + f->names_len, e->text, sizeof e->text);
+        f->names[f->names_len + (size_t)len] = '\0';
+        c->p = s + len + 1;
+        slot = e->slot;
+        kind = (scn_key_kind)e->kind;
+        index = e->index;
+        channel = (scn_channel)e->channel;
+    } else {
+        if (store && pos == SCN_FRAME_MAX_KEYS) {
+            rule(c, SCN_ERR_OUT_OF_RANGE);
             store = false;
         }
+        if (!string_end(c, &n, &escaped))
+            return false;
+        store = store && c->rule == 0; /* the name's UTF-8 */
+        len = decode_to_names(c, s, n, escaped);
+        if (len < 0)
+            return false;
+        name = f->names + f->names_len;
+        if (store) {
+            /* A repeated name is ambiguous (JSON leaves its meaning open),
+             * and would make scn_frame_raw() and the typed view disagree. */
+            slot = scn_frame_probe(f, name, (size_t)len);
+            if (f->slots[slot] != 0) {
+                rule(c, SCN_ERR_MALFORMED);
+                store = false;
+            }
+        }
+        if (store) {
+            kind = scn_frame_classify(name, (size_t)len, &index, &channel);
+            memo_learn(f, pos, name, (size_t)len, escaped, kind, index,
+                       channel, slot);
+        }
     }
+    is_type = route_type && c->type == TYPE_NONE && len == 4 &&
+              memcmp(name, "type", 4) == 0;
     if (store) {
         k->name_off = f->names_len;
         k->name_len = (size_t)len;
         f->names_len += (size_t)len + 1;
-        kind = scn_frame_classify(name, (size_t)len, &index, &channel);
     }
 
     skip_ws(c);

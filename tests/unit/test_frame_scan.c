@@ -1023,6 +1023,430 @@ static void test_differential_limits(void **state)
     scn_frame_free(f);
 }
 
+/* ---- The string scan, eight bytes at a time ---------------------------- */
+
+static size_t plain_ref(const char *s, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n && scn_json_plain((unsigned char)s[i]))
+        i++;
+    return i;
+}
+
+/* Both ways of locating the byte in a word, and the one the library uses,
+ * against a byte loop. */
+static void check_span(const char *s, size_t n)
+{
+    size_t want = plain_ref(s, n);
+
+    assert_int_equal(scn_json_plain_span(s, s + n, false), want);
+    assert_int_equal(scn_json_plain_span(s, s + n, true), want);
+    assert_int_equal(scn_json_plain_len(s, s + n), want);
+}
+
+/* Every alignment, every length up to three words, and each special byte
+ * at every position, among plain bytes right next to the special values
+ * (0x20, '!', '#', '[', ']', 0x7F), which a borrow from the special byte
+ * turns into false flags above it. The text is its own allocation, so
+ * ASan sees any read past its end. */
+static void test_plain_span_words(void **state)
+{
+    static const unsigned char special[] = {'"', '\\', 0x00, 0x01, 0x1F,
+                                            0x0A, 0x80, 0xC3, 0xFF};
+    static const char filler[] = {' ', '!', '#', '[', ']', 0x7F, 'a', '0'};
+
+    (void)state;
+    for (size_t align = 0; align < 8; align++) {
+        for (size_t len = 0; len <= 24; len++) {
+            char *buf = malloc(align + len + 1);
+            char *s = buf + align;
+            assert_non_null(buf);
+            for (size_t f = 0; f < sizeof filler; f++) {
+                for (size_t i = 0; i < len; i++)
+                    s[i] = filler[(i + f) % sizeof filler];
+                check_span(s, len); /* all plain */
+                for (size_t sp = 0; sp < sizeof special; sp++) {
+                    for (size_t pos = 0; pos < len; pos++) {
+                        for (size_t i = 0; i < len; i++)
+                            s[i] = filler[(i + f) % sizeof filler];
+                        s[pos] = (char)special[sp];
+                        check_span(s, len);
+                        /* A second one later: the first still wins. */
+                        if (pos + 1 < len) {
+                            s[len - 1] = (char)special[(sp + 1) %
+                                                       sizeof special];
+                            check_span(s, len);
+                        }
+                    }
+                }
+            }
+            free(buf);
+        }
+    }
+}
+
+static void test_plain_span_random(void **state)
+{
+    static const unsigned char odd[] = {'"', '\\', 0x00, 0x1F, 0x20, 0x21,
+                                        0x23, 0x5B, 0x5D, 0x7F, 0x80, 0xFF};
+    scn_rng r;
+    char *buf = malloc(48);
+
+    (void)state;
+    assert_non_null(buf);
+    scn_rng_seed(&r, 8);
+    for (int it = 0; it < 200000; it++) {
+        size_t align = below(&r, 8), len = below(&r, 41);
+        for (size_t i = 0; i < len; i++)
+            buf[align + i] = below(&r, 6) ? (char)(0x20 + below(&r, 0x60))
+                                          : (char)odd[below(&r, sizeof odd)];
+        check_span(buf + align, len);
+    }
+    free(buf);
+}
+
+/* ---- The key-order memo ------------------------------------------------ */
+
+/* The index agrees with the keys: each key's slot names it, the probe
+ * finds it there, and no other slot is taken. */
+static void check_index(const scn_frame *f)
+{
+    size_t used = 0;
+
+    for (size_t i = 0; i < f->nkeys; i++) {
+        const scn_frame_key *k = &f->keys[i];
+        assert_int_equal(f->slots[k->slot], i + 1);
+        assert_int_equal(scn_frame_probe(f, f->names + k->name_off,
+                                         k->name_len),
+                         k->slot);
+    }
+    for (size_t i = 0; i < SCN_FRAME_SLOTS; i++)
+        used += f->slots[i] != 0;
+    assert_int_equal(used, f->nkeys);
+}
+
+/* Parses the head then "key_i":(i + 1) for each key text (written as
+ * is, escapes and all). */
+static int parse_keys(scn_frame *f, const char *const *keys, size_t n)
+{
+    text t = {0};
+    char num[32];
+    int rc;
+
+    puts_(&t, "{" HEAD);
+    for (size_t i = 0; i < n; i++) {
+        puts_(&t, ",\"");
+        puts_(&t, keys[i]);
+        snprintf(num, sizeof num, "\":%zu", i + 1);
+        puts_(&t, num);
+    }
+    puts_(&t, "}");
+    rc = parse_n(f, t.buf, t.len);
+    free(t.buf);
+    return rc;
+}
+
+/* The frame holds the head, then the decoded names with values i + 1. */
+static void expect_keys(scn_frame *f, const char *const *names, size_t n)
+{
+    char num[32];
+
+    assert_int_equal(scn_frame_key_count(f), n + 2);
+    for (size_t i = 0; i < n; i++) {
+        const char *name, *raw;
+        assert_int_equal(scn_frame_key_at(f, i + 2, &name, NULL, &raw), 0);
+        assert_string_equal(name, names[i]);
+        snprintf(num, sizeof num, "%zu", i + 1);
+        assert_string_equal(raw, num);
+        assert_true(scn_frame_raw(f, names[i]) == raw);
+    }
+    assert_string_equal(scn_frame_uid(f), "SCN001");
+    check_index(f);
+}
+
+#define KEYS(...) ((const char *const[]){__VA_ARGS__})
+#define NKEYS(...) (sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *))
+#define PARSE_OK(f, ...)                                                      \
+    do {                                                                      \
+        assert_int_equal(parse_keys(f, KEYS(__VA_ARGS__), NKEYS(__VA_ARGS__)), \
+                         0);                                                  \
+        expect_keys(f, KEYS(__VA_ARGS__), NKEYS(__VA_ARGS__));                \
+    } while (0)
+/* Escaped key texts, and the names they decode to. */
+#define PARSE_AS(f, keys, names)                                              \
+    do {                                                                      \
+        assert_int_equal(parse_keys(f, keys, sizeof keys / sizeof *keys), 0); \
+        expect_keys(f, names, sizeof names / sizeof *names);                  \
+    } while (0)
+#define PARSE_ERR(f, err, ...)                                                \
+    do {                                                                      \
+        assert_int_equal(parse_keys(f, KEYS(__VA_ARGS__), NKEYS(__VA_ARGS__)), \
+                         err);                                                \
+        assert_int_equal(scn_frame_key_count(f), 0);                          \
+        check_index(f);                                                       \
+    } while (0)
+
+/* A 40-byte name: longer than the memo keeps. */
+#define LONG_NAME "a_key_name_longer_than_the_memo_keeps_xx"
+
+static void test_memo_orders(void **state)
+{
+    scn_frame *f;
+    double v;
+
+    (void)state;
+    assert_int_equal(scn_frame_new(&f), 0);
+    PARSE_OK(f, "CO2", "NH3", "_x", "BATT_v");
+    assert_int_equal(f->memo_n, 6);
+    PARSE_OK(f, "CO2", "NH3", "_x", "BATT_v"); /* all from the memo */
+    assert_int_equal(f->memo_n, 6);
+    assert_true(scn_frame_compound(f, SCN_NH3, SCN_CHANNEL_SINGLE) == 2);
+    assert_int_equal(scn_frame_field(f, SCN_FIELD_BATT_V, &v), 0);
+    assert_true(v == 4);
+    /* Reordered: the typed view follows the names, not the positions. */
+    PARSE_OK(f, "NH3", "CO2", "BATT_v", "_x");
+    assert_true(scn_frame_compound(f, SCN_NH3, SCN_CHANNEL_SINGLE) == 1);
+    assert_true(scn_frame_compound(f, SCN_CO2, SCN_CHANNEL_SINGLE) == 2);
+    assert_int_equal(scn_frame_field(f, SCN_FIELD_BATT_V, &v), 0);
+    assert_true(v == 3);
+    assert_false(scn_frame_has_compound(f, SCN_NH3, SCN_CHANNEL_A));
+    PARSE_OK(f, "NH3", "CO2", "BATT_v", "_x", "H2S");   /* one added */
+    PARSE_OK(f, "NH3", "BATT_v", "_x", "H2S");          /* one removed */
+    PARSE_OK(f, "NH3", "BATT_v", "_x", "H2S", "NH3_A"); /* and back */
+    assert_true(scn_frame_compound(f, SCN_NH3, SCN_CHANNEL_A) == 5);
+    assert_false(scn_frame_has_compound(f, SCN_CO2, SCN_CHANNEL_SINGLE));
+    PARSE_OK(f, "BATT_v");
+    assert_int_equal(f->memo_n, 3); /* all after the change forgotten */
+    expect(f, "{" HEAD "}", 0);
+    assert_int_equal(f->memo_n, 3); /* a shorter frame forgets nothing */
+    PARSE_OK(f, "NH3", "BATT_v", "_x", "H2S", "NH3_A");
+    /* Names that start like a remembered one, or it like them. */
+    PARSE_OK(f, "NH3_A", "BATT_", "_x_", "H2", "NH3");
+    PARSE_OK(f, "NH", "BATT_v_", "_", "H2S2", "N");
+    PARSE_OK(f, "", "\xc3\xa9", "_x", "H2S", "NH3_A");
+    PARSE_OK(f, "", "\xc3\xa9", "_x", "H2S", "NH3_A");
+    /* UTF-8 that is not valid fails however the name was found. */
+    PARSE_ERR(f, SCN_ERR_MALFORMED, "", "\xc3", "_x");
+    PARSE_OK(f, "", "\xc3\xa9", "_x", "H2S", "NH3_A");
+    scn_frame_free(f);
+}
+
+static void test_memo_duplicates(void **state)
+{
+    scn_frame *f;
+
+    (void)state;
+    assert_int_equal(scn_frame_new(&f), 0);
+    PARSE_OK(f, "CO2", "NH3", "_x", "VOC");
+    PARSE_ERR(f, SCN_ERR_MALFORMED, "CO2", "NH3", "CO2");
+    PARSE_ERR(f, SCN_ERR_MALFORMED, "CO2", "CO2");
+    PARSE_ERR(f, SCN_ERR_MALFORMED, "CO2", "NH3", "_x", "VOC", "VOC");
+    PARSE_ERR(f, SCN_ERR_MALFORMED, "CO2", "NH3", "_x", "VOC", "UID");
+    PARSE_ERR(f, SCN_ERR_MALFORMED, "TIMESTAMP", "NH3", "_x", "VOC");
+    PARSE_OK(f, "CO2", "NH3", "_x", "VOC");
+    /* A repeat where the memo expects another name, after a change. */
+    PARSE_ERR(f, SCN_ERR_MALFORMED, "X", "NH3", "_x", "NH3");
+    PARSE_ERR(f, SCN_ERR_MALFORMED, "CO2", "NH3", "_x", "VOC", "X", "_x");
+    PARSE_OK(f, "CO2", "NH3", "_x", "VOC");
+    /* Escaped names are decoded, never remembered, and still repeats. */
+    PARSE_AS(f, KEYS("CO2", "\\u004eH3", "_x", "VOC"),
+             KEYS("CO2", "NH3", "_x", "VOC"));
+    assert_int_equal(f->memo_n, 3);
+    assert_true(scn_frame_compound(f, SCN_NH3, SCN_CHANNEL_SINGLE) == 2);
+    PARSE_ERR(f, SCN_ERR_MALFORMED, "CO2", "NH3", "N\\u00483");
+    PARSE_ERR(f, SCN_ERR_MALFORMED, "CO2", "\\u004eH3", "NH3");
+    PARSE_OK(f, "CO2", "NH3", "_x", "VOC");
+    PARSE_ERR(f, SCN_ERR_MALFORMED, "CO2", "NH3", "_x", "\\u0043O2");
+    PARSE_AS(f, KEYS("C\\u004f2", "NH3", "_x", "VOC"),
+             KEYS("CO2", "NH3", "_x", "VOC"));
+    PARSE_OK(f, "CO2", "NH3", "_x", "VOC");
+    /* A quote and a backslash in names. */
+    PARSE_AS(f, KEYS("CO2", "\\\"", "\\\\", "VOC"),
+             KEYS("CO2", "\"", "\\", "VOC"));
+    PARSE_AS(f, KEYS("CO2", "\\\"", "\\\\", "VOC"),
+             KEYS("CO2", "\"", "\\", "VOC"));
+    assert_int_equal(f->memo_n, 3);
+    /* Names too long to remember. */
+    PARSE_OK(f, "CO2", LONG_NAME, "_x", "VOC");
+    PARSE_OK(f, "CO2", LONG_NAME, "_x", "VOC");
+    assert_int_equal(f->memo_n, 3);
+    PARSE_ERR(f, SCN_ERR_MALFORMED, "CO2", LONG_NAME, "_x", LONG_NAME);
+    PARSE_OK(f, "CO2", "_x", "VOC", LONG_NAME);
+    assert_int_equal(f->memo_n, 5);
+    PARSE_ERR(f, SCN_ERR_MALFORMED, "CO2", "_x", "VOC", LONG_NAME, "_x");
+    /* Frame rules other than repeats, on remembered names. */
+    expect(f, "{" HEAD ",\"CO2\":\"x\",\"_x\":1}", SCN_ERR_WRONG_TYPE);
+    expect(f, "{" HEAD ",\"CO2\":1,\"_x\":1e999}", SCN_ERR_OUT_OF_RANGE);
+    PARSE_OK(f, "CO2", "_x", "VOC", LONG_NAME);
+    scn_frame_free(f);
+}
+
+/* Texts that end inside or just after a remembered name, and names close
+ * to the end (the memo's short-text path). */
+static void test_memo_text_end(void **state)
+{
+    static const char full[] = "{" HEAD ",\"CO2\":1,\"NH3\":2}";
+    scn_frame *f;
+
+    (void)state;
+    assert_int_equal(scn_frame_new(&f), 0);
+    expect(f, full, 0);
+    /* Every proper prefix, each right after the whole text. */
+    for (size_t len = 0; len < sizeof full - 1; len++) {
+        assert_int_equal(parse_n(f, full, len), SCN_ERR_MALFORMED);
+        assert_int_equal(scn_frame_key_count(f), 0);
+        check_index(f);
+        expect(f, full, 0);
+    }
+    expect(f, "{\"CO2\":1}", SCN_ERR_MISSING_FIELD);
+    expect(f, "{\"CO2\":1,\"CO2\":1}", SCN_ERR_MALFORMED);
+    expect(f, full, 0);
+    expect(f, "{\"UID\":\"S\",\"TIMESTAMP\":\"2025-08-29T21:00:00Z\"}", 0);
+    expect(f, "{\"UID\":\"S\",\"TIMESTAMP\":\"2025-08-29T21:00:00Z\"}", 0);
+    expect(f, "{\"UID\":\"S\",\"UID\":\"2025-08-29T21:00:00Z\"}",
+           SCN_ERR_MALFORMED);
+    expect(f, "{\"UID\":\"S\",\"TIMESTAMP\"", SCN_ERR_MALFORMED);
+    expect(f, "{\"UID\":\"S\",\"TIMESTAMP", SCN_ERR_MALFORMED);
+    expect(f, "{\"UID\":\"S\",\"TIMESTAMP\":", SCN_ERR_MALFORMED);
+    scn_frame_free(f);
+}
+
+/* More keys than the memo holds: past it, the probe does the work. */
+static void test_memo_many_keys(void **state)
+{
+    const char *keys[100];
+    char names[100][16];
+    scn_frame *f;
+
+    (void)state;
+    assert_int_equal(scn_frame_new(&f), 0);
+    for (int i = 0; i < 100; i++) {
+        snprintf(names[i], sizeof names[i], "k%d", i);
+        keys[i] = names[i];
+    }
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(parse_keys(f, keys, 100), 0);
+        expect_keys(f, keys, 100);
+        assert_int_equal(f->memo_n, SCN_FRAME_MEMO_KEYS);
+    }
+    keys[80] = names[70];
+    assert_int_equal(parse_keys(f, keys, 100), SCN_ERR_MALFORMED);
+    keys[80] = names[80];
+    keys[70] = names[30];
+    assert_int_equal(parse_keys(f, keys, 100), SCN_ERR_MALFORMED);
+    keys[70] = names[70];
+    keys[30] = names[99];
+    assert_int_equal(parse_keys(f, keys, 100), SCN_ERR_MALFORMED);
+    keys[30] = names[30];
+    assert_int_equal(parse_keys(f, keys, 100), 0);
+    expect_keys(f, keys, 100);
+    scn_frame_free(f);
+}
+
+/* Random edits of one key sequence from frame to frame (swaps, inserts,
+ * deletes, repeats, escaped and long names) on a frame with a memo, and
+ * on one whose memo is emptied before every parse: the same verdict and
+ * the same keys, values and index. */
+static void test_memo_random(void **state)
+{
+    static const char *const pool[] = {
+        "CO2",   "NH3",    "NO",     "NO2",       "CO",    "H2",
+        "_a",    "_b",     "x",      "CO2_A",     "CO_B",  "BATT_v",
+        "SEQ",   "type",   "\\u0078", "N\\u004f", LONG_NAME, "",
+        "ENV_temperatureC", "_a_very_long_extension_key_30b",
+    };
+    const char *const decoded[] = {
+        "CO2",   "NH3",    "NO",     "NO2",       "CO",    "H2",
+        "_a",    "_b",     "x",      "CO2_A",     "CO_B",  "BATT_v",
+        "SEQ",   "type",   "x",      "NO",        LONG_NAME, "",
+        "ENV_temperatureC", "_a_very_long_extension_key_30b",
+    };
+    enum { NP = sizeof pool / sizeof pool[0], MAXK = 24 };
+    size_t seq[MAXK], n = 0;
+    scn_frame *f, *g;
+    scn_rng r;
+    int ok = 0, bad = 0;
+
+    (void)state;
+    assert_int_equal(scn_frame_new(&f), 0);
+    assert_int_equal(scn_frame_new(&g), 0);
+    scn_rng_seed(&r, 1234);
+    for (int it = 0; it < 30000; it++) {
+        switch (below(&r, 6)) {
+        case 0: /* swap */
+            if (n > 1) {
+                size_t a = below(&r, (uint32_t)n), b = below(&r, (uint32_t)n);
+                size_t t = seq[a];
+                seq[a] = seq[b];
+                seq[b] = t;
+            }
+            break;
+        case 1: /* insert */
+            if (n < MAXK) {
+                size_t at = below(&r, (uint32_t)n + 1);
+                memmove(seq + at + 1, seq + at, (n - at) * sizeof *seq);
+                seq[at] = below(&r, NP);
+                n++;
+            }
+            break;
+        case 2: /* delete */
+            if (n > 0) {
+                size_t at = below(&r, (uint32_t)n);
+                memmove(seq + at, seq + at + 1, (n - at - 1) * sizeof *seq);
+                n--;
+            }
+            break;
+        case 3: /* replace */
+            if (n > 0)
+                seq[below(&r, (uint32_t)n)] = below(&r, NP);
+            break;
+        default: /* the same again */
+            break;
+        }
+        const char *keys[MAXK], *names[MAXK];
+        bool dup = false;
+        for (size_t i = 0; i < n; i++) {
+            keys[i] = pool[seq[i]];
+            names[i] = decoded[seq[i]];
+            for (size_t j = 0; j < i; j++)
+                dup = dup || strcmp(names[i], names[j]) == 0;
+        }
+        int rc = parse_keys(f, keys, n);
+        g->memo_n = 0;
+        assert_int_equal(parse_keys(g, keys, n), rc);
+        if (dup) {
+            assert_int_equal(rc, SCN_ERR_MALFORMED);
+            assert_int_equal(scn_frame_key_count(f), 0);
+            check_index(f);
+            bad++;
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        expect_keys(f, names, n);
+        for (size_t i = 0; i < n + 2; i++) {
+            const char *na, *nb, *ra, *rb;
+            scn_key_kind ka, kb;
+            assert_int_equal(scn_frame_key_at(f, i, &na, &ka, &ra), 0);
+            assert_int_equal(scn_frame_key_at(g, i, &nb, &kb, &rb), 0);
+            assert_string_equal(na, nb);
+            assert_string_equal(ra, rb);
+            assert_int_equal(ka, kb);
+        }
+        assert_int_equal(f->field_mask, g->field_mask);
+        assert_true(f->compound_mask == g->compound_mask);
+        assert_memory_equal(f->fields, g->fields, sizeof f->fields);
+        assert_memory_equal(f->compounds, g->compounds, sizeof f->compounds);
+        assert_int_equal(f->has_seq, g->has_seq);
+        assert_true(f->seq == g->seq);
+        ok++;
+    }
+    print_message("memo: %d accepted, %d with repeats\n", ok, bad);
+    assert_true(ok > 5000 && bad > 5000);
+    scn_frame_free(f);
+    scn_frame_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1032,6 +1456,13 @@ int main(void)
         cmocka_unit_test(test_index_reuse),
         cmocka_unit_test(test_differential),
         cmocka_unit_test(test_differential_limits),
+        cmocka_unit_test(test_plain_span_words),
+        cmocka_unit_test(test_plain_span_random),
+        cmocka_unit_test(test_memo_orders),
+        cmocka_unit_test(test_memo_duplicates),
+        cmocka_unit_test(test_memo_text_end),
+        cmocka_unit_test(test_memo_many_keys),
+        cmocka_unit_test(test_memo_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
