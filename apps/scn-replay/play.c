@@ -9,10 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "device_request.h"
 #include "replay.h"
-
-/* Largest JSON integer a double holds exactly: bounds request ids. */
-#define ID_MAX 9007199254740991.0
 
 uint64_t rp_now_ns(void)
 {
@@ -314,29 +312,6 @@ static void send_json(rp_conn *c, cJSON *j)
     cJSON_Delete(j);
 }
 
-static void reply_error(rp_conn *c, const char *code, const char *msg,
-                        const cJSON *id)
-{
-    cJSON *e = cJSON_CreateObject();
-
-    cJSON_AddStringToObject(e, "type", "error");
-    cJSON_AddStringToObject(e, "code", code);
-    cJSON_AddStringToObject(e, "message", msg);
-    if (id)
-        cJSON_AddNumberToObject(e, "id", id->valuedouble);
-    send_json(c, e);
-}
-
-static cJSON *ack(const char *request, const cJSON *id)
-{
-    cJSON *j = cJSON_CreateObject();
-
-    cJSON_AddStringToObject(j, "type", "ack");
-    cJSON_AddNumberToObject(j, "id", id->valuedouble);
-    cJSON_AddStringToObject(j, "request", request);
-    return j;
-}
-
 /* "sample": the next recorded frame not played yet, sent now. */
 static void sample(rp_app *a, rp_conn *c)
 {
@@ -354,38 +329,15 @@ static void sample(rp_app *a, rp_conn *c)
 
 /* "stream": on or off for this connection. The pace stays the recorded
  * one whatever rate_hz asks for; the ack reports that pace. */
-static void stream(rp_app *a, rp_conn *c, const cJSON *req, const cJSON *id)
+static void stream(rp_app *a, rp_conn *c, const devreq *r)
 {
-    const cJSON *on = cJSON_GetObjectItemCaseSensitive(req, "on");
-    const cJSON *rate = cJSON_GetObjectItemCaseSensitive(req, "rate_hz");
-    int want = 1;
-    cJSON *j;
+    cJSON *j = devreq_ack(r);
 
-    if (on && !cJSON_IsNull(on)) {
-        if (!cJSON_IsBool(on)) {
-            reply_error(c, "bad_request", "on must be a boolean", id);
-            return;
-        }
-        want = cJSON_IsTrue(on);
-    }
-    if (rate && !cJSON_IsNull(rate)) {
-        if (!cJSON_IsNumber(rate) || !isfinite(rate->valuedouble)) {
-            reply_error(c, "bad_request", "rate_hz must be a number", id);
-            return;
-        }
-        if (rate->valuedouble < 0.1 || rate->valuedouble > 1000) {
-            reply_error(c, "bad_request", "rate_hz out of range 0.1-1000", id);
-            return;
-        }
-    }
-    c->streaming = want;
-    if (id) {
-        j = ack("stream", id);
-        cJSON_AddBoolToObject(j, "on", want);
-        if (a->rate_hz > 0)
-            cJSON_AddNumberToObject(j, "rate_hz", a->rate_hz);
+    c->streaming = r->on;
+    if (j && a->rate_hz > 0)
+        cJSON_AddNumberToObject(j, "rate_hz", a->rate_hz);
+    if (j)
         send_json(c, j);
-    }
 }
 
 void rp_on_message(scn_server *srv, scn_server_conn *conn, const void *data,
@@ -393,47 +345,27 @@ void rp_on_message(scn_server *srv, scn_server_conn *conn, const void *data,
 {
     rp_app *a = user;
     rp_conn *c = scn_server_conn_get_user(conn);
-    const cJSON *type, *id;
-    cJSON *req;
-    char msg[160];
+    cJSON *reply;
+    devreq r;
 
     (void)srv;
     if (!c || c->kind != KIND_DEVICE) /* state and inference only listen */
         return;
     if (is_binary) {
-        reply_error(c, "bad_request", "binary messages are not requests", NULL);
+        send_json(
+            c, devreq_error("bad_request", "binary messages are not requests"));
         return;
     }
-    req = cJSON_ParseWithLength(data, len);
-    if (!req) {
-        reply_error(c, "malformed", "request is not valid JSON", NULL);
+    if (devreq_parse(data, len, &r, &reply)) {
+        send_json(c, reply);
         return;
     }
-    if (!cJSON_IsObject(req)) {
-        reply_error(c, "bad_request", "a request is a JSON object", NULL);
-        goto out;
-    }
-    id = cJSON_GetObjectItemCaseSensitive(req, "id");
-    if (id && (!cJSON_IsNumber(id) || !isfinite(id->valuedouble) ||
-               id->valuedouble != floor(id->valuedouble) ||
-               fabs(id->valuedouble) > ID_MAX)) {
-        reply_error(c, "bad_request", "id must be an integer", NULL);
-        goto out;
-    }
-    type = cJSON_GetObjectItemCaseSensitive(req, "type");
-    if (!cJSON_IsString(type)) {
-        reply_error(c, "bad_request", "type must be a string", id);
-    } else if (!strcmp(type->valuestring, "sample")) {
+    if (r.kind == DEVREQ_SAMPLE) {
         sample(a, c);
-        if (id)
-            send_json(c, ack("sample", id));
-    } else if (!strcmp(type->valuestring, "stream")) {
-        stream(a, c, req, id);
+        reply = devreq_ack(&r);
+        if (reply)
+            send_json(c, reply);
     } else {
-        snprintf(msg, sizeof(msg), "unknown request type \"%.100s\"",
-                 type->valuestring);
-        reply_error(c, "unknown_type", msg, id);
+        stream(a, c, &r);
     }
-out:
-    cJSON_Delete(req);
 }

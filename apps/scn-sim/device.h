@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "device_request.h"
 #include "devframe.h"
 #include "faults.h"
 #include "keystore.h"
@@ -19,8 +20,8 @@
 #define DEV_PROTOCOL    "scentience.v1"
 #define DEV_MAX_DEVICES 64
 #define DEV_UID_MAX     64
-#define DEV_RATE_MIN    0.1
-#define DEV_RATE_MAX    1000.0
+#define DEV_RATE_MIN    DEVREQ_RATE_MIN
+#define DEV_RATE_MAX    DEVREQ_RATE_MAX
 #define DEV_CTLQ_MAX    64          /* queued replies per connection */
 #define DEV_PENDING_MAX 256 /* due frames waiting to be written (a count:
                                frames are built when written) */

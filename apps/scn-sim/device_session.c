@@ -12,10 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "device_request.h"
 #include "simlog.h"
-
-/* Largest JSON integer a double holds exactly: bounds request ids. */
-#define ID_MAX 9007199254740991.0
 
 static double plume_time(const dev_srv *s)
 {
@@ -317,59 +315,13 @@ void dev_conn_open(dev_conn *c, dev_srv *srv, struct lws *wsi)
     lws_callback_on_writable(wsi);
 }
 
-static void reply_error(dev_conn *c, const char *code, const char *msg,
-                        const cJSON *id)
+static void request_stream(dev_conn *c, const devreq *r)
 {
-    cJSON *e = cJSON_CreateObject();
+    double hz = r->has_rate ? r->rate_hz : c->srv->o->rate_hz;
+    cJSON *a = devreq_ack(r);
 
-    cJSON_AddStringToObject(e, "type", "error");
-    cJSON_AddStringToObject(e, "code", code);
-    cJSON_AddStringToObject(e, "message", msg);
-    if (id)
-        cJSON_AddNumberToObject(e, "id", id->valuedouble);
-    enqueue_json(c, e);
-}
-
-static cJSON *ack(const char *request, const cJSON *id)
-{
-    cJSON *a = cJSON_CreateObject();
-
-    cJSON_AddStringToObject(a, "type", "ack");
-    cJSON_AddNumberToObject(a, "id", id->valuedouble);
-    cJSON_AddStringToObject(a, "request", request);
-    return a;
-}
-
-static void request_stream(dev_conn *c, const cJSON *req, const cJSON *id)
-{
-    const cJSON *on = cJSON_GetObjectItemCaseSensitive(req, "on");
-    const cJSON *rate = cJSON_GetObjectItemCaseSensitive(req, "rate_hz");
-    double hz = c->srv->o->rate_hz;
-    int want = 1;
-    cJSON *a;
-
-    if (on && !cJSON_IsNull(on)) {
-        if (!cJSON_IsBool(on)) {
-            reply_error(c, "bad_request", "on must be a boolean", id);
-            return;
-        }
-        want = cJSON_IsTrue(on);
-    }
-    if (rate && !cJSON_IsNull(rate)) {
-        if (!cJSON_IsNumber(rate) || !isfinite(rate->valuedouble)) {
-            reply_error(c, "bad_request", "rate_hz must be a number", id);
-            return;
-        }
-        hz = rate->valuedouble;
-        if (hz < DEV_RATE_MIN || hz > DEV_RATE_MAX) {
-            reply_error(c, "bad_request", "rate_hz out of range 0.1-1000", id);
-            return;
-        }
-    }
-    stream_set(c, want, hz);
-    if (id) {
-        a = ack("stream", id);
-        cJSON_AddBoolToObject(a, "on", want);
+    stream_set(c, r->on, hz);
+    if (a) {
         cJSON_AddNumberToObject(a, "rate_hz", hz);
         enqueue_json(c, a);
     }
@@ -392,53 +344,31 @@ static void log_request(const dev_conn *c)
 
 static void handle_request(dev_conn *c)
 {
-    const cJSON *type, *id;
-    cJSON *req;
-    char msg[160];
+    cJSON *reply;
+    devreq r;
 
     log_request(c);
     if (c->rx_binary) {
-        reply_error(c, "bad_request", "binary messages are not requests", NULL);
+        enqueue_json(
+            c, devreq_error("bad_request", "binary messages are not requests"));
         return;
     }
     if (c->rx_overflow) {
-        reply_error(c, "bad_request", "request larger than 65536 bytes", NULL);
+        enqueue_json(
+            c, devreq_error("bad_request", "request larger than 65536 bytes"));
         return;
     }
-    req = cJSON_ParseWithLength(c->rx ? c->rx : "", c->rx_len);
-    if (!req) {
-        reply_error(c, "malformed", "request is not valid JSON", NULL);
+    if (devreq_parse(c->rx, c->rx_len, &r, &reply)) {
+        enqueue_json(c, reply);
         return;
     }
-    if (!cJSON_IsObject(req)) {
-        reply_error(c, "bad_request", "a request is a JSON object", NULL);
-        goto out;
-    }
-    id = cJSON_GetObjectItemCaseSensitive(req, "id");
-    if (id && (!cJSON_IsNumber(id) || !isfinite(id->valuedouble) ||
-               id->valuedouble != floor(id->valuedouble) ||
-               fabs(id->valuedouble) > ID_MAX)) {
-        reply_error(c, "bad_request", "id must be an integer", NULL);
-        goto out;
-    }
-    type = cJSON_GetObjectItemCaseSensitive(req, "type");
-    if (!cJSON_IsString(type)) {
-        reply_error(c, "bad_request", "type must be a string", id);
-        goto out;
-    }
-    if (!strcmp(type->valuestring, "sample")) {
+    if (r.kind == DEVREQ_SAMPLE) {
         enqueue(c, NULL, 0); /* the frame is built when it goes out */
-        if (id)
-            enqueue_json(c, ack("sample", id));
-    } else if (!strcmp(type->valuestring, "stream")) {
-        request_stream(c, req, id);
+        if ((reply = devreq_ack(&r)) != NULL)
+            enqueue_json(c, reply);
     } else {
-        snprintf(msg, sizeof(msg), "unknown request type \"%.100s\"",
-                 type->valuestring);
-        reply_error(c, "unknown_type", msg, id);
+        request_stream(c, &r);
     }
-out:
-    cJSON_Delete(req);
 }
 
 void dev_conn_receive(dev_conn *c, const void *in, size_t len)
