@@ -21,23 +21,17 @@ import io
 import json
 import os
 import re
-import select
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-import traceback
 from datetime import datetime, timezone
 
-BIN_DIR = os.environ.get("SCN_BIN_DIR", "build/apps")
-SOURCE_DIR = os.environ.get(
-    "SCN_SOURCE_DIR",
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
-        __file__)))))
-LOG_DIR = os.environ.get("SCN_LOG_DIR", "/tmp/scn-mcap-test-logs")
-SIM = os.path.join(BIN_DIR, "scn-sim")
+import simproc
+from simproc import BIN_DIR, LOG_DIR, SIM, SOURCE_DIR, check_stderr
+
 RECORD = os.path.join(BIN_DIR, "scn-record")
 CHECK = os.path.join(SOURCE_DIR, "tests", "integration", "mcap_check.mjs")
 # In the repository's test-key form: scripts/check-no-keys-in-logs looks
@@ -48,66 +42,20 @@ FRAMES = 500
 WORK = None  # this run's folder under LOG_DIR
 
 
-class Sim:
+class Sim(simproc.Server):
     """scn-sim in device mode on an ephemeral loopback port."""
 
     def __init__(self, rate=200):
         base = os.path.join(WORK, "sim-%d" % time.monotonic_ns())
-        self.err = open(base + ".stderr", "wb")
-        self.proc = subprocess.Popen(
+        super().__init__(
             [SIM, "--host", "127.0.0.1", "--port", "0", "--rate", str(rate),
-             "--log", base + ".log"],
-            stdout=subprocess.PIPE, stderr=self.err)
-        self.port = self._read_port(10)
-
-    def _read_port(self, timeout):
-        deadline = time.monotonic() + timeout
-        line = b""
-        fd = self.proc.stdout.fileno()
-        while not line.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError("scn-sim printed no listening line")
-            r, _, _ = select.select([fd], [], [], left)
-            if r:
-                b = os.read(fd, 1)
-                if not b:
-                    raise AssertionError("scn-sim exited: %r" % line)
-                line += b
-        m = re.fullmatch(rb"scn-sim: listening on 127\.0\.0\.1:(\d+)\n", line)
-        assert m, "unexpected first line %r" % line
-        return int(m.group(1))
-
-    def url(self):
-        return "ws://127.0.0.1:%d/" % self.port
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.proc.stdout.close()
-        self.err.close()
-
-
-def env_with_key():
-    env = dict(os.environ)
-    env["SCENTIENCE_API_KEY"] = KEY
-    return env
-
-
-def check_stderr(text, who):
-    for bad in ("Sanitizer", "runtime error:"):
-        assert bad not in text, "stderr of %s:\n%s" % (who, text)
+             "--log", base + ".log"], base + ".stderr")
 
 
 def run_record(*args, timeout=60, expect=0):
     """Runs scn-record; returns (stdout, stderr) as text."""
     p = subprocess.run([RECORD] + list(args), capture_output=True,
-                       timeout=timeout, env=env_with_key())
+                       timeout=timeout, env=simproc.env_with_key(KEY))
     out = p.stdout.decode(errors="replace")
     err = p.stderr.decode(errors="replace")
     check_stderr(err, "scn-record " + args[0])
@@ -351,25 +299,11 @@ TESTS = [test_usage, test_missing_peer_fails, test_record_and_read,
 
 def main():
     global WORK
-    for path in (SIM, RECORD):
-        if not os.access(path, os.X_OK):
-            print("%s not found (set SCN_BIN_DIR)" % path)
-            return 1
+    if not simproc.have_programs(SIM, RECORD):
+        return 1
     os.makedirs(LOG_DIR, exist_ok=True)
     WORK = tempfile.mkdtemp(prefix="mcap-", dir=LOG_DIR)
-    failed = 0
-    for t in TESTS:
-        t0 = time.monotonic()
-        try:
-            t()
-            print("PASS %s (%.1f s)" % (t.__name__, time.monotonic() - t0))
-        except Exception:
-            failed += 1
-            print("FAIL %s" % t.__name__)
-            traceback.print_exc()
-        sys.stdout.flush()
-    print("%d/%d passed" % (len(TESTS) - failed, len(TESTS)))
-    return 1 if failed else 0
+    return simproc.run_tests(TESTS)
 
 
 if __name__ == "__main__":

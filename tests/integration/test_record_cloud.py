@@ -17,8 +17,9 @@ import subprocess
 import tempfile
 import unittest
 
-BIN = os.environ.get("SCN_BIN_DIR", "build/apps")
-LOG_DIR = os.environ.get("SCN_LOG_DIR", "/tmp/scn-test-logs")
+import simproc
+from simproc import BIN_DIR, LOG_DIR, SIM, SOURCE_DIR
+
 KEY = "SCN_TEST_recordcloud00000001"
 
 
@@ -34,7 +35,7 @@ def read_log(path):
 
 
 def export(mcap):
-    p = subprocess.run([os.path.join(BIN, "scn-record"), "export", mcap,
+    p = subprocess.run([os.path.join(BIN_DIR, "scn-record"), "export", mcap,
                         "--format", "jsonl"],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
@@ -45,16 +46,12 @@ class RecordCloudTest(unittest.TestCase):
     def setUp(self):
         os.makedirs(LOG_DIR, exist_ok=True)
         self.tmp = tempfile.mkdtemp()
-        self.procs = []
+        self.sims = []
         self.env = dict(os.environ, SCENTIENCE_API_KEY=KEY)
 
     def tearDown(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.kill()
-            p.wait(10)
-            if p.stdout:
-                p.stdout.close()
+        for s in self.sims:
+            s.kill(timeout=10)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def sim(self, name, args):
@@ -62,16 +59,14 @@ class RecordCloudTest(unittest.TestCase):
                            % (name, os.getpid()))
         if os.path.exists(log):
             os.unlink(log)
-        p = subprocess.Popen([os.path.join(BIN, "scn-sim")] + args +
-                             ["--port", "0", "--log", log, "--quiet"],
-                             stdout=subprocess.PIPE, text=True, env=self.env)
-        self.procs.append(p)
-        line = p.stdout.readline()
-        self.assertIn("listening on", line)
-        return log, int(line.strip().rsplit(":", 1)[1])
+        s = simproc.Server([SIM] + args +
+                           ["--port", "0", "--log", log, "--quiet"],
+                           env=self.env)
+        self.sims.append(s)
+        return log, s.port
 
     def record(self, args, timeout=60):
-        p = subprocess.run([os.path.join(BIN, "scn-record"), "record"] + args,
+        p = subprocess.run([os.path.join(BIN_DIR, "scn-record"), "record"] + args,
                            capture_output=True, text=True, timeout=timeout,
                            env=self.env)
         with open(os.path.join(LOG_DIR, "record-cloud-%d.stderr.log"
@@ -154,15 +149,15 @@ class RecordCloudTest(unittest.TestCase):
                       json.dumps(events).encode())
 
         # info and the independent reader agree on the counts.
-        info = subprocess.run([os.path.join(BIN, "scn-record"), "info", mcap],
+        info = subprocess.run([os.path.join(BIN_DIR, "scn-record"), "info", mcap],
                               capture_output=True, text=True, timeout=30)
         self.assertEqual(info.returncode, 0, info.stderr)
         counts = dict(re.findall(r"^\s*\d+\s+(/\S+)\s+(\d+)\s", info.stdout,
                                  re.M))
         self.assertEqual(int(counts["/cloud/record"]), count)
         self.assertEqual(int(counts["/inference"]), count)
-        check = os.path.join(os.environ.get("SCN_SOURCE_DIR", "."), "tests",
-                             "integration", "mcap_check.mjs")
+        check = os.path.join(SOURCE_DIR, "tests", "integration",
+                             "mcap_check.mjs")
         node = shutil.which("node")
         self.assertTrue(node, "Node.js is required: scripts/install-deps")
         p = subprocess.run([node, check, mcap], capture_output=True,

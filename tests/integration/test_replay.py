@@ -15,20 +15,17 @@ the standard library is used.
 import base64
 import json
 import os
-import re
 import select
-import signal
 import socket
 import struct
 import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
-BIN_DIR = os.environ.get("SCN_BIN_DIR", "build/apps")
-LOG_DIR = os.environ.get("SCN_LOG_DIR", "/tmp/scn-replay-test-logs")
-SIM = os.path.join(BIN_DIR, "scn-sim")
+import simproc
+from simproc import BIN_DIR, LOG_DIR, SIM, check_stderr
+
 RECORD = os.path.join(BIN_DIR, "scn-record")
 REPLAY = os.path.join(BIN_DIR, "scn-replay")
 STREAM = os.path.join(BIN_DIR, "scn-stream")
@@ -40,76 +37,23 @@ WORK = None  # this run's folder under LOG_DIR
 RECORDING = None  # made once by test_record
 
 
-def env_with_key():
-    env = dict(os.environ)
-    env["SCENTIENCE_API_KEY"] = KEY
-    return env
-
-
-def check_stderr(text, who):
-    for bad in ("Sanitizer", "runtime error:"):
-        assert bad not in text, "stderr of %s:\n%s" % (who, text)
-
-
-class Server:
-    """A program that prints 'NAME: listening on 127.0.0.1:PORT' first."""
+class Server(simproc.Server):
+    """A program of BIN_DIR (name) serving on 127.0.0.1; close() checks
+    its stderr too."""
 
     def __init__(self, name, args):
         base = os.path.join(WORK, "%s-%d" % (name, time.monotonic_ns()))
-        self.name = name
-        self.err_path = base + ".stderr"
-        self.err = open(self.err_path, "wb")
-        self.proc = subprocess.Popen(
-            [os.path.join(BIN_DIR, name)] + args, stdout=subprocess.PIPE,
-            stderr=self.err, env=env_with_key())
-        self.port = self._read_port(10)
-
-    def _read_port(self, timeout):
-        deadline = time.monotonic() + timeout
-        line = b""
-        fd = self.proc.stdout.fileno()
-        while not line.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError("%s printed no listening line" %
-                                     self.name)
-            r, _, _ = select.select([fd], [], [], left)
-            if r:
-                b = os.read(fd, 1)
-                if not b:
-                    raise AssertionError("%s exited: %r" % (self.name, line))
-                line += b
-        m = re.fullmatch(rb"%s: listening on 127\.0\.0\.1:(\d+)\n" %
-                         self.name.encode(), line)
-        assert m, "unexpected first line %r" % line
-        return int(m.group(1))
-
-    def url(self):
-        return "ws://127.0.0.1:%d" % self.port
-
-    def wait(self, timeout):
-        return self.proc.wait(timeout)
-
-    def stderr(self):
-        with open(self.err_path, "rb") as f:
-            return f.read().decode(errors="replace")
+        super().__init__([os.path.join(BIN_DIR, name)] + args,
+                         base + ".stderr", env=simproc.env_with_key(KEY))
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.proc.stdout.close()
-        self.err.close()
-        check_stderr(self.stderr(), self.name)
+        super().close()
+        check_stderr(self.stderr_text(), self.name)
 
 
 def run(prog, args, timeout=60):
     p = subprocess.run([prog] + args, capture_output=True, timeout=timeout,
-                       env=env_with_key())
+                       env=simproc.env_with_key(KEY))
     err = p.stderr.decode(errors="replace")
     check_stderr(err, os.path.basename(prog))
     return p.returncode, p.stdout.decode(errors="replace"), err
@@ -145,7 +89,7 @@ def test_record():
                              "--rate", "100"])
     try:
         path = os.path.join(WORK, "out.mcap")
-        rc, _, err = run(RECORD, ["record", "--url", sim.url(), "--count",
+        rc, _, err = run(RECORD, ["record", "--url", sim.origin, "--count",
                                   str(FRAMES), "--quiet", path])
         assert rc == 0, err
         RECORDING = path
@@ -176,7 +120,7 @@ def test_replay_matches_recording():
     want = recorded()
     rp = Server("scn-replay", [RECORDING, "--port", "0", "--speed", "10"])
     try:
-        got, took = stream(rp.url(), FRAMES)
+        got, took = stream(rp.origin, FRAMES)
         # About 2 s of recording at 10x: a loose bound, never a tight one.
         assert took < 10, took
         assert [f["SEQ"] for f in got] == list(range(1, FRAMES + 1))
@@ -184,7 +128,7 @@ def test_replay_matches_recording():
             assert without_seq(g) == without_seq(w), (i, g, w)
         # Without --loop it closes its clients and exits 0 at the end.
         assert rp.wait(10) == 0
-        assert "%d frames sent" % FRAMES in rp.stderr()
+        assert "%d frames sent" % FRAMES in rp.stderr_text()
     finally:
         rp.close()
 
@@ -194,7 +138,7 @@ def test_loop():
     rp = Server("scn-replay", [RECORDING, "--port", "0", "--speed", "20",
                                "--loop"])
     try:
-        got, took = stream(rp.url(), 300)
+        got, took = stream(rp.origin, 300)
         assert took < 15, took
         assert [f["SEQ"] for f in got] == list(range(1, 301))
         for i, g in enumerate(got):
@@ -411,27 +355,12 @@ TESTS = [test_record, test_usage, test_replay_matches_recording, test_loop,
 
 def main():
     global WORK
-    for path in (SIM, RECORD, REPLAY, STREAM):
-        if not os.access(path, os.X_OK):
-            print("%s not found (set SCN_BIN_DIR)" % path)
-            return 1
+    if not simproc.have_programs(SIM, RECORD, REPLAY, STREAM):
+        return 1
     os.makedirs(LOG_DIR, exist_ok=True)
     WORK = tempfile.mkdtemp(prefix="replay-", dir=LOG_DIR)
-    failed = 0
-    for t in TESTS:
-        t0 = time.monotonic()
-        try:
-            t()
-            print("PASS %s (%.1f s)" % (t.__name__, time.monotonic() - t0))
-        except Exception:
-            failed += 1
-            print("FAIL %s" % t.__name__)
-            traceback.print_exc()
-            if t is test_record:
-                break  # everything else replays its recording
-        sys.stdout.flush()
-    print("%d/%d passed" % (len(TESTS) - failed, len(TESTS)))
-    return 1 if failed else 0
+    # Everything after test_record replays its recording.
+    return simproc.run_tests(TESTS, fatal=(test_record,))
 
 
 if __name__ == "__main__":

@@ -15,13 +15,9 @@ SCN_LOG_DIR (where simulator logs go; created). Run with /usr/bin/python3.
 import asyncio
 import json
 import os
-import re
-import select
 import signal
 import subprocess
 import sys
-import time
-import traceback
 import urllib.error
 import urllib.request
 
@@ -29,9 +25,9 @@ import websockets
 import websockets.client
 import websockets.exceptions
 
-BIN_DIR = os.environ.get("SCN_BIN_DIR", "build/apps")
-LOG_DIR = os.environ.get("SCN_LOG_DIR", "/tmp/scn-sim-test-logs")
-SIM = os.path.join(BIN_DIR, "scn-sim")
+import simproc
+from simproc import LOG_DIR, SIM
+
 PROTO = "scentience.cloud.v1"
 DEV_KEY = "SCN_TEST_simclouddev0000012"
 KEYS = {
@@ -41,99 +37,21 @@ KEYS = {
 STREAM = "6f1c0e" + "0" * 26
 
 
-class Sim:
+class Sim(simproc.Sim):
     """One scn-sim cloud process on an ephemeral port."""
 
-    serial = 0
+    MODE = ("cloud",)
+    LOG_PREFIX = "cloud-"
+    SECRETS = tuple(KEYS.values()) + (DEV_KEY,)
 
     def __init__(self, *args, name="cloud"):
-        Sim.serial += 1
-        os.makedirs(LOG_DIR, exist_ok=True)
-        base = "cloud-%s-%d-%d" % (name, os.getpid(), Sim.serial)
-        self.log = os.path.join(LOG_DIR, base + ".log")
-        self.err_path = os.path.join(LOG_DIR, base + ".stderr")
-        for p in (self.log, self.err_path):
-            if os.path.exists(p):
-                os.unlink(p)
-        self.err = open(self.err_path, "wb")
-        self.proc = subprocess.Popen(
-            [SIM, "cloud", "--host", "127.0.0.1", "--port", "0", "--log",
-             self.log] + list(args),
-            stdout=subprocess.PIPE, stderr=self.err)
-        self.port = self._read_port(10)
-
-    def _read_port(self, timeout):
-        deadline = time.monotonic() + timeout
-        line = b""
-        fd = self.proc.stdout.fileno()
-        while not line.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError("scn-sim printed no listening line")
-            r, _, _ = select.select([fd], [], [], left)
-            if r:
-                b = os.read(fd, 1)
-                if not b:
-                    raise AssertionError("scn-sim exited: %r" % line)
-                line += b
-        m = re.fullmatch(rb"scn-sim: listening on 127\.0\.0\.1:(\d+)\n", line)
-        assert m, "unexpected first line %r" % line
-        return int(m.group(1))
+        super().__init__(*args, name=name)
 
     def url(self, path="v1/stream"):
-        return "ws://127.0.0.1:%d/%s" % (self.port, path)
+        return super().url(path)
 
     def http(self, path="v1/predict"):
         return "http://127.0.0.1:%d/%s" % (self.port, path)
-
-    def events(self, name=None):
-        out = []
-        try:
-            with open(self.log) as f:
-                for line in f:
-                    if line.endswith("\n"):
-                        ev = json.loads(line)
-                        if name is None or ev["event"] == name:
-                            out.append(ev)
-        except FileNotFoundError:
-            pass
-        return out
-
-    def wait_event(self, pred, timeout=5.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for ev in self.events():
-                if pred(ev):
-                    return ev
-            time.sleep(0.05)
-        raise AssertionError("no matching log event in %.1f s" % timeout)
-
-    def stop(self, timeout=5.0):
-        """SIGTERM; exit code 0 and a clean stderr."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            raise AssertionError("scn-sim did not exit on SIGTERM")
-        assert rc == 0, "scn-sim exit code %r" % rc
-        with open(self.err_path, "rb") as f:
-            text = f.read().decode(errors="replace")
-        for bad in ("Sanitizer", "runtime error:", "scn-sim: lws:"):
-            assert bad not in text, "stderr of scn-sim:\n" + text
-        for key in list(KEYS.values()) + [DEV_KEY]:
-            with open(self.log) as f:
-                assert key not in f.read(), "a key in the log"
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                pass
-        self.proc.stdout.close()
-        self.err.close()
 
 
 def run(coro, timeout=30):
@@ -470,24 +388,5 @@ TESTS = [test_usage, test_stream, test_predict, test_refuse_429, test_keys,
          test_signal_faults]
 
 
-def main():
-    if not os.access(SIM, os.X_OK):
-        print("scn-sim not found at %s (set SCN_BIN_DIR)" % SIM)
-        return 1
-    failed = 0
-    for t in TESTS:
-        t0 = time.monotonic()
-        try:
-            t()
-            print("PASS %s (%.1f s)" % (t.__name__, time.monotonic() - t0))
-        except Exception:
-            failed += 1
-            print("FAIL %s" % t.__name__)
-            traceback.print_exc()
-        sys.stdout.flush()
-    print("%d/%d passed" % (len(TESTS) - failed, len(TESTS)))
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(simproc.run_tests(TESTS, need=(SIM,)))

@@ -16,21 +16,19 @@ import calendar
 import json
 import os
 import re
-import select
 import signal
 import socket
 import subprocess
 import sys
 import time
-import traceback
 
 import websockets
 import websockets.client
 import websockets.exceptions
 
-BIN_DIR = os.environ.get("SCN_BIN_DIR", "build/apps")
-LOG_DIR = os.environ.get("SCN_LOG_DIR", "/tmp/scn-sim-test-logs")
-SIM = os.path.join(BIN_DIR, "scn-sim")
+import simproc
+from simproc import LOG_DIR, SIM
+
 PROTO = "scentience.v1"
 COMPOUNDS = {"CO2", "NH3", "NO", "NO2", "CO", "C2H5OH", "H2", "CH4", "C3H8",
              "C4H10", "H2S", "HCHO", "SO2", "VOC"}
@@ -54,103 +52,10 @@ DEV_KEY = "SCN_TEST_simdevmode000000010"
 UNKNOWN_KEY = "SCN_TEST_simunknown00000011"
 
 
-class Sim:
-    """One scn-sim process on an ephemeral port."""
-
-    serial = 0
-
-    def __init__(self, *args, name="sim"):
-        Sim.serial += 1
-        os.makedirs(LOG_DIR, exist_ok=True)
-        base = "%s-%d-%d" % (name, os.getpid(), Sim.serial)
-        self.log = os.path.join(LOG_DIR, base + ".log")
-        self.err_path = os.path.join(LOG_DIR, base + ".stderr")
-        for p in (self.log, self.err_path):
-            if os.path.exists(p):
-                os.unlink(p)
-        self.err = open(self.err_path, "wb")
-        self.proc = subprocess.Popen(
-            [SIM, "--host", "127.0.0.1", "--port", "0", "--log", self.log]
-            + list(args),
-            stdout=subprocess.PIPE, stderr=self.err)
-        self.port = self._read_port(10)
-
-    def _read_port(self, timeout):
-        deadline = time.monotonic() + timeout
-        line = b""
-        fd = self.proc.stdout.fileno()
-        while not line.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError("scn-sim printed no listening line")
-            r, _, _ = select.select([fd], [], [], left)
-            if r:
-                b = os.read(fd, 1)
-                if not b:
-                    raise AssertionError("scn-sim exited: %r" % line)
-                line += b
-        m = re.fullmatch(rb"scn-sim: listening on 127\.0\.0\.1:(\d+)\n", line)
-        assert m, "unexpected first line %r" % line
-        return int(m.group(1))
-
-    def url(self, query=""):
-        return "ws://127.0.0.1:%d/%s" % (self.port, query)
-
-    def signal(self, sig):
-        self.proc.send_signal(sig)
-
-    def events(self, name=None):
-        out = []
-        try:
-            with open(self.log) as f:
-                for line in f:
-                    if line.endswith("\n"):
-                        ev = json.loads(line)
-                        if name is None or ev["event"] == name:
-                            out.append(ev)
-        except FileNotFoundError:
-            pass
-        return out
-
-    def wait_event(self, pred, timeout=5.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for ev in self.events():
-                if pred(ev):
-                    return ev
-            time.sleep(0.05)
-        raise AssertionError("no matching log event in %.1f s" % timeout)
-
-    def stop(self, expect_rc=0, timeout=5.0):
-        """SIGTERM, then the exit code must be expect_rc."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            raise AssertionError("scn-sim did not exit on SIGTERM")
-        assert rc == expect_rc, "scn-sim exit code %r" % rc
-        self.check_stderr()
-
-    def check_stderr(self):
-        """No sanitizer report (an ASan/UBSan build) and no lws noise."""
-        text = self.stderr_text()
-        for bad in ("Sanitizer", "runtime error:", "scn-sim: lws:"):
-            assert bad not in text, "stderr of scn-sim:\n" + text
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                pass
-        self.proc.stdout.close()
-        self.err.close()
-
-    def stderr_text(self):
-        with open(self.err_path, "rb") as f:
-            return f.read().decode(errors="replace")
+class Sim(simproc.Sim):
+    """One scn-sim process on an ephemeral port. Its stop() looks for no
+    key in the log: test_keys checks the log and stderr itself. url(query)
+    is 'ws://127.0.0.1:PORT/' + query."""
 
 
 def run(coro, timeout=30):
@@ -718,24 +623,5 @@ TESTS = [test_usage, test_stream_and_requests, test_keys,
          test_signal_faults, test_timed_faults, test_slow_reader]
 
 
-def main():
-    if not os.access(SIM, os.X_OK):
-        print("scn-sim not found at %s (set SCN_BIN_DIR)" % SIM)
-        return 1
-    failed = 0
-    for t in TESTS:
-        t0 = time.monotonic()
-        try:
-            t()
-            print("PASS %s (%.1f s)" % (t.__name__, time.monotonic() - t0))
-        except Exception:
-            failed += 1
-            print("FAIL %s" % t.__name__)
-            traceback.print_exc()
-        sys.stdout.flush()
-    print("%d/%d passed" % (len(TESTS) - failed, len(TESTS)))
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(simproc.run_tests(TESTS, need=(SIM,)))

@@ -9,18 +9,15 @@ SCN_LOG_DIR (where simulator logs go; created). Run with /usr/bin/python3.
 """
 
 import asyncio
-import ctypes
 import json
 import os
 import re
-import select
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-import traceback
 import zlib
 
 import websockets
@@ -28,9 +25,9 @@ import websockets.client
 import websockets.exceptions
 import websockets.server
 
-BIN_DIR = os.environ.get("SCN_BIN_DIR", "build/apps")
-LOG_DIR = os.environ.get("SCN_LOG_DIR", "/tmp/scn-sim-test-logs")
-SIM = os.path.join(BIN_DIR, "scn-sim")
+import simproc
+from simproc import SIM
+
 PROTO = "scentience.uav.v1"
 TIME_SCALE = "20"
 
@@ -49,104 +46,29 @@ PUBLISHED_ORDER = ("pitch", "roll", "yaw", "vgx", "vgy", "vgz", "templ",
                    "agz")
 
 
-def _die_with_parent():
-    """The simulator gets SIGKILL if this test dies first."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
-    except OSError:
-        pass
+class Sim(simproc.Sim):
+    """One scn-sim uav process on an ephemeral port, sending its state and
+    video to app (an App; None: no app). Its stop() also finds no secret,
+    the Wi-Fi password included, on stderr; wait_event is a coroutine, as
+    the tests wait inside the event loop that serves the app."""
 
-
-class Sim:
-    """One scn-sim uav process on an ephemeral port."""
-
-    serial = 0
+    MODE = ("uav",)
+    SECRETS = (DEV_KEY, GOOD_KEY, REVOKED_KEY, WIFI_PASSWORD)
+    SECRETS_ON_STDERR = True
 
     def __init__(self, app, *args, name="uav"):
-        Sim.serial += 1
-        os.makedirs(LOG_DIR, exist_ok=True)
-        base = "%s-%d-%d" % (name, os.getpid(), Sim.serial)
-        self.log = os.path.join(LOG_DIR, base + ".log")
-        self.err_path = os.path.join(LOG_DIR, base + ".stderr")
-        for p in (self.log, self.err_path):
-            if os.path.exists(p):
-                os.unlink(p)
-        self.err = open(self.err_path, "wb")
-        cmd = [SIM, "uav", "--host", "127.0.0.1", "--port", "0",
-               "--log", self.log, "--time-scale", TIME_SCALE]
+        pre = ["--time-scale", TIME_SCALE]
         if app is not None:
-            cmd += ["--state-host", "127.0.0.1",
+            pre += ["--state-host", "127.0.0.1",
                     "--state-port", str(app.state_port),
                     "--video-port", str(app.video_port)]
-        self.proc = subprocess.Popen(cmd + list(args), stdout=subprocess.PIPE,
-                                     stderr=self.err,
-                                     preexec_fn=_die_with_parent)
-        self.port = self._read_port(10)
-
-    def _read_port(self, timeout):
-        deadline = time.monotonic() + timeout
-        line = b""
-        fd = self.proc.stdout.fileno()
-        while not line.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError("scn-sim printed no listening line")
-            r, _, _ = select.select([fd], [], [], left)
-            if r:
-                b = os.read(fd, 1)
-                if not b:
-                    raise AssertionError("scn-sim exited: %r" % line)
-                line += b
-        m = re.fullmatch(rb"scn-sim: listening on 127\.0\.0\.1:(\d+)\n", line)
-        assert m, "unexpected first line %r" % line
-        return int(m.group(1))
-
-    def events(self, name=None):
-        out = []
-        try:
-            with open(self.log) as f:
-                for line in f:
-                    if line.endswith("\n"):
-                        ev = json.loads(line)
-                        if name is None or ev["event"] == name:
-                            out.append(ev)
-        except FileNotFoundError:
-            pass
-        return out
+        super().__init__(*(pre + list(args)), name=name)
 
     async def wait_event(self, pred, timeout=5.0):
         hits = []
         await until(lambda: hits.extend(filter(pred, self.events())) or hits,
                     timeout, "a log event")
         return hits[0]
-
-    def stop(self, timeout=5.0):
-        """SIGTERM; the exit code must be 0 and stderr clean."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            raise AssertionError("scn-sim did not exit on SIGTERM")
-        assert rc == 0, "scn-sim exit code %r" % rc
-        with open(self.err_path, "rb") as f:
-            text = f.read().decode(errors="replace")
-        for bad in ("Sanitizer", "runtime error:", "scn-sim: lws:"):
-            assert bad not in text, "stderr of scn-sim:\n" + text
-        for key in (DEV_KEY, GOOD_KEY, REVOKED_KEY, WIFI_PASSWORD):
-            with open(self.log) as f:
-                assert key not in f.read(), "secret in the log"
-            assert key not in text, "secret on stderr"
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                pass
-        self.proc.stdout.close()
-        self.err.close()
 
 
 class App:
@@ -610,24 +532,5 @@ TESTS = [test_usage, test_sample_session, test_refusals_and_modes, test_keys,
          test_late_answers, test_state_faults, test_connection_faults]
 
 
-def main():
-    if not os.access(SIM, os.X_OK):
-        print("scn-sim not found at %s (set SCN_BIN_DIR)" % SIM)
-        return 1
-    failed = 0
-    for t in TESTS:
-        t0 = time.monotonic()
-        try:
-            t()
-            print("PASS %s (%.1f s)" % (t.__name__, time.monotonic() - t0))
-        except Exception:
-            failed += 1
-            print("FAIL %s" % t.__name__)
-            traceback.print_exc()
-        sys.stdout.flush()
-    print("%d/%d passed" % (len(TESTS) - failed, len(TESTS)))
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(simproc.run_tests(TESTS, need=(SIM,)))

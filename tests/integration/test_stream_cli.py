@@ -10,30 +10,20 @@ import socket
 import subprocess
 import unittest
 
-BIN = os.environ.get("SCN_BIN_DIR", "build/apps")
-LOG_DIR = os.environ.get("SCN_LOG_DIR", "/tmp/scn-test-logs")
+import simproc
+from simproc import BIN_DIR, LOG_DIR, SIM
+
 KEY = "SCN_TEST_streamcli0000000001"
 
 
-class Sim:
+class Sim(simproc.Server):
+    """scn-sim with two devices, shared by the tests; its stderr goes to
+    the test's."""
+
     def __init__(self):
         os.makedirs(LOG_DIR, exist_ok=True)
-        self.proc = subprocess.Popen(
-            [os.path.join(BIN, "scn-sim"), "--port", "0", "--rate", "50",
-             "--devices", "SCN001,SCN002", "--quiet"],
-            stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        assert "listening on" in line, line
-        self.url = "ws://127.0.0.1:%s" % line.strip().rsplit(":", 1)[1]
-
-    def stop(self):
-        self.proc.stdout.close()
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        super().__init__([SIM, "--port", "0", "--rate", "50",
+                          "--devices", "SCN001,SCN002", "--quiet"])
 
 
 def stream(args, key=KEY, timeout=30):
@@ -42,7 +32,7 @@ def stream(args, key=KEY, timeout=30):
     env["XDG_CONFIG_HOME"] = "/nonexistent-scn-test"
     if key:
         env["SCENTIENCE_API_KEY"] = key
-    p = subprocess.run([os.path.join(BIN, "scn-stream")] + args,
+    p = subprocess.run([os.path.join(BIN_DIR, "scn-stream")] + args,
                        capture_output=True, text=True, env=env,
                        timeout=timeout)
     with open(os.path.join(LOG_DIR, "test_stream_cli.stderr.log"), "a") as f:
@@ -63,10 +53,10 @@ class StreamCliTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.sim.stop()
+        cls.sim.close()
 
     def test_jsonl_keeps_every_key(self):
-        p = stream(["--url", self.sim.url, "--count", "20", "--device",
+        p = stream(["--url", self.sim.origin, "--count", "20", "--device",
                     "SCN002"])
         self.assertEqual(p.returncode, 0, p.stderr)
         frames = [json.loads(l) for l in p.stdout.splitlines()]
@@ -77,7 +67,8 @@ class StreamCliTest(unittest.TestCase):
         self.assertNotIn(KEY, p.stdout + p.stderr)
 
     def test_csv_has_a_stable_header(self):
-        p = stream(["--url", self.sim.url, "--count", "5", "--format", "csv"])
+        p = stream(["--url", self.sim.origin, "--count", "5",
+                    "--format", "csv"])
         self.assertEqual(p.returncode, 0, p.stderr)
         rows = list(csv.reader(io.StringIO(p.stdout)))
         self.assertEqual(rows[0][:3], ["UID", "TIMESTAMP", "SEQ"])
@@ -89,7 +80,8 @@ class StreamCliTest(unittest.TestCase):
         self.assertTrue(all(len(r) == len(rows[0]) for r in rows))
 
     def test_table_and_sample(self):
-        p = stream(["--url", self.sim.url, "--sample", "--format", "table"])
+        p = stream(["--url", self.sim.origin, "--sample", "--format",
+                    "table"])
         self.assertEqual(p.returncode, 0, p.stderr)
         lines = p.stdout.splitlines()
         self.assertEqual(len(lines), 2)  # header + the one reading
@@ -99,14 +91,14 @@ class StreamCliTest(unittest.TestCase):
         self.assertEqual(stream(["--count", "3"]).returncode, 64)
         self.assertEqual(stream(["--url", "http://x", "--count", "1"])
                          .returncode, 64)
-        self.assertEqual(stream(["--url", self.sim.url, "--format", "xml"])
+        self.assertEqual(stream(["--url", self.sim.origin, "--format", "xml"])
                          .returncode, 64)
         # There is no option that takes the key itself.
-        self.assertEqual(stream(["--url", self.sim.url, "--key", KEY])
+        self.assertEqual(stream(["--url", self.sim.origin, "--key", KEY])
                          .returncode, 64)
 
     def test_no_key_is_78(self):
-        p = stream(["--url", self.sim.url, "--count", "1"], key=None)
+        p = stream(["--url", self.sim.origin, "--count", "1"], key=None)
         self.assertEqual(p.returncode, 78)
         self.assertIn("SCENTIENCE_API_KEY", p.stderr)
 

@@ -14,8 +14,9 @@ import time
 import unittest
 import zlib
 
-BIN = os.environ.get("SCN_BIN_DIR", "build/apps")
-LOG_DIR = os.environ.get("SCN_LOG_DIR", "/tmp/scn-test-logs")
+import simproc
+from simproc import BIN_DIR, LOG_DIR, SIM
+
 KEY = "SCN_TEST_uavapp0000000000001"
 
 
@@ -25,47 +26,30 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Sim:
+class Sim(simproc.Server):
+    """scn-sim uav sending its state and video to the given ports; its
+    stderr goes to the test's."""
+
     def __init__(self, state_port, video_port, name):
         os.makedirs(LOG_DIR, exist_ok=True)
         self.log = os.path.join(LOG_DIR, "%s-%d.sim.log" % (name, os.getpid()))
         if os.path.exists(self.log):
             os.unlink(self.log)
-        self.proc = subprocess.Popen(
-            [os.path.join(BIN, "scn-sim"), "uav", "--port", "0",
+        super().__init__(
+            [SIM, "uav", "--port", "0",
              "--time-scale", "20", "--state-host", "127.0.0.1",
              "--state-port", str(state_port), "--video-port",
-             str(video_port), "--log", self.log, "--quiet"],
-            stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        assert "listening on" in line, line
-        self.url = "ws://127.0.0.1:%s" % line.strip().rsplit(":", 1)[1]
+             str(video_port), "--log", self.log, "--quiet"])
 
     def events(self, kind):
-        out = []
-        with open(self.log) as f:
-            for line in f:
-                ev = json.loads(line)
-                if ev.get("event") == kind:
-                    out.append(ev)
-        return out
-
-    def stop(self):
-        self.proc.stdout.close()
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        return simproc.read_events(self.log, kind)
 
 
 def run_uav(args, name, timeout=60, interrupt_after=None):
     env = dict(os.environ, SCENTIENCE_API_KEY=KEY)
     err_path = os.path.join(LOG_DIR, "%s.stderr.log" % name)
     with open(err_path, "w") as err:
-        proc = subprocess.Popen([os.path.join(BIN, "scn-uav")] + args,
+        proc = subprocess.Popen([os.path.join(BIN_DIR, "scn-uav")] + args,
                                 stdout=subprocess.PIPE, stderr=err,
                                 text=True, env=env)
         try:
@@ -88,13 +72,13 @@ class UavAppTest(unittest.TestCase):
         self.tmp = tempfile.mkdtemp()
 
     def tearDown(self):
-        self.sim.stop()
+        self.sim.close()
         for f in os.listdir(self.tmp):
             os.unlink(os.path.join(self.tmp, f))
         os.rmdir(self.tmp)
 
     def base(self):
-        return ["--drone", self.sim.url, "--listen", "127.0.0.1",
+        return ["--drone", self.sim.origin, "--listen", "127.0.0.1",
                 "--state-port", str(self.state_port),
                 "--video-port", str(self.video_port)]
 
