@@ -46,7 +46,8 @@ demo-uav: build
 bench: deps
 	./bench/install-peers
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
-	cmake --build $(BENCH_BUILD) -j $(JOBS) --target bench-server bench-lws-client bench-scn-client
+	cmake --build $(BENCH_BUILD) -j $(JOBS) --target bench-server bench-lws-client bench-scn-client \
+	  scn-record scn-sim scn-companion
 	./bench/run $(BENCH_BUILD)
 
 format:
