@@ -1,7 +1,7 @@
 /*
  * Live fan-out: subscriptions, the publish path and the slow-subscriber
  * notices, on top of scn_server (which owns the sockets and the queues).
- * The wire protocol is docs/protocol-live-draft.md.
+ * The wire protocol is docs/PROTOCOL.md section 10.
  *
  * Locking: fo->mu guards the subscriber list, every subscription set and
  * the counters. Publishers hold it while they queue, so a subscriber's
@@ -56,6 +56,10 @@ void scn_fanout_options_init(scn_fanout_options *o)
     o->queue_msgs = 1024;
     o->queue_bytes = 4u << 20;
     o->slow_disconnect_ms = 5000;
+    /* A live view redrawn 10 times a second looks live: 10 writes a
+     * second per subscriber instead of one per message (about 210 a
+     * second from a companion). */
+    o->flush_interval_ms = 100;
 }
 
 /* Names go into the envelope unescaped, so they are restricted to
@@ -372,6 +376,7 @@ int scn_fanout_new(scn_loop *loop, const scn_fanout_options *opts,
     /* A dashboard that stops reading must show up as slow within seconds,
      * not after the kernel buffered megabytes for it. */
     so.socket_send_buffer = 64 * 1024;
+    so.write_interval_ms = opts->flush_interval_ms;
     so.callbacks.on_connect = on_connect;
     so.callbacks.on_message = on_message;
     so.callbacks.on_close = on_close;
@@ -510,6 +515,8 @@ void scn_fanout_get_stats(scn_fanout *fo, scn_fanout_stats *out)
     *out = fo->st;
     pthread_mutex_unlock(&fo->mu);
     out->dropped = ss.dropped_slow;
+    out->written = ss.messages_out;
+    out->writes = ss.writes;
     out->disconnected_slow = ss.disconnected_slow;
 }
 

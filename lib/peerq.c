@@ -70,6 +70,14 @@ bool scn_peerq_take(scn_peerq *pq, scn_msg *msg)
     return true;
 }
 
+bool scn_peerq_peek_len(const scn_peerq *pq, size_t *len)
+{
+    if (pq->q.count == 0)
+        return false;
+    *len = pq->q.ring[pq->q.head].len;
+    return true;
+}
+
 unsigned char *scn_peerq_payload(const scn_peerq *pq, const scn_msg *msg)
 {
     return msg->buf + pq->q.headroom;

@@ -49,6 +49,10 @@ int scn_peerq_push(scn_peerq *pq, const void *data, size_t len,
  * Returns false when empty. */
 bool scn_peerq_take(scn_peerq *pq, scn_msg *msg);
 
+/* The length of the message scn_peerq_take would return next; false when
+ * empty. Lets a writer take only what fits its buffer. */
+bool scn_peerq_peek_len(const scn_peerq *pq, size_t *len);
+
 /* Where a taken message's payload starts, and its tag. */
 unsigned char *scn_peerq_payload(const scn_peerq *pq, const scn_msg *msg);
 unsigned char scn_peerq_tag(const scn_msg *msg);

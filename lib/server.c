@@ -109,6 +109,8 @@ int scn_server_new(scn_loop *loop, const scn_server_options *opts,
         return SCN_ERR_NOMEM;
     srv->loop = loop;
     srv->listen_fd = -1;
+    srv->timer_fd = -1;
+    srv->timer_due = UINT64_MAX;
     srv->opts = *opts;
     apply_defaults(&srv->opts);
     rc = scn_peer_allow_init(&srv->allow, opts->allow, opts->allow_count);
@@ -199,6 +201,7 @@ void scn_server_destroy(scn_server *srv)
             srv->port);
     pthread_mutex_destroy(&srv->mu);
     free_strings(srv);
+    free(srv->wbuf);
     free(srv);
 }
 
@@ -236,9 +239,11 @@ int scn_server_port(const scn_server *srv)
     return srv ? srv->port : 0;
 }
 
-/* Queues on one connection; caller holds srv->mu. */
+/* Queues on one connection; caller holds srv->mu. Sets *wake when the
+ * loop must look at this connection: it had no write pending, and no wake
+ * is on its way already. */
 static int push_locked(scn_server_conn *c, const void *data, size_t len,
-                       int is_binary)
+                       int is_binary, bool *wake)
 {
     scn_server *srv = c->srv;
     bool became_slow;
@@ -251,6 +256,13 @@ static int push_locked(scn_server_conn *c, const void *data, size_t len,
     srv->stats.dropped_slow += dropped;
     if (became_slow)
         c->slow_notice = true;
+    /* A connection whose write is already wanted is either about to be
+     * served or waiting for its write interval on a timer. */
+    if ((rc == 0 && !c->want_write) || became_slow) {
+        if (!srv->wake_pending)
+            *wake = true;
+        srv->wake_pending = true;
+    }
     if (rc == 0)
         c->want_write = true;
     return rc;
@@ -260,6 +272,7 @@ int scn_server_broadcast(scn_server *srv, const void *data, size_t len,
                          int is_binary)
 {
     int n = 0, err = 0;
+    bool wake = false;
 
     if (!srv || (!data && len))
         return SCN_ERR_INVALID_ARG;
@@ -271,14 +284,14 @@ int scn_server_broadcast(scn_server *srv, const void *data, size_t len,
 
         if (c->state != SCN_CONN_OPEN || c->closing)
             continue;
-        rc = push_locked(c, data, len, is_binary);
+        rc = push_locked(c, data, len, is_binary, &wake);
         if (rc == 0)
             n++;
         else
             err = rc;
     }
     pthread_mutex_unlock(&srv->mu);
-    if (n)
+    if (wake)
         scn_server_wake(srv);
     return err ? err : n;
 }
@@ -287,6 +300,7 @@ int scn_server_conn_send(scn_server_conn *conn, const void *data, size_t len,
                          int is_binary)
 {
     scn_server *srv;
+    bool wake = false;
     int rc;
 
     if (!conn || (!data && len))
@@ -298,9 +312,9 @@ int scn_server_conn_send(scn_server_conn *conn, const void *data, size_t len,
     if (conn->closing || conn->state == SCN_CONN_CLOSED)
         rc = SCN_ERR_STATE;
     else
-        rc = push_locked(conn, data, len, is_binary);
+        rc = push_locked(conn, data, len, is_binary, &wake);
     pthread_mutex_unlock(&srv->mu);
-    if (rc == 0)
+    if (wake)
         scn_server_wake(srv);
     return rc;
 }

@@ -5,7 +5,8 @@
  * Each server opens its listening socket itself; lws watches it as a raw
  * file descriptor; we accept, check the peer against the allow list and
  * hand the socket to lws, which serves the HTTP upgrade and the WebSocket.
- * Two lws 4.1.6 behaviours shape this:
+ * Two lws 4.1.6 behaviours shape this (a third, lws's 4 KiB sends and
+ * timers that spin poll(), the writing and deadline code below):
  * - It cannot close a vhost's own listener: lws_vhost_destroy() waits for
  *   every wsi bound to the vhost, the listener included, and nothing ever
  *   ends the wait, so the port would stay open (and keep accepting) until
@@ -33,6 +34,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "server_internal.h"
@@ -54,6 +56,13 @@
 #define SLOW_CLOSE_CODE 1013
 /* The shared protocol's name while no subprotocol is being selected. */
 #define DEFAULT_PROTOCOL_NAME "scn-server"
+/* One write takes at most this many queued messages and bytes: a batch
+ * is one send instead of one per message, and 64 KiB is what a
+ * dashboard's socket buffer holds (scn_fanout sets SO_SNDBUF to that). */
+#define WRITE_BATCH_MSGS  64
+#define WRITE_BATCH_BYTES (64u * 1024)
+/* The longest header of a server frame (unmasked, 64-bit length). */
+#define WS_HDR_MAX 10
 
 static scn_loop *loop_of(struct lws *wsi)
 {
@@ -140,6 +149,10 @@ static struct lws_vhost *server_vhost(scn_loop *loop)
     protocols[0].name = loop->server_protocol;
     protocols[0].callback = server_callback;
     protocols[0].rx_buffer_size = RX_CHUNK;
+    /* lws 4.1 hands the socket at most this (else rx_buffer_size) per
+     * send and keeps the rest for later POLLOUTs: a batch would take a
+     * send and a loop turn per 4 KiB. */
+    protocols[0].tx_packet_size = WRITE_BATCH_BYTES;
     memset(&info, 0, sizeof(info));
     info.vhost_name = "scn-servers";
     /* Serves the sockets we adopt, without a listener of its own. */
@@ -176,7 +189,45 @@ int scn_server_listen(scn_server *srv, const scn_ip_addr *bind_addr)
         srv->listen_fd = -1;
         return SCN_ERR_IO;
     }
+    /* Best effort: without it, deadlines use an lws timer (see
+     * server_internal.h). */
+    srv->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (srv->timer_fd >= 0) {
+        fd.filefd = srv->timer_fd;
+        srv->timer = lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, fd,
+                                                NULL, NULL);
+        if (!srv->timer) {
+            close(srv->timer_fd);
+            srv->timer_fd = -1;
+        }
+    }
     return 0;
+}
+
+/* Arms the deadline timer for due (monotonic ms; UINT64_MAX: none). */
+static void arm_timer(scn_server *srv, uint64_t due, uint64_t now, sul_cb_t cb)
+{
+    struct itimerspec its;
+
+    if (!srv->timer) {
+        if (due == UINT64_MAX)
+            lws_sul_cancel(&srv->slow_sul);
+        else
+            lws_sul_schedule(srv->loop->ctx, 0, &srv->slow_sul, cb,
+                             (lws_usec_t)(due > now ? due - now : 1) *
+                                 LWS_US_PER_MS);
+        return;
+    }
+    if (due == srv->timer_due)
+        return;
+    srv->timer_due = due;
+    memset(&its, 0, sizeof(its));
+    /* scn_loop_now_ms() is CLOCK_MONOTONIC too; all zeros disarms. */
+    if (due != UINT64_MAX) {
+        its.it_value.tv_sec = (time_t)(due / 1000);
+        its.it_value.tv_nsec = (long)(due % 1000) * 1000000L;
+    }
+    (void)timerfd_settime(srv->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
 void scn_server_unlisten(scn_server *srv)
@@ -197,6 +248,13 @@ void scn_server_unlisten(scn_server *srv)
         /* A raw file closes synchronously: the port is free on return. */
         lws_set_timeout(l, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
         srv->listen_fd = -1;
+    }
+    if (srv->timer) {
+        struct lws *t = srv->timer;
+
+        srv->timer = NULL;
+        lws_set_timeout(t, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+        srv->timer_fd = -1;
     }
     lws_sul_cancel(&srv->slow_sul);
     lws_sul_cancel(&srv->accept_sul);
@@ -582,20 +640,72 @@ static void on_receive(scn_server *srv, scn_server_conn *c, struct lws *wsi,
 /* Writing and closing                                                 */
 /* ------------------------------------------------------------------ */
 
+/* Puts a server frame's header (FIN, opcode, length; server frames are
+ * not masked) in h; returns its size. */
+static size_t ws_header(unsigned char *h, size_t len, bool binary)
+{
+    h[0] = binary ? 0x82 : 0x81;
+    if (len < 126) {
+        h[1] = (unsigned char)len;
+        return 2;
+    }
+    if (len <= 0xffff) {
+        h[1] = 126;
+        h[2] = (unsigned char)(len >> 8);
+        h[3] = (unsigned char)len;
+        return 4;
+    }
+    h[1] = 127;
+    for (int i = 0; i < 8; i++)
+        h[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+    return WS_HDR_MAX;
+}
+
+/* Copies the batch into srv->wbuf as complete frames back to back and
+ * frees each message. Returns the bytes to write. */
+static size_t pack_batch(scn_server *srv, scn_server_conn *c, scn_msg *batch,
+                         size_t nb)
+{
+    unsigned char *out = srv->wbuf + LWS_PRE;
+    size_t at = 0;
+
+    for (size_t i = 0; i < nb; i++) {
+        at += ws_header(out + at, batch[i].len, scn_peerq_tag(&batch[i]) != 0);
+        memcpy(out + at, scn_peerq_payload(&c->q, &batch[i]), batch[i].len);
+        at += batch[i].len;
+        free(batch[i].buf);
+    }
+    return at;
+}
+
 static int on_writeable(scn_server *srv, scn_server_conn *c, struct lws *wsi)
 {
     char reason[SCN_CLOSE_REASON_MAX + 1];
-    scn_msg m = {NULL, 0};
+    scn_msg batch[WRITE_BATCH_MSGS];
+    size_t nb = 0, limit, len, framed = 0, payload = 0, out;
     int code = 0, n;
-    bool took = false, more;
+    bool more;
 
+    /* The batch buffer, once per server: without it, one message per
+     * write as before. */
+    if (!srv->wbuf && (srv->wbuf = malloc(LWS_PRE + WRITE_BATCH_BYTES)))
+        srv->wcap = WRITE_BATCH_BYTES;
+    limit = srv->wbuf ? WRITE_BATCH_MSGS : 1;
     pthread_mutex_lock(&srv->mu);
     if (c->want_close_code) {
         code = c->want_close_code;
         memcpy(reason, c->want_close_reason, sizeof(reason));
         c->want_close_code = 0;
     } else if (!c->closing) {
-        took = scn_peerq_take(&c->q, &m);
+        /* Whole messages while they fit the buffer; the first always goes
+         * (alone, in place, when it is too big to share a write). */
+        while (nb < limit && scn_peerq_peek_len(&c->q, &len)) {
+            if (nb && framed + WS_HDR_MAX + len > srv->wcap)
+                break;
+            scn_peerq_take(&c->q, &batch[nb++]);
+            framed += WS_HDR_MAX + len;
+            payload += len;
+        }
     }
     pthread_mutex_unlock(&srv->mu);
     if (code) {
@@ -604,22 +714,35 @@ static int on_writeable(scn_server *srv, scn_server_conn *c, struct lws *wsi)
                          (unsigned char *)reason, strlen(reason));
         return -1;
     }
-    if (!took)
+    if (!nb)
         return 0;
     /* One write per callback: lws keeps what the socket did not take and
-     * calls us again only when it drained, which is the backpressure. */
-    n = lws_write(wsi, scn_peerq_payload(&c->q, &m), m.len,
-                  scn_peerq_tag(&m) ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-    free(m.buf);
-    if (n < (int)m.len)
+     * calls us again only when it drained, which is the backpressure.
+     * Several messages go as complete frames in one raw write (lws frames
+     * nothing for LWS_WRITE_RAW on a WebSocket), so each is still one
+     * message to the peer and none can be cut by a control frame. */
+    if (nb == 1) {
+        n = lws_write(wsi, scn_peerq_payload(&c->q, &batch[0]), batch[0].len,
+                      scn_peerq_tag(&batch[0]) ? LWS_WRITE_BINARY
+                                               : LWS_WRITE_TEXT);
+        out = batch[0].len;
+        free(batch[0].buf);
+    } else {
+        out = pack_batch(srv, c, batch, nb);
+        n = lws_write(wsi, srv->wbuf + LWS_PRE, out, LWS_WRITE_RAW);
+    }
+    if (n < (int)out)
         return -1;
+    c->next_write_ms = scn_loop_now_ms(srv->loop) + srv->opts.write_interval_ms;
     pthread_mutex_lock(&srv->mu);
-    srv->stats.messages_out++;
-    srv->stats.bytes_out += m.len;
-    c->st.messages_out++;
-    c->st.bytes_out += m.len;
+    srv->stats.messages_out += nb;
+    srv->stats.bytes_out += payload;
+    srv->stats.writes++;
+    c->st.messages_out += nb;
+    c->st.bytes_out += payload;
     more = scn_peerq_count(&c->q) > 0;
     pthread_mutex_unlock(&srv->mu);
+    /* Behind (the batch was full): drain at the socket's pace. */
     if (more)
         lws_callback_on_writable(wsi);
     return 0;
@@ -690,6 +813,9 @@ void scn_server_service(scn_server *srv)
 {
     uint64_t now = scn_loop_now_ms(srv->loop), next = UINT64_MAX, due;
     uint32_t limit = srv->opts.slow_disconnect_ms;
+    /* Connections due within a quarter interval are written now too, so
+     * that they fall into step and one timer serves them all. */
+    uint64_t slack = srv->opts.write_interval_ms / 4;
 
     if (srv->free_pending || srv->destroying)
         return;
@@ -698,13 +824,19 @@ void scn_server_service(scn_server *srv)
      * only on this thread, in lws's close path, which runs neither here nor
      * from any API call. */
     pthread_mutex_lock(&srv->mu);
+    srv->wake_pending = false;
     for (scn_server_conn *c = srv->conns; c; c = c->next) {
         if (c->state == SCN_CONN_CLOSED || !c->wsi)
             continue;
         /* Connections still in their handshake keep their wants: they are
-         * served at ESTABLISHED. */
-        if (c->state == SCN_CONN_OPEN &&
-            (c->want_write || c->want_close_code)) {
+         * served at ESTABLISHED. A write waits for the connection's
+         * interval (the timer below comes back for it); a close does not. */
+        if (c->state == SCN_CONN_OPEN && c->want_write && !c->want_close_code &&
+            now + slack < c->next_write_ms) {
+            if (c->next_write_ms < next)
+                next = c->next_write_ms;
+        } else if (c->state == SCN_CONN_OPEN &&
+                   (c->want_write || c->want_close_code)) {
             c->act_write = true;
             c->want_write = false;
         }
@@ -752,12 +884,7 @@ void scn_server_service(scn_server *srv)
     }
     if (srv->free_pending || srv->destroying)
         return;
-    if (next == UINT64_MAX)
-        lws_sul_cancel(&srv->slow_sul);
-    else
-        lws_sul_schedule(srv->loop->ctx, 0, &srv->slow_sul, slow_timer,
-                         (lws_usec_t)(next > now ? next - now : 1) *
-                             LWS_US_PER_MS);
+    arm_timer(srv, next, now, slow_timer);
 }
 
 /* ------------------------------------------------------------------ */
@@ -774,14 +901,30 @@ static void on_wakeup(scn_loop *loop)
         scn_server_service(srv);
 }
 
-static scn_server *listener_owner(struct lws *wsi)
+/* The server whose listener (or, with timer set, deadline timer) wsi is. */
+static scn_server *raw_owner(struct lws *wsi, bool *timer)
 {
     scn_loop *loop = loop_of(wsi);
 
-    for (scn_server *srv = loop ? loop->servers : NULL; srv; srv = srv->next)
-        if (srv->listener == wsi)
+    for (scn_server *srv = loop ? loop->servers : NULL; srv; srv = srv->next) {
+        if (srv->listener == wsi || srv->timer == wsi) {
+            *timer = srv->timer == wsi;
             return srv;
+        }
+    }
     return NULL;
+}
+
+static void on_timer_readable(scn_server *srv)
+{
+    uint64_t expirations;
+
+    /* Read to clear the readiness; it is one-shot, so it is now unarmed. */
+    if (read(srv->timer_fd, &expirations, sizeof(expirations)) < 0 &&
+        errno != EAGAIN)
+        return;
+    srv->timer_due = UINT64_MAX;
+    scn_server_service(srv);
 }
 
 static int server_callback(struct lws *wsi, enum lws_callback_reasons reason,
@@ -789,6 +932,7 @@ static int server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 {
     scn_server_conn *c;
     scn_server *srv;
+    bool timer;
 
     (void)user;
     switch (reason) {
@@ -797,13 +941,21 @@ static int server_callback(struct lws *wsi, enum lws_callback_reasons reason,
             on_wakeup(loop_of(wsi));
         return 0;
     case LWS_CALLBACK_RAW_RX_FILE:
-        srv = listener_owner(wsi);
-        if (srv && !srv->free_pending)
+        srv = raw_owner(wsi, &timer);
+        if (srv && timer)
+            on_timer_readable(srv);
+        else if (srv && !srv->free_pending)
             on_listener_readable(srv);
         return 0;
     case LWS_CALLBACK_RAW_CLOSE_FILE:
-        srv = listener_owner(wsi);
-        if (srv) {
+        srv = raw_owner(wsi, &timer);
+        if (srv && timer) {
+            /* Deadlines fall back to an lws timer from the next service. */
+            srv->timer = NULL;
+            srv->timer_fd = -1;
+            srv->timer_due = UINT64_MAX;
+            scn_server_service(srv);
+        } else if (srv) {
             /* lws closed it (an error on the socket); it closed the fd. */
             srv->listener = NULL;
             srv->listen_fd = -1;

@@ -45,6 +45,9 @@ struct scn_server_conn {
     bool act_write;      /* scn_server_service: marks between passes */
     bool act_cut;
     bool act_notice;
+    /* A new batch of messages is not written before this (monotonic ms):
+     * write_interval_ms after the previous write. */
+    uint64_t next_write_ms;
 
     /* Shared with other threads, under srv->mu. */
     scn_conn_state state;
@@ -68,13 +71,30 @@ struct scn_server {
     int listen_fd;
     int port;
     bool accept_paused;
-    lws_sorted_usec_list_t slow_sul;   /* next slow-peer deadline */
+    /* The next deadline (slow peer, write interval) on a timerfd that lws
+     * polls: an lws 4.1 timer (sul) makes poll() spin for the last
+     * fraction of a millisecond before it is due (the wait is rounded
+     * down to whole ms), which at 20 flushes a second costs percents of a
+     * core. */
+    struct lws *timer; /* raw wsi watching timer_fd; NULL: slow_sul */
+    int timer_fd;
+    uint64_t timer_due;                /* armed for (monotonic ms); MAX: not */
+    lws_sorted_usec_list_t slow_sul;   /* the same, without a timerfd */
     lws_sorted_usec_list_t accept_sul; /* resume accepting */
     lws_sorted_usec_list_t free_sul;   /* deferred scn_server_free */
 
     pthread_mutex_t mu;
     scn_server_conn *conns;
     scn_server_stats stats;
+    /* A wake is on its way and scn_server_service has not yet looked:
+     * further sends need not wake again (one wake per service, not per
+     * message and subscriber). Under mu. */
+    bool wake_pending;
+
+    /* Loop thread only: where a batch of queued messages becomes one
+     * write (see on_writeable). */
+    unsigned char *wbuf;
+    size_t wcap;
 
     bool free_pending; /* freed inside a callback: free_sul finishes */
     bool destroying;

@@ -4,7 +4,7 @@
  * names the streams it wants ("olfaction", "uav.state", "inference",
  * "events", or any other name; "*" for all) and gets every message
  * published on them, in publication order. The wire protocol is in
- * docs/protocol-live-draft.md.
+ * docs/PROTOCOL.md section 10.
  *
  * Built on scn_server: each subscriber has its own bounded queue. A slow
  * subscriber loses its oldest messages (counted), is told so with a
@@ -57,6 +57,11 @@ typedef struct scn_fanout_options {
      * no "never": a dashboard that stops reading must not hold the
      * companion's memory and a connection slot for ever. */
     uint32_t slow_disconnect_ms;
+    /* Writes to one subscriber at most this often (ms): what was published
+     * meanwhile goes out together, as consecutive WebSocket messages in
+     * one write. Taken as given, unlike the fields above: 0 writes at
+     * once; scn_fanout_options_init() sets 100. */
+    uint32_t flush_interval_ms;
 } scn_fanout_options;
 
 typedef struct scn_fanout_stats {
@@ -70,6 +75,10 @@ typedef struct scn_fanout_stats {
     /* Copies of published messages queued for subscribers (one publish
      * reaching three subscribers counts three). */
     uint64_t delivered;
+    /* Messages written to subscribers' sockets, and the writes that took
+     * them (several messages share a write, see flush_interval_ms). */
+    uint64_t written;
+    uint64_t writes;
     /* Oldest messages dropped from subscribers' full queues. */
     uint64_t dropped;
     uint64_t dropped_notices; /* {"type":"dropped"} notices queued */

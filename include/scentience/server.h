@@ -18,9 +18,10 @@
  *
  * Threading: scn_server_conn_send, scn_server_broadcast, scn_server_conn_close
  * and the stats getters are thread-safe: they lock the server's queues and
- * wake the loop, and only the loop thread writes to sockets (one message per
- * writeable event, so each socket sets its own pace). A thread other than
- * the loop's that sends to a connection must know the handle is still valid:
+ * wake the loop, and only the loop thread writes to sockets (one write per
+ * writeable event, of the queued messages that fit 64 KiB, so each socket
+ * sets its own pace). A thread other than the loop's that sends to a
+ * connection must know the handle is still valid:
  * keep handles in a table guarded by a lock of yours, remove them in on_close
  * under that lock, and send while holding it. Everything else is called on
  * the loop's thread or while the loop is not running.
@@ -114,6 +115,12 @@ typedef struct scn_server_options {
      * peer that stops reading must show up as slow quickly (the outbound
      * queue only fills once the socket buffer has). */
     size_t socket_send_buffer;
+    /* Writes to one connection at most this often (ms): messages queued
+     * meanwhile go out together, as consecutive WebSocket messages in one
+     * write (fewer system calls per message when there are many peers).
+     * A peer behind on its queue is still written to as fast as its
+     * socket drains. 0: write as soon as the socket is writeable. */
+    uint32_t write_interval_ms;
 
     scn_server_callbacks callbacks;
     void *user;
@@ -130,6 +137,7 @@ typedef struct scn_server_stats {
     uint64_t bytes_in;     /* payload bytes of complete messages */
     uint64_t messages_out; /* written to sockets */
     uint64_t bytes_out;
+    uint64_t writes;       /* socket writes: queued messages share one */
     uint64_t dropped_slow; /* oldest outbound messages dropped: queue full */
     uint64_t disconnected_slow;
     uint64_t oversize;       /* inbound messages over max_message_bytes */

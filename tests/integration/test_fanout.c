@@ -144,7 +144,7 @@ static void start_fanout(fixture *f, scn_fanout_options *o)
 
 static int publish_seq(fixture *f, int i, size_t pad)
 {
-    static char buf[64 * 1024];
+    static char buf[96 * 1024];
     int n = snprintf(buf, sizeof(buf), "{\"seq\":%d,\"pad\":\"", i);
 
     assert_true(pad + (size_t)n + 3 < sizeof(buf));
@@ -486,6 +486,74 @@ static void test_late_subscriber(void **state)
     assert_true(check_record(f, p, "olfaction", HALF * NSTREAMS, N * NSTREAMS));
 }
 
+/* Payload sizes around every WebSocket length form (7-bit, 16-bit, 64-bit)
+ * and the 64 KiB a write takes. */
+static const size_t BURST_PADS[] = {0,     60,    70,    90,   1000,
+                                    65400, 65480, 65600, 70000};
+#define NPADS (sizeof(BURST_PADS) / sizeof(BURST_PADS[0]))
+
+/* Many messages queued before the loop writes anything go out several per
+ * write, each still one complete message: the peer (an independent
+ * WebSocket parser) gets every one intact and in order, whatever its
+ * size. */
+static void test_coalesced_burst(void **state)
+{
+    enum { N = 600 };
+    fixture *f = *state;
+    scn_fanout_options o;
+    scn_fanout_stats st;
+    peer *p;
+
+    scn_fanout_options_init(&o);
+    o.queue_msgs = 4096;
+    o.queue_bytes = 32u << 20;
+    start_fanout(f, &o);
+    p = peer_start(f, "fast", "@", "*");
+    assert_non_null(p);
+    assert_true(peer_wait(f, p, "SUBSCRIBED *", 20000));
+    /* The loop is not running: all of it waits in the queue. */
+    for (int i = 0; i < N; i++)
+        assert_int_equal(publish_seq(f, i, BURST_PADS[(size_t)i % NPADS]), 1);
+    for (int s = 0; s < NSTREAMS; s++)
+        publish_end(f, STREAMS[s]);
+    assert_true(peer_wait(f, p, "DONE 600", 60000));
+    assert_true(check_record(f, p, "*", 0, N));
+    scn_fanout_get_stats(f->fo, &st);
+    assert_int_equal(st.dropped, 0);
+    /* The answer, N messages and one end marker (the peer stops at it). */
+    assert_true(st.written >= N + 2);
+    /* Every small run between the large ones shares a write. */
+    assert_true(st.writes < st.written);
+}
+
+/* With writes at most every 200 ms (so most go out from the interval's
+ * timer), messages published while the loop runs arrive complete and in
+ * order, on two streams. */
+static void test_flush_interval(void **state)
+{
+    enum { N = 50 };
+    fixture *f = *state;
+    scn_fanout_options o;
+    scn_fanout_stats st;
+    peer *p;
+
+    scn_fanout_options_init(&o);
+    o.flush_interval_ms = 200;
+    start_fanout(f, &o);
+    p = peer_start(f, "fast", "@", "olfaction,uav.state");
+    assert_non_null(p);
+    assert_true(peer_wait(f, p, "SUBSCRIBED olfaction,uav.state", 20000));
+    for (int i = 0; i < N; i++) {
+        assert_true(publish_seq(f, i, 10) >= 0);
+        pump_all(f, 1);
+    }
+    publish_end(f, "olfaction");
+    assert_true(peer_wait(f, p, "DONE 20", 20000));
+    assert_true(check_record(f, p, "olfaction,uav.state", 0, N));
+    scn_fanout_get_stats(f->fo, &st);
+    assert_int_equal(st.dropped, 0);
+}
+
 /* Bad publishes are refused before they reach anyone; a client without
  * the subprotocol is refused. */
 static void test_publish_args_and_refusal(void **state)
@@ -579,6 +647,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_late_subscriber, setup, teardown),
         cmocka_unit_test_setup_teardown(test_publish_args_and_refusal, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_coalesced_burst, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flush_interval, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_inside_callback, setup,
                                         teardown),
     };

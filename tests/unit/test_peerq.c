@@ -53,6 +53,29 @@ static void test_fifo_tags_headroom(void **state)
     scn_peerq_free(&pq); /* twice is harmless */
 }
 
+/* A writer sizes its batch by the next message before taking it. */
+static void test_peek_len(void **state)
+{
+    scn_peerq pq;
+    size_t len = 99;
+
+    (void)state;
+    assert_int_equal(scn_peerq_init(&pq, 4, 100, HEADROOM), 0);
+    assert_false(scn_peerq_peek_len(&pq, &len));
+    assert_int_equal(len, 99);
+    assert_int_equal(scn_peerq_push(&pq, "abc", 3, 0, 0, NULL, NULL), 0);
+    assert_int_equal(scn_peerq_push(&pq, "", 0, 0, 0, NULL, NULL), 0);
+    assert_true(scn_peerq_peek_len(&pq, &len));
+    assert_int_equal(len, 3);
+    assert_int_equal(scn_peerq_count(&pq), 2);
+    take_expect(&pq, "abc", 0);
+    assert_true(scn_peerq_peek_len(&pq, &len));
+    assert_int_equal(len, 0);
+    take_expect(&pq, "", 0);
+    assert_false(scn_peerq_peek_len(&pq, &len));
+    scn_peerq_free(&pq);
+}
+
 static void test_drop_oldest_by_count(void **state)
 {
     scn_peerq pq;
@@ -208,6 +231,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fifo_tags_headroom),
+        cmocka_unit_test(test_peek_len),
         cmocka_unit_test(test_drop_oldest_by_count),
         cmocka_unit_test(test_drop_oldest_by_bytes),
         cmocka_unit_test(test_too_big_drops_nothing),
