@@ -73,6 +73,9 @@ typedef struct config {
     const char *script, *follow, *record, *key_file, *cloud_url, *spool;
     double rate, threshold, max_age, duration;
     int state_port, video_port, live_port, no_status, no_land;
+    /* Live fan-out (--live-*): see docs/PROTOCOL.md 10. */
+    int live_max, live_queue_msgs, live_flush_ms;
+    uint64_t live_queue_bytes;
 } config;
 
 /* Links, as indexes of per-link arrays. */

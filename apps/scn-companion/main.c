@@ -49,6 +49,11 @@ static void usage(FILE *f)
           "  --max-age S           oldest inference acted on (2)\n"
           "  --live-port N         fan-out ws://127.0.0.1:N/live (8765; 0: "
           "off)\n"
+          "  --live-max-subscribers N  dashboards at once (64)\n"
+          "  --live-queue-msgs N   messages queued per dashboard (128)\n"
+          "  --live-queue-bytes SIZE  bytes queued per dashboard (32K)\n"
+          "  --live-flush-ms MS    write to a dashboard at most every MS "
+          "ms (100; 0: at once)\n"
           "  --record FILE.mcap    record every stream\n"
           "  --key-file PATH       API key file (else $SCENTIENCE_API_KEY)\n"
           "  --config FILE         'key = value' lines, same names as the "
@@ -80,6 +85,10 @@ enum {
     O_THRESH,
     O_MAXAGE,
     O_LIVE,
+    O_LIVE_MAX,
+    O_LIVE_QMSGS,
+    O_LIVE_QBYTES,
+    O_LIVE_FLUSH,
     O_RECORD,
     O_KEY,
     O_CONFIG,
@@ -105,6 +114,10 @@ static const struct option longopts[] = {
     {"follow-threshold", required_argument, NULL, O_THRESH},
     {"max-age", required_argument, NULL, O_MAXAGE},
     {"live-port", required_argument, NULL, O_LIVE},
+    {"live-max-subscribers", required_argument, NULL, O_LIVE_MAX},
+    {"live-queue-msgs", required_argument, NULL, O_LIVE_QMSGS},
+    {"live-queue-bytes", required_argument, NULL, O_LIVE_QBYTES},
+    {"live-flush-ms", required_argument, NULL, O_LIVE_FLUSH},
     {"record", required_argument, NULL, O_RECORD},
     {"key-file", required_argument, NULL, O_KEY},
     {"config", required_argument, NULL, O_CONFIG},
@@ -156,6 +169,15 @@ static int apply(config *cf, int opt, const char *arg)
         return cli_parse_double(arg, 0, 3600, &cf->max_age);
     case O_LIVE:
         return cli_parse_int(arg, 0, 65535, &cf->live_port);
+    case O_LIVE_MAX:
+        return cli_parse_int(arg, 1, 4096, &cf->live_max);
+    case O_LIVE_QMSGS:
+        return cli_parse_int(arg, 1, 1 << 20, &cf->live_queue_msgs);
+    case O_LIVE_QBYTES:
+        /* A queue must hold one envelope of a large frame. */
+        return cli_parse_size(arg, 4096, 64u << 20, &cf->live_queue_bytes);
+    case O_LIVE_FLUSH:
+        return cli_parse_int(arg, 0, 10000, &cf->live_flush_ms);
     case O_RECORD:
         cf->record = arg;
         return 0;
@@ -277,6 +299,10 @@ static int create_all(comp *c, const config *cf)
     if (cf->live_port) {
         scn_fanout_options_init(&fo);
         fo.port = cf->live_port;
+        fo.max_subscribers = (size_t)cf->live_max;
+        fo.queue_msgs = (size_t)cf->live_queue_msgs;
+        fo.queue_bytes = (size_t)cf->live_queue_bytes;
+        fo.flush_interval_ms = (uint32_t)cf->live_flush_ms;
         if ((rc = scn_fanout_new(c->loop, &fo, &c->fo)) != 0) {
             fprintf(stderr, "scn-companion: live port %d: %s\n", cf->live_port,
                     scn_strerror(rc));
@@ -354,6 +380,13 @@ int main(int argc, char **argv)
     config cf = {.state_port = 8890,
                  .video_port = 11111,
                  .live_port = 8765,
+                 /* A small board: 64 dashboards that all lag hold at most
+                  * 64 x 32 KiB of queues (docs/PROTOCOL.md 10.5); the
+                  * kernel holds up to 64 KiB more for each. */
+                 .live_max = 64,
+                 .live_queue_msgs = 128,
+                 .live_queue_bytes = 32 * 1024,
+                 .live_flush_ms = 100,
                  .threshold = 0.5,
                  .max_age = 2};
     comp *c;
