@@ -41,7 +41,7 @@ demo-stream: build
 demo-uav: build
 	./scripts/demo-uav $(BUILD)
 
-# Benchmarks against the peers (docs/PERFORMANCE.md); about 5 min on 2
+# Benchmarks against the peers (docs/PERFORMANCE.md); about 7 min on 2
 # cores. Separate from the tests: no timing is ever asserted there.
 bench: deps
 	./bench/install-peers
