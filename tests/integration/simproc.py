@@ -13,6 +13,10 @@ Debian's /usr/bin/python3 like the tests.
 - Sim: scn-sim with a JSON-lines --log, read with events()/wait_event();
   stop() asserts a clean exit. Test files subclass it for their mode.
 - read_events, check_stderr, env_with_key, have_programs, run_tests.
+- For the unittest files that drive scn-companion (test_companion*.py):
+  ProcCase, a TestCase that starts processes as plain Popen objects and
+  ends them in tearDown; read_log/log_events, lenient readers of the
+  sims' logs; wait_until; free_port; end_process.
 """
 
 import ctypes
@@ -21,11 +25,15 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
+import unittest
 
 BIN_DIR = os.environ.get("SCN_BIN_DIR", "build/apps")
 SOURCE_DIR = os.environ.get(
@@ -34,6 +42,8 @@ SOURCE_DIR = os.environ.get(
         __file__)))))
 LOG_DIR = os.environ.get("SCN_LOG_DIR", "/tmp/scn-test-logs")
 SIM = os.path.join(BIN_DIR, "scn-sim")
+COMPANION = os.path.join(BIN_DIR, "scn-companion")
+RECORD = os.path.join(BIN_DIR, "scn-record")
 
 # What an ASan/UBSan build writes to stderr when it finds something.
 SANITIZER_MARKS = ("Sanitizer", "runtime error:")
@@ -265,3 +275,188 @@ def run_tests(tests, need=(), fatal=()):
         sys.stdout.flush()
     print("%d/%d passed" % (len(tests) - failed, len(tests)))
     return 1 if failed else 0
+
+
+# ---------------------------------------------------------------------------
+# The scn-companion tests: unittest, processes kept as Popen objects (the
+# tests signal, kill and restart them mid-run), logs read while written.
+
+
+def free_port():
+    """A loopback port free right now, for a program that must be told its
+    port in advance (scn-sim uav's state and video ports, --live-port)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def read_log(path):
+    """Every event of a JSON-lines log read while it is written: a line
+    that does not parse (the last one, half written) is skipped; a log not
+    yet created has none. Unlike read_events, never raises."""
+    out = []
+    if not os.path.exists(path):
+        return out
+    with open(path) as f:
+        for line in f:
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue
+    return out
+
+
+def log_events(path, kind):
+    """The events of read_log(path) called kind."""
+    return [e for e in read_log(path) if e.get("event") == kind]
+
+
+def wait_until(pred, timeout, step=0.05):
+    """Polls pred until it returns a true value or timeout seconds pass;
+    returns the last value (the caller asserts on it, with its message)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(step)
+
+
+def end_process(p, sig, timeout):
+    """Ends the Popen p if it still runs: sig, then SIGKILL if it outlives
+    timeout seconds. After a SIGKILL that was sig, gives up waiting."""
+    if p.poll() is None:
+        p.send_signal(sig)
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            if sig != signal.SIGKILL:
+                p.kill()
+                p.wait()
+
+
+class ProcCase(unittest.TestCase):
+    """A TestCase whose processes die with it and are ended by tearDown.
+
+    setUp: LOG_DIR exists; self.tmp, a temporary directory (removed by
+    tearDown); self.tag, TESTNAME-PID (log names); self.env, this
+    environment with SCENTIENCE_API_KEY=KEY, or without any
+    SCENTIENCE_API_KEY when KEY is None (a key file must decide);
+    self.sim_args, words sim() adds to every scn-sim (none).
+
+    A subclass sets KEY; LOG_PREFIX, the start of its log names
+    (LOG_DIR/LOG_PREFIX-TAG-NAME.log); SIM_STDERR, where sim() sends
+    scn-sim's stderr (None: this one's); END_SIGNAL and END_WAIT, how
+    tearDown ends a process still running (see end_process)."""
+
+    KEY = None
+    LOG_PREFIX = "proc"
+    SIM_STDERR = None
+    END_SIGNAL = signal.SIGTERM
+    END_WAIT = 5
+
+    def setUp(self):
+        os.makedirs(LOG_DIR, exist_ok=True)
+        self.tmp = tempfile.mkdtemp()
+        self.procs = []
+        self.tag = "%s-%d" % (self._testMethodName, os.getpid())
+        if self.KEY is None:
+            self.env = {k: v for k, v in os.environ.items()
+                        if k != "SCENTIENCE_API_KEY"}
+        else:
+            self.env = env_with_key(self.KEY)
+        self.sim_args = []
+
+    def tearDown(self):
+        for p in self.procs:
+            end_process(p, self.END_SIGNAL, self.END_WAIT)
+            if p.stdout:
+                p.stdout.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def log_path(self, name):
+        """LOG_DIR/LOG_PREFIX-TAG-NAME.log, a stale one removed."""
+        path = os.path.join(LOG_DIR, "%s-%s-%s.log" % (self.LOG_PREFIX,
+                                                       self.tag, name))
+        if os.path.exists(path):
+            os.unlink(path)
+        return path
+
+    def start(self, argv, stdout=subprocess.PIPE, stderr=None):
+        """Popen(argv) in text mode with self.env; tearDown ends it.
+        stdout and stderr: as for Popen, or a name for log_path, the file
+        that takes it (its path in p.out_path, p.err_path)."""
+        out, err = (open(self.log_path(s), "w") if isinstance(s, str) else s
+                    for s in (stdout, stderr))
+        try:
+            p = subprocess.Popen(argv, stdout=out, stderr=err, text=True,
+                                 env=self.env, preexec_fn=die_with_parent)
+        finally:
+            for f in (out, err):
+                if hasattr(f, "close"):
+                    f.close()  # the child has its own copy
+        p.out_path = getattr(out, "name", None)
+        p.err_path = getattr(err, "name", None)
+        self.procs.append(p)
+        return p
+
+    def start_sim(self, args, stderr=None, tries=1):
+        """scn-sim ARGS; returns (process, port) once its first line says
+        'listening on'. Up to tries attempts, 0.5 s apart after the last
+        one exits (a port just freed may still be taken)."""
+        for attempt in range(tries):
+            p = self.start([SIM] + args, stderr=stderr)
+            line = p.stdout.readline()
+            if "listening on" in line:
+                return p, int(line.strip().rsplit(":", 1)[1])
+            if attempt + 1 < tries:
+                p.wait(10)
+                time.sleep(0.5)
+        self.fail("scn-sim %s did not start: %r" % (args[0], line))
+
+    def sim(self, name, args, port=0, tries=1):
+        """scn-sim ARGS with self.sim_args, --port, --quiet and a log
+        (log_path(name)); returns (process, log path, port)."""
+        log = self.log_path(name)
+        p, port = self.start_sim(
+            args + self.sim_args +
+            ["--port", str(port), "--log", log, "--quiet"],
+            self.SIM_STDERR, tries)
+        return p, log, port
+
+    def uav_sim(self, *extra):
+        """scn-sim uav (as "uav", --time-scale 20, EXTRA after) with its
+        state and video on free loopback ports, which the companion must
+        be given too; returns (process, log, port, state port, video
+        port)."""
+        state_port, video_port = free_port(), free_port()
+        p, log, port = self.sim(
+            "uav", ["uav", "--time-scale", "20", "--state-host", "127.0.0.1",
+                    "--state-port", str(state_port),
+                    "--video-port", str(video_port)] + list(extra))
+        return p, log, port, state_port, video_port
+
+    def stop(self, p, sig=signal.SIGTERM, timeout=20):
+        """Sends sig (if p still runs); returns the exit code. Fails the
+        test if p outlives timeout seconds."""
+        if p.poll() is None:
+            p.send_signal(sig)
+        try:
+            return p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            self.fail("process did not exit within %d s of signal %d"
+                      % (timeout, sig))
+
+    def text(self, path):
+        with open(path) as f:
+            return f.read()
+
+    def export(self, mcap, timeout=60):
+        """The messages of a recording, by scn-record export --format
+        jsonl (which must succeed)."""
+        p = subprocess.run([RECORD, "export", mcap, "--format", "jsonl"],
+                           capture_output=True, text=True, timeout=timeout)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return [json.loads(line) for line in p.stdout.splitlines()]

@@ -12,89 +12,32 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import tempfile
 import time
 import unittest
 
-BIN = os.environ.get("SCN_BIN_DIR", "build/apps")
-LOG_DIR = os.environ.get("SCN_LOG_DIR", "/tmp/scn-test-logs")
+import simproc
+from simproc import COMPANION, RECORD, free_port, log_events
+
 KEY = "SCN_TEST_companion0000000001"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def read_events(path, kind):
-    out = []
-    if not os.path.exists(path):
-        return out
-    with open(path) as f:
-        for line in f:
-            try:
-                ev = json.loads(line)
-            except ValueError:
-                continue
-            if ev.get("event") == kind:
-                out.append(ev)
-    return out
-
-
-class CompanionTest(unittest.TestCase):
-    def setUp(self):
-        os.makedirs(LOG_DIR, exist_ok=True)
-        self.tmp = tempfile.mkdtemp()
-        self.procs = []
-        self.env = dict(os.environ, SCENTIENCE_API_KEY=KEY)
-
-    def tearDown(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
-            if p.stdout:
-                p.stdout.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def sim(self, name, args):
-        log = os.path.join(LOG_DIR, "companion-%s-%d.log" % (name, os.getpid()))
-        if os.path.exists(log):
-            os.unlink(log)
-        p = subprocess.Popen([os.path.join(BIN, "scn-sim")] + args +
-                             ["--port", "0", "--log", log, "--quiet"],
-                             stdout=subprocess.PIPE, text=True, env=self.env)
-        self.procs.append(p)
-        line = p.stdout.readline()
-        self.assertIn("listening on", line)
-        return log, int(line.strip().rsplit(":", 1)[1])
+class CompanionTest(simproc.ProcCase):
+    # Leftovers get SIGTERM, SIGKILL after 5 s; the sims' stderr is ours.
+    KEY = KEY
+    LOG_PREFIX = "companion"
 
     def companion(self, name, args, timeout):
-        err_path = os.path.join(LOG_DIR, "companion-%s.stderr.log" % name)
-        with open(err_path, "w") as err:
-            p = subprocess.Popen([os.path.join(BIN, "scn-companion")] + args,
-                                 stdout=subprocess.PIPE, stderr=err,
-                                 text=True, env=self.env)
-            self.procs.append(p)
-            out, _ = p.communicate(timeout=timeout)
-        with open(err_path) as f:
-            return p.returncode, out, f.read()
+        """Runs scn-companion to its end; returns (exit code, stdout,
+        stderr)."""
+        p = self.start([COMPANION] + args, stderr=name + ".stderr")
+        out, _ = p.communicate(timeout=timeout)
+        return p.returncode, out, self.text(p.err_path)
 
     def test_scripted_flight_with_follow(self):
-        _, dev_port = self.sim("device", ["device", "--rate", "20"])
-        cloud_log, cloud_port = self.sim("cloud", ["cloud"])
-        state_port, video_port = free_port(), free_port()
-        uav_log, uav_port = self.sim(
-            "uav", ["uav", "--time-scale", "20", "--state-host", "127.0.0.1",
-                    "--state-port", str(state_port),
-                    "--video-port", str(video_port)])
+        _, _, dev_port = self.sim("device", ["device", "--rate", "20"])
+        _, cloud_log, cloud_port = self.sim("cloud", ["cloud"])
+        _, uav_log, uav_port, state_port, video_port = self.uav_sim()
         base = ["--device-url", "ws://127.0.0.1:%d" % dev_port,
                 "--cloud-url", "ws://127.0.0.1:%d/v1/stream" % cloud_port,
                 "--no-status"]
@@ -121,11 +64,11 @@ class CompanionTest(unittest.TestCase):
         self.assertIn("recording " + mcap, err)
 
         # Cloud: the flight's records (a new stream id) 1..N, in order.
-        flight_acc = read_events(cloud_log, "accepted")
+        flight_acc = log_events(cloud_log, "accepted")
         flight = [e["seq"] for e in flight_acc]
         self.assertGreater(len(flight), 20)
         self.assertEqual(flight, list(range(1, len(flight) + 1)))
-        self.assertEqual(read_events(cloud_log, "duplicate"), [])
+        self.assertEqual(log_events(cloud_log, "duplicate"), [])
 
         # Inference pushes reported; states fused (the toy model gives a
         # bearing only when the record carried a state with x/y).
@@ -133,7 +76,7 @@ class CompanionTest(unittest.TestCase):
         self.assertIn(" bearing ", out)
 
         # Exactly one oio, valid, besides the script's commands.
-        cmds = read_events(uav_log, "command")
+        cmds = log_events(uav_log, "command")
         oio = [c for c in cmds if c.get("raw", "").startswith("oio")]
         self.assertEqual(len(oio), 1, cmds)
         self.assertTrue(oio[0]["valid"])
@@ -152,12 +95,12 @@ class CompanionTest(unittest.TestCase):
              "--max-age", "0", "--duration", "2"], 30)
         self.assertEqual(rc, 0, err)
         self.assertIn("inference seq", out)
-        oio = [c for c in read_events(uav_log, "command")
+        oio = [c for c in log_events(uav_log, "command")
                if c.get("raw", "").startswith("oio")]
         self.assertEqual(len(oio), 1, oio)
 
         # The recording lists every stream.
-        info = subprocess.run([os.path.join(BIN, "scn-record"), "info", mcap],
+        info = subprocess.run([RECORD, "info", mcap],
                               capture_output=True, text=True, timeout=30)
         self.assertEqual(info.returncode, 0, info.stderr)
         counts = dict(re.findall(r"^\s*\d+\s+(/\S+)\s+(\d+)\s", info.stdout,
@@ -188,11 +131,7 @@ class CompanionTest(unittest.TestCase):
         the cloud received exactly that state."""
         accepted = [e["seq"] for e in cloud_accepted]
         received = {e["seq"]: e.get("state") for e in cloud_accepted}
-        p = subprocess.run([os.path.join(BIN, "scn-record"), "export", mcap,
-                            "--format", "jsonl"],
-                           capture_output=True, text=True, timeout=60)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        msgs = [json.loads(line) for line in p.stdout.splitlines()]
+        msgs = self.export(mcap)
         # Only the flight is recorded (the second run has no --record).
         records = [m for m in msgs if m["topic"] == "/cloud/record"]
         states = [m for m in msgs if m["topic"] == "/uav/state"]

@@ -22,55 +22,20 @@ import datetime
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import struct
 import subprocess
-import tempfile
 import threading
 import time
 import unittest
 import zlib
 
-BIN = os.environ.get("SCN_BIN_DIR", "build/apps")
-LOG_DIR = os.environ.get("SCN_LOG_DIR", "/tmp/scn-test-logs")
+import simproc
+from simproc import COMPANION, free_port, log_events as events, wait_until
+
 KEY = "SCN_TEST_companion0000000001"
 LIVE_SUBPROTOCOL = "scentience.live.v1"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def read_log(path):
-    out = []
-    if not os.path.exists(path):
-        return out
-    with open(path) as f:
-        for line in f:
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                continue
-    return out
-
-
-def events(path, kind):
-    return [e for e in read_log(path) if e.get("event") == kind]
-
-
-def wait_until(pred, timeout, step=0.05):
-    """Polls pred until it returns a true value or timeout seconds pass;
-    returns the last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(step)
 
 
 def log_ts(ev):
@@ -250,77 +215,18 @@ def drain_frames(s, timeout):
     return frames, code, eof
 
 
-class CompanionFaultsTest(unittest.TestCase):
-    def setUp(self):
-        os.makedirs(LOG_DIR, exist_ok=True)
-        self.tmp = tempfile.mkdtemp()
-        self.procs = []
-        self.files = []
-        self.env = dict(os.environ, SCENTIENCE_API_KEY=KEY)
-        self.tag = "%s-%d" % (self._testMethodName, os.getpid())
-
-    def tearDown(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.kill()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                pass
-            if p.stdout:
-                p.stdout.close()
-        for f in self.files:
-            f.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def log_path(self, name):
-        path = os.path.join(LOG_DIR, "cfault-%s-%s.log" % (self.tag, name))
-        if os.path.exists(path):
-            os.unlink(path)
-        return path
-
-    def sim(self, name, args, port=0, tries=1):
-        """Starts scn-sim, returns (process, log path, port)."""
-        log = self.log_path(name)
-        for attempt in range(tries):
-            p = subprocess.Popen(
-                [os.path.join(BIN, "scn-sim")] + args +
-                ["--port", str(port), "--log", log, "--quiet"],
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                env=self.env)
-            self.procs.append(p)
-            line = p.stdout.readline()
-            if "listening on" in line:
-                return p, log, int(line.strip().rsplit(":", 1)[1])
-            p.wait(10)
-            time.sleep(0.5)
-        self.fail("scn-sim %s did not start: %r" % (name, line))
+class CompanionFaultsTest(simproc.ProcCase):
+    # Leftovers get SIGKILL; the sims' stderr is not kept.
+    KEY = KEY
+    LOG_PREFIX = "cfault"
+    SIM_STDERR = subprocess.DEVNULL
+    END_SIGNAL = signal.SIGKILL
+    END_WAIT = 10
 
     def companion(self, name, args):
         """Starts scn-companion; stdout and stderr go to files."""
-        out = open(self.log_path(name + ".stdout"), "w+")
-        err = open(self.log_path(name + ".stderr"), "w+")
-        self.files += [out, err]
-        p = subprocess.Popen([os.path.join(BIN, "scn-companion")] + args,
-                             stdout=out, stderr=err, env=self.env)
-        self.procs.append(p)
-        p.out_path, p.err_path = out.name, err.name
-        return p
-
-    def stop(self, p, sig=signal.SIGTERM, timeout=20):
-        if p.poll() is None:
-            p.send_signal(sig)
-        try:
-            return p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-            self.fail("process did not exit within %d s of signal %d"
-                      % (timeout, sig))
-
-    def text(self, path):
-        with open(path) as f:
-            return f.read()
+        return self.start([COMPANION] + args, stdout=name + ".stdout",
+                          stderr=name + ".stderr")
 
     def base_args(self, dev_port, cloud_port, spool):
         return ["--device-url", "ws://127.0.0.1:%d" % dev_port,
@@ -457,12 +363,8 @@ class CompanionFaultsTest(unittest.TestCase):
         state_rate = 10
         _, _, dev_port = self.sim("device", ["device", "--rate", str(rate)])
         _, log, cloud_port = self.sim("cloud", ["cloud"])
-        state_port, video_port = free_port(), free_port()
-        _, uav_log, uav_port = self.sim(
-            "uav", ["uav", "--time-scale", "20", "--state-host", "127.0.0.1",
-                    "--state-port", str(state_port),
-                    "--video-port", str(video_port),
-                    "--state-rate", str(state_rate)])
+        _, uav_log, uav_port, state_port, video_port = self.uav_sim(
+            "--state-rate", str(state_rate))
         # Take off, then a read every half second for as long as the test
         # runs: command round trips all through the slow subscriber's
         # starvation and cut-off.
@@ -545,11 +447,7 @@ class CompanionFaultsTest(unittest.TestCase):
         # The drone was not held up either. In the companion's recording:
         # states kept coming at the drone's rate from the slow one's
         # arrival to 3 s after its cut-off...
-        p = subprocess.run([os.path.join(BIN, "scn-record"), "export", mcap,
-                            "--format", "jsonl"],
-                           capture_output=True, text=True, timeout=120)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        msgs = [json.loads(line) for line in p.stdout.splitlines()]
+        msgs = self.export(mcap, timeout=120)
         lo, hi = wall_slow * 1e9, (wall_cut + 3) * 1e9
         states = [m["publish_time_ns"] / 1e9 for m in msgs
                   if m["topic"] == "/uav/state"

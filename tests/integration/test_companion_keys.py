@@ -17,50 +17,16 @@ stdlib only. Env: SCN_BIN_DIR, SCN_LOG_DIR."""
 
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
-import tempfile
 import time
 import unittest
 
-BIN = os.environ.get("SCN_BIN_DIR", "build/apps")
-LOG_DIR = os.environ.get("SCN_LOG_DIR", "/tmp/scn-test-logs")
+import simproc
+from simproc import COMPANION, log_events as events, wait_until
+
 OLD_KEY = "SCN_TEST_companionold00000001"
 NEW_KEY = "SCN_TEST_companionnew00000002"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def read_log(path):
-    out = []
-    if not os.path.exists(path):
-        return out
-    with open(path) as f:
-        for line in f:
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                continue
-    return out
-
-
-def events(path, kind):
-    return [e for e in read_log(path) if e.get("event") == kind]
-
-
-def wait_until(pred, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(step)
 
 
 def secret_dir():
@@ -86,83 +52,39 @@ def write_store(path, old_revoked=False):
         {"name": "new", "key": NEW_KEY}]}))
 
 
-class CompanionKeysTest(unittest.TestCase):
+class CompanionKeysTest(simproc.ProcCase):
+    # No SCENTIENCE_API_KEY (the file must decide: the environment would
+    # win over it); leftovers get SIGKILL; the sims' stderr is not kept.
+    KEY = None
+    LOG_PREFIX = "ckeys"
+    SIM_STDERR = subprocess.DEVNULL
+    END_SIGNAL = signal.SIGKILL
+    END_WAIT = 10
+
     def setUp(self):
-        os.makedirs(LOG_DIR, exist_ok=True)
-        self.tmp = tempfile.mkdtemp()
-        self.procs = []
-        self.files = []
-        tag = "%s-%d" % (self._testMethodName, os.getpid())
-        self.tag = tag
+        super().setUp()
+        tag = self.tag
         self.store = os.path.join(secret_dir(), "ckeys-%s.keys.json" % tag)
         self.keyfile = os.path.join(secret_dir(), "ckeys-%s.key" % tag)
         write_store(self.store)
         write_secret(self.keyfile, OLD_KEY + "\n")
-        # The file must decide: the environment would win over it.
-        self.env = {k: v for k, v in os.environ.items()
-                    if k != "SCENTIENCE_API_KEY"}
+        self.sim_args = ["--keys", self.store]  # every sim: this store
 
     def tearDown(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.kill()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                pass
-            if p.stdout:
-                p.stdout.close()
-        for f in self.files:
-            f.close()
+        super().tearDown()
         for path in (self.store, self.keyfile):
             for p in (path, path + ".tmp"):
                 if os.path.exists(p):
                     os.unlink(p)
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def log_path(self, name):
-        path = os.path.join(LOG_DIR, "ckeys-%s-%s.log" % (self.tag, name))
-        if os.path.exists(path):
-            os.unlink(path)
-        return path
-
-    def sim(self, name, args):
-        log = self.log_path(name)
-        p = subprocess.Popen(
-            [os.path.join(BIN, "scn-sim")] + args +
-            ["--keys", self.store, "--port", "0", "--log", log, "--quiet"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            env=self.env)
-        self.procs.append(p)
-        line = p.stdout.readline()
-        self.assertIn("listening on", line)
-        return p, log, int(line.strip().rsplit(":", 1)[1])
 
     def companion(self, args):
-        out = open(self.log_path("stdout"), "w+")
-        err = open(self.log_path("stderr"), "w+")
-        self.files += [out, err]
-        p = subprocess.Popen([os.path.join(BIN, "scn-companion")] + args +
-                             ["--key-file", self.keyfile, "--no-status",
-                              "--live-port", "0"],
-                             stdout=out, stderr=err, env=self.env)
-        self.procs.append(p)
-        p.out_path, p.err_path = out.name, err.name
-        return p
-
-    def text(self, path):
-        with open(path) as f:
-            return f.read()
+        return self.start([COMPANION] + args +
+                          ["--key-file", self.keyfile, "--no-status",
+                           "--live-port", "0"],
+                          stdout="stdout", stderr="stderr")
 
     def stop(self, p):
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-        try:
-            return p.wait(30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-            self.fail("the companion did not exit on SIGTERM")
+        return super().stop(p, timeout=30)
 
     def no_keys_anywhere(self, *paths):
         for path in paths:
@@ -171,22 +93,11 @@ class CompanionKeysTest(unittest.TestCase):
             for k in (OLD_KEY, NEW_KEY):
                 self.assertNotIn(k.encode(), data, path)
 
-    def export(self, mcap):
-        p = subprocess.run([os.path.join(BIN, "scn-record"), "export", mcap,
-                            "--format", "jsonl"],
-                           capture_output=True, text=True, timeout=60)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        return [json.loads(line) for line in p.stdout.splitlines()]
-
     # ------------------------------------------------------------ 1
     def test_rotation_then_revocation(self):
         dev, dev_log, dev_port = self.sim("device", ["device", "--rate", "20"])
         cloud, cloud_log, cloud_port = self.sim("cloud", ["cloud"])
-        state_port, video_port = free_port(), free_port()
-        uav, uav_log, uav_port = self.sim(
-            "uav", ["uav", "--time-scale", "20", "--state-host", "127.0.0.1",
-                    "--state-port", str(state_port),
-                    "--video-port", str(video_port)])
+        uav, uav_log, uav_port, state_port, video_port = self.uav_sim()
         # Reads between waits: the drone link is idle now and then, and
         # commands keep flowing before and after the switch.
         script = os.path.join(self.tmp, "flight.txt")

@@ -10,27 +10,19 @@ timing."""
 
 import asyncio
 import json
-import os
-import shutil
 import socket
 import subprocess
-import tempfile
 import unittest
 
 import websockets
 import websockets.exceptions
 
-BIN = os.environ.get("SCN_BIN_DIR", "build/apps")
-LOG_DIR = os.environ.get("SCN_LOG_DIR", "/tmp/scn-test-logs")
+import simproc
+from simproc import COMPANION, free_port
+
 KEY = "SCN_TEST_companion0000000003"
 PROTO = "scentience.live.v1"
 TIMEOUT = 20
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def dashboard(port, sock=None, **kw):
@@ -63,52 +55,25 @@ async def olfaction_seq(ws):
             return m["data"]["SEQ"]
 
 
-class CompanionLiveTest(unittest.TestCase):
-    def setUp(self):
-        os.makedirs(LOG_DIR, exist_ok=True)
-        self.tmp = tempfile.mkdtemp()
-        self.procs = []
-        self.env = dict(os.environ, SCENTIENCE_API_KEY=KEY)
-
-    def tearDown(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
-            if p.stdout:
-                p.stdout.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def start(self, args, name):
-        log = os.path.join(LOG_DIR, "companion-live-%s-%d.log" %
-                           (name, os.getpid()))
-        err = open(log, "w")
-        p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err,
-                             text=True, env=self.env)
-        err.close()
-        self.procs.append(p)
-        return p, log
+class CompanionLiveTest(simproc.ProcCase):
+    # Leftovers get SIGTERM, SIGKILL after 10 s.
+    KEY = KEY
+    LOG_PREFIX = "companion-live"
+    END_WAIT = 10
 
     def companion(self, extra):
         """The device simulator at 100 Hz and a companion with only the
         device and the fan-out; returns the fan-out's port once it
         listens."""
-        sim, _ = self.start([os.path.join(BIN, "scn-sim"), "device",
-                             "--rate", "100", "--port", "0", "--quiet"],
-                            "device")
-        line = sim.stdout.readline()
-        self.assertIn("listening on", line)
-        dev = int(line.strip().rsplit(":", 1)[1])
+        _, dev = self.start_sim(["device", "--rate", "100", "--port", "0",
+                                 "--quiet"], stderr="device")
         live = free_port()
-        comp, log = self.start(
-            [os.path.join(BIN, "scn-companion"), "--device-url",
+        comp = self.start(
+            [COMPANION, "--device-url",
              "ws://127.0.0.1:%d" % dev, "--rate", "100", "--state-port", "0",
              "--video-port", "0", "--live-port", str(live), "--no-status",
-             "--duration", "120"] + extra, "companion")
+             "--duration", "120"] + extra, stderr="companion")
+        log = comp.err_path
         for _ in range(200):
             with open(log) as f:
                 if "live fan-out on" in f.read():
@@ -118,7 +83,7 @@ class CompanionLiveTest(unittest.TestCase):
         self.fail("the companion did not start its fan-out")
 
     def test_usage_errors(self):
-        base = [os.path.join(BIN, "scn-companion"), "--device-url",
+        base = [COMPANION, "--device-url",
                 "ws://127.0.0.1:9"]
         for bad in (["--live-max-subscribers", "0"],
                     ["--live-max-subscribers", "many"],

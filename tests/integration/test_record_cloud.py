@@ -18,20 +18,9 @@ import tempfile
 import unittest
 
 import simproc
-from simproc import BIN_DIR, LOG_DIR, SIM, SOURCE_DIR
+from simproc import BIN_DIR, LOG_DIR, SIM, SOURCE_DIR, read_log
 
 KEY = "SCN_TEST_recordcloud00000001"
-
-
-def read_log(path):
-    out = []
-    with open(path) as f:
-        for line in f:
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                continue
-    return out
 
 
 def export(mcap):
