@@ -161,19 +161,24 @@ static void cloud_state(scn_cloud *c, const scn_state_event *ev, void *user)
                ev);
 }
 
-static void cloud_error(scn_cloud *c, int err, const char *detail, void *user)
+/* An error of a link (its reason and detail) as an event. */
+static void error_event(app *a, const char *source, int err, const char *detail)
 {
-    app *a = user;
     char buf[1024];
     jb b;
 
-    (void)c;
     jb_begin(&b, buf, sizeof(buf));
     jb_str(&b, "event", "error");
-    jb_str(&b, "source", "cloud");
+    jb_str(&b, "source", source);
     jb_str(&b, "reason", scn_err_name(err));
     jb_str(&b, "detail", detail ? detail : scn_strerror(err));
     write_event(a, &b);
+}
+
+static void cloud_error(scn_cloud *c, int err, const char *detail, void *user)
+{
+    (void)c;
+    error_event(user, "cloud", err, detail);
 }
 
 static void on_inference(scn_cloud *c, const scn_cloud_result *r, void *user)
@@ -275,17 +280,8 @@ static void on_message(scn_session *s, const char *type, const char *json,
 
 static void on_error(scn_session *s, int err, const char *detail, void *user)
 {
-    app *a = user;
-    char buf[1024];
-    jb b;
-
     (void)s;
-    jb_begin(&b, buf, sizeof(buf));
-    jb_str(&b, "event", "error");
-    jb_str(&b, "source", "device");
-    jb_str(&b, "reason", scn_err_name(err));
-    jb_str(&b, "detail", detail ? detail : scn_strerror(err));
-    write_event(a, &b);
+    error_event(user, "device", err, detail);
 }
 
 static void usage(FILE *f)

@@ -460,3 +460,17 @@ class ProcCase(unittest.TestCase):
                            capture_output=True, text=True, timeout=timeout)
         self.assertEqual(p.returncode, 0, p.stderr)
         return [json.loads(line) for line in p.stdout.splitlines()]
+
+
+def mcap_check(testcase, path):
+    """Reads the recording at path with the independent reader
+    (tests/integration/mcap_check.mjs, @mcap/core from npm) and returns its
+    verdict (topics with message counts, channels with schemas); fails
+    testcase when Node.js is missing or the reader rejects the file."""
+    check = os.path.join(SOURCE_DIR, "tests", "integration", "mcap_check.mjs")
+    node = shutil.which("node")
+    testcase.assertTrue(node, "Node.js is required: scripts/install-deps")
+    p = subprocess.run([node, check, path], capture_output=True, text=True,
+                       timeout=120)
+    testcase.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+    return json.loads(p.stdout)

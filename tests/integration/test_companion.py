@@ -8,10 +8,8 @@ and the MCAP recording holds every stream. The recording's /cloud/record
 the state received nearest in time to its frame, among those received
 before the frame was fused."""
 
-import json
 import os
 import re
-import shutil
 import subprocess
 import time
 import unittest
@@ -113,14 +111,7 @@ class CompanionTest(simproc.ProcCase):
 
         # The independent reader (@mcap/core) accepts the flight recording
         # and counts the same messages per topic.
-        check = os.path.join(os.environ.get("SCN_SOURCE_DIR", "."), "tests",
-                             "integration", "mcap_check.mjs")
-        node = shutil.which("node")
-        self.assertTrue(node, "Node.js is required: scripts/install-deps")
-        p = subprocess.run([node, check, mcap], capture_output=True,
-                           text=True, timeout=120)
-        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        verdict = json.loads(p.stdout)
+        verdict = simproc.mcap_check(self, mcap)
         for topic, n in counts.items():
             self.assertEqual(verdict["topics"][topic], int(n), topic)
 

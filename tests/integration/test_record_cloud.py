@@ -18,7 +18,7 @@ import tempfile
 import unittest
 
 import simproc
-from simproc import BIN_DIR, LOG_DIR, SIM, SOURCE_DIR, read_log
+from simproc import BIN_DIR, LOG_DIR, SIM, read_log
 
 KEY = "SCN_TEST_recordcloud00000001"
 
@@ -145,14 +145,7 @@ class RecordCloudTest(unittest.TestCase):
                                  re.M))
         self.assertEqual(int(counts["/cloud/record"]), count)
         self.assertEqual(int(counts["/inference"]), count)
-        check = os.path.join(SOURCE_DIR, "tests", "integration",
-                             "mcap_check.mjs")
-        node = shutil.which("node")
-        self.assertTrue(node, "Node.js is required: scripts/install-deps")
-        p = subprocess.run([node, check, mcap], capture_output=True,
-                           text=True, timeout=120)
-        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        verdict = json.loads(p.stdout)
+        verdict = simproc.mcap_check(self, mcap)
         for topic, n in counts.items():
             self.assertEqual(verdict["topics"][topic], int(n), topic)
         self.assertEqual(verdict["channels"]["/cloud/record"]["schema"],
