@@ -616,16 +616,13 @@ static void reload_keys(cloud_srv *s)
 
 static void begin_stop(cloud_srv *s, const char *why)
 {
-    cJSON *ev;
     cloud_conn *c;
 
     if (s->stopping)
         return;
     s->stopping = 1;
     s->stop_deadline_us = cloud_mono_us() + STOP_GRACE_US;
-    ev = simlog_event("stopping");
-    cJSON_AddStringToObject(ev, "why", why);
-    simlog_emit(ev);
+    simlog_stopping(why);
     for (c = s->conns; c; c = c->next)
         conn_close(c, 1001, "going away");
 }

@@ -172,17 +172,13 @@ static void drop_all(dev_srv *s, const char *source)
 
 static void begin_stop(dev_srv *s, const char *why)
 {
-    cJSON *ev;
     dev_conn *c;
 
     if (s->stopping)
         return;
     s->stopping = 1;
     s->stop_deadline_us = dev_mono_us() + STOP_GRACE_US;
-    ev = simlog_event("stopping");
-    cJSON_AddStringToObject(ev, "why", why);
-    simlog_emit(ev);
-    simlog_info("stopping (%s)", why);
+    simlog_stopping(why);
     for (c = s->conns; c; c = c->next)
         dev_conn_close(c, 1001, "going away");
 }

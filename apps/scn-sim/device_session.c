@@ -461,29 +461,16 @@ void dev_conn_unstall(dev_conn *c)
 void dev_conn_closed(dev_conn *c)
 {
     dev_srv *s = c->srv;
-    const char *by = "network", *reason = "";
-    int code = 1006;
+    const char *by, *reason;
+    int code;
     cJSON *ev;
 
     if (!c->linked)
         return;
-    if (c->closing) {
-        by = "server";
-        code = c->close_code;
-        reason = c->close_reason;
-    } else if (c->dropped) {
-        by = "fault";
-        reason = "dropped";
-    } else if (c->peer_close_code) {
-        by = "client";
-        code = c->peer_close_code;
-    }
-    ev = simlog_event("close");
-    cJSON_AddNumberToObject(ev, "conn", (double)c->id);
-    cJSON_AddNumberToObject(ev, "code", code);
-    cJSON_AddStringToObject(ev, "reason", reason);
-    cJSON_AddStringToObject(ev, "by", by);
-    cJSON_AddStringToObject(ev, "key", ks_key_name(c->key));
+    simlog_conn_end end = {
+        c->id,           ks_key_name(c->key), c->closing,        c->close_code,
+        c->close_reason, c->dropped,          c->peer_close_code};
+    ev = simlog_close_event(&end, &code, &by, &reason);
     cJSON_AddNumberToObject(ev, "frames_sent", (double)c->sent);
     cJSON_AddNumberToObject(ev, "frames_skipped", (double)c->skipped);
     cJSON_AddNumberToObject(ev, "malformed", (double)c->malformed);

@@ -292,29 +292,16 @@ void uav_conn_drop(uav_conn *c)
 void uav_conn_closed(uav_conn *c)
 {
     uav_srv *s = c->srv;
-    const char *by = "network", *reason = "";
-    int code = 1006;
+    const char *by, *reason;
+    int code;
     cJSON *ev;
 
     if (!c->linked)
         return;
-    if (c->closing) {
-        by = "server";
-        code = c->close_code;
-        reason = c->close_reason;
-    } else if (c->dropped) {
-        by = "fault";
-        reason = "dropped";
-    } else if (c->peer_close_code) {
-        by = "client";
-        code = c->peer_close_code;
-    }
-    ev = simlog_event("close");
-    cJSON_AddNumberToObject(ev, "conn", (double)c->id);
-    cJSON_AddNumberToObject(ev, "code", code);
-    cJSON_AddStringToObject(ev, "reason", reason);
-    cJSON_AddStringToObject(ev, "by", by);
-    cJSON_AddStringToObject(ev, "key", ks_key_name(c->key));
+    simlog_conn_end end = {
+        c->id,           ks_key_name(c->key), c->closing,        c->close_code,
+        c->close_reason, c->dropped,          c->peer_close_code};
+    ev = simlog_close_event(&end, &code, &by, &reason);
     cJSON_AddNumberToObject(ev, "commands", (double)c->commands);
     cJSON_AddNumberToObject(ev, "answers", (double)c->answers);
     cJSON_AddNumberToObject(ev, "unsent", (double)c->q_len);

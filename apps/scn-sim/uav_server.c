@@ -356,17 +356,13 @@ static void reload_keys(uav_srv *s)
 
 static void begin_stop(uav_srv *s, const char *why)
 {
-    cJSON *ev;
     uav_conn *c;
 
     if (s->stopping)
         return;
     s->stopping = 1;
     s->stop_deadline_us = uav_mono_us() + STOP_GRACE_US;
-    ev = simlog_event("stopping");
-    cJSON_AddStringToObject(ev, "why", why);
-    simlog_emit(ev);
-    simlog_info("stopping (%s)", why);
+    simlog_stopping(why);
     if (s->stalled)
         stall_end(s, uav_mono_us()); /* close frames must get out */
     for (c = s->conns; c; c = c->next)
