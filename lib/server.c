@@ -681,6 +681,28 @@ int scn_server_conn_close(scn_server_conn *conn, int code, const char *reason)
     return 0;
 }
 
+int scn_server_close_all(scn_server *srv, int code, const char *reason)
+{
+    int n = 0;
+
+    if (!srv || !scn_ws_close_code_ok(code))
+        return SCN_ERR_INVALID_ARG;
+    pthread_mutex_lock(&srv->mu);
+    for (scn_server_conn *c = srv->conns; c; c = c->next) {
+        if (c->state != SCN_CONN_OPEN || c->closing || c->drain_close_code)
+            continue;
+        c->drain_close_code = code;
+        snprintf(c->want_close_reason, sizeof(c->want_close_reason), "%s",
+                 reason ? reason : "");
+        c->want_write = true;
+        n++;
+    }
+    srv->wake_pending = true;
+    pthread_mutex_unlock(&srv->mu);
+    scn_server_wake(srv);
+    return n;
+}
+
 /* ------------------------------------------------------------------ */
 /* The loop thread's service                                           */
 /* ------------------------------------------------------------------ */
@@ -711,7 +733,7 @@ void scn_server_service(scn_server *srv)
             now + slack < c->next_write_ms) {
             if (c->next_write_ms < next)
                 next = c->next_write_ms;
-        } else if (c->want_close_code ||
+        } else if (c->want_close_code || c->drain_close_code ||
                    (c->state == SCN_CONN_OPEN && c->want_write)) {
             c->act_write = true;
             c->want_write = false;

@@ -576,6 +576,12 @@ int scn_server_conn_on_writeable(scn_server_conn *c)
     if (c->state == SCN_CONN_CLOSED || c->shut)
         return 0;
     pthread_mutex_lock(&srv->mu);
+    /* A close after the last queued message: now that it has gone. */
+    if (!c->want_close_code && !c->closing && c->drain_close_code &&
+        scn_peerq_count(&c->q) == 0) {
+        c->closing = true;
+        c->want_close_code = c->drain_close_code;
+    }
     if (c->want_close_code) {
         code = c->want_close_code;
         memcpy(reason, c->want_close_reason, sizeof(reason));
@@ -626,7 +632,8 @@ int scn_server_conn_on_writeable(scn_server_conn *c)
         srv->stats.bytes_out += payload;
         c->st.messages_out += nmsg;
         c->st.bytes_out += payload;
-        more = scn_peerq_count(&c->q) > 0 && !c->closing;
+        more =
+            (scn_peerq_count(&c->q) > 0 || c->drain_close_code) && !c->closing;
         pthread_mutex_unlock(&srv->mu);
         /* Behind (the batch was full), a body not all out, or an end to
          * make once this is flushed: come back when the socket took it. */

@@ -11,8 +11,29 @@
 #include <string.h>
 #include <time.h>
 
-#include "http_response.h"
 #include "simlog.h"
+
+static const char *status_text(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 413:
+        return "Payload Too Large";
+    case 429:
+        return "Too Many Requests";
+    default:
+        return "Error";
+    }
+}
 
 /* The status line is written by hand: for an upgrade request lws 4.1
  * would say "HTTP/1.0" (see device_handshake.c). */
@@ -25,8 +46,7 @@ int cloud_http_answer(struct lws *wsi, int status, const char *body,
     char v[160];
     int n;
 
-    n = snprintf(v, sizeof(v), "HTTP/1.1 %d %s", status,
-                 scn_http_reason(status));
+    n = snprintf(v, sizeof(v), "HTTP/1.1 %d %s", status, status_text(status));
     if (lws_add_http_header_by_name(wsi, NULL, (unsigned char *)v, n, &p, end))
         return -1;
     if (status == 401) {

@@ -9,7 +9,25 @@
 #include <string.h>
 #include <time.h>
 
-#include "http_response.h"
+static const char *status_text(int status)
+{
+    switch (status) {
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 426:
+        return "Upgrade Required";
+    case 429:
+        return "Too Many Requests";
+    default:
+        return "Error";
+    }
+}
 
 /*
  * Answers with an HTTP status instead of the upgrade. The status line is
@@ -26,8 +44,7 @@ int dev_http_refuse(struct lws *wsi, int status, const char *auth_desc,
     char v[160];
     int n;
 
-    n = snprintf(v, sizeof(v), "HTTP/1.1 %d %s", status,
-                 scn_http_reason(status));
+    n = snprintf(v, sizeof(v), "HTTP/1.1 %d %s", status, status_text(status));
     if (lws_add_http_header_by_name(wsi, NULL, (unsigned char *)v, n, &p, end))
         return -1;
     if (status == 401) {

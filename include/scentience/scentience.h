@@ -11,11 +11,12 @@
 #include <scentience/api_key.h>
 #include <scentience/server.h>
 #include <scentience/fanout.h>
+#include <scentience/live.h>
 #include <scentience/timer.h>
 #include <scentience/recorder.h>
 #include <scentience/recording.h>
 
 #define SCN_VERSION_STRING "0.1.0"
-#define SCN_SUBPROTOCOL "scentience.v1"
+#define SCN_SUBPROTOCOL    "scentience.v1"
 
 #endif

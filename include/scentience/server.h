@@ -310,6 +310,12 @@ SCN_API int scn_server_conn_send(scn_server_conn *conn, const void *data,
 SCN_API int scn_server_conn_close(scn_server_conn *conn, int code,
                                   const char *reason);
 
+/* Closes every open connection with code and reason once what is queued
+ * for it has been written (a last message is not lost), unlike
+ * scn_server_conn_close, which discards it. Thread-safe. Returns the
+ * number of connections it applies to, SCN_ERR_INVALID_ARG. */
+SCN_API int scn_server_close_all(scn_server *srv, int code, const char *reason);
+
 /* The peer's IP address ("127.0.0.1", "::1"). */
 SCN_API const char *scn_server_conn_peer(const scn_server_conn *conn);
 
