@@ -5,10 +5,10 @@
 // payload against that channel's JSON Schema with ajv (draft 2020-12, the
 // recorder's).
 //
-//   node foxglove_client.mjs URL [--subprotocol P] [--want N]
+//   node foxglove_client.mjs URL [--subprotocol P] [--want N] [--topic T]
 //
-// It prints "READY" once every advertised channel has delivered at least
-// N messages (default 1), keeps counting, and when the server closes the
+// It prints "READY" once every advertised channel (or each --topic given)
+// has delivered at least N messages (default 1), keeps counting, and when the server closes the
 // connection prints one JSON object with what it saw:
 //   {"subprotocol", "serverInfo", "channels": [...advertised...],
 //    "topics": {topic: {"count", "invalid", "firstError", "schemaName"}},
@@ -43,9 +43,11 @@ const args = process.argv.slice(2);
 const url = args[0];
 let subprotocol = FoxgloveClient.SUPPORTED_SUBPROTOCOL;
 let want = 1;
+const readyTopics = [];
 for (let i = 1; i < args.length; i += 2) {
   if (args[i] === "--subprotocol") subprotocol = args[i + 1];
   else if (args[i] === "--want") want = Number(args[i + 1]);
+  else if (args[i] === "--topic") readyTopics.push(args[i + 1]);
   else fail(`unknown argument ${args[i]}`);
 }
 if (!url) fail("usage: foxglove_client.mjs URL [--subprotocol P] [--want N]");
@@ -120,8 +122,10 @@ client.on("message", ({ subscriptionId, timestamp, data }) => {
         JSON.stringify(value).slice(0, 200)
       : "schema did not compile";
   }
-  if (!ready && seen.channels.length &&
-      Object.values(seen.topics).every((x) => x.count >= want)) {
+  const counted = readyTopics.length
+    ? readyTopics.map((t) => seen.topics[t] ?? { count: 0 })
+    : Object.values(seen.topics);
+  if (!ready && seen.channels.length && counted.every((x) => x.count >= want)) {
     ready = true;
     process.stdout.write("READY\n");
   }
