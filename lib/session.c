@@ -408,7 +408,7 @@ static void kick_writer(scn_session *s)
 }
 
 static int enqueue(scn_session *s, scn_lane lane, const char *data, size_t len,
-                   bool from_user, bool urgent)
+                   bool from_user, bool urgent, uint64_t *ticket)
 {
     size_t dropped = 0;
     int wm = SCN_WM_NONE, rc;
@@ -421,8 +421,16 @@ static int enqueue(scn_session *s, scn_lane lane, const char *data, size_t len,
         pthread_mutex_unlock(&s->mu);
         return SCN_ERR_STATE;
     }
-    rc = urgent ? scn_outq_push_urgent(&s->outq, data, len, &wm)
-                : scn_outq_push(&s->outq, lane, data, len, &dropped, &wm);
+    if (ticket) {
+        *ticket = s->next_ticket + 1;
+        rc = scn_outq_push_tagged(&s->outq, urgent, data, len, *ticket, &wm);
+        if (rc == 0)
+            s->next_ticket++;
+    } else if (urgent) {
+        rc = scn_outq_push_urgent(&s->outq, data, len, &wm);
+    } else {
+        rc = scn_outq_push(&s->outq, lane, data, len, &dropped, &wm);
+    }
     s->stats.dropped_telemetry += dropped;
     if (rc == SCN_ERR_QUEUE_FULL)
         s->stats.rejected_control++;
@@ -444,14 +452,22 @@ int scn_session_send(scn_session *s, scn_lane lane, const char *data,
 {
     if (!s || !data || (lane != SCN_LANE_CONTROL && lane != SCN_LANE_TELEMETRY))
         return SCN_ERR_INVALID_ARG;
-    return enqueue(s, lane, data, len, true, false);
+    return enqueue(s, lane, data, len, true, false, NULL);
 }
 
 int scn_session_send_urgent(scn_session *s, const char *data, size_t len)
 {
     if (!s || !data)
         return SCN_ERR_INVALID_ARG;
-    return enqueue(s, SCN_LANE_CONTROL, data, len, true, true);
+    return enqueue(s, SCN_LANE_CONTROL, data, len, true, true, NULL);
+}
+
+int scn_session_send_tracked(scn_session *s, int urgent, const char *data,
+                             size_t len, uint64_t *ticket)
+{
+    if (!s || !data || !ticket)
+        return SCN_ERR_INVALID_ARG;
+    return enqueue(s, SCN_LANE_CONTROL, data, len, true, urgent != 0, ticket);
 }
 
 int scn_session_request_sample(scn_session *s)
@@ -467,7 +483,7 @@ int scn_session_request_sample(scn_session *s)
     id = ++s->next_request_id;
     pthread_mutex_unlock(&s->mu);
     rc = scn_request_sample(buf, sizeof(buf), id, &len);
-    return rc ? rc : enqueue(s, SCN_LANE_CONTROL, buf, len, true, false);
+    return rc ? rc : enqueue(s, SCN_LANE_CONTROL, buf, len, true, false, NULL);
 }
 
 int scn_session_request_stream(scn_session *s, int on, double rate_hz)
@@ -489,7 +505,7 @@ int scn_session_request_stream(scn_session *s, int on, double rate_hz)
     s->stream_on = on ? 1 : 0;
     s->stream_rate = rate_hz;
     pthread_mutex_unlock(&s->mu);
-    return enqueue(s, SCN_LANE_CONTROL, buf, len, true, false);
+    return enqueue(s, SCN_LANE_CONTROL, buf, len, true, false, NULL);
 }
 
 void scn_session_restore_requests(scn_session *s)
@@ -506,7 +522,7 @@ void scn_session_restore_requests(scn_session *s)
     if (on < 0)
         return;
     if (scn_request_stream(buf, sizeof(buf), on, rate, 0, &len) == 0)
-        enqueue(s, SCN_LANE_CONTROL, buf, len, false, false);
+        enqueue(s, SCN_LANE_CONTROL, buf, len, false, false, NULL);
 }
 
 int scn_session_close(scn_session *s)

@@ -88,6 +88,7 @@ struct scn_session {
     int stream_on;           /* -1: never asked; 0 off; 1 on */
     double stream_rate;
     uint32_t next_request_id;
+    uint64_t next_ticket; /* scn_session_send_tracked() */
 
     /* Reentrancy: freeing inside a callback is deferred. */
     int cb_depth;
@@ -95,6 +96,7 @@ struct scn_session {
     bool pinging;
     bool closing_sent;
     bool attempt_live;   /* a connection attempt awaits its outcome */
+    bool aborted;        /* this attempt's socket was reset */
     bool start_pending;  /* first state report and connect not done yet */
     scn_transition start_tr;
 };

@@ -73,6 +73,10 @@ typedef struct scn_session_callbacks {
     /* The outbound queue crossed its high (above=1) or low (above=0)
      * watermark: the producer should slow down or may resume. */
     void (*on_watermark)(scn_session *s, int above, void *user);
+    /* A message sent with scn_session_send_tracked() was handed to the
+     * socket: from now on the peer may receive it, even if the connection
+     * then fails. Messages never reported here were never written. */
+    void (*on_written)(scn_session *s, uint64_t ticket, void *user);
 } scn_session_callbacks;
 
 typedef struct scn_backoff_policy {
@@ -121,6 +125,11 @@ typedef struct scn_session_options {
      * as messages arrive; 1 keeps them queued until the application calls
      * scn_session_dispatch(), from any thread. */
     int manual_dispatch;
+    /* Messages still queued when a connection ends are discarded (counted
+     * in dropped_unsent) instead of being written on the next connection:
+     * for commands that must not outlive the link they were meant for
+     * (the UAV channel sets it). 0: they wait for the next connection. */
+    int discard_unsent_on_link_loss;
 
     /* TLS (wss://). Verification is on unless insecure is set, which is
      * logged as a warning at every connection. */
@@ -145,12 +154,16 @@ typedef struct scn_session_stats {
     uint64_t unknown_type_in;   /* typed messages of unknown type, ignored */
     uint64_t seq_gaps;          /* missing SEQ numbers detected */
     uint64_t dropped_telemetry; /* oldest telemetry dropped: queue full */
-    uint64_t dropped_unsent;    /* queued messages discarded at free */
+    uint64_t dropped_unsent;    /* queued messages discarded: at free, or
+                                   at link loss (discard_unsent_...) */
     uint64_t rejected_control;  /* control sends refused: queue full */
     uint64_t oversize_in;       /* inbound messages over the limit */
     uint64_t rx_pauses;         /* times reading paused: inbound queue full */
     uint64_t dropped_inbound;   /* inbound over the hard cap (should stay 0) */
     uint64_t reconnects;        /* successful opens after the first */
+    uint64_t links_aborted;     /* connections the client reset (dead peer,
+                                   handshake timeout, link lost): nothing
+                                   queued on them can arrive later */
     uint64_t connect_attempts;
     uint32_t current_backoff_ms;
     uint32_t last_rtt_ms; /* last ping round trip; 0 if none yet */
@@ -195,6 +208,14 @@ SCN_API int scn_session_send(scn_session *s, scn_lane lane, const char *data,
  * Returns as scn_session_send(). */
 SCN_API int scn_session_send_urgent(scn_session *s, const char *data,
                                     size_t len);
+
+/* Queues a control message (urgent: ahead of everything, as
+ * scn_session_send_urgent()) and numbers it: *ticket receives a number,
+ * never 0, that on_written reports once the message has been written to
+ * the socket. Thread-safe. Returns as scn_session_send(). */
+SCN_API int scn_session_send_tracked(scn_session *s, int urgent,
+                                     const char *data, size_t len,
+                                     uint64_t *ticket);
 
 /* Requests: one reading; stream on at rate_hz (0: device default) or off.
  * The stream setting is remembered and restored after every reconnect.
