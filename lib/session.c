@@ -112,7 +112,8 @@ int scn_session_new(scn_loop *loop, const scn_session_options *opts,
     scn_fsm_config fc;
     int rc;
 
-    if (!loop || !opts || !out || !opts->url)
+    if (!loop || !opts || !out || !opts->url ||
+        opts->connect_timeout_ms > SCN_CONNECT_TIMEOUT_MAX_MS)
         return SCN_ERR_INVALID_ARG;
     *out = NULL;
     if (!scn_loop_on_thread(loop))

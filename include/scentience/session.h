@@ -110,7 +110,8 @@ typedef struct scn_session_options {
     scn_backoff_policy backoff;
     uint32_t ping_interval_ms;   /* ping when idle this long (default 5000) */
     uint32_t idle_timeout_ms;    /* no traffic this long: dead (15000) */
-    uint32_t connect_timeout_ms; /* handshake must finish in (10000) */
+    uint32_t connect_timeout_ms; /* TCP, TLS and WebSocket handshake must
+                                    finish in (10000; at most 60000) */
 
     size_t max_message_bytes;     /* inbound limit, close 1009 (1 MiB) */
     size_t control_queue_msgs;    /* outbound control lane (256) */

@@ -249,10 +249,12 @@ class Net:
         self.procs.append(p)
         return p
 
-    def run(self, ns, argv, timeout=30):
-        """subprocess.run inside ns; returns the CompletedProcess (text)."""
+    def run(self, ns, argv, timeout=30, env=None):
+        """subprocess.run inside ns (with env, None: this one's); returns
+        the CompletedProcess (text)."""
         return subprocess.run(["ip", "netns", "exec", ns] + list(argv),
-                              capture_output=True, text=True, timeout=timeout)
+                              capture_output=True, text=True, timeout=timeout,
+                              env=env)
 
     @contextlib.contextmanager
     def inside(self, ns):

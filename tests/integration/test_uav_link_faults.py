@@ -24,20 +24,16 @@ Root only (network namespaces); fails, not skips, without root.
 """
 
 import datetime
-import json
 import os
-import select
 import subprocess
 import sys
 import time
 
 from netns import CLIENT_ADDR, SERVER_ADDR, Net, read_line, require_root
-from simproc import LOG_DIR, SIM, check_stderr, env_with_key, read_log, run_tests
+from simproc import LOG_DIR, SIM, check_stderr, read_log, run_tests
+from uavdriver import DRIVER, Driver
 
 KEY = "SCN_TEST_uavlinkfault000001"
-DRIVER = os.environ.get("SCN_UAV_DRIVER", os.path.join(
-    os.path.dirname(os.environ.get("SCN_BIN_DIR", "build/apps")), "tests",
-    "integration", "uav_driver"))
 DRONE_PORT = 8889
 # The driver's keepalive: a ping after 0.5 s of silence, the link given up
 # after 3 s of it. The retransmissions a graceful close leaves behind come
@@ -52,79 +48,6 @@ def ts_of(ev):
     return datetime.datetime.strptime(
         ev["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
             tzinfo=datetime.timezone.utc).timestamp()
-
-
-class Driver:
-    """uav_driver in the client namespace: commands in, JSON events out."""
-
-    def __init__(self, net, err_path, *extra):
-        self.err_path = err_path
-        with open(err_path, "w") as err:
-            self.proc = net.popen(
-                net.client,
-                [DRIVER, "--url", "ws://%s:%d" % (SERVER_ADDR, DRONE_PORT),
-                 "--ping-ms", "500", "--idle-ms", str(IDLE_MS)] + list(extra),
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
-                text=True, env=env_with_key(KEY))
-        self.events = []
-        self.pending = b""  # read, not yet a whole line
-
-    def send(self, line):
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-
-    def _read(self, timeout):
-        """The next event, or None after timeout. Read from the descriptor,
-        not the buffered file: select() cannot see what a buffer holds."""
-        fd = self.proc.stdout.fileno()
-        while b"\n" not in self.pending:
-            r, _, _ = select.select([fd], [], [], timeout)
-            if not r:
-                return None
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                raise AssertionError("uav_driver exited: %r" %
-                                     self.events[-5:])
-            self.pending += chunk
-        line, self.pending = self.pending.split(b"\n", 1)
-        ev = json.loads(line)
-        self.events.append(ev)
-        return ev
-
-    def wait(self, pred, timeout, what):
-        """The first event (already seen or new) pred accepts."""
-        for ev in self.events:
-            if pred(ev):
-                return ev
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            ev = self._read(deadline - time.monotonic())
-            if ev is not None and pred(ev):
-                return ev
-        raise AssertionError("no %s within %d s; last events %r" %
-                             (what, timeout, self.events[-8:]))
-
-    def reply(self, line, timeout=30, after=0.0):
-        return self.wait(lambda e: e["event"] == "reply" and
-                         e["line"] == line and e["t"] > after, timeout,
-                         "reply to %r" % line)
-
-    def active(self, after=0.0, timeout=30):
-        return self.wait(lambda e: e["event"] == "active" and e["active"] and
-                         e["t"] > after, timeout, "SDK mode")
-
-    def roundtrip(self, line, after=0.0):
-        self.send("emergency" if line == "emergency" else "send " + line)
-        r = self.reply(line, after=after)
-        assert r["err"] == "OK", r
-        return r
-
-    def quit(self):
-        self.send("quit")
-        rc = self.proc.wait(20)
-        assert rc == 0, "uav_driver exit %r" % rc
-        with open(self.err_path) as f:
-            check_stderr(f.read(), "uav_driver")
 
 
 def commands(log, conn):
@@ -200,7 +123,10 @@ def test_command_written_into_a_blackout_never_flies_later():
                 text=True)
         read_line(sim, "listening on", 10)
         # Long answers wait longer than the link: it is given up first.
-        drv = Driver(net, stem + ".driver.stderr", "--short-ms", "8000")
+        drv = Driver(lambda argv, **kw: net.popen(net.client, argv, **kw),
+                     "ws://%s:%d" % (SERVER_ADDR, DRONE_PORT), KEY,
+                     stem + ".driver.stderr", "--ping-ms", "500",
+                     "--idle-ms", str(IDLE_MS), "--short-ms", "8000")
         drv.active()
         drv.roundtrip("takeoff")
 

@@ -6,7 +6,8 @@
  * blacked-out link, or an emergency while another is in flight.
  *
  *   uav_driver --url ws://HOST:PORT [--ping-ms N] [--idle-ms N]
- *              [--short-ms N] [--long-ms N] [--require-airborne]
+ *              [--connect-ms N] [--short-ms N] [--long-ms N]
+ *              [--require-airborne]
  *
  * The key comes from SCENTIENCE_API_KEY. stdin, one per line:
  *   send LINE      queue a command (validated, as scn_uav_channel_send_text)
@@ -206,6 +207,7 @@ int main(int argc, char **argv)
         {"url", required_argument, NULL, 'u'},
         {"ping-ms", required_argument, NULL, 'p'},
         {"idle-ms", required_argument, NULL, 'i'},
+        {"connect-ms", required_argument, NULL, 'c'},
         {"short-ms", required_argument, NULL, 's'},
         {"long-ms", required_argument, NULL, 'l'},
         {"require-airborne", no_argument, NULL, 'a'},
@@ -214,7 +216,7 @@ int main(int argc, char **argv)
     driver d = {0};
     char buf[4096];
     size_t have = 0;
-    int opt, bad = 0;
+    int opt, bad = 0, rc;
 
     scn_uav_channel_options_init(&co);
     co.session.backoff.initial_ms = 200;
@@ -229,6 +231,9 @@ int main(int argc, char **argv)
             break;
         case 'i':
             bad |= parse_ms(optarg, &co.session.idle_timeout_ms);
+            break;
+        case 'c':
+            bad |= parse_ms(optarg, &co.session.connect_timeout_ms);
             break;
         case 's':
             bad |= parse_ms(optarg, &co.short_timeout_ms);
@@ -245,7 +250,8 @@ int main(int argc, char **argv)
     }
     if (bad || !co.session.url) {
         fputs("usage: uav_driver --url URL [--ping-ms N] [--idle-ms N] "
-              "[--short-ms N] [--long-ms N] [--require-airborne]\n",
+              "[--connect-ms N] [--short-ms N] [--long-ms N] "
+              "[--require-airborne]\n",
               stderr);
         return 64;
     }
@@ -253,8 +259,12 @@ int main(int argc, char **argv)
     co.on_active = on_active;
     co.on_error = on_error;
     co.user = &d;
-    if (scn_loop_new(NULL, &d.loop) || scn_uav_channel_new(d.loop, &co, &d.ch))
+    if (scn_loop_new(NULL, &d.loop))
         return 70;
+    if ((rc = scn_uav_channel_new(d.loop, &co, &d.ch)) != 0) {
+        fprintf(stderr, "uav_driver: %s\n", scn_strerror(rc));
+        return rc == SCN_ERR_INVALID_ARG ? 64 : 70;
+    }
     /* stdin read raw, not through stdio, so that poll() sees every line
      * that has not been handled yet. */
     while (!d.quit) {
