@@ -310,11 +310,40 @@ static void count(scn_session *s, uint64_t *counter)
     pthread_mutex_unlock(&s->mu);
 }
 
+/* A valid frame arrived on connection conn: when frames had come on an
+ * earlier one, the stream has a hole no seq gap shows (SEQ restarts with
+ * every connection). Returns whether *d describes one. Delivering thread
+ * only; the counters are the caller's, under the lock. */
+static bool discontinuity(scn_session *s, uint64_t conn, uint64_t seq,
+                          scn_discontinuity *d)
+{
+    uint64_t now = scn_loop_now_ms(s->loop);
+    uint64_t gap = now - s->last_frame_ms;
+    bool hole = s->last_frame_conn && conn != s->last_frame_conn;
+
+    if (hole) {
+        memset(d, 0, sizeof(*d));
+        d->gap_ms = gap > UINT32_MAX ? UINT32_MAX : (uint32_t)gap;
+        d->reconnects = (uint32_t)(conn - s->last_frame_conn);
+        d->last_seq = s->last_frame_seq;
+        d->first_seq = seq;
+        d->last_ns = s->last_frame_ns;
+        d->first_ns = scn_frame_timestamp_ns(s->frame);
+    }
+    s->last_frame_conn = conn;
+    s->last_frame_ms = now;
+    s->last_frame_seq = seq;
+    s->last_frame_ns = scn_frame_timestamp_ns(s->frame);
+    return hole;
+}
+
 /* s->frame was filled by scn_frame_parse_inbound(); rc is its verdict.
  * The counters take one lock per frame. */
-static void deliver_frame(scn_session *s, int rc)
+static void deliver_frame(scn_session *s, int rc, uint64_t conn)
 {
-    uint64_t seq;
+    scn_discontinuity d;
+    uint64_t seq = 0;
+    bool hole = false;
 
     pthread_mutex_lock(&s->mu);
     if (rc) {
@@ -326,11 +355,25 @@ static void deliver_frame(scn_session *s, int rc)
                 s->stats.seq_gaps += seq - s->expect_seq;
             s->expect_seq = seq + 1;
         }
+        hole = discontinuity(s, conn, seq, &d);
+        if (hole) {
+            s->stats.discontinuities++;
+            s->stats.discontinuity_ms += d.gap_ms;
+        }
     }
     pthread_mutex_unlock(&s->mu);
     if (rc) {
         scn_session_report(s, rc, "device frame rejected");
         return;
+    }
+    if (hole) {
+        scn_log(&s->loop->log, SCN_LOG_WARN, "session",
+                "stream discontinuous: %u ms without frames across %u "
+                "reconnect(s)",
+                d.gap_ms, d.reconnects);
+        if (s->opts.callbacks.on_discontinuity)
+            USER_CALL(s,
+                      s->opts.callbacks.on_discontinuity(s, &d, s->opts.user));
     }
     if (s->opts.callbacks.on_frame)
         USER_CALL(s, s->opts.callbacks.on_frame(s, s->frame, s->opts.user));
@@ -357,7 +400,8 @@ static void log_device_error(scn_session *s, const unsigned char *data,
     cJSON_Delete(root);
 }
 
-void scn_session_deliver(scn_session *s, const unsigned char *data, size_t len)
+void scn_session_deliver(scn_session *s, const unsigned char *data, size_t len,
+                         uint64_t conn)
 {
     scn_frame_route route;
     const char *type;
@@ -374,7 +418,7 @@ void scn_session_deliver(scn_session *s, const unsigned char *data, size_t len)
                                  &type);
     switch (route) {
     case SCN_ROUTE_FRAME:
-        deliver_frame(s, rc);
+        deliver_frame(s, rc, conn);
         return;
     case SCN_ROUTE_INVALID:
         count(s, &s->stats.malformed_in);
@@ -570,7 +614,7 @@ int scn_session_dispatch(scn_session *s, size_t max)
             break;
         if (event == SCN_INQ_RESUME)
             lws_cancel_service(s->loop->ctx);
-        scn_session_deliver(s, msg.buf + s->inq.q.headroom, msg.len);
+        scn_session_deliver(s, msg.buf + s->inq.q.headroom, msg.len, msg.tag);
         free(msg.buf);
         n++;
     }

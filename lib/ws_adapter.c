@@ -437,11 +437,11 @@ static void complete_message(scn_session *s, struct lws *wsi,
     s->stats.messages_in++;
     pthread_mutex_unlock(&s->mu);
     if (!s->opts.manual_dispatch) {
-        scn_session_deliver(s, data, len);
+        scn_session_deliver(s, data, len, s->fsm.opens);
         return;
     }
     pthread_mutex_lock(&s->mu);
-    int ev = scn_inq_push(&s->inq, data, len);
+    int ev = scn_inq_push_tagged(&s->inq, data, len, s->fsm.opens);
     if (ev == SCN_ERR_QUEUE_FULL || ev == SCN_ERR_NOMEM)
         s->stats.dropped_inbound++;
     if (ev == SCN_INQ_PAUSE)

@@ -56,10 +56,28 @@ typedef struct scn_state_event {
  * message when full, counted in scn_session_stats.dropped_telemetry. */
 typedef enum scn_lane { SCN_LANE_CONTROL = 0, SCN_LANE_TELEMETRY = 1 } scn_lane;
 
+/* Frames stopped on one connection and resumed on a later one. SEQ
+ * restarts with every connection (docs/PROTOCOL.md 3.1), so what the
+ * device sent in between is not in seq_gaps: this is how the hole shows. */
+typedef struct scn_discontinuity {
+    uint32_t gap_ms;     /* from the last frame before to the first after,
+                            on this process's clock (as delivered) */
+    uint32_t reconnects; /* connections opened in between (1 or more) */
+    uint64_t last_seq;   /* SEQ of the last frame before; 0: it had none */
+    uint64_t first_seq;  /* SEQ of the first frame after; 0: none */
+    int64_t last_ns;     /* TIMESTAMP of the last frame before (device) */
+    int64_t first_ns;    /* TIMESTAMP of the first frame after */
+} scn_discontinuity;
+
 typedef struct scn_session_callbacks {
     void (*on_state)(scn_session *s, const scn_state_event *ev, void *user);
     /* A device frame, parsed. */
     void (*on_frame)(scn_session *s, const scn_frame *frame, void *user);
+    /* The first frame after a reconnect follows frames of an earlier
+     * connection: what is known of the hole. Called just before on_frame
+     * for that frame. */
+    void (*on_discontinuity)(scn_session *s, const scn_discontinuity *d,
+                             void *user);
     /* A typed message (an object with a string "type": "hello", "error",
      * or types this version does not know), as received. */
     void (*on_message)(scn_session *s, const char *type, const char *json,
@@ -153,7 +171,9 @@ typedef struct scn_session_stats {
     uint64_t bytes_out;
     uint64_t malformed_in;      /* messages that failed to parse */
     uint64_t unknown_type_in;   /* typed messages of unknown type, ignored */
-    uint64_t seq_gaps;          /* missing SEQ numbers detected */
+    uint64_t seq_gaps;          /* missing SEQ numbers within connections */
+    uint64_t discontinuities;   /* frames resumed on a later connection */
+    uint64_t discontinuity_ms;  /* time without frames across them */
     uint64_t dropped_telemetry; /* oldest telemetry dropped: queue full */
     uint64_t dropped_unsent;    /* queued messages discarded: at free, or
                                    at link loss (discard_unsent_...) */
