@@ -277,6 +277,14 @@ int scn_uav_channel_airborne(const scn_uav_channel *ch)
     return ch ? (int)ch->core.airborne : UAV_AIRBORNE_UNKNOWN;
 }
 
+void scn_uav_channel_assume_airborne(scn_uav_channel *ch, int airborne)
+{
+    if (ch)
+        ch->core.airborne = airborne > 0    ? UAV_AIRBORNE_YES
+                            : airborne == 0 ? UAV_AIRBORNE_NO
+                                            : UAV_AIRBORNE_UNKNOWN;
+}
+
 void scn_uav_channel_get_stats(const scn_uav_channel *ch,
                                scn_uav_channel_stats *out)
 {

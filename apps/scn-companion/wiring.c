@@ -454,7 +454,10 @@ static void on_inference(scn_cloud *cl, const scn_cloud_result *r, void *user)
     if (r->has_bearing)
         printf(" bearing %.1f\n", r->bearing_deg);
     fflush(stdout);
-    if (c->ch && follow_decide(&c->follow, r, age)) {
+    /* Only once the drone is known airborne (takeoff answered ok on the
+     * channel): an inference before that is not spent, a later one acts. */
+    if (c->ch && scn_uav_channel_airborne(c->ch) == 1 &&
+        follow_decide(&c->follow, r, age)) {
         snprintf(line, sizeof(line), "oio %s", c->follow.chosen);
         comp_event(c, "follow", "cloud", line);
         /* Sent once, never retried: a stale repeat could steer the drone

@@ -130,6 +130,11 @@ SCN_API int scn_uav_channel_active(const scn_uav_channel *ch);
  * 0 on the ground (land or emergency answered ok), -1 unknown (nothing
  * yet, or one of those written and not answered). */
 SCN_API int scn_uav_channel_airborne(const scn_uav_channel *ch);
+/* Sets what the channel knows of the flight (1, 0, -1 as above), for a
+ * channel that takes over another's drone (a new key's link): it starts
+ * from what the old one saw. */
+SCN_API void scn_uav_channel_assume_airborne(scn_uav_channel *ch,
+                                             int airborne);
 SCN_API void scn_uav_channel_get_stats(const scn_uav_channel *ch,
                                        scn_uav_channel_stats *out);
 /* The underlying session (statistics, state). */
