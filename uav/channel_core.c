@@ -162,6 +162,13 @@ static void send_hello(uav_core *c, uint64_t now)
     start(c, now, &hello, true);
 }
 
+/* Nothing owed any more: the next answer is the next command's. */
+static void settle(uav_core *c)
+{
+    c->strays_expected = 0;
+    c->hellos_owed = 0;
+}
+
 static bool quiet(const uav_core *c, uint64_t now)
 {
     return c->strays_expected == 0 || now >= c->stray_until;
@@ -177,7 +184,7 @@ static void pump(uav_core *c, uint64_t now)
     c->pumping = true;
     while (c->phase == UAV_READY && !c->has_inflight && quiet(c, now) &&
            pop_front(c, &job)) {
-        c->strays_expected = 0;
+        settle(c);
         start(c, now, &job, false);
     }
     c->pumping = false;
@@ -250,14 +257,14 @@ int uav_core_emergency(uav_core *c, uint64_t now, scn_uav_reply_fn cb,
     c->has_inflight = true;
     c->inflight_internal = false;
     c->deadline = now + c->short_ms;
-    c->strays_expected = 0;
+    settle(c);
     return 0;
 }
 
 void uav_core_link_up(uav_core *c, uint64_t now)
 {
     c->phase = UAV_ACTIVATING;
-    c->strays_expected = 0;
+    settle(c);
     send_hello(c, now);
 }
 
@@ -267,7 +274,7 @@ void uav_core_link_down(uav_core *c, uint64_t now)
     bool was_ready = c->phase == UAV_READY;
 
     c->phase = UAV_DOWN;
-    c->strays_expected = 0;
+    settle(c);
     if (c->has_inflight) {
         job = c->inflight;
         c->has_inflight = false;
@@ -288,18 +295,48 @@ void uav_core_written(uav_core *c, uint64_t ticket)
         c->inflight.written = true;
 }
 
+/* While activating, hello_scentience is all the channel sends: when every
+ * answer still owed is a hello's, a late one is the hello's answer and is
+ * taken as such. Otherwise a drone whose answers take longer than the
+ * short timeout would be sent hello after hello and never be used. */
+static bool late_hello(uav_core *c, uint64_t now, const char *text,
+                       size_t len)
+{
+    scn_uav_answer ans;
+
+    if (c->phase != UAV_ACTIVATING || !c->hellos_owed ||
+        c->strays_expected != c->hellos_owed)
+        return false;
+    c->hellos_owed--;
+    c->strays_expected--;
+    c->stats.late_answers++;
+    scn_uav_answer_parse(SCN_UAV_HELLO, text, len, &ans);
+    if (scn_uav_answer_err(&ans) != 0)
+        return true; /* refused: the retry already scheduled stands */
+    c->phase = UAV_READY;
+    c->hello_at = 0;
+    c->stats.activations++;
+    c->ops.active(1, c->ops.ctx);
+    pump(c, now);
+    return true;
+}
+
 void uav_core_answer(uav_core *c, uint64_t now, const char *text, size_t len)
 {
     scn_uav_answer ans;
     uav_job job;
     int rc;
 
+    if (!c->has_inflight && late_hello(c, now, text, len))
+        return;
     if (!c->has_inflight) {
         /* Owed by a command we gave up on, or unsolicited: never given to
          * the next command. */
         c->stats.late_answers++;
         if (c->strays_expected)
             c->strays_expected--;
+        if (c->hellos_owed > c->strays_expected)
+            c->hellos_owed = c->strays_expected;
         pump(c, now);
         return;
     }
@@ -339,6 +376,7 @@ static void on_timeout(uav_core *c, uint64_t now)
     c->strays_expected++;
     c->stray_until = now + c->resync_ms;
     if (c->inflight_internal) {
+        c->hellos_owed++;
         c->hello_at = c->stray_until;
         return;
     }

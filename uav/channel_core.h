@@ -71,6 +71,7 @@ typedef struct uav_core {
      * superseded). Until they arrive or stray_until passes, the next
      * command waits, so that a late answer is never taken for it. */
     uint32_t strays_expected;
+    uint32_t hellos_owed; /* of those, timed-out hello_scentience */
     uint64_t stray_until;
     uint64_t hello_at; /* ACTIVATING without hello in flight: retry */
     bool pumping;

@@ -169,6 +169,35 @@ static void test_commands_wait_for_activation(void **state)
     assert_int_equal(fx->c.stats.activations, 1);
 }
 
+static void test_late_hello_answer_activates(void **state)
+{
+    fixture *fx = *state;
+
+    /* A drone slower than the short timeout: hello times out, and its
+     * answer comes later, before the retry. It is hello's: nothing else
+     * was sent. */
+    submit(fx, 0, "battery?");
+    uav_core_link_up(&fx->c, 0);
+    uav_core_tick(&fx->c, 100);
+    assert_int_equal(fx->c.stats.timeouts, 1);
+    answer(fx, 130, "ok");
+    assert_int_equal(fx->f.active, 1);
+    assert_int_equal(fx->c.stats.activations, 1);
+    assert_int_equal(fx->c.stats.late_answers, 1);
+    /* No second hello: the queued read goes at once. */
+    assert_int_equal(fx->f.nsent, 2);
+    assert_string_equal(fx->f.sent[1], "battery?");
+    /* A late error to hello is no activation: hello is sent again. */
+    uav_core_link_down(&fx->c, 200);
+    uav_core_link_up(&fx->c, 300);
+    uav_core_tick(&fx->c, 400);
+    answer(fx, 410, "error not now");
+    assert_int_equal(fx->f.active, 0);
+    uav_core_tick(&fx->c, 450);
+    assert_string_equal(fx->f.sent[fx->f.nsent - 1], "hello_scentience");
+    assert_int_equal(fx->f.nsent, 4);
+}
+
 static void test_one_in_flight(void **state)
 {
     fixture *fx = *state;
@@ -439,6 +468,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_commands_wait_for_activation,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_late_hello_answer_activates,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_in_flight, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeouts_by_class, setup,
