@@ -263,6 +263,7 @@ int main(int argc, char **argv)
         return 70;
     if ((rc = scn_uav_channel_new(d.loop, &co, &d.ch)) != 0) {
         fprintf(stderr, "uav_driver: %s\n", scn_strerror(rc));
+        scn_loop_free(d.loop);
         return rc == SCN_ERR_INVALID_ARG ? 64 : 70;
     }
     /* stdin read raw, not through stdio, so that poll() sees every line
