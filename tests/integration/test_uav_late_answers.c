@@ -229,12 +229,24 @@ static int count(const sim_event *ev, int n, const char *event, const char *raw)
     return c;
 }
 
+/* The drone wrote the k-th answer to `answered` before it received the
+ * j-th `next` command: the command waited for that answer. */
+static void assert_waited(const sim_event *ev, int n, const char *answered,
+                          int k, const char *next, int j)
+{
+    const sim_event *a = nth(ev, n, "answer", answered, k);
+    const sim_event *c = nth(ev, n, "command", next, j);
+
+    assert_non_null(a);
+    assert_non_null(c);
+    assert_true(c->t >= a->t);
+}
+
 static void test_slow_drone_activated_by_its_late_answer(void **state)
 {
     fixture *f = *state;
     sim_event ev[MAX_EVENT];
     scn_uav_channel_stats st;
-    const sim_event *first_answer, *retry;
     int n;
 
     /* hello_scentience times out (1 s) before its answer (1.5 s): the late
@@ -252,11 +264,7 @@ static void test_slow_drone_activated_by_its_late_answer(void **state)
     run_for(f->loop, 1800); /* the second late answer */
     n = sim_events(f, ev, MAX_EVENT);
     assert_int_equal(count(ev, n, "command", "battery?"), 2);
-    first_answer = nth(ev, n, "answer", "battery?", 0);
-    retry = nth(ev, n, "command", "battery?", 1);
-    assert_non_null(first_answer);
-    assert_non_null(retry);
-    assert_true(retry->t >= first_answer->t);
+    assert_waited(ev, n, "battery?", 0, "battery?", 1);
     scn_uav_channel_get_stats(f->ch, &st);
     assert_int_equal(st.retries, 1);
     assert_int_equal(st.timeouts, 3); /* hello, battery? twice */
@@ -269,7 +277,6 @@ static void test_late_ok_never_answers_the_next_command(void **state)
     fixture *f = *state;
     sim_event ev[MAX_EVENT];
     scn_uav_channel_stats st;
-    const sim_event *ok, *read;
     int n;
 
     assert_true(until_active(f, 15000));
@@ -298,17 +305,9 @@ static void test_late_ok_never_answers_the_next_command(void **state)
     n = sim_events(f, ev, MAX_EVENT);
     assert_int_equal(count(ev, n, "command", "takeoff"), 1);
     assert_int_equal(count(ev, n, "command", "up 50"), 1);
-    ok = nth(ev, n, "answer", "takeoff", 0);
-    read = nth(ev, n, "command", "battery?", 0);
-    assert_non_null(ok);
-    assert_non_null(read);
-    assert_string_equal(ok->answer, "ok");
-    assert_true(read->t >= ok->t);
-    ok = nth(ev, n, "answer", "up", 0);
-    read = nth(ev, n, "command", "sn?", 0);
-    assert_non_null(ok);
-    assert_non_null(read);
-    assert_true(read->t >= ok->t);
+    assert_waited(ev, n, "takeoff", 0, "battery?", 0);
+    assert_string_equal(nth(ev, n, "answer", "takeoff", 0)->answer, "ok");
+    assert_waited(ev, n, "up", 0, "sn?", 0);
     scn_uav_channel_get_stats(f->ch, &st);
     assert_int_equal(st.retries, 0);
     assert_int_equal(st.late_answers, 2);
