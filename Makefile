@@ -6,7 +6,8 @@ BENCH_BUILD ?= build-bench
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build asan test test-fast demo demo-stream demo-uav bench format clean
+.PHONY: all deps build asan test test-fast demo demo-stream demo-uav bench format clean \
+	cross-deps cross test-cross test-board
 
 all: build
 
@@ -27,6 +28,7 @@ test: build asan
 	./scripts/install-test-peers
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -L 'unit|integration'
+	$(MAKE) test-board
 	./scripts/check-no-keys-in-logs $(BUILD) $(ASAN_BUILD)
 
 test-fast: build
@@ -50,8 +52,36 @@ bench: deps
 	  scn-record scn-sim scn-companion
 	./bench/run $(BENCH_BUILD)
 
+# --- Boards: cross builds for Debian arm64/armhf, tested under qemu-user ---
+# `make cross ARCH=arm64|armhf` builds into build-ARCH with Debian's cross
+# toolchain (scripts/install-cross-deps installs it); `make test-cross`
+# runs its unit tests, C integration tests and tests/cross under qemu-user
+# against simulators from the native build. `make test` runs the armhf
+# unit tests every time (test-board; docs/PERFORMANCE.md, "Boards", says
+# why that much).
+ARCH ?= armhf
+CROSS_BUILD = build-$(ARCH)
+EMULATED = nice -n 10
+
+cross-deps:
+	@case "$(ARCH)" in arm64|armhf) ;; *) echo "ARCH must be arm64 or armhf" >&2; exit 64;; esac
+	./scripts/install-cross-deps $(ARCH)
+
+cross: deps cross-deps
+	cmake -S . -B $(CROSS_BUILD) -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-$(ARCH).cmake \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSCN_HOST_APPS_DIR=$(abspath $(BUILD))/apps \
+	  $(CMAKE_ARGS) >/dev/null
+	cmake --build $(CROSS_BUILD) -j $(JOBS)
+
+test-cross: build cross
+	$(EMULATED) ctest --test-dir $(CROSS_BUILD) --output-on-failure -j $(JOBS)
+
+test-board:
+	$(MAKE) cross ARCH=armhf
+	$(EMULATED) ctest --test-dir build-armhf --output-on-failure -j $(JOBS) -L unit
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-armhf build-arm64
