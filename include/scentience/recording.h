@@ -73,7 +73,10 @@ typedef struct scn_recording_message {
 
 /*
  * Opens and scans path (mapped read-only; the file must not shrink while
- * open). flags: SCN_RECORDING_*.
+ * open). flags: SCN_RECORDING_*. The whole file is mapped: on a 32-bit
+ * system a recording larger than the free address space (about 2 GiB)
+ * cannot be opened (SCN_ERR_IO with errno ENOMEM or EOVERFLOW); read it
+ * on a 64-bit machine. Writing one has no such limit.
  * Returns 0; SCN_ERR_IO (errno tells why); SCN_ERR_MCAP_TRUNCATED (shorter
  * than magic and Header); SCN_ERR_MCAP_FORMAT (not MCAP, malformed record,
  * summary disagreeing with the data); SCN_ERR_MCAP_CRC; SCN_ERR_UNSUPPORTED
