@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
 .PHONY: all deps build asan test test-fast demo demo-stream demo-uav bench format clean \
-	cross-deps cross test-cross test-board
+	cross-deps cross test-cross test-board deb bench-board
 
 all: build
 
@@ -26,6 +26,7 @@ asan: deps
 # integration tests again under AddressSanitizer + UBSan.
 test: build asan
 	./scripts/install-test-peers
+	./scripts/install-cross-deps --packaging
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -L 'unit|integration'
 	$(MAKE) test-board
@@ -80,8 +81,28 @@ test-board:
 	$(MAKE) cross ARCH=armhf
 	$(EMULATED) ctest --test-dir build-armhf --output-on-failure -j $(JOBS) -L unit
 
+# Debian packages for the host, arm64 and armhf in build-deb/ARCH/, each
+# checked by lintian (scripts/build-deb, debian/).
+DEB_OUT ?= build-deb
+deb: deps
+	./scripts/install-cross-deps --packaging
+	./scripts/install-cross-deps arm64
+	./scripts/install-cross-deps armhf
+	./scripts/build-deb $$(dpkg --print-architecture) $(DEB_OUT)
+	./scripts/build-deb arm64 $(DEB_OUT)
+	./scripts/build-deb armhf $(DEB_OUT)
+
+# The companion's instructions per frame and peak RSS on x86-64, arm64 and
+# armhf (bench/board-footprint; docs/PERFORMANCE.md, "Boards"), from the
+# RelWithDebInfo builds: -O2, as the Debian packages are built.
+bench-board: build
+	$(MAKE) cross ARCH=arm64
+	$(MAKE) cross ARCH=armhf
+	$(EMULATED) ./bench/board-footprint --host-apps $(BUILD)/apps \
+	  --target arm64=build-arm64/apps --target armhf=build-armhf/apps
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-armhf build-arm64
+	rm -rf $(BUILD) $(ASAN_BUILD) build-armhf build-arm64 $(DEB_OUT)
