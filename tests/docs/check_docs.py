@@ -5,7 +5,8 @@ complete.
 1. Doxygen (Debian's) builds the reference from include/scentience with
    every warning an error: an undocumented public function, type, field,
    macro or error code fails. Every public header has its page, and every
-   SCN_API function is documented on its header's page.
+   SCN_API function is documented on its header's page. No page names the
+   source directory (the packaged HTML must not depend on it).
 2. Every app (apps/scn-*) has a manual page next to its source that groff
    formats without a warning, and that names every long option the app's
    --help lists (and its subcommands', for scn-record and scn-sim).
@@ -41,6 +42,13 @@ def check_reference():
         if p.returncode != 0 or p.stderr.strip():
             fail("doxygen: exit %d\n%s" % (p.returncode, p.stderr))
             return
+        # libscentience-dev is Multi-Arch: same, so the HTML must be the
+        # same whatever directory each architecture was built in.
+        for page in glob.glob(os.path.join(out, "html", "*")):
+            with open(page, "rb") as f:
+                if os.path.realpath(SRC).encode() in f.read():
+                    fail("%s names the source directory" %
+                         os.path.basename(page))
         for h in sorted(glob.glob(os.path.join(SRC, "include/scentience/*.h"))):
             name = os.path.basename(h)
             page = os.path.join(out, "html", name.replace("_", "__")
