@@ -71,6 +71,7 @@ cross-deps:
 cross: deps cross-deps
 	cmake -S . -B $(CROSS_BUILD) -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-$(ARCH).cmake \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSCN_HOST_APPS_DIR=$(abspath $(BUILD))/apps \
+	  -DSCN_BUILD_BENCH=OFF \
 	  $(CMAKE_ARGS) >/dev/null
 	cmake --build $(CROSS_BUILD) -j $(JOBS)
 
