@@ -74,16 +74,19 @@ typedef struct scn_cloud_spool_drop {
 
 /** Counters of a cloud session (scn_cloud_get_stats()). */
 typedef struct scn_cloud_stats {
-    uint64_t submitted;    /**< records accepted by scn_cloud_submit() */
-    uint64_t sent;         /**< records written for the first time */
-    uint64_t resent;       /**< records written again after a reconnect */
-    uint64_t acked;        /**< the cloud's cumulative ack (a seq) */
-    uint64_t inflight;     /**< sent on this connection, not yet acked */
-    uint64_t spooled;      /**< unacknowledged records in the spool */
-    uint64_t dropped_full; /**< unacked records lost to the spool cap */
-    uint64_t inferences;   /**< inference messages received */
-    uint64_t errors;       /**< error messages from the cloud */
-    uint64_t hellos;       /**< hello messages received (one per connection) */
+    uint64_t submitted;        /**< records accepted by scn_cloud_submit() */
+    uint64_t sent;             /**< records written for the first time */
+    uint64_t resent;           /**< records written again after a reconnect */
+    uint64_t acked;            /**< the cloud's cumulative ack (a seq) */
+    uint64_t inflight;         /**< sent on this connection, not yet acked */
+    uint64_t spooled;          /**< unacknowledged records in the spool */
+    uint64_t dropped_full;     /**< unacked records lost to the spool cap */
+    uint64_t inferences;       /**< inference messages received */
+    uint64_t inferences_asked; /**< asked for again: acked, answer lost */
+    uint64_t inferences_lost;  /**< the cloud no longer had them ("gone"), or
+                                  too many were owed to keep track */
+    uint64_t errors;           /**< error messages from the cloud */
+    uint64_t hellos;   /**< hello messages received (one per connection) */
     uint64_t recycled; /**< sessions replaced: records left queued at a drop */
     uint64_t unsendable;    /**< spooled records over the send lane, skipped */
     uint64_t flushes;       /**< spool syncs and ack saves (sync_interval_ms) */

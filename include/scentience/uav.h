@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 /* ------------------------------------------------------------------ */
-/* Commands                                                             */
+/* Commands                                                              */
 /* ------------------------------------------------------------------ */
 
 /** Longest command line accepted or produced, in bytes, no terminator. */
@@ -131,6 +131,9 @@ SCN_API scn_uav_kind scn_uav_cmd_kind(scn_uav_cmd_id id);
 SCN_API scn_uav_timeout scn_uav_cmd_timeout(scn_uav_cmd_id id);
 /** Answer class of a command; ACK out of range. */
 SCN_API scn_uav_answer_class scn_uav_cmd_answer_class(scn_uav_cmd_id id);
+/** 1 for the commands that move or point the drone (every motion, rc, oio,
+ * oioon): those a careful caller sends only to a drone known airborne. */
+SCN_API int scn_uav_cmd_moves(scn_uav_cmd_id id);
 
 /**
  * Typed constructors. Each fills *cmd and then validates it exactly as
@@ -243,7 +246,7 @@ SCN_API int scn_uav_cmd_format_redacted(const scn_uav_cmd *cmd, char *buf,
                                         size_t msg_cap);
 
 /* ------------------------------------------------------------------ */
-/* Answers                                                              */
+/* Answers                                                               */
 /* ------------------------------------------------------------------ */
 
 /** Bounds of what an answer keeps. */
@@ -316,7 +319,7 @@ SCN_API bool scn_uav_answer_could_belong(scn_uav_cmd_id cmd, const char *text,
                                          size_t len);
 
 /* ------------------------------------------------------------------ */
-/* State strings                                                        */
+/* State strings                                                         */
 /* ------------------------------------------------------------------ */
 
 #define SCN_UAV_STATE_MAX         1024 /**< longest state string accepted */
