@@ -237,13 +237,13 @@ typedef struct scn_server_stats {
     uint64_t disconnected_slow; /**< peers cut off for staying behind
                                    (slow_disconnect_ms) */
     uint64_t oversize;          /**< inbound messages over max_message_bytes */
-    uint64_t dropped_unsent; /**< still queued when their connection closed */
-    uint64_t refused_busy;   /**< 503: over a connection limit */
-    uint64_t refused_access; /**< 401 and 403 of the access checks */
-    uint64_t evicted;        /**< silent connections replaced */
-    uint64_t http_requests;  /**< plain HTTP requests answered */
-    uint64_t idle_closed;    /**< idle or no request head in time */
-    uint64_t dead_peers;     /**< no answer to a ping: cut off */
+    uint64_t dropped_unsent;  /**< still queued when their connection closed */
+    uint64_t refused_busy;    /**< 503: over a connection limit */
+    uint64_t refused_access;  /**< 401 and 403 of the access checks */
+    uint64_t evicted;         /**< silent connections replaced */
+    uint64_t http_requests;   /**< plain HTTP requests answered */
+    uint64_t idle_closed;     /**< idle or no request head in time */
+    uint64_t dead_peers;      /**< no answer to a ping: cut off */
     uint64_t protocol_errors; /**< closed with 1002 or 1007 */
     uint64_t tls_failures;    /**< TLS handshakes that failed */
 } scn_server_stats;
