@@ -86,7 +86,7 @@ struct scn_server_conn {
     scn_peerq q;
     scn_server_conn_stats st;
     bool want_write;
-    int want_close_code; /* close frame to write next; 0: none */
+    int want_close_code;  /* close frame to write next; 0: none */
     int drain_close_code; /* close once the queue is empty; 0: none */
     char want_close_reason[SCN_CLOSE_REASON_MAX + 1];
     bool slow_notice; /* became slow: report on the loop thread */

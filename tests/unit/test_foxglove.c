@@ -76,7 +76,9 @@ static void test_refusals(void **state)
     assert_string_equal(r.name, "advertise");
     parse("{\"op\":\"fetchAsset\",\"uri\":\"x\",\"requestId\":1}", &r);
     assert_int_equal(r.op, SCN_FG_UNSUPPORTED);
-    scn_fg_request_parse("\x01\x00\x00\x00\x00" "abc", 8, true, &r);
+    scn_fg_request_parse("\x01\x00\x00\x00\x00"
+                         "abc",
+                         8, true, &r);
     assert_int_equal(r.op, SCN_FG_UNSUPPORTED);
     /* More subscriptions than one request may carry. */
     at = (size_t)snprintf(big, sizeof(big),
