@@ -21,6 +21,8 @@
 //                                console errors and page errors
 //   frames {seconds}             frame times over that long (rAF deltas,
 //                                long tasks), for the benchmark
+//   metrics                      Chromium's page metrics (CPU time spent
+//                                in script, layout, style; JS heap)
 //   quit
 // Every answer is {"ok": true, ...} or {"ok": false, "error": "..."}.
 // Environment: SCN_PEERS_DIR (default: tests/peers next to this folder),
@@ -186,6 +188,7 @@ function frames(seconds) {
         resolve({ deltas: deltas.slice(1), longTasks: obs ? longTasks : null,
           renderFrames: s1.frames - s0.frames, renderMs: s1.drawMs - s0.drawMs,
           renderMsMax: s1.drawMsMax, messages: s1.messages - s0.messages,
+          droppedBySlowPage: s1.droppedBySlowPage - s0.droppedBySlowPage,
           elapsedMs: performance.now() - start });
       }
     }
@@ -208,6 +211,8 @@ async function run(cmd) {
   case "cookies":
     return { cookies: (await page.cookies()).map((c) => ({ name: c.name,
       httpOnly: c.httpOnly, sameSite: c.sameSite ?? null, path: c.path })) };
+  case "metrics":
+    return { metrics: await page.metrics() };
   case "requests":
     return { requests, problems };
   case "frames":

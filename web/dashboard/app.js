@@ -240,7 +240,8 @@ const ui = {
   charts: null,
   lastText: 0,
   eventsShown: -1,
-  stats: { frames: 0, drawMs: 0, drawMsMax: 0, messages: 0 },
+  // For tests and benchmarks (window.scnDashboard).
+  stats: { frames: 0, drawMs: 0, drawMsMax: 0, messages: 0, droppedBySlowPage: 0 },
 };
 
 function chartsInit() {
@@ -503,6 +504,7 @@ const live = new LiveLink(STREAMS, {
   },
   dropped(count) {
     m.dropped += count;
+    ui.stats.droppedBySlowPage = m.dropped;
   },
 });
 
