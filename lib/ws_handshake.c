@@ -1,10 +1,11 @@
 /* The WebSocket opening handshake, server side. */
 #include "ws_handshake.h"
 
-#include <openssl/evp.h>
-#include <openssl/sha.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
+
+#include "sha1.h"
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -13,21 +14,19 @@ bool scn_ws_is_upgrade(const scn_http_request *r)
     return scn_http_field_has(r, "upgrade", "websocket");
 }
 
-/* A base64 encoding of 16 bytes: 22 characters and "==". */
+static const char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* A base64 encoding of 16 bytes: 22 characters and "==", the last of
+ * them carrying no bits beyond the 128 (so only A, Q, g or w). */
 static bool key_ok(const char *k)
 {
-    unsigned char raw[18];
-
     if (!k || strlen(k) != 24 || strcmp(k + 22, "==") != 0)
         return false;
-    for (int i = 0; i < 22; i++) {
-        char c = k[i];
-
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-              (c >= '0' && c <= '9') || c == '+' || c == '/'))
+    for (int i = 0; i < 22; i++)
+        if (!k[i] || !strchr(b64, k[i]))
             return false;
-    }
-    return EVP_DecodeBlock(raw, (const unsigned char *)k, 24) == 18;
+    return strchr("AQgw", k[21]) != NULL;
 }
 
 int scn_ws_check_upgrade(const scn_http_request *r)
@@ -84,15 +83,25 @@ int scn_ws_pick_subprotocol(const scn_http_request *r, const char *const *want,
 
 void scn_ws_accept_value(const char *key, char out[29])
 {
-    unsigned char digest[SHA_DIGEST_LENGTH];
+    unsigned char d[SCN_SHA1_LEN + 1];
     char in[64 + sizeof(WS_GUID)];
-    size_t kn = strlen(key);
+    size_t kn = strlen(key), o = 0;
 
     if (kn > 64)
         kn = 64;
     memcpy(in, key, kn);
     memcpy(in + kn, WS_GUID, sizeof(WS_GUID) - 1);
-    SHA1((const unsigned char *)in, kn + sizeof(WS_GUID) - 1, digest);
-    EVP_EncodeBlock((unsigned char *)out, digest, SHA_DIGEST_LENGTH);
+    scn_sha1(in, kn + sizeof(WS_GUID) - 1, d);
+    d[SCN_SHA1_LEN] = 0;
+    /* 20 bytes: six groups of three, then two bytes and one '='. */
+    for (int i = 0; i < 21; i += 3) {
+        uint32_t v = (uint32_t)d[i] << 16 | (uint32_t)d[i + 1] << 8 |
+                     (i + 2 < SCN_SHA1_LEN ? d[i + 2] : 0);
+
+        out[o++] = b64[v >> 18 & 63];
+        out[o++] = b64[v >> 12 & 63];
+        out[o++] = b64[v >> 6 & 63];
+        out[o++] = i + 2 < SCN_SHA1_LEN ? b64[v & 63] : '=';
+    }
     out[28] = '\0';
 }

@@ -2,7 +2,7 @@
  * The server's side of the WebSocket opening handshake (RFC 6455 4.2):
  * whether a request is an upgrade, whether it is a valid one, the
  * subprotocol chosen from the client's offer, the Sec-WebSocket-Accept
- * value. Pure (SHA-1 from libcrypto).
+ * value. Pure (SHA-1 of our own: sha1.c).
  */
 #ifndef SCN_WS_HANDSHAKE_H
 #define SCN_WS_HANDSHAKE_H
