@@ -90,7 +90,8 @@ static bool raw_append(scn_server_conn *c, const void *p, size_t n)
         c->raw = nb;
         c->raw_cap = cap;
     }
-    memcpy(c->raw + c->raw_len, p, n);
+    if (n)
+        memcpy(c->raw + c->raw_len, p, n);
     c->raw_len += n;
     return true;
 }
@@ -383,7 +384,8 @@ static int on_data(void *user, unsigned char *p, size_t n, bool binary,
         c->rxbuf = nb;
         c->rxcap = cap;
     }
-    memcpy(c->rxbuf + c->rxlen, p, n);
+    if (n)
+        memcpy(c->rxbuf + c->rxlen, p, n);
     c->rxlen += n;
     if (last) {
         deliver(c, c->rxbuf, c->rxlen);

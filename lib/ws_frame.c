@@ -176,7 +176,8 @@ static int frame_start(scn_ws_reader *r, const scn_ws_events *ev, void *user)
     r->hneed = 2;
     if (r->opcode & 0x08)
         return control_done(r, ev, user);
-    return r->fin ? data_piece(r, NULL, 0, ev, user) : 0;
+    /* An empty piece, at a valid address for callers that copy it. */
+    return r->fin ? data_piece(r, r->ctl, 0, ev, user) : 0;
 }
 
 int scn_ws_reader_feed(scn_ws_reader *r, unsigned char *in, size_t n,

@@ -76,7 +76,7 @@ typedef enum scn_key_kind {
  * MAX_KEYS counts the frame's own (top-level) keys. MAX_DEPTH counts nested
  * objects and arrays with the frame object as level 1: {"_x":[[1]]} has
  * depth 3. */
-#define SCN_FRAME_MAX_KEYS  256
+#define SCN_FRAME_MAX_KEYS 256
 #define SCN_FRAME_MAX_DEPTH 8
 
 /* Creates an empty frame. Returns 0 or SCN_ERR_NOMEM. */

@@ -17,6 +17,6 @@
 #include <scentience/recording.h>
 
 #define SCN_VERSION_STRING "0.1.0"
-#define SCN_SUBPROTOCOL    "scentience.v1"
+#define SCN_SUBPROTOCOL "scentience.v1"
 
 #endif

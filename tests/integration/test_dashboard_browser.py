@@ -31,7 +31,7 @@ import time
 import unittest
 from urllib.parse import urlsplit
 
-import netns
+import vethns
 import simproc
 from simproc import COMPANION, LOG_DIR, SOURCE_DIR, free_port
 
@@ -262,7 +262,7 @@ class DashboardBrowserTest(simproc.ProcCase):
         self.assert_moving(b, s, ["o-seq", "picker"])
 
     def off_board(self, b, loopback_origin):
-        net = netns.Pair("db")
+        net = vethns.Pair("db")
         net.__enter__()
         self.addCleanup(net.close)
         token_file = os.path.join(self.tmp, "token")

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """scn-companion's live listener reached from another machine: a network
-namespace the test makes (netns.py: a veth pair, names with the pid,
+namespace the test makes (vethns.py: a veth pair, names with the pid,
 removed on exit) plays the ground station, so the companion sees a peer
 that is not on loopback.
 
@@ -21,7 +21,7 @@ import os
 import subprocess
 import unittest
 
-import netns
+import vethns
 import simproc
 from simproc import COMPANION, SOURCE_DIR, free_port
 
@@ -61,7 +61,7 @@ class LiveOffboardTest(simproc.ProcCase):
 
     def setUp(self):
         super().setUp()
-        self.net = netns.Pair("lv")
+        self.net = vethns.Pair("lv")
         self.net.__enter__()
         self.addCleanup(self.net.close)
         self.token_file = os.path.join(self.tmp, "token")

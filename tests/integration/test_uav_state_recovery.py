@@ -21,7 +21,7 @@ import threading
 import time
 import unittest
 
-import netns
+import vethns
 import rawws
 import simproc
 from simproc import COMPANION, SIM, free_port
@@ -118,7 +118,7 @@ class UavStateRecoveryTest(simproc.ProcCase):
             c.close()
 
     def test_blackout_recovery(self):
-        net = netns.Pair("st")
+        net = vethns.Pair("st")
         net.__enter__()
         self.addCleanup(net.close)
         state_port, video_port = free_port(), free_port()
