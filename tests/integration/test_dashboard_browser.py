@@ -9,7 +9,7 @@ on the page a companion flying the three simulators serves.
 - the companion killed: the page shows the "disconnected" banner; the
   companion started again on the same port: the banner goes, the page
   reconnected by itself and the values move again;
-- off the board (a network namespace's address, netns.py): with a
+- off the board (a network namespace's address, vethns.py): with a
   dashboard token, the page without it is refused (401); opened with
   ?token= it is redirected (303) to itself without the token, the token
   becomes an HttpOnly cookie and the page's WebSocket, which carries
