@@ -145,6 +145,14 @@ typedef struct comp {
     uint64_t fused_with_state, submit_errors;
     int opened[LINK_COUNT];   /* opened once (reconnect count) */
     uint64_t cmd_outstanding; /* commands sent, reply not yet in */
+    /* Each link as its last state event left it (status.c). */
+    struct {
+        int state;  /* scn_state; idle before the first event */
+        int reason; /* of the last event that had one */
+        uint32_t attempt, delay_ms;
+        uint64_t reconnects;
+    } link[LINK_COUNT];
+    scn_timer *status_timer;
 
     /* Records the cloud will never get (exit 74): dropped from the spool
      * before it acknowledged them, refused for lack of any room. Kept
@@ -177,6 +185,13 @@ void comp_event(comp *c, const char *event, const char *source,
 int comp_live_start(comp *c);
 /* Unadvertises every channel and closes the listener. */
 void comp_live_stop(comp *c);
+
+/* status.c: the /live "status" stream, once a second while the live
+ * listener runs (docs/PROTOCOL.md 10.7). Returns 0 or SCN_ERR_NOMEM. */
+int comp_status_start(comp *c);
+void comp_status_stop(comp *c);
+/* A link's state event, remembered for the next status message. */
+void comp_status_link(comp *c, int link, const scn_state_event *ev);
 
 /* wiring.c: callbacks of every component. */
 /* At exit: what the rate limits held back, and the loss (1 if any). */

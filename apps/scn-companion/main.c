@@ -381,6 +381,8 @@ static int create_all(comp *c, const config *cf)
     }
     if (cf->live_port && (rc = comp_live_start(c)) != 0)
         return rc;
+    if ((rc = comp_status_start(c)) != 0)
+        goto fail;
     if (cf->drone_url) {
         scn_uav_state_server_options_init(&so);
         scn_uav_video_server_options_init(&vo);
@@ -436,6 +438,7 @@ static void free_all(comp *c)
     scn_timer_free(c->script_timer);
     scn_uav_video_server_free(c->video_srv);
     scn_uav_state_server_free(c->state_srv);
+    comp_status_stop(c);
     comp_live_stop(c);
     if (c->rec && scn_recorder_finish(c->rec) != 0)
         fprintf(stderr, "scn-companion: %s: recording incomplete\n",

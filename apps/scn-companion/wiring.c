@@ -97,10 +97,14 @@ static void link_event(comp *c, int idx, const char *source, scn_session *s,
     size_t at = 0;
 
     if (ev->state == SCN_STATE_OPEN && current) {
-        if (c->opened[idx])
+        if (c->opened[idx]) {
             c->reconnects++;
+            c->link[idx].reconnects++;
+        }
         c->opened[idx] = 1;
     }
+    if (current)
+        comp_status_link(c, idx, ev);
     jraw(buf, sizeof(buf), &at, "{\"event\":\"connection\",\"source\":");
     jstr(buf, sizeof(buf), &at, source);
     jraw(buf, sizeof(buf), &at, ",\"state\":");

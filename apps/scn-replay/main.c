@@ -26,23 +26,27 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    fputs("usage: scn-replay FILE [options]\n"
-          "  --host ADDR      IP address to listen on (127.0.0.1)\n"
-          "  --port N         port (9000; 0: any free port)\n"
-          "  --speed X        play X times faster (1.0; 0 < X <= 1000)\n"
-          "  --loop           start again at the end\n"
-          "  --channel TOPIC  the device frames' channel (/olfaction)\n"
-          "Serves the frames as a scentience.v1 device on any path, and the\n"
-          "recorded /uav/state and /inference JSON on those two paths.\n"
-          "Prints 'scn-replay: listening on HOST:PORT' first.\n"
-          "Exit: 0 done, 64 usage, 65 no frames or corrupt file, 66 cannot "
-          "read,\n71 cannot listen.\n",
-          f);
+    fputs(
+        "usage: scn-replay FILE [options]\n"
+        "  --host ADDR      IP address to listen on (127.0.0.1)\n"
+        "  --port N         port (9000; 0: any free port)\n"
+        "  --speed X        play X times faster (1.0; 0 < X <= 1000)\n"
+        "  --loop           start again at the end\n"
+        "  --channel TOPIC  the device frames' channel (/olfaction)\n"
+        "  --live-port N    also serve the built-in dashboard, /live and\n"
+        "                   Foxglove on this port of HOST (loopback; 0: any)\n"
+        "Serves the frames as a scentience.v1 device on any path, and the\n"
+        "recorded /uav/state and /inference JSON on those two paths.\n"
+        "Prints 'scn-replay: listening on HOST:PORT' first. Playback\n"
+        "starts with the first client (device, dashboard or Foxglove).\n"
+        "Exit: 0 done, 64 usage, 65 no frames or corrupt file, 66 cannot "
+        "read,\n71 cannot listen.\n",
+        f);
 }
 
 typedef struct opts {
     const char *file, *host, *channel;
-    int port;
+    int port, live_port; /* live_port -1: no live listener */
 } opts;
 
 /* Returns -1 to exit 64, 1 to exit 0 (help), 0 to run. */
@@ -54,6 +58,7 @@ static int parse(int argc, char **argv, rp_app *a, opts *o)
         {"speed", required_argument, NULL, 's'},
         {"loop", no_argument, NULL, 'l'},
         {"channel", required_argument, NULL, 'c'},
+        {"live-port", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int ch;
@@ -84,6 +89,12 @@ static int parse(int argc, char **argv, rp_app *a, opts *o)
         case 'c':
             o->channel = optarg;
             break;
+        case 'L':
+            if (cli_parse_int(optarg, 0, 65535, &o->live_port)) {
+                fprintf(stderr, "scn-replay: bad --live-port '%s'\n", optarg);
+                return -1;
+            }
+            break;
         case 'h':
             usage(stdout);
             return 1;
@@ -93,6 +104,12 @@ static int parse(int argc, char **argv, rp_app *a, opts *o)
     }
     if (optind != argc - 1) {
         usage(stderr);
+        return -1;
+    }
+    if (o->live_port >= 0 && !rp_live_bind_ok(o->host)) {
+        fprintf(stderr, "scn-replay: --live-port serves loopback only "
+                        "(--host 127.0.0.1): off the board a dashboard "
+                        "needs a token\n");
         return -1;
     }
     o->file = argv[optind];
@@ -110,8 +127,9 @@ static int kind_of(const scn_recording_channel *ch, const char *olfaction)
     return -1;
 }
 
-/* Reads the served channels' messages into a->msgs (they point into the
- * mapped file), in the reader's log time order. Returns an exit code. */
+/* Reads the served channels' messages (every channel's with a live
+ * listener) into a->msgs (they point into the mapped file), in the
+ * reader's log time order. Returns an exit code. */
 static int load(rp_app *a, const opts *o)
 {
     scn_recording_message m;
@@ -134,8 +152,10 @@ static int load(rp_app *a, const opts *o)
     }
     while (scn_recording_next(a->rec, &m)) {
         kind = kind_of(m.channel, o->channel);
-        if (kind < 0)
+        if (kind < 0 && o->live_port < 0)
             continue;
+        if (kind < 0)
+            kind = KIND_OTHER;
         if (a->n == cap) {
             size_t nc = cap ? cap * 2 : 1024;
             rp_msg *p = realloc(a->msgs, nc * sizeof(*p));
@@ -151,6 +171,7 @@ static int load(rp_app *a, const opts *o)
         a->msgs[a->n].data = m.data;
         a->msgs[a->n].len = m.len;
         a->msgs[a->n].kind = kind;
+        a->msgs[a->n].ch = m.channel;
         a->n++;
         a->has[kind] = 1;
         if (kind == KIND_DEVICE)
@@ -250,10 +271,15 @@ static int serve(rp_app *a, const opts *o)
     printf("scn-replay: listening on %s:%d\n", o->host,
            scn_server_port(a->srv));
     fflush(stdout);
+    if (o->live_port >= 0 && (rc = rp_live_start(a, o->host, o->live_port)))
+        return rc;
     /* The loop wakes for the timer and the sockets; the 100 ms bound is
-     * only how soon a signal is noticed. */
-    while (!a->done && !interrupted)
+     * only how soon a signal (or a first dashboard) is noticed. */
+    while (!a->done && !interrupted) {
         scn_loop_run_once(a->loop, 100);
+        if (!a->started && rp_live_watched(a))
+            rp_start(a);
+    }
     fprintf(stderr,
             "scn-replay: %llu frames sent, %llu passes, %llu skipped%s\n",
             (unsigned long long)a->sent_frames,
@@ -265,7 +291,7 @@ static int serve(rp_app *a, const opts *o)
 int main(int argc, char **argv)
 {
     rp_app a;
-    opts o = {NULL, "127.0.0.1", "/olfaction", 9000};
+    opts o = {NULL, "127.0.0.1", "/olfaction", 9000, -1};
     int rc;
 
     memset(&a, 0, sizeof(a));
@@ -280,6 +306,7 @@ int main(int argc, char **argv)
         fputs("scn-replay: out of memory\n", stderr);
         return CLI_EX_SOFTWARE;
     }
+    a.olfaction_topic = o.channel;
     rc = load(&a, &o);
     if (!rc && prepare(&a))
         rc = CLI_EX_SOFTWARE;
@@ -288,7 +315,8 @@ int main(int argc, char **argv)
         rc = CLI_EX_SOFTWARE;
     if (!rc)
         rc = serve(&a, &o);
-    /* The server goes first: its on_close calls still use the app. */
+    /* The servers go first: their on_close calls still use the app. */
+    rp_live_stop(&a);
     scn_server_free(a.srv);
     scn_timer_free(a.timer);
     scn_loop_free(a.loop);

@@ -149,6 +149,10 @@ static void deliver(rp_app *a, const rp_msg *m)
 {
     rp_conn *c;
 
+    if (a->live)
+        rp_live_publish(a, m);
+    if (m->kind == KIND_OTHER)
+        return;
     if (m->kind == KIND_DEVICE) {
         if (split_frame(a, m)) {
             a->skipped++;
@@ -237,7 +241,7 @@ void rp_tick(scn_timer *t, void *user)
     scn_timer_start(a->timer, (next - now + 999999u) / 1000000u);
 }
 
-static void start_playback(rp_app *a)
+void rp_start(rp_app *a)
 {
     a->started = 1;
     a->pos = 0;
@@ -277,7 +281,7 @@ int rp_on_connect(scn_server *srv, scn_server_conn *conn, const char *peer,
         scn_server_conn_send(conn, a->hello, a->hello_len, 0);
     /* Playback waits for the first client: nobody would see it before. */
     if (!a->started)
-        start_playback(a);
+        rp_start(a);
     return 0;
 }
 

@@ -10,20 +10,34 @@
 #include <stdint.h>
 
 #include <scentience/frame.h>
+#include <scentience/live.h>
 #include <scentience/loop.h>
 #include <scentience/recording.h>
 #include <scentience/server.h>
 #include <scentience/timer.h>
 
-enum { KIND_DEVICE, KIND_STATE, KIND_INFERENCE, KIND_COUNT };
+/* KIND_OTHER: a channel played on the live listener only. */
+enum { KIND_DEVICE, KIND_STATE, KIND_INFERENCE, KIND_OTHER, KIND_COUNT };
 
-/* One message to play: the three served channels, in log time order. */
+/* One message to play: the three served channels (and, with a live
+ * listener, every other), in log time order. */
 typedef struct rp_msg {
     uint64_t t; /* log time, ns */
     const char *data;
     size_t len;
     int kind;
+    const scn_recording_channel *ch;
 } rp_msg;
+
+/* A recording channel on the live listener: its Foxglove channel (0:
+ * none) and its /live stream (NULL: none). */
+typedef struct rp_live_chan {
+    const scn_recording_channel *ch;
+    uint32_t id;
+    const char *stream;
+} rp_live_chan;
+
+#define RP_LIVE_CHANNELS 32
 
 typedef struct rp_conn {
     scn_server_conn *conn;
@@ -57,6 +71,11 @@ typedef struct rp_app {
     char *pre, *suf, *out;
     size_t pre_len, suf_len, pre_cap, suf_cap, out_cap;
     uint64_t sent_frames, skipped, passes;
+    /* The live listener (live.c): Foxglove, /live and the dashboard. */
+    scn_live *live;
+    rp_live_chan lch[RP_LIVE_CHANNELS];
+    size_t nlch;
+    const char *olfaction_topic;
 } rp_app;
 
 /* Monotonic clock, ns. */
@@ -71,5 +90,18 @@ void rp_on_close(scn_server *srv, scn_server_conn *conn, int code, void *user);
 
 /* The pacing timer's callback. */
 void rp_tick(scn_timer *t, void *user);
+/* Starts playback now (the first client came). */
+void rp_start(rp_app *a);
+
+/* live.c: the recording served to dashboards and Foxglove as if live.
+ * rp_live_start returns 0 or an exit code (the reason printed). */
+int rp_live_start(rp_app *a, const char *host, int port);
+/* Whether the listener may bind there: loopback only, since off the
+ * board a dashboard needs a token the replay cannot take yet. */
+int rp_live_bind_ok(const char *host);
+void rp_live_publish(rp_app *a, const rp_msg *m);
+/* Whether a dashboard or Foxglove client is connected. */
+int rp_live_watched(rp_app *a);
+void rp_live_stop(rp_app *a);
 
 #endif
