@@ -156,6 +156,22 @@ int scn_loop_run_once(scn_loop *loop, uint32_t timeout_ms)
     return service(loop, timeout_ms > INT32_MAX ? INT32_MAX : (int)timeout_ms);
 }
 
+/* Nothing can happen any more: every session has ended (CLOSED or
+ * FAILED), no server listens and no timer is armed. Loop thread only. */
+static bool nothing_left(scn_loop *loop)
+{
+    bool live = false;
+
+    if (loop->servers || loop->armed_timers)
+        return false;
+    pthread_mutex_lock(&loop->mu);
+    for (scn_session *s = loop->sessions; s && !live; s = s->next)
+        live = s->fsm.state != SCN_STATE_CLOSED &&
+               s->fsm.state != SCN_STATE_FAILED;
+    pthread_mutex_unlock(&loop->mu);
+    return !live;
+}
+
 int scn_loop_run(scn_loop *loop)
 {
     if (!loop)
@@ -164,7 +180,7 @@ int scn_loop_run(scn_loop *loop)
         return SCN_ERR_RECURSIVE;
     if (loop->has_thread)
         return SCN_ERR_STATE;
-    while (!atomic_exchange(&loop->stop, false))
+    while (!atomic_exchange(&loop->stop, false) && !nothing_left(loop))
         service(loop, 1000);
     return 0;
 }
