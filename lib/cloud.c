@@ -4,6 +4,7 @@
  */
 #include <scentience/cloud.h>
 #include <scentience/error.h>
+#include <scentience/log.h>
 #include <scentience/timer.h>
 
 #include <libwebsockets.h>
@@ -225,7 +226,8 @@ static void on_text(scn_session *s, const char *data, size_t len, void *user)
 {
     scn_cloud *c = user;
     scn_cloud_msg *m;
-    char detail[SCN_CLOUD_MESSAGE_MAX + SCN_CLOUD_CODE_MAX + 8];
+    char raw[SCN_CLOUD_MESSAGE_MAX + SCN_CLOUD_CODE_MAX + 8];
+    char detail[4 * sizeof(raw)];
     int rc;
 
     if (s == c->retired)
@@ -259,8 +261,10 @@ static void on_text(scn_session *s, const char *data, size_t len, void *user)
         break;
     case SCN_CLOUD_MSG_ERROR:
         c->stats.errors++;
-        snprintf(detail, sizeof(detail), "%s: %s", m->u.error.code,
+        /* The cloud's words, escaped: on_error details are safe to print. */
+        snprintf(raw, sizeof(raw), "%s: %s", m->u.error.code,
                  m->u.error.message);
+        scn_escape_text(detail, sizeof(detail), raw, strlen(raw));
         report(c, scn_cloud_error_classify(&m->u.error, NULL), detail);
         break;
     default:

@@ -12,8 +12,14 @@
 
 static void lws_log_to_stderr(int level, const char *line)
 {
-    /* lws lines end in '\n' already. */
-    fputs(line, stderr);
+    /* lws lines end in '\n' already; they may quote what a peer sent. */
+    char esc[1024];
+    size_t n = strlen(line);
+
+    if (n && line[n - 1] == '\n')
+        n--;
+    scn_escape_text(esc, sizeof(esc), line, n);
+    fprintf(stderr, "%s\n", esc);
     (void)level;
 }
 

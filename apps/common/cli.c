@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <scentience/error.h>
+#include <scentience/log.h>
 
 #include <ctype.h>
 #include <getopt.h>
@@ -90,6 +91,12 @@ int cli_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
         return -1;
     *out = (uint64_t)v;
     return 0;
+}
+
+const char *cli_escaped(char *buf, size_t cap, const char *s)
+{
+    scn_escape_text(buf, cap, s, s ? strlen(s) : 0);
+    return buf;
 }
 
 int cli_exit_for_error(int err)

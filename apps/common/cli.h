@@ -45,6 +45,11 @@ struct option;
 int cli_exact_long_options(const char *prog, int argc, char **argv,
                            const struct option *opts);
 
+/* s made safe to print (scn_escape_text: control bytes, invalid UTF-8 and
+ * terminal controls escaped), in buf; returns buf. For anything a peer
+ * sent: drone answers, labels, error messages. */
+const char *cli_escaped(char *buf, size_t cap, const char *s);
+
 /* The exit code for a session's fatal error: 77 key rejected (invalid,
  * expired, revoked, address not allowed), 78 no usable key (missing,
  * unreadable, open to others, malformed), 69 anything else (unreachable,

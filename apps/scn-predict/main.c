@@ -62,15 +62,18 @@ static int exit_for(int rc)
     }
 }
 
+/* The cloud's strings are escaped (cli_escaped): they reach a terminal. */
 static void print_prediction(const scn_cloud_prediction *p)
 {
+    char e[256];
     size_t i;
 
-    printf("model %s\n", p->model);
+    printf("model %s\n", cli_escaped(e, sizeof(e), p->model));
     for (i = 0; i < p->label_count; i++)
-        printf("label %s %.3f\n", p->labels[i].label, p->labels[i].score);
+        printf("label %s %.3f\n", cli_escaped(e, sizeof(e), p->labels[i].label),
+               p->labels[i].score);
     if (p->has_target) {
-        printf("target %s", p->compound);
+        printf("target %s", cli_escaped(e, sizeof(e), p->compound));
         if (p->has_bearing)
             printf(" bearing_deg %.1f", p->bearing_deg);
         printf("\n");
@@ -94,6 +97,7 @@ int main(int argc, char **argv)
     FILE *in;
     long len;
     int c, rc;
+    char code[128], msg[1024];
 
     memset(&o, 0, sizeof(o));
     if (cli_exact_long_options("scn-predict", argc, argv, longopts))
@@ -164,8 +168,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "scn-predict: %s", scn_strerror(rc));
         if (p.http_status)
             fprintf(stderr, " (HTTP %d%s%s%s%s)", p.http_status,
-                    p.error_code[0] ? ", " : "", p.error_code,
-                    p.error_message[0] ? ": " : "", p.error_message);
+                    p.error_code[0] ? ", " : "",
+                    cli_escaped(code, sizeof(code), p.error_code),
+                    p.error_message[0] ? ": " : "",
+                    cli_escaped(msg, sizeof(msg), p.error_message));
         if (p.retry_after_ms)
             fprintf(stderr, "; retry after %u ms", p.retry_after_ms);
         fprintf(stderr, "\n");

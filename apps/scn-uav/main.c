@@ -32,7 +32,7 @@ typedef struct app {
     int flying;  /* takeoff ok and no land/emergency ok since */
     int waiting; /* a command is out */
     int last_err;
-    int closing;           /* our own close: link loss is expected */
+    int closing; /* our own close: link loss is expected */
 } app;
 
 static volatile sig_atomic_t interrupted;
@@ -106,12 +106,13 @@ static void on_error(scn_uav_channel *ch, int err, const char *detail,
 static void on_reply(scn_uav_channel *ch, const scn_uav_reply *r, void *user)
 {
     app *a = user;
+    char raw[4 * SCN_UAV_RAW_MAX + 1];
 
     (void)ch;
     a->waiting = 0;
     a->last_err = r->err;
     if (r->answer && r->answer->raw_len)
-        printf("< %s\n", r->answer->raw);
+        printf("< %s\n", cli_escaped(raw, sizeof(raw), r->answer->raw));
     else
         printf("< (%s)\n", scn_strerror(r->err));
     fflush(stdout);

@@ -84,7 +84,9 @@ typedef struct scn_cloud_options {
     void (*on_inference)(scn_cloud *c, const scn_cloud_result *r, void *user);
     void (*on_state)(scn_cloud *c, const scn_state_event *ev, void *user);
     /* Error messages from the cloud (err from the code: MALFORMED,
-     * QUOTA...), spool failures, messages that cannot be decoded. */
+     * QUOTA...), spool failures, messages that cannot be decoded. detail
+     * is safe to print: the cloud's own words in it are escaped
+     * (scn_escape_text). */
     void (*on_error)(scn_cloud *c, int err, const char *detail, void *user);
     void *user;
 } scn_cloud_options;
