@@ -178,7 +178,7 @@ int scn_server_listen(scn_server *srv, const scn_ip_addr *bind_addr)
         scn_log(&srv->loop->log, SCN_LOG_ERROR, "server",
                 "cannot listen on %s port %d: %s", text, srv->opts.port,
                 strerror(-rc));
-        return SCN_ERR_IO;
+        return scn_err_from_errno(-rc);
     }
     srv->listen_fd = rc;
     fd.filefd = srv->listen_fd;

@@ -95,8 +95,9 @@ typedef struct scn_cloud_options {
 SCN_API void scn_cloud_options_init(scn_cloud_options *opts);
 
 /* Opens the spool and starts connecting. Returns 0, SCN_ERR_INVALID_ARG,
- * SCN_ERR_SPOOL_BUSY, SCN_ERR_IO, SCN_ERR_NOMEM or the errors of
- * scn_session_new(). */
+ * SCN_ERR_SPOOL_BUSY, a system error of the spool directory
+ * (scn_err_from_errno: PERMISSION, NO_SUCH_FILE, ... or IO), SCN_ERR_NOMEM
+ * or the errors of scn_session_new(). */
 SCN_API int scn_cloud_new(scn_loop *loop, const scn_cloud_options *opts,
                           scn_cloud **out);
 

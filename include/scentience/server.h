@@ -166,9 +166,10 @@ SCN_API void scn_server_options_init(scn_server_options *opts);
  * Returns 0, SCN_ERR_INVALID_ARG (no loop, opts or out; a bind address or
  * allow entry that is not an IP literal or prefix; port out of range; a
  * path not starting with '/'; an empty subprotocol), SCN_ERR_STATE (called
- * from another thread while the loop runs), SCN_ERR_NOMEM, SCN_ERR_IO
- * (socket, bind or listen failed, e.g. the port is in use: the loop's log
- * says why).
+ * from another thread while the loop runs), SCN_ERR_NOMEM, or why socket,
+ * bind or listen failed: SCN_ERR_ADDRESS_IN_USE (the port is taken),
+ * SCN_ERR_ADDRESS_UNAVAILABLE (not a local address), SCN_ERR_PERMISSION
+ * (a port below 1024 without the privilege), else SCN_ERR_IO.
  */
 SCN_API int scn_server_new(scn_loop *loop, const scn_server_options *opts,
                            scn_server **out);
