@@ -259,7 +259,7 @@ int cmd_export(int argc, char **argv)
         fprintf(stderr, "scn-record: %s: %s%s%s\n", argv[optind],
                 scn_strerror(rc), rc == SCN_ERR_IO ? ": " : "",
                 rc == SCN_ERR_IO ? strerror(errno) : "");
-        return exit_for_read_error(rc);
+        return cli_exit_for_read_error(rc);
     }
     scn_recording_get_info(r, &in);
     if (topic && !(ch = scn_recording_find_channel(r, topic))) {

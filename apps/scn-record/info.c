@@ -154,7 +154,7 @@ int cmd_info(int argc, char **argv)
         fprintf(stderr, "scn-record: %s: %s%s%s\n", argv[optind],
                 scn_strerror(rc), rc == SCN_ERR_IO ? ": " : "",
                 rc == SCN_ERR_IO ? strerror(errno) : "");
-        return exit_for_read_error(rc);
+        return cli_exit_for_read_error(rc);
     }
     scn_recording_get_info(r, &in);
     if (json)

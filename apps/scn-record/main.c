@@ -37,19 +37,6 @@ static void usage(FILE *f)
           f);
 }
 
-int exit_for_read_error(int err)
-{
-    switch (err) {
-    case SCN_ERR_IO:
-        return errno == ENOENT || errno == EACCES ? CLI_EX_NOINPUT
-                                                  : CLI_EX_IOERR;
-    case SCN_ERR_NOMEM:
-        return CLI_EX_OSERR;
-    default:
-        return CLI_EX_DATAERR;
-    }
-}
-
 int cmd_recover(int argc, char **argv)
 {
     scn_recording_info kept;
@@ -72,10 +59,9 @@ int cmd_recover(int argc, char **argv)
         return CLI_EX_USAGE;
     }
     if (rc) {
-        fprintf(stderr, "scn-record: recover: %s%s%s\n", scn_strerror(rc),
-                rc == SCN_ERR_IO ? ": " : "",
-                rc == SCN_ERR_IO ? strerror(errno) : "");
-        return exit_for_read_error(rc);
+        fprintf(stderr, "scn-record: recover %s %s: %s\n", argv[1], argv[2],
+                scn_strerror(rc));
+        return cli_exit_for_read_error(rc);
     }
     fprintf(stderr,
             "scn-record: recovered %llu messages on %zu channels from "
