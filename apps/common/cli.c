@@ -126,6 +126,61 @@ int cli_link_error(const char *prog, int rc, const char *url_opt,
     }
 }
 
+int cli_listen_error(const char *prog, int rc, const char *opt,
+                     const char *bind, int port)
+{
+    if (!bind)
+        bind = "0.0.0.0";
+    if (rc == SCN_ERR_INVALID_ARG)
+        return cli_usage_error(prog,
+                               "cannot listen on %s:%d (%s): not an IP "
+                               "address and port",
+                               bind, port, opt);
+    fprintf(stderr, "%s: %s %d: cannot listen on %s:%d: %s\n", prog, opt, port,
+            bind, port, scn_strerror(rc));
+    switch (rc) {
+    case SCN_ERR_ADDRESS_IN_USE:
+    case SCN_ERR_ADDRESS_UNAVAILABLE:
+    case SCN_ERR_PERMISSION:
+    case SCN_ERR_IO:
+        return CLI_EX_OSERR;
+    default:
+        return CLI_EX_SOFTWARE;
+    }
+}
+
+int cli_check_appendable(const char *prog, const char *opt, const char *path)
+{
+    FILE *f = fopen(path, "ab");
+
+    if (!f) {
+        fprintf(stderr, "%s: %s %s: %s\n", prog, opt, path,
+                scn_strerror(scn_err_from_errno(errno)));
+        return CLI_EX_CANTCREAT;
+    }
+    fclose(f);
+    return 0;
+}
+
+int cli_spool_error(const char *prog, int rc, const char *dir)
+{
+    switch (rc) {
+    case SCN_ERR_SPOOL_BUSY:
+    case SCN_ERR_PERMISSION:
+    case SCN_ERR_NO_SUCH_FILE:
+    case SCN_ERR_NO_SPACE:
+    case SCN_ERR_READ_ONLY:
+    case SCN_ERR_IS_DIRECTORY:
+    case SCN_ERR_EXISTS:
+    case SCN_ERR_IO:
+        fprintf(stderr, "%s: --spool-dir %s: %s\n", prog, dir,
+                scn_strerror(rc));
+        return rc == SCN_ERR_SPOOL_BUSY ? CLI_EX_TEMPFAIL : CLI_EX_CANTCREAT;
+    default:
+        return 0;
+    }
+}
+
 const char *cli_escaped(char *buf, size_t cap, const char *s)
 {
     scn_escape_text(buf, cap, s, s ? strlen(s) : 0);
@@ -179,47 +234,43 @@ int cli_usage_error(const char *prog, const char *fmt, ...)
 }
 
 /* "a whole number 1-1000", or "... 1 or more" when max is the type's. */
-static int bad_whole(const char *prog, const char *opt, const char *arg,
-                     unsigned long long min, unsigned long long max,
-                     unsigned long long type_max)
+static int bad_whole(char *why, size_t cap, unsigned long long min,
+                     unsigned long long max, unsigned long long type_max)
 {
     if (max == type_max)
-        cli_usage_error(prog, "%s %s: must be a whole number %llu or more", opt,
-                        arg, min);
+        snprintf(why, cap, "must be a whole number %llu or more", min);
     else
-        cli_usage_error(prog, "%s %s: must be a whole number %llu-%llu", opt,
-                        arg, min, max);
+        snprintf(why, cap, "must be a whole number %llu-%llu", min, max);
     return -1;
 }
 
-int cli_opt_int(const char *prog, const char *opt, const char *arg, int min,
-                int max, int *out)
+int cli_check_int(const char *arg, int min, int max, int *out, char *why,
+                  size_t cap)
 {
     if (cli_parse_int(arg, min, max, out) == 0)
         return 0;
     if (min < 0) {
-        cli_usage_error(prog, "%s %s: must be a whole number %d to %d", opt,
-                        arg, min, max);
+        snprintf(why, cap, "must be a whole number %d to %d", min, max);
         return -1;
     }
-    return bad_whole(prog, opt, arg, (unsigned long long)min,
-                     (unsigned long long)max, INT_MAX);
+    return bad_whole(why, cap, (unsigned long long)min, (unsigned long long)max,
+                     INT_MAX);
 }
 
-int cli_opt_u64(const char *prog, const char *opt, const char *arg,
-                uint64_t min, uint64_t max, uint64_t *out)
+int cli_check_u64(const char *arg, uint64_t min, uint64_t max, uint64_t *out,
+                  char *why, size_t cap)
 {
     if (cli_parse_u64(arg, min, max, out) == 0)
         return 0;
-    return bad_whole(prog, opt, arg, min, max, UINT64_MAX);
+    return bad_whole(why, cap, min, max, UINT64_MAX);
 }
 
-int cli_opt_double(const char *prog, const char *opt, const char *arg,
-                   double min, double max, double *out)
+int cli_check_double(const char *arg, double min, double max, double *out,
+                     char *why, size_t cap)
 {
     if (cli_parse_double(arg, min, max, out) == 0)
         return 0;
-    cli_usage_error(prog, "%s %s: must be a number %g-%g", opt, arg, min, max);
+    snprintf(why, cap, "must be a number %g-%g", min, max);
     return -1;
 }
 
@@ -240,17 +291,64 @@ static const char *size_text(uint64_t v, char *buf, size_t cap)
     return buf;
 }
 
-int cli_opt_size(const char *prog, const char *opt, const char *arg,
-                 uint64_t min, uint64_t max, uint64_t *out)
+int cli_check_size(const char *arg, uint64_t min, uint64_t max, uint64_t *out,
+                   char *why, size_t cap)
 {
     char lo[32], hi[32];
 
     if (cli_parse_size(arg, min, max, out) == 0)
         return 0;
-    cli_usage_error(
-        prog, "%s %s: must be a size %s-%s (bytes, or with K, M, G)", opt, arg,
-        size_text(min, lo, sizeof(lo)), size_text(max, hi, sizeof(hi)));
+    snprintf(why, cap, "must be a size %s-%s (bytes, or with K, M, G)",
+             size_text(min, lo, sizeof(lo)), size_text(max, hi, sizeof(hi)));
     return -1;
+}
+
+/* The cli_opt_* reports: "PROG: OPT ARG: WHY". */
+static int bad_value(const char *prog, const char *opt, const char *arg,
+                     const char *why)
+{
+    cli_usage_error(prog, "%s %s: %s", opt, arg, why);
+    return -1;
+}
+
+int cli_opt_int(const char *prog, const char *opt, const char *arg, int min,
+                int max, int *out)
+{
+    char why[128];
+
+    return cli_check_int(arg, min, max, out, why, sizeof(why))
+               ? bad_value(prog, opt, arg, why)
+               : 0;
+}
+
+int cli_opt_u64(const char *prog, const char *opt, const char *arg,
+                uint64_t min, uint64_t max, uint64_t *out)
+{
+    char why[128];
+
+    return cli_check_u64(arg, min, max, out, why, sizeof(why))
+               ? bad_value(prog, opt, arg, why)
+               : 0;
+}
+
+int cli_opt_double(const char *prog, const char *opt, const char *arg,
+                   double min, double max, double *out)
+{
+    char why[128];
+
+    return cli_check_double(arg, min, max, out, why, sizeof(why))
+               ? bad_value(prog, opt, arg, why)
+               : 0;
+}
+
+int cli_opt_size(const char *prog, const char *opt, const char *arg,
+                 uint64_t min, uint64_t max, uint64_t *out)
+{
+    char why[128];
+
+    return cli_check_size(arg, min, max, out, why, sizeof(why))
+               ? bad_value(prog, opt, arg, why)
+               : 0;
 }
 
 int cli_getopt(const char *prog, int argc, char **argv, const char *shortopts,

@@ -56,9 +56,22 @@ int cli_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int cli_usage_error(const char *prog, const char *fmt, ...) CLI_PRINTF(2, 3);
 
 /*
- * Option values: parse arg (the value given to opt, e.g. "--rate") as the
- * parsers above do; on failure report "PROG: OPT ARG: must be ..." with
- * the accepted range through cli_usage_error and return -1. 0 on success.
+ * Values checked with the sentence a user needs: parse arg as the parsers
+ * above do; on failure write what is accepted into why ("must be a whole
+ * number 0-65535") and return -1. For values from a config file.
+ */
+int cli_check_int(const char *arg, int min, int max, int *out, char *why,
+                  size_t cap);
+int cli_check_u64(const char *arg, uint64_t min, uint64_t max, uint64_t *out,
+                  char *why, size_t cap);
+int cli_check_double(const char *arg, double min, double max, double *out,
+                     char *why, size_t cap);
+int cli_check_size(const char *arg, uint64_t min, uint64_t max, uint64_t *out,
+                   char *why, size_t cap);
+
+/*
+ * Option values: checked as above; on failure "PROG: OPT ARG: must be ..."
+ * is reported through cli_usage_error and -1 returned. 0 on success.
  */
 int cli_opt_int(const char *prog, const char *opt, const char *arg, int min,
                 int max, int *out);
@@ -95,6 +108,30 @@ int cli_getopt(const char *prog, int argc, char **argv, const char *shortopts,
  */
 int cli_link_error(const char *prog, int rc, const char *url_opt,
                    const char *url, const char *key_file);
+
+/*
+ * Reports that a server could not start listening on bind:port, given by
+ * option opt ("--state-port"): "PROG: OPT PORT: cannot listen on
+ * BIND:PORT: CAUSE". Returns 71 (cannot listen), 64 for an address that
+ * is not an IP (INVALID_ARG), 70 otherwise. bind NULL: "0.0.0.0".
+ */
+int cli_listen_error(const char *prog, int rc, const char *opt,
+                     const char *bind, int port);
+
+/*
+ * Opens path for appending (creating it, keeping what it holds) and closes
+ * it, so that an output file that cannot be written is reported before
+ * anything starts: "PROG: OPT PATH: CAUSE". Returns 0 or 73.
+ */
+int cli_check_appendable(const char *prog, const char *opt, const char *path);
+
+/*
+ * Reports a scn_cloud_new() error that concerns the spool directory dir
+ * (given as --spool-dir): "PROG: --spool-dir DIR: CAUSE". Returns 75 when
+ * another process holds the spool, 73 for a directory that cannot be made
+ * or used, 0 when rc is not about the spool (nothing printed).
+ */
+int cli_spool_error(const char *prog, int rc, const char *dir);
 
 /* s made safe to print (scn_escape_text: control bytes, invalid UTF-8 and
  * terminal controls escaped), in buf; returns buf. For anything a peer

@@ -31,9 +31,11 @@ static void usage(FILE *f)
           "recording\n"
           "  bench OUT [--count N] [--size BYTES]  recorder write speed\n"
           "Run 'scn-record COMMAND --help' for a command's options.\n"
-          "Exit: 0 done, 64 usage, 65 corrupt file, 66 cannot read, "
-          "73 cannot create,\n"
-          "69 unreachable, 74 I/O error, 77 key rejected, 78 no key.\n",
+          "Exit: 0 done, 64 usage, 65 corrupt file, 66 cannot read, 69 "
+          "unreachable or\nrefused, 70 internal error, 71 out of memory, 73 "
+          "cannot create (or the output\nexists: --force), 74 I/O error, 75 "
+          "spool in use, 77 key rejected, 78 no usable\nkey. Each command's "
+          "--help lists its own.\n",
           f);
 }
 
