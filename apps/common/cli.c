@@ -233,11 +233,12 @@ int cli_usage_error(const char *prog, const char *fmt, ...)
     return CLI_EX_USAGE;
 }
 
-/* "a whole number 1-1000", or "... 1 or more" when max is the type's. */
+/* "a whole number 1-1000", or "... 1 or more" when max is the type's or
+ * too large to matter. */
 static int bad_whole(char *why, size_t cap, unsigned long long min,
                      unsigned long long max, unsigned long long type_max)
 {
-    if (max == type_max)
+    if (max == type_max || max >= UINT32_MAX)
         snprintf(why, cap, "must be a whole number %llu or more", min);
     else
         snprintf(why, cap, "must be a whole number %llu-%llu", min, max);

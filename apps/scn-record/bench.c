@@ -78,7 +78,9 @@ int cmd_bench(int argc, char **argv)
                  "[--size BYTES (500)] [--sync]\n"
                  "Writes N device frames of BYTES each to /olfaction in "
                  "OUT; prints frames/s\nand the bytes added per frame. "
-                 "--sync: fdatasync at every flush.");
+                 "--sync: fdatasync at every flush.\n"
+                 "Exit: 0 done, 64 usage, 71 out of memory, 73 cannot create "
+                 "OUT, 74 I/O error.");
             return CLI_EX_OK;
         default:
             return CLI_EX_USAGE; /* reported by cli_getopt */

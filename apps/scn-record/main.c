@@ -48,7 +48,9 @@ int cmd_recover(int argc, char **argv)
         puts("usage: scn-record recover IN OUT\n"
              "Reads what is valid in IN (a recording whose writer was "
              "killed, up to its\nlast complete chunk) and writes it to OUT "
-             "as a complete, indexed file.");
+             "as a complete, indexed file.\n"
+             "Exit: 0 done, 64 usage, 65 not MCAP, 66 cannot read IN or "
+             "create OUT, 71 out\nof memory, 74 I/O error.");
         return CLI_EX_OK;
     }
     if (argc != 3) {

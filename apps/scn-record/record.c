@@ -676,7 +676,7 @@ int cmd_record(int argc, char **argv)
         return CLI_EX_SOFTWARE;
     sprintf(a.partial, "%s.partial", a.out);
     if ((rc = scn_recorder_new(a.partial, &ro, &a.rec)) != 0) {
-        fprintf(stderr, "scn-record: cannot create %s: %s\n", a.partial,
+        fprintf(stderr, "scn-record: cannot create %s: %s\n", a.out,
                 scn_strerror(rc));
         free(a.partial);
         return CLI_EX_CANTCREAT;

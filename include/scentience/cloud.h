@@ -132,7 +132,9 @@ SCN_API scn_session *scn_cloud_session(scn_cloud *c);
 #define SCN_CLOUD_PREDICT_URL "https://api.scentience.ai/v1/predict"
 
 typedef struct scn_cloud_predict_options {
-    const char *url; /* http:// or https://; NULL: SCN_CLOUD_PREDICT_URL */
+    /* Where to post; NULL: SCN_CLOUD_PREDICT_URL. Mapped as
+     * scn_cloud_predict_url() says. */
+    const char *url;
     /* Key as for a session: option, $SCENTIENCE_API_KEY, key_file (NULL:
      * the default file). no_key: no Authorization (test servers). */
     const char *api_key;
@@ -164,6 +166,18 @@ typedef struct scn_cloud_prediction {
     char error_message[256];
     uint32_t retry_after_ms; /* 429: retry_after member */
 } scn_cloud_prediction;
+
+/*
+ * The endpoint a predict URL stands for (docs/PROTOCOL.md 9.6), written
+ * into out: NULL gives SCN_CLOUD_PREDICT_URL; a stream URL (ws://, wss://)
+ * gives http:// or https:// with its host and port and the path
+ * /v1/predict; an http(s) URL without a path, or with "/", gets
+ * /v1/predict; one whose path ends in '/' is a base and gets "v1/predict"
+ * appended; any other http(s) URL is the endpoint itself. Returns 0,
+ * SCN_ERR_URL (another scheme, no host, a bad port...) or
+ * SCN_ERR_INVALID_ARG (out too small).
+ */
+SCN_API int scn_cloud_predict_url(const char *url, char *out, size_t cap);
 
 /*
  * Blocking: runs its own lws context on the calling thread until the
