@@ -21,6 +21,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -76,14 +77,8 @@ class CliTest(unittest.TestCase):
     def setUp(self):
         os.makedirs(LOG_DIR, exist_ok=True)
         self.tmp = tempfile.mkdtemp(prefix="cli-", dir=LOG_DIR)
-
-    def tearDown(self):
-        for root, dirs, files in os.walk(self.tmp, topdown=False):
-            for f in files:
-                os.unlink(os.path.join(root, f))
-            for d in dirs:
-                os.rmdir(os.path.join(root, d))
-        os.rmdir(self.tmp)
+        # First registered, so it runs last: after the processes ended.
+        self.addCleanup(shutil.rmtree, self.tmp, True)
 
     def path(self, name):
         return os.path.join(self.tmp, name)
