@@ -245,6 +245,24 @@ class CliTest(unittest.TestCase):
                 self.assertIn(line, err)
         self.assertFalse(os.path.exists(gone))
 
+    def test_script_errors_name_file_and_line(self):
+        script = self.path("flight.txt")
+        url = "ws://127.0.0.1:%d" % closed_port()
+        for text, why in (
+                ("takeoff\nwait soon\n", "line 2: wait takes seconds "
+                 "(0-3600)"),
+                ("# ok\ntakeoff\n\nup 600\n", "line 4: up: distance 600 "
+                 "out of range 20-500 cm"),
+                ("takeoff\n" + "x" * 600 + "\n", "line 2: too long")):
+            with self.subTest(why=why):
+                with open(script, "w") as f:
+                    f.write(text)
+                rc, out, err = run(["scn-uav", "--drone", url, "--script",
+                                    script])
+                self.assertEqual((rc, out), (65, ""), err)
+                self.assertEqual(err, "scn-uav: --script %s: %s\n"
+                                 % (script, why))
+
     def test_companion_config_errors_name_file_line_and_range(self):
         conf = self.path("c.conf")
         with open(conf, "w") as f:

@@ -11,7 +11,9 @@ sees and on what the peer or the file got:
   recording is complete and says why);
 - scn-companion's fatal exits: a device that is not served (69) and a
   key revoked under it (77), each reported, recorded and the recording
-  finished.
+  finished;
+- a drone named by host name (its address resolved for the state
+  server's allow list); scn-record bench.
 """
 
 import json
@@ -207,6 +209,34 @@ class PathsTest(unittest.TestCase):
                     self.assertEqual(out, "> land\n< ok\n")
                     self.assertEqual(sent[-1], "land")
                     self.assertIn("interrupted while flying: landing", err)
+
+    def test_uav_drone_by_host_name(self):
+        """--drone ws://localhost:PORT: the state server resolves the name
+        for its allow list, and the drone's states get through."""
+        state = free_port()
+        sim = self.sim("uav", "--time-scale", "20", "--state-host",
+                       "127.0.0.1", "--state-port", str(state),
+                       "--video-port", str(free_port()))
+        rc, out, err = self.run_app([
+            "scn-uav", "--drone", "ws://localhost:%d" % sim.port, "--listen",
+            "127.0.0.1", "--state-port", str(state), "--video-port", "0",
+            "--state", "jsonl", "battery?", "wait 1"])
+        self.assertEqual(rc, 0, err)
+        states = [json.loads(l) for l in out.splitlines() if l[:1] == "{"]
+        self.assertGreater(len(states), 3, out + err)
+        self.assertEqual(states[-1]["bat"], int(out.split("< ")[1].split()[0]))
+
+    def test_record_bench(self):
+        out = self.path("bench.mcap")
+        rc, text, err = self.run_app(["scn-record", "bench", out, "--count",
+                                      "2000", "--size", "600"])
+        self.assertEqual(rc, 0, err)
+        result = json.loads(text)
+        self.assertEqual((result["frames"], result["frame_bytes"]),
+                         (2000, 600))
+        self.assertEqual(result["file_bytes"], os.path.getsize(out))
+        topics = {c["topic"]: c["messages"] for c in self.info(out)["channels"]}
+        self.assertEqual(topics, {"/olfaction": 2000})
 
     # --- scn-record across reconnects and failed links -------------------
 

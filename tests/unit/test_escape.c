@@ -1,4 +1,4 @@
-/* scn_escape_text, and scn_log escaping every line it hands out. */
+/* scn_escape_text, scn_log escaping every line it hands out, level names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -128,6 +128,16 @@ static void test_every_log_line_is_escaped(void **state)
     assert_null(strchr(logged, '\x01'));
 }
 
+static void test_level_names(void **state)
+{
+    (void)state;
+    assert_string_equal(scn_log_level_name(SCN_LOG_ERROR), "error");
+    assert_string_equal(scn_log_level_name(SCN_LOG_WARN), "warn");
+    assert_string_equal(scn_log_level_name(SCN_LOG_INFO), "info");
+    assert_string_equal(scn_log_level_name(SCN_LOG_DEBUG), "debug");
+    assert_string_equal(scn_log_level_name((scn_log_level)9), "?");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -138,6 +148,7 @@ int main(void)
         cmocka_unit_test(test_terminal_controls_in_utf8_are_escaped),
         cmocka_unit_test(test_cut_before_an_escape_never_inside),
         cmocka_unit_test(test_every_log_line_is_escaped),
+        cmocka_unit_test(test_level_names),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

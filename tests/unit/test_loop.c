@@ -119,9 +119,39 @@ static void test_stop_ends_a_loop_with_work_left(void **state)
     scn_loop_free(loop);
 }
 
+/* A loop on its own thread: scn_loop_run and run_once refuse to run it a
+ * second time; stop joins the thread and hands the loop back. */
+static void test_own_thread(void **state)
+{
+    scn_loop *loop = new_loop();
+    ticks k = {0};
+    scn_timer *t;
+
+    (void)state;
+    assert_int_equal(scn_loop_start(loop), 0);
+    assert_int_equal(scn_loop_start(loop), SCN_ERR_STATE);
+    assert_int_equal(scn_loop_run(loop), SCN_ERR_STATE);
+    assert_int_equal(scn_loop_run_once(loop, 0), SCN_ERR_STATE);
+    scn_loop_wakeup(loop);
+    assert_int_equal(scn_loop_stop(loop), 0);
+    /* The caller's again: its timers fire on the caller's thread. */
+    assert_int_equal(scn_timer_new(loop, on_tick, &k, &t), 0);
+    scn_timer_start(t, 1);
+    assert_int_equal(scn_loop_run(loop), 0);
+    assert_int_equal(k.fired, 1);
+    scn_timer_free(t);
+    scn_loop_free(loop);
+    assert_int_equal(scn_loop_run(NULL), SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn_loop_run_once(NULL, 0), SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn_loop_start(NULL), SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn_loop_stop(NULL), SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn_loop_new(NULL, NULL), SCN_ERR_INVALID_ARG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_own_thread),
         cmocka_unit_test(test_an_empty_loop_returns_at_once),
         cmocka_unit_test(test_runs_until_the_last_timer_fired),
         cmocka_unit_test(test_a_stopped_or_freed_timer_does_not_count),
