@@ -75,10 +75,10 @@ typedef struct scn_recording_message {
  * Opens and scans path (mapped read-only; the file must not shrink while
  * open). flags: SCN_RECORDING_*.
  * Returns 0; why the file cannot be read (scn_err_from_errno:
- * NO_SUCH_FILE, PERMISSION, ..., else SCN_ERR_IO); SCN_ERR_MCAP_TRUNCATED (shorter
- * than magic and Header); SCN_ERR_MCAP_FORMAT (not MCAP, malformed record,
- * summary disagreeing with the data); SCN_ERR_MCAP_CRC; SCN_ERR_UNSUPPORTED
- * (compressed chunks); SCN_ERR_NOMEM; SCN_ERR_INVALID_ARG.
+ * NO_SUCH_FILE, PERMISSION, ..., else SCN_ERR_IO); SCN_ERR_MCAP_TRUNCATED
+ * (shorter than magic and Header); SCN_ERR_MCAP_FORMAT (not MCAP, malformed
+ * record, summary disagreeing with the data); SCN_ERR_MCAP_CRC;
+ * SCN_ERR_UNSUPPORTED (compressed chunks); SCN_ERR_NOMEM; SCN_ERR_INVALID_ARG.
  */
 SCN_API int scn_recording_open(const char *path, unsigned flags,
                                scn_recording **out);
