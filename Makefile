@@ -41,8 +41,11 @@ coverage: deps
 	cmake -S . -B $(COVERAGE_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSCN_COVERAGE=ON $(CMAKE_ARGS) >/dev/null
 	cmake --build $(COVERAGE_BUILD) -j $(JOBS)
 	find $(COVERAGE_BUILD) -name '*.gcda' -delete
-	ctest --test-dir $(COVERAGE_BUILD) --output-on-failure -j $(JOBS) -LE valgrind
-	./scripts/coverage-report $(COVERAGE_BUILD) docs/COVERAGE.md
+	# The report is written even when a test failed (and says so); make
+	# still fails then.
+	ctest --test-dir $(COVERAGE_BUILD) --output-on-failure -j $(JOBS) -LE valgrind; \
+	status=$$?; \
+	./scripts/coverage-report $(COVERAGE_BUILD) docs/COVERAGE.md $$status && exit $$status
 
 demo: build
 	./scripts/demo $(BUILD)
