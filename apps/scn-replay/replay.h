@@ -17,6 +17,9 @@
 
 enum { KIND_DEVICE, KIND_STATE, KIND_INFERENCE, KIND_COUNT };
 
+/* Close code at the end of the recording: no more data (PROTOCOL.md 5). */
+#define REPLAY_END_OF_STREAM 4010
+
 /* One message to play: the three served channels, in log time order. */
 typedef struct rp_msg {
     uint64_t t; /* log time, ns */

@@ -115,8 +115,8 @@ typedef struct scn_fanout_subscriber_info {
 SCN_API void scn_fanout_options_init(scn_fanout_options *opts);
 
 /** Starts listening on the loop. Fields left 0 get their default. Returns
- * 0, SCN_ERR_INVALID_ARG, SCN_ERR_STATE, SCN_ERR_NOMEM or SCN_ERR_IO as
- * scn_server_new(). */
+ * 0, SCN_ERR_INVALID_ARG, SCN_ERR_STATE, SCN_ERR_NOMEM or the socket
+ * errors of scn_server_new() (SCN_ERR_ADDRESS_IN_USE...). */
 SCN_API int scn_fanout_new(scn_loop *loop, const scn_fanout_options *opts,
                            scn_fanout **out);
 

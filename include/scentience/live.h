@@ -94,7 +94,8 @@ SCN_API void scn_live_options_init(scn_live_options *opts);
 SCN_API int scn_live_token_ok(const char *token);
 
 /* Starts listening. Returns 0, SCN_ERR_INVALID_ARG, SCN_ERR_STATE,
- * SCN_ERR_NOMEM, SCN_ERR_TLS or SCN_ERR_IO as scn_server_new(). */
+ * SCN_ERR_NOMEM, SCN_ERR_TLS or the socket errors of scn_server_new()
+ * (SCN_ERR_ADDRESS_IN_USE...). */
 SCN_API int scn_live_new(scn_loop *loop, const scn_live_options *opts,
                          scn_live **out);
 /* Closes every connection (1001) and frees. NULL is allowed. What is
