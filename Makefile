@@ -3,10 +3,11 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 BENCH_BUILD ?= build-bench
+COVERAGE_BUILD ?= build-coverage
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build asan test test-fast demo demo-stream demo-uav bench format clean \
+.PHONY: all deps build asan test test-fast coverage demo demo-stream demo-uav bench format clean \
 	cross-deps cross test-cross test-board deb bench-board
 
 all: build
@@ -34,6 +35,20 @@ test: build asan
 
 test-fast: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L unit
+
+# Line coverage of lib/, uav/ and apps/ by the whole suite (but valgrind's
+# repeats), per file, written to docs/COVERAGE.md (gcovr). About as long
+# as the normal half of make test.
+coverage: deps
+	./scripts/install-test-peers
+	cmake -S . -B $(COVERAGE_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSCN_COVERAGE=ON $(CMAKE_ARGS) >/dev/null
+	cmake --build $(COVERAGE_BUILD) -j $(JOBS)
+	find $(COVERAGE_BUILD) -name '*.gcda' -delete
+	# The report is written even when a test failed (and says so); make
+	# still fails then.
+	ctest --test-dir $(COVERAGE_BUILD) --output-on-failure -j $(JOBS) -LE valgrind; \
+	status=$$?; \
+	./scripts/coverage-report $(COVERAGE_BUILD) docs/COVERAGE.md $$status && exit $$status
 
 demo: build
 	./scripts/demo $(BUILD)
@@ -106,4 +121,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-armhf build-arm64 $(DEB_OUT)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(COVERAGE_BUILD) build-armhf build-arm64 $(DEB_OUT)

@@ -233,6 +233,9 @@ static scn_verdict classify_close(const scn_failure *f)
         return verdict(SCN_ERR_ADDRESS_NOT_ALLOWED, false, 0);
     case 4004:
         return verdict(SCN_ERR_DEVICE_UNKNOWN, false, 0);
+    case 4010:
+        /* No more data (a replay at its end): nothing to reconnect for. */
+        return verdict(SCN_ERR_END_OF_STREAM, false, 0);
     case 4029:
         return verdict(SCN_ERR_QUOTA, true,
                        close_delay(f, SCN_QUOTA_DEFAULT_RETRY_MS));

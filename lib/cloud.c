@@ -4,6 +4,7 @@
  */
 #include <scentience/cloud.h>
 #include <scentience/error.h>
+#include <scentience/log.h>
 #include <scentience/timer.h>
 
 #include <inttypes.h>
@@ -350,7 +351,8 @@ static void on_text(scn_session *s, const char *data, size_t len, void *user)
 {
     scn_cloud *c = user;
     scn_cloud_msg *m;
-    char detail[SCN_CLOUD_MESSAGE_MAX + SCN_CLOUD_CODE_MAX + 8];
+    char raw[SCN_CLOUD_MESSAGE_MAX + SCN_CLOUD_CODE_MAX + 8];
+    char detail[4 * sizeof(raw)];
     int rc;
 
     if (s == c->retired)
@@ -389,8 +391,10 @@ static void on_text(scn_session *s, const char *data, size_t len, void *user)
             scn_seqset_remove(&c->owed, m->u.error.seq);
         if (!strcmp(m->u.error.code, "gone"))
             c->stats.inferences_lost++;
-        snprintf(detail, sizeof(detail), "%s: %s", m->u.error.code,
+        /* The cloud's words, escaped: on_error details are safe to print. */
+        snprintf(raw, sizeof(raw), "%s: %s", m->u.error.code,
                  m->u.error.message);
+        scn_escape_text(detail, sizeof(detail), raw, strlen(raw));
         report(c, scn_cloud_error_classify(&m->u.error, NULL), detail);
         break;
     default:
@@ -912,12 +916,65 @@ static int predict_exchange(const scn_cloud_predict_options *o,
     return p->err;
 }
 
+int scn_cloud_predict_url(const char *url, char *out, size_t cap)
+{
+    static const struct {
+        const char *from, *to;
+        bool stream; /* a stream URL: its path is replaced */
+    } schemes[] = {{"http://", "http://", false},
+                   {"https://", "https://", false},
+                   {"ws://", "http://", true},
+                   {"wss://", "https://", true}};
+    char wsurl[SCN_URL_HOST_MAX + SCN_URL_PATH_MAX + 32];
+    const char *rest = NULL, *to = NULL, *path;
+    bool stream = false;
+    scn_url u;
+    size_t auth;
+    int n;
+
+    if (!out || !cap)
+        return SCN_ERR_INVALID_ARG;
+    out[0] = '\0';
+    if (!url)
+        url = SCN_CLOUD_PREDICT_URL;
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+        size_t k = strlen(schemes[i].from);
+
+        if (strncmp(url, schemes[i].from, k) == 0) {
+            rest = url + k;
+            to = schemes[i].to;
+            stream = schemes[i].stream;
+            break;
+        }
+    }
+    /* The URL parser knows ws and wss: the same authority and path rules
+     * as http and https. */
+    if (!rest ||
+        (size_t)snprintf(wsurl, sizeof(wsurl), "ws://%s", rest) >=
+            sizeof(wsurl) ||
+        scn_url_parse(wsurl, &u) != 0)
+        return SCN_ERR_URL;
+    auth = strcspn(rest, "/?");
+    path = rest + auth;
+    if (stream || !*path || strcmp(path, "/") == 0)
+        n = snprintf(out, cap, "%s%.*s/v1/predict", to, (int)auth, rest);
+    else if (path[strlen(path) - 1] == '/' && !strchr(path, '?'))
+        n = snprintf(out, cap, "%s%sv1/predict", to, rest); /* a base */
+    else
+        n = snprintf(out, cap, "%s%s", to, rest);
+    if (n < 0 || (size_t)n >= cap) {
+        out[0] = '\0';
+        return SCN_ERR_INVALID_ARG;
+    }
+    return 0;
+}
+
 int scn_cloud_predict(const scn_cloud_predict_options *o,
                       const char *frame_json, size_t len,
                       scn_cloud_prediction *out)
 {
-    char wsurl[SCN_URL_HOST_MAX + SCN_URL_PATH_MAX + 32];
-    const char *url;
+    char url[SCN_URL_HOST_MAX + SCN_URL_PATH_MAX + 32];
+    char wsurl[sizeof(url) + 8];
     scn_secret *key = NULL;
     scn_cloud_msg *m = NULL;
     predict_ctx p;
@@ -928,15 +985,12 @@ int scn_cloud_predict(const scn_cloud_predict_options *o,
         return SCN_ERR_INVALID_ARG;
     memset(out, 0, sizeof(*out));
     memset(&p, 0, sizeof(p));
-    url = o->url ? o->url : SCN_CLOUD_PREDICT_URL;
-    /* The URL parser knows ws and wss: the same authority and path rules
-     * as http and https. */
-    if (strncmp(url, "http://", 7) == 0)
-        snprintf(wsurl, sizeof(wsurl), "ws://%s", url + 7);
-    else if (strncmp(url, "https://", 8) == 0)
-        snprintf(wsurl, sizeof(wsurl), "wss://%s", url + 8);
-    else
-        return SCN_ERR_URL;
+    if ((rc = scn_cloud_predict_url(o->url, url, sizeof(url))) != 0)
+        return rc == SCN_ERR_INVALID_ARG ? SCN_ERR_URL : rc;
+    /* Parsed as ws/wss: the same authority and path rules. */
+    snprintf(wsurl, sizeof(wsurl), "%s%s",
+             strncmp(url, "https://", 8) == 0 ? "wss://" : "ws://",
+             strchr(url, ':') + 3);
     if ((rc = scn_url_parse(wsurl, &u)) != 0)
         return rc;
     if ((rc = scn_cloud_encode_predict(frame_json, len, (char **)&p.body,

@@ -1,5 +1,37 @@
-/* scn_strerror and scn_err_name, both generated from SCN_ERRNO_MAP. */
+/* scn_strerror and scn_err_name, both generated from SCN_ERRNO_MAP; the
+ * errno classes. */
 #include <scentience/error.h>
+
+#include <errno.h>
+
+int scn_err_from_errno(int errnum)
+{
+    switch (errnum) {
+    case EADDRINUSE:
+        return SCN_ERR_ADDRESS_IN_USE;
+    case EADDRNOTAVAIL:
+        return SCN_ERR_ADDRESS_UNAVAILABLE;
+    case EACCES:
+    case EPERM:
+        return SCN_ERR_PERMISSION;
+    case ENOENT:
+    case ENOTDIR:
+        return SCN_ERR_NO_SUCH_FILE;
+    case ENOSPC:
+    case EDQUOT:
+        return SCN_ERR_NO_SPACE;
+    case EROFS:
+        return SCN_ERR_READ_ONLY;
+    case EISDIR:
+        return SCN_ERR_IS_DIRECTORY;
+    case EEXIST:
+        return SCN_ERR_EXISTS;
+    case ENOMEM:
+        return SCN_ERR_NOMEM;
+    default:
+        return SCN_ERR_IO;
+    }
+}
 
 const char *scn_strerror(int err)
 {

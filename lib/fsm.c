@@ -106,6 +106,9 @@ scn_transition scn_fsm_failed(scn_fsm *f, uint64_t now,
         f->failures++;
     f->last_ping = 0;
     v = scn_classify(failure);
+    /* The server's end of stream is an end, not a failure. */
+    if (v.err == SCN_ERR_END_OF_STREAM)
+        return enter(f, SCN_STATE_CLOSED, now, v.err, 0);
     if (!v.retry)
         return enter(f, SCN_STATE_FAILED, now, v.err, 0);
     /* max_attempts counts connection attempts: with 3, the third

@@ -74,7 +74,9 @@ scn_transition scn_fsm_start(scn_fsm *f, uint64_t now);
 scn_transition scn_fsm_opened(scn_fsm *f, uint64_t now);
 /* A connection attempt or an open connection failed. Classifies it;
  * -> RECONNECTING with a jittered delay (never below the verdict's
- * min_delay_ms), or -> FAILED when fatal or the attempt limit is reached.
+ * min_delay_ms), or -> FAILED when fatal or the attempt limit is reached,
+ * or -> CLOSED (reason END_OF_STREAM) when the server said it has no more
+ * data.
  * A connection that stayed open at least healthy_ms resets the schedule
  * first. Ignored (changed false) in CLOSING/CLOSED/FAILED/IDLE. */
 scn_transition scn_fsm_failed(scn_fsm *f, uint64_t now,

@@ -7,14 +7,21 @@
 void scn_log(const scn_logger *lg, scn_log_level level, const char *component,
              const char *fmt, ...)
 {
-    char line[512];
+    /* Escaped as a whole: lines carry text from peers (device errors,
+     * close reasons), which must not forge lines or drive a terminal. */
+    char raw[512], line[4 * sizeof(raw)];
     va_list ap;
+    int n;
 
     if (!lg || !lg->fn || level > lg->level)
         return;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
+    n = vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    if (n < 0)
+        return;
+    scn_escape_text(line, sizeof(line), raw,
+                    (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1);
     lg->fn(level, component, line, lg->user);
 }
 

@@ -12,8 +12,14 @@
 
 static void lws_log_to_stderr(int level, const char *line)
 {
-    /* lws lines end in '\n' already. */
-    fputs(line, stderr);
+    /* lws lines end in '\n' already; they may quote what a peer sent. */
+    char esc[1024];
+    size_t n = strlen(line);
+
+    if (n && line[n - 1] == '\n')
+        n--;
+    scn_escape_text(esc, sizeof(esc), line, n);
+    fprintf(stderr, "%s\n", esc);
     (void)level;
 }
 
@@ -158,6 +164,22 @@ int scn_loop_run_once(scn_loop *loop, uint32_t timeout_ms)
     return service(loop, timeout_ms > INT32_MAX ? INT32_MAX : (int)timeout_ms);
 }
 
+/* Nothing can happen any more: every session has ended (CLOSED or
+ * FAILED), no server listens and no timer is armed. Loop thread only. */
+static bool nothing_left(scn_loop *loop)
+{
+    bool live = false;
+
+    if (loop->servers || loop->armed_timers)
+        return false;
+    pthread_mutex_lock(&loop->mu);
+    for (scn_session *s = loop->sessions; s && !live; s = s->next)
+        live = s->fsm.state != SCN_STATE_CLOSED &&
+               s->fsm.state != SCN_STATE_FAILED;
+    pthread_mutex_unlock(&loop->mu);
+    return !live;
+}
+
 int scn_loop_run(scn_loop *loop)
 {
     if (!loop)
@@ -166,7 +188,7 @@ int scn_loop_run(scn_loop *loop)
         return SCN_ERR_RECURSIVE;
     if (loop->has_thread)
         return SCN_ERR_STATE;
-    while (!atomic_exchange(&loop->stop, false))
+    while (!atomic_exchange(&loop->stop, false) && !nothing_left(loop))
         service(loop, 1000);
     return 0;
 }

@@ -471,7 +471,7 @@ int scn_recording_open(const char *path, unsigned flags, scn_recording **out)
         return SCN_ERR_INVALID_ARG;
     *out = NULL;
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-        return SCN_ERR_IO;
+        return scn_err_from_errno(errno);
     if (fstat(fd, &st) != 0) {
         saved = errno;
         close(fd);

@@ -111,7 +111,7 @@ static int write_iov(scn_recorder *rec, struct iovec *iov, int n)
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            return rec->err = SCN_ERR_IO;
+            return rec->err = scn_err_from_errno(errno);
         }
         rec->offset += (uint64_t)w;
         while (n > 0 && (size_t)w >= iov->iov_len) {
@@ -231,7 +231,7 @@ static int do_flush(scn_recorder *rec)
     if (!rec->dirty)
         return 0;
     if (!rec->opts.no_sync && fdatasync(rec->fd) != 0)
-        return rec->err = SCN_ERR_IO;
+        return rec->err = scn_err_from_errno(errno);
     rec->dirty = 0;
     rec->flushes++;
     return 0;
@@ -314,7 +314,7 @@ int scn_recorder_new(const char *path, const scn_recorder_options *opts,
     }
     rec->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (rec->fd < 0) {
-        rc = SCN_ERR_IO;
+        rc = scn_err_from_errno(errno);
         goto fail;
     }
     if ((rc = emit(rec, MCAP_MAGIC, MCAP_MAGIC_LEN)) ||
@@ -688,9 +688,9 @@ int scn_recorder_finish(scn_recorder *rec)
     rc = rec->err;
     if (!rc && !(rc = close_chunk(rec)) && !(rc = write_end(rec)) &&
         !rec->opts.no_sync && fdatasync(rec->fd) != 0)
-        rc = SCN_ERR_IO;
+        rc = scn_err_from_errno(errno);
     if (close(rec->fd) != 0 && !rc)
-        rc = SCN_ERR_IO;
+        rc = scn_err_from_errno(errno);
     rec->fd = -1;
     return rc;
 }

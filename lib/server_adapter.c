@@ -191,7 +191,7 @@ int scn_server_listen(scn_server *srv, const scn_ip_addr *bind_addr)
                 "cannot listen on %s port %d: %s", text, srv->opts.port,
                 strerror(-rc));
         free(io);
-        return SCN_ERR_IO;
+        return scn_err_from_errno(-rc);
     }
     io->listen_fd = rc;
     fd.filefd = io->listen_fd;

@@ -41,6 +41,7 @@ struct scn_loop {
     int cb_depth;            /* >0 while a user callback runs */
     lws_sorted_usec_list_t run_once_sul;
     uint32_t vhost_serial;
+    unsigned armed_timers; /* timer.c: scn_timers started, not yet fired */
 };
 
 struct scn_session {

@@ -738,9 +738,9 @@ int scn_spool_open_opts(const char *dir, const scn_spool_opts *opts,
         return SCN_ERR_NOMEM;
     }
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        rc = SCN_ERR_IO;
+        rc = scn_err_from_errno(errno);
     else if ((sp->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-        rc = SCN_ERR_IO;
+        rc = scn_err_from_errno(errno);
     else if ((rc = lock_dir(sp)) == 0)
         rc = recover(sp);
     if (rc != 0) {

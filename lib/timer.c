@@ -12,12 +12,24 @@ struct scn_timer {
     void *user;
     int in_callback;
     int free_pending;
+    int armed; /* counted in loop->armed_timers */
 };
+
+/* The loop counts armed timers: scn_loop_run() returns only when none is
+ * left that could still make something happen. */
+static void disarm(scn_timer *t)
+{
+    if (t->armed) {
+        t->armed = 0;
+        t->loop->armed_timers--;
+    }
+}
 
 static void fire(lws_sorted_usec_list_t *sul)
 {
     scn_timer *t = lws_container_of(sul, scn_timer, sul);
 
+    disarm(t);
     t->in_callback = 1;
     t->fn(t, t->user);
     t->in_callback = 0;
@@ -45,6 +57,10 @@ int scn_timer_start(scn_timer *t, uint64_t delay_ms)
 {
     if (!t)
         return SCN_ERR_INVALID_ARG;
+    if (!t->armed) {
+        t->armed = 1;
+        t->loop->armed_timers++;
+    }
     /* lws reads a zero delay as "cancel": 1 us is "as soon as possible". */
     lws_sul_schedule(t->loop->ctx, 0, &t->sul, fire,
                      delay_ms ? (lws_usec_t)delay_ms * LWS_US_PER_MS : 1);
@@ -53,8 +69,10 @@ int scn_timer_start(scn_timer *t, uint64_t delay_ms)
 
 void scn_timer_stop(scn_timer *t)
 {
-    if (t)
-        lws_sul_cancel(&t->sul);
+    if (!t)
+        return;
+    lws_sul_cancel(&t->sul);
+    disarm(t);
 }
 
 void scn_timer_free(scn_timer *t)
@@ -62,6 +80,7 @@ void scn_timer_free(scn_timer *t)
     if (!t)
         return;
     lws_sul_cancel(&t->sul);
+    disarm(t);
     if (t->in_callback)
         t->free_pending = 1;
     else

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <scentience/error.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,9 +66,10 @@ int uav_video_sink_open(const char *path, size_t buffer_bytes,
     }
     k->file = fopen(path, "ab");
     if (!k->file) {
+        rc = scn_err_from_errno(errno);
         scn_msgq_free(&k->q);
         free(k);
-        return SCN_ERR_IO;
+        return rc;
     }
     k->stats.crc32 = crc32(0L, Z_NULL, 0);
     pthread_mutex_init(&k->mu, NULL);

@@ -1,13 +1,16 @@
-/* Strict number parsing for command-line options. */
+/* Strict number parsing for command-line options, and usage errors. */
 #include "cli.h"
 
 #include <scentience/error.h>
+#include <scentience/log.h>
 
 #include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,6 +95,114 @@ int cli_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     return 0;
 }
 
+int cli_link_error(const char *prog, int rc, const char *url_opt,
+                   const char *url, const char *key_file)
+{
+    const char *env = getenv("SCENTIENCE_API_KEY");
+
+    switch (rc) {
+    case SCN_ERR_URL:
+    case SCN_ERR_INVALID_ARG:
+        return cli_usage_error(prog,
+                               "%s %s: %s (ws://HOST:PORT/PATH or "
+                               "wss://...)",
+                               url_opt, url ? url : "", scn_strerror(rc));
+    case SCN_ERR_KEY_FORMAT:
+    case SCN_ERR_KEY_FILE:
+    case SCN_ERR_KEY_FILE_PERMS:
+        if (rc == SCN_ERR_KEY_FORMAT && env && *env)
+            fprintf(stderr, "%s: $SCENTIENCE_API_KEY: %s\n", prog,
+                    scn_strerror(rc));
+        else
+            fprintf(stderr, "%s: %s: %s\n", prog,
+                    key_file ? key_file
+                             : "the default key file "
+                               "($XDG_CONFIG_HOME/scentience/api-key)",
+                    scn_strerror(rc));
+        return CLI_EX_CONFIG;
+    default:
+        fprintf(stderr, "%s: %s\n", prog, scn_strerror(rc));
+        return cli_exit_for_error(rc);
+    }
+}
+
+int cli_listen_error(const char *prog, int rc, const char *opt,
+                     const char *bind, int port)
+{
+    if (!bind)
+        bind = "0.0.0.0";
+    if (rc == SCN_ERR_INVALID_ARG)
+        return cli_usage_error(prog,
+                               "cannot listen on %s:%d (%s): not an IP "
+                               "address and port",
+                               bind, port, opt);
+    fprintf(stderr, "%s: %s %d: cannot listen on %s:%d: %s\n", prog, opt, port,
+            bind, port, scn_strerror(rc));
+    switch (rc) {
+    case SCN_ERR_ADDRESS_IN_USE:
+    case SCN_ERR_ADDRESS_UNAVAILABLE:
+    case SCN_ERR_PERMISSION:
+    case SCN_ERR_IO:
+        return CLI_EX_OSERR;
+    default:
+        return CLI_EX_SOFTWARE;
+    }
+}
+
+int cli_check_appendable(const char *prog, const char *opt, const char *path)
+{
+    FILE *f = fopen(path, "ab");
+
+    if (!f) {
+        fprintf(stderr, "%s: %s %s: %s\n", prog, opt, path,
+                scn_strerror(scn_err_from_errno(errno)));
+        return CLI_EX_CANTCREAT;
+    }
+    fclose(f);
+    return 0;
+}
+
+int cli_spool_error(const char *prog, int rc, const char *dir)
+{
+    switch (rc) {
+    case SCN_ERR_SPOOL_BUSY:
+    case SCN_ERR_PERMISSION:
+    case SCN_ERR_NO_SUCH_FILE:
+    case SCN_ERR_NO_SPACE:
+    case SCN_ERR_READ_ONLY:
+    case SCN_ERR_IS_DIRECTORY:
+    case SCN_ERR_EXISTS:
+    case SCN_ERR_IO:
+        fprintf(stderr, "%s: --spool-dir %s: %s\n", prog, dir,
+                scn_strerror(rc));
+        return rc == SCN_ERR_SPOOL_BUSY ? CLI_EX_TEMPFAIL : CLI_EX_CANTCREAT;
+    default:
+        return 0;
+    }
+}
+
+const char *cli_escaped(char *buf, size_t cap, const char *s)
+{
+    scn_escape_text(buf, cap, s, s ? strlen(s) : 0);
+    return buf;
+}
+
+int cli_exit_for_read_error(int err)
+{
+    switch (err) {
+    case SCN_ERR_NO_SUCH_FILE:
+    case SCN_ERR_PERMISSION:
+    case SCN_ERR_IS_DIRECTORY:
+        return CLI_EX_NOINPUT;
+    case SCN_ERR_IO:
+        return CLI_EX_IOERR;
+    case SCN_ERR_NOMEM:
+        return CLI_EX_OSERR;
+    default:
+        return CLI_EX_DATAERR;
+    }
+}
+
 int cli_exit_for_error(int err)
 {
     switch (err) {
@@ -108,6 +219,169 @@ int cli_exit_for_error(int err)
     default:
         return CLI_EX_UNAVAILABLE;
     }
+}
+
+int cli_usage_error(const char *prog, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: ", prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nRun '%s --help' for the options.\n", prog);
+    return CLI_EX_USAGE;
+}
+
+/* "a whole number 1-1000", or "... 1 or more" when max is the type's or
+ * too large to matter. */
+static int bad_whole(char *why, size_t cap, unsigned long long min,
+                     unsigned long long max, unsigned long long type_max)
+{
+    if (max == type_max || max >= UINT32_MAX)
+        snprintf(why, cap, "must be a whole number %llu or more", min);
+    else
+        snprintf(why, cap, "must be a whole number %llu-%llu", min, max);
+    return -1;
+}
+
+int cli_check_int(const char *arg, int min, int max, int *out, char *why,
+                  size_t cap)
+{
+    if (cli_parse_int(arg, min, max, out) == 0)
+        return 0;
+    if (min < 0) {
+        snprintf(why, cap, "must be a whole number %d to %d", min, max);
+        return -1;
+    }
+    return bad_whole(why, cap, (unsigned long long)min, (unsigned long long)max,
+                     INT_MAX);
+}
+
+int cli_check_u64(const char *arg, uint64_t min, uint64_t max, uint64_t *out,
+                  char *why, size_t cap)
+{
+    if (cli_parse_u64(arg, min, max, out) == 0)
+        return 0;
+    return bad_whole(why, cap, min, max, UINT64_MAX);
+}
+
+int cli_check_double(const char *arg, double min, double max, double *out,
+                     char *why, size_t cap)
+{
+    if (cli_parse_double(arg, min, max, out) == 0)
+        return 0;
+    snprintf(why, cap, "must be a number %g-%g", min, max);
+    return -1;
+}
+
+/* 4096 as "4K", 64 MiB as "64M": sizes as the user writes them. */
+static const char *size_text(uint64_t v, char *buf, size_t cap)
+{
+    static const char units[] = "GMK";
+
+    for (int i = 0; i < 3; i++) {
+        uint64_t m = (uint64_t)1 << (10 * (3 - i));
+
+        if (v >= m && v % m == 0) {
+            snprintf(buf, cap, "%llu%c", (unsigned long long)(v / m), units[i]);
+            return buf;
+        }
+    }
+    snprintf(buf, cap, "%llu", (unsigned long long)v);
+    return buf;
+}
+
+int cli_check_size(const char *arg, uint64_t min, uint64_t max, uint64_t *out,
+                   char *why, size_t cap)
+{
+    char lo[32], hi[32];
+
+    if (cli_parse_size(arg, min, max, out) == 0)
+        return 0;
+    snprintf(why, cap, "must be a size %s-%s (bytes, or with K, M, G)",
+             size_text(min, lo, sizeof(lo)), size_text(max, hi, sizeof(hi)));
+    return -1;
+}
+
+/* The cli_opt_* reports: "PROG: OPT ARG: WHY". */
+static int bad_value(const char *prog, const char *opt, const char *arg,
+                     const char *why)
+{
+    cli_usage_error(prog, "%s %s: %s", opt, arg, why);
+    return -1;
+}
+
+int cli_opt_int(const char *prog, const char *opt, const char *arg, int min,
+                int max, int *out)
+{
+    char why[128];
+
+    return cli_check_int(arg, min, max, out, why, sizeof(why))
+               ? bad_value(prog, opt, arg, why)
+               : 0;
+}
+
+int cli_opt_u64(const char *prog, const char *opt, const char *arg,
+                uint64_t min, uint64_t max, uint64_t *out)
+{
+    char why[128];
+
+    return cli_check_u64(arg, min, max, out, why, sizeof(why))
+               ? bad_value(prog, opt, arg, why)
+               : 0;
+}
+
+int cli_opt_double(const char *prog, const char *opt, const char *arg,
+                   double min, double max, double *out)
+{
+    char why[128];
+
+    return cli_check_double(arg, min, max, out, why, sizeof(why))
+               ? bad_value(prog, opt, arg, why)
+               : 0;
+}
+
+int cli_opt_size(const char *prog, const char *opt, const char *arg,
+                 uint64_t min, uint64_t max, uint64_t *out)
+{
+    char why[128];
+
+    return cli_check_size(arg, min, max, out, why, sizeof(why))
+               ? bad_value(prog, opt, arg, why)
+               : 0;
+}
+
+int cli_getopt(const char *prog, int argc, char **argv, const char *shortopts,
+               const struct option *opts)
+{
+    char spec[64];
+    const char *bad;
+    int c;
+
+    /* A leading ':' tells a missing value (':') from an unknown option. */
+    snprintf(spec, sizeof(spec), ":%s", shortopts);
+    opterr = 0;
+    c = getopt_long(argc, argv, spec, opts, NULL);
+    if (c != '?' && c != ':')
+        return c;
+    bad = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+    if (c == ':') {
+        for (const struct option *o = opts; o->name; o++)
+            if (!o->flag && o->val == optopt) {
+                cli_usage_error(prog, "--%s needs a value", o->name);
+                return '?';
+            }
+        cli_usage_error(prog, "-%c needs a value", optopt);
+    } else if (optopt && optopt < 256 && strncmp(bad, "--", 2) != 0) {
+        cli_usage_error(prog, "unknown option '-%c'", optopt);
+    } else if (strchr(bad, '=')) {
+        cli_usage_error(prog, "'%s': %.*s takes no value", bad,
+                        (int)strcspn(bad, "="), bad);
+    } else {
+        cli_usage_error(prog, "unknown option '%s'", bad);
+    }
+    return '?';
 }
 
 int cli_exact_long_options(const char *prog, int argc, char **argv,
@@ -134,7 +408,7 @@ int cli_exact_long_options(const char *prog, int argc, char **argv,
             }
         }
         if (!known) {
-            fprintf(stderr, "%s: unknown option '--%.*s'\n", prog, (int)n, a);
+            cli_usage_error(prog, "unknown option '--%.*s'", (int)n, a);
             return -1;
         }
     }

@@ -2,10 +2,13 @@
  * file. */
 #include "flight_script.h"
 
+#include <errno.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <scentience/error.h>
 
 #include "cli.h"
 
@@ -69,8 +72,9 @@ int script_load_file(script *sc, const char *path, char *why, size_t why_cap)
     unsigned n = 0;
 
     if (!f) {
-        snprintf(why, why_cap, "cannot read %s", path);
-        return -1;
+        snprintf(why, why_cap, "cannot read: %s",
+                 scn_strerror(scn_err_from_errno(errno)));
+        return SCRIPT_UNREADABLE;
     }
     while (fgets(line, sizeof(line), f)) {
         n++;

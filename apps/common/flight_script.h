@@ -21,6 +21,9 @@ typedef struct script {
 /* Returns 0, or -1 with a sentence in why (validation, syntax, memory). */
 int script_add_line(script *sc, const char *text, unsigned lineno, char *why,
                     size_t why_cap);
+/* Returns 0, -1 as script_add_line (a line of the file), or
+ * SCRIPT_UNREADABLE with why "cannot read: <cause>". */
+#define SCRIPT_UNREADABLE (-2)
 int script_load_file(script *sc, const char *path, char *why, size_t why_cap);
 void script_free(script *sc);
 

@@ -7,6 +7,7 @@
  * command that validate, directories it can write, ports that do not
  * collide. scn-companion.service runs it before every start.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -79,6 +80,7 @@ static void check_line(checker *k, config *cf, char *line, unsigned n)
 {
     const struct option *o;
     char *eq, *key, *val, *hash = strchr(line, '#');
+    char why[128];
 
     if (hash)
         *hash = '\0';
@@ -106,8 +108,8 @@ static void check_line(checker *k, config *cf, char *line, unsigned n)
         problem(k, n, "out of memory");
         return;
     }
-    if (comp_apply(cf, o->val, val) != 0)
-        problem(k, n, "bad value for '%s': '%s'", key, val);
+    if (comp_apply(cf, o->val, val, why, sizeof(why)) != 0)
+        problem(k, n, "bad value for '%s': '%s': %s", key, val, why);
 }
 
 static void check_url(checker *k, const char *name, const char *url)
@@ -225,7 +227,8 @@ int comp_check_config(const char *path)
     unsigned n = 0;
 
     if (!f) {
-        problem(&k, 0, "cannot read it");
+        problem(&k, 0, "cannot read it: %s",
+                scn_strerror(scn_err_from_errno(errno)));
         return CLI_EX_CONFIG;
     }
     comp_config_defaults(&cf);

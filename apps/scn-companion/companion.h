@@ -84,11 +84,11 @@ typedef struct config {
 
 /* main.c: the defaults, the long options (their names are the config
  * file's keys) and one setting applied as the flag would be (-1: bad
- * value). */
+ * value, what it accepts in why). */
 void comp_config_defaults(config *cf);
 struct option;
 const struct option *comp_options(void);
-int comp_apply(config *cf, int opt, const char *arg);
+int comp_apply(config *cf, int opt, const char *arg, char *why, size_t cap);
 
 /* check_config.c: scn-companion --check-config FILE. Reports every problem
  * in FILE on stderr and returns 0 only for a config the companion would

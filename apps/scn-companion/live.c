@@ -113,18 +113,15 @@ int comp_live_start(comp *c)
     if (cf->live_token_file &&
         read_token(cf->live_token_file, token, sizeof(token)) != 0)
         return CLI_EX_CONFIG;
-    if (!bind_is_loopback(bind) && !token[0]) {
-        fprintf(stderr,
-                "scn-companion: --live-bind %s is reachable from other "
-                "machines: give a dashboard token with --live-token-file\n",
-                bind);
-        return CLI_EX_USAGE;
-    }
-    if (!cf->live_cert != !cf->live_key) {
-        fprintf(stderr, "scn-companion: --live-cert and --live-key go "
-                        "together\n");
-        return CLI_EX_USAGE;
-    }
+    if (!bind_is_loopback(bind) && !token[0])
+        return cli_usage_error("scn-companion",
+                               "--live-bind %s is reachable from other "
+                               "machines: give a dashboard token with "
+                               "--live-token-file",
+                               bind);
+    if (!cf->live_cert != !cf->live_key)
+        return cli_usage_error("scn-companion",
+                               "--live-cert and --live-key go together");
     scn_live_options_init(&lo);
     lo.bind_address = bind;
     lo.port = cf->live_port;
@@ -153,16 +150,19 @@ int comp_live_start(comp *c)
     rc = scn_live_new(c->loop, &lo, &c->live);
     /* The library keeps its own copy. */
     memset(token, 0, sizeof(token));
-    if (rc) {
+    if (rc == SCN_ERR_INVALID_ARG)
+        return cli_usage_error("scn-companion",
+                               "live listener on %s port %d: invalid "
+                               "--live-bind or --live-allow address",
+                               bind, cf->live_port);
+    if (rc == SCN_ERR_TLS) {
         fprintf(stderr, "scn-companion: live listener on %s port %d: %s\n",
-                bind, cf->live_port,
-                rc == SCN_ERR_INVALID_ARG
-                    ? "invalid --live-bind or --live-allow address"
-                    : scn_strerror(rc));
-        return rc == SCN_ERR_INVALID_ARG ? CLI_EX_USAGE
-               : rc == SCN_ERR_TLS       ? CLI_EX_CONFIG
-                                         : CLI_EX_OSERR;
+                bind, cf->live_port, scn_strerror(rc));
+        return CLI_EX_CONFIG;
     }
+    if (rc)
+        return cli_listen_error("scn-companion", rc, "--live-port", bind,
+                                cf->live_port);
     for (int st = 0; st < SCN_RECORD_STREAM_COUNT; st++) {
         if (!stream_present(c, (scn_record_stream)st))
             continue;

@@ -11,6 +11,7 @@
  * commands: a rotated key is usually about to be revoked, which would end
  * every link still on it. Details in keys.c.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +22,9 @@
 
 #include "cli.h"
 #include "companion.h"
+
+/* As the user typed it, for messages. */
+#define P "scn-companion"
 
 static volatile sig_atomic_t interrupted, hangup;
 
@@ -34,8 +38,16 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    fputs("usage: scn-companion --device-url URL --drone-url ws://HOST:8889 "
-          "--cloud-url URL --spool-dir DIR [options]\n"
+    fputs("usage: scn-companion --device-url URL [--drone-url ws://HOST:8889] "
+          "\n                     [--cloud-url URL --spool-dir DIR] "
+          "[options]\n"
+          "  --device-url URL      the olfaction device (required)\n"
+          "  --drone-url URL       the drone's command port; no drone "
+          "without it\n"
+          "  --cloud-url URL       the cloud inference stream; needs "
+          "--spool-dir\n"
+          "  --spool-dir DIR       where records wait for the cloud (made "
+          "if missing)\n"
           "  --device UID          select the device by UID\n"
           "  --rate HZ             ask the device for this frame rate\n"
           "  --state-port N        drone state server port (8890; 0: off)\n"
@@ -80,10 +92,14 @@ static void usage(FILE *f)
           "HUP: the key is read again now; a new one replaces the links\n"
           "(the drone's between commands), a bad file keeps the current "
           "key.\n"
-          "Exit: 0 ok, 64 usage, 65 invalid script, 69 unreachable, 77 key "
-          "rejected, 73 cannot create the recording,\n"
-          "74 records were dropped before the cloud had them (spool cap or "
-          "full disk).\n",
+          "Exit: 0 ok (--duration, INT/TERM), 64 usage, 65 invalid script "
+          "or --follow,\n66 script unreadable, 69 a link failed for good "
+          "(unreachable, refused), 70\ninternal error, 71 cannot listen "
+          "(--live-port, --state-port, --video-port),\n73 cannot create the "
+          "recording, the video file or the spool directory, 74\nrecords "
+          "were dropped before the cloud had them (spool cap or full disk), "
+          "75\nthe spool is in use by another process, 77 key rejected, 78 no "
+          "usable key or\na bad --config file.\n",
           f);
 }
 
@@ -167,7 +183,8 @@ static const struct option longopts[] = {
 static char *cfg_store[256];
 static size_t cfg_nstore;
 
-static int apply(config *cf, int opt, const char *arg)
+/* Sets one option; -1 with what it accepts in why. */
+static int apply(config *cf, int opt, const char *arg, char *why, size_t cap)
 {
     switch (opt) {
     case O_DEVURL:
@@ -177,14 +194,14 @@ static int apply(config *cf, int opt, const char *arg)
         cf->device = arg;
         return 0;
     case O_RATE:
-        return cli_parse_double(arg, 0, 1000, &cf->rate);
+        return cli_check_double(arg, 0, 1000, &cf->rate, why, cap);
     case O_DRONE:
         cf->drone_url = arg;
         return 0;
     case O_SPORT:
-        return cli_parse_int(arg, 0, 65535, &cf->state_port);
+        return cli_check_int(arg, 0, 65535, &cf->state_port, why, cap);
     case O_VPORT:
-        return cli_parse_int(arg, 0, 65535, &cf->video_port);
+        return cli_check_int(arg, 0, 65535, &cf->video_port, why, cap);
     case O_VOUT:
         cf->video_out = arg;
         return 0;
@@ -198,20 +215,21 @@ static int apply(config *cf, int opt, const char *arg)
         cf->follow = arg;
         return 0;
     case O_THRESH:
-        return cli_parse_double(arg, 0, 1, &cf->threshold);
+        return cli_check_double(arg, 0, 1, &cf->threshold, why, cap);
     case O_MAXAGE:
-        return cli_parse_double(arg, 0, 3600, &cf->max_age);
+        return cli_check_double(arg, 0, 3600, &cf->max_age, why, cap);
     case O_LIVE:
-        return cli_parse_int(arg, 0, 65535, &cf->live_port);
+        return cli_check_int(arg, 0, 65535, &cf->live_port, why, cap);
     case O_LIVE_MAX:
-        return cli_parse_int(arg, 1, 4096, &cf->live_max);
+        return cli_check_int(arg, 1, 4096, &cf->live_max, why, cap);
     case O_LIVE_QMSGS:
-        return cli_parse_int(arg, 1, 1 << 20, &cf->live_queue_msgs);
+        return cli_check_int(arg, 1, 1 << 20, &cf->live_queue_msgs, why, cap);
     case O_LIVE_QBYTES:
         /* A queue must hold one envelope of a large frame. */
-        return cli_parse_size(arg, 4096, 64u << 20, &cf->live_queue_bytes);
+        return cli_check_size(arg, 4096, 64u << 20, &cf->live_queue_bytes, why,
+                              cap);
     case O_LIVE_FLUSH:
-        return cli_parse_int(arg, 0, 10000, &cf->live_flush_ms);
+        return cli_check_int(arg, 0, 10000, &cf->live_flush_ms, why, cap);
     case O_LIVE_BIND:
         cf->live_bind = arg;
         return 0;
@@ -231,7 +249,7 @@ static int apply(config *cf, int opt, const char *arg)
         cf->live_origins = arg;
         return 0;
     case O_LIVE_PERADDR:
-        return cli_parse_int(arg, 1, 4096, &cf->live_max_per_address);
+        return cli_check_int(arg, 1, 4096, &cf->live_max_per_address, why, cap);
     case O_RECORD:
         cf->record = arg;
         return 0;
@@ -239,7 +257,7 @@ static int apply(config *cf, int opt, const char *arg)
         cf->key_file = arg;
         return 0;
     case O_DURATION:
-        return cli_parse_double(arg, 0, 1e7, &cf->duration);
+        return cli_check_double(arg, 0, 1e7, &cf->duration, why, cap);
     case O_CLOUD:
         cf->cloud_url = arg;
         return 0;
@@ -247,8 +265,8 @@ static int apply(config *cf, int opt, const char *arg)
         cf->spool = arg;
         return 0;
     case O_SPOOL_CAP:
-        return cli_parse_size(arg, 16 * 1024, (uint64_t)1 << 40,
-                              &cf->spool_cap);
+        return cli_check_size(arg, 16 * 1024, (uint64_t)1 << 40, &cf->spool_cap,
+                              why, cap);
     case O_NOSTATUS:
         cf->no_status = 1;
         return 0;
@@ -256,6 +274,7 @@ static int apply(config *cf, int opt, const char *arg)
         cf->no_land = 1;
         return 0;
     default:
+        snprintf(why, cap, "not a setting");
         return -1;
     }
 }
@@ -265,9 +284,9 @@ const struct option *comp_options(void)
     return longopts;
 }
 
-int comp_apply(config *cf, int opt, const char *arg)
+int comp_apply(config *cf, int opt, const char *arg, char *why, size_t cap)
 {
-    return apply(cf, opt, arg);
+    return apply(cf, opt, arg, why, cap);
 }
 
 void comp_config_defaults(config *cf)
@@ -285,6 +304,15 @@ void comp_config_defaults(config *cf)
                    .live_flush_ms = 100,
                    .threshold = 0.5,
                    .max_age = 2};
+}
+
+/* The long name of an option value, for messages. */
+static const char *opt_name(int opt)
+{
+    for (const struct option *o = longopts; o->name; o++)
+        if (o->val == opt)
+            return o->name;
+    return "?";
 }
 
 static char *trim(char *s)
@@ -305,11 +333,12 @@ static char *trim(char *s)
 static int load_config(config *cf, const char *path)
 {
     FILE *f = fopen(path, "r");
-    char line[1024];
+    char line[1024], why[128];
     unsigned n = 0;
 
     if (!f) {
-        fprintf(stderr, "scn-companion: cannot read %s\n", path);
+        fprintf(stderr, "scn-companion: --config %s: %s\n", path,
+                scn_strerror(scn_err_from_errno(errno)));
         return -1;
     }
     while (fgets(line, sizeof(line), f)) {
@@ -330,16 +359,21 @@ static int load_config(config *cf, const char *path)
         for (o = longopts; o->name; o++)
             if (strcmp(o->name, key) == 0)
                 break;
-        if (!o->name || o->val == O_CONFIG || o->val == O_HELP ||
-            (o->has_arg == required_argument && !*val) ||
-            cfg_nstore == sizeof(cfg_store) / sizeof(cfg_store[0]) ||
-            !(cfg_store[cfg_nstore] = strdup(val)) ||
-            apply(cf, o->val, cfg_store[cfg_nstore++])) {
-            fprintf(stderr, "scn-companion: %s:%u: bad setting '%s'\n", path, n,
-                    key);
-            fclose(f);
-            return -1;
-        }
+        if (!o->name || o->val == O_CONFIG || o->val == O_HELP)
+            snprintf(why, sizeof(why), "not a setting");
+        else if (o->has_arg == required_argument && !*val)
+            snprintf(why, sizeof(why), "needs a value");
+        else if (cfg_nstore == sizeof(cfg_store) / sizeof(cfg_store[0]) ||
+                 !(cfg_store[cfg_nstore] = strdup(val)))
+            snprintf(why, sizeof(why), "too many settings");
+        else if (apply(cf, o->val, cfg_store[cfg_nstore++], why, sizeof(why)))
+            ;
+        else
+            continue;
+        fprintf(stderr, "scn-companion: %s:%u: %s%s%s: %s\n", path, n, key,
+                *val ? " = " : "", val, why);
+        fclose(f);
+        return -1;
     }
     fclose(f);
     return 0;
@@ -360,20 +394,41 @@ static void status_line(comp *c)
             c->active ? "active" : "-");
 }
 
+/* The drone's servers: the drone's host name (resolved for their allow
+ * lists) or the port. Returns the exit code. */
+static int drone_server_error(const config *cf, int rc, const char *opt,
+                              int port)
+{
+    if (rc == SCN_ERR_NETWORK) {
+        fprintf(stderr,
+                "scn-companion: --drone-url %s: the drone's host name does "
+                "not resolve\n",
+                cf->drone_url);
+        return CLI_EX_UNAVAILABLE;
+    }
+    return cli_listen_error(P, rc, opt, cf->listen, port);
+}
+
+/* Every link and server, each failure reported with the option and the
+ * port, path or URL it concerns. Returns 0 or the exit code. */
 static int create_all(comp *c, const config *cf)
 {
     scn_uav_state_server_options so;
     scn_uav_video_server_options vo;
-    int rc;
+    int rc, status;
 
     /* One key for every link, resolved before anything connects. */
     if ((rc = scn_api_key_load(cf->key_file, &c->key)) != 0)
-        goto fail;
+        return cli_link_error(P, rc, "--device-url", cf->device_url,
+                              cf->key_file);
+    if (cf->video_out &&
+        (status = cli_check_appendable(P, "--video-out", cf->video_out)))
+        return status;
     if (cf->record) {
         scn_recorder_options ro;
         scn_recorder_options_init(&ro);
         if ((rc = scn_recorder_new(cf->record, &ro, &c->rec)) != 0) {
-            fprintf(stderr, "scn-companion: %s: %s\n", cf->record,
+            fprintf(stderr, "scn-companion: --record %s: %s\n", cf->record,
                     scn_strerror(rc));
             return CLI_EX_CANTCREAT;
         }
@@ -381,9 +436,14 @@ static int create_all(comp *c, const config *cf)
     }
     if (cf->live_port && (rc = comp_live_start(c)) != 0)
         return rc;
-    if ((rc = comp_status_start(c)) != 0)
-        goto fail;
+    if ((rc = comp_status_start(c)) != 0) {
+        fprintf(stderr, "scn-companion: %s\n", scn_strerror(rc));
+        return cli_exit_for_error(rc);
+    }
     if (cf->drone_url) {
+        if ((rc = comp_new_channel(c, &c->ch)) != 0)
+            return cli_link_error(P, rc, "--drone-url", cf->drone_url,
+                                  cf->key_file);
         scn_uav_state_server_options_init(&so);
         scn_uav_video_server_options_init(&vo);
         wire_state(c, &so);
@@ -393,23 +453,22 @@ static int create_all(comp *c, const config *cf)
         vo.out_path = cf->video_out;
         if (cf->listen)
             so.bind_address = vo.bind_address = cf->listen;
-        if ((cf->state_port &&
-             (rc = scn_uav_state_server_new(c->loop, &so, &c->state_srv))) ||
-            (cf->video_port &&
-             (rc = scn_uav_video_server_new(c->loop, &vo, &c->video_srv))) ||
-            (rc = comp_new_channel(c, &c->ch)) != 0)
-            goto fail;
+        if (cf->state_port &&
+            (rc = scn_uav_state_server_new(c->loop, &so, &c->state_srv)))
+            return drone_server_error(cf, rc, "--state-port", cf->state_port);
+        if (cf->video_port &&
+            (rc = scn_uav_video_server_new(c->loop, &vo, &c->video_srv)))
+            return drone_server_error(cf, rc, "--video-port", cf->video_port);
     }
     if (cf->cloud_url && (rc = comp_new_cloud(c)) != 0)
-        goto fail;
+        return (status = cli_spool_error(P, rc, cf->spool))
+                   ? status
+                   : cli_link_error(P, rc, "--cloud-url", cf->cloud_url,
+                                    cf->key_file);
     if ((rc = comp_new_device(c)) != 0)
-        goto fail;
+        return cli_link_error(P, rc, "--device-url", cf->device_url,
+                              cf->key_file);
     return 0;
-fail:
-    fprintf(stderr, "scn-companion: %s\n", scn_strerror(rc));
-    return rc == SCN_ERR_URL || rc == SCN_ERR_INVALID_ARG
-               ? CLI_EX_USAGE
-               : cli_exit_for_error(rc);
 }
 
 static void close_session(comp *c, scn_session *s)
@@ -455,22 +514,22 @@ int main(int argc, char **argv)
     config cf;
     comp *c;
     char why[256];
-    int opt, status, lost;
+    int opt, status, rc, lost;
     uint64_t end_ms = 0, next_status = 0;
 
     comp_config_defaults(&cf);
-    if (cli_exact_long_options("scn-companion", argc, argv, longopts))
-        goto bad;
+    if (cli_exact_long_options(P, argc, argv, longopts))
+        return CLI_EX_USAGE;
     /* First pass: only --config, so the file is applied before the other
      * flags and they override it. */
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(P, argc, argv, "h", longopts)) != -1) {
         if (opt == O_CONFIG && load_config(&cf, optarg))
             return CLI_EX_CONFIG;
         if (opt == O_CHECK)
             return comp_check_config(optarg);
-        if (opt == '?' || opt == 'h' || opt == O_HELP) {
-            if (opt == '?')
-                goto bad;
+        if (opt == '?')
+            return CLI_EX_USAGE; /* reported by cli_getopt */
+        if (opt == 'h' || opt == O_HELP) {
             usage(stdout);
             return 0;
         }
@@ -478,11 +537,18 @@ int main(int argc, char **argv)
     optind = 1;
     opterr = 0; /* the first pass already reported bad flags */
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (opt != O_CONFIG && apply(&cf, opt, optarg))
-            goto bad;
+        if (opt != O_CONFIG && apply(&cf, opt, optarg, why, sizeof(why)))
+            return cli_usage_error(P, "--%s %s: %s", opt_name(opt), optarg,
+                                   why);
     }
-    if (optind != argc || !cf.device_url || (cf.cloud_url && !cf.spool))
-        goto bad;
+    if (optind != argc)
+        return cli_usage_error(P, "unexpected argument '%s'", argv[optind]);
+    if (!cf.device_url)
+        return cli_usage_error(P, "--device-url is required (the olfaction "
+                                  "device, ws://HOST:9000)");
+    if (cf.cloud_url && !cf.spool)
+        return cli_usage_error(P, "--cloud-url needs --spool-dir (where "
+                                  "records wait for the cloud)");
     if (!(c = calloc(1, sizeof(*c))))
         return CLI_EX_SOFTWARE;
     c->cf = &cf;
@@ -495,11 +561,13 @@ int main(int argc, char **argv)
     c->follow.max_age_ns = (int64_t)(cf.max_age * 1e9);
     /* Nothing flies if any script line or the follow command is wrong. */
     if (cf.script &&
-        script_load_file(&c->sc, cf.script, why, sizeof(why)) != 0) {
-        fprintf(stderr, "scn-companion: %s: %s\n", cf.script, why);
+        (rc = script_load_file(&c->sc, cf.script, why, sizeof(why))) != 0) {
+        int unreadable = rc == SCRIPT_UNREADABLE;
+
+        fprintf(stderr, "scn-companion: --script %s: %s\n", cf.script, why);
         script_free(&c->sc);
         free(c);
-        return CLI_EX_DATAERR;
+        return unreadable ? CLI_EX_NOINPUT : CLI_EX_DATAERR;
     }
     if (cf.follow && strcasecmp(cf.follow, "any") != 0) {
         char line[SCN_UAV_LINE_MAX + 1];
@@ -582,7 +650,4 @@ out:
     for (size_t i = 0; i < cfg_nstore; i++)
         free(cfg_store[i]);
     return status;
-bad:
-    usage(stderr);
-    return CLI_EX_USAGE;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "cloud_json.h"
 #include "companion.h"
 #include "gap_json.h"
@@ -301,6 +302,7 @@ static void cmd_record(comp *c, const char *line, const scn_uav_reply *r)
 static void on_reply(scn_uav_channel *ch, const scn_uav_reply *r, void *user)
 {
     comp *c = user;
+    char raw[4 * SCN_UAV_RAW_MAX + 1];
 
     (void)ch;
     if (c->cmd_outstanding)
@@ -314,8 +316,9 @@ static void on_reply(scn_uav_channel *ch, const scn_uav_reply *r, void *user)
             c->flying = 0;
     }
     printf("< %s: %s\n", r->line,
-           r->answer && r->answer->raw_len ? r->answer->raw
-                                           : scn_strerror(r->err));
+           r->answer && r->answer->raw_len
+               ? cli_escaped(raw, sizeof(raw), r->answer->raw)
+               : scn_strerror(r->err));
     fflush(stdout);
 }
 
@@ -552,7 +555,7 @@ int comp_report_cloud_loss(comp *c)
 static void on_inference(scn_cloud *cl, const scn_cloud_result *r, void *user)
 {
     comp *c = user;
-    char buf[4096], line[SCN_UAV_LINE_MAX + 1];
+    char buf[4096], line[SCN_UAV_LINE_MAX + 1], label[256];
     size_t at;
     int64_t age = follow_age_ns(&c->follow, r->seq, wall_ns());
 
@@ -562,10 +565,11 @@ static void on_inference(scn_cloud *cl, const scn_cloud_result *r, void *user)
                               age >= 0 ? age / 1000000 : -1);
     if (at)
         comp_emit(c, SCN_RECORD_INFERENCE, "inference", buf, at, 0);
-    printf("inference seq %llu: %s %.3f%s", (unsigned long long)r->seq,
-           r->label_count ? r->labels[0].label : "(none)",
-           r->label_count ? r->labels[0].score : 0.0,
-           r->has_bearing ? "" : "\n");
+    printf(
+        "inference seq %llu: %s %.3f%s", (unsigned long long)r->seq,
+        r->label_count ? cli_escaped(label, sizeof(label), r->labels[0].label)
+                       : "(none)",
+        r->label_count ? r->labels[0].score : 0.0, r->has_bearing ? "" : "\n");
     if (r->has_bearing)
         printf(" bearing %.1f\n", r->bearing_deg);
     fflush(stdout);

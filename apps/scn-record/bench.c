@@ -35,6 +35,8 @@ static double seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+#define B "scn-record bench"
+
 int cmd_bench(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -56,14 +58,16 @@ int cmd_bench(int argc, char **argv)
     scn_recorder_options_init(&ro);
     ro.no_sync = 1; /* the recorder's cost, not the disk's */
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    if (cli_exact_long_options(B, argc, argv, longopts))
+        return CLI_EX_USAGE;
+    while ((opt = cli_getopt(B, argc, argv, "h", longopts)) != -1) {
         switch (opt) {
         case 'n':
-            if (cli_parse_u64(optarg, 1, UINT64_MAX / 2, &count))
+            if (cli_opt_u64(B, "--count", optarg, 1, UINT64_MAX / 2, &count))
                 return CLI_EX_USAGE;
             break;
         case 's':
-            if (cli_parse_size(optarg, head + 2, 1u << 24, &size))
+            if (cli_opt_size(B, "--size", optarg, head + 2, 1u << 24, &size))
                 return CLI_EX_USAGE;
             break;
         case 'y':
@@ -74,17 +78,19 @@ int cmd_bench(int argc, char **argv)
                  "[--size BYTES (500)] [--sync]\n"
                  "Writes N device frames of BYTES each to /olfaction in "
                  "OUT; prints frames/s\nand the bytes added per frame. "
-                 "--sync: fdatasync at every flush.");
+                 "--sync: fdatasync at every flush.\n"
+                 "Exit: 0 done, 64 usage, 71 out of memory, 73 cannot create "
+                 "OUT, 74 I/O error.");
             return CLI_EX_OK;
         default:
-            return CLI_EX_USAGE;
+            return CLI_EX_USAGE; /* reported by cli_getopt */
         }
     }
-    if (optind != argc - 1) {
-        fputs("usage: scn-record bench OUT [--count N] [--size BYTES]\n",
-              stderr);
-        return CLI_EX_USAGE;
-    }
+    if (optind != argc - 1)
+        return cli_usage_error(B, "%s",
+                               optind == argc
+                                   ? "the output file is missing (OUT)"
+                                   : "more than one output file");
     if (!(frame = malloc(size))) {
         return CLI_EX_OSERR;
     }

@@ -11,7 +11,4 @@ int cmd_recover(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 
-/* Exit code for an error opening or reading a recording. */
-int exit_for_read_error(int err);
-
 #endif

@@ -206,6 +206,8 @@ static int export_csv(scn_recording *r, const scn_recording_channel *ch)
     return rc;
 }
 
+#define X "scn-record export"
+
 static void usage(FILE *f)
 {
     fputs("usage: scn-record export FILE --format csv|jsonl [--channel "
@@ -216,7 +218,9 @@ static void usage(FILE *f)
           "several): topic,\n"
           "         log_time_ns, publish_time_ns, then every top-level key "
           "seen\n"
-          "Messages in log time order, to stdout.\n",
+          "Messages in log time order, to stdout.\n"
+          "Exit: 0 ok, 64 usage (or no such channel), 65 corrupt or not "
+          "MCAP, 66 cannot\nread, 71 out of memory, 74 I/O error.\n",
           f);
 }
 
@@ -234,10 +238,15 @@ int cmd_export(int argc, char **argv)
     int opt, rc;
 
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    if (cli_exact_long_options(X, argc, argv, longopts))
+        return CLI_EX_USAGE;
+    while ((opt = cli_getopt(X, argc, argv, "h", longopts)) != -1) {
         switch (opt) {
         case 'f':
             format = optarg;
+            if (strcmp(format, "csv") != 0 && strcmp(format, "jsonl") != 0)
+                return cli_usage_error(X, "--format %s: must be csv or jsonl",
+                                       format);
             break;
         case 'c':
             topic = optarg;
@@ -246,20 +255,20 @@ int cmd_export(int argc, char **argv)
             usage(stdout);
             return CLI_EX_OK;
         default:
-            usage(stderr);
-            return CLI_EX_USAGE;
+            return CLI_EX_USAGE; /* reported by cli_getopt */
         }
     }
-    if (optind != argc - 1 || !format ||
-        (strcmp(format, "csv") != 0 && strcmp(format, "jsonl") != 0)) {
-        usage(stderr);
-        return CLI_EX_USAGE;
-    }
+    if (optind == argc)
+        return cli_usage_error(X, "the recording is missing (FILE)");
+    if (optind != argc - 1)
+        return cli_usage_error(X, "unexpected argument '%s'", argv[optind + 1]);
+    if (!format)
+        return cli_usage_error(X, "--format is required (csv or jsonl)");
     if ((rc = scn_recording_open(argv[optind], 0, &r))) {
         fprintf(stderr, "scn-record: %s: %s%s%s\n", argv[optind],
                 scn_strerror(rc), rc == SCN_ERR_IO ? ": " : "",
                 rc == SCN_ERR_IO ? strerror(errno) : "");
-        return exit_for_read_error(rc);
+        return cli_exit_for_read_error(rc);
     }
     scn_recording_get_info(r, &in);
     if (topic && !(ch = scn_recording_find_channel(r, topic))) {

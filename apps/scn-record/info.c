@@ -131,7 +131,10 @@ int cmd_info(int argc, char **argv)
     int opt, json = 0, rc;
 
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    if (cli_exact_long_options("scn-record info", argc, argv, longopts))
+        return CLI_EX_USAGE;
+    while ((opt = cli_getopt("scn-record info", argc, argv, "h", longopts)) !=
+           -1) {
         switch (opt) {
         case 'j':
             json = 1;
@@ -139,22 +142,24 @@ int cmd_info(int argc, char **argv)
         case 'h':
             puts("usage: scn-record info [--json] FILE\n"
                  "Channels, message counts per channel, time span, and "
-                 "whether the file is\ncomplete. Exit 65 when it is "
-                 "corrupt.");
+                 "whether the file is\ncomplete.\nExit: 0 ok, 64 usage, 65 "
+                 "corrupt or not MCAP, 66 cannot read, 74 I/O error.");
             return CLI_EX_OK;
         default:
-            return CLI_EX_USAGE;
+            return CLI_EX_USAGE; /* reported by cli_getopt */
         }
     }
-    if (optind != argc - 1) {
-        fputs("usage: scn-record info [--json] FILE\n", stderr);
-        return CLI_EX_USAGE;
-    }
+    if (optind == argc)
+        return cli_usage_error("scn-record info", "the recording is missing "
+                                                  "(FILE)");
+    if (optind != argc - 1)
+        return cli_usage_error("scn-record info", "unexpected argument '%s'",
+                               argv[optind + 1]);
     if ((rc = scn_recording_open(argv[optind], 0, &r))) {
         fprintf(stderr, "scn-record: %s: %s%s%s\n", argv[optind],
                 scn_strerror(rc), rc == SCN_ERR_IO ? ": " : "",
                 rc == SCN_ERR_IO ? strerror(errno) : "");
-        return exit_for_read_error(rc);
+        return cli_exit_for_read_error(rc);
     }
     scn_recording_get_info(r, &in);
     if (json)

@@ -31,23 +31,12 @@ static void usage(FILE *f)
           "recording\n"
           "  bench OUT [--count N] [--size BYTES]  recorder write speed\n"
           "Run 'scn-record COMMAND --help' for a command's options.\n"
-          "Exit: 0 done, 64 usage, 65 corrupt file, 66 cannot read, "
-          "73 cannot create,\n"
-          "69 unreachable, 74 I/O error, 77 key rejected, 78 no key.\n",
+          "Exit: 0 done, 64 usage, 65 corrupt file, 66 cannot read, 69 "
+          "unreachable or\nrefused, 70 internal error, 71 out of memory, 73 "
+          "cannot create (or the output\nexists: --force), 74 I/O error, 75 "
+          "spool in use, 77 key rejected, 78 no usable\nkey. Each command's "
+          "--help lists its own.\n",
           f);
-}
-
-int exit_for_read_error(int err)
-{
-    switch (err) {
-    case SCN_ERR_IO:
-        return errno == ENOENT || errno == EACCES ? CLI_EX_NOINPUT
-                                                  : CLI_EX_IOERR;
-    case SCN_ERR_NOMEM:
-        return CLI_EX_OSERR;
-    default:
-        return CLI_EX_DATAERR;
-    }
 }
 
 int cmd_recover(int argc, char **argv)
@@ -59,7 +48,9 @@ int cmd_recover(int argc, char **argv)
         puts("usage: scn-record recover IN OUT\n"
              "Reads what is valid in IN (a recording whose writer was "
              "killed, up to its\nlast complete chunk) and writes it to OUT "
-             "as a complete, indexed file.");
+             "as a complete, indexed file.\n"
+             "Exit: 0 done, 64 usage, 65 not MCAP, 66 cannot read IN or "
+             "create OUT, 71 out\nof memory, 74 I/O error.");
         return CLI_EX_OK;
     }
     if (argc != 3) {
@@ -72,10 +63,9 @@ int cmd_recover(int argc, char **argv)
         return CLI_EX_USAGE;
     }
     if (rc) {
-        fprintf(stderr, "scn-record: recover: %s%s%s\n", scn_strerror(rc),
-                rc == SCN_ERR_IO ? ": " : "",
-                rc == SCN_ERR_IO ? strerror(errno) : "");
-        return exit_for_read_error(rc);
+        fprintf(stderr, "scn-record: recover %s %s: %s\n", argv[1], argv[2],
+                scn_strerror(rc));
+        return cli_exit_for_read_error(rc);
     }
     fprintf(stderr,
             "scn-record: recovered %llu messages on %zu channels from "

@@ -6,6 +6,11 @@
  * scn_session_key_redacted() only, and the URL is recorded without its
  * query and user info, where credentials could hide.
  *
+ * The file is written under a temporary name (OUT.partial) and takes its
+ * name when the first frame is in it: a run that fails before (wrong key,
+ * unreachable device) leaves nothing behind, and an existing OUT is never
+ * replaced without --force (and never by a run that got nothing).
+ *
  * With --cloud-url the device's frames also go to the cloud inference
  * stream (scn_cloud, as the companion sends them but without a drone
  * state, which section 9.3 allows): each record to /cloud/record, each
@@ -13,6 +18,7 @@
  * cloud to acknowledge what was sent, so the last frames' inferences are
  * in the file too; what is left stays in the spool for the next run.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,8 +40,15 @@
 #include "jsonw.h"
 #include "ratelimit.h"
 
+#define R "scn-record record"
+
 typedef struct app {
     scn_recorder *rec;
+    const char *out; /* the recording's name */
+    char *partial;   /* the name it is written under until named */
+    int named;       /* partial was renamed to out */
+    int force;       /* --force: out may be replaced */
+    int progress;    /* stderr is a terminal: show progress */
     uint16_t olfaction, events, inference, cloud_record;
     scn_cloud *cloud;
     char cloud_url[512]; /* as recorded */
@@ -70,10 +83,48 @@ static uint64_t realtime_ns(void)
 static void fail_write(app *a, int rc)
 {
     if (!a->quiet)
-        fprintf(stderr, "scn-record: writing the recording: %s\n",
-                scn_strerror(rc));
+        fprintf(stderr, "%sscn-record: writing %s: %s\n",
+                a->progress ? "\r\033[K" : "", a->out, scn_strerror(rc));
     a->exit_code = CLI_EX_IOERR;
     a->done = 1;
+}
+
+/* On a terminal: messages, bytes and time so far, on one line. */
+static void show_progress(app *a, double elapsed)
+{
+    scn_recorder_stats st;
+
+    scn_recorder_get_stats(a->rec, &st);
+    fprintf(stderr,
+            "\r\033[Kscn-record: %s: %llu frames, %llu messages, %.1f MB, "
+            "%02u:%02u:%02u",
+            a->out, (unsigned long long)a->frames,
+            (unsigned long long)st.messages, (double)st.bytes / 1e6,
+            (unsigned)(elapsed / 3600), (unsigned)((uint64_t)elapsed / 60 % 60),
+            (unsigned)((uint64_t)elapsed % 60));
+}
+
+/* Gives the file its name: OUT is replaced only with --force (link()
+ * refuses an existing name atomically). Returns 0 or an exit code. */
+static int name_recording(app *a)
+{
+    int rc;
+
+    if (a->named)
+        return 0;
+    if (a->force)
+        rc = rename(a->partial, a->out);
+    else if ((rc = link(a->partial, a->out)) == 0)
+        unlink(a->partial);
+    if (rc != 0) {
+        fprintf(
+            stderr, "%sscn-record: %s: %s%s\n", a->progress ? "\r\033[K" : "",
+            a->out, scn_strerror(scn_err_from_errno(errno)),
+            errno == EEXIST ? " (created meanwhile; --force replaces it)" : "");
+        return CLI_EX_CANTCREAT;
+    }
+    a->named = 1;
+    return 0;
 }
 
 static void write_event(app *a, jb *b)
@@ -298,6 +349,12 @@ static void on_frame(scn_session *s, const scn_frame *f, void *user)
     }
     if (a->cloud)
         to_cloud(a, f, len, ts);
+    /* The first frame is in: from now on the file is the recording. */
+    if (!a->named && (rc = name_recording(a)) != 0) {
+        a->exit_code = rc;
+        a->done = 1;
+        return;
+    }
     if (++a->frames == a->count)
         a->done = 1;
 }
@@ -350,6 +407,8 @@ static void usage(FILE *f)
 {
     fputs("usage: scn-record record --url ws[s]://HOST:PORT[/PATH] [options] "
           "OUT.mcap\n"
+          "  --force             replace OUT.mcap if it exists (once the "
+          "first frame is in)\n"
           "  --key-file PATH     read the API key from PATH (mode 0600)\n"
           "  --count N           stop after N frames\n"
           "  --duration S        stop after S seconds\n"
@@ -375,16 +434,24 @@ static void usage(FILE *f)
           "  --quiet             no summary on stderr\n"
           "The API key comes from $SCENTIENCE_API_KEY or --key-file; it is "
           "never recorded.\n"
-          "SIGINT or SIGTERM stops and finishes the file.\n"
-          "Exit 74: the file could not be written, or records were dropped "
-          "from the\nspool before the cloud had them.\n",
+          "OUT.mcap gets its name when the first frame is in it (it is "
+          "OUT.mcap.partial\nuntil then): a run that fails first leaves "
+          "nothing. SIGINT or SIGTERM stops\nand finishes the file. On a "
+          "terminal, progress is shown on stderr.\n"
+          "Exit: 0 done, 64 usage, 69 unreachable after --max-attempts or "
+          "refused, 70\ninternal error, 73 cannot create OUT.mcap (or it "
+          "exists: --force) or the spool\ndirectory, 74 the file could not "
+          "be written, or records were dropped from the\nspool before the "
+          "cloud had them, 75 the spool is in use by another process, 77\n"
+          "key rejected, 78 no usable key.\n",
           f);
 }
 
-/* Parses the options into so and ro; returns the output path or NULL. */
-static const char *parse(int argc, char **argv, app *a, scn_session_options *so,
-                         scn_cloud_options *co, scn_recorder_options *ro,
-                         double *duration)
+/* Parses the options into so and ro; returns 0, -1 after a usage error
+ * was reported, 1 for --help. */
+static int parse(int argc, char **argv, app *a, scn_session_options *so,
+                 scn_cloud_options *co, scn_recorder_options *ro,
+                 double *duration)
 {
     static const struct option longopts[] = {
         {"url", required_argument, NULL, 'u'},
@@ -403,16 +470,18 @@ static const char *parse(int argc, char **argv, app *a, scn_session_options *so,
         {"max-attempts", required_argument, NULL, 'm'},
         {"ca-file", required_argument, NULL, 'c'},
         {"insecure", no_argument, NULL, 'I'},
+        {"force", no_argument, NULL, 'f'},
         {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     uint64_t v;
     double drain;
     int opt;
 
-    if (cli_exact_long_options("scn-record", argc, argv, longopts))
-        return NULL;
+    if (cli_exact_long_options(R, argc, argv, longopts))
+        return -1;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(R, argc, argv, "h", longopts)) != -1) {
         switch (opt) {
         case 'u':
             so->url = optarg;
@@ -421,12 +490,12 @@ static const char *parse(int argc, char **argv, app *a, scn_session_options *so,
             so->key_file = optarg;
             break;
         case 'n':
-            if (cli_parse_u64(optarg, 1, UINT64_MAX, &a->count))
-                return NULL;
+            if (cli_opt_u64(R, "--count", optarg, 1, UINT64_MAX, &a->count))
+                return -1;
             break;
         case 't':
-            if (cli_parse_double(optarg, 0.001, 1e9, duration))
-                return NULL;
+            if (cli_opt_double(R, "--duration", optarg, 0.001, 1e9, duration))
+                return -1;
             break;
         case 'd':
             so->device_uid = optarg;
@@ -438,37 +507,38 @@ static const char *parse(int argc, char **argv, app *a, scn_session_options *so,
             co->spool_dir = optarg;
             break;
         case 'D':
-            if (cli_parse_double(optarg, 0, 3600, &drain))
-                return NULL;
+            if (cli_opt_double(R, "--drain", optarg, 0, 3600, &drain))
+                return -1;
             a->drain_ms = (uint64_t)(drain * 1000.0);
             break;
         case 'P':
-            if (cli_parse_size(optarg, 16 * 1024, (uint64_t)1 << 40,
-                               &co->spool_cap_bytes))
-                return NULL;
+            if (cli_opt_size(R, "--spool-cap", optarg, 16 * 1024,
+                             (uint64_t)1 << 40, &co->spool_cap_bytes))
+                return -1;
             break;
         case 'r':
-            if (cli_parse_double(optarg, 0.1, 1000, &so->stream_rate_hz))
-                return NULL;
+            if (cli_opt_double(R, "--rate", optarg, 0.1, 1000,
+                               &so->stream_rate_hz))
+                return -1;
             break;
         case 'F':
-            if (cli_parse_u64(optarg, 0, UINT32_MAX, &v))
-                return NULL;
+            if (cli_opt_u64(R, "--flush-ms", optarg, 0, UINT32_MAX, &v))
+                return -1;
             ro->flush_interval_ms = (uint32_t)v;
             break;
         case 'E':
-            if (cli_parse_u64(optarg, 0, UINT32_MAX, &v))
-                return NULL;
+            if (cli_opt_u64(R, "--flush-every", optarg, 0, UINT32_MAX, &v))
+                return -1;
             ro->flush_every_messages = (uint32_t)v;
             break;
         case 'C':
-            if (cli_parse_size(optarg, 1024, 1u << 30, &v))
-                return NULL;
+            if (cli_opt_size(R, "--chunk-size", optarg, 1024, 1u << 30, &v))
+                return -1;
             ro->chunk_size = (size_t)v;
             break;
         case 'm':
-            if (cli_parse_u64(optarg, 1, UINT32_MAX, &v))
-                return NULL;
+            if (cli_opt_u64(R, "--max-attempts", optarg, 1, UINT32_MAX, &v))
+                return -1;
             so->backoff.max_attempts = (uint32_t)v;
             break;
         case 'c':
@@ -477,21 +547,43 @@ static const char *parse(int argc, char **argv, app *a, scn_session_options *so,
         case 'I':
             so->insecure = 1;
             break;
+        case 'f':
+            a->force = 1;
+            break;
         case 'q':
             a->quiet = 1;
             break;
+        case 'h':
+            usage(stdout);
+            return 1;
         default:
-            return NULL;
+            return -1; /* reported by cli_getopt */
         }
     }
-    if (optind != argc - 1 || !so->url || !co->session.url != !co->spool_dir)
-        return NULL;
+    if (!so->url)
+        return cli_usage_error(R, "--url is required (the device, "
+                                  "ws://HOST:9000)"),
+               -1;
+    if (optind == argc)
+        return cli_usage_error(R, "the output file is missing (OUT.mcap)"), -1;
+    if (optind != argc - 1)
+        return cli_usage_error(R, "unexpected argument '%s'", argv[optind + 1]),
+               -1;
+    if (co->session.url && !co->spool_dir)
+        return cli_usage_error(R, "--cloud-url needs --spool-dir (where "
+                                  "records wait for the cloud)"),
+               -1;
+    if (co->spool_dir && !co->session.url)
+        return cli_usage_error(R, "--spool-dir is for --cloud-url, which "
+                                  "is missing"),
+               -1;
+    a->out = argv[optind];
     /* The cloud link shares the device link's key and TLS settings. */
     co->session.key_file = so->key_file;
     co->session.ca_file = so->ca_file;
     co->session.insecure = so->insecure;
     co->session.backoff.max_attempts = so->backoff.max_attempts;
-    return argv[optind];
+    return 0;
 }
 
 static void start_event(app *a)
@@ -557,11 +649,16 @@ static void drain_cloud(app *a, scn_loop *loop)
 /* Runs the loop until done, a signal, or the duration; returns why. */
 static const char *run(app *a, scn_loop *loop, double duration)
 {
-    uint64_t start = scn_loop_now_ms(loop);
+    uint64_t start = scn_loop_now_ms(loop), shown = 0, now;
     int rc;
 
     while (!a->done && !interrupted) {
         scn_loop_run_once(loop, 100);
+        now = scn_loop_now_ms(loop);
+        if (a->progress && now - shown >= 500) {
+            show_progress(a, (double)(now - start) / 1000.0);
+            shown = now;
+        }
         /* A quiet stream still reaches the disk at the interval. */
         if ((rc = scn_recorder_poll(a->rec)) != 0) {
             fail_write(a, rc);
@@ -590,6 +687,18 @@ static void close_session(scn_loop *loop, scn_session *s)
         scn_loop_run_once(loop, 50);
 }
 
+/* A run that got no frame (failed, or stopped first) leaves no file: the
+ * partial one goes, an existing OUT stays as it was. */
+static void drop_unnamed(app *a)
+{
+    if (a->named)
+        return;
+    unlink(a->partial);
+    if (!a->quiet)
+        fprintf(stderr, "scn-record: no frame recorded: %s %s\n", a->out,
+                access(a->out, F_OK) == 0 ? "left as it was" : "not created");
+}
+
 int cmd_record(int argc, char **argv)
 {
     scn_cloud_options co;
@@ -599,24 +708,26 @@ int cmd_record(int argc, char **argv)
     scn_loop *loop = NULL;
     scn_session *s = NULL;
     scn_recorder_stats st;
-    const char *out, *why;
+    const char *why;
     double duration = 0;
     app a;
     int rc;
 
-    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-        usage(stdout);
-        return CLI_EX_OK;
-    }
     memset(&a, 0, sizeof(a));
     a.drain_ms = 5000;
     scn_session_options_init(&so);
     scn_cloud_options_init(&co);
     scn_recorder_options_init(&ro);
-    if (!(out = parse(argc, argv, &a, &so, &co, &ro, &duration))) {
-        usage(stderr);
-        return CLI_EX_USAGE;
+    if ((rc = parse(argc, argv, &a, &so, &co, &ro, &duration)) != 0)
+        return rc > 0 ? CLI_EX_OK : CLI_EX_USAGE;
+    if (!a.force && access(a.out, F_OK) == 0) {
+        fprintf(stderr,
+                "scn-record: %s exists: not overwritten (--force replaces "
+                "it once the first frame is in)\n",
+                a.out);
+        return CLI_EX_CANTCREAT;
     }
+    a.progress = !a.quiet && isatty(STDERR_FILENO);
     redact_url(so.url, a.url, sizeof(a.url));
     if (co.session.url)
         redact_url(co.session.url, a.cloud_url, sizeof(a.cloud_url));
@@ -637,9 +748,13 @@ int cmd_record(int argc, char **argv)
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
 
-    if ((rc = scn_recorder_new(out, &ro, &a.rec)) != 0) {
-        fprintf(stderr, "scn-record: cannot create %s: %s\n", out,
+    if (!(a.partial = malloc(strlen(a.out) + sizeof(".partial"))))
+        return CLI_EX_SOFTWARE;
+    sprintf(a.partial, "%s.partial", a.out);
+    if ((rc = scn_recorder_new(a.partial, &ro, &a.rec)) != 0) {
+        fprintf(stderr, "scn-record: cannot create %s: %s\n", a.out,
                 scn_strerror(rc));
+        free(a.partial);
         return CLI_EX_CANTCREAT;
     }
     if ((rc = scn_recorder_stream_channel(a.rec, SCN_RECORD_OLFACTION,
@@ -653,33 +768,26 @@ int cmd_record(int argc, char **argv)
                                             &a.inference)))) ||
         (rc = scn_loop_new(&lo, &loop))) {
         fprintf(stderr, "scn-record: %s\n", scn_strerror(rc));
-        scn_recorder_free(a.rec);
-        return CLI_EX_SOFTWARE;
+        a.exit_code = CLI_EX_SOFTWARE;
+        goto out;
     }
     start_event(&a);
     /* The cloud first: frames arrive only once the device session exists. */
     if (co.session.url && (rc = scn_cloud_new(loop, &co, &a.cloud)) != 0) {
-        fprintf(stderr, "scn-record: cloud: %s\n", scn_strerror(rc));
-        scn_recorder_free(a.rec);
-        unlink(out);
-        scn_loop_free(loop);
-        return rc == SCN_ERR_URL || rc == SCN_ERR_INVALID_ARG
-                   ? CLI_EX_USAGE
-                   : cli_exit_for_error(rc);
+        if (!(a.exit_code = cli_spool_error("scn-record", rc, co.spool_dir)))
+            a.exit_code = cli_link_error("scn-record", rc, "--cloud-url",
+                                         co.session.url, so.key_file);
+        goto out;
     }
     if ((rc = scn_session_new(loop, &so, &s)) != 0) {
-        /* Nothing was recorded: leave no file behind. */
-        fprintf(stderr, "scn-record: %s\n", scn_strerror(rc));
-        scn_cloud_free(a.cloud);
-        scn_recorder_free(a.rec);
-        unlink(out);
-        scn_loop_free(loop);
-        return rc == SCN_ERR_URL || rc == SCN_ERR_INVALID_ARG
-                   ? CLI_EX_USAGE
-                   : cli_exit_for_error(rc);
+        a.exit_code =
+            cli_link_error("scn-record", rc, "--url", so.url, so.key_file);
+        goto out;
     }
 
     why = run(&a, loop, duration);
+    if (a.progress)
+        fputs("\r\033[K", stderr);
     close_session(loop, s);
     if (a.cloud)
         drain_cloud(&a, loop);
@@ -699,21 +807,27 @@ int cmd_record(int argc, char **argv)
             a.exit_code = CLI_EX_IOERR;
     }
     if ((rc = scn_recorder_finish(a.rec)) != 0 && !a.exit_code) {
-        fprintf(stderr, "scn-record: finishing %s: %s\n", out,
+        fprintf(stderr, "scn-record: finishing %s: %s\n", a.out,
                 scn_strerror(rc));
         a.exit_code = CLI_EX_IOERR;
     }
+    drop_unnamed(&a);
     scn_recorder_get_stats(a.rec, &st);
-    if (!a.quiet)
+    if (!a.quiet && a.named)
         fprintf(stderr,
                 "scn-record: %llu frames, %llu messages, %llu bytes to %s "
                 "(%s), key %s\n",
                 (unsigned long long)a.frames, (unsigned long long)st.messages,
-                (unsigned long long)st.bytes, out, why,
+                (unsigned long long)st.bytes, a.out, why,
                 scn_session_key_redacted(s));
+out:
     scn_session_free(s);
+    scn_cloud_free(a.cloud);
     scn_loop_free(loop);
     scn_recorder_free(a.rec);
+    if (!a.named)
+        unlink(a.partial);
+    free(a.partial);
     free(a.buf);
     return a.exit_code;
 }

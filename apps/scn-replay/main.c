@@ -24,6 +24,8 @@ static void on_signal(int sig)
     interrupted = 1;
 }
 
+#define P "scn-replay"
+
 static void usage(FILE *f)
 {
     fputs(
@@ -31,7 +33,7 @@ static void usage(FILE *f)
         "  --host ADDR      IP address to listen on (127.0.0.1)\n"
         "  --port N         port (9000; 0: any free port)\n"
         "  --speed X        play X times faster (1.0; 0 < X <= 1000)\n"
-        "  --loop           start again at the end\n"
+        "  --loop           start again at the end, forever\n"
         "  --channel TOPIC  the device frames' channel (/olfaction)\n"
         "  --live-port N    also serve the built-in dashboard, /live and\n"
         "                   Foxglove on this port of HOST (loopback; 0: any)\n"
@@ -39,8 +41,12 @@ static void usage(FILE *f)
         "recorded /uav/state and /inference JSON on those two paths.\n"
         "Prints 'scn-replay: listening on HOST:PORT' first. Playback\n"
         "starts with the first client (device, dashboard or Foxglove).\n"
-        "Exit: 0 done, 64 usage, 65 no frames or corrupt file, 66 cannot "
-        "read,\n71 cannot listen.\n",
+        "Without --loop, the end of the recording closes every connection\n"
+        "with 4010 (end of stream: clients stop, scn-stream exits 0) and\n"
+        "scn-replay exits.\n"
+        "Exit: 0 done (end of the recording, or SIGINT/SIGTERM), 64 "
+        "usage, 65 no frames\nor corrupt file, 66 cannot read, 70 "
+        "internal error, 71 cannot listen.\n",
         f);
 }
 
@@ -63,23 +69,24 @@ static int parse(int argc, char **argv, rp_app *a, opts *o)
         {NULL, 0, NULL, 0}};
     int ch;
 
-    if (cli_exact_long_options("scn-replay", argc, argv, longopts))
+    if (cli_exact_long_options(P, argc, argv, longopts))
         return -1;
-    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((ch = cli_getopt(P, argc, argv, "h", longopts)) != -1) {
         switch (ch) {
         case 'H':
             o->host = optarg;
             break;
         case 'p':
-            if (cli_parse_int(optarg, 0, 65535, &o->port)) {
-                fprintf(stderr, "scn-replay: bad --port '%s'\n", optarg);
+            if (cli_opt_int(P, "--port", optarg, 0, 65535, &o->port))
                 return -1;
-            }
             break;
         case 's':
             if (cli_parse_double(optarg, 0, 1000, &a->speed) ||
                 !(a->speed > 0)) {
-                fprintf(stderr, "scn-replay: --speed must be in (0, 1000]\n");
+                cli_usage_error(P,
+                                "--speed %s: must be a number above 0, at "
+                                "most 1000",
+                                optarg);
                 return -1;
             }
             break;
@@ -90,10 +97,8 @@ static int parse(int argc, char **argv, rp_app *a, opts *o)
             o->channel = optarg;
             break;
         case 'L':
-            if (cli_parse_int(optarg, 0, 65535, &o->live_port)) {
-                fprintf(stderr, "scn-replay: bad --live-port '%s'\n", optarg);
+            if (cli_opt_int(P, "--live-port", optarg, 0, 65535, &o->live_port))
                 return -1;
-            }
             break;
         case 'h':
             usage(stdout);
@@ -102,14 +107,18 @@ static int parse(int argc, char **argv, rp_app *a, opts *o)
             return -1;
         }
     }
+    if (optind == argc) {
+        cli_usage_error(P, "the recording to play is missing (FILE)");
+        return -1;
+    }
     if (optind != argc - 1) {
-        usage(stderr);
+        cli_usage_error(P, "unexpected argument '%s'", argv[optind + 1]);
         return -1;
     }
     if (o->live_port >= 0 && !rp_live_bind_ok(o->host)) {
-        fprintf(stderr, "scn-replay: --live-port serves loopback only "
-                        "(--host 127.0.0.1): off the board a dashboard "
-                        "needs a token\n");
+        cli_usage_error(P, "--live-port serves loopback only (--host "
+                           "127.0.0.1): off the board a dashboard needs a "
+                           "token");
         return -1;
     }
     o->file = argv[optind];
@@ -139,11 +148,8 @@ static int load(rp_app *a, const opts *o)
 
     rc = scn_recording_open(o->file, 0, &a->rec);
     if (rc) {
-        fprintf(stderr, "scn-replay: %s: %s\n", o->file,
-                rc == SCN_ERR_IO ? strerror(errno) : scn_strerror(rc));
-        return rc == SCN_ERR_IO || rc == SCN_ERR_MCAP_TRUNCATED
-                   ? CLI_EX_NOINPUT
-                   : CLI_EX_DATAERR;
+        fprintf(stderr, "scn-replay: %s: %s\n", o->file, scn_strerror(rc));
+        return cli_exit_for_read_error(rc);
     }
     scn_recording_get_info(a->rec, &info);
     if (!scn_recording_find_channel(a->rec, o->channel)) {

@@ -170,9 +170,11 @@ static void deliver(rp_app *a, const rp_msg *m)
 }
 
 /*
- * End of the recording without --loop: each connection is closed with 1000
- * once its queue has drained, as a close discards what is still queued and
- * the last frames would be lost. A peer that does not read gets 5 s.
+ * End of the recording without --loop: each connection is closed with 4010
+ * (end of stream, docs/PROTOCOL.md section 5: the client stops instead of
+ * reconnecting) once its queue has drained, as a close discards what is
+ * still queued and the last frames would be lost. A peer that does not
+ * read gets 5 s.
  */
 static void finish(rp_app *a, uint64_t now)
 {
@@ -193,7 +195,8 @@ static void finish(rp_app *a, uint64_t now)
             continue;
         }
         c->closing = 1;
-        scn_server_conn_close(c->conn, 1000, "end of recording");
+        scn_server_conn_close(c->conn, REPLAY_END_OF_STREAM,
+                              "end of recording");
     }
     if (!a->open)
         a->done = 1;

@@ -19,6 +19,9 @@
 /* KIND_OTHER: a channel played on the live listener only. */
 enum { KIND_DEVICE, KIND_STATE, KIND_INFERENCE, KIND_OTHER, KIND_COUNT };
 
+/* Close code at the end of the recording: no more data (PROTOCOL.md 5). */
+#define REPLAY_END_OF_STREAM 4010
+
 /* One message to play: the three served channels (and, with a live
  * listener, every other), in log time order. */
 typedef struct rp_msg {

@@ -39,11 +39,10 @@ static void usage(FILE *f)
             "USR2 drops connections; acks are sent after every record\n");
 }
 
+/* A usage error through the apps' one mechanism (cli_usage_error). */
 static int bad(const char *what, const char *arg)
 {
-    fprintf(stderr, "scn-sim: %s: %s\n(scn-sim cloud --help for usage)\n", what,
-            arg);
-    return CLI_EX_USAGE;
+    return cli_usage_error("scn-sim cloud", "%s: %s", what, arg);
 }
 
 enum {

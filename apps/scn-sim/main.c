@@ -70,12 +70,13 @@ static void usage(FILE *f)
             "signals: HUP reloads keys, USR1 stalls, USR2 drops connections\n");
 }
 
+/* A usage error through the apps' one mechanism (cli_usage_error). */
 static int bad_usage(const char *fmt, const char *arg)
 {
-    fputs("scn-sim: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs("\n(scn-sim --help for usage)\n", stderr);
-    return CLI_EX_USAGE;
+    char msg[512];
+
+    snprintf(msg, sizeof(msg), fmt, arg);
+    return cli_usage_error("scn-sim", "%s", msg);
 }
 
 /* A UID goes into JSON and HTTP headers unescaped: keep it plain. */

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <scentience/log.h>
+
 static FILE *log_file;
 static int log_quiet;
 
@@ -74,10 +76,15 @@ void simlog_emit(cJSON *ev)
 
 static void vline(const char *fmt, va_list ap)
 {
-    char line[512];
+    char line[512], esc[4 * sizeof(line)];
+    int n = vsnprintf(line, sizeof(line), fmt, ap);
 
-    vsnprintf(line, sizeof(line), fmt, ap);
-    fprintf(stderr, "scn-sim: %s\n", line);
+    /* Lines may quote what a client sent: escaped (scn_escape_text). */
+    if (n < 0)
+        return;
+    scn_escape_text(esc, sizeof(esc), line,
+                    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+    fprintf(stderr, "scn-sim: %s\n", esc);
 }
 
 void simlog_info(const char *fmt, ...)

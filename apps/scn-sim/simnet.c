@@ -9,10 +9,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <scentience/log.h>
+
 void sim_lws_log_line(int level, const char *line)
 {
+    /* lws lines end in '\n' and may quote what a peer sent. */
+    char esc[1024];
+    size_t n = strlen(line);
+
     (void)level;
-    fprintf(stderr, "scn-sim: lws: %s", line);
+    if (n && line[n - 1] == '\n')
+        n--;
+    scn_escape_text(esc, sizeof(esc), line, n);
+    fprintf(stderr, "scn-sim: lws: %s\n", esc);
 }
 
 int sim_host_usable(const char *host, int family)

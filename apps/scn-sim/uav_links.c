@@ -1,7 +1,8 @@
 /*
  * The drone's links to the app: it is the WebSocket client here. The state
  * link (ws://<app>:8890) carries state strings at --state-rate from SDK
- * mode on; the video link (ws://<app>:11111) carries fake H.264 frames
+ * mode on; the video link (ws://<app>:11111) carries H.264 frames (a test
+ * pattern, uav_video.c)
  * between streamon and streamoff. A link that fails or drops is tried
  * again after a fixed delay while it is wanted. Each message is written
  * from the WRITEABLE callback; one that falls due while the previous is
@@ -306,9 +307,11 @@ static int write_state(uav_link *l, unsigned char *buf)
     return lws_write(l->wsi, buf + LWS_PRE, n, kind) < (int)n ? -1 : 0;
 }
 
+_Static_assert(UAV_VIDEO_FRAME_MAX <= UAV_TX_CAP, "a video frame fits tx");
+
 static int write_video(uav_link *l, unsigned char *buf)
 {
-    size_t n = uav_video_frame(l->srv->o->seed, l->seq, buf + LWS_PRE);
+    size_t n = uav_video_frame(l->seq, l->srv->o->video_fps, buf + LWS_PRE);
     /* Before the write: a client masks its payload in place. */
     unsigned long crc = crc32(l->crc, buf + LWS_PRE, (uInt)n);
 

@@ -63,12 +63,13 @@ static void usage(FILE *f)
             "USR2 drops every connection (the links to the app come back)\n");
 }
 
+/* A usage error through the apps' one mechanism (cli_usage_error). */
 static int bad_usage(const char *fmt, const char *arg)
 {
-    fputs("scn-sim: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs("\n(scn-sim uav --help for usage)\n", stderr);
-    return CLI_EX_USAGE;
+    char msg[512];
+
+    snprintf(msg, sizeof(msg), fmt, arg);
+    return cli_usage_error("scn-sim uav", "%s", msg);
 }
 
 static uint64_t random_seed(void)
@@ -133,9 +134,9 @@ static const struct option uav_options[] = {
     {NULL, 0, NULL, 0}};
 
 /* Seconds for time options: 1 ms to a year. */
-static int seconds(const char *s, double *out)
+static int seconds(const char *s, double *out, char *why, size_t cap)
 {
-    return cli_parse_double(s, 0.001, 366.0 * 86400, out);
+    return cli_check_double(s, 0.001, 366.0 * 86400, out, why, cap);
 }
 
 /* An IP address of the given family, "localhost" meaning 127.0.0.1.
@@ -149,63 +150,60 @@ static const char *address(const char *a, int family)
     return inet_pton(family, a, buf) == 1 ? a : NULL;
 }
 
-static int parse_port(const char *a, int min, int *out)
-{
-    return cli_parse_int(a, min, 65535, out);
-}
-
-/* Options that take a number; 0 when opt is not one of them. */
-static int number_option(int opt, const char *a, uav_opts *o, int *bad)
+/* Options that take a number; 0 when opt is not one of them. *bad is set
+ * with what the option accepts in why. */
+static int number_option(int opt, const char *a, uav_opts *o, int *bad,
+                         char *why, size_t cap)
 {
     uint64_t u;
     int ms;
 
     switch (opt) {
     case OPT_PORT:
-        *bad = parse_port(a, 0, &o->port);
+        *bad = cli_check_int(a, 0, 65535, &o->port, why, cap);
         return 1;
     case OPT_STATE_PORT:
-        *bad = parse_port(a, 1, &o->state_port);
+        *bad = cli_check_int(a, 1, 65535, &o->state_port, why, cap);
         return 1;
     case OPT_VIDEO_PORT:
-        *bad = parse_port(a, 1, &o->video_port);
+        *bad = cli_check_int(a, 1, 65535, &o->video_port, why, cap);
         return 1;
     case OPT_TIME_SCALE:
-        *bad = cli_parse_double(a, 0.01, 1000, &o->time_scale);
+        *bad = cli_check_double(a, 0.01, 1000, &o->time_scale, why, cap);
         return 1;
     case OPT_BATTERY:
-        *bad = cli_parse_double(a, 0, 100, &o->battery0);
+        *bad = cli_check_double(a, 0, 100, &o->battery0, why, cap);
         return 1;
     case OPT_BATTERY_DRAIN:
-        *bad = seconds(a, &o->battery_drain_s);
+        *bad = seconds(a, &o->battery_drain_s, why, cap);
         return 1;
     case OPT_STATE_RATE:
-        *bad = cli_parse_double(a, 0.1, 100, &o->state_rate_hz);
+        *bad = cli_check_double(a, 0.1, 100, &o->state_rate_hz, why, cap);
         return 1;
     case OPT_VIDEO_FPS:
-        *bad = cli_parse_double(a, 1, 120, &o->video_fps);
+        *bad = cli_check_double(a, 1, 120, &o->video_fps, why, cap);
         return 1;
     case OPT_RECONNECT:
-        *bad = seconds(a, &o->reconnect_s);
+        *bad = seconds(a, &o->reconnect_s, why, cap);
         return 1;
     case OPT_DURATION:
-        *bad = seconds(a, &o->duration_s);
+        *bad = seconds(a, &o->duration_s, why, cap);
         return 1;
     case OPT_DROP_EVERY:
-        *bad = seconds(a, &o->drop_every_s);
+        *bad = seconds(a, &o->drop_every_s, why, cap);
         return 1;
     case OPT_STALL_EVERY:
-        *bad = seconds(a, &o->stall_every_s);
+        *bad = seconds(a, &o->stall_every_s, why, cap);
         return 1;
     case OPT_STALL_FOR:
-        *bad = seconds(a, &o->stall_for_s);
+        *bad = seconds(a, &o->stall_for_s, why, cap);
         return 1;
     case OPT_GARBAGE:
-        *bad = cli_parse_u64(a, 1, UINT32_MAX, &u);
+        *bad = cli_check_u64(a, 1, UINT32_MAX, &u, why, cap);
         o->garbage_state_every = *bad ? 0 : u;
         return 1;
     case OPT_LATE:
-        *bad = cli_parse_int(a, 0, 600000, &ms);
+        *bad = cli_check_int(a, 0, 600000, &ms, why, cap);
         o->late_answers_ms = *bad ? 0 : (unsigned)ms;
         return 1;
     default:
@@ -229,6 +227,7 @@ int uav_main(int argc, char **argv)
     const char *state_host = NULL;
     unsigned char probe[16];
     int opt, have_seed = 0, bad, family;
+    char why[128];
 
     memset(&o, 0, sizeof(o));
     o.host = "127.0.0.1";
@@ -247,11 +246,10 @@ int uav_main(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "+:h", uav_options, NULL)) != -1) {
         const char *a = optarg;
 
-        if (number_option(opt, a, &o, &bad)) {
-            if (bad) {
-                fprintf(stderr, "scn-sim: --%s: bad value: ", option_name(opt));
-                return bad_usage("%s", a);
-            }
+        if (number_option(opt, a, &o, &bad, why, sizeof(why))) {
+            if (bad)
+                return cli_usage_error("scn-sim uav", "--%s %s: %s",
+                                       option_name(opt), a, why);
             continue;
         }
         switch (opt) {

@@ -18,12 +18,12 @@
 
 #define UAV_PROTOCOL      "scentience.uav.v1"
 #define UAV_PEER_MAX      64
-#define UAV_RX_MAX        1024 /* kept of one command message */
-#define UAV_OUTQ_MAX      64   /* answers waiting per connection */
-#define UAV_INFLIGHT_HIGH 32   /* unanswered commands: stop reading */
-#define UAV_INFLIGHT_LOW  16   /* ...and read again */
-#define UAV_TICK_US       5000 /* the simulation clock's wall period */
-#define UAV_TX_CAP        (16 * 1024)
+#define UAV_RX_MAX        1024        /* kept of one command message */
+#define UAV_OUTQ_MAX      64          /* answers waiting per connection */
+#define UAV_INFLIGHT_HIGH 32          /* unanswered commands: stop reading */
+#define UAV_INFLIGHT_LOW  16          /* ...and read again */
+#define UAV_TICK_US       5000        /* the simulation clock's wall period */
+#define UAV_TX_CAP        (32 * 1024) /* an IDR access unit: uav_video.h */
 
 typedef struct uav_opts {
     const char *host;

@@ -28,7 +28,12 @@ typedef struct app {
     int quiet;
     scn_state state;
     int last_reason;
+    int opened; /* the link was open once: the next open is a reconnect */
+    const char *url, *device;
 } app;
+
+/* As the user typed it, for messages. */
+#define P "scn-stream"
 
 static volatile sig_atomic_t interrupted;
 
@@ -54,33 +59,68 @@ static void usage(FILE *f)
           "  --quiet             no status or summary on stderr\n"
           "  --verbose           library log lines on stderr\n"
           "The API key comes from $SCENTIENCE_API_KEY or --key-file.\n"
-          "Exit: 0 done, 64 usage, 69 unreachable, 77 key rejected, 78 no "
-          "key.\n",
+          "Exit: 0 done (count, duration, sample, the server's end of "
+          "stream, Ctrl-C),\n"
+          "64 usage, 69 unreachable after --max-attempts or refused (no "
+          "such device),\n"
+          "70 internal error, 74 cannot write the output, 77 key rejected, "
+          "78 no usable key.\n",
           f);
 }
 
-/* Maps a fatal reason to a sysexits code. */
+/* Why the link ended for good, in the user's terms: a 404 names the
+ * device asked for, or the path when none was. */
+static void say_failed(const app *a, const scn_state_event *ev)
+{
+    const char *cr = a->status_line ? "\r\033[K" : "";
+
+    if (ev->reason == SCN_ERR_DEVICE_UNKNOWN && a->device)
+        fprintf(stderr, "%sscn-stream: no device %s is served at %s%s\n", cr,
+                a->device, a->url,
+                ev->close_code ? " any more (close 4004)" : " (HTTP 404)");
+    else if (ev->reason == SCN_ERR_DEVICE_UNKNOWN && ev->http_status)
+        fprintf(stderr,
+                "%sscn-stream: nothing is served at %s (HTTP 404): check "
+                "the URL's path\n",
+                cr, a->url);
+    else if (ev->reason == SCN_ERR_DEVICE_UNKNOWN)
+        fprintf(stderr,
+                "%sscn-stream: the server's device went away (close "
+                "4004)\n",
+                cr);
+    else
+        fprintf(stderr, "%sscn-stream: %s\n", cr, scn_strerror(ev->reason));
+}
+
 static void on_state(scn_session *s, const scn_state_event *ev, void *user)
 {
     app *a = user;
+    const char *cr = a->status_line ? "\r\033[K" : "";
 
     (void)s;
     a->state = ev->state;
     if (ev->reason)
         a->last_reason = ev->reason;
+    if (ev->state == SCN_STATE_OPEN) {
+        if (a->opened && !a->quiet)
+            fprintf(stderr, "%sscn-stream: reconnected to %s\n", cr, a->url);
+        a->opened = 1;
+    }
     if (!a->quiet && ev->state == SCN_STATE_RECONNECTING)
-        fprintf(stderr, "%sscn-stream: %s; reconnecting in %u ms\n",
-                a->status_line ? "\r\033[K" : "", scn_strerror(ev->reason),
-                ev->delay_ms);
+        fprintf(stderr, "%sscn-stream: %s; reconnecting in %u ms\n", cr,
+                scn_strerror(ev->reason), ev->delay_ms);
     if (ev->state == SCN_STATE_FAILED) {
         if (!a->quiet)
-            fprintf(stderr, "%sscn-stream: %s\n",
-                    a->status_line ? "\r\033[K" : "", scn_strerror(ev->reason));
+            say_failed(a, ev);
         a->exit_code = cli_exit_for_error(ev->reason);
         a->done = 1;
     }
-    if (ev->state == SCN_STATE_CLOSED)
+    if (ev->state == SCN_STATE_CLOSED) {
+        /* The server's end of stream (a replay at its end): done, 0. */
+        if (ev->reason == SCN_ERR_END_OF_STREAM && !a->quiet)
+            fprintf(stderr, "%sscn-stream: %s\n", cr, scn_strerror(ev->reason));
         a->done = 1;
+    }
 }
 
 static void on_frame(scn_session *s, const scn_frame *f, void *user)
@@ -192,9 +232,9 @@ int main(int argc, char **argv)
 
     memset(&a, 0, sizeof(a));
     scn_session_options_init(&so);
-    if (cli_exact_long_options("scn-stream", argc, argv, longopts))
-        goto bad;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    if (cli_exact_long_options(P, argc, argv, longopts))
+        return CLI_EX_USAGE;
+    while ((opt = cli_getopt(P, argc, argv, "h", longopts)) != -1) {
         switch (opt) {
         case 'u':
             so.url = optarg;
@@ -203,30 +243,32 @@ int main(int argc, char **argv)
             so.device_uid = optarg;
             break;
         case 'n':
-            if (cli_parse_u64(optarg, 1, UINT64_MAX, &count))
-                goto bad;
+            if (cli_opt_u64(P, "--count", optarg, 1, UINT64_MAX, &count))
+                return CLI_EX_USAGE;
             break;
         case 't':
-            if (cli_parse_double(optarg, 0.001, 1e9, &duration))
-                goto bad;
+            if (cli_opt_double(P, "--duration", optarg, 0.001, 1e9, &duration))
+                return CLI_EX_USAGE;
             break;
         case 'f':
             if (output_format_parse(optarg, &format))
-                goto bad;
+                return cli_usage_error(
+                    P, "--format %s: must be jsonl, csv or table", optarg);
             break;
         case 's':
             a.sample = 1;
             break;
         case 'r':
-            if (cli_parse_double(optarg, 0.1, 1000, &rate))
-                goto bad;
+            if (cli_opt_double(P, "--rate", optarg, 0.1, 1000, &rate))
+                return CLI_EX_USAGE;
             break;
         case 'k':
             so.key_file = optarg;
             break;
         case 'm':
-            if (cli_parse_u64(optarg, 1, UINT32_MAX, &attempts))
-                goto bad;
+            if (cli_opt_u64(P, "--max-attempts", optarg, 1, UINT32_MAX,
+                            &attempts))
+                return CLI_EX_USAGE;
             break;
         case 'c':
             so.ca_file = optarg;
@@ -245,19 +287,19 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         default:
-            goto bad;
+            return CLI_EX_USAGE; /* reported by cli_getopt */
         }
     }
-    if (optind != argc || !so.url) {
-        if (optind != argc)
-            fprintf(stderr, "scn-stream: unexpected argument '%s'\n",
-                    argv[optind]);
-        goto bad_quiet;
-    }
+    if (optind != argc)
+        return cli_usage_error(P, "unexpected argument '%s'", argv[optind]);
+    if (!so.url)
+        return cli_usage_error(P, "--url is required");
     if (a.sample)
         count = 1;
 
     a.count = count;
+    a.url = so.url;
+    a.device = so.device_uid;
     a.status_line = !a.quiet && isatty(STDERR_FILENO);
     output_init(&a.out, format, stdout);
     so.backoff.max_attempts = (uint32_t)attempts;
@@ -278,11 +320,8 @@ int main(int argc, char **argv)
     }
     rc = scn_session_new(loop, &so, &s);
     if (rc) {
-        fprintf(stderr, "scn-stream: %s\n", scn_strerror(rc));
         scn_loop_free(loop);
-        return rc == SCN_ERR_URL || rc == SCN_ERR_INVALID_ARG
-                   ? CLI_EX_USAGE
-                   : cli_exit_for_error(rc);
+        return cli_link_error(P, rc, "--url", so.url, so.key_file);
     }
     if (a.sample) {
         scn_session_request_stream(s, 0, 0);
@@ -319,10 +358,4 @@ int main(int argc, char **argv)
     scn_loop_free(loop);
     output_free(&a.out);
     return a.exit_code;
-
-bad:
-    fprintf(stderr, "scn-stream: invalid value for an option\n");
-bad_quiet:
-    usage(stderr);
-    return CLI_EX_USAGE;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <scentience/log.h>
 
 int output_format_parse(const char *name, output_format *out)
 {
@@ -76,6 +77,7 @@ static void print_table(output *o, const scn_frame *f)
     double t = 0, h = 0, charge = 0;
     uint64_t seq = 0;
     int best[3] = {-1, -1, -1};
+    char ts[128], uid[128];
 
     if (!o->header_done) {
         fprintf(o->out, "%-24s %-10s %7s %7s %6s %5s  %s\n", "TIMESTAMP", "UID",
@@ -98,9 +100,13 @@ static void print_table(output *o, const scn_frame *f)
             }
         }
     }
-    fprintf(o->out, "%-24.24s %-10.10s %7llu %7.2f %6.1f %5.0f ",
-            scn_frame_timestamp(f), scn_frame_uid(f), (unsigned long long)seq,
-            t, h, charge);
+    /* For a terminal: the device's strings escaped. */
+    scn_escape_text(ts, sizeof(ts), scn_frame_timestamp(f),
+                    strlen(scn_frame_timestamp(f)));
+    scn_escape_text(uid, sizeof(uid), scn_frame_uid(f),
+                    strlen(scn_frame_uid(f)));
+    fprintf(o->out, "%-24.24s %-10.10s %7llu %7.2f %6.1f %5.0f ", ts, uid,
+            (unsigned long long)seq, t, h, charge);
     for (int k = 0; k < 3; k++) {
         double v;
         if (best[k] < 0)

@@ -32,8 +32,15 @@ typedef struct app {
     int flying;  /* takeoff ok and no land/emergency ok since */
     int waiting; /* a command is out */
     int last_err;
-    int closing;           /* our own close: link loss is expected */
+    int closing; /* our own close: link loss is expected */
+    const char *url;
 } app;
+
+/* As the user typed it, for messages. */
+#define P "scn-uav"
+/* A person at a terminal wants an answer, not retries for ever: about
+ * 15 s of backoff (0.5 + 1 + 2 + 4 + 8 s ceilings) before exit 69. */
+#define DEFAULT_MAX_ATTEMPTS 6
 
 static volatile sig_atomic_t interrupted;
 
@@ -61,12 +68,19 @@ static void usage(FILE *f)
           "  --keep-going         do not stop at the first error\n"
           "  --no-land-on-exit    do not send 'land' on Ctrl-C while "
           "flying\n"
+          "  --max-attempts N     give up after N failed connection "
+          "attempts in a row\n"
+          "                       (6, about 15 s; 0: never give up)\n"
           "  --key-file PATH      API key file (else $SCENTIENCE_API_KEY)\n"
           "  --short-timeout MS, --long-timeout MS   answer timeouts\n"
           "Commands: takeoff land 'up 50' 'go 100 0 50 30' battery? ... "
           "(docs/PROTOCOL.md 8.2)\n"
-          "Exit: 0 ok, 1 a command failed, 64 usage, 65 invalid command, "
-          "69 drone unreachable, 77 key rejected.\n",
+          "Exit: 0 every command ok, 1 a command failed, 64 usage, 65 "
+          "invalid command or\nscript, 66 script unreadable, 69 drone "
+          "unreachable after --max-attempts or\nrefused, 70 internal "
+          "error, 71 cannot listen on the state or video port, 73\ncannot "
+          "write --video-out, 77 key rejected, 78 no usable key, 130 "
+          "interrupted\n(Ctrl-C; landed first unless --no-land-on-exit).\n",
           f);
 }
 
@@ -79,8 +93,14 @@ static void on_state(scn_uav_channel *ch, const scn_state_event *ev, void *user)
         fprintf(stderr, "scn-uav: drone link: %s; reconnecting in %u ms\n",
                 scn_strerror(ev->reason), ev->delay_ms);
     if (ev->state == SCN_STATE_FAILED) {
-        fprintf(stderr, "scn-uav: drone link failed: %s\n",
-                scn_strerror(ev->reason));
+        if (ev->reason == SCN_ERR_ATTEMPTS_EXHAUSTED)
+            fprintf(stderr,
+                    "scn-uav: the drone at %s is unreachable: gave up after "
+                    "%u attempts (--max-attempts)\n",
+                    a->url, ev->attempt);
+        else
+            fprintf(stderr, "scn-uav: drone link failed: %s\n",
+                    scn_strerror(ev->reason));
         a->failed_exit = cli_exit_for_error(ev->reason);
     }
 }
@@ -106,12 +126,13 @@ static void on_error(scn_uav_channel *ch, int err, const char *detail,
 static void on_reply(scn_uav_channel *ch, const scn_uav_reply *r, void *user)
 {
     app *a = user;
+    char raw[4 * SCN_UAV_RAW_MAX + 1];
 
     (void)ch;
     a->waiting = 0;
     a->last_err = r->err;
     if (r->answer && r->answer->raw_len)
-        printf("< %s\n", r->answer->raw);
+        printf("< %s\n", cli_escaped(raw, sizeof(raw), r->answer->raw));
     else
         printf("< (%s)\n", scn_strerror(r->err));
     fflush(stdout);
@@ -144,6 +165,21 @@ static void on_stale(scn_uav_state_server *srv, int stale, void *user)
     (void)user;
     fprintf(stderr, "scn-uav: drone state %s\n",
             stale ? "STALE: none received lately" : "flowing again");
+}
+
+/* A state or video server that did not start: the drone's host name
+ * (resolved for the allow list) or the port. Returns the exit code. */
+static int server_error(const app *a, int rc, const char *opt, const char *bind,
+                        int port)
+{
+    if (rc == SCN_ERR_NETWORK) {
+        fprintf(stderr,
+                "scn-uav: --drone %s: the drone's host name does not "
+                "resolve\n",
+                a->url);
+        return CLI_EX_UNAVAILABLE;
+    }
+    return cli_listen_error(P, rc, opt, bind, port);
 }
 
 /* Runs the loop until the pending reply arrives, the link fails for good
@@ -235,6 +271,7 @@ int main(int argc, char **argv)
         {"key-file", required_argument, NULL, 'K'},
         {"short-timeout", required_argument, NULL, 't'},
         {"long-timeout", required_argument, NULL, 'T'},
+        {"max-attempts", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     scn_uav_channel_options co;
@@ -244,18 +281,18 @@ int main(int argc, char **argv)
     app a;
     char why[256];
     const char *script_path = NULL;
-    int state_port = 8890, video_port = 11111, land_on_int = 1;
+    int state_port = 8890, video_port = 11111, land_on_int = 1, status = 0;
     double linger = 0;
     int opt, rc, failures;
-    uint64_t ms;
+    uint64_t ms, attempts = DEFAULT_MAX_ATTEMPTS;
 
     memset(&a, 0, sizeof(a));
     scn_uav_channel_options_init(&co);
     scn_uav_state_server_options_init(&so);
     scn_uav_video_server_options_init(&vo);
-    if (cli_exact_long_options("scn-uav", argc, argv, longopts))
-        goto bad;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    if (cli_exact_long_options(P, argc, argv, longopts))
+        return CLI_EX_USAGE;
+    while ((opt = cli_getopt(P, argc, argv, "h", longopts)) != -1) {
         switch (opt) {
         case 'd':
             co.session.url = optarg;
@@ -264,19 +301,19 @@ int main(int argc, char **argv)
             script_path = optarg;
             break;
         case 'p':
-            if (cli_parse_int(optarg, 0, 65535, &state_port))
-                goto bad;
+            if (cli_opt_int(P, "--state-port", optarg, 0, 65535, &state_port))
+                return CLI_EX_USAGE;
             break;
         case 'V':
-            if (cli_parse_int(optarg, 0, 65535, &video_port))
-                goto bad;
+            if (cli_opt_int(P, "--video-port", optarg, 0, 65535, &video_port))
+                return CLI_EX_USAGE;
             break;
         case 'o':
             vo.out_path = optarg;
             break;
         case 'S':
             if (strcmp(optarg, "jsonl") != 0)
-                goto bad;
+                return cli_usage_error(P, "--state %s: must be jsonl", optarg);
             a.state_jsonl = 1;
             break;
         case 'l':
@@ -286,8 +323,8 @@ int main(int argc, char **argv)
             so.allow_any_peer = vo.allow_any_peer = 1;
             break;
         case 'L':
-            if (cli_parse_double(optarg, 0, 86400, &linger))
-                goto bad;
+            if (cli_opt_double(P, "--linger", optarg, 0, 86400, &linger))
+                return CLI_EX_USAGE;
             break;
         case 'k':
             a.keep_going = 1;
@@ -299,30 +336,41 @@ int main(int argc, char **argv)
             co.session.key_file = optarg;
             break;
         case 't':
-            if (cli_parse_u64(optarg, 1, 600000, &ms))
-                goto bad;
+            if (cli_opt_u64(P, "--short-timeout", optarg, 1, 600000, &ms))
+                return CLI_EX_USAGE;
             co.short_timeout_ms = (uint32_t)ms;
             break;
         case 'T':
-            if (cli_parse_u64(optarg, 1, 600000, &ms))
-                goto bad;
+            if (cli_opt_u64(P, "--long-timeout", optarg, 1, 600000, &ms))
+                return CLI_EX_USAGE;
             co.long_timeout_ms = (uint32_t)ms;
+            break;
+        case 'm':
+            if (cli_opt_u64(P, "--max-attempts", optarg, 0, UINT32_MAX,
+                            &attempts))
+                return CLI_EX_USAGE;
             break;
         case 'h':
             usage(stdout);
             return 0;
         default:
-            goto bad;
+            return CLI_EX_USAGE; /* reported by cli_getopt */
         }
     }
     if (!co.session.url)
-        goto bad;
+        return cli_usage_error(P, "--drone is required (ws://HOST:8889)");
+    co.session.backoff.max_attempts = (uint32_t)attempts;
+    a.url = co.session.url;
     /* Validate everything before connecting: nothing flies if any command
-     * is wrong. */
-    if (script_path && script_load_file(&sc, script_path, why, sizeof(why))) {
-        fprintf(stderr, "scn-uav: %s: %s\n", script_path, why);
+     * is wrong, and nothing starts if the video file cannot be written. */
+    if (vo.out_path &&
+        (rc = cli_check_appendable(P, "--video-out", vo.out_path)) != 0)
+        return rc;
+    if (script_path &&
+        (rc = script_load_file(&sc, script_path, why, sizeof(why))) != 0) {
+        fprintf(stderr, "scn-uav: --script %s: %s\n", script_path, why);
         script_free(&sc);
-        return CLI_EX_DATAERR;
+        return rc == SCRIPT_UNREADABLE ? CLI_EX_NOINPUT : CLI_EX_DATAERR;
     }
     for (int i = optind; i < argc; i++) {
         if (script_add_line(&sc, argv[i], (unsigned)(i - optind + 1), why,
@@ -350,19 +398,26 @@ int main(int argc, char **argv)
     so.on_stale = on_stale;
     so.user = &a;
     vo.port = video_port;
-    if ((state_port &&
-         (rc = scn_uav_state_server_new(a.loop, &so, &a.state_srv)) != 0) ||
-        (video_port &&
-         (rc = scn_uav_video_server_new(a.loop, &vo, &a.video_srv)) != 0) ||
-        (rc = scn_uav_channel_new(a.loop, &co, &a.ch)) != 0) {
-        fprintf(stderr, "scn-uav: %s\n", scn_strerror(rc));
+    /* The drone's URL and the key first, then the ports (the servers
+     * allow the drone's address only); the video file was checked above. */
+    if ((rc = scn_uav_channel_new(a.loop, &co, &a.ch)) != 0)
+        status = cli_link_error(P, rc, "--drone", co.session.url,
+                                co.session.key_file);
+    else if (state_port &&
+             (rc = scn_uav_state_server_new(a.loop, &so, &a.state_srv)) != 0)
+        status =
+            server_error(&a, rc, "--state-port", so.bind_address, state_port);
+    else if (video_port &&
+             (rc = scn_uav_video_server_new(a.loop, &vo, &a.video_srv)) != 0)
+        status =
+            server_error(&a, rc, "--video-port", vo.bind_address, video_port);
+    if (status) {
+        scn_uav_channel_free(a.ch);
         scn_uav_video_server_free(a.video_srv);
         scn_uav_state_server_free(a.state_srv);
         scn_loop_free(a.loop);
         script_free(&sc);
-        return rc == SCN_ERR_URL || rc == SCN_ERR_INVALID_ARG
-                   ? CLI_EX_USAGE
-                   : cli_exit_for_error(rc);
+        return status;
     }
 
     failures = fly(&a, &sc);
@@ -398,10 +453,6 @@ int main(int argc, char **argv)
     if (a.failed_exit)
         return a.failed_exit;
     if (was_interrupted)
-        return 130;
+        return CLI_EX_INTERRUPTED;
     return failures ? 1 : 0;
-
-bad:
-    usage(stderr);
-    return CLI_EX_USAGE;
 }

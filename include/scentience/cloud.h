@@ -122,7 +122,8 @@ typedef struct scn_cloud_options {
      * QUOTA...), spool failures (SPOOL_FULL: the ack could not be saved
      * yet; tried again at the next flush), files or values the spool
      * refused at open (SPOOL_INVALID, reported at the first loop turn),
-     * messages that cannot be decoded. */
+     * messages that cannot be decoded. detail is safe to print: the
+     * cloud's own words in it are escaped (scn_escape_text). */
     void (*on_error)(scn_cloud *c, int err, const char *detail, void *user);
     /** Unacknowledged records dropped from the spool (see
      * scn_cloud_spool_drop), after the submit that dropped them; NULL:
@@ -136,8 +137,9 @@ typedef struct scn_cloud_options {
 SCN_API void scn_cloud_options_init(scn_cloud_options *opts);
 
 /** Opens the spool and starts connecting. Returns 0, SCN_ERR_INVALID_ARG,
- * SCN_ERR_SPOOL_BUSY, SCN_ERR_IO, SCN_ERR_NOMEM or the errors of
- * scn_session_new(). */
+ * SCN_ERR_SPOOL_BUSY, a system error of the spool directory
+ * (scn_err_from_errno(): PERMISSION, NO_SUCH_FILE, ... or IO), SCN_ERR_NOMEM
+ * or the errors of scn_session_new(). */
 SCN_API int scn_cloud_new(scn_loop *loop, const scn_cloud_options *opts,
                           scn_cloud **out);
 
@@ -188,7 +190,9 @@ SCN_API scn_session *scn_cloud_session(scn_cloud *c);
 
 /** Options of scn_cloud_predict(); zero-initialised means defaults. */
 typedef struct scn_cloud_predict_options {
-    const char *url; /**< http:// or https://; NULL: SCN_CLOUD_PREDICT_URL */
+    /** Where to post: http://, https://, or a stream URL (ws://, wss://);
+     * NULL: SCN_CLOUD_PREDICT_URL. Mapped as scn_cloud_predict_url() says. */
+    const char *url;
     /** Key as for a session: option, $SCENTIENCE_API_KEY, key_file (NULL:
      * the default file). no_key: no Authorization (test servers). */
     const char *api_key;
@@ -223,6 +227,18 @@ typedef struct scn_cloud_prediction {
     char error_message[256]; /**< its human-readable message */
     uint32_t retry_after_ms; /**< 429: retry_after member */
 } scn_cloud_prediction;
+
+/**
+ * The endpoint a predict URL stands for (docs/PROTOCOL.md 9.6), written
+ * into out (cap bytes, NUL included): NULL gives SCN_CLOUD_PREDICT_URL; a
+ * stream URL (ws://, wss://) gives http:// or https:// with its host and
+ * port and the path /v1/predict; an http(s) URL without a path, or with
+ * "/", gets /v1/predict; one whose path ends in '/' is a base and gets
+ * "v1/predict" appended; any other http(s) URL is the endpoint itself.
+ * Returns 0, SCN_ERR_URL (another scheme, no host, a bad port...) or
+ * SCN_ERR_INVALID_ARG (out too small).
+ */
+SCN_API int scn_cloud_predict_url(const char *url, char *out, size_t cap);
 
 /**
  * Blocking: runs its own lws context on the calling thread until the

@@ -25,6 +25,15 @@ extern "C" {
     X(UNSUPPORTED, -7, "not supported")                                        \
     X(TIMEOUT, -8, "timed out")                                                \
     X(NOT_FOUND, -9, "not found")                                              \
+    X(ADDRESS_IN_USE, -10,                                                     \
+      "address already in use (another program listens on that port)")         \
+    X(ADDRESS_UNAVAILABLE, -11, "the address is not one of this machine's")    \
+    X(PERMISSION, -12, "permission denied")                                    \
+    X(NO_SUCH_FILE, -13, "no such file or directory")                          \
+    X(NO_SPACE, -14, "no space left on the device")                            \
+    X(READ_ONLY, -15, "read-only file system")                                 \
+    X(IS_DIRECTORY, -16, "is a directory")                                     \
+    X(EXISTS, -17, "the file already exists")                                  \
     X(NO_KEY, -20, "no API key: set SCENTIENCE_API_KEY or provide a key file") \
     X(KEY_FILE, -21, "the API key file cannot be read")                        \
     X(KEY_FILE_PERMS, -22,                                                     \
@@ -47,6 +56,7 @@ extern "C" {
     X(DEAD_PEER, -46, "no traffic from the peer within the idle timeout")      \
     X(TLS, -47, "TLS failure (certificate or handshake)")                      \
     X(ATTEMPTS_EXHAUSTED, -48, "gave up after the reconnect attempt limit")    \
+    X(END_OF_STREAM, -49, "the stream ended: the server has no more data")     \
     X(MESSAGE_TOO_BIG, -60, "message larger than the configured maximum")      \
     X(QUEUE_FULL, -61, "the queue is full")                                    \
     X(MALFORMED, -62, "malformed message")                                     \
@@ -84,6 +94,15 @@ typedef enum scn_err {
     SCN_ERRNO_MAP(SCN_ERR_ENUM_)
 #undef SCN_ERR_ENUM_
 } scn_err;
+
+/**
+ * The code for a system error number (errno): the classes a user can cause
+ * and fix, ADDRESS_IN_USE, ADDRESS_UNAVAILABLE, PERMISSION, NO_SUCH_FILE,
+ * NO_SPACE, READ_ONLY, IS_DIRECTORY, EXISTS; NOMEM; IO for the rest. Calls
+ * that fail on a file or a socket return these, so that a message can say
+ * what is wrong, next to the path or port the caller knows. Never 0.
+ */
+SCN_API int scn_err_from_errno(int errnum);
 
 /** A sentence describing err; never NULL, never contains secrets. */
 SCN_API const char *scn_strerror(int err);

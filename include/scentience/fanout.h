@@ -70,7 +70,7 @@ typedef struct scn_fanout_options {
      * one write. Taken as given, unlike the fields above: 0 writes at
      * once; scn_fanout_options_init() sets 100. */
     uint32_t flush_interval_ms;
-    /* A connection that has not subscribed to anything this long after
+    /** A connection that has not subscribed to anything this long after
      * its handshake is closed (1001); once it has, it may stay quiet
      * (10000). */
     uint32_t idle_timeout_ms;
@@ -115,8 +115,8 @@ typedef struct scn_fanout_subscriber_info {
 SCN_API void scn_fanout_options_init(scn_fanout_options *opts);
 
 /** Starts listening on the loop. Fields left 0 get their default. Returns
- * 0, SCN_ERR_INVALID_ARG, SCN_ERR_STATE, SCN_ERR_NOMEM or SCN_ERR_IO as
- * scn_server_new(). */
+ * 0, SCN_ERR_INVALID_ARG, SCN_ERR_STATE, SCN_ERR_NOMEM or the socket
+ * errors of scn_server_new() (SCN_ERR_ADDRESS_IN_USE...). */
 SCN_API int scn_fanout_new(scn_loop *loop, const scn_fanout_options *opts,
                            scn_fanout **out);
 

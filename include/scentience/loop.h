@@ -45,8 +45,13 @@ SCN_API int scn_loop_new(const scn_loop_options *opts, scn_loop **out);
  * Must not be called from a callback. */
 SCN_API void scn_loop_free(scn_loop *loop);
 
-/** Runs until scn_loop_stop(). Returns 0, SCN_ERR_STATE if the loop runs on
- * its own thread, or SCN_ERR_RECURSIVE from inside a callback. */
+/** Runs until scn_loop_stop(), or until nothing can happen any more: every
+ * session has ended (CLOSED, or FAILED: a rejected key, an unknown device,
+ * the attempt limit...; its on_state callback got the reason), no server
+ * listens and no timer is armed. So a program whose only session fails
+ * gets control back instead of waiting forever; a loop with nothing on it
+ * returns at once. Returns 0, SCN_ERR_STATE if the loop runs on its own
+ * thread, or SCN_ERR_RECURSIVE from inside a callback. */
 SCN_API int scn_loop_run(scn_loop *loop);
 
 /** Serves events for at most timeout_ms (0: only what is ready now).

@@ -85,8 +85,9 @@ SCN_API void scn_recorder_options_init(scn_recorder_options *opts);
  * Creates (or truncates) path and writes the magic and Header. opts NULL
  * means defaults. No channel exists until one is added or a stream's
  * channel is asked for.
- * Returns 0, SCN_ERR_INVALID_ARG, SCN_ERR_NOMEM, SCN_ERR_IO (errno tells
- * why the file could not be created or written).
+ * Returns 0, SCN_ERR_INVALID_ARG, SCN_ERR_NOMEM, or why the file could
+ * not be created or written (scn_err_from_errno: NO_SUCH_FILE, PERMISSION,
+ * IS_DIRECTORY, NO_SPACE, READ_ONLY..., else SCN_ERR_IO).
  */
 SCN_API int scn_recorder_new(const char *path, const scn_recorder_options *opts,
                              scn_recorder **out);
@@ -94,8 +95,9 @@ SCN_API int scn_recorder_new(const char *path, const scn_recorder_options *opts,
 /**
  * Finishes the file: writes the open chunk, DataEnd, the summary and the
  * Footer, syncs and closes it. Later writes fail with SCN_ERR_STATE.
- * Returns 0, or the first error met while writing (SCN_ERR_IO,
- * SCN_ERR_NOMEM); the file is then a prefix that recovery can repair.
+ * Returns 0, or the first error met while writing (SCN_ERR_NO_SPACE,
+ * other system errors as scn_err_from_errno, SCN_ERR_NOMEM); the file is
+ * then a prefix that recovery can repair.
  */
 SCN_API int scn_recorder_finish(scn_recorder *rec);
 
@@ -131,7 +133,8 @@ SCN_API int scn_recorder_add_channel(scn_recorder *rec, const char *topic,
  * source produced it), nanoseconds since the Unix epoch. No allocation
  * happens unless the message is larger than any before it.
  * Returns 0, SCN_ERR_INVALID_ARG (unknown channel, NULL), SCN_ERR_STATE,
- * SCN_ERR_NOMEM, SCN_ERR_IO (sticky: later calls return it too).
+ * SCN_ERR_NOMEM, a system error as scn_err_from_errno (NO_SPACE...;
+ * sticky: later calls return it too).
  */
 SCN_API int scn_recorder_write(scn_recorder *rec, uint16_t channel_id,
                                uint64_t log_time_ns, uint64_t publish_time_ns,

@@ -84,10 +84,11 @@ typedef struct scn_recording_message {
  * system a recording larger than the free address space (about 2 GiB)
  * cannot be opened (SCN_ERR_IO with errno ENOMEM or EOVERFLOW); read it
  * on a 64-bit machine. Writing one has no such limit.
- * Returns 0; SCN_ERR_IO (errno tells why); SCN_ERR_MCAP_TRUNCATED (shorter
- * than magic and Header); SCN_ERR_MCAP_FORMAT (not MCAP, malformed record,
- * summary disagreeing with the data); SCN_ERR_MCAP_CRC; SCN_ERR_UNSUPPORTED
- * (compressed chunks); SCN_ERR_NOMEM; SCN_ERR_INVALID_ARG.
+ * Returns 0; why the file cannot be read (scn_err_from_errno():
+ * NO_SUCH_FILE, PERMISSION, ..., else SCN_ERR_IO); SCN_ERR_MCAP_TRUNCATED
+ * (shorter than magic and Header); SCN_ERR_MCAP_FORMAT (not MCAP, malformed
+ * record, summary disagreeing with the data); SCN_ERR_MCAP_CRC;
+ * SCN_ERR_UNSUPPORTED (compressed chunks); SCN_ERR_NOMEM; SCN_ERR_INVALID_ARG.
  */
 SCN_API int scn_recording_open(const char *path, unsigned flags,
                                scn_recording **out);

@@ -273,10 +273,11 @@ SCN_API void scn_server_options_init(scn_server_options *opts);
  * path not starting with '/'; an empty subprotocol; a malformed token;
  * only one of the TLS files), SCN_ERR_TLS (the certificate or key cannot
  * be loaded, or the key file is readable by group or others: the log says
- * which), SCN_ERR_STATE (called
- * from another thread while the loop runs), SCN_ERR_NOMEM, SCN_ERR_IO
- * (socket, bind or listen failed, e.g. the port is in use: the loop's log
- * says why).
+ * which), SCN_ERR_STATE (called from another thread while the loop runs),
+ * SCN_ERR_NOMEM, or why socket, bind or listen failed (the loop's log says
+ * it too): SCN_ERR_ADDRESS_IN_USE (the port is taken),
+ * SCN_ERR_ADDRESS_UNAVAILABLE (not a local address), SCN_ERR_PERMISSION
+ * (a port below 1024 without the privilege), else SCN_ERR_IO.
  */
 SCN_API int scn_server_new(scn_loop *loop, const scn_server_options *opts,
                            scn_server **out);

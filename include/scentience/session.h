@@ -39,7 +39,9 @@ typedef enum scn_state {
     SCN_STATE_OPEN,         /**< handshake done, traffic flows */
     SCN_STATE_RECONNECTING, /**< link lost; next attempt after delay_ms */
     SCN_STATE_CLOSING,      /**< scn_session_close() called, closing */
-    SCN_STATE_CLOSED,       /**< closed by the user; terminal */
+    SCN_STATE_CLOSED,       /**< closed by the user, or by the server at the
+                               end of its stream (reason
+                               SCN_ERR_END_OF_STREAM, close 4010); terminal */
     SCN_STATE_FAILED        /**< fatal error (reason); terminal */
 } scn_state;
 

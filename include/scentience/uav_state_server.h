@@ -53,8 +53,8 @@ typedef struct scn_uav_state_server_options {
 
 /** Fills o with every default. */
 SCN_API void scn_uav_state_server_options_init(scn_uav_state_server_options *o);
-/** Returns 0, SCN_ERR_INVALID_ARG, SCN_ERR_URL, SCN_ERR_NOMEM, SCN_ERR_IO
- * (cannot listen). */
+/** Returns 0, SCN_ERR_INVALID_ARG, SCN_ERR_URL, SCN_ERR_NOMEM, or the
+ * socket errors of scn_server_new() (SCN_ERR_ADDRESS_IN_USE...). */
 SCN_API int scn_uav_state_server_new(scn_loop *loop,
                                      const scn_uav_state_server_options *o,
                                      scn_uav_state_server **out);

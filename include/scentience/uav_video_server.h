@@ -51,8 +51,10 @@ typedef struct scn_uav_video_server_options {
 
 /** Fills o with every default. */
 SCN_API void scn_uav_video_server_options_init(scn_uav_video_server_options *o);
-/** Returns 0, SCN_ERR_INVALID_ARG, SCN_ERR_URL, SCN_ERR_NOMEM, SCN_ERR_IO
- * (cannot listen or open the file). */
+/** Returns 0, SCN_ERR_INVALID_ARG, SCN_ERR_URL, SCN_ERR_NOMEM, the socket
+ * errors of scn_server_new() (SCN_ERR_ADDRESS_IN_USE...), or why out_path
+ * cannot be opened (scn_err_from_errno(): PERMISSION, NO_SUCH_FILE, ...
+ * or SCN_ERR_IO). */
 SCN_API int scn_uav_video_server_new(scn_loop *loop,
                                      const scn_uav_video_server_options *o,
                                      scn_uav_video_server **out);

@@ -85,16 +85,26 @@ class CompanionLiveTest(simproc.ProcCase):
     def test_usage_errors(self):
         base = [COMPANION, "--device-url",
                 "ws://127.0.0.1:9"]
-        for bad in (["--live-max-subscribers", "0"],
-                    ["--live-max-subscribers", "many"],
-                    ["--live-queue-msgs", "0"],
-                    ["--live-queue-bytes", "1"],
-                    ["--live-queue-bytes", "12Q"],
-                    ["--live-flush-ms", "-5"]):
+        for bad, why in (
+                (["--live-max-subscribers", "0"],
+                 "must be a whole number 1-4096"),
+                (["--live-max-subscribers", "many"],
+                 "must be a whole number 1-4096"),
+                (["--live-queue-msgs", "0"],
+                 "must be a whole number 1-1048576"),
+                (["--live-queue-bytes", "1"],
+                 "must be a size 4K-64M (bytes, or with K, M, G)"),
+                (["--live-queue-bytes", "12Q"],
+                 "must be a size 4K-64M (bytes, or with K, M, G)"),
+                (["--live-flush-ms", "-5"],
+                 "must be a whole number 0-10000")):
             p = subprocess.run(base + bad, capture_output=True, text=True,
                                timeout=30, env=self.env)
             self.assertEqual(p.returncode, 64, bad)
-            self.assertIn("usage", p.stderr)
+            # One line naming the option, its value and what it accepts.
+            self.assertEqual(p.stderr, "scn-companion: %s %s: %s\nRun "
+                             "'scn-companion --help' for the options.\n"
+                             % (bad[0], bad[1], why))
         p = subprocess.run(base[:1] + ["--help"], capture_output=True,
                            text=True, timeout=30)
         self.assertEqual(p.returncode, 0)

@@ -3,9 +3,11 @@
 Records 200 frames from scn-sim with `scn-record record`, replays the file
 with `scn-replay --speed 10` and reads it with `scn-stream`: the frames come
 back in order with the recorded keys and values, SEQ renumbered from 1, at
-roughly the scaled pace (only a loose upper bound is asserted). --loop goes
-on past the end; requests (section 4 of docs/PROTOCOL.md) are answered; bad
-command lines and files get their exit codes.
+roughly the scaled pace (only a loose upper bound is asserted). At the
+end every connection is closed with 4010 (end of stream) and scn-stream
+exits 0 by itself; --loop goes on past the end; requests (section 4 of
+docs/PROTOCOL.md) are answered; bad command lines and files get their exit
+codes and say why.
 
 Environment: SCN_BIN_DIR (scn-sim, scn-record, scn-replay, scn-stream),
 SCN_LOG_DIR (recordings and logs go there). Run with /usr/bin/python3; only
@@ -98,22 +100,66 @@ def test_record():
     assert len(recorded()) == FRAMES
 
 
+def usage_error(args, line):
+    """scn-replay ARGS exits 64 with exactly LINE and the --help hint."""
+    rc, out, err = run(REPLAY, args)
+    assert rc == 64 and out == "", (args, rc, out, err)
+    assert err == ("scn-replay: %s\nRun 'scn-replay --help' for the "
+                   "options.\n" % line), (args, err)
+
+
 def test_usage():
-    assert run(REPLAY, [])[0] == 64
-    assert run(REPLAY, ["--bogus", RECORDING])[0] == 64
+    usage_error([], "the recording to play is missing (FILE)")
+    usage_error(["--bogus", RECORDING], "unknown option '--bogus'")
     for speed in ("0", "-1", "1001", "x"):
-        assert run(REPLAY, [RECORDING, "--speed", speed])[0] == 64, speed
-    assert run(REPLAY, [RECORDING, "--port", "70000"])[0] == 64
-    rc, _, err = run(REPLAY, [os.path.join(WORK, "missing.mcap")])
+        usage_error([RECORDING, "--speed", speed],
+                    "--speed %s: must be a number above 0, at most 1000"
+                    % speed)
+    usage_error([RECORDING, "--port", "70000"],
+                "--port 70000: must be a whole number 0-65535")
+    usage_error([RECORDING, "--port"], "--port needs a value")
+    usage_error([RECORDING, RECORDING], "unexpected argument '%s'" % RECORDING)
+    missing = os.path.join(WORK, "missing.mcap")
+    rc, _, err = run(REPLAY, [missing])
     assert rc == 66, (rc, err)
+    assert err == "scn-replay: %s: no such file or directory\n" % missing, err
     rc, _, err = run(REPLAY, [RECORDING, "--channel", "/nope"])
     assert rc == 65, (rc, err)
+    assert err == "scn-replay: %s: no /nope channel\n" % RECORDING, err
     junk = os.path.join(WORK, "junk.mcap")
     with open(junk, "wb") as f:
         f.write(b"\x89MCAP0\r\n" + b"\0" * 64)
-    assert run(REPLAY, [junk])[0] in (65, 66)
+    rc, _, err = run(REPLAY, [junk])
+    assert rc == 65 and err.startswith("scn-replay: %s: " % junk), (rc, err)
     rc, out, _ = run(REPLAY, ["--help"])
     assert rc == 0 and "usage: scn-replay" in out
+    assert "71 cannot listen" in out, out
+    # The port taken: named, with the cause, exit 71.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        rc, _, err = run(REPLAY, [RECORDING, "--port", str(port)])
+    assert rc == 71, (rc, err)
+    assert ("scn-replay: cannot listen on 127.0.0.1:%d: address already in "
+            "use (another program listens on that port)\n" % port) in err, err
+
+
+def test_stream_ends_at_the_end():
+    """scn-stream without --count stops by itself when the replay ends
+    (close 4010), exit 0, every frame printed."""
+    rp = Server("scn-replay", [RECORDING, "--port", "0", "--speed", "20"])
+    try:
+        rc, out, err = run(STREAM, ["--url", rp.origin, "--format", "jsonl"],
+                           timeout=60)
+        assert rc == 0, (rc, err)
+        assert len(out.splitlines()) == FRAMES, (len(out.splitlines()), err)
+        assert ("scn-stream: the stream ended: the server has no more "
+                "data\n") in err, err
+        assert "reconnecting" not in err, err
+        assert rp.wait(10) == 0
+    finally:
+        rp.close()
 
 
 def test_replay_matches_recording():
@@ -330,12 +376,13 @@ def test_state_and_inference():
                 if op == 1:
                     got.append(data.decode())
 
+        # The end of the recording: 4010, end of stream.
         got, code = until_close(st)
-        assert got == states and code == 1000, (got, code)
+        assert got == states and code == 4010, (got, code)
         got, code = until_close(inf)
-        assert got == infer and code == 1000, (got, code)
+        assert got == infer and code == 4010, (got, code)
         got, code = until_close(dev)
-        assert code == 1000 and json.loads(got[0])["type"] == "hello", got
+        assert code == 4010 and json.loads(got[0])["type"] == "hello", got
         got = [json.loads(g) for g in got[1:]]
         assert [g["SEQ"] for g in got] == list(range(1, 11)), got
         for g, w in zip(got, frames):
@@ -349,7 +396,8 @@ def test_state_and_inference():
         rp.close()
 
 
-TESTS = [test_record, test_usage, test_replay_matches_recording, test_loop,
+TESTS = [test_record, test_usage, test_replay_matches_recording,
+         test_stream_ends_at_the_end, test_loop,
          test_requests, test_state_and_inference]
 
 

@@ -315,7 +315,8 @@ static void test_options_rejected(void **state)
     /* The port of a running server is taken: bind fails, cleanly. */
     assert_int_equal(start_server(f, &o), 0);
     o.port = scn_server_port(f->srv);
-    assert_int_equal(scn_server_new(f->loop, &o, &other), SCN_ERR_IO);
+    assert_int_equal(scn_server_new(f->loop, &o, &other),
+                     SCN_ERR_ADDRESS_IN_USE);
     assert_null(other);
     /* IPv6 loopback and an explicit IPv4 bind work side by side. */
     o.port = 0;

@@ -176,16 +176,21 @@ def run(coro, timeout=60):
 
 
 def check_annex_b(data, frames):
-    """Every frame: start code, IDR (0x65) every 30 frames from the first,
-    else non-IDR (0x41); 1-8 KiB of payload without zero bytes."""
+    """An H.264 Annex B stream (apps/scn-sim/uav_video.h): every 10th frame
+    from the first is SPS (0x67), PPS (0x68) and an IDR picture (0x65) of
+    60 raw macroblocks, the others a P picture (0x41); every NAL unit
+    starts with 00 00 00 01 and holds no other start code. (A decoder
+    reads it in test_uav_app.py.)"""
     parts = data.split(b"\x00\x00\x00\x01")
     assert parts[0] == b"", "stream does not start with a start code"
-    parts = parts[1:]
-    assert len(parts) == frames, (len(parts), frames)
-    for i, p in enumerate(parts):
-        assert p[0] == (0x65 if i % 30 == 0 else 0x41), (i, p[0])
-        assert 1024 <= len(p) - 1 <= 8192, len(p)
-        assert b"\x00" not in p[1:]
+    want = []
+    for i in range(frames):
+        want += [0x67, 0x68, 0x65] if i % 10 == 0 else [0x41]
+    assert [p[0] for p in parts[1:]] == want, [p[0] for p in parts[1:50]]
+    for p in parts[1:]:
+        assert b"\x00\x00\x01" not in p and b"\x00\x00\x00" not in p
+        if p[0] == 0x65:
+            assert len(p) > 60 * 384, len(p)
 
 
 # --- tests ----------------------------------------------------------------

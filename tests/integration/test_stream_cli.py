@@ -1,13 +1,16 @@
 #!/usr/bin/python3
 """scn-stream as a user runs it against scn-sim: the output formats, a
-single sample, and the documented exit codes."""
+single sample, the documented exit codes with the message that goes with
+each, what a 404 means with and without --device, and "reconnected"."""
 
 import csv
 import io
 import json
 import os
+import signal
 import socket
 import subprocess
+import time
 import unittest
 
 import simproc
@@ -87,25 +90,84 @@ class StreamCliTest(unittest.TestCase):
         self.assertEqual(len(lines), 2)  # header + the one reading
         self.assertIn("SCN001", lines[1])
 
+    def assert_usage(self, args, line):
+        p = stream(args)
+        self.assertEqual((p.returncode, p.stdout), (64, ""), p.stderr)
+        self.assertEqual(p.stderr, "scn-stream: %s\nRun 'scn-stream --help' "
+                         "for the options.\n" % line)
+
     def test_usage_error_is_64(self):
-        self.assertEqual(stream(["--count", "3"]).returncode, 64)
-        self.assertEqual(stream(["--url", "http://x", "--count", "1"])
-                         .returncode, 64)
-        self.assertEqual(stream(["--url", self.sim.origin, "--format", "xml"])
-                         .returncode, 64)
+        self.assert_usage(["--count", "3"], "--url is required")
+        self.assert_usage(["--url", "http://x", "--count", "1"],
+                          "--url http://x: malformed or unsupported URL "
+                          "(ws://HOST:PORT/PATH or wss://...)")
+        self.assert_usage(["--url", self.sim.origin, "--format", "xml"],
+                          "--format xml: must be jsonl, csv or table")
         # There is no option that takes the key itself.
-        self.assertEqual(stream(["--url", self.sim.origin, "--key", KEY])
-                         .returncode, 64)
+        self.assert_usage(["--url", self.sim.origin, "--key", KEY],
+                          "unknown option '--key'")
 
     def test_no_key_is_78(self):
         p = stream(["--url", self.sim.origin, "--count", "1"], key=None)
         self.assertEqual(p.returncode, 78)
-        self.assertIn("SCENTIENCE_API_KEY", p.stderr)
+        self.assertEqual(p.stderr, "scn-stream: no API key: set "
+                         "SCENTIENCE_API_KEY or provide a key file\n")
+        self.assertEqual(p.stdout, "")
 
     def test_unreachable_after_attempts_is_69(self):
         p = stream(["--url", "ws://127.0.0.1:%d" % closed_port(),
                     "--max-attempts", "2", "--count", "1"])
         self.assertEqual(p.returncode, 69)
+        self.assertEqual(p.stderr.count("reconnecting in"), 1, p.stderr)
+        self.assertIn("scn-stream: gave up after the reconnect attempt "
+                      "limit\n", p.stderr)
+        self.assertEqual(p.stdout, "")
+
+    def test_404_says_what_was_not_found(self):
+        # A device asked for by UID that the server does not have.
+        p = stream(["--url", self.sim.origin, "--device", "SCN009",
+                    "--count", "1"])
+        self.assertEqual(p.returncode, 69)
+        self.assertIn("scn-stream: no device SCN009 is served at %s (HTTP "
+                      "404)\n" % self.sim.origin, p.stderr)
+        # No --device: a 404 is about the path, not about a device.
+        cloud = simproc.Server([SIM, "cloud", "--port", "0", "--quiet"])
+        try:
+            url = cloud.url("no/such/path")
+            p = stream(["--url", url, "--count", "1"])
+        finally:
+            cloud.close()
+        self.assertEqual(p.returncode, 69, p.stderr)
+        self.assertIn("scn-stream: nothing is served at %s (HTTP 404): check "
+                      "the URL's path\n" % url, p.stderr)
+        self.assertNotIn("no device with that UID", p.stderr)
+
+    def test_says_reconnected(self):
+        sim = Sim()
+        try:
+            env = dict(os.environ, SCENTIENCE_API_KEY=KEY)
+            p = subprocess.Popen(
+                [os.path.join(BIN_DIR, "scn-stream"), "--url", sim.origin,
+                 "--count", "150"], stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True, env=env,
+                preexec_fn=simproc.die_with_parent)
+            try:
+                # 50 frames/s: drop the link once the stream runs.
+                first = p.stdout.readline()
+                self.assertTrue(first.startswith("{"), first)
+                sim.signal(signal.SIGUSR2)
+                out, err = p.communicate(timeout=60)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.communicate()
+        finally:
+            sim.close()
+        self.assertEqual(p.returncode, 0, err)
+        self.assertEqual(len((first + out).splitlines()), 150)
+        self.assertIn("; reconnecting in", err)
+        self.assertIn("scn-stream: reconnected to %s\n" % sim.origin, err)
+        self.assertIn(", 1 reconnects,", err)
 
 
 if __name__ == "__main__":

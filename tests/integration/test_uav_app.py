@@ -1,11 +1,14 @@
 #!/usr/bin/python3
 """scn-uav as a user runs it, against `scn-sim uav`: the documented sample
-session with state as JSON lines and video to a file, a script with waits
-and comments, an invalid command that stops everything before anything is
-sent (exit 65), and Ctrl-C while flying, which lands the drone."""
+session with state as JSON lines and video to a file that an independent
+decoder (Debian's ffprobe and ffmpeg) opens and decodes to the pixel, a
+script with waits and comments, an invalid command that stops everything
+before anything is sent (exit 65), and Ctrl-C while flying, which lands
+the drone."""
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -115,6 +118,33 @@ class UavAppTest(unittest.TestCase):
         self.assertEqual(len(data), stops[0]["bytes"])
         self.assertEqual(zlib.crc32(data), stops[0]["crc32"])
         self.assertNotIn(KEY, out + err)
+        self.check_playable(video, stops[0]["frames"])
+
+    def check_playable(self, video, frames):
+        """What a player opens: ffprobe sees H.264 160x96 at 30 frames/s
+        and decodes every frame; the first decodes to the simulator's test
+        pattern (apps/scn-sim/uav_video.h), pixel for pixel."""
+        for tool in ("ffprobe", "ffmpeg"):
+            self.assertTrue(shutil.which(tool),
+                            "%s is required: scripts/install-deps" % tool)
+        p = subprocess.run(
+            ["ffprobe", "-v", "error", "-count_frames", "-show_entries",
+             "stream=codec_name,width,height,r_frame_rate,nb_read_frames",
+             "-of", "json", video], capture_output=True, text=True,
+            timeout=60)
+        self.assertEqual((p.returncode, p.stderr), (0, ""))
+        (st,) = json.loads(p.stdout)["streams"]
+        self.assertEqual(st, {"codec_name": "h264", "width": 160,
+                              "height": 96, "r_frame_rate": "30/1",
+                              "nb_read_frames": str(frames)})
+        p = subprocess.run(["ffmpeg", "-v", "error", "-i", video,
+                            "-frames:v", "1", "-f", "rawvideo", "-pix_fmt",
+                            "yuv420p", "-"], capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        w, h = 160, 96
+        luma = bytes(16 + (2 * x + y) % 220 for y in range(h)
+                     for x in range(w))
+        self.assertEqual(p.stdout, luma + b"\x80" * (w * h // 2))
 
     def test_invalid_command_sends_nothing(self):
         rc, out, err = run_uav(self.base() + ["takeoff", "up 600", "land"],

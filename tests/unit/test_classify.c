@@ -160,6 +160,7 @@ static void test_close_codes(void **state)
     assert_verdict(of_close(4003, NULL, 0), SCN_ERR_ADDRESS_NOT_ALLOWED, false,
                    0);
     assert_verdict(of_close(4004, NULL, 0), SCN_ERR_DEVICE_UNKNOWN, false, 0);
+    assert_verdict(of_close(4010, NULL, 0), SCN_ERR_END_OF_STREAM, false, 0);
     assert_verdict(of_close(4029, NULL, 0), SCN_ERR_QUOTA, true,
                    SCN_QUOTA_DEFAULT_RETRY_MS);
     for (i = 0; i < sizeof(other) / sizeof(other[0]); i++)

@@ -331,6 +331,29 @@ static void test_fatal(void **state)
     }
 }
 
+/* Close 4010: the server has no more data. The session ends CLOSED, not
+ * FAILED, and never reconnects. */
+static void test_end_of_stream(void **state)
+{
+    scn_failure end = {SCN_FAIL_CLOSE, 0, 4010, "end of recording", 0};
+    scn_transition tr;
+    scn_tick t;
+    scn_fsm f;
+
+    (void)state;
+    make(&f, 0);
+    open_at(&f, 100);
+    tr = scn_fsm_failed(&f, 200, &end);
+    assert_true(tr.changed);
+    assert_int_equal(tr.previous, SCN_STATE_OPEN);
+    assert_int_equal(tr.state, SCN_STATE_CLOSED);
+    assert_int_equal(tr.reason, SCN_ERR_END_OF_STREAM);
+    assert_int_equal(tr.delay_ms, 0);
+    t = scn_fsm_tick(&f, 100000, NULL);
+    assert_int_equal(t.action, SCN_ACT_NONE);
+    assert_false(scn_fsm_failed(&f, 300, &lost).changed);
+}
+
 static void test_attempt_limit(void **state)
 {
     scn_transition tr;
@@ -473,6 +496,7 @@ int main(void)
         cmocka_unit_test(test_healthy_reset),
         cmocka_unit_test(test_min_delay_from_verdict),
         cmocka_unit_test(test_fatal),
+        cmocka_unit_test(test_end_of_stream),
         cmocka_unit_test(test_attempt_limit),
         cmocka_unit_test(test_close_paths),
         cmocka_unit_test(test_local_fatal),

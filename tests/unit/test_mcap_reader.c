@@ -241,7 +241,7 @@ static void test_not_mcap(void **state)
     buf[MCAP_MAGIC_LEN] = MCAP_OP_MESSAGE;
     assert_int_equal(open_copy(buf, sizeof(buf), 0, &in), SCN_ERR_MCAP_FORMAT);
     assert_int_equal(scn_recording_open("/nonexistent/x.mcap", 0, &r),
-                     SCN_ERR_IO);
+                     SCN_ERR_NO_SUCH_FILE);
     assert_int_equal(scn_recording_open(NULL, 0, &r), SCN_ERR_INVALID_ARG);
 }
 

@@ -342,7 +342,7 @@ static void test_bad_arguments(void **state)
     (void)state;
     assert_int_equal(scn_recorder_new(NULL, NULL, &rec), SCN_ERR_INVALID_ARG);
     assert_int_equal(scn_recorder_new("/nonexistent-dir/x.mcap", NULL, &rec),
-                     SCN_ERR_IO);
+                     SCN_ERR_NO_SUCH_FILE);
     assert_int_equal(scn_recorder_new(path, NULL, &rec), 0);
     assert_int_equal(scn_recorder_stream_channel(
                          rec, (scn_record_stream)SCN_RECORD_STREAM_COUNT, &id),

@@ -88,7 +88,7 @@ static void test_open_failure(void **state)
 
     (void)state;
     assert_int_equal(uav_video_sink_open("/nonexistent-dir/x.h264", 1000, &k),
-                     SCN_ERR_IO);
+                     SCN_ERR_NO_SUCH_FILE);
     assert_null(k);
 }
 

@@ -1,0 +1,22 @@
+# cmake -DREADME=README.md -DOUT=file.c -P readme_example.cmake
+# Copies the C block of README.md's "## Using the library" section to OUT,
+# byte for byte, so that the build compiles the example a user copies.
+file(READ ${README} text)
+string(FIND "${text}" "## Using the library" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "${README}: no '## Using the library' section")
+endif()
+string(SUBSTRING "${text}" ${at} -1 text)
+string(FIND "${text}" "```c\n" open)
+if(open EQUAL -1)
+  message(FATAL_ERROR "${README}: no ```c block in '## Using the library'")
+endif()
+math(EXPR open "${open} + 5")
+string(SUBSTRING "${text}" ${open} -1 text)
+string(FIND "${text}" "\n```" close)
+if(close EQUAL -1)
+  message(FATAL_ERROR "${README}: the example's block is not closed")
+endif()
+math(EXPR close "${close} + 1")
+string(SUBSTRING "${text}" 0 ${close} code)
+file(WRITE ${OUT} "${code}")
