@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "runner.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -29,7 +31,7 @@ static int setup(void **state)
 
     if (f == NULL)
         return -1;
-    strcpy(f->dir, "/tmp/scn-spool-test-XXXXXX");
+    test_tmp_path(f->dir, sizeof(f->dir), "scn-spool-test-XXXXXX");
     if (mkdtemp(f->dir) == NULL) {
         free(f);
         return -1;
