@@ -130,7 +130,7 @@ static bool two_open(fixture *f)
 
 static bool run_until_cond(fixture *f, fixture_cond cond, uint32_t timeout_ms)
 {
-    uint64_t end = scn_loop_now_ms(f->loop) + timeout_ms;
+    uint64_t end = deadline_ms(f->loop, timeout_ms);
 
     while (!cond(f)) {
         if (scn_loop_now_ms(f->loop) >= end)
@@ -371,6 +371,11 @@ static bool sessions_greeted(fixture *f)
     return f->sessions[0].frames >= 1 && f->sessions[1].frames >= 1;
 }
 
+static bool first_session_reconnecting(fixture *f)
+{
+    return f->sessions[0].state == SCN_STATE_RECONNECTING;
+}
+
 static void test_sessions_get_frames(void **state)
 {
     fixture *f = *state;
@@ -437,8 +442,7 @@ static void test_sessions_get_frames(void **state)
     assert_int_equal(f->closes, 2);
     assert_int_equal(f->close_code[0], 1001);
     assert_int_equal(f->close_code[1], 1001);
-    run_for(f->loop, 300);
-    assert_int_equal(c[0].state, SCN_STATE_RECONNECTING);
+    assert_true(run_until_cond(f, first_session_reconnecting, 5000));
     scn_session_free(c[0].s);
     scn_session_free(c[1].s);
 }
@@ -646,7 +650,7 @@ static void test_slow_peer(void **state)
 
     /* Broadcast at the fast reader's pace: its queue never fills, the
      * slow one's does at once. */
-    end = scn_loop_now_ms(f->loop) + 60000;
+    end = deadline_ms(f->loop, 60000);
     while (sent < N && scn_loop_now_ms(f->loop) < end) {
         scn_server_conn_stats cs;
 
@@ -961,5 +965,5 @@ int main(void)
                                         teardown),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit_code(cmocka_run_group_tests(tests, NULL, NULL));
 }

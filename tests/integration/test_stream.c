@@ -24,12 +24,13 @@ typedef struct fixture {
     scn_session_options o;
 } fixture;
 
-static int start(void **state, const char *const *args)
+/* port 0: any; a reserved port for a simulator that will be restarted. */
+static int start(void **state, int port, const char *const *args)
 {
     fixture *f = calloc(1, sizeof(*f));
 
     *state = f;
-    if (!f || sim_start(&f->sim, 0, args) != 0)
+    if (!f || port < 0 || sim_start(&f->sim, port, args) != 0)
         return -1;
     if (client_init(&f->c, "stream", &f->o) != 0)
         return -1;
@@ -43,13 +44,19 @@ static int start(void **state, const char *const *args)
 static int setup_fast(void **state)
 {
     const char *args[] = {"--rate", "1000", NULL};
-    return start(state, args);
+    return start(state, 0, args);
 }
 
 static int setup_normal(void **state)
 {
     const char *args[] = {"--rate", "50", "--stall-for", "30", NULL};
-    return start(state, args);
+    return start(state, 0, args);
+}
+
+static int setup_restartable(void **state)
+{
+    const char *args[] = {"--rate", "50", NULL};
+    return start(state, reserve_port(), args);
 }
 
 static int setup_faulty(void **state)
@@ -57,17 +64,27 @@ static int setup_faulty(void **state)
     const char *args[] = {
         "--rate", "200", "--malformed-every", "7", "--oversize-every",
         "50",     NULL};
-    return start(state, args);
+    return start(state, 0, args);
 }
 
 static int teardown(void **state)
 {
     fixture *f = *state;
+    int rc;
 
     client_free(&f->c);
-    sim_stop(&f->sim);
+    rc = sim_stop(&f->sim);
     free(f);
-    return 0;
+    return rc;
+}
+
+static bool attempts_reached(void *arg)
+{
+    const client *c = arg;
+    scn_session_stats st;
+
+    scn_session_get_stats(c->s, &st);
+    return st.connect_attempts >= 3;
 }
 
 static void test_thousands_complete_and_in_order(void **state)
@@ -95,12 +112,12 @@ static void test_device_killed_and_restarted(void **state)
 
     assert_int_equal(client_connect(&f->c, &f->o), 0);
     assert_true(client_wait_frames(&f->c, 20, 5000));
-    sim_kill(&f->sim);
+    assert_int_equal(sim_kill(&f->sim), 0);
     i = client_wait_state(&f->c, SCN_STATE_RECONNECTING, 0, 5000);
     assert_true(i >= 0);
     assert_int_equal(f->c.events[i].reason, SCN_ERR_NETWORK);
     /* A few refused attempts while the device is down. */
-    run_for(f->c.loop, 700);
+    assert_true(run_until(f->c.loop, attempts_reached, &f->c, 5000));
     assert_int_equal(sim_restart(&f->sim), 0);
     before = f->c.frames;
     assert_true(client_wait_state(&f->c, SCN_STATE_OPEN, i, 5000) >= 0);
@@ -117,8 +134,9 @@ static void test_stalled_link_detected(void **state)
     uint64_t before;
     int i;
 
-    f->o.ping_interval_ms = 300;
-    f->o.idle_timeout_ms = 1000;
+    /* Scaled: a slow run must not see a dead peer in a live one. */
+    f->o.ping_interval_ms = scaled_ms(300);
+    f->o.idle_timeout_ms = scaled_ms(1000);
     assert_int_equal(client_connect(&f->c, &f->o), 0);
     assert_true(client_wait_frames(&f->c, 10, 5000));
     /* The device stops reading and writing but keeps TCP up: only the
@@ -169,20 +187,37 @@ static void test_stream_request_restored_after_reconnect(void **state)
     i = client_wait_state(&f->c, SCN_STATE_RECONNECTING, 0, 5000);
     assert_true(i >= 0);
     assert_true(client_wait_state(&f->c, SCN_STATE_OPEN, i, 5000) >= 0);
-    run_for(f->c.loop, 500);
     /* One stream request per connection, as the device forgets it. */
+    assert_int_equal(
+        run_until_logged(f->c.loop, &f->sim, "\\\"rate_hz\\\":20", 2, 5000), 2);
+    run_for(f->c.loop, 300);
     assert_int_equal(sim_log_count(&f->sim, "\\\"rate_hz\\\":20"), 2);
+}
+
+typedef struct count_wait {
+    const client *c;
+    uint64_t above;
+} count_wait;
+
+static bool messages_above(void *arg)
+{
+    const count_wait *w = arg;
+    return w->c->messages > w->above;
 }
 
 static void test_sample_request(void **state)
 {
     fixture *f = *state;
     uint64_t before;
+    count_wait w = {&f->c, 0};
 
     assert_int_equal(client_connect(&f->c, &f->o), 0);
     assert_true(client_wait_state(&f->c, SCN_STATE_OPEN, 0, 5000) >= 0);
+    assert_true(client_wait_frames(&f->c, 1, 5000));
+    w.above = f->c.messages;
     assert_int_equal(scn_session_request_stream(f->c.s, 0, 0), 0);
-    run_for(f->c.loop, 300);
+    /* The device's answer follows every frame it sent before it. */
+    assert_true(run_until(f->c.loop, messages_above, &w, 5000));
     before = f->c.frames;
     run_for(f->c.loop, 300);
     assert_int_equal(f->c.frames, before); /* stream is off */
@@ -206,7 +241,6 @@ static void test_graceful_close(void **state)
     assert_true(client_wait_state(&f->c, SCN_STATE_CLOSED, 0, 5000) >= 0);
     assert_int_equal(scn_session_send(f->c.s, SCN_LANE_CONTROL, "{}", 2),
                      SCN_ERR_STATE);
-    run_for(f->c.loop, 300);
     assert_true(sim_wait_log(&f->sim, "\"code\":1000", 1, 2000) >= 1);
 }
 
@@ -216,7 +250,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_thousands_complete_and_in_order,
                                         setup_fast, teardown),
         cmocka_unit_test_setup_teardown(test_device_killed_and_restarted,
-                                        setup_normal, teardown),
+                                        setup_restartable, teardown),
         cmocka_unit_test_setup_teardown(test_stalled_link_detected,
                                         setup_normal, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_and_oversize_survived,
@@ -230,5 +264,5 @@ int main(void)
                                         teardown),
     };
     unsetenv("SCENTIENCE_API_KEY");
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit_code(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -86,7 +86,7 @@ void py_peers_pump(scn_loop *loop, py_peer *peers, int n, uint32_t ms)
 bool py_peer_wait(scn_loop *loop, py_peer *peers, int n, py_peer *p,
                   const char *needle, uint32_t timeout_ms)
 {
-    uint64_t end = scn_loop_now_ms(loop) + timeout_ms;
+    uint64_t end = deadline_ms(loop, timeout_ms);
     bool found;
 
     for (;;) {
@@ -107,7 +107,7 @@ bool py_peer_wait(scn_loop *loop, py_peer *peers, int n, py_peer *p,
 bool py_peer_wait_exit(scn_loop *loop, py_peer *peers, int n, py_peer *p,
                        uint32_t timeout_ms)
 {
-    uint64_t end = scn_loop_now_ms(loop) + timeout_ms;
+    uint64_t end = deadline_ms(loop, timeout_ms);
 
     while (!p->exited && scn_loop_now_ms(loop) < end)
         py_peers_pump(loop, peers, n, 10);
