@@ -28,7 +28,9 @@ import sys
 import websockets
 import websockets.exceptions
 
-TIMEOUT = 20
+from simproc import scaled
+
+TIMEOUT = scaled(20)
 PROTO = "scentience.live.v1"
 
 
@@ -172,7 +174,7 @@ def main():
     mode, port, args = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
     fn = {"fast": mode_fast, "late": mode_late, "stall": mode_stall,
           "garbage": mode_garbage, "noproto": mode_noproto}[mode]
-    asyncio.run(asyncio.wait_for(fn(port, *args), 90))
+    asyncio.run(asyncio.wait_for(fn(port, *args), scaled(90)))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,9 @@ import zlib
 import websockets
 import websockets.exceptions
 
-TIMEOUT = 20
+from simproc import scaled
+
+TIMEOUT = scaled(20)
 
 
 def say(*words):
@@ -208,7 +210,7 @@ def main():
     fn = {"echo": mode_echo, "from": mode_from, "oversize": mode_oversize,
           "status": mode_status, "listen": mode_listen, "fast": mode_fast,
           "slow": mode_slow}[mode]
-    asyncio.run(asyncio.wait_for(fn(port, *args), 60))
+    asyncio.run(asyncio.wait_for(fn(port, *args), scaled(60)))
 
 
 if __name__ == "__main__":

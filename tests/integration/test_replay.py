@@ -24,7 +24,7 @@ import tempfile
 import time
 
 import simproc
-from simproc import BIN_DIR, LOG_DIR, SIM, check_stderr
+from simproc import BIN_DIR, LOG_DIR, SIM, check_stderr, scaled
 
 RECORD = os.path.join(BIN_DIR, "scn-record")
 REPLAY = os.path.join(BIN_DIR, "scn-replay")
@@ -52,8 +52,8 @@ class Server(simproc.Server):
 
 
 def run(prog, args, timeout=60):
-    p = subprocess.run([prog] + args, capture_output=True, timeout=timeout,
-                       env=simproc.env_with_key(KEY))
+    p = subprocess.run([prog] + args, capture_output=True,
+                       timeout=scaled(timeout), env=simproc.env_with_key(KEY))
     err = p.stderr.decode(errors="replace")
     check_stderr(err, os.path.basename(prog))
     return p.returncode, p.stdout.decode(errors="replace"), err
@@ -98,16 +98,26 @@ def test_record():
     assert len(recorded()) == FRAMES
 
 
+def refused(args, rc_want, *named):
+    """scn-replay ARGS exits rc_want without serving (nothing on stdout,
+    where the listening line would be), its message naming each of
+    named."""
+    rc, out, err = run(REPLAY, args)
+    assert rc == rc_want, (args, rc, err)
+    assert out == "", (args, out)
+    for what in named:
+        assert what in err, (args, what, err)
+
+
 def test_usage():
-    assert run(REPLAY, [])[0] == 64
-    assert run(REPLAY, ["--bogus", RECORDING])[0] == 64
+    refused([], 64, "usage")
+    refused(["--bogus", RECORDING], 64, "--bogus")
     for speed in ("0", "-1", "1001", "x"):
-        assert run(REPLAY, [RECORDING, "--speed", speed])[0] == 64, speed
-    assert run(REPLAY, [RECORDING, "--port", "70000"])[0] == 64
-    rc, _, err = run(REPLAY, [os.path.join(WORK, "missing.mcap")])
-    assert rc == 66, (rc, err)
-    rc, _, err = run(REPLAY, [RECORDING, "--channel", "/nope"])
-    assert rc == 65, (rc, err)
+        refused([RECORDING, "--speed", speed], 64, "--speed")
+    refused([RECORDING, "--port", "70000"], 64, "--port")
+    missing = os.path.join(WORK, "missing.mcap")
+    refused([missing], 66, missing)
+    refused([RECORDING, "--channel", "/nope"], 65, "/nope")
     junk = os.path.join(WORK, "junk.mcap")
     with open(junk, "wb") as f:
         f.write(b"\x89MCAP0\r\n" + b"\0" * 64)
@@ -122,7 +132,7 @@ def test_replay_matches_recording():
     try:
         got, took = stream(rp.origin, FRAMES)
         # About 2 s of recording at 10x: a loose bound, never a tight one.
-        assert took < 10, took
+        assert took < scaled(10), took
         assert [f["SEQ"] for f in got] == list(range(1, FRAMES + 1))
         for i, (g, w) in enumerate(zip(got, want)):
             assert without_seq(g) == without_seq(w), (i, g, w)
@@ -139,7 +149,7 @@ def test_loop():
                                "--loop"])
     try:
         got, took = stream(rp.origin, 300)
-        assert took < 15, took
+        assert took < scaled(15), took
         assert [f["SEQ"] for f in got] == list(range(1, 301))
         for i, g in enumerate(got):
             assert without_seq(g) == without_seq(want[i % FRAMES]), i
@@ -152,7 +162,7 @@ class Ws:
     """A minimal WebSocket client (RFC 6455) offering scentience.v1."""
 
     def __init__(self, port, path="/"):
-        self.sock = socket.create_connection(("127.0.0.1", port), 5)
+        self.sock = socket.create_connection(("127.0.0.1", port), scaled(5))
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall((
             "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
@@ -183,7 +193,7 @@ class Ws:
 
     def recv(self, timeout=5):
         """(opcode, payload) of the next frame; unfragmented is enough."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         b0, b1 = self._take(2, deadline)
         n = b1 & 0x7F
         if n == 126:

@@ -6,24 +6,30 @@ import csv
 import io
 import json
 import os
-import socket
 import subprocess
 import unittest
 
 import simproc
-from simproc import BIN_DIR, LOG_DIR, SIM
+from simproc import BIN_DIR, LOG_DIR, SIM, reserve_port, scaled
 
 KEY = "SCN_TEST_streamcli0000000001"
 
 
 class Sim(simproc.Server):
-    """scn-sim with two devices, shared by the tests; its stderr goes to
-    the test's."""
+    """scn-sim with two devices, shared by the tests."""
 
     def __init__(self):
         os.makedirs(LOG_DIR, exist_ok=True)
+        base = os.path.join(LOG_DIR, "test_stream_cli-%d.sim" % os.getpid())
+        self.log = base + ".log"
+        if os.path.exists(self.log):
+            os.unlink(self.log)
         super().__init__([SIM, "--port", "0", "--rate", "50",
-                          "--devices", "SCN001,SCN002", "--quiet"])
+                          "--devices", "SCN001,SCN002", "--quiet",
+                          "--log", self.log], base + ".stderr")
+
+    def connects(self):
+        return len(simproc.read_events(self.log, "connect"))
 
 
 def stream(args, key=KEY, timeout=30):
@@ -34,16 +40,10 @@ def stream(args, key=KEY, timeout=30):
         env["SCENTIENCE_API_KEY"] = key
     p = subprocess.run([os.path.join(BIN_DIR, "scn-stream")] + args,
                        capture_output=True, text=True, env=env,
-                       timeout=timeout)
+                       timeout=scaled(timeout))
     with open(os.path.join(LOG_DIR, "test_stream_cli.stderr.log"), "a") as f:
         f.write(p.stderr)
     return p
-
-
-def closed_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class StreamCliTest(unittest.TestCase):
@@ -53,7 +53,7 @@ class StreamCliTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.sim.close()
+        cls.sim.stop()
 
     def test_jsonl_keeps_every_key(self):
         p = stream(["--url", self.sim.origin, "--count", "20", "--device",
@@ -87,15 +87,24 @@ class StreamCliTest(unittest.TestCase):
         self.assertEqual(len(lines), 2)  # header + the one reading
         self.assertIn("SCN001", lines[1])
 
+    def usage_error(self, args):
+        """args are refused before anything connects: exit 64, no frame
+        out, no connection, a message on stderr that never repeats the
+        key."""
+        n = self.sim.connects()
+        p = stream(args)
+        self.assertEqual(p.returncode, 64, (args, p.stderr))
+        self.assertEqual(p.stdout, "", args)
+        self.assertTrue(p.stderr.strip(), args)
+        self.assertNotIn(KEY, p.stderr, args)
+        self.assertEqual(self.sim.connects(), n, args)
+
     def test_usage_error_is_64(self):
-        self.assertEqual(stream(["--count", "3"]).returncode, 64)
-        self.assertEqual(stream(["--url", "http://x", "--count", "1"])
-                         .returncode, 64)
-        self.assertEqual(stream(["--url", self.sim.origin, "--format", "xml"])
-                         .returncode, 64)
+        self.usage_error(["--count", "3"])
+        self.usage_error(["--url", "http://x", "--count", "1"])
+        self.usage_error(["--url", self.sim.origin, "--format", "xml"])
         # There is no option that takes the key itself.
-        self.assertEqual(stream(["--url", self.sim.origin, "--key", KEY])
-                         .returncode, 64)
+        self.usage_error(["--url", self.sim.origin, "--key", KEY])
 
     def test_no_key_is_78(self):
         p = stream(["--url", self.sim.origin, "--count", "1"], key=None)
@@ -103,10 +112,12 @@ class StreamCliTest(unittest.TestCase):
         self.assertIn("SCENTIENCE_API_KEY", p.stderr)
 
     def test_unreachable_after_attempts_is_69(self):
-        p = stream(["--url", "ws://127.0.0.1:%d" % closed_port(),
+        # A reserved port: nothing listens there, and nothing will.
+        p = stream(["--url", "ws://127.0.0.1:%d" % reserve_port(),
                     "--max-attempts", "2", "--count", "1"])
-        self.assertEqual(p.returncode, 69)
+        self.assertEqual(p.returncode, 69, p.stderr)
+        self.assertEqual(p.stdout, "")
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    simproc.main()
