@@ -138,9 +138,12 @@ class CompanionLiveTest(simproc.ProcCase):
         self.stopped_cleanly(comp)
 
     def test_queue_caps(self):
-        comp, port = self.companion(["--live-queue-msgs", "16",
-                               "--live-queue-bytes", "4K",
-                               "--live-flush-ms", "20"])
+        # Caps that hold 2.5 s of frames (at 100 Hz): room for the fast
+        # dashboard to stall a moment on a loaded machine; far less than
+        # the slow one is sent.
+        comp, port = self.companion(["--live-queue-msgs", "256",
+                                     "--live-queue-bytes", "128K",
+                                     "--live-flush-ms", "20"])
 
         async def run():
             fast = await dashboard(port)
@@ -152,11 +155,11 @@ class CompanionLiveTest(simproc.ProcCase):
             sock.setblocking(False)
             slow = await dashboard(port, sock=sock, max_queue=1,
                                    read_limit=4096)
-            # The slow one stops reading while 400 frames (about 220 KB
+            # The slow one stops reading while 1000 frames (about 550 KB
             # of envelopes, over every buffer and cap on the way) are
             # published; the fast one sees them all, in order.
-            seqs = [await olfaction_seq(fast) for _ in range(400)]
-            self.assertEqual(seqs, list(range(seqs[0], seqs[0] + 400)),
+            seqs = [await olfaction_seq(fast) for _ in range(1000)]
+            self.assertEqual(seqs, list(range(seqs[0], seqs[0] + 1000)),
                              "the fast one missed frames or got them out "
                              "of order")
             got, notices, closed = [], 0, None
