@@ -104,8 +104,7 @@ static void test_slow_consumer_bounded(void **state)
 /* A control message the simulator logs, numbered by sender and index. */
 static int flood_msg(char *buf, size_t cap, int id, int i)
 {
-    return snprintf(buf, cap, "{\"type\":\"flood\",\"t\":%d,\"i\":%d}", id,
-                    i);
+    return snprintf(buf, cap, "{\"type\":\"flood\",\"t\":%d,\"i\":%d}", id, i);
 }
 
 typedef struct sender {
@@ -161,9 +160,9 @@ static void test_flood_from_threads_loses_no_control(void **state)
      * refuses the next one: refused, counted, never dropped. */
     for (int i = 0; i <= 64; i++) {
         len = flood_msg(msg, sizeof(msg), THREADS, i);
-        assert_int_equal(scn_session_send(f->c.s, SCN_LANE_CONTROL, msg,
-                                          (size_t)len),
-                         i < 64 ? 0 : SCN_ERR_QUEUE_FULL);
+        assert_int_equal(
+            scn_session_send(f->c.s, SCN_LANE_CONTROL, msg, (size_t)len),
+            i < 64 ? 0 : SCN_ERR_QUEUE_FULL);
     }
     total = 64;
     scn_session_get_stats(f->c.s, &st);

@@ -442,7 +442,7 @@ static void test_sessions_get_frames(void **state)
     assert_int_equal(f->closes, 2);
     assert_int_equal(f->close_code[0], 1001);
     assert_int_equal(f->close_code[1], 1001);
-    assert_true(run_until_cond(f, first_session_reconnecting, 5000));
+    assert_true(run_until_cond(f, first_session_reconnecting, 20000));
     scn_session_free(c[0].s);
     scn_session_free(c[1].s);
 }
@@ -475,8 +475,8 @@ static void test_binary_text_fragmented_echo(void **state)
     assert_int_equal(f->messages, 11);
     assert_int_equal(f->text_messages, 2);
     assert_string_equal(f->last_text, "plain text");
-    assert_true(wait_exit(f, p, 5000));
-    assert_true(run_until_cond(f, one_closed, 5000));
+    assert_true(wait_exit(f, p, 20000));
+    assert_true(run_until_cond(f, one_closed, 20000));
     assert_int_equal(f->close_code[0], 1000);
     scn_server_get_stats(f->srv, &st);
     assert_int_equal(st.messages_in, 11);
@@ -645,7 +645,7 @@ static void test_slow_peer(void **state)
     snprintf(count, sizeof(count), "%d", N);
     fast = peer_start(f, "fast", scn_server_port(f->srv), count, NULL, NULL);
     assert_true(peer_wait(f, fast, "READY", 20000));
-    assert_true(run_until_cond(f, two_open, 5000));
+    assert_true(run_until_cond(f, two_open, 20000));
     assert_int_equal(f->nconns, 2);
 
     /* Broadcast at the fast reader's pace: its queue never fills, the
@@ -759,7 +759,7 @@ static void test_threads_and_close(void **state)
     assert_int_equal(start_server(f, &o), 0);
     p = peer_start(f, "listen", scn_server_port(f->srv), NULL, NULL, NULL);
     assert_true(peer_wait(f, p, "OPEN", 20000));
-    assert_true(run_until_cond(f, one_conn, 5000));
+    assert_true(run_until_cond(f, one_conn, 20000));
 
     /* Two threads queue while this one runs the loop. */
     s1 = (sender){f, f->conns[0], 0};
@@ -783,7 +783,7 @@ static void test_threads_and_close(void **state)
     assert_int_equal(scn_server_conn_send(f->conns[0], "late", 4, 0),
                      SCN_ERR_STATE);
     assert_true(peer_wait(f, p, "CLOSE 4000 bye", 20000));
-    assert_true(run_until_cond(f, one_closed, 5000));
+    assert_true(run_until_cond(f, one_closed, 20000));
     assert_int_equal(f->close_code[0], 4000);
     scn_server_get_stats(f->srv, &st);
     assert_int_equal(st.messages_out, 200);
@@ -804,7 +804,7 @@ static void test_free_with_connections(void **state)
     b = peer_start(f, "listen", port, NULL, NULL, NULL);
     assert_true(peer_wait(f, a, "OPEN", 20000));
     assert_true(peer_wait(f, b, "OPEN", 20000));
-    assert_true(run_until_cond(f, two_open, 5000));
+    assert_true(run_until_cond(f, two_open, 20000));
     /* Queued but never written: counted, not lost silently. */
     assert_int_equal(scn_server_broadcast(f->srv, "x", 1, 0), 2);
 

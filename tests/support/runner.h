@@ -32,8 +32,7 @@ uint32_t scaled_ms(uint32_t ms);
         test_skip_note(__VA_ARGS__);                                           \
         skip();                                                                \
     } while (0)
-void test_skip_note(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
+void test_skip_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* buf = "$TMPDIR/name" (run-test gives each test its own TMPDIR and
  * removes it afterwards), or "/tmp/name" when TMPDIR is unset or too long

@@ -41,7 +41,8 @@ static sample *make_sample(void)
     size_t pos, k = 0;
     mcap_record r;
     FILE *f;
-    int fd = mkstemp(test_tmp_path(path, sizeof(path), "scn-test-mcapr-XXXXXX"));
+    int fd =
+        mkstemp(test_tmp_path(path, sizeof(path), "scn-test-mcapr-XXXXXX"));
 
     assert_true(fd >= 0 && s);
     close(fd);
