@@ -340,6 +340,19 @@ class Sim(Server):
         return text
 
 
+def stop_all(servers, timeout=10):
+    """Server.stop() on every one of servers: each must exit 0 on SIGTERM
+    with no sanitizer report. Raises one AssertionError naming every
+    problem, after all were stopped."""
+    problems = []
+    for s in servers:
+        try:
+            s.stop(timeout=timeout)
+        except AssertionError as e:
+            problems.append(str(e))
+    assert not problems, "\n".join(problems)
+
+
 def have_programs(*paths):
     """True if every path is an executable; else says which is not."""
     for path in paths:
