@@ -39,7 +39,10 @@ PROTO = "scentience.live.v1"
 
 
 def say(*words):
-    print(*words, flush=True)
+    """One result line, in one write (print would write each word on its
+    own under PYTHONUNBUFFERED)."""
+    sys.stdout.write(" ".join(str(w) for w in words) + "\n")
+    sys.stdout.flush()
 
 
 def close_code(exc):

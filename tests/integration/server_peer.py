@@ -30,7 +30,10 @@ TIMEOUT = scaled(20)
 
 
 def say(*words):
-    print(*words, flush=True)
+    """One result line, in one write (print would write each word on its
+    own under PYTHONUNBUFFERED)."""
+    sys.stdout.write(" ".join(str(w) for w in words) + "\n")
+    sys.stdout.flush()
 
 
 def close_code(exc):

@@ -83,6 +83,16 @@ void py_peers_pump(scn_loop *loop, py_peer *peers, int n, uint32_t ms)
         py_peer_pump(&peers[i]);
 }
 
+/* Whether needle is in the complete lines p printed: a line still being
+ * written (a peer may write a line in pieces) does not count yet. */
+static bool printed(const py_peer *p, const char *needle)
+{
+    const char *end = strrchr(p->out, '\n');
+    const char *at = strstr(p->out, needle);
+
+    return at && end && at + strlen(needle) <= end + 1;
+}
+
 bool py_peer_wait(scn_loop *loop, py_peer *peers, int n, py_peer *p,
                   const char *needle, uint32_t timeout_ms)
 {
@@ -91,13 +101,13 @@ bool py_peer_wait(scn_loop *loop, py_peer *peers, int n, py_peer *p,
 
     for (;;) {
         py_peers_pump(loop, peers, n, 10);
-        found = strstr(p->out, needle) != NULL;
+        found = printed(p, needle);
         if (found || p->exited || scn_loop_now_ms(loop) >= end)
             break;
     }
     /* What it wrote just before exiting. */
     py_peer_pump(p);
-    found = strstr(p->out, needle) != NULL;
+    found = printed(p, needle);
     if (!found)
         print_message("peer did not print \"%s\"; it printed:\n%s\n", needle,
                       p->out);
