@@ -69,6 +69,8 @@ import socket
 import subprocess
 import time
 
+from simproc import scaled
+
 BIN_DIR = os.environ.get("SCN_BIN_DIR", "build/apps")
 LOG_DIR = os.environ.get("SCN_LOG_DIR", "/tmp/scn-test-logs")
 NETIMPAIR = os.environ.get(
@@ -145,9 +147,9 @@ def sweep_stale():
 
 def read_line(proc, needle, timeout):
     """Reads proc's stdout (text mode) line by line until one contains
-    needle; returns it. Fails after timeout seconds or at EOF, quoting
-    what was read."""
-    deadline = time.monotonic() + timeout
+    needle; returns it. Fails after timeout seconds (scaled) or at EOF,
+    quoting what was read."""
+    deadline = time.monotonic() + scaled(timeout)
     seen = []
     while True:
         left = deadline - time.monotonic()
@@ -253,8 +255,8 @@ class Net:
         """subprocess.run inside ns (with env, None: this one's); returns
         the CompletedProcess (text)."""
         return subprocess.run(["ip", "netns", "exec", ns] + list(argv),
-                              capture_output=True, text=True, timeout=timeout,
-                              env=env)
+                              capture_output=True, text=True,
+                              timeout=scaled(timeout), env=env)
 
     @contextlib.contextmanager
     def inside(self, ns):
@@ -293,7 +295,7 @@ class Net:
         """Sends one command to netimpair; returns its answer after "ok"
         (raises on "error")."""
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(10)
+            s.settimeout(scaled(10))
             s.connect(self.control_path)
             s.sendall(command.encode() + b"\n")
             answer = b""

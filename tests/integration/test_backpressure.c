@@ -45,35 +45,48 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
+    int rc;
 
     scn_loop_stop(f->c.loop);
     client_free(&f->c);
-    sim_stop(&f->sim);
+    rc = sim_stop(&f->sim);
     free(f);
-    return 0;
+    return rc;
+}
+
+static bool reading_paused(void *arg)
+{
+    scn_session_stats st;
+
+    scn_session_get_stats(((client *)arg)->s, &st);
+    return st.rx_pauses >= 1;
 }
 
 static void test_slow_consumer_bounded(void **state)
 {
     fixture *f = *state;
     scn_session_stats st;
+    uint64_t end;
     int delivered = 0;
 
     f->o.manual_dispatch = 1;
     f->o.inbound_queue_msgs = 64;
     f->o.inbound_queue_bytes = 64 * 1024;
     assert_int_equal(client_connect(&f->c, &f->o), 0);
-    /* The application does not dispatch for a while. */
-    run_for(f->c.loop, 1500);
+    /* The application does not dispatch: the queue fills, reading pauses,
+     * and stays paused while nobody dispatches. */
+    assert_true(run_until(f->c.loop, reading_paused, &f->c, 10000));
+    run_for(f->c.loop, 300);
     scn_session_get_stats(f->c.s, &st);
-    assert_true(st.rx_pauses >= 1);
+    assert_int_equal(st.rx_pauses, 1);
     assert_true(st.inbound_queued_msgs >= 64);
     assert_true(st.inbound_queued_msgs <= 64 + 16);
     assert_int_equal(st.dropped_inbound, 0);
     assert_int_equal(f->c.frames, 0);
 
     /* Catching up resumes reading: far more than the queue arrives. */
-    for (int i = 0; i < 200; i++) {
+    end = deadline_ms(f->c.loop, 20000);
+    while (delivered <= 300 && scn_loop_now_ms(f->c.loop) < end) {
         int n = scn_session_dispatch(f->c.s, 16);
         assert_true(n >= 0);
         delivered += n;
@@ -86,6 +99,12 @@ static void test_slow_consumer_bounded(void **state)
     assert_int_equal(st.dropped_inbound, 0);
     assert_true(st.inbound_queued_msgs <= 64 + 16);
     assert_int_equal(scn_session_dispatch(NULL, 1), SCN_ERR_INVALID_ARG);
+}
+
+/* A control message the simulator logs, numbered by sender and index. */
+static int flood_msg(char *buf, size_t cap, int id, int i)
+{
+    return snprintf(buf, cap, "{\"type\":\"flood\",\"t\":%d,\"i\":%d}", id, i);
 }
 
 typedef struct sender {
@@ -101,8 +120,7 @@ static void *send_many(void *arg)
     char msg[96];
 
     for (int i = 0; i < PER_THREAD; i++) {
-        int len = snprintf(msg, sizeof(msg),
-                           "{\"type\":\"flood\",\"t\":%d,\"i\":%d}", w->id, i);
+        int len = flood_msg(msg, sizeof(msg), w->id, i);
         int rc;
 
         /* A full control lane refuses, it never drops: the caller decides
@@ -132,14 +150,27 @@ static void test_flood_from_threads_loses_no_control(void **state)
     pthread_t th[THREADS];
     sender w[THREADS];
     scn_session_stats st;
-    int total = 0;
+    char msg[96];
+    int total = 0, len;
+    uint64_t retries = 0;
 
     f->o.control_queue_msgs = 64; /* small, to force refusals */
     assert_int_equal(client_connect(&f->c, &f->o), 0);
+    /* With the loop not running yet, the lane takes exactly its 64 and
+     * refuses the next one: refused, counted, never dropped. */
+    for (int i = 0; i <= 64; i++) {
+        len = flood_msg(msg, sizeof(msg), THREADS, i);
+        assert_int_equal(
+            scn_session_send(f->c.s, SCN_LANE_CONTROL, msg, (size_t)len),
+            i < 64 ? 0 : SCN_ERR_QUEUE_FULL);
+    }
+    total = 64;
+    scn_session_get_stats(f->c.s, &st);
+    assert_int_equal(st.rejected_control, 1);
     assert_int_equal(scn_loop_start(f->c.loop), 0);
     assert_int_equal(scn_loop_start(f->c.loop), SCN_ERR_STATE);
     assert_int_equal(scn_loop_run_once(f->c.loop, 1), SCN_ERR_STATE);
-    for (int i = 0; i < 100 && !stats_open(f->c.s); i++)
+    for (uint32_t t = 0; t < scaled_ms(10000) && !stats_open(f->c.s); t += 50)
         usleep(50 * 1000);
     assert_true(stats_open(f->c.s));
 
@@ -151,6 +182,7 @@ static void test_flood_from_threads_loses_no_control(void **state)
         pthread_join(th[i], NULL);
         assert_int_equal(w[i].accepted, PER_THREAD);
         total += w[i].accepted;
+        retries += (uint64_t)w[i].retries;
     }
     /* Every message reaches the device, once. */
     sim_wait_log(&f->sim, "\"type\\\":\\\"flood", total, 10000);
@@ -159,6 +191,8 @@ static void test_flood_from_threads_loses_no_control(void **state)
     scn_session_get_stats(f->c.s, &st);
     assert_true(st.messages_out >= (uint64_t)total);
     assert_int_equal(st.dropped_telemetry, 0);
+    /* Every refusal a sender met is counted, and only those. */
+    assert_int_equal(st.rejected_control, 1 + retries);
 }
 
 int main(void)
@@ -170,5 +204,5 @@ int main(void)
             test_flood_from_threads_loses_no_control, setup, teardown),
     };
     unsetenv("SCENTIENCE_API_KEY");
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit_code(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -38,16 +38,18 @@ typedef struct fixture {
     FILE *log;
     pid_t emu;
     int port;
-    char dir[64];
-    char spool[128];
-    char journal[128];
+    char dir[128];
+    char spool[160];
+    char journal[160];
     char url[96];
     uint64_t inferences_voc;
+    sim_proc sim;    /* test_option_key_against_sim's */
+    char store[512]; /* its key store */
     scn_cloud_spool_drop drops[64]; /* on_spool_drop, in order */
     int ndrops;
 } fixture;
 
-/* Starts the emulator (port 0: any) and reads its port from its first
+/* Starts the emulator on port (0: any) and reads its port from its first
  * stdout line. PR_SET_PDEATHSIG: a crashed test leaves no server. */
 static int emu_start(fixture *f, int port)
 {
@@ -85,7 +87,7 @@ static int emu_start(fixture *f, int port)
     pfd.events = POLLIN;
     while (n < sizeof(line) - 1) {
         ssize_t r;
-        if (poll(&pfd, 1, 10000) <= 0)
+        if (poll(&pfd, 1, (int)scaled_ms(10000)) <= 0)
             break;
         r = read(fds[0], line + n, 1);
         if (r <= 0 || line[n] == '\n')
@@ -116,8 +118,7 @@ static int setup(void **state)
     char name[64], path[256];
 
     *state = f;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/scn-cloud-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (!mkdtemp(test_tmp_path(f->dir, sizeof(f->dir), "scn-cloud-XXXXXX")))
         return -1;
     snprintf(f->spool, sizeof(f->spool), "%s/spool", f->dir);
     snprintf(f->journal, sizeof(f->journal), "%s/journal.jsonl", f->dir);
@@ -128,15 +129,20 @@ static int setup(void **state)
     lo.log_level = SCN_LOG_DEBUG;
     if (scn_loop_new(&lo, &f->loop))
         return -1;
-    return emu_start(f, 0);
+    /* Reserved: the tests kill the cloud and restart it on its port. */
+    return emu_start(f, reserve_port());
 }
 
 static int teardown(void **state)
 {
     fixture *f = *state;
-    char cmd[128];
+    char cmd[160];
+    int rc;
 
     emu_kill(f);
+    rc = sim_stop(&f->sim);
+    if (f->store[0])
+        unlink(f->store);
     scn_loop_free(f->loop);
     if (f->log)
         fclose(f->log);
@@ -144,7 +150,7 @@ static int teardown(void **state)
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", f->dir);
     free(f);
-    return 0;
+    return rc;
 }
 
 static void on_inference(scn_cloud *c, const scn_cloud_result *r, void *user)
@@ -446,19 +452,19 @@ static void test_option_key_against_sim(void **state)
     fixture *f = *state;
     const char *store_json =
         "{\"keys\":[{\"name\":\"lab\",\"key\":\"" KEY_LAB "\"}]}";
-    char store[512], name[96], key[64], url[96];
+    char *store = f->store, name[96], key[64], url[96];
     const char *args[] = {"cloud", "--keys", store, NULL};
-    sim_proc sim;
+    sim_proc *sim = &f->sim;
     scn_cloud_options o;
     scn_cloud *c = NULL;
     acked_arg a;
     int reason = 0;
 
     snprintf(name, sizeof(name), "cloud-%d.keys.json", (int)getpid());
-    test_secret_path(name, store, sizeof(store));
+    test_secret_path(name, store, sizeof(f->store));
     assert_int_equal(write_file(store, store_json, 0600), 0);
-    assert_int_equal(sim_start(&sim, 0, args), 0);
-    snprintf(url, sizeof(url), "ws://127.0.0.1:%d/v1/stream", sim.port);
+    assert_int_equal(sim_start(sim, 0, args), 0);
+    snprintf(url, sizeof(url), "ws://127.0.0.1:%d/v1/stream", sim->port);
 
     for (int round = 0; round < 2; round++) {
         snprintf(key, sizeof(key), "%s", round ? KEY_OTHER : KEY_LAB);
@@ -485,8 +491,7 @@ static void test_option_key_against_sim(void **state)
         }
         scn_cloud_free(c);
     }
-    sim_stop(&sim);
-    unlink(store);
+    assert_int_equal(sim_stop(sim), 0);
 }
 
 int main(void)
@@ -504,5 +509,5 @@ int main(void)
                                         setup, teardown),
     };
     signal(SIGPIPE, SIG_IGN);
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit_code(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -23,14 +23,14 @@ import unittest
 import websockets.client
 
 import simproc
-from simproc import LOG_DIR, RECORD, SIM, read_log
+from simproc import LOG_DIR, RECORD, SIM, read_log, scaled
 
 KEY = "SCN_TEST_inferencedelivery01"
 
 
 def export(mcap):
     p = subprocess.run([RECORD, "export", mcap, "--format", "jsonl"],
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=scaled(60))
     assert p.returncode == 0, p.stderr
     return [json.loads(line) for line in p.stdout.splitlines()]
 
@@ -43,9 +43,8 @@ class InferenceDeliveryTest(unittest.TestCase):
         self.env = simproc.env_with_key(KEY)
 
     def tearDown(self):
-        for s in self.sims:
-            s.kill(timeout=10)
         shutil.rmtree(self.tmp, ignore_errors=True)
+        simproc.stop_all(self.sims)
 
     def sim(self, name, args):
         log = os.path.join(LOG_DIR, "inference-delivery-%s-%d.log"
@@ -68,7 +67,8 @@ class InferenceDeliveryTest(unittest.TestCase):
              "--cloud-url", "ws://127.0.0.1:%d/v1/stream" % cloud_port,
              "--spool-dir", os.path.join(self.tmp, "spool"), "--count", "30",
              "--drain", "10", mcap],
-            capture_output=True, text=True, timeout=90, env=self.env)
+            capture_output=True, text=True, timeout=scaled(90),
+            env=self.env)
         self.assertEqual(p.returncode, 0, p.stderr)
         simproc.check_stderr(p.stderr, "scn-record")
 
@@ -98,7 +98,7 @@ class InferenceDeliveryTest(unittest.TestCase):
                     "ws://127.0.0.1:%d/v1/stream?stream=s1" % cloud_port,
                     subprotocols=["scentience.cloud.v1"],
                     extra_headers={"Authorization": "Bearer " + KEY},
-                    open_timeout=10, ping_interval=None) as ws:
+                    open_timeout=scaled(10), ping_interval=None) as ws:
                 hello = json.loads(await asyncio.wait_for(ws.recv(), 10))
                 await ws.send(json.dumps({"type": "resend", "seqs": [7]}))
                 err = json.loads(await asyncio.wait_for(ws.recv(), 10))
@@ -112,4 +112,4 @@ class InferenceDeliveryTest(unittest.TestCase):
                           if e.get("event") == "resend"], [([7], 1)])
 
 if __name__ == "__main__":
-    unittest.main()
+    simproc.main()

@@ -13,10 +13,9 @@ Checked on what the drone simulator received and when:
 
 import datetime
 import os
-import unittest
 
 import simproc
-from simproc import COMPANION, free_port, log_events
+from simproc import COMPANION, log_events, reserve_port, scaled
 
 KEY = "SCN_TEST_companionairborne01"
 
@@ -44,18 +43,21 @@ class AirborneTest(simproc.ProcCase):
              "--spool-dir", os.path.join(self.tmp, name + "-spool"),
              "--drone-url", "ws://127.0.0.1:%d" % uav_port,
              "--listen", "127.0.0.1", "--state-port", str(state_port),
-             "--video-port", str(video_port), "--live-port", str(free_port()),
+             "--video-port", str(video_port), "--live-port", str(reserve_port()),
              "--no-status", "--script", script, "--follow", "any",
              "--follow-threshold", "0.05", "--max-age", "5",
              "--duration", str(duration)], stderr=name + ".stderr")
-        out, _ = p.communicate(timeout=duration + 40)
+        rc, out = self.finish(p, duration + 40)
         err = self.text(p.err_path)
         simproc.check_stderr(err, "scn-companion")
-        return uav_log, p.returncode, out, err
+        return uav_log, rc, out, err
 
     def test_follow_waits_for_the_takeoff_answer(self):
-        # Inferences arrive within a second; takeoff goes out after 3 s.
-        uav_log, rc, out, err = self.fly("follow", "wait 3\ntakeoff\n", 8)
+        # Inferences arrive within a second; takeoff goes out after 3 s
+        # (more on a slow run, checked below).
+        wait = round(scaled(3))
+        uav_log, rc, out, err = self.fly(
+            "follow", "wait %d\ntakeoff\n" % wait, wait + 5)
         self.assertEqual(rc, 0, err)
         answers = [a for a in log_events(uav_log, "answer")
                    if a.get("cmd") == "takeoff" and a["answer"] == "ok"]
@@ -79,4 +81,4 @@ class AirborneTest(simproc.ProcCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    simproc.main()

@@ -28,11 +28,10 @@ import subprocess
 import tempfile
 import threading
 import time
-import unittest
 
 import simproc
-from simproc import (COMPANION, free_port, log_events as events, spool_seqs,
-                     wait_until)
+from simproc import (COMPANION, log_events as events, reserve_port, scaled,
+                     spool_seqs, wait_until)
 
 KEY = "SCN_TEST_companiondisk0000001"
 RATE = 200
@@ -100,7 +99,6 @@ def seq_ranges(drops):
 class CompanionDiskTest(simproc.ProcCase):
     KEY = KEY
     LOG_PREFIX = "cdisk"
-    SIM_STDERR = subprocess.DEVNULL
     END_SIGNAL = signal.SIGKILL
     END_WAIT = 10
 
@@ -149,7 +147,7 @@ class CompanionDiskTest(simproc.ProcCase):
         mnt = self.mount_tmpfs("512k")
         spool = os.path.join(mnt, "spool")
         _, _, dev_port = self.sim("device", ["device", "--rate", str(RATE)])
-        cloud_port = free_port()  # the cloud is down at first
+        cloud_port = reserve_port()  # the cloud is down at first
         mcap1 = os.path.join(self.tmp, "run1.mcap")
         args = self.base_args(dev_port, cloud_port, spool)
         t0 = time.monotonic()
@@ -188,7 +186,7 @@ class CompanionDiskTest(simproc.ProcCase):
         filler = Filler(os.path.join(mnt, "filler"))
         filler.start()
         self.addCleanup(filler.stop)
-        self.assertTrue(filler.full.wait(20), filler.error)
+        self.assertTrue(filler.full.wait(scaled(20)), filler.error)
         self.assertTrue(wait_until(
             lambda: "no room on its disk" in self.text(run1.err_path), 30),
             self.text(run1.err_path))
@@ -215,7 +213,8 @@ class CompanionDiskTest(simproc.ProcCase):
         mcap2 = os.path.join(self.tmp, "run2.mcap")
         run2 = self.companion("run2", args + ["--record", mcap2,
                                               "--duration", "4"])
-        self.assertEqual(run2.wait(60), 0, self.text(run2.err_path))
+        self.assertEqual(self.finish(run2, 60)[0], 0,
+                         self.text(run2.err_path))
         left = set(spool_seqs(spool))  # for the next run: not lost
 
         ev1, rec1 = self.recorded(mcap1)
@@ -249,7 +248,7 @@ class CompanionDiskTest(simproc.ProcCase):
     # ------------------------------------------------------------ 2
     def test_spool_cap_drops_are_reported(self):
         _, _, dev_port = self.sim("device", ["device", "--rate", str(RATE)])
-        cloud_port = free_port()
+        cloud_port = reserve_port()
         mcap = os.path.join(self.tmp, "cap.mcap")
         args = self.base_args(dev_port, cloud_port,
                               os.path.join(self.tmp, "spool"))
@@ -330,4 +329,4 @@ class CompanionDiskTest(simproc.ProcCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    simproc.main()

@@ -51,7 +51,9 @@ def test_configured_timeout_is_honoured():
                         "its end")
         assert fail["reason"] == "TIMEOUT", fail
         took = fail["t"] - start["t"]
-        assert 7.0 <= took < 40, "first attempt ended after %.2f s" % took
+        # The two events are stamped a moment after the attempt's start
+        # and end: a few ms either way.
+        assert 6.95 <= took < 40, "first attempt ended after %.2f s" % took
         drv.quit()
 
     # Beyond what the library can honour: refused, not silently shortened.

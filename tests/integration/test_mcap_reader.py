@@ -30,7 +30,7 @@ import time
 from datetime import datetime, timezone
 
 import simproc
-from simproc import BIN_DIR, LOG_DIR, SIM, SOURCE_DIR, check_stderr
+from simproc import BIN_DIR, LOG_DIR, SIM, SOURCE_DIR, check_stderr, scaled
 
 RECORD = os.path.join(BIN_DIR, "scn-record")
 CHECK = os.path.join(SOURCE_DIR, "tests", "integration", "mcap_check.mjs")
@@ -55,7 +55,7 @@ class Sim(simproc.Server):
 def run_record(*args, timeout=60, expect=0):
     """Runs scn-record; returns (stdout, stderr) as text."""
     p = subprocess.run([RECORD] + list(args), capture_output=True,
-                       timeout=timeout, env=simproc.env_with_key(KEY))
+                       timeout=scaled(timeout), env=simproc.env_with_key(KEY))
     out = p.stdout.decode(errors="replace")
     err = p.stderr.decode(errors="replace")
     check_stderr(err, "scn-record " + args[0])
@@ -69,7 +69,7 @@ def node_check(path, prefix=False):
     node = shutil.which("node")
     assert node, "Node.js (node) is required: run scripts/install-deps"
     args = [node, CHECK] + (["--prefix"] if prefix else []) + [path]
-    p = subprocess.run(args, capture_output=True, timeout=120)
+    p = subprocess.run(args, capture_output=True, timeout=scaled(120))
     assert p.returncode == 0, "@mcap/core rejected %s:\n%s%s" % (
         path, p.stdout.decode(errors="replace"),
         p.stderr.decode(errors="replace"))
@@ -100,7 +100,7 @@ def assert_no_key(path):
 
 
 def test_usage():
-    p = subprocess.run([RECORD], capture_output=True, timeout=10)
+    p = subprocess.run([RECORD], capture_output=True, timeout=scaled(10))
     assert p.returncode == 64
     junk = os.path.join(WORK, "junk.mcap")
     with open(junk, "w") as f:
@@ -119,7 +119,7 @@ def test_missing_peer_fails():
     node = shutil.which("node")
     assert node, "Node.js (node) is required: run scripts/install-deps"
     p = subprocess.run([node, CHECK, "/dev/null"], capture_output=True,
-                       env=env, timeout=60)
+                       env=env, timeout=scaled(60))
     assert p.returncode == 1, p
     assert b"install-test-peers" in p.stderr, p.stderr
 
@@ -208,11 +208,11 @@ def last_chunk(data):
 def wait_for_messages(path, topic, at_least, timeout=20):
     """Polls info on a file being written until topic has at_least
     messages in complete chunks; returns the count seen."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while time.monotonic() < deadline:
         if os.path.exists(path):
             p = subprocess.run([RECORD, "info", "--json", path],
-                               capture_output=True, timeout=10)
+                               capture_output=True, timeout=scaled(10))
             if p.returncode == 0:
                 counts = {c["topic"]: c["messages"]
                           for c in json.loads(p.stdout)["channels"]}
@@ -241,16 +241,17 @@ def test_kill_and_recover():
         rec = subprocess.Popen(
             [RECORD, "record", "--url", sim.url(), "--key-file", key_file,
              "--flush-ms", "200", "--count", "1000000", "--quiet", killed],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+            preexec_fn=simproc.die_with_parent)
         flushed = wait_for_messages(killed, "/olfaction", 150)
         time.sleep(0.3)  # kill between flushes, with a chunk under way
         rec.send_signal(signal.SIGKILL)
-        rec.wait(10)
+        assert rec.wait(scaled(10)) == -signal.SIGKILL
         check_stderr(rec.stderr.read().decode(errors="replace"), "record")
     finally:
         if rec and rec.poll() is None:
             rec.kill()
-            rec.wait(5)
+            rec.wait(scaled(5))
         if rec:
             rec.stderr.close()
         sim.close()

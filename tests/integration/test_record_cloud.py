@@ -18,7 +18,7 @@ import tempfile
 import unittest
 
 import simproc
-from simproc import BIN_DIR, LOG_DIR, SIM, read_log, spool_seqs
+from simproc import BIN_DIR, LOG_DIR, SIM, read_log, scaled, spool_seqs
 
 KEY = "SCN_TEST_recordcloud00000001"
 
@@ -26,7 +26,7 @@ KEY = "SCN_TEST_recordcloud00000001"
 def export(mcap):
     p = subprocess.run([os.path.join(BIN_DIR, "scn-record"), "export", mcap,
                         "--format", "jsonl"],
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=scaled(60))
     assert p.returncode == 0, p.stderr
     return [json.loads(line) for line in p.stdout.splitlines()]
 
@@ -39,9 +39,8 @@ class RecordCloudTest(unittest.TestCase):
         self.env = dict(os.environ, SCENTIENCE_API_KEY=KEY)
 
     def tearDown(self):
-        for s in self.sims:
-            s.kill(timeout=10)
         shutil.rmtree(self.tmp, ignore_errors=True)
+        simproc.stop_all(self.sims)
 
     def sim(self, name, args):
         log = os.path.join(LOG_DIR, "record-cloud-%s-%d.log"
@@ -50,13 +49,14 @@ class RecordCloudTest(unittest.TestCase):
             os.unlink(log)
         s = simproc.Server([SIM] + args +
                            ["--port", "0", "--log", log, "--quiet"],
-                           env=self.env)
+                           log[:-len(".log")] + ".stderr", env=self.env)
         self.sims.append(s)
         return log, s.port
 
     def record(self, args, timeout=60):
         p = subprocess.run([os.path.join(BIN_DIR, "scn-record"), "record"] + args,
-                           capture_output=True, text=True, timeout=timeout,
+                           capture_output=True, text=True,
+                           timeout=scaled(timeout),
                            env=self.env)
         with open(os.path.join(LOG_DIR, "record-cloud-%d.stderr.log"
                                % os.getpid()), "a") as f:
@@ -64,14 +64,18 @@ class RecordCloudTest(unittest.TestCase):
         return p
 
     def test_usage(self):
-        # A cloud stream needs its spool, and a spool a cloud.
+        # A cloud stream needs its spool, and a spool a cloud: refused as
+        # usage errors before anything is created.
+        out = os.path.join(self.tmp, "x.mcap")
         p = self.record(["--url", "ws://127.0.0.1:9", "--cloud-url",
-                         "ws://127.0.0.1:9/v1/stream",
-                         os.path.join(self.tmp, "x.mcap")])
+                         "ws://127.0.0.1:9/v1/stream", out])
         self.assertEqual(p.returncode, 64, p.stderr)
+        self.assertIn("usage:", p.stderr)
         p = self.record(["--url", "ws://127.0.0.1:9", "--spool-dir",
-                         self.tmp, os.path.join(self.tmp, "x.mcap")])
+                         os.path.join(self.tmp, "spool"), out])
         self.assertEqual(p.returncode, 64, p.stderr)
+        self.assertIn("usage:", p.stderr)
+        self.assertEqual(os.listdir(self.tmp), [])
 
     def test_device_and_cloud_stream(self):
         _, dev_port = self.sim("device", ["device", "--rate", "20"])
@@ -139,7 +143,8 @@ class RecordCloudTest(unittest.TestCase):
 
         # info and the independent reader agree on the counts.
         info = subprocess.run([os.path.join(BIN_DIR, "scn-record"), "info", mcap],
-                              capture_output=True, text=True, timeout=30)
+                              capture_output=True, text=True,
+                              timeout=scaled(30))
         self.assertEqual(info.returncode, 0, info.stderr)
         counts = dict(re.findall(r"^\s*\d+\s+(/\S+)\s+(\d+)\s", info.stdout,
                                  re.M))
@@ -176,7 +181,8 @@ class RecordCloudTest(unittest.TestCase):
         count = 300
         p = self.record(["--url", "ws://127.0.0.1:%d" % dev_port,
                          "--cloud-url",
-                         "ws://127.0.0.1:%d/v1/stream" % simproc.free_port(),
+                         "ws://127.0.0.1:%d/v1/stream" %
+                         simproc.reserve_port(),
                          "--spool-dir", spool, "--spool-cap", "16K",
                          "--drain", "0", "--count", str(count), mcap])
         self.assertEqual(p.returncode, 74, p.stderr)
@@ -201,4 +207,4 @@ class RecordCloudTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    simproc.main()

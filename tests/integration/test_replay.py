@@ -26,7 +26,7 @@ import tempfile
 import time
 
 import simproc
-from simproc import BIN_DIR, LOG_DIR, SIM, check_stderr
+from simproc import BIN_DIR, LOG_DIR, SIM, check_stderr, scaled
 
 RECORD = os.path.join(BIN_DIR, "scn-record")
 REPLAY = os.path.join(BIN_DIR, "scn-replay")
@@ -54,8 +54,8 @@ class Server(simproc.Server):
 
 
 def run(prog, args, timeout=60):
-    p = subprocess.run([prog] + args, capture_output=True, timeout=timeout,
-                       env=simproc.env_with_key(KEY))
+    p = subprocess.run([prog] + args, capture_output=True,
+                       timeout=scaled(timeout), env=simproc.env_with_key(KEY))
     err = p.stderr.decode(errors="replace")
     check_stderr(err, os.path.basename(prog))
     return p.returncode, p.stdout.decode(errors="replace"), err
@@ -168,7 +168,7 @@ def test_replay_matches_recording():
     try:
         got, took = stream(rp.origin, FRAMES)
         # About 2 s of recording at 10x: a loose bound, never a tight one.
-        assert took < 10, took
+        assert took < scaled(10), took
         assert [f["SEQ"] for f in got] == list(range(1, FRAMES + 1))
         for i, (g, w) in enumerate(zip(got, want)):
             assert without_seq(g) == without_seq(w), (i, g, w)
@@ -185,7 +185,7 @@ def test_loop():
                                "--loop"])
     try:
         got, took = stream(rp.origin, 300)
-        assert took < 15, took
+        assert took < scaled(15), took
         assert [f["SEQ"] for f in got] == list(range(1, 301))
         for i, g in enumerate(got):
             assert without_seq(g) == without_seq(want[i % FRAMES]), i
@@ -198,7 +198,7 @@ class Ws:
     """A minimal WebSocket client (RFC 6455) offering scentience.v1."""
 
     def __init__(self, port, path="/"):
-        self.sock = socket.create_connection(("127.0.0.1", port), 5)
+        self.sock = socket.create_connection(("127.0.0.1", port), scaled(5))
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall((
             "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
@@ -229,7 +229,7 @@ class Ws:
 
     def recv(self, timeout=5):
         """(opcode, payload) of the next frame; unfragmented is enough."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         b0, b1 = self._take(2, deadline)
         n = b1 & 0x7F
         if n == 126:

@@ -130,7 +130,7 @@ static bool two_open(fixture *f)
 
 static bool run_until_cond(fixture *f, fixture_cond cond, uint32_t timeout_ms)
 {
-    uint64_t end = scn_loop_now_ms(f->loop) + timeout_ms;
+    uint64_t end = deadline_ms(f->loop, timeout_ms);
 
     while (!cond(f)) {
         if (scn_loop_now_ms(f->loop) >= end)
@@ -372,6 +372,11 @@ static bool sessions_greeted(fixture *f)
     return f->sessions[0].frames >= 1 && f->sessions[1].frames >= 1;
 }
 
+static bool first_session_reconnecting(fixture *f)
+{
+    return f->sessions[0].state == SCN_STATE_RECONNECTING;
+}
+
 static void test_sessions_get_frames(void **state)
 {
     fixture *f = *state;
@@ -438,8 +443,7 @@ static void test_sessions_get_frames(void **state)
     assert_int_equal(f->closes, 2);
     assert_int_equal(f->close_code[0], 1001);
     assert_int_equal(f->close_code[1], 1001);
-    run_for(f->loop, 300);
-    assert_int_equal(c[0].state, SCN_STATE_RECONNECTING);
+    assert_true(run_until_cond(f, first_session_reconnecting, 20000));
     scn_session_free(c[0].s);
     scn_session_free(c[1].s);
 }
@@ -472,8 +476,8 @@ static void test_binary_text_fragmented_echo(void **state)
     assert_int_equal(f->messages, 11);
     assert_int_equal(f->text_messages, 2);
     assert_string_equal(f->last_text, "plain text");
-    assert_true(wait_exit(f, p, 5000));
-    assert_true(run_until_cond(f, one_closed, 5000));
+    assert_true(wait_exit(f, p, 20000));
+    assert_true(run_until_cond(f, one_closed, 20000));
     assert_int_equal(f->close_code[0], 1000);
     scn_server_get_stats(f->srv, &st);
     assert_int_equal(st.messages_in, 11);
@@ -642,12 +646,12 @@ static void test_slow_peer(void **state)
     snprintf(count, sizeof(count), "%d", N);
     fast = peer_start(f, "fast", scn_server_port(f->srv), count, NULL, NULL);
     assert_true(peer_wait(f, fast, "READY", 20000));
-    assert_true(run_until_cond(f, two_open, 5000));
+    assert_true(run_until_cond(f, two_open, 20000));
     assert_int_equal(f->nconns, 2);
 
     /* Broadcast at the fast reader's pace: its queue never fills, the
      * slow one's does at once. */
-    end = scn_loop_now_ms(f->loop) + 60000;
+    end = deadline_ms(f->loop, 60000);
     while (sent < N && scn_loop_now_ms(f->loop) < end) {
         scn_server_conn_stats cs;
 
@@ -756,7 +760,7 @@ static void test_threads_and_close(void **state)
     assert_int_equal(start_server(f, &o), 0);
     p = peer_start(f, "listen", scn_server_port(f->srv), NULL, NULL, NULL);
     assert_true(peer_wait(f, p, "OPEN", 20000));
-    assert_true(run_until_cond(f, one_conn, 5000));
+    assert_true(run_until_cond(f, one_conn, 20000));
 
     /* Two threads queue while this one runs the loop. */
     s1 = (sender){f, f->conns[0], 0};
@@ -780,7 +784,7 @@ static void test_threads_and_close(void **state)
     assert_int_equal(scn_server_conn_send(f->conns[0], "late", 4, 0),
                      SCN_ERR_STATE);
     assert_true(peer_wait(f, p, "CLOSE 4000 bye", 20000));
-    assert_true(run_until_cond(f, one_closed, 5000));
+    assert_true(run_until_cond(f, one_closed, 20000));
     assert_int_equal(f->close_code[0], 4000);
     scn_server_get_stats(f->srv, &st);
     assert_int_equal(st.messages_out, 200);
@@ -801,7 +805,7 @@ static void test_free_with_connections(void **state)
     b = peer_start(f, "listen", port, NULL, NULL, NULL);
     assert_true(peer_wait(f, a, "OPEN", 20000));
     assert_true(peer_wait(f, b, "OPEN", 20000));
-    assert_true(run_until_cond(f, two_open, 5000));
+    assert_true(run_until_cond(f, two_open, 20000));
     /* Queued but never written: counted, not lost silently. */
     assert_int_equal(scn_server_broadcast(f->srv, "x", 1, 0), 2);
 
@@ -962,5 +966,5 @@ int main(void)
                                         teardown),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit_code(cmocka_run_group_tests(tests, NULL, NULL));
 }

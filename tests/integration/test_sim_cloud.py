@@ -26,7 +26,7 @@ import websockets.client
 import websockets.exceptions
 
 import simproc
-from simproc import LOG_DIR, SIM
+from simproc import LOG_DIR, SIM, scaled
 
 PROTO = "scentience.cloud.v1"
 DEV_KEY = "SCN_TEST_simclouddev0000012"
@@ -55,7 +55,7 @@ class Sim(simproc.Sim):
 
 
 def run(coro, timeout=30):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
+    return asyncio.run(asyncio.wait_for(coro, scaled(timeout)))
 
 
 def connect(url, key=DEV_KEY, stream=STREAM, proto=(PROTO,), query=False):
@@ -82,7 +82,7 @@ async def refusal(url, **kw):
 
 
 async def recv_json(ws, timeout=2.0):
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+    return json.loads(await asyncio.wait_for(ws.recv(), scaled(timeout)))
 
 
 async def quiet(ws, seconds):
@@ -313,7 +313,7 @@ def test_keys():
                 err = await recv_json(ws)
                 assert err["code"] == "quota" and err["retry_after"] >= 1
                 try:
-                    await asyncio.wait_for(ws.recv(), 3)
+                    await asyncio.wait_for(ws.recv(), scaled(3))
                     raise AssertionError("no close after quota")
                 except websockets.exceptions.ConnectionClosed:
                     pass
@@ -329,7 +329,7 @@ def test_keys():
                 err = await recv_json(ws, 3)
                 assert err["code"] == "revoked", err
                 try:
-                    await asyncio.wait_for(ws.recv(), 3)
+                    await asyncio.wait_for(ws.recv(), scaled(3))
                     raise AssertionError("no close after revocation")
                 except websockets.exceptions.ConnectionClosed:
                     pass
@@ -356,7 +356,7 @@ def test_signal_faults():
                 await expect_inference_and_ack(ws, 1, "VOC", 0.654, False)
                 sim.proc.send_signal(signal.SIGUSR2)
                 try:
-                    await asyncio.wait_for(ws.recv(), 3)
+                    await asyncio.wait_for(ws.recv(), scaled(3))
                     raise AssertionError("not dropped")
                 except websockets.exceptions.ConnectionClosed:
                     pass
@@ -383,10 +383,10 @@ def test_usage():
     for args in (["--port", "70000"], ["--bogus"], ["--host", "nope"],
                  ["--stall-for", "0"], ["--refuse-429-for", "x"]):
         p = subprocess.run([SIM, "cloud"] + args, capture_output=True,
-                           timeout=5)
+                           timeout=scaled(5))
         assert p.returncode == 64, (args, p.returncode)
     p = subprocess.run([SIM, "cloud", "--help"], capture_output=True,
-                       timeout=5)
+                       timeout=scaled(5))
     assert p.returncode == 0 and b"/v1/predict" in p.stdout
 
 

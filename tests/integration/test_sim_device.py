@@ -27,7 +27,7 @@ import websockets.client
 import websockets.exceptions
 
 import simproc
-from simproc import LOG_DIR, SIM
+from simproc import LOG_DIR, SIM, scaled
 
 PROTO = "scentience.v1"
 COMPOUNDS = {"CO2", "NH3", "NO", "NO2", "CO", "C2H5OH", "H2", "CH4", "C3H8",
@@ -59,7 +59,7 @@ class Sim(simproc.Sim):
 
 
 def run(coro, timeout=30):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
+    return asyncio.run(asyncio.wait_for(coro, scaled(timeout)))
 
 
 def connect(url, key=DEV_KEY, uid_header=None, proto=(PROTO,), **kw):
@@ -68,8 +68,8 @@ def connect(url, key=DEV_KEY, uid_header=None, proto=(PROTO,), **kw):
         headers["Authorization"] = "Bearer " + key
     if uid_header is not None:
         headers["X-Scentience-UID"] = uid_header
-    kw.setdefault("open_timeout", 5)
-    kw.setdefault("close_timeout", 2)
+    kw.setdefault("open_timeout", scaled(5))
+    kw.setdefault("close_timeout", scaled(2))
     kw.setdefault("ping_interval", None)
     return websockets.client.connect(
         url, subprotocols=list(proto) if proto else None,
@@ -77,7 +77,7 @@ def connect(url, key=DEV_KEY, uid_header=None, proto=(PROTO,), **kw):
 
 
 async def recv_json(ws, timeout=2.0):
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+    return json.loads(await asyncio.wait_for(ws.recv(), scaled(timeout)))
 
 
 async def collect(ws, seconds):
@@ -98,7 +98,7 @@ async def collect(ws, seconds):
 async def next_typed(ws, typ, timeout=2.0):
     """Skips frames up to the next typed message of type typ."""
     loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
+    end = loop.time() + scaled(timeout)
     while True:
         m = await recv_json(ws, max(0.01, end - loop.time()))
         if isinstance(m, dict) and m.get("type") == typ:
@@ -118,7 +118,7 @@ async def refused(url, **kw):
 async def closed_with(ws, timeout):
     """Waits for the end of the session; returns the ConnectionClosed."""
     loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
+    end = loop.time() + scaled(timeout)
     while True:
         try:
             await asyncio.wait_for(ws.recv(), max(0.01, end - loop.time()))
@@ -186,11 +186,11 @@ def test_usage():
            ["--malformed-every", "0"], ["--oversize-bytes", "10"],
            ["--port"], ["extra-arg-after", "--port", "0"]]
     for args in bad:
-        p = subprocess.run([SIM] + args, capture_output=True, timeout=10)
+        p = subprocess.run([SIM] + args, capture_output=True, timeout=scaled(10))
         assert p.returncode == 64, (args, p.returncode, p.stderr)
         assert p.stderr.strip(), args
         assert not p.stdout, args
-    p = subprocess.run([SIM, "--help"], capture_output=True, timeout=10)
+    p = subprocess.run([SIM, "--help"], capture_output=True, timeout=scaled(10))
     assert p.returncode == 0 and b"--drop-every" in p.stdout
 
 
@@ -220,7 +220,7 @@ def test_stream_and_requests():
                     list(range(1, len(frames) + 1))
                 n = len(frames) - 1
                 assert 30 <= n <= 50, "%d frames in 2 s at 20 Hz" % n
-                assert time.monotonic() - t0 < 3
+                assert time.monotonic() - t0 < scaled(3)
 
                 # sample: one frame with the next SEQ, then the ack.
                 await ws.send('{"type":"stream","on":false,"id":1}')
@@ -277,7 +277,7 @@ def test_stream_and_requests():
                 err = await next_typed(ws, "error")
                 assert err["code"] == "bad_request", err
                 pong = await ws.ping()
-                await asyncio.wait_for(pong, 2)
+                await asyncio.wait_for(pong, scaled(2))
 
             # Device selection: header first, then the query parameter.
             async with connect(sim.url("?uid=SCN001"),
@@ -373,7 +373,7 @@ def test_keys():
                 msgs = []
                 try:
                     while True:
-                        msgs.append(await asyncio.wait_for(ws.recv(), 3))
+                        msgs.append(await asyncio.wait_for(ws.recv(), scaled(3)))
                 except websockets.exceptions.ConnectionClosed as e:
                     assert e.code == 4029, e
                     m = re.fullmatch(r"quota exhausted; retry_after=(\d+)",
@@ -411,7 +411,7 @@ def test_keys():
                     e = await closed_with(ws, 3)
                     assert e.code == 4001 and e.reason == "key revoked", e
                     assert e.rcvd is not None
-                assert time.monotonic() - t0 < 1.5
+                assert time.monotonic() - t0 < scaled(1.5)
                 await collect(good, 0.3)
                 assert good.open
                 status, h = await refused(url, key=KEYS["rotate"])
@@ -460,7 +460,7 @@ def test_signal_faults():
             url = sim.url()
             async with connect(url) as ws:
                 await next_typed(ws, "hello")
-                await asyncio.wait_for(await ws.ping(), 2)
+                await asyncio.wait_for(await ws.ping(), scaled(2))
                 await collect(ws, 0.3)
                 sim.signal(signal.SIGUSR1)
                 sim.wait_event(lambda ev: ev["event"] == "fault"
@@ -474,7 +474,7 @@ def test_signal_faults():
                     assert len(await collect(other, 0.5)) >= 5
                 got = await collect(ws, 0.5)
                 assert got == [] and not pong.done(), "stalled peer spoke"
-                await asyncio.wait_for(pong, 4)
+                await asyncio.wait_for(pong, scaled(4))
                 assert time.monotonic() - t0 > 2.0
                 frames = [json.loads(m) for m in await collect(ws, 0.5)]
                 assert len(frames) >= 5, frames
@@ -551,7 +551,7 @@ def test_timed_faults():
         async def big():
             async with connect(sim.url(), max_size=None) as ws:
                 while True:
-                    m = await asyncio.wait_for(ws.recv(), 3)
+                    m = await asyncio.wait_for(ws.recv(), scaled(3))
                     if '"_sim_oversize"' in m[:64]:
                         return m
         m = run(big())
@@ -573,7 +573,7 @@ def test_timed_faults():
         kinds = {(f["kind"], f["source"]) for f in sim.events("fault")}
         assert ("drop", "drop-every") in kinds, kinds
         assert ("stall", "stall-every") in kinds, kinds
-        rc = sim.proc.wait(6)
+        rc = sim.proc.wait(scaled(6))
         assert rc == 0, rc
         sim.check_stderr()
         assert sim.events("exit")
@@ -590,7 +590,7 @@ def test_slow_reader():
     try:
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        sock.settimeout(5)
+        sock.settimeout(scaled(5))
         sock.connect(("127.0.0.1", sim.port))
         sock.sendall((
             "GET /?uid=SCN001 HTTP/1.1\r\nHost: 127.0.0.1\r\n"

@@ -8,25 +8,31 @@ import io
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import unittest
 
 import simproc
-from simproc import BIN_DIR, LOG_DIR, SIM
+from simproc import BIN_DIR, LOG_DIR, SIM, reserve_port, scaled
 
 KEY = "SCN_TEST_streamcli0000000001"
 
 
 class Sim(simproc.Server):
-    """scn-sim with two devices, shared by the tests; its stderr goes to
-    the test's."""
+    """scn-sim with two devices, shared by the tests."""
 
     def __init__(self):
         os.makedirs(LOG_DIR, exist_ok=True)
+        base = os.path.join(LOG_DIR, "test_stream_cli-%d.sim" % os.getpid())
+        self.log = base + ".log"
+        if os.path.exists(self.log):
+            os.unlink(self.log)
         super().__init__([SIM, "--port", "0", "--rate", "50",
-                          "--devices", "SCN001,SCN002", "--quiet"])
+                          "--devices", "SCN001,SCN002", "--quiet",
+                          "--log", self.log], base + ".stderr")
+
+    def connects(self):
+        return len(simproc.read_events(self.log, "connect"))
 
 
 def stream(args, key=KEY, timeout=30):
@@ -37,16 +43,10 @@ def stream(args, key=KEY, timeout=30):
         env["SCENTIENCE_API_KEY"] = key
     p = subprocess.run([os.path.join(BIN_DIR, "scn-stream")] + args,
                        capture_output=True, text=True, env=env,
-                       timeout=timeout)
+                       timeout=scaled(timeout))
     with open(os.path.join(LOG_DIR, "test_stream_cli.stderr.log"), "a") as f:
         f.write(p.stderr)
     return p
-
-
-def closed_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class StreamCliTest(unittest.TestCase):
@@ -56,7 +56,7 @@ class StreamCliTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.sim.close()
+        cls.sim.stop()
 
     def test_jsonl_keeps_every_key(self):
         p = stream(["--url", self.sim.origin, "--count", "20", "--device",
@@ -91,8 +91,11 @@ class StreamCliTest(unittest.TestCase):
         self.assertIn("SCN001", lines[1])
 
     def assert_usage(self, args, line):
+        n = self.sim.connects()
         p = stream(args)
         self.assertEqual((p.returncode, p.stdout), (64, ""), p.stderr)
+        self.assertNotIn(KEY, p.stderr, args)
+        self.assertEqual(self.sim.connects(), n, args)
         self.assertEqual(p.stderr, "scn-stream: %s\nRun 'scn-stream --help' "
                          "for the options.\n" % line)
 
@@ -115,7 +118,8 @@ class StreamCliTest(unittest.TestCase):
         self.assertEqual(p.stdout, "")
 
     def test_unreachable_after_attempts_is_69(self):
-        p = stream(["--url", "ws://127.0.0.1:%d" % closed_port(),
+        # A reserved port: nothing listens there, and nothing will.
+        p = stream(["--url", "ws://127.0.0.1:%d" % reserve_port(),
                     "--max-attempts", "2", "--count", "1"])
         self.assertEqual(p.returncode, 69)
         self.assertEqual(p.stderr.count("reconnecting in"), 1, p.stderr)
@@ -171,4 +175,4 @@ class StreamCliTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    simproc.main()

@@ -120,7 +120,8 @@ static int run_openssl(const fixture *f, const char *const *argv)
         execvp("openssl", (char *const *)argv);
         _exit(127);
     }
-    for (int waited = 0; waited < CMD_TIMEOUT_MS; waited += 10) {
+    for (uint32_t waited = 0; waited < scaled_ms(CMD_TIMEOUT_MS);
+         waited += 10) {
         if (waitpid(pid, &status, WNOHANG) == pid) {
             if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 return 0;
@@ -215,18 +216,19 @@ static int make_certs(fixture *f)
 static int teardown(void **state)
 {
     fixture *f = *state;
+    int rc;
 
     if (!f)
         return 0;
     /* The simulator and the keys go first: they must not outlive a crash
      * in the client's teardown. */
-    sim_stop(&f->sim);
+    rc = sim_stop(&f->sim);
     if (f->dir[0])
         remove_dir(f->dir);
     client_free(&f->c);
     free(f);
     *state = NULL;
-    return 0;
+    return rc;
 }
 
 static int setup(void **state)
@@ -274,16 +276,27 @@ static void init_client(fixture *f, const char *test)
     f->o.api_key = KEY;
     f->o.backoff.initial_ms = 100;
     f->o.backoff.max_ms = 300;
-    f->o.connect_timeout_ms = 5000;
+    /* A TLS handshake under valgrind on a loaded machine is slow. */
+    f->o.connect_timeout_ms = scaled_ms(10000);
 }
 
 static void assert_opens_and_streams(fixture *f)
 {
     assert_int_equal(client_connect(&f->c, &f->o), 0);
-    assert_true(client_wait_state(&f->c, SCN_STATE_OPEN, 0, 5000) >= 0);
-    assert_true(client_wait_frames(&f->c, 5, 5000));
+    assert_true(client_wait_state(&f->c, SCN_STATE_OPEN, 0, 10000) >= 0);
+    assert_true(client_wait_frames(&f->c, 5, 10000));
     assert_string_equal(scn_session_subprotocol(f->c.s), "scentience.v1");
     assert_true(sim_wait_log(&f->sim, "\"event\":\"connect\"", 1, 2000) >= 1);
+}
+
+static bool two_retries(void *arg)
+{
+    const client *c = arg;
+    int n = 0;
+
+    for (int i = 0; i < c->nevents; i++)
+        n += c->events[i].state == SCN_STATE_RECONNECTING;
+    return n >= 2;
 }
 
 /* The session never opens: every failed attempt is a TLS failure, retried,
@@ -293,11 +306,11 @@ static void assert_refused_as_tls(fixture *f)
     int i, failures = 0;
 
     assert_int_equal(client_connect(&f->c, &f->o), 0);
-    i = client_wait_state(&f->c, SCN_STATE_RECONNECTING, 0, 5000);
+    i = client_wait_state(&f->c, SCN_STATE_RECONNECTING, 0, 10000);
     assert_true(i >= 0);
     assert_int_equal(f->c.events[i].reason, SCN_ERR_TLS);
     /* A few more attempts: the verdict does not change. */
-    run_for(f->c.loop, 600);
+    assert_true(run_until(f->c.loop, two_retries, &f->c, 10000));
     for (i = 0; i < f->c.nevents; i++) {
         assert_int_not_equal(f->c.events[i].state, SCN_STATE_OPEN);
         assert_int_not_equal(f->c.events[i].state, SCN_STATE_FAILED);
@@ -454,5 +467,5 @@ int main(void)
                                         teardown),
     };
     unsetenv("SCENTIENCE_API_KEY");
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit_code(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -82,8 +82,9 @@ static void on_drone_state(scn_uav_state_server *srv, const scn_uav_state *st,
 }
 
 /* Starts our state and video servers (allowing state_peer), then the
- * drone simulator pointed at them, then the command channel. */
-static int start(void **state, const char *state_peer)
+ * drone simulator pointed at them (on sim_port: 0 for any, a reserved one
+ * for a simulator that will be restarted), then the command channel. */
+static int start(void **state, const char *state_peer, int sim_port)
 {
     fixture *f = calloc(1, sizeof(*f));
     scn_loop_options lo = {0};
@@ -107,7 +108,8 @@ static int start(void **state, const char *state_peer)
     so.allow_peer = state_peer;
     so.on_state = on_drone_state;
     so.on_stale = on_stale;
-    so.stale_ms = 400;
+    /* Scaled: a slow run must not see a live drone go stale. */
+    so.stale_ms = scaled_ms(400);
     so.user = f;
     if (scn_uav_state_server_new(f->loop, &so, &f->state))
         return -1;
@@ -128,7 +130,7 @@ static int start(void **state, const char *state_peer)
                           "127.0.0.1", "--state-port",
                           sport,       "--video-port",
                           vport,       NULL};
-    if (sim_start(&f->sim, 0, args))
+    if (sim_port < 0 || sim_start(&f->sim, sim_port, args))
         return -1;
     scn_uav_channel_options_init(&co);
     co.session.url = f->sim.url;
@@ -142,43 +144,55 @@ static int start(void **state, const char *state_peer)
 
 static int setup(void **state)
 {
-    return start(state, NULL);
+    return start(state, NULL, 0);
+}
+
+static int setup_restartable(void **state)
+{
+    return start(state, NULL, reserve_port());
 }
 
 static int setup_foreign_state(void **state)
 {
     /* Only 127.0.0.2 may push state; the simulator comes from 127.0.0.1. */
-    return start(state, "127.0.0.2");
+    return start(state, "127.0.0.2", 0);
 }
 
 static int teardown(void **state)
 {
     fixture *f = *state;
+    int rc;
 
     scn_uav_channel_free(f->ch);
     scn_uav_video_server_free(f->video);
     scn_uav_state_server_free(f->state);
     scn_loop_free(f->loop);
-    sim_stop(&f->sim);
+    rc = sim_stop(&f->sim);
     unlink(f->video_path);
     if (f->log)
         fclose(f->log);
     free(f);
-    return 0;
+    return rc;
+}
+
+/* Waits (scaled, like every harness wait) until *counter >= n. */
+static bool until_count(fixture *f, const int *counter, int n, uint32_t ms)
+{
+    uint64_t end = deadline_ms(f->loop, ms);
+
+    while (*counter < n && scn_loop_now_ms(f->loop) < end)
+        scn_loop_run_once(f->loop, 20);
+    return *counter >= n;
 }
 
 static bool until_replies(fixture *f, int n, uint32_t ms)
 {
-    uint64_t end = scn_loop_now_ms(f->loop) + ms;
-
-    while (f->replies < n && scn_loop_now_ms(f->loop) < end)
-        scn_loop_run_once(f->loop, 20);
-    return f->replies >= n;
+    return until_count(f, &f->replies, n, ms);
 }
 
 static bool until_active(fixture *f, int want, uint32_t ms)
 {
-    uint64_t end = scn_loop_now_ms(f->loop) + ms;
+    uint64_t end = deadline_ms(f->loop, ms);
 
     while (f->active != want && scn_loop_now_ms(f->loop) < end)
         scn_loop_run_once(f->loop, 20);
@@ -243,11 +257,7 @@ static void test_documented_sample_session(void **state)
     assert_string_equal(f->reply_line[1], "battery?");
     assert_true(atoi(f->reply_raw[1]) > 0 && atoi(f->reply_raw[1]) <= 100);
     /* State flows at the simulator's 10 Hz, and video while streaming. */
-    int before = f->states;
-    uint64_t end = scn_loop_now_ms(f->loop) + 1500;
-    while (scn_loop_now_ms(f->loop) < end)
-        scn_loop_run_once(f->loop, 20);
-    assert_true(f->states - before >= 5);
+    assert_true(until_count(f, &f->states, f->states + 5, 5000));
     assert_int_equal(scn_uav_state_server_latest(f->state, &st, NULL), 0);
     double h = 0;
     assert_int_equal(scn_uav_state_get(&st, SCN_UAV_F_H, &h), 0);
@@ -274,13 +284,16 @@ static void test_documented_sample_session(void **state)
 static void test_emergency_overtakes_queued_motion(void **state)
 {
     fixture *f = *state;
-    int em;
+    int em, fwd;
 
     assert_true(until_active(f, 1, 5000));
     assert_int_equal(f->reply_err[roundtrip(f, "takeoff")], 0);
     send_line(f, "forward 400"); /* in flight for a while */
     send_line(f, "cw 90");       /* queued behind it */
-    scn_loop_run_once(f->loop, 50);
+    /* The drone has it (and takes a while to fly it). */
+    assert_true(
+        run_until_logged(f->loop, &f->sim, "\"raw\":\"forward 400\"", 1, 5000));
+    assert_int_equal(f->replies, 1);
     assert_int_equal(scn_uav_channel_emergency(f->ch, on_reply, f), 0);
     assert_true(until_replies(f, 4, 5000));
     assert_string_equal(f->reply_line[1], "forward 400");
@@ -288,13 +301,15 @@ static void test_emergency_overtakes_queued_motion(void **state)
     assert_string_equal(f->reply_line[2], "cw 90");
     assert_int_equal(f->reply_err[2], SCN_ERR_UAV_SUPERSEDED);
     assert_string_equal(f->reply_line[3], "emergency");
-    run_for(f->loop, 500);
     em = sim_wait_log(&f->sim, "\"raw\":\"emergency\"", 1, 2000);
     assert_int_equal(em, 1);
+    run_for(f->loop, 500); /* time for a wrongly released rotation */
     /* The queued rotation never reached the drone. */
     assert_int_equal(sim_log_count(&f->sim, "\"raw\":\"cw 90\""), 0);
-    assert_true(sim_log_index(&f->sim, "\"raw\":\"forward 400\"") <
-                sim_log_index(&f->sim, "\"raw\":\"emergency\""));
+    fwd = sim_log_index(&f->sim, "\"raw\":\"forward 400\"");
+    em = sim_log_index(&f->sim, "\"raw\":\"emergency\"");
+    assert_true(fwd >= 0 && em >= 0);
+    assert_true(fwd < em);
 }
 
 static void test_out_of_range_never_sent(void **state)
@@ -329,7 +344,9 @@ static void test_link_drop_mid_command(void **state)
     assert_true(until_active(f, 1, 5000));
     assert_int_equal(f->reply_err[roundtrip(f, "takeoff")], 0);
     send_line(f, "forward 500");
-    run_for(f->loop, 100);
+    /* Dropped while the drone flies it, not before it was sent. */
+    assert_true(
+        run_until_logged(f->loop, &f->sim, "\"raw\":\"forward 500\"", 1, 5000));
     assert_int_equal(sim_signal(&f->sim, SIGUSR2), 0);
     assert_true(until_replies(f, 2, 5000));
     /* It was written: the drone may have started the move. */
@@ -347,23 +364,39 @@ static void test_state_goes_stale_and_recovers(void **state)
     scn_uav_state_stats st;
 
     assert_true(until_active(f, 1, 5000));
-    run_for(f->loop, 500);
-    assert_true(f->states > 0);
+    assert_true(until_count(f, &f->states, 1, 5000));
     assert_int_equal(f->stale_events, 0);
     /* The drone goes away: no state, so it turns stale once. */
-    sim_kill(&f->sim);
-    run_for(f->loop, 1000);
+    assert_int_equal(sim_kill(&f->sim), 0);
+    assert_true(until_count(f, &f->stale_events, 1, 5000));
+    run_for(f->loop, 500); /* and only once */
     assert_int_equal(f->stale_events, 1);
     assert_int_equal(f->fresh_events, 0);
     /* It comes back: the channel activates again, state flows again. */
     assert_int_equal(sim_restart(&f->sim), 0);
     assert_true(until_active(f, 1, 5000));
-    run_for(f->loop, 1000);
+    assert_true(until_count(f, &f->fresh_events, 1, 5000));
+    run_for(f->loop, 500);
     assert_int_equal(f->fresh_events, 1);
     assert_int_equal(f->stale_events, 1);
     scn_uav_state_server_get_stats(f->state, &st);
     assert_int_equal(st.stale_events, 1);
     assert_true(st.connections >= 2);
+}
+
+static bool until_refused(fixture *f, uint32_t ms)
+{
+    uint64_t end = deadline_ms(f->loop, ms);
+    scn_uav_state_stats st;
+
+    for (;;) {
+        scn_uav_state_server_get_stats(f->state, &st);
+        if (st.refused_peers >= 1)
+            return true;
+        if (scn_loop_now_ms(f->loop) >= end)
+            return false;
+        scn_loop_run_once(f->loop, 20);
+    }
 }
 
 static void test_state_from_other_address_refused(void **state)
@@ -372,7 +405,8 @@ static void test_state_from_other_address_refused(void **state)
     scn_uav_state_stats st;
 
     assert_true(until_active(f, 1, 5000));
-    run_for(f->loop, 1500);
+    assert_true(until_refused(f, 5000));
+    run_for(f->loop, 500); /* and stays refused */
     scn_uav_state_server_get_stats(f->state, &st);
     assert_int_equal(st.received, 0);
     assert_int_equal(f->states, 0);
@@ -391,10 +425,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_link_drop_mid_command, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_state_goes_stale_and_recovers,
-                                        setup, teardown),
+                                        setup_restartable, teardown),
         cmocka_unit_test_setup_teardown(test_state_from_other_address_refused,
                                         setup_foreign_state, teardown),
     };
     unsetenv("SCENTIENCE_API_KEY");
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit_code(cmocka_run_group_tests(tests, NULL, NULL));
 }

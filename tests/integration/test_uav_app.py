@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -18,48 +17,46 @@ import unittest
 import zlib
 
 import simproc
-from simproc import BIN_DIR, LOG_DIR, SIM
+from simproc import BIN_DIR, LOG_DIR, SIM, reserve_port, scaled, wait_until
 
 KEY = "SCN_TEST_uavapp0000000000001"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Sim(simproc.Server):
-    """scn-sim uav sending its state and video to the given ports; its
-    stderr goes to the test's."""
+    """scn-sim uav sending its state and video to the given ports."""
 
     def __init__(self, state_port, video_port, name):
         os.makedirs(LOG_DIR, exist_ok=True)
-        self.log = os.path.join(LOG_DIR, "%s-%d.sim.log" % (name, os.getpid()))
+        base = os.path.join(LOG_DIR, "%s-%d.sim" % (name, os.getpid()))
+        self.log = base + ".log"
         if os.path.exists(self.log):
             os.unlink(self.log)
         super().__init__(
             [SIM, "uav", "--port", "0",
              "--time-scale", "20", "--state-host", "127.0.0.1",
              "--state-port", str(state_port), "--video-port",
-             str(video_port), "--log", self.log, "--quiet"])
+             str(video_port), "--log", self.log, "--quiet"],
+            base + ".stderr")
 
     def events(self, kind):
         return simproc.read_events(self.log, kind)
 
 
-def run_uav(args, name, timeout=60, interrupt_after=None):
+def run_uav(args, name, timeout=60, interrupt_when=None):
+    """Runs scn-uav to its end (SIGINT once interrupt_when() holds, if
+    given); returns (exit code, stdout, stderr)."""
     env = dict(os.environ, SCENTIENCE_API_KEY=KEY)
     err_path = os.path.join(LOG_DIR, "%s.stderr.log" % name)
     with open(err_path, "w") as err:
         proc = subprocess.Popen([os.path.join(BIN_DIR, "scn-uav")] + args,
                                 stdout=subprocess.PIPE, stderr=err,
-                                text=True, env=env)
+                                text=True, env=env,
+                                preexec_fn=simproc.die_with_parent)
         try:
-            if interrupt_after is not None:
-                time.sleep(interrupt_after)
+            if interrupt_when is not None:
+                assert wait_until(interrupt_when, 20), "never ready for ^C"
                 proc.send_signal(signal.SIGINT)
-            out, _ = proc.communicate(timeout=timeout)
+            out, _ = proc.communicate(timeout=scaled(timeout))
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -70,15 +67,15 @@ def run_uav(args, name, timeout=60, interrupt_after=None):
 
 class UavAppTest(unittest.TestCase):
     def setUp(self):
-        self.state_port, self.video_port = free_port(), free_port()
+        self.state_port, self.video_port = reserve_port(), reserve_port()
         self.sim = Sim(self.state_port, self.video_port, self.id())
         self.tmp = tempfile.mkdtemp()
 
     def tearDown(self):
-        self.sim.close()
         for f in os.listdir(self.tmp):
             os.unlink(os.path.join(self.tmp, f))
         os.rmdir(self.tmp)
+        self.sim.stop()
 
     def base(self):
         return ["--drone", self.sim.origin, "--listen", "127.0.0.1",
@@ -169,8 +166,11 @@ class UavAppTest(unittest.TestCase):
         self.assertIn("> battery?", out)
 
     def test_interrupt_while_flying_lands(self):
+        def flying():
+            return any(e.get("cmd") == "takeoff"
+                       for e in self.sim.events("answer"))
         rc, out, err = run_uav(self.base() + ["takeoff", "wait 30"],
-                               "uavapp-interrupt", interrupt_after=2.5)
+                               "uavapp-interrupt", interrupt_when=flying)
         self.assertEqual(rc, 130, err)
         raws = [e.get("raw") for e in self.sim.events("command")]
         self.assertEqual(raws[-1], "land")
@@ -178,4 +178,4 @@ class UavAppTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    simproc.main()

@@ -30,7 +30,7 @@
 #include "harness.h"
 
 #define KEY       "SCN_TEST_uavlateanswers00001"
-#define LATE_MS   "1500"
+#define LATE_MS   1500
 #define MAX_REPLY 16
 #define MAX_EVENT 256
 
@@ -75,19 +75,21 @@ static void on_reply(scn_uav_channel *ch, const scn_uav_reply *r, void *user)
 }
 
 /* The drone answers every command 1.5 s late; the channel's timeouts
- * (short_ms, long_ms) are set on either side of that. */
+ * (short_ms, long_ms) are set on either side of that. All three scaled
+ * alike: a slow run keeps the margins. */
 static int start(void **state, uint32_t short_ms, uint32_t long_ms)
 {
     fixture *f = calloc(1, sizeof(*f));
     scn_loop_options lo = {0};
     scn_uav_channel_options co;
-    char name[64], path[256];
-    const char *args[] = {"uav",   "--time-scale", "20", "--late-answers",
-                          LATE_MS, "--state-port", "1",  NULL};
+    char name[64], path[256], late[16];
+    const char *args[] = {"uav", "--time-scale", "20", "--late-answers",
+                          late,  "--state-port", "1",  NULL};
 
     *state = f;
     if (!f)
         return -1;
+    snprintf(late, sizeof(late), "%u", (unsigned)scaled_ms(LATE_MS));
     snprintf(name, sizeof(name), "uav-late-%d.log", (int)getpid());
     f->log = fopen(test_log_path(name, path, sizeof(path)), "a");
     lo.log = harness_log_to_file;
@@ -98,9 +100,9 @@ static int start(void **state, uint32_t short_ms, uint32_t long_ms)
     scn_uav_channel_options_init(&co);
     co.session.url = f->sim.url;
     co.session.api_key = KEY;
-    co.short_timeout_ms = short_ms;
-    co.long_timeout_ms = long_ms;
-    co.resync_ms = 3000; /* ample: late answers come within it */
+    co.short_timeout_ms = scaled_ms(short_ms);
+    co.long_timeout_ms = scaled_ms(long_ms);
+    co.resync_ms = scaled_ms(3000); /* ample: late answers come within it */
     co.read_retries = 1;
     co.on_active = on_active;
     co.user = f;
@@ -122,19 +124,20 @@ static int setup_slow_drone(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
+    int rc;
 
     scn_uav_channel_free(f->ch);
     scn_loop_free(f->loop);
-    sim_stop(&f->sim);
+    rc = sim_stop(&f->sim);
     if (f->log)
         fclose(f->log);
     free(f);
-    return 0;
+    return rc;
 }
 
 static bool until_replies(fixture *f, int n, uint32_t ms)
 {
-    uint64_t end = scn_loop_now_ms(f->loop) + ms;
+    uint64_t end = deadline_ms(f->loop, ms);
 
     while (f->replies < n && scn_loop_now_ms(f->loop) < end)
         scn_loop_run_once(f->loop, 20);
@@ -143,7 +146,7 @@ static bool until_replies(fixture *f, int n, uint32_t ms)
 
 static bool until_active(fixture *f, uint32_t ms)
 {
-    uint64_t end = scn_loop_now_ms(f->loop) + ms;
+    uint64_t end = deadline_ms(f->loop, ms);
 
     while (!f->active && scn_loop_now_ms(f->loop) < end)
         scn_loop_run_once(f->loop, 20);
@@ -261,7 +264,11 @@ static void test_slow_drone_activated_by_its_late_answer(void **state)
     assert_true(until_replies(f, 1, 15000));
     assert_int_equal(f->err[0], SCN_ERR_TIMEOUT);
     assert_int_equal(f->attempts[0], 2);
-    run_for(f->loop, 1800); /* the second late answer */
+    /* The second late answer. */
+    assert_int_equal(run_until_logged(f->loop, &f->sim,
+                                      "\"cmd\":\"battery?\",\"answer\"", 2,
+                                      5000),
+                     2);
     n = sim_events(f, ev, MAX_EVENT);
     assert_int_equal(count(ev, n, "command", "battery?"), 2);
     assert_waited(ev, n, "battery?", 0, "battery?", 1);
@@ -323,5 +330,5 @@ int main(void)
             test_late_ok_never_answers_the_next_command, setup_slow_moves,
             teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit_code(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -17,7 +17,8 @@ import json
 import subprocess
 import time
 
-from simproc import BIN_DIR, check_stderr, die_with_parent, env_with_key
+from simproc import (BIN_DIR, check_stderr, die_with_parent, env_with_key,
+                     scaled)
 
 DRIVER = os.environ.get("SCN_UAV_DRIVER", os.path.join(
     os.path.dirname(BIN_DIR.rstrip("/")), "tests", "integration",
@@ -63,11 +64,12 @@ class Driver:
         return ev
 
     def wait(self, pred, timeout, what):
-        """The first event (already seen or new) pred accepts."""
+        """The first event (already seen or new) pred accepts, within
+        timeout seconds (scaled)."""
         for ev in self.events:
             if pred(ev):
                 return ev
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         while time.monotonic() < deadline:
             ev = self._read(deadline - time.monotonic())
             if ev is not None and pred(ev):

@@ -16,16 +16,24 @@
       Self-test as a CTest interop test: a websockets client against the
       emulator checks hello, acks, inferences, duplicates and the state
       surviving a restart; then $SCN_BIN_DIR/scn-predict against the
-      predict emulator (exit codes 0, 65, 69, 75, 77, 78, 64).
+      predict emulator (exit codes 0, 65, 69, 75, 77, 78, 64). A missing
+      scn-predict fails the test: it is part of every build.
 """
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import urllib.parse
 
 import websockets
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "integration"))
+import simproc  # noqa: E402 (tests/integration, found through the path)
+from simproc import scaled  # noqa: E402
 
 PROTO = "scentience.cloud.v1"
 
@@ -170,27 +178,48 @@ def serve_predict(port, key):
     srv.serve_forever()
 
 
+def emulator(*args):
+    """This file run as a server (args after its name); returns the process
+    (which dies with this one) and the port of its first line, "port N"."""
+    p = subprocess.Popen([sys.executable, os.path.abspath(__file__)] +
+                         list(args), stdout=subprocess.PIPE,
+                         preexec_fn=simproc.die_with_parent)
+    try:
+        line = simproc.read_line(p, "the emulator").decode()
+        assert line.startswith("port "), line
+        return p, int(line.split()[1])
+    except BaseException:
+        p.kill()
+        p.wait()
+        raise
+
+
+def stop(p):
+    p.kill()
+    p.wait()
+    p.stdout.close()
+
+
 def predict_selftest():
-    import tempfile
     exe = os.path.join(os.environ.get("SCN_BIN_DIR", ""), "scn-predict")
-    if not os.path.exists(exe):
-        print("scn-predict not built: predict checks skipped")
-        return
+    assert os.access(exe, os.X_OK), "%s not built (SCN_BIN_DIR)" % exe
     key = "emu-key-0123456789"
-    p = subprocess.Popen([sys.executable, os.path.abspath(__file__),
-                          "--serve-predict", "--port", "0", "--key", key],
-                         stdout=subprocess.PIPE, text=True)
-    port = int(p.stdout.readline().split()[1])
+    p, port = emulator("--serve-predict", "--port", "0", "--key", key)
+    # Holds a key file: removed whatever happens.
     d = tempfile.mkdtemp()
-    env = {"PATH": os.environ.get("PATH", "/usr/bin"), "HOME": d,
-           "SCENTIENCE_API_KEY": key}
+    # Only what scn-predict needs, and what makes a sanitizer report land
+    # where tests/run-test looks.
+    keep = {k: os.environ[k] for k in ("PATH", "ASAN_OPTIONS",
+                                       "UBSAN_OPTIONS") if k in os.environ}
+    env = dict(keep, HOME=d, SCENTIENCE_API_KEY=key)
     url = "http://127.0.0.1:%d/v1/predict" % port
     frame = ('{"UID":"SCN001","TIMESTAMP":"2025-08-29T21:00:00Z",'
              '"NH3":270,"VOC":2917}')
 
     def run(args, stdin, env_=env):
         r = subprocess.run([exe] + args, input=stdin, env=env_,
-                           capture_output=True, text=True, timeout=30)
+                           capture_output=True, text=True,
+                           timeout=scaled(30))
         return r.returncode, r.stdout, r.stderr
 
     try:
@@ -213,27 +242,26 @@ def predict_selftest():
         with open(kf, "w") as f:
             f.write(key + "\n")
         os.chmod(kf, 0o600)
-        noenv = {"PATH": env["PATH"], "HOME": d}
+        noenv = dict(keep, HOME=d)
         assert run(["--url", url, "--key-file", kf], frame, noenv)[0] == 0
-        assert run(["--url", url], frame, noenv)[0] == 78
-        assert run(["--url", url, "a", "b"], frame)[0] == 64
-        assert run(["--key", key], frame)[0] == 64
+        rc, out, err = run(["--url", url], frame, noenv)
+        assert rc == 78 and out == "" and "SCENTIENCE_API_KEY" in err, (
+            rc, out, err)
+        rc, out, err = run(["--url", url, "a", "b"], frame)
+        assert rc == 64 and out == "", (rc, out, err)
+        rc, out, err = run(["--key", key], frame)
+        assert rc == 64 and out == "" and key not in err, (rc, out, err)
     finally:
-        p.kill()
-        p.wait()
+        stop(p)
+        shutil.rmtree(d, ignore_errors=True)
     # Nothing listens there any more.
     assert run(["--url", url, "--timeout", "3000"], frame)[0] == 69
     print("predict ok")
 
 
-def start(state_file, port=0):
-    p = subprocess.Popen([sys.executable, os.path.abspath(__file__),
-                          "--serve", "--port", str(port),
-                          "--state-file", state_file],
-                         stdout=subprocess.PIPE, text=True)
-    line = p.stdout.readline()
-    assert line.startswith("port "), line
-    return p, int(line.split()[1])
+def start(state_file, port):
+    return emulator("--serve", "--port", str(port), "--state-file",
+                    state_file)
 
 
 async def client(port, stream, seqs):
@@ -254,31 +282,34 @@ async def client(port, stream, seqs):
         return hello, got
 
 
-def selftest():
-    import tempfile
-    d = tempfile.mkdtemp()
+def exchange(port, stream, seqs):
+    """client() with a deadline: a silent emulator fails, never hangs."""
+    return asyncio.run(asyncio.wait_for(client(port, stream, seqs),
+                                        scaled(30)))
+
+
+def selftest(d):
     state = os.path.join(d, "state.jsonl")
-    p, port = start(state)
+    # A reserved port: the restarted emulator must come back on it.
+    p, port = start(state, simproc.reserve_port())
     try:
-        hello, got = asyncio.run(client(port, "ab" * 16, [1, 2, 3]))
+        hello, got = exchange(port, "ab" * 16, [1, 2, 3])
         assert hello["acked"] == 0 and hello["models"] == ["emu-1"]
         infs = [m for m in got if m["type"] == "inference"]
         assert [m["seq"] for m in infs] == [1, 2, 3]
         assert infs[0]["target"]["compound"] == "NH3"
     finally:
-        p.kill()
-        p.wait()
+        stop(p)
     p, port = start(state, port)
     try:
-        hello, got = asyncio.run(client(port, "ab" * 16, [3, 4]))
+        hello, got = exchange(port, "ab" * 16, [3, 4])
         assert hello["acked"] == 3, hello
         assert got[0] == {"type": "ack", "seq": 3}, got
         assert [m["seq"] for m in got if m["type"] == "inference"] == [4]
-        hello, _ = asyncio.run(client(port, "cd" * 16, []))
+        hello, _ = exchange(port, "cd" * 16, [])
         assert hello["acked"] == 0
     finally:
-        p.kill()
-        p.wait()
+        stop(p)
     with open(state) as f:
         ev = [json.loads(x) for x in f]
     acc = [e["seq"] for e in ev if e["event"] == "accept"]
@@ -304,7 +335,11 @@ def main():
         except KeyboardInterrupt:
             pass
         return 0
-    selftest()
+    d = tempfile.mkdtemp()
+    try:
+        selftest(d)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
     predict_selftest()
     return 0
 

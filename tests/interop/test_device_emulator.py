@@ -28,11 +28,17 @@ import http
 import json
 import os
 import re
+import sys
 import tempfile
 import time
 import unittest
 
 import websockets
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "integration"))
+import simproc  # noqa: E402 (tests/integration, found through the path)
+from simproc import scaled  # noqa: E402
 
 SUBPROTOCOL = "scentience.v1"
 # Test keys follow the repository convention (SCN_TEST_ + 16 or more
@@ -47,9 +53,11 @@ FRAGMENTED_SEQ = {2, 5, 8, 11}
 UNKNOWN_AFTER_SEQ = 3
 PING_AFTER_SEQ = 6
 
-CLIENT_TIMEOUT_S = 45
-REJECT_DEADLINE_S = 5.0
-STEP_TIMEOUT_S = 10
+CLIENT_TIMEOUT_S = scaled(45)
+# Not a timing check: a client that retried or waited out a backoff would
+# take far longer than this.
+REJECT_DEADLINE_S = scaled(5.0)
+STEP_TIMEOUT_S = scaled(10)
 
 EXIT_OK = 0
 EXIT_KEY_REJECTED = 77
@@ -208,7 +216,7 @@ class Emulator:
             subprotocols=[SUBPROTOCOL] if self.v1 else None,
             process_request=self.process_request,
             ping_interval=None,
-            close_timeout=2)
+            close_timeout=scaled(2))
         self.port = self.server.sockets[0].getsockname()[1]
         return self
 
@@ -239,20 +247,21 @@ async def run_client(name, args, key, timeout):
         proc = await asyncio.create_subprocess_exec(
             STREAM, *args, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            env=env)
+            env=env, preexec_fn=simproc.die_with_parent)
         try:
             try:
                 out, err = await asyncio.wait_for(proc.communicate(), timeout)
             except asyncio.TimeoutError:
                 proc.kill()
-                out, err = await asyncio.wait_for(proc.communicate(), 5)
+                out, err = await asyncio.wait_for(proc.communicate(),
+                                                  scaled(5))
                 raise AssertionError(
                     "%s: scn-stream did not finish within %d s; stderr:\n%s"
                     % (name, timeout, redact(err.decode("utf-8", "replace"))))
         finally:
             if proc.returncode is None:
                 proc.kill()
-                await asyncio.wait_for(proc.wait(), 5)
+                await asyncio.wait_for(proc.wait(), scaled(5))
         elapsed = time.monotonic() - started
     out_text = out.decode("utf-8", "replace")
     err_text = err.decode("utf-8", "replace")
@@ -392,4 +401,4 @@ class DeviceEmulatorTest(unittest.IsolatedAsyncioTestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    simproc.main()

@@ -7,12 +7,16 @@ them garbage, some with unknown keys) to scn-uav's state server."""
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import unittest
 
 import websockets
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "integration"))
+import simproc  # noqa: E402 (tests/integration, found through the path)
+from simproc import reserve_port, scaled  # noqa: E402
 
 BIN = os.environ.get("SCN_BIN_DIR", "build/apps")
 LOG_DIR = os.environ.get("SCN_LOG_DIR", "/tmp/scn-test-logs")
@@ -24,12 +28,6 @@ ANSWERS = {"battery?": "80"}
 STATE = ("pitch:0;roll:1;yaw:-3;vgx:0;vgy:0;vgz:0;templ:60;temph:62;tof:90;"
          "h:80;bat:80;baro:12.34;time:5;agx:0.10;agy:-0.20;agz:-998.00;"
          "olfa:2000.5;olfb:1500.25;x:10;y:20;z:80;mid:-1;")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Drone:
@@ -73,7 +71,8 @@ class Drone:
 
 
 async def scenario(tc):
-    state_port, video_port = free_port(), free_port()
+    # Named to scn-uav before the drone pushes to them: reserved.
+    state_port, video_port = reserve_port(), reserve_port()
     drone = Drone(state_port)
     server = await websockets.serve(drone.handler, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -86,9 +85,10 @@ async def scenario(tc):
             "ws://127.0.0.1:%d" % port, "--state-port", str(state_port),
             "--video-port", str(video_port), "--listen", "127.0.0.1",
             "--state", "jsonl", "--linger", "1", *SESSION,
-            stdout=subprocess.PIPE, stderr=err, env=env)
+            stdout=subprocess.PIPE, stderr=err, env=env,
+            preexec_fn=simproc.die_with_parent)
         try:
-            out, _ = await asyncio.wait_for(proc.communicate(), 60)
+            out, _ = await asyncio.wait_for(proc.communicate(), scaled(60))
         finally:
             if proc.returncode is None:
                 proc.kill()
@@ -126,4 +126,4 @@ class DroneEmulatorTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    simproc.main()

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "runner.h"
+
 #include <scentience/error.h>
 #include <scentience/frame.h>
 
@@ -1002,23 +1004,61 @@ static void test_null_and_bad_arguments(void **state)
                      SCN_ERR_INVALID_ARG);
 }
 
-/* An application's LC_NUMERIC must change neither parsing nor output. */
+/* The frame, as scn_frame_to_json writes it, into out. */
+static void to_json(const scn_frame *f, char *out, size_t cap)
+{
+    size_t n;
+
+    assert_int_equal(scn_frame_to_json(f, out, cap, &n), 0);
+}
+
+/* An application's LC_NUMERIC must change neither parsing nor output.
+ * Needs a locale whose decimal point is a comma (scripts/install-deps
+ * generates de_DE.UTF-8): without one the comma paths never run, so the
+ * test fails rather than passing vacuously. The numbers take the strtod()
+ * and printf() paths of lib/frame_number.c and lib/frame_json.c: more
+ * digits than the exact fast path holds, and exponents beyond 1e22. */
 static void test_locale(void **state)
 {
-    static const char *const names[] = {"de_DE.UTF-8", "fr_FR.UTF-8", "de_DE",
-                                        "C.UTF-8"};
+    static const char *const names[] = {"de_DE.UTF-8", "de_DE.utf8",
+                                        "fr_FR.UTF-8", "fr_FR.utf8"};
+    static const char json[] =
+        "{" HEAD ",\"BATT_v\":4.5,\"NO\":6.23,"
+        "\"CO\":0.12345678901234567890123,\"H2\":1.5e-30,"
+        "\"CH4\":123456789012345678901.25,\"VOC\":2.5e+25}";
     scn_frame *f = *state;
     const char *set = NULL;
+    char c_out[1024], comma_out[1024];
+    double co, h2, ch4, voc;
+
+    /* What the C locale reads and writes is the reference. */
+    assert_non_null(setlocale(LC_NUMERIC, "C"));
+    co = strtod("0.12345678901234567890123", NULL);
+    h2 = strtod("1.5e-30", NULL);
+    ch4 = strtod("123456789012345678901.25", NULL);
+    voc = strtod("2.5e+25", NULL);
+    assert_int_equal(parse(f, json), 0);
+    to_json(f, c_out, sizeof(c_out));
 
     for (size_t i = 0; i < sizeof names / sizeof names[0] && !set; i++)
         set = setlocale(LC_NUMERIC, names[i]);
-    if (set == NULL)
-        skip();
-    assert_int_equal(parse(f, "{" HEAD ",\"BATT_v\":4.5,\"NO\":6.23}"), 0);
+    if (set == NULL || strcmp(localeconv()->decimal_point, ",") != 0) {
+        setlocale(LC_NUMERIC, "C");
+        fail_msg("no locale with a decimal comma is installed (run "
+                 "scripts/install-deps, which generates de_DE.UTF-8)");
+    }
+    assert_int_equal(parse(f, json), 0);
+    to_json(f, comma_out, sizeof(comma_out));
+    setlocale(LC_NUMERIC, "C");
+
     assert_true(field(f, SCN_FIELD_BATT_V) == 4.5);
     assert_string_equal(scn_frame_raw(f, "BATT_v"), "4.5");
     assert_string_equal(scn_frame_raw(f, "NO"), "6.23");
-    setlocale(LC_NUMERIC, "C");
+    assert_true(scn_frame_compound(f, SCN_CO, SCN_CHANNEL_SINGLE) == co);
+    assert_true(scn_frame_compound(f, SCN_H2, SCN_CHANNEL_SINGLE) == h2);
+    assert_true(scn_frame_compound(f, SCN_CH4, SCN_CHANNEL_SINGLE) == ch4);
+    assert_true(scn_frame_compound(f, SCN_VOC, SCN_CHANNEL_SINGLE) == voc);
+    assert_string_equal(comma_out, c_out);
 }
 
 int main(void)
@@ -1050,5 +1090,5 @@ int main(void)
         T(test_locale),
     };
 #undef T
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return test_exit_code(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "runner.h"
 #include <scentience/error.h>
 #include <scentience/recorder.h>
 #include <scentience/recording.h>
@@ -31,7 +33,7 @@ typedef struct sample {
  * PER_CHUNK messages, loaded into memory with its chunk boundaries. */
 static sample *make_sample(void)
 {
-    char path[] = "/tmp/scn-test-mcapr-XXXXXX";
+    char path[128];
     scn_recorder_options o;
     scn_recorder *rec;
     sample *s = calloc(1, sizeof(*s));
@@ -39,7 +41,8 @@ static sample *make_sample(void)
     size_t pos, k = 0;
     mcap_record r;
     FILE *f;
-    int fd = mkstemp(path);
+    int fd =
+        mkstemp(test_tmp_path(path, sizeof(path), "scn-test-mcapr-XXXXXX"));
 
     assert_true(fd >= 0 && s);
     close(fd);

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "runner.h"
 #include <scentience/error.h>
 #include <scentience/recorder.h>
 #include <scentience/recording.h>
@@ -23,8 +25,8 @@ static int setup(void **state)
     int a, b;
 
     (void)state;
-    strcpy(in_path, "/tmp/scn-test-mcap-in-XXXXXX");
-    strcpy(out_path, "/tmp/scn-test-mcap-out-XXXXXX");
+    test_tmp_path(in_path, sizeof(in_path), "scn-test-mcap-in-XXXXXX");
+    test_tmp_path(out_path, sizeof(out_path), "scn-test-mcap-out-XXXXXX");
     a = mkstemp(in_path);
     b = mkstemp(out_path);
     if (a < 0 || b < 0)

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "runner.h"
 #include <scentience/error.h>
 #include <scentience/recorder.h>
 #include <scentience/recording.h>
@@ -23,7 +25,7 @@ static int setup(void **state)
     int fd;
 
     (void)state;
-    strcpy(path, "/tmp/scn-test-mcap-XXXXXX");
+    test_tmp_path(path, sizeof(path), "scn-test-mcap-XXXXXX");
     fd = mkstemp(path);
     if (fd < 0)
         return -1;

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "runner.h"
+
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -65,7 +67,7 @@ static int setup(void **state)
 
     if (f == NULL)
         return -1;
-    strcpy(f->dir, "/tmp/scn-spool-test-XXXXXX");
+    test_tmp_path(f->dir, sizeof(f->dir), "scn-spool-test-XXXXXX");
     if (mkdtemp(f->dir) == NULL) {
         free(f);
         return -1;

@@ -10,17 +10,19 @@
 #include <zlib.h>
 
 #include <cmocka.h>
+
+#include "runner.h"
 #include <scentience/error.h>
 
 #include "video_sink.h"
 
 static void test_frames_written_in_order(void **state)
 {
-    char path[] = "/tmp/scn-video-XXXXXX";
+    char path[128];
     unsigned char frame[3000], back[3 * 3000];
     unsigned long crc = crc32(0L, Z_NULL, 0);
     uav_video_sink *k;
-    int fd = mkstemp(path);
+    int fd = mkstemp(test_tmp_path(path, sizeof(path), "scn-video-XXXXXX"));
     FILE *f;
 
     (void)state;
@@ -47,11 +49,12 @@ static void test_frames_written_in_order(void **state)
 
 static void test_full_buffer_drops_whole_frames(void **state)
 {
-    char path[] = "/tmp/scn-video-XXXXXX";
+    char path[128];
     unsigned char frame[600];
     uav_video_sink *k;
     uav_video_sink_stats st;
-    int fd = mkstemp(path), accepted = 0, dropped = 0;
+    int fd = mkstemp(test_tmp_path(path, sizeof(path), "scn-video-XXXXXX")),
+        accepted = 0, dropped = 0;
 
     (void)state;
     assert_true(fd >= 0);

@@ -29,6 +29,8 @@ static void on_frame(scn_session *s, const scn_frame *f, void *user)
     if (scn_frame_seq(f, &seq) == 0) {
         if (c->last_seq && seq != c->last_seq + 1)
             c->seq_errors++;
+        if (c->last_seq && seq <= c->last_seq)
+            c->seq_backwards++;
         c->last_seq = seq;
     }
     if (c->sleep_in_frame)

@@ -20,7 +20,8 @@ typedef struct client {
     scn_state state;
     uint64_t frames;
     uint64_t opens;
-    uint64_t seq_errors; /* SEQ not last+1 within a connection */
+    uint64_t seq_errors;    /* SEQ not last+1 within a connection */
+    uint64_t seq_backwards; /* SEQ not above the last: repeated, reordered */
     uint64_t last_seq;
     uint64_t messages; /* typed messages */
     uint64_t errors;   /* on_error calls */

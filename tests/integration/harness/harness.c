@@ -67,14 +67,24 @@ void harness_log_to_file(scn_log_level level, const char *component,
     }
 }
 
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The port of the first stdout line, "scn-sim: listening on HOST:PORT".
+ * A simulator that exits or stays silent fails within the deadline. */
 static int read_port(int fd, int *port)
 {
     char buf[512];
     size_t len = 0;
     struct pollfd pfd = {.fd = fd, .events = POLLIN};
-    time_t deadline = time(NULL) + 10;
+    uint64_t deadline = mono_ms() + scaled_ms(10000);
 
-    while (time(NULL) < deadline && len < sizeof(buf) - 1) {
+    while (mono_ms() < deadline && len < sizeof(buf) - 1) {
         ssize_t n;
         char *nl, *colon;
 
@@ -97,6 +107,8 @@ static int read_port(int fd, int *port)
     }
     return -1;
 }
+
+static int reap(sim_proc *p, int sig, uint32_t wait_ms, int expect);
 
 static int spawn(sim_proc *p, int port)
 {
@@ -124,9 +136,13 @@ static int spawn(sim_proc *p, int port)
     if (p->pid < 0)
         return -1;
     if (p->pid == 0) {
+        int err = open(p->err_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
         /* If the test dies (crash, timeout kill), the simulator dies too:
          * no orphan keeps a port or a pipe open. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (err >= 0)
+            dup2(err, STDERR_FILENO);
         dup2(pipefd[1], STDOUT_FILENO);
         close(pipefd[0]);
         close(pipefd[1]);
@@ -136,7 +152,8 @@ static int spawn(sim_proc *p, int port)
     close(pipefd[1]);
     if (read_port(pipefd[0], &p->port) != 0) {
         close(pipefd[0]);
-        sim_kill(p);
+        fprintf(stderr, "scn-sim did not start\n");
+        (void)reap(p, SIGKILL, 5000, -SIGKILL); /* said why it failed */
         return -1;
     }
     /* Keep reading nothing more: the simulator prints only that line to
@@ -156,6 +173,9 @@ int sim_start(sim_proc *p, int port, const char *const *args)
         snprintf(p->args[p->nargs++], sizeof(p->args[0]), "%s", *args);
     snprintf(name, sizeof(name), "sim-%d-%u.log", (int)getpid(), ++serial);
     test_log_path(name, p->log_path, sizeof(p->log_path));
+    snprintf(name, sizeof(name), "sim-%d-%u.stderr", (int)getpid(), serial);
+    test_log_path(name, p->err_path, sizeof(p->err_path));
+    unlink(p->err_path);
     return spawn(p, port);
 }
 
@@ -172,33 +192,41 @@ int sim_restart(sim_proc *p)
     return -1;
 }
 
-static void reap(sim_proc *p, int first_sig, int wait_ms)
+/* Sends sig, waits up to wait_ms (scaled) for the exit, SIGKILL after;
+ * judges the end against expect (see child_verdict). */
+static int reap(sim_proc *p, int sig, uint32_t wait_ms, int expect)
 {
-    int status;
+    uint64_t deadline = mono_ms() + scaled_ms(wait_ms);
+    pid_t pid = p->pid;
+    int status = 0;
 
-    if (p->pid <= 0)
-        return;
-    kill(p->pid, first_sig);
-    for (int waited = 0; waited < wait_ms; waited += 20) {
-        if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
-            p->pid = 0;
-            return;
-        }
+    if (pid <= 0)
+        return 0;
+    p->pid = 0;
+    /* Dead already (a crash), it is judged as it died. */
+    if (waitpid(pid, &status, WNOHANG) == pid)
+        return child_verdict("scn-sim", pid, status, expect, p->err_path);
+    kill(pid, sig);
+    while (mono_ms() < deadline) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return child_verdict("scn-sim", pid, status, expect, p->err_path);
         usleep(20 * 1000);
     }
-    kill(p->pid, SIGKILL);
-    waitpid(p->pid, &status, 0);
-    p->pid = 0;
+    fprintf(stderr, "scn-sim (pid %d) outlived signal %d\n", (int)pid, sig);
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    (void)child_verdict("scn-sim", pid, status, -SIGKILL, p->err_path);
+    return -1;
 }
 
-void sim_stop(sim_proc *p)
+int sim_stop(sim_proc *p)
 {
-    reap(p, SIGTERM, 3000);
+    return reap(p, SIGTERM, 5000, 0);
 }
 
-void sim_kill(sim_proc *p)
+int sim_kill(sim_proc *p)
 {
-    reap(p, SIGKILL, 3000);
+    return reap(p, SIGKILL, 5000, -SIGKILL);
 }
 
 int sim_signal(sim_proc *p, int sig)
@@ -264,19 +292,39 @@ int sim_log_number(const sim_proc *p, const char *needle, const char *key,
 int sim_wait_log(const sim_proc *p, const char *needle, int min,
                  uint32_t timeout_ms)
 {
+    uint64_t deadline = mono_ms() + scaled_ms(timeout_ms);
     int n;
 
-    for (uint32_t waited = 0;; waited += 20) {
+    for (;;) {
         n = sim_log_count(p, needle);
-        if (n >= min || waited >= timeout_ms)
+        if (n >= min || mono_ms() >= deadline)
             return n;
         usleep(20 * 1000);
     }
 }
 
+int run_until_logged(scn_loop *loop, const sim_proc *p, const char *needle,
+                     int min, uint32_t timeout_ms)
+{
+    uint64_t end = deadline_ms(loop, timeout_ms);
+    int n;
+
+    for (;;) {
+        n = sim_log_count(p, needle);
+        if (n >= min || scn_loop_now_ms(loop) >= end)
+            return n;
+        scn_loop_run_once(loop, 20);
+    }
+}
+
+uint64_t deadline_ms(scn_loop *loop, uint32_t timeout_ms)
+{
+    return scn_loop_now_ms(loop) + scaled_ms(timeout_ms);
+}
+
 bool run_until(scn_loop *loop, cond_fn cond, void *arg, uint32_t timeout_ms)
 {
-    uint64_t end = scn_loop_now_ms(loop) + timeout_ms;
+    uint64_t end = deadline_ms(loop, timeout_ms);
 
     while (!cond(arg)) {
         if (scn_loop_now_ms(loop) >= end)

@@ -83,21 +83,31 @@ void py_peers_pump(scn_loop *loop, py_peer *peers, int n, uint32_t ms)
         py_peer_pump(&peers[i]);
 }
 
+/* Whether needle is in the complete lines p printed: a line still being
+ * written (a peer may write a line in pieces) does not count yet. */
+static bool printed(const py_peer *p, const char *needle)
+{
+    const char *end = strrchr(p->out, '\n');
+    const char *at = strstr(p->out, needle);
+
+    return at && end && at + strlen(needle) <= end + 1;
+}
+
 bool py_peer_wait(scn_loop *loop, py_peer *peers, int n, py_peer *p,
                   const char *needle, uint32_t timeout_ms)
 {
-    uint64_t end = scn_loop_now_ms(loop) + timeout_ms;
+    uint64_t end = deadline_ms(loop, timeout_ms);
     bool found;
 
     for (;;) {
         py_peers_pump(loop, peers, n, 10);
-        found = strstr(p->out, needle) != NULL;
+        found = printed(p, needle);
         if (found || p->exited || scn_loop_now_ms(loop) >= end)
             break;
     }
     /* What it wrote just before exiting. */
     py_peer_pump(p);
-    found = strstr(p->out, needle) != NULL;
+    found = printed(p, needle);
     if (!found)
         print_message("peer did not print \"%s\"; it printed:\n%s\n", needle,
                       p->out);
@@ -107,7 +117,7 @@ bool py_peer_wait(scn_loop *loop, py_peer *peers, int n, py_peer *p,
 bool py_peer_wait_exit(scn_loop *loop, py_peer *peers, int n, py_peer *p,
                        uint32_t timeout_ms)
 {
-    uint64_t end = scn_loop_now_ms(loop) + timeout_ms;
+    uint64_t end = deadline_ms(loop, timeout_ms);
 
     while (!p->exited && scn_loop_now_ms(loop) < end)
         py_peers_pump(loop, peers, n, 10);

@@ -35,9 +35,9 @@ void py_peer_pump(py_peer *p);
 /* Serves the loop for up to ms and pumps every peer in peers[0..n). */
 void py_peers_pump(scn_loop *loop, py_peer *peers, int n, uint32_t ms);
 
-/* Serves the loop (pumping all n peers) until p printed needle, exited
- * without it, or timeout_ms passed; returns whether it printed needle and
- * shows its output when not. */
+/* Serves the loop (pumping all n peers) until p printed needle (in a
+ * whole line), exited without it, or timeout_ms passed; returns whether it
+ * printed needle and shows its output when not. */
 bool py_peer_wait(scn_loop *loop, py_peer *peers, int n, py_peer *p,
                   const char *needle, uint32_t timeout_ms);
 
