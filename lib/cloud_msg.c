@@ -50,8 +50,21 @@ static int parse_strict(const char *text, size_t len, cJSON **out)
     return rc;
 }
 
-/* Checks that text is one strict JSON object; with scalars_only, that
- * its members are numbers or strings and none is named "age_ms". */
+/* Whether a number anywhere in item is beyond a double's range: the text
+ * goes out as written, but the cloud (and we) would read infinity. */
+static bool has_infinite(const cJSON *item)
+{
+    if (cJSON_IsNumber(item) && !isfinite(item->valuedouble))
+        return true;
+    for (const cJSON *c = item->child; c != NULL; c = c->next)
+        if (has_infinite(c))
+            return true;
+    return false;
+}
+
+/* Checks that text is one strict JSON object of finite numbers; with
+ * scalars_only, that its members are numbers or strings and none is named
+ * "age_ms". */
 static int check_object(const char *text, size_t len, bool scalars_only)
 {
     cJSON *root = NULL, *c;
@@ -61,6 +74,8 @@ static int check_object(const char *text, size_t len, bool scalars_only)
         return rc;
     if (!cJSON_IsObject(root))
         rc = SCN_ERR_WRONG_TYPE;
+    else if (has_infinite(root))
+        rc = SCN_ERR_OUT_OF_RANGE;
     for (c = root->child; rc == 0 && scalars_only && c != NULL; c = c->next) {
         if (strcmp(c->string, "age_ms") == 0)
             rc = SCN_ERR_MALFORMED;

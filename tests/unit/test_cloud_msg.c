@@ -115,6 +115,14 @@ static void test_encode_frame_refusals(void **state)
     assert_int_equal(ENC(1, "{\"a\":\"\xff\"}", 9, NULL, 0), SCN_ERR_MALFORMED);
     assert_int_equal(ENC(1, "{\"a\":[[[[[[[[1]]]]]]]]}", 23, NULL, 0),
                      SCN_ERR_TOO_DEEP);
+    /* Numbers beyond a double's range would reach the cloud as written
+     * but mean infinity to us (a fuzz find): refused, nested too. */
+    assert_int_equal(ENC(1, "{\"a\":[1e999]}", 13, NULL, 0),
+                     SCN_ERR_OUT_OF_RANGE);
+    assert_int_equal(ENC(1, f, fl, "{\"h\":-30e5555}", 0),
+                     SCN_ERR_OUT_OF_RANGE);
+    assert_int_equal(scn_cloud_encode_predict("{\"a\":1e400}", 11, &out, NULL),
+                     SCN_ERR_OUT_OF_RANGE);
     /* Unknown-key strings from a drone state are fine. */
     assert_int_equal(ENC(1, f, fl, "{\"h\":1,\"mid\":\"x7\"}", 0), 0);
     free(out);
