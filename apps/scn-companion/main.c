@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config_file.h"
 #include "companion.h"
 
 static volatile sig_atomic_t interrupted, hangup;
@@ -203,61 +204,38 @@ static int apply(config *cf, int opt, const char *arg)
     }
 }
 
-static char *trim(char *s)
+/* One "key = value" line of --config: keys are the long flag names. */
+static const char *config_setting(const char *key, const char *val, void *user)
 {
-    char *e;
+    const struct option *o;
 
-    while (*s == ' ' || *s == '\t')
-        s++;
-    e = s + strlen(s);
-    while (e > s &&
-           (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-        *--e = '\0';
-    return s;
+    for (o = longopts; o->name; o++)
+        if (strcmp(o->name, key) == 0)
+            break;
+    if (!o->name || o->val == O_CONFIG || o->val == O_HELP)
+        return "unknown setting";
+    if (o->has_arg == required_argument && !*val)
+        return "needs a value";
+    if (o->has_arg == no_argument && *val)
+        return "takes no value";
+    if (cfg_nstore == sizeof(cfg_store) / sizeof(cfg_store[0]))
+        return "too many settings";
+    if (!(cfg_store[cfg_nstore] = strdup(val)))
+        return "out of memory";
+    if (apply(user, o->val, cfg_store[cfg_nstore++]))
+        return "invalid value";
+    return NULL;
 }
 
-/* "key = value" lines, '#' comments; keys are the long flag names. Flags
- * given on the command line are applied after, so they win. */
+/* Flags given on the command line are applied after, so they win. */
 static int load_config(config *cf, const char *path)
 {
-    FILE *f = fopen(path, "r");
-    char line[1024];
-    unsigned n = 0;
+    char err[256];
 
-    if (!f) {
-        fprintf(stderr, "scn-companion: cannot read %s\n", path);
+    if (cfg_read_file(path, config_setting, cf, err, sizeof(err)) != 0) {
+        fprintf(stderr, "scn-companion: %s: %s\n", path, err);
         return -1;
     }
-    while (fgets(line, sizeof(line), f)) {
-        char *eq, *key, *val, *hash = strchr(line, '#');
-        const struct option *o;
-
-        n++;
-        if (hash)
-            *hash = '\0';
-        key = trim(line);
-        if (!*key)
-            continue;
-        eq = strchr(key, '=');
-        if (eq)
-            *eq = '\0';
-        val = eq ? trim(eq + 1) : (char *)"";
-        key = trim(key);
-        for (o = longopts; o->name; o++)
-            if (strcmp(o->name, key) == 0)
-                break;
-        if (!o->name || o->val == O_CONFIG || o->val == O_HELP ||
-            (o->has_arg == required_argument && !*val) ||
-            cfg_nstore == sizeof(cfg_store) / sizeof(cfg_store[0]) ||
-            !(cfg_store[cfg_nstore] = strdup(val)) ||
-            apply(cf, o->val, cfg_store[cfg_nstore++])) {
-            fprintf(stderr, "scn-companion: %s:%u: bad setting '%s'\n", path, n,
-                    key);
-            fclose(f);
-            return -1;
-        }
-    }
-    fclose(f);
     return 0;
 }
 
