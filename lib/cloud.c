@@ -6,6 +6,7 @@
 #include <scentience/error.h>
 #include <scentience/timer.h>
 
+#include <inttypes.h>
 #include <libwebsockets.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,10 +16,16 @@
 
 #include "cloud_msg.h"
 #include "key.h"
+#include "log.h"
+#include "session_internal.h"
 #include "spool.h"
 #include "url.h"
 
 #define WINDOW_MAX 1024u
+/* Spool reports kept until the caller has the handle (scn_cloud_new). */
+#define EARLY_MAX 8
+/* Drops of one submit, reported once it returns (one per reason). */
+#define DROPS_MAX 2
 
 struct scn_cloud {
     scn_loop *loop;
@@ -43,6 +50,15 @@ struct scn_cloud {
     uint64_t ring[WINDOW_MAX];
     size_t ring_head, ring_len;
     scn_cloud_stats stats;
+    bool ready; /* scn_cloud_new() returned: reports go to on_error */
+    struct {
+        int err;
+        char line[256];
+    } early[EARLY_MAX];
+    size_t nearly;
+    scn_spool_drop drops[DROPS_MAX];
+    size_t ndrops;
+    char submit_detail[160];
 };
 
 void scn_cloud_options_init(scn_cloud_options *o)
@@ -58,6 +74,69 @@ static void report(scn_cloud *c, int err, const char *detail)
 {
     if (c->opts.on_error)
         c->opts.on_error(c, err, detail, c->opts.user);
+}
+
+/* What the spool refused or could not do: to the log at once, to
+ * on_error once the caller has the handle. */
+static void spool_report(int err, const char *line, void *user)
+{
+    scn_cloud *c = user;
+
+    scn_log(&c->loop->log, SCN_LOG_WARN, "spool", "%s", line);
+    if (c->ready) {
+        report(c, err, line);
+    } else if (c->nearly < EARLY_MAX) {
+        c->early[c->nearly].err = err;
+        snprintf(c->early[c->nearly].line, sizeof(c->early[0].line), "%s",
+                 line);
+        c->nearly++;
+    }
+}
+
+/* Kept until the submit that caused it returns: the application may
+ * submit again from its callback. */
+static void spool_drop(const scn_spool_drop *d, void *user)
+{
+    scn_cloud *c = user;
+
+    if (c->ndrops < DROPS_MAX)
+        c->drops[c->ndrops++] = *d;
+}
+
+static void deliver_drops(scn_cloud *c)
+{
+    size_t n = c->ndrops;
+    scn_spool_drop d[DROPS_MAX];
+
+    memcpy(d, c->drops, n * sizeof(d[0]));
+    c->ndrops = 0;
+    for (size_t i = 0; i < n; i++) {
+        scn_cloud_spool_drop out;
+
+        scn_log(&c->loop->log, SCN_LOG_WARN, "spool",
+                "dropped %" PRIu64 " unacknowledged records (seq %" PRIu64
+                "-%" PRIu64 "): %s",
+                d[i].count, d[i].first_seq, d[i].last_seq,
+                d[i].reason == SCN_SPOOL_DROP_DISK ? "the disk is full"
+                                                   : "the spool cap");
+        if (!c->opts.on_spool_drop)
+            continue;
+        out.first_seq = d[i].first_seq;
+        out.last_seq = d[i].last_seq;
+        out.count = d[i].count;
+        /* Records go out in seq order, so the sent ones are the oldest.
+         * A run with seq gaps (a crash repair) cannot be split by seq:
+         * all of it counts as possibly sent. */
+        if (d[i].first_seq > c->max_sent)
+            out.sent = 0;
+        else if (d[i].last_seq <= c->max_sent ||
+                 d[i].last_seq - d[i].first_seq + 1 != d[i].count)
+            out.sent = d[i].count;
+        else
+            out.sent = c->max_sent - d[i].first_seq + 1;
+        out.disk_full = d[i].reason == SCN_SPOOL_DROP_DISK;
+        c->opts.on_spool_drop(c, &out, c->opts.user);
+    }
 }
 
 static void ring_clear(scn_cloud *c)
@@ -103,11 +182,19 @@ static void on_flush(scn_timer *t, void *user)
     c->flush_armed = false;
     c->last_flush_ms = scn_loop_now_ms(c->loop);
     c->stats.flushes++;
+    for (size_t i = 0; i < c->nearly; i++)
+        report(c, c->early[i].err, c->early[i].line);
+    c->nearly = 0;
     apply_ack(c);
     if (c->need_sync) {
         c->need_sync = false;
         if ((rc = scn_spool_sync(c->spool)) != 0)
-            report(c, rc, "spool sync failed");
+            report(c, rc,
+                   rc == SCN_ERR_SPOOL_FULL
+                       ? "the spool's ack could not be saved (tried again "
+                         "at the next flush; a restart meanwhile only "
+                         "resends)"
+                       : "spool sync failed");
     }
 }
 
@@ -177,6 +264,10 @@ static void handle_ack(scn_cloud *c, uint64_t seq)
     c->stats.acked = seq;
     c->pending_ack = seq;
     ring_pop_upto(c, seq);
+    /* At once: the spool must not count acknowledged records as lost when
+     * it drops for room. The ack is saved by the next flush's sync. */
+    apply_ack(c);
+    c->need_sync = true;
     arm_flush(c);
 }
 
@@ -385,6 +476,7 @@ int scn_cloud_new(scn_loop *loop, const scn_cloud_options *opts,
 {
     scn_cloud *c;
     scn_session_options so;
+    scn_spool_opts spo;
     int rc;
 
     if (!loop || !opts || !out || !opts->spool_dir)
@@ -400,10 +492,13 @@ int scn_cloud_new(scn_loop *loop, const scn_cloud_options *opts,
     c->opts.spool_dir = NULL; /* not kept: only needed here */
     if (!c->opts.window)
         c->opts.window = 128;
-    if ((rc = scn_spool_open(opts->spool_dir,
-                             opts->spool_cap_bytes ? opts->spool_cap_bytes
-                                                   : 64u << 20,
-                             &c->spool)) != 0 ||
+    memset(&spo, 0, sizeof(spo));
+    spo.cap_bytes = opts->spool_cap_bytes ? opts->spool_cap_bytes : 64u << 20;
+    spo.fsync = SCN_SPOOL_FSYNC_BATCH;
+    spo.on_drop = spool_drop;
+    spo.on_report = spool_report;
+    spo.user = c;
+    if ((rc = scn_spool_open_opts(opts->spool_dir, &spo, &c->spool)) != 0 ||
         (rc = scn_timer_new(loop, on_flush, c, &c->flush)) != 0 ||
         (rc = scn_timer_new(loop, on_redial, c, &c->redial)) != 0 ||
         (rc = build_url(c, opts->session.url ? opts->session.url
@@ -431,6 +526,9 @@ int scn_cloud_new(scn_loop *loop, const scn_cloud_options *opts,
         goto fail;
     }
     c->opts.session.url = NULL; /* the caller's pointers are not kept */
+    c->ready = true;
+    if (c->nearly > 0)
+        arm_flush(c); /* delivers what the spool refused at open */
     *out = c;
     return 0;
 fail:
@@ -468,22 +566,39 @@ int scn_cloud_submit(scn_cloud *c, const char *frame_json, size_t len,
 
     if (!c || !frame_json)
         return SCN_ERR_INVALID_ARG;
+    c->submit_detail[0] = '\0';
     /* The seq is inside the record, so it is taken before the append; the
      * spool hands it out next, as nothing else appends in between. */
     scn_spool_get_stats(c->spool, &st);
-    rc = scn_cloud_encode_frame(st.next_seq, frame_json, len, state_json,
-                                state_json ? strlen(state_json) : 0,
-                                state_age_ms, &rec, &rec_len);
+    if (st.next_seq > SCN_CLOUD_SEQ_MAX) {
+        snprintf(c->submit_detail, sizeof(c->submit_detail),
+                 "spool: the stream's seqs are used up (2^53-1)");
+        return SCN_ERR_OUT_OF_RANGE;
+    }
+    rc = scn_cloud_encode_frame_why(st.next_seq, frame_json, len, state_json,
+                                    state_json ? strlen(state_json) : 0,
+                                    state_age_ms, &rec, &rec_len,
+                                    c->submit_detail, sizeof(c->submit_detail));
     if (rc)
         return rc;
     /* Refused here rather than spooled: a record the session cannot send
      * would only be skipped later, after the cloud has a hole for it. */
     if (c->so.control_queue_bytes && rec_len > c->so.control_queue_bytes) {
         free(rec);
+        snprintf(c->submit_detail, sizeof(c->submit_detail),
+                 "record: %zu bytes, more than the send lane's %zu", rec_len,
+                 c->so.control_queue_bytes);
         return SCN_ERR_MESSAGE_TOO_BIG;
     }
     rc = scn_spool_append(c->spool, rec, rec_len, &seq, &dropped);
     free(rec);
+    if (rc)
+        snprintf(c->submit_detail, sizeof(c->submit_detail), "spool: %s",
+                 rc == SCN_ERR_SPOOL_FULL
+                     ? "no room on its disk, even with every older record "
+                       "dropped"
+                     : scn_strerror(rc));
+    deliver_drops(c);
     if (rc && !seq)
         return rc;
     if (seq != st.next_seq) /* the record carries a seq it did not get */
@@ -509,6 +624,14 @@ void scn_cloud_get_stats(const scn_cloud *c, scn_cloud_stats *out)
     out->inflight = c->ring_len;
     out->spooled = st.records;
     out->dropped_full = st.dropped_full;
+    out->dropped_disk = st.dropped_disk;
+    out->refused_full = st.refused_full;
+    out->spool_refused = st.refused;
+}
+
+const char *scn_cloud_submit_detail(const scn_cloud *c)
+{
+    return c ? c->submit_detail : "";
 }
 
 const char *scn_cloud_stream_id(const scn_cloud *c)

@@ -15,28 +15,68 @@
 
 #include "frame_internal.h"
 
+/* Why a record was refused, for scn_cloud_submit_detail(): the part,
+ * and the member when one is at fault. Names come from a device or a
+ * drone: only printable ASCII of them is shown. */
+typedef struct why_buf {
+    char *buf; /* NULL: not wanted */
+    size_t cap;
+} why_buf;
+
+static void say(why_buf *w, const char *part, const char *what,
+                const char *member)
+{
+    char shown[48];
+    size_t i;
+
+    if (w == NULL || w->buf == NULL || w->cap == 0)
+        return;
+    if (member == NULL) {
+        snprintf(w->buf, w->cap, "%s: %s", part, what);
+        return;
+    }
+    for (i = 0; i + 1 < sizeof(shown) && member[i] != '\0'; i++)
+        shown[i] = member[i] >= 0x20 && member[i] < 0x7f && member[i] != '"'
+                       ? member[i]
+                       : '?';
+    shown[i] = '\0';
+    snprintf(w->buf, w->cap, "%s: member \"%s%s\" %s", part, shown,
+             member[i] != '\0' ? "..." : "", what);
+}
+
 /* Repeated keys (at any level) and strings that are not UTF-8 make a
  * message malformed: cJSON keeps both duplicates and checks no encoding,
  * and a lookup would silently pick one of two conflicting values. */
-static int check_tree(const cJSON *item)
+static int check_tree_why(const cJSON *item, const char *part, why_buf *w)
 {
     const cJSON *c, *d;
     int rc;
 
-    if (cJSON_IsString(item) && !scn_utf8_valid(item->valuestring))
+    if (cJSON_IsString(item) && !scn_utf8_valid(item->valuestring)) {
+        say(w, part, "is not UTF-8", item->string);
         return SCN_ERR_MALFORMED;
+    }
     for (c = item->child; c != NULL; c = c->next) {
         if (cJSON_IsObject(item)) {
-            if (!scn_utf8_valid(c->string))
+            if (!scn_utf8_valid(c->string)) {
+                say(w, part, "a member name is not UTF-8", NULL);
                 return SCN_ERR_MALFORMED;
+            }
             for (d = item->child; d != c; d = d->next)
-                if (strcmp(d->string, c->string) == 0)
+                if (strcmp(d->string, c->string) == 0) {
+                    say(w, part, "appears twice", c->string);
                     return SCN_ERR_MALFORMED;
+                }
         }
-        if ((rc = check_tree(c)) != 0)
+        if ((rc = check_tree_why(c, part, w)) != 0)
             return rc;
     }
     return 0;
+}
+
+static int check_tree(const cJSON *item)
+{
+    return check_tree_why(item, "", NULL);
 }
 
 static int parse_strict(const char *text, size_t len, cJSON **out)
@@ -50,38 +90,55 @@ static int parse_strict(const char *text, size_t len, cJSON **out)
     return rc;
 }
 
-/* Whether a number anywhere in item is beyond a double's range: the text
+/* The first number in item beyond a double's range, or NULL: the text
  * goes out as written, but the cloud (and we) would read infinity. */
-static bool has_infinite(const cJSON *item)
+static const cJSON *infinite_in(const cJSON *item)
 {
+    const cJSON *found;
+
     if (cJSON_IsNumber(item) && !isfinite(item->valuedouble))
-        return true;
+        return item;
     for (const cJSON *c = item->child; c != NULL; c = c->next)
-        if (has_infinite(c))
-            return true;
-    return false;
+        if ((found = infinite_in(c)) != NULL)
+            return found;
+    return NULL;
 }
 
 /* Checks that text is one strict JSON object of finite numbers; with
- * scalars_only, that its members are numbers or strings and none is named
- * "age_ms". */
-static int check_object(const char *text, size_t len, bool scalars_only)
+ * scalars_only, that its members are numbers or strings (a drone state).
+ * part names it in why. */
+static int check_object(const char *text, size_t len, bool scalars_only,
+                        const char *part, why_buf *w)
 {
     cJSON *root = NULL, *c;
-    int rc = parse_strict(text, len, &root);
+    const cJSON *inf;
+    int rc = scn_frame_json_parse(text, len, &root);
 
-    if (rc != 0)
+    if (rc != 0) {
+        say(w, part,
+            rc == SCN_ERR_TOO_DEEP ? "nested too deeply" : "not strict JSON",
+            NULL);
         return rc;
-    if (!cJSON_IsObject(root))
-        rc = SCN_ERR_WRONG_TYPE;
-    else if (has_infinite(root))
-        rc = SCN_ERR_OUT_OF_RANGE;
-    for (c = root->child; rc == 0 && scalars_only && c != NULL; c = c->next) {
-        if (strcmp(c->string, "age_ms") == 0)
-            rc = SCN_ERR_MALFORMED;
-        else if (!cJSON_IsNumber(c) && !cJSON_IsString(c))
-            rc = SCN_ERR_WRONG_TYPE;
     }
+    if ((rc = check_tree_why(root, part, w)) != 0) {
+        cJSON_Delete(root);
+        return rc;
+    }
+    if (!cJSON_IsObject(root)) {
+        say(w, part, "not a JSON object", NULL);
+        rc = SCN_ERR_WRONG_TYPE;
+    } else if ((inf = infinite_in(root)) != NULL) {
+        say(w, part,
+            inf->string ? "is a number beyond a double's range"
+                        : "holds a number beyond a double's range",
+            inf->string);
+        rc = SCN_ERR_OUT_OF_RANGE;
+    }
+    for (c = root->child; rc == 0 && scalars_only && c != NULL; c = c->next)
+        if (!cJSON_IsNumber(c) && !cJSON_IsString(c)) {
+            say(w, part, "is not a number or a string", c->string);
+            rc = SCN_ERR_WRONG_TYPE;
+        }
     cJSON_Delete(root);
     return rc;
 }
@@ -97,15 +154,6 @@ static void trim(const char **text, size_t *len)
         (*len)--;
 }
 
-/* Whether the object text "{ ... }" (trimmed) has no members. */
-static bool state_empty(const char *text, size_t len)
-{
-    for (size_t i = 1; i + 1 < len; i++)
-        if (strchr(" \t\r\n", text[i]) == NULL)
-            return false;
-    return true;
-}
-
 static int finish(scn_jw *w, char **out, size_t *out_len)
 {
     scn_jw_put(w, "", 1); /* NUL */
@@ -119,27 +167,35 @@ static int finish(scn_jw *w, char **out, size_t *out_len)
     return 0;
 }
 
-int scn_cloud_encode_frame(uint64_t seq, const char *frame_json,
-                           size_t frame_len, const char *state_json,
-                           size_t state_len, int64_t age_ms, char **out,
-                           size_t *out_len)
+int scn_cloud_encode_frame_why(uint64_t seq, const char *frame_json,
+                               size_t frame_len, const char *state_json,
+                               size_t state_len, int64_t age_ms, char **out,
+                               size_t *out_len, char *why, size_t why_cap)
 {
     scn_jw w = {NULL, 0, 0, true, false};
+    why_buf wb = {why, why_cap};
     char num[64];
     int rc;
 
+    if (why != NULL && why_cap > 0)
+        why[0] = '\0';
     if (out == NULL || frame_json == NULL ||
         (state_json == NULL && state_len > 0))
         return SCN_ERR_INVALID_ARG;
     *out = NULL;
-    if (seq == 0 || seq > SCN_CLOUD_SEQ_MAX ||
-        age_ms > (int64_t)SCN_CLOUD_SEQ_MAX ||
-        age_ms < -(int64_t)SCN_CLOUD_SEQ_MAX)
+    if (seq == 0 || seq > SCN_CLOUD_SEQ_MAX) {
+        say(&wb, "record", "seq outside 1 to 2^53-1", NULL);
         return SCN_ERR_OUT_OF_RANGE;
-    if ((rc = check_object(frame_json, frame_len, false)) != 0)
+    }
+    if (age_ms > (int64_t)SCN_CLOUD_SEQ_MAX ||
+        age_ms < -(int64_t)SCN_CLOUD_SEQ_MAX) {
+        say(&wb, "record", "state age beyond 2^53-1 ms", NULL);
+        return SCN_ERR_OUT_OF_RANGE;
+    }
+    if ((rc = check_object(frame_json, frame_len, false, "frame", &wb)) != 0)
         return rc;
-    if (state_json != NULL &&
-        (rc = check_object(state_json, state_len, true)) != 0)
+    if (state_json != NULL && (rc = check_object(state_json, state_len, true,
+                                                 "drone state", &wb)) != 0)
         return rc;
     trim(&frame_json, &frame_len);
     snprintf(num, sizeof(num), "{\"type\":\"frame\",\"seq\":%" PRIu64, seq);
@@ -147,18 +203,26 @@ int scn_cloud_encode_frame(uint64_t seq, const char *frame_json,
     scn_jw_put(&w, ",\"frame\":", 9);
     scn_jw_put(&w, frame_json, frame_len);
     if (state_json != NULL) {
-        /* Splice age_ms in before the state's closing brace. */
+        /* The drone's state under its own name, as the drone named its
+         * members; what the client adds stays outside it, so no key a
+         * drone sends can collide with one (PROTOCOL.md 9.3). */
         trim(&state_json, &state_len);
         scn_jw_put(&w, ",\"state\":", 9);
-        scn_jw_put(&w, state_json, state_len - 1);
-        /* Only an empty state has nothing but whitespace between its
-         * braces; any other needs a comma before age_ms. */
-        snprintf(num, sizeof(num), "%s\"age_ms\":%" PRId64 "}",
-                 state_empty(state_json, state_len) ? "" : ",", age_ms);
+        scn_jw_put(&w, state_json, state_len);
+        snprintf(num, sizeof(num), ",\"state_age_ms\":%" PRId64, age_ms);
         scn_jw_put(&w, num, strlen(num));
     }
     scn_jw_put(&w, "}", 1);
     return finish(&w, out, out_len);
+}
+
+int scn_cloud_encode_frame(uint64_t seq, const char *frame_json,
+                           size_t frame_len, const char *state_json,
+                           size_t state_len, int64_t age_ms, char **out,
+                           size_t *out_len)
+{
+    return scn_cloud_encode_frame_why(seq, frame_json, frame_len, state_json,
+                                      state_len, age_ms, out, out_len, NULL, 0);
 }
 
 int scn_cloud_encode_predict(const char *frame_json, size_t frame_len,
@@ -170,7 +234,7 @@ int scn_cloud_encode_predict(const char *frame_json, size_t frame_len,
     if (out == NULL || frame_json == NULL)
         return SCN_ERR_INVALID_ARG;
     *out = NULL;
-    if ((rc = check_object(frame_json, frame_len, false)) != 0)
+    if ((rc = check_object(frame_json, frame_len, false, "frame", NULL)) != 0)
         return rc;
     trim(&frame_json, &frame_len);
     scn_jw_put(&w, "{\"input\":", 9);

@@ -94,24 +94,34 @@ typedef struct scn_cloud_msg {
 
 /*
  * Encodes a fused record:
- *   {"type":"frame","seq":N,"frame":FRAME,"state":{STATE...,"age_ms":K}}
+ *   {"type":"frame","seq":N,"frame":FRAME,"state":STATE,"state_age_ms":K}
  * frame_json[0..frame_len) is a device frame object as the client holds it
  * (scn_frame_to_json()), copied verbatim after a strict check. state_json
- * (NULL: no "state") is a JSON object of scalar members (e.g.
- * scn_uav_state_to_json()) without "age_ms"; age_ms (frame time minus
- * state time; negative when the state is newer) is added to it.
+ * (NULL: neither "state" nor "state_age_ms") is a JSON object of number
+ * and string members (e.g. scn_uav_state_to_json()), copied verbatim:
+ * the drone names its members, the client adds nothing inside it, so no
+ * name can collide; state_age_ms (frame time minus state time; negative
+ * when the state is newer) goes beside it.
  * *out is malloc'ed, NUL-terminated, *out_len its length (may be NULL).
  * Returns: 0; SCN_ERR_OUT_OF_RANGE (seq 0 or above SCN_CLOUD_SEQ_MAX,
  * |age_ms| above SCN_CLOUD_SEQ_MAX, a number beyond a double's range in
- * the frame or the state); SCN_ERR_MALFORMED (not strict JSON, a
- * repeated key, "age_ms" already in the state); SCN_ERR_WRONG_TYPE (not
- * an object, a state member that is not a number or string);
- * SCN_ERR_TOO_DEEP; SCN_ERR_NOMEM; SCN_ERR_INVALID_ARG.
+ * the frame or the state); SCN_ERR_MALFORMED (not strict JSON, a repeated
+ * key, a string not UTF-8); SCN_ERR_WRONG_TYPE (not an object, a state
+ * member that is not a number or string); SCN_ERR_TOO_DEEP;
+ * SCN_ERR_NOMEM; SCN_ERR_INVALID_ARG.
  */
 int scn_cloud_encode_frame(uint64_t seq, const char *frame_json,
                            size_t frame_len, const char *state_json,
                            size_t state_len, int64_t age_ms, char **out,
                            size_t *out_len);
+
+/* The same, and on a refusal why[0..why_cap) says in words which part
+ * (record, frame, drone state) and which member is at fault; "" on
+ * success. why may be NULL. */
+int scn_cloud_encode_frame_why(uint64_t seq, const char *frame_json,
+                               size_t frame_len, const char *state_json,
+                               size_t state_len, int64_t age_ms, char **out,
+                               size_t *out_len, char *why, size_t why_cap);
 
 /* The POST /v1/predict body {"input":FRAME}; frame checked as above. */
 int scn_cloud_encode_predict(const char *frame_json, size_t frame_len,

@@ -21,6 +21,7 @@
 #include <scentience/uav_video_server.h>
 
 #include "flight_script.h"
+#include "ratelimit.h"
 
 /* ---- fuse.c: recent drone states, stamped with their receive time ---- */
 
@@ -76,6 +77,7 @@ typedef struct config {
     /* Live fan-out (--live-*): see docs/PROTOCOL.md 10. */
     int live_max, live_queue_msgs, live_flush_ms;
     uint64_t live_queue_bytes;
+    uint64_t spool_cap; /* --spool-cap; 0: the library's default */
 } config;
 
 /* Links, as indexes of per-link arrays. */
@@ -128,6 +130,16 @@ typedef struct comp {
     int opened[LINK_COUNT];   /* opened once (reconnect count) */
     uint64_t cmd_outstanding; /* commands sent, reply not yet in */
 
+    /* Records the cloud will never get (exit 74): dropped from the spool
+     * before it acknowledged them, refused for lack of any room. Kept
+     * here: a key rotation replaces the scn_cloud and its counters. */
+    uint64_t spool_dropped, cloud_refused;
+    struct {
+        uint64_t first, last, count;
+        int disk_full;
+    } drop_unprinted; /* drops since the last stderr line */
+    cli_ratelimit rl_submit, rl_drop, rl_spool;
+
     /* Key rotation (keys.c). */
     int rot_pending[LINK_COUNT]; /* link not yet on the new key */
     retired old[RETIRED_MAX];
@@ -145,6 +157,8 @@ void comp_event(comp *c, const char *event, const char *source,
                 const char *detail);
 
 /* wiring.c: callbacks of every component. */
+/* At exit: what the rate limits held back, and the loss (1 if any). */
+int comp_report_cloud_loss(comp *c);
 void wire_device(comp *c, scn_session_options *o);
 void wire_channel(comp *c, scn_uav_channel_options *co);
 void wire_state(comp *c, scn_uav_state_server_options *so);

@@ -70,6 +70,8 @@ int comp_new_cloud(comp *c)
 
     scn_cloud_options_init(&o);
     o.session.url = c->cf->cloud_url;
+    if (c->cf->spool_cap)
+        o.spool_cap_bytes = c->cf->spool_cap;
     o.session.api_key = scn_api_key_text(c->key);
     o.spool_dir = c->cf->spool;
     wire_cloud(c, &o);

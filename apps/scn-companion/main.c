@@ -55,6 +55,10 @@ static void usage(FILE *f)
           "  --live-queue-bytes SIZE  bytes queued per dashboard (32K)\n"
           "  --live-flush-ms MS    write to a dashboard at most every MS "
           "ms (100; 0: at once)\n"
+          "  --spool-cap SIZE      bound on the cloud spool (64M); a smaller "
+          "disk\n"
+          "                        bounds it too (the oldest records go, "
+          "reported)\n"
           "  --record FILE.mcap    record every stream\n"
           "  --key-file PATH       API key file (else $SCENTIENCE_API_KEY)\n"
           "  --config FILE         'key = value' lines, same names as the "
@@ -68,7 +72,9 @@ static void usage(FILE *f)
           "(the drone's between commands), a bad file keeps the current "
           "key.\n"
           "Exit: 0 ok, 64 usage, 65 invalid script, 69 unreachable, 77 key "
-          "rejected, 73 cannot create the recording.\n",
+          "rejected, 73 cannot create the recording,\n"
+          "74 records were dropped before the cloud had them (spool cap or "
+          "full disk).\n",
           f);
 }
 
@@ -96,6 +102,7 @@ enum {
     O_DURATION,
     O_CLOUD,
     O_SPOOL,
+    O_SPOOL_CAP,
     O_NOSTATUS,
     O_NOLAND,
     O_HELP
@@ -125,6 +132,7 @@ static const struct option longopts[] = {
     {"duration", required_argument, NULL, O_DURATION},
     {"cloud-url", required_argument, NULL, O_CLOUD},
     {"spool-dir", required_argument, NULL, O_SPOOL},
+    {"spool-cap", required_argument, NULL, O_SPOOL_CAP},
     {"no-status", no_argument, NULL, O_NOSTATUS},
     {"no-land-on-exit", no_argument, NULL, O_NOLAND},
     {"help", no_argument, NULL, O_HELP},
@@ -193,6 +201,9 @@ static int apply(config *cf, int opt, const char *arg)
     case O_SPOOL:
         cf->spool = arg;
         return 0;
+    case O_SPOOL_CAP:
+        return cli_parse_size(arg, 16 * 1024, (uint64_t)1 << 40,
+                              &cf->spool_cap);
     case O_NOSTATUS:
         cf->no_status = 1;
         return 0;
@@ -369,7 +380,7 @@ int main(int argc, char **argv)
                  .max_age = 2};
     comp *c;
     char why[256];
-    int opt, status;
+    int opt, status, lost;
     uint64_t end_ms = 0, next_status = 0;
 
     if (cli_exact_long_options("scn-companion", argc, argv, longopts))
@@ -397,6 +408,10 @@ int main(int argc, char **argv)
     if (!(c = calloc(1, sizeof(*c))))
         return CLI_EX_SOFTWARE;
     c->cf = &cf;
+    /* A full disk or a hostile drone repeats its error with every frame:
+     * one line at once, then at most one every 5 s. */
+    c->rl_submit.interval_ms = c->rl_drop.interval_ms =
+        c->rl_spool.interval_ms = 5000;
     c->follow.compound = cf.follow;
     c->follow.threshold = cf.threshold;
     c->follow.max_age_ns = (int64_t)(cf.max_age * 1e9);
@@ -468,8 +483,12 @@ int main(int argc, char **argv)
                 scn_loop_run_once(c->loop, 50);
         }
     }
+    /* Records it was asked to keep and lost: not a clean run. */
+    lost = comp_report_cloud_loss(c);
     comp_event(c, "stop", "companion", interrupted ? "signal" : NULL);
     status = c->fatal ? cli_exit_for_error(c->fatal) : 0;
+    if (lost && status == 0)
+        status = CLI_EX_IOERR;
 out:
     fprintf(stderr,
             "scn-companion: %llu frames, %llu states (%llu frames fused), "

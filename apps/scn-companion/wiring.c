@@ -140,6 +140,30 @@ static void dev_state(scn_session *s, const scn_state_event *ev, void *user)
     link_event(c, LINK_DEVICE, "device", s, ev, s == c->dev);
 }
 
+/* A frame the cloud will not get: stderr (rate-limited, with the cause the
+ * library names) and an /events entry per line, counting the held ones. */
+static void submit_failed(comp *c, int rc)
+{
+    const char *why = scn_cloud_submit_detail(c->cloud);
+    char detail[256];
+    uint64_t held;
+
+    c->submit_errors++;
+    if (rc == SCN_ERR_SPOOL_FULL)
+        c->cloud_refused++;
+    if (!cli_ratelimit_allow(&c->rl_submit, scn_loop_now_ms(c->loop), &held))
+        return;
+    snprintf(detail, sizeof(detail), "%s%s(%llu frames)", why, *why ? " " : "",
+             (unsigned long long)held + 1);
+    fprintf(stderr, "scn-companion: cloud submit: %s%s%s", scn_strerror(rc),
+            *why ? ": " : "", why);
+    if (held)
+        fprintf(stderr, " (and %llu more since the last line)",
+                (unsigned long long)held);
+    fputc('\n', stderr);
+    comp_event(c, "cloud_submit_failed", scn_strerror(rc), detail);
+}
+
 static void dev_frame(scn_session *s, const scn_frame *f, void *user)
 {
     comp *c = user;
@@ -162,8 +186,7 @@ static void dev_frame(scn_session *s, const scn_frame *f, void *user)
         age = (ts - e->t_ns) / 1000000;
     rc = scn_cloud_submit(c->cloud, json, len, e ? e->json : NULL, age, &seq);
     if (rc) {
-        c->submit_errors++;
-        fprintf(stderr, "scn-companion: cloud submit: %s\n", scn_strerror(rc));
+        submit_failed(c, rc);
         return;
     }
     if (e)
@@ -412,8 +435,94 @@ static void cloud_link(scn_cloud *cl, const scn_state_event *ev, void *user)
 
 static void cloud_error(scn_cloud *cl, int err, const char *detail, void *user)
 {
+    comp *c = user;
+    uint64_t held;
+
     (void)cl;
-    comp_event(user, "cloud_error", scn_strerror(err), detail);
+    comp_event(c, "cloud_error", scn_strerror(err), detail);
+    /* The spool's own words (what it refused, a disk it cannot write)
+     * also go to stderr; the cloud's text is a peer's and stays in
+     * /events. */
+    if (err != SCN_ERR_SPOOL_INVALID && err != SCN_ERR_SPOOL_FULL &&
+        err != SCN_ERR_SPOOL_CORRUPT && err != SCN_ERR_IO)
+        return;
+    if (!cli_ratelimit_allow(&c->rl_spool, scn_loop_now_ms(c->loop), &held))
+        return;
+    fprintf(stderr, "scn-companion: cloud spool: %s: %s", detail ? detail : "",
+            scn_strerror(err));
+    if (held)
+        fprintf(stderr, " (and %llu more since the last line)",
+                (unsigned long long)held);
+    fputc('\n', stderr);
+}
+
+static void print_drops(comp *c)
+{
+    if (!c->drop_unprinted.count)
+        return;
+    /* Seqs acknowledged in between may lie inside first..last: /events
+     * has each drop's exact range. */
+    fprintf(stderr,
+            "scn-companion: cloud spool: %s: dropped %llu unacknowledged "
+            "records, the oldest first (seq %llu to %llu); %llu in all\n",
+            c->drop_unprinted.disk_full ? "the disk is full"
+                                        : "over its cap (--spool-cap)",
+            (unsigned long long)c->drop_unprinted.count,
+            (unsigned long long)c->drop_unprinted.first,
+            (unsigned long long)c->drop_unprinted.last,
+            (unsigned long long)c->spool_dropped);
+    memset(&c->drop_unprinted, 0, sizeof(c->drop_unprinted));
+}
+
+/* Every drop is an /events entry (exact seqs and counts); stderr says it
+ * at most once per interval, summing what came in between. */
+static void cloud_drop(scn_cloud *cl, const scn_cloud_spool_drop *d, void *user)
+{
+    comp *c = user;
+    char buf[256];
+    int n;
+
+    (void)cl;
+    c->spool_dropped += d->count;
+    n = snprintf(buf, sizeof(buf),
+                 "{\"event\":\"spool_drop\",\"source\":\"cloud\","
+                 "\"reason\":\"%s\",\"first_seq\":%llu,\"last_seq\":%llu,"
+                 "\"count\":%llu,\"sent\":%llu,\"total\":%llu}",
+                 d->disk_full ? "disk_full" : "spool_cap",
+                 (unsigned long long)d->first_seq,
+                 (unsigned long long)d->last_seq, (unsigned long long)d->count,
+                 (unsigned long long)d->sent,
+                 (unsigned long long)c->spool_dropped);
+    comp_emit(c, SCN_RECORD_EVENTS, "events", buf, (size_t)n, 0);
+    if (!c->drop_unprinted.count)
+        c->drop_unprinted.first = d->first_seq;
+    c->drop_unprinted.last = d->last_seq;
+    c->drop_unprinted.count += d->count;
+    c->drop_unprinted.disk_full = d->disk_full;
+    if (cli_ratelimit_allow(&c->rl_drop, scn_loop_now_ms(c->loop), NULL))
+        print_drops(c);
+}
+
+int comp_report_cloud_loss(comp *c)
+{
+    print_drops(c);
+    if (c->rl_submit.held) {
+        char detail[96];
+
+        snprintf(detail, sizeof(detail), "(%llu frames)",
+                 (unsigned long long)c->rl_submit.held);
+        comp_event(c, "cloud_submit_failed", "held back", detail);
+    }
+    if (!c->spool_dropped && !c->cloud_refused)
+        return 0;
+    fprintf(stderr,
+            "scn-companion: %llu records will never reach the cloud: %llu "
+            "dropped from the spool before it acknowledged them, %llu "
+            "refused for lack of room on its disk\n",
+            (unsigned long long)(c->spool_dropped + c->cloud_refused),
+            (unsigned long long)c->spool_dropped,
+            (unsigned long long)c->cloud_refused);
+    return 1;
 }
 
 static void on_inference(scn_cloud *cl, const scn_cloud_result *r, void *user)
@@ -450,5 +559,6 @@ void wire_cloud(comp *c, scn_cloud_options *o)
     o->on_inference = on_inference;
     o->on_state = cloud_link;
     o->on_error = cloud_error;
+    o->on_spool_drop = cloud_drop;
     o->user = c;
 }

@@ -31,6 +31,7 @@
 #include "cloud_json.h"
 #include "cmds.h"
 #include "jsonw.h"
+#include "ratelimit.h"
 
 typedef struct app {
     scn_recorder *rec;
@@ -44,6 +45,9 @@ typedef struct app {
     char url[512]; /* as recorded */
     uint64_t count, frames;
     int done, exit_code, quiet;
+    /* Records the cloud will never get: exit 74. */
+    uint64_t spool_dropped, cloud_refused;
+    cli_ratelimit rl_drop;
 } app;
 
 static volatile sig_atomic_t interrupted;
@@ -199,6 +203,38 @@ static void on_inference(scn_cloud *c, const scn_cloud_result *r, void *user)
         fail_write(a, rc);
 }
 
+/* Records the spool dropped before the cloud had them: an event each
+ * (exact seqs), a stderr line at most every 5 s. */
+static void on_spool_drop(scn_cloud *c, const scn_cloud_spool_drop *d,
+                          void *user)
+{
+    app *a = user;
+    char buf[512];
+    jb b;
+
+    (void)c;
+    a->spool_dropped += d->count;
+    jb_begin(&b, buf, sizeof(buf));
+    jb_str(&b, "event", "spool_drop");
+    jb_str(&b, "source", "cloud");
+    jb_str(&b, "reason", d->disk_full ? "disk_full" : "spool_cap");
+    jb_int(&b, "first_seq", (int64_t)d->first_seq);
+    jb_int(&b, "last_seq", (int64_t)d->last_seq);
+    jb_int(&b, "count", (int64_t)d->count);
+    jb_int(&b, "sent", (int64_t)d->sent);
+    jb_int(&b, "total", (int64_t)a->spool_dropped);
+    write_event(a, &b);
+    if (a->quiet ||
+        !cli_ratelimit_allow(&a->rl_drop, realtime_ns() / 1000000, NULL))
+        return;
+    fprintf(stderr,
+            "scn-record: cloud spool: %s: dropped records up to seq %llu "
+            "before the cloud had them; %llu in all\n",
+            d->disk_full ? "the disk is full" : "over its cap (--spool-cap)",
+            (unsigned long long)d->last_seq,
+            (unsigned long long)a->spool_dropped);
+}
+
 /* Sends the frame to the cloud and records what was sent. */
 static void to_cloud(app *a, const scn_frame *f, size_t len, int64_t ts)
 {
@@ -209,11 +245,14 @@ static void to_cloud(app *a, const scn_frame *f, size_t len, int64_t ts)
 
     rc = scn_cloud_submit(a->cloud, a->buf, len, NULL, 0, &seq);
     if (rc) {
+        if (rc == SCN_ERR_SPOOL_FULL)
+            a->cloud_refused++;
         jb_begin(&b, buf, sizeof(buf));
         jb_str(&b, "event", "error");
         jb_str(&b, "source", "cloud");
         jb_str(&b, "reason", scn_err_name(rc));
         jb_str(&b, "detail", "frame not sent to the cloud");
+        jb_str(&b, "cause", scn_cloud_submit_detail(a->cloud));
         write_event(a, &b);
         return;
     }
@@ -299,6 +338,8 @@ static void usage(FILE *f)
           "--cloud-url)\n"
           "  --drain S           at the end, wait up to S s for the cloud's "
           "acks (5)\n"
+          "  --spool-cap SIZE    bound on the spool (64M); a smaller disk "
+          "bounds it too\n"
           "  --rate HZ           ask the device to stream at HZ\n"
           "  --flush-ms MS       sync the file at least every MS ms "
           "(1000)\n"
@@ -311,7 +352,9 @@ static void usage(FILE *f)
           "  --quiet             no summary on stderr\n"
           "The API key comes from $SCENTIENCE_API_KEY or --key-file; it is "
           "never recorded.\n"
-          "SIGINT or SIGTERM stops and finishes the file.\n",
+          "SIGINT or SIGTERM stops and finishes the file.\n"
+          "Exit 74: the file could not be written, or records were dropped "
+          "from the\nspool before the cloud had them.\n",
           f);
 }
 
@@ -329,6 +372,7 @@ static const char *parse(int argc, char **argv, app *a, scn_session_options *so,
         {"cloud-url", required_argument, NULL, 'U'},
         {"spool-dir", required_argument, NULL, 'S'},
         {"drain", required_argument, NULL, 'D'},
+        {"spool-cap", required_argument, NULL, 'P'},
         {"rate", required_argument, NULL, 'r'},
         {"flush-ms", required_argument, NULL, 'F'},
         {"flush-every", required_argument, NULL, 'E'},
@@ -374,6 +418,11 @@ static const char *parse(int argc, char **argv, app *a, scn_session_options *so,
             if (cli_parse_double(optarg, 0, 3600, &drain))
                 return NULL;
             a->drain_ms = (uint64_t)(drain * 1000.0);
+            break;
+        case 'P':
+            if (cli_parse_size(optarg, 16 * 1024, (uint64_t)1 << 40,
+                               &co->spool_cap_bytes))
+                return NULL;
             break;
         case 'r':
             if (cli_parse_double(optarg, 0.1, 1000, &so->stream_rate_hz))
@@ -458,6 +507,8 @@ static void stop_event(app *a, scn_session *s, const char *why)
         jb_int(&b, "cloud_acked", (int64_t)cs.acked);
         jb_int(&b, "cloud_resent", (int64_t)cs.resent);
         jb_int(&b, "inferences", (int64_t)cs.inferences);
+        jb_int(&b, "cloud_dropped", (int64_t)a->spool_dropped);
+        jb_int(&b, "cloud_refused", (int64_t)a->cloud_refused);
     }
     jb_str(&b, "key", scn_session_key_redacted(s));
     write_event(a, &b);
@@ -549,7 +600,9 @@ int cmd_record(int argc, char **argv)
     co.on_inference = on_inference;
     co.on_state = cloud_state;
     co.on_error = cloud_error;
+    co.on_spool_drop = on_spool_drop;
     co.user = &a;
+    a.rl_drop.interval_ms = 5000;
     so.callbacks.on_state = on_state;
     so.callbacks.on_frame = on_frame;
     so.callbacks.on_message = on_message;
@@ -609,6 +662,18 @@ int cmd_record(int argc, char **argv)
     stop_event(&a, s, why);
     scn_cloud_free(a.cloud);
     a.cloud = NULL;
+    if (a.spool_dropped + a.cloud_refused > 0) {
+        if (!a.quiet)
+            fprintf(stderr,
+                    "scn-record: %llu records will never reach the cloud "
+                    "(%llu dropped from the spool, %llu refused for lack of "
+                    "room)\n",
+                    (unsigned long long)(a.spool_dropped + a.cloud_refused),
+                    (unsigned long long)a.spool_dropped,
+                    (unsigned long long)a.cloud_refused);
+        if (!a.exit_code)
+            a.exit_code = CLI_EX_IOERR;
+    }
     if ((rc = scn_recorder_finish(a.rec)) != 0 && !a.exit_code) {
         fprintf(stderr, "scn-record: finishing %s: %s\n", out,
                 scn_strerror(rc));

@@ -360,6 +360,8 @@ static void record(cloud_conn *c, const char *text, size_t len)
             cJSON_GetObjectItemCaseSensitive(inf, "labels"), 0);
 
         const cJSON *st = cJSON_GetObjectItemCaseSensitive(msg, "state");
+        const cJSON *age =
+            cJSON_GetObjectItemCaseSensitive(msg, "state_age_ms");
         cJSON *ev;
 
         a->acked = seq;
@@ -372,6 +374,8 @@ static void record(cloud_conn *c, const char *text, size_t len)
          * secret), so tests can check which state was fused. */
         if (cJSON_IsObject(st))
             cJSON_AddItemToObject(ev, "state", cJSON_Duplicate(st, 1));
+        if (cJSON_IsNumber(age))
+            cJSON_AddNumberToObject(ev, "state_age_ms", age->valuedouble);
         simlog_emit(ev);
     }
     cJSON_AddNumberToObject(inf, "seq", (double)seq);

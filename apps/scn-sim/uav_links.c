@@ -230,6 +230,14 @@ static int write_state(uav_link *l, unsigned char *buf)
     uav_drone_state(&s->drone, &st);
     if (scn_uav_state_format(&st, text, UAV_TX_CAP, &n))
         return -1;
+    if (s->o->state_extra) {
+        size_t extra = strlen(s->o->state_extra);
+
+        if (n + extra >= UAV_TX_CAP)
+            return -1;
+        memcpy(text + n, s->o->state_extra, extra + 1);
+        n += extra;
+    }
     l->seq++;
     if (s->o->garbage_state_every && l->seq % s->o->garbage_state_every == 0) {
         enum garbage_kind k = (enum garbage_kind)(l->garbage++ % GARBAGE_KINDS);

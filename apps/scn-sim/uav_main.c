@@ -52,6 +52,10 @@ static void usage(FILE *f)
             "seconds\n"
             "  --stall-for S           stall length (default 30)\n"
             "  --garbage-state-every N every Nth state string is garbage\n"
+            "  --state-extra PAIRS     'key:value;' pairs added to every state "
+            "string\n"
+            "                          (firmware fields the app does not "
+            "know)\n"
             "  --late-answers MS       delay every answer by MS "
             "milliseconds\n"
             "  --quiet                 no human messages on stderr\n"
@@ -96,6 +100,7 @@ enum {
     OPT_STALL_EVERY,
     OPT_STALL_FOR,
     OPT_GARBAGE,
+    OPT_STATE_EXTRA,
     OPT_LATE,
     OPT_QUIET,
     OPT_HELP
@@ -121,6 +126,7 @@ static const struct option uav_options[] = {
     {"stall-every", required_argument, NULL, OPT_STALL_EVERY},
     {"stall-for", required_argument, NULL, OPT_STALL_FOR},
     {"garbage-state-every", required_argument, NULL, OPT_GARBAGE},
+    {"state-extra", required_argument, NULL, OPT_STATE_EXTRA},
     {"late-answers", required_argument, NULL, OPT_LATE},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"help", no_argument, NULL, OPT_HELP},
@@ -257,6 +263,15 @@ int uav_main(int argc, char **argv)
             break;
         case OPT_KEYS:
             o.keys_path = a;
+            break;
+        case OPT_STATE_EXTRA:
+            /* Pairs only: one line of printable text, each ending ';'. */
+            if (!*a || a[strlen(a) - 1] != ';' || strpbrk(a, "\r\n") ||
+                strlen(a) > 1024)
+                return bad_usage("--state-extra: expected 'key:value;' "
+                                 "pairs: %s",
+                                 a);
+            o.state_extra = a;
             break;
         case OPT_SEED:
             if (cli_parse_u64(a, 0, UINT64_MAX, &o.seed))

@@ -46,6 +46,7 @@ typedef struct uav_opts {
     double stall_every_s; /* stall command connections; 0: off */
     double stall_for_s;
     uint64_t garbage_state_every; /* every Nth state string; 0: off */
+    const char *state_extra;      /* appended to every state string */
     unsigned late_answers_ms;
 } uav_opts;
 

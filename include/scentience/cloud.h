@@ -2,7 +2,9 @@
  * The cloud inference stream (docs/PROTOCOL.md section 9,
  * scentience.cloud.v1): fused records go to an on-disk spool first and are
  * sent from it, so a link outage or a process restart loses nothing that
- * was submitted (up to the spool's size cap, which drops the oldest).
+ * was submitted, up to the spool's size cap or the room on its disk:
+ * then the oldest unacknowledged records are dropped, counted in the
+ * stats and reported to on_spool_drop, never silently.
  *
  * - The spool's stream id travels as the URL query stream=<id> (sessions
  *   carry no custom headers; section 9.1 accepts the query).
@@ -50,6 +52,20 @@ typedef struct scn_cloud_result {
     double bearing_deg; /* [0, 360), clockwise from the drone's heading */
 } scn_cloud_result;
 
+/* Records dropped from the spool before the cloud acknowledged them, the
+ * oldest first: every record held with first_seq <= seq <= last_seq
+ * (count of them; a seq in between that was no record is a gap). */
+typedef struct scn_cloud_spool_drop {
+    uint64_t first_seq;
+    uint64_t last_seq;
+    uint64_t count;
+    /* How many of them, the oldest, this scn_cloud had already written
+     * to a connection: those may have reached the cloud (their ack had
+     * not come back). The other count - sent never left this process. */
+    uint64_t sent;
+    int disk_full; /* 1: no room on the disk; 0: spool_cap_bytes */
+} scn_cloud_spool_drop;
+
 typedef struct scn_cloud_stats {
     uint64_t submitted;    /* records accepted by scn_cloud_submit() */
     uint64_t sent;         /* records written for the first time */
@@ -64,6 +80,9 @@ typedef struct scn_cloud_stats {
     uint64_t recycled;   /* sessions replaced: records left queued at a drop */
     uint64_t unsendable; /* spooled records over the send lane, skipped */
     uint64_t flushes;    /* spool syncs and ack saves (sync_interval_ms) */
+    uint64_t dropped_disk;  /* unacked records lost to a full disk */
+    uint64_t refused_full;  /* submits refused: no room on the disk at all */
+    uint64_t spool_refused; /* spool files and values refused at open */
 } scn_cloud_stats;
 
 typedef struct scn_cloud_options {
@@ -71,10 +90,13 @@ typedef struct scn_cloud_options {
      * session. Its callbacks, raw_text and stream_rate_hz are the cloud's
      * own; subprotocol NULL: scentience.cloud.v1. */
     scn_session_options session;
-    const char *spool_dir;    /* required; one process per spool */
-    uint64_t spool_cap_bytes; /* default 64 MiB */
-    uint32_t window;          /* records in flight beyond the ack (default 128,
-                                 at most 1024 and below the control lane) */
+    const char *spool_dir; /* required; one process per spool */
+    /* Default 64 MiB, at least 1 KiB. The disk may hold less: segments
+     * are then sized to the room it leaves, and the oldest records go
+     * when it is full (on_spool_drop with disk_full). */
+    uint64_t spool_cap_bytes;
+    uint32_t window; /* records in flight beyond the ack (default 128,
+                        at most 1024 and below the control lane) */
     /* How often at most the spool is forced to stable storage (fdatasync)
      * and the acked position saved (a meta file rewrite with fsync): every
      * submit is written to the spool file at once, so a killed process
@@ -84,8 +106,16 @@ typedef struct scn_cloud_options {
     void (*on_inference)(scn_cloud *c, const scn_cloud_result *r, void *user);
     void (*on_state)(scn_cloud *c, const scn_state_event *ev, void *user);
     /* Error messages from the cloud (err from the code: MALFORMED,
-     * QUOTA...), spool failures, messages that cannot be decoded. */
+     * QUOTA...), spool failures (SPOOL_FULL: the ack could not be saved
+     * yet; tried again at the next flush), files or values the spool
+     * refused at open (SPOOL_INVALID, reported at the first loop turn),
+     * messages that cannot be decoded. */
     void (*on_error)(scn_cloud *c, int err, const char *detail, void *user);
+    /* Unacknowledged records dropped from the spool (see
+     * scn_cloud_spool_drop), after the submit that dropped them; NULL:
+     * counted only. Their seqs never reach the cloud. */
+    void (*on_spool_drop)(scn_cloud *c, const scn_cloud_spool_drop *d,
+                          void *user);
     void *user;
 } scn_cloud_options;
 
@@ -105,16 +135,29 @@ SCN_API void scn_cloud_free(scn_cloud *c);
 
 /*
  * Spools one fused record (frame_json: a device frame object; state_json:
- * NULL or a drone state object without age_ms) and sends it when the link
- * is open and the window allows. *seq (may be NULL) gets its seq.
+ * NULL or a drone state object of number and string members, any names:
+ * it travels as the record's "state" as is, state_age_ms beside it) and
+ * sends it when the link is open and the window allows. *seq (may be
+ * NULL) gets its seq. Older records may be dropped to make room
+ * (on_spool_drop) before this one is refused.
  * Returns 0 or the errors of the record encoder (MALFORMED, WRONG_TYPE,
- * OUT_OF_RANGE...) and of the spool (MESSAGE_TOO_BIG, IO);
+ * OUT_OF_RANGE, TOO_DEEP: scn_cloud_submit_detail() says which part and
+ * member is at fault) and of the spool
+ * (MESSAGE_TOO_BIG, SPOOL_FULL: no room on the disk even with nothing
+ * else held; OUT_OF_RANGE: the stream's seqs are exhausted; IO);
  * MESSAGE_TOO_BIG as well for a record larger than the session's control
  * lane (control_queue_bytes), which could never be sent.
  */
 SCN_API int scn_cloud_submit(scn_cloud *c, const char *frame_json, size_t len,
                              const char *state_json, int64_t state_age_ms,
                              uint64_t *seq);
+
+/* Why the last scn_cloud_submit() failed, in words that name the part
+ * and the member at fault ("drone state: member \"gps\" is not a number
+ * or a string"), or the spool's reason; "" after a success. Valid until
+ * the next submit. Names from the frame or state are shown as printable
+ * ASCII only. */
+SCN_API const char *scn_cloud_submit_detail(const scn_cloud *c);
 
 SCN_API void scn_cloud_get_stats(const scn_cloud *c, scn_cloud_stats *out);
 /* The spool's stream id (32 hex digits). */

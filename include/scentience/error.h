@@ -65,7 +65,10 @@ extern "C" {
     X(MCAP_TRUNCATED, -102, "the MCAP recording ends before its header")       \
     X(SPOOL_CORRUPT, -120, "a spool record changed on disk since it was "      \
       "written")                                                               \
-    X(SPOOL_BUSY, -121, "the spool is in use by another process")
+    X(SPOOL_BUSY, -121, "the spool is in use by another process")            \
+    X(SPOOL_FULL, -122, "no room left on the spool's disk")                   \
+    X(SPOOL_INVALID, -123,                                                     \
+      "the spool holds a file or value out of range (refused)")
 
 typedef enum scn_err {
     SCN_OK = 0,

@@ -100,8 +100,9 @@ static cJSON *record_member(const char *out, size_t len, const char *name,
 
 static void check_encoder(const char *text, size_t size)
 {
-    char *out = NULL;
+    char *out = NULL, why[256];
     size_t len = 0;
+    int rc;
     cJSON *given = NULL, *root = NULL;
 
     /* As a device frame. */
@@ -114,16 +115,23 @@ static void check_encoder(const char *text, size_t size)
         cJSON_Delete(root);
         free(out);
     }
-    /* As a drone state: the same members, and age_ms added. */
-    if (scn_cloud_encode_frame(2, frame, sizeof frame - 1, text, size, -7, &out,
-                               &len) == 0) {
+    /* As a drone state: the same members, its age beside it. A refusal
+     * says why in printable text (member names come from the drone). */
+    rc = scn_cloud_encode_frame_why(2, frame, sizeof frame - 1, text, size, -7,
+                                    &out, &len, why, sizeof why);
+    FUZZ_CHECK(strlen(why) < sizeof why && (rc == 0) == (why[0] == '\0'),
+               "why \"%s\" for %s", why, scn_err_name(rc));
+    for (const char *p = why; *p; p++)
+        FUZZ_CHECK(*p >= 0x20 && *p < 0x7f, "byte 0x%02x in why",
+                   (unsigned char)*p);
+    if (rc == 0) {
         cJSON *st = record_member(out, len, "state", &root);
-        cJSON *age = cJSON_DetachItemFromObjectCaseSensitive(st, "age_ms");
-        FUZZ_CHECK(cJSON_IsNumber(age) && age->valuedouble == -7, "age_ms");
+        cJSON *age = cJSON_GetObjectItemCaseSensitive(root, "state_age_ms");
+        FUZZ_CHECK(cJSON_IsNumber(age) && age->valuedouble == -7,
+                   "state_age_ms");
         FUZZ_CHECK(scn_frame_json_parse(text, size, &given) == 0,
                    "accepted a state that is not strict JSON");
         FUZZ_CHECK(cJSON_Compare(st, given, true), "state changed: %s", out);
-        cJSON_Delete(age);
         cJSON_Delete(given);
         cJSON_Delete(root);
         free(out);

@@ -3,17 +3,21 @@
  * leaves in the spool directory. The input is a small archive of files
  * written into a fresh directory, then the spool is opened on it and used.
  * Entries, each starting with a kind byte k:
- *   k % 4 == 0  raw segment: name (8 bytes), length (2), bytes
- *   k % 4 == 1  segment of records with valid CRCs: name (1 byte, or 8
+ *   k % 8 == 0  raw segment: name (8 bytes), length (2), bytes
+ *   k % 8 == 1  segment of records with valid CRCs: name (1 byte, or 8
  *               when k & 0x20), count (1), then per record a seq step (1)
  *               and a payload length (1) and bytes; k & 0x10 breaks the
  *               last CRC
- *   k % 4 == 2  raw meta: length (1), bytes
- *   k % 4 == 3  well-formed meta: its ack (1 byte, or 8 when k & 0x20)
- * Promises checked: the records offered for resending are in seq order,
- * unacknowledged and below next_seq; a new record gets next_seq and a seq
- * above every record still held; it can be read, acknowledged, and after
- * a reopen no seq handed out comes back.
+ *   k % 8 == 2  raw meta: length (1), bytes
+ *   k % 8 == 3  well-formed meta: its ack (1 byte, or 8 when k & 0x20)
+ *   k % 8 >= 4  a file named "seg-" + name bytes + ".log": length of the
+ *               name (1), name, length (1), bytes
+ * Promises checked: seqs stay within SCN_SPOOL_SEQ_MAX; the records
+ * offered for resending are in seq order, unacknowledged and below
+ * next_seq; a new record gets next_seq and a seq above every record still
+ * held (or is refused when the seqs are exhausted); it can be read and
+ * acknowledged, the ack survives a reopen, and no seq handed out comes
+ * back; what the spool reports is printable (file names come from disk).
  */
 #include "fuzz.h"
 
@@ -26,17 +30,6 @@
 #include <scentience/error.h>
 
 #include "spool.h"
-
-/* Segment names and acks read from the input stay below 2^53 until the
- * spool validates what it finds on disk (issue 9, item 14: a name or an
- * ack near 2^64 makes seqs wrap). Then this bound goes, and the checks
- * below hold for any name and ack. */
-#define FOUND_ON_DISK_MAX ((UINT64_C(1) << 53) - 1)
-
-static uint64_t take_seq(fuzz_in *in, size_t bytes)
-{
-    return fuzz_take(in, bytes) & FOUND_ON_DISK_MAX;
-}
 
 static void put_le(uint8_t *p, uint64_t v, int n)
 {
@@ -68,7 +61,7 @@ static void seg_file(const char *dir, uint64_t name, const void *data, size_t n)
 /* A segment of well-formed records (see the top of the file). */
 static void records(fuzz_in *in, unsigned k, const char *dir)
 {
-    uint64_t name = take_seq(in, k & 0x20 ? 8 : 1), seq = name;
+    uint64_t name = fuzz_take(in, k & 0x20 ? 8 : 1), seq = name;
     unsigned count = (unsigned)fuzz_take(in, 1) % 33;
     uint8_t buf[33 * (16 + 255)];
     size_t n = 0;
@@ -92,6 +85,27 @@ static void records(fuzz_in *in, unsigned k, const char *dir)
     seg_file(dir, name, buf, n);
 }
 
+/* A file whose name (between "seg-" and ".log") comes from the input: a
+ * '/' or a NUL cannot be in a name, so they become '_'. */
+static void odd_name(fuzz_in *in, const char *dir)
+{
+    char name[64] = "seg-";
+    size_t n = (size_t)fuzz_take(in, 1) % 32, len;
+
+    for (size_t i = 0; i < n; i++) {
+        char c = (char)fuzz_take(in, 1);
+        name[4 + i] = c == '/' || c == '\0' ? '_' : c;
+    }
+    memcpy(name + 4 + n, ".log", 5);
+    if (strcmp(name + 4, "..log") == 0)
+        return;
+    len = (size_t)fuzz_take(in, 1);
+    len = len < in->n ? len : in->n;
+    write_file(dir, name, in->p, len);
+    in->p += len;
+    in->n -= len;
+}
+
 static void build(fuzz_in *in, const char *dir)
 {
     char text[128];
@@ -99,9 +113,9 @@ static void build(fuzz_in *in, const char *dir)
     for (int entries = 0; in->n > 0 && entries < 16; entries++) {
         unsigned k = (unsigned)fuzz_take(in, 1);
         size_t n;
-        switch (k % 4) {
+        switch (k % 8) {
         case 0: {
-            uint64_t name = take_seq(in, 8);
+            uint64_t name = fuzz_take(in, 8);
             n = (size_t)fuzz_take(in, 2);
             n = n < in->n ? n : in->n;
             seg_file(dir, name, in->p, n);
@@ -119,12 +133,18 @@ static void build(fuzz_in *in, const char *dir)
             in->p += n;
             in->n -= n;
             break;
+        case 4:
+        case 5:
+        case 6:
+        case 7:
+            odd_name(in, dir);
+            break;
         default:
             n = (size_t)snprintf(
                 text, sizeof text,
                 "scn-spool 1\nid 0123456789abcdef0123456789abcdef\nack %" PRIu64
                 "\n",
-                take_seq(in, k & 0x20 ? 8 : 1));
+                fuzz_take(in, k & 0x20 ? 8 : 1));
             write_file(dir, "meta", text, n);
             break;
         }
@@ -141,8 +161,8 @@ static uint64_t check_held(scn_spool *sp)
     int rc;
 
     scn_spool_get_stats(sp, &st);
-    FUZZ_CHECK(st.next_seq > st.acked, "next seq %" PRIu64 ", acked %" PRIu64,
-               st.next_seq, st.acked);
+    FUZZ_CHECK(st.next_seq > st.acked && st.next_seq <= SCN_SPOOL_SEQ_MAX + 1,
+               "next seq %" PRIu64 ", acked %" PRIu64, st.next_seq, st.acked);
     scn_spool_rewind(sp, &cur);
     while ((rc = scn_spool_peek(sp, &cur, &rec)) == 0) {
         FUZZ_CHECK(rec.seq > st.acked && rec.seq > last &&
@@ -174,6 +194,31 @@ static void remove_dir(const char *dir)
     rmdir(dir);
 }
 
+/* What the spool reports names files found on disk: it must reach a log
+ * as printable text. */
+static void on_report(int err, const char *line, void *user)
+{
+    (void)err;
+    (void)user;
+    for (const char *p = line; *p; p++)
+        FUZZ_CHECK((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f,
+                   "byte 0x%02x in a report", (unsigned char)*p);
+}
+
+static scn_spool *open_spool(const char *dir)
+{
+    scn_spool_opts o;
+    scn_spool *sp = NULL;
+    int rc;
+
+    memset(&o, 0, sizeof o);
+    o.cap_bytes = 64 * 1024;
+    o.on_report = on_report;
+    rc = scn_spool_open_opts(dir, &o, &sp);
+    FUZZ_CHECK(rc == 0, "open: %s", scn_err_name(rc));
+    return sp;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -189,14 +234,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(dir, sizeof dir, "%s/fuzz-spool.XXXXXX", tmp);
     FUZZ_CHECK(mkdtemp(dir) != NULL, "mkdtemp in %s", tmp);
     build(&in, dir);
-    rc = scn_spool_open(dir, 64 * 1024, &sp);
-    FUZZ_CHECK(rc == 0, "open: %s", scn_err_name(rc));
+    sp = open_spool(dir);
     held = check_held(sp);
     scn_spool_get_stats(sp, &st);
     next = st.next_seq;
     rc = scn_spool_append(sp, "fuzz", 4, &seq, NULL);
+    if (rc == SCN_ERR_OUT_OF_RANGE) {
+        /* Only when no seq is left to hand out. */
+        FUZZ_CHECK(next > SCN_SPOOL_SEQ_MAX, "append refused at %" PRIu64,
+                   next);
+        scn_spool_close(sp);
+        remove_dir(dir);
+        return 0;
+    }
     FUZZ_CHECK(rc == 0, "append: %s", scn_err_name(rc));
-    FUZZ_CHECK(seq == next && seq > held,
+    FUZZ_CHECK(seq == next && seq > held && seq <= SCN_SPOOL_SEQ_MAX,
                "new record got seq %" PRIu64 " (next %" PRIu64 ", %" PRIu64
                " still held)",
                seq, next, held);
@@ -208,13 +260,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(scn_spool_ack(sp, seq) == 0, "ack of the new record");
     scn_spool_get_stats(sp, &st);
     FUZZ_CHECK(st.records == 0 && st.acked == seq, "after the ack");
+    FUZZ_CHECK(scn_spool_sync(sp) == 0, "sync");
     scn_spool_close(sp);
 
-    rc = scn_spool_open(dir, 64 * 1024, &sp);
-    FUZZ_CHECK(rc == 0, "reopen: %s", scn_err_name(rc));
+    sp = open_spool(dir);
     check_held(sp);
     scn_spool_get_stats(sp, &st);
     FUZZ_CHECK(st.next_seq > seq, "seq %" PRIu64 " handed out again", seq);
+    FUZZ_CHECK(st.acked == seq && st.records == 0,
+               "ack %" PRIu64 " not kept (%" PRIu64 ")", seq, st.acked);
     scn_spool_close(sp);
     remove_dir(dir);
     return 0;

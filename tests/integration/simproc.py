@@ -12,7 +12,8 @@ Debian's /usr/bin/python3 like the tests.
   started with its stderr in a file and killed if the test dies.
 - Sim: scn-sim with a JSON-lines --log, read with events()/wait_event();
   stop() asserts a clean exit. Test files subclass it for their mode.
-- read_events, check_stderr, env_with_key, have_programs, run_tests.
+- read_events, check_stderr, env_with_key, have_programs, run_tests,
+  spool_seqs (what a cloud spool holds on disk).
 - For the unittest files that drive scn-companion (test_companion*.py):
   ProcCase, a TestCase that starts processes as plain Popen objects and
   ends them in tearDown; read_log/log_events, lenient readers of the
@@ -29,11 +30,13 @@ import shutil
 import signal
 import socket
 import subprocess
+import struct
 import sys
 import tempfile
 import time
 import traceback
 import unittest
+import zlib
 
 BIN_DIR = os.environ.get("SCN_BIN_DIR", "build/apps")
 SOURCE_DIR = os.environ.get(
@@ -474,3 +477,27 @@ def mcap_check(testcase, path):
                        timeout=120)
     testcase.assertEqual(p.returncode, 0, p.stdout + p.stderr)
     return json.loads(p.stdout)
+
+
+def spool_seqs(spool_dir):
+    """Seqs of the records held in the spool's segments (lib/spool.h:
+    [u32 len][u64 seq][payload][u32 crc32], little-endian), stopping at a
+    segment's first bad record as the spool's own recovery does."""
+    seqs = []
+    for name in sorted(os.listdir(spool_dir)):
+        if not re.fullmatch(r"seg-\d{20}\.log", name):
+            continue
+        with open(os.path.join(spool_dir, name), "rb") as f:
+            data = f.read()
+        off = 0
+        while len(data) - off >= 16:
+            length, seq = struct.unpack_from("<IQ", data, off)
+            if length > len(data) - off - 16:
+                break
+            body = data[off + 12:off + 12 + length]
+            crc, = struct.unpack_from("<I", data, off + 12 + length)
+            if zlib.crc32(data[off:off + 12] + body) != crc:
+                break
+            seqs.append(seq)
+            off += 16 + length
+    return seqs

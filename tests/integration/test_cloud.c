@@ -43,6 +43,8 @@ typedef struct fixture {
     char journal[128];
     char url[96];
     uint64_t inferences_voc;
+    scn_cloud_spool_drop drops[64]; /* on_spool_drop, in order */
+    int ndrops;
 } fixture;
 
 /* Starts the emulator (port 0: any) and reads its port from its first
@@ -154,6 +156,16 @@ static void on_inference(scn_cloud *c, const scn_cloud_result *r, void *user)
         f->inferences_voc++;
 }
 
+static void on_spool_drop(scn_cloud *c, const scn_cloud_spool_drop *d,
+                          void *user)
+{
+    fixture *f = user;
+
+    (void)c;
+    assert_true(f->ndrops < 64);
+    f->drops[f->ndrops++] = *d;
+}
+
 static scn_cloud *cloud_open_cap(fixture *f, uint64_t cap)
 {
     scn_cloud_options o;
@@ -168,6 +180,7 @@ static scn_cloud *cloud_open_cap(fixture *f, uint64_t cap)
     o.spool_cap_bytes = cap;
     o.window = 16; /* small, so the window is exercised */
     o.on_inference = on_inference;
+    o.on_spool_drop = on_spool_drop;
     o.user = f;
     assert_int_equal(scn_cloud_new(f->loop, &o, &c), 0);
     return c;
@@ -317,8 +330,9 @@ static void test_spool_full_drops_oldest(void **state)
     acked_arg a = {c, 0};
     char line[512];
     unsigned long long seq, last = 0, count = 0;
+    static unsigned char dropped[101];
+    uint64_t i, reported = 0;
     FILE *fp;
-    uint64_t i;
 
     emu_kill(f);
     for (i = 1; i <= 100; i++)
@@ -326,6 +340,22 @@ static void test_spool_full_drops_oldest(void **state)
     scn_cloud_get_stats(c, &st);
     assert_true(st.dropped_full > 0);
     assert_true(st.spooled + st.dropped_full == 100);
+    assert_int_equal(st.dropped_disk, 0);
+    /* Every drop was reported, the oldest first, never sent. */
+    memset(dropped, 0, sizeof(dropped));
+    assert_true(f->ndrops > 0);
+    for (int k = 0; k < f->ndrops; k++) {
+        const scn_cloud_spool_drop *d = &f->drops[k];
+
+        assert_int_equal(d->first_seq, reported + 1);
+        assert_int_equal(d->count, d->last_seq - d->first_seq + 1);
+        assert_int_equal(d->sent, 0);
+        assert_int_equal(d->disk_full, 0);
+        for (i = d->first_seq; i <= d->last_seq; i++)
+            dropped[i] = 1;
+        reported = d->last_seq;
+    }
+    assert_int_equal(reported, st.dropped_full);
     assert_int_equal(emu_start(f, f->port), 0);
     a.want = 100;
     assert_true(run_until(f->loop, acked_reached, &a, 30000));
@@ -337,7 +367,10 @@ static void test_spool_full_drops_oldest(void **state)
         assert_int_equal(
             sscanf(strstr(line, "\"seq\": "), "\"seq\": %llu", &seq), 1);
         assert_true(seq > last);
-        last = seq;
+        /* What the cloud got is exactly what was not reported dropped. */
+        while (++last < seq)
+            assert_true(dropped[last]);
+        assert_false(dropped[seq]);
         count++;
     }
     fclose(fp);

@@ -122,6 +122,8 @@ class CompanionTest(simproc.ProcCase):
         the cloud received exactly that state."""
         accepted = [e["seq"] for e in cloud_accepted]
         received = {e["seq"]: e.get("state") for e in cloud_accepted}
+        received_age = {e["seq"]: e.get("state_age_ms")
+                        for e in cloud_accepted}
         msgs = self.export(mcap)
         # Only the flight is recorded (the second run has no --record).
         records = [m for m in msgs if m["topic"] == "/cloud/record"]
@@ -150,10 +152,10 @@ class CompanionTest(simproc.ProcCase):
                      if s["publish_time_ns"] <= r["log_time_ns"]
                      and abs(s["publish_time_ns"] - ts) <= keep_ns]
             if d["seq"] in received:
-                # The cloud got the recorded state, age_ms inside it.
-                want = (dict(d["state"], age_ms=d["age_ms"])
-                        if "state" in d else None)
-                self.assertEqual(received[d["seq"]], want, d)
+                # The cloud got the recorded state as the drone sent it
+                # (PROTOCOL.md 9.3), its age beside it.
+                self.assertEqual(received[d["seq"]], d.get("state"), d)
+                self.assertEqual(received_age[d["seq"]], d.get("age_ms"), d)
             if "state" not in d:
                 self.assertEqual(known, [], d)
                 continue

@@ -29,10 +29,10 @@ import subprocess
 import threading
 import time
 import unittest
-import zlib
 
 import simproc
-from simproc import COMPANION, free_port, log_events as events, wait_until
+from simproc import (COMPANION, free_port, log_events as events, spool_seqs,
+                     wait_until)
 
 KEY = "SCN_TEST_companion0000000001"
 LIVE_SUBPROTOCOL = "scentience.live.v1"
@@ -43,30 +43,6 @@ def log_ts(ev):
     return datetime.datetime.strptime(
         ev["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
             tzinfo=datetime.timezone.utc).timestamp()
-
-
-def spool_seqs(spool_dir):
-    """Seqs of the records held in the spool's segments (lib/spool.h:
-    [u32 len][u64 seq][payload][u32 crc32], little-endian), stopping at a
-    segment's first bad record as the spool's own recovery does."""
-    seqs = []
-    for name in sorted(os.listdir(spool_dir)):
-        if not re.fullmatch(r"seg-\d{20}\.log", name):
-            continue
-        with open(os.path.join(spool_dir, name), "rb") as f:
-            data = f.read()
-        off = 0
-        while len(data) - off >= 16:
-            length, seq = struct.unpack_from("<IQ", data, off)
-            if length > len(data) - off - 16:
-                break
-            body = data[off + 12:off + 12 + length]
-            crc, = struct.unpack_from("<I", data, off + 12 + length)
-            if zlib.crc32(data[off:off + 12] + body) != crc:
-                break
-            seqs.append(seq)
-            off += 16 + length
-    return seqs
 
 
 def tcp_state(local_port, remote_port):

@@ -18,7 +18,7 @@ import tempfile
 import unittest
 
 import simproc
-from simproc import BIN_DIR, LOG_DIR, SIM, read_log
+from simproc import BIN_DIR, LOG_DIR, SIM, read_log, spool_seqs
 
 KEY = "SCN_TEST_recordcloud00000001"
 
@@ -165,6 +165,39 @@ class RecordCloudTest(unittest.TestCase):
                          list(range(count + 1, count + 6)))
         self.assertEqual({r["stream"] for r in recs2},
                          {r["stream"] for r in records})
+
+    def test_spool_cap_drops_recorded(self):
+        # The cloud never answers (nothing listens): a 16 KiB spool keeps
+        # only the newest records; every one dropped is an /events entry,
+        # the oldest first, and the exit code says data was lost.
+        _, dev_port = self.sim("device", ["device", "--rate", "100"])
+        spool = os.path.join(self.tmp, "spool")
+        mcap = os.path.join(self.tmp, "cap.mcap")
+        count = 300
+        p = self.record(["--url", "ws://127.0.0.1:%d" % dev_port,
+                         "--cloud-url",
+                         "ws://127.0.0.1:%d/v1/stream" % simproc.free_port(),
+                         "--spool-dir", spool, "--spool-cap", "16K",
+                         "--drain", "0", "--count", str(count), mcap])
+        self.assertEqual(p.returncode, 74, p.stderr)
+        self.assertIn("over its cap", p.stderr)
+        msgs = export(mcap)
+        seqs = [m["data"]["seq"] for m in msgs
+                if m["topic"] == "/cloud/record"]
+        self.assertEqual(seqs, list(range(1, count + 1)))
+        events = [m["data"] for m in msgs if m["topic"] == "/events"]
+        drops = [e for e in events if e.get("event") == "spool_drop"]
+        self.assertTrue(drops)
+        dropped = []
+        for d in drops:
+            self.assertEqual(d["reason"], "spool_cap")
+            self.assertEqual(d["sent"], 0)
+            self.assertEqual(d["count"], d["last_seq"] - d["first_seq"] + 1)
+            dropped += range(d["first_seq"], d["last_seq"] + 1)
+        held = spool_seqs(spool)
+        self.assertEqual(dropped + held, seqs)
+        stop = [e for e in events if e.get("event") == "stop"][-1]
+        self.assertEqual(stop["cloud_dropped"], len(dropped))
 
 
 if __name__ == "__main__":

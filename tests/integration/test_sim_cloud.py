@@ -105,6 +105,7 @@ def record(seq, values, state=None):
     r = {"type": "frame", "seq": seq, "frame": frame(values)}
     if state is not None:
         r["state"] = state
+        r["state_age_ms"] = 40
     return json.dumps(r)
 
 
@@ -116,7 +117,9 @@ INPUTS = [
     ({"CO2": 400, "CH4": 1600}, "CH4", 0.8),
     ({"NO2": 30, "SO2": 10, "HCHO": 10}, "NO2", 0.6),
 ]
-STATE = {"x": 120, "y": -30, "h": 150, "yaw": 45, "age_ms": 40}
+# A drone may name a member as the client names its own (9.3): it is the
+# drone's, inside "state".
+STATE = {"x": 120, "y": -30, "h": 150, "yaw": 45, "age_ms": 7}
 
 
 async def expect_inference_and_ack(ws, seq, label, score, with_state):
@@ -204,6 +207,9 @@ def test_stream():
         acc = [e["seq"] for e in sim.events("accepted")
                if e["stream"] == STREAM]
         assert acc == [1, 2, 3, 4, 5, 7, 8], acc
+        first = [e for e in sim.events("accepted") if e["stream"] == STREAM][0]
+        assert first["state"] == STATE, first
+        assert first["state_age_ms"] == 40, first
         dup = [e["seq"] for e in sim.events("duplicate")]
         assert dup == [3, 4, 5, 7], dup
         assert len(sim.events("malformed")) == 2

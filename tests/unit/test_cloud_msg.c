@@ -38,7 +38,7 @@ static void test_encode_frame(void **state)
         out, "{\"type\":\"frame\",\"seq\":7,\"frame\":{\"UID\":\"SCN001\","
              "\"TIMESTAMP\":\"2025-08-29T21:00:00Z\",\"SEQ\":41,\"NH3\":270.5,"
              "\"CO\":1275},\"state\":{\"x\":12,\"y\":-3,\"h\":150,\"bat\":87,"
-             "\"agx\":-1.5,\"age_ms\":40}}");
+             "\"agx\":-1.5},\"state_age_ms\":40}");
     assert_int_equal(n, strlen(out));
     free(out);
 
@@ -55,7 +55,27 @@ static void test_encode_frame(void **state)
     assert_int_equal(scn_cloud_encode_frame(1, frame, strlen(frame), " { } ", 5,
                                             -25, &out, NULL),
                      0);
-    assert_non_null(strstr(out, ",\"state\":{ \"age_ms\":-25}}"));
+    assert_non_null(strstr(out, ",\"state\":{ },\"state_age_ms\":-25}"));
+    free(out);
+
+    /* Issue 9, 17: whatever a drone names its state's members, even as
+     * the client names its own, the record is valid: the state is its
+     * own object, copied as the drone sent it. */
+    st = "{\"x\":1,\"age_ms\":7,\"state_age_ms\":8,\"seq\":9,"
+         "\"type\":\"x\",\"frame\":\"f\",\"state\":2}";
+    assert_int_equal(scn_cloud_encode_frame(5, frame, strlen(frame), st,
+                                            strlen(st), 40, &out, NULL),
+                     0);
+    assert_non_null(strstr(out, ",\"state\":{\"x\":1,\"age_ms\":7,"
+                                "\"state_age_ms\":8,\"seq\":9,\"type\":\"x\","
+                                "\"frame\":\"f\",\"state\":2},"
+                                "\"state_age_ms\":40}"));
+    {
+        scn_cloud_msg m;
+
+        /* Strict JSON with no repeated key at its level. */
+        assert_int_equal(dec(out, &m), SCN_ERR_UNKNOWN_TYPE);
+    }
     free(out);
 }
 
@@ -110,7 +130,8 @@ static void test_encode_frame_refusals(void **state)
     assert_int_equal(ENC(1, f, fl, "[]", 0), SCN_ERR_WRONG_TYPE);
     assert_int_equal(ENC(1, f, fl, "{\"h\":{\"a\":1}}", 0), SCN_ERR_WRONG_TYPE);
     assert_int_equal(ENC(1, f, fl, "{\"h\":true}", 0), SCN_ERR_WRONG_TYPE);
-    assert_int_equal(ENC(1, f, fl, "{\"age_ms\":3}", 0), SCN_ERR_MALFORMED);
+    assert_int_equal(ENC(1, f, fl, "{\"age_ms\":3}", 0), 0);
+    free(out);
     assert_int_equal(ENC(1, f, fl, "{\"h\":1,\"h\":2}", 0), SCN_ERR_MALFORMED);
     assert_int_equal(ENC(1, "{\"a\":\"\xff\"}", 9, NULL, 0), SCN_ERR_MALFORMED);
     assert_int_equal(ENC(1, "{\"a\":[[[[[[[[1]]]]]]]]}", 23, NULL, 0),
@@ -131,6 +152,41 @@ static void test_encode_frame_refusals(void **state)
     assert_int_equal(scn_cloud_encode_frame(1, f, fl, NULL, 0, 0, NULL, NULL),
                      SCN_ERR_INVALID_ARG);
 #undef ENC
+}
+
+static int why_of(const char *fr, size_t frl, const char *st, char **out,
+                  char *why, size_t cap)
+{
+    return scn_cloud_encode_frame_why(1, fr, frl, st, st ? strlen(st) : 0, 0,
+                                      out, NULL, why, cap);
+}
+
+/* A refusal says which part and member is at fault, in printable ASCII. */
+static void test_encode_frame_why(void **state)
+{
+    char *out = NULL, why[128];
+    const char *f = frame;
+    size_t fl = strlen(frame);
+
+    (void)state;
+    const char *none = NULL;
+#define WHY(fr, frl, st) why_of(fr, frl, st, &out, why, sizeof(why))
+    assert_int_equal(WHY(f, fl, "{\"gps\":{\"lat\":1}}"), SCN_ERR_WRONG_TYPE);
+    assert_string_equal(why, "drone state: member \"gps\" is not a number or "
+                             "a string");
+    assert_int_equal(WHY(f, fl, "{\"h\":1,\"h\":2}"), SCN_ERR_MALFORMED);
+    assert_string_equal(why, "drone state: member \"h\" appears twice");
+    assert_int_equal(WHY(f, fl, "{\"\\u001b[2J\":true}"), SCN_ERR_WRONG_TYPE);
+    assert_string_equal(why, "drone state: member \"?[2J\" is not a number or "
+                             "a string");
+    assert_int_equal(WHY("{\"a\":1", 6, none), SCN_ERR_MALFORMED);
+    assert_string_equal(why, "frame: not strict JSON");
+    assert_int_equal(WHY("[1]", 3, none), SCN_ERR_WRONG_TYPE);
+    assert_string_equal(why, "frame: not a JSON object");
+    assert_int_equal(WHY(f, fl, "{\"a\":1}"), 0);
+    assert_string_equal(why, "");
+    free(out);
+#undef WHY
 }
 
 static void test_encode_predict(void **state)
@@ -500,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_encode_frame),
         cmocka_unit_test(test_encode_frame_from_parsed),
         cmocka_unit_test(test_encode_frame_refusals),
+        cmocka_unit_test(test_encode_frame_why),
         cmocka_unit_test(test_encode_predict),
         cmocka_unit_test(test_decode_inference),
         cmocka_unit_test(test_decode_inference_many_labels),

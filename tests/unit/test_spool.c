@@ -1,5 +1,8 @@
 /* The store-and-forward spool: order, acks, the size cap, reopening, torn
- * and corrupt records, and a real kill -9 in the middle of appends. */
+ * and corrupt records, a real kill -9 in the middle of appends, and what a
+ * hostile or broken directory holds (names, seqs, acks, symlinks, a
+ * listing that fails). The full-disk cases are in test_spool_disk.c. */
+#define _GNU_SOURCE /* RTLD_NEXT */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +10,8 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,8 +21,28 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include <scentience/error.h>
 #include "spool.h"
+
+/* Fault injection for the directory listing: while fail_readdir is set,
+ * readdir() fails as a 32-bit build without large-file support does on a
+ * big inode number (EOVERFLOW). Otherwise it is libc's. */
+static int fail_readdir;
+
+struct dirent *readdir(DIR *d)
+{
+    static struct dirent *(*real)(DIR *);
+
+    if (fail_readdir) {
+        errno = EOVERFLOW;
+        return NULL;
+    }
+    if (real == NULL)
+        *(void **)&real = dlsym(RTLD_NEXT, "readdir");
+    return real(d);
+}
 
 typedef struct fixture {
     char dir[64];
@@ -281,13 +306,16 @@ static void test_reopen_resumes(void **state)
     assert_int_equal(seqs[0], 13);
     assert_int_equal(scn_spool_append(sp, "y", 1, &seq, NULL), 0);
     assert_int_equal(seq, 21);
-    /* All acked, then reopened: seq continues from the ack, never 1. */
+    /* All acked, then reopened: seq continues from the ack, never 1.
+     * The newest segment is emptied and renamed to the next seq, the
+     * floor, not deleted. */
     assert_int_equal(scn_spool_ack(sp, 21), 0);
     scn_spool_close(sp);
     assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
     scn_spool_get_stats(sp, &st);
     assert_int_equal(st.records, 0);
-    assert_int_equal(st.segments, 0);
+    assert_int_equal(st.segments, 1);
+    assert_int_equal(st.bytes, 0);
     assert_int_equal(scn_spool_append(sp, "z", 1, &seq, NULL), 0);
     assert_int_equal(seq, 22);
     scn_spool_close(sp);
@@ -433,7 +461,7 @@ static void test_kill9(void **state)
     scn_spool_stats st;
     size_t nrep = 0, n, i, j;
     int fds[2], status;
-    uint64_t seq, after;
+    uint64_t seq, after, last_ack;
     pid_t pid;
 
     assert_int_equal(pipe(fds), 0);
@@ -459,7 +487,8 @@ static void test_kill9(void **state)
             if (write(fds[1], &seq, sizeof(seq)) != (ssize_t)sizeof(seq))
                 _exit(3);
             /* Ack now and then so the meta file is replaced mid-run. */
-            if (seq % 97 == 0 && seq > 500 && scn_spool_ack(c, seq - 500))
+            if (seq % 97 == 0 && seq > 500 &&
+                (scn_spool_ack(c, seq - 500) || scn_spool_sync(c)))
                 _exit(4);
         }
     }
@@ -480,11 +509,21 @@ static void test_kill9(void **state)
     scn_spool_get_stats(sp, &st);
     n = read_all(sp, seqs, MAX_SEQS + 8);
     assert_true(n <= MAX_SEQS);
+    /* The child's last ack: after reporting the last multiple of 97, or
+     * (killed before it) the one before. Acked segments may be gone
+     * before the ack is saved, so the saved ack is at most that. */
+    for (i = nrep; i > 0 && (reported[i - 1] % 97 || reported[i - 1] <= 500);)
+        i--;
+    last_ack = i > 0 ? reported[i - 1] - 500 : 0;
+    assert_true(st.acked <= last_ack);
     assert_true(st.acked < reported[nrep - 1]);
-    /* Every reported seq above the ack is there, in order; at most one
-     * more record (appended, killed before reporting) follows. */
-    for (i = 0, j = 0; i < nrep; i++) {
-        if (reported[i] <= st.acked)
+    /* Every reported seq above the last ack is there, in order, and
+     * nothing else but at most one more record (appended, killed before
+     * reporting) at the end. */
+    for (j = 0; j < n && seqs[j] <= last_ack; j++)
+        assert_true(seqs[j] > st.acked);
+    for (i = 0; i < nrep; i++) {
+        if (reported[i] <= last_ack)
             continue;
         assert_true(j < n);
         assert_int_equal(seqs[j], reported[i]);
@@ -549,6 +588,310 @@ static void test_cursor_survives_drop(void **state)
     scn_spool_close(sp);
 }
 
+/* What the spool said through on_report. */
+typedef struct report_log {
+    int n;
+    int err[16];
+    char line[16][256];
+} report_log;
+
+static void log_report(int err, const char *line, void *user)
+{
+    report_log *l = user;
+
+    if (l->n < 16) {
+        l->err[l->n] = err;
+        snprintf(l->line[l->n], sizeof(l->line[0]), "%s", line);
+    }
+    l->n++;
+}
+
+static int open_logged(const fixture *f, report_log *l, scn_spool **sp)
+{
+    scn_spool_opts o;
+
+    memset(&o, 0, sizeof(o));
+    memset(l, 0, sizeof(*l));
+    o.cap_bytes = 4096;
+    o.on_report = log_report;
+    o.user = l;
+    return scn_spool_open_opts(f->dir, &o, sp);
+}
+
+/* Whether some reported line contains text (and every one is INVALID). */
+static int reported(const report_log *l, const char *text)
+{
+    for (int i = 0; i < l->n && i < 16; i++) {
+        assert_int_equal(l->err[i], SCN_ERR_SPOOL_INVALID);
+        if (strstr(l->line[i], text) != NULL)
+            return 1;
+    }
+    return 0;
+}
+
+static void write_file(const fixture *f, const char *name, const void *data,
+                       size_t len)
+{
+    char path[256];
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/%s", f->dir, name);
+    fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(data, 1, len, fp), len);
+    assert_int_equal(fclose(fp), 0);
+}
+
+static int file_exists(const fixture *f, const char *name)
+{
+    char path[256];
+    struct stat sb;
+
+    snprintf(path, sizeof(path), "%s/%s", f->dir, name);
+    return lstat(path, &sb) == 0;
+}
+
+/* One record as the spool writes it (spool.h), well formed, CRC right. */
+static size_t make_rec(unsigned char *out, uint64_t seq, const char *payload)
+{
+    uint32_t len = (uint32_t)strlen(payload);
+    uLong crc;
+
+    for (int i = 0; i < 4; i++)
+        out[i] = (unsigned char)(len >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        out[4 + i] = (unsigned char)(seq >> (8 * i));
+    memcpy(out + 12, payload, len);
+    crc = crc32(crc32(0L, Z_NULL, 0), out, 12);
+    crc = crc32(crc, out + 12, len);
+    for (int i = 0; i < 4; i++)
+        out[12 + len + i] = (unsigned char)(crc >> (8 * i));
+    return 16 + len;
+}
+
+/* Issue 14: a segment named past the seqs JSON can carry (or not named as
+ * the spool names them, or not a file) is refused and left alone; the
+ * valid segments are kept and no seq is reused. */
+static void test_hostile_segment_names(void **state)
+{
+    fixture *f = *state;
+    static const char *const bad[] = {
+        "seg-18446744073709551615.log", /* wraps the next seq to 0 */
+        "seg-00009007199254740992.log", /* 2^53 */
+        "seg-00000000000000000000.log", /* seqs start at 1 */
+        "seg-1.log",
+        "seg-0000000000000000000x.log",
+        "seg-00000000000000000007.log.log",
+    };
+    unsigned char rec[64];
+    report_log l;
+    scn_spool *sp;
+    scn_spool_stats st;
+    uint64_t seqs[8], seq;
+    char path[256], victim[256], back[16] = "";
+    FILE *fp;
+
+    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
+    append_n(sp, 1, 3, 40);
+    scn_spool_close(sp);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        write_file(f, bad[i], rec, make_rec(rec, 5 + i, "hostile"));
+    /* A symlink under a valid name: never followed, never truncated. */
+    write_file(f, "victim", "keep", 4);
+    snprintf(victim, sizeof(victim), "%s/victim", f->dir);
+    seg_path(f, 9, path, sizeof(path));
+    assert_int_equal(symlink(victim, path), 0);
+
+    assert_int_equal(open_logged(f, &l, &sp), 0);
+    scn_spool_get_stats(sp, &st);
+    assert_int_equal(st.refused, 7);
+    assert_int_equal(l.n, 7);
+    assert_true(reported(&l, "seg-18446744073709551615.log"));
+    assert_true(reported(&l, "seg-00009007199254740992.log"));
+    assert_true(reported(&l, "seg-00000000000000000009.log: not a regular"));
+    assert_int_equal(st.next_seq, 4);
+    assert_int_equal(read_all(sp, seqs, 8), 3);
+    assert_int_equal(seqs[2], 3);
+    assert_int_equal(scn_spool_append(sp, "n", 1, &seq, NULL), 0);
+    assert_int_equal(seq, 4);
+    scn_spool_close(sp);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_true(file_exists(f, bad[i]));
+    fp = fopen(victim, "r");
+    assert_non_null(fp);
+    assert_non_null(fgets(back, sizeof(back), fp));
+    fclose(fp);
+    assert_string_equal(back, "keep");
+    unlink(path);
+}
+
+/* Issue 14: a stored ack no seq can reach is refused (0: everything held
+ * is resent), the stream id kept, and the refusal saved. */
+static void test_hostile_ack(void **state)
+{
+    fixture *f = *state;
+    static const char *const acks[] = {
+        "9007199254740992", "18446744073709551615", "99999999999999999999999"};
+    report_log l;
+    scn_spool *sp;
+    scn_spool_stats st;
+    char id[33], meta[128];
+    uint64_t seqs[8], seq;
+
+    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
+    strcpy(id, scn_spool_stream_id(sp));
+    append_n(sp, 1, 3, 40);
+    scn_spool_close(sp);
+    for (size_t i = 0; i < sizeof(acks) / sizeof(acks[0]); i++) {
+        int n = snprintf(meta, sizeof(meta), "scn-spool 1\nid %s\nack %s\n", id,
+                         acks[i]);
+
+        write_file(f, "meta", meta, (size_t)n);
+        assert_int_equal(open_logged(f, &l, &sp), 0);
+        assert_string_equal(scn_spool_stream_id(sp), id);
+        scn_spool_get_stats(sp, &st);
+        assert_int_equal(st.refused, 1);
+        assert_true(reported(&l, "ack"));
+        assert_int_equal(st.acked, 0);
+        assert_int_equal(read_all(sp, seqs, 8), 3 + i);
+        assert_int_equal(scn_spool_append(sp, "n", 1, &seq, NULL), 0);
+        assert_int_equal(seq, 4 + i);
+        scn_spool_close(sp);
+    }
+    /* The refusal was saved: a clean open. */
+    assert_int_equal(open_logged(f, &l, &sp), 0);
+    scn_spool_get_stats(sp, &st);
+    assert_int_equal(st.refused, 0);
+    assert_int_equal(l.n, 0);
+    scn_spool_close(sp);
+    /* A meta that is no meta: refused, a new stream, the records kept. */
+    write_file(f, "meta", "hello", 5);
+    assert_int_equal(open_logged(f, &l, &sp), 0);
+    scn_spool_get_stats(sp, &st);
+    assert_int_equal(st.refused, 1);
+    assert_true(reported(&l, "meta"));
+    assert_string_not_equal(scn_spool_stream_id(sp), id);
+    assert_int_equal(read_all(sp, seqs, 8), 6);
+    assert_int_equal(st.next_seq, 7);
+    scn_spool_close(sp);
+}
+
+/* Issue 14: a well-formed record whose seq is above 2^53-1 cuts its
+ * segment there (what precedes it stays) and is reported. */
+static void test_hostile_record_seq(void **state)
+{
+    fixture *f = *state;
+    unsigned char buf[256];
+    size_t n = 0;
+    report_log l;
+    scn_spool *sp;
+    scn_spool_stats st;
+    uint64_t seqs[8], seq;
+
+    n += make_rec(buf + n, 1, "one");
+    n += make_rec(buf + n, 2, "two");
+    n += make_rec(buf + n, SCN_SPOOL_SEQ_MAX + 1, "past");
+    n += make_rec(buf + n, SCN_SPOOL_SEQ_MAX + 2, "further");
+    write_file(f, "seg-00000000000000000001.log", buf, n);
+    assert_int_equal(open_logged(f, &l, &sp), 0);
+    scn_spool_get_stats(sp, &st);
+    assert_int_equal(st.refused, 1);
+    assert_true(reported(&l, "2^53"));
+    assert_int_equal(st.torn_tail_repairs, 1);
+    assert_int_equal(read_all(sp, seqs, 8), 2);
+    assert_int_equal(scn_spool_append(sp, "n", 1, &seq, NULL), 0);
+    assert_true(seq > 2 && seq <= SCN_SPOOL_SEQ_MAX);
+    scn_spool_close(sp);
+}
+
+/* The last seq is 2^53-1: the next append is refused, never wrapped. */
+static void test_seq_exhausted(void **state)
+{
+    fixture *f = *state;
+    char name[64];
+    scn_spool *sp;
+    uint64_t seq = 0;
+
+    snprintf(name, sizeof(name), "seg-%020llu.log",
+             (unsigned long long)SCN_SPOOL_SEQ_MAX);
+    write_file(f, name, "", 0);
+    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
+    assert_int_equal(scn_spool_append(sp, "a", 1, &seq, NULL), 0);
+    assert_int_equal(seq, SCN_SPOOL_SEQ_MAX);
+    assert_int_equal(scn_spool_append(sp, "b", 1, &seq, NULL),
+                     SCN_ERR_OUT_OF_RANGE);
+    assert_int_equal(seq, SCN_SPOOL_SEQ_MAX);
+    assert_int_equal(scn_spool_ack(sp, SCN_SPOOL_SEQ_MAX), 0);
+    scn_spool_close(sp);
+}
+
+/* Issue 11: a listing that fails part-way is an error, not "no
+ * segments" (which gave seq 1 again while 1..5 were held). */
+static void test_readdir_error(void **state)
+{
+    fixture *f = *state;
+    scn_spool *sp = NULL;
+    report_log l;
+    uint64_t seq;
+
+    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
+    append_n(sp, 1, 5, 40);
+    scn_spool_close(sp);
+    fail_readdir = 1;
+    assert_int_equal(open_logged(f, &l, &sp), SCN_ERR_IO);
+    fail_readdir = 0;
+    assert_null(sp);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.err[0], SCN_ERR_IO);
+    assert_non_null(strstr(l.line[0], "Value too large"));
+    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
+    assert_int_equal(scn_spool_append(sp, "n", 1, &seq, NULL), 0);
+    assert_int_equal(seq, 6);
+    scn_spool_close(sp);
+}
+
+/* Issue 9 B: the active segment is reclaimed once everything in it is
+ * acknowledged (renamed to the next seq and emptied at the sync), and a
+ * stale meta.tmp is never left behind. */
+static void test_rotate_acked_active(void **state)
+{
+    fixture *f = *state;
+    scn_spool *sp;
+    scn_spool_stats st;
+    char path[256];
+    struct stat sb;
+    uint64_t seq;
+
+    write_file(f, "meta.tmp", "", 0);
+    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
+    assert_false(file_exists(f, "meta.tmp"));
+    append_n(sp, 1, 5, 40);
+    assert_int_equal(scn_spool_ack(sp, 5), 0);
+    scn_spool_get_stats(sp, &st);
+    assert_false(st.ack_saved);
+    assert_int_equal(scn_spool_sync(sp), 0);
+    scn_spool_get_stats(sp, &st);
+    assert_true(st.ack_saved);
+    assert_int_equal(st.segments, 1);
+    assert_int_equal(st.bytes, 0);
+    assert_int_equal(access(seg_path(f, 1, path, sizeof(path)), F_OK), -1);
+    assert_int_equal(stat(seg_path(f, 6, path, sizeof(path)), &sb), 0);
+    assert_int_equal(sb.st_size, 0);
+    assert_false(file_exists(f, "meta.tmp"));
+    /* Appends go on in the emptied segment. */
+    assert_int_equal(scn_spool_append(sp, "n", 1, &seq, NULL), 0);
+    assert_int_equal(seq, 6);
+    assert_int_equal(scn_spool_ack(sp, 6), 0);
+    scn_spool_close(sp);
+    /* The ack of 6 was never saved by a sync of ours before close; close
+     * saves it; either way seq 7 comes next. */
+    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
+    scn_spool_get_stats(sp, &st);
+    assert_int_equal(st.acked, 6);
+    assert_int_equal(st.next_seq, 7);
+    scn_spool_close(sp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -569,6 +912,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cursor_survives_drop, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_segment_names, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_ack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_record_seq, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_seq_exhausted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_readdir_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rotate_acked_active, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
