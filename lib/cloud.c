@@ -17,6 +17,7 @@
 #include "cloud_msg.h"
 #include "key.h"
 #include "log.h"
+#include "seqset.h"
 #include "session_internal.h"
 #include "spool.h"
 #include "url.h"
@@ -49,6 +50,9 @@ struct scn_cloud {
      * window counts records, not seq distance, since seqs have gaps. */
     uint64_t ring[WINDOW_MAX];
     size_t ring_head, ring_len;
+    /* Records written whose answer (inference or error) has not come: what
+     * is acknowledged among them after a reconnect is asked for again. */
+    scn_seqset owed;
     scn_cloud_stats stats;
     bool ready; /* scn_cloud_new() returned: reports go to on_error */
     struct {
@@ -252,6 +256,8 @@ static void pump(scn_cloud *c)
             c->stats.sent++;
             c->max_sent = rec.seq;
         }
+        if (scn_seqset_add(&c->owed, rec.seq))
+            c->stats.inferences_lost++; /* too many owed: one forgotten */
         ring_push(c, rec.seq);
         scn_spool_next(&c->cursor, &rec);
     }
@@ -271,6 +277,31 @@ static void handle_ack(scn_cloud *c, uint64_t seq)
     arm_flush(c);
 }
 
+/* Records the cloud acknowledged (<= acked) whose answer was lost with the
+ * connection that carried it: asked for again, ahead of the records that
+ * are sent again (docs/PROTOCOL.md 9.4). They stay owed until answered. */
+static void ask_again(scn_cloud *c, uint64_t acked)
+{
+    uint64_t seqs[SCN_CLOUD_RESEND_MAX], after = 0;
+    char *msg;
+    size_t n, len;
+    int rc;
+
+    while ((n = scn_seqset_range(&c->owed, after, acked, seqs,
+                                 SCN_CLOUD_RESEND_MAX)) > 0) {
+        after = seqs[n - 1];
+        if ((rc = scn_cloud_encode_resend(seqs, n, &msg, &len)) == 0) {
+            rc = scn_session_send(c->session, SCN_LANE_CONTROL, msg, len);
+            free(msg);
+        }
+        if (rc) {
+            report(c, rc, "cannot ask for lost inferences again");
+            return; /* asked again at the next hello */
+        }
+        c->stats.inferences_asked += n;
+    }
+}
+
 static void handle_hello(scn_cloud *c, const scn_cloud_hello *h)
 {
     c->stats.hellos++;
@@ -281,6 +312,8 @@ static void handle_hello(scn_cloud *c, const scn_cloud_hello *h)
     /* The spool must know the ack before the rewind, or the resend would
      * start below it. */
     apply_ack(c);
+    if (c->stats.acked && c->session)
+        ask_again(c, c->stats.acked);
     ring_clear(c);
     scn_spool_rewind(c->spool, &c->cursor);
     c->hello = true;
@@ -294,6 +327,7 @@ static void deliver_inference(scn_cloud *c, const scn_cloud_inference *in)
     size_t i;
 
     c->stats.inferences++;
+    scn_seqset_remove(&c->owed, in->seq);
     if (!c->opts.on_inference)
         return;
     memset(&r, 0, sizeof(r));
@@ -350,6 +384,11 @@ static void on_text(scn_session *s, const char *data, size_t len, void *user)
         break;
     case SCN_CLOUD_MSG_ERROR:
         c->stats.errors++;
+        /* An error naming a record is its answer: nothing more comes. */
+        if (m->u.error.has_seq)
+            scn_seqset_remove(&c->owed, m->u.error.seq);
+        if (!strcmp(m->u.error.code, "gone"))
+            c->stats.inferences_lost++;
         snprintf(detail, sizeof(detail), "%s: %s", m->u.error.code,
                  m->u.error.message);
         report(c, scn_cloud_error_classify(&m->u.error, NULL), detail);
@@ -498,7 +537,8 @@ int scn_cloud_new(scn_loop *loop, const scn_cloud_options *opts,
     spo.on_drop = spool_drop;
     spo.on_report = spool_report;
     spo.user = c;
-    if ((rc = scn_spool_open_opts(opts->spool_dir, &spo, &c->spool)) != 0 ||
+    if ((rc = scn_seqset_init(&c->owed, WINDOW_MAX)) != 0 ||
+        (rc = scn_spool_open_opts(opts->spool_dir, &spo, &c->spool)) != 0 ||
         (rc = scn_timer_new(loop, on_flush, c, &c->flush)) != 0 ||
         (rc = scn_timer_new(loop, on_redial, c, &c->redial)) != 0 ||
         (rc = build_url(c, opts->session.url ? opts->session.url
@@ -535,6 +575,7 @@ fail:
     scn_timer_free(c->redial);
     scn_timer_free(c->flush);
     scn_spool_close(c->spool);
+    scn_seqset_free(&c->owed);
     free(c->url);
     free(c);
     return rc;
@@ -550,6 +591,7 @@ void scn_cloud_free(scn_cloud *c)
     free_strings(&c->so, c->api_key);
     apply_ack(c);
     scn_spool_close(c->spool);
+    scn_seqset_free(&c->owed);
     free(c->url);
     free(c);
 }

@@ -225,6 +225,29 @@ int scn_cloud_encode_frame(uint64_t seq, const char *frame_json,
                                       state_len, age_ms, out, out_len, NULL, 0);
 }
 
+int scn_cloud_encode_resend(const uint64_t *seqs, size_t n, char **out,
+                            size_t *out_len)
+{
+    scn_jw w = {NULL, 0, 0, true, false};
+    char num[32];
+
+    if (out == NULL || seqs == NULL)
+        return SCN_ERR_INVALID_ARG;
+    *out = NULL;
+    if (n == 0 || n > SCN_CLOUD_RESEND_MAX)
+        return SCN_ERR_OUT_OF_RANGE;
+    for (size_t i = 0; i < n; i++)
+        if (seqs[i] == 0 || seqs[i] > SCN_CLOUD_SEQ_MAX)
+            return SCN_ERR_OUT_OF_RANGE;
+    scn_jw_put(&w, "{\"type\":\"resend\",\"seqs\":[", 25);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(num, sizeof(num), "%s%" PRIu64, i ? "," : "", seqs[i]);
+        scn_jw_put(&w, num, strlen(num));
+    }
+    scn_jw_put(&w, "]}", 2);
+    return finish(&w, out, out_len);
+}
+
 int scn_cloud_encode_predict(const char *frame_json, size_t frame_len,
                              char **out, size_t *out_len)
 {
@@ -521,6 +544,7 @@ int scn_cloud_error_classify(const scn_cloud_error *err, bool *ends_session)
         {"expired", SCN_ERR_KEY_EXPIRED, true},
         {"malformed", SCN_ERR_MALFORMED, false},
         {"too_big", SCN_ERR_MESSAGE_TOO_BIG, false},
+        {"gone", SCN_ERR_NOT_FOUND, false},
     };
     bool dummy;
 

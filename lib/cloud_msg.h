@@ -26,6 +26,8 @@
 #define SCN_CLOUD_MESSAGE_MAX  255 /* error message */
 /* Seqs travel as JSON numbers: integers below 2^53 stay exact everywhere. */
 #define SCN_CLOUD_SEQ_MAX ((UINT64_C(1) << 53) - 1)
+/* Seqs in one resend request. */
+#define SCN_CLOUD_RESEND_MAX 64
 /* Largest retry_after accepted (one day), seconds. */
 #define SCN_CLOUD_RETRY_AFTER_MAX 86400
 
@@ -115,6 +117,12 @@ int scn_cloud_encode_frame(uint64_t seq, const char *frame_json,
                            size_t state_len, int64_t age_ms, char **out,
                            size_t *out_len);
 
+/* {"type":"resend","seqs":[...]}: asks again for the answers to records the
+ * cloud acknowledged while they were lost with a connection (1 to
+ * SCN_CLOUD_RESEND_MAX seqs, each in [1, SCN_CLOUD_SEQ_MAX]). Returns as
+ * scn_cloud_encode_frame(). */
+int scn_cloud_encode_resend(const uint64_t *seqs, size_t n, char **out,
+                            size_t *out_len);
 /* The same, and on a refusal why[0..why_cap) says in words which part
  * (record, frame, drone state) and which member is at fault; "" on
  * success. why may be NULL. */
@@ -151,7 +159,8 @@ int scn_cloud_predict_decode(const char *text, size_t len, scn_cloud_msg *msg);
 /*
  * What an error message means for the client: the SCN_ERR_* code
  * ("quota" QUOTA, "revoked" KEY_REVOKED, "expired" KEY_EXPIRED,
- * "malformed" MALFORMED, "too_big" MESSAGE_TOO_BIG, anything else SERVER)
+ * "malformed" MALFORMED, "too_big" MESSAGE_TOO_BIG, "gone" NOT_FOUND,
+ * anything else SERVER)
  * and whether the cloud ends the session after it (*ends_session, may be
  * NULL: quota, revoked, expired).
  */

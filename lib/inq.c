@@ -30,7 +30,12 @@ void scn_inq_free(scn_inq *q)
 
 int scn_inq_push(scn_inq *q, const void *data, size_t len)
 {
-    int rc = scn_msgq_push(&q->q, data, len);
+    return scn_inq_push_tagged(q, data, len, 0);
+}
+
+int scn_inq_push_tagged(scn_inq *q, const void *data, size_t len, uint64_t tag)
+{
+    int rc = scn_msgq_push_tagged(&q->q, data, len, false, tag);
 
     if (rc == SCN_ERR_MESSAGE_TOO_BIG)
         rc = SCN_ERR_QUEUE_FULL; /* larger than the whole hard cap */

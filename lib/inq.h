@@ -29,6 +29,8 @@ void scn_inq_free(scn_inq *q);
  * stop now), or SCN_ERR_QUEUE_FULL above the hard cap (the caller counts a
  * drop), SCN_ERR_NOMEM. */
 int scn_inq_push(scn_inq *q, const void *data, size_t len);
+/* The same, the message tagged (scn_msg.tag when taken). */
+int scn_inq_push_tagged(scn_inq *q, const void *data, size_t len, uint64_t tag);
 /* Takes the oldest message (caller frees msg->buf). Returns false when
  * empty. *event (may be NULL) receives SCN_INQ_RESUME when reading may
  * resume: both count and bytes at or below their low marks. */

@@ -56,6 +56,8 @@ int scn_loop_new(const scn_loop_options *opts, scn_loop **out)
      * a wss:// session first connects (tls_client.c), so that a ws://-only
      * process does not carry its ~4 MiB. */
     info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    info.timeout_secs = SCN_LWS_TIMEOUT_S;
+    info.connect_timeout_secs = SCN_LWS_TIMEOUT_S;
     info.user = loop;
     info.gid = (gid_t)-1;
     info.uid = (uid_t)-1;

@@ -40,7 +40,8 @@ bool scn_msgq_fits(const scn_msgq *q, size_t len)
            len <= q->cap_bytes - q->bytes;
 }
 
-static int insert(scn_msgq *q, const void *data, size_t len, bool front)
+int scn_msgq_push_tagged(scn_msgq *q, const void *data, size_t len, bool front,
+                         uint64_t tag)
 {
     scn_msg *slot;
     unsigned char *buf;
@@ -66,6 +67,7 @@ static int insert(scn_msgq *q, const void *data, size_t len, bool front)
     }
     slot->buf = buf;
     slot->len = len;
+    slot->tag = tag;
     q->count++;
     q->bytes += len;
     return 0;
@@ -73,12 +75,12 @@ static int insert(scn_msgq *q, const void *data, size_t len, bool front)
 
 int scn_msgq_push(scn_msgq *q, const void *data, size_t len)
 {
-    return insert(q, data, len, false);
+    return scn_msgq_push_tagged(q, data, len, false, 0);
 }
 
 int scn_msgq_push_front(scn_msgq *q, const void *data, size_t len)
 {
-    return insert(q, data, len, true);
+    return scn_msgq_push_tagged(q, data, len, true, 0);
 }
 
 scn_msg *scn_msgq_peek(scn_msgq *q)
@@ -96,6 +98,7 @@ bool scn_msgq_take(scn_msgq *q, scn_msg *msg)
     *msg = *m;
     m->buf = NULL;
     m->len = 0;
+    m->tag = 0;
     q->head = (q->head + 1) % q->cap_msgs;
     q->count--;
     q->bytes -= msg->len;

@@ -9,10 +9,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct scn_msg {
     unsigned char *buf; /* headroom + len bytes; payload at buf + headroom */
     size_t len;
+    uint64_t tag; /* the owner's number for it; 0: none */
 } scn_msg;
 
 typedef struct scn_msgq {
@@ -33,6 +35,9 @@ bool scn_msgq_fits(const scn_msgq *q, size_t len);
 int scn_msgq_push(scn_msgq *q, const void *data, size_t len);
 /* Like scn_msgq_push, but the message becomes the next one out. */
 int scn_msgq_push_front(scn_msgq *q, const void *data, size_t len);
+/* Either of the two (front: the next one out), the message tagged. */
+int scn_msgq_push_tagged(scn_msgq *q, const void *data, size_t len, bool front,
+                         uint64_t tag);
 /* Oldest message or NULL; payload at msg->buf + q->headroom. */
 scn_msg *scn_msgq_peek(scn_msgq *q);
 /* Frees the oldest message. No-op when empty. */

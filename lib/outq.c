@@ -95,6 +95,12 @@ int scn_outq_push(scn_outq *q, scn_lane lane, const void *data, size_t len,
 
 int scn_outq_push_urgent(scn_outq *q, const void *data, size_t len, int *wm)
 {
+    return scn_outq_push_tagged(q, true, data, len, 0, wm);
+}
+
+int scn_outq_push_tagged(scn_outq *q, bool urgent, const void *data, size_t len,
+                         uint64_t tag, int *wm)
+{
     scn_msgq *mq = &q->lane[SCN_LANE_CONTROL];
     int rc;
 
@@ -106,7 +112,7 @@ int scn_outq_push_urgent(scn_outq *q, const void *data, size_t len, int *wm)
         q->rejected_control++;
         return SCN_ERR_QUEUE_FULL;
     }
-    rc = scn_msgq_push_front(mq, data, len);
+    rc = scn_msgq_push_tagged(mq, data, len, urgent, tag);
     if (rc)
         return rc;
     note_high_water(q, wm);

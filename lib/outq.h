@@ -19,7 +19,7 @@ typedef struct scn_outq_limits {
 typedef struct scn_outq {
     scn_msgq lane[2]; /* indexed by scn_lane */
     size_t high_water, low_water;
-    bool above;        /* between crossing high and falling to low */
+    bool above; /* between crossing high and falling to low */
     uint64_t dropped_telemetry;
     uint64_t rejected_control;
 } scn_outq;
@@ -30,8 +30,7 @@ typedef struct scn_outq {
 enum { SCN_WM_NONE = 0, SCN_WM_HIGH = 1, SCN_WM_LOW = 2 };
 
 /* Returns 0, SCN_ERR_INVALID_ARG (a zero limit, low >= high), NOMEM. */
-int scn_outq_init(scn_outq *q, const scn_outq_limits *limits,
-                  size_t headroom);
+int scn_outq_init(scn_outq *q, const scn_outq_limits *limits, size_t headroom);
 void scn_outq_free(scn_outq *q);
 
 /* Queues a copy of data. Control: SCN_ERR_QUEUE_FULL when it does not fit
@@ -49,6 +48,12 @@ int scn_outq_push(scn_outq *q, scn_lane lane, const void *data, size_t len,
  * everything queued (a drone's emergency stop). Same errors as a control
  * push; *wm as for scn_outq_push. */
 int scn_outq_push_urgent(scn_outq *q, const void *data, size_t len, int *wm);
+
+/* A control message at the back of its lane or (urgent) ahead of
+ * everything, carrying tag (the peeked message's tag). Errors and *wm as
+ * for scn_outq_push_urgent. */
+int scn_outq_push_tagged(scn_outq *q, bool urgent, const void *data, size_t len,
+                         uint64_t tag, int *wm);
 
 /* Next message to write: control first. NULL when empty. *lane receives
  * its lane. */

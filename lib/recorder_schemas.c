@@ -90,7 +90,11 @@ static const char events_schema[] =
     "\"previous\":" STR ",\"reason\":" STR ",\"detail\":" STR ","
     "\"url\":" STR ",\"key\":" STR ","
     "\"delay_ms\":" INT ",\"attempt\":" INT ",\"http_status\":" INT ","
-    "\"close_code\":" INT "}}";
+    "\"close_code\":" INT ","
+    /* "discontinuity": frames resumed on a new connection */
+    "\"gap_ms\":" INT ",\"reconnects\":" INT ",\"last_seq\":" INT ","
+    "\"first_seq\":" INT ",\"last_timestamp\":" STR ","
+    "\"first_timestamp\":" STR "}}";
 
 /* A fused record handed to the cloud stream (docs/PROTOCOL.md 9.3), by
  * reference: the frame is the /olfaction message with this uid and

@@ -112,7 +112,8 @@ int scn_session_new(scn_loop *loop, const scn_session_options *opts,
     scn_fsm_config fc;
     int rc;
 
-    if (!loop || !opts || !out || !opts->url)
+    if (!loop || !opts || !out || !opts->url ||
+        opts->connect_timeout_ms > SCN_CONNECT_TIMEOUT_MAX_MS)
         return SCN_ERR_INVALID_ARG;
     *out = NULL;
     if (!scn_loop_on_thread(loop))
@@ -309,11 +310,40 @@ static void count(scn_session *s, uint64_t *counter)
     pthread_mutex_unlock(&s->mu);
 }
 
+/* A valid frame arrived on connection conn: when frames had come on an
+ * earlier one, the stream has a hole no seq gap shows (SEQ restarts with
+ * every connection). Returns whether *d describes one. Delivering thread
+ * only; the counters are the caller's, under the lock. */
+static bool discontinuity(scn_session *s, uint64_t conn, uint64_t seq,
+                          scn_discontinuity *d)
+{
+    uint64_t now = scn_loop_now_ms(s->loop);
+    uint64_t gap = now - s->last_frame_ms;
+    bool hole = s->last_frame_conn && conn != s->last_frame_conn;
+
+    if (hole) {
+        memset(d, 0, sizeof(*d));
+        d->gap_ms = gap > UINT32_MAX ? UINT32_MAX : (uint32_t)gap;
+        d->reconnects = (uint32_t)(conn - s->last_frame_conn);
+        d->last_seq = s->last_frame_seq;
+        d->first_seq = seq;
+        d->last_ns = s->last_frame_ns;
+        d->first_ns = scn_frame_timestamp_ns(s->frame);
+    }
+    s->last_frame_conn = conn;
+    s->last_frame_ms = now;
+    s->last_frame_seq = seq;
+    s->last_frame_ns = scn_frame_timestamp_ns(s->frame);
+    return hole;
+}
+
 /* s->frame was filled by scn_frame_parse_inbound(); rc is its verdict.
  * The counters take one lock per frame. */
-static void deliver_frame(scn_session *s, int rc)
+static void deliver_frame(scn_session *s, int rc, uint64_t conn)
 {
-    uint64_t seq;
+    scn_discontinuity d;
+    uint64_t seq = 0;
+    bool hole = false;
 
     pthread_mutex_lock(&s->mu);
     if (rc) {
@@ -325,11 +355,25 @@ static void deliver_frame(scn_session *s, int rc)
                 s->stats.seq_gaps += seq - s->expect_seq;
             s->expect_seq = seq + 1;
         }
+        hole = discontinuity(s, conn, seq, &d);
+        if (hole) {
+            s->stats.discontinuities++;
+            s->stats.discontinuity_ms += d.gap_ms;
+        }
     }
     pthread_mutex_unlock(&s->mu);
     if (rc) {
         scn_session_report(s, rc, "device frame rejected");
         return;
+    }
+    if (hole) {
+        scn_log(&s->loop->log, SCN_LOG_WARN, "session",
+                "stream discontinuous: %u ms without frames across %u "
+                "reconnect(s)",
+                d.gap_ms, d.reconnects);
+        if (s->opts.callbacks.on_discontinuity)
+            USER_CALL(s,
+                      s->opts.callbacks.on_discontinuity(s, &d, s->opts.user));
     }
     if (s->opts.callbacks.on_frame)
         USER_CALL(s, s->opts.callbacks.on_frame(s, s->frame, s->opts.user));
@@ -356,7 +400,8 @@ static void log_device_error(scn_session *s, const unsigned char *data,
     cJSON_Delete(root);
 }
 
-void scn_session_deliver(scn_session *s, const unsigned char *data, size_t len)
+void scn_session_deliver(scn_session *s, const unsigned char *data, size_t len,
+                         uint64_t conn)
 {
     scn_frame_route route;
     const char *type;
@@ -373,7 +418,7 @@ void scn_session_deliver(scn_session *s, const unsigned char *data, size_t len)
                                  &type);
     switch (route) {
     case SCN_ROUTE_FRAME:
-        deliver_frame(s, rc);
+        deliver_frame(s, rc, conn);
         return;
     case SCN_ROUTE_INVALID:
         count(s, &s->stats.malformed_in);
@@ -408,7 +453,7 @@ static void kick_writer(scn_session *s)
 }
 
 static int enqueue(scn_session *s, scn_lane lane, const char *data, size_t len,
-                   bool from_user, bool urgent)
+                   bool from_user, bool urgent, uint64_t *ticket)
 {
     size_t dropped = 0;
     int wm = SCN_WM_NONE, rc;
@@ -421,8 +466,16 @@ static int enqueue(scn_session *s, scn_lane lane, const char *data, size_t len,
         pthread_mutex_unlock(&s->mu);
         return SCN_ERR_STATE;
     }
-    rc = urgent ? scn_outq_push_urgent(&s->outq, data, len, &wm)
-                : scn_outq_push(&s->outq, lane, data, len, &dropped, &wm);
+    if (ticket) {
+        *ticket = s->next_ticket + 1;
+        rc = scn_outq_push_tagged(&s->outq, urgent, data, len, *ticket, &wm);
+        if (rc == 0)
+            s->next_ticket++;
+    } else if (urgent) {
+        rc = scn_outq_push_urgent(&s->outq, data, len, &wm);
+    } else {
+        rc = scn_outq_push(&s->outq, lane, data, len, &dropped, &wm);
+    }
     s->stats.dropped_telemetry += dropped;
     if (rc == SCN_ERR_QUEUE_FULL)
         s->stats.rejected_control++;
@@ -444,14 +497,22 @@ int scn_session_send(scn_session *s, scn_lane lane, const char *data,
 {
     if (!s || !data || (lane != SCN_LANE_CONTROL && lane != SCN_LANE_TELEMETRY))
         return SCN_ERR_INVALID_ARG;
-    return enqueue(s, lane, data, len, true, false);
+    return enqueue(s, lane, data, len, true, false, NULL);
 }
 
 int scn_session_send_urgent(scn_session *s, const char *data, size_t len)
 {
     if (!s || !data)
         return SCN_ERR_INVALID_ARG;
-    return enqueue(s, SCN_LANE_CONTROL, data, len, true, true);
+    return enqueue(s, SCN_LANE_CONTROL, data, len, true, true, NULL);
+}
+
+int scn_session_send_tracked(scn_session *s, int urgent, const char *data,
+                             size_t len, uint64_t *ticket)
+{
+    if (!s || !data || !ticket)
+        return SCN_ERR_INVALID_ARG;
+    return enqueue(s, SCN_LANE_CONTROL, data, len, true, urgent != 0, ticket);
 }
 
 int scn_session_request_sample(scn_session *s)
@@ -467,7 +528,7 @@ int scn_session_request_sample(scn_session *s)
     id = ++s->next_request_id;
     pthread_mutex_unlock(&s->mu);
     rc = scn_request_sample(buf, sizeof(buf), id, &len);
-    return rc ? rc : enqueue(s, SCN_LANE_CONTROL, buf, len, true, false);
+    return rc ? rc : enqueue(s, SCN_LANE_CONTROL, buf, len, true, false, NULL);
 }
 
 int scn_session_request_stream(scn_session *s, int on, double rate_hz)
@@ -489,7 +550,7 @@ int scn_session_request_stream(scn_session *s, int on, double rate_hz)
     s->stream_on = on ? 1 : 0;
     s->stream_rate = rate_hz;
     pthread_mutex_unlock(&s->mu);
-    return enqueue(s, SCN_LANE_CONTROL, buf, len, true, false);
+    return enqueue(s, SCN_LANE_CONTROL, buf, len, true, false, NULL);
 }
 
 void scn_session_restore_requests(scn_session *s)
@@ -506,7 +567,7 @@ void scn_session_restore_requests(scn_session *s)
     if (on < 0)
         return;
     if (scn_request_stream(buf, sizeof(buf), on, rate, 0, &len) == 0)
-        enqueue(s, SCN_LANE_CONTROL, buf, len, false, false);
+        enqueue(s, SCN_LANE_CONTROL, buf, len, false, false, NULL);
 }
 
 int scn_session_close(scn_session *s)
@@ -553,7 +614,7 @@ int scn_session_dispatch(scn_session *s, size_t max)
             break;
         if (event == SCN_INQ_RESUME)
             lws_cancel_service(s->loop->ctx);
-        scn_session_deliver(s, msg.buf + s->inq.q.headroom, msg.len);
+        scn_session_deliver(s, msg.buf + s->inq.q.headroom, msg.len, msg.tag);
         free(msg.buf);
         n++;
     }

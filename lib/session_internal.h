@@ -77,6 +77,12 @@ struct scn_session {
     const char *close_reason;
     scn_frame *frame;
     uint64_t expect_seq;     /* next SEQ expected; 0: none yet */
+    /* The last frame delivered, for the discontinuity at the first frame
+     * of a later connection (delivering thread only). */
+    uint64_t last_frame_conn; /* 0: no frame yet */
+    uint64_t last_frame_ms;
+    uint64_t last_frame_seq;  /* 0: it had none */
+    int64_t last_frame_ns;
     char subprotocol[32];
 
     /* Shared with other threads, under mu. */
@@ -88,6 +94,7 @@ struct scn_session {
     int stream_on;           /* -1: never asked; 0 off; 1 on */
     double stream_rate;
     uint32_t next_request_id;
+    uint64_t next_ticket; /* scn_session_send_tracked() */
 
     /* Reentrancy: freeing inside a callback is deferred. */
     int cb_depth;
@@ -95,6 +102,7 @@ struct scn_session {
     bool pinging;
     bool closing_sent;
     bool attempt_live;   /* a connection attempt awaits its outcome */
+    bool aborted;        /* this attempt's socket was reset */
     bool start_pending;  /* first state report and connect not done yet */
     scn_transition start_tr;
 };
@@ -112,9 +120,10 @@ void scn_loop_service_wakeups(scn_loop *loop);
 /* session.c */
 void scn_session_notify(scn_session *s, const scn_transition *tr,
                         int http_status, int close_code);
-/* Handles one complete inbound text message. */
+/* Handles one complete inbound text message, received on the conn-th
+ * connection (fsm.opens then). */
 void scn_session_deliver(scn_session *s, const unsigned char *data,
-                         size_t len);
+                         size_t len, uint64_t conn);
 void scn_session_report(scn_session *s, int err, const char *detail);
 /* Frees the session if scn_session_free() was deferred and no callback is
  * running; true when it did (the session is gone). */

@@ -108,6 +108,8 @@ int scn_tls_vhost_new(struct lws_context *ctx, const char *name,
     info.vhost_name = name;
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = protocols;
+    info.timeout_secs = SCN_LWS_TIMEOUT_S;
+    info.connect_timeout_secs = SCN_LWS_TIMEOUT_S;
     /* On a vhost the option only means "this vhost does client TLS"; the
      * context it would make is replaced by ours. */
     info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;

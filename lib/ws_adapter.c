@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "session_internal.h"
+#include "sock_abort.h"
 
 #define USER_AGENT "scentience-c/0.1.0"
 
@@ -54,14 +55,51 @@ static void wipe_transient_key(scn_session *s)
         scn_secret_wipe(s->key);
 }
 
+/*
+ * A link given up on is reset, never left to drain. lws closes a killed or
+ * failed client connection with a plain close(), after which the kernel
+ * keeps retransmitting whatever was queued and then sends FIN: a command
+ * written before an outage would reach the peer when the link came back,
+ * long after the application was told the link was lost. The reset
+ * happens here, before that is reported, and drops the socket's queue.
+ */
+static void abort_link(scn_session *s, struct lws *wsi)
+{
+    size_t unsent = 0;
+    int fd = wsi ? (int)lws_get_socket_fd(wsi) : -1;
+
+    if (s->aborted || fd < 0)
+        return;
+    s->aborted = true;
+    if (scn_sock_abort(fd, &unsent) != 0)
+        return; /* not connected (yet): nothing was queued on it */
+    pthread_mutex_lock(&s->mu);
+    s->stats.links_aborted++;
+    pthread_mutex_unlock(&s->mu);
+    scn_log(&s->loop->log, SCN_LOG_INFO, "session",
+            "link to %s reset, %zu unacknowledged bytes discarded", s->url.host,
+            unsent);
+}
+
 static void kill_connection(scn_session *s, scn_failure_kind why)
 {
     if (!s->wsi)
         return;
     s->has_pending_failure = true;
     s->pending_failure = why;
+    abort_link(s, s->wsi);
     /* No close frame: the peer is dead or stuck; lws closes at once. */
     lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+/* discard_unsent_on_link_loss: what was not written dies with the link. */
+static void discard_unsent(scn_session *s)
+{
+    if (!s->opts.discard_unsent_on_link_loss)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->stats.dropped_unsent += scn_outq_clear(&s->outq);
+    pthread_mutex_unlock(&s->mu);
 }
 
 static void report_failure(scn_session *s, scn_failure *f)
@@ -73,6 +111,7 @@ static void report_failure(scn_session *s, scn_failure *f)
     s->attempt_live = false;
     s->wsi = NULL;
     wipe_transient_key(s);
+    discard_unsent(s);
     if (s->has_pending_failure) {
         f->kind = s->pending_failure;
         s->has_pending_failure = false;
@@ -124,6 +163,7 @@ int scn_ws_connect(scn_session *s)
     s->stats.connect_attempts++;
     pthread_mutex_unlock(&s->mu);
     s->attempt_live = true;
+    s->aborted = false;
     s->peer_closed = false;
     s->closing_sent = false;
     s->has_pending_failure = false;
@@ -188,6 +228,9 @@ void scn_ws_detach(scn_session *s)
 {
     if (!s->wsi)
         return;
+    /* Freed with the link up: its queue is discarded, the socket's too. */
+    if (!s->user_closing)
+        abort_link(s, s->wsi);
     /* Later lws callbacks for this wsi see no session. */
     lws_set_wsi_user(s->wsi, NULL);
     lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
@@ -394,11 +437,11 @@ static void complete_message(scn_session *s, struct lws *wsi,
     s->stats.messages_in++;
     pthread_mutex_unlock(&s->mu);
     if (!s->opts.manual_dispatch) {
-        scn_session_deliver(s, data, len);
+        scn_session_deliver(s, data, len, s->fsm.opens);
         return;
     }
     pthread_mutex_lock(&s->mu);
-    int ev = scn_inq_push(&s->inq, data, len);
+    int ev = scn_inq_push_tagged(&s->inq, data, len, s->fsm.opens);
     if (ev == SCN_ERR_QUEUE_FULL || ev == SCN_ERR_NOMEM)
         s->stats.dropped_inbound++;
     if (ev == SCN_INQ_PAUSE)
@@ -507,6 +550,7 @@ static int on_writeable(scn_session *s, struct lws *wsi)
     scn_lane lane;
     scn_msg *m;
     int wm = SCN_WM_NONE;
+    uint64_t ticket;
     bool more;
 
     if (s->close_code) {
@@ -545,16 +589,18 @@ static int on_writeable(scn_session *s, struct lws *wsi)
     }
     s->stats.messages_out++;
     s->stats.bytes_out += m->len;
+    ticket = m->tag;
     scn_outq_pop(&s->outq, lane, &wm);
     more = scn_outq_count(&s->outq) > 0;
     pthread_mutex_unlock(&s->mu);
-    if (wm == SCN_WM_LOW && s->opts.callbacks.on_watermark) {
-        s->cb_depth++;
-        s->loop->cb_depth++;
+    s->cb_depth++;
+    s->loop->cb_depth++;
+    if (ticket && s->opts.callbacks.on_written)
+        s->opts.callbacks.on_written(s, ticket, s->opts.user);
+    if (wm == SCN_WM_LOW && s->opts.callbacks.on_watermark)
         s->opts.callbacks.on_watermark(s, 0, s->opts.user);
-        s->cb_depth--;
-        s->loop->cb_depth--;
-    }
+    s->cb_depth--;
+    s->loop->cb_depth--;
     if (more)
         lws_callback_on_writable(wsi);
     return 0;
@@ -574,10 +620,15 @@ static void on_peer_close(scn_session *s, const unsigned char *in, size_t len)
     }
 }
 
-static void on_closed(scn_session *s)
+static void on_closed(scn_session *s, struct lws *wsi)
 {
     scn_failure f = {.kind = SCN_FAIL_LOST};
 
+    /* The socket is still open here (lws closes it after this callback):
+     * reset it before the loss is reported, unless the user asked for a
+     * graceful close. */
+    if (!s->user_closing)
+        abort_link(s, wsi);
     if (s->peer_closed) {
         f.kind = SCN_FAIL_CLOSE;
         f.close_code = s->peer_close_code;
@@ -658,7 +709,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
         on_peer_close(s, in, len);
         break;
     case LWS_CALLBACK_CLIENT_CLOSED:
-        on_closed(s);
+        on_closed(s, wsi);
         break;
     case LWS_CALLBACK_CLOSED_CLIENT_HTTP: {
         /* lws 4.1.6 closes a handshake that the server hung up on while we

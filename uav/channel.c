@@ -48,14 +48,14 @@ static void on_timer(scn_timer *t, void *user)
     rearm(user);
 }
 
-static int core_send(const char *line, size_t len, bool urgent, void *ctx)
+static int core_send(const char *line, size_t len, bool urgent,
+                     uint64_t *ticket, void *ctx)
 {
     scn_uav_channel *ch = ctx;
 
     if (!ch->link_up)
         return SCN_ERR_UAV_LINK_LOST;
-    return urgent ? scn_session_send_urgent(ch->session, line, len)
-                  : scn_session_send(ch->session, SCN_LANE_CONTROL, line, len);
+    return scn_session_send_tracked(ch->session, urgent, line, len, ticket);
 }
 
 static void core_complete(const uav_job *job, int err,
@@ -66,7 +66,10 @@ static void core_complete(const uav_job *job, int err,
     scn_uav_reply r;
 
     if (job->cmd.id == SCN_UAV_EMERGENCY && err && ch->opts.on_error)
-        ch->opts.on_error(ch, err, "emergency was not confirmed",
+        ch->opts.on_error(ch, err,
+                          job->written ? "EMERGENCY NOT CONFIRMED: written, "
+                                         "no answer"
+                                       : "EMERGENCY NOT SENT",
                           ch->opts.user);
     if (!job->cb)
         return;
@@ -111,6 +114,14 @@ static void on_state(scn_session *s, const scn_state_event *ev, void *user)
     rearm(ch);
 }
 
+static void on_written(scn_session *s, uint64_t ticket, void *user)
+{
+    scn_uav_channel *ch = user;
+
+    (void)s;
+    uav_core_written(&ch->core, ticket);
+}
+
 static void on_text(scn_session *s, const char *data, size_t len, void *user)
 {
     scn_uav_channel *ch = user;
@@ -130,6 +141,11 @@ void scn_uav_channel_options_init(scn_uav_channel_options *o)
     o->read_retries = 1;
     o->activation_retry_ms = 1000;
     o->queue_max = 32;
+    /* A drone link answers pings at once; 5 s of silence is an outage.
+     * Giving up sooner bounds how late a command written into the outage
+     * may still arrive (the aborted link drops it). */
+    o->session.ping_interval_ms = 1000;
+    o->session.idle_timeout_ms = 5000;
 }
 
 int scn_uav_channel_new(scn_loop *loop, const scn_uav_channel_options *opts,
@@ -159,7 +175,11 @@ int scn_uav_channel_new(scn_loop *loop, const scn_uav_channel_options *opts,
     memset(&so.callbacks, 0, sizeof(so.callbacks));
     so.callbacks.on_state = on_state;
     so.callbacks.on_text = on_text;
+    so.callbacks.on_written = on_written;
     so.raw_text = 1;
+    /* A command not written before its link died is reported not sent:
+     * it must never go out on the next link. */
+    so.discard_unsent_on_link_loss = 1;
     so.stream_rate_hz = 0;
     if (!so.subprotocol)
         so.subprotocol = UAV_SUBPROTOCOL;
@@ -250,6 +270,19 @@ int scn_uav_channel_emergency(scn_uav_channel *ch, scn_uav_reply_fn cb,
 int scn_uav_channel_active(const scn_uav_channel *ch)
 {
     return ch && ch->active;
+}
+
+int scn_uav_channel_airborne(const scn_uav_channel *ch)
+{
+    return ch ? (int)ch->core.airborne : UAV_AIRBORNE_UNKNOWN;
+}
+
+void scn_uav_channel_assume_airborne(scn_uav_channel *ch, int airborne)
+{
+    if (ch)
+        ch->core.airborne = airborne > 0    ? UAV_AIRBORNE_YES
+                            : airborne == 0 ? UAV_AIRBORNE_NO
+                                            : UAV_AIRBORNE_UNKNOWN;
 }
 
 void scn_uav_channel_get_stats(const scn_uav_channel *ch,

@@ -17,6 +17,8 @@ int uav_core_init(uav_core *c, const scn_uav_channel_options *o,
     c->resync_ms = DEF(o->resync_ms, 1000u);
     c->read_retries = o->read_retries;
     c->activation_retry_ms = DEF(o->activation_retry_ms, 1000u);
+    c->require_airborne = o->require_airborne != 0;
+    c->airborne = UAV_AIRBORNE_UNKNOWN;
     c->cap = DEF(o->queue_max, 32u);
     c->ring = calloc(c->cap, sizeof(*c->ring));
     return c->ring ? 0 : SCN_ERR_NOMEM;
@@ -44,10 +46,49 @@ static void push_front(uav_core *c, const uav_job *job)
     c->count++;
 }
 
+/* What a finished takeoff, land or emergency tells of the flight. One
+ * that was written and not answered may have been carried out: then the
+ * channel no longer knows. */
+static void note_flight(uav_core *c, const uav_job *job, int err)
+{
+    scn_uav_cmd_id id = job->cmd.id;
+
+    if (id != SCN_UAV_TAKEOFF && id != SCN_UAV_LAND && id != SCN_UAV_EMERGENCY)
+        return;
+    if (err == 0)
+        c->airborne =
+            id == SCN_UAV_TAKEOFF ? UAV_AIRBORNE_YES : UAV_AIRBORNE_NO;
+    else if (job->written && err != SCN_ERR_UAV_REFUSED)
+        c->airborne = UAV_AIRBORNE_UNKNOWN;
+}
+
 static void finish(uav_core *c, const uav_job *job, int err,
                    const scn_uav_answer *answer, uint64_t now)
 {
+    note_flight(c, job, err);
     c->ops.complete(job, err, answer, now, c->ops.ctx);
+}
+
+/* A command whose link is gone. The link was aborted before this is
+ * reported: a line not yet written never will be (not sent); one written
+ * may have reached the drone, and only the drone knows. */
+static void lose(uav_core *c, const uav_job *job, uint64_t now)
+{
+    if (job->written) {
+        c->stats.unknown_outcome++;
+        finish(c, job, SCN_ERR_UAV_OUTCOME_UNKNOWN, NULL, now);
+    } else {
+        c->stats.link_lost++;
+        finish(c, job, SCN_ERR_UAV_LINK_LOST, NULL, now);
+    }
+}
+
+/* require_airborne: a command that moves or points the drone waits for a
+ * takeoff answered ok on this channel. */
+static bool grounded(const uav_core *c, const scn_uav_cmd *cmd)
+{
+    return c->require_airborne && scn_uav_cmd_moves(cmd->id) &&
+           c->airborne != UAV_AIRBORNE_YES;
 }
 
 /* Fails every queued job with err. Jobs are taken out first so that a
@@ -67,7 +108,9 @@ void uav_core_free(uav_core *c)
     if (c->has_inflight && !c->inflight_internal) {
         job = c->inflight;
         c->has_inflight = false;
-        finish(c, &job, SCN_ERR_STATE, NULL, 0);
+        finish(c, &job,
+               job.written ? SCN_ERR_UAV_OUTCOME_UNKNOWN : SCN_ERR_STATE, NULL,
+               0);
     }
     fail_queue(c, SCN_ERR_STATE, 0);
     free(c->ring);
@@ -82,20 +125,27 @@ static uint32_t timeout_for(const uav_core *c, const scn_uav_cmd *cmd)
 
 static void start(uav_core *c, uint64_t now, const uav_job *job, bool internal)
 {
+    if (!internal && grounded(c, &job->cmd)) {
+        /* Airborne when queued, not any more (landed meanwhile). */
+        c->stats.not_airborne++;
+        finish(c, job, SCN_ERR_UAV_NOT_AIRBORNE, NULL, now);
+        return;
+    }
     c->inflight = *job;
     c->inflight.attempts++;
     c->inflight.sent_at = now;
+    c->inflight.written = false;
+    c->inflight.ticket = 0;
     c->has_inflight = true;
     c->inflight_internal = internal;
     c->deadline = now + timeout_for(c, &job->cmd);
     c->stats.sent++;
-    if (c->ops.send(job->line, job->len, false, c->ops.ctx) != 0) {
+    if (c->ops.send(job->line, job->len, false, &c->inflight.ticket,
+                    c->ops.ctx) != 0) {
         /* The link went away under us; link_down will follow. */
         c->has_inflight = false;
-        if (!internal) {
-            c->stats.link_lost++;
-            finish(c, &c->inflight, SCN_ERR_UAV_LINK_LOST, NULL, now);
-        }
+        if (!internal)
+            lose(c, &c->inflight, now);
     }
 }
 
@@ -110,6 +160,13 @@ static void send_hello(uav_core *c, uint64_t now)
                        msg, sizeof(msg));
     hello.queued_at = now;
     start(c, now, &hello, true);
+}
+
+/* Nothing owed any more: the next answer is the next command's. */
+static void settle(uav_core *c)
+{
+    c->strays_expected = 0;
+    c->hellos_owed = 0;
 }
 
 static bool quiet(const uav_core *c, uint64_t now)
@@ -127,7 +184,7 @@ static void pump(uav_core *c, uint64_t now)
     c->pumping = true;
     while (c->phase == UAV_READY && !c->has_inflight && quiet(c, now) &&
            pop_front(c, &job)) {
-        c->strays_expected = 0;
+        settle(c);
         start(c, now, &job, false);
     }
     c->pumping = false;
@@ -139,6 +196,10 @@ int uav_core_submit(uav_core *c, uint64_t now, const scn_uav_cmd *cmd,
 {
     uav_job *job;
 
+    if (grounded(c, cmd)) {
+        c->stats.not_airborne++;
+        return SCN_ERR_UAV_NOT_AIRBORNE;
+    }
     if (c->count == c->cap)
         return SCN_ERR_QUEUE_FULL;
     job = at(c, c->count);
@@ -171,7 +232,7 @@ int uav_core_emergency(uav_core *c, uint64_t now, scn_uav_reply_fn cb,
     em.queued_at = now;
     c->stats.emergencies++;
     if (c->phase == UAV_DOWN ||
-        c->ops.send(em.line, em.len, true, c->ops.ctx) != 0)
+        c->ops.send(em.line, em.len, true, &em.ticket, c->ops.ctx) != 0)
         return SCN_ERR_UAV_LINK_LOST;
     c->stats.sent++;
     /* Whatever was in flight may still answer; its answer is owed. */
@@ -196,14 +257,14 @@ int uav_core_emergency(uav_core *c, uint64_t now, scn_uav_reply_fn cb,
     c->has_inflight = true;
     c->inflight_internal = false;
     c->deadline = now + c->short_ms;
-    c->strays_expected = 0;
+    settle(c);
     return 0;
 }
 
 void uav_core_link_up(uav_core *c, uint64_t now)
 {
     c->phase = UAV_ACTIVATING;
-    c->strays_expected = 0;
+    settle(c);
     send_hello(c, now);
 }
 
@@ -213,14 +274,12 @@ void uav_core_link_down(uav_core *c, uint64_t now)
     bool was_ready = c->phase == UAV_READY;
 
     c->phase = UAV_DOWN;
-    c->strays_expected = 0;
+    settle(c);
     if (c->has_inflight) {
         job = c->inflight;
         c->has_inflight = false;
-        if (!c->inflight_internal) {
-            c->stats.link_lost++;
-            finish(c, &job, SCN_ERR_UAV_LINK_LOST, NULL, now);
-        }
+        if (!c->inflight_internal)
+            lose(c, &job, now);
     }
     /* Queued commands are not kept for the next link: a move asked for
      * before an outage must not fly by surprise after it. */
@@ -230,22 +289,59 @@ void uav_core_link_down(uav_core *c, uint64_t now)
         c->ops.active(0, c->ops.ctx);
 }
 
+void uav_core_written(uav_core *c, uint64_t ticket)
+{
+    if (ticket && c->has_inflight && c->inflight.ticket == ticket)
+        c->inflight.written = true;
+}
+
+/* While activating, hello_scentience is all the channel sends: when every
+ * answer still owed is a hello's, a late one is the hello's answer and is
+ * taken as such. Otherwise a drone whose answers take longer than the
+ * short timeout would be sent hello after hello and never be used. */
+static bool late_hello(uav_core *c, uint64_t now, const char *text,
+                       size_t len)
+{
+    scn_uav_answer ans;
+
+    if (c->phase != UAV_ACTIVATING || !c->hellos_owed ||
+        c->strays_expected != c->hellos_owed)
+        return false;
+    c->hellos_owed--;
+    c->strays_expected--;
+    c->stats.late_answers++;
+    scn_uav_answer_parse(SCN_UAV_HELLO, text, len, &ans);
+    if (scn_uav_answer_err(&ans) != 0)
+        return true; /* refused: the retry already scheduled stands */
+    c->phase = UAV_READY;
+    c->hello_at = 0;
+    c->stats.activations++;
+    c->ops.active(1, c->ops.ctx);
+    pump(c, now);
+    return true;
+}
+
 void uav_core_answer(uav_core *c, uint64_t now, const char *text, size_t len)
 {
     scn_uav_answer ans;
     uav_job job;
     int rc;
 
+    if (!c->has_inflight && late_hello(c, now, text, len))
+        return;
     if (!c->has_inflight) {
         /* Owed by a command we gave up on, or unsolicited: never given to
          * the next command. */
         c->stats.late_answers++;
         if (c->strays_expected)
             c->strays_expected--;
+        if (c->hellos_owed > c->strays_expected)
+            c->hellos_owed = c->strays_expected;
         pump(c, now);
         return;
     }
     job = c->inflight;
+    job.written = true; /* answered: it got there */
     c->has_inflight = false;
     c->stats.answered++;
     scn_uav_answer_parse(job.cmd.id, text, len, &ans);
@@ -280,6 +376,7 @@ static void on_timeout(uav_core *c, uint64_t now)
     c->strays_expected++;
     c->stray_until = now + c->resync_ms;
     if (c->inflight_internal) {
+        c->hellos_owed++;
         c->hello_at = c->stray_until;
         return;
     }

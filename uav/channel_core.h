@@ -22,6 +22,8 @@ typedef struct uav_job {
     uint32_t attempts;
     uint64_t queued_at;
     uint64_t sent_at;
+    uint64_t ticket; /* the link's number for the line, 0: not queued */
+    bool written;    /* handed to the socket: the drone may have it */
 } uav_job;
 
 typedef enum uav_phase {
@@ -30,10 +32,21 @@ typedef enum uav_phase {
     UAV_READY       /* SDK mode: commands flow */
 } uav_phase;
 
+/* What the channel knows of the drone's flight (scn_uav_channel_airborne):
+ * from the answers to takeoff, land and emergency on this channel. */
+typedef enum uav_airborne {
+    UAV_AIRBORNE_UNKNOWN = -1,
+    UAV_AIRBORNE_NO = 0,
+    UAV_AIRBORNE_YES = 1
+} uav_airborne;
+
 typedef struct uav_core_ops {
-    /* Writes a line; urgent lines overtake anything queued below. Returns
-     * 0 or an error (the link is down). */
-    int (*send)(const char *line, size_t len, bool urgent, void *ctx);
+    /* Queues a line on the link; urgent lines overtake anything queued
+     * below. *ticket receives the number uav_core_written() will report
+     * when it reaches the socket. Returns 0 or an error (the link is
+     * down). */
+    int (*send)(const char *line, size_t len, bool urgent, uint64_t *ticket,
+                void *ctx);
     /* A job is finished: reply_err 0 or SCN_ERR_*; answer may be NULL. */
     void (*complete)(const uav_job *job, int reply_err,
                      const scn_uav_answer *answer, uint64_t now, void *ctx);
@@ -46,6 +59,8 @@ typedef struct uav_core {
     uav_phase phase;
     uav_core_ops ops;
     uint32_t short_ms, long_ms, resync_ms, read_retries, activation_retry_ms;
+    bool require_airborne; /* refuse what moves the drone unless airborne */
+    uav_airborne airborne;
     uav_job *ring;
     size_t cap, head, count;
     uav_job inflight;
@@ -56,6 +71,7 @@ typedef struct uav_core {
      * superseded). Until they arrive or stray_until passes, the next
      * command waits, so that a late answer is never taken for it. */
     uint32_t strays_expected;
+    uint32_t hellos_owed; /* of those, timed-out hello_scentience */
     uint64_t stray_until;
     uint64_t hello_at; /* ACTIVATING without hello in flight: retry */
     bool pumping;
@@ -65,7 +81,9 @@ typedef struct uav_core {
 int uav_core_init(uav_core *c, const scn_uav_channel_options *o,
                   const uav_core_ops *ops);
 void uav_core_free(uav_core *c);
-/* Queues a validated command. Returns 0 or SCN_ERR_QUEUE_FULL. */
+/* Queues a validated command. Returns 0, SCN_ERR_QUEUE_FULL, or
+ * SCN_ERR_UAV_NOT_AIRBORNE (require_airborne, a command that moves the
+ * drone, and the drone not known airborne). */
 int uav_core_submit(uav_core *c, uint64_t now, const scn_uav_cmd *cmd,
                     const char *line, size_t len, scn_uav_reply_fn cb,
                     void *user);
@@ -74,7 +92,12 @@ int uav_core_submit(uav_core *c, uint64_t now, const scn_uav_cmd *cmd,
 int uav_core_emergency(uav_core *c, uint64_t now, scn_uav_reply_fn cb,
                        void *user);
 void uav_core_link_up(uav_core *c, uint64_t now);
+/* The link is gone, and aborted: what was not written never will be. The
+ * command in flight completes as UAV_OUTCOME_UNKNOWN when its line was
+ * written, else as UAV_LINK_LOST (not sent), like every queued one. */
 void uav_core_link_down(uav_core *c, uint64_t now);
+/* The line with this ticket was handed to the socket. */
+void uav_core_written(uav_core *c, uint64_t ticket);
 void uav_core_answer(uav_core *c, uint64_t now, const char *text, size_t len);
 /* Handles what is due; returns the next deadline (UINT64_MAX: none). */
 uint64_t uav_core_tick(uav_core *c, uint64_t now);

@@ -97,6 +97,13 @@ scn_uav_kind scn_uav_cmd_kind(scn_uav_cmd_id id)
     return info != NULL ? (scn_uav_kind)info->kind : SCN_UAV_KIND_CONTROL;
 }
 
+int scn_uav_cmd_moves(scn_uav_cmd_id id)
+{
+    /* oio and oioon steer the drone toward a plume from then on. */
+    return scn_uav_cmd_kind(id) == SCN_UAV_KIND_MOTION || id == SCN_UAV_RC ||
+           id == SCN_UAV_OIO || id == SCN_UAV_OIOON;
+}
+
 scn_uav_timeout scn_uav_cmd_timeout(scn_uav_cmd_id id)
 {
     const scn_uav_cmd_info *info = scn_uav_cmd_info_of(id);

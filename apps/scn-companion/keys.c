@@ -58,6 +58,9 @@ int comp_new_channel(comp *c, scn_uav_channel **out)
     scn_uav_channel_options_init(&o);
     o.session.url = c->cf->drone_url;
     o.session.api_key = scn_api_key_text(c->key);
+    /* The companion acts on its own (a script, the follow rule): nothing
+     * that moves or points the drone goes out before it is airborne. */
+    o.require_airborne = 1;
     wire_channel(c, &o);
     return scn_uav_channel_new(c->loop, &o, out);
 }
@@ -220,6 +223,10 @@ void comp_key_poll(comp *c)
         c->cmd_outstanding == 0) {
         scn_uav_channel *old = c->ch;
 
+        /* Same drone, same flight: the new link starts from what the old
+         * one knew (it saw the takeoff). */
+        scn_uav_channel_assume_airborne(c->ch_next,
+                                        scn_uav_channel_airborne(old));
         c->ch = c->ch_next;
         c->ch_next = NULL;
         retire(c, NULL, old);

@@ -7,6 +7,7 @@
 
 #include "cloud_json.h"
 #include "companion.h"
+#include "gap_json.h"
 
 int64_t wall_ns(void)
 {
@@ -201,6 +202,22 @@ static void dev_frame(scn_session *s, const scn_frame *f, void *user)
         comp_emit(c, SCN_RECORD_CLOUD_RECORD, NULL, rec, len, ts);
 }
 
+/* Frames resumed after a reconnect: the hole is recorded and published. */
+static void dev_gap(scn_session *s, const scn_discontinuity *d, void *user)
+{
+    comp *c = user;
+    char buf[512], line[160];
+    size_t len;
+
+    if (s != c->dev)
+        return;
+    gap_sentence(line, sizeof(line), d);
+    fprintf(stderr, "scn-companion: device: %s\n", line);
+    len = gap_event_json(buf, sizeof(buf), "device", d);
+    if (len)
+        comp_emit(c, SCN_RECORD_EVENTS, "events", buf, len, 0);
+}
+
 static void dev_error(scn_session *s, int err, const char *detail, void *user)
 {
     (void)s;
@@ -211,6 +228,7 @@ void wire_device(comp *c, scn_session_options *o)
 {
     o->callbacks.on_state = dev_state;
     o->callbacks.on_frame = dev_frame;
+    o->callbacks.on_discontinuity = dev_gap;
     o->callbacks.on_error = dev_error;
     o->user = c;
 }
@@ -545,7 +563,10 @@ static void on_inference(scn_cloud *cl, const scn_cloud_result *r, void *user)
     if (r->has_bearing)
         printf(" bearing %.1f\n", r->bearing_deg);
     fflush(stdout);
-    if (c->ch && follow_decide(&c->follow, r, age)) {
+    /* Only once the drone is known airborne (takeoff answered ok on the
+     * channel): an inference before that is not spent, a later one acts. */
+    if (c->ch && scn_uav_channel_airborne(c->ch) == 1 &&
+        follow_decide(&c->follow, r, age)) {
         snprintf(line, sizeof(line), "oio %s", c->follow.chosen);
         comp_event(c, "follow", "cloud", line);
         /* Sent once, never retried: a stale repeat could steer the drone

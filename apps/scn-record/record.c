@@ -30,6 +30,7 @@
 #include "cli.h"
 #include "cloud_json.h"
 #include "cmds.h"
+#include "gap_json.h"
 #include "jsonw.h"
 #include "ratelimit.h"
 
@@ -299,6 +300,28 @@ static void on_frame(scn_session *s, const scn_frame *f, void *user)
         to_cloud(a, f, len, ts);
     if (++a->frames == a->count)
         a->done = 1;
+}
+
+/* Frames resumed on a new connection: the hole goes to /events, so that a
+ * reader of the recording knows the stream is not continuous there. */
+static void on_discontinuity(scn_session *s, const scn_discontinuity *d,
+                             void *user)
+{
+    app *a = user;
+    char buf[512], line[160];
+    size_t len = gap_event_json(buf, sizeof(buf), "device", d);
+    uint64_t now = realtime_ns();
+    int rc;
+
+    (void)s;
+    if (!a->quiet) {
+        gap_sentence(line, sizeof(line), d);
+        fprintf(stderr, "scn-record: device: %s\n", line);
+    }
+    if (!len || a->exit_code == CLI_EX_IOERR)
+        return;
+    if ((rc = scn_recorder_write(a->rec, a->events, now, now, buf, len)) != 0)
+        fail_write(a, rc);
 }
 
 static void on_message(scn_session *s, const char *type, const char *json,
@@ -605,6 +628,7 @@ int cmd_record(int argc, char **argv)
     a.rl_drop.interval_ms = 5000;
     so.callbacks.on_state = on_state;
     so.callbacks.on_frame = on_frame;
+    so.callbacks.on_discontinuity = on_discontinuity;
     so.callbacks.on_message = on_message;
     so.callbacks.on_error = on_error;
     so.user = &a;

@@ -29,6 +29,10 @@ static void usage(FILE *f)
             "  --refuse-429-for S    answer 429 to every handshake and "
             "predict\n"
             "                        for S seconds after start\n"
+            "  --drop-after-accept N drop the connection carrying record N\n"
+            "                        once it is accepted, before its "
+            "inference\n"
+            "                        and ack go out (once)\n"
             "  --quiet               no human messages on stderr\n"
             "signals: HUP reloads keys (revoked: error + close 4001), USR1 "
             "stalls,\n"
@@ -51,6 +55,7 @@ enum {
     O_DROP,
     O_STALL,
     O_REFUSE,
+    O_DROP_AFTER,
     O_QUIET,
     O_HELP
 };
@@ -64,6 +69,7 @@ static const struct option opts[] = {
     {"drop-every", required_argument, NULL, O_DROP},
     {"stall-for", required_argument, NULL, O_STALL},
     {"refuse-429-for", required_argument, NULL, O_REFUSE},
+    {"drop-after-accept", required_argument, NULL, O_DROP_AFTER},
     {"quiet", no_argument, NULL, O_QUIET},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0}};
@@ -115,6 +121,10 @@ int cloud_main(int argc, char **argv)
         case O_REFUSE:
             if (cli_parse_double(a, 0.001, 366.0 * 86400, &o.refuse_429_for))
                 return bad("--refuse-429-for: expected seconds > 0", a);
+            break;
+        case O_DROP_AFTER:
+            if (cli_parse_u64(a, 1, UINT64_C(9007199254740991), &o.drop_after))
+                return bad("--drop-after-accept: expected a seq >= 1", a);
             break;
         case O_QUIET:
             o.quiet = 1;

@@ -5,7 +5,9 @@
  * cloud_http.c, the toy model in cloud_model.c.
  *
  * Acks: the simulator acks every record at once (after its inference),
- * which satisfies "at least once a second" and keeps tests exact.
+ * which satisfies "at least once a second" and keeps tests exact. It
+ * keeps the newest inferences of each stream (cloud_keep.c) and sends
+ * them again when a client asks ("resend").
  */
 #include "cloud_sim.h"
 
@@ -302,12 +304,51 @@ static void log_seq(const cloud_conn *c, const char *event, uint64_t seq,
     simlog_emit(seq_event(c, event, seq, acked, extra_name, extra));
 }
 
-/* One complete record. */
+/* {"type":"resend","seqs":[...]}: every acknowledged record's inference
+ * again, or "gone" when it is no longer kept (or was never made). */
+static void resend(cloud_conn *c, cloud_ackrec *a, const cJSON *msg)
+{
+    const cJSON *seqs = cJSON_GetObjectItemCaseSensitive(msg, "seqs"), *v;
+    int n = cJSON_GetArraySize(seqs), found = 0;
+    cJSON *ev;
+
+    if (!cJSON_IsArray(seqs) || n < 1 || n > 64) {
+        send_error(c, "malformed", "resend: seqs must list 1-64 seqs", 0, 0);
+        return;
+    }
+    cJSON_ArrayForEach(v, seqs)
+    {
+        uint64_t seq = cJSON_IsNumber(v) && v->valuedouble >= 1 &&
+                               v->valuedouble <= (double)SEQ_MAX &&
+                               v->valuedouble == floor(v->valuedouble)
+                           ? (uint64_t)v->valuedouble
+                           : 0;
+        const char *kept =
+            seq && seq <= a->acked ? cloud_keep_get(a, seq) : NULL;
+
+        if (kept) {
+            send_text(c, kept);
+            found++;
+        } else {
+            send_error(c, "gone", "no inference kept for this seq", seq, 0);
+        }
+    }
+    ev = simlog_event("resend");
+    cJSON_AddNumberToObject(ev, "conn", (double)c->id);
+    cJSON_AddStringToObject(ev, "stream", c->stream);
+    cJSON_AddItemToObject(ev, "seqs", cJSON_Duplicate(seqs, 1));
+    cJSON_AddNumberToObject(ev, "found", found);
+    cJSON_AddNumberToObject(ev, "gone", n - found);
+    simlog_emit(ev);
+}
+
+/* One complete record (or resend request). */
 static void record(cloud_conn *c, const char *text, size_t len)
 {
     cloud_srv *s = c->srv;
     cloud_ackrec *a = ack_find(s, c->key_name, c->stream);
     cJSON *msg = cJSON_ParseWithLength(text, len), *inf;
+    char *out_text;
     const cJSON *seqj = cJSON_GetObjectItemCaseSensitive(msg, "seq");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(msg, "type");
     const char *why = NULL;
@@ -316,6 +357,10 @@ static void record(cloud_conn *c, const char *text, size_t len)
 
     if (!a)
         goto out;
+    if (cJSON_IsString(type) && !strcmp(type->valuestring, "resend")) {
+        resend(c, a, msg);
+        goto out;
+    }
     if (cJSON_IsNumber(seqj) && seqj->valuedouble >= 1 &&
         seqj->valuedouble <= (double)SEQ_MAX &&
         seqj->valuedouble == floor(seqj->valuedouble))
@@ -379,8 +424,23 @@ static void record(cloud_conn *c, const char *text, size_t len)
         simlog_emit(ev);
     }
     cJSON_AddNumberToObject(inf, "seq", (double)seq);
-    send_json(c, inf);
-    send_ack(c, seq);
+    out_text = cJSON_PrintUnformatted(inf);
+    cJSON_Delete(inf);
+    if (!out_text)
+        goto out;
+    cloud_keep_put(a, seq, out_text);
+    if (s->o->drop_after == seq && !s->dropped_after) {
+        /* Accepted and acked on our side, gone with the link before the
+         * client hears of it. */
+        s->dropped_after = 1;
+        c->dropped = 1;
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        log_seq(c, "fault", seq, a->acked, "kind", "drop-after-accept");
+    } else {
+        send_text(c, out_text);
+        send_ack(c, seq);
+    }
+    cJSON_free(out_text);
 out:
     cJSON_Delete(msg);
 }
@@ -797,6 +857,7 @@ out:
         cloud_ackrec *a = s.acks;
 
         s.acks = a->next;
+        cloud_keep_free(a);
         free(a);
     }
     ks_free(s.ks);

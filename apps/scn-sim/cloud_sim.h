@@ -19,6 +19,7 @@
 #define CLOUD_RX_MAX    (64 * 1024) /* largest record or predict body */
 #define CLOUD_STREAM_ID 64          /* stream id, bytes */
 #define CLOUD_KEYNAME   64
+#define CLOUD_KEEP      1024 /* inferences kept per stream for "resend" */
 
 typedef struct cloud_opts {
     const char *host;
@@ -29,6 +30,8 @@ typedef struct cloud_opts {
     double drop_every_s;   /* 0: off */
     double stall_for_s;    /* SIGUSR1 stall length */
     double refuse_429_for; /* seconds from start, 0: off */
+    uint64_t drop_after;   /* drop the connection that carries this seq
+                              right after accepting it (once); 0: off */
     int quiet;
 } cloud_opts;
 
@@ -78,13 +81,26 @@ typedef struct cloud_conn {
     const char *http_code, *auth_desc;
 } cloud_conn;
 
-/* Last ack per (key name, stream id). */
+/* An inference as sent, for a later "resend". */
+typedef struct cloud_kept {
+    uint64_t seq;
+    char *text; /* NULL: empty slot */
+} cloud_kept;
+
+/* Last ack per (key name, stream id), and the newest inferences. */
 typedef struct cloud_ackrec {
     struct cloud_ackrec *next;
     char key[CLOUD_KEYNAME];
     char stream[CLOUD_STREAM_ID + 1];
     uint64_t acked;
+    cloud_kept kept[CLOUD_KEEP];
 } cloud_ackrec;
+
+/* cloud_keep.c: the newest CLOUD_KEEP inferences of a stream, by seq. */
+void cloud_keep_put(cloud_ackrec *a, uint64_t seq, const char *text);
+/* The inference sent for seq, or NULL when no longer (or never) kept. */
+const char *cloud_keep_get(const cloud_ackrec *a, uint64_t seq);
+void cloud_keep_free(cloud_ackrec *a);
 
 struct cloud_srv {
     const cloud_opts *o;
@@ -97,6 +113,7 @@ struct cloud_srv {
     unsigned long next_id;
     int64_t t0_us, stall_until_us;
     int stopping;
+    int dropped_after; /* --drop-after-accept done */
     int64_t stop_deadline_us;
     lws_sorted_usec_list_t sul_house, sul_drop, sul_stall_end;
 };

@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,6 +173,23 @@ static void log_refused(uav_srv *s, const uav_admission *r)
     simlog_info("refused %s: %d %s", r->peer, r->status, r->reason);
 }
 
+/* The client's port: with its address, it names the client's socket, so a
+ * test can tell which of its connections the drone saw. */
+static int peer_port(struct lws *wsi)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+    int fd = (int)lws_get_socket_fd(wsi);
+
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&sa, &len) != 0)
+        return 0;
+    if (sa.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&sa)->sin_port);
+    if (sa.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
+    return 0;
+}
+
 static void established(uav_srv *s, uav_conn *c, struct lws *wsi)
 {
     uav_admission r;
@@ -184,6 +202,7 @@ static void established(uav_srv *s, uav_conn *c, struct lws *wsi)
     ev = simlog_event("connect");
     cJSON_AddNumberToObject(ev, "conn", (double)c->id);
     cJSON_AddStringToObject(ev, "peer", c->peer);
+    cJSON_AddNumberToObject(ev, "peer_port", peer_port(wsi));
     cJSON_AddStringToObject(ev, "key", ks_key_name(c->key));
     simlog_emit(ev);
     simlog_info("conn %lu from %s: key %s", c->id, c->peer,

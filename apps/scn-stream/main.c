@@ -150,6 +150,16 @@ static void print_summary(scn_session *s, double elapsed)
             (unsigned long long)st.malformed_in,
             (unsigned long long)st.seq_gaps, (unsigned long long)st.reconnects,
             (unsigned long long)st.oversize_in, scn_session_key_redacted(s));
+    /* SEQ restarts per connection: frames lost across a reconnect are no
+     * seq gaps, so say how long the stream was broken. */
+    if (st.discontinuities)
+        fprintf(stderr,
+                "scn-stream: stream discontinuous %llu time%s: %.1f s "
+                "without frames across reconnects (not counted as seq "
+                "gaps)\n",
+                (unsigned long long)st.discontinuities,
+                st.discontinuities == 1 ? "" : "s",
+                (double)st.discontinuity_ms / 1000.0);
 }
 
 int main(int argc, char **argv)

@@ -75,7 +75,10 @@ typedef struct scn_cloud_stats {
     uint64_t spooled;      /* unacknowledged records in the spool */
     uint64_t dropped_full; /* unacked records lost to the spool cap */
     uint64_t inferences;
-    uint64_t errors; /* error messages from the cloud */
+    uint64_t inferences_asked; /* asked for again: acked, answer lost */
+    uint64_t inferences_lost;  /* the cloud no longer had them ("gone"), or
+                                  too many were owed to keep track */
+    uint64_t errors;           /* error messages from the cloud */
     uint64_t hellos;
     uint64_t recycled;   /* sessions replaced: records left queued at a drop */
     uint64_t unsendable; /* spooled records over the send lane, skipped */

@@ -59,7 +59,13 @@ extern "C" {
     X(UAV_SUPERSEDED, -81,                                                     \
       "superseded by an emergency stop before the drone answered")            \
     X(UAV_LINK_LOST, -82,                                                      \
-      "the drone link was lost before the command was answered")              \
+      "not sent: no drone link when it was to be written (not executed)")     \
+    X(UAV_OUTCOME_UNKNOWN, -83,                                                \
+      "the drone link was lost after the command was written: it may have "   \
+      "been executed")                                                         \
+    X(UAV_NOT_AIRBORNE, -84,                                                   \
+      "not sent: the drone is not known to be airborne (no takeoff answered " \
+      "ok)")                                                                   \
     X(MCAP_FORMAT, -100, "not an MCAP file, or a malformed MCAP record")       \
     X(MCAP_CRC, -101, "MCAP CRC mismatch: the recording is corrupt")           \
     X(MCAP_TRUNCATED, -102, "the MCAP recording ends before its header")       \

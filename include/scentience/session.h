@@ -56,10 +56,28 @@ typedef struct scn_state_event {
  * message when full, counted in scn_session_stats.dropped_telemetry. */
 typedef enum scn_lane { SCN_LANE_CONTROL = 0, SCN_LANE_TELEMETRY = 1 } scn_lane;
 
+/* Frames stopped on one connection and resumed on a later one. SEQ
+ * restarts with every connection (docs/PROTOCOL.md 3.1), so what the
+ * device sent in between is not in seq_gaps: this is how the hole shows. */
+typedef struct scn_discontinuity {
+    uint32_t gap_ms;     /* from the last frame before to the first after,
+                            on this process's clock (as delivered) */
+    uint32_t reconnects; /* connections opened in between (1 or more) */
+    uint64_t last_seq;   /* SEQ of the last frame before; 0: it had none */
+    uint64_t first_seq;  /* SEQ of the first frame after; 0: none */
+    int64_t last_ns;     /* TIMESTAMP of the last frame before (device) */
+    int64_t first_ns;    /* TIMESTAMP of the first frame after */
+} scn_discontinuity;
+
 typedef struct scn_session_callbacks {
     void (*on_state)(scn_session *s, const scn_state_event *ev, void *user);
     /* A device frame, parsed. */
     void (*on_frame)(scn_session *s, const scn_frame *frame, void *user);
+    /* The first frame after a reconnect follows frames of an earlier
+     * connection: what is known of the hole. Called just before on_frame
+     * for that frame. */
+    void (*on_discontinuity)(scn_session *s, const scn_discontinuity *d,
+                             void *user);
     /* A typed message (an object with a string "type": "hello", "error",
      * or types this version does not know), as received. */
     void (*on_message)(scn_session *s, const char *type, const char *json,
@@ -73,6 +91,10 @@ typedef struct scn_session_callbacks {
     /* The outbound queue crossed its high (above=1) or low (above=0)
      * watermark: the producer should slow down or may resume. */
     void (*on_watermark)(scn_session *s, int above, void *user);
+    /* A message sent with scn_session_send_tracked() was handed to the
+     * socket: from now on the peer may receive it, even if the connection
+     * then fails. Messages never reported here were never written. */
+    void (*on_written)(scn_session *s, uint64_t ticket, void *user);
 } scn_session_callbacks;
 
 typedef struct scn_backoff_policy {
@@ -106,7 +128,8 @@ typedef struct scn_session_options {
     scn_backoff_policy backoff;
     uint32_t ping_interval_ms;   /* ping when idle this long (default 5000) */
     uint32_t idle_timeout_ms;    /* no traffic this long: dead (15000) */
-    uint32_t connect_timeout_ms; /* handshake must finish in (10000) */
+    uint32_t connect_timeout_ms; /* TCP, TLS and WebSocket handshake must
+                                    finish in (10000; at most 60000) */
 
     size_t max_message_bytes;     /* inbound limit, close 1009 (1 MiB) */
     size_t control_queue_msgs;    /* outbound control lane (256) */
@@ -121,6 +144,11 @@ typedef struct scn_session_options {
      * as messages arrive; 1 keeps them queued until the application calls
      * scn_session_dispatch(), from any thread. */
     int manual_dispatch;
+    /* Messages still queued when a connection ends are discarded (counted
+     * in dropped_unsent) instead of being written on the next connection:
+     * for commands that must not outlive the link they were meant for
+     * (the UAV channel sets it). 0: they wait for the next connection. */
+    int discard_unsent_on_link_loss;
 
     /* TLS (wss://). Verification is on unless insecure is set, which is
      * logged as a warning at every connection. */
@@ -143,14 +171,20 @@ typedef struct scn_session_stats {
     uint64_t bytes_out;
     uint64_t malformed_in;      /* messages that failed to parse */
     uint64_t unknown_type_in;   /* typed messages of unknown type, ignored */
-    uint64_t seq_gaps;          /* missing SEQ numbers detected */
+    uint64_t seq_gaps;          /* missing SEQ numbers within connections */
+    uint64_t discontinuities;   /* frames resumed on a later connection */
+    uint64_t discontinuity_ms;  /* time without frames across them */
     uint64_t dropped_telemetry; /* oldest telemetry dropped: queue full */
-    uint64_t dropped_unsent;    /* queued messages discarded at free */
+    uint64_t dropped_unsent;    /* queued messages discarded: at free, or
+                                   at link loss (discard_unsent_...) */
     uint64_t rejected_control;  /* control sends refused: queue full */
     uint64_t oversize_in;       /* inbound messages over the limit */
     uint64_t rx_pauses;         /* times reading paused: inbound queue full */
     uint64_t dropped_inbound;   /* inbound over the hard cap (should stay 0) */
     uint64_t reconnects;        /* successful opens after the first */
+    uint64_t links_aborted;     /* connections the client reset (dead peer,
+                                   handshake timeout, link lost): nothing
+                                   queued on them can arrive later */
     uint64_t connect_attempts;
     uint32_t current_backoff_ms;
     uint32_t last_rtt_ms; /* last ping round trip; 0 if none yet */
@@ -195,6 +229,14 @@ SCN_API int scn_session_send(scn_session *s, scn_lane lane, const char *data,
  * Returns as scn_session_send(). */
 SCN_API int scn_session_send_urgent(scn_session *s, const char *data,
                                     size_t len);
+
+/* Queues a control message (urgent: ahead of everything, as
+ * scn_session_send_urgent()) and numbers it: *ticket receives a number,
+ * never 0, that on_written reports once the message has been written to
+ * the socket. Thread-safe. Returns as scn_session_send(). */
+SCN_API int scn_session_send_tracked(scn_session *s, int urgent,
+                                     const char *data, size_t len,
+                                     uint64_t *ticket);
 
 /* Requests: one reading; stream on at rate_hz (0: device default) or off.
  * The stream setting is remembered and restored after every reconnect.

@@ -126,6 +126,9 @@ SCN_API const char *scn_uav_cmd_name(scn_uav_cmd_id id);
 SCN_API scn_uav_kind scn_uav_cmd_kind(scn_uav_cmd_id id);
 SCN_API scn_uav_timeout scn_uav_cmd_timeout(scn_uav_cmd_id id);
 SCN_API scn_uav_answer_class scn_uav_cmd_answer_class(scn_uav_cmd_id id);
+/* 1 for the commands that move or point the drone (every motion, rc, oio,
+ * oioon): those a careful caller sends only to a drone known airborne. */
+SCN_API int scn_uav_cmd_moves(scn_uav_cmd_id id);
 
 /*
  * Typed constructors. Each fills *cmd and then validates it exactly as

@@ -10,8 +10,16 @@
  *   for reads and set commands, long for takeoff, land and motion). Reads
  *   may be retried on timeout; nothing else is ever retried.
  * - Every accepted command's reply callback runs exactly once: with the
- *   answer, or with an error (TIMEOUT, UAV_REFUSED, MALFORMED,
- *   UAV_LINK_LOST, UAV_SUPERSEDED, STATE at free).
+ *   answer, or with an error: TIMEOUT (no answer in time; it may still be
+ *   carried out), UAV_REFUSED, MALFORMED, UAV_SUPERSEDED, UAV_LINK_LOST
+ *   (never written: not sent, not executed), UAV_OUTCOME_UNKNOWN (written,
+ *   then the link died: it may have been executed), UAV_NOT_AIRBORNE
+ *   (require_airborne), STATE at free (never written).
+ * - A link the channel gives up on (no traffic for the session's
+ *   idle_timeout_ms, 5 s here) is reset before anything is reported, and
+ *   nothing not yet written is kept for the next link: once a command is
+ *   reported, no byte of it can still reach the drone. A command written
+ *   into an outage can arrive at most idle_timeout_ms late.
  * Callbacks run on the loop's thread; the reply is valid during the call.
  */
 #ifndef SCENTIENCE_UAV_CHANNEL_H
@@ -46,14 +54,18 @@ typedef struct scn_uav_channel_stats {
     uint64_t refused;      /* the drone answered error */
     uint64_t malformed;    /* answers that could not be parsed */
     uint64_t rejected;     /* commands refused by validation, never sent */
-    uint64_t link_lost;    /* commands failed by link loss */
+    uint64_t link_lost;    /* commands not sent: the link was lost first */
     uint64_t activations;  /* hello_scentience answered ok */
     uint64_t emergencies;
+    uint64_t unknown_outcome; /* written, then the link was lost */
+    uint64_t not_airborne;    /* refused: require_airborne, not airborne */
 } scn_uav_channel_stats;
 
 typedef struct scn_uav_channel_options {
-    /* url (ws://drone:8889), key, backoff, TLS... Its callbacks and
-     * raw_text are the channel's own; user callbacks go below. */
+    /* url (ws://drone:8889), key, backoff, TLS... Its callbacks, raw_text
+     * and discard_unsent_on_link_loss are the channel's own; user callbacks
+     * go below. Keepalive defaults differ from a session's: a ping after
+     * 1 s of silence, the link given up after 5 s (idle_timeout_ms). */
     scn_session_options session;
     uint32_t short_timeout_ms;    /* reads, set, stream, oio (3000) */
     uint32_t long_timeout_ms;     /* takeoff, land, motion (20000) */
@@ -61,6 +73,12 @@ typedef struct scn_uav_channel_options {
     uint32_t read_retries;        /* extra attempts for reads (1) */
     uint32_t activation_retry_ms; /* after hello answered error (1000) */
     size_t queue_max;             /* commands waiting (32) */
+    /* Refuse (UAV_NOT_AIRBORNE) every command that moves or points the
+     * drone (scn_uav_cmd_moves) unless a takeoff was answered ok on this
+     * channel and no land or emergency since: checked when it is queued
+     * and again when it is about to be written. For programs that act on
+     * their own (a follow rule) rather than on a person's orders. */
+    int require_airborne;
     /* Link state, as the session reports it. */
     void (*on_state)(scn_uav_channel *ch, const scn_state_event *ev,
                      void *user);
@@ -108,6 +126,15 @@ SCN_API int scn_uav_channel_emergency(scn_uav_channel *ch, scn_uav_reply_fn cb,
                                       void *user);
 
 SCN_API int scn_uav_channel_active(const scn_uav_channel *ch);
+/* What the channel knows of the flight: 1 airborne (takeoff answered ok),
+ * 0 on the ground (land or emergency answered ok), -1 unknown (nothing
+ * yet, or one of those written and not answered). */
+SCN_API int scn_uav_channel_airborne(const scn_uav_channel *ch);
+/* Sets what the channel knows of the flight (1, 0, -1 as above), for a
+ * channel that takes over another's drone (a new key's link): it starts
+ * from what the old one saw. */
+SCN_API void scn_uav_channel_assume_airborne(scn_uav_channel *ch,
+                                             int airborne);
 SCN_API void scn_uav_channel_get_stats(const scn_uav_channel *ch,
                                        scn_uav_channel_stats *out);
 /* The underlying session (statistics, state). */

@@ -82,6 +82,8 @@ static void test_thousands_complete_and_in_order(void **state)
     assert_int_equal(st.seq_gaps, 0);
     assert_int_equal(st.malformed_in, 0);
     assert_int_equal(st.reconnects, 0);
+    assert_int_equal(st.discontinuities, 0);
+    assert_int_equal(f->c.gaps, 0);
     assert_int_equal(f->c.opens, 1);
     assert_true(f->c.last_seq >= 3000);
 }
@@ -109,6 +111,18 @@ static void test_device_killed_and_restarted(void **state)
     assert_int_equal(st.reconnects, 1);
     assert_true(st.connect_attempts >= 3);
     assert_int_equal(f->c.seq_errors, 0);
+    /* SEQ restarted: no seq gap, but the hole is reported once, just
+     * before the first frame after it, with the time it lasted. */
+    assert_int_equal(st.seq_gaps, 0);
+    assert_int_equal(f->c.gaps, 1);
+    assert_int_equal(st.discontinuities, 1);
+    assert_int_equal(f->c.last_gap.reconnects, 1);
+    assert_true(f->c.last_gap.gap_ms >= 700);
+    assert_int_equal(st.discontinuity_ms, f->c.last_gap.gap_ms);
+    assert_true(f->c.last_gap.last_seq >= 20);
+    assert_true(f->c.last_gap.first_seq < f->c.last_gap.last_seq);
+    assert_true(f->c.last_gap.first_ns > f->c.last_gap.last_ns);
+    assert_int_equal(f->c.frames_at_gap, before);
 }
 
 static void test_stalled_link_detected(void **state)
@@ -174,6 +188,37 @@ static void test_stream_request_restored_after_reconnect(void **state)
     assert_int_equal(sim_log_count(&f->sim, "\\\"rate_hz\\\":20"), 2);
 }
 
+/* Manual dispatch: frames of the old connection still queued when the new
+ * one opened are dispatched first, and the hole is reported where it is,
+ * between them and the new connection's first frame. */
+static void test_discontinuity_in_manual_dispatch(void **state)
+{
+    fixture *f = *state;
+    int i;
+
+    f->o.manual_dispatch = 1;
+    assert_int_equal(client_connect(&f->c, &f->o), 0);
+    for (int k = 0; k < 200 && f->c.frames < 5; k++) {
+        run_for(f->c.loop, 20);
+        scn_session_dispatch(f->c.s, 100);
+    }
+    assert_true(f->c.frames >= 5);
+    /* Not dispatching from here on: both connections' frames queue. */
+    run_for(f->c.loop, 300);
+    assert_int_equal(sim_signal(&f->sim, SIGUSR2), 0);
+    i = client_wait_state(&f->c, SCN_STATE_RECONNECTING, 0, 5000);
+    assert_true(i >= 0);
+    assert_true(client_wait_state(&f->c, SCN_STATE_OPEN, i, 5000) >= 0);
+    run_for(f->c.loop, 300);
+    while (scn_session_dispatch(f->c.s, 100) > 0)
+        ;
+    assert_int_equal(f->c.gaps, 1);
+    assert_int_equal(f->c.last_gap.reconnects, 1);
+    assert_true(f->c.last_gap.last_seq >= 5);
+    assert_true(f->c.last_gap.first_seq < f->c.last_gap.last_seq);
+    assert_true(f->c.frames > f->c.frames_at_gap);
+}
+
 static void test_sample_request(void **state)
 {
     fixture *f = *state;
@@ -224,6 +269,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_stream_request_restored_after_reconnect, setup_normal,
             teardown),
+        cmocka_unit_test_setup_teardown(test_discontinuity_in_manual_dispatch,
+                                        setup_normal, teardown),
         cmocka_unit_test_setup_teardown(test_sample_request, setup_normal,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_graceful_close, setup_normal,

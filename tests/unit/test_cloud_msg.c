@@ -205,6 +205,29 @@ static void test_encode_predict(void **state)
                      SCN_ERR_WRONG_TYPE);
 }
 
+static void test_encode_resend(void **state)
+{
+    uint64_t seqs[SCN_CLOUD_RESEND_MAX + 1] = {5, 9, SCN_CLOUD_SEQ_MAX};
+    char *out;
+    size_t n;
+
+    (void)state;
+    assert_int_equal(scn_cloud_encode_resend(seqs, 3, &out, &n), 0);
+    assert_string_equal(out, "{\"type\":\"resend\",\"seqs\":[5,9,"
+                             "9007199254740991]}");
+    assert_int_equal(n, strlen(out));
+    free(out);
+    assert_int_equal(scn_cloud_encode_resend(seqs, 0, &out, &n),
+                     SCN_ERR_OUT_OF_RANGE);
+    assert_int_equal(
+        scn_cloud_encode_resend(seqs, SCN_CLOUD_RESEND_MAX + 1, &out, &n),
+        SCN_ERR_OUT_OF_RANGE);
+    seqs[1] = 0;
+    assert_int_equal(scn_cloud_encode_resend(seqs, 2, &out, &n),
+                     SCN_ERR_OUT_OF_RANGE);
+    assert_null(out);
+}
+
 static void test_decode_inference(void **state)
 {
     scn_cloud_msg m;
@@ -430,6 +453,10 @@ static void test_decode_error(void **state)
     assert_int_equal(dec("{\"type\":\"error\",\"code\":\"revoked\"}", &m), 0);
     assert_int_equal(scn_cloud_error_classify(e, &ends), SCN_ERR_KEY_REVOKED);
     assert_true(ends);
+    assert_int_equal(
+        dec("{\"type\":\"error\",\"code\":\"gone\",\"seq\":5}", &m), 0);
+    assert_int_equal(scn_cloud_error_classify(e, &ends), SCN_ERR_NOT_FOUND);
+    assert_false(ends);
     assert_int_equal(dec("{\"type\":\"error\",\"code\":\"whatever\"}", &m), 0);
     assert_int_equal(scn_cloud_error_classify(e, NULL), SCN_ERR_SERVER);
 
@@ -558,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_encode_frame_refusals),
         cmocka_unit_test(test_encode_frame_why),
         cmocka_unit_test(test_encode_predict),
+        cmocka_unit_test(test_encode_resend),
         cmocka_unit_test(test_decode_inference),
         cmocka_unit_test(test_decode_inference_many_labels),
         cmocka_unit_test(test_decode_inference_refusals),

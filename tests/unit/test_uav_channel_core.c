@@ -1,7 +1,9 @@
 /*
  * uav/channel_core.c: activation, one command in flight, timeouts by
  * class, read retries, resynchronisation after a timeout, emergency first,
- * link loss. Driven with a fake link and explicit time.
+ * link loss (not sent or outcome unknown, by whether the line was
+ * written), and holding back what moves the drone until it is airborne.
+ * Driven with a fake link and explicit time.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,7 +29,10 @@ typedef struct fake {
     int active;
 } fake;
 
-static int f_send(const char *line, size_t len, bool urgent, void *ctx)
+/* Tickets are 1 + the index in sent[]; lines count as written only when
+ * a test says so (written()). */
+static int f_send(const char *line, size_t len, bool urgent, uint64_t *ticket,
+                  void *ctx)
 {
     fake *f = ctx;
 
@@ -35,6 +40,7 @@ static int f_send(const char *line, size_t len, bool urgent, void *ctx)
         return SCN_ERR_UAV_LINK_LOST;
     snprintf(f->sent[f->nsent], sizeof(f->sent[0]), "%.*s", (int)len, line);
     f->urgent[f->nsent++] = urgent;
+    *ticket = (uint64_t)f->nsent;
     return 0;
 }
 
@@ -61,7 +67,7 @@ typedef struct fixture {
     uav_core c;
 } fixture;
 
-static int setup(void **state)
+static int setup_with(void **state, int require_airborne)
 {
     static fixture fx;
     scn_uav_channel_options o;
@@ -74,11 +80,22 @@ static int setup(void **state)
     o.resync_ms = 50;
     o.read_retries = 1;
     o.queue_max = 4;
+    o.require_airborne = require_airborne;
     ops.ctx = &fx.f;
     if (uav_core_init(&fx.c, &o, &ops) != 0)
         return -1;
     *state = &fx;
     return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_with(state, 0);
+}
+
+static int setup_airborne(void **state)
+{
+    return setup_with(state, 1);
 }
 
 static int teardown(void **state)
@@ -88,7 +105,8 @@ static int teardown(void **state)
     return 0;
 }
 
-static void submit(fixture *fx, uint64_t now, const char *line)
+/* A valid line, queued (err 0) or refused with err. */
+static void refused(fixture *fx, uint64_t now, const char *line, int err)
 {
     scn_uav_cmd cmd;
     char msg[128];
@@ -96,12 +114,24 @@ static void submit(fixture *fx, uint64_t now, const char *line)
     assert_int_equal(
         scn_uav_cmd_parse(line, strlen(line), &cmd, msg, sizeof(msg)), 0);
     assert_int_equal(
-        uav_core_submit(&fx->c, now, &cmd, line, strlen(line), NULL, NULL), 0);
+        uav_core_submit(&fx->c, now, &cmd, line, strlen(line), NULL, NULL),
+        err);
+}
+
+static void submit(fixture *fx, uint64_t now, const char *line)
+{
+    refused(fx, now, line, 0);
 }
 
 static void answer(fixture *fx, uint64_t now, const char *text)
 {
     uav_core_answer(&fx->c, now, text, strlen(text));
+}
+
+/* The line sent n-th (0-based) reached the socket. */
+static void written(fixture *fx, int n)
+{
+    uav_core_written(&fx->c, (uint64_t)n + 1);
 }
 
 /* Link up and hello answered ok at t=0. */
@@ -137,6 +167,35 @@ static void test_commands_wait_for_activation(void **state)
     assert_int_equal(fx->f.nsent, 3);
     assert_string_equal(fx->f.sent[2], "takeoff");
     assert_int_equal(fx->c.stats.activations, 1);
+}
+
+static void test_late_hello_answer_activates(void **state)
+{
+    fixture *fx = *state;
+
+    /* A drone slower than the short timeout: hello times out, and its
+     * answer comes later, before the retry. It is hello's: nothing else
+     * was sent. */
+    submit(fx, 0, "battery?");
+    uav_core_link_up(&fx->c, 0);
+    uav_core_tick(&fx->c, 100);
+    assert_int_equal(fx->c.stats.timeouts, 1);
+    answer(fx, 130, "ok");
+    assert_int_equal(fx->f.active, 1);
+    assert_int_equal(fx->c.stats.activations, 1);
+    assert_int_equal(fx->c.stats.late_answers, 1);
+    /* No second hello: the queued read goes at once. */
+    assert_int_equal(fx->f.nsent, 2);
+    assert_string_equal(fx->f.sent[1], "battery?");
+    /* A late error to hello is no activation: hello is sent again. */
+    uav_core_link_down(&fx->c, 200);
+    uav_core_link_up(&fx->c, 300);
+    uav_core_tick(&fx->c, 400);
+    answer(fx, 410, "error not now");
+    assert_int_equal(fx->f.active, 0);
+    uav_core_tick(&fx->c, 450);
+    assert_string_equal(fx->f.sent[fx->f.nsent - 1], "hello_scentience");
+    assert_int_equal(fx->f.nsent, 4);
 }
 
 static void test_one_in_flight(void **state)
@@ -289,24 +348,128 @@ static void test_link_loss_fails_everything(void **state)
     assert_string_equal(fx->f.sent[fx->f.nsent - 1], "hello_scentience");
 }
 
-static void test_queue_bound(void **state)
+static void test_link_loss_after_write_is_outcome_unknown(void **state)
+{
+    fixture *fx = *state;
+
+    activate(fx);
+    submit(fx, 10, "takeoff");
+    answer(fx, 11, "ok");
+    submit(fx, 12, "cw 91");
+    submit(fx, 12, "land");
+    written(fx, 2); /* cw 91 reached the socket; land never left the queue */
+    uav_core_link_down(&fx->c, 20);
+    assert_int_equal(fx->f.ndone, 3);
+    assert_string_equal(fx->f.done_line[1], "cw 91");
+    assert_int_equal(fx->f.done_err[1], SCN_ERR_UAV_OUTCOME_UNKNOWN);
+    assert_string_equal(fx->f.done_line[2], "land");
+    assert_int_equal(fx->f.done_err[2], SCN_ERR_UAV_LINK_LOST);
+    assert_int_equal(fx->c.stats.unknown_outcome, 1);
+    assert_int_equal(fx->c.stats.link_lost, 1);
+    /* A ticket of a finished line changes nothing. */
+    written(fx, 2);
+    assert_int_equal(fx->f.ndone, 3);
+}
+
+static void test_emergency_written_then_link_lost(void **state)
+{
+    fixture *fx = *state;
+
+    activate(fx);
+    submit(fx, 10, "forward 100");
+    written(fx, 1);
+    assert_int_equal(uav_core_emergency(&fx->c, 20, NULL, NULL), 0);
+    written(fx, 2);
+    uav_core_link_down(&fx->c, 30);
+    assert_int_equal(fx->f.ndone, 2);
+    assert_string_equal(fx->f.done_line[1], "emergency");
+    assert_int_equal(fx->f.done_err[1], SCN_ERR_UAV_OUTCOME_UNKNOWN);
+    /* An emergency that may or may not have stopped the motors. */
+    assert_int_equal(fx->c.airborne, UAV_AIRBORNE_UNKNOWN);
+}
+
+static void test_motion_waits_for_airborne(void **state)
 {
     fixture *fx = *state;
     scn_uav_cmd cmd;
     char msg[64];
 
+    activate(fx);
+    assert_int_equal(fx->c.airborne, UAV_AIRBORNE_UNKNOWN);
+    /* Not airborne: what moves or points the drone is refused at once. */
+    for (const char *const *l =
+             (const char *const[]){"oio nh3", "oioon", "up 50", "cw 90",
+                                   "rc 0 0 0 0", NULL};
+         *l; l++) {
+        scn_uav_cmd_parse(*l, strlen(*l), &cmd, msg, sizeof(msg));
+        assert_int_equal(
+            uav_core_submit(&fx->c, 5, &cmd, *l, strlen(*l), NULL, NULL),
+            SCN_ERR_UAV_NOT_AIRBORNE);
+    }
+    assert_int_equal(fx->c.stats.not_airborne, 5);
+    /* Reads, settings, stop and takeoff are not held back. */
+    submit(fx, 10, "battery?");
+    answer(fx, 11, "80");
+    submit(fx, 12, "takeoff");
+    submit(fx, 12, "speed 50");
+    answer(fx, 13, "ok");
+    assert_int_equal(fx->c.airborne, UAV_AIRBORNE_YES);
+    answer(fx, 14, "ok");
+    submit(fx, 15, "oio nh3");
+    submit(fx, 15, "land");
+    submit(fx, 15, "up 50"); /* queued while airborne, due after land */
+    assert_string_equal(fx->f.sent[fx->f.nsent - 1], "oio nh3");
+    answer(fx, 16, "ok");
+    answer(fx, 17, "ok"); /* land */
+    assert_int_equal(fx->c.airborne, UAV_AIRBORNE_NO);
+    /* up 50 never left: checked again when it was about to be written. */
+    assert_string_equal(fx->f.sent[fx->f.nsent - 1], "land");
+    assert_int_equal(fx->f.ndone, 6);
+    assert_string_equal(fx->f.done_line[5], "up 50");
+    assert_int_equal(fx->f.done_err[5], SCN_ERR_UAV_NOT_AIRBORNE);
+}
+
+static void test_unanswered_land_is_not_airborne(void **state)
+{
+    fixture *fx = *state;
+
+    activate(fx);
+    submit(fx, 10, "takeoff");
+    answer(fx, 11, "ok");
+    assert_int_equal(fx->c.airborne, UAV_AIRBORNE_YES);
+    submit(fx, 12, "land");
+    written(fx, 2);
+    uav_core_tick(&fx->c, 12 + 1000); /* timed out: it may have landed */
+    assert_int_equal(fx->f.done_err[1], SCN_ERR_TIMEOUT);
+    assert_int_equal(fx->c.airborne, UAV_AIRBORNE_UNKNOWN);
+    refused(fx, 1100, "oio voc", SCN_ERR_UAV_NOT_AIRBORNE);
+    /* Its late "ok" is discarded (resynchronisation), not believed. */
+    answer(fx, 1200, "ok");
+    assert_int_equal(fx->c.airborne, UAV_AIRBORNE_UNKNOWN);
+    /* A land that was never written leaves the drone as it was. */
+    submit(fx, 1300, "takeoff");
+    answer(fx, 1301, "ok");
+    submit(fx, 1302, "land");
+    uav_core_link_down(&fx->c, 1303);
+    assert_int_equal(fx->f.done_err[3], SCN_ERR_UAV_LINK_LOST);
+    assert_int_equal(fx->c.airborne, UAV_AIRBORNE_YES);
+}
+
+static void test_queue_bound(void **state)
+{
+    fixture *fx = *state;
+
     for (int i = 0; i < 4; i++)
         submit(fx, 0, "battery?");
-    scn_uav_cmd_parse("battery?", 8, &cmd, msg, sizeof(msg));
-    assert_int_equal(
-        uav_core_submit(&fx->c, 0, &cmd, "battery?", 8, NULL, NULL),
-        SCN_ERR_QUEUE_FULL);
+    refused(fx, 0, "battery?", SCN_ERR_QUEUE_FULL);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_commands_wait_for_activation,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_late_hello_answer_activates,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_in_flight, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeouts_by_class, setup,
@@ -323,6 +486,14 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_link_loss_fails_everything, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_link_loss_after_write_is_outcome_unknown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_emergency_written_then_link_lost,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_motion_waits_for_airborne,
+                                        setup_airborne, teardown),
+        cmocka_unit_test_setup_teardown(test_unanswered_land_is_not_airborne,
+                                        setup_airborne, teardown),
         cmocka_unit_test_setup_teardown(test_queue_bound, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,6 +35,17 @@ static void on_frame(scn_session *s, const scn_frame *f, void *user)
         usleep(2000);
 }
 
+static void on_discontinuity(scn_session *s, const scn_discontinuity *d,
+                             void *user)
+{
+    client *c = user;
+
+    (void)s;
+    c->gaps++;
+    c->last_gap = *d;
+    c->frames_at_gap = c->frames;
+}
+
 static void on_message(scn_session *s, const char *type, const char *json,
                        size_t len, void *user)
 {
@@ -74,6 +85,7 @@ int client_init(client *c, const char *test, scn_session_options *opts)
     scn_session_options_init(opts);
     opts->callbacks.on_state = on_state;
     opts->callbacks.on_frame = on_frame;
+    opts->callbacks.on_discontinuity = on_discontinuity;
     opts->callbacks.on_message = on_message;
     opts->callbacks.on_error = on_error;
     opts->user = c;

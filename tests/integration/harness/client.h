@@ -24,6 +24,9 @@ typedef struct client {
     uint64_t last_seq;
     uint64_t messages; /* typed messages */
     uint64_t errors;   /* on_error calls */
+    int gaps;          /* on_discontinuity calls */
+    scn_discontinuity last_gap;
+    uint64_t frames_at_gap; /* frames before the last discontinuity */
     int last_error;
     bool sleep_in_frame; /* slow consumer */
 } client;
