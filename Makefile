@@ -10,7 +10,8 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
 .PHONY: all deps build asan fuzz-build test test-fast fuzz demo demo-stream \
-	demo-uav bench format clean
+	demo-uav bench format clean cross-deps cross test-cross test-board deb \
+	bench-board
 
 all: build
 
@@ -36,9 +37,11 @@ fuzz-build: deps
 # target over its corpus and a few seconds of new inputs.
 test: build asan fuzz-build
 	./scripts/install-test-peers
+	./scripts/install-cross-deps --packaging
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -L 'unit|integration'
 	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j $(JOBS) -L fuzz
+	$(MAKE) test-board
 	./scripts/check-no-keys-in-logs $(BUILD) $(ASAN_BUILD)
 
 # Each fuzz target for FUZZ_SECONDS, one at a time; new inputs are kept
@@ -67,8 +70,57 @@ bench: deps
 	  scn-record scn-sim scn-companion
 	./bench/run $(BENCH_BUILD)
 
+# --- Boards: cross builds for Debian arm64/armhf, tested under qemu-user ---
+# `make cross ARCH=arm64|armhf` builds into build-ARCH with Debian's cross
+# toolchain (scripts/install-cross-deps installs it); `make test-cross`
+# runs its unit tests, C integration tests and tests/cross under qemu-user
+# against simulators from the native build. `make test` runs the armhf
+# unit tests every time (test-board; docs/PERFORMANCE.md, "Boards", says
+# why that much).
+ARCH ?= armhf
+CROSS_BUILD = build-$(ARCH)
+EMULATED = nice -n 10
+
+cross-deps:
+	@case "$(ARCH)" in arm64|armhf) ;; *) echo "ARCH must be arm64 or armhf" >&2; exit 64;; esac
+	./scripts/install-cross-deps $(ARCH)
+
+cross: deps cross-deps
+	cmake -S . -B $(CROSS_BUILD) -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-$(ARCH).cmake \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSCN_HOST_APPS_DIR=$(abspath $(BUILD))/apps \
+	  -DSCN_BUILD_BENCH=OFF \
+	  $(CMAKE_ARGS) >/dev/null
+	cmake --build $(CROSS_BUILD) -j $(JOBS)
+
+test-cross: build cross
+	$(EMULATED) ctest --test-dir $(CROSS_BUILD) --output-on-failure -j $(JOBS)
+
+test-board:
+	$(MAKE) cross ARCH=armhf
+	$(EMULATED) ctest --test-dir build-armhf --output-on-failure -j $(JOBS) -L unit
+
+# Debian packages for the host, arm64 and armhf in build-deb/ARCH/, each
+# checked by lintian (scripts/build-deb, debian/).
+DEB_OUT ?= build-deb
+deb: deps
+	./scripts/install-cross-deps --packaging
+	./scripts/install-cross-deps arm64
+	./scripts/install-cross-deps armhf
+	./scripts/build-deb $$(dpkg --print-architecture) $(DEB_OUT)
+	./scripts/build-deb arm64 $(DEB_OUT)
+	./scripts/build-deb armhf $(DEB_OUT)
+
+# The companion's instructions per frame and peak RSS on x86-64, arm64 and
+# armhf (bench/board-footprint; docs/PERFORMANCE.md, "Boards"), from the
+# RelWithDebInfo builds: -O2, as the Debian packages are built.
+bench-board: build
+	$(MAKE) cross ARCH=arm64
+	$(MAKE) cross ARCH=armhf
+	$(EMULATED) ./bench/board-footprint --host-apps $(BUILD)/apps \
+	  --target arm64=build-arm64/apps --target armhf=build-armhf/apps
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-armhf build-arm64 $(DEB_OUT)

@@ -478,6 +478,13 @@ int scn_recording_open(const char *path, unsigned flags, scn_recording **out)
         errno = saved;
         return SCN_ERR_IO;
     }
+    if ((uint64_t)st.st_size > SIZE_MAX) {
+        /* Larger than this process can map (a recording over 4 GiB on a
+         * 32-bit board): say so rather than read a truncated view. */
+        close(fd);
+        errno = EOVERFLOW;
+        return SCN_ERR_IO;
+    }
     if (st.st_size > 0) {
         map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (map == MAP_FAILED) {

@@ -237,6 +237,46 @@ static int do_flush(scn_recorder *rec)
     return 0;
 }
 
+/* CRC of crc's bytes followed by n zero bytes, none of them read: the
+ * CRC of 2^k zeros is doubled up from one zero byte with crc32_combine. */
+static uint32_t crc32_zeros(uint32_t crc, uint64_t n)
+{
+    static const unsigned char zero;
+    uint32_t pow = (uint32_t)crc32_z(0, &zero, 1); /* of 2^k zeros */
+
+    for (uint64_t k = 1; n != 0; k <<= 1, n >>= 1) {
+        if (n & 1)
+            crc = (uint32_t)crc32_combine(crc, pow, (z_off_t)k);
+        pow = (uint32_t)crc32_combine(pow, pow, (z_off_t)k);
+    }
+    return crc;
+}
+
+int scn_recorder_write_hole(scn_recorder *rec, uint64_t body_len)
+{
+    uint8_t head[MCAP_PREFIX_LEN];
+    uint64_t end;
+    int rc;
+
+    if (!rec || rec->finished || body_len > INT64_MAX - rec->offset)
+        return SCN_ERR_INVALID_ARG;
+    if (rec->err)
+        return rec->err;
+    if ((rc = close_chunk(rec)))
+        return rc;
+    head[0] = MCAP_OP_PRIVATE_HOLE;
+    mcap_put_u64(head + 1, body_len);
+    if ((rc = emit(rec, head, sizeof head)))
+        return rc;
+    end = rec->offset + body_len;
+    if (ftruncate(rec->fd, (off_t)end) != 0 ||
+        lseek(rec->fd, (off_t)end, SEEK_SET) != (off_t)end)
+        return rec->err = SCN_ERR_IO;
+    rec->data_crc = crc32_zeros(rec->data_crc, body_len);
+    rec->offset = end;
+    return 0;
+}
+
 int scn_recorder_new(const char *path, const scn_recorder_options *opts,
                      scn_recorder **out)
 {

@@ -26,4 +26,15 @@ int scn_recorder_write_seq(scn_recorder *rec, uint16_t channel_id,
                            uint64_t publish_time_ns, const void *data,
                            size_t len);
 
+/* MCAP reserves opcodes 0x80-0xFF for private records. */
+#define MCAP_OP_PRIVATE_HOLE 0x80
+
+/*
+ * Tests only: closes the open chunk and writes a private record (opcode
+ * MCAP_OP_PRIVATE_HOLE, which readers skip) whose body_len bytes are a
+ * hole in the file, so that a test reaches file offsets past 4 GiB
+ * without writing 4 GiB. The data section CRC covers the zeros.
+ */
+int scn_recorder_write_hole(scn_recorder *rec, uint64_t body_len);
+
 #endif

@@ -267,7 +267,10 @@ static int seg_scan(scn_spool *sp, seg *s, uint64_t *last, uint64_t *cut)
             break;
         len = get32(head);
         seq = get64(head + 4);
-        if ((uint64_t)len > size - off - REC_OVERHEAD || seq <= *last)
+        /* A length that cannot be buffered here (len + 4 past a 32-bit
+         * size_t, in a segment over 4 GiB) cannot be checked either. */
+        if ((uint64_t)len > size - off - REC_OVERHEAD || seq <= *last ||
+            (uint64_t)len + 4 > SIZE_MAX)
             break;
         if ((rc = grow_buf(sp, (size_t)len + 4)) != 0)
             return rc;

@@ -80,6 +80,19 @@ typedef struct config {
     uint64_t spool_cap; /* --spool-cap; 0: the library's default */
 } config;
 
+/* main.c: the defaults, the long options (their names are the config
+ * file's keys) and one setting applied as the flag would be (-1: bad
+ * value). */
+void comp_config_defaults(config *cf);
+struct option;
+const struct option *comp_options(void);
+int comp_apply(config *cf, int opt, const char *arg);
+
+/* check_config.c: scn-companion --check-config FILE. Reports every problem
+ * in FILE on stderr and returns 0 only for a config the companion would
+ * start with, else CLI_EX_CONFIG (78). */
+int comp_check_config(const char *path);
+
 /* Links, as indexes of per-link arrays. */
 enum { LINK_DEVICE, LINK_DRONE, LINK_CLOUD, LINK_COUNT };
 

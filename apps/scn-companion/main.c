@@ -63,6 +63,8 @@ static void usage(FILE *f)
           "  --key-file PATH       API key file (else $SCENTIENCE_API_KEY)\n"
           "  --config FILE         'key = value' lines, same names as the "
           "flags\n"
+          "  --check-config FILE   report every problem in FILE; exit 0 only "
+          "if it would start\n"
           "  --duration S          stop after S seconds\n"
           "  --no-status           no status line on a terminal\n"
           "  --no-land-on-exit     do not send 'land' when stopping in flight\n"
@@ -105,6 +107,7 @@ enum {
     O_SPOOL_CAP,
     O_NOSTATUS,
     O_NOLAND,
+    O_CHECK,
     O_HELP
 };
 
@@ -135,6 +138,7 @@ static const struct option longopts[] = {
     {"spool-cap", required_argument, NULL, O_SPOOL_CAP},
     {"no-status", no_argument, NULL, O_NOSTATUS},
     {"no-land-on-exit", no_argument, NULL, O_NOLAND},
+    {"check-config", required_argument, NULL, O_CHECK},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0}};
 
@@ -213,6 +217,32 @@ static int apply(config *cf, int opt, const char *arg)
     default:
         return -1;
     }
+}
+
+const struct option *comp_options(void)
+{
+    return longopts;
+}
+
+int comp_apply(config *cf, int opt, const char *arg)
+{
+    return apply(cf, opt, arg);
+}
+
+void comp_config_defaults(config *cf)
+{
+    *cf = (config){.state_port = 8890,
+                   .video_port = 11111,
+                   .live_port = 8765,
+                   /* A small board: 64 dashboards that all lag hold at
+                    * most 64 x 32 KiB of queues (docs/PROTOCOL.md 10.5);
+                    * the kernel holds up to 64 KiB more for each. */
+                   .live_max = 64,
+                   .live_queue_msgs = 128,
+                   .live_queue_bytes = 32 * 1024,
+                   .live_flush_ms = 100,
+                   .threshold = 0.5,
+                   .max_age = 2};
 }
 
 /* One "key = value" line of --config: keys are the long flag names. */
@@ -366,23 +396,13 @@ static void free_all(comp *c)
 
 int main(int argc, char **argv)
 {
-    config cf = {.state_port = 8890,
-                 .video_port = 11111,
-                 .live_port = 8765,
-                 /* A small board: 64 dashboards that all lag hold at most
-                  * 64 x 32 KiB of queues (docs/PROTOCOL.md 10.5); the
-                  * kernel holds up to 64 KiB more for each. */
-                 .live_max = 64,
-                 .live_queue_msgs = 128,
-                 .live_queue_bytes = 32 * 1024,
-                 .live_flush_ms = 100,
-                 .threshold = 0.5,
-                 .max_age = 2};
+    config cf;
     comp *c;
     char why[256];
     int opt, status, lost;
     uint64_t end_ms = 0, next_status = 0;
 
+    comp_config_defaults(&cf);
     if (cli_exact_long_options("scn-companion", argc, argv, longopts))
         goto bad;
     /* First pass: only --config, so the file is applied before the other
@@ -390,6 +410,8 @@ int main(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         if (opt == O_CONFIG && load_config(&cf, optarg))
             return CLI_EX_CONFIG;
+        if (opt == O_CHECK)
+            return comp_check_config(optarg);
         if (opt == '?' || opt == 'h' || opt == O_HELP) {
             if (opt == '?')
                 goto bad;

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ *
  * An API key held by the application, for programs that resolve the key
  * once and hand it to several sessions, and that re-read it on demand
  * (scn-companion on SIGHUP) instead of at every connection attempt.
@@ -19,22 +21,23 @@
 extern "C" {
 #endif
 
+/** A resolved API key, held in memory excluded from core dumps (opaque). */
 typedef struct scn_api_key scn_api_key;
 
-/* Resolves and checks the key: $SCENTIENCE_API_KEY when set and non-empty,
+/** Resolves and checks the key: $SCENTIENCE_API_KEY when set and non-empty,
  * else key_file (NULL: the default file). Returns 0, SCN_ERR_NO_KEY,
  * SCN_ERR_KEY_FILE, SCN_ERR_KEY_FILE_PERMS, SCN_ERR_KEY_FORMAT,
  * SCN_ERR_NOMEM; *out is NULL on error. */
 SCN_API int scn_api_key_load(const char *key_file, scn_api_key **out);
-/* Wipes and frees; NULL allowed. */
+/** Wipes and frees; NULL allowed. */
 SCN_API void scn_api_key_free(scn_api_key *k);
-/* The key itself: for scn_session_options.api_key only. */
+/** The key itself: for scn_session_options.api_key only. */
 SCN_API const char *scn_api_key_text(const scn_api_key *k);
-/* "****" plus the last four characters (section 7). */
+/** "****" plus the last four characters (section 7). */
 SCN_API const char *scn_api_key_redacted(const scn_api_key *k);
-/* Where it came from: "environment" or "file". */
+/** Where it came from: "environment" or "file". */
 SCN_API const char *scn_api_key_source(const scn_api_key *k);
-/* 1 when both hold the same key (compared in constant time), else 0. */
+/** 1 when both hold the same key (compared in constant time), else 0. */
 SCN_API int scn_api_key_equal(const scn_api_key *a, const scn_api_key *b);
 
 #ifdef __cplusplus

@@ -1,4 +1,5 @@
-/* Symbol visibility shared by every public header. */
+/** @file
+ * Symbol visibility shared by every public header. */
 #ifndef SCENTIENCE_COMMON_H
 #define SCENTIENCE_COMMON_H
 

@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ *
  * Error codes. Every fallible call returns 0 or one of these negative codes;
  * scn_strerror() turns it into a sentence and scn_err_name() into its
  * symbol. The table is the single source of both.
@@ -12,7 +14,7 @@
 extern "C" {
 #endif
 
-/* X(name, value, sentence). Values are stable: never renumber. */
+/** X(name, value, sentence). Values are stable: never renumber. */
 #define SCN_ERRNO_MAP(X)                                                       \
     X(INVALID_ARG, -1, "invalid argument")                                     \
     X(NOMEM, -2, "out of memory")                                              \
@@ -23,21 +25,20 @@ extern "C" {
     X(UNSUPPORTED, -7, "not supported")                                        \
     X(TIMEOUT, -8, "timed out")                                                \
     X(NOT_FOUND, -9, "not found")                                              \
-    X(NO_KEY, -20,                                                             \
-      "no API key: set SCENTIENCE_API_KEY or provide a key file")              \
+    X(NO_KEY, -20, "no API key: set SCENTIENCE_API_KEY or provide a key file") \
     X(KEY_FILE, -21, "the API key file cannot be read")                        \
     X(KEY_FILE_PERMS, -22,                                                     \
-      "the API key file is accessible by group or others (chmod 600)")        \
+      "the API key file is accessible by group or others (chmod 600)")         \
     X(KEY_FORMAT, -23, "the API key is empty or contains invalid characters")  \
     X(KEY_INVALID, -24, "the API key was rejected as invalid")                 \
     X(KEY_EXPIRED, -25, "the API key has expired")                             \
     X(KEY_REVOKED, -26, "the API key was revoked")                             \
     X(ADDRESS_NOT_ALLOWED, -27,                                                \
-      "the API key does not allow connections from this address")             \
+      "the API key does not allow connections from this address")              \
     X(QUOTA, -28, "the API key's usage quota is exhausted")                    \
-    X(DEVICE_UNKNOWN, -29, "no device with that UID is served here")          \
-    X(POLICY, -30, "the server closed the session for a policy violation")    \
-    X(NETWORK, -40, "network error: the server could not be reached")         \
+    X(DEVICE_UNKNOWN, -29, "no device with that UID is served here")           \
+    X(POLICY, -30, "the server closed the session for a policy violation")     \
+    X(NETWORK, -40, "network error: the server could not be reached")          \
     X(HANDSHAKE, -41, "the WebSocket handshake was refused")                   \
     X(SERVER, -42, "the server reported an internal error")                    \
     X(GOING_AWAY, -43, "the server is going away")                             \
@@ -55,24 +56,25 @@ extern "C" {
     X(TOO_DEEP, -66, "message nested too deeply")                              \
     X(UNKNOWN_TYPE, -67, "message of unknown type")                            \
     X(ABSENT, -68, "the field is absent")                                      \
-    X(UAV_REFUSED, -80, "the drone answered error")                          \
+    X(UAV_REFUSED, -80, "the drone answered error")                            \
     X(UAV_SUPERSEDED, -81,                                                     \
-      "superseded by an emergency stop before the drone answered")            \
+      "superseded by an emergency stop before the drone answered")             \
     X(UAV_LINK_LOST, -82,                                                      \
-      "not sent: no drone link when it was to be written (not executed)")     \
+      "not sent: no drone link when it was to be written (not executed)")      \
     X(UAV_OUTCOME_UNKNOWN, -83,                                                \
-      "the drone link was lost after the command was written: it may have "   \
+      "the drone link was lost after the command was written: it may have "    \
       "been executed")                                                         \
     X(UAV_NOT_AIRBORNE, -84,                                                   \
-      "not sent: the drone is not known to be airborne (no takeoff answered " \
+      "not sent: the drone is not known to be airborne (no takeoff answered "  \
       "ok)")                                                                   \
     X(MCAP_FORMAT, -100, "not an MCAP file, or a malformed MCAP record")       \
     X(MCAP_CRC, -101, "MCAP CRC mismatch: the recording is corrupt")           \
     X(MCAP_TRUNCATED, -102, "the MCAP recording ends before its header")       \
-    X(SPOOL_CORRUPT, -120, "a spool record changed on disk since it was "      \
+    X(SPOOL_CORRUPT, -120,                                                     \
+      "a spool record changed on disk since it was "                           \
       "written")                                                               \
-    X(SPOOL_BUSY, -121, "the spool is in use by another process")            \
-    X(SPOOL_FULL, -122, "no room left on the spool's disk")                   \
+    X(SPOOL_BUSY, -121, "the spool is in use by another process")              \
+    X(SPOOL_FULL, -122, "no room left on the spool's disk")                    \
     X(SPOOL_INVALID, -123,                                                     \
       "the spool holds a file or value out of range (refused)")
 
@@ -83,10 +85,10 @@ typedef enum scn_err {
 #undef SCN_ERR_ENUM_
 } scn_err;
 
-/* A sentence describing err; never NULL, never contains secrets. */
+/** A sentence describing err; never NULL, never contains secrets. */
 SCN_API const char *scn_strerror(int err);
 
-/* The symbol of err without the SCN_ERR_ prefix ("QUEUE_FULL"), "OK" for 0,
+/** The symbol of err without the SCN_ERR_ prefix ("QUEUE_FULL"), "OK" for 0,
  * "UNKNOWN" for values not in the table. */
 SCN_API const char *scn_err_name(int err);
 

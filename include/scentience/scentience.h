@@ -1,4 +1,5 @@
-/* Umbrella header of libscentience. */
+/** @file
+ * Umbrella header of libscentience. */
 #ifndef SCENTIENCE_H
 #define SCENTIENCE_H
 
@@ -15,7 +16,9 @@
 #include <scentience/recorder.h>
 #include <scentience/recording.h>
 
+/** The library version this header belongs to. */
 #define SCN_VERSION_STRING "0.1.0"
+/** The WebSocket subprotocol a session offers to devices (docs/PROTOCOL.md). */
 #define SCN_SUBPROTOCOL "scentience.v1"
 
 #endif

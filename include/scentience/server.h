@@ -1,4 +1,6 @@
-/*
+/**
+ * @file
+ *
  * A WebSocket server on an scn_loop: the endpoint a drone pushes its state
  * strings or video frames to, or that dashboards subscribe to. It accepts
  * connections, delivers every complete message to on_message, and sends
@@ -47,11 +49,14 @@
 extern "C" {
 #endif
 
+/** A WebSocket server on a loop (opaque). */
 typedef struct scn_server scn_server;
+/** One connection to a server (opaque; valid until its on_close returns). */
 typedef struct scn_server_conn scn_server_conn;
 
+/** What a server tells the application; every callback may be NULL. */
 typedef struct scn_server_callbacks {
-    /* A WebSocket upgrade request from peer (an IP address: "127.0.0.1",
+    /** A WebSocket upgrade request from peer (an IP address: "127.0.0.1",
      * "::1") for path (without the query), after the allow list, the path
      * and the subprotocol were checked. Return 0 to accept, nonzero to
      * refuse it with HTTP 403. The handshake completes after this returns;
@@ -59,107 +64,111 @@ typedef struct scn_server_callbacks {
      * every request. */
     int (*on_connect)(scn_server *srv, scn_server_conn *conn, const char *peer,
                       const char *path, void *user);
-    /* One complete message, reassembled from its fragments. Text is passed
+    /** One complete message, reassembled from its fragments. Text is passed
      * as received (not checked for UTF-8) and is not NUL-terminated. While
      * this runs the connection does not read, so a slow callback makes TCP
      * push back on the peer. */
     void (*on_message)(scn_server *srv, scn_server_conn *conn, const void *data,
                        size_t len, int is_binary, void *user);
-    /* The connection is gone. code: the close code we closed with (1009 a
+    /** The connection is gone. code: the close code we closed with (1009 a
      * message over max_message_bytes, 1013 too slow, 1001 the server is
      * being freed, or the code given to scn_server_conn_close), else the
      * peer's close code, 1005 when its close frame had none, 1006 when the
      * connection dropped without a close frame. */
     void (*on_close)(scn_server *srv, scn_server_conn *conn, int code,
                      void *user);
-    /* A non-fatal problem: a message over the limit (MESSAGE_TOO_BIG), a
+    /** A non-fatal problem: a message over the limit (MESSAGE_TOO_BIG), a
      * slow peer's first dropped message (QUEUE_FULL), a failed accept (IO,
      * NOMEM). conn is NULL when no connection is concerned. */
     void (*on_error)(scn_server *srv, scn_server_conn *conn, int err,
                      const char *detail, void *user);
 } scn_server_callbacks;
 
+/** Options of scn_server_new(); initialise with scn_server_options_init(). */
 typedef struct scn_server_options {
-    /* IP address literal to listen on. NULL: "127.0.0.1". Listening on
+    /** IP address literal to listen on. NULL: "127.0.0.1". Listening on
      * every interface takes an explicit "0.0.0.0" (IPv4) or "::" (IPv6 and
      * IPv4). Interface names are not accepted. */
     const char *bind_address;
-    int port; /* 0: ephemeral, see scn_server_port() */
-    /* Request path that is served, e.g. "/live"; others get HTTP 404. The
+    int port; /**< 0: ephemeral, see scn_server_port() */
+    /** Request path that is served, e.g. "/live"; others get HTTP 404. The
      * query string is not part of it. NULL: any path. */
     const char *path;
-    /* Subprotocol the server selects. Set: a client must offer it. NULL:
+    /** Subprotocol the server selects. Set: a client must offer it. NULL:
      * the server selects none, and a client that offers subprotocols is
      * refused with HTTP 400 (libwebsockets 4.1 cannot accept an offer
      * without selecting from it). */
     const char *subprotocol;
-    /* Peers allowed to connect: IPv4 or IPv6 addresses ("192.168.10.1",
+    /** Peers allowed to connect: IPv4 or IPv6 addresses ("192.168.10.1",
      * "::1") and CIDR prefixes ("192.168.10.0/24", "fd00::/8"; host bits
-     * are ignored). An IPv4 peer reaching an IPv6 socket (::ffff:a.b.c.d)
-     * is matched as IPv4. Others are disconnected as soon as they are
+     * are ignored). An IPv4 peer reaching an IPv6 socket (an IPv4-mapped
+     * address) is matched as IPv4. Others are disconnected as soon as they are
      * accepted, before any byte is read, and counted in refused_address.
      * NULL or allow_count 0: every peer may connect (the bind address is
      * then the only restriction). */
     const char *const *allow;
-    size_t allow_count;
-    size_t max_message_bytes; /* inbound; larger: close 1009 (1 MiB) */
-    size_t queue_msgs;        /* outbound per connection (1024) */
-    size_t queue_bytes;       /* (4 MiB) */
-    /* Cut off a peer that stays behind this long (see above); 0: never. */
+    size_t allow_count;       /**< entries in allow */
+    size_t max_message_bytes; /**< inbound; larger: close 1009 (1 MiB) */
+    size_t queue_msgs;        /**< outbound per connection (1024) */
+    size_t queue_bytes;       /**< (4 MiB) */
+    /** Cut off a peer that stays behind this long (see above); 0: never. */
     uint32_t slow_disconnect_ms;
-    /* Connections at once, handshakes included; more are disconnected
+    /** Connections at once, handshakes included; more are disconnected
      * when accepted and counted in connections_refused (64). */
     size_t max_connections;
-    /* Kernel send buffer of each connection (SO_SNDBUF); 0: the kernel's
+    /** Kernel send buffer of each connection (SO_SNDBUF); 0: the kernel's
      * autotuned default, which can hold megabytes. Set it small when a
      * peer that stops reading must show up as slow quickly (the outbound
      * queue only fills once the socket buffer has). */
     size_t socket_send_buffer;
-    /* Writes to one connection at most this often (ms): messages queued
+    /** Writes to one connection at most this often (ms): messages queued
      * meanwhile go out together, as consecutive WebSocket messages in one
      * write (fewer system calls per message when there are many peers).
      * A peer behind on its queue is still written to as fast as its
      * socket drains. 0: write as soon as the socket is writeable. */
     uint32_t write_interval_ms;
 
-    scn_server_callbacks callbacks;
-    void *user;
+    scn_server_callbacks callbacks; /**< the callbacks */
+    void *user;                     /**< passed to every callback */
 } scn_server_options;
 
+/** Counters of a server (scn_server_get_stats()). */
 typedef struct scn_server_stats {
-    uint64_t connections_accepted; /* handshakes completed */
-    /* Connections refused: too many, wrong path or subprotocol, refused by
+    uint64_t connections_accepted; /**< handshakes completed */
+    /** Connections refused: too many, wrong path or subprotocol, refused by
      * on_connect. Peers outside the allow list are counted apart. */
     uint64_t connections_refused;
-    uint64_t refused_address;  /* disconnected at once: not allowed */
-    uint64_t connections_open; /* now */
-    uint64_t messages_in;
-    uint64_t bytes_in;     /* payload bytes of complete messages */
-    uint64_t messages_out; /* written to sockets */
-    uint64_t bytes_out;
-    uint64_t writes;       /* socket writes: queued messages share one */
-    uint64_t dropped_slow; /* oldest outbound messages dropped: queue full */
-    uint64_t disconnected_slow;
-    uint64_t oversize;       /* inbound messages over max_message_bytes */
-    uint64_t dropped_unsent; /* still queued when their connection closed */
+    uint64_t refused_address;  /**< disconnected at once: not allowed */
+    uint64_t connections_open; /**< now */
+    uint64_t messages_in;      /**< complete messages received */
+    uint64_t bytes_in;         /**< payload bytes of complete messages */
+    uint64_t messages_out;     /**< written to sockets */
+    uint64_t bytes_out;        /**< payload bytes written */
+    uint64_t writes;           /**< socket writes: queued messages share one */
+    uint64_t dropped_slow; /**< oldest outbound messages dropped: queue full */
+    uint64_t disconnected_slow; /**< peers cut off for staying behind
+                                   (slow_disconnect_ms) */
+    uint64_t oversize;          /**< inbound messages over max_message_bytes */
+    uint64_t dropped_unsent; /**< still queued when their connection closed */
 } scn_server_stats;
 
+/** Counters of one connection (scn_server_conn_get_stats()). */
 typedef struct scn_server_conn_stats {
-    uint64_t messages_in;
-    uint64_t bytes_in;
-    uint64_t messages_out;
-    uint64_t bytes_out;
-    uint64_t dropped;   /* oldest messages dropped: queue full */
-    size_t queued_msgs; /* outbound, now */
-    size_t queued_bytes;
-    int slow; /* behind since its last drop (see above) */
+    uint64_t messages_in;  /**< complete messages received */
+    uint64_t bytes_in;     /**< their payload bytes */
+    uint64_t messages_out; /**< messages written to its socket */
+    uint64_t bytes_out;    /**< their payload bytes */
+    uint64_t dropped;      /**< oldest messages dropped: queue full */
+    size_t queued_msgs;    /**< outbound, now */
+    size_t queued_bytes;   /**< outbound bytes queued now */
+    int slow;              /**< behind since its last drop (see above) */
 } scn_server_conn_stats;
 
-/* Fills opts with every default (zeros for pointers). Size and count
+/** Fills opts with every default (zeros for pointers). Size and count
  * fields left 0 also get their default in scn_server_new(). */
 SCN_API void scn_server_options_init(scn_server_options *opts);
 
-/*
+/**
  * Creates a server on the loop and starts listening. Everything opts points
  * to is copied. Must be called on the loop's thread or while the loop is
  * not running.
@@ -173,7 +182,7 @@ SCN_API void scn_server_options_init(scn_server_options *opts);
 SCN_API int scn_server_new(scn_loop *loop, const scn_server_options *opts,
                            scn_server **out);
 
-/* Stops listening, closes every connection (each gets on_close 1001; their
+/** Stops listening, closes every connection (each gets on_close 1001; their
  * peers see the TCP connection end) and frees the server. Outside
  * callbacks the port is released when this returns; inside, it is deferred
  * until the callback returns. NULL is allowed. Must be called on the loop's
@@ -181,10 +190,10 @@ SCN_API int scn_server_new(scn_loop *loop, const scn_server_options *opts,
  * still on the loop the same way. */
 SCN_API void scn_server_free(scn_server *srv);
 
-/* The port the server listens on (the one chosen when opts.port was 0). */
+/** The port the server listens on (the one chosen when opts.port was 0). */
 SCN_API int scn_server_port(const scn_server *srv);
 
-/* Queues a copy of data on every open connection (not on those still in
+/** Queues a copy of data on every open connection (not on those still in
  * their handshake). Thread-safe. A full queue drops its oldest message.
  * Returns the number of connections it was queued on (>= 0),
  * SCN_ERR_INVALID_ARG, SCN_ERR_MESSAGE_TOO_BIG (len > queue_bytes),
@@ -192,10 +201,10 @@ SCN_API int scn_server_port(const scn_server *srv);
 SCN_API int scn_server_broadcast(scn_server *srv, const void *data, size_t len,
                                  int is_binary);
 
-/* Thread-safe snapshot of the server's counters. */
+/** Thread-safe snapshot of the server's counters. */
 SCN_API void scn_server_get_stats(scn_server *srv, scn_server_stats *out);
 
-/* Queues a copy of data on one connection; from on_connect on it is
+/** Queues a copy of data on one connection; from on_connect on it is
  * written once the handshake completes. A full queue drops its oldest
  * message. Thread-safe (see the handle rule above). Returns 0,
  * SCN_ERR_INVALID_ARG, SCN_ERR_MESSAGE_TOO_BIG (len > queue_bytes),
@@ -203,7 +212,7 @@ SCN_API void scn_server_get_stats(scn_server *srv, scn_server_stats *out);
 SCN_API int scn_server_conn_send(scn_server_conn *conn, const void *data,
                                  size_t len, int is_binary);
 
-/* Closes one connection with a close frame of code (1000-1003, 1007-1014 or
+/** Closes one connection with a close frame of code (1000-1003, 1007-1014 or
  * 3000-4999) and reason (at most 123 bytes are sent; NULL: none). Messages
  * still queued for it are discarded (counted in dropped_unsent). on_close
  * follows; a peer that does not read is cut off after 5 s. Thread-safe.
@@ -211,17 +220,18 @@ SCN_API int scn_server_conn_send(scn_server_conn *conn, const void *data,
 SCN_API int scn_server_conn_close(scn_server_conn *conn, int code,
                                   const char *reason);
 
-/* The peer's IP address ("127.0.0.1", "::1"). */
+/** The peer's IP address ("127.0.0.1", "::1"). */
 SCN_API const char *scn_server_conn_peer(const scn_server_conn *conn);
 
-/* The application's pointer for this connection; NULL until set. */
+/** The application's pointer for this connection; NULL until set. */
 SCN_API void *scn_server_conn_get_user(const scn_server_conn *conn);
+/** Sets the application's pointer for this connection. */
 SCN_API void scn_server_conn_set_user(scn_server_conn *conn, void *user);
 
-/* The server the connection belongs to. */
+/** The server the connection belongs to. */
 SCN_API scn_server *scn_server_conn_server(const scn_server_conn *conn);
 
-/* Thread-safe snapshot of one connection's counters. */
+/** Thread-safe snapshot of one connection's counters. */
 SCN_API void scn_server_conn_get_stats(scn_server_conn *conn,
                                        scn_server_conn_stats *out);
 

@@ -141,6 +141,10 @@ static void test_secret_lifecycle(void **state)
     scn_secret_free(NULL);
 }
 
+/* Checks that could not run here; main then exits 77, which ctest shows
+ * as a skip (SKIP_RETURN_CODE), never as a pass. */
+static int skipped_checks;
+
 /* The page holding the key is excluded from core dumps: its VmFlags in
  * /proc/self/smaps carry "dd". */
 static void test_secret_not_dumped(void **state)
@@ -163,13 +167,21 @@ static void test_secret_not_dumped(void **state)
         }
         if (in_map && strncmp(line, "VmFlags:", 8) == 0) {
             found = 1;
-            assert_non_null(strstr(line, " dd"));
             break;
         }
     }
     fclose(f);
     if (!found)
         skip();
+    /* qemu-user accepts madvise() and ignores it, so the flag cannot show
+     * under emulation: only a run on the target itself can check it. */
+    if (!strstr(line, " dd") && getenv("SCN_TEST_EMULATOR")) {
+        print_message("MADV_DONTDUMP is not applied under %s: skipped\n",
+                      getenv("SCN_TEST_EMULATOR"));
+        skipped_checks++;
+        skip();
+    }
+    assert_non_null(strstr(line, " dd"));
 }
 
 static void test_read_file_ok_and_stripping(void **state)
@@ -504,5 +516,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_api_key, setup, teardown),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+
+    return failed ? failed : skipped_checks ? 77 : 0;
 }

@@ -31,6 +31,17 @@
  * big inode number (EOVERFLOW). Otherwise it is libc's. */
 static int fail_readdir;
 
+/* The symbol this definition really has, and so the one to forward to:
+ * with _FILE_OFFSET_BITS=64 on a 32-bit system (armhf), <dirent.h> renames
+ * readdir to readdir64, whose struct dirent is the 64-bit one; libc's
+ * plain readdir would hand back the 32-bit layout. */
+#if defined(_FILE_OFFSET_BITS) && _FILE_OFFSET_BITS == 64 &&                   \
+    __SIZEOF_LONG__ == 4
+#define READDIR_SYMBOL "readdir64"
+#else
+#define READDIR_SYMBOL "readdir"
+#endif
+
 struct dirent *readdir(DIR *d)
 {
     static struct dirent *(*real)(DIR *);
@@ -40,7 +51,7 @@ struct dirent *readdir(DIR *d)
         return NULL;
     }
     if (real == NULL)
-        *(void **)&real = dlsym(RTLD_NEXT, "readdir");
+        *(void **)&real = dlsym(RTLD_NEXT, READDIR_SYMBOL);
     return real(d);
 }
 
