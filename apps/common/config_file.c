@@ -6,15 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, size_t cap, unsigned line, const char *what,
-                const char *key)
+typedef struct reader {
+    cfg_setting_fn setting;
+    void *setting_user;
+    cfg_problem_fn problem;
+    void *problem_user;
+    unsigned problems;
+} reader;
+
+static void report(reader *r, unsigned line, const char *what)
 {
-    if (key)
-        snprintf(err, cap, "line %u: '%.64s%s': %s", line, key,
-                 strlen(key) > 64 ? "..." : "", what);
-    else
-        snprintf(err, cap, "line %u: %s", line, what);
-    return -1;
+    r->problems++;
+    r->problem(line, what, r->problem_user);
 }
 
 static int is_blank(char c)
@@ -36,20 +39,22 @@ static char *trim(char *s, size_t *n)
 }
 
 /* One line (no line end, NUL-terminated, at most CFG_LINE_MAX bytes). */
-static int parse_line(char *s, size_t n, unsigned line, cfg_setting_fn fn,
-                      void *user, char *err, size_t cap)
+static void parse_line(reader *r, char *s, size_t n, unsigned line)
 {
     char *hash = memchr(s, '#', n), *eq, *key, *val = (char *)"";
+    char why[CFG_LINE_MAX + 128];
     size_t kn, vn = 0;
-    const char *why;
 
     if (hash)
         n = (size_t)(hash - s);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
-            return fail(err, cap, line,
-                        c == 0 ? "NUL byte" : "control character", NULL);
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            report(r, line,
+                   c == 0 ? "contains a NUL byte"
+                          : "contains a control character");
+            return;
+        }
     }
     eq = memchr(s, '=', n);
     kn = eq ? (size_t)(eq - s) : n;
@@ -60,18 +65,20 @@ static int parse_line(char *s, size_t n, unsigned line, cfg_setting_fn fn,
     }
     if (kn == 0) {
         if (eq)
-            return fail(err, cap, line, "no setting name before '='", NULL);
-        return 0; /* blank or comment */
+            report(r, line, "no setting name before '='");
+        return; /* else blank or a comment */
     }
-    if ((why = fn(key, val, user)) != NULL)
-        return fail(err, cap, line, why, key);
-    return 0;
+    why[0] = '\0';
+    if (r->setting(key, val, r->setting_user, why, sizeof why) != 0)
+        report(r, line, why[0] ? why : "refused");
 }
 
-int cfg_parse(const char *text, size_t len, cfg_setting_fn fn, void *user,
-              char *err, size_t err_cap)
+unsigned cfg_parse(const char *text, size_t len, cfg_setting_fn setting,
+                   void *setting_user, cfg_problem_fn problem,
+                   void *problem_user)
 {
-    char buf[CFG_LINE_MAX + 1];
+    reader r = {setting, setting_user, problem, problem_user, 0};
+    char buf[CFG_LINE_MAX + 1], what[64];
     unsigned line = 0;
 
     for (size_t at = 0; at < len;) {
@@ -83,49 +90,48 @@ int cfg_parse(const char *text, size_t len, cfg_setting_fn fn, void *user,
         if (n > 0 && text[at + n - 1] == '\r')
             body--;
         if (body > CFG_LINE_MAX) {
-            snprintf(err, err_cap, "line %u is longer than %d bytes", line,
-                     CFG_LINE_MAX);
-            return -1;
+            snprintf(what, sizeof what, "longer than %d bytes", CFG_LINE_MAX);
+            report(&r, line, what);
+        } else {
+            memcpy(buf, text + at, body);
+            buf[body] = '\0';
+            parse_line(&r, buf, body, line);
         }
-        memcpy(buf, text + at, body);
-        buf[body] = '\0';
-        if (parse_line(buf, body, line, fn, user, err, err_cap) != 0)
-            return -1;
         at += n + 1;
     }
-    return 0;
+    return r.problems;
 }
 
-int cfg_read_file(const char *path, cfg_setting_fn fn, void *user, char *err,
-                  size_t err_cap)
+unsigned cfg_read_file(const char *path, cfg_setting_fn setting,
+                       void *setting_user, cfg_problem_fn problem,
+                       void *problem_user)
 {
     FILE *f = fopen(path, "rb");
-    char *text;
-    size_t n;
-    int rc;
+    char *text = NULL, what[128] = "";
+    size_t n = 0;
+    unsigned problems = 0;
 
     if (!f) {
-        snprintf(err, err_cap, "cannot read: %s", strerror(errno));
-        return -1;
-    }
-    /* One byte more than allowed tells a file that is too large. */
-    text = malloc(CFG_FILE_MAX + 1);
-    if (!text) {
-        fclose(f);
-        snprintf(err, err_cap, "out of memory");
-        return -1;
-    }
-    n = fread(text, 1, CFG_FILE_MAX + 1, f);
-    if (ferror(f)) {
-        snprintf(err, err_cap, "cannot read: %s", strerror(errno));
-        rc = -1;
-    } else if (n > CFG_FILE_MAX) {
-        snprintf(err, err_cap, "larger than %u bytes", CFG_FILE_MAX);
-        rc = -1;
+        snprintf(what, sizeof what, "cannot read it: %s", strerror(errno));
+    } else if (!(text = malloc(CFG_FILE_MAX + 1))) {
+        snprintf(what, sizeof what, "out of memory");
     } else {
-        rc = cfg_parse(text, n, fn, user, err, err_cap);
+        /* One byte more than allowed tells a file that is too large. */
+        n = fread(text, 1, CFG_FILE_MAX + 1, f);
+        if (ferror(f))
+            snprintf(what, sizeof what, "cannot read it: %s", strerror(errno));
+        else if (n > CFG_FILE_MAX)
+            snprintf(what, sizeof what, "larger than %u bytes", CFG_FILE_MAX);
+    }
+    if (what[0]) {
+        problem(0, what, problem_user);
+        problems = 1;
+    } else {
+        problems =
+            cfg_parse(text, n, setting, setting_user, problem, problem_user);
     }
     free(text);
-    fclose(f);
-    return rc;
+    if (f)
+        fclose(f);
+    return problems;
 }

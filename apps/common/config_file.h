@@ -1,8 +1,9 @@
 /*
- * "key = value" configuration files (scn-companion --config): one setting
- * per line, '#' starts a comment, spaces and tabs around keys and values
- * are ignored, a key alone means an empty value. Parsing is separate from
- * what a key means: the program's callback applies each setting.
+ * "key = value" configuration files (scn-companion --config and
+ * --check-config): one setting per line, '#' starts a comment, spaces and
+ * tabs around keys and values are ignored, a key alone means an empty
+ * value. Reading is separate from what a key means: the program's
+ * callback applies each setting.
  */
 #ifndef SCN_APP_CONFIG_FILE_H
 #define SCN_APP_CONFIG_FILE_H
@@ -14,26 +15,31 @@
 /* Largest file read. */
 #define CFG_FILE_MAX (1u << 20)
 
-/* Applies one setting; returns NULL, or why it was refused (a short
- * phrase: "unknown setting", "invalid value"). key and value are valid
- * only during the call. */
-typedef const char *(*cfg_setting_fn)(const char *key, const char *value,
-                                      void *user);
+/* Applies one setting: returns 0, or -1 with a sentence in why ("unknown
+ * setting 'x'"). key and value are valid only during the call. */
+typedef int (*cfg_setting_fn)(const char *key, const char *value, void *user,
+                              char *why, size_t why_cap);
+
+/* One problem: its line (1-based; 0 for the file as a whole) and what. */
+typedef void (*cfg_problem_fn)(unsigned line, const char *what, void *user);
 
 /*
- * Parses text[0..len) and hands every setting to fn, in file order.
- * Refused, with nothing applied after it: a line longer than CFG_LINE_MAX
- * (it would otherwise be split and its tail read as a setting of its own),
- * a NUL or other control byte (tab aside; a CR only before the line end),
- * an empty key before '=', and whatever fn refuses. Returns 0, or -1 with
- * "line N: ..." in err.
+ * Reads text[0..len): every setting goes to setting, in file order, and
+ * every problem to problem, and reading goes on with the next line, so
+ * that all of them are reported. Problems: a line longer than CFG_LINE_MAX
+ * (it used to be split, and its tail read as a setting of its own), a NUL
+ * or other control byte (tab aside; a CR only before the line end), an
+ * empty key before '=', and whatever setting refuses. Returns how many
+ * problems there were.
  */
-int cfg_parse(const char *text, size_t len, cfg_setting_fn fn, void *user,
-              char *err, size_t err_cap);
+unsigned cfg_parse(const char *text, size_t len, cfg_setting_fn setting,
+                   void *setting_user, cfg_problem_fn problem,
+                   void *problem_user);
 
-/* Reads path (at most CFG_FILE_MAX bytes) and parses it; err names the
- * cause when the file cannot be read. */
-int cfg_read_file(const char *path, cfg_setting_fn fn, void *user, char *err,
-                  size_t err_cap);
+/* Reads path (at most CFG_FILE_MAX bytes) and parses it; a file that
+ * cannot be read is one problem (line 0) that names the cause. */
+unsigned cfg_read_file(const char *path, cfg_setting_fn setting,
+                       void *setting_user, cfg_problem_fn problem,
+                       void *problem_user);
 
 #endif

@@ -143,8 +143,7 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0}};
 
 /* Config file strings live until exit: the options point into them. */
-static char *cfg_store[256];
-static size_t cfg_nstore;
+static comp_settings cfg_settings;
 
 static int apply(config *cf, int opt, const char *arg)
 {
@@ -245,39 +244,79 @@ void comp_config_defaults(config *cf)
                    .max_age = 2};
 }
 
-/* One "key = value" line of --config: keys are the long flag names. */
-static const char *config_setting(const char *key, const char *val, void *user)
+/* Keys are the long flag names, except those that are no setting. */
+int comp_config_setting(const char *key, const char *value, void *settings,
+                        char *why, size_t why_cap)
 {
+    comp_settings *s = settings;
     const struct option *o;
+    char *kept;
 
     for (o = longopts; o->name; o++)
         if (strcmp(o->name, key) == 0)
             break;
-    if (!o->name || o->val == O_CONFIG || o->val == O_HELP)
-        return "unknown setting";
-    if (o->has_arg == required_argument && !*val)
-        return "needs a value";
-    if (o->has_arg == no_argument && *val)
-        return "takes no value";
-    if (cfg_nstore == sizeof(cfg_store) / sizeof(cfg_store[0]))
-        return "too many settings";
-    if (!(cfg_store[cfg_nstore] = strdup(val)))
-        return "out of memory";
-    if (apply(user, o->val, cfg_store[cfg_nstore++]))
-        return "invalid value";
-    return NULL;
-}
-
-/* Flags given on the command line are applied after, so they win. */
-static int load_config(config *cf, const char *path)
-{
-    char err[256];
-
-    if (cfg_read_file(path, config_setting, cf, err, sizeof(err)) != 0) {
-        fprintf(stderr, "scn-companion: %s: %s\n", path, err);
+    if (!o->name || o->val == O_CONFIG || o->val == O_HELP ||
+        o->val == O_CHECK) {
+        snprintf(why, why_cap, "unknown setting '%.64s'", key);
+        return -1;
+    }
+    if (o->has_arg == required_argument && !*value) {
+        snprintf(why, why_cap, "'%s' needs a value", key);
+        return -1;
+    }
+    if (o->has_arg == no_argument && *value) {
+        /* "no-status = no" would mean the opposite of what it says. */
+        snprintf(why, why_cap, "'%s' takes no value", key);
+        return -1;
+    }
+    if (s->nkept == s->capkept) {
+        size_t cap = s->capkept ? 2 * s->capkept : 32;
+        char **k = realloc(s->kept, cap * sizeof(*k));
+        if (!k) {
+            snprintf(why, why_cap, "out of memory");
+            return -1;
+        }
+        s->kept = k;
+        s->capkept = cap;
+    }
+    if (!(kept = strdup(value))) {
+        snprintf(why, why_cap, "out of memory");
+        return -1;
+    }
+    s->kept[s->nkept++] = kept;
+    if (apply(s->cf, o->val, kept)) {
+        snprintf(why, why_cap, "bad value for '%s': '%.64s'", key, value);
         return -1;
     }
     return 0;
+}
+
+void comp_settings_free(comp_settings *s)
+{
+    for (size_t i = 0; i < s->nkept; i++)
+        free(s->kept[i]);
+    free(s->kept);
+    memset(s, 0, sizeof(*s));
+}
+
+static void config_problem(unsigned line, const char *what, void *path)
+{
+    if (line)
+        fprintf(stderr, "scn-companion: %s:%u: %s\n", (const char *)path, line,
+                what);
+    else
+        fprintf(stderr, "scn-companion: %s: %s\n", (const char *)path, what);
+}
+
+/* Every problem is reported; the companion starts only without any. Flags
+ * given on the command line are applied after, so they win. The values
+ * stay in settings for the process's life. */
+static int load_config(comp_settings *settings, const char *path)
+{
+    return cfg_read_file(path, comp_config_setting, settings, config_problem,
+                         (void *)path) != 0
+               ? -1
+               : 0;
 }
 
 static void status_line(comp *c)
@@ -403,12 +442,13 @@ int main(int argc, char **argv)
     uint64_t end_ms = 0, next_status = 0;
 
     comp_config_defaults(&cf);
+    cfg_settings.cf = &cf;
     if (cli_exact_long_options("scn-companion", argc, argv, longopts))
         goto bad;
     /* First pass: only --config, so the file is applied before the other
      * flags and they override it. */
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (opt == O_CONFIG && load_config(&cf, optarg))
+        if (opt == O_CONFIG && load_config(&cfg_settings, optarg))
             return CLI_EX_CONFIG;
         if (opt == O_CHECK)
             return comp_check_config(optarg);
@@ -526,8 +566,7 @@ out:
             c->record_path ? c->record_path : "(none)");
     free_all(c);
     free(c);
-    for (size_t i = 0; i < cfg_nstore; i++)
-        free(cfg_store[i]);
+    comp_settings_free(&cfg_settings);
     return status;
 bad:
     usage(stderr);

@@ -1,8 +1,9 @@
 /*
  * The companion's configuration files (apps/common/config_file.c). Every
  * setting read comes from one line no longer than the limit, without
- * control bytes; written back as "key=value" lines the settings read the
- * same; and a refusal names its line.
+ * control bytes; every problem names its line; and the settings read
+ * (around any bad lines), written back as "key=value" lines, read the same
+ * without a problem.
  */
 #include "fuzz.h"
 
@@ -13,7 +14,8 @@ typedef struct settings {
     char *kv[1024]; /* "key=value" */
 } settings;
 
-static const char *collect(const char *key, const char *value, void *user)
+static int collect(const char *key, const char *value, void *user, char *why,
+                   size_t why_cap)
 {
     settings *s = user;
     size_t kn = strlen(key), vn = strlen(value);
@@ -28,12 +30,29 @@ static const char *collect(const char *key, const char *value, void *user)
     FUZZ_CHECK(key[0] != ' ' && key[0] != '\t' && key[kn - 1] != ' ' &&
                    key[kn - 1] != '\t',
                "key not trimmed");
-    if (s->n == sizeof s->kv / sizeof s->kv[0])
-        return "too many settings";
+    if (s->n == sizeof s->kv / sizeof s->kv[0]) {
+        snprintf(why, why_cap, "too many settings");
+        return -1;
+    }
     s->kv[s->n] = malloc(kn + vn + 2);
     FUZZ_CHECK(s->kv[s->n] != NULL, "out of memory");
     snprintf(s->kv[s->n++], kn + vn + 2, "%s=%s", key, value);
-    return NULL;
+    return 0;
+}
+
+typedef struct problems {
+    unsigned n, last_line;
+} problems;
+
+static void problem(unsigned line, const char *what, void *user)
+{
+    problems *p = user;
+
+    FUZZ_CHECK(line >= 1 && line > p->last_line && what[0] != '\0',
+               "problem \"%s\" on line %u after line %u", what, line,
+               p->last_line);
+    p->last_line = line;
+    p->n++;
 }
 
 static void clear(settings *s)
@@ -46,30 +65,29 @@ static void clear(settings *s)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     settings *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
-    char err[256] = "";
-    char *text = NULL;
+    problems pa = {0, 0}, pb = {0, 0};
+    unsigned n;
+    char *text;
     size_t len = 0;
 
     if (a == NULL || b == NULL)
         abort();
-    if (cfg_parse((const char *)data, size, collect, a, err, sizeof err) != 0) {
-        FUZZ_CHECK(strncmp(err, "line ", 5) == 0, "error \"%s\"", err);
-    } else {
-        for (size_t i = 0; i < a->n; i++)
-            len += strlen(a->kv[i]) + 1;
-        text = malloc(len + 1);
-        FUZZ_CHECK(text != NULL, "out of memory");
-        len = 0;
-        for (size_t i = 0; i < a->n; i++)
-            len += (size_t)sprintf(text + len, "%s\n", a->kv[i]);
-        FUZZ_CHECK(cfg_parse(text, len, collect, b, err, sizeof err) == 0,
-                   "written back, refused: %s", err);
-        FUZZ_CHECK(a->n == b->n, "%zu settings became %zu", a->n, b->n);
-        for (size_t i = 0; i < a->n; i++)
-            FUZZ_CHECK(strcmp(a->kv[i], b->kv[i]) == 0, "%s became %s",
-                       a->kv[i], b->kv[i]);
-        free(text);
-    }
+    n = cfg_parse((const char *)data, size, collect, a, problem, &pa);
+    FUZZ_CHECK(n == pa.n, "%u problems, %u reported", n, pa.n);
+    for (size_t i = 0; i < a->n; i++)
+        len += strlen(a->kv[i]) + 1;
+    text = malloc(len + 1);
+    FUZZ_CHECK(text != NULL, "out of memory");
+    len = 0;
+    for (size_t i = 0; i < a->n; i++)
+        len += (size_t)sprintf(text + len, "%s\n", a->kv[i]);
+    n = cfg_parse(text, len, collect, b, problem, &pb);
+    FUZZ_CHECK(n == 0, "written back, %u problems", n);
+    FUZZ_CHECK(a->n == b->n, "%zu settings became %zu", a->n, b->n);
+    for (size_t i = 0; i < a->n; i++)
+        FUZZ_CHECK(strcmp(a->kv[i], b->kv[i]) == 0, "%s became %s", a->kv[i],
+                   b->kv[i]);
+    free(text);
     clear(a);
     clear(b);
     free(a);

@@ -59,24 +59,28 @@ class CompanionConfigTest(unittest.TestCase):
         # Before: the first 1023 bytes were read as a comment and the
         # tail, "duration = 1", was applied as a setting.
         self.refused(b"live-port = 0\n#" + b"x" * 1022 + b"duration = 1\n",
-                     "line 2 is longer than 1023 bytes")
+                     ":2: longer than 1023 bytes")
         # The longest line accepted.
         p = self.run_with(b"#" + b"x" * 1022 + b"\n")
         self.assertNotEqual(p.returncode, CONFIG_ERROR, p.stderr)
 
     def test_bad_lines_named(self):
         self.refused(b"live-port = 0\nlive-prot = 5\n",
-                     "line 2: 'live-prot': unknown setting")
-        self.refused(b"rate = fast\n", "line 1: 'rate': invalid value")
-        self.refused(b"device-url =\n", "line 1: 'device-url': needs a value")
+                     ":2: unknown setting 'live-prot'")
+        self.refused(b"rate = fast\n", ":1: bad value for 'rate': 'fast'")
+        self.refused(b"device-url =\n", ":1: 'device-url' needs a value")
         # "no-status = no" would have meant the opposite of what it says.
-        self.refused(b"no-status = no\n", "'no-status': takes no value")
-        self.refused(b"= 5\n", "line 1: no setting name before '='")
+        self.refused(b"no-status = no\n", ":1: 'no-status' takes no value")
+        self.refused(b"= 5\n", ":1: no setting name before '='")
         # What a text editor does not show cannot be read silently.
-        self.refused(b"live-port = 0\x00duration = 1\n", "line 1: NUL byte")
+        self.refused(b"live-port = 0\x00duration = 1\n",
+                     ":1: contains a NUL byte")
         self.refused(b"live-port = 0\rduration = 1\n",
-                     "line 1: control character")
-        self.refused(b"config = other.conf\n", "unknown setting")
+                     ":1: contains a control character")
+        self.refused(b"config = other.conf\n", "unknown setting 'config'")
+        # Every problem at once, not only the first.
+        self.refused(b"rate = fast\nlive-prot = 5\n#" + b"x" * 1023 + b"\n",
+                     ":1: bad value", ":2: unknown setting", ":3: longer than")
 
     def test_missing_file(self):
         p = subprocess.run([COMPANION, "--config",
