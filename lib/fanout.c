@@ -22,6 +22,7 @@
 #include <scentience/fanout.h>
 #include <scentience/server.h>
 
+#include "fanout_internal.h"
 #include "fanout_request.h"
 #include "server_internal.h"
 
@@ -40,11 +41,13 @@ typedef struct sub {
     uint64_t bad_requests;
     /* Drops already reported to it, so each notice says what is new. */
     uint64_t dropped_notified;
+    bool subscribed_once; /* no longer subject to the idle timeout */
     struct sub *next;
 } sub;
 
 struct scn_fanout {
     scn_server *srv;
+    bool owns_server; /* scn_fanout_new's, not scn_fanout_attach's */
     pthread_mutex_t mu;
     sub *subs; /* connection order */
     scn_fanout_stats st;
@@ -61,6 +64,7 @@ void scn_fanout_options_init(scn_fanout_options *o)
      * second per subscriber instead of one per message (about 210 a
      * second from a companion). */
     o->flush_interval_ms = 100;
+    o->idle_timeout_ms = 10000;
 }
 
 static bool sub_wants(const sub *s, const char *stream)
@@ -171,8 +175,15 @@ static void handle_request(scn_fanout *fo, sub *s, const char *data, size_t len,
         apply_subscribe(s, &req);
     else
         apply_unsubscribe(s, &req);
-    if (!code)
+    if (!code) {
         send_subscribed(s);
+        /* A dashboard that has subscribed only reads from now on: the
+         * idle timeout is for connections that never do. */
+        if (!s->subscribed_once && (s->all || s->nstreams)) {
+            s->subscribed_once = true;
+            scn_server_conn_set_idle_timeout(s->conn, 0);
+        }
+    }
     pthread_mutex_unlock(&fo->mu);
 }
 
@@ -180,10 +191,9 @@ static void handle_request(scn_fanout *fo, sub *s, const char *data, size_t len,
 /* Server callbacks (loop thread)                                      */
 /* ------------------------------------------------------------------ */
 
-static int on_connect(scn_server *srv, scn_server_conn *conn, const char *peer,
-                      const char *path, void *user)
+int scn_fanout_conn_connect(scn_fanout *fo, scn_server_conn *conn,
+                            const char *peer)
 {
-    scn_fanout *fo = user;
     sub *s, **pp;
 
     /* NULL: the fan-out was freed while the server's free was deferred. */
@@ -204,20 +214,17 @@ static int on_connect(scn_server *srv, scn_server_conn *conn, const char *peer,
     return 0;
 }
 
-static void on_message(scn_server *srv, scn_server_conn *conn, const void *data,
-                       size_t len, int is_binary, void *user)
+void scn_fanout_conn_message(scn_fanout *fo, scn_server_conn *conn,
+                             const void *data, size_t len, int is_binary)
 {
-    scn_fanout *fo = user;
     sub *s = scn_server_conn_get_user(conn);
 
     if (fo && s)
         handle_request(fo, s, data, len, is_binary);
 }
 
-static void on_close(scn_server *srv, scn_server_conn *conn, int code,
-                     void *user)
+void scn_fanout_conn_close(scn_fanout *fo, scn_server_conn *conn)
 {
-    scn_fanout *fo = user;
     sub *s = scn_server_conn_get_user(conn);
 
     if (!fo || !s)
@@ -239,10 +246,8 @@ static void on_close(scn_server *srv, scn_server_conn *conn, int code,
  * tell it how many it lost since the last notice. The notice is queued
  * behind its backlog, like any message, so it arrives after what is left
  * of that backlog (the protocol says so). */
-static void on_error(scn_server *srv, scn_server_conn *conn, int err,
-                     const char *detail, void *user)
+void scn_fanout_conn_error(scn_fanout *fo, scn_server_conn *conn, int err)
 {
-    scn_fanout *fo = user;
     sub *s = conn ? scn_server_conn_get_user(conn) : NULL;
     scn_server_conn_stats cs;
     char text[96];
@@ -262,9 +267,69 @@ static void on_error(scn_server *srv, scn_server_conn *conn, int err,
     pthread_mutex_unlock(&fo->mu);
 }
 
+/* The server's callbacks when the fan-out owns it. */
+static int on_connect(scn_server *srv, scn_server_conn *conn, const char *peer,
+                      const char *path, void *user)
+{
+    (void)srv;
+    (void)path;
+    return scn_fanout_conn_connect(user, conn, peer);
+}
+
+static void on_message(scn_server *srv, scn_server_conn *conn, const void *data,
+                       size_t len, int is_binary, void *user)
+{
+    (void)srv;
+    scn_fanout_conn_message(user, conn, data, len, is_binary);
+}
+
+static void on_close(scn_server *srv, scn_server_conn *conn, int code,
+                     void *user)
+{
+    (void)srv;
+    (void)code;
+    scn_fanout_conn_close(user, conn);
+}
+
+static void on_error(scn_server *srv, scn_server_conn *conn, int err,
+                     const char *detail, void *user)
+{
+    (void)srv;
+    (void)detail;
+    scn_fanout_conn_error(user, conn, err);
+}
+
 /* ------------------------------------------------------------------ */
 /* API                                                                 */
 /* ------------------------------------------------------------------ */
+
+scn_fanout *scn_fanout_attach(scn_server *srv)
+{
+    scn_fanout *fo = calloc(1, sizeof(*fo));
+
+    if (!fo)
+        return NULL;
+    pthread_mutex_init(&fo->mu, NULL);
+    fo->srv = srv;
+    return fo;
+}
+
+void scn_fanout_detach(scn_fanout *fo)
+{
+    if (!fo)
+        return;
+    pthread_mutex_lock(&fo->mu);
+    while (fo->subs) {
+        sub *s = fo->subs;
+
+        fo->subs = s->next;
+        scn_server_conn_set_user(s->conn, NULL);
+        free(s);
+    }
+    pthread_mutex_unlock(&fo->mu);
+    pthread_mutex_destroy(&fo->mu);
+    free(fo);
+}
 
 int scn_fanout_new(scn_loop *loop, const scn_fanout_options *opts,
                    scn_fanout **out)
@@ -299,6 +364,8 @@ int scn_fanout_new(scn_loop *loop, const scn_fanout_options *opts,
     so.queue_bytes = opts->queue_bytes ? opts->queue_bytes : d.queue_bytes;
     so.slow_disconnect_ms = opts->slow_disconnect_ms ? opts->slow_disconnect_ms
                                                      : d.slow_disconnect_ms;
+    so.idle_timeout_ms =
+        opts->idle_timeout_ms ? opts->idle_timeout_ms : d.idle_timeout_ms;
     /* A dashboard that stops reading must show up as slow within seconds,
      * not after the kernel buffered megabytes for it. */
     so.socket_send_buffer = 64 * 1024;
@@ -308,6 +375,7 @@ int scn_fanout_new(scn_loop *loop, const scn_fanout_options *opts,
     so.callbacks.on_close = on_close;
     so.callbacks.on_error = on_error;
     so.user = fo;
+    fo->owns_server = true;
     rc = scn_server_new(loop, &so, &fo->srv);
     if (rc) {
         pthread_mutex_destroy(&fo->mu);
@@ -320,24 +388,21 @@ int scn_fanout_new(scn_loop *loop, const scn_fanout_options *opts,
 
 void scn_fanout_free(scn_fanout *fo)
 {
+    scn_server *srv;
+    bool own;
+
     if (!fo)
         return;
     /* Inside any callback of the loop, scn_server_free() is deferred and
      * the server calls back later: detach it from fo first. Its remaining
      * on_close calls then find neither fo nor a subscriber. */
-    fo->srv->opts.user = NULL;
-    pthread_mutex_lock(&fo->mu);
-    while (fo->subs) {
-        sub *s = fo->subs;
-
-        fo->subs = s->next;
-        scn_server_conn_set_user(s->conn, NULL);
-        free(s);
-    }
-    pthread_mutex_unlock(&fo->mu);
-    scn_server_free(fo->srv);
-    pthread_mutex_destroy(&fo->mu);
-    free(fo);
+    srv = fo->srv;
+    own = fo->owns_server;
+    if (own)
+        srv->opts.user = NULL;
+    scn_fanout_detach(fo);
+    if (own)
+        scn_server_free(srv);
 }
 
 int scn_fanout_port(const scn_fanout *fo)
@@ -346,7 +411,7 @@ int scn_fanout_port(const scn_fanout *fo)
 }
 
 /* One complete JSON value and nothing else but whitespace. */
-static bool is_json(const char *json, size_t len)
+bool scn_json_value_ok(const char *json, size_t len)
 {
     const char *end = NULL;
     cJSON *v;
@@ -377,33 +442,9 @@ static void count_published(scn_fanout_stats *st, const char *stream)
         st->published_other++;
 }
 
-int scn_fanout_publish(scn_fanout *fo, const char *stream, const char *json,
-                       size_t len)
+static int publish_shared(scn_fanout *fo, const char *stream, scn_shmsg *env)
 {
-    size_t slen, n;
-    char *env;
     int count = 0, err = 0;
-
-    if (!fo || !stream || !json)
-        return SCN_ERR_INVALID_ARG;
-    slen = strlen(stream);
-    if (!scn_fanout_stream_name_ok(stream, slen))
-        return SCN_ERR_INVALID_ARG;
-    if (!is_json(json, len))
-        return SCN_ERR_MALFORMED;
-    n = sizeof(ENVELOPE_HEAD) - 1 + slen + sizeof(ENVELOPE_MID) - 1 + len + 1;
-    if (n > fo->srv->opts.queue_bytes)
-        return SCN_ERR_MESSAGE_TOO_BIG;
-    /* Built once; scn_server copies it into each subscriber's queue. */
-    env = malloc(n);
-    if (!env)
-        return SCN_ERR_NOMEM;
-    memcpy(env, ENVELOPE_HEAD, sizeof(ENVELOPE_HEAD) - 1);
-    memcpy(env + sizeof(ENVELOPE_HEAD) - 1, stream, slen);
-    memcpy(env + sizeof(ENVELOPE_HEAD) - 1 + slen, ENVELOPE_MID,
-           sizeof(ENVELOPE_MID) - 1);
-    memcpy(env + n - 1 - len, json, len);
-    env[n - 1] = '}';
 
     pthread_mutex_lock(&fo->mu);
     count_published(&fo->st, stream);
@@ -412,7 +453,7 @@ int scn_fanout_publish(scn_fanout *fo, const char *stream, const char *json,
 
         if (!sub_wants(s, stream))
             continue;
-        rc = scn_server_conn_send(s->conn, env, n, 0);
+        rc = scn_server_conn_send_shared(s->conn, env, 0, NULL, 0);
         if (rc == 0) {
             count++;
             s->delivered++;
@@ -423,8 +464,46 @@ int scn_fanout_publish(scn_fanout *fo, const char *stream, const char *json,
         }
     }
     pthread_mutex_unlock(&fo->mu);
-    free(env);
     return err ? err : count;
+}
+
+int scn_fanout_publish(scn_fanout *fo, const char *stream, const char *json,
+                       size_t len)
+{
+    if (!fo || !stream || !json)
+        return SCN_ERR_INVALID_ARG;
+    if (!scn_fanout_stream_name_ok(stream, strlen(stream)))
+        return SCN_ERR_INVALID_ARG;
+    if (!scn_json_value_ok(json, len))
+        return SCN_ERR_MALFORMED;
+    return scn_fanout_publish_valid(fo, stream, json, len);
+}
+
+int scn_fanout_publish_valid(scn_fanout *fo, const char *stream,
+                             const char *json, size_t len)
+{
+    size_t slen = strlen(stream), n;
+    scn_shmsg *env;
+    char *p;
+    int rc;
+
+    n = sizeof(ENVELOPE_HEAD) - 1 + slen + sizeof(ENVELOPE_MID) - 1 + len + 1;
+    if (n > fo->srv->opts.queue_bytes)
+        return SCN_ERR_MESSAGE_TOO_BIG;
+    /* Built once and shared by every subscriber's queue. */
+    env = scn_shmsg_alloc(n);
+    if (!env)
+        return SCN_ERR_NOMEM;
+    p = (char *)env->data;
+    memcpy(p, ENVELOPE_HEAD, sizeof(ENVELOPE_HEAD) - 1);
+    memcpy(p + sizeof(ENVELOPE_HEAD) - 1, stream, slen);
+    memcpy(p + sizeof(ENVELOPE_HEAD) - 1 + slen, ENVELOPE_MID,
+           sizeof(ENVELOPE_MID) - 1);
+    memcpy(p + n - 1 - len, json, len);
+    p[n - 1] = '}';
+    rc = publish_shared(fo, stream, env);
+    scn_shmsg_unref(env);
+    return rc;
 }
 
 void scn_fanout_get_stats(scn_fanout *fo, scn_fanout_stats *out)

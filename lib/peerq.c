@@ -1,4 +1,5 @@
-/* A server connection's outbound queue: drop-oldest and slow-peer timing. */
+/* A server connection's outbound queue: shared messages, drop-oldest and
+ * slow-peer timing. */
 #include "peerq.h"
 
 #include <scentience/error.h>
@@ -6,39 +7,96 @@
 #include <stdlib.h>
 #include <string.h>
 
-int scn_peerq_init(scn_peerq *pq, size_t cap_msgs, size_t cap_bytes,
-                   size_t headroom)
+#define FIRST_RING 16
+
+int scn_peerq_init(scn_peerq *pq, size_t cap_msgs, size_t cap_bytes)
 {
     memset(pq, 0, sizeof(*pq));
-    /* The tag goes in the first byte, outside the writer's headroom: lws
-     * may write frame headers anywhere in the LWS_PRE bytes before the
-     * payload. */
-    return scn_msgq_init(&pq->q, cap_msgs, cap_bytes, headroom + 1);
+    if (!cap_msgs || !cap_bytes)
+        return SCN_ERR_INVALID_ARG;
+    pq->cap_msgs = cap_msgs;
+    pq->cap_bytes = cap_bytes;
+    return 0;
+}
+
+static size_t item_len(const scn_peer_item *it)
+{
+    return it->plen + it->m->len;
+}
+
+static void pop_oldest(scn_peerq *pq)
+{
+    scn_peer_item *it = &pq->ring[pq->head];
+
+    pq->bytes -= item_len(it);
+    scn_shmsg_unref(it->m);
+    pq->head = (pq->head + 1) % pq->ring_cap;
+    pq->count--;
+}
+
+size_t scn_peerq_clear(scn_peerq *pq)
+{
+    size_t n = pq->count;
+
+    while (pq->count)
+        pop_oldest(pq);
+    pq->head = 0;
+    pq->slow = false;
+    return n;
 }
 
 void scn_peerq_free(scn_peerq *pq)
 {
-    scn_msgq_free(&pq->q);
+    if (pq->ring)
+        scn_peerq_clear(pq);
+    free(pq->ring);
     memset(pq, 0, sizeof(*pq));
 }
 
-int scn_peerq_push(scn_peerq *pq, const void *data, size_t len,
-                   unsigned char tag, uint64_t now_ms, size_t *dropped,
-                   bool *became_slow)
+/* Room for one more item in the ring (not the caps: those drop). */
+static int grow(scn_peerq *pq)
 {
-    size_t n = 0;
-    scn_msg *newest;
+    size_t cap = pq->ring_cap ? pq->ring_cap * 2 : FIRST_RING;
+    scn_peer_item *nr;
+
+    if (pq->count < pq->ring_cap)
+        return 0;
+    if (cap > pq->cap_msgs)
+        cap = pq->cap_msgs;
+    nr = malloc(cap * sizeof(*nr));
+    if (!nr)
+        return SCN_ERR_NOMEM;
+    /* Unrolled into the new ring from its start. */
+    for (size_t i = 0; i < pq->count; i++)
+        nr[i] = pq->ring[(pq->head + i) % pq->ring_cap];
+    free(pq->ring);
+    pq->ring = nr;
+    pq->ring_cap = cap;
+    pq->head = 0;
+    return 0;
+}
+
+int scn_peerq_push(scn_peerq *pq, scn_shmsg *m, unsigned char tag,
+                   const void *prefix, size_t plen, uint64_t now_ms,
+                   size_t *dropped, bool *became_slow)
+{
+    size_t n = 0, len;
+    scn_peer_item *it;
     int rc;
 
     if (dropped)
         *dropped = 0;
     if (became_slow)
         *became_slow = false;
-    if (len > pq->q.cap_bytes)
+    if (plen > SCN_PEERQ_PREFIX_MAX)
+        return SCN_ERR_INVALID_ARG;
+    len = plen + m->len;
+    if (len > pq->cap_bytes)
         return SCN_ERR_MESSAGE_TOO_BIG;
     /* len fits an empty queue, so this ends. */
-    while (!scn_msgq_fits(&pq->q, len)) {
-        scn_msgq_pop(&pq->q);
+    while (pq->count &&
+           (pq->count >= pq->cap_msgs || pq->bytes + len > pq->cap_bytes)) {
+        pop_oldest(pq);
         n++;
     }
     if (n) {
@@ -52,56 +110,49 @@ int scn_peerq_push(scn_peerq *pq, const void *data, size_t len,
     }
     if (dropped)
         *dropped = n;
-    rc = scn_msgq_push(&pq->q, data, len);
-    if (rc)
+    if ((rc = grow(pq)) != 0)
         return rc;
-    newest = &pq->q.ring[(pq->q.head + pq->q.count - 1) % pq->q.cap_msgs];
-    newest->buf[0] = tag;
+    it = &pq->ring[(pq->head + pq->count) % pq->ring_cap];
+    it->m = scn_shmsg_ref(m);
+    it->tag = tag;
+    it->plen = (unsigned char)plen;
+    if (plen)
+        memcpy(it->prefix, prefix, plen);
+    pq->count++;
+    pq->bytes += len;
     return 0;
 }
 
-bool scn_peerq_take(scn_peerq *pq, scn_msg *msg)
+bool scn_peerq_take(scn_peerq *pq, scn_peer_item *out)
 {
-    if (!scn_msgq_take(&pq->q, msg))
+    if (pq->count == 0)
         return false;
-    if (pq->slow && pq->q.count <= pq->q.cap_msgs / 2 &&
-        pq->q.bytes <= pq->q.cap_bytes / 2)
+    *out = pq->ring[pq->head];
+    pq->bytes -= item_len(out);
+    pq->head = (pq->head + 1) % pq->ring_cap;
+    pq->count--;
+    if (pq->slow && pq->count <= pq->cap_msgs / 2 &&
+        pq->bytes <= pq->cap_bytes / 2)
         pq->slow = false;
     return true;
 }
 
 bool scn_peerq_peek_len(const scn_peerq *pq, size_t *len)
 {
-    if (pq->q.count == 0)
+    if (pq->count == 0)
         return false;
-    *len = pq->q.ring[pq->q.head].len;
+    *len = item_len(&pq->ring[pq->head]);
     return true;
-}
-
-unsigned char *scn_peerq_payload(const scn_peerq *pq, const scn_msg *msg)
-{
-    return msg->buf + pq->q.headroom;
-}
-
-unsigned char scn_peerq_tag(const scn_msg *msg)
-{
-    return msg->buf[0];
 }
 
 size_t scn_peerq_count(const scn_peerq *pq)
 {
-    return pq->q.count;
+    return pq->count;
 }
 
 size_t scn_peerq_bytes(const scn_peerq *pq)
 {
-    return pq->q.bytes;
-}
-
-size_t scn_peerq_clear(scn_peerq *pq)
-{
-    pq->slow = false;
-    return scn_msgq_clear(&pq->q);
+    return pq->bytes;
 }
 
 bool scn_peerq_overdue(const scn_peerq *pq, uint64_t now_ms, uint32_t limit_ms,

@@ -1,15 +1,18 @@
 /*
- * One server connection's outbound queue: an scn_msgq plus the policy for
- * a peer that reads too slowly.
+ * One server connection's outbound queue: references to shared messages
+ * (shmsg.h), each with the connection's own few bytes in front (a
+ * Foxglove subscription id and time), and the policy for a peer that
+ * reads too slowly.
  * - A full queue drops its oldest message to make room for the new one:
  *   for a live view the newest data matters most. Drops are counted.
  * - A peer is "slow" from a drop until its queue has drained to half of
  *   both limits: catching up by one message before the next drop is not
  *   catching up.
  * - The server cuts off a peer that stays slow longer than its limit.
- * Each message carries a one-byte tag (text or binary) in front of the
- * headroom the writer asked for. Pure: the caller passes the time (monotonic
- * ms) and holds the lock; nothing here does I/O.
+ * Limits count each message's prefix and payload, as if it were a copy
+ * (they say how far behind a peer may be), though the payload is shared.
+ * Pure: the caller passes the time (monotonic ms) and holds the lock;
+ * nothing here does I/O.
  */
 #ifndef SCN_PEERQ_H
 #define SCN_PEERQ_H
@@ -18,44 +21,50 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "msgq.h"
+#include "shmsg.h"
+
+#define SCN_PEERQ_PREFIX_MAX 14
+
+typedef struct scn_peer_item {
+    scn_shmsg *m;
+    unsigned char tag;  /* the caller's: text or binary */
+    unsigned char plen; /* prefix bytes, sent before m's */
+    unsigned char prefix[SCN_PEERQ_PREFIX_MAX];
+} scn_peer_item;
 
 typedef struct scn_peerq {
-    scn_msgq q;       /* headroom: the writer's plus the tag byte */
-    uint64_t dropped; /* oldest messages dropped so far */
+    scn_peer_item *ring; /* grown on demand up to cap_msgs */
+    size_t ring_cap;
+    size_t cap_msgs, cap_bytes;
+    size_t head, count, bytes; /* bytes: prefixes and payloads queued */
+    uint64_t dropped;          /* oldest messages dropped so far */
     bool slow;
     uint64_t slow_since_ms; /* when it last became slow */
 } scn_peerq;
 
-/* headroom: bytes the writer needs in front of each payload. Returns 0,
- * SCN_ERR_INVALID_ARG (a zero cap), SCN_ERR_NOMEM. */
-int scn_peerq_init(scn_peerq *pq, size_t cap_msgs, size_t cap_bytes,
-                   size_t headroom);
-/* Frees every message and the ring. Safe after a failed init. */
+/* Returns 0 or SCN_ERR_INVALID_ARG (a zero cap). Allocates nothing yet. */
+int scn_peerq_init(scn_peerq *pq, size_t cap_msgs, size_t cap_bytes);
+/* Drops every reference and frees the ring. Safe twice. */
 void scn_peerq_free(scn_peerq *pq);
 
-/* Queues a copy of data with tag, dropping the oldest messages until it
- * fits. *dropped (may be NULL) receives how many this push dropped. A push
- * that drops makes the peer slow (from now_ms, unless it already was);
- * *became_slow (may be NULL) tells whether this push did. Returns 0,
- * SCN_ERR_MESSAGE_TOO_BIG (len > cap_bytes: nothing dropped),
- * SCN_ERR_NOMEM. */
-int scn_peerq_push(scn_peerq *pq, const void *data, size_t len,
-                   unsigned char tag, uint64_t now_ms, size_t *dropped,
-                   bool *became_slow);
+/* Queues a reference to m with tag and plen prefix bytes, dropping the
+ * oldest messages until it fits. *dropped (may be NULL) receives how many
+ * this push dropped. A push that drops makes the peer slow (from now_ms,
+ * unless it already was); *became_slow (may be NULL) tells whether this
+ * push did. Returns 0, SCN_ERR_MESSAGE_TOO_BIG (over cap_bytes: nothing
+ * dropped), SCN_ERR_INVALID_ARG (plen too long), SCN_ERR_NOMEM. */
+int scn_peerq_push(scn_peerq *pq, scn_shmsg *m, unsigned char tag,
+                   const void *prefix, size_t plen, uint64_t now_ms,
+                   size_t *dropped, bool *became_slow);
 
-/* Takes the oldest message out: the caller owns msg->buf (free()). A slow
- * peer whose queue is now at or below half of both caps is no longer slow.
- * Returns false when empty. */
-bool scn_peerq_take(scn_peerq *pq, scn_msg *msg);
+/* Takes the oldest message out: the caller owns its reference
+ * (scn_shmsg_unref). A slow peer whose queue is now at or below half of
+ * both caps is no longer slow. Returns false when empty. */
+bool scn_peerq_take(scn_peerq *pq, scn_peer_item *out);
 
-/* The length of the message scn_peerq_take would return next; false when
- * empty. Lets a writer take only what fits its buffer. */
+/* The prefix and payload length of the message scn_peerq_take would
+ * return next; false when empty. */
 bool scn_peerq_peek_len(const scn_peerq *pq, size_t *len);
-
-/* Where a taken message's payload starts, and its tag. */
-unsigned char *scn_peerq_payload(const scn_peerq *pq, const scn_msg *msg);
-unsigned char scn_peerq_tag(const scn_msg *msg);
 
 size_t scn_peerq_count(const scn_peerq *pq);
 size_t scn_peerq_bytes(const scn_peerq *pq);

@@ -1,11 +1,17 @@
 /*
- * WebSocket servers: the public API, options, per-connection queues and
- * statistics. Everything that touches libwebsockets is in server_adapter.c.
+ * WebSocket servers: the public API, options, admission, per-connection
+ * queues, the loop-thread service and statistics. One connection's
+ * protocol is in server_conn.c; sockets are server_adapter.c's.
  */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "http_response.h"
 #include "server_internal.h"
+#include "session_internal.h"
+#include "tls_server.h"
 
 #define DEF(field, value)                                                      \
     do {                                                                       \
@@ -17,6 +23,9 @@
  * ones could never match anyway. */
 #define PATH_MAX_LEN        255
 #define SUBPROTOCOL_MAX_LEN 63
+/* A connection we decided to close but whose peer does not read (so the
+ * close frame cannot be written) is cut off after this long. */
+#define CLOSE_TIMEOUT_MS 5000
 
 void scn_server_options_init(scn_server_options *o)
 {
@@ -25,6 +34,8 @@ void scn_server_options_init(scn_server_options *o)
     o->queue_msgs = 1024;
     o->queue_bytes = 4u << 20;
     o->max_connections = 64;
+    o->retry_after_s = 5;
+    o->request_timeout_ms = 10000;
 }
 
 static void apply_defaults(scn_server_options *o)
@@ -36,6 +47,10 @@ static void apply_defaults(scn_server_options *o)
     DEF(o->queue_msgs, d.queue_msgs);
     DEF(o->queue_bytes, d.queue_bytes);
     DEF(o->max_connections, d.max_connections);
+    DEF(o->max_per_address, o->max_connections);
+    DEF(o->retry_after_s, d.retry_after_s);
+    DEF(o->request_timeout_ms, d.request_timeout_ms);
+    DEF(o->pong_timeout_ms, o->ping_interval_ms);
 }
 
 /* RFC 6455 token characters: a subprotocol is one token, so that it can be
@@ -44,12 +59,17 @@ static bool is_token(const char *s)
 {
     static const char separators[] = "()<>@,;:\\\"/[]?={} \t";
 
-    if (!*s || strlen(s) > SUBPROTOCOL_MAX_LEN)
+    if (!s || !*s || strlen(s) > SUBPROTOCOL_MAX_LEN)
         return false;
     for (; *s; s++)
         if (*s <= 32 || *s >= 127 || strchr(separators, *s))
             return false;
     return true;
+}
+
+static bool path_ok(const char *p)
+{
+    return p && p[0] == '/' && strlen(p) <= PATH_MAX_LEN && !strchr(p, '?');
 }
 
 static int check_options(const scn_server_options *o, scn_ip_addr *bind_addr)
@@ -59,31 +79,211 @@ static int check_options(const scn_server_options *o, scn_ip_addr *bind_addr)
     if (scn_ip_parse(o->bind_address ? o->bind_address : "127.0.0.1",
                      bind_addr))
         return SCN_ERR_INVALID_ARG;
-    if (o->path && (o->path[0] != '/' || strlen(o->path) > PATH_MAX_LEN ||
-                    strchr(o->path, '?')))
+    if (o->path && !path_ok(o->path))
         return SCN_ERR_INVALID_ARG;
     if (o->subprotocol && !is_token(o->subprotocol))
         return SCN_ERR_INVALID_ARG;
-    if (o->allow_count && !o->allow)
+    if ((o->allow_count && !o->allow) || (o->route_count && !o->routes) ||
+        (o->asset_count && !o->assets) || (o->origin_count && !o->origins))
+        return SCN_ERR_INVALID_ARG;
+    for (size_t i = 0; i < o->route_count; i++) {
+        const scn_server_route *r = &o->routes[i];
+
+        if (!path_ok(r->path) || (r->subprotocol_count && !r->subprotocols))
+            return SCN_ERR_INVALID_ARG;
+        for (size_t j = 0; j < r->subprotocol_count; j++)
+            if (!is_token(r->subprotocols[j]))
+                return SCN_ERR_INVALID_ARG;
+    }
+    for (size_t i = 0; i < o->asset_count; i++)
+        if (!path_ok(o->assets[i].path) ||
+            (o->assets[i].len && !o->assets[i].data))
+            return SCN_ERR_INVALID_ARG;
+    for (size_t i = 0; i < o->origin_count; i++)
+        if (!o->origins[i] || !*o->origins[i])
+            return SCN_ERR_INVALID_ARG;
+    if (o->token && !scn_token_format_ok(o->token, strlen(o->token)))
+        return SCN_ERR_INVALID_ARG;
+    if (!o->tls_cert_file != !o->tls_key_file)
         return SCN_ERR_INVALID_ARG;
     return 0;
 }
 
-static int dup_opt(const char *in, char **out)
+/* ------------------------------------------------------------------ */
+/* Copies of the options                                               */
+/* ------------------------------------------------------------------ */
+
+/* A copy of s that lives as long as the server (NULL stays NULL). */
+static int keep(scn_server *srv, const char *s, const char **out)
 {
+    char **ns;
+
     *out = NULL;
-    if (!in)
+    if (!s)
         return 0;
-    *out = strdup(in);
-    return *out ? 0 : SCN_ERR_NOMEM;
+    ns = realloc(srv->strings, (srv->nstrings + 1) * sizeof(*ns));
+    if (!ns)
+        return SCN_ERR_NOMEM;
+    srv->strings = ns;
+    if (!(ns[srv->nstrings] = strdup(s)))
+        return SCN_ERR_NOMEM;
+    *out = ns[srv->nstrings++];
+    return 0;
 }
 
-static void free_strings(scn_server *srv)
+static int keep_list(scn_server *srv, const char *const *in, size_t n,
+                     const char *const **out)
 {
-    free(srv->bind_address);
-    free(srv->path);
-    free(srv->subprotocol);
+    const char **v;
+    int rc = 0;
+
+    *out = NULL;
+    if (!n)
+        return 0;
+    v = calloc(n, sizeof(*v));
+    if (!v)
+        return SCN_ERR_NOMEM;
+    /* The array itself is kept as a string entry so it is freed alike. */
+    {
+        char **ns = realloc(srv->strings, (srv->nstrings + 1) * sizeof(*ns));
+
+        if (!ns) {
+            free(v);
+            return SCN_ERR_NOMEM;
+        }
+        srv->strings = ns;
+        ns[srv->nstrings++] = (char *)v;
+    }
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = keep(srv, in[i], &v[i]);
+    *out = v;
+    return rc;
+}
+
+/* 64-bit FNV-1a of the asset, as its ETag: the content changes only with
+ * a new build, so a cheap hash computed once is enough. */
+static void etag_of(const void *data, size_t len, char out[20])
+{
+    const unsigned char *p = data;
+    uint64_t h = 1469598103934665603ull;
+
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 1099511628211ull;
+    }
+    snprintf(out, 20, "%016llx", (unsigned long long)h);
+}
+
+static int copy_options(scn_server *srv, const scn_server_options *o)
+{
+    const char *tmp = NULL;
+    int rc;
+
+    srv->opts = *o;
+    apply_defaults(&srv->opts);
+    if ((rc = scn_peer_allow_init(&srv->allow, o->allow, o->allow_count)) ||
+        (rc = keep(srv, o->bind_address, &srv->opts.bind_address)) ||
+        (rc = keep(srv, o->path, &srv->opts.path)) ||
+        (rc = keep(srv, o->subprotocol, &srv->opts.subprotocol)) ||
+        (rc = keep_list(srv, o->origins, o->origin_count, &srv->opts.origins)))
+        return rc;
+    /* The parsed rules replace the caller's strings; files are read once,
+     * at creation. */
+    srv->opts.allow = NULL;
+    srv->opts.tls_cert_file = srv->opts.tls_key_file = NULL;
+    if (o->token) {
+        /* Kept apart: wiped before it is freed. */
+        if (!(srv->token = strdup(o->token)))
+            return SCN_ERR_NOMEM;
+        srv->opts.token = srv->token;
+    }
+    srv->nroutes = o->route_count ? o->route_count : 1;
+    srv->routes = calloc(srv->nroutes, sizeof(*srv->routes));
+    if (!srv->routes)
+        return SCN_ERR_NOMEM;
+    if (!o->route_count) {
+        srv->routes[0].path = srv->opts.path;
+        if (srv->opts.subprotocol) {
+            rc = keep_list(srv, &srv->opts.subprotocol, 1,
+                           &srv->routes[0].subprotocols);
+            srv->routes[0].subprotocol_count = 1;
+        }
+    }
+    for (size_t i = 0; i < o->route_count && !rc; i++) {
+        rc = keep(srv, o->routes[i].path, &srv->routes[i].path);
+        if (!rc)
+            rc = keep_list(srv, o->routes[i].subprotocols,
+                           o->routes[i].subprotocol_count,
+                           &srv->routes[i].subprotocols);
+        srv->routes[i].subprotocol_count = o->routes[i].subprotocol_count;
+    }
+    srv->opts.routes = srv->routes;
+    srv->opts.route_count = srv->nroutes;
+    if (rc)
+        return rc;
+    if (o->asset_count) {
+        srv->assets = calloc(o->asset_count, sizeof(*srv->assets));
+        if (!srv->assets)
+            return SCN_ERR_NOMEM;
+        srv->nassets = o->asset_count;
+    }
+    for (size_t i = 0; i < o->asset_count && !rc; i++) {
+        scn_asset_entry *e = &srv->assets[i];
+
+        e->a = o->assets[i];
+        rc = keep(srv, o->assets[i].path, &e->a.path);
+        if (!rc)
+            rc = keep(srv,
+                      o->assets[i].content_type
+                          ? o->assets[i].content_type
+                          : scn_http_content_type(o->assets[i].path),
+                      &tmp);
+        e->a.content_type = tmp;
+        etag_of(e->a.data, e->a.len, e->etag);
+    }
+    srv->opts.assets = NULL; /* see srv->assets */
+    return rc;
+}
+
+static void free_options(scn_server *srv)
+{
+    for (size_t i = 0; i < srv->nstrings; i++)
+        free(srv->strings[i]);
+    free(srv->strings);
+    free(srv->routes);
+    free(srv->assets);
+    if (srv->token) {
+        /* Not the API key, but a secret all the same. */
+        volatile char *p = srv->token;
+
+        while (*p)
+            *p++ = '\0';
+        free(srv->token);
+    }
     scn_peer_allow_free(&srv->allow);
+}
+
+const scn_asset_entry *scn_server_asset_find(const scn_server *srv,
+                                             const char *path)
+{
+    for (size_t i = 0; i < srv->nassets; i++)
+        if (strcmp(srv->assets[i].a.path, path) == 0)
+            return &srv->assets[i];
+    if (strcmp(path, "/") == 0)
+        return scn_server_asset_find(srv, "/index.html");
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Creating and freeing                                                */
+/* ------------------------------------------------------------------ */
+
+static void server_discard(scn_server *srv)
+{
+    scn_tls_server_free(srv->tls_ctx);
+    free_options(srv);
+    free(srv->wbuf);
+    free(srv);
 }
 
 int scn_server_new(scn_loop *loop, const scn_server_options *opts,
@@ -108,44 +308,41 @@ int scn_server_new(scn_loop *loop, const scn_server_options *opts,
     if (!srv)
         return SCN_ERR_NOMEM;
     srv->loop = loop;
-    srv->listen_fd = -1;
-    srv->timer_fd = -1;
+    srv->log = &loop->log;
     srv->timer_due = UINT64_MAX;
-    srv->opts = *opts;
-    apply_defaults(&srv->opts);
-    rc = scn_peer_allow_init(&srv->allow, opts->allow, opts->allow_count);
-    if (!rc)
-        rc = dup_opt(opts->bind_address, &srv->bind_address);
-    if (!rc)
-        rc = dup_opt(opts->path, &srv->path);
-    if (!rc)
-        rc = dup_opt(opts->subprotocol, &srv->subprotocol);
+    rc = copy_options(srv, opts);
+    if (!rc && opts->tls_cert_file) {
+        rc = scn_tls_server_new(srv->log, opts->tls_cert_file,
+                                opts->tls_key_file, &srv->tls_ctx);
+        srv->tls = rc == 0;
+    }
     if (rc) {
-        free_strings(srv);
-        free(srv);
+        server_discard(srv);
         return rc;
     }
-    srv->opts.bind_address = srv->bind_address;
-    srv->opts.path = srv->path;
-    srv->opts.subprotocol = srv->subprotocol;
-    /* The parsed rules replace the caller's strings. */
-    srv->opts.allow = NULL;
+    srv->limits.request_ms = srv->opts.request_timeout_ms;
+    srv->limits.ping_ms = srv->opts.ping_interval_ms;
+    srv->limits.pong_ms = srv->opts.pong_timeout_ms;
+    srv->limits.close_ms = CLOSE_TIMEOUT_MS;
     pthread_mutex_init(&srv->mu, NULL);
 
     rc = scn_server_listen(srv, &bind_addr);
     if (rc) {
         pthread_mutex_destroy(&srv->mu);
-        free_strings(srv);
-        free(srv);
+        server_discard(srv);
         return rc;
     }
+    /* The port is known now: it names the token cookie. */
+    scn_http_access_init(&srv->access, srv->opts.token, srv->opts.origins,
+                         srv->opts.origin_count, srv->tls, srv->port);
     srv->next = loop->servers;
     loop->servers = srv;
     scn_ip_format(&bind_addr, text, sizeof(text));
     scn_log(&loop->log, SCN_LOG_INFO, "server",
-            "listening on %s port %d%s%s, %zu allowed peer rule(s)", text,
-            srv->port, srv->path ? " path " : "", srv->path ? srv->path : "",
-            srv->allow.count);
+            "listening on %s port %d%s%s%s, %zu allowed peer rule(s)%s", text,
+            srv->port, srv->tls ? " (TLS)" : "", srv->opts.path ? " path " : "",
+            srv->opts.path ? srv->opts.path : "", srv->allow.count,
+            srv->token ? ", token required off loopback" : "");
     *out = srv;
     return 0;
 }
@@ -157,9 +354,11 @@ void scn_server_report_close(scn_server_conn *conn, int code)
     if (!conn->announced || conn->close_reported)
         return;
     conn->close_reported = true;
-    if (srv->opts.callbacks.on_close)
-        SCN_SERVER_CALL(
-            srv, srv->opts.callbacks.on_close(srv, conn, code, srv->opts.user));
+    if (srv->opts.callbacks.on_close) {
+        srv->loop->cb_depth++;
+        srv->opts.callbacks.on_close(srv, conn, code, srv->opts.user);
+        srv->loop->cb_depth--;
+    }
 }
 
 void scn_server_report_error(scn_server *srv, scn_server_conn *conn, int err,
@@ -168,9 +367,39 @@ void scn_server_report_error(scn_server *srv, scn_server_conn *conn, int err,
     scn_log(&srv->loop->log, SCN_LOG_WARN, "server", "%s%s%s: %s",
             conn ? "peer " : "", conn ? conn->peer : "", conn ? "" : "server",
             detail);
-    if (srv->opts.callbacks.on_error && !srv->free_pending && !srv->destroying)
-        SCN_SERVER_CALL(srv, srv->opts.callbacks.on_error(
-                                 srv, conn, err, detail, srv->opts.user));
+    if (srv->opts.callbacks.on_error && !srv->free_pending &&
+        !srv->destroying) {
+        srv->loop->cb_depth++;
+        srv->opts.callbacks.on_error(srv, conn, err, detail, srv->opts.user);
+        srv->loop->cb_depth--;
+    }
+}
+
+int scn_server_call_connect(scn_server_conn *c, const char *path)
+{
+    scn_server *srv = c->srv;
+    int rc = 0;
+
+    if (srv->opts.callbacks.on_connect) {
+        srv->loop->cb_depth++;
+        rc = srv->opts.callbacks.on_connect(srv, c, c->peer, path,
+                                            srv->opts.user);
+        srv->loop->cb_depth--;
+    }
+    return rc;
+}
+
+void scn_server_call_message(scn_server_conn *c, const void *data, size_t len,
+                             int is_binary)
+{
+    scn_server *srv = c->srv;
+
+    if (srv->opts.callbacks.on_message && !srv->free_pending) {
+        srv->loop->cb_depth++;
+        srv->opts.callbacks.on_message(srv, c, data, len, is_binary,
+                                       srv->opts.user);
+        srv->loop->cb_depth--;
+    }
 }
 
 static void unlink_server(scn_server *srv)
@@ -186,10 +415,9 @@ static void unlink_server(scn_server *srv)
 void scn_server_destroy(scn_server *srv)
 {
     srv->destroying = true;
-    lws_sul_cancel(&srv->free_sul);
     /* Every accepted connection gets its on_close, so that the
      * application can release what it keeps per connection. The list
-     * cannot change meanwhile: connections leave it only in lws's own
+     * cannot change meanwhile: connections leave it only in the adapter's
      * close path, which no API call runs synchronously. */
     for (scn_server_conn *c = srv->conns; c; c = c->next)
         scn_server_report_close(c, 1001);
@@ -200,16 +428,7 @@ void scn_server_destroy(scn_server *srv)
     scn_log(&srv->loop->log, SCN_LOG_INFO, "server", "port %d closed",
             srv->port);
     pthread_mutex_destroy(&srv->mu);
-    free_strings(srv);
-    free(srv->wbuf);
-    free(srv);
-}
-
-static void free_later(lws_sorted_usec_list_t *sul)
-{
-    scn_server *srv = lws_container_of(sul, scn_server, free_sul);
-
-    scn_server_destroy(srv);
+    server_discard(srv);
 }
 
 void scn_server_free(scn_server *srv)
@@ -217,11 +436,11 @@ void scn_server_free(scn_server *srv)
     if (!srv || srv->destroying)
         return;
     if (srv->loop->cb_depth > 0) {
-        /* Inside a callback lws may be walking this server's connections;
-         * a timer finishes the job from the top of the loop. */
+        /* Inside a callback the adapter may be walking this server's
+         * connections; the loop finishes the job from its top. */
         if (!srv->free_pending) {
             srv->free_pending = true;
-            lws_sul_schedule(srv->loop->ctx, 0, &srv->free_sul, free_later, 1);
+            scn_server_defer_free(srv);
         }
         return;
     }
@@ -239,18 +458,115 @@ int scn_server_port(const scn_server *srv)
     return srv ? srv->port : 0;
 }
 
+void scn_server_conn_destroy(scn_server_conn *conn)
+{
+    scn_server *srv = conn->srv;
+
+    pthread_mutex_lock(&srv->mu);
+    for (scn_server_conn **pp = &srv->conns; *pp; pp = &(*pp)->next) {
+        if (*pp == conn) {
+            *pp = conn->next;
+            break;
+        }
+    }
+    if (conn->state == SCN_CONN_OPEN)
+        srv->stats.connections_open--;
+    srv->stats.dropped_unsent += scn_peerq_count(&conn->q);
+    pthread_mutex_unlock(&srv->mu);
+    scn_server_io_release(conn);
+    scn_server_conn_release(conn);
+    free(conn);
+}
+
+/* ------------------------------------------------------------------ */
+/* Admission                                                           */
+/* ------------------------------------------------------------------ */
+
+static bool same_addr(const scn_ip_addr *a, const scn_ip_addr *b)
+{
+    return a->family == b->family &&
+           memcmp(a->b, b->b, a->family == 4 ? 4 : 16) == 0;
+}
+
+/* The connection silent for longest (from peer only, if given), if it has
+ * been silent at least evict_idle_ms. */
+static scn_server_conn *eviction_victim(scn_server *srv,
+                                        const scn_ip_addr *peer, uint64_t now)
+{
+    scn_server_conn *best = NULL;
+
+    if (!srv->opts.evict_idle_ms)
+        return NULL;
+    for (scn_server_conn *c = srv->conns; c; c = c->next) {
+        if (c->gone || c->refuse_status || c->state == SCN_CONN_CLOSED ||
+            (peer && !same_addr(&c->peer_addr, peer)))
+            continue;
+        if (now - c->clock.msg_ms < srv->opts.evict_idle_ms)
+            continue;
+        if (!best || c->clock.msg_ms < best->clock.msg_ms)
+            best = c;
+    }
+    return best;
+}
+
+int scn_server_admit(scn_server *srv, const scn_ip_addr *peer)
+{
+    size_t total = 0, mine = 0, refusing = 0;
+    size_t slack = srv->opts.max_connections / 4 + 4;
+    uint64_t now = scn_loop_now_ms(srv->loop);
+    scn_server_conn *victim = NULL;
+
+    for (scn_server_conn *c = srv->conns; c; c = c->next) {
+        if (c->gone || c->state == SCN_CONN_CLOSED)
+            continue;
+        if (c->refuse_status) {
+            refusing++;
+            continue;
+        }
+        total++;
+        if (same_addr(&c->peer_addr, peer))
+            mine++;
+    }
+    if (mine >= srv->opts.max_per_address)
+        victim = eviction_victim(srv, peer, now);
+    else if (total >= srv->opts.max_connections)
+        victim = eviction_victim(srv, NULL, now);
+    else
+        return 0;
+    if (victim) {
+        SCN_SERVER_COUNT(srv, evicted, 1);
+        scn_log(srv->log, SCN_LOG_INFO, "server",
+                "port %d: %s replaces a connection from %s silent for %llu "
+                "ms",
+                srv->port, "a new connection", victim->peer,
+                (unsigned long long)(now - victim->clock.msg_ms));
+        victim->gone = true;
+        victim->close_code = 1001;
+        scn_server_io_close(victim, true);
+        return 0;
+    }
+    scn_log(srv->log, SCN_LOG_WARN, "server",
+            "port %d: refusing a connection: %zu open, %zu from that address",
+            srv->port, total, mine);
+    return refusing < slack ? 503 : -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending                                                             */
+/* ------------------------------------------------------------------ */
+
 /* Queues on one connection; caller holds srv->mu. Sets *wake when the
  * loop must look at this connection: it had no write pending, and no wake
  * is on its way already. */
-static int push_locked(scn_server_conn *c, const void *data, size_t len,
-                       int is_binary, bool *wake)
+static int push_locked(scn_server_conn *c, scn_shmsg *m, int is_binary,
+                       const void *prefix, size_t plen, bool *wake)
 {
     scn_server *srv = c->srv;
     bool became_slow;
     size_t dropped;
     int rc;
 
-    rc = scn_peerq_push(&c->q, data, len, is_binary ? 1 : 0,
+    rc = scn_peerq_push(&c->q, m, is_binary ? 1 : 0, prefix, plen,
                         scn_loop_now_ms(srv->loop), &dropped, &became_slow);
     c->st.dropped += dropped;
     srv->stats.dropped_slow += dropped;
@@ -273,58 +589,69 @@ int scn_server_broadcast(scn_server *srv, const void *data, size_t len,
 {
     int n = 0, err = 0;
     bool wake = false;
+    scn_shmsg *m;
 
     if (!srv || (!data && len))
         return SCN_ERR_INVALID_ARG;
     if (len > srv->opts.queue_bytes)
         return SCN_ERR_MESSAGE_TOO_BIG;
+    /* One copy, shared by every connection. */
+    if (!(m = scn_shmsg_new(data, len)))
+        return SCN_ERR_NOMEM;
     pthread_mutex_lock(&srv->mu);
     for (scn_server_conn *c = srv->conns; c; c = c->next) {
         int rc;
 
         if (c->state != SCN_CONN_OPEN || c->closing)
             continue;
-        rc = push_locked(c, data, len, is_binary, &wake);
+        rc = push_locked(c, m, is_binary, NULL, 0, &wake);
         if (rc == 0)
             n++;
         else
             err = rc;
     }
     pthread_mutex_unlock(&srv->mu);
+    scn_shmsg_unref(m);
     if (wake)
         scn_server_wake(srv);
     return err ? err : n;
 }
 
-int scn_server_conn_send(scn_server_conn *conn, const void *data, size_t len,
-                         int is_binary)
+int scn_server_conn_send_shared(scn_server_conn *conn, scn_shmsg *m,
+                                int is_binary, const void *prefix, size_t plen)
 {
-    scn_server *srv;
+    scn_server *srv = conn->srv;
     bool wake = false;
     int rc;
 
-    if (!conn || (!data && len))
-        return SCN_ERR_INVALID_ARG;
-    srv = conn->srv;
-    if (len > srv->opts.queue_bytes)
+    if (plen + m->len > srv->opts.queue_bytes)
         return SCN_ERR_MESSAGE_TOO_BIG;
     pthread_mutex_lock(&srv->mu);
     if (conn->closing || conn->state == SCN_CONN_CLOSED)
         rc = SCN_ERR_STATE;
     else
-        rc = push_locked(conn, data, len, is_binary, &wake);
+        rc = push_locked(conn, m, is_binary, prefix, plen, &wake);
     pthread_mutex_unlock(&srv->mu);
     if (wake)
         scn_server_wake(srv);
     return rc;
 }
 
-static bool close_code_ok(int code)
+int scn_server_conn_send(scn_server_conn *conn, const void *data, size_t len,
+                         int is_binary)
 {
-    /* The codes an endpoint may send (RFC 6455 7.4, IANA registry);
-     * 1004-1006 and 1015 are reserved for reporting, never sent. */
-    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
-           (code >= 3000 && code <= 4999);
+    scn_shmsg *m;
+    int rc;
+
+    if (!conn || (!data && len))
+        return SCN_ERR_INVALID_ARG;
+    if (len > conn->srv->opts.queue_bytes)
+        return SCN_ERR_MESSAGE_TOO_BIG;
+    if (!(m = scn_shmsg_new(data, len)))
+        return SCN_ERR_NOMEM;
+    rc = scn_server_conn_send_shared(conn, m, is_binary, NULL, 0);
+    scn_shmsg_unref(m);
+    return rc;
 }
 
 int scn_server_conn_close(scn_server_conn *conn, int code, const char *reason)
@@ -332,7 +659,7 @@ int scn_server_conn_close(scn_server_conn *conn, int code, const char *reason)
     scn_server *srv;
     size_t n;
 
-    if (!conn || !close_code_ok(code))
+    if (!conn || !scn_ws_close_code_ok(code))
         return SCN_ERR_INVALID_ARG;
     srv = conn->srv;
     pthread_mutex_lock(&srv->mu);
@@ -354,6 +681,110 @@ int scn_server_conn_close(scn_server_conn *conn, int code, const char *reason)
     return 0;
 }
 
+int scn_server_close_all(scn_server *srv, int code, const char *reason)
+{
+    int n = 0;
+
+    if (!srv || !scn_ws_close_code_ok(code))
+        return SCN_ERR_INVALID_ARG;
+    pthread_mutex_lock(&srv->mu);
+    for (scn_server_conn *c = srv->conns; c; c = c->next) {
+        if (c->state != SCN_CONN_OPEN || c->closing || c->drain_close_code)
+            continue;
+        c->drain_close_code = code;
+        snprintf(c->want_close_reason, sizeof(c->want_close_reason), "%s",
+                 reason ? reason : "");
+        c->want_write = true;
+        n++;
+    }
+    srv->wake_pending = true;
+    pthread_mutex_unlock(&srv->mu);
+    scn_server_wake(srv);
+    return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* The loop thread's service                                           */
+/* ------------------------------------------------------------------ */
+
+void scn_server_service(scn_server *srv)
+{
+    uint64_t now = scn_loop_now_ms(srv->loop), next = UINT64_MAX, due;
+    uint32_t limit = srv->opts.slow_disconnect_ms;
+    /* Connections due within a quarter interval are written now too, so
+     * that they fall into step and one timer serves them all. */
+    uint64_t slack = srv->opts.write_interval_ms / 4;
+
+    if (srv->free_pending || srv->destroying)
+        return;
+    /* Decide under the lock, act without it: the adapter and user
+     * callbacks may call the API. The list changes only on this thread,
+     * in the adapter's close path, which runs neither here nor from any
+     * API call. */
+    pthread_mutex_lock(&srv->mu);
+    srv->wake_pending = false;
+    for (scn_server_conn *c = srv->conns; c; c = c->next) {
+        if (c->state == SCN_CONN_CLOSED || !c->io || c->gone)
+            continue;
+        /* Connections still in their handshake keep their wants: they are
+         * served once open. A write waits for the connection's interval
+         * (the timer below comes back for it); a close does not. */
+        if (c->state == SCN_CONN_OPEN && c->want_write && !c->want_close_code &&
+            now + slack < c->next_write_ms) {
+            if (c->next_write_ms < next)
+                next = c->next_write_ms;
+        } else if (c->want_close_code || c->drain_close_code ||
+                   (c->state == SCN_CONN_OPEN && c->want_write)) {
+            c->act_write = true;
+            c->want_write = false;
+        }
+        c->act_notice = c->slow_notice;
+        c->slow_notice = false;
+        if (c->state != SCN_CONN_OPEN || c->closing)
+            continue;
+        if (scn_peerq_overdue(&c->q, now, limit, &due)) {
+            c->act_cut = true;
+            c->closing = true;
+            srv->stats.disconnected_slow++;
+        } else if (due < next) {
+            next = due;
+        }
+    }
+    pthread_mutex_unlock(&srv->mu);
+
+    for (scn_server_conn *c = srv->conns; c; c = c->next) {
+        if (c->act_cut) {
+            c->act_cut = false;
+            c->act_write = false;
+            scn_log(srv->log, SCN_LOG_WARN, "server",
+                    "port %d: cutting off %s: behind for %u ms", srv->port,
+                    c->peer, (unsigned)limit);
+            scn_server_cut_slow(c);
+        }
+        if (c->act_write) {
+            c->act_write = false;
+            scn_server_io_want_write(c);
+        }
+        scn_server_conn_timers(c, now, &due);
+        if (due < next)
+            next = due;
+    }
+    for (scn_server_conn *c = srv->conns; c; c = c->next) {
+        if (c->act_notice) {
+            c->act_notice = false;
+            scn_server_report_error(srv, c, SCN_ERR_QUEUE_FULL,
+                                    "peer too slow: oldest messages dropped");
+        }
+    }
+    if (srv->free_pending || srv->destroying)
+        return;
+    scn_server_arm_timer(srv, next);
+}
+
+/* ------------------------------------------------------------------ */
+/* Getters                                                             */
+/* ------------------------------------------------------------------ */
+
 const char *scn_server_conn_peer(const scn_server_conn *conn)
 {
     return conn ? conn->peer : "";
@@ -373,6 +804,26 @@ void scn_server_conn_set_user(scn_server_conn *conn, void *user)
 scn_server *scn_server_conn_server(const scn_server_conn *conn)
 {
     return conn ? conn->srv : NULL;
+}
+
+size_t scn_server_conn_route(const scn_server_conn *conn)
+{
+    return conn ? conn->route : 0;
+}
+
+const char *scn_server_conn_subprotocol(const scn_server_conn *conn)
+{
+    return conn ? conn->subprotocol : NULL;
+}
+
+void scn_server_conn_set_idle_timeout(scn_server_conn *conn, uint32_t ms)
+{
+    if (!conn)
+        return;
+    conn->clock.idle_ms = ms;
+    conn->clock.msg_ms = scn_loop_now_ms(conn->srv->loop);
+    /* The deadline timer is re-armed from the loop. */
+    scn_server_wake(conn->srv);
 }
 
 void scn_server_get_stats(scn_server *srv, scn_server_stats *out)

@@ -24,27 +24,10 @@
 #include <string.h>
 
 #include "tls_client.h"
-
-/* OpenSSL's error queue is per thread: leave it empty for lws, which reads
- * it after its own calls. */
-static int fail(const scn_logger *log, const char *what, const char *path)
-{
-    char why[160];
-    unsigned long e = ERR_peek_last_error();
-
-    if (e)
-        ERR_error_string_n(e, why, sizeof(why));
-    else
-        snprintf(why, sizeof(why), "no reason given");
-    ERR_clear_error();
-    scn_log(log, SCN_LOG_ERROR, "tls", "cannot load %s %s: %s", what, path,
-            why);
-    return SCN_ERR_TLS;
-}
+#include "tls_error.h"
 
 static int make_ctx(const scn_logger *log, const char *ca_file,
-                    const char *cert_file, const char *key_file,
-                    SSL_CTX **out)
+                    const char *cert_file, const char *key_file, SSL_CTX **out)
 {
     SSL_CTX *c = SSL_CTX_new(TLS_client_method());
 
@@ -68,7 +51,7 @@ static int make_ctx(const scn_logger *log, const char *ca_file,
     ERR_clear_error();
     if (ca_file && SSL_CTX_load_verify_file(c, ca_file) != 1) {
         SSL_CTX_free(c);
-        return fail(log, "CA file", ca_file);
+        return scn_tls_load_failed(log, "CA file", ca_file);
     }
     if (cert_file) {
         /* Without key_file, a PEM holding both. */
@@ -76,15 +59,16 @@ static int make_ctx(const scn_logger *log, const char *ca_file,
 
         if (SSL_CTX_use_certificate_chain_file(c, cert_file) != 1) {
             SSL_CTX_free(c);
-            return fail(log, "client certificate", cert_file);
+            return scn_tls_load_failed(log, "client certificate", cert_file);
         }
         if (SSL_CTX_use_PrivateKey_file(c, key, SSL_FILETYPE_PEM) != 1) {
             SSL_CTX_free(c);
-            return fail(log, "client key", key);
+            return scn_tls_load_failed(log, "client key", key);
         }
         if (SSL_CTX_check_private_key(c) != 1) {
             SSL_CTX_free(c);
-            return fail(log, "client key (not the certificate's)", key);
+            return scn_tls_load_failed(
+                log, "client key (not the certificate's)", key);
         }
     }
     *out = c;

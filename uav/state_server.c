@@ -128,6 +128,18 @@ int scn_uav_state_server_new(scn_loop *loop,
     }
     /* State strings are small; a drone that sends more is broken. */
     so.max_message_bytes = 4096;
+    /* Slots cannot be held (docs/PROTOCOL.md 8.5): a connection that
+     * sends no state for five stale periods is closed; a silent one is
+     * pinged and cut off when it does not answer (a link that died
+     * without a close); and a reconnecting drone takes the place of a
+     * connection from its address that has been silent for a stale
+     * period, so it is let in at once even when every slot is held. */
+    so.max_connections = 8;
+    so.max_per_address = 4;
+    so.idle_timeout_ms = 5 * s->opts.stale_ms;
+    so.ping_interval_ms = s->opts.stale_ms;
+    so.pong_timeout_ms = 2 * s->opts.stale_ms;
+    so.evict_idle_ms = s->opts.stale_ms;
     so.callbacks.on_connect = on_connect;
     so.callbacks.on_message = on_message;
     so.user = s;

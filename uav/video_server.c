@@ -79,6 +79,14 @@ int scn_uav_video_server_new(scn_loop *loop,
         so.allow_count = 1;
     }
     so.max_message_bytes = v->opts.max_frame_bytes;
+    /* As the state server's (state_server.c), with room for a drone that
+     * keeps its video link open between streamoff and streamon. */
+    so.max_connections = 8;
+    so.max_per_address = 4;
+    so.idle_timeout_ms = 30000;
+    so.ping_interval_ms = 2000;
+    so.pong_timeout_ms = 4000;
+    so.evict_idle_ms = 2000;
     so.callbacks.on_message = on_message;
     so.user = v;
     if ((rc = scn_server_new(loop, &so, &v->srv)) != 0) {

@@ -12,7 +12,7 @@
 
 #include <scentience/api_key.h>
 #include <scentience/cloud.h>
-#include <scentience/fanout.h>
+#include <scentience/live.h>
 #include <scentience/recorder.h>
 #include <scentience/scentience.h>
 #include <scentience/timer.h>
@@ -74,9 +74,11 @@ typedef struct config {
     const char *script, *follow, *record, *key_file, *cloud_url, *spool;
     double rate, threshold, max_age, duration;
     int state_port, video_port, live_port, no_status, no_land;
-    /* Live fan-out (--live-*): see docs/PROTOCOL.md 10. */
-    int live_max, live_queue_msgs, live_flush_ms;
+    /* Live listener (--live-*): see docs/PROTOCOL.md 10 and 11. */
+    int live_max, live_max_per_address, live_queue_msgs, live_flush_ms;
     uint64_t live_queue_bytes;
+    const char *live_bind, *live_allow, *live_token_file, *live_cert;
+    const char *live_key, *live_origins;
     uint64_t spool_cap; /* --spool-cap; 0: the library's default */
 } config;
 
@@ -133,7 +135,8 @@ typedef struct comp {
     scn_uav_state_server *state_srv;
     scn_uav_video_server *video_srv;
     scn_cloud *cloud;
-    scn_fanout *fo;
+    scn_live *live;
+    uint32_t live_chan[SCN_RECORD_STREAM_COUNT]; /* 0: not advertised */
     scn_recorder *rec;
     const char *record_path;
     uint16_t chan[SCN_RECORD_STREAM_COUNT];
@@ -183,6 +186,12 @@ void comp_emit(comp *c, scn_record_stream st, const char *stream,
 /* An /events + "events" entry; detail may be NULL. */
 void comp_event(comp *c, const char *event, const char *source,
                 const char *detail);
+
+/* live.c: the live listener with a channel per stream the companion has.
+ * Returns 0 or an exit code (the reason printed). */
+int comp_live_start(comp *c);
+/* Unadvertises every channel and closes the listener. */
+void comp_live_stop(comp *c);
 
 /* wiring.c: callbacks of every component. */
 /* At exit: what the rate limits held back, and the loss (1 if any). */

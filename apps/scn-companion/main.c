@@ -48,9 +48,17 @@ static void usage(FILE *f)
           "inference\n"
           "  --follow-threshold X  minimum score (0.5)\n"
           "  --max-age S           oldest inference acted on (2)\n"
-          "  --live-port N         fan-out ws://127.0.0.1:N/live (8765; 0: "
-          "off)\n"
-          "  --live-max-subscribers N  dashboards at once (64)\n"
+          "  --live-port N         dashboard, Foxglove (ws://HOST:N/) and "
+          "/live (8765; 0: off)\n"
+          "  --live-bind ADDR      address it listens on (127.0.0.1; "
+          "0.0.0.0: all)\n"
+          "  --live-allow CIDR,... peers allowed to connect (all)\n"
+          "  --live-token-file FILE  dashboard token (0600), required off "
+          "loopback\n"
+          "  --live-cert FILE --live-key FILE  TLS: https and wss\n"
+          "  --live-origin URL,... more allowed browser origins\n"
+          "  --live-max-subscribers N  connections at once (64)\n"
+          "  --live-max-per-address N  connections from one address (16)\n"
           "  --live-queue-msgs N   messages queued per dashboard (128)\n"
           "  --live-queue-bytes SIZE  bytes queued per dashboard (32K)\n"
           "  --live-flush-ms MS    write to a dashboard at most every MS "
@@ -98,6 +106,13 @@ enum {
     O_LIVE_QMSGS,
     O_LIVE_QBYTES,
     O_LIVE_FLUSH,
+    O_LIVE_BIND,
+    O_LIVE_ALLOW,
+    O_LIVE_TOKEN,
+    O_LIVE_CERT,
+    O_LIVE_KEY,
+    O_LIVE_ORIGIN,
+    O_LIVE_PERADDR,
     O_RECORD,
     O_KEY,
     O_CONFIG,
@@ -129,6 +144,13 @@ static const struct option longopts[] = {
     {"live-queue-msgs", required_argument, NULL, O_LIVE_QMSGS},
     {"live-queue-bytes", required_argument, NULL, O_LIVE_QBYTES},
     {"live-flush-ms", required_argument, NULL, O_LIVE_FLUSH},
+    {"live-bind", required_argument, NULL, O_LIVE_BIND},
+    {"live-allow", required_argument, NULL, O_LIVE_ALLOW},
+    {"live-token-file", required_argument, NULL, O_LIVE_TOKEN},
+    {"live-cert", required_argument, NULL, O_LIVE_CERT},
+    {"live-key", required_argument, NULL, O_LIVE_KEY},
+    {"live-origin", required_argument, NULL, O_LIVE_ORIGIN},
+    {"live-max-per-address", required_argument, NULL, O_LIVE_PERADDR},
     {"record", required_argument, NULL, O_RECORD},
     {"key-file", required_argument, NULL, O_KEY},
     {"config", required_argument, NULL, O_CONFIG},
@@ -190,6 +212,26 @@ static int apply(config *cf, int opt, const char *arg)
         return cli_parse_size(arg, 4096, 64u << 20, &cf->live_queue_bytes);
     case O_LIVE_FLUSH:
         return cli_parse_int(arg, 0, 10000, &cf->live_flush_ms);
+    case O_LIVE_BIND:
+        cf->live_bind = arg;
+        return 0;
+    case O_LIVE_ALLOW:
+        cf->live_allow = arg;
+        return 0;
+    case O_LIVE_TOKEN:
+        cf->live_token_file = arg;
+        return 0;
+    case O_LIVE_CERT:
+        cf->live_cert = arg;
+        return 0;
+    case O_LIVE_KEY:
+        cf->live_key = arg;
+        return 0;
+    case O_LIVE_ORIGIN:
+        cf->live_origins = arg;
+        return 0;
+    case O_LIVE_PERADDR:
+        return cli_parse_int(arg, 1, 4096, &cf->live_max_per_address);
     case O_RECORD:
         cf->record = arg;
         return 0;
@@ -237,6 +279,7 @@ void comp_config_defaults(config *cf)
                     * most 64 x 32 KiB of queues (docs/PROTOCOL.md 10.5);
                     * the kernel holds up to 64 KiB more for each. */
                    .live_max = 64,
+                   .live_max_per_address = 16,
                    .live_queue_msgs = 128,
                    .live_queue_bytes = 32 * 1024,
                    .live_flush_ms = 100,
@@ -338,7 +381,6 @@ static int create_all(comp *c, const config *cf)
 {
     scn_uav_state_server_options so;
     scn_uav_video_server_options vo;
-    scn_fanout_options fo;
     int rc;
 
     /* One key for every link, resolved before anything connects. */
@@ -354,19 +396,8 @@ static int create_all(comp *c, const config *cf)
         }
         c->record_path = cf->record;
     }
-    if (cf->live_port) {
-        scn_fanout_options_init(&fo);
-        fo.port = cf->live_port;
-        fo.max_subscribers = (size_t)cf->live_max;
-        fo.queue_msgs = (size_t)cf->live_queue_msgs;
-        fo.queue_bytes = (size_t)cf->live_queue_bytes;
-        fo.flush_interval_ms = (uint32_t)cf->live_flush_ms;
-        if ((rc = scn_fanout_new(c->loop, &fo, &c->fo)) != 0) {
-            fprintf(stderr, "scn-companion: live port %d: %s\n", cf->live_port,
-                    scn_strerror(rc));
-            return CLI_EX_OSERR;
-        }
-    }
+    if (cf->live_port && (rc = comp_live_start(c)) != 0)
+        return rc;
     if (cf->drone_url) {
         scn_uav_state_server_options_init(&so);
         scn_uav_video_server_options_init(&vo);
@@ -422,7 +453,7 @@ static void free_all(comp *c)
     scn_timer_free(c->script_timer);
     scn_uav_video_server_free(c->video_srv);
     scn_uav_state_server_free(c->state_srv);
-    scn_fanout_free(c->fo);
+    comp_live_stop(c);
     if (c->rec && scn_recorder_finish(c->rec) != 0)
         fprintf(stderr, "scn-companion: %s: recording incomplete\n",
                 c->record_path);
@@ -510,9 +541,6 @@ int main(int argc, char **argv)
     if ((status = create_all(c, &cf)) != 0)
         goto out;
     comp_event(c, "start", "companion", NULL);
-    if (c->fo)
-        fprintf(stderr, "scn-companion: live fan-out on ws://127.0.0.1:%d%s\n",
-                scn_fanout_port(c->fo), SCN_FANOUT_PATH);
     if (cf.duration > 0)
         end_ms = scn_loop_now_ms(c->loop) + (uint64_t)(cf.duration * 1000.0);
     int show = !cf.no_status && isatty(2);

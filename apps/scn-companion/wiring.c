@@ -63,8 +63,10 @@ void comp_emit(comp *c, scn_record_stream st, const char *stream,
                                (uint64_t)(publish_ns > 0 ? publish_ns : now),
                                json, len);
     }
-    if (c->fo && stream)
-        scn_fanout_publish(c->fo, stream, json, len);
+    /* The recorder's topic for Foxglove, the stream name for /live. */
+    if (c->live && (c->live_chan[st] || stream))
+        scn_live_publish(c->live, c->live_chan[st], stream, (uint64_t)now, json,
+                         len);
 }
 
 void comp_event(comp *c, const char *event, const char *source,

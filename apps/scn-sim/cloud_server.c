@@ -800,7 +800,10 @@ int cloud_run(const cloud_opts *o)
     plume_init(&s.pl, o->seed);
     lws_set_log_level(LLL_ERR, sim_lws_log_line);
     memset(&info, 0, sizeof(info));
-    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    /* Text that is not UTF-8 closes the connection with 1007: a server
+     * of ours never sends it back (or anywhere). */
+    info.options =
+        LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
     if (family == AF_INET)
         info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     info.user = &s;

@@ -415,7 +415,10 @@ int device_run(const device_opts *o)
     /* lws speaks only of errors, and to our stderr. */
     lws_set_log_level(LLL_ERR, sim_lws_log_line);
     memset(&info, 0, sizeof(info));
-    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    /* Text that is not UTF-8 closes the connection with 1007: a server
+     * of ours never sends it back (or anywhere). */
+    info.options =
+        LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
     if (o->tls_cert)
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     if (family == AF_INET)

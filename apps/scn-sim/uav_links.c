@@ -29,6 +29,9 @@ static const char *const garbage_names[GARBAGE_KINDS] = {
 
 static void link_connect(uav_link *l);
 
+#define LINK_PING_US 1000000
+#define LINK_DEAD_US 3000000
+
 static void retry_cb(lws_sorted_usec_list_t *sul)
 {
     uav_link *l = lws_container_of(sul, uav_link, sul_retry);
@@ -122,11 +125,33 @@ void uav_link_want(uav_link *l, int on, const char *host, int port)
         schedule_retry(l, 1);
 }
 
+static void link_keepalive(uav_link *l, int64_t now_us)
+{
+    cJSON *ev;
+
+    if (now_us - l->last_rx_us >= LINK_DEAD_US) {
+        ev = simlog_event("link_dead");
+        cJSON_AddStringToObject(ev, "link", l->name);
+        cJSON_AddNumberToObject(ev, "silent_ms",
+                                (double)((now_us - l->last_rx_us) / 1000));
+        simlog_emit(ev);
+        uav_link_drop(l);
+        return;
+    }
+    if (now_us - l->last_ping_us >= LINK_PING_US && !l->ping_due) {
+        l->ping_due = 1;
+        l->last_ping_us = now_us;
+        lws_callback_on_writable(l->wsi);
+    }
+}
+
 void uav_link_poll(uav_link *l, int64_t now_us)
 {
     int64_t due;
 
-    if (!l->up || l->closing || now_us < l->next_due_us)
+    if (l->up && !l->closing && !l->dropped)
+        link_keepalive(l, now_us);
+    if (!l->up || l->closing || l->dropped || now_us < l->next_due_us)
         return;
     due = 1 + (now_us - l->next_due_us) / l->period_us;
     l->next_due_us += due * l->period_us;
@@ -309,6 +334,17 @@ static int link_writeable(uav_link *l)
                          (unsigned char *)reason, sizeof(reason) - 1);
         return -1;
     }
+    if (l->ping_due) {
+        unsigned char ping[LWS_PRE];
+
+        l->ping_due = 0;
+        if (lws_write(l->wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+            return -1;
+        /* The state goes next, from the next writeable. */
+        if (l->pending)
+            lws_callback_on_writable(l->wsi);
+        return 0;
+    }
     if (!l->pending)
         return 0;
     l->pending = 0;
@@ -358,12 +394,18 @@ static int link_callback(struct lws *wsi, enum lws_callback_reasons reason,
             return 0;
         }
         l->next_due_us = uav_mono_us(); /* the first message now */
+        l->last_rx_us = l->last_ping_us = l->next_due_us;
+        l->ping_due = 0;
         uav_link_poll(l, l->next_due_us);
         return 0;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
         return l && l->live && !l->dropped ? link_writeable(l) : 0;
     case LWS_CALLBACK_CLIENT_RECEIVE:
-        return 0; /* the app has nothing to say here: ignored */
+    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+        /* The app says nothing here but pongs: either shows it is there. */
+        if (l)
+            l->last_rx_us = uav_mono_us();
+        return 0;
     case LWS_CALLBACK_CLIENT_CLOSED:
         if (l)
             link_gone(l, NULL);

@@ -581,7 +581,10 @@ static int create_vhosts(uav_srv *s, int family)
     struct lws_context_creation_info info;
 
     memset(&info, 0, sizeof(info));
-    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    /* Text that is not UTF-8 closes the connection with 1007: a server
+     * of ours never sends it back (or anywhere). */
+    info.options =
+        LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
     if (family == AF_INET)
         info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     info.user = s;

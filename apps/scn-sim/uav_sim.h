@@ -104,6 +104,12 @@ typedef struct uav_link {
     lws_sorted_usec_list_t sul_retry;
     int64_t period_us, next_due_us;
     int pending; /* a message is due */
+    /* Keepalive: a ping every LINK_PING_US; no answer (nor anything else
+     * from the app) for LINK_DEAD_US and the link is dropped and made
+     * again, as a drone must: TCP alone would wait for its retransmission
+     * backoff, tens of seconds after a long blackout. */
+    int64_t last_rx_us, last_ping_us;
+    int ping_due;
     /* This connection's counts: messages, bytes, CRC-32 of what went
      * out (video), skipped (due while the socket was busy). */
     uint64_t seq, bytes, skipped, garbage;

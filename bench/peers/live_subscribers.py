@@ -1,10 +1,12 @@
 """Dashboard subscribers for bench/run's companion workload: N WebSocket
 connections to the companion's live fan-out (docs/PROTOCOL.md section 10),
 each subscribed to every stream ("*") and parsing every message, as a
-dashboard would.
+dashboard would; and F Foxglove clients (section 11.2) on the same port,
+each subscribed to every advertised channel and parsing every message
+(its binary header and JSON payload), as Foxglove would.
 
     live_subscribers.py --url ws://127.0.0.1:PORT/live [--count 50]
-                        [--seconds S]
+                        [--foxglove F] [--seconds S]
 
 Prints one line "ready {...}" once every connection was subscribed or
 refused, then, at the end (after S seconds, or on SIGTERM), one JSON line
@@ -16,12 +18,14 @@ import argparse
 import asyncio
 import json
 import signal
+import struct
 import sys
 import time
 
 import websockets
 
 SUBPROTOCOL = "scentience.live.v1"
+FOXGLOVE = "foxglove.websocket.v1"
 
 
 class Stats:
@@ -74,10 +78,56 @@ async def subscriber(url, st, ready):
         ready.release()
 
 
+async def foxglove(url, st, ready):
+    """One Foxglove client: subscribes to every channel as it is
+    advertised; counts message data by topic."""
+    topics, subs = {}, {}
+    try:
+        async with websockets.connect(url, subprotocols=[FOXGLOVE],
+                                      ping_interval=None,
+                                      max_size=1 << 20) as ws:
+            answered = False
+            async for raw in ws:
+                if isinstance(raw, bytes):
+                    if raw[0] != 1:
+                        continue
+                    sub, _ts = struct.unpack_from("<IQ", raw, 1)
+                    json.loads(raw[13:])
+                    st.messages += 1
+                    t = topics.get(subs.get(sub))
+                    st.by_stream[t] = st.by_stream.get(t, 0) + 1
+                    continue
+                m = json.loads(raw)
+                if m.get("op") == "advertise":
+                    req = []
+                    for ch in m["channels"]:
+                        topics[ch["id"]] = ch["topic"]
+                        subs[len(subs) + 1] = ch["id"]
+                        req.append({"id": len(subs), "channelId": ch["id"]})
+                    await ws.send(json.dumps({"op": "subscribe",
+                                              "subscriptions": req}))
+                    if not answered:
+                        answered = True
+                        st.subscribed += 1
+                        ready.release()
+            if not answered:
+                st.refused += 1
+                ready.release()
+            else:
+                st.closed += 1
+    except (OSError, websockets.exceptions.WebSocketException) as e:
+        st.refused += 1
+        k = type(e).__name__
+        st.refusals[k] = st.refusals.get(k, 0) + 1
+        ready.release()
+
+
 async def main():
     p = argparse.ArgumentParser()
     p.add_argument("--url", required=True)
     p.add_argument("--count", type=int, default=50)
+    p.add_argument("--foxglove", type=int, default=0,
+                   help="Foxglove clients besides the --count dashboards")
     p.add_argument("--seconds", type=float, default=0,
                    help="stop after S seconds (0: at SIGTERM)")
     a = p.parse_args()
@@ -88,9 +138,12 @@ async def main():
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
+    fg_url = a.url.rsplit("/live", 1)[0] + "/"
     tasks = [asyncio.create_task(subscriber(a.url, st, ready))
              for _ in range(a.count)]
-    for _ in range(a.count):
+    tasks += [asyncio.create_task(foxglove(fg_url, st, ready))
+              for _ in range(a.foxglove)]
+    for _ in range(a.count + a.foxglove):
         await ready.acquire()
     t0 = time.monotonic()
     m0 = st.messages
@@ -104,11 +157,12 @@ async def main():
     else:
         await stop.wait()
     dt = time.monotonic() - t0
-    for t in tasks:
-        t.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    # What was seen goes out first: closing 50 busy connections (each
+    # waits for the server's close frame) may take longer than the
+    # caller waits.
     print(json.dumps({
-        "requested": a.count, "subscribed": st.subscribed,
+        "requested": a.count + a.foxglove, "foxglove": a.foxglove,
+        "subscribed": st.subscribed,
         "refused": st.refused, "refusals": st.refusals,
         "closed_by_server": st.closed,
         "seconds": round(dt, 3),
@@ -117,6 +171,9 @@ async def main():
         "by_stream": st.by_stream,
         "dropped_notices": st.dropped_notices,
         "dropped_total": st.dropped_total}), flush=True)
+    for t in tasks:
+        t.cancel()
+    await asyncio.wait(tasks, timeout=10)
 
 
 if __name__ == "__main__":

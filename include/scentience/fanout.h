@@ -70,6 +70,10 @@ typedef struct scn_fanout_options {
      * one write. Taken as given, unlike the fields above: 0 writes at
      * once; scn_fanout_options_init() sets 100. */
     uint32_t flush_interval_ms;
+    /* A connection that has not subscribed to anything this long after
+     * its handshake is closed (1001); once it has, it may stay quiet
+     * (10000). */
+    uint32_t idle_timeout_ms;
 } scn_fanout_options;
 
 /** Counters of a fan-out (scn_fanout_get_stats()). */

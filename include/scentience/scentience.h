@@ -12,6 +12,7 @@
 #include <scentience/api_key.h>
 #include <scentience/server.h>
 #include <scentience/fanout.h>
+#include <scentience/live.h>
 #include <scentience/timer.h>
 #include <scentience/recorder.h>
 #include <scentience/recording.h>

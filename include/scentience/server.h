@@ -28,6 +28,27 @@
  * under that lock, and send while holding it. Everything else is called on
  * the loop's thread or while the loop is not running.
  *
+ * One port can serve several WebSocket endpoints (routes: a path and the
+ * subprotocols it accepts) and files to plain HTTP GET requests (assets),
+ * so that a browser gets a page and its data from the same origin.
+ *
+ * Limits and liveness: at most max_connections at once and
+ * max_per_address from one address; a client over either gets an HTTP
+ * 503 answer with Retry-After (not a bare TCP close), unless evict_idle_ms
+ * lets it take the place of a connection that has been silent that long.
+ * A request head must arrive within request_timeout_ms; a WebSocket with
+ * no message for idle_timeout_ms is closed (1001); with ping_interval_ms
+ * set, a silent peer is pinged and one that does not answer within
+ * pong_timeout_ms is cut off as dead. Client frames are checked as RFC
+ * 6455 requires (masked, valid opcodes and lengths, text in UTF-8: 1002,
+ * 1007); Sec-WebSocket-Version other than 13 gets HTTP 426.
+ *
+ * Access (docs/PROTOCOL.md 11.4): with a token, every peer not on
+ * loopback must present it (HTTP 401 otherwise); a request with an Origin
+ * (a browser) must come from the server's own origin or a listed one
+ * (403). With tls_cert_file and tls_key_file the port speaks only TLS
+ * (https and wss).
+ *
  * Slow peers: when a connection's outbound queue is full, its oldest message
  * is dropped to make room (the newest data matters most to a live view) and
  * counted. The first drop after the peer had caught up reports on_error with
@@ -54,14 +75,36 @@ typedef struct scn_server scn_server;
 /** One connection to a server (opaque; valid until its on_close returns). */
 typedef struct scn_server_conn scn_server_conn;
 
+/** One WebSocket endpoint of a server. */
+typedef struct scn_server_route {
+    const char *path; /**< exact request path, without the query */
+    /** Subprotocols accepted, in the server's order of preference: a
+     * client must offer one, and the first offered is selected. None: a
+     * client that offers any is refused with HTTP 400. */
+    const char *const *subprotocols;
+    size_t subprotocol_count; /**< entries in subprotocols */
+} scn_server_route;
+
+/** A file served to GET and HEAD requests, with an ETag (revalidated on
+ * every use: Cache-Control no-cache) and security headers
+ * (Content-Security-Policy: same origin only). Not copied: data must
+ * outlive the server (built-in files are static). */
+typedef struct scn_server_asset {
+    const char *path;         /**< "/index.html"; "/" falls back to it */
+    const char *content_type; /**< NULL: from the extension */
+    const void *data;         /**< the bytes */
+    size_t len;               /**< their length */
+} scn_server_asset;
+
 /** What a server tells the application; every callback may be NULL. */
 typedef struct scn_server_callbacks {
     /** A WebSocket upgrade request from peer (an IP address: "127.0.0.1",
-     * "::1") for path (without the query), after the allow list, the path
-     * and the subprotocol were checked. Return 0 to accept, nonzero to
-     * refuse it with HTTP 403. The handshake completes after this returns;
-     * messages sent to conn meanwhile are written once it has. NULL: accept
-     * every request. */
+     * "::1") for path (without the query), after the allow list, the
+     * limits, the access checks, the path and the subprotocol were
+     * checked (scn_server_conn_route() and _subprotocol() tell which were
+     * matched). Return 0 to accept, nonzero to refuse it with HTTP 403.
+     * The handshake completes after this returns; messages sent to conn
+     * meanwhile are written once it has. NULL: accept every request. */
     int (*on_connect)(scn_server *srv, scn_server_conn *conn, const char *peer,
                       const char *path, void *user);
     /** One complete message, reassembled from its fragments. Text is passed
@@ -71,8 +114,10 @@ typedef struct scn_server_callbacks {
     void (*on_message)(scn_server *srv, scn_server_conn *conn, const void *data,
                        size_t len, int is_binary, void *user);
     /** The connection is gone. code: the close code we closed with (1009 a
-     * message over max_message_bytes, 1013 too slow, 1001 the server is
-     * being freed, or the code given to scn_server_conn_close), else the
+     * message over max_message_bytes, 1002 a protocol error, 1007 text
+     * that is not UTF-8, 1013 too slow, 1001 idle or the server is being
+     * freed, 1006 a dead peer cut off, or the code given to
+     * scn_server_conn_close), else the
      * peer's close code, 1005 when its close frame had none, 1006 when the
      * connection dropped without a close frame. */
     void (*on_close)(scn_server *srv, scn_server_conn *conn, int code,
@@ -92,7 +137,8 @@ typedef struct scn_server_options {
     const char *bind_address;
     int port; /**< 0: ephemeral, see scn_server_port() */
     /** Request path that is served, e.g. "/live"; others get HTTP 404. The
-     * query string is not part of it. NULL: any path. */
+     * query string is not part of it. NULL: any path. Ignored (with
+     * subprotocol) when routes are given. */
     const char *path;
     /** Subprotocol the server selects. Set: a client must offer it. NULL:
      * the server selects none, and a client that offers subprotocols is
@@ -113,9 +159,50 @@ typedef struct scn_server_options {
     size_t queue_bytes;       /**< (4 MiB) */
     /** Cut off a peer that stays behind this long (see above); 0: never. */
     uint32_t slow_disconnect_ms;
-    /** Connections at once, handshakes included; more are disconnected
-     * when accepted and counted in connections_refused (64). */
+    /** Connections at once, handshakes and HTTP requests included; more
+     * get HTTP 503 with Retry-After and are counted in refused_busy (64).
+     * Beyond a quarter more, they are disconnected at once. */
     size_t max_connections;
+    /** Connections at once from one address (0: max_connections). */
+    size_t max_per_address;
+    /** A connection over a limit takes the place of the one (from the
+     * same address, for the per-address limit) that has sent no message
+     * for longest, if that is at least this long (0: never). For a server
+     * one peer pushes to, such as a drone's state: its reconnection is
+     * let in while the dead connection it replaces still counts. */
+    uint32_t evict_idle_ms;
+    /** Seconds in the Retry-After of a 503 (5). */
+    uint32_t retry_after_s;
+    /** A request head must be complete this long (ms) after the connection
+     * was accepted or its previous answer was written (10000). */
+    uint32_t request_timeout_ms;
+    /** A WebSocket that sends no message for this long (ms) is closed
+     * with 1001; 0: never. scn_server_conn_set_idle_timeout() changes it
+     * for one connection. */
+    uint32_t idle_timeout_ms;
+    /** Ping a peer that has sent nothing for ping_interval_ms; cut it off
+     * (on_close 1006) when it stays silent pong_timeout_ms more (default
+     * ping_interval_ms). 0: no pings. */
+    uint32_t ping_interval_ms;
+    uint32_t pong_timeout_ms; /**< see ping_interval_ms */
+
+    /** Several endpoints on the port (path and subprotocol unused). */
+    const scn_server_route *routes;
+    size_t route_count; /**< entries in routes */
+    /** Files for plain HTTP requests; without them, those get 404. */
+    const scn_server_asset *assets;
+    size_t asset_count; /**< entries in assets */
+
+    /** Access (see above). token: 16-128 of [A-Za-z0-9._~-], copied;
+     * NULL: no token. origins: full origins ("https://host:port") allowed
+     * besides the server's own. */
+    const char *token;
+    const char *const *origins; /**< see token */
+    size_t origin_count;        /**< entries in origins */
+    /** PEM files; both set: TLS only. The key file must not be readable by
+     * group or others. */
+    const char *tls_cert_file;
+    const char *tls_key_file; /**< see tls_cert_file */
     /** Kernel send buffer of each connection (SO_SNDBUF); 0: the kernel's
      * autotuned default, which can hold megabytes. Set it small when a
      * peer that stops reading must show up as slow quickly (the outbound
@@ -136,7 +223,8 @@ typedef struct scn_server_options {
 typedef struct scn_server_stats {
     uint64_t connections_accepted; /**< handshakes completed */
     /** Connections refused: too many, wrong path or subprotocol, refused by
-     * on_connect. Peers outside the allow list are counted apart. */
+     * on_connect, access denied, bad requests. Peers outside the allow
+     * list are counted apart. */
     uint64_t connections_refused;
     uint64_t refused_address;  /**< disconnected at once: not allowed */
     uint64_t connections_open; /**< now */
@@ -149,7 +237,15 @@ typedef struct scn_server_stats {
     uint64_t disconnected_slow; /**< peers cut off for staying behind
                                    (slow_disconnect_ms) */
     uint64_t oversize;          /**< inbound messages over max_message_bytes */
-    uint64_t dropped_unsent; /**< still queued when their connection closed */
+    uint64_t dropped_unsent;  /**< still queued when their connection closed */
+    uint64_t refused_busy;    /**< 503: over a connection limit */
+    uint64_t refused_access;  /**< 401 and 403 of the access checks */
+    uint64_t evicted;         /**< silent connections replaced */
+    uint64_t http_requests;   /**< plain HTTP requests answered */
+    uint64_t idle_closed;     /**< idle or no request head in time */
+    uint64_t dead_peers;      /**< no answer to a ping: cut off */
+    uint64_t protocol_errors; /**< closed with 1002 or 1007 */
+    uint64_t tls_failures;    /**< TLS handshakes that failed */
 } scn_server_stats;
 
 /** Counters of one connection (scn_server_conn_get_stats()). */
@@ -174,7 +270,10 @@ SCN_API void scn_server_options_init(scn_server_options *opts);
  * not running.
  * Returns 0, SCN_ERR_INVALID_ARG (no loop, opts or out; a bind address or
  * allow entry that is not an IP literal or prefix; port out of range; a
- * path not starting with '/'; an empty subprotocol), SCN_ERR_STATE (called
+ * path not starting with '/'; an empty subprotocol; a malformed token;
+ * only one of the TLS files), SCN_ERR_TLS (the certificate or key cannot
+ * be loaded, or the key file is readable by group or others: the log says
+ * which), SCN_ERR_STATE (called
  * from another thread while the loop runs), SCN_ERR_NOMEM, SCN_ERR_IO
  * (socket, bind or listen failed, e.g. the port is in use: the loop's log
  * says why).
@@ -220,6 +319,12 @@ SCN_API int scn_server_conn_send(scn_server_conn *conn, const void *data,
 SCN_API int scn_server_conn_close(scn_server_conn *conn, int code,
                                   const char *reason);
 
+/** Closes every open connection with code and reason once what is queued
+ * for it has been written (a last message is not lost), unlike
+ * scn_server_conn_close, which discards it. Thread-safe. Returns the
+ * number of connections it applies to, SCN_ERR_INVALID_ARG. */
+SCN_API int scn_server_close_all(scn_server *srv, int code, const char *reason);
+
 /** The peer's IP address ("127.0.0.1", "::1"). */
 SCN_API const char *scn_server_conn_peer(const scn_server_conn *conn);
 
@@ -227,6 +332,18 @@ SCN_API const char *scn_server_conn_peer(const scn_server_conn *conn);
 SCN_API void *scn_server_conn_get_user(const scn_server_conn *conn);
 /** Sets the application's pointer for this connection. */
 SCN_API void scn_server_conn_set_user(scn_server_conn *conn, void *user);
+
+/** The route the connection was accepted on (index into opts.routes; 0
+ * without routes). */
+SCN_API size_t scn_server_conn_route(const scn_server_conn *conn);
+/** The subprotocol selected for the connection (NULL: none). */
+SCN_API const char *scn_server_conn_subprotocol(const scn_server_conn *conn);
+
+/** This connection's idle limit (ms; 0: never), counted from now. For a
+ * protocol whose clients go quiet once set up (a subscriber), or that
+ * must say something soon. Loop thread only. */
+SCN_API void scn_server_conn_set_idle_timeout(scn_server_conn *conn,
+                                              uint32_t ms);
 
 /** The server the connection belongs to. */
 SCN_API scn_server *scn_server_conn_server(const scn_server_conn *conn);

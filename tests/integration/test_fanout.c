@@ -357,10 +357,16 @@ static void test_stalled_cut_fast_complete(void **state)
         pump_all(f, 2);
     }
     assert_int_equal(sent, N);
-    /* The fast one lost nothing (it is second in connection order). */
-    assert_int_equal(scn_fanout_subscribers(f->fo, info, 2), 2);
-    assert_int_equal(info[1].dropped, 0);
-    assert_int_equal(info[1].delivered, N);
+    /* The fast one lost nothing. It is last in connection order; the
+     * stalled one may already be gone (cut off while a loaded machine
+     * was slow to publish). */
+    {
+        size_t n = scn_fanout_subscribers(f->fo, info, 2);
+
+        assert_true(n >= 1);
+        assert_int_equal(info[n - 1].dropped, 0);
+        assert_int_equal(info[n - 1].delivered, N);
+    }
     publish_end(f, "olfaction");
     assert_true(peer_wait(f, fast, "DONE 200", 30000));
     assert_true(check_record(f, fast, "olfaction", 0, N * NSTREAMS));

@@ -1,50 +1,61 @@
 /* A server connection's outbound queue: drop-oldest at the exact limits,
- * tags and headroom, the slow state and its cut-off deadline. */
+ * tags and prefixes, shared messages held once, the slow state and its
+ * cut-off deadline. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include <scentience/error.h>
 #include "peerq.h"
 
-#define HEADROOM 16
+/* Pushes a fresh shared message (the queue takes its own reference). */
+static int push(scn_peerq *pq, const char *data, size_t len, unsigned char tag,
+                uint64_t now, size_t *dropped, bool *became)
+{
+    scn_shmsg *m = scn_shmsg_new(data, len);
+    int rc;
+
+    assert_non_null(m);
+    rc = scn_peerq_push(pq, m, tag, NULL, 0, now, dropped, became);
+    scn_shmsg_unref(m);
+    return rc;
+}
 
 static void take_expect(scn_peerq *pq, const char *text, unsigned char tag)
 {
-    scn_msg m;
+    scn_peer_item it;
 
-    assert_true(scn_peerq_take(pq, &m));
-    assert_int_equal(m.len, strlen(text));
-    assert_memory_equal(scn_peerq_payload(pq, &m), text, m.len);
-    assert_int_equal(scn_peerq_tag(&m), tag);
-    /* The writer's headroom sits between the tag and the payload and is
-     * its to write; ASan would catch a short allocation. */
-    memset(scn_peerq_payload(pq, &m) - HEADROOM, 0xAA, HEADROOM);
-    free(m.buf);
+    assert_true(scn_peerq_take(pq, &it));
+    assert_int_equal(it.m->len, strlen(text));
+    assert_memory_equal(it.m->data, text, it.m->len);
+    assert_int_equal(it.tag, tag);
+    assert_int_equal(it.plen, 0);
+    scn_shmsg_unref(it.m);
 }
 
-static void test_fifo_tags_headroom(void **state)
+static void test_fifo_tags(void **state)
 {
     scn_peerq pq;
-    scn_msg m;
+    scn_peer_item m;
 
     (void)state;
-    assert_int_equal(scn_peerq_init(&pq, 4, 100, HEADROOM), 0);
-    assert_int_equal(scn_peerq_push(&pq, "text", 4, 0, 0, NULL, NULL), 0);
-    assert_int_equal(scn_peerq_push(&pq, "\x00\x01", 2, 1, 0, NULL, NULL), 0);
-    assert_int_equal(scn_peerq_push(&pq, "", 0, 0, 0, NULL, NULL), 0);
+    assert_int_equal(scn_peerq_init(&pq, 4, 100), 0);
+    assert_int_equal(push(&pq, "text", 4, 0, 0, NULL, NULL), 0);
+    assert_int_equal(push(&pq, "\x00\x01", 2, 1, 0, NULL, NULL), 0);
+    assert_int_equal(push(&pq, "", 0, 0, 0, NULL, NULL), 0);
     assert_int_equal(scn_peerq_count(&pq), 3);
     assert_int_equal(scn_peerq_bytes(&pq), 6);
     take_expect(&pq, "text", 0);
     assert_true(scn_peerq_take(&pq, &m));
-    assert_int_equal(m.len, 2);
-    assert_memory_equal(scn_peerq_payload(&pq, &m), "\x00\x01", 2);
-    assert_int_equal(scn_peerq_tag(&m), 1);
-    free(m.buf);
+    assert_int_equal(m.m->len, 2);
+    assert_memory_equal(m.m->data, "\x00\x01", 2);
+    assert_int_equal(m.tag, 1);
+    scn_shmsg_unref(m.m);
     take_expect(&pq, "", 0);
     assert_false(scn_peerq_take(&pq, &m));
     assert_int_equal(pq.dropped, 0);
@@ -60,11 +71,11 @@ static void test_peek_len(void **state)
     size_t len = 99;
 
     (void)state;
-    assert_int_equal(scn_peerq_init(&pq, 4, 100, HEADROOM), 0);
+    assert_int_equal(scn_peerq_init(&pq, 4, 100), 0);
     assert_false(scn_peerq_peek_len(&pq, &len));
     assert_int_equal(len, 99);
-    assert_int_equal(scn_peerq_push(&pq, "abc", 3, 0, 0, NULL, NULL), 0);
-    assert_int_equal(scn_peerq_push(&pq, "", 0, 0, 0, NULL, NULL), 0);
+    assert_int_equal(push(&pq, "abc", 3, 0, 0, NULL, NULL), 0);
+    assert_int_equal(push(&pq, "", 0, 0, 0, NULL, NULL), 0);
     assert_true(scn_peerq_peek_len(&pq, &len));
     assert_int_equal(len, 3);
     assert_int_equal(scn_peerq_count(&pq), 2);
@@ -83,22 +94,22 @@ static void test_drop_oldest_by_count(void **state)
     bool became;
 
     (void)state;
-    assert_int_equal(scn_peerq_init(&pq, 3, 1000, HEADROOM), 0);
-    assert_int_equal(scn_peerq_push(&pq, "a", 1, 0, 10, &dropped, &became), 0);
-    assert_int_equal(scn_peerq_push(&pq, "b", 1, 0, 11, &dropped, &became), 0);
+    assert_int_equal(scn_peerq_init(&pq, 3, 1000), 0);
+    assert_int_equal(push(&pq, "a", 1, 0, 10, &dropped, &became), 0);
+    assert_int_equal(push(&pq, "b", 1, 0, 11, &dropped, &became), 0);
     /* Exactly at the limit: nothing dropped yet. */
-    assert_int_equal(scn_peerq_push(&pq, "c", 1, 0, 12, &dropped, &became), 0);
+    assert_int_equal(push(&pq, "c", 1, 0, 12, &dropped, &became), 0);
     assert_int_equal(dropped, 0);
     assert_false(became);
     assert_false(pq.slow);
     /* One past: the oldest goes, and the peer is slow from now. */
-    assert_int_equal(scn_peerq_push(&pq, "d", 1, 0, 13, &dropped, &became), 0);
+    assert_int_equal(push(&pq, "d", 1, 0, 13, &dropped, &became), 0);
     assert_int_equal(dropped, 1);
     assert_true(became);
     assert_true(pq.slow);
     assert_int_equal(pq.slow_since_ms, 13);
     /* Still slow: a later drop does not move the start. */
-    assert_int_equal(scn_peerq_push(&pq, "e", 1, 0, 20, &dropped, &became), 0);
+    assert_int_equal(push(&pq, "e", 1, 0, 20, &dropped, &became), 0);
     assert_int_equal(dropped, 1);
     assert_false(became);
     assert_int_equal(pq.slow_since_ms, 13);
@@ -115,15 +126,14 @@ static void test_drop_oldest_by_bytes(void **state)
     size_t dropped;
 
     (void)state;
-    assert_int_equal(scn_peerq_init(&pq, 100, 10, HEADROOM), 0);
-    assert_int_equal(scn_peerq_push(&pq, "1234", 4, 0, 0, &dropped, NULL), 0);
-    assert_int_equal(scn_peerq_push(&pq, "5678", 4, 0, 0, &dropped, NULL), 0);
-    assert_int_equal(scn_peerq_push(&pq, "90", 2, 0, 0, &dropped, NULL), 0);
+    assert_int_equal(scn_peerq_init(&pq, 100, 10), 0);
+    assert_int_equal(push(&pq, "1234", 4, 0, 0, &dropped, NULL), 0);
+    assert_int_equal(push(&pq, "5678", 4, 0, 0, &dropped, NULL), 0);
+    assert_int_equal(push(&pq, "90", 2, 0, 0, &dropped, NULL), 0);
     assert_int_equal(dropped, 0);
     assert_int_equal(scn_peerq_bytes(&pq), 10);
     /* 9 bytes need room for 9: the three queued messages all go. */
-    assert_int_equal(scn_peerq_push(&pq, "abcdefghi", 9, 1, 0, &dropped, NULL),
-                     0);
+    assert_int_equal(push(&pq, "abcdefghi", 9, 1, 0, &dropped, NULL), 0);
     assert_int_equal(dropped, 3);
     assert_int_equal(scn_peerq_count(&pq), 1);
     take_expect(&pq, "abcdefghi", 1);
@@ -137,17 +147,15 @@ static void test_too_big_drops_nothing(void **state)
     bool became = true;
 
     (void)state;
-    assert_int_equal(scn_peerq_init(&pq, 4, 8, HEADROOM), 0);
-    assert_int_equal(scn_peerq_push(&pq, "keep", 4, 0, 0, NULL, NULL), 0);
-    assert_int_equal(
-        scn_peerq_push(&pq, "123456789", 9, 0, 0, &dropped, &became),
-        SCN_ERR_MESSAGE_TOO_BIG);
+    assert_int_equal(scn_peerq_init(&pq, 4, 8), 0);
+    assert_int_equal(push(&pq, "keep", 4, 0, 0, NULL, NULL), 0);
+    assert_int_equal(push(&pq, "123456789", 9, 0, 0, &dropped, &became),
+                     SCN_ERR_MESSAGE_TOO_BIG);
     assert_int_equal(dropped, 0);
     assert_false(became);
     assert_int_equal(scn_peerq_count(&pq), 1);
     /* Exactly the byte cap fits, after dropping everything else. */
-    assert_int_equal(scn_peerq_push(&pq, "12345678", 8, 0, 0, &dropped, NULL),
-                     0);
+    assert_int_equal(push(&pq, "12345678", 8, 0, 0, &dropped, NULL), 0);
     assert_int_equal(dropped, 1);
     scn_peerq_free(&pq);
 }
@@ -155,32 +163,32 @@ static void test_too_big_drops_nothing(void **state)
 static void test_recovers_at_half(void **state)
 {
     scn_peerq pq;
-    scn_msg m;
+    scn_peer_item m;
 
     (void)state;
-    assert_int_equal(scn_peerq_init(&pq, 4, 1000, HEADROOM), 0);
+    assert_int_equal(scn_peerq_init(&pq, 4, 1000), 0);
     for (int i = 0; i < 5; i++)
-        assert_int_equal(scn_peerq_push(&pq, "x", 1, 0, 100, NULL, NULL), 0);
+        assert_int_equal(push(&pq, "x", 1, 0, 100, NULL, NULL), 0);
     assert_true(pq.slow);
     /* 4 queued: taking one leaves 3 (> 2), still slow. */
     assert_true(scn_peerq_take(&pq, &m));
-    free(m.buf);
+    scn_shmsg_unref(m.m);
     assert_true(pq.slow);
     /* 2 queued: half of the count cap, caught up. */
     assert_true(scn_peerq_take(&pq, &m));
-    free(m.buf);
+    scn_shmsg_unref(m.m);
     assert_false(pq.slow);
     scn_peerq_free(&pq);
 
     /* Bytes count too: the message count is low but the bytes are not. */
-    assert_int_equal(scn_peerq_init(&pq, 100, 10, HEADROOM), 0);
-    assert_int_equal(scn_peerq_push(&pq, "123456", 6, 0, 0, NULL, NULL), 0);
-    assert_int_equal(scn_peerq_push(&pq, "123456", 6, 0, 0, NULL, NULL), 0);
+    assert_int_equal(scn_peerq_init(&pq, 100, 10), 0);
+    assert_int_equal(push(&pq, "123456", 6, 0, 0, NULL, NULL), 0);
+    assert_int_equal(push(&pq, "123456", 6, 0, 0, NULL, NULL), 0);
     assert_true(pq.slow);
-    assert_int_equal(scn_peerq_push(&pq, "1", 1, 0, 0, NULL, NULL), 0);
+    assert_int_equal(push(&pq, "1", 1, 0, 0, NULL, NULL), 0);
     /* 6 + 1 queued: taking the 6 leaves 1 byte (<= 5): caught up. */
     assert_true(scn_peerq_take(&pq, &m));
-    free(m.buf);
+    scn_shmsg_unref(m.m);
     assert_false(pq.slow);
     scn_peerq_free(&pq);
 }
@@ -191,11 +199,11 @@ static void test_overdue(void **state)
     uint64_t deadline;
 
     (void)state;
-    assert_int_equal(scn_peerq_init(&pq, 1, 100, HEADROOM), 0);
+    assert_int_equal(scn_peerq_init(&pq, 1, 100), 0);
     assert_false(scn_peerq_overdue(&pq, 0, 500, &deadline));
     assert_int_equal(deadline, UINT64_MAX);
-    assert_int_equal(scn_peerq_push(&pq, "a", 1, 0, 1000, NULL, NULL), 0);
-    assert_int_equal(scn_peerq_push(&pq, "b", 1, 0, 1000, NULL, NULL), 0);
+    assert_int_equal(push(&pq, "a", 1, 0, 1000, NULL, NULL), 0);
+    assert_int_equal(push(&pq, "b", 1, 0, 1000, NULL, NULL), 0);
     assert_true(pq.slow);
     assert_false(scn_peerq_overdue(&pq, 1499, 500, &deadline));
     assert_int_equal(deadline, 1500);
@@ -209,10 +217,76 @@ static void test_overdue(void **state)
     assert_false(pq.slow);
     assert_false(scn_peerq_overdue(&pq, 99999, 500, NULL));
     /* Slow again later: the clock starts again. */
-    assert_int_equal(scn_peerq_push(&pq, "c", 1, 0, 5000, NULL, NULL), 0);
-    assert_int_equal(scn_peerq_push(&pq, "d", 1, 0, 6000, NULL, NULL), 0);
+    assert_int_equal(push(&pq, "c", 1, 0, 5000, NULL, NULL), 0);
+    assert_int_equal(push(&pq, "d", 1, 0, 6000, NULL, NULL), 0);
     assert_false(scn_peerq_overdue(&pq, 6400, 500, &deadline));
     assert_int_equal(deadline, 6500);
+    scn_peerq_free(&pq);
+}
+
+/* One message on three queues is one allocation: each queue holds a
+ * reference, and the bytes go when the last one is taken. A prefix is
+ * the queue's own and counts toward its byte cap. */
+static void test_shared_and_prefix(void **state)
+{
+    scn_peerq q[3];
+    scn_peer_item it;
+    scn_shmsg *m = scn_shmsg_new("payload", 7);
+    size_t dropped;
+
+    (void)state;
+    assert_non_null(m);
+    for (int i = 0; i < 3; i++) {
+        unsigned char prefix[5] = {1, (unsigned char)i, 0, 0, 0};
+
+        assert_int_equal(scn_peerq_init(&q[i], 4, 12), 0);
+        assert_int_equal(
+            scn_peerq_push(&q[i], m, 1, prefix, 5, 0, &dropped, NULL), 0);
+        assert_int_equal(scn_peerq_bytes(&q[i]), 12);
+    }
+    assert_int_equal(atomic_load(&m->refs), 4);
+    scn_shmsg_unref(m); /* the publisher's */
+    assert_int_equal(atomic_load(&m->refs), 3);
+    assert_true(scn_peerq_take(&q[1], &it));
+    assert_ptr_equal(it.m, m);
+    assert_int_equal(it.plen, 5);
+    assert_int_equal(it.prefix[1], 1);
+    assert_memory_equal(it.m->data, "payload", 7);
+    scn_shmsg_unref(it.m);
+    /* One byte more than the cap with its prefix: refused whole. */
+    m = scn_shmsg_new("12345678", 8);
+    assert_int_equal(scn_peerq_push(&q[0], m, 0, "abcde", 5, 0, NULL, NULL),
+                     SCN_ERR_MESSAGE_TOO_BIG);
+    assert_int_equal(
+        scn_peerq_push(&q[0], m, 0, "abcdefghijklmnop", 16, 0, NULL, NULL),
+        SCN_ERR_INVALID_ARG);
+    assert_int_equal(atomic_load(&m->refs), 1);
+    scn_shmsg_unref(m);
+    /* Freed queues drop their references (ASan sees a leak otherwise). */
+    for (int i = 0; i < 3; i++)
+        scn_peerq_free(&q[i]);
+}
+
+/* The ring grows on demand and keeps order across its wrap. */
+static void test_ring_grows_in_order(void **state)
+{
+    scn_peerq pq;
+    char text[8];
+
+    (void)state;
+    assert_int_equal(scn_peerq_init(&pq, 100, 100000), 0);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 40; i++) {
+            snprintf(text, sizeof(text), "%d", round * 100 + i);
+            assert_int_equal(push(&pq, text, strlen(text), 0, 0, NULL, NULL),
+                             0);
+        }
+        for (int i = 0; i < 40; i++) {
+            snprintf(text, sizeof(text), "%d", round * 100 + i);
+            take_expect(&pq, text, 0);
+        }
+    }
+    assert_int_equal(pq.dropped, 0);
     scn_peerq_free(&pq);
 }
 
@@ -221,22 +295,24 @@ static void test_init_errors(void **state)
     scn_peerq pq;
 
     (void)state;
-    assert_int_equal(scn_peerq_init(&pq, 0, 10, 0), SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn_peerq_init(&pq, 0, 10), SCN_ERR_INVALID_ARG);
     scn_peerq_free(&pq);
-    assert_int_equal(scn_peerq_init(&pq, 10, 0, 0), SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn_peerq_init(&pq, 10, 0), SCN_ERR_INVALID_ARG);
     scn_peerq_free(&pq);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fifo_tags_headroom),
+        cmocka_unit_test(test_fifo_tags),
+        cmocka_unit_test(test_shared_and_prefix),
         cmocka_unit_test(test_peek_len),
         cmocka_unit_test(test_drop_oldest_by_count),
         cmocka_unit_test(test_drop_oldest_by_bytes),
         cmocka_unit_test(test_too_big_drops_nothing),
         cmocka_unit_test(test_recovers_at_half),
         cmocka_unit_test(test_overdue),
+        cmocka_unit_test(test_ring_grows_in_order),
         cmocka_unit_test(test_init_errors),
     };
 

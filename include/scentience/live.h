@@ -1,0 +1,142 @@
+/*
+ * The live listener a companion (or a replay) serves to people: one port
+ * with three things on it, told apart by the request (docs/PROTOCOL.md
+ * 11):
+ *
+ * - the Foxglove WebSocket protocol on "/" for clients offering
+ *   "foxglove.sdk.v1" or "foxglove.websocket.v1": serverInfo, advertise
+ *   of every channel (topic, schema name, JSON Schema), subscribe,
+ *   unsubscribe, message data (opcode 1, subscription id, receive time,
+ *   the JSON payload), unadvertise when a channel is removed;
+ * - the scentience.live.v1 fan-out on "/live" (fanout.h,
+ *   docs/PROTOCOL.md 10), unchanged;
+ * - files (a dashboard page and its assets) to plain HTTP GET.
+ *
+ * Off the board: bind_address other than loopback, an allow list, a
+ * dashboard token every peer not on loopback must present, Origin checks
+ * for browsers, TLS (https and wss). The dashboard token is not the
+ * Scentience API key and must never be.
+ *
+ * Each published message is built once and shared by every subscriber's
+ * queue (one reference-counted copy, not one per subscriber). Slow
+ * subscribers of either protocol lose their oldest messages and are cut
+ * off after slow_disconnect_ms; publishing never waits for one.
+ *
+ * Threading: scn_live_publish(), scn_live_get_stats() are thread-safe;
+ * the rest runs on the loop's thread (or while it is not running).
+ */
+#ifndef SCENTIENCE_LIVE_H
+#define SCENTIENCE_LIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <scentience/common.h>
+#include <scentience/fanout.h>
+#include <scentience/loop.h>
+#include <scentience/server.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct scn_live scn_live;
+
+typedef struct scn_live_options {
+    /* IP literal to listen on. NULL: "127.0.0.1" (loopback only). */
+    const char *bind_address;
+    int port;                 /* 0: ephemeral, see scn_live_port() */
+    const char *const *allow; /* addresses and CIDR prefixes (server.h) */
+    size_t allow_count;
+    /* The dashboard token (16-128 of [A-Za-z0-9._~-]), required from
+     * every peer not on loopback; NULL: none. Read it from a file, never
+     * from a command line. Copied. */
+    const char *token;
+    /* Origins allowed besides the page's own ("https://host:port"). */
+    const char *const *origins;
+    size_t origin_count;
+    /* PEM certificate chain and key: TLS only (https, wss). */
+    const char *tls_cert_file;
+    const char *tls_key_file;
+    size_t max_connections; /* at once, all kinds (64) */
+    size_t max_per_address; /* (16) */
+    /* A WebSocket that has not subscribed this long is closed (10000). */
+    uint32_t idle_timeout_ms;
+    /* Ping a silent peer after this long; cut it off when it does not
+     * answer within as long again (15000; see server.h). */
+    uint32_t ping_interval_ms;
+    size_t queue_msgs;           /* per subscriber (1024) */
+    size_t queue_bytes;          /* per subscriber (4 MiB) */
+    uint32_t slow_disconnect_ms; /* (5000) */
+    /* Writes to one subscriber at most this often (ms); taken as given:
+     * 0 writes at once; scn_live_options_init() sets 100. */
+    uint32_t flush_interval_ms;
+    /* Files served to GET (not copied: they must outlive the listener). */
+    const scn_server_asset *assets;
+    size_t asset_count;
+    /* serverInfo's name for Foxglove ("scentience"). */
+    const char *name;
+} scn_live_options;
+
+typedef struct scn_live_stats {
+    scn_fanout_stats live;           /* the /live fan-out (fanout.h) */
+    uint64_t foxglove_clients;       /* connected now */
+    uint64_t foxglove_subscriptions; /* now, all clients */
+    uint64_t foxglove_delivered;     /* messages queued for Foxglove clients */
+    uint64_t foxglove_bad_requests;  /* answered with an error status */
+    uint64_t published;              /* scn_live_publish calls accepted */
+    scn_server_stats server;         /* the port: limits, access, HTTP, TLS */
+} scn_live_stats;
+
+SCN_API void scn_live_options_init(scn_live_options *opts);
+
+/* Whether token is a well-formed dashboard token (16-128 characters of
+ * A-Z a-z 0-9 . _ ~ -: safe in a URL, a cookie and a header). */
+SCN_API int scn_live_token_ok(const char *token);
+
+/* Starts listening. Returns 0, SCN_ERR_INVALID_ARG, SCN_ERR_STATE,
+ * SCN_ERR_NOMEM, SCN_ERR_TLS or SCN_ERR_IO as scn_server_new(). */
+SCN_API int scn_live_new(scn_loop *loop, const scn_live_options *opts,
+                         scn_live **out);
+/* Closes every connection (1001) and frees. NULL is allowed. What is
+ * still queued is dropped: call scn_live_close_all() and let the loop run
+ * first for a clean end. */
+SCN_API void scn_live_free(scn_live *live);
+/* Closes every connection with 1001 once what is queued for it (an
+ * unadvertise, the last messages) has been written. Returns the number
+ * of connections still open before it. */
+SCN_API int scn_live_close_all(scn_live *live);
+SCN_API int scn_live_port(const scn_live *live);
+
+/*
+ * Adds a channel for Foxglove: topic ("/olfaction"), schema name and JSON
+ * Schema text (recorder.h has the recorder's). It is advertised to every
+ * Foxglove client now and to each one that connects later. *id (> 0)
+ * names it in scn_live_publish(). Returns 0, SCN_ERR_INVALID_ARG,
+ * SCN_ERR_STATE (the topic exists), SCN_ERR_NOMEM.
+ */
+SCN_API int scn_live_channel_add(scn_live *live, const char *topic,
+                                 const char *schema_name,
+                                 const char *schema_json, uint32_t *id);
+/* Removes a channel: unadvertised, its subscriptions end. Returns 0 or
+ * SCN_ERR_NOT_FOUND. */
+SCN_API int scn_live_channel_remove(scn_live *live, uint32_t id);
+
+/*
+ * Publishes one JSON value on Foxglove channel (0: none), stamped with
+ * time_ns (the receive time, ns since the epoch), and on the /live stream
+ * (NULL: none). json is checked once. Thread-safe, never waits. Returns
+ * the number of subscribers it was queued for, SCN_ERR_INVALID_ARG,
+ * SCN_ERR_NOT_FOUND (no such channel), SCN_ERR_MALFORMED (not JSON),
+ * SCN_ERR_MESSAGE_TOO_BIG, SCN_ERR_NOMEM.
+ */
+SCN_API int scn_live_publish(scn_live *live, uint32_t channel,
+                             const char *stream, uint64_t time_ns,
+                             const char *json, size_t len);
+
+SCN_API void scn_live_get_stats(scn_live *live, scn_live_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * The /live protocol of scn_fanout on a server another object owns
+ * (scn_live serves /live, Foxglove and the dashboard on one port): the
+ * owner forwards the server's callbacks for the connections of the /live
+ * route. Loop thread, except publishing (thread-safe).
+ */
+#ifndef SCN_FANOUT_INTERNAL_H
+#define SCN_FANOUT_INTERNAL_H
+
+#include <scentience/fanout.h>
+#include <scentience/server.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "fanout_request.h"
+
+/* A fan-out publishing to /live subscribers of srv (not owned). NULL: no
+ * memory. */
+scn_fanout *scn_fanout_attach(scn_server *srv);
+/* Forgets every subscriber and frees fo (not the server). */
+void scn_fanout_detach(scn_fanout *fo);
+
+/* The server's callbacks, for one /live connection. connect returns 0 to
+ * accept. */
+int scn_fanout_conn_connect(scn_fanout *fo, scn_server_conn *conn,
+                            const char *peer);
+void scn_fanout_conn_message(scn_fanout *fo, scn_server_conn *conn,
+                             const void *data, size_t len, int is_binary);
+void scn_fanout_conn_close(scn_fanout *fo, scn_server_conn *conn);
+void scn_fanout_conn_error(scn_fanout *fo, scn_server_conn *conn, int err);
+
+/* Publishes json that is known to be one JSON value, on a valid stream
+ * name (scn_fanout_publish checks both first). */
+int scn_fanout_publish_valid(scn_fanout *fo, const char *stream,
+                             const char *json, size_t len);
+
+/* scn_fanout_stream_name_ok(): fanout_request.h. One complete JSON value and nothing else but whitespace. */
+bool scn_json_value_ok(const char *json, size_t len);
+
+#endif
