@@ -4,11 +4,15 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 BENCH_BUILD ?= build-bench
 COVERAGE_BUILD ?= build-coverage
+FUZZ_BUILD ?= build-fuzz
+# Seconds each fuzz target runs in `make fuzz`.
+FUZZ_SECONDS ?= 600
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build asan test test-fast coverage demo demo-stream demo-uav bench format clean \
-	cross-deps cross test-cross test-board deb bench-board
+.PHONY: all deps build asan fuzz-build test test-fast coverage fuzz demo \
+	demo-stream demo-uav bench format clean cross-deps cross test-cross \
+	test-board deb bench-board
 
 all: build
 
@@ -23,15 +27,28 @@ asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSCN_SANITIZE=ON $(CMAKE_ARGS) >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
+# libFuzzer targets (tests/fuzz), built with clang, ASan and UBSan.
+fuzz-build: deps
+	CC=clang-14 cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DSCN_FUZZ=ON $(CMAKE_ARGS) >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz-targets
+
 # The whole suite: every test on the normal build, then the unit and
-# integration tests again under AddressSanitizer + UBSan.
-test: build asan
+# integration tests again under AddressSanitizer + UBSan, then every fuzz
+# target over its corpus and a few seconds of new inputs.
+test: build asan fuzz-build
 	./scripts/install-test-peers
 	./scripts/install-cross-deps --packaging
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -L 'unit|integration'
+	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j $(JOBS) -L fuzz
 	$(MAKE) test-board
 	./scripts/check-no-keys-in-logs $(BUILD) $(ASAN_BUILD)
+
+# Each fuzz target for FUZZ_SECONDS, one at a time; new inputs are kept
+# in $(FUZZ_BUILD)/fuzz-work for the next run. Prints executions per target.
+fuzz: fuzz-build
+	tests/fuzz/fuzz-run -t $(FUZZ_SECONDS) -w $(FUZZ_BUILD)/fuzz-work $(FUZZ_BUILD)
 
 test-fast: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L unit
@@ -121,4 +138,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(COVERAGE_BUILD) build-armhf build-arm64 $(DEB_OUT)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(COVERAGE_BUILD) $(FUZZ_BUILD) build-armhf build-arm64 $(DEB_OUT)

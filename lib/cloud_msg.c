@@ -90,12 +90,28 @@ static int parse_strict(const char *text, size_t len, cJSON **out)
     return rc;
 }
 
-/* Checks that text is one strict JSON object; with scalars_only, that its
- * members are numbers or strings (a drone state). part names it in why. */
+/* The first number in item beyond a double's range, or NULL: the text
+ * goes out as written, but the cloud (and we) would read infinity. */
+static const cJSON *infinite_in(const cJSON *item)
+{
+    const cJSON *found;
+
+    if (cJSON_IsNumber(item) && !isfinite(item->valuedouble))
+        return item;
+    for (const cJSON *c = item->child; c != NULL; c = c->next)
+        if ((found = infinite_in(c)) != NULL)
+            return found;
+    return NULL;
+}
+
+/* Checks that text is one strict JSON object of finite numbers; with
+ * scalars_only, that its members are numbers or strings (a drone state).
+ * part names it in why. */
 static int check_object(const char *text, size_t len, bool scalars_only,
                         const char *part, why_buf *w)
 {
     cJSON *root = NULL, *c;
+    const cJSON *inf;
     int rc = scn_frame_json_parse(text, len, &root);
 
     if (rc != 0) {
@@ -111,6 +127,12 @@ static int check_object(const char *text, size_t len, bool scalars_only,
     if (!cJSON_IsObject(root)) {
         say(w, part, "not a JSON object", NULL);
         rc = SCN_ERR_WRONG_TYPE;
+    } else if ((inf = infinite_in(root)) != NULL) {
+        say(w, part,
+            inf->string ? "is a number beyond a double's range"
+                        : "holds a number beyond a double's range",
+            inf->string);
+        rc = SCN_ERR_OUT_OF_RANGE;
     }
     for (c = root->child; rc == 0 && scalars_only && c != NULL; c = c->next)
         if (!cJSON_IsNumber(c) && !cJSON_IsString(c)) {

@@ -106,9 +106,10 @@ typedef struct scn_cloud_msg {
  * when the state is newer) goes beside it.
  * *out is malloc'ed, NUL-terminated, *out_len its length (may be NULL).
  * Returns: 0; SCN_ERR_OUT_OF_RANGE (seq 0 or above SCN_CLOUD_SEQ_MAX,
- * |age_ms| above SCN_CLOUD_SEQ_MAX); SCN_ERR_MALFORMED (not strict JSON, a
- * repeated key, a string not UTF-8); SCN_ERR_WRONG_TYPE (not an object, a
- * state member that is not a number or string); SCN_ERR_TOO_DEEP;
+ * |age_ms| above SCN_CLOUD_SEQ_MAX, a number beyond a double's range in
+ * the frame or the state); SCN_ERR_MALFORMED (not strict JSON, a repeated
+ * key, a string not UTF-8); SCN_ERR_WRONG_TYPE (not an object, a state
+ * member that is not a number or string); SCN_ERR_TOO_DEEP;
  * SCN_ERR_NOMEM; SCN_ERR_INVALID_ARG.
  */
 int scn_cloud_encode_frame(uint64_t seq, const char *frame_json,

@@ -23,6 +23,7 @@
 #include <scentience/server.h>
 
 #include "fanout_internal.h"
+#include "fanout_request.h"
 #include "server_internal.h"
 
 /* Requests are a few hundred bytes; anything near this is not one. */
@@ -64,22 +65,6 @@ void scn_fanout_options_init(scn_fanout_options *o)
      * second from a companion). */
     o->flush_interval_ms = 100;
     o->idle_timeout_ms = 10000;
-}
-
-/* Names go into the envelope unescaped, so they are restricted to
- * characters that never need escaping in JSON. */
-bool scn_fanout_stream_name_ok(const char *s, size_t n)
-{
-    if (n == 0 || n > SCN_FANOUT_STREAM_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
 }
 
 static bool sub_wants(const sub *s, const char *stream)
@@ -144,68 +129,28 @@ static void send_subscribed(sub *s)
 /* Requests                                                            */
 /* ------------------------------------------------------------------ */
 
-typedef struct names {
-    bool all;
-    size_t n;
-    const char *v[SCN_FANOUT_MAX_STREAMS];
-} names;
-
-/* Checks the whole "streams" array before anything changes, so that a bad
- * request leaves the subscription as it was. Returns NULL or the reason. */
-static const char *parse_names(const cJSON *req, names *out)
+static void apply_subscribe(sub *s, const scn_fanout_request *req)
 {
-    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(req, "streams");
-    const cJSON *it;
-
-    memset(out, 0, sizeof(*out));
-    if (!cJSON_IsArray(arr))
-        return "\"streams\" must be an array of stream names";
-    cJSON_ArrayForEach(it, arr)
-    {
-        const char *name = cJSON_GetStringValue(it);
-        bool dup = false;
-
-        if (!name)
-            return "\"streams\" must hold strings";
-        if (strcmp(name, "*") == 0) {
-            out->all = true;
-            continue;
-        }
-        if (!scn_fanout_stream_name_ok(name, strlen(name)))
-            return "stream names are 1-63 of [A-Za-z0-9._-], or \"*\"";
-        for (size_t i = 0; i < out->n; i++)
-            dup = dup || strcmp(out->v[i], name) == 0;
-        if (dup)
-            continue;
-        if (out->n == SCN_FANOUT_MAX_STREAMS)
-            return "too many streams (at most 32)";
-        out->v[out->n++] = name;
-    }
-    return NULL;
-}
-
-static void apply_subscribe(sub *s, const names *nm)
-{
-    s->all = nm->all;
+    s->all = req->all;
     s->nstreams = 0;
-    if (nm->all)
+    if (req->all)
         return;
-    for (size_t i = 0; i < nm->n; i++)
-        snprintf(s->streams[s->nstreams++], sizeof(s->streams[0]), "%s",
-                 nm->v[i]);
+    for (size_t i = 0; i < req->n; i++)
+        memcpy(s->streams[s->nstreams++], req->streams[i],
+               sizeof(s->streams[0]));
 }
 
-static void apply_unsubscribe(sub *s, const names *nm)
+static void apply_unsubscribe(sub *s, const scn_fanout_request *req)
 {
-    if (nm->all) {
+    if (req->all) {
         s->all = false;
         s->nstreams = 0;
         return;
     }
     /* Under "*" there is no list to take names from: see the protocol. */
-    for (size_t i = 0; i < nm->n; i++) {
+    for (size_t i = 0; i < req->n; i++) {
         for (size_t j = 0; j < s->nstreams; j++) {
-            if (strcmp(s->streams[j], nm->v[i]) != 0)
+            if (strcmp(s->streams[j], req->streams[i]) != 0)
                 continue;
             memmove(s->streams[j], s->streams[j + 1],
                     (s->nstreams - j - 1) * sizeof(s->streams[0]));
@@ -218,46 +163,28 @@ static void apply_unsubscribe(sub *s, const names *nm)
 static void handle_request(scn_fanout *fo, sub *s, const char *data, size_t len,
                            int is_binary)
 {
-    cJSON *req = NULL;
-    const char *type, *why;
-    names nm;
+    scn_fanout_request req;
+    const char *why;
+    const char *code =
+        scn_fanout_request_parse(data, len, is_binary != 0, &req, &why);
 
-    if (!is_binary)
-        req = cJSON_ParseWithLength(data, len);
     pthread_mutex_lock(&fo->mu);
-    if (!cJSON_IsObject(req)) {
-        send_error(fo, s, "malformed", "requests are JSON objects in text");
-        goto out;
-    }
-    type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "type"));
-    if (!type) {
-        send_error(fo, s, "bad_request", "\"type\" must be a string");
-        goto out;
-    }
-    if (strcmp(type, "subscribe") != 0 && strcmp(type, "unsubscribe") != 0) {
-        send_error(fo, s, "unknown_type",
-                   "known requests: subscribe, unsubscribe");
-        goto out;
-    }
-    why = parse_names(req, &nm);
-    if (why) {
-        send_error(fo, s, "bad_request", why);
-        goto out;
-    }
-    if (type[0] == 's')
-        apply_subscribe(s, &nm);
+    if (code)
+        send_error(fo, s, code, why);
+    else if (req.subscribe)
+        apply_subscribe(s, &req);
     else
-        apply_unsubscribe(s, &nm);
-    send_subscribed(s);
-    /* A dashboard that has subscribed only reads from now on: the idle
-     * timeout is for connections that never do. */
-    if (!s->subscribed_once && (s->all || s->nstreams)) {
-        s->subscribed_once = true;
-        scn_server_conn_set_idle_timeout(s->conn, 0);
+        apply_unsubscribe(s, &req);
+    if (!code) {
+        send_subscribed(s);
+        /* A dashboard that has subscribed only reads from now on: the
+         * idle timeout is for connections that never do. */
+        if (!s->subscribed_once && (s->all || s->nstreams)) {
+            s->subscribed_once = true;
+            scn_server_conn_set_idle_timeout(s->conn, 0);
+        }
     }
-out:
     pthread_mutex_unlock(&fo->mu);
-    cJSON_Delete(req);
 }
 
 /* ------------------------------------------------------------------ */

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "fanout_request.h"
+
 /* A fan-out publishing to /live subscribers of srv (not owned). NULL: no
  * memory. */
 scn_fanout *scn_fanout_attach(scn_server *srv);
@@ -32,8 +34,7 @@ void scn_fanout_conn_error(scn_fanout *fo, scn_server_conn *conn, int err);
 int scn_fanout_publish_valid(scn_fanout *fo, const char *stream,
                              const char *json, size_t len);
 
-bool scn_fanout_stream_name_ok(const char *s, size_t n);
-/* One complete JSON value and nothing else but whitespace. */
+/* scn_fanout_stream_name_ok(): fanout_request.h. One complete JSON value and nothing else but whitespace. */
 bool scn_json_value_ok(const char *json, size_t len);
 
 #endif

@@ -243,10 +243,22 @@ size_t scn_json_number(const char *p, const char *end, double *value,
                        bool *canonical);
 
 /*
+ * The "\u" escape at p (p[0] is the backslash, p[1] 'u'), text ending at
+ * end: four hex digits, or a UTF-16 surrogate pair written as two escapes.
+ * Returns the code point with *len the escape's length (6 or 12), or -1:
+ * a digit that is not hex, a lone or reversed surrogate, or U+0000, which
+ * no decoded string may hold (it would end the C string short, so the
+ * text after it would be read by no one while it stays in the message).
+ * Every JSON string the library decodes goes through it.
+ */
+long scn_json_u_escape(const char *p, const char *end, size_t *len);
+
+/*
  * The strictness pass scn_frame_json_parse() runs before cJSON: control
- * bytes, "\u0000", lenient numbers, depth beyond SCN_FRAME_MAX_DEPTH,
- * anything but ASCII outside strings, unterminated strings. Returns 0,
- * SCN_ERR_MALFORMED or SCN_ERR_TOO_DEEP for the first problem in the text.
+ * bytes, a "\u" escape scn_json_u_escape() refuses, lenient numbers, depth
+ * beyond SCN_FRAME_MAX_DEPTH, anything but ASCII outside strings,
+ * unterminated strings. Returns 0, SCN_ERR_MALFORMED or SCN_ERR_TOO_DEEP
+ * for the first problem in the text.
  * The frame tokenizer uses it to name the error of a text it refuses
  * exactly as the cJSON path would.
  */
@@ -255,9 +267,10 @@ int scn_json_prescan(const char *json, size_t len);
 /*
  * Strict JSON parse of json[0..len) (no NUL terminator needed) into a
  * cJSON tree, for messages other than device frames: RFC 8259 syntax (no
- * raw control characters, no "\u0000", no NUL bytes, nothing but
- * whitespace after the value), and nesting checked against
- * SCN_FRAME_MAX_DEPTH before cJSON recurses. Returns 0 with *out set
+ * raw control characters, no NUL bytes, "\u" escapes as
+ * scn_json_u_escape() allows them, nothing but whitespace after the
+ * value), and nesting checked against SCN_FRAME_MAX_DEPTH before cJSON
+ * recurses. Returns 0 with *out set
  * (caller owns it), SCN_ERR_MALFORMED, SCN_ERR_TOO_DEEP or
  * SCN_ERR_INVALID_ARG.
  */

@@ -61,12 +61,56 @@ static bool number_ok(const unsigned char *p, size_t n)
     return i == n;
 }
 
+static int hex_digit(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* The four hex digits at p (p + 4 <= end checked by the caller), or -1. */
+static long hex4(const char *p)
+{
+    long v = 0;
+
+    for (int i = 0; i < 4; i++) {
+        int d = hex_digit(p[i]);
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+long scn_json_u_escape(const char *p, const char *end, size_t *len)
+{
+    long cp, lo;
+
+    if (end - p < 6 || (cp = hex4(p + 2)) <= 0 ||
+        (cp >= 0xDC00 && cp <= 0xDFFF))
+        return -1;
+    *len = 6;
+    if (cp < 0xD800 || cp > 0xDBFF)
+        return cp;
+    if (end - p < 12 || p[6] != '\\' || p[7] != 'u' ||
+        (lo = hex4(p + 8)) < 0xDC00 || lo > 0xDFFF)
+        return -1;
+    *len = 12;
+    return 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+}
+
 /*
  * One pass over the text for what cJSON lets through or handles badly:
  * NUL and control bytes (cJSON treats every byte <= 0x20 as whitespace and
- * copies control bytes into strings), "\u0000" (which would silently cut a
- * string short), lenient numbers, and nesting, which is checked here so
- * that cJSON never recurses deeper than SCN_FRAME_MAX_DEPTH.
+ * copies control bytes into strings), "\u" escapes that are not four hex
+ * digits of a character other than U+0000 (cJSON reads bad digits as 0,
+ * and a 0 silently cuts the string short), lenient numbers, and nesting,
+ * which is checked here so that cJSON never recurses deeper than
+ * SCN_FRAME_MAX_DEPTH.
  */
 int scn_json_prescan(const char *json, size_t len)
 {
@@ -86,15 +130,18 @@ int scn_json_prescan(const char *json, size_t len)
                 if (c < 0x20)
                     return SCN_ERR_MALFORMED;
                 if (c == '\\') {
+                    size_t n;
                     if (i + 1 >= len)
                         return SCN_ERR_MALFORMED;
-                    if (p[i + 1] == 'u') {
-                        if (len - i < 6 || memcmp(p + i + 2, "0000", 4) == 0)
-                            return SCN_ERR_MALFORMED;
-                        i += 5;
-                    } else {
+                    if (p[i + 1] != 'u') {
                         i++;
+                        continue;
                     }
+                    /* cJSON reads a bad hex digit as 0 and cuts the
+                     * string there: check all of them here. */
+                    if (scn_json_u_escape(json + i, json + len, &n) < 0)
+                        return SCN_ERR_MALFORMED;
+                    i += n - 1;
                 }
             }
             i++;

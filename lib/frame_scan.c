@@ -117,31 +117,6 @@ static inline void skip_ws(scan *c)
 
 /* ---- Strings ----------------------------------------------------------- */
 
-static int hex_digit(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* The four hex digits at p (p + 4 <= end checked by the caller). */
-static long hex4(const char *p)
-{
-    long v = 0;
-
-    for (int i = 0; i < 4; i++) {
-        int d = hex_digit(p[i]);
-        if (d < 0)
-            return -1;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
 static size_t put_utf8(char *out, unsigned long cp)
 {
     if (cp < 0x80) {
@@ -206,20 +181,12 @@ static long decode(const char *s, size_t n, char *out)
             *o++ = '\t';
             break;
         case 'u': {
-            long cp, lo;
-            if (end - p < 6 || (cp = hex4(p + 2)) <= 0)
+            size_t elen;
+            long cp = scn_json_u_escape(p, end, &elen);
+            if (cp < 0)
                 return -1;
-            if (cp >= 0xDC00 && cp <= 0xDFFF)
-                return -1;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                if (end - p < 12 || p[6] != '\\' || p[7] != 'u' ||
-                    (lo = hex4(p + 8)) < 0xDC00 || lo > 0xDFFF)
-                    return -1;
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                p += 6;
-            }
             o += put_utf8(o, (unsigned long)cp);
-            p += 6;
+            p += elen;
             continue;
         }
         default:

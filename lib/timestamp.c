@@ -10,7 +10,8 @@
 #include <scentience/error.h>
 #include <scentience/frame.h>
 
-#define NS_PER_S 1000000000
+#define NS_PER_S  1000000000
+#define NS_PER_MS 1000000
 
 /* Proleptic Gregorian leap year. */
 static bool is_leap(int64_t y)
@@ -167,6 +168,13 @@ int scn_timestamp_format(int64_t ns, char *buf, size_t cap)
      * 1677..2262 for any int64. */
     if (buf == NULL || cap < 25)
         return SCN_ERR_INVALID_ARG;
+
+    /* Truncating the partial first millisecond of the range (its start is
+     * INT64_MIN = ...43.145224192) would write an instant before the range,
+     * which the parser refuses: it is written as the first whole one. */
+    int64_t sub_ms = ns % NS_PER_MS;
+    if (sub_ms < 0 && ns - INT64_MIN < NS_PER_MS + sub_ms)
+        ns += -sub_ms;
 
     /* Floor division so instants before 1970 format like the ones after. */
     int64_t secs = ns / NS_PER_S;

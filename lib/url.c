@@ -74,7 +74,10 @@ int scn_url_parse(const char *text, scn_url *out)
         if (colon)
             port_start = colon + 1;
     }
-    if (host_len == 0 || host_len >= sizeof(out->host))
+    /* Brackets only enclose an IPv6 address: inside a host they would make
+     * it read differently when written back. */
+    if (host_len == 0 || host_len >= sizeof(out->host) ||
+        memchr(p, '[', host_len) || memchr(p, ']', host_len))
         return SCN_ERR_URL;
     memcpy(out->host, p, host_len);
     if (port_start &&

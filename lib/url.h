@@ -16,8 +16,9 @@ typedef struct scn_url {
 } scn_url;
 
 /* Parses "ws[s]://host[:port][/path][?query]" (IPv6 as "[::1]").
- * Rejects other schemes, user info, fragments, empty hosts, ports outside
- * 1..65535, control characters and spaces. Returns 0 or SCN_ERR_URL. */
+ * Rejects other schemes, user info, fragments, empty hosts, brackets other
+ * than around an IPv6 address, ports outside 1..65535, control characters
+ * and spaces. Returns 0 or SCN_ERR_URL. */
 int scn_url_parse(const char *text, scn_url *out);
 
 /* Appends "name=value" to the path's query ('?' or '&'), percent-encoding

@@ -128,8 +128,12 @@ static bool classify(scn_uav_cmd_id cmd, scn_uav_answer_class cls,
         while (r < len && s[r] == ' ')
             r++;
         size_t n = len - r;
+        /* A cut between words must not leave the reason ending in a
+         * space: the answer had none there. */
         if (n > SCN_UAV_REASON_MAX)
             n = SCN_UAV_REASON_MAX;
+        while (n > 0 && s[r + n - 1] == ' ')
+            n--;
         memcpy(out->text, s + r, n);
         out->text[n] = '\0';
         out->kind = SCN_UAV_ANSWER_ERROR;

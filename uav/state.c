@@ -38,10 +38,6 @@ static const field_info fields[SCN_UAV_FIELD_COUNT] = {
 #undef I
 #undef D
 
-/* Decimals are kept below this magnitude so that two-decimal output never
- * overflows; parsing (15 significant digits) stays well below it. */
-#define DECIMAL_LIMIT 9e15
-
 static int32_t *int_at(scn_uav_state *st, scn_uav_field f)
 {
     return (int32_t *)(void *)((char *)st + fields[f].offset);
@@ -136,9 +132,12 @@ int scn_uav_state_set(scn_uav_state *state, scn_uav_field field, double value)
             return SCN_ERR_OUT_OF_RANGE;
         *int_at(state, field) = (int32_t)r; /* truncation completes it */
     } else {
-        if (value >= DECIMAL_LIMIT || value <= -DECIMAL_LIMIT)
+        /* As the drone writes it, so that the value is written back
+         * exactly (uav.h). */
+        double r;
+        if (!scn_uav_round_decimal(value, &r))
             return SCN_ERR_OUT_OF_RANGE;
-        *dec_at(state, field) = value;
+        *dec_at(state, field) = r;
     }
     state->present |= 1u << field;
     return 0;
@@ -209,6 +208,10 @@ static int parse(const char *text, size_t len, scn_uav_state *st)
             return rc;
         i = end + 1;
     }
+    /* Nothing kept (every pair an unknown key beyond the bounds): there
+     * is nothing to tell, nor any state string to write it back as. */
+    if (st->present == 0 && st->unknown_count == 0)
+        return SCN_ERR_MALFORMED;
     return 0;
 }
 
@@ -246,14 +249,47 @@ static size_t kept_unknowns(const scn_uav_state *st)
                : SCN_UAV_STATE_UNKNOWN_MAX;
 }
 
-/* A present field's value; false for a decimal that cannot be written. */
-static bool put_value(scn_uav_out *o, const scn_uav_state *st, scn_uav_field f)
+/* A present field's value, decimals with at least min_frac fraction
+ * digits; false for a decimal that cannot be written. */
+static bool put_value(scn_uav_out *o, const scn_uav_state *st, scn_uav_field f,
+                      unsigned min_frac)
 {
     if (fields[f].is_int) {
         scn_uav_out_int(o, int_of(st, f));
         return true;
     }
-    return scn_uav_out_fixed2(o, dec_of(st, f));
+    return scn_uav_out_decimal(o, dec_of(st, f), min_frac);
+}
+
+/* The pairs, as the drone writes them (compact: false) or in their
+ * shortest form, without the padding zeros and the last ';'. */
+static bool put_state(scn_uav_out *o, const scn_uav_state *st, bool compact)
+{
+    const char *sep = "";
+
+    for (int f = 0; f < SCN_UAV_FIELD_COUNT; f++) {
+        if (!(st->present & (1u << f)))
+            continue;
+        scn_uav_out_str(o, sep);
+        scn_uav_out_str(o, fields[f].name);
+        scn_uav_out_put(o, ":", 1);
+        if (!put_value(o, st, (scn_uav_field)f, compact ? 0 : 2))
+            return false;
+        sep = ";";
+    }
+    for (size_t i = 0; i < kept_unknowns(st); i++) {
+        const scn_uav_state_unknown *u = &st->unknown[i];
+        if (!unknown_ok(u))
+            return false;
+        scn_uav_out_str(o, sep);
+        scn_uav_out_str(o, u->key);
+        scn_uav_out_put(o, ":", 1);
+        scn_uav_out_str(o, u->value);
+        sep = ";";
+    }
+    if (!compact)
+        scn_uav_out_str(o, sep);
+    return o->len > 0;
 }
 
 int scn_uav_state_format(const scn_uav_state *state, char *buf, size_t cap,
@@ -263,27 +299,19 @@ int scn_uav_state_format(const scn_uav_state *state, char *buf, size_t cap,
 
     if (state == NULL || (buf == NULL && cap > 0))
         return SCN_ERR_INVALID_ARG;
-    scn_uav_out_init(&o, buf, cap);
-    for (int f = 0; f < SCN_UAV_FIELD_COUNT; f++) {
-        if (!(state->present & (1u << f)))
+    /* A state parsed from SCN_UAV_STATE_MAX bytes has a shortest form no
+     * longer than that, but padding decimals and a last ';' can take the
+     * drone's form past what the parser accepts. */
+    for (int compact = 0; compact < 2; compact++) {
+        scn_uav_out_init(&o, NULL, 0);
+        if (!put_state(&o, state, compact))
+            break;
+        if (o.len > SCN_UAV_STATE_MAX)
             continue;
-        scn_uav_out_str(&o, fields[f].name);
-        scn_uav_out_put(&o, ":", 1);
-        if (!put_value(&o, state, (scn_uav_field)f))
-            goto invalid;
-        scn_uav_out_put(&o, ";", 1);
+        scn_uav_out_init(&o, buf, cap);
+        put_state(&o, state, compact);
+        return scn_uav_out_end(&o, written);
     }
-    for (size_t i = 0; i < kept_unknowns(state); i++) {
-        const scn_uav_state_unknown *u = &state->unknown[i];
-        if (!unknown_ok(u))
-            goto invalid;
-        scn_uav_out_str(&o, u->key);
-        scn_uav_out_put(&o, ":", 1);
-        scn_uav_out_str(&o, u->value);
-        scn_uav_out_put(&o, ";", 1);
-    }
-    return scn_uav_out_end(&o, written);
-invalid:
     scn_uav_out_init(&o, buf, cap);
     if (written != NULL)
         *written = 0;
@@ -334,7 +362,7 @@ int scn_uav_state_to_json(const scn_uav_state *state, char *buf, size_t cap,
         first = false;
         put_json_string(&o, fields[f].name);
         scn_uav_out_put(&o, ":", 1);
-        if (!put_value(&o, state, (scn_uav_field)f))
+        if (!put_value(&o, state, (scn_uav_field)f, 2))
             goto invalid;
     }
     for (size_t i = 0; i < kept_unknowns(state); i++) {

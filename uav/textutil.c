@@ -211,19 +211,86 @@ void scn_uav_out_int(scn_uav_out *o, int64_t v)
     scn_uav_out_put(o, tmp + n, sizeof tmp - n);
 }
 
-bool scn_uav_out_fixed2(scn_uav_out *o, double v)
+/*
+ * The decimal scn_uav_read_decimal() reads as a, if there is one: the
+ * fewest fraction digits k for which some m below 10^15 gives m / 10^k ==
+ * a, computed exactly as the reader does. a * 10^k is within a unit of m,
+ * so the three integers around it are the only candidates.
+ */
+static bool exact_decimal(double a, uint64_t *m, unsigned *k)
 {
-    if (!isfinite(v) || v >= 9e15 || v <= -9e15)
-        return false;
-    double r = v * 100.0;
-    int64_t q = (int64_t)(r < 0 ? r - 0.5 : r + 0.5);
-    uint64_t u = q < 0 ? (uint64_t)0 - (uint64_t)q : (uint64_t)q;
-    char frac[4] = {'.', (char)('0' + u / 10 % 10), (char)('0' + u % 10)};
+    for (unsigned d = 0; d <= POW10_MAX; d++) {
+        double x = round(a * pow10_exact[d]);
+        if (x > 1e15)
+            break;
+        for (double c = x > 0 ? x - 1 : x; c <= x + 1; c++) {
+            if (c < 1e15 && c / pow10_exact[d] == a) {
+                *m = (uint64_t)c;
+                *k = d;
+                return true;
+            }
+        }
+    }
+    return false;
+}
 
-    if (q < 0)
+/* |v| rounded half away from zero to two decimals, or fewer where 15
+ * significant digits leave no room, as m / 10^k; false when v is not
+ * finite or that is 10^15 or more. */
+static bool round_decimal(double v, uint64_t *m, unsigned *k)
+{
+    double a = fabs(v), x;
+    unsigned d = 2;
+
+    if (!isfinite(v) || a >= 1e15)
+        return false;
+    while (d > 0 && round(a * pow10_exact[d]) >= 1e15)
+        d--;
+    x = round(a * pow10_exact[d]);
+    if (x >= 1e15)
+        return false;
+    *m = (uint64_t)x;
+    *k = d;
+    return true;
+}
+
+bool scn_uav_round_decimal(double v, double *out)
+{
+    uint64_t m;
+    unsigned k;
+
+    if (!round_decimal(v, &m, &k))
+        return false;
+    *out = (v < 0 && m != 0 ? -1.0 : 1.0) * ((double)m / pow10_exact[k]);
+    return true;
+}
+
+bool scn_uav_out_decimal(scn_uav_out *o, double v, unsigned min_frac)
+{
+    uint64_t m, scale = 1;
+    unsigned k;
+    char digits[24];
+    size_t nd = 0;
+
+    if (!isfinite(v) || fabs(v) >= 1e15)
+        return false;
+    if (!exact_decimal(fabs(v), &m, &k) && !round_decimal(v, &m, &k))
+        return false;
+    for (unsigned i = 0; i < k; i++)
+        scale *= 10;
+    if (v < 0 && m != 0)
         scn_uav_out_put(o, "-", 1);
-    scn_uav_out_int(o, (int64_t)(u / 100));
-    scn_uav_out_put(o, frac, 3);
+    scn_uav_out_int(o, (int64_t)(m / scale));
+    if (k == 0 && min_frac == 0)
+        return true;
+    scn_uav_out_put(o, ".", 1);
+    /* The fraction's digits with their leading zeros, then padding. */
+    for (uint64_t f = m % scale; nd < k; f /= 10)
+        digits[nd++] = (char)('0' + f % 10);
+    while (nd > 0)
+        scn_uav_out_put(o, &digits[--nd], 1);
+    for (unsigned i = k; i < min_frac; i++)
+        scn_uav_out_put(o, "0", 1);
     return true;
 }
 

@@ -69,9 +69,17 @@ void scn_uav_out_init(scn_uav_out *o, char *buf, size_t cap);
 void scn_uav_out_put(scn_uav_out *o, const char *s, size_t n);
 void scn_uav_out_str(scn_uav_out *o, const char *s);
 void scn_uav_out_int(scn_uav_out *o, int64_t v);
-/* v with two decimals ("-1.50"), rounded half away from zero; -0.00 is
- * written 0.00. false when v is not finite or |v| >= 9e15. */
-bool scn_uav_out_fixed2(scn_uav_out *o, double v);
+/* v as a decimal scn_uav_read_decimal() reads back as v, with the fewest
+ * fraction digits that do so but at least min_frac ("-1.50" for 2): any
+ * value the reader produced is written exactly. Another value (not a
+ * decimal of 15 significant digits) is written as scn_uav_round_decimal()
+ * rounds it. No "-0". false when v is not finite or |v| >= 1e15. */
+bool scn_uav_out_decimal(scn_uav_out *o, double v, unsigned min_frac);
+
+/* v rounded half away from zero to two decimals (fewer where 15
+ * significant digits leave no room), as the drone writes decimals; false
+ * when v is not finite or that is 1e15 or more in magnitude. */
+bool scn_uav_round_decimal(double v, double *out);
 /* Finishes: 0, or SCN_ERR_NOMEM with buf set to "" (cap > 0); *written
  * gets the length, or the size needed with the NUL on NOMEM. */
 int scn_uav_out_end(scn_uav_out *o, size_t *written);

@@ -19,16 +19,13 @@
 
 #include "cli.h"
 #include "companion.h"
+#include "config_file.h"
 #include "url.h"
-
-/* The normal reader's limit (fgets into 1024 bytes). */
-#define LINE_MAX_BYTES 1023
 
 typedef struct checker {
     const char *path;
     unsigned problems;
-    char **store; /* values the config points into, freed at the end */
-    size_t nstore, capstore;
+    int unread; /* the file as a whole could not be read */
 } checker;
 
 static void problem(checker *k, unsigned line, const char *fmt, ...)
@@ -49,67 +46,14 @@ static void problem(checker *k, unsigned line, const char *fmt, ...)
     k->problems++;
 }
 
-static char *keep(checker *k, const char *val)
+/* A problem the reader found (apps/common/config_file.c: the same reader
+ * and the same settings as --config, so that both agree). */
+static void read_problem(unsigned line, const char *what, void *user)
 {
-    if (k->nstore == k->capstore) {
-        size_t cap = k->capstore ? 2 * k->capstore : 32;
-        char **s = realloc(k->store, cap * sizeof(*s));
-        if (!s)
-            return NULL;
-        k->store = s;
-        k->capstore = cap;
-    }
-    return k->store[k->nstore++] = strdup(val);
-}
+    checker *k = user;
 
-static char *trim(char *s)
-{
-    char *e;
-
-    while (*s == ' ' || *s == '\t')
-        s++;
-    e = s + strlen(s);
-    while (e > s &&
-           (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-        *--e = '\0';
-    return s;
-}
-
-/* One "key = value" line; a problem is reported and the line skipped. */
-static void check_line(checker *k, config *cf, char *line, unsigned n)
-{
-    const struct option *o;
-    char *eq, *key, *val, *hash = strchr(line, '#');
-    char why[128];
-
-    if (hash)
-        *hash = '\0';
-    key = trim(line);
-    if (!*key)
-        return;
-    eq = strchr(key, '=');
-    if (eq)
-        *eq = '\0';
-    val = eq ? trim(eq + 1) : (char *)"";
-    key = trim(key);
-    for (o = comp_options(); o->name; o++)
-        if (strcmp(o->name, key) == 0)
-            break;
-    if (!o->name || strcmp(key, "config") == 0 || strcmp(key, "help") == 0 ||
-        strcmp(key, "check-config") == 0) {
-        problem(k, n, "unknown setting '%s'", key);
-        return;
-    }
-    if (o->has_arg == required_argument && !*val) {
-        problem(k, n, "'%s' needs a value", key);
-        return;
-    }
-    if (!(val = keep(k, val))) {
-        problem(k, n, "out of memory");
-        return;
-    }
-    if (comp_apply(cf, o->val, val, why, sizeof(why)) != 0)
-        problem(k, n, "bad value for '%s': '%s': %s", key, val, why);
+    k->unread = k->unread || line == 0;
+    problem(k, line, "%s", what);
 }
 
 static void check_url(checker *k, const char *name, const char *url)
@@ -220,35 +164,15 @@ int comp_check_config(const char *path)
 {
     checker k = {.path = path};
     config cf;
-    FILE *f = fopen(path, "r");
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    unsigned n = 0;
+    comp_settings values = {.cf = &cf};
 
-    if (!f) {
-        problem(&k, 0, "cannot read it: %s",
-                scn_strerror(scn_err_from_errno(errno)));
-        return CLI_EX_CONFIG;
-    }
     comp_config_defaults(&cf);
-    while ((len = getline(&line, &cap, f)) != -1) {
-        n++;
-        if (len > 0 && line[len - 1] == '\n')
-            len--;
-        if (len > LINE_MAX_BYTES)
-            problem(&k, n, "longer than %d bytes", LINE_MAX_BYTES);
-        else if (memchr(line, '\0', (size_t)len))
-            problem(&k, n, "contains a NUL byte");
-        else
-            check_line(&k, &cf, line, n);
-    }
-    free(line);
-    fclose(f);
-    check_whole(&k, &cf);
-    for (size_t i = 0; i < k.nstore; i++)
-        free(k.store[i]);
-    free(k.store);
+    /* Every line is read; what the whole config needs is checked even
+     * after a bad line, so that every problem is reported at once. */
+    cfg_read_file(path, comp_config_setting, &values, read_problem, &k);
+    if (!k.unread)
+        check_whole(&k, &cf);
+    comp_settings_free(&values);
     if (k.problems) {
         fprintf(stderr, "scn-companion: %s: %u problem%s\n", path, k.problems,
                 k.problems == 1 ? "" : "s");

@@ -82,13 +82,23 @@ typedef struct config {
     uint64_t spool_cap; /* --spool-cap; 0: the library's default */
 } config;
 
-/* main.c: the defaults, the long options (their names are the config
- * file's keys) and one setting applied as the flag would be (-1: bad
- * value, what it accepts in why). */
+/* main.c: the defaults. */
 void comp_config_defaults(config *cf);
-struct option;
-const struct option *comp_options(void);
-int comp_apply(config *cf, int opt, const char *arg, char *why, size_t cap);
+
+/* The values a config file set: cf points into them, so they are kept
+ * until comp_settings_free(). */
+typedef struct comp_settings {
+    config *cf;
+    char **kept;
+    size_t nkept, capkept;
+} comp_settings;
+
+/* One setting of a config file (apps/common/config_file.h, user: a
+ * comp_settings), applied to its cf as the flag would be. The reader and
+ * this are what --config and --check-config share, so that they agree. */
+int comp_config_setting(const char *key, const char *value, void *settings,
+                        char *why, size_t why_cap);
+void comp_settings_free(comp_settings *s);
 
 /* check_config.c: scn-companion --check-config FILE. Reports every problem
  * in FILE on stderr and returns 0 only for a config the companion would

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config_file.h"
 #include "companion.h"
 
 /* As the user typed it, for messages. */
@@ -180,8 +181,7 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0}};
 
 /* Config file strings live until exit: the options point into them. */
-static char *cfg_store[256];
-static size_t cfg_nstore;
+static comp_settings cfg_settings;
 
 /* Sets one option; -1 with what it accepts in why. */
 static int apply(config *cf, int opt, const char *arg, char *why, size_t cap)
@@ -279,16 +279,6 @@ static int apply(config *cf, int opt, const char *arg, char *why, size_t cap)
     }
 }
 
-const struct option *comp_options(void)
-{
-    return longopts;
-}
-
-int comp_apply(config *cf, int opt, const char *arg, char *why, size_t cap)
-{
-    return apply(cf, opt, arg, why, cap);
-}
-
 void comp_config_defaults(config *cf)
 {
     *cf = (config){.state_port = 8890,
@@ -315,68 +305,80 @@ static const char *opt_name(int opt)
     return "?";
 }
 
-static char *trim(char *s)
+/* Keys are the long flag names, except those that are no setting. */
+int comp_config_setting(const char *key, const char *value, void *settings,
+                        char *why, size_t why_cap)
 {
-    char *e;
+    comp_settings *s = settings;
+    const struct option *o;
+    char *kept, accepts[128];
 
-    while (*s == ' ' || *s == '\t')
-        s++;
-    e = s + strlen(s);
-    while (e > s &&
-           (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-        *--e = '\0';
-    return s;
+    for (o = longopts; o->name; o++)
+        if (strcmp(o->name, key) == 0)
+            break;
+    if (!o->name || o->val == O_CONFIG || o->val == O_HELP ||
+        o->val == O_CHECK) {
+        snprintf(why, why_cap, "unknown setting '%.64s'", key);
+        return -1;
+    }
+    if (o->has_arg == required_argument && !*value) {
+        snprintf(why, why_cap, "'%s' needs a value", key);
+        return -1;
+    }
+    if (o->has_arg == no_argument && *value) {
+        /* "no-status = no" would mean the opposite of what it says. */
+        snprintf(why, why_cap, "'%s' takes no value", key);
+        return -1;
+    }
+    if (s->nkept == s->capkept) {
+        size_t cap = s->capkept ? 2 * s->capkept : 32;
+        char **k = realloc(s->kept, cap * sizeof(*k));
+        if (!k) {
+            snprintf(why, why_cap, "out of memory");
+            return -1;
+        }
+        s->kept = k;
+        s->capkept = cap;
+    }
+    if (!(kept = strdup(value))) {
+        snprintf(why, why_cap, "out of memory");
+        return -1;
+    }
+    s->kept[s->nkept++] = kept;
+    if (apply(s->cf, o->val, kept, accepts, sizeof(accepts))) {
+        snprintf(why, why_cap, "bad value for '%s': '%.64s': %s", key, value,
+                 accepts);
+        return -1;
+    }
+    return 0;
 }
 
-/* "key = value" lines, '#' comments; keys are the long flag names. Flags
- * given on the command line are applied after, so they win. */
-static int load_config(config *cf, const char *path)
+void comp_settings_free(comp_settings *s)
 {
-    FILE *f = fopen(path, "r");
-    char line[1024], why[128];
-    unsigned n = 0;
+    for (size_t i = 0; i < s->nkept; i++)
+        free(s->kept[i]);
+    free(s->kept);
+    memset(s, 0, sizeof(*s));
+}
 
-    if (!f) {
-        fprintf(stderr, "scn-companion: --config %s: %s\n", path,
-                scn_strerror(scn_err_from_errno(errno)));
-        return -1;
-    }
-    while (fgets(line, sizeof(line), f)) {
-        char *eq, *key, *val, *hash = strchr(line, '#');
-        const struct option *o;
+static void config_problem(unsigned line, const char *what, void *path)
+{
+    if (line)
+        fprintf(stderr, "scn-companion: %s:%u: %s\n", (const char *)path, line,
+                what);
+    else
+        fprintf(stderr, "scn-companion: %s: %s\n", (const char *)path, what);
+}
 
-        n++;
-        if (hash)
-            *hash = '\0';
-        key = trim(line);
-        if (!*key)
-            continue;
-        eq = strchr(key, '=');
-        if (eq)
-            *eq = '\0';
-        val = eq ? trim(eq + 1) : (char *)"";
-        key = trim(key);
-        for (o = longopts; o->name; o++)
-            if (strcmp(o->name, key) == 0)
-                break;
-        if (!o->name || o->val == O_CONFIG || o->val == O_HELP)
-            snprintf(why, sizeof(why), "not a setting");
-        else if (o->has_arg == required_argument && !*val)
-            snprintf(why, sizeof(why), "needs a value");
-        else if (cfg_nstore == sizeof(cfg_store) / sizeof(cfg_store[0]) ||
-                 !(cfg_store[cfg_nstore] = strdup(val)))
-            snprintf(why, sizeof(why), "too many settings");
-        else if (apply(cf, o->val, cfg_store[cfg_nstore++], why, sizeof(why)))
-            ;
-        else
-            continue;
-        fprintf(stderr, "scn-companion: %s:%u: %s%s%s: %s\n", path, n, key,
-                *val ? " = " : "", val, why);
-        fclose(f);
-        return -1;
-    }
-    fclose(f);
-    return 0;
+/* Every problem is reported; the companion starts only without any. Flags
+ * given on the command line are applied after, so they win. The values
+ * stay in settings for the process's life. */
+static int load_config(comp_settings *settings, const char *path)
+{
+    return cfg_read_file(path, comp_config_setting, settings, config_problem,
+                         (void *)path) != 0
+               ? -1
+               : 0;
 }
 
 static void status_line(comp *c)
@@ -518,12 +520,13 @@ int main(int argc, char **argv)
     uint64_t end_ms = 0, next_status = 0;
 
     comp_config_defaults(&cf);
+    cfg_settings.cf = &cf;
     if (cli_exact_long_options(P, argc, argv, longopts))
         return CLI_EX_USAGE;
     /* First pass: only --config, so the file is applied before the other
      * flags and they override it. */
     while ((opt = cli_getopt(P, argc, argv, "h", longopts)) != -1) {
-        if (opt == O_CONFIG && load_config(&cf, optarg))
+        if (opt == O_CONFIG && load_config(&cfg_settings, optarg))
             return CLI_EX_CONFIG;
         if (opt == O_CHECK)
             return comp_check_config(optarg);
@@ -647,7 +650,6 @@ out:
             c->record_path ? c->record_path : "(none)");
     free_all(c);
     free(c);
-    for (size_t i = 0; i < cfg_nstore; i++)
-        free(cfg_store[i]);
+    comp_settings_free(&cfg_settings);
     return status;
 }

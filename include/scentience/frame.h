@@ -187,6 +187,9 @@ SCN_API int scn_timestamp_parse(const char *text, int64_t *ns);
 
 /** Formats ns since the epoch as "YYYY-MM-DDTHH:MM:SS.mmmZ" (milliseconds,
  * truncated toward the past) into buf (at least 25 bytes; 32 is plenty).
+ * scn_timestamp_parse() reads every text written: the partial millisecond
+ * at the very start of the int64 range, which truncation would take out of
+ * it, is written as the first whole one (1677-09-21T00:12:43.146Z).
  * Returns 0 or SCN_ERR_INVALID_ARG. */
 SCN_API int scn_timestamp_format(int64_t ns, char *buf, size_t cap);
 

@@ -411,9 +411,12 @@ SCN_API int scn_uav_state_get(const scn_uav_state *state, scn_uav_field field,
 
 /**
  * Sets a field (and its presence bit); an integer field takes the value
- * rounded to nearest. The simulator builds states with it.
- * Returns: 0; SCN_ERR_OUT_OF_RANGE (not finite, or outside int32 for an
- * integer field); SCN_ERR_INVALID_ARG.
+ * rounded to nearest, a decimal field rounded half away from zero to two
+ * decimals (fewer where 15 significant digits leave no room), as the drone
+ * writes it. The simulator builds states with it.
+ * Returns: 0; SCN_ERR_OUT_OF_RANGE (not finite, outside int32 for an
+ * integer field, 1e15 or more in magnitude for a decimal field: a state
+ * string carries 15 significant digits); SCN_ERR_INVALID_ARG.
  */
 SCN_API int scn_uav_state_set(scn_uav_state *state, scn_uav_field field,
                               double value);
@@ -429,16 +432,21 @@ SCN_API int scn_uav_state_set(scn_uav_state *state, scn_uav_field field,
  * Returns: 0; SCN_ERR_MALFORMED (empty, longer than SCN_UAV_STATE_MAX, a
  * pair without ':', an empty key, a key with a space or control
  * character, a control character in a value, a bad number for a known
- * field, a known key twice); SCN_ERR_INVALID_ARG (NULL state, NULL text
- * with len > 0).
+ * field, a known key twice, nothing kept: every pair an unknown key
+ * beyond the bounds); SCN_ERR_INVALID_ARG (NULL state, NULL text with
+ * len > 0).
  */
 SCN_API int scn_uav_state_parse(const char *text, size_t len,
                                 scn_uav_state *state);
 
 /**
  * Writes the state as a state string: the present fields in scn_uav_field
- * order (integers as "%d", decimals with two decimals, like the drone),
- * then the unknown keys as received, every pair ending in ';'.
+ * order (integers as "%d", decimals with two decimals like the drone, or
+ * more where the value has more: the fewest that read back as the same
+ * value), then the unknown keys as received, every pair ending in ';'.
+ * Whatever scn_uav_state_parse() accepted is written to a text it parses
+ * to the same state; where that form would exceed SCN_UAV_STATE_MAX, the
+ * shortest form is written (no padding zeros, no last ';').
  * scn_uav_state_to_json writes one compact JSON object instead: present
  * fields as numbers, then unknown keys (a numeric value as a number, any
  * other as a string; an unknown key repeated is written once, first value).
@@ -448,7 +456,9 @@ SCN_API int scn_uav_state_parse(const char *text, size_t len,
  * Returns: 0; SCN_ERR_NOMEM when buf is too small (*written is then the
  * size needed, NUL included, and buf holds "" when cap > 0; buf NULL with
  * cap 0 asks for the size); SCN_ERR_INVALID_ARG (NULL state, an unknown
- * key or value the parser would not accept, a decimal not finite).
+ * key or value the parser would not accept, a decimal not finite or of
+ * 1e15 or more; scn_uav_state_format also: an empty state, or one no
+ * state string of SCN_UAV_STATE_MAX bytes can hold).
  */
 SCN_API int scn_uav_state_format(const scn_uav_state *state, char *buf,
                                  size_t cap, size_t *written);

@@ -20,26 +20,19 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 import unittest
 
 import simproc
-from simproc import BIN_DIR, LOG_DIR, SIM
+from simproc import BIN_DIR, LOG_DIR, SIM, reserve_port
 
 KEY = "SCN_TEST_clipaths00000000001"
 
 
 def prog(name):
     return os.path.join(BIN_DIR, name)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class PathsTest(unittest.TestCase):
@@ -184,8 +177,8 @@ class PathsTest(unittest.TestCase):
 
     def test_uav_no_land_on_exit(self):
         sim = self.sim("uav", "--time-scale", "20", "--state-host",
-                       "127.0.0.1", "--state-port", str(free_port()),
-                       "--video-port", str(free_port()))
+                       "127.0.0.1", "--state-port", str(reserve_port()),
+                       "--video-port", str(reserve_port()))
         # Landing first: after the other run the drone is still flying.
         for no_land in (False, True):
             with self.subTest(no_land=no_land):
@@ -213,10 +206,10 @@ class PathsTest(unittest.TestCase):
     def test_uav_drone_by_host_name(self):
         """--drone ws://localhost:PORT: the state server resolves the name
         for its allow list, and the drone's states get through."""
-        state = free_port()
+        state = reserve_port()
         sim = self.sim("uav", "--time-scale", "20", "--state-host",
                        "127.0.0.1", "--state-port", str(state),
-                       "--video-port", str(free_port()))
+                       "--video-port", str(reserve_port()))
         rc, out, err = self.run_app([
             "scn-uav", "--drone", "ws://localhost:%d" % sim.port, "--listen",
             "127.0.0.1", "--state-port", str(state), "--video-port", "0",

@@ -28,7 +28,7 @@ import unittest
 
 import rawws
 import simproc
-from simproc import COMPANION, SOURCE_DIR, free_port, log_events
+from simproc import COMPANION, SOURCE_DIR, reserve_port, log_events
 
 KEY = "SCN_TEST_companion0000000006"
 CLIENT = os.path.join(SOURCE_DIR, "tests", "integration",
@@ -86,7 +86,7 @@ class CompanionFoxgloveTest(simproc.ProcCase):
             # Commands once the clients are subscribed.
             f.write("wait 4\ntakeoff\nwait 2\nland\n")
         mcap = os.path.join(self.tmp, "flight.mcap")
-        live = free_port()
+        live = reserve_port()
         comp = self.start(
             [COMPANION, "--device-url", "ws://127.0.0.1:%d" % dev_port,
              "--cloud-url", "ws://127.0.0.1:%d/v1/stream" % cloud_port,
@@ -142,7 +142,7 @@ class CompanionFoxgloveTest(simproc.ProcCase):
     def test_slow_client_cut_off_others_unaffected(self):
         _, _, dev_port = self.sim("device", ["device", "--rate", "100"])
         _, cloud_log, cloud_port = self.sim("cloud", ["cloud"])
-        live = free_port()
+        live = reserve_port()
         comp = self.start(
             [COMPANION, "--device-url", "ws://127.0.0.1:%d" % dev_port,
              "--rate", "100",

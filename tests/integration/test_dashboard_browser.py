@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 import vethns
 import simproc
-from simproc import COMPANION, LOG_DIR, SOURCE_DIR, free_port
+from simproc import COMPANION, LOG_DIR, SOURCE_DIR, reserve_port
 
 KEY = "SCN_TEST_dashboard0000000001"
 TOKEN = "dash-browser-0123456789-abcdef"
@@ -63,6 +63,8 @@ class Browser:
                 [node, DRIVER], stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=err, env=case.env,
                 preexec_fn=simproc.die_with_parent)
+        # What ProcCase.tearDown judges it by: it must end with exit 0.
+        self.p.err_path, self.p.expect_rc, self.p.checked = err.name, 0, False
         case.procs.append(self.p)
         self.buf = b""
         hello = self._read(120)
@@ -179,7 +181,7 @@ class DashboardBrowserTest(simproc.ProcCase):
             "--listen", "127.0.0.1", "--state-port", str(state_port),
             "--video-port", str(video_port), "--no-status",
             "--duration", "120"]
-        live = free_port()
+        live = reserve_port()
         # The browser first (it takes seconds to start), so that the page
         # is open from the start of the flight.
         b = Browser(self)
@@ -242,6 +244,7 @@ class DashboardBrowserTest(simproc.ProcCase):
         # The way a board fails: no close frame, the socket just dies.
         comp.kill()
         comp.wait(10)
+        comp.checked = True  # killed on purpose
         s = self.snap_until(b, lambda s: s["banner"]["visible"], 20,
                             "the disconnected banner")
         self.assertIn("Disconnected", s["banner"]["text"])
@@ -269,7 +272,7 @@ class DashboardBrowserTest(simproc.ProcCase):
         with open(token_file, "w") as f:
             f.write(TOKEN + "\n")
         os.chmod(token_file, 0o600)
-        port = free_port()
+        port = reserve_port()
         self.companion(["--device-url", "ws://127.0.0.1:%d" % self.dev_port,
                         "--state-port", "0", "--video-port", "0",
                         "--no-status", "--duration", "60",

@@ -21,7 +21,7 @@ import unittest
 
 import rawws
 import simproc
-from simproc import COMPANION, free_port
+from simproc import COMPANION, reserve_port
 
 KEY = "SCN_TEST_companion0000000005"
 LIVE = "scentience.live.v1"
@@ -38,7 +38,7 @@ class LiveLimitsTest(simproc.ProcCase):
         device and the live listener; returns the listener's port."""
         _, dev = self.start_sim(["device", "--rate", "50", "--port", "0",
                                  "--quiet"], stderr="device")
-        port = free_port()
+        port = reserve_port()
         comp = self.start(
             [COMPANION, "--device-url", "ws://127.0.0.1:%d" % dev,
              "--rate", "50", "--state-port", "0", "--video-port", "0",

@@ -23,7 +23,7 @@ import unittest
 
 import vethns
 import simproc
-from simproc import COMPANION, SOURCE_DIR, free_port
+from simproc import COMPANION, SOURCE_DIR, reserve_port
 
 KEY = "SCN_TEST_companion0000000007"
 PEER = os.path.join(SOURCE_DIR, "tests", "integration", "offboard_peer.py")
@@ -72,7 +72,7 @@ class LiveOffboardTest(simproc.ProcCase):
     def companion(self, extra):
         _, dev = self.start_sim(["device", "--rate", "20", "--port", "0",
                                  "--quiet"], stderr="device")
-        port = free_port()
+        port = reserve_port()
         comp = self.start(
             [COMPANION, "--device-url", "ws://127.0.0.1:%d" % dev,
              "--state-port", "0", "--video-port", "0",

@@ -25,7 +25,7 @@ import unittest
 
 import rawws
 import simproc
-from simproc import BIN_DIR, COMPANION, SOURCE_DIR, free_port
+from simproc import BIN_DIR, COMPANION, SOURCE_DIR, reserve_port
 
 KEY = "SCN_TEST_replaylive000000001"
 REPLAY = os.path.join(BIN_DIR, "scn-replay")
@@ -78,7 +78,7 @@ class ReplayLiveTest(simproc.ProcCase):
     def test_replay_as_live(self):
         mcap = self.record_flight()
         recorded = simproc.mcap_check(self, mcap)["channels"]
-        live = free_port()
+        live = reserve_port()
         rp = self.replay(mcap, live, "--loop")
         # The page, from the binary: the same files as in the tree.
         for name in ("index.html", "app.js", "chart.js", "live.js",

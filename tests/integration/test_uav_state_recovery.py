@@ -24,7 +24,7 @@ import unittest
 import vethns
 import rawws
 import simproc
-from simproc import COMPANION, SIM, free_port
+from simproc import COMPANION, SIM, reserve_port
 
 KEY = "SCN_TEST_companion0000000008"
 
@@ -72,7 +72,7 @@ class UavStateRecoveryTest(simproc.ProcCase):
                   listen="127.0.0.1"):
         _, dev = self.start_sim(["device", "--rate", "10", "--port", "0",
                                  "--quiet"], stderr="device")
-        live = free_port()
+        live = reserve_port()
         comp = self.start(
             [COMPANION, "--device-url", "ws://127.0.0.1:%d" % dev,
              "--drone-url", "ws://%s:%d" % (drone_host, uav_port),
@@ -121,7 +121,7 @@ class UavStateRecoveryTest(simproc.ProcCase):
         net = vethns.Pair("st")
         net.__enter__()
         self.addCleanup(net.close)
-        state_port, video_port = free_port(), free_port()
+        state_port, video_port = reserve_port(), reserve_port()
         sim = self.start(net.argv(
             [SIM, "uav", "--host", net.ns_ip, "--port", "0", "--time-scale",
              "20", "--state-host", net.host_ip, "--state-port",

@@ -13,6 +13,7 @@
 #include <scentience/error.h>
 #include <scentience/frame.h>
 #include "cloud_msg.h"
+#include "frame_internal.h"
 
 static const char frame[] =
     "{\"UID\":\"SCN001\",\"TIMESTAMP\":\"2025-08-29T21:00:00Z\",\"SEQ\":41,"
@@ -135,6 +136,14 @@ static void test_encode_frame_refusals(void **state)
     assert_int_equal(ENC(1, "{\"a\":\"\xff\"}", 9, NULL, 0), SCN_ERR_MALFORMED);
     assert_int_equal(ENC(1, "{\"a\":[[[[[[[[1]]]]]]]]}", 23, NULL, 0),
                      SCN_ERR_TOO_DEEP);
+    /* Numbers beyond a double's range would reach the cloud as written
+     * but mean infinity to us (a fuzz find): refused, nested too. */
+    assert_int_equal(ENC(1, "{\"a\":[1e999]}", 13, NULL, 0),
+                     SCN_ERR_OUT_OF_RANGE);
+    assert_int_equal(ENC(1, f, fl, "{\"h\":-30e5555}", 0),
+                     SCN_ERR_OUT_OF_RANGE);
+    assert_int_equal(scn_cloud_encode_predict("{\"a\":1e400}", 11, &out, NULL),
+                     SCN_ERR_OUT_OF_RANGE);
     /* Unknown-key strings from a drone state are fine. */
     assert_int_equal(ENC(1, f, fl, "{\"h\":1,\"mid\":\"x7\"}", 0), 0);
     free(out);
@@ -476,6 +485,51 @@ static void test_decode_error(void **state)
     assert_int_equal(strlen(e->message), 254);
 }
 
+/* "\u" escapes are checked wherever a string is decoded: four hex digits
+ * of a character other than U+0000, surrogates only as a proper pair.
+ * cJSON itself reads a bad digit as 0 and ends the string there, so a
+ * hostile peer could hide text ("-evil") behind it. */
+static void test_unicode_escapes(void **state)
+{
+    static const char *const bad[] = {
+        "olfa\\uZZZZ-evil", "\\u00zz", "\\u12",          "\\u0000",
+        "\\ud800",          "\\udc00", "\\ud83d\\u0041", "\\ud83d\\n",
+        "\\ude00\\ud83d",   "\\u00",   "\\uD83D\\uDBFF",
+    };
+    static const char *const good[] = {"\\u0041", "\\u00e9\\u20AC",
+                                       "\\uD83D\\uDE00", "\\u0001"};
+    char text[128], *out;
+    scn_cloud_msg m;
+    cJSON *root;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, "{\"type\":\"error\",\"code\":\"%s\"}",
+                 bad[i]);
+        if (dec(text, &m) != SCN_ERR_MALFORMED)
+            fail_msg("%s: decoded, code \"%s\"", bad[i], m.u.error.code);
+        snprintf(text, sizeof text, "{\"UID\":\"%s\"}", bad[i]);
+        assert_int_equal(enc(1, text, strlen(text), NULL, 0, &out),
+                         SCN_ERR_MALFORMED);
+        assert_int_equal(scn_frame_json_parse(text, strlen(text), &root),
+                         SCN_ERR_MALFORMED);
+    }
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        snprintf(text, sizeof text, "{\"type\":\"error\",\"code\":\"%s\"}",
+                 good[i]);
+        assert_int_equal(dec(text, &m), 0);
+    }
+    assert_int_equal(
+        dec("{\"type\":\"error\",\"code\":\"\\uD83D\\uDE00\"}", &m), 0);
+    assert_string_equal(m.u.error.code, "\xf0\x9f\x98\x80");
+
+    /* A NUL right after "\u": the encoder used to copy it into the
+     * record it sends. */
+    static const char nul[] = "{\"UID\":\"a\\u\0\0\0\0\"}";
+    assert_int_equal(enc(1, nul, sizeof nul - 1, NULL, 0, &out),
+                     SCN_ERR_MALFORMED);
+}
+
 static void test_decode_envelope(void **state)
 {
     scn_cloud_msg m;
@@ -537,6 +591,7 @@ int main(void)
         cmocka_unit_test(test_decode_inference_refusals),
         cmocka_unit_test(test_decode_ack_hello),
         cmocka_unit_test(test_decode_error),
+        cmocka_unit_test(test_unicode_escapes),
         cmocka_unit_test(test_decode_envelope),
         cmocka_unit_test(test_predict_decode),
     };

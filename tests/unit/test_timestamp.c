@@ -154,10 +154,51 @@ static void test_format(void **state)
     assert_string_equal(buf, "1969-12-31T23:59:59.999Z");
     assert_int_equal(scn_timestamp_format(INT64_MAX, buf, sizeof buf), 0);
     assert_string_equal(buf, "2262-04-11T23:47:16.854Z");
+    /* The first millisecond is partial: truncating it would leave the
+     * range, so it is written as the first whole one. */
     assert_int_equal(scn_timestamp_format(INT64_MIN, buf, sizeof buf), 0);
-    assert_string_equal(buf, "1677-09-21T00:12:43.145Z");
+    assert_string_equal(buf, "1677-09-21T00:12:43.146Z");
     assert_int_equal(scn_timestamp_format(1709164800 * NS, buf, sizeof buf), 0);
     assert_string_equal(buf, "2024-02-29T00:00:00.000Z");
+}
+
+/* Whatever the formatter writes, the parser reads: the millisecond it
+ * names, at both ends of the range and around the epoch. */
+static void test_format_round_trip(void **state)
+{
+    static const int64_t edges[] = {
+        INT64_MIN,
+        INT64_MIN + 1,
+        INT64_MIN + 775807, /* last ns of the partial first millisecond */
+        INT64_MIN + 775808, /* first whole millisecond */
+        INT64_MIN + 775809,
+        -1000001,
+        -1,
+        0,
+        1,
+        999999,
+        INT64_MAX - 854775807,
+        INT64_MAX - 1,
+        INT64_MAX,
+    };
+    char buf[32], again[32];
+    int64_t back, first_ms = INT64_MIN + 775808;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        int64_t ns = edges[i];
+        int64_t ms = ns < first_ms ? first_ms
+                                   : ns - ((ns % 1000000) + 1000000) % 1000000;
+        assert_int_equal(scn_timestamp_format(ns, buf, sizeof buf), 0);
+        if (scn_timestamp_parse(buf, &back) != 0)
+            fail_msg("%lld formats as %s, which does not parse", (long long)ns,
+                     buf);
+        if (back != ms)
+            fail_msg("%lld: %s reads as %lld", (long long)ns, buf,
+                     (long long)back);
+        assert_int_equal(scn_timestamp_format(back, again, sizeof again), 0);
+        assert_string_equal(again, buf);
+    }
 }
 
 static void test_format_buffer(void **state)
@@ -218,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_range_edges),
         cmocka_unit_test(test_null_arguments),
         cmocka_unit_test(test_format),
+        cmocka_unit_test(test_format_round_trip),
         cmocka_unit_test(test_format_buffer),
         cmocka_unit_test(test_agrees_with_libc),
     };

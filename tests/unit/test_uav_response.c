@@ -133,6 +133,11 @@ static void test_error(void **state)
     assert_int_equal(strlen(a.text), SCN_UAV_REASON_MAX);
     assert_int_equal(a.raw_len, SCN_UAV_RAW_MAX);
     assert_true(a.raw_truncated);
+    /* A cut that ends between words leaves no trailing space: the reason
+     * reads the same as the answer "error <reason>" would (a fuzz find). */
+    memset(long_reason + 6 + 60, ' ', 5);
+    assert_int_equal(parse(SCN_UAV_STOP, long_reason, &a), 0);
+    assert_int_equal(strlen(a.text), 60);
 
     malformed(SCN_UAV_TAKEOFF, "errorx");
     malformed(SCN_UAV_TAKEOFF, "error:bad");

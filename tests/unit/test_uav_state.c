@@ -187,6 +187,10 @@ static void test_unknown_keys(void **state)
      * unique). */
     assert_int_equal(parse("mid:1;mid:2", &st), 0);
     assert_int_equal(st.unknown_count, 2);
+
+    /* Nothing kept at all: nothing to tell, and nothing to write back. */
+    snprintf(text, sizeof text, "%s:1;a:%s", k32, v64);
+    assert_malformed(text);
 }
 
 static void test_malformed(void **state)
@@ -330,11 +334,97 @@ static void test_format_round_trip(void **state)
     assert_int_equal(parse(out, &again), 0);
     assert_all_fields(&again);
 
-    /* Empty state: empty string. */
+    /* An empty state: no text parses to it, so none is written. */
     memset(&st, 0, sizeof st);
-    assert_int_equal(scn_uav_state_format(&st, out, sizeof out, &n), 0);
+    assert_int_equal(scn_uav_state_format(&st, out, sizeof out, &n),
+                     SCN_ERR_INVALID_ARG);
     assert_string_equal(out, "");
-    assert_int_equal(n, 0);
+}
+
+/* Parses text, writes it, parses that again: the same values, and the
+ * same text when written once more. Returns the first text written. */
+static const char *round_trip(const char *text, char *out, size_t cap)
+{
+    scn_uav_state a, b;
+    char again[2 * SCN_UAV_STATE_MAX];
+    size_t n = 0;
+    int rc;
+
+    assert_int_equal(parse(text, &a), 0);
+    rc = scn_uav_state_format(&a, out, cap, &n);
+    if (rc != 0)
+        fail_msg("\"%s\": not written (%s)", text, scn_err_name(rc));
+    if (parse(out, &b) != 0)
+        fail_msg("\"%s\" written as \"%s\", which does not parse", text, out);
+    assert_int_equal(a.present, b.present);
+    for (int f = 0; f < SCN_UAV_FIELD_COUNT; f++) {
+        double va = 0, vb = 0;
+        scn_uav_state_get(&a, (scn_uav_field)f, &va);
+        scn_uav_state_get(&b, (scn_uav_field)f, &vb);
+        if (va != vb)
+            fail_msg("\"%s\" written as \"%s\": %.17g read as %.17g", text, out,
+                     va, vb);
+    }
+    assert_int_equal(a.unknown_count, b.unknown_count);
+    assert_int_equal(scn_uav_state_format(&b, again, sizeof again, NULL), 0);
+    assert_string_equal(again, out);
+    return out;
+}
+
+/* Everything the parser accepts is written back to a text that parses to
+ * the same state (issue 9, item 15). */
+static void test_every_accepted_state_round_trips(void **state)
+{
+    char text[SCN_UAV_STATE_MAX + 1], out[2 * SCN_UAV_STATE_MAX];
+    uint64_t x = 88172645463325252u;
+    (void)state;
+
+    /* 15 significant digits: two decimals used to round them away
+     * ("500000000000000.96" has 17 digits and does not parse). */
+    assert_string_equal(round_trip("baro:500000000000001", out, sizeof out),
+                        "baro:500000000000001.00;");
+    assert_string_equal(round_trip("agx:-0.000000000000001", out, sizeof out),
+                        "agx:-0.000000000000001;");
+    assert_string_equal(round_trip("olfa:6.230", out, sizeof out),
+                        "olfa:6.23;");
+    assert_string_equal(round_trip("olfb:12345.6789", out, sizeof out),
+                        "olfb:12345.6789;");
+    assert_string_equal(round_trip("baro:-0", out, sizeof out), "baro:0.00;");
+    round_trip("baro:0.0000000000000000000001", out, sizeof out);
+    round_trip("baro:999999999999999", out, sizeof out);
+    round_trip("baro:99999999999999.9", out, sizeof out);
+    round_trip("baro:0.999999999999999", out, sizeof out);
+    /* Random decimals of 1 to 15 digits, the point anywhere. */
+    for (int i = 0; i < 100000; i++) {
+        char digits[16];
+        int nd, point, neg;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        nd = 1 + (int)(x % 15);
+        point = (int)((x >> 8) % (unsigned)(nd + 1));
+        neg = (int)((x >> 16) & 1);
+        for (int d = 0; d < nd; d++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            digits[d] = (char)('0' + x % 10);
+        }
+        snprintf(text, sizeof text, "%sbaro:%s%.*s%s%.*s;pitch:1",
+                 neg ? "" : "x:1;", neg ? "-" : "", point ? point : 1,
+                 point ? digits : "0", point < nd ? "." : "", nd - point,
+                 digits + point);
+        round_trip(text, out, sizeof out);
+    }
+
+    /* 1024 bytes, all of it kept: six bare decimals, 16 unknown keys, no
+     * last ';'. The drone's form (".00" each, a last ';') would be 19
+     * bytes too long to parse, so the shortest form is written: here the
+     * very text that was read. */
+    size_t off = (size_t)snprintf(text, sizeof text,
+                                  "baro:1;agx:2;agy:3;agz:4;olfa:5;olfb:6;");
+    for (int i = 0; i < 15; i++)
+        off += (size_t)snprintf(text + off, sizeof text - off, "k%c:%060d;",
+                                'A' + i, i);
+    off += (size_t)snprintf(text + off, sizeof text - off, "kP:%022d", 7);
+    assert_int_equal(off, SCN_UAV_STATE_MAX);
+    assert_string_equal(round_trip(text, out, sizeof out), text);
 }
 
 static void test_format_limits(void **state)
@@ -411,17 +501,36 @@ static void test_set(void **state)
     assert_int_equal(st.present,
                      (1u << SCN_UAV_F_PITCH) | (1u << SCN_UAV_F_ROLL) |
                          (1u << SCN_UAV_F_YAW) | (1u << SCN_UAV_F_BARO));
-    /* Two decimals, rounded to nearest either side of zero. */
+    /* Decimals are kept as the drone writes them: two decimals, rounded to
+     * nearest either side of zero, never "-0.00" (the simulator's noise
+     * goes out like the drone's readings). */
     assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_AGX, 12.3456), 0);
-    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_AGY, -12.3456), 0);
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_AGY, -2.0 / 3), 0);
     assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_AGZ, 0.996), 0);
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_OLFA, -1e-30), 0);
+    assert_true(st.agx == 12.35 && st.agy == -0.67 && st.agz == 1.0);
     assert_int_equal(scn_uav_state_format(&st, out, sizeof out, NULL), 0);
-    assert_non_null(strstr(out, "agx:12.35;agy:-12.35;agz:1.00;"));
-    st.present &= ~((1u << SCN_UAV_F_AGX) | (1u << SCN_UAV_F_AGY) |
-                    (1u << SCN_UAV_F_AGZ));
-    /* -0.001 writes as 0.00, never "-0.00". */
+    assert_non_null(strstr(out, "baro:0.00;agx:12.35;agy:-0.67;agz:1.00;"
+                                "olfa:0.00;"));
+    /* Fewer decimals where 15 digits leave no room; a decimal field holds
+     * what a state string can: below 1e15. */
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_BARO, 1e15),
+                     SCN_ERR_OUT_OF_RANGE);
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_BARO, 999999999999999.6),
+                     SCN_ERR_OUT_OF_RANGE);
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_BARO, 123456789012345.4),
+                     0);
     assert_int_equal(scn_uav_state_format(&st, out, sizeof out, NULL), 0);
-    assert_string_equal(out, "pitch:2;roll:-2;yaw:-2147483648;baro:0.00;");
+    assert_non_null(strstr(out, "baro:123456789012345.00;"));
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_BARO, 1234567890123.456),
+                     0);
+    assert_int_equal(scn_uav_state_format(&st, out, sizeof out, NULL), 0);
+    assert_non_null(strstr(out, "baro:1234567890123.46;"));
+    /* Filled by hand with a value no 15-digit decimal equals: written
+     * rounded to two decimals, still something the parser reads. */
+    st.baro = 2.0 / 3;
+    assert_int_equal(scn_uav_state_format(&st, out, sizeof out, NULL), 0);
+    assert_non_null(strstr(out, "baro:0.67;"));
 }
 
 static void test_json(void **state)
@@ -470,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_length_limit),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_format_round_trip),
+        cmocka_unit_test(test_every_accepted_state_round_trips),
         cmocka_unit_test(test_format_limits),
         cmocka_unit_test(test_set),
         cmocka_unit_test(test_json),

@@ -50,6 +50,21 @@ static void test_rejects(void **state)
     assert_int_equal(scn_url_parse(NULL, &u), SCN_ERR_URL);
 }
 
+/* Brackets belong around an IPv6 address only (a fuzz find: the host "["
+ * was accepted, and written back as a URL it did not parse). */
+static void test_rejects_stray_brackets(void **state)
+{
+    static const char *const bad[] = {"ws://[[]", "ws://[a[b]:1", "ws://a]b/",
+                                      "ws://a[b:80", "ws://[]:80"};
+    scn_url u;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(scn_url_parse(bad[i], &u), SCN_ERR_URL);
+    assert_int_equal(scn_url_parse("ws://[fe80::1]:8889/", &u), 0);
+    assert_string_equal(u.host, "fe80::1");
+}
+
 static void test_query_encoding(void **state)
 {
     scn_url u;
@@ -80,6 +95,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_and_ports),
         cmocka_unit_test(test_rejects),
+        cmocka_unit_test(test_rejects_stray_brackets),
         cmocka_unit_test(test_query_encoding),
         cmocka_unit_test(test_query_too_long_leaves_path_intact),
     };
