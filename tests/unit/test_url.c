@@ -1,4 +1,4 @@
-/* lib/url.c: endpoint URLs and the device-selection query. */
+/* lib/codec/url.c: endpoint URLs and the device-selection query. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
