@@ -30,7 +30,6 @@ struct scn_loop {
     scn_logger log;
     pthread_mutex_t mu;      /* guards the children list */
     scn_loop_child *children;
-    struct scn_server *servers; /* server.c; loop thread only */
     pthread_t thread;
     bool has_thread;
     pthread_t service_thread; /* thread inside lws_service, if any */

@@ -18,6 +18,7 @@ struct scn_lws_loop {
     uint32_t vhost_serial;
     lws_sorted_usec_list_t run_once_sul;
     struct lws_vhost *server_vhost; /* server_adapter.c: all servers' */
+    struct scn_server *servers;     /* server_adapter.c: listening ones */
 };
 
 /* ws_adapter.c */

@@ -214,6 +214,9 @@ int scn_server_listen(scn_server *srv, const scn_ip_addr *bind_addr)
             io->timer_fd = -1;
         }
     }
+    /* Found by the wakeup and by its listener's and timer's events. */
+    srv->next = srv->loop->lws->servers;
+    srv->loop->lws->servers = srv;
     return 0;
 }
 
@@ -301,6 +304,12 @@ void scn_server_unlisten(scn_server *srv)
     free(io->tbuf);
     free(io);
     srv->io = NULL;
+    for (scn_server **pp = &srv->loop->lws->servers; *pp; pp = &(*pp)->next) {
+        if (*pp == srv) {
+            *pp = srv->next;
+            break;
+        }
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -599,7 +608,7 @@ static void on_wakeup(scn_loop *loop)
 {
     /* A server created meanwhile by a callback joins at the head, behind
      * us; freeing is deferred while callbacks run. */
-    for (scn_server *srv = loop->servers; srv; srv = srv->next)
+    for (scn_server *srv = loop->lws->servers; srv; srv = srv->next)
         scn_server_service(srv);
 }
 
@@ -608,7 +617,8 @@ static scn_server *raw_owner(struct lws *wsi, bool *timer)
 {
     scn_loop *loop = loop_of(wsi);
 
-    for (scn_server *srv = loop ? loop->servers : NULL; srv; srv = srv->next) {
+    for (scn_server *srv = loop ? loop->lws->servers : NULL; srv;
+         srv = srv->next) {
         if (srv->io && (srv->io->listener == wsi || srv->io->timer == wsi)) {
             *timer = srv->io->timer == wsi;
             return srv;

@@ -348,8 +348,6 @@ int scn_server_new(scn_loop *loop, const scn_server_options *opts,
     /* The port is known now: it names the token cookie. */
     scn_http_access_init(&srv->access, srv->opts.token, srv->opts.origins,
                          srv->opts.origin_count, srv->tls, srv->port);
-    srv->next = loop->servers;
-    loop->servers = srv;
     srv->child.destroy = server_child_destroy;
     srv->child.busy = server_child_busy;
     scn_loop_adopt(loop, &srv->child);
@@ -418,17 +416,6 @@ void scn_server_call_message(scn_server_conn *c, const void *data, size_t len,
     }
 }
 
-static void unlink_server(scn_server *srv)
-{
-    scn_loop_disown(srv->loop, &srv->child);
-    for (scn_server **pp = &srv->loop->servers; *pp; pp = &(*pp)->next) {
-        if (*pp == srv) {
-            *pp = srv->next;
-            break;
-        }
-    }
-}
-
 void scn_server_destroy(scn_server *srv)
 {
     srv->destroying = true;
@@ -441,7 +428,7 @@ void scn_server_destroy(scn_server *srv)
     scn_server_unlisten(srv);
     while (srv->conns)
         scn_server_conn_destroy(srv->conns);
-    unlink_server(srv);
+    scn_loop_disown(srv->loop, &srv->child);
     scn_log(&srv->loop->log, SCN_LOG_INFO, "server", "port %d closed",
             srv->port);
     pthread_mutex_destroy(&srv->mu);

@@ -97,7 +97,7 @@ struct scn_server_conn {
 struct scn_server {
     scn_loop *loop;
     const scn_logger *log;
-    struct scn_server *next;     /* loop->servers, loop thread only */
+    struct scn_server *next;     /* the adapter's listening servers */
     struct scn_loop_child child; /* on loop->children */
     scn_server_options opts;     /* strings below are our copies */
     char *token;                 /* wiped when freed */
