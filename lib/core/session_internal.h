@@ -1,8 +1,8 @@
 /*
  * The session and loop structures, shared by the public API (session.c,
  * loop.c) and the libwebsockets adapter (lib/lws/). Nothing outside lib/
- * sees them. No libwebsockets type appears here: the adapter's state sits
- * behind the lws pointers (lib/lws/lws_loop.h).
+ * sees them. They need no libwebsockets header: the adapter's state sits
+ * behind opaque pointers (lib/lws/lws_loop.h; the session's wsi).
  */
 #ifndef SCN_SESSION_INTERNAL_H
 #define SCN_SESSION_INTERNAL_H

@@ -30,7 +30,7 @@
  * levels would print header values, the API key among them. */
 void scn_lws_logging(bool errors_to_stderr);
 /* Makes the loop's lws context and its plain client vhost (loop->lws).
- * Returns 0 or SCN_ERR_IO. */
+ * Returns 0, SCN_ERR_IO or SCN_ERR_NOMEM. */
 int scn_lws_loop_new(scn_loop *loop, bool errors_to_stderr);
 /* Frees what scn_lws_loop_new made; after every session and server. */
 void scn_lws_loop_free(scn_loop *loop);
