@@ -4,6 +4,7 @@
 #define SCENTIENCE_H
 
 #include <scentience/common.h>
+#include <scentience/version.h>
 #include <scentience/error.h>
 #include <scentience/log.h>
 #include <scentience/frame.h>
@@ -17,8 +18,6 @@
 #include <scentience/recorder.h>
 #include <scentience/recording.h>
 
-/** The library version this header belongs to. */
-#define SCN_VERSION_STRING "0.1.0"
 /** The WebSocket subprotocol a session offers to devices (docs/PROTOCOL.md). */
 #define SCN_SUBPROTOCOL "scentience.v1"
 

@@ -8,10 +8,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <scentience/version.h>
+
 #include "lws_loop.h"
 #include "sock_abort.h"
 
-#define USER_AGENT "scentience-c/0.1.0"
+#define USER_AGENT "scentience-c/" SCN_VERSION_STRING
 
 static uint64_t now_ms(scn_session *s)
 {

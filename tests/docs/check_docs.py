@@ -7,9 +7,12 @@ complete.
    macro or error code fails. Every public header has its page, and every
    SCN_API function is documented on its header's page. No page names the
    source directory (the packaged HTML must not depend on it).
+   The generated scentience/version.h (build tree) is checked the same way.
 2. Every app (apps/scn-*) has a manual page next to its source that groff
    formats without a warning, and that names every long option the app's
    --help lists (and its subcommands', for scn-record and scn-sim).
+3. debian/changelog's upstream version is the CMake project version (the
+   one source of the version, which version.h carries).
 
 Usage: check_docs.py DOXYFILE SOURCE_DIR APPS_BIN_DIR
 """
@@ -23,6 +26,9 @@ import sys
 import tempfile
 
 DOXYFILE, SRC, BIN = sys.argv[1:4]
+# The build tree's generated public headers: BUILD/docs/Doxyfile -> BUILD.
+GENERATED = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(DOXYFILE))), "include", "scentience")
 SUBCOMMANDS = {"scn-record": ["record", "info", "export", "recover", "bench"],
                "scn-sim": ["uav", "cloud"]}
 failures = []
@@ -49,7 +55,9 @@ def check_reference():
                 if os.path.realpath(SRC).encode() in f.read():
                     fail("%s names the source directory" %
                          os.path.basename(page))
-        for h in sorted(glob.glob(os.path.join(SRC, "include/scentience/*.h"))):
+        headers = sorted(glob.glob(os.path.join(SRC, "include/scentience/*.h")))
+        headers.append(os.path.join(GENERATED, "version.h"))
+        for h in headers:
             name = os.path.basename(h)
             page = os.path.join(out, "html", name.replace("_", "__")
                                 .replace(".h", "_8h.html"))
@@ -66,8 +74,19 @@ def check_reference():
                 # Documentation" entry: name followed by "(".
                 if not re.search(r"\b%s\s*\(" % fn, text):
                     fail("%s: %s is not in the reference" % (name, fn))
-        print("ok: reference, %d headers" % len(glob.glob(
-            os.path.join(SRC, "include/scentience/*.h"))))
+        print("ok: reference, %d headers" % len(headers))
+
+
+def check_version():
+    with open(os.path.join(GENERATED, "version.h")) as f:
+        m = re.search(r'#define SCN_VERSION_STRING "([^"]+)"', f.read())
+    with open(os.path.join(SRC, "debian", "changelog")) as f:
+        d = re.match(r"\S+ \(([^)-]+)", f.readline())
+    if not m or not d or m.group(1) != d.group(1):
+        fail("debian/changelog's version %s is not the project's %s" %
+             (d and d.group(1), m and m.group(1)))
+    else:
+        print("ok: version %s in CMake and debian/changelog" % m.group(1))
 
 
 def help_text(app, sub=None):
@@ -105,6 +124,7 @@ def check_manpages():
 
 
 check_reference()
+check_version()
 check_manpages()
 print("%d passed, %d failed" % (0 if failures else 1, 1 if failures else 0))
 sys.exit(1 if failures else 0)
