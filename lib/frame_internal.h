@@ -171,7 +171,7 @@ static inline bool scn_json_plain(unsigned char ch)
     return ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\';
 }
 
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                           \
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                            \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define SCN_SWAR_CTZ 1
 #else
@@ -295,8 +295,9 @@ void scn_jw_put(scn_jw *w, const char *s, size_t n);
  * s is not valid UTF-8 (nothing sensible can be emitted for it). */
 int scn_jw_string(scn_jw *w, const char *s);
 
-/* Writes the n bytes at s (valid UTF-8, no NUL) as a JSON string literal
- * with only the escapes JSON requires. */
+/* Writes the n bytes at s as a JSON string literal with only the escapes
+ * JSON requires; a byte that is not valid UTF-8 becomes \ufffd. The one
+ * string escaper of the library and the apps (scn_json_write_string()). */
 void scn_jw_string_n(scn_jw *w, const char *s, size_t n);
 
 /* Writes a finite double so that strtod() gives it back: integral values

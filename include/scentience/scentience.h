@@ -6,6 +6,7 @@
 #include <scentience/common.h>
 #include <scentience/error.h>
 #include <scentience/log.h>
+#include <scentience/json_writer.h>
 #include <scentience/frame.h>
 #include <scentience/loop.h>
 #include <scentience/session.h>
