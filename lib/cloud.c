@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "classify.h"
 #include "cloud_msg.h"
 #include "key.h"
 #include "log.h"
@@ -833,27 +834,6 @@ static void fill_prediction(scn_cloud_prediction *out, const scn_cloud_msg *m)
     out->bearing_deg = in->bearing_deg;
 }
 
-/* The client error of a status (section 9.6 table). */
-static int status_error(int status, const char *code)
-{
-    if (status == 400)
-        return SCN_ERR_MALFORMED;
-    if (status == 401) {
-        if (strcmp(code, "expired") == 0)
-            return SCN_ERR_KEY_EXPIRED;
-        if (strcmp(code, "revoked") == 0)
-            return SCN_ERR_KEY_REVOKED;
-        return SCN_ERR_KEY_INVALID;
-    }
-    if (status == 403)
-        return SCN_ERR_ADDRESS_NOT_ALLOWED;
-    if (status == 413)
-        return SCN_ERR_MESSAGE_TOO_BIG;
-    if (status == 429)
-        return SCN_ERR_QUOTA;
-    return SCN_ERR_SERVER;
-}
-
 static int predict_exchange(const scn_cloud_predict_options *o,
                             const scn_url *u, predict_ctx *p)
 {
@@ -1026,7 +1006,7 @@ int scn_cloud_predict(const scn_cloud_predict_options *o,
     if (p.reply && scn_cloud_predict_decode(p.reply, p.reply_len, m) == 0 &&
         m->type == SCN_CLOUD_MSG_ERROR)
         fill_prediction(out, m);
-    rc = status_error(p.status, out->error_code);
+    rc = scn_status_error(p.status, out->error_code);
 out:
     free(m);
     free(p.reply);

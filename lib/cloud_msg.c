@@ -3,6 +3,7 @@
  * state text verbatim rather than re-printing a parsed tree, so numbers
  * reach the cloud with exactly the digits the client holds.
  */
+#include "classify.h"
 #include "cloud_msg.h"
 
 #include <inttypes.h>
@@ -534,18 +535,6 @@ int scn_cloud_predict_decode(const char *text, size_t len, scn_cloud_msg *msg)
 
 int scn_cloud_error_classify(const scn_cloud_error *err, bool *ends_session)
 {
-    static const struct {
-        const char *code;
-        int err;
-        bool ends;
-    } map[] = {
-        {"quota", SCN_ERR_QUOTA, true},
-        {"revoked", SCN_ERR_KEY_REVOKED, true},
-        {"expired", SCN_ERR_KEY_EXPIRED, true},
-        {"malformed", SCN_ERR_MALFORMED, false},
-        {"too_big", SCN_ERR_MESSAGE_TOO_BIG, false},
-        {"gone", SCN_ERR_NOT_FOUND, false},
-    };
     bool dummy;
 
     if (ends_session == NULL)
@@ -553,11 +542,5 @@ int scn_cloud_error_classify(const scn_cloud_error *err, bool *ends_session)
     *ends_session = false;
     if (err == NULL)
         return SCN_ERR_INVALID_ARG;
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-        if (strcmp(err->code, map[i].code) == 0) {
-            *ends_session = map[i].ends;
-            return map[i].err;
-        }
-    }
-    return SCN_ERR_SERVER;
+    return scn_cloud_code_error(err->code, ends_session);
 }
