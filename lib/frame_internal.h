@@ -307,6 +307,11 @@ void scn_jw_string_n(scn_jw *w, const char *s, size_t n);
  * round-trip. */
 void scn_jw_number(scn_jw *w, double x);
 
+/* Writes the parsed frame as its canonical compact JSON (what
+ * scn_frame_to_json() gives): strict JSON by construction, so what takes
+ * a parsed frame never parses its text again. */
+void scn_frame_write(scn_jw *w, const scn_frame *frame);
+
 /* Whether the NUL-terminated s is valid UTF-8 (no overlongs, surrogates or
  * code points above U+10FFFF). */
 bool scn_utf8_valid(const char *s);

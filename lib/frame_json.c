@@ -504,6 +504,21 @@ size_t scn_json_write_number(char *out, size_t cap, double x)
 
 /* ---- Serialisation ----------------------------------------------------- */
 
+void scn_frame_write(scn_jw *w, const scn_frame *frame)
+{
+    scn_jw_put(w, "{", 1);
+    for (size_t i = 0; i < frame->nkeys; i++) {
+        const scn_frame_key *k = &frame->keys[i];
+        if (i > 0)
+            scn_jw_put(w, ",", 1);
+        /* Names were validated as UTF-8 when parsed. */
+        scn_jw_string_n(w, frame->names + k->name_off, k->name_len);
+        scn_jw_put(w, ":", 1);
+        scn_jw_put(w, frame->raw + k->raw_off, k->raw_len);
+    }
+    scn_jw_put(w, "}", 1);
+}
+
 int scn_frame_to_json(const scn_frame *frame, char *buf, size_t cap,
                       size_t *written)
 {
@@ -511,17 +526,7 @@ int scn_frame_to_json(const scn_frame *frame, char *buf, size_t cap,
 
     if (frame == NULL || written == NULL || (buf == NULL && cap > 0))
         return SCN_ERR_INVALID_ARG;
-    scn_jw_put(&w, "{", 1);
-    for (size_t i = 0; i < frame->nkeys; i++) {
-        const scn_frame_key *k = &frame->keys[i];
-        if (i > 0)
-            scn_jw_put(&w, ",", 1);
-        /* Names were validated as UTF-8 when parsed. */
-        scn_jw_string_n(&w, frame->names + k->name_off, k->name_len);
-        scn_jw_put(&w, ":", 1);
-        scn_jw_put(&w, frame->raw + k->raw_off, k->raw_len);
-    }
-    scn_jw_put(&w, "}", 1);
+    scn_frame_write(&w, frame);
     if (w.len >= cap) {
         if (cap > 0)
             buf[0] = '\0';

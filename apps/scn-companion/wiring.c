@@ -104,8 +104,11 @@ static void evb_emit(comp *c, evb *b, scn_record_stream st)
         free(b->buf);
 }
 
-void comp_emit(comp *c, scn_record_stream st, const char *stream,
-               const char *json, size_t len, int64_t publish_ns)
+/* comp_emit() of a message, or of a device frame f with its JSON: the
+ * recorder gets the text, the fan-out the frame (never parsed again). */
+static void emit(comp *c, scn_record_stream st, const char *stream,
+                 const scn_frame *f, const char *json, size_t len,
+                 int64_t publish_ns)
 {
     int64_t now = wall_ns();
 
@@ -119,9 +122,20 @@ void comp_emit(comp *c, scn_record_stream st, const char *stream,
                                json, len);
     }
     /* The recorder's topic for Foxglove, the stream name for /live. */
-    if (c->live && (c->live_chan[st] || stream))
-        scn_live_publish(c->live, c->live_chan[st], stream, (uint64_t)now, json,
-                         len);
+    if (c->live && (c->live_chan[st] || stream)) {
+        if (f)
+            scn_live_publish_frame(c->live, c->live_chan[st], stream,
+                                   (uint64_t)now, f);
+        else
+            scn_live_publish(c->live, c->live_chan[st], stream, (uint64_t)now,
+                             json, len);
+    }
+}
+
+void comp_emit(comp *c, scn_record_stream st, const char *stream,
+               const char *json, size_t len, int64_t publish_ns)
+{
+    emit(c, st, stream, NULL, json, len, publish_ns);
 }
 
 void comp_event(comp *c, const char *event, const char *source,
@@ -270,13 +284,13 @@ static void dev_frame(scn_session *s, const scn_frame *f, void *user)
     c->frames++;
     if ((json = frame_text(c, f, &len)) == NULL)
         return;
-    comp_emit(c, SCN_RECORD_OLFACTION, "olfaction", json, len, ts);
+    emit(c, SCN_RECORD_OLFACTION, "olfaction", f, json, len, ts);
     if (!c->cloud)
         return;
     e = fuse_nearest(&c->ring, ts);
     if (e)
         age = (ts - e->t_ns) / 1000000;
-    rc = scn_cloud_submit(c->cloud, json, len, e ? e->json : NULL, age, &seq);
+    rc = scn_cloud_submit_frame(c->cloud, f, e ? e->json : NULL, age, &seq);
     if (rc) {
         submit_failed(c, rc);
         return;
