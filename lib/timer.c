@@ -31,7 +31,7 @@ static void fire(lws_sorted_usec_list_t *sul)
 
     disarm(t);
     t->in_callback = 1;
-    t->fn(t, t->user);
+    SCN_LOOP_USER_CALL(t->loop, t->fn(t, t->user));
     t->in_callback = 0;
     if (t->free_pending)
         free(t);
