@@ -483,8 +483,10 @@ size_t scn_json_write_string(char *out, size_t cap, const char *s, size_t len)
 
     if (out == NULL)
         w.cap = 0;
-    if (s == NULL)
+    if (s == NULL) {
+        s = "";
         len = 0;
+    }
     scn_jw_string_n(&w, s, len);
     return piece_end(&w, out, w.cap);
 }
