@@ -2,6 +2,7 @@
 # missing (Debian packages, as root), build and run.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 BENCH_BUILD ?= build-bench
 COVERAGE_BUILD ?= build-coverage
 FUZZ_BUILD ?= build-fuzz
@@ -10,7 +11,7 @@ FUZZ_SECONDS ?= 600
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build asan fuzz-build test test-fast coverage fuzz demo \
+.PHONY: all deps build asan tsan fuzz-build test test-fast coverage fuzz demo \
 	demo-stream demo-uav bench format clean cross-deps cross test-cross \
 	test-board deb bench-board
 
@@ -27,6 +28,14 @@ asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSCN_SANITIZE=ON $(CMAKE_ARGS) >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
+# The threaded tests (ctest label "threaded") under ThreadSanitizer: only
+# what they run is built, to keep it to a minute or two.
+TSAN_TARGETS = unit_test_loop it_test_backpressure it_test_fanout \
+	it_test_server scn-sim
+tsan: deps
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSCN_TSAN=ON $(CMAKE_ARGS) >/dev/null
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(TSAN_TARGETS)
+
 # libFuzzer targets (tests/fuzz), built with clang, ASan and UBSan.
 fuzz-build: deps
 	CC=clang-14 cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -34,13 +43,15 @@ fuzz-build: deps
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz-targets
 
 # The whole suite: every test on the normal build, then the unit and
-# integration tests again under AddressSanitizer + UBSan, then every fuzz
+# integration tests again under AddressSanitizer + UBSan, the threaded
+# ones under ThreadSanitizer, then every fuzz
 # target over its corpus and a few seconds of new inputs.
-test: build asan fuzz-build
+test: build asan tsan fuzz-build
 	./scripts/install-test-peers
 	./scripts/install-cross-deps --packaging
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -L 'unit|integration'
+	ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS) -L threaded
 	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j $(JOBS) -L fuzz
 	$(MAKE) test-board
 	./scripts/check-no-keys-in-logs $(BUILD) $(ASAN_BUILD)

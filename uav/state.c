@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <scentience/error.h>
+#include <scentience/json_writer.h>
 
 #include "uav_internal.h"
 
@@ -318,16 +319,12 @@ int scn_uav_state_format(const scn_uav_state *state, char *buf, size_t cap,
     return SCN_ERR_INVALID_ARG;
 }
 
-/* A JSON string of printable ASCII: only '"' and '\' need escapes. */
 static void put_json_string(scn_uav_out *o, const char *s)
 {
-    scn_uav_out_put(o, "\"", 1);
-    for (; *s != '\0'; s++) {
-        if (*s == '"' || *s == '\\')
-            scn_uav_out_put(o, "\\", 1);
-        scn_uav_out_put(o, s, 1);
-    }
-    scn_uav_out_put(o, "\"", 1);
+    size_t room = o->buf != NULL && o->len < o->cap ? o->cap - o->len : 0;
+
+    o->len += scn_json_write_string(room ? o->buf + o->len : NULL, room, s,
+                                    strlen(s));
 }
 
 /* Whether v is already a JSON number: our decimal grammar without the

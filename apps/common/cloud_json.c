@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <scentience/json_writer.h>
+
 #include "cloud_json.h"
 
 typedef struct out {
@@ -27,20 +29,26 @@ static void put(out *o, const char *fmt, ...)
         o->len += (size_t)n;
 }
 
+/* A string or number piece (json_writer.h): written whole or not at all. */
+static void fit(out *o, size_t n)
+{
+    if (n >= o->cap - o->len)
+        o->full = 1;
+    else
+        o->len += n;
+}
+
 static void put_str(out *o, const char *s)
 {
-    put(o, "\"");
-    for (; s && *s && !o->full; s++) {
-        unsigned char ch = (unsigned char)*s;
+    if (!o->full)
+        fit(o, scn_json_write_string(o->buf + o->len, o->cap - o->len, s,
+                                     s ? strlen(s) : 0));
+}
 
-        if (ch == '"' || ch == '\\')
-            put(o, "\\%c", ch);
-        else if (ch < 0x20)
-            put(o, "\\u%04x", ch);
-        else
-            put(o, "%c", ch);
-    }
-    put(o, "\"");
+static void put_num(out *o, double x)
+{
+    if (!o->full)
+        fit(o, scn_json_write_number(o->buf + o->len, o->cap - o->len, x));
 }
 
 static size_t done(out *o)
@@ -64,15 +72,19 @@ size_t cloud_inference_json(char *buf, size_t cap, const scn_cloud_result *r,
     for (size_t i = 0; i < r->label_count; i++) {
         put(&o, i ? ",{\"label\":" : "{\"label\":");
         put_str(&o, r->labels[i].label);
-        put(&o, ",\"score\":%g}", r->labels[i].score);
+        put(&o, ",\"score\":");
+        put_num(&o, r->labels[i].score);
+        put(&o, "}");
     }
     put(&o, "]");
     if (r->has_target) {
         put(&o, ",\"target\":");
         put_str(&o, r->compound);
     }
-    if (r->has_bearing)
-        put(&o, ",\"bearing_deg\":%g", r->bearing_deg);
+    if (r->has_bearing) {
+        put(&o, ",\"bearing_deg\":");
+        put_num(&o, r->bearing_deg);
+    }
     if (age_ms >= 0)
         put(&o, ",\"age_ms\":%lld", (long long)age_ms);
     put(&o, "}");

@@ -153,6 +153,12 @@ typedef struct comp {
     int fatal; /* exit code once a link failed for good */
     uint64_t frames, states, inferences, commands, reconnects;
     uint64_t fused_with_state, submit_errors;
+    /* Each device frame's JSON, made once (wiring.c); frames_lost: frames
+     * it could not be made for (out of memory). */
+    char *frame_json;
+    size_t frame_json_cap;
+    uint64_t frames_lost;
+    cli_ratelimit rl_frame;
     int opened[LINK_COUNT];   /* opened once (reconnect count) */
     uint64_t cmd_outstanding; /* commands sent, reply not yet in */
     /* Each link as its last state event left it (status.c). */

@@ -510,6 +510,7 @@ static void free_all(comp *c)
     fuse_free(&c->ring);
     script_free(&c->sc);
     scn_api_key_free(c->key);
+    free(c->frame_json);
 }
 
 int main(int argc, char **argv)
@@ -559,7 +560,7 @@ int main(int argc, char **argv)
     /* A full disk or a hostile drone repeats its error with every frame:
      * one line at once, then at most one every 5 s. */
     c->rl_submit.interval_ms = c->rl_drop.interval_ms =
-        c->rl_spool.interval_ms = 5000;
+        c->rl_spool.interval_ms = c->rl_frame.interval_ms = 5000;
     c->follow.compound = cf.follow;
     c->follow.threshold = cf.threshold;
     c->follow.max_age_ns = (int64_t)(cf.max_age * 1e9);
@@ -634,7 +635,7 @@ int main(int argc, char **argv)
     lost = comp_report_cloud_loss(c);
     comp_event(c, "stop", "companion", interrupted ? "signal" : NULL);
     status = c->fatal ? cli_exit_for_error(c->fatal) : 0;
-    if (lost && status == 0)
+    if ((lost || c->frames_lost) && status == 0)
         status = CLI_EX_IOERR;
 out:
     fprintf(stderr,

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <scentience/json_writer.h>
+
 #include "cli.h"
 #include "cloud_json.h"
 #include "companion.h"
@@ -18,40 +20,95 @@ int64_t wall_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Appends s as a JSON string (quoted, escaped) at buf[*at], bounded. */
-static void jstr(char *buf, size_t cap, size_t *at, const char *s)
-{
-    size_t n = *at;
+/*
+ * One /events object being built. It starts in a buffer on the stack and
+ * moves to the heap when peer text (a detail, a drone's answer) makes it
+ * longer, so that nothing is cut; only running out of memory loses it,
+ * and that is said on stderr.
+ */
+typedef struct evb {
+    char *buf;
+    size_t len, cap;
+    int oom;
+    char small[1024];
+} evb;
 
-    if (n + 2 >= cap)
-        return;
-    buf[n++] = '"';
-    for (; *s && n + 8 < cap; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') {
-            buf[n++] = '\\';
-            buf[n++] = (char)ch;
-        } else if (ch < 0x20) {
-            n += (size_t)snprintf(buf + n, cap - n, "\\u%04x", ch);
-        } else {
-            buf[n++] = (char)ch;
-        }
+static void evb_init(evb *b)
+{
+    b->buf = b->small;
+    b->len = 0;
+    b->cap = sizeof(b->small);
+    b->oom = 0;
+}
+
+/* Room for n more bytes and a NUL. */
+static int evb_room(evb *b, size_t n)
+{
+    size_t cap = b->cap;
+    char *p;
+
+    if (b->oom)
+        return 0;
+    if (b->cap - b->len > n)
+        return 1;
+    while (cap - b->len <= n)
+        cap *= 2;
+    p = b->buf == b->small ? malloc(cap) : realloc(b->buf, cap);
+    if (p == NULL) {
+        b->oom = 1;
+        return 0;
     }
-    buf[n++] = '"';
-    buf[n] = '\0';
-    *at = n;
+    if (b->buf == b->small)
+        memcpy(p, b->small, b->len);
+    b->buf = p;
+    b->cap = cap;
+    return 1;
 }
 
-static void jraw(char *buf, size_t cap, size_t *at, const char *s)
+static void jraw(evb *b, const char *s)
 {
-    int n = snprintf(buf + *at, cap - *at, "%s", s);
+    size_t n = strlen(s);
 
-    if (n > 0)
-        *at = *at + (size_t)n < cap ? *at + (size_t)n : cap - 1;
+    if (evb_room(b, n)) {
+        memcpy(b->buf + b->len, s, n + 1);
+        b->len += n;
+    }
 }
 
-void comp_emit(comp *c, scn_record_stream st, const char *stream,
-               const char *json, size_t len, int64_t publish_ns)
+static void jstr(evb *b, const char *s)
+{
+    size_t n = scn_json_write_string(NULL, 0, s, strlen(s));
+
+    if (evb_room(b, n))
+        b->len += scn_json_write_string(b->buf + b->len, b->cap - b->len, s,
+                                        strlen(s));
+}
+
+static void juint(evb *b, const char *name, unsigned long long v)
+{
+    char num[48];
+
+    snprintf(num, sizeof(num), ",\"%s\":%llu", name, v);
+    jraw(b, num);
+}
+
+/* Emits the object and frees what it took. */
+static void evb_emit(comp *c, evb *b, scn_record_stream st)
+{
+    if (b->oom)
+        fprintf(stderr, "scn-companion: out of memory: an event was not "
+                        "recorded\n");
+    else
+        comp_emit(c, st, "events", b->buf, b->len, 0);
+    if (b->buf != b->small)
+        free(b->buf);
+}
+
+/* comp_emit() of a message, or of a device frame f with its JSON: the
+ * recorder gets the text, the fan-out the frame (never parsed again). */
+static void emit(comp *c, scn_record_stream st, const char *stream,
+                 const scn_frame *f, const char *json, size_t len,
+                 int64_t publish_ns)
 {
     int64_t now = wall_ns();
 
@@ -65,27 +122,38 @@ void comp_emit(comp *c, scn_record_stream st, const char *stream,
                                json, len);
     }
     /* The recorder's topic for Foxglove, the stream name for /live. */
-    if (c->live && (c->live_chan[st] || stream))
-        scn_live_publish(c->live, c->live_chan[st], stream, (uint64_t)now, json,
-                         len);
+    if (c->live && (c->live_chan[st] || stream)) {
+        if (f)
+            scn_live_publish_frame(c->live, c->live_chan[st], stream,
+                                   (uint64_t)now, f);
+        else
+            scn_live_publish(c->live, c->live_chan[st], stream, (uint64_t)now,
+                             json, len);
+    }
+}
+
+void comp_emit(comp *c, scn_record_stream st, const char *stream,
+               const char *json, size_t len, int64_t publish_ns)
+{
+    emit(c, st, stream, NULL, json, len, publish_ns);
 }
 
 void comp_event(comp *c, const char *event, const char *source,
                 const char *detail)
 {
-    char buf[1024];
-    size_t at = 0;
+    evb b;
 
-    jraw(buf, sizeof(buf), &at, "{\"event\":");
-    jstr(buf, sizeof(buf), &at, event);
-    jraw(buf, sizeof(buf), &at, ",\"source\":");
-    jstr(buf, sizeof(buf), &at, source);
+    evb_init(&b);
+    jraw(&b, "{\"event\":");
+    jstr(&b, event);
+    jraw(&b, ",\"source\":");
+    jstr(&b, source);
     if (detail) {
-        jraw(buf, sizeof(buf), &at, ",\"detail\":");
-        jstr(buf, sizeof(buf), &at, detail);
+        jraw(&b, ",\"detail\":");
+        jstr(&b, detail);
     }
-    jraw(buf, sizeof(buf), &at, "}");
-    comp_emit(c, SCN_RECORD_EVENTS, "events", buf, at, 0);
+    jraw(&b, "}");
+    evb_emit(c, &b, SCN_RECORD_EVENTS);
 }
 
 /* A link changed state: recorded with the key redacted (never the key).
@@ -94,8 +162,7 @@ void comp_event(comp *c, const char *event, const char *source,
 static void link_event(comp *c, int idx, const char *source, scn_session *s,
                        const scn_state_event *ev, int current)
 {
-    char buf[1024];
-    size_t at = 0;
+    evb b;
 
     if (ev->state == SCN_STATE_OPEN && current) {
         if (c->opened[idx]) {
@@ -106,24 +173,25 @@ static void link_event(comp *c, int idx, const char *source, scn_session *s,
     }
     if (current)
         comp_status_link(c, idx, ev);
-    jraw(buf, sizeof(buf), &at, "{\"event\":\"connection\",\"source\":");
-    jstr(buf, sizeof(buf), &at, source);
-    jraw(buf, sizeof(buf), &at, ",\"state\":");
-    jstr(buf, sizeof(buf), &at, scn_state_name(ev->state));
-    jraw(buf, sizeof(buf), &at, ",\"previous\":");
-    jstr(buf, sizeof(buf), &at, scn_state_name(ev->previous));
+    evb_init(&b);
+    jraw(&b, "{\"event\":\"connection\",\"source\":");
+    jstr(&b, source);
+    jraw(&b, ",\"state\":");
+    jstr(&b, scn_state_name(ev->state));
+    jraw(&b, ",\"previous\":");
+    jstr(&b, scn_state_name(ev->previous));
     if (ev->reason) {
-        jraw(buf, sizeof(buf), &at, ",\"reason\":");
-        jstr(buf, sizeof(buf), &at, scn_strerror(ev->reason));
+        jraw(&b, ",\"reason\":");
+        jstr(&b, scn_strerror(ev->reason));
     }
     if (s && scn_session_key_redacted(s)) {
-        jraw(buf, sizeof(buf), &at, ",\"key\":");
-        jstr(buf, sizeof(buf), &at, scn_session_key_redacted(s));
+        jraw(&b, ",\"key\":");
+        jstr(&b, scn_session_key_redacted(s));
     }
-    at += (size_t)snprintf(buf + at, sizeof(buf) - at,
-                           ",\"delay_ms\":%u,\"attempt\":%u}", ev->delay_ms,
-                           ev->attempt);
-    comp_emit(c, SCN_RECORD_EVENTS, "events", buf, at, 0);
+    juint(&b, "delay_ms", ev->delay_ms);
+    juint(&b, "attempt", ev->attempt);
+    jraw(&b, "}");
+    evb_emit(c, &b, SCN_RECORD_EVENTS);
     if (!current)
         return;
     if (ev->state == SCN_STATE_OPEN)
@@ -172,10 +240,38 @@ static void submit_failed(comp *c, int rc)
     comp_event(c, "cloud_submit_failed", scn_strerror(rc), detail);
 }
 
+/* The frame as JSON, in a buffer the companion keeps and grows to the
+ * largest frame seen: no frame is too long to record. NULL (counted and
+ * said) only when memory runs out. */
+static const char *frame_text(comp *c, const scn_frame *f, size_t *len)
+{
+    size_t need;
+    char *p;
+
+    if (scn_frame_to_json(f, c->frame_json, c->frame_json_cap, len) == 0)
+        return c->frame_json;
+    need = *len; /* the size the text needs, NUL included */
+    p = realloc(c->frame_json, need);
+    if (p != NULL) {
+        c->frame_json = p;
+        c->frame_json_cap = need;
+        if (scn_frame_to_json(f, p, need, len) == 0)
+            return p;
+    }
+    c->frames_lost++;
+    if (cli_ratelimit_allow(&c->rl_frame, scn_loop_now_ms(c->loop), NULL))
+        fprintf(stderr,
+                "scn-companion: out of memory: %llu device frames neither "
+                "recorded nor sent\n",
+                (unsigned long long)c->frames_lost);
+    return NULL;
+}
+
 static void dev_frame(scn_session *s, const scn_frame *f, void *user)
 {
     comp *c = user;
-    char json[8192], rec[FUSE_JSON_MAX + 512];
+    char rec[FUSE_JSON_MAX + 512];
+    const char *json;
     size_t len;
     int64_t ts = scn_frame_timestamp_ns(f), age = 0;
     const fuse_entry *e;
@@ -183,16 +279,18 @@ static void dev_frame(scn_session *s, const scn_frame *f, void *user)
     int rc;
 
     /* A session replaced at a key rotation may still be closing. */
-    if (s != c->dev || scn_frame_to_json(f, json, sizeof(json), &len) != 0)
+    if (s != c->dev)
         return;
     c->frames++;
-    comp_emit(c, SCN_RECORD_OLFACTION, "olfaction", json, len, ts);
+    if ((json = frame_text(c, f, &len)) == NULL)
+        return;
+    emit(c, SCN_RECORD_OLFACTION, "olfaction", f, json, len, ts);
     if (!c->cloud)
         return;
     e = fuse_nearest(&c->ring, ts);
     if (e)
         age = (ts - e->t_ns) / 1000000;
-    rc = scn_cloud_submit(c->cloud, json, len, e ? e->json : NULL, age, &seq);
+    rc = scn_cloud_submit_frame(c->cloud, f, e ? e->json : NULL, age, &seq);
     if (rc) {
         submit_failed(c, rc);
         return;
@@ -276,27 +374,26 @@ static void uav_error(scn_uav_channel *ch, int err, const char *detail,
 
 static void cmd_record(comp *c, const char *line, const scn_uav_reply *r)
 {
-    char buf[1024];
-    size_t at = 0;
+    evb b;
 
-    jraw(buf, sizeof(buf), &at, "{\"command\":");
-    jstr(buf, sizeof(buf), &at, line);
+    evb_init(&b);
+    jraw(&b, "{\"command\":");
+    jstr(&b, line);
     if (r) {
-        jraw(buf, sizeof(buf), &at, ",\"answer\":");
+        jraw(&b, ",\"answer\":");
         if (r->answer && r->answer->raw_len)
-            jstr(buf, sizeof(buf), &at, r->answer->raw);
+            jstr(&b, r->answer->raw);
         else
-            jraw(buf, sizeof(buf), &at, "null");
+            jraw(&b, "null");
         if (r->err) {
-            jraw(buf, sizeof(buf), &at, ",\"error\":");
-            jstr(buf, sizeof(buf), &at, scn_strerror(r->err));
+            jraw(&b, ",\"error\":");
+            jstr(&b, scn_strerror(r->err));
         }
-        at += (size_t)snprintf(buf + at, sizeof(buf) - at,
-                               ",\"attempts\":%u,\"elapsed_ms\":%u",
-                               r->attempts, r->elapsed_ms);
+        juint(&b, "attempts", r->attempts);
+        juint(&b, "elapsed_ms", r->elapsed_ms);
     }
-    jraw(buf, sizeof(buf), &at, "}");
-    comp_emit(c, SCN_RECORD_UAV_COMMAND, "events", buf, at, 0);
+    jraw(&b, "}");
+    evb_emit(c, &b, SCN_RECORD_UAV_COMMAND);
 }
 
 static void on_reply(scn_uav_channel *ch, const scn_uav_reply *r, void *user)

@@ -2,55 +2,10 @@
 #include "jsonw.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* Escaped length of s, and the escaped text when out is not NULL. */
-static size_t escape(char *out, const char *s, size_t len)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t n = 0;
-
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char e = 0;
-
-        switch (c) {
-        case '"':
-            e = '"';
-            break;
-        case '\\':
-            e = '\\';
-            break;
-        case '\n':
-            e = 'n';
-            break;
-        case '\r':
-            e = 'r';
-            break;
-        case '\t':
-            e = 't';
-            break;
-        }
-        if (e) {
-            if (out) {
-                out[n] = '\\';
-                out[n + 1] = e;
-            }
-            n += 2;
-        } else if (c < 0x20) {
-            if (out)
-                memcpy(out + n,
-                       (char[]){'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]},
-                       6);
-            n += 6;
-        } else {
-            if (out)
-                out[n] = (char)c;
-            n++;
-        }
-    }
-    return n;
-}
+#include <scentience/json_writer.h>
 
 void jb_begin(jb *b, char *buf, size_t cap)
 {
@@ -66,29 +21,27 @@ void jb_begin(jb *b, char *buf, size_t cap)
  * brace and NUL; returns 0 when they do not. */
 static int member(jb *b, const char *key, size_t vlen)
 {
-    size_t klen = escape(NULL, key, strlen(key));
-    size_t need = (b->members ? 1 : 0) + klen + 3 + vlen + 2;
+    size_t klen = scn_json_write_string(NULL, 0, key, strlen(key));
+    size_t need = (b->members ? 1 : 0) + klen + 1 + vlen + 2;
 
     if (b->cap < 3 || b->cap - b->len < need)
         return 0;
     if (b->members++)
         b->buf[b->len++] = ',';
-    b->buf[b->len++] = '"';
-    b->len += escape(b->buf + b->len, key, strlen(key));
-    b->buf[b->len++] = '"';
+    b->len += scn_json_write_string(b->buf + b->len, b->cap - b->len, key,
+                                    strlen(key));
     b->buf[b->len++] = ':';
     return 1;
 }
 
 void jb_str(jb *b, const char *key, const char *value)
 {
-    size_t vlen = escape(NULL, value, strlen(value));
+    size_t vlen = scn_json_write_string(NULL, 0, value, strlen(value));
 
-    if (!member(b, key, vlen + 2))
+    if (!member(b, key, vlen))
         return;
-    b->buf[b->len++] = '"';
-    b->len += escape(b->buf + b->len, value, strlen(value));
-    b->buf[b->len++] = '"';
+    b->len += scn_json_write_string(b->buf + b->len, b->cap - b->len, value,
+                                    strlen(value));
 }
 
 void jb_int(jb *b, const char *key, int64_t value)
@@ -121,18 +74,19 @@ size_t jb_end(jb *b)
 
 void json_put_string(FILE *f, const char *s, size_t len)
 {
-    char chunk[6 * 64];
+    char small[512], *buf = small;
+    size_t n = scn_json_write_string(NULL, 0, s, len);
 
-    fputc('"', f);
-    /* In pieces, so that a long string needs no allocation. */
-    while (len) {
-        size_t n = len < 64 ? len : 64;
-
-        fwrite(chunk, 1, escape(chunk, s, n), f);
-        s += n;
-        len -= n;
+    /* Whole, so that no UTF-8 sequence is cut between two pieces. */
+    if (n >= sizeof(small) && (buf = malloc(n + 1)) == NULL) {
+        fputs("null", f);
+        fputs("scn-record: out of memory: a string written as null\n", stderr);
+        return;
     }
-    fputc('"', f);
+    scn_json_write_string(buf, n + 1, s, len);
+    fwrite(buf, 1, n, f);
+    if (buf != small)
+        free(buf);
 }
 
 void csv_put_cell(FILE *f, const char *s, size_t len)

@@ -295,7 +295,7 @@ static void to_cloud(app *a, const scn_frame *f, size_t len, int64_t ts)
     jb b;
     int rc;
 
-    rc = scn_cloud_submit(a->cloud, a->buf, len, NULL, 0, &seq);
+    rc = scn_cloud_submit_frame(a->cloud, f, NULL, 0, &seq);
     if (rc) {
         if (rc == SCN_ERR_SPOOL_FULL)
             a->cloud_refused++;

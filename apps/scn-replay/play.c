@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <scentience/json_writer.h>
+
 #include "device_request.h"
 #include "replay.h"
 
@@ -50,26 +52,12 @@ static int put(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 /* A key name as a JSON string: names come back unescaped from the frame. */
 static int put_name(char **buf, size_t *len, size_t *cap, const char *name)
 {
-    char esc[8];
-    const unsigned char *p;
+    size_t n = scn_json_write_string(NULL, 0, name, strlen(name));
 
-    if (put(buf, len, cap, "\"", 1))
+    if (grow(buf, cap, *len + n + 1))
         return -1;
-    for (p = (const unsigned char *)name; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)*p;
-            if (put(buf, len, cap, esc, 2))
-                return -1;
-        } else if (*p < 0x20) {
-            snprintf(esc, sizeof(esc), "\\u%04x", *p);
-            if (put(buf, len, cap, esc, 6))
-                return -1;
-        } else if (put(buf, len, cap, (const char *)p, 1)) {
-            return -1;
-        }
-    }
-    return put(buf, len, cap, "\":", 2);
+    *len += scn_json_write_string(*buf + *len, *cap - *len, name, strlen(name));
+    return put(buf, len, cap, ":", 1);
 }
 
 /*

@@ -167,6 +167,18 @@ SCN_API int scn_cloud_submit(scn_cloud *c, const char *frame_json, size_t len,
                              const char *state_json, int64_t state_age_ms,
                              uint64_t *seq);
 
+/**
+ * scn_cloud_submit() of a parsed frame (scn_frame_parse(), a session's
+ * on_frame): the record carries the frame's canonical JSON
+ * (scn_frame_to_json()), written straight from the frame and not parsed
+ * again, as a device session already held it to the frame rules. Only
+ * nested objects and arrays are checked (unique member names). Returns
+ * as scn_cloud_submit(); SCN_ERR_INVALID_ARG for a NULL frame.
+ */
+SCN_API int scn_cloud_submit_frame(scn_cloud *c, const scn_frame *frame,
+                                   const char *state_json, int64_t state_age_ms,
+                                   uint64_t *seq);
+
 /** Why the last scn_cloud_submit() failed, in words that name the part
  * and the member at fault ("drone state: member \"gps\" is not a number
  * or a string"), or the spool's reason; "" after a success. Valid until

@@ -34,6 +34,7 @@
 #include <stdint.h>
 #include <scentience/common.h>
 #include <scentience/fanout.h>
+#include <scentience/frame.h>
 #include <scentience/loop.h>
 #include <scentience/server.h>
 
@@ -140,6 +141,17 @@ SCN_API int scn_live_channel_remove(scn_live *live, uint32_t id);
 SCN_API int scn_live_publish(scn_live *live, uint32_t channel,
                              const char *stream, uint64_t time_ns,
                              const char *json, size_t len);
+
+/**
+ * scn_live_publish() of a parsed frame (scn_frame_parse(), a session's
+ * on_frame): its canonical JSON (scn_frame_to_json()) is written once for
+ * every subscriber and not checked again, as the parse already held it to
+ * strict JSON. Returns as scn_live_publish(); SCN_ERR_INVALID_ARG for a
+ * NULL frame.
+ */
+SCN_API int scn_live_publish_frame(scn_live *live, uint32_t channel,
+                                   const char *stream, uint64_t time_ns,
+                                   const scn_frame *frame);
 
 /** Copies the counters into out. Thread-safe. */
 SCN_API void scn_live_get_stats(scn_live *live, scn_live_stats *out);

@@ -7,6 +7,7 @@
 #include <scentience/version.h>
 #include <scentience/error.h>
 #include <scentience/log.h>
+#include <scentience/json_writer.h>
 #include <scentience/frame.h>
 #include <scentience/loop.h>
 #include <scentience/session.h>

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "classify.h"
 #include "cloud_msg.h"
 #include "io.h"
 #include "key.h"
@@ -600,9 +601,10 @@ void scn_cloud_free(scn_cloud *c)
     free(c);
 }
 
-int scn_cloud_submit(scn_cloud *c, const char *frame_json, size_t len,
-                     const char *state_json, int64_t state_age_ms,
-                     uint64_t *seq_out)
+/* scn_cloud_submit() of frame_json[0..len), or of the parsed frame. */
+static int submit(scn_cloud *c, const char *frame_json, size_t len,
+                  const scn_frame *frame, const char *state_json,
+                  int64_t state_age_ms, uint64_t *seq_out)
 {
     scn_spool_stats st;
     char *rec = NULL;
@@ -610,7 +612,7 @@ int scn_cloud_submit(scn_cloud *c, const char *frame_json, size_t len,
     uint64_t seq = 0, dropped = 0;
     int rc;
 
-    if (!c || !frame_json)
+    if (!c || (!frame_json && !frame))
         return SCN_ERR_INVALID_ARG;
     c->submit_detail[0] = '\0';
     /* The seq is inside the record, so it is taken before the append; the
@@ -621,10 +623,16 @@ int scn_cloud_submit(scn_cloud *c, const char *frame_json, size_t len,
                  "spool: the stream's seqs are used up (2^53-1)");
         return SCN_ERR_OUT_OF_RANGE;
     }
-    rc = scn_cloud_encode_frame_why(st.next_seq, frame_json, len, state_json,
-                                    state_json ? strlen(state_json) : 0,
-                                    state_age_ms, &rec, &rec_len,
-                                    c->submit_detail, sizeof(c->submit_detail));
+    if (frame)
+        rc = scn_cloud_encode_parsed_why(
+            st.next_seq, frame, state_json, state_json ? strlen(state_json) : 0,
+            state_age_ms, &rec, &rec_len, c->submit_detail,
+            sizeof(c->submit_detail));
+    else
+        rc = scn_cloud_encode_frame_why(
+            st.next_seq, frame_json, len, state_json,
+            state_json ? strlen(state_json) : 0, state_age_ms, &rec, &rec_len,
+            c->submit_detail, sizeof(c->submit_detail));
     if (rc)
         return rc;
     /* Refused here rather than spooled: a record the session cannot send
@@ -656,6 +664,24 @@ int scn_cloud_submit(scn_cloud *c, const char *frame_json, size_t len,
         *seq_out = seq;
     pump(c);
     return rc;
+}
+
+int scn_cloud_submit(scn_cloud *c, const char *frame_json, size_t len,
+                     const char *state_json, int64_t state_age_ms,
+                     uint64_t *seq_out)
+{
+    if (!frame_json)
+        return SCN_ERR_INVALID_ARG;
+    return submit(c, frame_json, len, NULL, state_json, state_age_ms, seq_out);
+}
+
+int scn_cloud_submit_frame(scn_cloud *c, const scn_frame *frame,
+                           const char *state_json, int64_t state_age_ms,
+                           uint64_t *seq_out)
+{
+    if (!frame)
+        return SCN_ERR_INVALID_ARG;
+    return submit(c, NULL, 0, frame, state_json, state_age_ms, seq_out);
 }
 
 void scn_cloud_get_stats(const scn_cloud *c, scn_cloud_stats *out)
@@ -726,27 +752,6 @@ static void fill_prediction(scn_cloud_prediction *out, const scn_cloud_msg *m)
     copy_str(out->compound, sizeof(out->compound), in->compound);
     out->has_bearing = in->has_bearing;
     out->bearing_deg = in->bearing_deg;
-}
-
-/* The client error of a status (section 9.6 table). */
-static int status_error(int status, const char *code)
-{
-    if (status == 400)
-        return SCN_ERR_MALFORMED;
-    if (status == 401) {
-        if (strcmp(code, "expired") == 0)
-            return SCN_ERR_KEY_EXPIRED;
-        if (strcmp(code, "revoked") == 0)
-            return SCN_ERR_KEY_REVOKED;
-        return SCN_ERR_KEY_INVALID;
-    }
-    if (status == 403)
-        return SCN_ERR_ADDRESS_NOT_ALLOWED;
-    if (status == 413)
-        return SCN_ERR_MESSAGE_TOO_BIG;
-    if (status == 429)
-        return SCN_ERR_QUOTA;
-    return SCN_ERR_SERVER;
 }
 
 int scn_cloud_predict_url(const char *url, char *out, size_t cap)
@@ -867,7 +872,7 @@ int scn_cloud_predict(const scn_cloud_predict_options *o,
     if (p.reply && scn_cloud_predict_decode(p.reply, p.reply_len, m) == 0 &&
         m->type == SCN_CLOUD_MSG_ERROR)
         fill_prediction(out, m);
-    rc = status_error(p.status, out->error_code);
+    rc = scn_status_error(p.status, out->error_code);
 out:
     free(m);
     free(p.reply);

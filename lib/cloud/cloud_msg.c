@@ -3,6 +3,7 @@
  * state text verbatim rather than re-printing a parsed tree, so numbers
  * reach the cloud with exactly the digits the client holds.
  */
+#include "classify.h"
 #include "cloud_msg.h"
 
 #include <inttypes.h>
@@ -167,10 +168,36 @@ static int finish(scn_jw *w, char **out, size_t *out_len)
     return 0;
 }
 
-int scn_cloud_encode_frame_why(uint64_t seq, const char *frame_json,
-                               size_t frame_len, const char *state_json,
-                               size_t state_len, int64_t age_ms, char **out,
-                               size_t *out_len, char *why, size_t why_cap)
+/*
+ * The values of a parsed frame that may still break a record rule: the
+ * tokenizer already held the frame to strict JSON, UTF-8, finite numbers
+ * and unique top-level names, but not to unique names inside nested
+ * objects. Only those values (rare: readings are numbers) are parsed.
+ */
+static int check_nested(const scn_frame *f, why_buf *w)
+{
+    for (size_t i = 0; i < f->nkeys; i++) {
+        const scn_frame_key *k = &f->keys[i];
+        const char *raw = f->raw + k->raw_off;
+        cJSON *v = NULL;
+        int rc;
+
+        if (raw[0] != '{' && raw[0] != '[')
+            continue;
+        if ((rc = scn_frame_json_parse(raw, k->raw_len, &v)) == 0)
+            rc = check_tree_why(v, "frame", w);
+        cJSON_Delete(v);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* A record of the frame, given as text (checked here) or parsed. */
+static int encode_record(uint64_t seq, const char *frame_json, size_t frame_len,
+                         const scn_frame *frame, const char *state_json,
+                         size_t state_len, int64_t age_ms, char **out,
+                         size_t *out_len, char *why, size_t why_cap)
 {
     scn_jw w = {NULL, 0, 0, true, false};
     why_buf wb = {why, why_cap};
@@ -179,7 +206,7 @@ int scn_cloud_encode_frame_why(uint64_t seq, const char *frame_json,
 
     if (why != NULL && why_cap > 0)
         why[0] = '\0';
-    if (out == NULL || frame_json == NULL ||
+    if (out == NULL || (frame_json == NULL && frame == NULL) ||
         (state_json == NULL && state_len > 0))
         return SCN_ERR_INVALID_ARG;
     *out = NULL;
@@ -192,16 +219,22 @@ int scn_cloud_encode_frame_why(uint64_t seq, const char *frame_json,
         say(&wb, "record", "state age beyond 2^53-1 ms", NULL);
         return SCN_ERR_OUT_OF_RANGE;
     }
-    if ((rc = check_object(frame_json, frame_len, false, "frame", &wb)) != 0)
+    rc = frame ? check_nested(frame, &wb)
+               : check_object(frame_json, frame_len, false, "frame", &wb);
+    if (rc != 0)
         return rc;
     if (state_json != NULL && (rc = check_object(state_json, state_len, true,
                                                  "drone state", &wb)) != 0)
         return rc;
-    trim(&frame_json, &frame_len);
     snprintf(num, sizeof(num), "{\"type\":\"frame\",\"seq\":%" PRIu64, seq);
     scn_jw_put(&w, num, strlen(num));
     scn_jw_put(&w, ",\"frame\":", 9);
-    scn_jw_put(&w, frame_json, frame_len);
+    if (frame) {
+        scn_frame_write(&w, frame);
+    } else {
+        trim(&frame_json, &frame_len);
+        scn_jw_put(&w, frame_json, frame_len);
+    }
     if (state_json != NULL) {
         /* The drone's state under its own name, as the drone named its
          * members; what the client adds stays outside it, so no key a
@@ -214,6 +247,28 @@ int scn_cloud_encode_frame_why(uint64_t seq, const char *frame_json,
     }
     scn_jw_put(&w, "}", 1);
     return finish(&w, out, out_len);
+}
+
+int scn_cloud_encode_frame_why(uint64_t seq, const char *frame_json,
+                               size_t frame_len, const char *state_json,
+                               size_t state_len, int64_t age_ms, char **out,
+                               size_t *out_len, char *why, size_t why_cap)
+{
+    if (frame_json == NULL)
+        return SCN_ERR_INVALID_ARG;
+    return encode_record(seq, frame_json, frame_len, NULL, state_json,
+                         state_len, age_ms, out, out_len, why, why_cap);
+}
+
+int scn_cloud_encode_parsed_why(uint64_t seq, const scn_frame *frame,
+                                const char *state_json, size_t state_len,
+                                int64_t age_ms, char **out, size_t *out_len,
+                                char *why, size_t why_cap)
+{
+    if (frame == NULL)
+        return SCN_ERR_INVALID_ARG;
+    return encode_record(seq, NULL, 0, frame, state_json, state_len, age_ms,
+                         out, out_len, why, why_cap);
 }
 
 int scn_cloud_encode_frame(uint64_t seq, const char *frame_json,
@@ -534,18 +589,6 @@ int scn_cloud_predict_decode(const char *text, size_t len, scn_cloud_msg *msg)
 
 int scn_cloud_error_classify(const scn_cloud_error *err, bool *ends_session)
 {
-    static const struct {
-        const char *code;
-        int err;
-        bool ends;
-    } map[] = {
-        {"quota", SCN_ERR_QUOTA, true},
-        {"revoked", SCN_ERR_KEY_REVOKED, true},
-        {"expired", SCN_ERR_KEY_EXPIRED, true},
-        {"malformed", SCN_ERR_MALFORMED, false},
-        {"too_big", SCN_ERR_MESSAGE_TOO_BIG, false},
-        {"gone", SCN_ERR_NOT_FOUND, false},
-    };
     bool dummy;
 
     if (ends_session == NULL)
@@ -553,11 +596,5 @@ int scn_cloud_error_classify(const scn_cloud_error *err, bool *ends_session)
     *ends_session = false;
     if (err == NULL)
         return SCN_ERR_INVALID_ARG;
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-        if (strcmp(err->code, map[i].code) == 0) {
-            *ends_session = map[i].ends;
-            return map[i].err;
-        }
-    }
-    return SCN_ERR_SERVER;
+    return scn_cloud_code_error(err->code, ends_session);
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <scentience/frame.h>
 
 #define SCN_CLOUD_PROTOCOL "scentience.cloud.v1"
 
@@ -130,6 +131,15 @@ int scn_cloud_encode_frame_why(uint64_t seq, const char *frame_json,
                                size_t frame_len, const char *state_json,
                                size_t state_len, int64_t age_ms, char **out,
                                size_t *out_len, char *why, size_t why_cap);
+
+/* The same record from a parsed frame (scn_frame_parse() or a session's
+ * on_frame): its canonical JSON goes in without being parsed again; only
+ * nested objects and arrays, which the frame rules do not hold to unique
+ * member names, are checked. */
+int scn_cloud_encode_parsed_why(uint64_t seq, const scn_frame *frame,
+                                const char *state_json, size_t state_len,
+                                int64_t age_ms, char **out, size_t *out_len,
+                                char *why, size_t why_cap);
 
 /* The POST /v1/predict body {"input":FRAME}; frame checked as above. */
 int scn_cloud_encode_predict(const char *frame_json, size_t frame_len,

@@ -171,7 +171,7 @@ static inline bool scn_json_plain(unsigned char ch)
     return ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\';
 }
 
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                           \
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                            \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define SCN_SWAR_CTZ 1
 #else
@@ -295,8 +295,9 @@ void scn_jw_put(scn_jw *w, const char *s, size_t n);
  * s is not valid UTF-8 (nothing sensible can be emitted for it). */
 int scn_jw_string(scn_jw *w, const char *s);
 
-/* Writes the n bytes at s (valid UTF-8, no NUL) as a JSON string literal
- * with only the escapes JSON requires. */
+/* Writes the n bytes at s as a JSON string literal with only the escapes
+ * JSON requires; a byte that is not valid UTF-8 becomes \ufffd. The one
+ * string escaper of the library and the apps (scn_json_write_string()). */
 void scn_jw_string_n(scn_jw *w, const char *s, size_t n);
 
 /* Writes a finite double so that strtod() gives it back: integral values
@@ -305,6 +306,11 @@ void scn_jw_string_n(scn_jw *w, const char *s, size_t n);
  * printf; others with the fewest of 15, 16 or 17 significant digits that
  * round-trip. */
 void scn_jw_number(scn_jw *w, double x);
+
+/* Writes the parsed frame as its canonical compact JSON (what
+ * scn_frame_to_json() gives): strict JSON by construction, so what takes
+ * a parsed frame never parses its text again. */
+void scn_frame_write(scn_jw *w, const scn_frame *frame);
 
 /* Whether the NUL-terminated s is valid UTF-8 (no overlongs, surrogates or
  * code points above U+10FFFF). */

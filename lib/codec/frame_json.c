@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <scentience/error.h>
+#include <scentience/json_writer.h>
 
 #include "frame_internal.h"
 
@@ -302,9 +303,21 @@ void scn_jw_string_n(scn_jw *w, const char *s, size_t len)
     scn_jw_put(w, "\"", 1);
     for (; p < end; p++) {
         unsigned char c = *p;
-        /* Bytes >= 0x80 are UTF-8, written as they are. */
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
             continue;
+        if (c >= 0x80) {
+            /* Valid UTF-8 is written as it is; a byte that is not gets
+             * U+FFFD, so the output stays valid JSON in valid UTF-8. */
+            size_t n = scn_utf8_seq_n(p, end);
+            if (n) {
+                p += n - 1;
+                continue;
+            }
+            scn_jw_put(w, (const char *)run, (size_t)(p - run));
+            scn_jw_put(w, "\\ufffd", 6);
+            run = p + 1;
+            continue;
+        }
         scn_jw_put(w, (const char *)run, (size_t)(p - run));
         char esc[6] = {'\\', (char)c, 0, 0, 0, 0};
         size_t n = 2;
@@ -454,7 +467,59 @@ void scn_jw_number(scn_jw *w, double x)
     scn_jw_put(w, tmp, n);
 }
 
+/* ---- The public pieces ------------------------------------------------- */
+
+/* A piece written whole or not at all (json_writer.h). */
+static size_t piece_end(const scn_jw *w, char *out, size_t cap)
+{
+    if (cap > 0)
+        out[w->len < cap ? w->len : 0] = '\0';
+    return w->len;
+}
+
+size_t scn_json_write_string(char *out, size_t cap, const char *s, size_t len)
+{
+    scn_jw w = {.buf = out, .cap = cap};
+
+    if (out == NULL)
+        w.cap = 0;
+    if (s == NULL) {
+        s = "";
+        len = 0;
+    }
+    scn_jw_string_n(&w, s, len);
+    return piece_end(&w, out, w.cap);
+}
+
+size_t scn_json_write_number(char *out, size_t cap, double x)
+{
+    scn_jw w = {.buf = out, .cap = cap};
+
+    if (out == NULL)
+        w.cap = 0;
+    if (isfinite(x))
+        scn_jw_number(&w, x);
+    else
+        scn_jw_put(&w, "null", 4);
+    return piece_end(&w, out, w.cap);
+}
+
 /* ---- Serialisation ----------------------------------------------------- */
+
+void scn_frame_write(scn_jw *w, const scn_frame *frame)
+{
+    scn_jw_put(w, "{", 1);
+    for (size_t i = 0; i < frame->nkeys; i++) {
+        const scn_frame_key *k = &frame->keys[i];
+        if (i > 0)
+            scn_jw_put(w, ",", 1);
+        /* Names were validated as UTF-8 when parsed. */
+        scn_jw_string_n(w, frame->names + k->name_off, k->name_len);
+        scn_jw_put(w, ":", 1);
+        scn_jw_put(w, frame->raw + k->raw_off, k->raw_len);
+    }
+    scn_jw_put(w, "}", 1);
+}
 
 int scn_frame_to_json(const scn_frame *frame, char *buf, size_t cap,
                       size_t *written)
@@ -463,17 +528,7 @@ int scn_frame_to_json(const scn_frame *frame, char *buf, size_t cap,
 
     if (frame == NULL || written == NULL || (buf == NULL && cap > 0))
         return SCN_ERR_INVALID_ARG;
-    scn_jw_put(&w, "{", 1);
-    for (size_t i = 0; i < frame->nkeys; i++) {
-        const scn_frame_key *k = &frame->keys[i];
-        if (i > 0)
-            scn_jw_put(&w, ",", 1);
-        /* Names were validated as UTF-8 when parsed. */
-        scn_jw_string_n(&w, frame->names + k->name_off, k->name_len);
-        scn_jw_put(&w, ":", 1);
-        scn_jw_put(&w, frame->raw + k->raw_off, k->raw_len);
-    }
-    scn_jw_put(&w, "}", 1);
+    scn_frame_write(&w, frame);
     if (w.len >= cap) {
         if (cap > 0)
             buf[0] = '\0';

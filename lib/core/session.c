@@ -10,16 +10,6 @@
 #include "request.h"
 #include "session_internal.h"
 
-/* Runs a user callback; scn_session_free() inside it is deferred. */
-#define USER_CALL(s, call)                                                     \
-    do {                                                                       \
-        (s)->cb_depth++;                                                       \
-        (s)->loop->cb_depth++;                                                 \
-        call;                                                                  \
-        (s)->cb_depth--;                                                       \
-        (s)->loop->cb_depth--;                                                 \
-    } while (0)
-
 #define DEF(field, value)                                                      \
     do {                                                                       \
         if (!(field))                                                          \
@@ -310,7 +300,7 @@ void scn_session_notify(scn_session *s, const scn_transition *tr,
     ev.attempt = tr->attempt;
     ev.http_status = http_status;
     ev.close_code = close_code;
-    USER_CALL(s, s->opts.callbacks.on_state(s, &ev, s->opts.user));
+    SCN_USER_CALL(s, s->opts.callbacks.on_state(s, &ev, s->opts.user));
 }
 
 void scn_session_report(scn_session *s, int err, const char *detail)
@@ -319,8 +309,8 @@ void scn_session_report(scn_session *s, int err, const char *detail)
             detail ? detail : "");
     if (!s->opts.callbacks.on_error)
         return;
-    USER_CALL(s, s->opts.callbacks.on_error(s, err, detail ? detail : "",
-                                            s->opts.user));
+    SCN_USER_CALL(s, s->opts.callbacks.on_error(s, err, detail ? detail : "",
+                                                s->opts.user));
 }
 
 static void count(scn_session *s, uint64_t *counter)
@@ -392,11 +382,11 @@ static void deliver_frame(scn_session *s, int rc, uint64_t conn)
                 "reconnect(s)",
                 d.gap_ms, d.reconnects);
         if (s->opts.callbacks.on_discontinuity)
-            USER_CALL(s,
-                      s->opts.callbacks.on_discontinuity(s, &d, s->opts.user));
+            SCN_USER_CALL(
+                s, s->opts.callbacks.on_discontinuity(s, &d, s->opts.user));
     }
     if (s->opts.callbacks.on_frame)
-        USER_CALL(s, s->opts.callbacks.on_frame(s, s->frame, s->opts.user));
+        SCN_USER_CALL(s, s->opts.callbacks.on_frame(s, s->frame, s->opts.user));
 }
 
 static bool known_type(const char *type)
@@ -429,8 +419,8 @@ void scn_session_deliver(scn_session *s, const unsigned char *data, size_t len,
 
     if (s->opts.raw_text) {
         if (s->opts.callbacks.on_text)
-            USER_CALL(s, s->opts.callbacks.on_text(s, (const char *)data, len,
-                                                   s->opts.user));
+            SCN_USER_CALL(s, s->opts.callbacks.on_text(s, (const char *)data,
+                                                       len, s->opts.user));
         return;
     }
     /* One pass parses a device frame and finds "type" for routing. */
@@ -459,8 +449,8 @@ void scn_session_deliver(scn_session *s, const unsigned char *data, size_t len,
         log_device_error(s, data, len);
     }
     if (s->opts.callbacks.on_message)
-        USER_CALL(s, s->opts.callbacks.on_message(s, type, (const char *)data,
-                                                  len, s->opts.user));
+        SCN_USER_CALL(s, s->opts.callbacks.on_message(
+                             s, type, (const char *)data, len, s->opts.user));
 }
 
 /* Wakes the loop thread to write, or asks lws directly when on it. */
@@ -508,7 +498,7 @@ static int enqueue(scn_session *s, scn_lane lane, const char *data, size_t len,
      * threads see it through scn_session_get_stats() (queued_bytes). */
     if (wm == SCN_WM_HIGH && s->opts.callbacks.on_watermark &&
         scn_loop_on_thread(s->loop))
-        USER_CALL(s, s->opts.callbacks.on_watermark(s, 1, s->opts.user));
+        SCN_USER_CALL(s, s->opts.callbacks.on_watermark(s, 1, s->opts.user));
     return rc;
 }
 

@@ -35,7 +35,7 @@ struct scn_loop {
     pthread_t service_thread; /* thread inside lws_service, if any */
     atomic_bool in_service;
     atomic_bool stop;
-    int cb_depth;            /* >0 while a user callback runs */
+    atomic_int cb_depth;   /* >0 while a user callback runs */
     unsigned armed_timers; /* timer.c: scn_timers started, not yet fired */
 };
 
@@ -93,7 +93,7 @@ struct scn_session {
     uint64_t next_ticket; /* scn_session_send_tracked() */
 
     /* Reentrancy: freeing inside a callback is deferred. */
-    int cb_depth;
+    atomic_int cb_depth;
     bool free_pending;
     bool pinging;
     bool closing_sent;
@@ -126,5 +126,27 @@ void scn_loop_adopt(scn_loop *loop, scn_loop_child *c);
 void scn_loop_disown(scn_loop *loop, scn_loop_child *c);
 /* Runs every child's wake hook (loop thread, after a wakeup). */
 void scn_loop_wake_children(scn_loop *loop);
+
+/*
+ * The user-callback guard, its one definition: while a callback of the
+ * application runs, the loop knows (scn_loop_run refuses to recurse,
+ * scn_server_free defers) and so does the session (scn_session_free
+ * defers). The counters are atomic: scn_session_dispatch() and the
+ * thread-safe senders run callbacks on the application's threads while
+ * the loop thread runs its own.
+ */
+#define SCN_LOOP_USER_CALL(loop, ...)                                          \
+    do {                                                                       \
+        atomic_fetch_add(&(loop)->cb_depth, 1);                                \
+        __VA_ARGS__;                                                           \
+        atomic_fetch_sub(&(loop)->cb_depth, 1);                                \
+    } while (0)
+
+#define SCN_USER_CALL(s, ...)                                                  \
+    do {                                                                       \
+        atomic_fetch_add(&(s)->cb_depth, 1);                                   \
+        SCN_LOOP_USER_CALL((s)->loop, __VA_ARGS__);                            \
+        atomic_fetch_sub(&(s)->cb_depth, 1);                                   \
+    } while (0)
 
 #endif

@@ -31,7 +31,7 @@ static void fire(void *user)
 
     disarm(t);
     t->in_callback = 1;
-    t->fn(t, t->user);
+    SCN_LOOP_USER_CALL(t->loop, t->fn(t, t->user));
     t->in_callback = 0;
     if (t->free_pending) {
         scn_lws_timer_free(t->io);

@@ -22,6 +22,7 @@
 
 #include "fanout_internal.h"
 #include "foxglove.h"
+#include "frame_internal.h"
 #include "http_access.h"
 #include "server_shared.h"
 #include "shmsg.h"
@@ -572,18 +573,58 @@ int scn_live_channel_remove(scn_live *live, uint32_t id)
     return 0;
 }
 
+static int publish_valid(scn_live *live, uint32_t channel_id,
+                         const char *stream, uint64_t time_ns, const char *json,
+                         size_t len);
+
 int scn_live_publish(scn_live *live, uint32_t channel_id, const char *stream,
                      uint64_t time_ns, const char *json, size_t len)
 {
-    unsigned char prefix[SCN_FG_MESSAGE_PREFIX];
-    scn_shmsg *m = NULL;
-    int count = 0, err = 0, rc;
-
     if (!live || !json || (!channel_id && !stream) ||
         (stream && !scn_fanout_stream_name_ok(stream, strlen(stream))))
         return SCN_ERR_INVALID_ARG;
     if (!scn_json_value_ok(json, len))
         return SCN_ERR_MALFORMED;
+    return publish_valid(live, channel_id, stream, time_ns, json, len);
+}
+
+int scn_live_publish_frame(scn_live *live, uint32_t channel_id,
+                           const char *stream, uint64_t time_ns,
+                           const scn_frame *frame)
+{
+    char small[2048];
+    scn_jw w = {.buf = small, .cap = sizeof(small)};
+    int rc;
+
+    if (!live || !frame || (!channel_id && !stream) ||
+        (stream && !scn_fanout_stream_name_ok(stream, strlen(stream))))
+        return SCN_ERR_INVALID_ARG;
+    /* The frame's canonical JSON is strict JSON by construction: written
+     * once here, never parsed. */
+    scn_frame_write(&w, frame);
+    if (w.len > w.cap) {
+        w = (scn_jw){.grow = true};
+        scn_frame_write(&w, frame);
+        if (w.oom) {
+            free(w.buf);
+            return SCN_ERR_NOMEM;
+        }
+    }
+    rc = publish_valid(live, channel_id, stream, time_ns, w.buf, w.len);
+    if (w.buf != small)
+        free(w.buf);
+    return rc;
+}
+
+/* scn_live_publish() of JSON known to be one valid value. */
+static int publish_valid(scn_live *live, uint32_t channel_id,
+                         const char *stream, uint64_t time_ns, const char *json,
+                         size_t len)
+{
+    unsigned char prefix[SCN_FG_MESSAGE_PREFIX];
+    scn_shmsg *m = NULL;
+    int count = 0, err = 0, rc;
+
     pthread_mutex_lock(&live->mu);
     if (channel_id && !find_channel(live, channel_id)) {
         pthread_mutex_unlock(&live->mu);

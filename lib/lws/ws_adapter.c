@@ -639,14 +639,12 @@ static int on_writeable(scn_session *s, struct lws *wsi)
     scn_outq_pop(&s->outq, lane, &wm);
     more = scn_outq_count(&s->outq) > 0;
     pthread_mutex_unlock(&s->mu);
-    s->cb_depth++;
-    s->loop->cb_depth++;
-    if (ticket && s->opts.callbacks.on_written)
-        s->opts.callbacks.on_written(s, ticket, s->opts.user);
-    if (wm == SCN_WM_LOW && s->opts.callbacks.on_watermark)
-        s->opts.callbacks.on_watermark(s, 0, s->opts.user);
-    s->cb_depth--;
-    s->loop->cb_depth--;
+    SCN_USER_CALL(s, {
+        if (ticket && s->opts.callbacks.on_written)
+            s->opts.callbacks.on_written(s, ticket, s->opts.user);
+        if (wm == SCN_WM_LOW && s->opts.callbacks.on_watermark)
+            s->opts.callbacks.on_watermark(s, 0, s->opts.user);
+    });
     if (more)
         lws_callback_on_writable(wsi);
     return 0;

@@ -162,31 +162,103 @@ static bool auth_description(const char *h, char *out, size_t cap)
     return false;
 }
 
+/*
+ * The one table of what a peer's refusal means (docs/PROTOCOL.md sections
+ * 2, 5, 9.2 and 9.6): an HTTP status, refined by a word (the
+ * WWW-Authenticate error_description of a handshake, the error object's
+ * code of a request's answer); the close code that says the same on an
+ * open session; the cloud's error code for it. The rows of one status
+ * are together, its default last.
+ */
+#define AT_HANDSHAKE 1u /* the status answers a WebSocket upgrade */
+#define AT_REQUEST   2u /* the status answers a request (POST /v1/predict) */
+
+static const struct refusal {
+    int status;       /* HTTP status; 0: none */
+    unsigned at;      /* AT_*: where the status means this */
+    const char *word; /* refining word and cloud error code; NULL: none */
+    int close_code;   /* 0: none */
+    int err;
+    bool retry;       /* a session tries again after it */
+    uint32_t wait_ms; /* ... no sooner, when the peer names no time */
+} refusals[] = {
+    {401, AT_HANDSHAKE | AT_REQUEST, "expired", 4002, SCN_ERR_KEY_EXPIRED,
+     false, 0},
+    {401, AT_HANDSHAKE | AT_REQUEST, "revoked", 4001, SCN_ERR_KEY_REVOKED,
+     false, 0},
+    {401, AT_HANDSHAKE | AT_REQUEST, NULL, 0, SCN_ERR_KEY_INVALID, false, 0},
+    {403, AT_HANDSHAKE | AT_REQUEST, NULL, 4003, SCN_ERR_ADDRESS_NOT_ALLOWED,
+     false, 0},
+    {404, AT_HANDSHAKE, NULL, 4004, SCN_ERR_DEVICE_UNKNOWN, false, 0},
+    {429, AT_HANDSHAKE | AT_REQUEST, "quota", 4029, SCN_ERR_QUOTA, true,
+     SCN_QUOTA_DEFAULT_RETRY_MS},
+    {400, AT_REQUEST, "malformed", 0, SCN_ERR_MALFORMED, false, 0},
+    {413, AT_REQUEST, "too_big", 0, SCN_ERR_MESSAGE_TOO_BIG, false, 0},
+    {0, 0, "gone", 0, SCN_ERR_NOT_FOUND, false, 0},
+    /* No more data (a replay at its end): nothing to reconnect for. */
+    {0, 0, NULL, 4010, SCN_ERR_END_OF_STREAM, false, 0},
+};
+
+#define REFUSALS (sizeof(refusals) / sizeof(refusals[0]))
+
+/* The row of status at, the one whose word is word if any; NULL: none. */
+static const struct refusal *by_status(int status, unsigned at,
+                                       const char *word)
+{
+    const struct refusal *fallback = NULL;
+
+    for (size_t i = 0; i < REFUSALS; i++) {
+        const struct refusal *r = &refusals[i];
+        if (r->status != status || !(r->at & at))
+            continue;
+        if (word && r->word && strcmp(word, r->word) == 0)
+            return r;
+        fallback = r;
+    }
+    return fallback;
+}
+
+static const struct refusal *by_close(int code)
+{
+    for (size_t i = 0; i < REFUSALS; i++)
+        if (refusals[i].close_code == code)
+            return &refusals[i];
+    return NULL;
+}
+
+int scn_status_error(int http_status, const char *code)
+{
+    const struct refusal *r = by_status(http_status, AT_REQUEST, code);
+
+    return r ? r->err : SCN_ERR_SERVER;
+}
+
+int scn_cloud_code_error(const char *code, bool *ends_session)
+{
+    for (size_t i = 0; code && i < REFUSALS; i++) {
+        if (refusals[i].word && strcmp(code, refusals[i].word) == 0) {
+            /* The cloud closes with that code right after (9.2). */
+            *ends_session = refusals[i].close_code != 0;
+            return refusals[i].err;
+        }
+    }
+    *ends_session = false;
+    return SCN_ERR_SERVER;
+}
+
 static scn_verdict classify_http(const scn_failure *f)
 {
     int st = f->http_status;
     char desc[16];
+    const struct refusal *r = by_status(
+        st, AT_HANDSHAKE,
+        auth_description(f->detail, desc, sizeof(desc)) ? desc : NULL);
 
-    switch (st) {
-    case 401:
-        if (auth_description(f->detail, desc, sizeof(desc))) {
-            if (strcmp(desc, "expired") == 0)
-                return verdict(SCN_ERR_KEY_EXPIRED, false, 0);
-            if (strcmp(desc, "revoked") == 0)
-                return verdict(SCN_ERR_KEY_REVOKED, false, 0);
-        }
-        return verdict(SCN_ERR_KEY_INVALID, false, 0);
-    case 403:
-        return verdict(SCN_ERR_ADDRESS_NOT_ALLOWED, false, 0);
-    case 404:
-        return verdict(SCN_ERR_DEVICE_UNKNOWN, false, 0);
-    case 429:
-        return verdict(SCN_ERR_QUOTA, true,
-                       f->retry_after_ms ? f->retry_after_ms
-                                         : SCN_QUOTA_DEFAULT_RETRY_MS);
-    default:
-        break;
-    }
+    if (r)
+        return verdict(r->err, r->retry,
+                       !r->retry           ? 0
+                       : f->retry_after_ms ? f->retry_after_ms
+                                           : r->wait_ms);
     if (st >= 500 && st <= 599)
         return verdict(SCN_ERR_SERVER, true, f->retry_after_ms);
     if (st >= 400 && st <= 499)
@@ -207,8 +279,11 @@ static uint32_t close_delay(const scn_failure *f, uint32_t fallback)
     return fallback;
 }
 
+/* WebSocket's own codes here; the protocol's (4000-4999) in refusals[]. */
 static scn_verdict classify_close(const scn_failure *f)
 {
+    const struct refusal *r;
+
     switch (f->close_code) {
     case 1000:
         return verdict(SCN_ERR_PEER_CLOSED, true, 0);
@@ -225,23 +300,14 @@ static scn_verdict classify_close(const scn_failure *f)
         return verdict(SCN_ERR_SERVER, true, 0);
     case 1013:
         return verdict(SCN_ERR_TRY_AGAIN, true, close_delay(f, 0));
-    case 4001:
-        return verdict(SCN_ERR_KEY_REVOKED, false, 0);
-    case 4002:
-        return verdict(SCN_ERR_KEY_EXPIRED, false, 0);
-    case 4003:
-        return verdict(SCN_ERR_ADDRESS_NOT_ALLOWED, false, 0);
-    case 4004:
-        return verdict(SCN_ERR_DEVICE_UNKNOWN, false, 0);
-    case 4010:
-        /* No more data (a replay at its end): nothing to reconnect for. */
-        return verdict(SCN_ERR_END_OF_STREAM, false, 0);
-    case 4029:
-        return verdict(SCN_ERR_QUOTA, true,
-                       close_delay(f, SCN_QUOTA_DEFAULT_RETRY_MS));
     default:
-        return verdict(SCN_ERR_PEER_CLOSED, true, 0);
+        break;
     }
+    r = by_close(f->close_code);
+    if (r && f->close_code != 0)
+        return verdict(r->err, r->retry,
+                       r->retry ? close_delay(f, r->wait_ms) : 0);
+    return verdict(SCN_ERR_PEER_CLOSED, true, 0);
 }
 
 scn_verdict scn_classify(const scn_failure *failure)

@@ -369,9 +369,8 @@ void scn_server_report_close(scn_server_conn *conn, int code)
         return;
     conn->close_reported = true;
     if (srv->opts.callbacks.on_close) {
-        srv->loop->cb_depth++;
-        srv->opts.callbacks.on_close(srv, conn, code, srv->opts.user);
-        srv->loop->cb_depth--;
+        SCN_LOOP_USER_CALL(srv->loop, srv->opts.callbacks.on_close(
+                                          srv, conn, code, srv->opts.user));
     }
 }
 
@@ -383,9 +382,9 @@ void scn_server_report_error(scn_server *srv, scn_server_conn *conn, int err,
             detail);
     if (srv->opts.callbacks.on_error && !srv->free_pending &&
         !srv->destroying) {
-        srv->loop->cb_depth++;
-        srv->opts.callbacks.on_error(srv, conn, err, detail, srv->opts.user);
-        srv->loop->cb_depth--;
+        SCN_LOOP_USER_CALL(srv->loop,
+                           srv->opts.callbacks.on_error(srv, conn, err, detail,
+                                                        srv->opts.user));
     }
 }
 
@@ -395,10 +394,9 @@ int scn_server_call_connect(scn_server_conn *c, const char *path)
     int rc = 0;
 
     if (srv->opts.callbacks.on_connect) {
-        srv->loop->cb_depth++;
-        rc = srv->opts.callbacks.on_connect(srv, c, c->peer, path,
-                                            srv->opts.user);
-        srv->loop->cb_depth--;
+        SCN_LOOP_USER_CALL(srv->loop,
+                           rc = srv->opts.callbacks.on_connect(
+                               srv, c, c->peer, path, srv->opts.user));
     }
     return rc;
 }
@@ -409,10 +407,9 @@ void scn_server_call_message(scn_server_conn *c, const void *data, size_t len,
     scn_server *srv = c->srv;
 
     if (srv->opts.callbacks.on_message && !srv->free_pending) {
-        srv->loop->cb_depth++;
-        srv->opts.callbacks.on_message(srv, c, data, len, is_binary,
-                                       srv->opts.user);
-        srv->loop->cb_depth--;
+        SCN_LOOP_USER_CALL(srv->loop,
+                           srv->opts.callbacks.on_message(
+                               srv, c, data, len, is_binary, srv->opts.user));
     }
 }
 

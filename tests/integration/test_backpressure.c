@@ -5,6 +5,7 @@
  * its own thread.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +26,7 @@ typedef struct fixture {
     sim_proc sim;
     client c;
     scn_session_options o;
+    atomic_uint_fast64_t written; /* on_written calls (loop thread) */
 } fixture;
 
 static int setup(void **state)
@@ -136,12 +138,13 @@ static void *send_many(void *arg)
     return NULL;
 }
 
-static bool stats_open(scn_session *s)
+/* Open and reading (scn_session_state() is the loop thread's). */
+static bool receiving(scn_session *s)
 {
     scn_session_stats st;
 
     scn_session_get_stats(s, &st);
-    return st.frames_in > 0;
+    return st.messages_in > 0;
 }
 
 static void test_flood_from_threads_loses_no_control(void **state)
@@ -170,9 +173,9 @@ static void test_flood_from_threads_loses_no_control(void **state)
     assert_int_equal(scn_loop_start(f->c.loop), 0);
     assert_int_equal(scn_loop_start(f->c.loop), SCN_ERR_STATE);
     assert_int_equal(scn_loop_run_once(f->c.loop, 1), SCN_ERR_STATE);
-    for (uint32_t t = 0; t < scaled_ms(10000) && !stats_open(f->c.s); t += 50)
+    for (uint32_t t = 0; t < scaled_ms(10000) && !receiving(f->c.s); t += 50)
         usleep(50 * 1000);
-    assert_true(stats_open(f->c.s));
+    assert_true(receiving(f->c.s));
 
     for (int i = 0; i < THREADS; i++) {
         w[i] = (sender){.s = f->c.s, .id = i};
@@ -195,6 +198,55 @@ static void test_flood_from_threads_loses_no_control(void **state)
     assert_int_equal(st.rejected_control, 1 + retries);
 }
 
+static void on_written(scn_session *s, uint64_t ticket, void *user)
+{
+    fixture *f = (fixture *)(void *)((char *)user - offsetof(fixture, c));
+
+    (void)s;
+    (void)ticket;
+    atomic_fetch_add(&f->written, 1);
+}
+
+/* Manual dispatch on this thread while the loop runs on its own: frame
+ * callbacks run here while write callbacks run on the loop thread, both
+ * through the user-callback guard (build-tsan runs this under
+ * ThreadSanitizer, which reports state both touch unsynchronised). */
+static void test_dispatch_beside_the_loop_thread(void **state)
+{
+    fixture *f = *state;
+    uint64_t sent = 0, ticket;
+    int dispatched = 0;
+    char msg[96];
+
+    f->o.manual_dispatch = true;
+    f->o.callbacks.on_written = on_written;
+    assert_int_equal(client_connect(&f->c, &f->o), 0);
+    assert_int_equal(scn_loop_start(f->c.loop), 0);
+    for (uint32_t t = 0; t < scaled_ms(10000) && !receiving(f->c.s); t += 50)
+        usleep(50 * 1000);
+    assert_true(receiving(f->c.s));
+    for (int i = 0; i < 300; i++) {
+        int len = flood_msg(msg, sizeof(msg), 0, i), n;
+
+        if (scn_session_send_tracked(f->c.s, 0, msg, (size_t)len, &ticket) == 0)
+            sent++;
+        if ((n = scn_session_dispatch(f->c.s, 64)) > 0)
+            dispatched += n;
+        usleep(5 * 1000);
+    }
+    for (uint32_t t = 0;
+         t < scaled_ms(10000) && atomic_load(&f->written) < sent; t += 50)
+        usleep(50 * 1000);
+    scn_loop_stop(f->c.loop);
+    assert_true(sent > 0);
+    assert_int_equal(atomic_load(&f->written), sent);
+    assert_true(dispatched > 0);
+    assert_true(f->c.frames > 0);
+    /* What was written reached the device. */
+    sim_wait_log(&f->sim, "\"type\\\":\\\"flood", (int)sent, 10000);
+    assert_int_equal(sim_log_count(&f->sim, "\"type\\\":\\\"flood"), sent);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +254,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             test_flood_from_threads_loses_no_control, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dispatch_beside_the_loop_thread,
+                                        setup, teardown),
     };
     unsetenv("SCENTIENCE_API_KEY");
     return test_exit_code(cmocka_run_group_tests(tests, NULL, NULL));

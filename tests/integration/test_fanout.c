@@ -46,7 +46,7 @@ typedef struct fixture {
     int npeers;
     int peer_port;   /* nonzero: peers connect here instead */
     scn_server *srv; /* a second server on the loop, for the free test */
-    bool freed;
+    atomic_bool freed;
 } fixture;
 
 /* ------------------------------------------------------------------ */
@@ -235,7 +235,7 @@ static bool check_record(const fixture *f, const peer *p, const char *want,
 typedef struct pub_thread {
     fixture *f;
     int n;
-    volatile bool done;
+    atomic_bool done;
     int failures;
 } pub_thread;
 

@@ -307,6 +307,51 @@ static void test_retry_after_dates(void **state)
     assert_int_equal(ms, 7);
 }
 
+/* A request's answer (POST /v1/predict, PROTOCOL.md 9.6) and the cloud's
+ * error messages (9.2) read the same table as the handshake and close
+ * codes: one refusal means one error wherever it comes from. */
+static void test_one_table(void **state)
+{
+    bool ends;
+
+    (void)state;
+    assert_int_equal(scn_status_error(400, NULL), SCN_ERR_MALFORMED);
+    assert_int_equal(scn_status_error(401, "expired"), SCN_ERR_KEY_EXPIRED);
+    assert_int_equal(scn_status_error(401, "revoked"), SCN_ERR_KEY_REVOKED);
+    assert_int_equal(scn_status_error(401, "invalid"), SCN_ERR_KEY_INVALID);
+    assert_int_equal(scn_status_error(401, NULL), SCN_ERR_KEY_INVALID);
+    assert_int_equal(scn_status_error(403, "address"),
+                     SCN_ERR_ADDRESS_NOT_ALLOWED);
+    assert_int_equal(scn_status_error(413, "too_big"), SCN_ERR_MESSAGE_TOO_BIG);
+    assert_int_equal(scn_status_error(429, "quota"), SCN_ERR_QUOTA);
+    /* A request's 404 is no unknown device; 5xx and others: the server. */
+    assert_int_equal(scn_status_error(404, NULL), SCN_ERR_SERVER);
+    assert_int_equal(scn_status_error(503, NULL), SCN_ERR_SERVER);
+    assert_int_equal(scn_status_error(302, NULL), SCN_ERR_SERVER);
+    /* A handshake's 400 and 413 are a failed handshake, not a request's. */
+    assert_int_equal(of_http(400, NULL, 0).err, SCN_ERR_HANDSHAKE);
+    assert_int_equal(of_http(413, NULL, 0).err, SCN_ERR_HANDSHAKE);
+
+    /* Each cloud code ending the session names the error of its close. */
+    assert_int_equal(scn_cloud_code_error("quota", &ends), SCN_ERR_QUOTA);
+    assert_true(ends);
+    assert_int_equal(of_close(4029, NULL, 0).err, SCN_ERR_QUOTA);
+    assert_int_equal(scn_cloud_code_error("revoked", &ends),
+                     of_close(4001, NULL, 0).err);
+    assert_true(ends);
+    assert_int_equal(scn_cloud_code_error("expired", &ends),
+                     of_close(4002, NULL, 0).err);
+    assert_true(ends);
+    assert_int_equal(scn_cloud_code_error("gone", &ends), SCN_ERR_NOT_FOUND);
+    assert_false(ends);
+    assert_int_equal(scn_cloud_code_error("too_big", &ends),
+                     SCN_ERR_MESSAGE_TOO_BIG);
+    assert_false(ends);
+    assert_int_equal(scn_cloud_code_error("whatever", &ends), SCN_ERR_SERVER);
+    assert_false(ends);
+    assert_int_equal(scn_cloud_code_error(NULL, &ends), SCN_ERR_SERVER);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_null_failure),
         cmocka_unit_test(test_retry_after_seconds),
         cmocka_unit_test(test_retry_after_dates),
+        cmocka_unit_test(test_one_table),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -100,6 +100,65 @@ static void test_encode_frame_from_parsed(void **state)
     scn_frame_free(f);
 }
 
+/* A parsed frame goes into its record as the same bytes its text would,
+ * without being parsed again; a nested object with a repeated member
+ * (which the frame rules allow) is refused as from text, with the same
+ * words. */
+static void test_encode_parsed(void **state)
+{
+    static const char nested[] =
+        "{\"UID\":\"SCN001\",\"TIMESTAMP\":\"2025-08-29T21:00:00Z\","
+        "\"X\":{\"k\":[1,{\"a\":1,\"a\":2}]},\"NH3\":1}";
+    static const char strange[] =
+        "{\"UID\":\"SCN001\",\"TIMESTAMP\":\"2025-08-29T21:00:00Z\","
+        "\"n\\u00e9\\\"\":[1.50, \"\\u2028\"],\"O\":{\"b\":{}}}";
+    const char *texts[] = {frame, strange};
+    scn_frame *f;
+    char buf[512], *a, *b, why_a[128], why_b[128];
+    size_t n, na, nb;
+
+    (void)state;
+    assert_int_equal(scn_frame_new(&f), 0);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(scn_frame_parse(f, texts[i], strlen(texts[i])), 0);
+        assert_int_equal(scn_frame_to_json(f, buf, sizeof(buf), &n), 0);
+        assert_int_equal(scn_cloud_encode_frame_why(7, buf, n, "{\"h\":1}", 7,
+                                                    -3, &a, &na, NULL, 0),
+                         0);
+        assert_int_equal(scn_cloud_encode_parsed_why(7, f, "{\"h\":1}", 7, -3,
+                                                     &b, &nb, NULL, 0),
+                         0);
+        assert_int_equal(na, nb);
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+    }
+
+    assert_int_equal(scn_frame_parse(f, nested, strlen(nested)), 0);
+    assert_int_equal(scn_frame_to_json(f, buf, sizeof(buf), &n), 0);
+    assert_int_equal(scn_cloud_encode_frame_why(1, buf, n, NULL, 0, 0, &a, NULL,
+                                                why_a, sizeof(why_a)),
+                     SCN_ERR_MALFORMED);
+    assert_int_equal(scn_cloud_encode_parsed_why(1, f, NULL, 0, 0, &b, NULL,
+                                                 why_b, sizeof(why_b)),
+                     SCN_ERR_MALFORMED);
+    assert_string_equal(why_b, why_a);
+    assert_string_equal(why_b, "frame: member \"a\" appears twice");
+    assert_null(b);
+    /* The state and the seq are held to the same rules. */
+    assert_int_equal(
+        scn_cloud_encode_parsed_why(0, f, NULL, 0, 0, &b, NULL, NULL, 0),
+        SCN_ERR_OUT_OF_RANGE);
+    assert_int_equal(
+        scn_cloud_encode_parsed_why(1, NULL, NULL, 0, 0, &b, NULL, NULL, 0),
+        SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn_frame_parse(f, frame, strlen(frame)), 0);
+    assert_int_equal(scn_cloud_encode_parsed_why(1, f, "{\"h\":[]}", 8, 0, &b,
+                                                 NULL, NULL, 0),
+                     SCN_ERR_WRONG_TYPE);
+    scn_frame_free(f);
+}
+
 static int enc(uint64_t seq, const char *fr, size_t frl, const char *st,
                int64_t age, char **out)
 {
@@ -582,6 +641,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encode_frame),
         cmocka_unit_test(test_encode_frame_from_parsed),
+        cmocka_unit_test(test_encode_parsed),
         cmocka_unit_test(test_encode_frame_refusals),
         cmocka_unit_test(test_encode_frame_why),
         cmocka_unit_test(test_encode_predict),

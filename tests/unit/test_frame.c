@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "comma_locale.h"
 #include "runner.h"
 
 #include <scentience/error.h>
@@ -1020,14 +1021,11 @@ static void to_json(const scn_frame *f, char *out, size_t cap)
  * digits than the exact fast path holds, and exponents beyond 1e22. */
 static void test_locale(void **state)
 {
-    static const char *const names[] = {"de_DE.UTF-8", "de_DE.utf8",
-                                        "fr_FR.UTF-8", "fr_FR.utf8"};
     static const char json[] =
         "{" HEAD ",\"BATT_v\":4.5,\"NO\":6.23,"
         "\"CO\":0.12345678901234567890123,\"H2\":1.5e-30,"
         "\"CH4\":123456789012345678901.25,\"VOC\":2.5e+25}";
     scn_frame *f = *state;
-    const char *set = NULL;
     char c_out[1024], comma_out[1024];
     double co, h2, ch4, voc;
 
@@ -1040,13 +1038,7 @@ static void test_locale(void **state)
     assert_int_equal(parse(f, json), 0);
     to_json(f, c_out, sizeof(c_out));
 
-    for (size_t i = 0; i < sizeof names / sizeof names[0] && !set; i++)
-        set = setlocale(LC_NUMERIC, names[i]);
-    if (set == NULL || strcmp(localeconv()->decimal_point, ",") != 0) {
-        setlocale(LC_NUMERIC, "C");
-        fail_msg("no locale with a decimal comma is installed (run "
-                 "scripts/install-deps, which generates de_DE.UTF-8)");
-    }
+    test_comma_locale();
     assert_int_equal(parse(f, json), 0);
     to_json(f, comma_out, sizeof(comma_out));
     setlocale(LC_NUMERIC, "C");

@@ -38,6 +38,17 @@ static void on_stop(scn_timer *t, void *user)
     scn_loop_stop(k->loop);
 }
 
+/* Runs the loop from inside a timer callback: refused, not recursed. */
+static void on_recurse(scn_timer *t, void *user)
+{
+    ticks *k = user;
+
+    (void)t;
+    k->fired++;
+    k->rearm = scn_loop_run_once(k->loop, 0);
+    k->rearm = k->rearm * 100 + scn_loop_run(k->loop);
+}
+
 static scn_loop *new_loop(void)
 {
     scn_loop *loop = NULL;
@@ -99,6 +110,22 @@ static void test_a_stopped_or_freed_timer_does_not_count(void **state)
     scn_loop_free(loop);
 }
 
+static void test_no_run_inside_a_timer_callback(void **state)
+{
+    scn_loop *loop = new_loop();
+    ticks k = {.loop = loop};
+    scn_timer *t;
+
+    (void)state;
+    assert_int_equal(scn_timer_new(loop, on_recurse, &k, &t), 0);
+    scn_timer_start(t, 1);
+    assert_int_equal(scn_loop_run(loop), 0);
+    assert_int_equal(k.fired, 1);
+    assert_int_equal(k.rearm, SCN_ERR_RECURSIVE * 100 + SCN_ERR_RECURSIVE);
+    scn_timer_free(t);
+    scn_loop_free(loop);
+}
+
 static void test_stop_ends_a_loop_with_work_left(void **state)
 {
     scn_loop *loop = new_loop();
@@ -156,6 +183,7 @@ int main(void)
         cmocka_unit_test(test_runs_until_the_last_timer_fired),
         cmocka_unit_test(test_a_stopped_or_freed_timer_does_not_count),
         cmocka_unit_test(test_stop_ends_a_loop_with_work_left),
+        cmocka_unit_test(test_no_run_inside_a_timer_callback),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -336,10 +336,10 @@ bool run_until(scn_loop *loop, cond_fn cond, void *arg, uint32_t timeout_ms)
 
 static bool flag_set(void *arg)
 {
-    return *(const volatile bool *)arg;
+    return atomic_load((const atomic_bool *)arg);
 }
 
-bool run_until_flag(scn_loop *loop, const volatile bool *flag,
+bool run_until_flag(scn_loop *loop, const atomic_bool *flag,
                     uint32_t timeout_ms)
 {
     return run_until(loop, flag_set, (void *)flag, timeout_ms);

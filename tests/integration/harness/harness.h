@@ -12,6 +12,7 @@
 #define SCN_TEST_HARNESS_H
 
 #include <scentience/scentience.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
@@ -69,8 +70,8 @@ int sim_log_number(const sim_proc *p, const char *needle, const char *key,
                    double *value);
 
 /* Runs the loop until *flag becomes true or timeout_ms passes; returns
- * whether the flag became true. */
-bool run_until_flag(scn_loop *loop, const volatile bool *flag,
+ * whether the flag became true. The flag may be set by another thread. */
+bool run_until_flag(scn_loop *loop, const atomic_bool *flag,
                     uint32_t timeout_ms);
 typedef bool (*cond_fn)(void *arg);
 bool run_until(scn_loop *loop, cond_fn cond, void *arg, uint32_t timeout_ms);
