@@ -13,10 +13,10 @@
 #include <arpa/inet.h>
 
 #include "cli.h"
-#include "cloud_sim.h"
-#include "device.h"
-#include "simsig.h"
-#include "uav_sim.h"
+#include "cloud/cloud_sim.h"
+#include "device/device.h"
+#include "common/simsig.h"
+#include "uav/uav_sim.h"
 
 typedef struct sim_mode {
     const char *name;

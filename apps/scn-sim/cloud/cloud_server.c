@@ -21,10 +21,10 @@
 #include <time.h>
 
 #include "cli.h"
-#include "keycheck.h"
-#include "simlog.h"
-#include "simnet.h"
-#include "simsig.h"
+#include "common/keycheck.h"
+#include "common/simlog.h"
+#include "common/simnet.h"
+#include "common/simsig.h"
 
 #define HOUSEKEEPING_US (1000 * 1000)
 #define STOP_GRACE_US   (1500 * 1000)

@@ -12,7 +12,7 @@
 
 #include <scentience/error.h>
 
-#include "simlog.h"
+#include "common/simlog.h"
 
 #define LOG_RAW_MAX 300 /* characters of a command kept in the log */
 

@@ -20,11 +20,11 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "device.h" /* dev_http_refuse: refusals look the same */
-#include "keycheck.h"
-#include "simlog.h"
-#include "simnet.h"
-#include "simsig.h"
+#include "device/device.h" /* dev_http_refuse: refusals look the same */
+#include "common/keycheck.h"
+#include "common/simlog.h"
+#include "common/simnet.h"
+#include "common/simsig.h"
 
 #define HOUSEKEEPING_US (1000 * 1000)
 #define STOP_GRACE_US   (1500 * 1000)

@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "keystore.h"
-#include "plume.h"
+#include "common/keystore.h"
+#include "common/plume.h"
 
 #define CLOUD_MODEL     "olfa-toy-1"
 #define CLOUD_RX_MAX    (64 * 1024) /* largest record or predict body */

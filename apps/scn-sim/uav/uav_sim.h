@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "keystore.h"
-#include "plume.h"
+#include "common/keystore.h"
+#include "common/plume.h"
 #include "uav_drone.h"
 
 #define UAV_PROTOCOL      "scentience.uav.v1"

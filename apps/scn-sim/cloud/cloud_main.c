@@ -8,7 +8,7 @@
 
 #include "cli.h"
 #include "cloud_sim.h"
-#include "simsig.h"
+#include "common/simsig.h"
 
 static void usage(FILE *f)
 {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "simlog.h"
+#include "common/simlog.h"
 
 static const char *status_text(int status)
 {

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "simsig.h"
+#include "common/simsig.h"
 
 static void usage(FILE *f)
 {

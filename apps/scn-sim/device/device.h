@@ -14,8 +14,8 @@
 #include "device_request.h"
 #include "devframe.h"
 #include "faults.h"
-#include "keystore.h"
-#include "plume.h"
+#include "common/keystore.h"
+#include "common/plume.h"
 
 #define DEV_PROTOCOL    "scentience.v1"
 #define DEV_MAX_DEVICES 64

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "device_request.h"
-#include "simlog.h"
+#include "common/simlog.h"
 
 static double plume_time(const dev_srv *s)
 {

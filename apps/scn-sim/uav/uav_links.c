@@ -14,7 +14,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "simlog.h"
+#include "common/simlog.h"
 #include "uav_video.h"
 
 enum garbage_kind {
