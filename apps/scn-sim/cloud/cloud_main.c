@@ -1,13 +1,11 @@
 /* `scn-sim cloud` command line (the server is cloud_server.c). */
-#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "cloud_sim.h"
+#include "common/simopts.h"
 #include "common/simsig.h"
 
 static void usage(FILE *f)
@@ -76,13 +74,12 @@ static const struct option opts[] = {
 int cloud_main(int argc, char **argv)
 {
     cloud_opts o;
-    unsigned char addr[16];
     int opt;
 
     memset(&o, 0, sizeof(o));
-    o.host = "127.0.0.1";
-    o.port = 8080;
-    o.seed = 1; /* fixed: tests compute bearings from it */
+    o.base.host = "127.0.0.1";
+    o.base.port = 8080;
+    o.base.seed = 1; /* fixed: tests compute bearings from it */
     o.stall_for_s = 30;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
@@ -90,27 +87,25 @@ int cloud_main(int argc, char **argv)
 
         switch (opt) {
         case O_HOST:
-            o.host = strcmp(a, "localhost") ? a : "127.0.0.1";
-            if (inet_pton(AF_INET, o.host, addr) != 1 &&
-                inet_pton(AF_INET6, o.host, addr) != 1)
+            if (sim_parse_host(a, &o.base.host))
                 return bad("--host: not an IP address", a);
             break;
         case O_PORT:
-            if (cli_parse_int(a, 0, 65535, &o.port))
+            if (cli_parse_int(a, 0, 65535, &o.base.port))
                 return bad("--port: expected 0-65535", a);
             break;
         case O_KEYS:
-            o.keys_path = a;
+            o.base.keys_path = a;
             break;
         case O_SEED:
-            if (cli_parse_u64(a, 0, UINT64_MAX, &o.seed))
+            if (cli_parse_u64(a, 0, UINT64_MAX, &o.base.seed))
                 return bad("--seed: expected an unsigned integer", a);
             break;
         case O_LOG:
-            o.log_path = a;
+            o.base.log_path = a;
             break;
         case O_DROP:
-            if (cli_parse_double(a, 0.001, 366.0 * 86400, &o.drop_every_s))
+            if (cli_parse_double(a, 0.001, 366.0 * 86400, &o.base.drop_every_s))
                 return bad("--drop-every: expected seconds > 0", a);
             break;
         case O_STALL:
@@ -126,7 +121,7 @@ int cloud_main(int argc, char **argv)
                 return bad("--drop-after-accept: expected a seq >= 1", a);
             break;
         case O_QUIET:
-            o.quiet = 1;
+            o.base.quiet = 1;
             break;
         case 'h':
         case O_HELP:

@@ -13,11 +13,12 @@
 #include <string.h>
 
 #include "device_request.h"
+#include "common/simclock.h"
 #include "common/simlog.h"
 
 static double plume_time(const dev_srv *s)
 {
-    return (double)(dev_mono_us() - s->t0_us) / 1e6;
+    return (double)(sim_mono_us() - s->base.t0_us) / 1e6;
 }
 
 static void log_fault(const dev_conn *c, const char *kind, const char *k2,
@@ -26,7 +27,7 @@ static void log_fault(const dev_conn *c, const char *kind, const char *k2,
     cJSON *ev = simlog_event("fault");
 
     cJSON_AddStringToObject(ev, "kind", kind);
-    cJSON_AddNumberToObject(ev, "conn", (double)c->id);
+    cJSON_AddNumberToObject(ev, "conn", (double)c->h.id);
     cJSON_AddNumberToObject(ev, "seq", (double)seq);
     if (k2)
         cJSON_AddStringToObject(ev, k2, v2);
@@ -163,7 +164,7 @@ static int send_frame(dev_conn *c)
     size_t n;
     int r;
 
-    if (ks_quota_take(c->key, (double)dev_mono_us() / 1e6, &retry)) {
+    if (ks_quota_take(c->key, (double)sim_mono_us() / 1e6, &retry)) {
         char reason[64];
 
         snprintf(reason, sizeof(reason), "quota exhausted; retry_after=%u",
@@ -173,8 +174,8 @@ static int send_frame(dev_conn *c)
     }
     c->seq++;
     simlog_timestamp(ts);
-    n = devframe_build(frame, sizeof(frame), &s->pl, s->o->uids[c->dev], c->dev,
-                       c->seq, plume_time(s), ts);
+    n = devframe_build(frame, sizeof(frame), &s->base.pl, s->o->uids[c->dev],
+                       c->dev, c->seq, plume_time(s), ts);
     if (!n)
         return -1;
     if (faults_frame_malformed(f, c->seq)) {
@@ -262,7 +263,7 @@ int dev_conn_writeable(dev_conn *c)
  * so a late wake-up neither drifts the rate nor sends a burst. */
 void dev_conn_timer(dev_conn *c)
 {
-    int64_t now = dev_mono_us(), due;
+    int64_t now = sim_mono_us(), due;
     uint64_t take = 0, room;
 
     if (!c->stream_on || c->closing)
@@ -295,7 +296,7 @@ static void stream_set(dev_conn *c, int on, double rate)
         return;
     }
     /* Turning on sends a frame now; a new rate starts one period on. */
-    c->next_due_us = dev_mono_us() + (was_on ? c->period_us : 0);
+    c->next_due_us = sim_mono_us() + (was_on ? c->period_us : 0);
     dev_conn_timer(c);
 }
 
@@ -303,13 +304,7 @@ void dev_conn_open(dev_conn *c, dev_srv *srv, struct lws *wsi)
 {
     c->srv = srv;
     c->wsi = wsi;
-    c->id = ++srv->next_id;
-    c->linked = 1;
-    c->next = srv->conns;
-    if (srv->conns)
-        srv->conns->prev = c;
-    srv->conns = c;
-    srv->total_conns++;
+    sim_conn_link(&srv->base, &c->h);
     c->hello_pending = c->v1;
     stream_set(c, 1, srv->o->rate_hz);
     lws_callback_on_writable(wsi);
@@ -331,7 +326,7 @@ static void log_request(const dev_conn *c)
 {
     cJSON *ev = simlog_event("request");
 
-    cJSON_AddNumberToObject(ev, "conn", (double)c->id);
+    cJSON_AddNumberToObject(ev, "conn", (double)c->h.id);
     if (c->rx_binary || c->rx_overflow) {
         cJSON_AddNullToObject(ev, "raw");
         cJSON_AddBoolToObject(ev, "binary", c->rx_binary);
@@ -465,11 +460,15 @@ void dev_conn_closed(dev_conn *c)
     int code;
     cJSON *ev;
 
-    if (!c->linked)
+    if (!c->h.linked)
         return;
-    simlog_conn_end end = {
-        c->id,           ks_key_name(c->key), c->closing,        c->close_code,
-        c->close_reason, c->dropped,          c->peer_close_code};
+    simlog_conn_end end = {c->h.id,
+                           ks_key_name(c->key),
+                           c->closing,
+                           c->close_code,
+                           c->close_reason,
+                           c->dropped,
+                           c->h.peer_close_code};
     ev = simlog_close_event(&end, &code, &by, &reason);
     cJSON_AddNumberToObject(ev, "frames_sent", (double)c->sent);
     cJSON_AddNumberToObject(ev, "frames_skipped", (double)c->skipped);
@@ -478,16 +477,10 @@ void dev_conn_closed(dev_conn *c)
     simlog_emit(ev);
     simlog_info("conn %lu closed: %d %s (%s), %llu frames sent, %llu "
                 "skipped",
-                c->id, code, reason, by, (unsigned long long)c->sent,
+                c->h.id, code, reason, by, (unsigned long long)c->sent,
                 (unsigned long long)c->skipped);
 
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        s->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    c->linked = 0;
+    sim_conn_unlink(&s->base, &c->h);
     /* Freed directly: dequeue() would touch flow control of a dying wsi. */
     for (; c->q_len; c->q_len--, c->q_head = (c->q_head + 1) % DEV_CTLQ_MAX)
         free(c->q[c->q_head].text);

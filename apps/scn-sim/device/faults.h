@@ -22,8 +22,6 @@ typedef enum faults_malformed {
 } faults_malformed;
 
 typedef struct faults {
-    double drop_every_s;      /* 0: off */
-    double stall_every_s;     /* 0: off */
     double stall_for_s;       /* how long a stall lasts */
     uint64_t malformed_every; /* 0: off */
     uint64_t oversize_every;  /* 0: off */

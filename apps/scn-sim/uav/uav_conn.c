@@ -12,6 +12,7 @@
 
 #include <scentience/error.h>
 
+#include "common/simclock.h"
 #include "common/simlog.h"
 
 #define LOG_RAW_MAX 300 /* characters of a command kept in the log */
@@ -45,13 +46,7 @@ void uav_conn_open(uav_conn *c, uav_srv *s, struct lws *wsi, ks_key *key,
     c->wsi = wsi;
     c->key = key;
     snprintf(c->peer, sizeof(c->peer), "%s", peer);
-    c->id = ++s->next_id;
-    c->linked = 1;
-    c->next = s->conns;
-    if (s->conns)
-        s->conns->prev = c;
-    s->conns = c;
-    s->total_conns++;
+    sim_conn_link(&s->base, &c->h);
     uav_conn_update_rx(c); /* a connection made during a stall waits */
 }
 
@@ -99,7 +94,7 @@ static void log_command(uav_conn *c, const scn_uav_cmd *cmd, int rc,
     char raw[LOG_RAW_MAX + 16];
     size_t n;
 
-    cJSON_AddNumberToObject(ev, "conn", (double)c->id);
+    cJSON_AddNumberToObject(ev, "conn", (double)c->h.id);
     if (c->rx_binary) {
         cJSON_AddNullToObject(ev, "raw");
         cJSON_AddBoolToObject(ev, "binary", 1);
@@ -134,7 +129,7 @@ static void handle_message(uav_conn *c)
     s->total_commands++;
     c->commands++;
     c->inflight++;
-    if (ks_quota_take(c->key, (double)uav_mono_us() / 1e6, &retry)) {
+    if (ks_quota_take(c->key, (double)sim_mono_us() / 1e6, &retry)) {
         char reason[64];
 
         c->inflight--;
@@ -158,7 +153,7 @@ static void handle_message(uav_conn *c)
         return;
     }
     uav_drone_advance(&s->drone, uav_sim_time(s));
-    uav_drone_submit(&s->drone, c->id, &cmd);
+    uav_drone_submit(&s->drone, c->h.id, &cmd);
 }
 
 void uav_conn_receive(uav_conn *c, const void *in, size_t len)
@@ -187,7 +182,7 @@ void uav_conn_receive(uav_conn *c, const void *in, size_t len)
 
 void uav_conn_answer(uav_conn *c, int cmd, const char *text)
 {
-    int64_t now = uav_mono_us();
+    int64_t now = sim_mono_us();
     size_t len = strlen(text);
     uav_out *o;
 
@@ -223,7 +218,7 @@ static int write_answer(uav_conn *c)
 {
     uav_out o = c->q[c->q_head];
     unsigned char *buf = c->srv->tx;
-    int64_t now = uav_mono_us();
+    int64_t now = sim_mono_us();
     cJSON *ev;
     int n;
 
@@ -235,7 +230,7 @@ static int write_answer(uav_conn *c)
      * until it is out, so the buffer is free again on return. */
     n = lws_write(c->wsi, buf + LWS_PRE, o.len, LWS_WRITE_TEXT);
     ev = simlog_event("answer");
-    cJSON_AddNumberToObject(ev, "conn", (double)c->id);
+    cJSON_AddNumberToObject(ev, "conn", (double)c->h.id);
     if (o.cmd >= 0)
         cJSON_AddStringToObject(ev, "cmd",
                                 scn_uav_cmd_name((scn_uav_cmd_id)o.cmd));
@@ -258,11 +253,11 @@ int uav_conn_writeable(uav_conn *c)
                          strlen(c->close_reason));
         return -1;
     }
-    if (stalled(c) || !c->q_len || c->q[c->q_head].due_us > uav_mono_us())
+    if (stalled(c) || !c->q_len || c->q[c->q_head].due_us > sim_mono_us())
         return 0;
     if (write_answer(c))
         return -1;
-    uav_conn_poll(c, uav_mono_us());
+    uav_conn_poll(c, sim_mono_us());
     return 0;
 }
 
@@ -296,26 +291,24 @@ void uav_conn_closed(uav_conn *c)
     int code;
     cJSON *ev;
 
-    if (!c->linked)
+    if (!c->h.linked)
         return;
-    simlog_conn_end end = {
-        c->id,           ks_key_name(c->key), c->closing,        c->close_code,
-        c->close_reason, c->dropped,          c->peer_close_code};
+    simlog_conn_end end = {c->h.id,
+                           ks_key_name(c->key),
+                           c->closing,
+                           c->close_code,
+                           c->close_reason,
+                           c->dropped,
+                           c->h.peer_close_code};
     ev = simlog_close_event(&end, &code, &by, &reason);
     cJSON_AddNumberToObject(ev, "commands", (double)c->commands);
     cJSON_AddNumberToObject(ev, "answers", (double)c->answers);
     cJSON_AddNumberToObject(ev, "unsent", (double)c->q_len);
     simlog_emit(ev);
-    simlog_info("conn %lu closed: %d %s (%s), %llu commands", c->id, code,
+    simlog_info("conn %lu closed: %d %s (%s), %llu commands", c->h.id, code,
                 reason, by, (unsigned long long)c->commands);
 
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        s->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    c->linked = 0;
+    sim_conn_unlink(&s->base, &c->h);
     for (; c->q_len; c->q_len--, c->q_head = (c->q_head + 1) % UAV_OUTQ_MAX)
         free(c->q[c->q_head].text);
 }

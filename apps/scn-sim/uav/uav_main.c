@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "common/simclock.h"
+#include "common/simopts.h"
 #include "common/simsig.h"
 
 static void usage(FILE *f)
@@ -63,22 +63,9 @@ static void usage(FILE *f)
             "USR2 drops every connection (the links to the app come back)\n");
 }
 
-/* A usage error through the apps' one mechanism (cli_usage_error). */
 static int bad_usage(const char *fmt, const char *arg)
 {
-    char msg[512];
-
-    snprintf(msg, sizeof(msg), fmt, arg);
-    return cli_usage_error("scn-sim uav", "%s", msg);
-}
-
-static uint64_t random_seed(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return ((uint64_t)ts.tv_sec * 1000000007u) ^ (uint64_t)ts.tv_nsec ^
-           ((uint64_t)getpid() << 32);
+    return sim_bad_usage("scn-sim uav", fmt, arg);
 }
 
 enum {
@@ -160,7 +147,7 @@ static int number_option(int opt, const char *a, uav_opts *o, int *bad,
 
     switch (opt) {
     case OPT_PORT:
-        *bad = cli_check_int(a, 0, 65535, &o->port, why, cap);
+        *bad = cli_check_int(a, 0, 65535, &o->base.port, why, cap);
         return 1;
     case OPT_STATE_PORT:
         *bad = cli_check_int(a, 1, 65535, &o->state_port, why, cap);
@@ -187,13 +174,13 @@ static int number_option(int opt, const char *a, uav_opts *o, int *bad,
         *bad = seconds(a, &o->reconnect_s, why, cap);
         return 1;
     case OPT_DURATION:
-        *bad = seconds(a, &o->duration_s, why, cap);
+        *bad = seconds(a, &o->base.duration_s, why, cap);
         return 1;
     case OPT_DROP_EVERY:
-        *bad = seconds(a, &o->drop_every_s, why, cap);
+        *bad = seconds(a, &o->base.drop_every_s, why, cap);
         return 1;
     case OPT_STALL_EVERY:
-        *bad = seconds(a, &o->stall_every_s, why, cap);
+        *bad = seconds(a, &o->base.stall_every_s, why, cap);
         return 1;
     case OPT_STALL_FOR:
         *bad = seconds(a, &o->stall_for_s, why, cap);
@@ -230,8 +217,8 @@ int uav_main(int argc, char **argv)
     char why[128];
 
     memset(&o, 0, sizeof(o));
-    o.host = "127.0.0.1";
-    o.port = 8889;
+    o.base.host = "127.0.0.1";
+    o.base.port = 8889;
     o.time_scale = 1.0;
     o.battery0 = 100;
     o.battery_drain_s = 20;
@@ -254,13 +241,11 @@ int uav_main(int argc, char **argv)
         }
         switch (opt) {
         case OPT_HOST:
-            o.host = strcmp(a, "localhost") ? a : "127.0.0.1";
-            if (inet_pton(AF_INET, o.host, probe) != 1 &&
-                inet_pton(AF_INET6, o.host, probe) != 1)
+            if (sim_parse_host(a, &o.base.host))
                 return bad_usage("--host: not an IP address: %s", a);
             break;
         case OPT_KEYS:
-            o.keys_path = a;
+            o.base.keys_path = a;
             break;
         case OPT_STATE_EXTRA:
             /* Pairs only: one line of printable text, each ending ';'. */
@@ -272,7 +257,7 @@ int uav_main(int argc, char **argv)
             o.state_extra = a;
             break;
         case OPT_SEED:
-            if (cli_parse_u64(a, 0, UINT64_MAX, &o.seed))
+            if (cli_parse_u64(a, 0, UINT64_MAX, &o.base.seed))
                 return bad_usage("--seed: expected an unsigned integer, "
                                  "got %s",
                                  a);
@@ -282,36 +267,29 @@ int uav_main(int argc, char **argv)
             state_host = a;
             break;
         case OPT_LOG:
-            o.log_path = a;
+            o.base.log_path = a;
             break;
         case OPT_QUIET:
-            o.quiet = 1;
+            o.base.quiet = 1;
             break;
         case 'h':
         case OPT_HELP:
             usage(stdout);
             return CLI_EX_OK;
-        case ':':
-            return bad_usage("option %s needs a value", argv[optind - 1]);
         default:
-            if (optopt > 0 && optopt < 256) {
-                char flag[3] = {'-', (char)optopt, '\0'};
-
-                return bad_usage("unknown option: %s", flag);
-            }
-            return bad_usage("unknown option: %s", argv[optind - 1]);
+            return sim_getopt_error("scn-sim uav", opt, argv);
         }
     }
     if (optind < argc)
         return bad_usage("unexpected argument: %s", argv[optind]);
     /* The links share the listener's context, which speaks one address
      * family (IPv6 is off for an IPv4 listener). */
-    family = inet_pton(AF_INET, o.host, probe) == 1 ? AF_INET : AF_INET6;
+    family = inet_pton(AF_INET, o.base.host, probe) == 1 ? AF_INET : AF_INET6;
     if (state_host && !(o.state_host = address(state_host, family)))
         return bad_usage("--state-host: expected an IP address of the "
                          "--host family, got %s",
                          state_host);
-    o.seed = have_seed ? o.seed : random_seed();
+    o.base.seed = have_seed ? o.base.seed : sim_random_seed();
     if (simsig_install())
         return CLI_EX_OSERR;
     return uav_run(&o);

@@ -1,9 +1,10 @@
 /*
- * `scn-sim uav`: a simulated drone speaking UAV-Sockets. The pieces:
- * uav_main.c (options), uav_server.c (lws context, command server, faults,
- * the clock), uav_conn.c (one command connection), uav_drone.c (the drone:
- * command rules and physics, no I/O), uav_links.c (the drone's outgoing
- * state and video links to the app) and uav_video.c (the fake video).
+ * `scn-sim uav`: a simulated drone speaking UAV-Sockets, on the common
+ * server skeleton (common/simserver.h). The pieces: uav_main.c (options),
+ * uav_server.c (handshake, faults, the simulation clock), uav_conn.c (one
+ * command connection), uav_drone.c (the drone: command rules and physics, no
+ * I/O), uav_links.c (the drone's outgoing state and video links to the app) and
+ * uav_video.c (the fake video).
  */
 #ifndef SCN_SIM_UAV_SIM_H
 #define SCN_SIM_UAV_SIM_H
@@ -14,6 +15,7 @@
 
 #include "common/keystore.h"
 #include "common/plume.h"
+#include "common/simserver.h"
 #include "uav_drone.h"
 
 #define UAV_PROTOCOL      "scentience.uav.v1"
@@ -26,13 +28,7 @@
 #define UAV_TX_CAP        (32 * 1024) /* an IDR access unit: uav_video.h */
 
 typedef struct uav_opts {
-    const char *host;
-    int port;
-    const char *keys_path; /* NULL: dev mode */
-    uint64_t seed;
-    double duration_s; /* 0: until a signal */
-    const char *log_path;
-    int quiet;
+    sim_opts base;
     double time_scale;      /* simulated seconds per wall second */
     double battery_drain_s; /* simulated flight seconds per 1% */
     double battery0;        /* % at start */
@@ -41,9 +37,7 @@ typedef struct uav_opts {
     double state_rate_hz;
     double video_fps;
     double reconnect_s; /* wall delay before a link is tried again */
-    /* Faults. */
-    double drop_every_s;  /* drop command connections; 0: off */
-    double stall_every_s; /* stall command connections; 0: off */
+    /* Faults (base: drop and stall command connections every ... s). */
     double stall_for_s;
     uint64_t garbage_state_every; /* every Nth state string; 0: off */
     const char *state_extra;      /* appended to every state string */
@@ -62,11 +56,9 @@ typedef struct uav_out {
 
 /* One command connection (lws per-session data, zeroed by lws). */
 typedef struct uav_conn {
-    struct uav_conn *prev, *next; /* uav_srv.conns */
+    sim_conn h;
     uav_srv *srv;
     struct lws *wsi;
-    unsigned long id;
-    int linked;
     ks_key *key;
     char peer[UAV_PEER_MAX];
 
@@ -78,7 +70,7 @@ typedef struct uav_conn {
 
     int closing, close_code;
     char close_reason[124];
-    int dropped, peer_close_code;
+    int dropped;
 
     char rx[UAV_RX_MAX + 1];
     size_t rx_len, rx_total;
@@ -118,28 +110,19 @@ typedef struct uav_link {
 } uav_link;
 
 struct uav_srv {
+    sim_server base;
     const uav_opts *o;
-    struct lws_context *ctx;
-    struct lws_vhost *vh, *vh_links;
-    keystore *ks;
-    plume pl;
+    struct lws_vhost *vh_links;
     uav_drone drone;
-    uav_conn *conns;
-    unsigned long next_id;
-    int64_t t0_us;
-    int stopping;
-    int64_t stop_deadline_us;
     int stalled;
     int64_t stall_until_us;
     char app_host[UAV_PEER_MAX]; /* "" until hello_scentience */
     uav_link state, video;
-    uint64_t total_conns, total_refused, total_commands;
-    lws_sorted_usec_list_t sul_tick, sul_house, sul_drop, sul_stall,
-        sul_duration;
+    uint64_t total_commands;
+    lws_sorted_usec_list_t sul_tick;
     unsigned char *tx; /* LWS_PRE + UAV_TX_CAP */
 };
 
-int64_t uav_mono_us(void);
 /* Simulated seconds since the start. */
 double uav_sim_time(const uav_srv *s);
 

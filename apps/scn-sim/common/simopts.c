@@ -1,0 +1,39 @@
+#include "simopts.h"
+
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int sim_bad_usage(const char *prog, const char *fmt, const char *arg)
+{
+    char msg[512];
+
+    snprintf(msg, sizeof(msg), fmt, arg);
+    return cli_usage_error(prog, "%s", msg);
+}
+
+int sim_getopt_error(const char *prog, int opt, char **argv)
+{
+    if (opt == ':')
+        return sim_bad_usage(prog, "option %s needs a value", argv[optind - 1]);
+    if (optopt > 0 && optopt < 256) {
+        char flag[3] = {'-', (char)optopt, '\0'};
+
+        return sim_bad_usage(prog, "unknown option: %s", flag);
+    }
+    return sim_bad_usage(prog, "unknown option: %s", argv[optind - 1]);
+}
+
+int sim_parse_host(const char *arg, const char **host)
+{
+    unsigned char addr[16];
+    const char *h = strcmp(arg, "localhost") ? arg : "127.0.0.1";
+
+    if (inet_pton(AF_INET, h, addr) != 1 && inet_pton(AF_INET6, h, addr) != 1)
+        return -1;
+    *host = h;
+    return 0;
+}
