@@ -134,33 +134,23 @@ static void admit(sim_server *s, struct lws *wsi, sim_admission *ra)
     }
 }
 
-static void established(sim_server *s, sim_conn *sc, struct lws *wsi)
+static void established(sim_server *s, sim_conn *c, struct lws *wsi,
+                        const sim_admission *r)
 {
-    cloud_conn *c = (cloud_conn *)sc;
-    admission r;
-
-    /* lws gives the session its memory only now: decide again. */
-    admit(s, wsi, &r.a);
-    cloud_stream_open(c, cloud_of(s), wsi, r.a.key, r.stream, r.a.peer);
-    if (s->stopping)
-        cloud_stream_close(c, 1001, "going away");
-    else if (r.a.status)
-        cloud_stream_close(c, 4001, "refused");
+    cloud_stream_open((cloud_conn *)c, cloud_of(s), wsi, r->key,
+                      ((const admission *)r)->stream, r->peer);
 }
 
-static int writeable(sim_conn *c)
+/* Whatever the handshake now says, the close says "refused". */
+static int refusal(const sim_admission *r, const char **reason)
 {
-    return cloud_stream_writeable((cloud_conn *)c);
+    *reason = "refused";
+    return r->status ? 4001 : 0;
 }
 
-static void receive(sim_conn *c, const void *in, size_t len)
+static void close_conn(sim_conn *c, int code, const char *reason)
 {
-    cloud_stream_receive((cloud_conn *)c, in, len);
-}
-
-static void closed(sim_conn *c)
-{
-    cloud_stream_closed((cloud_conn *)c);
+    cloud_stream_close((cloud_conn *)c, code, reason);
 }
 
 /* ---------------------------------------------------- server-wide */
@@ -233,12 +223,6 @@ static void recheck(sim_server *s)
     }
 }
 
-static void stop(sim_server *s)
-{
-    SIM_FOR_EACH (cloud_conn, c, s)
-        cloud_stream_close(c, 1001, "going away");
-}
-
 static void cancel(sim_server *s)
 {
     lws_sul_cancel(&cloud_of(s)->sul_stall_end);
@@ -263,9 +247,11 @@ static const sim_mode_ops cloud_ops = {
     .conn_size = sizeof(cloud_conn),
     .admit = admit,
     .established = established,
-    .writeable = writeable,
-    .receive = receive,
-    .closed = closed,
+    .refusal = refusal,
+    .close = close_conn,
+    .writeable = cloud_stream_writeable,
+    .receive = cloud_stream_receive,
+    .closed = cloud_stream_closed,
     .http = cloud_http_request,
     .http_body = cloud_http_body,
     .http_complete = cloud_http_complete,
@@ -273,7 +259,6 @@ static const sim_mode_ops cloud_ops = {
     .recheck = recheck,
     .stall = stall,
     .drop = drop,
-    .stop = stop,
     .cancel = cancel,
     .release = release,
 };

@@ -115,9 +115,9 @@ cloud_ackrec *cloud_ack_find(cloud_srv *s, const char *key, const char *stream);
 /* cloud_stream.c: one /v1/stream session. */
 void cloud_stream_open(cloud_conn *c, cloud_srv *s, struct lws *wsi,
                        ks_key *key, const char *stream, const char *peer);
-void cloud_stream_receive(cloud_conn *c, const void *in, size_t len);
-int cloud_stream_writeable(cloud_conn *c);
-void cloud_stream_closed(cloud_conn *c);
+void cloud_stream_receive(sim_conn *c, const void *in, size_t len);
+int cloud_stream_writeable(sim_conn *c);
+void cloud_stream_closed(sim_conn *c);
 /* An error message ({"type":"error"}; seq, retry_after when not 0). */
 void cloud_stream_error(cloud_conn *c, const char *code, const char *message,
                         uint64_t seq, unsigned retry_after);

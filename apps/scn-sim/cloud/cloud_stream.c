@@ -249,8 +249,10 @@ out:
     cJSON_Delete(msg);
 }
 
-void cloud_stream_receive(cloud_conn *c, const void *in, size_t len)
+void cloud_stream_receive(sim_conn *sc, const void *in, size_t len)
 {
+    cloud_conn *c = (cloud_conn *)sc;
+
     if (c->closing || c->dropped)
         return;
     if (lws_is_first_fragment(c->wsi)) {
@@ -282,8 +284,9 @@ void cloud_stream_receive(cloud_conn *c, const void *in, size_t len)
     c->rx_overflow = 0;
 }
 
-int cloud_stream_writeable(cloud_conn *c)
+int cloud_stream_writeable(sim_conn *sc)
 {
+    cloud_conn *c = (cloud_conn *)sc;
     unsigned char buf[LWS_PRE + 128];
     cloud_out *o = c->q_head;
 
@@ -354,8 +357,9 @@ void cloud_stream_open(cloud_conn *c, cloud_srv *s, struct lws *wsi,
     send_json(c, h);
 }
 
-void cloud_stream_closed(cloud_conn *c)
+void cloud_stream_closed(sim_conn *sc)
 {
+    cloud_conn *c = (cloud_conn *)sc;
     cloud_out *o;
     cJSON *ev;
 

@@ -139,7 +139,10 @@ void sim_server_stop(sim_server *s, const char *why)
     s->stopping = 1;
     s->stop_deadline_us = sim_mono_us() + STOP_GRACE_US;
     simlog_stopping(why);
-    s->ops->stop(s);
+    if (s->ops->stop)
+        s->ops->stop(s);
+    for (sim_conn *c = s->conns; c; c = c->next)
+        s->ops->close(c, 1001, "going away");
 }
 
 static void process_signals(sim_server *s)
@@ -253,6 +256,27 @@ static int confirm_upgrade(sim_server *s, struct lws *wsi, const char *in)
                : 1;
 }
 
+static void established(sim_server *s, sim_conn *c, struct lws *wsi)
+{
+    _Alignas(max_align_t) unsigned char room[SIM_ADMISSION_MAX];
+    sim_admission *r = (sim_admission *)room;
+    const sim_mode_ops *ops = s->ops;
+    const char *reason;
+    int code;
+
+    /* The checks ran at CONFIRM_UPGRADE; lws gives the session its own
+     * memory only now, so they run again to fill it (same answer unless
+     * a key expired in between). */
+    ops->admit(s, wsi, r);
+    ops->established(s, c, wsi, r);
+    code = ops->refusal ? ops->refusal(r, &reason)
+                        : sim_admission_close_code(r, &reason);
+    if (s->stopping)
+        ops->close(c, 1001, "going away");
+    else if (code)
+        ops->close(c, code, reason);
+}
+
 /* Plain HTTP: the mode's, or this server speaks WebSocket only. */
 static int http_request(sim_server *s, void *pss, struct lws *wsi,
                         const char *uri)
@@ -291,7 +315,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
             ops->http_drop(user);
         return 0;
     case LWS_CALLBACK_ESTABLISHED:
-        ops->established(s, c, wsi);
+        established(s, c, wsi);
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return c && c->linked ? ops->writeable(c) : 0;

@@ -71,7 +71,15 @@ typedef struct sim_mode_ops {
     void (*admit)(sim_server *s, struct lws *wsi, sim_admission *r);
     /* Optional: the mode's members of the "refused" event. */
     void (*refused)(const sim_admission *r, cJSON *ev);
-    void (*established)(sim_server *s, sim_conn *c, struct lws *wsi);
+    /* A new session (r: the checks, run again): link it (sim_conn_link).
+     * The skeleton then closes it when stopping or when r now refuses. */
+    void (*established)(sim_server *s, sim_conn *c, struct lws *wsi,
+                        const sim_admission *r);
+    /* Optional: the close code (and *reason) for a session r refuses;
+     * default sim_admission_close_code. */
+    int (*refusal)(const sim_admission *r, const char **reason);
+    /* Ends a session with a close frame (code, reason). */
+    void (*close)(sim_conn *c, int code, const char *reason);
     /* Called for linked connections only. Returns as an lws callback. */
     int (*writeable)(sim_conn *c);
     void (*receive)(sim_conn *c, const void *in, size_t len);
@@ -96,7 +104,8 @@ typedef struct sim_mode_ops {
      * drops the mode's outgoing links too. */
     void (*stall)(sim_server *s, const char *source);
     void (*drop)(sim_server *s, const char *source, int all);
-    /* Stopping: close every session ("going away"). */
+    /* Optional: what else stops when the sessions are closed ("going
+     * away"). */
     void (*stop)(sim_server *s);
     /* Optional: something besides the sessions still open. */
     int (*busy)(const sim_server *s);

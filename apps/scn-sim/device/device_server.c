@@ -60,37 +60,18 @@ static void log_connect(const dev_conn *c, const dev_admission *r)
                 r->v1 ? ", " DEV_PROTOCOL : ", no subprotocol");
 }
 
-static void established(sim_server *s, sim_conn *sc, struct lws *wsi)
+static void established(sim_server *s, sim_conn *sc, struct lws *wsi,
+                        const sim_admission *ra)
 {
     dev_conn *c = (dev_conn *)sc;
-    dev_admission r;
-    const char *reason;
-    int code;
+    const dev_admission *r = (const dev_admission *)ra;
 
-    /* The checks ran at CONFIRM_UPGRADE; lws gives the session its own
-     * memory only now, so they run again to fill it (same answer unless
-     * a key expired in between). */
-    dev_admit(dev_of(s), wsi, &r);
-    c->dev = r.dev < 0 ? 0 : r.dev;
-    c->key = r.a.key;
-    c->v1 = r.v1;
-    snprintf(c->peer, sizeof(c->peer), "%s", r.a.peer);
+    c->dev = r->dev < 0 ? 0 : r->dev;
+    c->key = r->a.key;
+    c->v1 = r->v1;
+    snprintf(c->peer, sizeof(c->peer), "%s", r->a.peer);
     dev_conn_open(c, dev_of(s), wsi);
-    log_connect(c, &r);
-    if (s->stopping)
-        dev_conn_close(c, 1001, "going away");
-    else if ((code = sim_admission_close_code(&r.a, &reason)))
-        dev_conn_close(c, code, reason);
-}
-
-static int writeable(sim_conn *c)
-{
-    return dev_conn_writeable((dev_conn *)c);
-}
-
-static void receive(sim_conn *c, const void *in, size_t len)
-{
-    dev_conn_receive((dev_conn *)c, in, len);
+    log_connect(c, r);
 }
 
 static void timer(sim_conn *c)
@@ -98,9 +79,9 @@ static void timer(sim_conn *c)
     dev_conn_timer((dev_conn *)c);
 }
 
-static void closed(sim_conn *c)
+static void close_conn(sim_conn *c, int code, const char *reason)
 {
-    dev_conn_closed((dev_conn *)c);
+    dev_conn_close((dev_conn *)c, code, reason);
 }
 
 /* Closes whatever sessions their key no longer allows. */
@@ -181,12 +162,6 @@ static void drop(sim_server *s, const char *source, int all)
     simlog_emit(ev);
 }
 
-static void stop(sim_server *s)
-{
-    SIM_FOR_EACH (dev_conn, c, s)
-        dev_conn_close(c, 1001, "going away");
-}
-
 static int start(sim_server *s, int family)
 {
     dev_srv *d = dev_of(s);
@@ -234,16 +209,16 @@ static const sim_mode_ops device_ops = {
     .admit = admit,
     .refused = refused,
     .established = established,
-    .writeable = writeable,
-    .receive = receive,
+    .close = close_conn,
+    .writeable = dev_conn_writeable,
+    .receive = dev_conn_receive,
     .timer = timer,
-    .closed = closed,
+    .closed = dev_conn_closed,
     .start = start,
     .listening = listening,
     .recheck = recheck,
     .stall = stall,
     .drop = drop,
-    .stop = stop,
     .exit = log_exit,
     .cancel = cancel,
     .release = release,

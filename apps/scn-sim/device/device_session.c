@@ -213,8 +213,9 @@ static int send_oversize(dev_conn *c)
     return w < (int)n || !n ? -1 : 0;
 }
 
-int dev_conn_writeable(dev_conn *c)
+int dev_conn_writeable(sim_conn *sc)
 {
+    dev_conn *c = (dev_conn *)sc;
     int r = 0;
 
     if (c->closing) {
@@ -366,8 +367,10 @@ static void handle_request(dev_conn *c)
     }
 }
 
-void dev_conn_receive(dev_conn *c, const void *in, size_t len)
+void dev_conn_receive(sim_conn *sc, const void *in, size_t len)
 {
+    dev_conn *c = (dev_conn *)sc;
+
     if (c->closing)
         return;
     if (!c->rx_started) {
@@ -453,8 +456,9 @@ void dev_conn_unstall(dev_conn *c)
         lws_callback_on_writable(c->wsi);
 }
 
-void dev_conn_closed(dev_conn *c)
+void dev_conn_closed(sim_conn *sc)
 {
+    dev_conn *c = (dev_conn *)sc;
     dev_srv *s = c->srv;
     const char *by, *reason;
     int code;

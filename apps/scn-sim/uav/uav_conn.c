@@ -156,8 +156,9 @@ static void handle_message(uav_conn *c)
     uav_drone_submit(&s->drone, c->h.id, &cmd);
 }
 
-void uav_conn_receive(uav_conn *c, const void *in, size_t len)
+void uav_conn_receive(sim_conn *sc, const void *in, size_t len)
 {
+    uav_conn *c = (uav_conn *)sc;
     size_t room;
 
     if (c->closing || c->dropped)
@@ -245,8 +246,10 @@ static int write_answer(uav_conn *c)
     return n < (int)o.len ? -1 : 0;
 }
 
-int uav_conn_writeable(uav_conn *c)
+int uav_conn_writeable(sim_conn *sc)
 {
+    uav_conn *c = (uav_conn *)sc;
+
     if (c->closing) {
         lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
                          (unsigned char *)c->close_reason,
@@ -284,8 +287,9 @@ void uav_conn_drop(uav_conn *c)
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
-void uav_conn_closed(uav_conn *c)
+void uav_conn_closed(sim_conn *sc)
 {
+    uav_conn *c = (uav_conn *)sc;
     uav_srv *s = c->srv;
     const char *by, *reason;
     int code;

@@ -82,18 +82,13 @@ static int peer_port(struct lws *wsi)
     return 0;
 }
 
-static void established(sim_server *s, sim_conn *sc, struct lws *wsi)
+static void established(sim_server *s, sim_conn *sc, struct lws *wsi,
+                        const sim_admission *r)
 {
     uav_conn *c = (uav_conn *)sc;
-    sim_admission r;
-    const char *reason;
     cJSON *ev;
-    int code;
 
-    /* The checks ran at CONFIRM_UPGRADE; lws gives the session its own
-     * memory only now, so they run again to fill it. */
-    admit(s, wsi, &r);
-    uav_conn_open(c, uav_of(s), wsi, r.key, r.peer);
+    uav_conn_open(c, uav_of(s), wsi, r->key, r->peer);
     ev = simlog_event("connect");
     cJSON_AddNumberToObject(ev, "conn", (double)c->h.id);
     cJSON_AddStringToObject(ev, "peer", c->peer);
@@ -102,25 +97,11 @@ static void established(sim_server *s, sim_conn *sc, struct lws *wsi)
     simlog_emit(ev);
     simlog_info("conn %lu from %s: key %s", c->h.id, c->peer,
                 ks_key_name(c->key));
-    if (s->stopping)
-        uav_conn_close(c, 1001, "going away");
-    else if ((code = sim_admission_close_code(&r, &reason)))
-        uav_conn_close(c, code, reason);
 }
 
-static int writeable(sim_conn *c)
+static void close_conn(sim_conn *c, int code, const char *reason)
 {
-    return uav_conn_writeable((uav_conn *)c);
-}
-
-static void receive(sim_conn *c, const void *in, size_t len)
-{
-    uav_conn_receive((uav_conn *)c, in, len);
-}
-
-static void closed(sim_conn *c)
-{
-    uav_conn_closed((uav_conn *)c);
+    uav_conn_close((uav_conn *)c, code, reason);
 }
 
 /* ---- the drone's hooks ---------------------------------------------- */
@@ -268,8 +249,6 @@ static void stop(sim_server *s)
 
     if (u->stalled)
         stall_end(u, sim_mono_us()); /* close frames must get out */
-    SIM_FOR_EACH (uav_conn, c, s)
-        uav_conn_close(c, 1001, "going away");
     uav_links_stop(u);
 }
 
@@ -373,9 +352,10 @@ static const sim_mode_ops uav_ops = {
     .conn_size = sizeof(uav_conn),
     .admit = admit,
     .established = established,
-    .writeable = writeable,
-    .receive = receive,
-    .closed = closed,
+    .close = close_conn,
+    .writeable = uav_conn_writeable,
+    .receive = uav_conn_receive,
+    .closed = uav_conn_closed,
     .start = start,
     .listening = listening,
     .recheck = recheck,
