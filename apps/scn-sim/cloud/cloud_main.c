@@ -53,8 +53,7 @@ enum {
     O_STALL,
     O_REFUSE,
     O_DROP_AFTER,
-    O_QUIET,
-    O_HELP
+    O_QUIET
 };
 
 static const struct option opts[] = {
@@ -68,7 +67,7 @@ static const struct option opts[] = {
     {"refuse-429-for", required_argument, NULL, O_REFUSE},
     {"drop-after-accept", required_argument, NULL, O_DROP_AFTER},
     {"quiet", no_argument, NULL, O_QUIET},
-    {"help", no_argument, NULL, O_HELP},
+    {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
 int cloud_main(int argc, char **argv)
@@ -124,7 +123,6 @@ int cloud_main(int argc, char **argv)
             o.base.quiet = 1;
             break;
         case 'h':
-        case O_HELP:
             usage(stdout);
             return CLI_EX_OK;
         case ':':

@@ -169,7 +169,7 @@ static void drop(sim_server *s, const char *source, int all)
 
     (void)all; /* the cloud has no links of its own */
     SIM_FOR_EACH (cloud_conn, c, s) {
-        if (c->dropped)
+        if (c->h.dropped)
             continue;
         cloud_stream_drop(c);
         n++;
@@ -194,7 +194,7 @@ static void stall(sim_server *s, const char *source)
     int n = 0;
 
     SIM_FOR_EACH (cloud_conn, c, s) {
-        if (c->closing || c->dropped)
+        if (c->h.closing || c->h.dropped)
             continue;
         cloud_stream_stall(c, 1);
         n++;
@@ -211,7 +211,7 @@ static void recheck(sim_server *s)
     int code;
 
     SIM_FOR_EACH (cloud_conn, c, s) {
-        if (c->closing || c->dropped ||
+        if (c->h.closing || c->h.dropped ||
             !(code = sim_keys_close_code(c->key, c->peer, now, &reason)))
             continue;
         /* An error message says why before the close (section 9.2). */

@@ -64,9 +64,7 @@ typedef struct cloud_conn {
     char stream[CLOUD_STREAM_ID + 1];
     char peer[SIM_PEER_MAX];
     cloud_out *q_head, *q_tail;
-    int closing, close_code;
-    char close_reason[100];
-    int dropped, stalled;
+    int stalled;
     uint64_t accepted, duplicates;
     /* Record or predict body being reassembled. */
     char *rx;

@@ -74,11 +74,8 @@ void cloud_stream_error(cloud_conn *c, const char *code, const char *message,
 
 void cloud_stream_close(cloud_conn *c, int code, const char *reason)
 {
-    if (c->closing)
+    if (!sim_conn_closing(&c->h, code, reason))
         return;
-    c->closing = 1;
-    c->close_code = code;
-    snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
     c->stalled = 0;
     lws_rx_flow_control(c->wsi, 0);
     lws_callback_on_writable(c->wsi);
@@ -253,7 +250,7 @@ void cloud_stream_receive(sim_conn *sc, const void *in, size_t len)
 {
     cloud_conn *c = (cloud_conn *)sc;
 
-    if (c->closing || c->dropped)
+    if (c->h.closing || c->h.dropped)
         return;
     if (lws_is_first_fragment(c->wsi)) {
         c->rx_len = 0;
@@ -290,7 +287,7 @@ int cloud_stream_writeable(sim_conn *sc)
     unsigned char buf[LWS_PRE + 128];
     cloud_out *o = c->q_head;
 
-    if (c->dropped)
+    if (c->h.dropped)
         return -1;
     if (c->stalled)
         return 0;
@@ -309,15 +306,15 @@ int cloud_stream_writeable(sim_conn *sc)
         if (!c->q_head)
             c->q_tail = NULL;
         free(o);
-        if (c->q_head || c->closing)
+        if (c->q_head || c->h.closing)
             lws_callback_on_writable(c->wsi);
         return 0;
     }
-    if (c->closing) {
-        size_t n = strlen(c->close_reason);
+    if (c->h.closing) {
+        size_t n = strlen(c->h.close_reason);
 
-        memcpy(buf + LWS_PRE, c->close_reason, n);
-        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
+        memcpy(buf + LWS_PRE, c->h.close_reason, n);
+        lws_close_reason(c->wsi, (enum lws_close_status)c->h.close_code,
                          buf + LWS_PRE, n);
         return -1;
     }
@@ -377,15 +374,15 @@ void cloud_stream_closed(sim_conn *sc)
     cJSON_AddNumberToObject(ev, "conn", (double)c->h.id);
     cJSON_AddNumberToObject(ev, "accepted", (double)c->accepted);
     cJSON_AddNumberToObject(ev, "duplicates", (double)c->duplicates);
-    cJSON_AddBoolToObject(ev, "dropped", c->dropped);
-    if (c->closing)
-        cJSON_AddNumberToObject(ev, "code", c->close_code);
+    cJSON_AddBoolToObject(ev, "dropped", c->h.dropped);
+    if (c->h.closing)
+        cJSON_AddNumberToObject(ev, "code", c->h.close_code);
     simlog_emit(ev);
 }
 
 void cloud_stream_drop(cloud_conn *c)
 {
-    c->dropped = 1;
+    c->h.dropped = 1;
     /* No close frame, no flush: as a dead link. */
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }

@@ -15,16 +15,29 @@ int sim_bad_usage(const char *prog, const char *fmt, const char *arg)
     return cli_usage_error(prog, "%s", msg);
 }
 
-int sim_getopt_error(const char *prog, int opt, char **argv)
+int sim_getopt_other(const char *prog, int opt, char **argv,
+                     void (*usage)(FILE *f))
 {
+    if (opt == 'h') {
+        usage(stdout);
+        return CLI_EX_OK;
+    }
     if (opt == ':')
         return sim_bad_usage(prog, "option %s needs a value", argv[optind - 1]);
-    if (optopt > 0 && optopt < 256) {
+    /* A short option is named alone (it may stand in a group, "-qx"). */
+    if (strncmp(argv[optind - 1], "--", 2) && optopt > 0 && optopt < 256) {
         char flag[3] = {'-', (char)optopt, '\0'};
 
         return sim_bad_usage(prog, "unknown option: %s", flag);
     }
     return sim_bad_usage(prog, "unknown option: %s", argv[optind - 1]);
+}
+
+int sim_getopt_rest(const char *prog, int argc, char **argv)
+{
+    if (optind < argc)
+        return sim_bad_usage(prog, "unexpected argument: %s", argv[optind]);
+    return 0;
 }
 
 int sim_parse_host(const char *arg, const char **host)

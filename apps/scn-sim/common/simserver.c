@@ -52,6 +52,44 @@ void sim_conn_unlink(sim_server *s, sim_conn *c)
     c->linked = 0;
 }
 
+int sim_conn_closing(sim_conn *c, int code, const char *reason)
+{
+    if (c->closing)
+        return 0;
+    c->closing = 1;
+    c->close_code = code;
+    snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+    return 1;
+}
+
+cJSON *sim_conn_close_event(const sim_conn *c, const char *key_name, int *code,
+                            const char **by, const char **reason)
+{
+    cJSON *ev;
+
+    *by = "network";
+    *code = 1006;
+    *reason = "";
+    if (c->closing) {
+        *by = "server";
+        *code = c->close_code;
+        *reason = c->close_reason;
+    } else if (c->dropped) {
+        *by = "fault";
+        *reason = "dropped";
+    } else if (c->peer_close_code) {
+        *by = "client";
+        *code = c->peer_close_code;
+    }
+    ev = simlog_event("close");
+    cJSON_AddNumberToObject(ev, "conn", (double)c->id);
+    cJSON_AddNumberToObject(ev, "code", *code);
+    cJSON_AddStringToObject(ev, "reason", *reason);
+    cJSON_AddStringToObject(ev, "by", *by);
+    cJSON_AddStringToObject(ev, "key", key_name);
+    return ev;
+}
+
 void sim_admission_init(void *r, size_t size, struct lws *wsi)
 {
     sim_admission *a = r;

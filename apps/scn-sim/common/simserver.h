@@ -37,11 +37,15 @@ typedef struct sim_opts {
 } sim_opts;
 
 /* The first member of a mode's connection (lws per-session data, zeroed
- * by lws): what the skeleton needs to list it. */
+ * by lws): what the skeleton needs to list it, and how it ends. */
 typedef struct sim_conn {
     struct sim_conn *prev, *next; /* sim_server.conns */
     unsigned long id;
-    int linked;          /* established and on the list */
+    int linked;  /* established and on the list */
+    int closing; /* a close frame is due: close_code, close_reason */
+    int close_code;
+    char close_reason[124];
+    int dropped;         /* closed abruptly by a fault */
     int peer_close_code; /* from the client's close frame, 0: none */
 } sim_conn;
 
@@ -146,6 +150,16 @@ void sim_server_stop(sim_server *s, const char *why);
 /* A new session: its id, on the list, counted. */
 void sim_conn_link(sim_server *s, sim_conn *c);
 void sim_conn_unlink(sim_server *s, sim_conn *c);
+
+/* Marks c closing with code and reason; 0 when it already was. */
+int sim_conn_closing(sim_conn *c, int code, const char *reason);
+
+/* The "close" event of a session that ended (conn, code, reason, by:
+ * server, fault, client or network, key: its name, never the key): the
+ * caller adds its counters and emits it. *code, *by and *reason get what
+ * it says, for the caller's stderr line. */
+cJSON *sim_conn_close_event(const sim_conn *c, const char *key_name, int *code,
+                            const char **by, const char **reason);
 
 /* The close code and reason for a session that was let in although the
  * handshake check (r, run again at ESTABLISHED) now refuses it: 0 when it

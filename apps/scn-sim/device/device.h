@@ -85,11 +85,6 @@ typedef struct dev_conn {
     int rx_paused;       /* flow control currently off */
     int rx_paused_queue; /* replies queued beyond DEV_CTLQ_MAX / 2 */
 
-    int closing; /* a close frame is due */
-    int close_code;
-    char close_reason[124];
-    int dropped; /* closed abruptly by a fault */
-
     char *rx; /* request being reassembled */
     size_t rx_len, rx_cap;
     int rx_started, rx_overflow, rx_binary;

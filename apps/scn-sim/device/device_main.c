@@ -102,8 +102,7 @@ enum {
     OPT_TLS_CERT,
     OPT_TLS_KEY,
     OPT_TLS_CLIENT_CA,
-    OPT_QUIET,
-    OPT_HELP
+    OPT_QUIET
 };
 
 static const struct option device_options[] = {
@@ -125,7 +124,7 @@ static const struct option device_options[] = {
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"tls-client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA},
     {"quiet", no_argument, NULL, OPT_QUIET},
-    {"help", no_argument, NULL, OPT_HELP},
+    {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
 /* Seconds for time options: 1 ms to a year. */
@@ -138,7 +137,7 @@ int device_main(int argc, char **argv)
 {
     static char default_uid[] = "SCN001";
     device_opts o;
-    int opt, have_seed = 0;
+    int opt, rc, have_seed = 0;
     faults *f = &o.faults;
 
     memset(&o, 0, sizeof(o));
@@ -237,16 +236,12 @@ int device_main(int argc, char **argv)
         case OPT_QUIET:
             o.base.quiet = 1;
             break;
-        case 'h':
-        case OPT_HELP:
-            usage(stdout);
-            return CLI_EX_OK;
         default:
-            return sim_getopt_error("scn-sim", opt, argv);
+            return sim_getopt_other("scn-sim", opt, argv, usage);
         }
     }
-    if (optind < argc)
-        return bad_usage("unexpected argument: %s", argv[optind]);
+    if ((rc = sim_getopt_rest("scn-sim", argc, argv)))
+        return rc;
     /* A certificate without its key (or the reverse) is a typo, not a
      * request for plain ws://. */
     if (!o.base.tls_cert != !o.base.tls_key)

@@ -92,7 +92,7 @@ static void recheck(sim_server *s)
     int code;
 
     SIM_FOR_EACH (dev_conn, c, s)
-        if (!c->closing && !c->dropped &&
+        if (!c->h.closing && !c->h.dropped &&
             (code = sim_keys_close_code(c->key, c->peer, now, &reason)))
             dev_conn_close(c, code, reason);
 }
@@ -132,7 +132,7 @@ static void stall(sim_server *s, const char *source)
 
     cJSON_AddNumberToObject(ev, "for_s", stall_s);
     SIM_FOR_EACH (dev_conn, c, s) {
-        if (c->closing || c->dropped)
+        if (c->h.closing || c->h.dropped)
             continue;
         dev_conn_stall(c, until);
         cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)c->h.id));
@@ -151,7 +151,7 @@ static void drop(sim_server *s, const char *source, int all)
 
     (void)all; /* a device has no links of its own */
     SIM_FOR_EACH (dev_conn, c, s) {
-        if (c->dropped)
+        if (c->h.dropped)
             continue;
         dev_conn_drop(c);
         cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)c->h.id));

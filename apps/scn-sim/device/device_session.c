@@ -40,7 +40,7 @@ static void log_fault(const dev_conn *c, const char *kind, const char *k2,
  * wait, and always resumes for a closing handshake. */
 static void update_rx(dev_conn *c)
 {
-    int want = c->closing || (!c->stalled && !c->rx_paused_queue);
+    int want = c->h.closing || (!c->stalled && !c->rx_paused_queue);
 
     if (want == !c->rx_paused)
         return;
@@ -50,7 +50,7 @@ static void update_rx(dev_conn *c)
 
 static int has_output(const dev_conn *c)
 {
-    return c->closing || c->hello_pending || c->q_len || c->oversize_after ||
+    return c->h.closing || c->hello_pending || c->q_len || c->oversize_after ||
            c->frames_pending;
 }
 
@@ -218,10 +218,10 @@ int dev_conn_writeable(sim_conn *sc)
     dev_conn *c = (dev_conn *)sc;
     int r = 0;
 
-    if (c->closing) {
-        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
-                         (unsigned char *)c->close_reason,
-                         strlen(c->close_reason));
+    if (c->h.closing) {
+        lws_close_reason(c->wsi, (enum lws_close_status)c->h.close_code,
+                         (unsigned char *)c->h.close_reason,
+                         strlen(c->h.close_reason));
         return -1;
     }
     if (c->stalled)
@@ -246,11 +246,11 @@ int dev_conn_writeable(sim_conn *sc)
     }
     if (r < 0)
         return -1;
-    if (c->closing) {
+    if (c->h.closing) {
         /* the quota ran out: nothing was written, close now */
-        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
-                         (unsigned char *)c->close_reason,
-                         strlen(c->close_reason));
+        lws_close_reason(c->wsi, (enum lws_close_status)c->h.close_code,
+                         (unsigned char *)c->h.close_reason,
+                         strlen(c->h.close_reason));
         return -1;
     }
     if (has_output(c))
@@ -267,7 +267,7 @@ void dev_conn_timer(dev_conn *c)
     int64_t now = sim_mono_us(), due;
     uint64_t take = 0, room;
 
-    if (!c->stream_on || c->closing)
+    if (!c->stream_on || c->h.closing)
         return;
     if (now >= c->next_due_us) {
         due = 1 + (now - c->next_due_us) / c->period_us;
@@ -371,7 +371,7 @@ void dev_conn_receive(sim_conn *sc, const void *in, size_t len)
 {
     dev_conn *c = (dev_conn *)sc;
 
-    if (c->closing)
+    if (c->h.closing)
         return;
     if (!c->rx_started) {
         c->rx_started = 1;
@@ -410,11 +410,8 @@ done:
 
 void dev_conn_close(dev_conn *c, int code, const char *reason)
 {
-    if (c->closing)
+    if (!sim_conn_closing(&c->h, code, reason))
         return;
-    c->closing = 1;
-    c->close_code = code;
-    snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
     c->stalled = 0;
     update_rx(c);
     lws_set_timer_usecs(c->wsi, LWS_SET_TIMER_USEC_CANCEL);
@@ -425,7 +422,7 @@ void dev_conn_close(dev_conn *c, int code, const char *reason)
 
 void dev_conn_drop(dev_conn *c)
 {
-    c->dropped = 1;
+    c->h.dropped = 1;
     /* Closes from the event loop with no close frame and no flushing, as
      * a link that dies would. */
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
@@ -433,7 +430,7 @@ void dev_conn_drop(dev_conn *c)
 
 void dev_conn_stall(dev_conn *c, int64_t until_us)
 {
-    if (c->closing || c->dropped)
+    if (c->h.closing || c->h.dropped)
         return;
     if (!c->stalled) {
         skip(c, c->frames_pending); /* due frames are lost in a stall */
@@ -466,14 +463,7 @@ void dev_conn_closed(sim_conn *sc)
 
     if (!c->h.linked)
         return;
-    simlog_conn_end end = {c->h.id,
-                           ks_key_name(c->key),
-                           c->closing,
-                           c->close_code,
-                           c->close_reason,
-                           c->dropped,
-                           c->h.peer_close_code};
-    ev = simlog_close_event(&end, &code, &by, &reason);
+    ev = sim_conn_close_event(&c->h, ks_key_name(c->key), &code, &by, &reason);
     cJSON_AddNumberToObject(ev, "frames_sent", (double)c->sent);
     cJSON_AddNumberToObject(ev, "frames_skipped", (double)c->skipped);
     cJSON_AddNumberToObject(ev, "malformed", (double)c->malformed);

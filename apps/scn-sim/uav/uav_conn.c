@@ -32,8 +32,8 @@ void uav_conn_update_rx(uav_conn *c)
         c->rx_load = 1;
     else if (c->inflight <= UAV_INFLIGHT_LOW)
         c->rx_load = 0;
-    want = c->closing || (!stalled(c) && !c->rx_load);
-    if (want == !c->rx_paused || c->dropped)
+    want = c->h.closing || (!stalled(c) && !c->rx_load);
+    if (want == !c->rx_paused || c->h.dropped)
         return;
     lws_rx_flow_control(c->wsi, want);
     c->rx_paused = !want;
@@ -161,7 +161,7 @@ void uav_conn_receive(sim_conn *sc, const void *in, size_t len)
     uav_conn *c = (uav_conn *)sc;
     size_t room;
 
-    if (c->closing || c->dropped)
+    if (c->h.closing || c->h.dropped)
         return;
     if (!c->rx_started) {
         c->rx_started = 1;
@@ -210,7 +210,7 @@ void uav_conn_answer(uav_conn *c, int cmd, const char *text)
 
 void uav_conn_poll(uav_conn *c, int64_t now_us)
 {
-    if (c->q_len && !c->closing && !c->dropped && !stalled(c) &&
+    if (c->q_len && !c->h.closing && !c->h.dropped && !stalled(c) &&
         c->q[c->q_head].due_us <= now_us)
         lws_callback_on_writable(c->wsi);
 }
@@ -250,10 +250,10 @@ int uav_conn_writeable(sim_conn *sc)
 {
     uav_conn *c = (uav_conn *)sc;
 
-    if (c->closing) {
-        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
-                         (unsigned char *)c->close_reason,
-                         strlen(c->close_reason));
+    if (c->h.closing) {
+        lws_close_reason(c->wsi, (enum lws_close_status)c->h.close_code,
+                         (unsigned char *)c->h.close_reason,
+                         strlen(c->h.close_reason));
         return -1;
     }
     if (stalled(c) || !c->q_len || c->q[c->q_head].due_us > sim_mono_us())
@@ -266,11 +266,8 @@ int uav_conn_writeable(sim_conn *sc)
 
 void uav_conn_close(uav_conn *c, int code, const char *reason)
 {
-    if (c->closing || c->dropped)
+    if (c->h.dropped || !sim_conn_closing(&c->h, code, reason))
         return;
-    c->closing = 1;
-    c->close_code = code;
-    snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
     uav_conn_update_rx(c);
     lws_callback_on_writable(c->wsi);
     /* A peer that never reads never makes us writeable: drop it then. */
@@ -279,9 +276,9 @@ void uav_conn_close(uav_conn *c, int code, const char *reason)
 
 void uav_conn_drop(uav_conn *c)
 {
-    if (c->dropped)
+    if (c->h.dropped)
         return;
-    c->dropped = 1;
+    c->h.dropped = 1;
     /* Closed from the event loop with no close frame and no flushing, as
      * a link that dies would. */
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
@@ -297,14 +294,7 @@ void uav_conn_closed(sim_conn *sc)
 
     if (!c->h.linked)
         return;
-    simlog_conn_end end = {c->h.id,
-                           ks_key_name(c->key),
-                           c->closing,
-                           c->close_code,
-                           c->close_reason,
-                           c->dropped,
-                           c->h.peer_close_code};
-    ev = simlog_close_event(&end, &code, &by, &reason);
+    ev = sim_conn_close_event(&c->h, ks_key_name(c->key), &code, &by, &reason);
     cJSON_AddNumberToObject(ev, "commands", (double)c->commands);
     cJSON_AddNumberToObject(ev, "answers", (double)c->answers);
     cJSON_AddNumberToObject(ev, "unsent", (double)c->q_len);

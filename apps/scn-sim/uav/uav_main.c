@@ -90,8 +90,7 @@ enum {
     OPT_GARBAGE,
     OPT_STATE_EXTRA,
     OPT_LATE,
-    OPT_QUIET,
-    OPT_HELP
+    OPT_QUIET
 };
 
 static const struct option uav_options[] = {
@@ -117,7 +116,7 @@ static const struct option uav_options[] = {
     {"state-extra", required_argument, NULL, OPT_STATE_EXTRA},
     {"late-answers", required_argument, NULL, OPT_LATE},
     {"quiet", no_argument, NULL, OPT_QUIET},
-    {"help", no_argument, NULL, OPT_HELP},
+    {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
 /* Seconds for time options: 1 ms to a year. */
@@ -213,7 +212,7 @@ int uav_main(int argc, char **argv)
     static uav_opts o;
     const char *state_host = NULL;
     unsigned char probe[16];
-    int opt, have_seed = 0, bad, family;
+    int opt, rc, have_seed = 0, bad, family;
     char why[128];
 
     memset(&o, 0, sizeof(o));
@@ -272,16 +271,12 @@ int uav_main(int argc, char **argv)
         case OPT_QUIET:
             o.base.quiet = 1;
             break;
-        case 'h':
-        case OPT_HELP:
-            usage(stdout);
-            return CLI_EX_OK;
         default:
-            return sim_getopt_error("scn-sim uav", opt, argv);
+            return sim_getopt_other("scn-sim uav", opt, argv, usage);
         }
     }
-    if (optind < argc)
-        return bad_usage("unexpected argument: %s", argv[optind]);
+    if ((rc = sim_getopt_rest("scn-sim uav", argc, argv)))
+        return rc;
     /* The links share the listener's context, which speaks one address
      * family (IPv6 is off for an IPv4 listener). */
     family = inet_pton(AF_INET, o.base.host, probe) == 1 ? AF_INET : AF_INET6;

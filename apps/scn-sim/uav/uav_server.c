@@ -113,7 +113,7 @@ static void hook_answer(void *ctx, unsigned long conn, scn_uav_cmd_id id,
     uav_conn *c = uav_find_conn(s, conn);
     cJSON *ev;
 
-    if (c && !c->closing && !c->dropped) {
+    if (c && !c->h.closing && !c->h.dropped) {
         uav_conn_answer(c, (int)id, text);
         return;
     }
@@ -215,7 +215,7 @@ static void drop(sim_server *s, const char *source, int links)
     cJSON *ids = cJSON_AddArrayToObject(ev, "conns");
 
     SIM_FOR_EACH (uav_conn, c, s) {
-        if (c->dropped)
+        if (c->h.dropped)
             continue;
         uav_conn_drop(c);
         cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)c->h.id));
@@ -238,7 +238,7 @@ static void recheck(sim_server *s)
     int code;
 
     SIM_FOR_EACH (uav_conn, c, s)
-        if (!c->closing && !c->dropped &&
+        if (!c->h.closing && !c->h.dropped &&
             (code = sim_keys_close_code(c->key, c->peer, now, &reason)))
             uav_conn_close(c, code, reason);
 }

@@ -68,10 +68,6 @@ typedef struct uav_conn {
     int rx_paused;     /* flow control currently off */
     int rx_load;       /* too many unanswered commands */
 
-    int closing, close_code;
-    char close_reason[124];
-    int dropped;
-
     char rx[UAV_RX_MAX + 1];
     size_t rx_len, rx_total;
     int rx_started, rx_binary;
