@@ -265,11 +265,7 @@ static const sim_mode_ops cloud_ops = {
 
 int cloud_run(const cloud_opts *o)
 {
-    cloud_srv cs;
+    cloud_srv cs = {.o = o};
 
-    memset(&cs, 0, sizeof(cs));
-    cs.base.ops = &cloud_ops;
-    cs.base.o = &o->base;
-    cs.o = o;
-    return sim_server_run(&cs.base);
+    return sim_server_run(&cs.base, &cloud_ops, &o->base);
 }

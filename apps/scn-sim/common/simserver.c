@@ -511,12 +511,14 @@ static int serve(sim_server *s, int family)
     return CLI_EX_OK;
 }
 
-int sim_server_run(sim_server *s)
+int sim_server_run(sim_server *s, const sim_mode_ops *ops, const sim_opts *o)
 {
     unsigned char probe[16];
     char err[256];
     int family, rc;
 
+    s->ops = ops;
+    s->o = o;
     family = inet_pton(AF_INET, s->o->host, probe) == 1 ? AF_INET : AF_INET6;
     if (simlog_open(s->o->log_path, s->o->quiet))
         return CLI_EX_CANTCREAT;

@@ -139,9 +139,10 @@ struct sim_server {
     struct lws_protocols protocols[2]; /* lws keeps a pointer to them */
 };
 
-/* Runs the server s (its ops and o set, the rest zero) until a signal or
- * o->duration_s; returns the process exit code. */
-int sim_server_run(sim_server *s);
+/* Runs s (the base of a mode's server, zeroed but for the mode's own
+ * members) as ops says until a signal or o->duration_s; returns the
+ * process exit code. */
+int sim_server_run(sim_server *s, const sim_mode_ops *ops, const sim_opts *o);
 
 /* Stops: the "stopping" event, ops->stop, and the loop ends when every
  * session is closed or after a grace period. */

@@ -226,11 +226,7 @@ static const sim_mode_ops device_ops = {
 
 int device_run(const device_opts *o)
 {
-    dev_srv d;
+    dev_srv d = {.o = o};
 
-    memset(&d, 0, sizeof(d));
-    d.base.ops = &device_ops;
-    d.base.o = &o->base;
-    d.o = o;
-    return sim_server_run(&d.base);
+    return sim_server_run(&d.base, &device_ops, &o->base);
 }

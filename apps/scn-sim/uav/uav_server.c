@@ -373,8 +373,6 @@ int uav_run(const uav_opts *o)
     static uav_srv u; /* big (the drone's queue); one per process */
 
     memset(&u, 0, sizeof(u));
-    u.base.ops = &uav_ops;
-    u.base.o = &o->base;
     u.o = o;
-    return sim_server_run(&u.base);
+    return sim_server_run(&u.base, &uav_ops, &o->base);
 }
