@@ -43,37 +43,18 @@ static int bad(const char *what, const char *arg)
     return cli_usage_error("scn-sim cloud", "%s: %s", what, arg);
 }
 
-enum {
-    O_HOST = 256,
-    O_PORT,
-    O_KEYS,
-    O_SEED,
-    O_LOG,
-    O_DROP,
-    O_STALL,
-    O_REFUSE,
-    O_DROP_AFTER,
-    O_QUIET
-};
+enum { O_REFUSE = SIM_OPT_MODE, O_DROP_AFTER };
 
 static const struct option opts[] = {
-    {"host", required_argument, NULL, O_HOST},
-    {"port", required_argument, NULL, O_PORT},
-    {"keys", required_argument, NULL, O_KEYS},
-    {"seed", required_argument, NULL, O_SEED},
-    {"log", required_argument, NULL, O_LOG},
-    {"drop-every", required_argument, NULL, O_DROP},
-    {"stall-for", required_argument, NULL, O_STALL},
+    SIM_OPTIONS_COMMON,
     {"refuse-429-for", required_argument, NULL, O_REFUSE},
     {"drop-after-accept", required_argument, NULL, O_DROP_AFTER},
-    {"quiet", no_argument, NULL, O_QUIET},
-    {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
 int cloud_main(int argc, char **argv)
 {
     cloud_opts o;
-    int opt;
+    int opt, rc;
 
     memset(&o, 0, sizeof(o));
     o.base.host = "127.0.0.1";
@@ -85,29 +66,23 @@ int cloud_main(int argc, char **argv)
         const char *a = optarg;
 
         switch (opt) {
-        case O_HOST:
+        case SIM_OPT_HOST:
             if (sim_parse_host(a, &o.base.host))
                 return bad("--host: not an IP address", a);
             break;
-        case O_PORT:
+        case SIM_OPT_PORT:
             if (cli_parse_int(a, 0, 65535, &o.base.port))
                 return bad("--port: expected 0-65535", a);
             break;
-        case O_KEYS:
-            o.base.keys_path = a;
-            break;
-        case O_SEED:
+        case SIM_OPT_SEED:
             if (cli_parse_u64(a, 0, UINT64_MAX, &o.base.seed))
                 return bad("--seed: expected an unsigned integer", a);
             break;
-        case O_LOG:
-            o.base.log_path = a;
-            break;
-        case O_DROP:
+        case SIM_OPT_DROP_EVERY:
             if (cli_parse_double(a, 0.001, 366.0 * 86400, &o.base.drop_every_s))
                 return bad("--drop-every: expected seconds > 0", a);
             break;
-        case O_STALL:
+        case SIM_OPT_STALL_FOR:
             if (cli_parse_double(a, 0.001, 366.0 * 86400, &o.stall_for_s))
                 return bad("--stall-for: expected seconds > 0", a);
             break;
@@ -119,16 +94,14 @@ int cloud_main(int argc, char **argv)
             if (cli_parse_u64(a, 1, UINT64_C(9007199254740991), &o.drop_after))
                 return bad("--drop-after-accept: expected a seq >= 1", a);
             break;
-        case O_QUIET:
-            o.base.quiet = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return CLI_EX_OK;
         case ':':
             return bad("option needs a value", argv[optind - 1]);
-        default:
+        case '?':
             return bad("unknown option", argv[optind - 1]);
+        default:
+            if ((rc = sim_getopt_other(&o.base, "scn-sim cloud", opt, argv,
+                                       usage)) != SIM_OPT_GO_ON)
+                return rc;
         }
     }
     if (optind < argc)

@@ -15,9 +15,22 @@ int sim_bad_usage(const char *prog, const char *fmt, const char *arg)
     return cli_usage_error(prog, "%s", msg);
 }
 
-int sim_getopt_other(const char *prog, int opt, char **argv,
+int sim_getopt_other(sim_opts *o, const char *prog, int opt, char **argv,
                      void (*usage)(FILE *f))
 {
+    switch (opt) {
+    case SIM_OPT_KEYS:
+        o->keys_path = optarg;
+        return SIM_OPT_GO_ON;
+    case SIM_OPT_LOG:
+        o->log_path = optarg;
+        return SIM_OPT_GO_ON;
+    case SIM_OPT_QUIET:
+        o->quiet = 1;
+        return SIM_OPT_GO_ON;
+    default:
+        break;
+    }
     if (opt == 'h') {
         usage(stdout);
         return CLI_EX_OK;

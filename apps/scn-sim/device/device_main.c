@@ -85,46 +85,30 @@ static int parse_devices(char *list, device_opts *o)
 }
 
 enum {
-    OPT_HOST = 256,
-    OPT_PORT,
-    OPT_DEVICES,
+    OPT_DEVICES = SIM_OPT_MODE,
     OPT_RATE,
-    OPT_KEYS,
-    OPT_SEED,
     OPT_DURATION,
-    OPT_LOG,
-    OPT_DROP_EVERY,
     OPT_STALL_EVERY,
-    OPT_STALL_FOR,
     OPT_MALFORMED_EVERY,
     OPT_OVERSIZE_EVERY,
     OPT_OVERSIZE_BYTES,
     OPT_TLS_CERT,
     OPT_TLS_KEY,
-    OPT_TLS_CLIENT_CA,
-    OPT_QUIET
+    OPT_TLS_CLIENT_CA
 };
 
 static const struct option device_options[] = {
-    {"host", required_argument, NULL, OPT_HOST},
-    {"port", required_argument, NULL, OPT_PORT},
+    SIM_OPTIONS_COMMON,
     {"devices", required_argument, NULL, OPT_DEVICES},
     {"rate", required_argument, NULL, OPT_RATE},
-    {"keys", required_argument, NULL, OPT_KEYS},
-    {"seed", required_argument, NULL, OPT_SEED},
     {"duration", required_argument, NULL, OPT_DURATION},
-    {"log", required_argument, NULL, OPT_LOG},
-    {"drop-every", required_argument, NULL, OPT_DROP_EVERY},
     {"stall-every", required_argument, NULL, OPT_STALL_EVERY},
-    {"stall-for", required_argument, NULL, OPT_STALL_FOR},
     {"malformed-every", required_argument, NULL, OPT_MALFORMED_EVERY},
     {"oversize-every", required_argument, NULL, OPT_OVERSIZE_EVERY},
     {"oversize-bytes", required_argument, NULL, OPT_OVERSIZE_BYTES},
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"tls-client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA},
-    {"quiet", no_argument, NULL, OPT_QUIET},
-    {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
 /* Seconds for time options: 1 ms to a year. */
@@ -153,11 +137,11 @@ int device_main(int argc, char **argv)
         const char *a = optarg;
 
         switch (opt) {
-        case OPT_HOST:
+        case SIM_OPT_HOST:
             if (sim_parse_host(a, &o.base.host))
                 return bad_usage("--host: not an IP address: %s", a);
             break;
-        case OPT_PORT:
+        case SIM_OPT_PORT:
             if (cli_parse_int(a, 0, 65535, &o.base.port))
                 return bad_usage("--port: expected 0-65535, got %s", a);
             break;
@@ -172,10 +156,7 @@ int device_main(int argc, char **argv)
             if (cli_parse_double(a, DEV_RATE_MIN, DEV_RATE_MAX, &o.rate_hz))
                 return bad_usage("--rate: expected 0.1-1000 Hz, got %s", a);
             break;
-        case OPT_KEYS:
-            o.base.keys_path = a;
-            break;
-        case OPT_SEED:
+        case SIM_OPT_SEED:
             if (cli_parse_u64(a, 0, UINT64_MAX, &o.base.seed))
                 return bad_usage("--seed: expected an unsigned integer, "
                                  "got %s",
@@ -186,10 +167,7 @@ int device_main(int argc, char **argv)
             if (seconds(a, &o.base.duration_s))
                 return bad_usage("--duration: expected seconds > 0, got %s", a);
             break;
-        case OPT_LOG:
-            o.base.log_path = a;
-            break;
-        case OPT_DROP_EVERY:
+        case SIM_OPT_DROP_EVERY:
             if (seconds(a, &o.base.drop_every_s))
                 return bad_usage("--drop-every: expected seconds > 0, "
                                  "got %s",
@@ -201,7 +179,7 @@ int device_main(int argc, char **argv)
                                  "got %s",
                                  a);
             break;
-        case OPT_STALL_FOR:
+        case SIM_OPT_STALL_FOR:
             if (seconds(a, &f->stall_for_s))
                 return bad_usage("--stall-for: expected seconds > 0, got %s",
                                  a);
@@ -233,11 +211,10 @@ int device_main(int argc, char **argv)
         case OPT_TLS_CLIENT_CA:
             o.base.tls_client_ca = a;
             break;
-        case OPT_QUIET:
-            o.base.quiet = 1;
-            break;
         default:
-            return sim_getopt_other("scn-sim", opt, argv, usage);
+            if ((rc = sim_getopt_other(&o.base, "scn-sim", opt, argv, usage)) !=
+                SIM_OPT_GO_ON)
+                return rc;
         }
     }
     if ((rc = sim_getopt_rest("scn-sim", argc, argv)))

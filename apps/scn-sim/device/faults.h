@@ -1,7 +1,8 @@
 /*
  * Fault switches: what a misbehaving device or link does, on a schedule, so
  * that clients can be tested against it. Time-based faults (drop, stall)
- * act on every open connection; count-based ones (malformed, oversize) on
+ * act on every open connection, their periods are the skeleton's
+ * (sim_opts); count-based ones (malformed, oversize) on
  * each connection's own frame count, so a test can predict them.
  */
 #ifndef SCN_SIM_FAULTS_H

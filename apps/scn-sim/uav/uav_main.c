@@ -69,11 +69,7 @@ static int bad_usage(const char *fmt, const char *arg)
 }
 
 enum {
-    OPT_HOST = 256,
-    OPT_PORT,
-    OPT_KEYS,
-    OPT_SEED,
-    OPT_TIME_SCALE,
+    OPT_TIME_SCALE = SIM_OPT_MODE,
     OPT_BATTERY,
     OPT_BATTERY_DRAIN,
     OPT_STATE_HOST,
@@ -83,21 +79,14 @@ enum {
     OPT_VIDEO_FPS,
     OPT_RECONNECT,
     OPT_DURATION,
-    OPT_LOG,
-    OPT_DROP_EVERY,
     OPT_STALL_EVERY,
-    OPT_STALL_FOR,
     OPT_GARBAGE,
     OPT_STATE_EXTRA,
-    OPT_LATE,
-    OPT_QUIET
+    OPT_LATE
 };
 
 static const struct option uav_options[] = {
-    {"host", required_argument, NULL, OPT_HOST},
-    {"port", required_argument, NULL, OPT_PORT},
-    {"keys", required_argument, NULL, OPT_KEYS},
-    {"seed", required_argument, NULL, OPT_SEED},
+    SIM_OPTIONS_COMMON,
     {"time-scale", required_argument, NULL, OPT_TIME_SCALE},
     {"battery", required_argument, NULL, OPT_BATTERY},
     {"battery-drain", required_argument, NULL, OPT_BATTERY_DRAIN},
@@ -108,15 +97,10 @@ static const struct option uav_options[] = {
     {"video-fps", required_argument, NULL, OPT_VIDEO_FPS},
     {"reconnect-delay", required_argument, NULL, OPT_RECONNECT},
     {"duration", required_argument, NULL, OPT_DURATION},
-    {"log", required_argument, NULL, OPT_LOG},
-    {"drop-every", required_argument, NULL, OPT_DROP_EVERY},
     {"stall-every", required_argument, NULL, OPT_STALL_EVERY},
-    {"stall-for", required_argument, NULL, OPT_STALL_FOR},
     {"garbage-state-every", required_argument, NULL, OPT_GARBAGE},
     {"state-extra", required_argument, NULL, OPT_STATE_EXTRA},
     {"late-answers", required_argument, NULL, OPT_LATE},
-    {"quiet", no_argument, NULL, OPT_QUIET},
-    {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
 /* Seconds for time options: 1 ms to a year. */
@@ -145,7 +129,7 @@ static int number_option(int opt, const char *a, uav_opts *o, int *bad,
     int ms;
 
     switch (opt) {
-    case OPT_PORT:
+    case SIM_OPT_PORT:
         *bad = cli_check_int(a, 0, 65535, &o->base.port, why, cap);
         return 1;
     case OPT_STATE_PORT:
@@ -175,13 +159,13 @@ static int number_option(int opt, const char *a, uav_opts *o, int *bad,
     case OPT_DURATION:
         *bad = seconds(a, &o->base.duration_s, why, cap);
         return 1;
-    case OPT_DROP_EVERY:
+    case SIM_OPT_DROP_EVERY:
         *bad = seconds(a, &o->base.drop_every_s, why, cap);
         return 1;
     case OPT_STALL_EVERY:
         *bad = seconds(a, &o->base.stall_every_s, why, cap);
         return 1;
-    case OPT_STALL_FOR:
+    case SIM_OPT_STALL_FOR:
         *bad = seconds(a, &o->stall_for_s, why, cap);
         return 1;
     case OPT_GARBAGE:
@@ -239,12 +223,9 @@ int uav_main(int argc, char **argv)
             continue;
         }
         switch (opt) {
-        case OPT_HOST:
+        case SIM_OPT_HOST:
             if (sim_parse_host(a, &o.base.host))
                 return bad_usage("--host: not an IP address: %s", a);
-            break;
-        case OPT_KEYS:
-            o.base.keys_path = a;
             break;
         case OPT_STATE_EXTRA:
             /* Pairs only: one line of printable text, each ending ';'. */
@@ -255,7 +236,7 @@ int uav_main(int argc, char **argv)
                                  a);
             o.state_extra = a;
             break;
-        case OPT_SEED:
+        case SIM_OPT_SEED:
             if (cli_parse_u64(a, 0, UINT64_MAX, &o.base.seed))
                 return bad_usage("--seed: expected an unsigned integer, "
                                  "got %s",
@@ -265,14 +246,10 @@ int uav_main(int argc, char **argv)
         case OPT_STATE_HOST:
             state_host = a;
             break;
-        case OPT_LOG:
-            o.base.log_path = a;
-            break;
-        case OPT_QUIET:
-            o.base.quiet = 1;
-            break;
         default:
-            return sim_getopt_other("scn-sim uav", opt, argv, usage);
+            if ((rc = sim_getopt_other(&o.base, "scn-sim uav", opt, argv,
+                                       usage)) != SIM_OPT_GO_ON)
+                return rc;
         }
     }
     if ((rc = sim_getopt_rest("scn-sim uav", argc, argv)))
