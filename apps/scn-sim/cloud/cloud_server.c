@@ -179,7 +179,7 @@ static void drop(sim_server *s, const char *source, int all)
 
 static void stall_end_cb(lws_sorted_usec_list_t *sul)
 {
-    cloud_srv *cs = lws_container_of(sul, cloud_srv, sul_stall_end);
+    cloud_srv *cs = lws_container_of(sul, cloud_srv, base.sul_stall_end);
 
     SIM_FOR_EACH (cloud_conn, c, &cs->base)
         if (c->stalled)
@@ -200,7 +200,7 @@ static void stall(sim_server *s, const char *source)
         n++;
     }
     fault_log("stall", source, n);
-    lws_sul_schedule(s->ctx, 0, &cs->sul_stall_end, stall_end_cb,
+    lws_sul_schedule(s->ctx, 0, &cs->base.sul_stall_end, stall_end_cb,
                      (lws_usec_t)(cs->o->stall_for_s * 1e6));
 }
 
@@ -221,11 +221,6 @@ static void recheck(sim_server *s)
             cloud_stream_error(c, "expired", reason, 0, 0);
         cloud_stream_close(c, code, reason);
     }
-}
-
-static void cancel(sim_server *s)
-{
-    lws_sul_cancel(&cloud_of(s)->sul_stall_end);
 }
 
 static void release(sim_server *s)
@@ -259,7 +254,6 @@ static const sim_mode_ops cloud_ops = {
     .recheck = recheck,
     .stall = stall,
     .drop = drop,
-    .cancel = cancel,
     .release = release,
 };
 

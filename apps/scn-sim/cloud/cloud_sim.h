@@ -102,7 +102,6 @@ struct cloud_srv {
     const cloud_opts *o;
     cloud_ackrec *acks;
     int dropped_after; /* --drop-after-accept done */
-    lws_sorted_usec_list_t sul_stall_end;
 };
 
 /* Seconds left of --refuse-429-for (rounded up), 0 when over. */

@@ -284,7 +284,6 @@ void cloud_stream_receive(sim_conn *sc, const void *in, size_t len)
 int cloud_stream_writeable(sim_conn *sc)
 {
     cloud_conn *c = (cloud_conn *)sc;
-    unsigned char buf[LWS_PRE + 128];
     cloud_out *o = c->q_head;
 
     if (c->h.dropped)
@@ -310,14 +309,8 @@ int cloud_stream_writeable(sim_conn *sc)
             lws_callback_on_writable(c->wsi);
         return 0;
     }
-    if (c->h.closing) {
-        size_t n = strlen(c->h.close_reason);
-
-        memcpy(buf + LWS_PRE, c->h.close_reason, n);
-        lws_close_reason(c->wsi, (enum lws_close_status)c->h.close_code,
-                         buf + LWS_PRE, n);
-        return -1;
-    }
+    if (c->h.closing)
+        return sim_conn_close_frame(&c->h, c->wsi);
     return 0;
 }
 

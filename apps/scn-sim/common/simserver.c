@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -60,6 +61,13 @@ int sim_conn_closing(sim_conn *c, int code, const char *reason)
     c->close_code = code;
     snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
     return 1;
+}
+
+int sim_conn_close_frame(const sim_conn *c, struct lws *wsi)
+{
+    lws_close_reason(wsi, (enum lws_close_status)c->close_code,
+                     (unsigned char *)c->close_reason, strlen(c->close_reason));
+    return -1;
 }
 
 cJSON *sim_conn_close_event(const sim_conn *c, const char *key_name, int *code,
@@ -250,6 +258,7 @@ static void cancel_timers(sim_server *s)
     lws_sul_cancel(&s->sul_drop);
     lws_sul_cancel(&s->sul_stall);
     lws_sul_cancel(&s->sul_duration);
+    lws_sul_cancel(&s->sul_stall_end);
     if (s->ops->cancel)
         s->ops->cancel(s);
 }
@@ -491,6 +500,9 @@ static int serve(sim_server *s, int family)
     port = listen_on(s, family);
     if (port < 0)
         return -port;
+    s->tx = malloc(LWS_PRE + s->ops->tx_cap);
+    if (!s->tx)
+        return CLI_EX_OSERR;
     rc = s->ops->start ? s->ops->start(s, family) : CLI_EX_OK;
     if (rc)
         return rc;
@@ -536,6 +548,7 @@ int sim_server_run(sim_server *s, const sim_mode_ops *ops, const sim_opts *o)
         lws_context_destroy(s->ctx); /* closes what is left, logging it */
     if (s->ops->release)
         s->ops->release(s);
+    free(s->tx);
     ks_free(s->ks);
     simlog_close();
     return rc;

@@ -68,6 +68,7 @@ typedef struct sim_mode_ops {
     const char *name;     /* "device": in the log, vhost "scn-sim-device" */
     const char *protocol; /* the vhost's default: clients offering none too */
     size_t conn_size;     /* the mode's connection, sim_conn first */
+    size_t tx_cap;        /* sim_server.tx: LWS_PRE + tx_cap bytes */
 
     /* Runs the handshake checks on wsi's request into r (the mode's
      * admission). Runs again at ESTABLISHED, when the session has its
@@ -136,6 +137,10 @@ struct sim_server {
     int64_t stop_deadline_us;
     uint64_t total_conns, total_refused;
     lws_sorted_usec_list_t sul_house, sul_drop, sul_stall, sul_duration;
+    lws_sorted_usec_list_t sul_stall_end; /* the mode's: when stalls end */
+    /* Scratch for one write: lws keeps what the socket does not take and
+     * holds WRITEABLE back until it is out, so one buffer serves all. */
+    unsigned char *tx;
     struct lws_protocols protocols[2]; /* lws keeps a pointer to them */
 };
 
@@ -154,6 +159,10 @@ void sim_conn_unlink(sim_server *s, sim_conn *c);
 
 /* Marks c closing with code and reason; 0 when it already was. */
 int sim_conn_closing(sim_conn *c, int code, const char *reason);
+
+/* The close frame of a closing session (from WRITEABLE): returns -1,
+ * which has lws send it and close. */
+int sim_conn_close_frame(const sim_conn *c, struct lws *wsi);
 
 /* The "close" event of a session that ended (conn, code, reason, by:
  * server, fault, client or network, key: its name, never the key): the

@@ -26,11 +26,12 @@
 #define DEV_RATE_MIN    DEVREQ_RATE_MIN
 #define DEV_RATE_MAX    DEVREQ_RATE_MAX
 #define DEV_CTLQ_MAX    64 /* queued replies per connection */
-#define DEV_PENDING_MAX                                                        \
-    256                          /* due frames waiting to be written (a count: \
-                                    frames are built when written) */
-#define DEV_RX_MAX   (64 * 1024) /* largest request accepted */
-#define DEV_PEER_MAX 64
+/* Due frames waiting to be written (a count: frames are built when
+ * written). */
+#define DEV_PENDING_MAX 256
+#define DEV_RX_MAX      (64 * 1024) /* largest request accepted */
+#define DEV_PEER_MAX    64
+#define DEV_TX_CAP      (4 * DEVFRAME_MAX) /* frames are built in place */
 
 typedef struct device_opts {
     sim_opts base;
@@ -94,9 +95,6 @@ struct dev_srv {
     sim_server base; /* base.t0_us: plume time 0 */
     const device_opts *o;
     uint64_t total_sent, total_skipped;
-    lws_sorted_usec_list_t sul_stall_end;
-    unsigned char *tx; /* LWS_PRE + tx_cap scratch for writes */
-    size_t tx_cap;
 };
 
 /* What the handshake decided about a client. a.status 0: accepted. */

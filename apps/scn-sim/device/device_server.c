@@ -18,8 +18,6 @@
 #include "common/simclock.h"
 #include "common/simlog.h"
 
-#define TX_CAP (4 * DEVFRAME_MAX)
-
 static_assert(sizeof(dev_admission) <= SIM_ADMISSION_MAX,
               "dev_admission fits the skeleton's room");
 
@@ -99,7 +97,7 @@ static void recheck(sim_server *s)
 
 static void stall_end_cb(lws_sorted_usec_list_t *sul)
 {
-    dev_srv *d = lws_container_of(sul, dev_srv, sul_stall_end);
+    dev_srv *d = lws_container_of(sul, dev_srv, base.sul_stall_end);
     int64_t now = sim_mono_us(), next = INT64_MAX;
 
     SIM_FOR_EACH (dev_conn, c, &d->base) {
@@ -117,7 +115,7 @@ static void stall_end_cb(lws_sorted_usec_list_t *sul)
         }
     }
     if (next != INT64_MAX)
-        lws_sul_schedule(d->base.ctx, 0, &d->sul_stall_end, stall_end_cb,
+        lws_sul_schedule(d->base.ctx, 0, &d->base.sul_stall_end, stall_end_cb,
                          next - now);
 }
 
@@ -141,7 +139,8 @@ static void stall(sim_server *s, const char *source)
         simlog_info("stall (%s) for %.3g s: %d connection(s)", source, stall_s,
                     cJSON_GetArraySize(ids));
     simlog_emit(ev);
-    lws_sul_schedule(s->ctx, 0, &d->sul_stall_end, stall_end_cb, until - now);
+    lws_sul_schedule(s->ctx, 0, &d->base.sul_stall_end, stall_end_cb,
+                     until - now);
 }
 
 static void drop(sim_server *s, const char *source, int all)
@@ -160,16 +159,6 @@ static void drop(sim_server *s, const char *source, int all)
         simlog_info("drop (%s): %d connection(s)", source,
                     cJSON_GetArraySize(ids));
     simlog_emit(ev);
-}
-
-static int start(sim_server *s, int family)
-{
-    dev_srv *d = dev_of(s);
-
-    (void)family;
-    d->tx_cap = TX_CAP;
-    d->tx = malloc(LWS_PRE + d->tx_cap);
-    return d->tx ? CLI_EX_OK : CLI_EX_OSERR;
 }
 
 static void listening(sim_server *s, cJSON *ev)
@@ -192,20 +181,11 @@ static void log_exit(sim_server *s, cJSON *ev)
                             (double)dev_of(s)->total_skipped);
 }
 
-static void cancel(sim_server *s)
-{
-    lws_sul_cancel(&dev_of(s)->sul_stall_end);
-}
-
-static void release(sim_server *s)
-{
-    free(dev_of(s)->tx);
-}
-
 static const sim_mode_ops device_ops = {
     .name = "device",
     .protocol = DEV_PROTOCOL,
     .conn_size = sizeof(dev_conn),
+    .tx_cap = DEV_TX_CAP,
     .admit = admit,
     .refused = refused,
     .established = established,
@@ -214,14 +194,11 @@ static const sim_mode_ops device_ops = {
     .receive = dev_conn_receive,
     .timer = timer,
     .closed = dev_conn_closed,
-    .start = start,
     .listening = listening,
     .recheck = recheck,
     .stall = stall,
     .drop = drop,
     .exit = log_exit,
-    .cancel = cancel,
-    .release = release,
 };
 
 int device_run(const device_opts *o)

@@ -104,10 +104,10 @@ static void enqueue_json(dev_conn *c, cJSON *o)
 static int write_text(dev_conn *c, const char *text, size_t len)
 {
     dev_srv *s = c->srv;
-    unsigned char *buf = s->tx, *heap = NULL;
+    unsigned char *buf = s->base.tx, *heap = NULL;
     int n;
 
-    if (len > s->tx_cap) {
+    if (len > DEV_TX_CAP) {
         heap = malloc(LWS_PRE + len);
         if (!heap)
             return -1;
@@ -218,12 +218,8 @@ int dev_conn_writeable(sim_conn *sc)
     dev_conn *c = (dev_conn *)sc;
     int r = 0;
 
-    if (c->h.closing) {
-        lws_close_reason(c->wsi, (enum lws_close_status)c->h.close_code,
-                         (unsigned char *)c->h.close_reason,
-                         strlen(c->h.close_reason));
-        return -1;
-    }
+    if (c->h.closing)
+        return sim_conn_close_frame(&c->h, c->wsi);
     if (c->stalled)
         return 0; /* a stalled device writes nothing */
     if (c->hello_pending) {

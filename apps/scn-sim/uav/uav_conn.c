@@ -218,7 +218,7 @@ void uav_conn_poll(uav_conn *c, int64_t now_us)
 static int write_answer(uav_conn *c)
 {
     uav_out o = c->q[c->q_head];
-    unsigned char *buf = c->srv->tx;
+    unsigned char *buf = c->srv->base.tx;
     int64_t now = sim_mono_us();
     cJSON *ev;
     int n;
@@ -250,12 +250,8 @@ int uav_conn_writeable(sim_conn *sc)
 {
     uav_conn *c = (uav_conn *)sc;
 
-    if (c->h.closing) {
-        lws_close_reason(c->wsi, (enum lws_close_status)c->h.close_code,
-                         (unsigned char *)c->h.close_reason,
-                         strlen(c->h.close_reason));
-        return -1;
-    }
+    if (c->h.closing)
+        return sim_conn_close_frame(&c->h, c->wsi);
     if (stalled(c) || !c->q_len || c->q[c->q_head].due_us > sim_mono_us())
         return 0;
     if (write_answer(c))

@@ -352,7 +352,8 @@ static int link_writeable(uav_link *l)
     if (!l->pending)
         return 0;
     l->pending = 0;
-    return l->video ? write_video(l, l->srv->tx) : write_state(l, l->srv->tx);
+    return l->video ? write_video(l, l->srv->base.tx)
+                    : write_state(l, l->srv->base.tx);
 }
 
 static int append_headers(struct lws *wsi, unsigned char **p, size_t len)

@@ -290,9 +290,6 @@ static int start(sim_server *s, int family)
     uav_drone_init(&u->drone, &s->pl, o->base.seed, o->battery0,
                    o->battery_drain_s, &hooks);
     uav_links_init(u);
-    u->tx = malloc(LWS_PRE + UAV_TX_CAP);
-    if (!u->tx)
-        return CLI_EX_OSERR;
     memset(&info, 0, sizeof(info));
     info.options =
         LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
@@ -341,15 +338,11 @@ static void cancel(sim_server *s)
     lws_sul_cancel(&u->video.sul_retry);
 }
 
-static void release(sim_server *s)
-{
-    free(uav_of(s)->tx);
-}
-
 static const sim_mode_ops uav_ops = {
     .name = "uav",
     .protocol = UAV_PROTOCOL,
     .conn_size = sizeof(uav_conn),
+    .tx_cap = UAV_TX_CAP,
     .admit = admit,
     .established = established,
     .close = close_conn,
@@ -365,7 +358,6 @@ static const sim_mode_ops uav_ops = {
     .busy = busy,
     .exit = log_exit,
     .cancel = cancel,
-    .release = release,
 };
 
 int uav_run(const uav_opts *o)

@@ -116,7 +116,6 @@ struct uav_srv {
     uav_link state, video;
     uint64_t total_commands;
     lws_sorted_usec_list_t sul_tick;
-    unsigned char *tx; /* LWS_PRE + UAV_TX_CAP */
 };
 
 /* Simulated seconds since the start. */
