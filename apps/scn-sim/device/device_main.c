@@ -97,6 +97,12 @@ enum {
     OPT_TLS_CLIENT_CA
 };
 
+/* Seconds for time options: 1 ms to a year. */
+static int seconds(const char *s, double *out)
+{
+    return cli_parse_double(s, 0.001, 366.0 * 86400, out);
+}
+
 static const struct option device_options[] = {
     SIM_OPTIONS_COMMON,
     {"devices", required_argument, NULL, OPT_DEVICES},
@@ -110,12 +116,6 @@ static const struct option device_options[] = {
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"tls-client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA},
     {NULL, 0, NULL, 0}};
-
-/* Seconds for time options: 1 ms to a year. */
-static int seconds(const char *s, double *out)
-{
-    return cli_parse_double(s, 0.001, 366.0 * 86400, out);
-}
 
 int device_main(int argc, char **argv)
 {

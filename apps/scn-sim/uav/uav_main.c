@@ -85,6 +85,23 @@ enum {
     OPT_LATE
 };
 
+/* Seconds for time options: 1 ms to a year. */
+static int seconds(const char *s, double *out, char *why, size_t cap)
+{
+    return cli_check_double(s, 0.001, 366.0 * 86400, out, why, cap);
+}
+
+/* An IP address of the given family, "localhost" meaning 127.0.0.1.
+ * Returns the address text or NULL. */
+static const char *address(const char *a, int family)
+{
+    unsigned char buf[16];
+
+    if (!strcmp(a, "localhost"))
+        a = family == AF_INET6 ? "::1" : "127.0.0.1";
+    return inet_pton(family, a, buf) == 1 ? a : NULL;
+}
+
 static const struct option uav_options[] = {
     SIM_OPTIONS_COMMON,
     {"time-scale", required_argument, NULL, OPT_TIME_SCALE},
@@ -102,23 +119,6 @@ static const struct option uav_options[] = {
     {"state-extra", required_argument, NULL, OPT_STATE_EXTRA},
     {"late-answers", required_argument, NULL, OPT_LATE},
     {NULL, 0, NULL, 0}};
-
-/* Seconds for time options: 1 ms to a year. */
-static int seconds(const char *s, double *out, char *why, size_t cap)
-{
-    return cli_check_double(s, 0.001, 366.0 * 86400, out, why, cap);
-}
-
-/* An IP address of the given family, "localhost" meaning 127.0.0.1.
- * Returns the address text or NULL. */
-static const char *address(const char *a, int family)
-{
-    unsigned char buf[16];
-
-    if (!strcmp(a, "localhost"))
-        a = family == AF_INET6 ? "::1" : "127.0.0.1";
-    return inet_pton(family, a, buf) == 1 ? a : NULL;
-}
 
 /* Options that take a number; 0 when opt is not one of them. *bad is set
  * with what the option accepts in why. */
