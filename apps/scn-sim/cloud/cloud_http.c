@@ -43,8 +43,20 @@ static void log_predict(const cloud_conn *c, int status, const char *label)
     simlog_emit(ev);
 }
 
-int cloud_http_request(sim_server *base, void *pss, struct lws *wsi,
-                       const char *uri)
+static void cloud_http_free(void *pss)
+{
+    cloud_conn *c = pss;
+    free(c->rx);
+    c->rx = NULL;
+    c->rx_len = 0;
+    c->rx_overflow = 0;
+    c->http_status = 0;
+    c->http_code = NULL;
+    c->auth_desc = NULL;
+}
+
+static int cloud_http_request(sim_server *base, void *pss, struct lws *wsi,
+                              const char *uri)
 {
     cloud_srv *s = (cloud_srv *)base;
     cloud_conn *c = pss;
@@ -84,7 +96,7 @@ int cloud_http_request(sim_server *base, void *pss, struct lws *wsi,
     return 0;
 }
 
-int cloud_http_body(void *pss, const void *in, size_t len)
+static int cloud_http_body(void *pss, const void *in, size_t len)
 {
     cloud_conn *c = pss;
     char *n;
@@ -104,7 +116,7 @@ int cloud_http_body(void *pss, const void *in, size_t len)
     return 0;
 }
 
-int cloud_http_complete(void *pss)
+static int cloud_http_complete(void *pss)
 {
     cloud_conn *c = pss;
     int status = c->http_status;
@@ -163,14 +175,9 @@ int cloud_http_complete(void *pss)
     return lws_http_transaction_completed(c->wsi) ? -1 : 0;
 }
 
-void cloud_http_free(void *pss)
-{
-    cloud_conn *c = pss;
-    free(c->rx);
-    c->rx = NULL;
-    c->rx_len = 0;
-    c->rx_overflow = 0;
-    c->http_status = 0;
-    c->http_code = NULL;
-    c->auth_desc = NULL;
-}
+const sim_http_ops cloud_http_ops = {
+    .request = cloud_http_request,
+    .body = cloud_http_body,
+    .complete = cloud_http_complete,
+    .drop = cloud_http_free,
+};

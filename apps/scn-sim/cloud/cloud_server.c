@@ -19,10 +19,7 @@
 #include "common/simhttp.h"
 #include "common/simlog.h"
 
-typedef struct admission {
-    sim_admission a;
-    char stream[CLOUD_STREAM_ID + 1];
-} admission;
+typedef cloud_admission admission;
 
 static_assert(sizeof(admission) <= SIM_ADMISSION_MAX,
               "the admission fits the skeleton's room");
@@ -134,25 +131,6 @@ static void admit(sim_server *s, struct lws *wsi, sim_admission *ra)
     }
 }
 
-static void established(sim_server *s, sim_conn *c, struct lws *wsi,
-                        const sim_admission *r)
-{
-    cloud_stream_open((cloud_conn *)c, cloud_of(s), wsi, r->key,
-                      ((const admission *)r)->stream, r->peer);
-}
-
-/* Whatever the handshake now says, the close says "refused". */
-static int refusal(const sim_admission *r, const char **reason)
-{
-    *reason = "refused";
-    return r->status ? 4001 : 0;
-}
-
-static void close_conn(sim_conn *c, int code, const char *reason)
-{
-    cloud_stream_close((cloud_conn *)c, code, reason);
-}
-
 /* ---------------------------------------------------- server-wide */
 
 static void fault_log(const char *kind, const char *source, int n)
@@ -239,18 +217,9 @@ static void release(sim_server *s)
 static const sim_mode_ops cloud_ops = {
     .name = "cloud",
     .protocol = CLOUD_PROTOCOL,
-    .conn_size = sizeof(cloud_conn),
     .admit = admit,
-    .established = established,
-    .refusal = refusal,
-    .close = close_conn,
-    .writeable = cloud_stream_writeable,
-    .receive = cloud_stream_receive,
-    .closed = cloud_stream_closed,
-    .http = cloud_http_request,
-    .http_body = cloud_http_body,
-    .http_complete = cloud_http_complete,
-    .http_drop = cloud_http_free,
+    .conn = &cloud_stream_ops,
+    .http = &cloud_http_ops,
     .recheck = recheck,
     .stall = stall,
     .drop = drop,

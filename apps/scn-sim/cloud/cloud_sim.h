@@ -109,12 +109,14 @@ unsigned cloud_refusing(const cloud_srv *s);
 /* The ack record of (key name, stream id), made when new; NULL: no memory. */
 cloud_ackrec *cloud_ack_find(cloud_srv *s, const char *key, const char *stream);
 
-/* cloud_stream.c: one /v1/stream session. */
-void cloud_stream_open(cloud_conn *c, cloud_srv *s, struct lws *wsi,
-                       ks_key *key, const char *stream, const char *peer);
-void cloud_stream_receive(sim_conn *c, const void *in, size_t len);
-int cloud_stream_writeable(sim_conn *c);
-void cloud_stream_closed(sim_conn *c);
+/* What the handshake decided, and the stream id asked for. */
+typedef struct cloud_admission {
+    sim_admission a;
+    char stream[CLOUD_STREAM_ID + 1];
+} cloud_admission;
+
+/* cloud_stream.c: one /v1/stream session; its life, for the skeleton. */
+extern const sim_conn_ops cloud_stream_ops;
 /* An error message ({"type":"error"}; seq, retry_after when not 0). */
 void cloud_stream_error(cloud_conn *c, const char *code, const char *message,
                         uint64_t seq, unsigned retry_after);
@@ -125,11 +127,7 @@ void cloud_stream_drop(cloud_conn *c);
 /* Neither reads nor writes (stall), or both again. */
 void cloud_stream_stall(cloud_conn *c, int on);
 
-/* cloud_http.c: POST /v1/predict. Return values as for an lws callback. */
-int cloud_http_request(sim_server *s, void *pss, struct lws *wsi,
-                       const char *uri);
-int cloud_http_body(void *pss, const void *in, size_t len);
-int cloud_http_complete(void *pss);
-void cloud_http_free(void *pss);
+/* cloud_http.c: POST /v1/predict. */
+extern const sim_http_ops cloud_http_ops;
 
 #endif

@@ -246,7 +246,7 @@ out:
     cJSON_Delete(msg);
 }
 
-void cloud_stream_receive(sim_conn *sc, const void *in, size_t len)
+static void cloud_stream_receive(sim_conn *sc, const void *in, size_t len)
 {
     cloud_conn *c = (cloud_conn *)sc;
 
@@ -281,7 +281,7 @@ void cloud_stream_receive(sim_conn *sc, const void *in, size_t len)
     c->rx_overflow = 0;
 }
 
-int cloud_stream_writeable(sim_conn *sc)
+static int cloud_stream_writeable(sim_conn *sc)
 {
     cloud_conn *c = (cloud_conn *)sc;
     cloud_out *o = c->q_head;
@@ -314,8 +314,8 @@ int cloud_stream_writeable(sim_conn *sc)
     return 0;
 }
 
-void cloud_stream_open(cloud_conn *c, cloud_srv *s, struct lws *wsi,
-                       ks_key *key, const char *stream, const char *peer)
+static void cloud_stream_open(cloud_conn *c, cloud_srv *s, struct lws *wsi,
+                              ks_key *key, const char *stream, const char *peer)
 {
     cloud_ackrec *a;
     cJSON *h, *models, *ev;
@@ -347,7 +347,7 @@ void cloud_stream_open(cloud_conn *c, cloud_srv *s, struct lws *wsi,
     send_json(c, h);
 }
 
-void cloud_stream_closed(sim_conn *sc)
+static void cloud_stream_closed(sim_conn *sc)
 {
     cloud_conn *c = (cloud_conn *)sc;
     cloud_out *o;
@@ -387,3 +387,32 @@ void cloud_stream_stall(cloud_conn *c, int on)
     if (!on)
         lws_callback_on_writable(c->wsi);
 }
+
+static void established(sim_server *s, sim_conn *c, struct lws *wsi,
+                        const sim_admission *r)
+{
+    cloud_stream_open((cloud_conn *)c, (cloud_srv *)s, wsi, r->key,
+                      ((const cloud_admission *)r)->stream, r->peer);
+}
+
+/* Whatever the handshake now says, the close says "refused". */
+static int refusal(const sim_admission *r, const char **reason)
+{
+    *reason = "refused";
+    return r->status ? 4001 : 0;
+}
+
+static void close_conn(sim_conn *c, int code, const char *reason)
+{
+    cloud_stream_close((cloud_conn *)c, code, reason);
+}
+
+const sim_conn_ops cloud_stream_ops = {
+    .size = sizeof(cloud_conn),
+    .established = established,
+    .refusal = refusal,
+    .close = close_conn,
+    .writeable = cloud_stream_writeable,
+    .receive = cloud_stream_receive,
+    .closed = cloud_stream_closed,
+};

@@ -188,7 +188,7 @@ void sim_server_stop(sim_server *s, const char *why)
     if (s->ops->stop)
         s->ops->stop(s);
     for (sim_conn *c = s->conns; c; c = c->next)
-        s->ops->close(c, 1001, "going away");
+        s->ops->conn->close(c, 1001, "going away");
 }
 
 static void process_signals(sim_server *s)
@@ -307,14 +307,14 @@ static void established(sim_server *s, sim_conn *c, struct lws *wsi)
 {
     _Alignas(max_align_t) unsigned char room[SIM_ADMISSION_MAX];
     sim_admission *r = (sim_admission *)room;
-    const sim_mode_ops *ops = s->ops;
+    const sim_conn_ops *ops = s->ops->conn;
     const char *reason;
     int code;
 
     /* The checks ran at CONFIRM_UPGRADE; lws gives the session its own
      * memory only now, so they run again to fill it (same answer unless
      * a key expired in between). */
-    ops->admit(s, wsi, r);
+    s->ops->admit(s, wsi, r);
     ops->established(s, c, wsi, r);
     code = ops->refusal ? ops->refusal(r, &reason)
                         : sim_admission_close_code(r, &reason);
@@ -329,7 +329,7 @@ static int http_request(sim_server *s, void *pss, struct lws *wsi,
                         const char *uri)
 {
     if (s->ops->http)
-        return pss ? s->ops->http(s, pss, wsi, uri ? uri : "") : -1;
+        return pss ? s->ops->http->request(s, pss, wsi, uri ? uri : "") : -1;
     if (sim_http_answer(wsi, 426, NULL, NULL, 0, 0))
         return -1;
     return lws_http_transaction_completed(wsi) ? -1 : 0;
@@ -339,7 +339,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
                     void *user, void *in, size_t len)
 {
     sim_server *s = server_of(wsi);
-    const sim_mode_ops *ops = s ? s->ops : NULL;
+    const sim_conn_ops *ops = s ? s->ops->conn : NULL;
+    const sim_http_ops *http = s ? s->ops->http : NULL;
     sim_conn *c = user;
 
     switch (reason) {
@@ -348,18 +349,18 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_HTTP:
         return http_request(s, user, wsi, in);
     case LWS_CALLBACK_HTTP_BODY:
-        if (!ops->http_body)
+        if (!http)
             break;
-        return user ? ops->http_body(user, in, len) : -1;
+        return user ? http->body(user, in, len) : -1;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        if (!ops->http_complete)
+        if (!http)
             break;
-        return user ? ops->http_complete(user) : -1;
+        return user ? http->complete(user) : -1;
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-        if (!ops->http_drop)
+        if (!http)
             break;
         if (c && !c->linked)
-            ops->http_drop(user);
+            http->drop(user);
         return 0;
     case LWS_CALLBACK_ESTABLISHED:
         established(s, c, wsi);
@@ -488,7 +489,7 @@ static int serve(sim_server *s, int family)
      * no subprotocol is served by it too. */
     s->protocols[0].name = s->ops->protocol;
     s->protocols[0].callback = callback;
-    s->protocols[0].per_session_data_size = s->ops->conn_size;
+    s->protocols[0].per_session_data_size = s->ops->conn->size;
     s->protocols[0].rx_buffer_size = 4096;
 
     if (sim_host_usable(s->o->host, family)) {

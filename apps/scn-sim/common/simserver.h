@@ -64,20 +64,12 @@ typedef struct sim_admission {
 
 typedef struct sim_server sim_server;
 
-typedef struct sim_mode_ops {
-    const char *name;     /* "device": in the log, vhost "scn-sim-device" */
-    const char *protocol; /* the vhost's default: clients offering none too */
-    size_t conn_size;     /* the mode's connection, sim_conn first */
-    size_t tx_cap;        /* sim_server.tx: LWS_PRE + tx_cap bytes */
-
-    /* Runs the handshake checks on wsi's request into r (the mode's
-     * admission). Runs again at ESTABLISHED, when the session has its
-     * memory. */
-    void (*admit)(sim_server *s, struct lws *wsi, sim_admission *r);
-    /* Optional: the mode's members of the "refused" event. */
-    void (*refused)(const sim_admission *r, cJSON *ev);
-    /* A new session (r: the checks, run again): link it (sim_conn_link).
-     * The skeleton then closes it when stopping or when r now refuses. */
+/* One connection's life: the mode's session file exports these. */
+typedef struct sim_conn_ops {
+    size_t size; /* the mode's connection (lws per-session data) */
+    /* A new session (r: the handshake checks, run again now that lws has
+     * given the session its memory): link it (sim_conn_link). The
+     * skeleton then closes it when stopping or when r now refuses. */
     void (*established)(sim_server *s, sim_conn *c, struct lws *wsi,
                         const sim_admission *r);
     /* Optional: the close code (and *reason) for a session r refuses;
@@ -91,15 +83,30 @@ typedef struct sim_mode_ops {
     void (*timer)(sim_conn *c); /* optional: lws_set_timer_usecs */
     /* Every session that closes (linked or not): unlink and free. */
     void (*closed)(sim_conn *c);
+} sim_conn_ops;
 
-    /* Optional plain HTTP (pss: the per-session data); without it every
-     * request is answered 426. Return as an lws callback. */
-    int (*http)(sim_server *s, void *pss, struct lws *wsi, const char *uri);
-    int (*http_body)(void *pss, const void *in, size_t len);
-    int (*http_complete)(void *pss);
-    void (*http_drop)(void *pss);
+/* Plain HTTP requests (pss: the per-session data). Return as an lws
+ * callback. */
+typedef struct sim_http_ops {
+    int (*request)(sim_server *s, void *pss, struct lws *wsi, const char *uri);
+    int (*body)(void *pss, const void *in, size_t len);
+    int (*complete)(void *pss);
+    void (*drop)(void *pss);
+} sim_http_ops;
 
-    /* Optional: before listening (buffers, more vhosts); an exit code. */
+typedef struct sim_mode_ops {
+    const char *name;     /* "device": in the log, vhost "scn-sim-device" */
+    const char *protocol; /* the vhost's default: clients offering none too */
+    size_t tx_cap;        /* sim_server.tx: LWS_PRE + tx_cap bytes */
+    /* Runs the handshake checks on wsi's request into r (the mode's
+     * admission, at most SIM_ADMISSION_MAX bytes). */
+    void (*admit)(sim_server *s, struct lws *wsi, sim_admission *r);
+    /* Optional: the mode's members of the "refused" event. */
+    void (*refused)(const sim_admission *r, cJSON *ev);
+    const sim_conn_ops *conn;
+    const sim_http_ops *http; /* NULL: every plain request gets 426 */
+
+    /* Optional: before listening (more vhosts, timers); an exit code. */
     int (*start)(sim_server *s, int family);
     /* Optional: the mode's members of the "listening" event. */
     void (*listening)(sim_server *s, cJSON *ev);
@@ -116,9 +123,9 @@ typedef struct sim_mode_ops {
     int (*busy)(const sim_server *s);
     /* Optional: the mode's counters in the "exit" event. */
     void (*exit)(sim_server *s, cJSON *ev);
-    /* Optional: cancel the mode's timers (before the context goes), then
-     * free what the mode holds (after). */
+    /* Optional: cancel the mode's timers (before the context goes). */
     void (*cancel)(sim_server *s);
+    /* Optional: free what the mode holds (after the context is gone). */
     void (*release)(sim_server *s);
 } sim_mode_ops;
 

@@ -111,11 +111,8 @@ typedef struct dev_admission {
 void dev_admit(dev_srv *s, struct lws *wsi, dev_admission *r);
 
 /* device_session.c */
-void dev_conn_open(dev_conn *c, dev_srv *srv, struct lws *wsi);
-int dev_conn_writeable(sim_conn *c);
-void dev_conn_timer(dev_conn *c);
-void dev_conn_receive(sim_conn *c, const void *in, size_t len);
-void dev_conn_closed(sim_conn *c);
+/* One connection's life, for the skeleton. */
+extern const sim_conn_ops dev_conn_ops;
 /* Ends the session with a close frame (code, reason) as soon as possible. */
 void dev_conn_close(dev_conn *c, int code, const char *reason);
 /* Closes the TCP connection at once, without a close frame. */

@@ -39,49 +39,6 @@ static void refused(const sim_admission *r, cJSON *ev)
         cJSON_AddStringToObject(ev, "uid", d->uid);
 }
 
-static void log_connect(const dev_conn *c, const dev_admission *r)
-{
-    cJSON *ev = simlog_event("connect");
-    const char *uid = c->srv->o->uids[c->dev];
-
-    cJSON_AddNumberToObject(ev, "conn", (double)c->h.id);
-    cJSON_AddStringToObject(ev, "peer", c->peer);
-    cJSON_AddStringToObject(ev, "key", ks_key_name(c->key));
-    cJSON_AddStringToObject(ev, "uid", uid);
-    if (r->v1)
-        cJSON_AddStringToObject(ev, "protocol", DEV_PROTOCOL);
-    else
-        cJSON_AddNullToObject(ev, "protocol");
-    simlog_emit(ev);
-    simlog_info("conn %lu from %s: key %s, device %s%s", c->h.id, c->peer,
-                ks_key_name(c->key), uid,
-                r->v1 ? ", " DEV_PROTOCOL : ", no subprotocol");
-}
-
-static void established(sim_server *s, sim_conn *sc, struct lws *wsi,
-                        const sim_admission *ra)
-{
-    dev_conn *c = (dev_conn *)sc;
-    const dev_admission *r = (const dev_admission *)ra;
-
-    c->dev = r->dev < 0 ? 0 : r->dev;
-    c->key = r->a.key;
-    c->v1 = r->v1;
-    snprintf(c->peer, sizeof(c->peer), "%s", r->a.peer);
-    dev_conn_open(c, dev_of(s), wsi);
-    log_connect(c, r);
-}
-
-static void timer(sim_conn *c)
-{
-    dev_conn_timer((dev_conn *)c);
-}
-
-static void close_conn(sim_conn *c, int code, const char *reason)
-{
-    dev_conn_close((dev_conn *)c, code, reason);
-}
-
 /* Closes whatever sessions their key no longer allows. */
 static void recheck(sim_server *s)
 {
@@ -184,16 +141,10 @@ static void log_exit(sim_server *s, cJSON *ev)
 static const sim_mode_ops device_ops = {
     .name = "device",
     .protocol = DEV_PROTOCOL,
-    .conn_size = sizeof(dev_conn),
     .tx_cap = DEV_TX_CAP,
     .admit = admit,
     .refused = refused,
-    .established = established,
-    .close = close_conn,
-    .writeable = dev_conn_writeable,
-    .receive = dev_conn_receive,
-    .timer = timer,
-    .closed = dev_conn_closed,
+    .conn = &dev_conn_ops,
     .listening = listening,
     .recheck = recheck,
     .stall = stall,

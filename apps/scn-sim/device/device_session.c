@@ -213,7 +213,7 @@ static int send_oversize(dev_conn *c)
     return w < (int)n || !n ? -1 : 0;
 }
 
-int dev_conn_writeable(sim_conn *sc)
+static int dev_conn_writeable(sim_conn *sc)
 {
     dev_conn *c = (dev_conn *)sc;
     int r = 0;
@@ -258,7 +258,7 @@ int dev_conn_writeable(sim_conn *sc)
  * that lws cancels when it frees the connection, so no timer can outlive
  * the session memory). Due frames are counted against absolute deadlines,
  * so a late wake-up neither drifts the rate nor sends a burst. */
-void dev_conn_timer(dev_conn *c)
+static void dev_conn_timer(dev_conn *c)
 {
     int64_t now = sim_mono_us(), due;
     uint64_t take = 0, room;
@@ -297,7 +297,7 @@ static void stream_set(dev_conn *c, int on, double rate)
     dev_conn_timer(c);
 }
 
-void dev_conn_open(dev_conn *c, dev_srv *srv, struct lws *wsi)
+static void dev_conn_open(dev_conn *c, dev_srv *srv, struct lws *wsi)
 {
     c->srv = srv;
     c->wsi = wsi;
@@ -363,7 +363,7 @@ static void handle_request(dev_conn *c)
     }
 }
 
-void dev_conn_receive(sim_conn *sc, const void *in, size_t len)
+static void dev_conn_receive(sim_conn *sc, const void *in, size_t len)
 {
     dev_conn *c = (dev_conn *)sc;
 
@@ -449,7 +449,7 @@ void dev_conn_unstall(dev_conn *c)
         lws_callback_on_writable(c->wsi);
 }
 
-void dev_conn_closed(sim_conn *sc)
+static void dev_conn_closed(sim_conn *sc)
 {
     dev_conn *c = (dev_conn *)sc;
     dev_srv *s = c->srv;
@@ -477,3 +477,56 @@ void dev_conn_closed(sim_conn *sc)
     free(c->rx);
     c->rx = NULL;
 }
+
+static void log_connect(const dev_conn *c, const dev_admission *r)
+{
+    cJSON *ev = simlog_event("connect");
+    const char *uid = c->srv->o->uids[c->dev];
+
+    cJSON_AddNumberToObject(ev, "conn", (double)c->h.id);
+    cJSON_AddStringToObject(ev, "peer", c->peer);
+    cJSON_AddStringToObject(ev, "key", ks_key_name(c->key));
+    cJSON_AddStringToObject(ev, "uid", uid);
+    if (r->v1)
+        cJSON_AddStringToObject(ev, "protocol", DEV_PROTOCOL);
+    else
+        cJSON_AddNullToObject(ev, "protocol");
+    simlog_emit(ev);
+    simlog_info("conn %lu from %s: key %s, device %s%s", c->h.id, c->peer,
+                ks_key_name(c->key), uid,
+                r->v1 ? ", " DEV_PROTOCOL : ", no subprotocol");
+}
+
+static void established(sim_server *s, sim_conn *sc, struct lws *wsi,
+                        const sim_admission *ra)
+{
+    dev_conn *c = (dev_conn *)sc;
+    const dev_admission *r = (const dev_admission *)ra;
+
+    c->dev = r->dev < 0 ? 0 : r->dev;
+    c->key = r->a.key;
+    c->v1 = r->v1;
+    snprintf(c->peer, sizeof(c->peer), "%s", r->a.peer);
+    dev_conn_open(c, (dev_srv *)s, wsi);
+    log_connect(c, r);
+}
+
+static void timer(sim_conn *c)
+{
+    dev_conn_timer((dev_conn *)c);
+}
+
+static void close_conn(sim_conn *c, int code, const char *reason)
+{
+    dev_conn_close((dev_conn *)c, code, reason);
+}
+
+const sim_conn_ops dev_conn_ops = {
+    .size = sizeof(dev_conn),
+    .established = established,
+    .close = close_conn,
+    .writeable = dev_conn_writeable,
+    .receive = dev_conn_receive,
+    .timer = timer,
+    .closed = dev_conn_closed,
+};

@@ -5,10 +5,12 @@
  */
 #include "uav_sim.h"
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include <scentience/error.h>
 
@@ -39,8 +41,8 @@ void uav_conn_update_rx(uav_conn *c)
     c->rx_paused = !want;
 }
 
-void uav_conn_open(uav_conn *c, uav_srv *s, struct lws *wsi, ks_key *key,
-                   const char *peer)
+static void uav_conn_open(uav_conn *c, uav_srv *s, struct lws *wsi, ks_key *key,
+                          const char *peer)
 {
     c->srv = s;
     c->wsi = wsi;
@@ -156,7 +158,7 @@ static void handle_message(uav_conn *c)
     uav_drone_submit(&s->drone, c->h.id, &cmd);
 }
 
-void uav_conn_receive(sim_conn *sc, const void *in, size_t len)
+static void uav_conn_receive(sim_conn *sc, const void *in, size_t len)
 {
     uav_conn *c = (uav_conn *)sc;
     size_t room;
@@ -246,7 +248,7 @@ static int write_answer(uav_conn *c)
     return n < (int)o.len ? -1 : 0;
 }
 
-int uav_conn_writeable(sim_conn *sc)
+static int uav_conn_writeable(sim_conn *sc)
 {
     uav_conn *c = (uav_conn *)sc;
 
@@ -280,7 +282,7 @@ void uav_conn_drop(uav_conn *c)
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
-void uav_conn_closed(sim_conn *sc)
+static void uav_conn_closed(sim_conn *sc)
 {
     uav_conn *c = (uav_conn *)sc;
     uav_srv *s = c->srv;
@@ -302,3 +304,51 @@ void uav_conn_closed(sim_conn *sc)
     for (; c->q_len; c->q_len--, c->q_head = (c->q_head + 1) % UAV_OUTQ_MAX)
         free(c->q[c->q_head].text);
 }
+
+/* The client's port: with its address, it names the client's socket, so a
+ * test can tell which of its connections the drone saw. */
+static int peer_port(struct lws *wsi)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+    int fd = (int)lws_get_socket_fd(wsi);
+
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&sa, &len) != 0)
+        return 0;
+    if (sa.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&sa)->sin_port);
+    if (sa.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
+    return 0;
+}
+
+static void established(sim_server *s, sim_conn *sc, struct lws *wsi,
+                        const sim_admission *r)
+{
+    uav_conn *c = (uav_conn *)sc;
+    cJSON *ev;
+
+    uav_conn_open(c, (uav_srv *)s, wsi, r->key, r->peer);
+    ev = simlog_event("connect");
+    cJSON_AddNumberToObject(ev, "conn", (double)c->h.id);
+    cJSON_AddStringToObject(ev, "peer", c->peer);
+    cJSON_AddNumberToObject(ev, "peer_port", peer_port(wsi));
+    cJSON_AddStringToObject(ev, "key", ks_key_name(c->key));
+    simlog_emit(ev);
+    simlog_info("conn %lu from %s: key %s", c->h.id, c->peer,
+                ks_key_name(c->key));
+}
+
+static void close_conn(sim_conn *c, int code, const char *reason)
+{
+    uav_conn_close((uav_conn *)c, code, reason);
+}
+
+const sim_conn_ops uav_conn_ops = {
+    .size = sizeof(uav_conn),
+    .established = established,
+    .close = close_conn,
+    .writeable = uav_conn_writeable,
+    .receive = uav_conn_receive,
+    .closed = uav_conn_closed,
+};

@@ -8,11 +8,9 @@
 #include "uav_sim.h"
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "cli.h"
@@ -63,45 +61,6 @@ static void admit(sim_server *s, struct lws *wsi, sim_admission *r)
         r->status = 429;
         r->reason = "quota exhausted";
     }
-}
-
-/* The client's port: with its address, it names the client's socket, so a
- * test can tell which of its connections the drone saw. */
-static int peer_port(struct lws *wsi)
-{
-    struct sockaddr_storage sa;
-    socklen_t len = sizeof(sa);
-    int fd = (int)lws_get_socket_fd(wsi);
-
-    if (fd < 0 || getpeername(fd, (struct sockaddr *)&sa, &len) != 0)
-        return 0;
-    if (sa.ss_family == AF_INET)
-        return ntohs(((struct sockaddr_in *)&sa)->sin_port);
-    if (sa.ss_family == AF_INET6)
-        return ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
-    return 0;
-}
-
-static void established(sim_server *s, sim_conn *sc, struct lws *wsi,
-                        const sim_admission *r)
-{
-    uav_conn *c = (uav_conn *)sc;
-    cJSON *ev;
-
-    uav_conn_open(c, uav_of(s), wsi, r->key, r->peer);
-    ev = simlog_event("connect");
-    cJSON_AddNumberToObject(ev, "conn", (double)c->h.id);
-    cJSON_AddStringToObject(ev, "peer", c->peer);
-    cJSON_AddNumberToObject(ev, "peer_port", peer_port(wsi));
-    cJSON_AddStringToObject(ev, "key", ks_key_name(c->key));
-    simlog_emit(ev);
-    simlog_info("conn %lu from %s: key %s", c->h.id, c->peer,
-                ks_key_name(c->key));
-}
-
-static void close_conn(sim_conn *c, int code, const char *reason)
-{
-    uav_conn_close((uav_conn *)c, code, reason);
 }
 
 /* ---- the drone's hooks ---------------------------------------------- */
@@ -341,14 +300,9 @@ static void cancel(sim_server *s)
 static const sim_mode_ops uav_ops = {
     .name = "uav",
     .protocol = UAV_PROTOCOL,
-    .conn_size = sizeof(uav_conn),
     .tx_cap = UAV_TX_CAP,
     .admit = admit,
-    .established = established,
-    .close = close_conn,
-    .writeable = uav_conn_writeable,
-    .receive = uav_conn_receive,
-    .closed = uav_conn_closed,
+    .conn = &uav_conn_ops,
     .start = start,
     .listening = listening,
     .recheck = recheck,

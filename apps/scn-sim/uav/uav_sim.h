@@ -128,11 +128,8 @@ int uav_main(int argc, char **argv);
 int uav_run(const uav_opts *o);
 uav_conn *uav_find_conn(uav_srv *s, unsigned long id);
 
-/* uav_conn.c: one command connection. */
-void uav_conn_open(uav_conn *c, uav_srv *s, struct lws *wsi, ks_key *key,
-                   const char *peer);
-void uav_conn_receive(sim_conn *c, const void *in, size_t len);
-int uav_conn_writeable(sim_conn *c);
+/* uav_conn.c: one command connection; its life, for the skeleton. */
+extern const sim_conn_ops uav_conn_ops;
 /* Queues an answer (late by --late-answers). */
 void uav_conn_answer(uav_conn *c, int cmd, const char *text);
 /* Asks for a write when the first answer is due. */
@@ -140,7 +137,6 @@ void uav_conn_poll(uav_conn *c, int64_t now_us);
 void uav_conn_update_rx(uav_conn *c);
 void uav_conn_close(uav_conn *c, int code, const char *reason);
 void uav_conn_drop(uav_conn *c);
-void uav_conn_closed(sim_conn *c);
 
 /* uav_links.c */
 extern const struct lws_protocols uav_link_protocols[];
