@@ -1,6 +1,8 @@
 /* Configuration files (see config_file.h). */
 #include "config_file.h"
 
+#include <scentience/error.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,14 +114,16 @@ unsigned cfg_read_file(const char *path, cfg_setting_fn setting,
     unsigned problems = 0;
 
     if (!f) {
-        snprintf(what, sizeof what, "cannot read it: %s", strerror(errno));
+        snprintf(what, sizeof what, "%s",
+                 scn_strerror(scn_err_from_errno(errno)));
     } else if (!(text = malloc(CFG_FILE_MAX + 1))) {
         snprintf(what, sizeof what, "out of memory");
     } else {
         /* One byte more than allowed tells a file that is too large. */
         n = fread(text, 1, CFG_FILE_MAX + 1, f);
         if (ferror(f))
-            snprintf(what, sizeof what, "cannot read it: %s", strerror(errno));
+            snprintf(what, sizeof what, "%s",
+                     scn_strerror(scn_err_from_errno(errno)));
         else if (n > CFG_FILE_MAX)
             snprintf(what, sizeof what, "larger than %u bytes", CFG_FILE_MAX);
     }

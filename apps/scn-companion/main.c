@@ -367,7 +367,8 @@ static void config_problem(unsigned line, const char *what, void *path)
         fprintf(stderr, "scn-companion: %s:%u: %s\n", (const char *)path, line,
                 what);
     else
-        fprintf(stderr, "scn-companion: %s: %s\n", (const char *)path, what);
+        fprintf(stderr, "scn-companion: --config %s: %s\n", (const char *)path,
+                what);
 }
 
 /* Every problem is reported; the companion starts only without any. Flags

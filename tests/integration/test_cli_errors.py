@@ -269,14 +269,14 @@ class CliTest(unittest.TestCase):
             f.write("# a comment\ndevice-url = ws://127.0.0.1:1\n"
                     "live-port = 99999\n")
         rc, _, err = run(["scn-companion", "--config", conf])
-        self.assertEqual((rc, err), (78, "scn-companion: %s:3: live-port = "
-                                     "99999: must be a whole number 0-65535\n"
-                                     % conf))
+        self.assertEqual((rc, err), (78, "scn-companion: %s:3: bad value for "
+                                     "'live-port': '99999': must be a whole "
+                                     "number 0-65535\n" % conf))
         with open(conf, "w") as f:
             f.write("device-url = ws://127.0.0.1:1\nnonsense = 1\n")
         rc, _, err = run(["scn-companion", "--config", conf])
-        self.assertEqual((rc, err), (78, "scn-companion: %s:2: nonsense = 1: "
-                                     "not a setting\n" % conf))
+        self.assertEqual((rc, err), (78, "scn-companion: %s:2: unknown "
+                                     "setting 'nonsense'\n" % conf))
 
     # --- scn-uav gives up ------------------------------------------------
 

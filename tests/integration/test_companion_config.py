@@ -83,11 +83,12 @@ class CompanionConfigTest(unittest.TestCase):
                      ":1: bad value", ":2: unknown setting", ":3: longer than")
 
     def test_missing_file(self):
-        p = subprocess.run([COMPANION, "--config",
-                            os.path.join(self.dir.name, "absent.conf")],
+        absent = os.path.join(self.dir.name, "absent.conf")
+        p = subprocess.run([COMPANION, "--config", absent],
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(p.returncode, CONFIG_ERROR, p.stderr)
-        self.assertIn("No such file or directory", p.stderr)
+        self.assertEqual(p.stderr, "scn-companion: --config %s: no such file "
+                         "or directory\n" % absent)
 
 
 if __name__ == "__main__":

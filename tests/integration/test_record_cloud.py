@@ -70,11 +70,13 @@ class RecordCloudTest(unittest.TestCase):
         p = self.record(["--url", "ws://127.0.0.1:9", "--cloud-url",
                          "ws://127.0.0.1:9/v1/stream", out])
         self.assertEqual(p.returncode, 64, p.stderr)
-        self.assertIn("usage:", p.stderr)
+        self.assertIn("scn-record record: --cloud-url needs --spool-dir",
+                      p.stderr)
         p = self.record(["--url", "ws://127.0.0.1:9", "--spool-dir",
                          os.path.join(self.tmp, "spool"), out])
         self.assertEqual(p.returncode, 64, p.stderr)
-        self.assertIn("usage:", p.stderr)
+        self.assertIn("scn-record record: --spool-dir is for --cloud-url",
+                      p.stderr)
         self.assertEqual(os.listdir(self.tmp), [])
 
     def test_device_and_cloud_stream(self):
