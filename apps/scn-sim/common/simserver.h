@@ -106,7 +106,8 @@ typedef struct sim_mode_ops {
     const sim_conn_ops *conn;
     const sim_http_ops *http; /* NULL: every plain request gets 426 */
 
-    /* Optional: before listening (more vhosts, timers); an exit code. */
+    /* Optional: once the listener is made, before it is announced (more
+     * vhosts, timers); an exit code. */
     int (*start)(sim_server *s, int family);
     /* Optional: the mode's members of the "listening" event. */
     void (*listening)(sim_server *s, cJSON *ev);
