@@ -4,26 +4,25 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <scentience/error.h>
+#include <scentience/session.h>
 #include <stdio.h>
 #include <string.h>
-
-#include "url.h"
 
 int uav_drone_peer(const char *drone_url, const char *allow_peer, char *out,
                    size_t cap)
 {
     struct addrinfo hints, *res = NULL;
     unsigned char buf[sizeof(struct in6_addr)];
-    scn_url url;
+    char url_host[256];
     const char *host = allow_peer;
     int rc;
 
     if (!host) {
         if (!drone_url)
             return SCN_ERR_INVALID_ARG;
-        if (scn_url_parse(drone_url, &url) != 0)
+        if (scn_url_host(drone_url, url_host, sizeof(url_host)) != 0)
             return SCN_ERR_URL;
-        host = url.host;
+        host = url_host;
     }
     if (inet_pton(AF_INET, host, buf) == 1 ||
         inet_pton(AF_INET6, host, buf) == 1) {

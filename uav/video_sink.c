@@ -1,24 +1,32 @@
-/* Video file sink: bounded queue plus a writer thread. */
+/* Video file sink: bounded queue plus a writer thread. The queue is a
+ * list of frames bounded in count and bytes, under the sink's lock. */
 #include "video_sink.h"
 
 #include <pthread.h>
 #include <scentience/error.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <zlib.h>
 
-#include "msgq.h"
-
 #define SINK_MAX_FRAMES 1024
+
+typedef struct sink_frame {
+    struct sink_frame *next;
+    size_t len;
+    unsigned char data[];
+} sink_frame;
 
 struct uav_video_sink {
     FILE *file;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    scn_msgq q;
+    sink_frame *head, **tail; /* oldest first */
+    size_t frames, bytes, cap_bytes;
     bool closing;
     uav_video_sink_stats stats;
 };
@@ -27,20 +35,24 @@ static void *writer(void *arg)
 {
     uav_video_sink *k = arg;
     unsigned long crc = crc32(0L, Z_NULL, 0);
-    scn_msg m;
+    sink_frame *m;
 
     pthread_mutex_lock(&k->mu);
     for (;;) {
-        while (!k->q.count && !k->closing)
+        while (!k->head && !k->closing)
             pthread_cond_wait(&k->cv, &k->mu);
-        if (!scn_msgq_take(&k->q, &m))
+        if (!(m = k->head))
             break; /* closing and drained */
+        if (!(k->head = m->next))
+            k->tail = &k->head;
+        k->frames--;
+        k->bytes -= m->len;
         pthread_mutex_unlock(&k->mu);
         /* The disk write happens without the lock: the loop thread keeps
          * queueing (or dropping) meanwhile. */
-        size_t n = fwrite(m.buf, 1, m.len, k->file);
-        crc = crc32(crc, m.buf, (uInt)n);
-        free(m.buf);
+        size_t n = fwrite(m->data, 1, m->len, k->file);
+        crc = crc32(crc, m->data, (uInt)n);
+        free(m);
         pthread_mutex_lock(&k->mu);
         k->stats.written_bytes += n;
         k->stats.crc32 = crc;
@@ -59,15 +71,15 @@ int uav_video_sink_open(const char *path, size_t buffer_bytes,
     k = calloc(1, sizeof(*k));
     if (!k)
         return SCN_ERR_NOMEM;
-    rc = scn_msgq_init(&k->q, SINK_MAX_FRAMES, buffer_bytes, 0);
-    if (rc) {
+    if (buffer_bytes == 0) {
         free(k);
-        return rc;
+        return SCN_ERR_INVALID_ARG;
     }
+    k->tail = &k->head;
+    k->cap_bytes = buffer_bytes;
     k->file = fopen(path, "ab");
     if (!k->file) {
         rc = scn_err_from_errno(errno);
-        scn_msgq_free(&k->q);
         free(k);
         return rc;
     }
@@ -76,11 +88,33 @@ int uav_video_sink_open(const char *path, size_t buffer_bytes,
     pthread_cond_init(&k->cv, NULL);
     if (pthread_create(&k->thread, NULL, writer, k) != 0) {
         fclose(k->file);
-        scn_msgq_free(&k->q);
         free(k);
         return SCN_ERR_IO;
     }
     *out = k;
+    return 0;
+}
+
+/* Queues a copy of the frame. Under k->mu. */
+static int enqueue(uav_video_sink *k, const void *data, size_t len)
+{
+    sink_frame *m;
+
+    if (len > k->cap_bytes)
+        return SCN_ERR_MESSAGE_TOO_BIG;
+    /* Written as a subtraction: bytes + len could wrap. */
+    if (k->frames >= SINK_MAX_FRAMES || len > k->cap_bytes - k->bytes)
+        return SCN_ERR_QUEUE_FULL;
+    if (len > SIZE_MAX - sizeof(*m) || !(m = malloc(sizeof(*m) + len)))
+        return SCN_ERR_NOMEM;
+    m->next = NULL;
+    m->len = len;
+    if (len)
+        memcpy(m->data, data, len);
+    *k->tail = m;
+    k->tail = &m->next;
+    k->frames++;
+    k->bytes += len;
     return 0;
 }
 
@@ -89,7 +123,7 @@ int uav_video_sink_push(uav_video_sink *k, const void *data, size_t len)
     int rc;
 
     pthread_mutex_lock(&k->mu);
-    rc = scn_msgq_push(&k->q, data, len);
+    rc = enqueue(k, data, len);
     if (rc == SCN_ERR_QUEUE_FULL || rc == SCN_ERR_NOMEM)
         k->stats.dropped_frames++;
     else if (rc == 0)
@@ -115,7 +149,7 @@ void uav_video_sink_close(uav_video_sink *k)
     pthread_mutex_unlock(&k->mu);
     pthread_join(k->thread, NULL);
     fclose(k->file);
-    scn_msgq_free(&k->q);
+    /* The writer drained the queue before it ended. */
     pthread_mutex_destroy(&k->mu);
     pthread_cond_destroy(&k->cv);
     free(k);

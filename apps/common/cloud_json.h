@@ -1,7 +1,7 @@
 /*
  * The recording's cloud messages, shared by scn-companion and scn-record so
  * that both write the same /inference and /cloud/record messages (schemas
- * in lib/recorder_schemas.c).
+ * in lib/mcap/recorder_schemas.c).
  */
 #ifndef SCN_APP_CLOUD_JSON_H
 #define SCN_APP_CLOUD_JSON_H

@@ -2,7 +2,7 @@
  * The /events message for a stream discontinuity (frames resumed on a new
  * connection: the hole no seq gap shows), shared by scn-companion and
  * scn-record so that both record the same event (schema in
- * lib/recorder_schemas.c), and the sentence people read about it.
+ * lib/mcap/recorder_schemas.c), and the sentence people read about it.
  */
 #ifndef SCN_APP_GAP_JSON_H
 #define SCN_APP_GAP_JSON_H

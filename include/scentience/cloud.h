@@ -179,7 +179,7 @@ SCN_API void scn_cloud_get_stats(const scn_cloud *c, scn_cloud_stats *out);
 /** The spool's stream id (32 hex digits). */
 SCN_API const char *scn_cloud_stream_id(const scn_cloud *c);
 /** The current session (statistics, state); NULL while a session left with
- * records queued at a link drop is being replaced (see lib/cloud.c). It
+ * records queued at a link drop is being replaced (see lib/cloud/cloud.c). It
  * changes then: do not keep it. */
 SCN_API scn_session *scn_cloud_session(scn_cloud *c);
 

@@ -28,6 +28,17 @@
 extern "C" {
 #endif
 
+/**
+ * The host a session URL names (the rules of scn_session_options.url:
+ * ws:// or wss://), without an IPv6 address's brackets: what a server's
+ * allow list needs to admit the peer the URL points at. At most 255 bytes.
+ *
+ * @return 0; SCN_ERR_URL when url is not a valid session URL;
+ *         SCN_ERR_INVALID_ARG when an argument is NULL or the host does not
+ *         fit in cap bytes (out is then "").
+ */
+SCN_API int scn_url_host(const char *url, char *out, size_t cap);
+
 /** A persistent, authenticated session to a device, kept up across link loss
  * (opaque). */
 typedef struct scn_session scn_session;

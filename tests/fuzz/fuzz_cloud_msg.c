@@ -1,5 +1,5 @@
 /*
- * Cloud messages (lib/cloud_msg.c). What the cloud sends is decoded as a
+ * Cloud messages (lib/cloud/cloud_msg.c). What the cloud sends is decoded as a
  * stream message and as a predict answer: what is accepted must be within
  * the documented bounds, and a refusal leaves nothing behind. The same
  * bytes are also given to the record encoder as a device frame and as a

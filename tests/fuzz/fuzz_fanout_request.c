@@ -1,5 +1,5 @@
 /*
- * Live fan-out requests (lib/fanout_request.c), what any dashboard may
+ * Live fan-out requests (lib/live/fanout_request.c), what any dashboard may
  * send. The first byte says whether the frame was binary. An accepted
  * request holds valid, distinct names within the limits, and written back
  * as a request it reads the same; a refusal carries a known code and

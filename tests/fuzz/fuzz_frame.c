@@ -1,5 +1,5 @@
 /*
- * Device frames (lib/frame_scan.c): every input goes through both entry
+ * Device frames (lib/codec/frame_scan.c): every input goes through both entry
  * points of the tokenizer and is compared with the cJSON reference
  * (tests/support/frame_ref.c), once on a fresh frame and once more on a
  * frame that has learnt the key order (the memo). An accepted frame is

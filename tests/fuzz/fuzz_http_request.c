@@ -1,5 +1,5 @@
 /*
- * HTTP request heads (lib/http_request.c), what anyone who can reach the
+ * HTTP request heads (lib/server/http_request.c), what anyone who can reach the
  * live listener sends first. The first byte sets the size of the pieces
  * the head is fed in: the verdict and the parse must not depend on it. An
  * accepted head is written back from its parts and must read the same;

@@ -1,5 +1,5 @@
 /*
- * MCAP recordings (lib/mcap_reader.c, lib/mcap_recover.c): a recording
+ * MCAP recordings (lib/mcap/mcap_reader.c, lib/mcap/mcap_recover.c): a recording
  * may come from anywhere. The input is opened from memory, strictly and
  * in salvage mode; what opens must describe itself consistently (counts,
  * channels, messages in log time order, data inside the file). What

@@ -1,5 +1,5 @@
 /*
- * Spool recovery (lib/spool.c): whatever a crash, a full disk or a hand
+ * Spool recovery (lib/cloud/spool.c): whatever a crash, a full disk or a hand
  * leaves in the spool directory. The input is a small archive of files
  * written into a fresh directory, then the spool is opened on it and used.
  * Entries, each starting with a kind byte k:

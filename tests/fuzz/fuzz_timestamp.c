@@ -1,5 +1,5 @@
 /*
- * ISO-8601 timestamps (lib/timestamp.c), from every device frame. What
+ * ISO-8601 timestamps (lib/codec/timestamp.c), from every device frame. What
  * the parser accepts is written with scn_timestamp_format() to the same
  * date and time of day (milliseconds, truncated), which parses back and
  * writes the same text again. Any int64 nanosecond count, taken from the

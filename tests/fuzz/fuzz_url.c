@@ -1,5 +1,5 @@
 /*
- * Session URLs (lib/url.c), from a user's flags and config files. An
+ * Session URLs (lib/codec/url.c), from a user's flags and config files. An
  * accepted URL has a host, a port in range and a path starting with '/';
  * written back from its parts it parses to the same parts; and a query
  * added to it keeps it a URL with the value percent-encoded.

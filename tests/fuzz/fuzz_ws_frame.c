@@ -1,5 +1,5 @@
 /*
- * WebSocket frames from clients (lib/ws_frame.c), what a dashboard, or
+ * WebSocket frames from clients (lib/server/ws_frame.c), what a dashboard, or
  * anyone reaching the live listener, sends after the upgrade. The first
  * byte sets the longest message allowed, the second the size of the
  * pieces the bytes are fed in: the messages, control frames and verdict

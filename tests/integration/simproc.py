@@ -646,7 +646,7 @@ def mcap_check(testcase, path):
 
 
 def spool_seqs(spool_dir):
-    """Seqs of the records held in the spool's segments (lib/spool.h:
+    """Seqs of the records held in the spool's segments (lib/cloud/spool.h:
     [u32 len][u64 seq][payload][u32 crc32], little-endian), stopping at a
     segment's first bad record as the spool's own recovery does."""
     seqs = []

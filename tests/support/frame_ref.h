@@ -1,5 +1,5 @@
 /*
- * The reference the frame tokenizer (lib/frame_scan.c) is checked against:
+ * The reference the frame tokenizer (lib/codec/frame_scan.c) is checked against:
  * the cJSON path it replaced (strict pre-scan, cJSON tree, the frame rules
  * applied to the tree). Shared by tests/unit/test_frame_scan.c and the
  * fuzz target tests/fuzz/fuzz_frame.c.

@@ -1,4 +1,4 @@
-/* lib/error.c: every code has its own sentence and name. */
+/* lib/core/error.c: every code has its own sentence and name. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* lib/fanout_request.c: live fan-out requests, every answer code of
+/* lib/live/fanout_request.c: live fan-out requests, every answer code of
  * docs/PROTOCOL.md 10.3, and strict JSON (escapes, trailing bytes). */
 #include <setjmp.h>
 #include <stdarg.h>

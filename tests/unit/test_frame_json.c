@@ -1,4 +1,4 @@
-/* lib/frame_json.c number writer: every double it writes reads back as
+/* lib/codec/frame_json.c number writer: every double it writes reads back as
  * the same double, and readings come out in their short decimal form. */
 #include <math.h>
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* lib/frame_scan.c and lib/frame_number.c, the single-pass frame tokenizer:
+/* lib/codec/frame_scan.c and lib/codec/frame_number.c, the single-pass frame tokenizer:
  * numbers bit-exact with strtod() and canonical only when the writer
  * agrees; every strictness rule; and a differential test against the
  * reference it replaced (tests/support/frame_ref.c), over generated and

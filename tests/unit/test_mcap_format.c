@@ -1,4 +1,4 @@
-/* lib/mcap_format.c: every record encodes to the spec's byte layout and
+/* lib/mcap/mcap_format.c: every record encodes to the spec's byte layout and
  * parses back; cut or short bodies are refused, never read past. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* lib/mcap_reader.c: corrupt bytes are caught by the CRCs, a file cut at
+/* lib/mcap/mcap_reader.c: corrupt bytes are caught by the CRCs, a file cut at
  * any byte reads up to its last complete chunk, and what is not MCAP is
  * refused. Files are built by the recorder, then damaged in memory. */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* lib/mcap_recover.c: a recording whose writer was killed becomes a
+/* lib/mcap/mcap_recover.c: a recording whose writer was killed becomes a
  * complete file with everything up to the last flush, unchanged. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
-/* lib/mcap_writer.c: what the recorder writes reads back through
- * lib/mcap_reader.c, and its indexes point where the spec says. */
+/* lib/mcap/mcap_writer.c: what the recorder writes reads back through
+ * lib/mcap/mcap_reader.c, and its indexes point where the spec says. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* lib/recorder_schemas.c: every well-known stream has a topic and a JSON
+/* lib/mcap/recorder_schemas.c: every well-known stream has a topic and a JSON
  * Schema that is valid JSON, titled with its schema name. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* lib/seqset.c: the bounded sorted set of seqs still owed an answer. */
+/* lib/cloud/seqset.c: the bounded sorted set of seqs still owed an answer. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -93,6 +93,9 @@ static void test_open_failure(void **state)
     assert_int_equal(uav_video_sink_open("/nonexistent-dir/x.h264", 1000, &k),
                      SCN_ERR_NO_SUCH_FILE);
     assert_null(k);
+    assert_int_equal(uav_video_sink_open("/tmp/unused.h264", 0, &k),
+                     SCN_ERR_INVALID_ARG);
+    assert_null(k);
 }
 
 int main(void)

@@ -1,4 +1,4 @@
-/* lib/url.c: endpoint URLs and the device-selection query. */
+/* lib/codec/url.c: endpoint URLs and the device-selection query. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,6 +6,7 @@
 
 #include <cmocka.h>
 #include <scentience/error.h>
+#include <scentience/session.h>
 
 #include "url.h"
 
@@ -90,6 +91,29 @@ static void test_query_too_long_leaves_path_intact(void **state)
     assert_string_equal(u.path, "/p");
 }
 
+/* The public form uav/ uses: the host alone, IPv6 without brackets. */
+static void test_public_host(void **state)
+{
+    char host[64];
+
+    (void)state;
+    assert_int_equal(
+        scn_url_host("ws://192.168.10.1:8889/x", host, sizeof(host)), 0);
+    assert_string_equal(host, "192.168.10.1");
+    assert_int_equal(scn_url_host("wss://[::1]:9/", host, sizeof(host)), 0);
+    assert_string_equal(host, "::1");
+    assert_int_equal(scn_url_host("http://h/", host, sizeof(host)),
+                     SCN_ERR_URL);
+    assert_string_equal(host, "");
+    assert_int_equal(scn_url_host("ws://drone.local", host, 5),
+                     SCN_ERR_INVALID_ARG);
+    assert_string_equal(host, "");
+    assert_int_equal(scn_url_host("ws://drone", host, 6), 0);
+    assert_string_equal(host, "drone");
+    assert_int_equal(scn_url_host(NULL, host, sizeof(host)),
+                     SCN_ERR_INVALID_ARG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -98,6 +122,7 @@ int main(void)
         cmocka_unit_test(test_rejects_stray_brackets),
         cmocka_unit_test(test_query_encoding),
         cmocka_unit_test(test_query_too_long_leaves_path_intact),
+        cmocka_unit_test(test_public_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

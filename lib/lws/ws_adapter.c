@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "session_internal.h"
+#include "lws_loop.h"
 #include "sock_abort.h"
 
 #define USER_AGENT "scentience-c/0.1.0"
@@ -18,19 +18,40 @@ static uint64_t now_ms(scn_session *s)
     return scn_loop_now_ms(s->loop);
 }
 
-static void session_timer(lws_sorted_usec_list_t *sul)
+static void session_timer(void *user)
 {
-    scn_session *s = lws_container_of(sul, scn_session, sul);
+    scn_session_service(user);
+}
 
-    scn_session_service(s);
+size_t scn_ws_headroom(void)
+{
+    return LWS_PRE;
+}
+
+int scn_ws_attach(scn_session *s)
+{
+    return scn_lws_timer_new(s->loop, session_timer, s, &s->timer);
+}
+
+void scn_ws_release(scn_session *s)
+{
+    scn_lws_timer_free(s->timer);
+    s->timer = NULL;
+    if (s->tls) {
+        scn_tls_vhost_free(s->tls);
+        free(s->tls);
+        s->tls = NULL;
+    }
+}
+
+void scn_ws_want_write(scn_session *s)
+{
+    lws_callback_on_writable(s->wsi);
 }
 
 void scn_session_schedule(scn_session *s, uint64_t delay_ms)
 {
-    /* lws treats 0 as "cancel"; the shortest real delay is 1 us. */
-    lws_usec_t us = delay_ms ? (lws_usec_t)delay_ms * LWS_US_PER_MS : 1;
-
-    lws_sul_schedule(s->loop->ctx, 0, &s->sul, session_timer, us);
+    scn_lws_timer_arm(s->timer, delay_ms);
 }
 
 static void schedule_next(scn_session *s, uint64_t deadline)
@@ -38,7 +59,7 @@ static void schedule_next(scn_session *s, uint64_t deadline)
     uint64_t now = now_ms(s);
 
     if (deadline == UINT64_MAX)
-        lws_sul_cancel(&s->sul);
+        scn_lws_timer_cancel(s->timer);
     else
         scn_session_schedule(s, deadline > now ? deadline - now : 0);
 }
@@ -137,16 +158,20 @@ static void report_failure(scn_session *s, scn_failure *f)
  * again at the next attempt). */
 static struct lws_vhost *tls_vhost(scn_session *s)
 {
+    struct scn_lws_loop *l = s->loop->lws;
     bool own = s->ca_file || s->cert_file;
-    scn_tls_vhost *t = own ? &s->tls : &s->loop->tls;
+    scn_tls_vhost *t;
     char name[32];
 
     if (!s->url.tls)
-        return s->loop->vhost;
+        return l->vhost;
+    if (own && !s->tls && !(s->tls = calloc(1, sizeof(*s->tls))))
+        return NULL;
+    t = own ? s->tls : &l->tls;
     if (t->vhost)
         return t->vhost;
-    snprintf(name, sizeof(name), "scn-tls-%u", ++s->loop->vhost_serial);
-    if (scn_tls_vhost_new(s->loop->ctx, name, scn_ws_protocols, &s->loop->log,
+    snprintf(name, sizeof(name), "scn-tls-%u", ++l->vhost_serial);
+    if (scn_tls_vhost_new(l->ctx, name, scn_ws_protocols, &s->loop->log,
                           own ? s->ca_file : NULL, own ? s->cert_file : NULL,
                           own && s->cert_file ? s->key_path : NULL, t))
         return NULL;
@@ -186,7 +211,7 @@ int scn_ws_connect(scn_session *s)
     }
 
     memset(&ci, 0, sizeof(ci));
-    ci.context = s->loop->ctx;
+    ci.context = s->loop->lws->ctx;
     ci.vhost = tls_vhost(s);
     if (!ci.vhost) {
         scn_session_report(s, SCN_ERR_TLS, "cannot load TLS files");
@@ -305,31 +330,28 @@ void scn_session_service(scn_session *s)
     schedule_next(s, t.next_deadline);
 }
 
-void scn_loop_service_wakeups(scn_loop *loop)
+void scn_ws_wake(scn_loop_child *c)
 {
-    pthread_mutex_lock(&loop->mu);
-    for (scn_session *s = loop->sessions; s; s = s->next) {
-        bool write, resume, close;
+    scn_session *s = SCN_CONTAINER_OF(c, scn_session, child);
+    bool write, resume, close;
 
-        pthread_mutex_lock(&s->mu);
-        write = s->want_write;
-        resume = s->want_resume;
-        close = s->want_close;
-        s->want_write = false;
-        s->want_resume = false;
-        pthread_mutex_unlock(&s->mu);
-        if (write && s->wsi && s->fsm.state == SCN_STATE_OPEN)
-            lws_callback_on_writable(s->wsi);
-        if (resume && s->wsi && s->rx_paused) {
-            s->rx_paused = false;
-            lws_rx_flow_control(s->wsi, 1);
-        }
-        /* Closing runs user callbacks: do it from the session's timer, not
-         * while walking the list. */
-        if (close)
-            scn_session_schedule(s, 0);
+    pthread_mutex_lock(&s->mu);
+    write = s->want_write;
+    resume = s->want_resume;
+    close = s->want_close;
+    s->want_write = false;
+    s->want_resume = false;
+    pthread_mutex_unlock(&s->mu);
+    if (write && s->wsi && s->fsm.state == SCN_STATE_OPEN)
+        lws_callback_on_writable(s->wsi);
+    if (resume && s->wsi && s->rx_paused) {
+        s->rx_paused = false;
+        lws_rx_flow_control(s->wsi, 1);
     }
-    pthread_mutex_unlock(&loop->mu);
+    /* Closing runs user callbacks: do it from the session's timer, not
+     * while the loop walks its children. */
+    if (close)
+        scn_session_schedule(s, 0);
 }
 
 static int append_headers(scn_session *s, struct lws *wsi, unsigned char **p,
@@ -668,7 +690,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
     if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
         scn_loop *loop = lws_context_user(lws_get_context(wsi));
         if (loop)
-            scn_loop_service_wakeups(loop);
+            scn_loop_wake_children(loop);
         return 0;
     }
     /* Only connection events carry our session as user data; vhost and

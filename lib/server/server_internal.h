@@ -15,9 +15,11 @@
 #include "conn_timers.h"
 #include "http_access.h"
 #include "http_request.h"
+#include "loop_child.h"
 #include "log.h"
 #include "peer_allow.h"
 #include "peerq.h"
+#include "server_shared.h"
 #include "ws_frame.h"
 
 /* Close reasons are sent in a control frame: 125 bytes minus the code. */
@@ -95,10 +97,11 @@ struct scn_server_conn {
 struct scn_server {
     scn_loop *loop;
     const scn_logger *log;
-    struct scn_server *next;  /* loop->servers, loop thread only */
-    scn_server_options opts;  /* strings below are our copies */
-    char *token;              /* wiped when freed */
-    scn_server_route *routes; /* own copy (single route from path) */
+    struct scn_server *next;     /* the adapter's listening servers */
+    struct scn_loop_child child; /* on loop->children */
+    scn_server_options opts;     /* strings below are our copies */
+    char *token;                 /* wiped when freed */
+    scn_server_route *routes;    /* own copy (single route from path) */
     size_t nroutes;
     char **strings; /* every string the copies point to */
     size_t nstrings;
@@ -210,10 +213,6 @@ void scn_server_call_message(scn_server_conn *c, const void *data, size_t len,
 /* Finishes scn_server_free(): on_close 1001 for open connections, then
  * unlisten and free. Not from inside an lws callback of this server. */
 void scn_server_destroy(scn_server *srv);
-/* Queues a reference to a shared message (see peerq.h) on conn. Same
- * returns as scn_server_conn_send. */
-int scn_server_conn_send_shared(scn_server_conn *conn, scn_shmsg *m,
-                                int is_binary, const void *prefix, size_t plen);
 /* The asset for a request path, or NULL. */
 const scn_asset_entry *scn_server_asset_find(const scn_server *srv,
                                              const char *path);

@@ -24,7 +24,7 @@
 
 #include "fanout_internal.h"
 #include "fanout_request.h"
-#include "server_internal.h"
+#include "server_shared.h"
 
 /* Requests are a few hundred bytes; anything near this is not one. */
 #define MAX_REQUEST_BYTES (64u * 1024)
@@ -399,7 +399,7 @@ void scn_fanout_free(scn_fanout *fo)
     srv = fo->srv;
     own = fo->owns_server;
     if (own)
-        srv->opts.user = NULL;
+        scn_server_clear_user(srv);
     scn_fanout_detach(fo);
     if (own)
         scn_server_free(srv);
@@ -488,7 +488,7 @@ int scn_fanout_publish_valid(scn_fanout *fo, const char *stream,
     int rc;
 
     n = sizeof(ENVELOPE_HEAD) - 1 + slen + sizeof(ENVELOPE_MID) - 1 + len + 1;
-    if (n > fo->srv->opts.queue_bytes)
+    if (n > scn_server_queue_bytes(fo->srv))
         return SCN_ERR_MESSAGE_TOO_BIG;
     /* Built once and shared by every subscriber's queue. */
     env = scn_shmsg_alloc(n);

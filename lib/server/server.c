@@ -286,6 +286,19 @@ static void server_discard(scn_server *srv)
     free(srv);
 }
 
+/* The loop's view of a server (scn_loop_child): a listening server keeps
+ * scn_loop_run going; the loop's end frees it. */
+static void server_child_destroy(scn_loop_child *c)
+{
+    scn_server_destroy(SCN_CONTAINER_OF(c, scn_server, child));
+}
+
+static bool server_child_busy(scn_loop_child *c)
+{
+    (void)c;
+    return true;
+}
+
 int scn_server_new(scn_loop *loop, const scn_server_options *opts,
                    scn_server **out)
 {
@@ -335,8 +348,9 @@ int scn_server_new(scn_loop *loop, const scn_server_options *opts,
     /* The port is known now: it names the token cookie. */
     scn_http_access_init(&srv->access, srv->opts.token, srv->opts.origins,
                          srv->opts.origin_count, srv->tls, srv->port);
-    srv->next = loop->servers;
-    loop->servers = srv;
+    srv->child.destroy = server_child_destroy;
+    srv->child.busy = server_child_busy;
+    scn_loop_adopt(loop, &srv->child);
     scn_ip_format(&bind_addr, text, sizeof(text));
     scn_log(&loop->log, SCN_LOG_INFO, "server",
             "listening on %s port %d%s%s%s, %zu allowed peer rule(s)%s", text,
@@ -402,16 +416,6 @@ void scn_server_call_message(scn_server_conn *c, const void *data, size_t len,
     }
 }
 
-static void unlink_server(scn_server *srv)
-{
-    for (scn_server **pp = &srv->loop->servers; *pp; pp = &(*pp)->next) {
-        if (*pp == srv) {
-            *pp = srv->next;
-            break;
-        }
-    }
-}
-
 void scn_server_destroy(scn_server *srv)
 {
     srv->destroying = true;
@@ -424,7 +428,7 @@ void scn_server_destroy(scn_server *srv)
     scn_server_unlisten(srv);
     while (srv->conns)
         scn_server_conn_destroy(srv->conns);
-    unlink_server(srv);
+    scn_loop_disown(srv->loop, &srv->child);
     scn_log(&srv->loop->log, SCN_LOG_INFO, "server", "port %d closed",
             srv->port);
     pthread_mutex_destroy(&srv->mu);
@@ -445,12 +449,6 @@ void scn_server_free(scn_server *srv)
         return;
     }
     scn_server_destroy(srv);
-}
-
-void scn_loop_free_servers(scn_loop *loop)
-{
-    while (loop->servers)
-        scn_server_destroy(loop->servers);
 }
 
 int scn_server_port(const scn_server *srv)
@@ -615,6 +613,16 @@ int scn_server_broadcast(scn_server *srv, const void *data, size_t len,
     if (wake)
         scn_server_wake(srv);
     return err ? err : n;
+}
+
+size_t scn_server_queue_bytes(const scn_server *srv)
+{
+    return srv->opts.queue_bytes;
+}
+
+void scn_server_clear_user(scn_server *srv)
+{
+    srv->opts.user = NULL;
 }
 
 int scn_server_conn_send_shared(scn_server_conn *conn, scn_shmsg *m,

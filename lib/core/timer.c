@@ -1,4 +1,4 @@
-/* One-shot timers over lws_sul, the loop's own scheduler. */
+/* One-shot timers on the loop's own scheduler (lib/lws/lws_loop.c). */
 #include <scentience/error.h>
 #include <scentience/timer.h>
 #include <stdlib.h>
@@ -6,7 +6,7 @@
 #include "session_internal.h"
 
 struct scn_timer {
-    lws_sorted_usec_list_t sul; /* first: lws_container_of below */
+    scn_lws_timer *io;
     scn_loop *loop;
     scn_timer_fn fn;
     void *user;
@@ -25,16 +25,18 @@ static void disarm(scn_timer *t)
     }
 }
 
-static void fire(lws_sorted_usec_list_t *sul)
+static void fire(void *user)
 {
-    scn_timer *t = lws_container_of(sul, scn_timer, sul);
+    scn_timer *t = user;
 
     disarm(t);
     t->in_callback = 1;
     t->fn(t, t->user);
     t->in_callback = 0;
-    if (t->free_pending)
+    if (t->free_pending) {
+        scn_lws_timer_free(t->io);
         free(t);
+    }
 }
 
 int scn_timer_new(scn_loop *loop, scn_timer_fn fn, void *user, scn_timer **out)
@@ -46,6 +48,10 @@ int scn_timer_new(scn_loop *loop, scn_timer_fn fn, void *user, scn_timer **out)
     t = calloc(1, sizeof(*t));
     if (!t)
         return SCN_ERR_NOMEM;
+    if (scn_lws_timer_new(loop, fire, t, &t->io)) {
+        free(t);
+        return SCN_ERR_NOMEM;
+    }
     t->loop = loop;
     t->fn = fn;
     t->user = user;
@@ -61,9 +67,7 @@ int scn_timer_start(scn_timer *t, uint64_t delay_ms)
         t->armed = 1;
         t->loop->armed_timers++;
     }
-    /* lws reads a zero delay as "cancel": 1 us is "as soon as possible". */
-    lws_sul_schedule(t->loop->ctx, 0, &t->sul, fire,
-                     delay_ms ? (lws_usec_t)delay_ms * LWS_US_PER_MS : 1);
+    scn_lws_timer_arm(t->io, delay_ms);
     return 0;
 }
 
@@ -71,7 +75,7 @@ void scn_timer_stop(scn_timer *t)
 {
     if (!t)
         return;
-    lws_sul_cancel(&t->sul);
+    scn_lws_timer_cancel(t->io);
     disarm(t);
 }
 
@@ -79,10 +83,12 @@ void scn_timer_free(scn_timer *t)
 {
     if (!t)
         return;
-    lws_sul_cancel(&t->sul);
+    scn_lws_timer_cancel(t->io);
     disarm(t);
-    if (t->in_callback)
+    if (t->in_callback) {
         t->free_pending = 1;
-    else
+    } else {
+        scn_lws_timer_free(t->io);
         free(t);
+    }
 }

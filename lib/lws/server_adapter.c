@@ -33,8 +33,8 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "lws_loop.h"
 #include "server_internal.h"
-#include "session_internal.h"
 #include "tls_server.h"
 
 #define LISTEN_BACKLOG 64
@@ -86,7 +86,7 @@ void scn_server_wake(scn_server *srv)
 {
     /* Even on the loop thread: the work then runs from the loop, never
      * nested inside the caller's own call. */
-    lws_cancel_service(srv->loop->ctx);
+    scn_lws_wake(srv->loop);
 }
 
 /* ------------------------------------------------------------------ */
@@ -153,8 +153,8 @@ static struct lws_vhost *server_vhost(scn_loop *loop)
     struct lws_context_creation_info info;
     struct lws_protocols protocols[2];
 
-    if (loop->server_vhost)
-        return loop->server_vhost;
+    if (loop->lws->server_vhost)
+        return loop->lws->server_vhost;
     memset(protocols, 0, sizeof(protocols));
     protocols[0].name = PROTOCOL_NAME;
     protocols[0].callback = server_callback;
@@ -165,8 +165,8 @@ static struct lws_vhost *server_vhost(scn_loop *loop)
     info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
     info.protocols = protocols;
     info.user = loop;
-    loop->server_vhost = lws_create_vhost(loop->ctx, &info);
-    return loop->server_vhost;
+    loop->lws->server_vhost = lws_create_vhost(loop->lws->ctx, &info);
+    return loop->lws->server_vhost;
 }
 
 int scn_server_listen(scn_server *srv, const scn_ip_addr *bind_addr)
@@ -214,6 +214,9 @@ int scn_server_listen(scn_server *srv, const scn_ip_addr *bind_addr)
             io->timer_fd = -1;
         }
     }
+    /* Found by the wakeup and by its listener's and timer's events. */
+    srv->next = srv->loop->lws->servers;
+    srv->loop->lws->servers = srv;
     return 0;
 }
 
@@ -239,9 +242,9 @@ void scn_server_arm_timer(scn_server *srv, uint64_t due)
         if (due == UINT64_MAX)
             lws_sul_cancel(&io->timer_sul);
         else
-            lws_sul_schedule(srv->loop->ctx, 0, &io->timer_sul, timer_sul_cb,
-                             (lws_usec_t)(due > now ? due - now : 1) *
-                                 LWS_US_PER_MS);
+            lws_sul_schedule(
+                srv->loop->lws->ctx, 0, &io->timer_sul, timer_sul_cb,
+                (lws_usec_t)(due > now ? due - now : 1) * LWS_US_PER_MS);
         srv->timer_due = due;
         return;
     }
@@ -269,7 +272,7 @@ static void free_later(lws_sorted_usec_list_t *sul)
 
 void scn_server_defer_free(scn_server *srv)
 {
-    lws_sul_schedule(srv->loop->ctx, 0, &srv->io->free_sul, free_later, 1);
+    lws_sul_schedule(srv->loop->lws->ctx, 0, &srv->io->free_sul, free_later, 1);
 }
 
 void scn_server_unlisten(scn_server *srv)
@@ -301,6 +304,12 @@ void scn_server_unlisten(scn_server *srv)
     free(io->tbuf);
     free(io);
     srv->io = NULL;
+    for (scn_server **pp = &srv->loop->lws->servers; *pp; pp = &(*pp)->next) {
+        if (*pp == srv) {
+            *pp = srv->next;
+            break;
+        }
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -328,7 +337,8 @@ static void pause_accepting(scn_server *srv, int err)
     if (!io->accept_paused) {
         io->accept_paused = true;
         lws_rx_flow_control(io->listener, 0);
-        lws_sul_schedule(srv->loop->ctx, 0, &io->accept_sul, resume_accepting,
+        lws_sul_schedule(srv->loop->lws->ctx, 0, &io->accept_sul,
+                         resume_accepting,
                          (lws_usec_t)ACCEPT_PAUSE_MS * LWS_US_PER_MS);
     }
     scn_server_report_error(srv, NULL,
@@ -371,7 +381,7 @@ static void adopt(scn_server *srv, int fd, const scn_ip_addr *peer,
     srv->conns = c;
     pthread_mutex_unlock(&srv->mu);
     memset(&ad, 0, sizeof(ad));
-    ad.vh = srv->loop->server_vhost;
+    ad.vh = srv->loop->lws->server_vhost;
     ad.type = LWS_ADOPT_SOCKET; /* raw: no HTTP, no TLS of lws's */
     ad.fd.sockfd = fd;
     ad.opaque = c;
@@ -598,7 +608,7 @@ static void on_wakeup(scn_loop *loop)
 {
     /* A server created meanwhile by a callback joins at the head, behind
      * us; freeing is deferred while callbacks run. */
-    for (scn_server *srv = loop->servers; srv; srv = srv->next)
+    for (scn_server *srv = loop->lws->servers; srv; srv = srv->next)
         scn_server_service(srv);
 }
 
@@ -607,7 +617,8 @@ static scn_server *raw_owner(struct lws *wsi, bool *timer)
 {
     scn_loop *loop = loop_of(wsi);
 
-    for (scn_server *srv = loop ? loop->servers : NULL; srv; srv = srv->next) {
+    for (scn_server *srv = loop ? loop->lws->servers : NULL; srv;
+         srv = srv->next) {
         if (srv->io && (srv->io->listener == wsi || srv->io->timer == wsi)) {
             *timer = srv->io->timer == wsi;
             return srv;

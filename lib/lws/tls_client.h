@@ -8,15 +8,8 @@
 
 #include <libwebsockets.h>
 
+#include "io.h" /* SCN_LWS_TIMEOUT_S */
 #include "log.h"
-
-/* Every client vhost (the loop's plain one and these): lws times each step
- * of a client connection itself (the TCP connect gets 5 s by default).
- * Those timeouts are set above the longest connect_timeout_ms a session
- * may ask for, so that the session's own, the one the application chose,
- * is the one that fires. */
-#define SCN_CONNECT_TIMEOUT_MAX_MS 60000u
-#define SCN_LWS_TIMEOUT_S          65u
 
 typedef struct scn_tls_vhost {
     struct lws_vhost *vhost;

@@ -8,7 +8,6 @@
 #include <scentience/timer.h>
 
 #include <inttypes.h>
-#include <libwebsockets.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include <time.h>
 
 #include "cloud_msg.h"
+#include "io.h"
 #include "key.h"
 #include "log.h"
 #include "seqset.h"
@@ -694,111 +694,6 @@ scn_session *scn_cloud_session(scn_cloud *c)
 
 #define PREDICT_BODY_MAX (1u << 20)
 
-typedef struct predict_ctx {
-    const char *key; /* NULL: no Authorization */
-    const char *body;
-    size_t body_len;
-    const char *host;
-    char *reply;
-    size_t reply_len;
-    int status;
-    int err; /* transport failure */
-    bool done;
-} predict_ctx;
-
-static int append_reply(predict_ctx *p, const void *in, size_t len)
-{
-    char *n;
-
-    if (p->reply_len + len > PREDICT_BODY_MAX)
-        return -1;
-    n = realloc(p->reply, p->reply_len + len + 1);
-    if (!n)
-        return -1;
-    memcpy(n + p->reply_len, in, len);
-    p->reply = n;
-    p->reply_len += len;
-    n[p->reply_len] = '\0';
-    return 0;
-}
-
-static int add_headers(struct lws *wsi, predict_ctx *p, unsigned char **pp,
-                       unsigned char *end)
-{
-    static const char ctype[] = "application/json";
-    char auth[16 + SCN_KEY_MAX];
-    int n, rc = 0;
-
-    if (p->key) {
-        n = snprintf(auth, sizeof(auth), "Bearer %s", p->key);
-        rc = lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
-                                          (unsigned char *)auth, n, pp, end);
-        memset(auth, 0, sizeof(auth)); /* the key does not linger */
-    }
-    if (rc ||
-        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
-                                     (const unsigned char *)ctype,
-                                     (int)sizeof(ctype) - 1, pp, end) ||
-        lws_add_http_header_content_length(wsi, p->body_len, pp, end))
-        return -1;
-    /* The body goes from CLIENT_HTTP_WRITEABLE once the headers are out. */
-    lws_client_http_body_pending(wsi, 1);
-    lws_callback_on_writable(wsi);
-    return 0;
-}
-
-static int predict_cb(struct lws *wsi, enum lws_callback_reasons reason,
-                      void *user, void *in, size_t len)
-{
-    predict_ctx *p = user;
-    unsigned char *buf;
-    char rbuf[LWS_PRE + 4096], *px;
-    int n;
-
-    if (!p)
-        return lws_callback_http_dummy(wsi, reason, user, in, len);
-    switch (reason) {
-    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        p->err = SCN_ERR_NETWORK;
-        p->done = true;
-        return 0;
-    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
-        return add_headers(wsi, p, (unsigned char **)in,
-                           *(unsigned char **)in + len);
-    case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE:
-        buf = malloc(LWS_PRE + p->body_len);
-        if (!buf)
-            return -1;
-        memcpy(buf + LWS_PRE, p->body, p->body_len);
-        n = lws_write(wsi, buf + LWS_PRE, p->body_len, LWS_WRITE_HTTP_FINAL);
-        free(buf);
-        if (n < (int)p->body_len)
-            return -1;
-        lws_client_http_body_pending(wsi, 0);
-        return 0;
-    case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
-        p->status = (int)lws_http_client_http_response(wsi);
-        return 0;
-    case LWS_CALLBACK_RECEIVE_CLIENT_HTTP:
-        px = rbuf + LWS_PRE;
-        n = (int)sizeof(rbuf) - LWS_PRE;
-        return lws_http_client_read(wsi, &px, &n) < 0 ? -1 : 0;
-    case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
-        return append_reply(p, in, len);
-    case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
-    case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
-        p->done = true;
-        lws_set_wsi_user(wsi, NULL);
-        return 0;
-    default:
-        return lws_callback_http_dummy(wsi, reason, user, in, len);
-    }
-}
-
-static const struct lws_protocols predict_protocols[] = {
-    {"scn-predict", predict_cb, 0, 0, 0, NULL, 0},
-    {NULL, NULL, 0, 0, 0, NULL, 0}};
-
 static void copy_str(char *dst, size_t cap, const char *src)
 {
     snprintf(dst, cap, "%s", src);
@@ -852,68 +747,6 @@ static int status_error(int status, const char *code)
     if (status == 429)
         return SCN_ERR_QUOTA;
     return SCN_ERR_SERVER;
-}
-
-static int predict_exchange(const scn_cloud_predict_options *o,
-                            const scn_url *u, predict_ctx *p)
-{
-    struct lws_context_creation_info info;
-    struct lws_client_connect_info ci;
-    struct lws_context *ctx;
-    struct timespec ts;
-    uint64_t deadline, now;
-    uint32_t timeout = o->timeout_ms ? o->timeout_ms : 10000;
-
-    /* Process-wide, as scn_loop_new() sets it: lws's notices go to stderr
-     * otherwise, and its debug levels would print the Authorization. */
-    if (o->lws_errors_to_stderr)
-        lws_set_log_level(LLL_ERR | LLL_WARN, lwsl_emit_stderr);
-    else
-        lws_set_log_level(0, NULL);
-    memset(&info, 0, sizeof(info));
-    info.port = CONTEXT_PORT_NO_LISTEN;
-    info.protocols = predict_protocols;
-    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    info.client_ssl_ca_filepath = o->ca_file;
-    info.gid = (gid_t)-1;
-    info.uid = (uid_t)-1;
-    ctx = lws_create_context(&info);
-    if (!ctx)
-        return SCN_ERR_IO;
-    memset(&ci, 0, sizeof(ci));
-    ci.context = ctx;
-    ci.address = u->host;
-    ci.port = u->port;
-    ci.path = u->path;
-    ci.host = u->host;
-    ci.origin = u->host;
-    ci.method = "POST";
-    ci.protocol = predict_protocols[0].name;
-    ci.local_protocol_name = predict_protocols[0].name;
-    ci.userdata = p;
-    if (u->tls) {
-        ci.ssl_connection = LCCSCF_USE_SSL;
-        if (o->insecure)
-            ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
-                                 LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
-                                 LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
-    }
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-    deadline = now + timeout;
-    if (!lws_client_connect_via_info(&ci)) {
-        p->err = SCN_ERR_NETWORK;
-        p->done = true;
-    }
-    while (!p->done && now < deadline) {
-        lws_service(ctx, 50);
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-    }
-    lws_context_destroy(ctx);
-    if (!p->done)
-        return SCN_ERR_TIMEOUT;
-    return p->err;
 }
 
 int scn_cloud_predict_url(const char *url, char *out, size_t cap)
@@ -977,7 +810,7 @@ int scn_cloud_predict(const scn_cloud_predict_options *o,
     char wsurl[sizeof(url) + 8];
     scn_secret *key = NULL;
     scn_cloud_msg *m = NULL;
-    predict_ctx p;
+    scn_http_post p;
     scn_url u;
     int rc;
 
@@ -1002,10 +835,18 @@ int scn_cloud_predict(const scn_cloud_predict_options *o,
                                   o->key_file, getenv("XDG_CONFIG_HOME"),
                                   getenv("HOME"), NULL)) != 0)
             goto out;
-        p.key = scn_secret_str(key);
+        p.bearer = scn_secret_str(key);
     }
     p.host = u.host;
-    rc = predict_exchange(o, &u, &p);
+    p.port = u.port;
+    p.path = u.path;
+    p.tls = u.tls;
+    p.insecure = o->insecure;
+    p.ca_file = o->ca_file;
+    p.reply_max = PREDICT_BODY_MAX;
+    p.timeout_ms = o->timeout_ms ? o->timeout_ms : 10000;
+    p.lws_errors_to_stderr = o->lws_errors_to_stderr;
+    rc = scn_http_post_run(&p);
     out->http_status = p.status;
     if (rc)
         goto out;

@@ -104,6 +104,19 @@ int scn_session_load_key(scn_session *s)
     return rc;
 }
 
+/* The loop's view of a session (scn_loop_child). */
+static void session_child_destroy(scn_loop_child *c)
+{
+    scn_session_destroy(SCN_CONTAINER_OF(c, scn_session, child));
+}
+
+static bool session_child_busy(scn_loop_child *c)
+{
+    const scn_session *s = SCN_CONTAINER_OF(c, scn_session, child);
+
+    return s->fsm.state != SCN_STATE_CLOSED && s->fsm.state != SCN_STATE_FAILED;
+}
+
 int scn_session_new(scn_loop *loop, const scn_session_options *opts,
                     scn_session **out)
 {
@@ -168,7 +181,7 @@ int scn_session_new(scn_loop *loop, const scn_session_options *opts,
     lim.telemetry_bytes = s->opts.telemetry_queue_bytes;
     lim.high_water = s->opts.queue_high_water;
     lim.low_water = s->opts.queue_low_water;
-    if ((rc = scn_outq_init(&s->outq, &lim, LWS_PRE)))
+    if ((rc = scn_outq_init(&s->outq, &lim, scn_ws_headroom())))
         goto fail;
     if ((rc = scn_inq_init(&s->inq, s->opts.inbound_queue_msgs,
                            s->opts.inbound_queue_bytes,
@@ -176,6 +189,10 @@ int scn_session_new(scn_loop *loop, const scn_session_options *opts,
         goto fail_outq;
     if ((rc = scn_frame_new(&s->frame)))
         goto fail_inq;
+    if ((rc = scn_ws_attach(s))) {
+        scn_frame_free(s->frame);
+        goto fail_inq;
+    }
 
     memset(&fc, 0, sizeof(fc));
     fc.backoff = s->opts.backoff;
@@ -190,7 +207,10 @@ int scn_session_new(scn_loop *loop, const scn_session_options *opts,
         s->stream_rate = opts->stream_rate_hz;
     }
 
-    scn_loop_attach(loop, s);
+    s->child.destroy = session_child_destroy;
+    s->child.busy = session_child_busy;
+    s->child.wake = scn_ws_wake;
+    scn_loop_adopt(loop, &s->child);
     /* No callback runs inside scn_session_new: the CONNECTING report and the
      * first connection happen on the loop's next turn. */
     s->start_tr = scn_fsm_start(&s->fsm, scn_loop_now_ms(loop));
@@ -221,16 +241,16 @@ void scn_session_destroy(scn_session *s)
 {
     size_t dropped;
 
-    lws_sul_cancel(&s->sul);
+    scn_lws_timer_cancel(s->timer);
     scn_ws_detach(s);
-    scn_loop_detach(s->loop, s);
+    scn_loop_disown(s->loop, &s->child);
     dropped = scn_outq_clear(&s->outq);
     (void)dropped;
     scn_outq_free(&s->outq);
     scn_inq_free(&s->inq);
     scn_frame_free(s->frame);
     free(s->rxbuf);
-    scn_tls_vhost_free(&s->tls);
+    scn_ws_release(s);
     scn_secret_free(s->key);
     free(s->url_text);
     free(s->key_file);
@@ -447,9 +467,9 @@ void scn_session_deliver(scn_session *s, const unsigned char *data, size_t len,
 static void kick_writer(scn_session *s)
 {
     if (scn_loop_on_thread(s->loop) && s->wsi)
-        lws_callback_on_writable(s->wsi);
+        scn_ws_want_write(s);
     else
-        lws_cancel_service(s->loop->ctx);
+        scn_lws_wake(s->loop);
 }
 
 static int enqueue(scn_session *s, scn_lane lane, const char *data, size_t len,
@@ -588,7 +608,7 @@ int scn_session_close(scn_session *s)
     if (scn_loop_on_thread(s->loop))
         scn_session_service(s);
     else
-        lws_cancel_service(s->loop->ctx);
+        scn_lws_wake(s->loop);
     return 0;
 }
 
@@ -613,7 +633,7 @@ int scn_session_dispatch(scn_session *s, size_t max)
         if (!got)
             break;
         if (event == SCN_INQ_RESUME)
-            lws_cancel_service(s->loop->ctx);
+            scn_lws_wake(s->loop);
         scn_session_deliver(s, msg.buf + s->inq.q.headroom, msg.len, msg.tag);
         free(msg.buf);
         n++;

@@ -1,64 +1,59 @@
 /*
  * The session and loop structures, shared by the public API (session.c,
- * loop.c) and the libwebsockets adapter (ws_adapter.c). Nothing outside
- * lib/ sees them.
+ * loop.c) and the libwebsockets adapter (lib/lws/). Nothing outside lib/
+ * sees them. They need no libwebsockets header: the adapter's state sits
+ * behind opaque pointers (lib/lws/lws_loop.h; the session's wsi).
  */
 #ifndef SCN_SESSION_INTERNAL_H
 #define SCN_SESSION_INTERNAL_H
 
-#include <libwebsockets.h>
 #include <pthread.h>
 #include <scentience/error.h>
 #include <scentience/session.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "fsm.h"
 #include "inq.h"
+#include "io.h"
 #include "key.h"
+#include "loop_child.h"
 #include "log.h"
 #include "outq.h"
-#include "tls_client.h"
 #include "url.h"
 
 #define SCN_SUBPROTOCOL_NAME "scentience.v1"
 
 struct scn_loop {
-    struct lws_context *ctx;
-    struct lws_vhost *vhost; /* default client vhost: ws:// only */
-    scn_tls_vhost tls;       /* wss:// with the system CAs, on first need */
+    struct scn_lws_loop *lws; /* lib/lws/lws_loop.h: context, vhosts */
     scn_logger log;
-    pthread_mutex_t mu;      /* guards sessions list membership */
-    struct scn_session *sessions;
-    struct scn_server *servers; /* server.c; loop thread only */
-    struct lws_vhost *server_vhost; /* server_adapter.c: all servers' */
-    char server_protocol[64];       /* its protocol's name (mutable) */
+    pthread_mutex_t mu;      /* guards the children list */
+    scn_loop_child *children;
     pthread_t thread;
     bool has_thread;
     pthread_t service_thread; /* thread inside lws_service, if any */
     atomic_bool in_service;
     atomic_bool stop;
     int cb_depth;            /* >0 while a user callback runs */
-    lws_sorted_usec_list_t run_once_sul;
-    uint32_t vhost_serial;
     unsigned armed_timers; /* timer.c: scn_timers started, not yet fired */
 };
 
 struct scn_session {
     scn_loop *loop;
-    struct scn_session *next; /* loop->sessions */
+    scn_loop_child child;     /* on loop->children */
     scn_session_options opts; /* strings below are our copies */
     char *url_text, *key_file, *device_uid, *ca_file, *cert_file, *key_path;
     char *subprotocol_offer;
     scn_url url;
-    scn_tls_vhost tls;       /* own vhost when TLS files are set */
+    struct scn_tls_vhost *tls; /* own vhost when TLS files are set */
 
     scn_secret *key;
     const char *key_source;  /* "option", "environment", "file" */
     char key_redacted[SCN_KEY_REDACTED_SIZE];
 
     scn_fsm fsm;
-    lws_sorted_usec_list_t sul;
+    scn_lws_timer *timer;    /* runs scn_session_service */
     struct lws *wsi;
 
     /* Failure recorded before the wsi closes, reported when it does. */
@@ -108,16 +103,6 @@ struct scn_session {
     scn_transition start_tr;
 };
 
-/* ws_adapter.c */
-extern const struct lws_protocols scn_ws_protocols[];
-int scn_ws_connect(scn_session *s);
-void scn_ws_detach(scn_session *s);
-/* Runs the state machine's timers now and re-arms the session timer. */
-void scn_session_service(scn_session *s);
-/* Arms the session timer to run scn_session_service in delay_ms. */
-void scn_session_schedule(scn_session *s, uint64_t delay_ms);
-void scn_loop_service_wakeups(scn_loop *loop);
-
 /* session.c */
 void scn_session_notify(scn_session *s, const scn_transition *tr,
                         int http_status, int close_code);
@@ -135,12 +120,11 @@ int scn_session_load_key(scn_session *s);
 /* Queues the request that restores the user's stream setting. */
 void scn_session_restore_requests(scn_session *s);
 
-/* server.c: frees every server still on the loop (scn_loop_free). */
-void scn_loop_free_servers(scn_loop *loop);
-
 /* loop.c */
 bool scn_loop_on_thread(const scn_loop *loop);
-void scn_loop_attach(scn_loop *loop, scn_session *s);
-void scn_loop_detach(scn_loop *loop, scn_session *s);
+void scn_loop_adopt(scn_loop *loop, scn_loop_child *c);
+void scn_loop_disown(scn_loop *loop, scn_loop_child *c);
+/* Runs every child's wake hook (loop thread, after a wakeup). */
+void scn_loop_wake_children(scn_loop *loop);
 
 #endif

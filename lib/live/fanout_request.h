@@ -1,7 +1,7 @@
 /*
  * Requests a live fan-out subscriber sends (docs/PROTOCOL.md 10.2, 10.3):
  * subscribe or unsubscribe, with a list of stream names. Pure: no server,
- * no lock; lib/fanout.c applies what this returns.
+ * no lock; lib/live/fanout.c applies what this returns.
  */
 #ifndef SCN_FANOUT_REQUEST_H
 #define SCN_FANOUT_REQUEST_H

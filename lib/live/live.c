@@ -22,7 +22,8 @@
 
 #include "fanout_internal.h"
 #include "foxglove.h"
-#include "server_internal.h"
+#include "http_access.h"
+#include "server_shared.h"
 #include "shmsg.h"
 
 #define ROUTE_LIVE     0
@@ -457,7 +458,7 @@ void scn_live_free(scn_live *live)
         return;
     /* The server may call back later (a free inside a callback is
      * deferred): it must find nothing of ours. */
-    live->srv->opts.user = NULL;
+    scn_server_clear_user(live->srv);
     scn_fanout_detach(live->fo);
     pthread_mutex_lock(&live->mu);
     while (live->clients) {

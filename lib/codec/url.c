@@ -2,6 +2,7 @@
 #include "url.h"
 
 #include <scentience/error.h>
+#include <scentience/session.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,4 +131,19 @@ int scn_url_add_query(scn_url *url, const char *name, const char *value)
 too_long:
     url->path[orig] = '\0';
     return SCN_ERR_URL;
+}
+
+int scn_url_host(const char *url, char *out, size_t cap)
+{
+    scn_url u;
+
+    if (!url || !out || !cap)
+        return SCN_ERR_INVALID_ARG;
+    out[0] = '\0';
+    if (scn_url_parse(url, &u) != 0)
+        return SCN_ERR_URL;
+    if (strlen(u.host) >= cap)
+        return SCN_ERR_INVALID_ARG;
+    memcpy(out, u.host, strlen(u.host) + 1);
+    return 0;
 }

@@ -1,0 +1,32 @@
+/*
+ * The loop's libwebsockets state, behind scn_loop's opaque lws pointer.
+ * For the files in lib/lws/ only: it includes libwebsockets.h.
+ */
+#ifndef SCN_LWS_LOOP_H
+#define SCN_LWS_LOOP_H
+
+#include <libwebsockets.h>
+
+#include "io.h"
+#include "session_internal.h"
+#include "tls_client.h"
+
+struct scn_lws_loop {
+    struct lws_context *ctx;
+    struct lws_vhost *vhost; /* default client vhost: ws:// only */
+    scn_tls_vhost tls;       /* wss:// with the system CAs, on first need */
+    uint32_t vhost_serial;
+    lws_sorted_usec_list_t run_once_sul;
+    struct lws_vhost *server_vhost; /* server_adapter.c: all servers' */
+    struct scn_server *servers;     /* server_adapter.c: listening ones */
+};
+
+/* ws_adapter.c */
+extern const struct lws_protocols scn_ws_protocols[];
+
+static inline struct lws_context *scn_lws_ctx(const scn_loop *loop)
+{
+    return loop->lws->ctx;
+}
+
+#endif
