@@ -28,7 +28,7 @@
 struct scn_loop {
     struct scn_lws_loop *lws; /* lib/lws/lws_loop.h: context, vhosts */
     scn_logger log;
-    pthread_mutex_t mu;      /* guards the children list */
+    pthread_mutex_t mu; /* guards the children list */
     scn_loop_child *children;
     pthread_t thread;
     bool has_thread;
@@ -49,11 +49,11 @@ struct scn_session {
     struct scn_tls_vhost *tls; /* own vhost when TLS files are set */
 
     scn_secret *key;
-    const char *key_source;  /* "option", "environment", "file" */
+    const char *key_source; /* "option", "environment", "file" */
     char key_redacted[SCN_KEY_REDACTED_SIZE];
 
     scn_fsm fsm;
-    scn_lws_timer *timer;    /* runs scn_session_service */
+    scn_lws_timer *timer; /* runs scn_session_service */
     struct lws *wsi;
 
     /* Failure recorded before the wsi closes, reported when it does. */
@@ -67,17 +67,17 @@ struct scn_session {
     /* Receive side, loop thread only (manual mode: see inq). */
     unsigned char *rxbuf;
     size_t rxlen, rxcap;
-    bool rx_discard;         /* skipping a binary message */
+    bool rx_discard; /* skipping a binary message */
     bool rx_paused;
-    int close_code;          /* we close with this from WRITEABLE */
+    int close_code; /* we close with this from WRITEABLE */
     const char *close_reason;
     scn_frame *frame;
-    uint64_t expect_seq;     /* next SEQ expected; 0: none yet */
+    uint64_t expect_seq; /* next SEQ expected; 0: none yet */
     /* The last frame delivered, for the discontinuity at the first frame
      * of a later connection (delivering thread only). */
     uint64_t last_frame_conn; /* 0: no frame yet */
     uint64_t last_frame_ms;
-    uint64_t last_frame_seq;  /* 0: it had none */
+    uint64_t last_frame_seq; /* 0: it had none */
     int64_t last_frame_ns;
     char subprotocol[32];
 
@@ -87,7 +87,7 @@ struct scn_session {
     scn_inq inq;
     scn_session_stats stats;
     bool want_write, want_resume, want_close;
-    int stream_on;           /* -1: never asked; 0 off; 1 on */
+    int stream_on; /* -1: never asked; 0 off; 1 on */
     double stream_rate;
     uint32_t next_request_id;
     uint64_t next_ticket; /* scn_session_send_tracked() */
@@ -97,9 +97,9 @@ struct scn_session {
     bool free_pending;
     bool pinging;
     bool closing_sent;
-    bool attempt_live;   /* a connection attempt awaits its outcome */
-    bool aborted;        /* this attempt's socket was reset */
-    bool start_pending;  /* first state report and connect not done yet */
+    bool attempt_live;  /* a connection attempt awaits its outcome */
+    bool aborted;       /* this attempt's socket was reset */
+    bool start_pending; /* first state report and connect not done yet */
     scn_transition start_tr;
 };
 
@@ -108,8 +108,8 @@ void scn_session_notify(scn_session *s, const scn_transition *tr,
                         int http_status, int close_code);
 /* Handles one complete inbound text message, received on the conn-th
  * connection (fsm.opens then). */
-void scn_session_deliver(scn_session *s, const unsigned char *data,
-                         size_t len, uint64_t conn);
+void scn_session_deliver(scn_session *s, const unsigned char *data, size_t len,
+                         uint64_t conn);
 void scn_session_report(scn_session *s, int err, const char *detail);
 /* Frees the session if scn_session_free() was deferred and no callback is
  * running; true when it did (the session is gone). */

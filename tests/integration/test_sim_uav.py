@@ -176,7 +176,7 @@ def run(coro, timeout=60):
 
 
 def check_annex_b(data, frames):
-    """An H.264 Annex B stream (apps/scn-sim/uav_video.h): every 10th frame
+    """An H.264 Annex B stream (apps/scn-sim/uav/uav_video.h): every 10th frame
     from the first is SPS (0x67), PPS (0x68) and an IDR picture (0x65) of
     60 raw macroblocks, the others a P picture (0x41); every NAL unit
     starts with 00 00 00 01 and holds no other start code. (A decoder

@@ -120,7 +120,7 @@ class UavAppTest(unittest.TestCase):
     def check_playable(self, video, frames):
         """What a player opens: ffprobe sees H.264 160x96 at 30 frames/s
         and decodes every frame; the first decodes to the simulator's test
-        pattern (apps/scn-sim/uav_video.h), pixel for pixel."""
+        pattern (apps/scn-sim/uav/uav_video.h), pixel for pixel."""
         for tool in ("ffprobe", "ffmpeg"):
             self.assertTrue(shutil.which(tool),
                             "%s is required: scripts/install-deps" % tool)

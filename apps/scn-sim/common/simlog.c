@@ -107,34 +107,6 @@ void simlog_error(const char *fmt, ...)
     va_end(ap);
 }
 
-cJSON *simlog_close_event(const simlog_conn_end *e, int *code, const char **by,
-                          const char **reason)
-{
-    cJSON *ev;
-
-    *by = "network";
-    *code = 1006;
-    *reason = "";
-    if (e->closing) {
-        *by = "server";
-        *code = e->close_code;
-        *reason = e->close_reason;
-    } else if (e->dropped) {
-        *by = "fault";
-        *reason = "dropped";
-    } else if (e->peer_close_code) {
-        *by = "client";
-        *code = e->peer_close_code;
-    }
-    ev = simlog_event("close");
-    cJSON_AddNumberToObject(ev, "conn", (double)e->id);
-    cJSON_AddNumberToObject(ev, "code", *code);
-    cJSON_AddStringToObject(ev, "reason", *reason);
-    cJSON_AddStringToObject(ev, "by", *by);
-    cJSON_AddStringToObject(ev, "key", e->key_name);
-    return ev;
-}
-
 void simlog_stopping(const char *why)
 {
     cJSON *ev = simlog_event("stopping");

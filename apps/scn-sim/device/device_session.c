@@ -13,11 +13,12 @@
 #include <string.h>
 
 #include "device_request.h"
-#include "simlog.h"
+#include "common/simclock.h"
+#include "common/simlog.h"
 
 static double plume_time(const dev_srv *s)
 {
-    return (double)(dev_mono_us() - s->t0_us) / 1e6;
+    return (double)(sim_mono_us() - s->base.t0_us) / 1e6;
 }
 
 static void log_fault(const dev_conn *c, const char *kind, const char *k2,
@@ -26,7 +27,7 @@ static void log_fault(const dev_conn *c, const char *kind, const char *k2,
     cJSON *ev = simlog_event("fault");
 
     cJSON_AddStringToObject(ev, "kind", kind);
-    cJSON_AddNumberToObject(ev, "conn", (double)c->id);
+    cJSON_AddNumberToObject(ev, "conn", (double)c->h.id);
     cJSON_AddNumberToObject(ev, "seq", (double)seq);
     if (k2)
         cJSON_AddStringToObject(ev, k2, v2);
@@ -39,7 +40,7 @@ static void log_fault(const dev_conn *c, const char *kind, const char *k2,
  * wait, and always resumes for a closing handshake. */
 static void update_rx(dev_conn *c)
 {
-    int want = c->closing || (!c->stalled && !c->rx_paused_queue);
+    int want = c->h.closing || (!c->stalled && !c->rx_paused_queue);
 
     if (want == !c->rx_paused)
         return;
@@ -49,7 +50,7 @@ static void update_rx(dev_conn *c)
 
 static int has_output(const dev_conn *c)
 {
-    return c->closing || c->hello_pending || c->q_len || c->oversize_after ||
+    return c->h.closing || c->hello_pending || c->q_len || c->oversize_after ||
            c->frames_pending;
 }
 
@@ -103,10 +104,10 @@ static void enqueue_json(dev_conn *c, cJSON *o)
 static int write_text(dev_conn *c, const char *text, size_t len)
 {
     dev_srv *s = c->srv;
-    unsigned char *buf = s->tx, *heap = NULL;
+    unsigned char *buf = s->base.tx, *heap = NULL;
     int n;
 
-    if (len > s->tx_cap) {
+    if (len > DEV_TX_CAP) {
         heap = malloc(LWS_PRE + len);
         if (!heap)
             return -1;
@@ -163,7 +164,7 @@ static int send_frame(dev_conn *c)
     size_t n;
     int r;
 
-    if (ks_quota_take(c->key, (double)dev_mono_us() / 1e6, &retry)) {
+    if (ks_quota_take(c->key, (double)sim_mono_us() / 1e6, &retry)) {
         char reason[64];
 
         snprintf(reason, sizeof(reason), "quota exhausted; retry_after=%u",
@@ -173,8 +174,8 @@ static int send_frame(dev_conn *c)
     }
     c->seq++;
     simlog_timestamp(ts);
-    n = devframe_build(frame, sizeof(frame), &s->pl, s->o->uids[c->dev], c->dev,
-                       c->seq, plume_time(s), ts);
+    n = devframe_build(frame, sizeof(frame), &s->base.pl, s->o->uids[c->dev],
+                       c->dev, c->seq, plume_time(s), ts);
     if (!n)
         return -1;
     if (faults_frame_malformed(f, c->seq)) {
@@ -212,16 +213,13 @@ static int send_oversize(dev_conn *c)
     return w < (int)n || !n ? -1 : 0;
 }
 
-int dev_conn_writeable(dev_conn *c)
+static int dev_conn_writeable(sim_conn *sc)
 {
+    dev_conn *c = (dev_conn *)sc;
     int r = 0;
 
-    if (c->closing) {
-        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
-                         (unsigned char *)c->close_reason,
-                         strlen(c->close_reason));
-        return -1;
-    }
+    if (c->h.closing)
+        return sim_conn_close_frame(&c->h, c->wsi);
     if (c->stalled)
         return 0; /* a stalled device writes nothing */
     if (c->hello_pending) {
@@ -244,11 +242,11 @@ int dev_conn_writeable(dev_conn *c)
     }
     if (r < 0)
         return -1;
-    if (c->closing) {
+    if (c->h.closing) {
         /* the quota ran out: nothing was written, close now */
-        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
-                         (unsigned char *)c->close_reason,
-                         strlen(c->close_reason));
+        lws_close_reason(c->wsi, (enum lws_close_status)c->h.close_code,
+                         (unsigned char *)c->h.close_reason,
+                         strlen(c->h.close_reason));
         return -1;
     }
     if (has_output(c))
@@ -260,12 +258,12 @@ int dev_conn_writeable(dev_conn *c)
  * that lws cancels when it frees the connection, so no timer can outlive
  * the session memory). Due frames are counted against absolute deadlines,
  * so a late wake-up neither drifts the rate nor sends a burst. */
-void dev_conn_timer(dev_conn *c)
+static void dev_conn_timer(dev_conn *c)
 {
-    int64_t now = dev_mono_us(), due;
+    int64_t now = sim_mono_us(), due;
     uint64_t take = 0, room;
 
-    if (!c->stream_on || c->closing)
+    if (!c->stream_on || c->h.closing)
         return;
     if (now >= c->next_due_us) {
         due = 1 + (now - c->next_due_us) / c->period_us;
@@ -295,21 +293,15 @@ static void stream_set(dev_conn *c, int on, double rate)
         return;
     }
     /* Turning on sends a frame now; a new rate starts one period on. */
-    c->next_due_us = dev_mono_us() + (was_on ? c->period_us : 0);
+    c->next_due_us = sim_mono_us() + (was_on ? c->period_us : 0);
     dev_conn_timer(c);
 }
 
-void dev_conn_open(dev_conn *c, dev_srv *srv, struct lws *wsi)
+static void dev_conn_open(dev_conn *c, dev_srv *srv, struct lws *wsi)
 {
     c->srv = srv;
     c->wsi = wsi;
-    c->id = ++srv->next_id;
-    c->linked = 1;
-    c->next = srv->conns;
-    if (srv->conns)
-        srv->conns->prev = c;
-    srv->conns = c;
-    srv->total_conns++;
+    sim_conn_link(&srv->base, &c->h);
     c->hello_pending = c->v1;
     stream_set(c, 1, srv->o->rate_hz);
     lws_callback_on_writable(wsi);
@@ -331,7 +323,7 @@ static void log_request(const dev_conn *c)
 {
     cJSON *ev = simlog_event("request");
 
-    cJSON_AddNumberToObject(ev, "conn", (double)c->id);
+    cJSON_AddNumberToObject(ev, "conn", (double)c->h.id);
     if (c->rx_binary || c->rx_overflow) {
         cJSON_AddNullToObject(ev, "raw");
         cJSON_AddBoolToObject(ev, "binary", c->rx_binary);
@@ -371,9 +363,11 @@ static void handle_request(dev_conn *c)
     }
 }
 
-void dev_conn_receive(dev_conn *c, const void *in, size_t len)
+static void dev_conn_receive(sim_conn *sc, const void *in, size_t len)
 {
-    if (c->closing)
+    dev_conn *c = (dev_conn *)sc;
+
+    if (c->h.closing)
         return;
     if (!c->rx_started) {
         c->rx_started = 1;
@@ -412,11 +406,8 @@ done:
 
 void dev_conn_close(dev_conn *c, int code, const char *reason)
 {
-    if (c->closing)
+    if (!sim_conn_closing(&c->h, code, reason))
         return;
-    c->closing = 1;
-    c->close_code = code;
-    snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
     c->stalled = 0;
     update_rx(c);
     lws_set_timer_usecs(c->wsi, LWS_SET_TIMER_USEC_CANCEL);
@@ -427,7 +418,7 @@ void dev_conn_close(dev_conn *c, int code, const char *reason)
 
 void dev_conn_drop(dev_conn *c)
 {
-    c->dropped = 1;
+    c->h.dropped = 1;
     /* Closes from the event loop with no close frame and no flushing, as
      * a link that dies would. */
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
@@ -435,7 +426,7 @@ void dev_conn_drop(dev_conn *c)
 
 void dev_conn_stall(dev_conn *c, int64_t until_us)
 {
-    if (c->closing || c->dropped)
+    if (c->h.closing || c->h.dropped)
         return;
     if (!c->stalled) {
         skip(c, c->frames_pending); /* due frames are lost in a stall */
@@ -458,19 +449,17 @@ void dev_conn_unstall(dev_conn *c)
         lws_callback_on_writable(c->wsi);
 }
 
-void dev_conn_closed(dev_conn *c)
+static void dev_conn_closed(sim_conn *sc)
 {
+    dev_conn *c = (dev_conn *)sc;
     dev_srv *s = c->srv;
     const char *by, *reason;
     int code;
     cJSON *ev;
 
-    if (!c->linked)
+    if (!c->h.linked)
         return;
-    simlog_conn_end end = {
-        c->id,           ks_key_name(c->key), c->closing,        c->close_code,
-        c->close_reason, c->dropped,          c->peer_close_code};
-    ev = simlog_close_event(&end, &code, &by, &reason);
+    ev = sim_conn_close_event(&c->h, ks_key_name(c->key), &code, &by, &reason);
     cJSON_AddNumberToObject(ev, "frames_sent", (double)c->sent);
     cJSON_AddNumberToObject(ev, "frames_skipped", (double)c->skipped);
     cJSON_AddNumberToObject(ev, "malformed", (double)c->malformed);
@@ -478,19 +467,66 @@ void dev_conn_closed(dev_conn *c)
     simlog_emit(ev);
     simlog_info("conn %lu closed: %d %s (%s), %llu frames sent, %llu "
                 "skipped",
-                c->id, code, reason, by, (unsigned long long)c->sent,
+                c->h.id, code, reason, by, (unsigned long long)c->sent,
                 (unsigned long long)c->skipped);
 
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        s->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    c->linked = 0;
+    sim_conn_unlink(&s->base, &c->h);
     /* Freed directly: dequeue() would touch flow control of a dying wsi. */
     for (; c->q_len; c->q_len--, c->q_head = (c->q_head + 1) % DEV_CTLQ_MAX)
         free(c->q[c->q_head].text);
     free(c->rx);
     c->rx = NULL;
 }
+
+static void log_connect(const dev_conn *c, const dev_admission *r)
+{
+    cJSON *ev = simlog_event("connect");
+    const char *uid = c->srv->o->uids[c->dev];
+
+    cJSON_AddNumberToObject(ev, "conn", (double)c->h.id);
+    cJSON_AddStringToObject(ev, "peer", c->peer);
+    cJSON_AddStringToObject(ev, "key", ks_key_name(c->key));
+    cJSON_AddStringToObject(ev, "uid", uid);
+    if (r->v1)
+        cJSON_AddStringToObject(ev, "protocol", DEV_PROTOCOL);
+    else
+        cJSON_AddNullToObject(ev, "protocol");
+    simlog_emit(ev);
+    simlog_info("conn %lu from %s: key %s, device %s%s", c->h.id, c->peer,
+                ks_key_name(c->key), uid,
+                r->v1 ? ", " DEV_PROTOCOL : ", no subprotocol");
+}
+
+static void established(sim_server *s, sim_conn *sc, struct lws *wsi,
+                        const sim_admission *ra)
+{
+    dev_conn *c = (dev_conn *)sc;
+    const dev_admission *r = (const dev_admission *)ra;
+
+    c->dev = r->dev < 0 ? 0 : r->dev;
+    c->key = r->a.key;
+    c->v1 = r->v1;
+    snprintf(c->peer, sizeof(c->peer), "%s", r->a.peer);
+    dev_conn_open(c, (dev_srv *)s, wsi);
+    log_connect(c, r);
+}
+
+static void timer(sim_conn *c)
+{
+    dev_conn_timer((dev_conn *)c);
+}
+
+static void close_conn(sim_conn *c, int code, const char *reason)
+{
+    dev_conn_close((dev_conn *)c, code, reason);
+}
+
+const sim_conn_ops dev_conn_ops = {
+    .size = sizeof(dev_conn),
+    .established = established,
+    .close = close_conn,
+    .writeable = dev_conn_writeable,
+    .receive = dev_conn_receive,
+    .timer = timer,
+    .closed = dev_conn_closed,
+};

@@ -1,8 +1,10 @@
 /*
  * `scn-sim device`: Scentience devices served over WebSocket
- * (docs/PROTOCOL.md, scentience.v1). Options, and the state shared by
- * device_server.c (context, handshake, server-wide timers and signals) and
- * device_session.c (one connection: streaming, requests, writes, close).
+ * (docs/PROTOCOL.md, scentience.v1), on the common server skeleton
+ * (common/simserver.h). Options, and the state shared by device_main.c
+ * (options), device_server.c (the mode's server-wide parts),
+ * device_handshake.c (which key, which device) and device_session.c (one
+ * connection: streaming, requests, writes, close).
  */
 #ifndef SCN_SIM_DEVICE_H
 #define SCN_SIM_DEVICE_H
@@ -14,37 +16,33 @@
 #include "device_request.h"
 #include "devframe.h"
 #include "faults.h"
-#include "keystore.h"
-#include "plume.h"
+#include "common/keystore.h"
+#include "common/plume.h"
+#include "common/simserver.h"
 
 #define DEV_PROTOCOL    "scentience.v1"
 #define DEV_MAX_DEVICES 64
 #define DEV_UID_MAX     64
 #define DEV_RATE_MIN    DEVREQ_RATE_MIN
 #define DEV_RATE_MAX    DEVREQ_RATE_MAX
-#define DEV_CTLQ_MAX    64          /* queued replies per connection */
-#define DEV_PENDING_MAX 256 /* due frames waiting to be written (a count:
-                               frames are built when written) */
+#define DEV_CTLQ_MAX    64 /* queued replies per connection */
+/* Due frames waiting to be written (a count: frames are built when
+ * written). */
+#define DEV_PENDING_MAX 256
 #define DEV_RX_MAX      (64 * 1024) /* largest request accepted */
 #define DEV_PEER_MAX    64
+#define DEV_TX_CAP      (4 * DEVFRAME_MAX) /* frames are built in place */
 
 typedef struct device_opts {
-    const char *host;
-    int port;
+    sim_opts base;
     const char *uids[DEV_MAX_DEVICES];
     int n_uids;
     double rate_hz;
-    const char *keys_path; /* NULL: dev mode */
-    uint64_t seed;
-    double duration_s; /* 0: run until a signal */
-    const char *log_path;
     faults faults;
-    int quiet;
-    /* wss:// when set (both or neither); clients then need a certificate
-     * signed by tls_client_ca when that is set too. */
-    const char *tls_cert, *tls_key, *tls_client_ca;
 } device_opts;
 
+/* `scn-sim device [options]` (device_main.c). */
+int device_main(int argc, char **argv);
 /* Runs the device simulator until SIGINT/SIGTERM or --duration; returns
  * the process exit code. */
 int device_run(const device_opts *o);
@@ -61,12 +59,10 @@ typedef struct dev_srv dev_srv;
 
 /* One WebSocket connection (lws per-session data, zeroed by lws). */
 typedef struct dev_conn {
-    struct dev_conn *prev, *next; /* dev_srv.conns */
+    sim_conn h;
     dev_srv *srv;
     struct lws *wsi;
-    unsigned long id;
-    int linked; /* established and on the list */
-    int dev;    /* index in device_opts.uids */
+    int dev; /* index in device_opts.uids */
     ks_key *key;
     char peer[DEV_PEER_MAX];
     int v1; /* scentience.v1 selected: hello and typed messages */
@@ -90,66 +86,33 @@ typedef struct dev_conn {
     int rx_paused;       /* flow control currently off */
     int rx_paused_queue; /* replies queued beyond DEV_CTLQ_MAX / 2 */
 
-    int closing; /* a close frame is due */
-    int close_code;
-    char close_reason[124];
-    int dropped;         /* closed abruptly by a fault */
-    int peer_close_code; /* from the client's close frame, 0: none */
-
     char *rx; /* request being reassembled */
     size_t rx_len, rx_cap;
     int rx_started, rx_overflow, rx_binary;
 } dev_conn;
 
 struct dev_srv {
+    sim_server base; /* base.t0_us: plume time 0 */
     const device_opts *o;
-    struct lws_context *ctx;
-    struct lws_vhost *vh;
-    keystore *ks;
-    plume pl;
-    dev_conn *conns;
-    unsigned long next_id;
-    int64_t t0_us; /* start, for plume time */
-    int stopping;
-    int64_t stop_deadline_us;
-    uint64_t total_sent, total_skipped, total_conns, total_refused;
-    lws_sorted_usec_list_t sul_house, sul_drop, sul_stall, sul_stall_end,
-        sul_duration;
-    unsigned char *tx; /* LWS_PRE + tx_cap scratch for writes */
-    size_t tx_cap;
+    uint64_t total_sent, total_skipped;
 };
 
-/* What the handshake decided about a client. status 0: accepted. */
+/* What the handshake decided about a client. a.status 0: accepted. */
 typedef struct dev_admission {
-    int status;
-    const char *reason;    /* for logs */
-    const char *auth_desc; /* 401: WWW-Authenticate error_description */
-    unsigned retry_after;  /* 429 */
+    sim_admission a;
     int dev;
-    ks_key *key;
     int v1;
     char uid[DEV_UID_MAX + 1];
-    char peer[DEV_PEER_MAX];
 } dev_admission;
-
-int64_t dev_mono_us(void);
 
 /* device_handshake.c */
 /* Runs the handshake checks on wsi's request headers: subprotocol, key
  * (401, 403), device (404), quota (429), in that order. */
 void dev_admit(dev_srv *s, struct lws *wsi, dev_admission *r);
-/* Answers the upgrade request with an HTTP status (and WWW-Authenticate
- * for 401, Retry-After for 429, Upgrade for 426). Returns 1 (answered) or
- * -1 (failed: hang up). */
-int dev_http_refuse(struct lws *wsi, int status, const char *auth_desc,
-                    unsigned retry_after, int close);
 
 /* device_session.c */
-void dev_conn_open(dev_conn *c, dev_srv *srv, struct lws *wsi);
-int dev_conn_writeable(dev_conn *c);
-void dev_conn_timer(dev_conn *c);
-void dev_conn_receive(dev_conn *c, const void *in, size_t len);
-void dev_conn_closed(dev_conn *c);
+/* One connection's life, for the skeleton. */
+extern const sim_conn_ops dev_conn_ops;
 /* Ends the session with a close frame (code, reason) as soon as possible. */
 void dev_conn_close(dev_conn *c, int code, const char *reason);
 /* Closes the TCP connection at once, without a close frame. */

@@ -1,9 +1,10 @@
 /*
- * `scn-sim uav`: a simulated drone speaking UAV-Sockets. The pieces:
- * uav_main.c (options), uav_server.c (lws context, command server, faults,
- * the clock), uav_conn.c (one command connection), uav_drone.c (the drone:
- * command rules and physics, no I/O), uav_links.c (the drone's outgoing
- * state and video links to the app) and uav_video.c (the fake video).
+ * `scn-sim uav`: a simulated drone speaking UAV-Sockets, on the common
+ * server skeleton (common/simserver.h). The pieces: uav_main.c (options),
+ * uav_server.c (handshake, faults, the simulation clock), uav_conn.c (one
+ * command connection), uav_drone.c (the drone: command rules and physics, no
+ * I/O), uav_links.c (the drone's outgoing state and video links to the app) and
+ * uav_video.c (the fake video).
  */
 #ifndef SCN_SIM_UAV_SIM_H
 #define SCN_SIM_UAV_SIM_H
@@ -12,8 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "keystore.h"
-#include "plume.h"
+#include "common/keystore.h"
+#include "common/plume.h"
+#include "common/simserver.h"
 #include "uav_drone.h"
 
 #define UAV_PROTOCOL      "scentience.uav.v1"
@@ -26,13 +28,7 @@
 #define UAV_TX_CAP        (32 * 1024) /* an IDR access unit: uav_video.h */
 
 typedef struct uav_opts {
-    const char *host;
-    int port;
-    const char *keys_path; /* NULL: dev mode */
-    uint64_t seed;
-    double duration_s; /* 0: until a signal */
-    const char *log_path;
-    int quiet;
+    sim_opts base;
     double time_scale;      /* simulated seconds per wall second */
     double battery_drain_s; /* simulated flight seconds per 1% */
     double battery0;        /* % at start */
@@ -41,9 +37,7 @@ typedef struct uav_opts {
     double state_rate_hz;
     double video_fps;
     double reconnect_s; /* wall delay before a link is tried again */
-    /* Faults. */
-    double drop_every_s;  /* drop command connections; 0: off */
-    double stall_every_s; /* stall command connections; 0: off */
+    /* Faults (base: drop and stall command connections every ... s). */
     double stall_for_s;
     uint64_t garbage_state_every; /* every Nth state string; 0: off */
     const char *state_extra;      /* appended to every state string */
@@ -62,11 +56,9 @@ typedef struct uav_out {
 
 /* One command connection (lws per-session data, zeroed by lws). */
 typedef struct uav_conn {
-    struct uav_conn *prev, *next; /* uav_srv.conns */
+    sim_conn h;
     uav_srv *srv;
     struct lws *wsi;
-    unsigned long id;
-    int linked;
     ks_key *key;
     char peer[UAV_PEER_MAX];
 
@@ -75,10 +67,6 @@ typedef struct uav_conn {
     unsigned inflight; /* commands received, answer not yet written */
     int rx_paused;     /* flow control currently off */
     int rx_load;       /* too many unanswered commands */
-
-    int closing, close_code;
-    char close_reason[124];
-    int dropped, peer_close_code;
 
     char rx[UAV_RX_MAX + 1];
     size_t rx_len, rx_total;
@@ -118,28 +106,18 @@ typedef struct uav_link {
 } uav_link;
 
 struct uav_srv {
+    sim_server base;
     const uav_opts *o;
-    struct lws_context *ctx;
-    struct lws_vhost *vh, *vh_links;
-    keystore *ks;
-    plume pl;
+    struct lws_vhost *vh_links;
     uav_drone drone;
-    uav_conn *conns;
-    unsigned long next_id;
-    int64_t t0_us;
-    int stopping;
-    int64_t stop_deadline_us;
     int stalled;
     int64_t stall_until_us;
     char app_host[UAV_PEER_MAX]; /* "" until hello_scentience */
     uav_link state, video;
-    uint64_t total_conns, total_refused, total_commands;
-    lws_sorted_usec_list_t sul_tick, sul_house, sul_drop, sul_stall,
-        sul_duration;
-    unsigned char *tx; /* LWS_PRE + UAV_TX_CAP */
+    uint64_t total_commands;
+    lws_sorted_usec_list_t sul_tick;
 };
 
-int64_t uav_mono_us(void);
 /* Simulated seconds since the start. */
 double uav_sim_time(const uav_srv *s);
 
@@ -150,11 +128,8 @@ int uav_main(int argc, char **argv);
 int uav_run(const uav_opts *o);
 uav_conn *uav_find_conn(uav_srv *s, unsigned long id);
 
-/* uav_conn.c: one command connection. */
-void uav_conn_open(uav_conn *c, uav_srv *s, struct lws *wsi, ks_key *key,
-                   const char *peer);
-void uav_conn_receive(uav_conn *c, const void *in, size_t len);
-int uav_conn_writeable(uav_conn *c);
+/* uav_conn.c: one command connection; its life, for the skeleton. */
+extern const sim_conn_ops uav_conn_ops;
 /* Queues an answer (late by --late-answers). */
 void uav_conn_answer(uav_conn *c, int cmd, const char *text);
 /* Asks for a write when the first answer is due. */
@@ -162,7 +137,6 @@ void uav_conn_poll(uav_conn *c, int64_t now_us);
 void uav_conn_update_rx(uav_conn *c);
 void uav_conn_close(uav_conn *c, int code, const char *reason);
 void uav_conn_drop(uav_conn *c);
-void uav_conn_closed(uav_conn *c);
 
 /* uav_links.c */
 extern const struct lws_protocols uav_link_protocols[];

@@ -14,7 +14,8 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "simlog.h"
+#include "common/simclock.h"
+#include "common/simlog.h"
 #include "uav_video.h"
 
 enum garbage_kind {
@@ -37,7 +38,7 @@ static void retry_cb(lws_sorted_usec_list_t *sul)
 {
     uav_link *l = lws_container_of(sul, uav_link, sul_retry);
 
-    if (l->want && !l->live && !l->srv->stopping)
+    if (l->want && !l->live && !l->srv->base.stopping)
         link_connect(l);
 }
 
@@ -45,9 +46,9 @@ static void schedule_retry(uav_link *l, int at_once)
 {
     uav_srv *s = l->srv;
 
-    if (!l->want || s->stopping)
+    if (!l->want || s->base.stopping)
         return;
-    lws_sul_schedule(s->ctx, 0, &l->sul_retry, retry_cb,
+    lws_sul_schedule(s->base.ctx, 0, &l->sul_retry, retry_cb,
                      at_once ? 1 : (lws_usec_t)(s->o->reconnect_s * 1e6));
 }
 
@@ -57,7 +58,7 @@ static void link_connect(uav_link *l)
     struct lws_client_connect_info ci;
 
     memset(&ci, 0, sizeof(ci));
-    ci.context = s->ctx;
+    ci.context = s->base.ctx;
     ci.vhost = s->vh_links;
     ci.address = l->host;
     ci.port = l->port;
@@ -351,7 +352,8 @@ static int link_writeable(uav_link *l)
     if (!l->pending)
         return 0;
     l->pending = 0;
-    return l->video ? write_video(l, l->srv->tx) : write_state(l, l->srv->tx);
+    return l->video ? write_video(l, l->srv->base.tx)
+                    : write_state(l, l->srv->base.tx);
 }
 
 static int append_headers(struct lws *wsi, unsigned char **p, size_t len)
@@ -396,7 +398,7 @@ static int link_callback(struct lws *wsi, enum lws_callback_reasons reason,
             lws_callback_on_writable(wsi);
             return 0;
         }
-        l->next_due_us = uav_mono_us(); /* the first message now */
+        l->next_due_us = sim_mono_us(); /* the first message now */
         l->last_rx_us = l->last_ping_us = l->next_due_us;
         l->ping_due = 0;
         uav_link_poll(l, l->next_due_us);
@@ -407,7 +409,7 @@ static int link_callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
         /* The app says nothing here but pongs: either shows it is there. */
         if (l)
-            l->last_rx_us = uav_mono_us();
+            l->last_rx_us = sim_mono_us();
         return 0;
     case LWS_CALLBACK_CLIENT_CLOSED:
         if (l)

@@ -5,14 +5,17 @@
  */
 #include "uav_sim.h"
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include <scentience/error.h>
 
-#include "simlog.h"
+#include "common/simclock.h"
+#include "common/simlog.h"
 
 #define LOG_RAW_MAX 300 /* characters of a command kept in the log */
 
@@ -31,27 +34,21 @@ void uav_conn_update_rx(uav_conn *c)
         c->rx_load = 1;
     else if (c->inflight <= UAV_INFLIGHT_LOW)
         c->rx_load = 0;
-    want = c->closing || (!stalled(c) && !c->rx_load);
-    if (want == !c->rx_paused || c->dropped)
+    want = c->h.closing || (!stalled(c) && !c->rx_load);
+    if (want == !c->rx_paused || c->h.dropped)
         return;
     lws_rx_flow_control(c->wsi, want);
     c->rx_paused = !want;
 }
 
-void uav_conn_open(uav_conn *c, uav_srv *s, struct lws *wsi, ks_key *key,
-                   const char *peer)
+static void uav_conn_open(uav_conn *c, uav_srv *s, struct lws *wsi, ks_key *key,
+                          const char *peer)
 {
     c->srv = s;
     c->wsi = wsi;
     c->key = key;
     snprintf(c->peer, sizeof(c->peer), "%s", peer);
-    c->id = ++s->next_id;
-    c->linked = 1;
-    c->next = s->conns;
-    if (s->conns)
-        s->conns->prev = c;
-    s->conns = c;
-    s->total_conns++;
+    sim_conn_link(&s->base, &c->h);
     uav_conn_update_rx(c); /* a connection made during a stall waits */
 }
 
@@ -99,7 +96,7 @@ static void log_command(uav_conn *c, const scn_uav_cmd *cmd, int rc,
     char raw[LOG_RAW_MAX + 16];
     size_t n;
 
-    cJSON_AddNumberToObject(ev, "conn", (double)c->id);
+    cJSON_AddNumberToObject(ev, "conn", (double)c->h.id);
     if (c->rx_binary) {
         cJSON_AddNullToObject(ev, "raw");
         cJSON_AddBoolToObject(ev, "binary", 1);
@@ -134,7 +131,7 @@ static void handle_message(uav_conn *c)
     s->total_commands++;
     c->commands++;
     c->inflight++;
-    if (ks_quota_take(c->key, (double)uav_mono_us() / 1e6, &retry)) {
+    if (ks_quota_take(c->key, (double)sim_mono_us() / 1e6, &retry)) {
         char reason[64];
 
         c->inflight--;
@@ -158,14 +155,15 @@ static void handle_message(uav_conn *c)
         return;
     }
     uav_drone_advance(&s->drone, uav_sim_time(s));
-    uav_drone_submit(&s->drone, c->id, &cmd);
+    uav_drone_submit(&s->drone, c->h.id, &cmd);
 }
 
-void uav_conn_receive(uav_conn *c, const void *in, size_t len)
+static void uav_conn_receive(sim_conn *sc, const void *in, size_t len)
 {
+    uav_conn *c = (uav_conn *)sc;
     size_t room;
 
-    if (c->closing || c->dropped)
+    if (c->h.closing || c->h.dropped)
         return;
     if (!c->rx_started) {
         c->rx_started = 1;
@@ -187,7 +185,7 @@ void uav_conn_receive(uav_conn *c, const void *in, size_t len)
 
 void uav_conn_answer(uav_conn *c, int cmd, const char *text)
 {
-    int64_t now = uav_mono_us();
+    int64_t now = sim_mono_us();
     size_t len = strlen(text);
     uav_out *o;
 
@@ -214,7 +212,7 @@ void uav_conn_answer(uav_conn *c, int cmd, const char *text)
 
 void uav_conn_poll(uav_conn *c, int64_t now_us)
 {
-    if (c->q_len && !c->closing && !c->dropped && !stalled(c) &&
+    if (c->q_len && !c->h.closing && !c->h.dropped && !stalled(c) &&
         c->q[c->q_head].due_us <= now_us)
         lws_callback_on_writable(c->wsi);
 }
@@ -222,8 +220,8 @@ void uav_conn_poll(uav_conn *c, int64_t now_us)
 static int write_answer(uav_conn *c)
 {
     uav_out o = c->q[c->q_head];
-    unsigned char *buf = c->srv->tx;
-    int64_t now = uav_mono_us();
+    unsigned char *buf = c->srv->base.tx;
+    int64_t now = sim_mono_us();
     cJSON *ev;
     int n;
 
@@ -235,7 +233,7 @@ static int write_answer(uav_conn *c)
      * until it is out, so the buffer is free again on return. */
     n = lws_write(c->wsi, buf + LWS_PRE, o.len, LWS_WRITE_TEXT);
     ev = simlog_event("answer");
-    cJSON_AddNumberToObject(ev, "conn", (double)c->id);
+    cJSON_AddNumberToObject(ev, "conn", (double)c->h.id);
     if (o.cmd >= 0)
         cJSON_AddStringToObject(ev, "cmd",
                                 scn_uav_cmd_name((scn_uav_cmd_id)o.cmd));
@@ -250,29 +248,24 @@ static int write_answer(uav_conn *c)
     return n < (int)o.len ? -1 : 0;
 }
 
-int uav_conn_writeable(uav_conn *c)
+static int uav_conn_writeable(sim_conn *sc)
 {
-    if (c->closing) {
-        lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
-                         (unsigned char *)c->close_reason,
-                         strlen(c->close_reason));
-        return -1;
-    }
-    if (stalled(c) || !c->q_len || c->q[c->q_head].due_us > uav_mono_us())
+    uav_conn *c = (uav_conn *)sc;
+
+    if (c->h.closing)
+        return sim_conn_close_frame(&c->h, c->wsi);
+    if (stalled(c) || !c->q_len || c->q[c->q_head].due_us > sim_mono_us())
         return 0;
     if (write_answer(c))
         return -1;
-    uav_conn_poll(c, uav_mono_us());
+    uav_conn_poll(c, sim_mono_us());
     return 0;
 }
 
 void uav_conn_close(uav_conn *c, int code, const char *reason)
 {
-    if (c->closing || c->dropped)
+    if (c->h.dropped || !sim_conn_closing(&c->h, code, reason))
         return;
-    c->closing = 1;
-    c->close_code = code;
-    snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
     uav_conn_update_rx(c);
     lws_callback_on_writable(c->wsi);
     /* A peer that never reads never makes us writeable: drop it then. */
@@ -281,41 +274,81 @@ void uav_conn_close(uav_conn *c, int code, const char *reason)
 
 void uav_conn_drop(uav_conn *c)
 {
-    if (c->dropped)
+    if (c->h.dropped)
         return;
-    c->dropped = 1;
+    c->h.dropped = 1;
     /* Closed from the event loop with no close frame and no flushing, as
      * a link that dies would. */
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
-void uav_conn_closed(uav_conn *c)
+static void uav_conn_closed(sim_conn *sc)
 {
+    uav_conn *c = (uav_conn *)sc;
     uav_srv *s = c->srv;
     const char *by, *reason;
     int code;
     cJSON *ev;
 
-    if (!c->linked)
+    if (!c->h.linked)
         return;
-    simlog_conn_end end = {
-        c->id,           ks_key_name(c->key), c->closing,        c->close_code,
-        c->close_reason, c->dropped,          c->peer_close_code};
-    ev = simlog_close_event(&end, &code, &by, &reason);
+    ev = sim_conn_close_event(&c->h, ks_key_name(c->key), &code, &by, &reason);
     cJSON_AddNumberToObject(ev, "commands", (double)c->commands);
     cJSON_AddNumberToObject(ev, "answers", (double)c->answers);
     cJSON_AddNumberToObject(ev, "unsent", (double)c->q_len);
     simlog_emit(ev);
-    simlog_info("conn %lu closed: %d %s (%s), %llu commands", c->id, code,
+    simlog_info("conn %lu closed: %d %s (%s), %llu commands", c->h.id, code,
                 reason, by, (unsigned long long)c->commands);
 
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        s->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    c->linked = 0;
+    sim_conn_unlink(&s->base, &c->h);
     for (; c->q_len; c->q_len--, c->q_head = (c->q_head + 1) % UAV_OUTQ_MAX)
         free(c->q[c->q_head].text);
 }
+
+/* The client's port: with its address, it names the client's socket, so a
+ * test can tell which of its connections the drone saw. */
+static int peer_port(struct lws *wsi)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+    int fd = (int)lws_get_socket_fd(wsi);
+
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&sa, &len) != 0)
+        return 0;
+    if (sa.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&sa)->sin_port);
+    if (sa.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
+    return 0;
+}
+
+static void established(sim_server *s, sim_conn *sc, struct lws *wsi,
+                        const sim_admission *r)
+{
+    uav_conn *c = (uav_conn *)sc;
+    cJSON *ev;
+
+    uav_conn_open(c, (uav_srv *)s, wsi, r->key, r->peer);
+    ev = simlog_event("connect");
+    cJSON_AddNumberToObject(ev, "conn", (double)c->h.id);
+    cJSON_AddStringToObject(ev, "peer", c->peer);
+    cJSON_AddNumberToObject(ev, "peer_port", peer_port(wsi));
+    cJSON_AddStringToObject(ev, "key", ks_key_name(c->key));
+    simlog_emit(ev);
+    simlog_info("conn %lu from %s: key %s", c->h.id, c->peer,
+                ks_key_name(c->key));
+}
+
+static void close_conn(sim_conn *c, int code, const char *reason)
+{
+    uav_conn_close((uav_conn *)c, code, reason);
+}
+
+const sim_conn_ops uav_conn_ops = {
+    .size = sizeof(uav_conn),
+    .established = established,
+    .close = close_conn,
+    .writeable = uav_conn_writeable,
+    .receive = uav_conn_receive,
+    .closed = uav_conn_closed,
+};

@@ -6,11 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
-#include "simsig.h"
+#include "common/simclock.h"
+#include "common/simopts.h"
+#include "common/simsig.h"
 
 static void usage(FILE *f)
 {
@@ -63,30 +63,13 @@ static void usage(FILE *f)
             "USR2 drops every connection (the links to the app come back)\n");
 }
 
-/* A usage error through the apps' one mechanism (cli_usage_error). */
 static int bad_usage(const char *fmt, const char *arg)
 {
-    char msg[512];
-
-    snprintf(msg, sizeof(msg), fmt, arg);
-    return cli_usage_error("scn-sim uav", "%s", msg);
-}
-
-static uint64_t random_seed(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return ((uint64_t)ts.tv_sec * 1000000007u) ^ (uint64_t)ts.tv_nsec ^
-           ((uint64_t)getpid() << 32);
+    return sim_bad_usage("scn-sim uav", fmt, arg);
 }
 
 enum {
-    OPT_HOST = 256,
-    OPT_PORT,
-    OPT_KEYS,
-    OPT_SEED,
-    OPT_TIME_SCALE,
+    OPT_TIME_SCALE = SIM_OPT_MODE,
     OPT_BATTERY,
     OPT_BATTERY_DRAIN,
     OPT_STATE_HOST,
@@ -96,42 +79,11 @@ enum {
     OPT_VIDEO_FPS,
     OPT_RECONNECT,
     OPT_DURATION,
-    OPT_LOG,
-    OPT_DROP_EVERY,
     OPT_STALL_EVERY,
-    OPT_STALL_FOR,
     OPT_GARBAGE,
     OPT_STATE_EXTRA,
-    OPT_LATE,
-    OPT_QUIET,
-    OPT_HELP
+    OPT_LATE
 };
-
-static const struct option uav_options[] = {
-    {"host", required_argument, NULL, OPT_HOST},
-    {"port", required_argument, NULL, OPT_PORT},
-    {"keys", required_argument, NULL, OPT_KEYS},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"time-scale", required_argument, NULL, OPT_TIME_SCALE},
-    {"battery", required_argument, NULL, OPT_BATTERY},
-    {"battery-drain", required_argument, NULL, OPT_BATTERY_DRAIN},
-    {"state-host", required_argument, NULL, OPT_STATE_HOST},
-    {"state-port", required_argument, NULL, OPT_STATE_PORT},
-    {"video-port", required_argument, NULL, OPT_VIDEO_PORT},
-    {"state-rate", required_argument, NULL, OPT_STATE_RATE},
-    {"video-fps", required_argument, NULL, OPT_VIDEO_FPS},
-    {"reconnect-delay", required_argument, NULL, OPT_RECONNECT},
-    {"duration", required_argument, NULL, OPT_DURATION},
-    {"log", required_argument, NULL, OPT_LOG},
-    {"drop-every", required_argument, NULL, OPT_DROP_EVERY},
-    {"stall-every", required_argument, NULL, OPT_STALL_EVERY},
-    {"stall-for", required_argument, NULL, OPT_STALL_FOR},
-    {"garbage-state-every", required_argument, NULL, OPT_GARBAGE},
-    {"state-extra", required_argument, NULL, OPT_STATE_EXTRA},
-    {"late-answers", required_argument, NULL, OPT_LATE},
-    {"quiet", no_argument, NULL, OPT_QUIET},
-    {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0}};
 
 /* Seconds for time options: 1 ms to a year. */
 static int seconds(const char *s, double *out, char *why, size_t cap)
@@ -150,6 +102,24 @@ static const char *address(const char *a, int family)
     return inet_pton(family, a, buf) == 1 ? a : NULL;
 }
 
+static const struct option uav_options[] = {
+    SIM_OPTIONS_COMMON,
+    {"time-scale", required_argument, NULL, OPT_TIME_SCALE},
+    {"battery", required_argument, NULL, OPT_BATTERY},
+    {"battery-drain", required_argument, NULL, OPT_BATTERY_DRAIN},
+    {"state-host", required_argument, NULL, OPT_STATE_HOST},
+    {"state-port", required_argument, NULL, OPT_STATE_PORT},
+    {"video-port", required_argument, NULL, OPT_VIDEO_PORT},
+    {"state-rate", required_argument, NULL, OPT_STATE_RATE},
+    {"video-fps", required_argument, NULL, OPT_VIDEO_FPS},
+    {"reconnect-delay", required_argument, NULL, OPT_RECONNECT},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"stall-every", required_argument, NULL, OPT_STALL_EVERY},
+    {"garbage-state-every", required_argument, NULL, OPT_GARBAGE},
+    {"state-extra", required_argument, NULL, OPT_STATE_EXTRA},
+    {"late-answers", required_argument, NULL, OPT_LATE},
+    {NULL, 0, NULL, 0}};
+
 /* Options that take a number; 0 when opt is not one of them. *bad is set
  * with what the option accepts in why. */
 static int number_option(int opt, const char *a, uav_opts *o, int *bad,
@@ -159,8 +129,8 @@ static int number_option(int opt, const char *a, uav_opts *o, int *bad,
     int ms;
 
     switch (opt) {
-    case OPT_PORT:
-        *bad = cli_check_int(a, 0, 65535, &o->port, why, cap);
+    case SIM_OPT_PORT:
+        *bad = cli_check_int(a, 0, 65535, &o->base.port, why, cap);
         return 1;
     case OPT_STATE_PORT:
         *bad = cli_check_int(a, 1, 65535, &o->state_port, why, cap);
@@ -187,15 +157,15 @@ static int number_option(int opt, const char *a, uav_opts *o, int *bad,
         *bad = seconds(a, &o->reconnect_s, why, cap);
         return 1;
     case OPT_DURATION:
-        *bad = seconds(a, &o->duration_s, why, cap);
+        *bad = seconds(a, &o->base.duration_s, why, cap);
         return 1;
-    case OPT_DROP_EVERY:
-        *bad = seconds(a, &o->drop_every_s, why, cap);
+    case SIM_OPT_DROP_EVERY:
+        *bad = seconds(a, &o->base.drop_every_s, why, cap);
         return 1;
     case OPT_STALL_EVERY:
-        *bad = seconds(a, &o->stall_every_s, why, cap);
+        *bad = seconds(a, &o->base.stall_every_s, why, cap);
         return 1;
-    case OPT_STALL_FOR:
+    case SIM_OPT_STALL_FOR:
         *bad = seconds(a, &o->stall_for_s, why, cap);
         return 1;
     case OPT_GARBAGE:
@@ -226,12 +196,12 @@ int uav_main(int argc, char **argv)
     static uav_opts o;
     const char *state_host = NULL;
     unsigned char probe[16];
-    int opt, have_seed = 0, bad, family;
+    int opt, rc, have_seed = 0, bad, family;
     char why[128];
 
     memset(&o, 0, sizeof(o));
-    o.host = "127.0.0.1";
-    o.port = 8889;
+    o.base.host = "127.0.0.1";
+    o.base.port = 8889;
     o.time_scale = 1.0;
     o.battery0 = 100;
     o.battery_drain_s = 20;
@@ -253,14 +223,9 @@ int uav_main(int argc, char **argv)
             continue;
         }
         switch (opt) {
-        case OPT_HOST:
-            o.host = strcmp(a, "localhost") ? a : "127.0.0.1";
-            if (inet_pton(AF_INET, o.host, probe) != 1 &&
-                inet_pton(AF_INET6, o.host, probe) != 1)
+        case SIM_OPT_HOST:
+            if (sim_parse_host(a, &o.base.host))
                 return bad_usage("--host: not an IP address: %s", a);
-            break;
-        case OPT_KEYS:
-            o.keys_path = a;
             break;
         case OPT_STATE_EXTRA:
             /* Pairs only: one line of printable text, each ending ';'. */
@@ -271,8 +236,8 @@ int uav_main(int argc, char **argv)
                                  a);
             o.state_extra = a;
             break;
-        case OPT_SEED:
-            if (cli_parse_u64(a, 0, UINT64_MAX, &o.seed))
+        case SIM_OPT_SEED:
+            if (cli_parse_u64(a, 0, UINT64_MAX, &o.base.seed))
                 return bad_usage("--seed: expected an unsigned integer, "
                                  "got %s",
                                  a);
@@ -281,37 +246,22 @@ int uav_main(int argc, char **argv)
         case OPT_STATE_HOST:
             state_host = a;
             break;
-        case OPT_LOG:
-            o.log_path = a;
-            break;
-        case OPT_QUIET:
-            o.quiet = 1;
-            break;
-        case 'h':
-        case OPT_HELP:
-            usage(stdout);
-            return CLI_EX_OK;
-        case ':':
-            return bad_usage("option %s needs a value", argv[optind - 1]);
         default:
-            if (optopt > 0 && optopt < 256) {
-                char flag[3] = {'-', (char)optopt, '\0'};
-
-                return bad_usage("unknown option: %s", flag);
-            }
-            return bad_usage("unknown option: %s", argv[optind - 1]);
+            if ((rc = sim_getopt_other(&o.base, "scn-sim uav", opt, argv,
+                                       usage)) != SIM_OPT_GO_ON)
+                return rc;
         }
     }
-    if (optind < argc)
-        return bad_usage("unexpected argument: %s", argv[optind]);
+    if ((rc = sim_getopt_rest("scn-sim uav", argc, argv)))
+        return rc;
     /* The links share the listener's context, which speaks one address
      * family (IPv6 is off for an IPv4 listener). */
-    family = inet_pton(AF_INET, o.host, probe) == 1 ? AF_INET : AF_INET6;
+    family = inet_pton(AF_INET, o.base.host, probe) == 1 ? AF_INET : AF_INET6;
     if (state_host && !(o.state_host = address(state_host, family)))
         return bad_usage("--state-host: expected an IP address of the "
                          "--host family, got %s",
                          state_host);
-    o.seed = have_seed ? o.seed : random_seed();
+    o.base.seed = have_seed ? o.base.seed : sim_random_seed();
     if (simsig_install())
         return CLI_EX_OSERR;
     return uav_run(&o);

@@ -20,7 +20,7 @@
 
 #include <scentience/uav.h>
 
-#include "plume.h"
+#include "common/plume.h"
 
 #define UAV_QUEUE_MAX      256
 #define UAV_TAKEOFF_H_CM   80.0

@@ -2,7 +2,10 @@
  * `scn-sim cloud`: the Scentience cloud inference service on loopback
  * (docs/PROTOCOL.md section 9): the /v1/stream WebSocket endpoint and the
  * POST /v1/predict HTTP endpoint, with a deterministic toy model so that
- * tests can predict every answer.
+ * tests can predict every answer. On the common server skeleton
+ * (common/simserver.h): cloud_main.c (options), cloud_server.c (handshake,
+ * faults, the ack store), cloud_stream.c (one /v1/stream session),
+ * cloud_http.c (predict), cloud_model.c, cloud_keep.c.
  */
 #ifndef SCN_SIM_CLOUD_H
 #define SCN_SIM_CLOUD_H
@@ -12,9 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "keystore.h"
-#include "plume.h"
+#include "common/keystore.h"
+#include "common/plume.h"
+#include "common/simserver.h"
 
+#define CLOUD_PROTOCOL  "scentience.cloud.v1"
 #define CLOUD_MODEL     "olfa-toy-1"
 #define CLOUD_RX_MAX    (64 * 1024) /* largest record or predict body */
 #define CLOUD_STREAM_ID 64          /* stream id, bytes */
@@ -22,17 +27,11 @@
 #define CLOUD_KEEP      1024 /* inferences kept per stream for "resend" */
 
 typedef struct cloud_opts {
-    const char *host;
-    int port;
-    const char *keys_path; /* NULL: dev mode */
-    uint64_t seed;
-    const char *log_path;
-    double drop_every_s;   /* 0: off */
+    sim_opts base;
     double stall_for_s;    /* SIGUSR1 stall length */
     double refuse_429_for; /* seconds from start, 0: off */
     uint64_t drop_after;   /* drop the connection that carries this seq
                               right after accepting it (once); 0: off */
-    int quiet;
 } cloud_opts;
 
 int cloud_run(const cloud_opts *o);
@@ -57,19 +56,15 @@ typedef struct cloud_srv cloud_srv;
 /* One connection: a WebSocket stream session or an HTTP request (lws
  * per-session data, zeroed by lws). */
 typedef struct cloud_conn {
-    struct cloud_conn *prev, *next; /* cloud_srv.conns, streams only */
+    sim_conn h; /* linked: streams only */
     cloud_srv *srv;
     struct lws *wsi;
-    unsigned long id;
-    int linked;
     ks_key *key;
     char key_name[CLOUD_KEYNAME];
     char stream[CLOUD_STREAM_ID + 1];
-    char peer[64];
+    char peer[SIM_PEER_MAX];
     cloud_out *q_head, *q_tail;
-    int closing, close_code;
-    char close_reason[100];
-    int dropped, stalled;
+    int stalled;
     uint64_t accepted, duplicates;
     /* Record or predict body being reassembled. */
     char *rx;
@@ -103,37 +98,36 @@ const char *cloud_keep_get(const cloud_ackrec *a, uint64_t seq);
 void cloud_keep_free(cloud_ackrec *a);
 
 struct cloud_srv {
+    sim_server base;
     const cloud_opts *o;
-    struct lws_context *ctx;
-    struct lws_vhost *vh;
-    keystore *ks;
-    plume pl;
-    cloud_conn *conns;
     cloud_ackrec *acks;
-    unsigned long next_id;
-    int64_t t0_us, stall_until_us;
-    int stopping;
     int dropped_after; /* --drop-after-accept done */
-    int64_t stop_deadline_us;
-    lws_sorted_usec_list_t sul_house, sul_drop, sul_stall_end;
 };
 
-int64_t cloud_mono_us(void);
 /* Seconds left of --refuse-429-for (rounded up), 0 when over. */
 unsigned cloud_refusing(const cloud_srv *s);
-/* Checks wsi's Authorization header. Returns the verdict, *key the entry. */
-ks_verdict cloud_check_key(cloud_srv *s, struct lws *wsi, const char *peer,
-                           ks_key **key, unsigned *retry_after);
+/* The ack record of (key name, stream id), made when new; NULL: no memory. */
+cloud_ackrec *cloud_ack_find(cloud_srv *s, const char *key, const char *stream);
 
-/* cloud_http.c: POST /v1/predict. Return values as for an lws callback. */
-int cloud_http_request(cloud_conn *c, cloud_srv *s, struct lws *wsi,
-                       const char *uri);
-int cloud_http_body(cloud_conn *c, const void *in, size_t len);
-int cloud_http_complete(cloud_conn *c);
-void cloud_http_free(cloud_conn *c);
+/* What the handshake decided, and the stream id asked for. */
+typedef struct cloud_admission {
+    sim_admission a;
+    char stream[CLOUD_STREAM_ID + 1];
+} cloud_admission;
 
-/* Answers an HTTP request (status, optional error body). Returns 0 or -1. */
-int cloud_http_answer(struct lws *wsi, int status, const char *body,
-                      const char *auth_desc, unsigned retry_after, int upgrade);
+/* cloud_stream.c: one /v1/stream session; its life, for the skeleton. */
+extern const sim_conn_ops cloud_stream_ops;
+/* An error message ({"type":"error"}; seq, retry_after when not 0). */
+void cloud_stream_error(cloud_conn *c, const char *code, const char *message,
+                        uint64_t seq, unsigned retry_after);
+/* Ends the session with a close frame; reading stops. */
+void cloud_stream_close(cloud_conn *c, int code, const char *reason);
+/* Closes the connection at once, no close frame. */
+void cloud_stream_drop(cloud_conn *c);
+/* Neither reads nor writes (stall), or both again. */
+void cloud_stream_stall(cloud_conn *c, int on);
+
+/* cloud_http.c: POST /v1/predict. */
+extern const sim_http_ops cloud_http_ops;
 
 #endif

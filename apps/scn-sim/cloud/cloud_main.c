@@ -1,14 +1,12 @@
 /* `scn-sim cloud` command line (the server is cloud_server.c). */
-#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "cloud_sim.h"
-#include "simsig.h"
+#include "common/simopts.h"
+#include "common/simsig.h"
 
 static void usage(FILE *f)
 {
@@ -45,75 +43,46 @@ static int bad(const char *what, const char *arg)
     return cli_usage_error("scn-sim cloud", "%s: %s", what, arg);
 }
 
-enum {
-    O_HOST = 256,
-    O_PORT,
-    O_KEYS,
-    O_SEED,
-    O_LOG,
-    O_DROP,
-    O_STALL,
-    O_REFUSE,
-    O_DROP_AFTER,
-    O_QUIET,
-    O_HELP
-};
+enum { O_REFUSE = SIM_OPT_MODE, O_DROP_AFTER };
 
 static const struct option opts[] = {
-    {"host", required_argument, NULL, O_HOST},
-    {"port", required_argument, NULL, O_PORT},
-    {"keys", required_argument, NULL, O_KEYS},
-    {"seed", required_argument, NULL, O_SEED},
-    {"log", required_argument, NULL, O_LOG},
-    {"drop-every", required_argument, NULL, O_DROP},
-    {"stall-for", required_argument, NULL, O_STALL},
+    SIM_OPTIONS_COMMON,
     {"refuse-429-for", required_argument, NULL, O_REFUSE},
     {"drop-after-accept", required_argument, NULL, O_DROP_AFTER},
-    {"quiet", no_argument, NULL, O_QUIET},
-    {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0}};
 
 int cloud_main(int argc, char **argv)
 {
     cloud_opts o;
-    unsigned char addr[16];
-    int opt;
+    int opt, rc;
 
     memset(&o, 0, sizeof(o));
-    o.host = "127.0.0.1";
-    o.port = 8080;
-    o.seed = 1; /* fixed: tests compute bearings from it */
+    o.base.host = "127.0.0.1";
+    o.base.port = 8080;
+    o.base.seed = 1; /* fixed: tests compute bearings from it */
     o.stall_for_s = 30;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
         const char *a = optarg;
 
         switch (opt) {
-        case O_HOST:
-            o.host = strcmp(a, "localhost") ? a : "127.0.0.1";
-            if (inet_pton(AF_INET, o.host, addr) != 1 &&
-                inet_pton(AF_INET6, o.host, addr) != 1)
+        case SIM_OPT_HOST:
+            if (sim_parse_host(a, &o.base.host))
                 return bad("--host: not an IP address", a);
             break;
-        case O_PORT:
-            if (cli_parse_int(a, 0, 65535, &o.port))
+        case SIM_OPT_PORT:
+            if (cli_parse_int(a, 0, 65535, &o.base.port))
                 return bad("--port: expected 0-65535", a);
             break;
-        case O_KEYS:
-            o.keys_path = a;
-            break;
-        case O_SEED:
-            if (cli_parse_u64(a, 0, UINT64_MAX, &o.seed))
+        case SIM_OPT_SEED:
+            if (cli_parse_u64(a, 0, UINT64_MAX, &o.base.seed))
                 return bad("--seed: expected an unsigned integer", a);
             break;
-        case O_LOG:
-            o.log_path = a;
-            break;
-        case O_DROP:
-            if (cli_parse_double(a, 0.001, 366.0 * 86400, &o.drop_every_s))
+        case SIM_OPT_DROP_EVERY:
+            if (cli_parse_double(a, 0.001, 366.0 * 86400, &o.base.drop_every_s))
                 return bad("--drop-every: expected seconds > 0", a);
             break;
-        case O_STALL:
+        case SIM_OPT_STALL_FOR:
             if (cli_parse_double(a, 0.001, 366.0 * 86400, &o.stall_for_s))
                 return bad("--stall-for: expected seconds > 0", a);
             break;
@@ -125,17 +94,14 @@ int cloud_main(int argc, char **argv)
             if (cli_parse_u64(a, 1, UINT64_C(9007199254740991), &o.drop_after))
                 return bad("--drop-after-accept: expected a seq >= 1", a);
             break;
-        case O_QUIET:
-            o.quiet = 1;
-            break;
-        case 'h':
-        case O_HELP:
-            usage(stdout);
-            return CLI_EX_OK;
         case ':':
             return bad("option needs a value", argv[optind - 1]);
-        default:
+        case '?':
             return bad("unknown option", argv[optind - 1]);
+        default:
+            if ((rc = sim_getopt_other(&o.base, "scn-sim cloud", opt, argv,
+                                       usage)) != SIM_OPT_GO_ON)
+                return rc;
         }
     }
     if (optind < argc)

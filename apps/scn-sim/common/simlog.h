@@ -27,23 +27,6 @@ void simlog_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "scn-sim: ..." on stderr, even when quiet. */
 void simlog_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* How a connection ended, as its mode's connection records it. */
-typedef struct simlog_conn_end {
-    unsigned long id;
-    const char *key_name; /* never the key */
-    int closing;          /* the server sent a close frame */
-    int close_code;
-    const char *close_reason;
-    int dropped;         /* a fault cut it */
-    int peer_close_code; /* the client's close frame, 0: none */
-} simlog_conn_end;
-
-/* The "close" event (conn, code, reason, by: server, fault, client or
- * network, key): the caller adds its counters and emits it. *code, *by and
- * *reason get what it says, for the caller's stderr line. */
-cJSON *simlog_close_event(const simlog_conn_end *e, int *code, const char **by,
-                          const char **reason);
-
 /* The "stopping" event and stderr line (why: "signal", "duration"...). */
 void simlog_stopping(const char *why);
 

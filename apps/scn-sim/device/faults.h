@@ -1,7 +1,8 @@
 /*
  * Fault switches: what a misbehaving device or link does, on a schedule, so
  * that clients can be tested against it. Time-based faults (drop, stall)
- * act on every open connection; count-based ones (malformed, oversize) on
+ * act on every open connection, their periods are the skeleton's
+ * (sim_opts); count-based ones (malformed, oversize) on
  * each connection's own frame count, so a test can predict them.
  */
 #ifndef SCN_SIM_FAULTS_H
@@ -22,8 +23,6 @@ typedef enum faults_malformed {
 } faults_malformed;
 
 typedef struct faults {
-    double drop_every_s;      /* 0: off */
-    double stall_every_s;     /* 0: off */
     double stall_for_s;       /* how long a stall lasts */
     uint64_t malformed_every; /* 0: off */
     uint64_t oversize_every;  /* 0: off */

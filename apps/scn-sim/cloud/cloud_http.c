@@ -11,84 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "simlog.h"
-
-static const char *status_text(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 413:
-        return "Payload Too Large";
-    case 429:
-        return "Too Many Requests";
-    default:
-        return "Error";
-    }
-}
-
-/* The status line is written by hand: for an upgrade request lws 4.1
- * would say "HTTP/1.0" (see device_handshake.c). */
-int cloud_http_answer(struct lws *wsi, int status, const char *body,
-                      const char *auth_desc, unsigned retry_after, int upgrade)
-{
-    unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start,
-                                       *end = buf + sizeof(buf) - 1;
-    size_t blen = body ? strlen(body) : 0;
-    char v[160];
-    int n;
-
-    n = snprintf(v, sizeof(v), "HTTP/1.1 %d %s", status, status_text(status));
-    if (lws_add_http_header_by_name(wsi, NULL, (unsigned char *)v, n, &p, end))
-        return -1;
-    if (status == 401) {
-        n = snprintf(v, sizeof(v),
-                     "Bearer error=\"invalid_token\", "
-                     "error_description=\"%s\"",
-                     auth_desc ? auth_desc : "invalid");
-        if (lws_add_http_header_by_name(
-                wsi, (unsigned char *)"www-authenticate:", (unsigned char *)v,
-                n, &p, end))
-            return -1;
-    }
-    if (status == 429) {
-        n = snprintf(v, sizeof(v), "%u", retry_after);
-        if (lws_add_http_header_by_name(wsi, (unsigned char *)"retry-after:",
-                                        (unsigned char *)v, n, &p, end))
-            return -1;
-    }
-    if (blen && lws_add_http_header_by_token(
-                    wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
-                    (unsigned char *)"application/json", 16, &p, end))
-        return -1;
-    if (lws_add_http_header_content_length(wsi, blen, &p, end) ||
-        (upgrade &&
-         lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
-                                      (unsigned char *)"close", 5, &p, end)) ||
-        lws_finalize_write_http_header(wsi, start, &p, end))
-        return -1;
-    if (blen) {
-        unsigned char *b = malloc(LWS_PRE + blen);
-        int w;
-
-        if (!b)
-            return -1;
-        memcpy(b + LWS_PRE, body, blen);
-        w = lws_write(wsi, b + LWS_PRE, blen, LWS_WRITE_HTTP_FINAL);
-        free(b);
-        if (w < (int)blen)
-            return -1;
-    }
-    return 0;
-}
+#include "common/simclock.h"
+#include "common/simhttp.h"
+#include "common/simlog.h"
 
 static char *error_body(const char *code, const char *message,
                         unsigned retry_after)
@@ -118,10 +43,25 @@ static void log_predict(const cloud_conn *c, int status, const char *label)
     simlog_emit(ev);
 }
 
-int cloud_http_request(cloud_conn *c, cloud_srv *s, struct lws *wsi,
-                       const char *uri)
+static void cloud_http_free(void *pss)
 {
+    cloud_conn *c = pss;
+    free(c->rx);
+    c->rx = NULL;
+    c->rx_len = 0;
+    c->rx_overflow = 0;
+    c->http_status = 0;
+    c->http_code = NULL;
+    c->auth_desc = NULL;
+}
+
+static int cloud_http_request(sim_server *base, void *pss, struct lws *wsi,
+                              const char *uri)
+{
+    cloud_srv *s = (cloud_srv *)base;
+    cloud_conn *c = pss;
     unsigned retry = 0;
+    int malformed;
     ks_verdict v;
 
     c->srv = s;
@@ -131,11 +71,11 @@ int cloud_http_request(cloud_conn *c, cloud_srv *s, struct lws *wsi,
     if (!lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) ||
         strcmp(uri, "/v1/predict")) {
         /* Nothing else is served over plain HTTP. */
-        if (cloud_http_answer(wsi, 404, NULL, NULL, 0, 0))
+        if (sim_http_answer(wsi, 404, NULL, NULL, 0, 0))
             return -1;
         return lws_http_transaction_completed(wsi) ? -1 : 0;
     }
-    v = cloud_check_key(s, wsi, c->peer, &c->key, &retry);
+    v = sim_check_bearer(base->ks, wsi, c->peer, &c->key, &retry, &malformed);
     snprintf(c->key_name, sizeof(c->key_name), "%s",
              v == KS_INVALID && !c->key ? "?" : ks_key_name(c->key));
     /* Same order as the handshake (PROTOCOL.md 2): key, address, quota. */
@@ -156,8 +96,9 @@ int cloud_http_request(cloud_conn *c, cloud_srv *s, struct lws *wsi,
     return 0;
 }
 
-int cloud_http_body(cloud_conn *c, const void *in, size_t len)
+static int cloud_http_body(void *pss, const void *in, size_t len)
 {
+    cloud_conn *c = pss;
     char *n;
 
     /* Too big: the rest is read and thrown away, answered at the end. */
@@ -175,8 +116,9 @@ int cloud_http_body(cloud_conn *c, const void *in, size_t len)
     return 0;
 }
 
-int cloud_http_complete(cloud_conn *c)
+static int cloud_http_complete(void *pss)
 {
+    cloud_conn *c = pss;
     int status = c->http_status;
     const char *code = c->http_code, *why = "", *label = NULL;
     char *body = NULL;
@@ -198,8 +140,8 @@ int cloud_http_complete(cloud_conn *c)
             why = "body: no input";
         else
             inf = cloud_model_infer(
-                &c->srv->pl, cJSON_GetObjectItemCaseSensitive(req, "input"),
-                NULL, &why);
+                &c->srv->base.pl,
+                cJSON_GetObjectItemCaseSensitive(req, "input"), NULL, &why);
         if (inf) {
             cJSON *l = cJSON_GetArrayItem(
                 cJSON_GetObjectItemCaseSensitive(inf, "labels"), 0);
@@ -211,7 +153,7 @@ int cloud_http_complete(cloud_conn *c)
                     cJSON_GetObjectItemCaseSensitive(l, "label")->valuestring;
             log_predict(c, status, label);
             label = NULL;
-            ks_quota_take(c->key, (double)cloud_mono_us() / 1e6, &retry);
+            ks_quota_take(c->key, (double)sim_mono_us() / 1e6, &retry);
             cJSON_Delete(inf);
         } else {
             status = 400;
@@ -225,7 +167,7 @@ int cloud_http_complete(cloud_conn *c)
         body = error_body(code, why[0] ? why : code, retry);
         log_predict(c, status, NULL);
     }
-    rc = cloud_http_answer(c->wsi, status, body, c->auth_desc, retry, 0);
+    rc = sim_http_answer(c->wsi, status, body, c->auth_desc, retry, 0);
     cJSON_free(body);
     cloud_http_free(c);
     if (rc)
@@ -233,13 +175,9 @@ int cloud_http_complete(cloud_conn *c)
     return lws_http_transaction_completed(c->wsi) ? -1 : 0;
 }
 
-void cloud_http_free(cloud_conn *c)
-{
-    free(c->rx);
-    c->rx = NULL;
-    c->rx_len = 0;
-    c->rx_overflow = 0;
-    c->http_status = 0;
-    c->http_code = NULL;
-    c->auth_desc = NULL;
-}
+const sim_http_ops cloud_http_ops = {
+    .request = cloud_http_request,
+    .body = cloud_http_body,
+    .complete = cloud_http_complete,
+    .drop = cloud_http_free,
+};

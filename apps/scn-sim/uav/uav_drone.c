@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "simlog.h"
+#include "common/simlog.h"
 
 #define UAV_PI       3.14159265358979323846
 #define OIO_PROBE_CM 25.0 /* finite-difference step of the gradient */

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "plume.h"
+#include "common/plume.h"
 
 /* Large enough for any frame built here. */
 #define DEVFRAME_MAX 1024
