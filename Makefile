@@ -93,8 +93,9 @@ bench: deps
 	./bench/install-peers
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
 	cmake --build $(BENCH_BUILD) -j $(JOBS) --target bench-server bench-lws-client bench-scn-client \
-	  scn-record scn-sim scn-companion
+	  scn-record scn-sim scn-companion scn-stream
 	./bench/run $(BENCH_BUILD)
+	./bench/stream-jsonl $(BENCH_BUILD)
 
 # --- Boards: cross builds for Debian arm64/armhf, tested under qemu-user ---
 # `make cross ARCH=arm64|armhf` builds into build-ARCH with Debian's cross

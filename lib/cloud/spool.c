@@ -87,6 +87,11 @@ struct scn_spool {
     char stream_id[33];
     unsigned char *buf;
     size_t bufcap;
+    /* buf holds the whole record of this seq, as written or verified:
+     * peek of the record just appended needs no read back (the cloud
+     * sends each record right after spooling it). */
+    uint64_t buf_seq;
+    bool buf_valid;
 };
 
 static void put32(unsigned char *p, uint32_t v)
@@ -250,6 +255,7 @@ static int seg_scan(scn_spool *sp, seg *s, uint64_t *last, uint64_t *cut)
     bool out_of_range = false;
     int rc;
 
+    sp->buf_valid = false; /* buf holds payloads at another offset */
     *cut = 0;
     if (fstat(s->fd, &st) != 0)
         return SCN_ERR_IO;
@@ -956,6 +962,7 @@ static int write_record(scn_spool *sp, uint64_t s, const void *payload,
     seg *act = &sp->segs[sp->nseg - 1];
     int rc;
 
+    sp->buf_valid = false;
     if ((rc = grow_buf(sp, rsize)) != 0)
         return rc;
     put32(sp->buf, (uint32_t)len);
@@ -977,6 +984,8 @@ static int write_record(scn_spool *sp, uint64_t s, const void *payload,
     }
     act->bytes += rsize;
     sp->total_bytes += rsize;
+    sp->buf_seq = s;
+    sp->buf_valid = true;
     sp->next_seq = s + 1;
     sp->unacked++;
     sp->dirty = true;
@@ -1086,6 +1095,9 @@ int scn_spool_peek(scn_spool *sp, const scn_spool_cursor *cur,
         if (k == s->nrec)
             continue;
         r = &s->recs[k];
+        if (sp->buf_valid && sp->buf_seq == r->seq)
+            goto found;
+        sp->buf_valid = false;
         if ((rc = grow_buf(sp, (size_t)r->len + REC_OVERHEAD)) != 0)
             return rc;
         rc = read_at(s->fd, sp->buf, (size_t)r->len + REC_OVERHEAD, r->off);
@@ -1096,6 +1108,9 @@ int scn_spool_peek(scn_spool *sp, const scn_spool_cursor *cur,
             get32(sp->buf + REC_HEAD + r->len) !=
                 rec_crc(head, sp->buf + REC_HEAD, r->len))
             return SCN_ERR_SPOOL_CORRUPT;
+        sp->buf_seq = r->seq;
+        sp->buf_valid = true;
+    found:
         rec->seq = r->seq;
         rec->data = sp->buf + REC_HEAD;
         rec->len = r->len;

@@ -188,7 +188,8 @@ void scn_spool_rewind(const scn_spool *sp, scn_spool_cursor *cur);
 /*
  * The first unacknowledged record with seq >= cur->next, without moving.
  * Returns: 0; SCN_ERR_NOT_FOUND (nothing more); SCN_ERR_SPOOL_CORRUPT
- * (the record changed on disk since open); SCN_ERR_IO; SCN_ERR_NOMEM.
+ * (a record read back changed on disk since it was written; the one just
+ * appended is served from memory, not read back); SCN_ERR_IO; SCN_ERR_NOMEM.
  */
 int scn_spool_peek(scn_spool *sp, const scn_spool_cursor *cur,
                    scn_spool_rec *rec);

@@ -38,6 +38,7 @@ int scn_lws_loop_new(scn_loop *loop, bool errors_to_stderr)
 
     if (!l)
         return SCN_ERR_NOMEM;
+    scn_mask_pool_init(&l->masks);
     /* lws logging is process-wide: silence it unless asked. */
     scn_lws_logging(errors_to_stderr);
     memset(&info, 0, sizeof(info));

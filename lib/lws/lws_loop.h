@@ -8,6 +8,7 @@
 #include <libwebsockets.h>
 
 #include "io.h"
+#include "mask_pool.h"
 #include "session_internal.h"
 #include "tls_client.h"
 
@@ -19,6 +20,7 @@ struct scn_lws_loop {
     lws_sorted_usec_list_t run_once_sul;
     struct lws_vhost *server_vhost; /* server_adapter.c: all servers' */
     struct scn_server *servers;     /* server_adapter.c: listening ones */
+    scn_mask_pool masks; /* ws_adapter.c: client frames' masking keys */
 };
 
 /* ws_adapter.c */

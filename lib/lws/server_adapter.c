@@ -45,6 +45,9 @@
  * rather than spin on a listener that stays readable. */
 #define ACCEPT_PAUSE_MS 200
 #define RX_CHUNK        4096
+/* Larger than any one write of the servers (a batch of queued messages
+ * is at most 64 KiB, server_conn.c, plus bytes owed before it). */
+#define TX_CHUNK (128u * 1024)
 /* Plaintext decrypted per step. */
 #define TLS_PLAIN_CHUNK 16384
 #define PROTOCOL_NAME   "scn-server"
@@ -159,6 +162,10 @@ static struct lws_vhost *server_vhost(scn_loop *loop)
     protocols[0].name = PROTOCOL_NAME;
     protocols[0].callback = server_callback;
     protocols[0].rx_buffer_size = RX_CHUNK;
+    /* Without it lws sends at most rx_buffer_size + 20 bytes per send()
+     * (lws_issue_raw) and keeps the rest for later loop turns: a
+     * dashboard's 12 KiB flush went out as four sends and four polls. */
+    protocols[0].tx_packet_size = TX_CHUNK;
     memset(&info, 0, sizeof(info));
     info.vhost_name = "scn-servers";
     /* Serves the sockets we adopt, without a listener of its own. */

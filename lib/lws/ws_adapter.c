@@ -12,6 +12,7 @@
 
 #include "lws_loop.h"
 #include "sock_abort.h"
+#include "ws_frame.h"
 
 #define USER_AGENT "scentience-c/" SCN_VERSION_STRING
 
@@ -568,6 +569,28 @@ static int on_receive(scn_session *s, struct lws *wsi, const void *in,
     return 0;
 }
 
+/* The frame is made here, masked with a key from the loop's pool, and
+ * handed to lws as raw bytes: lws 4.1.6 masks a client frame with 4 bytes
+ * read() from /dev/urandom per frame (lws_get_random, no hook for another
+ * source). LWS_WRITE_HTTP is lws's way to write bytes as they are; it
+ * buffers a partial write the same way. */
+static int send_text(struct scn_lws_loop *l, struct lws *wsi, scn_msg *m)
+{
+    unsigned char key[4];
+    size_t hs = scn_ws_client_header_size(m->len);
+
+    if (scn_mask_pool_take(&l->masks, key) != 0)
+        return -1;
+    scn_ws_client_frame(m->buf + LWS_PRE, 1, m->len, key);
+    return lws_write(wsi, m->buf + LWS_PRE - hs, hs + m->len, LWS_WRITE_HTTP) <
+                   (int)(hs + m->len)
+               ? -1
+               : 0;
+}
+
+_Static_assert(LWS_PRE >= SCN_WS_CLIENT_HDR_MAX,
+               "a client frame header fits in the lws headroom");
+
 static int on_writeable(scn_session *s, struct lws *wsi)
 {
     unsigned char ping[LWS_PRE + 4];
@@ -606,8 +629,7 @@ static int on_writeable(scn_session *s, struct lws *wsi)
     }
     /* One write per callback: lws buffers a partial write and calls us
      * again only when the socket drained, which is the backpressure. */
-    if (lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) <
-        (int)m->len) {
+    if (send_text(s->loop->lws, wsi, m) != 0) {
         pthread_mutex_unlock(&s->mu);
         return -1;
     }

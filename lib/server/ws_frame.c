@@ -55,6 +55,24 @@ size_t scn_ws_header(unsigned char *h, int opcode, uint64_t len)
     return SCN_WS_HDR_MAX;
 }
 
+size_t scn_ws_client_header_size(uint64_t len)
+{
+    return (len < 126 ? 2 : len <= 0xFFFF ? 4 : SCN_WS_HDR_MAX) + 4;
+}
+
+void scn_ws_client_frame(unsigned char *p, int opcode, size_t len,
+                         const unsigned char mask[4])
+{
+    size_t hs = scn_ws_client_header_size(len);
+    unsigned char *h = p - hs;
+
+    scn_ws_header(h, opcode, len);
+    h[1] |= 0x80;
+    memcpy(h + hs - 4, mask, 4);
+    for (size_t i = 0; i < len; i++)
+        p[i] ^= mask[i & 3];
+}
+
 /* The header is complete: check it. Returns 0 or a close code. */
 static int header_done(scn_ws_reader *r)
 {

@@ -95,4 +95,16 @@ bool scn_ws_close_code_ok(int code);
  * bytes into h (SCN_WS_HDR_MAX bytes); returns its size. */
 size_t scn_ws_header(unsigned char *h, int opcode, uint64_t len);
 
+/* The longest header of a client frame (masked, 64-bit length). */
+#define SCN_WS_CLIENT_HDR_MAX (SCN_WS_HDR_MAX + 4)
+
+/* Size of the header of a masked client frame carrying len bytes. */
+size_t scn_ws_client_header_size(uint64_t len);
+
+/* Makes a final client frame of opcode in place: masks the len bytes at p
+ * with mask and writes the header into the scn_ws_client_header_size(len)
+ * bytes before p, which the caller reserved. */
+void scn_ws_client_frame(unsigned char *p, int opcode, size_t len,
+                         const unsigned char mask[4]);
+
 #endif

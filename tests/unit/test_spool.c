@@ -426,6 +426,38 @@ static void test_corrupt_after_open(void **state)
     scn_spool_close(sp);
 }
 
+/* The record just appended is sent from memory (no read back); any other
+ * is read from disk and verified, so a change on disk is still caught. */
+static void test_peek_newest_from_memory(void **state)
+{
+    fixture *f = *state;
+    scn_spool *sp;
+    scn_spool_cursor cur;
+    scn_spool_rec rec;
+    char path[256];
+    int fd;
+
+    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
+    append_n(sp, 1, 2, 40);
+    fd = open(seg_path(f, 1, path, sizeof(path)), O_RDWR);
+    assert_true(fd >= 0);
+    /* Record 2 starts at 56 (40 bytes + 16 of overhead). */
+    assert_int_equal(pwrite(fd, "Z", 1, 56 + 20), 1);
+    close(fd);
+    cur.next = 2;
+    assert_int_equal(scn_spool_peek(sp, &cur, &rec), 0);
+    assert_int_equal(rec.seq, 2);
+    assert_int_equal(rec.len, 40);
+    assert_memory_equal(rec.data, "rec 2", 6);
+    assert_int_equal(((const char *)rec.data)[20 - 12], 'c');
+    scn_spool_rewind(sp, &cur);
+    assert_int_equal(scn_spool_peek(sp, &cur, &rec), 0);
+    assert_int_equal(rec.seq, 1);
+    scn_spool_next(&cur, &rec);
+    assert_int_equal(scn_spool_peek(sp, &cur, &rec), SCN_ERR_SPOOL_CORRUPT);
+    scn_spool_close(sp);
+}
+
 static void test_busy(void **state)
 {
     fixture *f = *state;
@@ -919,6 +951,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_corrupt_crc_truncates, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_after_open, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_peek_newest_from_memory, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fsync_policies, setup, teardown),

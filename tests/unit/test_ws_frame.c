@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -166,6 +167,40 @@ static void test_long_lengths(void **state)
         SCN_WS_TOO_BIG);
 }
 
+/* The client frame writer (the session's sends) makes, in place, the same
+ * bytes as the hand-built frame for each length form, and the server's
+ * reader takes them back. */
+static void test_client_frame_writer(void **state)
+{
+    static const unsigned char key[4] = {0x12, 0x34, 0x56, 0x78};
+    static const size_t lens[] = {0, 5, 125, 126, 300, 65535, 65536, 70000};
+    static unsigned char src[70000], want[70100], buf[70100];
+    (void)state;
+    for (size_t i = 0; i < sizeof(src); i++)
+        src[i] = (unsigned char)('a' + i % 26);
+    for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+        size_t len = lens[k], hs = scn_ws_client_header_size(len);
+        size_t n = frame(want, true, SCN_WS_TEXT, src, len, true);
+        scn_ws_reader r;
+        seen *s = calloc(1, sizeof(*s));
+
+        assert_true(hs <= SCN_WS_CLIENT_HDR_MAX);
+        memcpy(buf + SCN_WS_CLIENT_HDR_MAX, src, len);
+        scn_ws_client_frame(buf + SCN_WS_CLIENT_HDR_MAX, SCN_WS_TEXT, len, key);
+        assert_int_equal(hs + len, n);
+        assert_memory_equal(buf + SCN_WS_CLIENT_HDR_MAX - hs, want, n);
+        if (len <= 255) {
+            scn_ws_reader_init(&r, 1000);
+            assert_int_equal(
+                feed(&r, s, buf + SCN_WS_CLIENT_HDR_MAX - hs, n, false), 0);
+            assert_int_equal(s->nmsgs, 1);
+            assert_int_equal(s->lens[0], len);
+            assert_memory_equal(s->msgs[0], src, len);
+        }
+        free(s);
+    }
+}
+
 /* Each refusal: the bytes, and the code the reader must return. */
 static void expect_refusal(const unsigned char *bytes, size_t n, int code)
 {
@@ -245,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_long_lengths),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_header_writer),
+        cmocka_unit_test(test_client_frame_writer),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
