@@ -299,8 +299,7 @@ void uav_core_written(uav_core *c, uint64_t ticket)
  * answer still owed is a hello's, a late one is the hello's answer and is
  * taken as such. Otherwise a drone whose answers take longer than the
  * short timeout would be sent hello after hello and never be used. */
-static bool late_hello(uav_core *c, uint64_t now, const char *text,
-                       size_t len)
+static bool late_hello(uav_core *c, uint64_t now, const char *text, size_t len)
 {
     scn_uav_answer ans;
 

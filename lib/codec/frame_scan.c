@@ -702,8 +702,8 @@ static bool member(scan *c, bool route_type)
         }
         if (store) {
             kind = scn_frame_classify(name, (size_t)len, &index, &channel);
-            memo_learn(f, pos, name, (size_t)len, escaped, kind, index,
-                       channel, slot);
+            memo_learn(f, pos, name, (size_t)len, escaped, kind, index, channel,
+                       slot);
         }
     }
     is_type = route_type && c->type == TYPE_NONE && len == 4 &&

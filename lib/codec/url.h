@@ -9,10 +9,10 @@
 #define SCN_URL_PATH_MAX 1024
 
 typedef struct scn_url {
-    bool tls;                     /* wss */
-    char host[SCN_URL_HOST_MAX];  /* without IPv6 brackets */
-    int port;                     /* explicit, or 80 / 443 */
-    char path[SCN_URL_PATH_MAX];  /* starts with '/', includes ?query */
+    bool tls;                    /* wss */
+    char host[SCN_URL_HOST_MAX]; /* without IPv6 brackets */
+    int port;                    /* explicit, or 80 / 443 */
+    char path[SCN_URL_PATH_MAX]; /* starts with '/', includes ?query */
 } scn_url;
 
 /* Parses "ws[s]://host[:port][/path][?query]" (IPv6 as "[::1]").

@@ -34,7 +34,8 @@ void scn_fanout_conn_error(scn_fanout *fo, scn_server_conn *conn, int err);
 int scn_fanout_publish_valid(scn_fanout *fo, const char *stream,
                              const char *json, size_t len);
 
-/* scn_fanout_stream_name_ok(): fanout_request.h. One complete JSON value and nothing else but whitespace. */
+/* scn_fanout_stream_name_ok(): fanout_request.h. One complete JSON value and
+ * nothing else but whitespace. */
 bool scn_json_value_ok(const char *json, size_t len);
 
 #endif

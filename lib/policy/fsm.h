@@ -31,16 +31,16 @@ typedef struct scn_fsm {
     scn_backoff backoff;
     scn_rng rng;
     uint32_t ping_interval_ms, idle_timeout_ms, connect_timeout_ms;
-    uint64_t state_since;   /* when the current state was entered */
-    uint64_t last_rx;       /* last inbound traffic of any kind */
-    uint64_t last_ping;     /* last ping sent; 0: none outstanding */
-    uint64_t reconnect_at;  /* RECONNECTING: when to connect again */
-    uint32_t failures;      /* consecutive failed attempts; with
-                               backoff.max_attempts set, reaching it is
-                               final (1: never reconnect) */
+    uint64_t state_since;  /* when the current state was entered */
+    uint64_t last_rx;      /* last inbound traffic of any kind */
+    uint64_t last_ping;    /* last ping sent; 0: none outstanding */
+    uint64_t reconnect_at; /* RECONNECTING: when to connect again */
+    uint32_t failures;     /* consecutive failed attempts; with
+                              backoff.max_attempts set, reaching it is
+                              final (1: never reconnect) */
     uint32_t last_delay_ms;
-    uint64_t opens;         /* successful opens so far */
-    int reason;             /* last reason reported */
+    uint64_t opens; /* successful opens so far */
+    int reason;     /* last reason reported */
 } scn_fsm;
 
 /* What a call changed, for the state callback. changed false: nothing to

@@ -8,8 +8,8 @@
 
 #include <stddef.h>
 
-#define SCN_KEY_MAX 512 /* bytes, without NUL */
-#define SCN_KEY_MIN 8
+#define SCN_KEY_MAX           512 /* bytes, without NUL */
+#define SCN_KEY_MIN           8
 #define SCN_KEY_REDACTED_SIZE 16
 
 typedef struct scn_secret scn_secret;

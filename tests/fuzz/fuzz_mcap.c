@@ -1,7 +1,7 @@
 /*
- * MCAP recordings (lib/mcap/mcap_reader.c, lib/mcap/mcap_recover.c): a recording
- * may come from anywhere. The input is opened from memory, strictly and
- * in salvage mode; what opens must describe itself consistently (counts,
+ * MCAP recordings (lib/mcap/mcap_reader.c, lib/mcap/mcap_recover.c): a
+ * recording may come from anywhere. The input is opened from memory, strictly
+ * and in salvage mode; what opens must describe itself consistently (counts,
  * channels, messages in log time order, data inside the file). What
  * salvage keeps is then recovered through files, and the recovered file
  * must open strictly, complete, with exactly the messages salvage read.

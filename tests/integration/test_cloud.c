@@ -43,8 +43,8 @@ typedef struct fixture {
     char journal[160];
     char url[96];
     uint64_t inferences_voc;
-    sim_proc sim;    /* test_option_key_against_sim's */
-    char store[512]; /* its key store */
+    sim_proc sim;                   /* test_option_key_against_sim's */
+    char store[512];                /* its key store */
     scn_cloud_spool_drop drops[64]; /* on_spool_drop, in order */
     int ndrops;
 } fixture;

@@ -1,7 +1,7 @@
 /*
- * The reference the frame tokenizer (lib/codec/frame_scan.c) is checked against:
- * the cJSON path it replaced (strict pre-scan, cJSON tree, the frame rules
- * applied to the tree). Shared by tests/unit/test_frame_scan.c and the
+ * The reference the frame tokenizer (lib/codec/frame_scan.c) is checked
+ * against: the cJSON path it replaced (strict pre-scan, cJSON tree, the frame
+ * rules applied to the tree). Shared by tests/unit/test_frame_scan.c and the
  * fuzz target tests/fuzz/fuzz_frame.c.
  */
 #ifndef SCN_TEST_FRAME_REF_H

@@ -1017,8 +1017,8 @@ static void to_json(const scn_frame *f, char *out, size_t cap)
  * Needs a locale whose decimal point is a comma (scripts/install-deps
  * generates de_DE.UTF-8): without one the comma paths never run, so the
  * test fails rather than passing vacuously. The numbers take the strtod()
- * and printf() paths of lib/codec/frame_number.c and lib/codec/frame_json.c: more
- * digits than the exact fast path holds, and exponents beyond 1e22. */
+ * and printf() paths of lib/codec/frame_number.c and lib/codec/frame_json.c:
+ * more digits than the exact fast path holds, and exponents beyond 1e22. */
 static void test_locale(void **state)
 {
     static const char json[] =

@@ -1,5 +1,5 @@
-/* lib/codec/frame_scan.c and lib/codec/frame_number.c, the single-pass frame tokenizer:
- * numbers bit-exact with strtod() and canonical only when the writer
+/* lib/codec/frame_scan.c and lib/codec/frame_number.c, the single-pass frame
+ * tokenizer: numbers bit-exact with strtod() and canonical only when the writer
  * agrees; every strictness rule; and a differential test against the
  * reference it replaced (tests/support/frame_ref.c), over generated and
  * mutated frames, for scn_frame_parse() and for the session's routing by
@@ -735,7 +735,7 @@ static void check_span(const char *s, size_t n)
  * ASan sees any read past its end. */
 static void test_plain_span_words(void **state)
 {
-    static const unsigned char special[] = {'"', '\\', 0x00, 0x01, 0x1F,
+    static const unsigned char special[] = {'"',  '\\', 0x00, 0x01, 0x1F,
                                             0x0A, 0x80, 0xC3, 0xFF};
     static const char filler[] = {' ', '!', '#', '[', ']', 0x7F, 'a', '0'};
 
@@ -757,8 +757,8 @@ static void test_plain_span_words(void **state)
                         check_span(s, len);
                         /* A second one later: the first still wins. */
                         if (pos + 1 < len) {
-                            s[len - 1] = (char)special[(sp + 1) %
-                                                       sizeof special];
+                            s[len - 1] =
+                                (char)special[(sp + 1) % sizeof special];
                             check_span(s, len);
                         }
                     }
@@ -771,7 +771,7 @@ static void test_plain_span_words(void **state)
 
 static void test_plain_span_random(void **state)
 {
-    static const unsigned char odd[] = {'"', '\\', 0x00, 0x1F, 0x20, 0x21,
+    static const unsigned char odd[] = {'"',  '\\', 0x00, 0x1F, 0x20, 0x21,
                                         0x23, 0x5B, 0x5D, 0x7F, 0x80, 0xFF};
     scn_rng r;
     char *buf = malloc(48);
@@ -800,9 +800,8 @@ static void check_index(const scn_frame *f)
     for (size_t i = 0; i < f->nkeys; i++) {
         const scn_frame_key *k = &f->keys[i];
         assert_int_equal(f->slots[k->slot], i + 1);
-        assert_int_equal(scn_frame_probe(f, f->names + k->name_off,
-                                         k->name_len),
-                         k->slot);
+        assert_int_equal(
+            scn_frame_probe(f, f->names + k->name_off, k->name_len), k->slot);
     }
     for (size_t i = 0; i < SCN_FRAME_SLOTS; i++)
         used += f->slots[i] != 0;
@@ -848,26 +847,26 @@ static void expect_keys(scn_frame *f, const char *const *names, size_t n)
     check_index(f);
 }
 
-#define KEYS(...) ((const char *const[]){__VA_ARGS__})
+#define KEYS(...)  ((const char *const[]){__VA_ARGS__})
 #define NKEYS(...) (sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *))
-#define PARSE_OK(f, ...)                                                      \
-    do {                                                                      \
+#define PARSE_OK(f, ...)                                                       \
+    do {                                                                       \
         assert_int_equal(parse_keys(f, KEYS(__VA_ARGS__), NKEYS(__VA_ARGS__)), \
-                         0);                                                  \
-        expect_keys(f, KEYS(__VA_ARGS__), NKEYS(__VA_ARGS__));                \
+                         0);                                                   \
+        expect_keys(f, KEYS(__VA_ARGS__), NKEYS(__VA_ARGS__));                 \
     } while (0)
 /* Escaped key texts, and the names they decode to. */
-#define PARSE_AS(f, keys, names)                                              \
-    do {                                                                      \
-        assert_int_equal(parse_keys(f, keys, sizeof keys / sizeof *keys), 0); \
-        expect_keys(f, names, sizeof names / sizeof *names);                  \
+#define PARSE_AS(f, keys, names)                                               \
+    do {                                                                       \
+        assert_int_equal(parse_keys(f, keys, sizeof keys / sizeof *keys), 0);  \
+        expect_keys(f, names, sizeof names / sizeof *names);                   \
     } while (0)
-#define PARSE_ERR(f, err, ...)                                                \
-    do {                                                                      \
+#define PARSE_ERR(f, err, ...)                                                 \
+    do {                                                                       \
         assert_int_equal(parse_keys(f, KEYS(__VA_ARGS__), NKEYS(__VA_ARGS__)), \
-                         err);                                                \
-        assert_int_equal(scn_frame_key_count(f), 0);                          \
-        check_index(f);                                                       \
+                         err);                                                 \
+        assert_int_equal(scn_frame_key_count(f), 0);                           \
+        check_index(f);                                                        \
     } while (0)
 
 /* A 40-byte name: longer than the memo keeps. */
@@ -1034,16 +1033,48 @@ static void test_memo_many_keys(void **state)
 static void test_memo_random(void **state)
 {
     static const char *const pool[] = {
-        "CO2",   "NH3",    "NO",     "NO2",       "CO",    "H2",
-        "_a",    "_b",     "x",      "CO2_A",     "CO_B",  "BATT_v",
-        "SEQ",   "type",   "\\u0078", "N\\u004f", LONG_NAME, "",
-        "ENV_temperatureC", "_a_very_long_extension_key_30b",
+        "CO2",
+        "NH3",
+        "NO",
+        "NO2",
+        "CO",
+        "H2",
+        "_a",
+        "_b",
+        "x",
+        "CO2_A",
+        "CO_B",
+        "BATT_v",
+        "SEQ",
+        "type",
+        "\\u0078",
+        "N\\u004f",
+        LONG_NAME,
+        "",
+        "ENV_temperatureC",
+        "_a_very_long_extension_key_30b",
     };
     const char *const decoded[] = {
-        "CO2",   "NH3",    "NO",     "NO2",       "CO",    "H2",
-        "_a",    "_b",     "x",      "CO2_A",     "CO_B",  "BATT_v",
-        "SEQ",   "type",   "x",      "NO",        LONG_NAME, "",
-        "ENV_temperatureC", "_a_very_long_extension_key_30b",
+        "CO2",
+        "NH3",
+        "NO",
+        "NO2",
+        "CO",
+        "H2",
+        "_a",
+        "_b",
+        "x",
+        "CO2_A",
+        "CO_B",
+        "BATT_v",
+        "SEQ",
+        "type",
+        "x",
+        "NO",
+        LONG_NAME,
+        "",
+        "ENV_temperatureC",
+        "_a_very_long_extension_key_30b",
     };
     enum { NP = sizeof pool / sizeof pool[0], MAXK = 24 };
     size_t seq[MAXK], n = 0;

@@ -1,4 +1,5 @@
-/* lib/codec/request.c: the v1 requests, parsed back with cJSON to check them. */
+/* lib/codec/request.c: the v1 requests, parsed back with cJSON to check them.
+ */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <setjmp.h>

@@ -469,8 +469,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_commands_wait_for_activation,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(test_late_hello_answer_activates,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_late_hello_answer_activates, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_one_in_flight, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeouts_by_class, setup,
                                         teardown),
