@@ -525,6 +525,17 @@ int scn_session_send_tracked(scn_session *s, int urgent, const char *data,
     return enqueue(s, SCN_LANE_CONTROL, data, len, true, urgent != 0, ticket);
 }
 
+/* Request ids are per session; any thread may ask. */
+static uint32_t next_request_id(scn_session *s)
+{
+    uint32_t id;
+
+    pthread_mutex_lock(&s->mu);
+    id = ++s->next_request_id;
+    pthread_mutex_unlock(&s->mu);
+    return id;
+}
+
 int scn_session_request_sample(scn_session *s)
 {
     char buf[SCN_REQUEST_MAX];
@@ -534,9 +545,7 @@ int scn_session_request_sample(scn_session *s)
 
     if (!s)
         return SCN_ERR_INVALID_ARG;
-    pthread_mutex_lock(&s->mu);
-    id = ++s->next_request_id;
-    pthread_mutex_unlock(&s->mu);
+    id = next_request_id(s);
     rc = scn_request_sample(buf, sizeof(buf), id, &len);
     return rc ? rc : enqueue(s, SCN_LANE_CONTROL, buf, len, true, false, NULL);
 }
@@ -550,9 +559,7 @@ int scn_session_request_stream(scn_session *s, int on, double rate_hz)
 
     if (!s)
         return SCN_ERR_INVALID_ARG;
-    pthread_mutex_lock(&s->mu);
-    id = ++s->next_request_id;
-    pthread_mutex_unlock(&s->mu);
+    id = next_request_id(s);
     rc = scn_request_stream(buf, sizeof(buf), on, rate_hz, id, &len);
     if (rc)
         return rc;
