@@ -7,19 +7,22 @@
  * the messages its MQTT client received).
  *
  * - A message is one MQTT publish: topic scentience/v1/<id>/<stream>
- *   (stream: olfaction, state, inference, events, command, status) and a
- *   JSON object payload.
- * - Duplicates are dropped by the companion's "seq" per drone and stream
- *   (a QoS 1 message is sent again after a reconnect): a window of the
- *   last 1024 seqs remembers which were seen. A seq beyond the next one
- *   counts the missing ones as gaps; one of them arriving late fills its
- *   gap again. A seq a whole window below the newest is a companion that
- *   started counting again (a restart): the stream starts over, counted.
- * - status (retained; a birth {"online":true,...} and a will
- *   {"online":false}) sets the drone online or offline; status carries no
- *   seq and is never dropped as a duplicate.
+ *   (stream: olfaction, state, inference, events, command, status) and
+ *   the envelope {"run":"...","seq":N,"ts":NS,"data":{...}}, data being
+ *   the document the companion recorded (docs/PROTOCOL.md 12.2).
+ * - Duplicates are dropped by (run, stream, seq) per drone (a QoS 1
+ *   message is sent again after a reconnect, or after a companion restart
+ *   from its spool): a window of the last 1024 seqs of each of the
+ *   drone's three newest runs remembers which were seen. A seq beyond the
+ *   next one counts the missing ones as gaps; one of them arriving late
+ *   fills its gap again. Within a run, a seq a whole window below the
+ *   newest starts the stream over (counted as a restart).
+ * - status (retained: a birth with data.online true, a will with
+ *   data.online false and seq 0) sets the drone online or offline. A will
+ *   is never taken for a duplicate (the broker may publish the same one
+ *   again after each connection of the companion).
  * - Bad input (a topic outside the tree, a drone id that is not 1-63 of
- *   [A-Za-z0-9_-], an unknown stream, a payload that is not a JSON object,
+ *   [A-Za-z0-9_-], an unknown stream, a payload that is not an envelope,
  *   one drone more than max_drones) is refused with an error and counted;
  *   the model is unchanged.
  *
@@ -66,13 +69,22 @@ typedef enum scn_fleet_verdict {
     SCN_FLEET_DUPLICATE = 1 /**< seen before (same seq): dropped */
 } scn_fleet_verdict;
 
+/** The longest run id kept, in bytes (without the NUL). */
+#define SCN_FLEET_RUN_MAX 32
+
 /** Where an accepted message belongs (filled by scn_fleet_ingest()). */
 typedef struct scn_fleet_message {
-    const char *drone_id;    /**< valid until scn_fleet_free() */
-    size_t drone_index;      /**< scn_fleet_drone_get() index */
-    scn_fleet_stream stream; /**< its stream */
-    int64_t seq;             /**< the companion's seq; -1: none */
-    int new_drone;           /**< 1: the first message of this drone */
+    const char *drone_id;            /**< valid until scn_fleet_free() */
+    size_t drone_index;              /**< scn_fleet_drone_get() index */
+    scn_fleet_stream stream;         /**< its stream */
+    int64_t seq;                     /**< the companion's seq; -1: none */
+    int64_t ts_ns;                   /**< the envelope's ts; -1: none */
+    char run[SCN_FLEET_RUN_MAX + 1]; /**< the envelope's run ("": none) */
+    /** The envelope's data member, as it is in the payload (not
+     * NUL-terminated): what the companion recorded. */
+    const char *data;
+    size_t data_len; /**< its bytes */
+    int new_drone;   /**< 1: the first message of this drone */
 } scn_fleet_message;
 
 /** Per stream counters of one drone. */
@@ -100,9 +112,11 @@ typedef struct scn_fleet_drone {
     double x_m, y_m, h_m;       /**< state x, y (home, cm), h (cm), in m */
     /** Label of the newest inference's best-scored label ("" none). */
     char inference[48];
-    double inference_score; /**< its score */
-    uint64_t inference_ms;  /**< when it arrived (0: none) */
-    char version[32];       /**< status "version" ("" unknown) */
+    double inference_score;          /**< its score */
+    uint64_t inference_ms;           /**< when it arrived (0: none) */
+    char version[32];                /**< status "version" ("" unknown) */
+    char run[SCN_FLEET_RUN_MAX + 1]; /**< the newest run seen ("" none) */
+    uint64_t runs;                   /**< runs seen (companion starts) */
     /** Counters per stream. */
     scn_fleet_stream_stats streams[SCN_FLEET_STREAM_COUNT];
     uint64_t gaps;       /**< all streams' gaps */
@@ -115,7 +129,7 @@ typedef struct scn_fleet_stats {
     uint64_t accepted;     /**< new messages */
     uint64_t duplicates;   /**< dropped as seen before */
     uint64_t bad_topic;    /**< outside the tree, bad id, unknown stream */
-    uint64_t bad_payload;  /**< not a JSON object, bad seq */
+    uint64_t bad_payload;  /**< not an envelope (bad JSON, data, seq) */
     uint64_t refused_full; /**< from one drone more than max_drones */
     uint64_t drones;       /**< drones known */
 } scn_fleet_stats;
@@ -142,9 +156,9 @@ SCN_API void scn_fleet_free(scn_fleet *f);
  * when accepted. Returns SCN_FLEET_NEW, SCN_FLEET_DUPLICATE,
  * SCN_ERR_INVALID_ARG (NULL topic or payload), SCN_ERR_NOT_FOUND (topic
  * outside scentience/v1/, bad drone id), SCN_ERR_UNKNOWN_TYPE (unknown
- * stream), SCN_ERR_MALFORMED (not a JSON object; a seq that is not a
- * non-negative integer), SCN_ERR_OUT_OF_RANGE (max_drones reached),
- * SCN_ERR_NOMEM.
+ * stream), SCN_ERR_MALFORMED (not an envelope: not a JSON object, no
+ * data object, a seq or ts that is not a non-negative integer),
+ * SCN_ERR_OUT_OF_RANGE (max_drones reached), SCN_ERR_NOMEM.
  */
 SCN_API int scn_fleet_ingest(scn_fleet *f, const char *topic,
                              const void *payload, size_t len, uint64_t now_ms,

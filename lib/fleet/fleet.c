@@ -12,15 +12,23 @@
 #include <scentience/error.h>
 #include <scentience/fleet.h>
 
-#include "frame_internal.h"
+#include "envelope.h"
 #include "seqwindow.h"
 
-/* The member of every payload that carries the companion's seq. */
-#define SEQ_KEY "seq"
+/* Runs of one drone whose seqs are remembered: the current one, and the
+ * ones before it whose spooled messages may still come. */
+#define RUNS_KEPT 3
+
+typedef struct run_seqs {
+    char run[SCN_FLEET_RUN_MAX + 1];
+    uint64_t used; /* the model's message count when last used (LRU) */
+    int in_use;
+    scn_seqwindow seqs[SCN_FLEET_STREAM_COUNT];
+} run_seqs;
 
 typedef struct drone {
     scn_fleet_drone pub;
-    scn_seqwindow seqs[SCN_FLEET_STREAM_COUNT];
+    run_seqs runs[RUNS_KEPT];
 } drone;
 
 struct scn_fleet {
@@ -30,6 +38,7 @@ struct scn_fleet {
     uint32_t *slots; /* index + 1; 0: empty */
     size_t slot_mask;
     scn_fleet_stats stats;
+    uint64_t uses; /* a clock for the runs' LRU */
 };
 
 static const char *const stream_names[SCN_FLEET_STREAM_COUNT] = {
@@ -168,23 +177,6 @@ static int parse_topic(const char *topic, const char **id, size_t *id_len,
     return SCN_ERR_UNKNOWN_TYPE;
 }
 
-/* The seq member: -1 when absent; SCN_ERR_MALFORMED when not an integer
- * from 0 to 2^53. */
-static int64_t payload_seq(const cJSON *doc)
-{
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(doc, SEQ_KEY);
-    double v;
-
-    if (!s)
-        return -1;
-    if (!cJSON_IsNumber(s))
-        return SCN_ERR_MALFORMED;
-    v = s->valuedouble;
-    if (!(v >= 0 && v <= 9007199254740992.0) || v != (double)(int64_t)v)
-        return SCN_ERR_MALFORMED;
-    return (int64_t)v;
-}
-
 static int number(const cJSON *doc, const char *key, double *out)
 {
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(doc, key);
@@ -287,16 +279,47 @@ static drone *add_drone(scn_fleet *f, const char *id, size_t len, size_t slot,
     return d;
 }
 
-/* Counts seq against the stream's window. Returns SCN_FLEET_NEW or
- * SCN_FLEET_DUPLICATE. */
-static int count_seq(drone *d, scn_fleet_stream st, int64_t seq)
+/* The seqs of run: its slot, or the least recently used one made its. */
+static scn_seqwindow *run_windows(scn_fleet *f, drone *d, const char *run)
+{
+    run_seqs *slot = NULL;
+
+    for (int i = 0; i < RUNS_KEPT; i++) {
+        run_seqs *r = &d->runs[i];
+
+        if (r->in_use && strcmp(r->run, run) == 0) {
+            slot = r;
+            break;
+        }
+        if (!slot || !r->in_use || (slot->in_use && r->used < slot->used))
+            slot = r;
+    }
+    if (!slot->in_use || strcmp(slot->run, run) != 0) {
+        memset(slot, 0, sizeof(*slot));
+        slot->in_use = 1;
+        strcpy(slot->run, run);
+        d->pub.runs++;
+        strcpy(d->pub.run, run);
+    }
+    slot->used = ++f->uses;
+    return slot->seqs;
+}
+
+/* Counts seq against the stream's window of its run. Returns
+ * SCN_FLEET_NEW or SCN_FLEET_DUPLICATE. */
+static int count_seq(scn_fleet *f, drone *d, scn_fleet_stream st,
+                     const scn_envelope *env)
 {
     scn_fleet_stream_stats *ss = &d->pub.streams[st];
+    scn_seqwindow *w;
     uint64_t gap;
 
-    if (seq < 0)
+    /* A will (status, seq 0) is fixed at connect time: the same one may
+     * come after each connection of a run. */
+    if (env->seq < 0 || (st == SCN_FLEET_STATUS && env->seq == 0))
         return SCN_FLEET_NEW;
-    switch (scn_seqwindow_add(&d->seqs[st], (uint64_t)seq, &gap)) {
+    w = &run_windows(f, d, env->run)[st];
+    switch (scn_seqwindow_add(w, (uint64_t)env->seq, &gap)) {
     case SCN_SEQ_DUPLICATE:
         ss->duplicates++;
         d->pub.duplicates++;
@@ -310,12 +333,12 @@ static int count_seq(drone *d, scn_fleet_stream st, int64_t seq)
         break;
     case SCN_SEQ_RESTART:
         ss->restarts++;
-        ss->last_seq = seq;
+        ss->last_seq = env->seq;
         break;
     case SCN_SEQ_NEW:
         ss->gaps += gap;
         d->pub.gaps += gap;
-        ss->last_seq = seq;
+        ss->last_seq = env->seq;
         break;
     }
     return SCN_FLEET_NEW;
@@ -327,8 +350,7 @@ int scn_fleet_ingest(scn_fleet *f, const char *topic, const void *payload,
     const char *id;
     size_t id_len, slot;
     scn_fleet_stream st;
-    cJSON *doc = NULL;
-    int64_t seq;
+    scn_envelope env;
     int rc, fresh = 0;
     drone *d;
 
@@ -339,20 +361,11 @@ int scn_fleet_ingest(scn_fleet *f, const char *topic, const void *payload,
         f->stats.bad_topic++;
         return rc;
     }
-    rc = scn_frame_json_parse(payload, len, &doc);
-    if (rc == 0 && !cJSON_IsObject(doc))
-        rc = SCN_ERR_MALFORMED;
-    if (rc == 0) {
-        seq = payload_seq(doc);
-        if (seq < -1)
-            rc = (int)seq;
-    }
+    rc = scn_envelope_parse(payload, len, &env);
     if (rc) {
-        cJSON_Delete(doc);
-        if (rc == SCN_ERR_NOMEM)
-            return rc;
-        f->stats.bad_payload++;
-        return rc == SCN_ERR_TOO_DEEP ? SCN_ERR_MALFORMED : rc;
+        if (rc != SCN_ERR_NOMEM)
+            f->stats.bad_payload++;
+        return rc;
     }
     slot = find_slot(f, id, id_len);
     if (f->slots[slot]) {
@@ -360,7 +373,7 @@ int scn_fleet_ingest(scn_fleet *f, const char *topic, const void *payload,
     } else {
         d = add_drone(f, id, id_len, slot, now_ms);
         if (!d) {
-            cJSON_Delete(doc);
+            scn_envelope_free(&env);
             if (f->count < f->opts.max_drones)
                 return SCN_ERR_NOMEM;
             f->stats.refused_full++;
@@ -368,9 +381,7 @@ int scn_fleet_ingest(scn_fleet *f, const char *topic, const void *payload,
         }
         fresh = 1;
     }
-    /* status has no seq of its own that would make sense to dedup: the
-     * broker hands out the retained one again on every subscribe. */
-    rc = st == SCN_FLEET_STATUS ? SCN_FLEET_NEW : count_seq(d, st, seq);
+    rc = count_seq(f, d, st, &env);
     d->pub.last_ms = now_ms;
     if (rc == SCN_FLEET_DUPLICATE) {
         f->stats.duplicates++;
@@ -379,20 +390,24 @@ int scn_fleet_ingest(scn_fleet *f, const char *topic, const void *payload,
         d->pub.messages++;
         d->pub.streams[st].received++;
         if (st == SCN_FLEET_STATE)
-            take_state(&d->pub, doc);
+            take_state(&d->pub, env.data);
         else if (st == SCN_FLEET_INFERENCE)
-            take_inference(&d->pub, doc, now_ms);
+            take_inference(&d->pub, env.data, now_ms);
         else if (st == SCN_FLEET_STATUS)
-            take_status(&d->pub, doc, now_ms);
+            take_status(&d->pub, env.data, now_ms);
     }
-    cJSON_Delete(doc);
     if (out) {
         out->drone_id = d->pub.id;
         out->drone_index = (size_t)(f->slots[slot] - 1);
         out->stream = st;
-        out->seq = seq;
+        out->seq = env.seq;
+        out->ts_ns = env.ts_ns;
+        memcpy(out->run, env.run, sizeof(out->run));
+        out->data = env.data_text;
+        out->data_len = env.data_len;
         out->new_drone = fresh;
     }
+    scn_envelope_free(&env);
     return rc;
 }
 
