@@ -19,6 +19,7 @@
 #include <scentience/recorder.h>
 #include <scentience/recording.h>
 #include <scentience/fleet.h>
+#include <scentience/mqtt.h>
 
 /** The WebSocket subprotocol a session offers to devices (docs/PROTOCOL.md). */
 #define SCN_SUBPROTOCOL "scentience.v1"
