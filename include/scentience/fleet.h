@@ -2,11 +2,11 @@
  * @file
  *
  * The fleet model of a ground station: what the drones publishing under
- * scentience/v1/<drone-id>/ (docs/PROTOCOL.md, "Fleet over MQTT") last
+ * scentience/v1/DRONE-ID/ (docs/PROTOCOL.md 12, fleet over MQTT) last
  * said, in plain C (no socket, no clock: the caller passes the time and
  * the messages its MQTT client received).
  *
- * - A message is one MQTT publish: topic scentience/v1/<id>/<stream>
+ * - A message is one MQTT publish: topic scentience/v1/ID/STREAM
  *   (stream: olfaction, state, inference, events, command, status) and
  *   the envelope {"run":"...","seq":N,"ts":NS,"data":{...}}, data being
  *   the document the companion recorded (docs/PROTOCOL.md 12.2).
@@ -109,7 +109,9 @@ typedef struct scn_fleet_drone {
     int has_battery;            /**< battery_pct is known */
     double battery_pct;         /**< state "bat", % */
     int has_position;           /**< x_m, y_m, h_m are known */
-    double x_m, y_m, h_m;       /**< state x, y (home, cm), h (cm), in m */
+    double x_m;                 /**< state x (from home, cm), in m */
+    double y_m;                 /**< state y (from home, cm), in m */
+    double h_m;                 /**< state h (height, cm), in m */
     /** Label of the newest inference's best-scored label ("" none). */
     char inference[48];
     double inference_score;          /**< its score */
