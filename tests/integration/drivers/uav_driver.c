@@ -24,7 +24,6 @@
  */
 #include <cjson/cJSON.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +32,8 @@
 
 #include <scentience/scentience.h>
 #include <scentience/uav_channel.h>
+
+#include "stdin_lines.h"
 
 typedef struct driver {
     scn_loop *loop;
@@ -190,6 +191,11 @@ static void command(driver *d, char *line)
     }
 }
 
+static void on_line(void *user, char *line)
+{
+    command(user, line);
+}
+
 static int parse_ms(const char *s, uint32_t *out)
 {
     char *end;
@@ -214,8 +220,6 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     scn_uav_channel_options co;
     driver d = {0};
-    char buf[4096];
-    size_t have = 0;
     int opt, bad = 0, rc;
 
     scn_uav_channel_options_init(&co);
@@ -266,30 +270,7 @@ int main(int argc, char **argv)
         scn_loop_free(d.loop);
         return rc == SCN_ERR_INVALID_ARG ? 64 : 70;
     }
-    /* stdin read raw, not through stdio, so that poll() sees every line
-     * that has not been handled yet. */
-    while (!d.quit) {
-        struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
-        char *nl;
-        ssize_t n;
-
-        scn_loop_run_once(d.loop, 10);
-        if (poll(&p, 1, 0) <= 0)
-            continue;
-        n = read(STDIN_FILENO, buf + have, sizeof(buf) - 1 - have);
-        if (n <= 0)
-            break;
-        have += (size_t)n;
-        buf[have] = '\0';
-        while ((nl = strchr(buf, '\n'))) {
-            *nl = '\0';
-            command(&d, buf);
-            have -= (size_t)(nl + 1 - buf);
-            memmove(buf, nl + 1, have + 1);
-        }
-        if (have == sizeof(buf) - 1)
-            have = 0; /* a line longer than any command: dropped */
-    }
+    stdin_lines_run(d.loop, on_line, &d, &d.quit);
     if (scn_session_close(scn_uav_channel_session(d.ch)) == 0) {
         uint64_t until = scn_loop_now_ms(d.loop) + 1000;
 
