@@ -65,6 +65,8 @@ int gs_link_exit(int rc)
     case SCN_ERR_KEY_FILE:
     case SCN_ERR_KEY_FILE_PERMS:
         return CLI_EX_CONFIG;
+    case SCN_ERR_TLS: /* the broker's certificate did not verify */
+        return CLI_EX_PROTOCOL;
     case SCN_ERR_NOMEM:
         return CLI_EX_SOFTWARE;
     default:

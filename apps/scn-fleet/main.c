@@ -56,9 +56,10 @@ static void usage(FILE *f)
           "Signals: INT/TERM stop cleanly (recording finished).\n"
           "Exit: 0 ok, 64 usage, 69 the broker failed for good, 70 internal "
           "error,\n71 cannot listen (--live-port), 73 cannot create the "
-          "recording, 74 the\nrecording failed (full disk), 77 the broker "
-          "refused the credentials, 78 a\nbad password, token, CA or "
-          "certificate file.\n",
+          "recording, 74 the\nrecording failed (full disk), 76 the broker's "
+          "certificate did not verify,\n77 the broker refused the "
+          "credentials, 78 a bad password, token, CA or\ncertificate "
+          "file.\n",
           f);
 }
 

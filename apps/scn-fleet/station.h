@@ -94,7 +94,8 @@ void gs_live_stop(gs_app *a);
 int gs_link_start(gs_app *a);
 void gs_link_stop(gs_app *a);
 /* The exit code for a link that cannot start or failed for good (rc):
- * 77 credentials refused, 64 bad URL, 78 password file, 69 otherwise. */
+ * 77 credentials refused, 76 certificate not verified, 64 bad URL, 78
+ * password file, 69 otherwise. */
 int gs_link_exit(int rc);
 /* "open", "reconnecting (down 3.2 s): REASON" for the table. */
 void gs_link_describe(const gs_app *a, uint64_t now_ms, char *buf, size_t cap);

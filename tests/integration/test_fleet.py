@@ -14,7 +14,8 @@ mosquitto_pub sending the companion's envelopes (docs/PROTOCOL.md 12):
 - a drone that vanishes (a mosquitto_pub holding its will, killed with
   -9): the broker publishes the will and the table shows it offline
   within 1.5 keepalives;
-- a wrong password: exit 77 naming the cause, the password in no log.
+- a wrong password: exit 77 naming the cause, the password in no log; a
+  broker certificate that the given CA did not sign: exit 76.
 """
 
 import json
@@ -251,6 +252,26 @@ class FleetTest(FleetCase):
         for path in (fleet.err_path, fleet.out_path):
             self.assertNotIn("wrong-pw-7", self.text(path))
             self.assertNotIn("right-pw-1", self.text(path))
+
+    def test_wrong_ca(self):
+        self.broker.close()
+        self.broker = mosquitto_broker.Broker(tls=True)
+        self.addCleanup(self.broker.close)
+        p = self.start([os.path.join(simproc.BIN_DIR, "scn-fleet"),
+                        "--mqtt-url", self.broker.tls_url, "--mqtt-ca",
+                        self.broker.other_ca, "--live-port", "0"],
+                       stdout="ca-out", stderr="ca-err")
+        rc, _ = self.finish(p, 20)
+        self.assertEqual(rc, 76, self.text(p.err_path))
+        self.assertIn("scn-fleet: broker %s: " % self.broker.tls_url,
+                      self.text(p.err_path))
+        # With the right CA the same broker is fine.
+        ok = self.start([os.path.join(simproc.BIN_DIR, "scn-fleet"),
+                         "--mqtt-url", self.broker.tls_url, "--mqtt-ca",
+                         self.broker.ca_file, "--live-port", "0"],
+                        stdout="ca-ok-out", stderr="ca-ok-err")
+        self.wait_err(ok, "scn-fleet: broker link open", 10)
+        self.assertEqual(self.stop(ok), 0)
 
     def test_usage_errors(self):
         for argv, msg in (

@@ -15,7 +15,7 @@ The broker keeps nothing across a restart (persistence off, the worst
 case), so a message a companion resends before scn-fleet has subscribed
 again would reach nobody: while the broker comes back the companions are
 paused (SIGSTOP) until scn-fleet is back, as a persistent broker and
-session would otherwise guarantee (see docs/PROTOCOL.md 12.6).
+session would otherwise guarantee (open work: docs/PROTOCOL.md 12.6).
 """
 
 import os
