@@ -412,7 +412,8 @@ static int check_options(const scn_mqtt_options *o)
 {
     if (!client_id_valid(o->client_id) || o->will_qos < 0 || o->will_qos > 1 ||
         (o->will_topic && !scn_mqtt_topic_valid(o->will_topic)) ||
-        o->keepalive_s > 65535 || o->max_inflight > 65535 ||
+        (o->keepalive_s && o->keepalive_s < 5) || o->keepalive_s > 65535 ||
+        o->max_inflight > 65535 ||
         (o->spool_cap_bytes && o->spool_cap_bytes < 1024) ||
         (o->password_file && !o->username))
         return SCN_ERR_INVALID_ARG;

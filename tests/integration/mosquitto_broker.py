@@ -16,6 +16,7 @@ with block) ends it and removes its directory.
         b.sub(["-t", "x/#"])   mosquitto_sub as an independent peer (Popen)
         b.pub("x/y", "hello", qos=1)   mosquitto_pub, waits for it
         b.kill9(); b.start()   an outage, then the broker on the same ports
+        b.set_users({...})     a new password file, reloaded (SIGHUP)
         b.log_text()           what the broker logged (all runs)
 
 Standard library only; runs under /usr/bin/python3 like the other tests.
@@ -110,6 +111,7 @@ class Broker:
         self.runs = 0
         self.log_path = os.path.join(self.dir, "mosquitto.log")
         self.conf_path = os.path.join(self.dir, "mosquitto.conf")
+        self.passwd_path = os.path.join(self.dir, "passwd")
         self.port = simproc.reserve_port()
         self.url = "mqtt://127.0.0.1:%d" % self.port
         self.tls_port = self.tls_url = None
@@ -146,16 +148,8 @@ class Broker:
             "max_inflight_messages 0",
         ]
         if self.users:
-            pw = os.path.join(self.dir, "passwd")
-            open(pw, "w").close()
-            os.chmod(pw, 0o600)
-            for user, password in self.users.items():
-                # -b puts the password on mosquitto_passwd's argv: test
-                # passwords only, never a real one.
-                subprocess.run([MOSQUITTO_PASSWD, "-b", pw, user, password],
-                               check=True, capture_output=True,
-                               timeout=simproc.scaled(30))
-            lines.append("password_file %s" % pw)
+            self._write_passwords(self.users)
+            lines.append("password_file %s" % self.passwd_path)
         if acl is not None:
             path = os.path.join(self.dir, "acl")
             with open(path, "w") as f:
@@ -178,6 +172,33 @@ class Broker:
         lines += list(extra_conf)
         with open(self.conf_path, "w") as f:
             f.write("\n".join(lines) + "\n")
+
+    def _write_passwords(self, users):
+        tmp = self.passwd_path + ".new"
+        open(tmp, "w").close()
+        os.chmod(tmp, 0o600)
+        for user, password in users.items():
+            # -b puts the password on mosquitto_passwd's argv: test
+            # passwords only, never a real one.
+            subprocess.run([MOSQUITTO_PASSWD, "-b", tmp, user, password],
+                           check=True, capture_output=True,
+                           timeout=simproc.scaled(30))
+        os.rename(tmp, self.passwd_path)
+
+    def set_users(self, users, reload=True):
+        """Replaces the password file with users (a broker made with
+        users); with reload, a running broker rereads it (SIGHUP). A
+        client left out is refused from its next CONNECT: a test can hold
+        a client off while a subscriber gets ready."""
+        assert self.users, "a broker made without users has no password file"
+        self._write_passwords(users)
+        if reload and self.running():
+            start_at = self._log_size()
+            self.proc.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + simproc.scaled(10)
+            while "Reloading config" not in self._log_since(start_at):
+                assert time.monotonic() < deadline, "mosquitto did not reload"
+                time.sleep(0.02)
 
     def client_cert(self, name="client"):
         """A client certificate signed by the broker's CA: (pem, key)."""
