@@ -28,12 +28,13 @@ DRIVER = os.environ.get("SCN_MQTT_DRIVER", os.path.join(
 
 class Driver:
     """One mqtt_driver: commands in, JSON events out (self.events, all of
-    them so far); its stderr goes to err_path."""
+    them so far); its stderr goes to err_path. spawn: a Popen-like callable
+(one that starts it in a network namespace)."""
 
-    def __init__(self, url, err_path, *extra):
+    def __init__(self, url, err_path, *extra, spawn=subprocess.Popen):
         self.err_path = err_path
         with open(err_path, "w") as err:
-            self.proc = subprocess.Popen(
+            self.proc = spawn(
                 [DRIVER, "--url", url] + list(extra),
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
                 text=True, preexec_fn=die_with_parent)
