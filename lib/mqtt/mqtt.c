@@ -594,12 +594,16 @@ int scn_mqtt_publish(scn_mqtt *m, const char *topic, const void *payload,
     if (qos == 0) {
         int mid;
 
-        if (m->open && m->link &&
-            scn_mqtt_link_publish(m->link, topic, payload, len, 0, retain != 0,
-                                  &mid) == 0)
+        rc = SCN_ERR_STATE;
+        if (m->open && m->link)
+            rc = scn_mqtt_link_publish(m->link, topic, payload, len, 0,
+                                       retain != 0, &mid);
+        if (rc == 0)
             m->stats.published_qos0++;
+        else if (rc == SCN_ERR_STATE || rc == SCN_ERR_NOMEM)
+            m->stats.dropped_offline++; /* not connected, or going */
         else
-            m->stats.dropped_offline++;
+            return rc; /* too big for an MQTT packet */
         return 0;
     }
     if (!m->spool)

@@ -19,7 +19,8 @@ import threading
 import time
 
 import mosquitto_broker
-from simproc import BIN_DIR, check_stderr, die_with_parent, scaled
+from simproc import (BIN_DIR, check_no_report, check_stderr, die_with_parent,
+                     scaled)
 
 DRIVER = os.environ.get("SCN_MQTT_DRIVER", os.path.join(
     os.path.dirname(BIN_DIR.rstrip("/")), "tests", "integration",
@@ -118,6 +119,7 @@ class Driver:
         rc = self.proc.wait(scaled(timeout))
         assert rc == 0, "mqtt_driver exit %r" % rc
         self.check_stderr()
+        check_no_report(self.proc.pid, "mqtt_driver")
 
     def kill(self):
         if self.proc.poll() is None:
@@ -131,8 +133,10 @@ class Driver:
         return text
 
     def close(self):
-        """For finally blocks: SIGKILL if still running."""
+        """For finally blocks: SIGKILL if still running. A sanitizer
+        report (of one that exited) still fails."""
         self.kill()
+        check_no_report(self.proc.pid, "mqtt_driver")
         for f in (self.proc.stdin, self.proc.stdout):
             try:
                 f.close()

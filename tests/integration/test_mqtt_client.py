@@ -13,7 +13,8 @@ as the independent peers that say what reached the broker:
 - QoS 0 while the broker is away: dropped and counted;
 - a wrong password is SCN_ERR_MQTT_AUTH (FAILED with fail_fast_auth,
   retried without), an anonymous client refused SCN_ERR_MQTT_NOT_AUTHORISED;
-- TLS with a test CA: works with that CA, a wrong CA is SCN_ERR_TLS;
+- TLS with a test CA: works with that CA, a wrong CA is SCN_ERR_TLS; a
+  client certificate the broker asks for;
 - the will: published when the client is killed, not when it quits.
 """
 
@@ -38,16 +39,11 @@ class MqttClientTest(unittest.TestCase):
     def setUp(self):
         os.makedirs(LOG_DIR, exist_ok=True)
         self.tmp = tempfile.mkdtemp(prefix="scn-mqtt-test-")
-        self.cleanups = []
-
-    def tearDown(self):
-        for fn in reversed(self.cleanups):
-            fn()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.addCleanup(shutil.rmtree, self.tmp, True)
 
     def broker(self, **kw):
         b = mosquitto_broker.Broker(**kw)
-        self.cleanups.append(b.close)
+        self.addCleanup(b.close)
         return b
 
     def users_broker(self, **kw):
@@ -57,7 +53,7 @@ class MqttClientTest(unittest.TestCase):
     def subscriber(self, broker, filter_="t/#", user="ground"):
         s = mqttdriver.Subscriber(broker, filter_, user=user,
                                   probe_topic="t/probe")
-        self.cleanups.append(s.stop)
+        self.addCleanup(s.stop)
         s.ready()
         return s
 
@@ -65,7 +61,7 @@ class MqttClientTest(unittest.TestCase):
         err = os.path.join(LOG_DIR, "mqtt-%s-%s-%d.stderr" % (
             self._testMethodName, name, os.getpid()))
         d = mqttdriver.Driver(url, err, *extra)
-        self.cleanups.append(d.close)
+        self.addCleanup(d.close)
         return d
 
     def drone(self, broker, *extra, name="drv", client_id="drone1",
@@ -286,6 +282,24 @@ class MqttClientTest(unittest.TestCase):
         self.assertEqual(d4.wait(lambda e: e["event"] == "new", 10,
                                  "new")["rc"], ERR_TLS)
 
+    def test_client_certificate(self):
+        b = self.broker(tls=True, require_cert=True)
+        cert, key = b.client_cert("drone1")
+        d = self.driver(b.tls_url, "--client-id", "c1", "--ca", b.ca_file,
+                        "--cert", cert, "--key", key, "--fail-fast-auth")
+        d.opened()
+        d.quit()
+        # Without one, the broker ends the handshake.
+        d2 = self.driver(b.tls_url, "--client-id", "c2", "--ca", b.ca_file,
+                         "--fail-fast-auth", name="nocert")
+        self.assertEqual(d2.state("FAILED")["reason"], ERR_TLS)
+        d2.quit()
+        # A certificate without its key is refused by scn_mqtt_new.
+        d3 = self.driver(b.tls_url, "--client-id", "c3", "--ca", b.ca_file,
+                         "--cert", cert, name="nokey")
+        self.assertEqual(d3.wait(lambda e: e["event"] == "new", 10,
+                                 "new")["rc"], ERR_TLS)
+
     def test_will_on_kill_not_on_quit(self):
         b = self.users_broker()
         sub = self.subscriber(b)
@@ -310,7 +324,7 @@ class MqttClientTest(unittest.TestCase):
         d.opened()
         mark = d.mark()
         b.proc.send_signal(19)  # SIGSTOP: the socket stays open, silent
-        self.cleanups.append(lambda: b.proc.send_signal(18))
+        self.addCleanup(lambda: b.proc.send_signal(18))
         # Found by the keepalive (a PINGREQ unanswered), not by the
         # socket: within a few keepalives.
         ev = d.wait(lambda e: e["event"] == "state" and
