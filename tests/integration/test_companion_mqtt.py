@@ -386,18 +386,23 @@ class CommandsTest(MqttCase):
         # Published before the companion starts: retained, old news.
         self.request(b, "r1", "land", retain=True)
         p, uav_log, sub = self.flying_companion(
-            "opt", b, ["--mqtt-commands", "land"])
+            "opt", b, ["--mqtt-commands", "land,follow"])
         self.assertEqual(self.reply(sub, "r1")[0]["reason"], "retained")
         for rid, command, reason in (("m1", "forward 100", "never"),
                                      ("m2", "takeoff", "never"),
                                      ("m3", "cw 90", "never"),
                                      ("m4", "rc 0 0 10 0", "never"),
                                      ("m5", "forward 99999", "invalid"),
-                                     ("m6", "emergency", "not_enabled")):
+                                     ("m6", "emergency", "not_enabled"),
+                                     ("f0", "follow nowhere", "invalid")):
             self.request(b, rid, command)
             r = self.reply(sub, rid)
             self.assertEqual((r[0]["result"], r[0].get("reason")),
                              ("refused", reason), r)
+        # follow is the companion's own rule: answered by it.
+        self.request(b, "f1", "follow nh3")
+        r = self.reply(sub, "f1")
+        self.assertEqual((r[0]["result"], r[0]["answer"]), ("answered", "nh3"))
         self.request(b, "l1", "land")
         r = self.reply(sub, "l1")
         self.assertEqual(r[0]["result"], "answered", r)
