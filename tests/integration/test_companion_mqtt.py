@@ -120,15 +120,17 @@ class MqttCase(simproc.ProcCase):
         return pw
 
     def companion(self, name, url, extra=(), drone=False, cloud=False,
-                  duration=None, script=None, stderr=None, rate=20):
+                  duration=None, script=None, stderr=None, rate=20,
+                  spool=None):
         """scn-companion with a device simulator (rate frames a second; and
-        the drone's and cloud's), publishing to url as DRONE; returns
-        (process, uav log)."""
+        the drone's and cloud's), publishing to url as DRONE with its MQTT
+        spool in tmp/SPOOL (NAME-mqtt-spool); returns (process, uav
+        log)."""
         _, _, dev_port = self.sim("device", ["device", "--rate", str(rate)])
         argv = [COMPANION, "--device-url", "ws://127.0.0.1:%d" % dev_port,
                 "--live-port", "0", "--no-status", "--mqtt-url", url,
                 "--drone-id", DRONE, "--mqtt-spool-dir",
-                os.path.join(self.tmp, name + "-mqtt-spool")]
+                os.path.join(self.tmp, spool or name + "-mqtt-spool")]
         uav_log = None
         if drone:
             _, uav_log, uav_port, state_port, video_port = self.uav_sim()
@@ -286,6 +288,42 @@ class OutageTest(MqttCase):
                       if e["data"].get("source") == "mqtt" and
                       e["data"].get("state") == "open"]
         self.assertGreaterEqual(len(reconnects), 3, reconnects)
+
+    def test_killed_while_the_broker_is_away_spool_goes_out_next_run(self):
+        b = self.broker()
+        sub = Sub(self, b, ROOT + "#", "first.sub")
+        subs = [sub]
+        sub.wait_ready()
+        p, _ = self.companion("first", b.url, stderr="first.stderr",
+                              spool="spool")
+        run = self.wait_status(sub, True)["run"]
+        b.kill9()
+        self.assertTrue(wait_until(
+            lambda: "mqtt link:" in self.text(p.err_path), 30))
+        time.sleep(scaled(1))
+        p.kill()  # a power cut: what waits in the spool is all there is
+        p.wait()
+        p.checked = True
+        b.start()
+        sub = Sub(self, b, ROOT + "#", "second.sub")
+        subs.append(sub)
+        sub.wait_ready()
+        p, _ = self.companion("second", b.url, stderr="second.stderr",
+                              spool="spool")
+        self.wait_status(sub, True)
+        self.assertEqual(self.stop(p), 0, self.text(p.err_path))
+        envs = [m["env"] for s in subs for m in s.messages("/events")
+                if m["env"]["run"] == run]
+        seqs = [e["seq"] for e in dedup(envs)]
+        self.assertEqual(seqs, list(range(1, len(seqs) + 1)))
+        # Some of them were made during the outage, after the kill of the
+        # broker: they came with the next run.
+        late = [m["env"]["seq"] for m in sub.messages("/events")
+                if m["env"]["run"] == run]
+        self.assertTrue(late, "nothing of the first run came later")
+        self.assertTrue(any(e["data"].get("source") == "mqtt" and
+                            e["data"].get("state") == "reconnecting"
+                            for e in envs), envs)
 
 
 class RefusalTest(MqttCase):
