@@ -13,7 +13,7 @@ CMAKE_ARGS ?=
 
 .PHONY: all deps build asan tsan fuzz-build test test-fast coverage fuzz demo \
 	demo-stream demo-uav demo-fleet bench format clean cross-deps cross test-cross \
-	test-board deb bench-board
+	test-board deb bench-board bench-companion-mqtt
 
 all: build
 
@@ -101,6 +101,11 @@ bench: deps
 	./bench/run $(BENCH_BUILD)
 	./bench/stream-jsonl $(BENCH_BUILD)
 	./bench/fleet $(BENCH_BUILD)
+
+# The companion's cost of the fleet output over MQTT (bench/companion-mqtt;
+# docs/PERFORMANCE.md, "The companion with MQTT on"): about 3 minutes.
+bench-companion-mqtt: build
+	./bench/companion-mqtt $(BUILD)
 
 # --- Boards: cross builds for Debian arm64/armhf, tested under qemu-user ---
 # `make cross ARCH=arm64|armhf` builds into build-ARCH with Debian's cross

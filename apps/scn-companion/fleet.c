@@ -45,6 +45,10 @@ struct comp_fleet {
     int opened;  /* connected at least once */
     int dead;    /* refused for good after having been connected */
     int freeing; /* in scn_mqtt_free: its callbacks publish nothing */
+    /* In on_error or on_spool_drop: what they record is not published,
+     * since a publish from there could fail or drop again and call them
+     * back without end (a full disk). stderr and the recording have it. */
+    int quiet;
     char device_uid[64];
     char serial[64];
     int serial_asked;
@@ -127,7 +131,7 @@ static void publish(comp_fleet *f, fleet_stream s, const char *data, size_t len,
     size_t need;
     int rc;
 
-    if (f->dead || f->freeing)
+    if (f->dead || f->freeing || f->quiet)
         return;
     seq = fleet_seq_next(&f->seqs, s);
     need = fleet_envelope(f->buf, f->cap, f->run, seq, ts_ns, data, len);
@@ -512,7 +516,9 @@ static void on_error(scn_mqtt *m, int err, const char *detail, void *user)
     uint64_t held;
 
     (void)m;
+    f->quiet++;
     comp_event(f->c, "mqtt_error", scn_strerror(err), detail);
+    f->quiet--;
     if (!cli_ratelimit_allow(&f->rl_err, scn_loop_now_ms(f->c->loop), &held))
         return;
     fprintf(stderr, "scn-companion: mqtt: %s: %s\n", detail ? detail : "",
@@ -533,7 +539,9 @@ static void on_spool_drop(scn_mqtt *m, const scn_mqtt_spool_drop *d, void *user)
                  d->disk_full ? "disk_full" : "spool_cap",
                  (unsigned long long)d->first_seq,
                  (unsigned long long)d->last_seq, (unsigned long long)d->count);
+    f->quiet++;
     comp_emit(f->c, SCN_RECORD_EVENTS, "events", buf, (size_t)n, 0);
+    f->quiet--;
     fprintf(stderr,
             "scn-companion: mqtt spool: %s: dropped %llu unacknowledged "
             "messages, the oldest first\n",

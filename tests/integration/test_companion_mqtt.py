@@ -120,15 +120,17 @@ class MqttCase(simproc.ProcCase):
         return pw
 
     def companion(self, name, url, extra=(), drone=False, cloud=False,
-                  duration=None, script=None, stderr=None, rate=20):
+                  duration=None, script=None, stderr=None, rate=20,
+                  spool=None):
         """scn-companion with a device simulator (rate frames a second; and
-        the drone's and cloud's), publishing to url as DRONE; returns
-        (process, uav log)."""
+        the drone's and cloud's), publishing to url as DRONE with its MQTT
+        spool in tmp/SPOOL (NAME-mqtt-spool); returns (process, uav
+        log)."""
         _, _, dev_port = self.sim("device", ["device", "--rate", str(rate)])
         argv = [COMPANION, "--device-url", "ws://127.0.0.1:%d" % dev_port,
                 "--live-port", "0", "--no-status", "--mqtt-url", url,
                 "--drone-id", DRONE, "--mqtt-spool-dir",
-                os.path.join(self.tmp, name + "-mqtt-spool")]
+                os.path.join(self.tmp, spool or name + "-mqtt-spool")]
         uav_log = None
         if drone:
             _, uav_log, uav_port, state_port, video_port = self.uav_sim()
@@ -287,6 +289,42 @@ class OutageTest(MqttCase):
                       e["data"].get("state") == "open"]
         self.assertGreaterEqual(len(reconnects), 3, reconnects)
 
+    def test_killed_while_the_broker_is_away_spool_goes_out_next_run(self):
+        b = self.broker()
+        sub = Sub(self, b, ROOT + "#", "first.sub")
+        subs = [sub]
+        sub.wait_ready()
+        p, _ = self.companion("first", b.url, stderr="first.stderr",
+                              spool="spool")
+        run = self.wait_status(sub, True)["run"]
+        b.kill9()
+        self.assertTrue(wait_until(
+            lambda: "mqtt link:" in self.text(p.err_path), 30))
+        time.sleep(scaled(1))
+        p.kill()  # a power cut: what waits in the spool is all there is
+        p.wait()
+        p.checked = True
+        b.start()
+        sub = Sub(self, b, ROOT + "#", "second.sub")
+        subs.append(sub)
+        sub.wait_ready()
+        p, _ = self.companion("second", b.url, stderr="second.stderr",
+                              spool="spool")
+        self.wait_status(sub, True)
+        self.assertEqual(self.stop(p), 0, self.text(p.err_path))
+        envs = [m["env"] for s in subs for m in s.messages("/events")
+                if m["env"]["run"] == run]
+        seqs = [e["seq"] for e in dedup(envs)]
+        self.assertEqual(seqs, list(range(1, len(seqs) + 1)))
+        # Some of them were made during the outage, after the kill of the
+        # broker: they came with the next run.
+        late = [m["env"]["seq"] for m in sub.messages("/events")
+                if m["env"]["run"] == run]
+        self.assertTrue(late, "nothing of the first run came later")
+        self.assertTrue(any(e["data"].get("source") == "mqtt" and
+                            e["data"].get("state") == "reconnecting"
+                            for e in envs), envs)
+
 
 class RefusalTest(MqttCase):
     def assert_no_secret(self, p, broker, *secrets_):
@@ -386,18 +424,23 @@ class CommandsTest(MqttCase):
         # Published before the companion starts: retained, old news.
         self.request(b, "r1", "land", retain=True)
         p, uav_log, sub = self.flying_companion(
-            "opt", b, ["--mqtt-commands", "land"])
+            "opt", b, ["--mqtt-commands", "land,follow"])
         self.assertEqual(self.reply(sub, "r1")[0]["reason"], "retained")
         for rid, command, reason in (("m1", "forward 100", "never"),
                                      ("m2", "takeoff", "never"),
                                      ("m3", "cw 90", "never"),
                                      ("m4", "rc 0 0 10 0", "never"),
                                      ("m5", "forward 99999", "invalid"),
-                                     ("m6", "emergency", "not_enabled")):
+                                     ("m6", "emergency", "not_enabled"),
+                                     ("f0", "follow nowhere", "invalid")):
             self.request(b, rid, command)
             r = self.reply(sub, rid)
             self.assertEqual((r[0]["result"], r[0].get("reason")),
                              ("refused", reason), r)
+        # follow is the companion's own rule: answered by it.
+        self.request(b, "f1", "follow nh3")
+        r = self.reply(sub, "f1")
+        self.assertEqual((r[0]["result"], r[0]["answer"]), ("answered", "nh3"))
         self.request(b, "l1", "land")
         r = self.reply(sub, "l1")
         self.assertEqual(r[0]["result"], "answered", r)
