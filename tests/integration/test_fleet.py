@@ -7,7 +7,8 @@ mosquitto_pub sending the companion's envelopes (docs/PROTOCOL.md 12):
   recorded once (scn-record export, and @mcap/core reads the file); a
   message outside the tree is counted and not recorded; a Foxglove client
   (@foxglove/ws-protocol) gets every drone's channels with schema-valid
-  payloads;
+  payloads; Debian's chromium shows the fleet table and, at /?drone=ID,
+  that drone's values;
 - the broker killed with -9 and started again, twice: the table says the
   link is down, then back (outages 2), and what the drones send after
   each return arrives;
@@ -27,6 +28,7 @@ import time
 import mosquitto_broker
 import simproc
 from fleet_station import FleetCase, envelope
+from test_dashboard_browser import Browser
 
 DRONES = ("alpha", "bravo", "charlie")
 
@@ -158,6 +160,50 @@ class FleetTest(FleetCase):
         self.assertEqual(verdict["topics"]["/alpha/events"], 20)
         self.assertEqual(verdict["topics"]["/charlie/events"],
                          len(by_topic["/charlie/events"]))
+
+    def test_dashboard_shows_the_fleet_and_one_drone(self):
+        """Debian's chromium on scn-fleet's page: the fleet table from the
+        "fleet" stream, and at /?drone=alpha alpha's own values."""
+        live_port = simproc.reserve_port()
+        fleet = self.start_fleet(self.broker, live_port=live_port)
+        self.wait_err(fleet, "scn-fleet: broker link open", 10)
+        for i, d in enumerate(("alpha", "bravo")):
+            self.birth(d, "r%d" % i)
+            self.pub(self.broker, "scentience/v1/%s/inference" % d,
+                     envelope("r%d" % i, 1, inference("ethanol", 0.9)))
+        browser = Browser(self)
+        self.addCleanup(browser.quit)
+        browser("open", url="http://127.0.0.1:%d/?drone=alpha" % live_port)
+        seq = iter(range(1, 1000))
+
+        def shown():
+            n = next(seq)
+            # The page has no history: it shows what comes after it
+            # subscribed.
+            self.pub(self.broker, "scentience/v1/alpha/state",
+                     envelope("r0", n, state(77, 0, 0, 250)), qos=0)
+            self.pub(self.broker, "scentience/v1/bravo/state",
+                     envelope("r1", n, state(66, 0, 0, 100)), qos=0)
+            snap = browser("snapshot")
+            rows = {r[0]: r for r in snap["fleet"]["rows"]}
+            return snap["fleet"]["visible"] and "alpha" in rows and \
+                "bravo" in rows and snap["values"]["d-bat"] != "–" and \
+                (snap, rows)
+        got = simproc.wait_until(shown, 30, step=0.3)
+        self.assertTrue(got, "the page did not show the fleet and alpha")
+        snap, rows = got
+        self.assertEqual(rows["alpha"][1], "yes")
+        self.assertEqual(rows["bravo"][2], "66 %")
+        self.assertEqual(rows["bravo"][4], "ethanol 0.90")
+        # The drone panel is alpha's, not bravo's.
+        self.assertIn("77", snap["values"]["d-bat"])
+        self.assertIn("2.5", snap["values"]["d-height"])
+        seen = browser("requests")
+        self.assertEqual(seen["problems"], [])
+        self.assertIn("ws://127.0.0.1:%d/live" % live_port,
+                      [r["url"] for r in seen["requests"]])
+        browser.quit()
+        self.assertEqual(self.stop(fleet), 0)
 
     def test_broker_killed_and_restarted_twice(self):
         fleet = self.start_fleet(self.broker, "--mqtt-keepalive", "5")
