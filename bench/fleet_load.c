@@ -7,21 +7,17 @@
  * olfaction and state at --rate Hz each, QoS 0, in the companion's
  * envelope (docs/PROTOCOL.md 12.2) whose ts is the publish time (wall
  * clock, ns): scn-fleet --latency measures publish-to-table delays from
- * it. With --spool-dir each drone also publishes an event a second at
- * QoS 1 through its own spool (DIR/<id>), so a broker outage loses none.
- * Drones are spread over the rate's period so that the broker sees a
+ * it. Drones are spread over the rate's period so that the broker sees a
  * steady stream, not bursts.
  *
  * usage: fleet-load --url mqtt://HOST:PORT [--drones N] [--rate HZ]
- *                   [--duration S] [--prefix P] [--spool-dir DIR]
- * Prints one line at the end: published, dropped while offline, QoS 1
- * submitted and acknowledged.
+ *                   [--duration S] [--prefix P]
+ * Prints one line at the end: published, and dropped while offline.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <scentience/scentience.h>
@@ -34,8 +30,8 @@ typedef struct drone {
     struct load *load;
     scn_mqtt *m;
     char id[32], run[17];
-    char topic_olf[80], topic_state[80], topic_events[80], topic_status[80];
-    uint64_t seq_olf, seq_state, seq_events, seq_status;
+    char topic_olf[80], topic_state[80], topic_status[80];
+    uint64_t seq_olf, seq_state, seq_status;
     int h_cm, bat;
 } drone;
 
@@ -43,7 +39,7 @@ typedef struct load {
     scn_loop *loop;
     scn_timer *tick;
     drone *d;
-    int n, rate, slots, slot, qos1;
+    int n, rate, slots, slot;
     uint64_t ticks;
 } load;
 
@@ -87,11 +83,12 @@ static void on_state(scn_mqtt *m, const scn_state_event *ev, void *user)
                 scn_strerror(ev->reason));
     if (ev->state != SCN_STATE_OPEN)
         return;
-    /* The birth, at every connection (a restarted broker lost it). */
+    /* The birth, at every connection (a restarted broker lost it); QoS 0
+     * here, as a drone without a spool. */
     snprintf(data, sizeof(data),
              "{\"online\":true,\"version\":\"%s\",\"drone_id\":\"%s\"}",
              scn_version(), d->id);
-    publish(d, d->topic_status, ++d->seq_status, d->load->qos1, 1, data);
+    publish(d, d->topic_status, ++d->seq_status, 0, 1, data);
 }
 
 static void drone_tick(drone *d, uint64_t ticks, int rate)
@@ -120,11 +117,6 @@ static void drone_tick(drone *d, uint64_t ticks, int rate)
              (int)(ticks % 360), d->h_cm, d->h_cm, d->bat,
              (unsigned long long)(ticks / (uint64_t)rate));
     publish(d, d->topic_state, ++d->seq_state, 0, 0, data);
-    if (d->load->qos1 && d->seq_olf % (uint64_t)rate == 0) {
-        snprintf(data, sizeof(data), "{\"event\":\"load\",\"n\":%llu}",
-                 (unsigned long long)d->seq_events + 1);
-        publish(d, d->topic_events, ++d->seq_events, 1, 0, data);
-    }
 }
 
 /* Every TICK_MS: the drones of this slot of the period. */
@@ -141,10 +133,10 @@ static void on_tick(scn_timer *t, void *user)
 }
 
 static int drone_start(load *l, drone *d, int i, const char *url,
-                       const char *prefix, const char *spool_dir)
+                       const char *prefix)
 {
     scn_mqtt_options o;
-    char will[160], spool[512];
+    char will[160];
     uint64_t r = wall_ns() ^ ((uint64_t)i * 0x9e3779b97f4a7c15ULL);
 
     d->load = l;
@@ -155,8 +147,6 @@ static int drone_start(load *l, drone *d, int i, const char *url,
              d->id);
     snprintf(d->topic_state, sizeof(d->topic_state), "scentience/v1/%s/state",
              d->id);
-    snprintf(d->topic_events, sizeof(d->topic_events),
-             "scentience/v1/%s/events", d->id);
     snprintf(d->topic_status, sizeof(d->topic_status),
              "scentience/v1/%s/status", d->id);
     snprintf(will, sizeof(will),
@@ -170,17 +160,12 @@ static int drone_start(load *l, drone *d, int i, const char *url,
     o.will_payload = will;
     o.on_state = on_state;
     o.user = d;
-    if (spool_dir) {
-        snprintf(spool, sizeof(spool), "%s/%s", spool_dir, d->id);
-        mkdir(spool, 0700);
-        o.spool_dir = spool;
-    }
     return scn_mqtt_new(l->loop, &o, &d->m);
 }
 
 int main(int argc, char **argv)
 {
-    const char *url = NULL, *prefix = "load", *spool_dir = NULL;
+    const char *url = NULL, *prefix = "load";
     double duration = 0;
     load l = {0};
     scn_mqtt_stats st, sum = {0};
@@ -206,8 +191,6 @@ int main(int argc, char **argv)
             duration = atof(v);
         else if (!strcmp(a, "--prefix"))
             prefix = v;
-        else if (!strcmp(a, "--spool-dir"))
-            spool_dir = v;
         else {
             fprintf(stderr, "fleet-load: unknown option %s\n", a);
             return 64;
@@ -216,11 +199,10 @@ int main(int argc, char **argv)
     }
     if (!url || l.n < 1 || l.n > 10000 || l.rate < 1 || l.rate > 200) {
         fprintf(stderr, "usage: fleet-load --url mqtt://HOST:PORT [--drones "
-                        "1-10000] [--rate 1-200] [--duration S] [--prefix P] "
-                        "[--spool-dir DIR]\n");
+                        "1-10000] [--rate 1-200] [--duration S] [--prefix "
+                        "P]\n");
         return 64;
     }
-    l.qos1 = spool_dir != NULL;
     l.slots = 1000 / l.rate / TICK_MS;
     if (l.slots < 1)
         l.slots = 1;
@@ -229,7 +211,7 @@ int main(int argc, char **argv)
         scn_timer_new(l.loop, on_tick, &l, &l.tick))
         return 70;
     for (int i = 0; i < l.n; i++) {
-        rc = drone_start(&l, &l.d[i], i, url, prefix, spool_dir);
+        rc = drone_start(&l, &l.d[i], i, url, prefix);
         if (rc) {
             fprintf(stderr, "fleet-load: drone %d: %s\n", i, scn_strerror(rc));
             return 69;
@@ -249,16 +231,11 @@ int main(int argc, char **argv)
         scn_mqtt_get_stats(l.d[i].m, &st);
         sum.published_qos0 += st.published_qos0;
         sum.dropped_offline += st.dropped_offline;
-        sum.submitted_qos1 += st.submitted_qos1;
-        sum.acked_qos1 += st.acked_qos1;
         scn_mqtt_free(l.d[i].m);
     }
-    printf("fleet-load: published %llu dropped_offline %llu qos1_submitted "
-           "%llu qos1_acked %llu\n",
+    printf("fleet-load: published %llu dropped_offline %llu\n",
            (unsigned long long)sum.published_qos0,
-           (unsigned long long)sum.dropped_offline,
-           (unsigned long long)sum.submitted_qos1,
-           (unsigned long long)sum.acked_qos1);
+           (unsigned long long)sum.dropped_offline);
     scn_loop_free(l.loop);
     free(l.d);
     return 0;
