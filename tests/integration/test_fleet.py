@@ -15,6 +15,8 @@ mosquitto_pub sending the companion's envelopes (docs/PROTOCOL.md 12):
 - a drone that vanishes (a mosquitto_pub holding its will, killed with
   -9): the broker publishes the will and the table shows it offline
   within 1.5 keepalives;
+- the recording's disk full: the recording stops (once, said), the table
+  goes on, exit 74, and what was written is recoverable;
 - a wrong password: exit 77 naming the cause, the password in no log; a
   broker certificate that the given CA did not sign: exit 76.
 """
@@ -22,6 +24,7 @@ mosquitto_pub sending the companion's envelopes (docs/PROTOCOL.md 12):
 import json
 import os
 import shutil
+import tempfile
 import subprocess
 import time
 
@@ -187,8 +190,8 @@ class FleetTest(FleetCase):
             snap = browser("snapshot")
             rows = {r[0]: r for r in snap["fleet"]["rows"]}
             return snap["fleet"]["visible"] and "alpha" in rows and \
-                "bravo" in rows and snap["values"]["d-bat"] != "–" and \
-                (snap, rows)
+                "bravo" in rows and rows["bravo"][2] != "–" and \
+                snap["values"]["d-bat"] != "–" and (snap, rows)
         got = simproc.wait_until(shown, 30, step=0.3)
         self.assertTrue(got, "the page did not show the fleet and alpha")
         snap, rows = got
@@ -281,6 +284,50 @@ class FleetTest(FleetCase):
         # loaded machine, not an assertion on speed.
         self.assertLess(took, simproc.scaled(1.5 * keepalive + 5))
         self.assertEqual(self.stop(fleet), 0)
+
+    def test_full_disk_stops_the_recording_not_the_station(self):
+        """The recording on a 1 MiB tmpfs (chunks of 256 KiB): when it is full the recording
+        stops (said once), the table goes on, the exit status is 74 and
+        what was written reads back."""
+        mnt = tempfile.mkdtemp(prefix="scn-fleet-disk-%d-" % os.getpid())
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o",
+                            "size=1m,mode=0700",
+                            "scn-fleet-test-%d" % os.getpid(), mnt],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            os.rmdir(mnt)
+            self.fail("cannot mount a tmpfs (root needed): " + r.stderr)
+        self.addCleanup(lambda: (subprocess.run(["umount", "-l", mnt]),
+                                 os.rmdir(mnt)))
+        mcap = os.path.join(mnt, "fleet.mcap")
+        fleet = self.start_fleet(self.broker, "--record", mcap)
+        self.wait_err(fleet, "scn-fleet: broker link open", 10)
+        pad = "x" * 1000
+        self.pub_lines(self.broker, "scentience/v1/alpha/events",
+                       [envelope("r", s, {"event": "fill", "pad": pad})
+                        for s in range(1, 2001)])
+        self.wait_err(fleet, "recording stopped", 30)
+        # The station goes on: a drone after the disk filled is shown.
+        self.pub(self.broker, "scentience/v1/bravo/state",
+                 envelope("r", 1, state(42, 0, 0, 100)), qos=0)
+        t = self.wait_table(fleet, lambda t: "bravo" in t["rows"], 10,
+                            "a drone after the disk filled")
+        self.assertEqual(t["rows"]["bravo"]["battery"], "42%")
+        self.assertEqual(self.stop(fleet), 74)
+        err = self.text(fleet.err_path)
+        self.assertEqual(err.count("recording stopped"), 1, err)
+        self.assertIn("2001 messages", err)  # 2000 events and bravo
+        # What reached the disk is a valid MCAP prefix: recover reads it.
+        fixed = os.path.join(self.tmp, "fixed.mcap")
+        r = subprocess.run([simproc.RECORD, "recover", mcap, fixed],
+                           capture_output=True, text=True,
+                           timeout=simproc.scaled(60))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        events = [m for m in self.export(fixed)
+                  if m["topic"] == "/alpha/events"]
+        self.assertGreater(len(events), 10)
+        self.assertEqual([e["data"]["event"] for e in events],
+                         ["fill"] * len(events))
 
     def test_wrong_password(self):
         self.broker.close()
