@@ -23,6 +23,7 @@ mosquitto_pub sending the companion's envelopes (docs/PROTOCOL.md 12):
 
 import json
 import os
+import secrets
 import shutil
 import tempfile
 import subprocess
@@ -329,12 +330,23 @@ class FleetTest(FleetCase):
         self.assertEqual([e["data"]["event"] for e in events],
                          ["fill"] * len(events))
 
+    def secret(self, name):
+        """A password made for this run, listed (never printed) in
+        LOG_DIR/*.keys.json, so that scripts/check-no-keys-in-logs looks
+        for it in every log."""
+        pw = "fleet-" + secrets.token_hex(12)
+        with open(os.path.join(simproc.LOG_DIR, "%s-%s-%s.keys.json"
+                               % (self.LOG_PREFIX, self.tag, name)),
+                  "w") as f:
+            json.dump({"password": pw}, f)
+        return pw
+
     def test_wrong_password(self):
+        right, wrong = self.secret("right"), self.secret("wrong")
         self.broker.close()
-        self.broker = mosquitto_broker.Broker(users={"ground": "right-pw-1"})
+        self.broker = mosquitto_broker.Broker(users={"ground": right})
         self.addCleanup(self.broker.close)
-        pw = self.broker.write_password_file("ground",
-                                             password="wrong-pw-7")
+        pw = self.broker.write_password_file("ground", password=wrong)
         fleet = self.start_fleet(self.broker, "--mqtt-username", "ground",
                                  "--mqtt-password-file", pw)
         rc, _ = self.finish(fleet, 20)
@@ -342,9 +354,16 @@ class FleetTest(FleetCase):
         err = self.text(fleet.err_path)
         self.assertIn("scn-fleet: broker %s: " % self.broker.url, err)
         self.assertIn(simproc_strerror_auth(), err)
-        for path in (fleet.err_path, fleet.out_path):
-            self.assertNotIn("wrong-pw-7", self.text(path))
-            self.assertNotIn("right-pw-1", self.text(path))
+        for text in (err, self.text(fleet.out_path),
+                     self.broker.log_text()):
+            self.assertNotIn(wrong, text)
+            self.assertNotIn(right, text)
+        # The right one from the same kind of file works.
+        ok_pw = self.broker.write_password_file("ground")
+        ok = self.start_fleet(self.broker, "--mqtt-username", "ground",
+                              "--mqtt-password-file", ok_pw, name="ok")
+        self.wait_err(ok, "scn-fleet: broker link open", 10)
+        self.assertEqual(self.stop(ok), 0)
 
     def test_wrong_ca(self):
         self.broker.close()
@@ -372,7 +391,12 @@ class FleetTest(FleetCase):
                 (["--mqtt-url", "mqtt://127.0.0.1:1", "--drone", "a/b"],
                  "scn-fleet: --drone a/b: a drone id is 1-63 of"),
                 (["--mqtt-url", "mqtt://127.0.0.1:1", "--mqtt-cert", "x"],
-                 "--mqtt-cert and --mqtt-key go together")):
+                 "--mqtt-cert and --mqtt-key go together"),
+                (["--mqtt-url", "mqtt://127.0.0.1:1", "--live-bind",
+                  "0.0.0.0"], "give a dashboard token with "
+                 "--live-token-file"),
+                (["--mqtt-url", "mqtt://127.0.0.1:1", "--mqtt-keepalive",
+                  "2"], "scn-fleet: --mqtt-keepalive 2: must be")):
             p = subprocess.run([os.path.join(simproc.BIN_DIR, "scn-fleet")] +
                                argv, capture_output=True, text=True,
                                timeout=simproc.scaled(10))
