@@ -385,6 +385,17 @@ class FleetTest(FleetCase):
         self.wait_err(ok, "scn-fleet: broker link open", 10)
         self.assertEqual(self.stop(ok), 0)
 
+    def test_chosen_drones_only(self):
+        fleet = self.start_fleet(self.broker, "--drone", "alpha,charlie")
+        self.wait_err(fleet, "scn-fleet: broker link open", 10)
+        for d in DRONES:
+            self.birth(d, "r")
+        t = self.wait_table(fleet, lambda t: "alpha" in t["rows"] and
+                            "charlie" in t["rows"], 10, "alpha and charlie")
+        self.assertNotIn("bravo", t["rows"])
+        self.assertEqual(self.stop(fleet), 0)
+        self.assertIn("2 drones", self.text(fleet.err_path))
+
     def test_usage_errors(self):
         for argv, msg in (
                 ([], "scn-fleet: --mqtt-url is required"),
