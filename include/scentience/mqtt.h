@@ -93,7 +93,7 @@ typedef struct scn_mqtt_options {
     const char *cert_file; /**< mqtts: client certificate (PEM); NULL: none */
     const char *key_file;  /**< its private key (PEM) */
     int insecure;          /**< nonzero: skip verification (tests only) */
-    uint32_t keepalive_s;  /**< MQTT keepalive; default 10 s */
+    uint32_t keepalive_s;  /**< MQTT keepalive, 5..65535 s; default 10 */
     /** The will the broker publishes when this client vanishes (a lost
      * link or a killed process, not scn_mqtt_free()); NULL: none. */
     const char *will_topic;

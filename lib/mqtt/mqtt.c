@@ -412,7 +412,8 @@ static int check_options(const scn_mqtt_options *o)
 {
     if (!client_id_valid(o->client_id) || o->will_qos < 0 || o->will_qos > 1 ||
         (o->will_topic && !scn_mqtt_topic_valid(o->will_topic)) ||
-        o->keepalive_s > 65535 || o->max_inflight > 65535 ||
+        (o->keepalive_s && o->keepalive_s < 5) || o->keepalive_s > 65535 ||
+        o->max_inflight > 65535 ||
         (o->spool_cap_bytes && o->spool_cap_bytes < 1024) ||
         (o->password_file && !o->username))
         return SCN_ERR_INVALID_ARG;
@@ -593,12 +594,16 @@ int scn_mqtt_publish(scn_mqtt *m, const char *topic, const void *payload,
     if (qos == 0) {
         int mid;
 
-        if (m->open && m->link &&
-            scn_mqtt_link_publish(m->link, topic, payload, len, 0, retain != 0,
-                                  &mid) == 0)
+        rc = SCN_ERR_STATE;
+        if (m->open && m->link)
+            rc = scn_mqtt_link_publish(m->link, topic, payload, len, 0,
+                                       retain != 0, &mid);
+        if (rc == 0)
             m->stats.published_qos0++;
+        else if (rc == SCN_ERR_STATE || rc == SCN_ERR_NOMEM)
+            m->stats.dropped_offline++; /* not connected, or going */
         else
-            m->stats.dropped_offline++;
+            return rc; /* too big for an MQTT packet */
         return 0;
     }
     if (!m->spool)

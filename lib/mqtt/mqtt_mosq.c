@@ -57,6 +57,11 @@ static int link_error(const scn_mqtt_link *l, int rc, int err_no)
     case MOSQ_ERR_OVERSIZE_PACKET:
         return SCN_ERR_MALFORMED;
     case MOSQ_ERR_ERRNO:
+        /* libmosquitto's TLS reads and writes report an OpenSSL failure
+         * (a TLS 1.3 broker's alert for a missing client certificate
+         * comes after the handshake) as EPROTO. */
+        if (err_no == EPROTO)
+            return SCN_ERR_TLS;
         if (l->connacked && (err_no == ECONNRESET || err_no == EPIPE))
             return SCN_ERR_PEER_CLOSED;
         return SCN_ERR_NETWORK;

@@ -16,6 +16,7 @@ with block) ends it and removes its directory.
         b.sub(["-t", "x/#"])   mosquitto_sub as an independent peer (Popen)
         b.pub("x/y", "hello", qos=1)   mosquitto_pub, waits for it
         b.kill9(); b.start()   an outage, then the broker on the same ports
+        b.set_users({...})     a new password file, reloaded (SIGHUP)
         b.log_text()           what the broker logged (all runs)
 
 Standard library only; runs under /usr/bin/python3 like the other tests.
@@ -93,25 +94,32 @@ class Broker:
     """One mosquitto (see the module). users: {name: password}; when given
     (or anonymous=False), anonymous clients are refused. acl: lines of an
     acl_file (mosquitto.conf(5)), e.g. ["user drone1", "topic write a/#"].
-    tls: also a TLS listener with a certificate for 127.0.0.1 signed by
+    host: the address it listens on (127.0.0.1; another for a broker in a
+    network namespace, with spawn: a Popen-like callable that starts a
+    program there, e.g. lambda argv, **kw: net.popen(net.server, argv,
+    **kw); the broker, mosquitto_sub and mosquitto_pub run through it).
+    tls: also a TLS listener with a certificate for host signed by
     ca_file; require_cert: it asks for a client certificate signed by that
     CA (client_cert()). extra_conf: more lines for mosquitto.conf. The
     broker starts at once (start=False: call start())."""
 
     def __init__(self, users=None, anonymous=None, acl=None, tls=False,
                  require_cert=False, extra_conf=(), name="mosquitto",
-                 start=True, workdir=None):
+                 start=True, workdir=None, host="127.0.0.1", spawn=None):
         self.name = name
         self.own_dir = workdir is None
         self.dir = workdir or tempfile.mkdtemp(prefix="scn-mosquitto-")
         os.chmod(self.dir, 0o700)
         self.users = dict(users or {})
+        self.host = host
+        self.spawn = spawn or subprocess.Popen
         self.proc = None
         self.runs = 0
         self.log_path = os.path.join(self.dir, "mosquitto.log")
         self.conf_path = os.path.join(self.dir, "mosquitto.conf")
+        self.passwd_path = os.path.join(self.dir, "passwd")
         self.port = simproc.reserve_port()
-        self.url = "mqtt://127.0.0.1:%d" % self.port
+        self.url = "mqtt://%s:%d" % (host, self.port)
         self.tls_port = self.tls_url = None
         self.ca_file = self.ca_key = self.other_ca = None
         try:
@@ -146,30 +154,22 @@ class Broker:
             "max_inflight_messages 0",
         ]
         if self.users:
-            pw = os.path.join(self.dir, "passwd")
-            open(pw, "w").close()
-            os.chmod(pw, 0o600)
-            for user, password in self.users.items():
-                # -b puts the password on mosquitto_passwd's argv: test
-                # passwords only, never a real one.
-                subprocess.run([MOSQUITTO_PASSWD, "-b", pw, user, password],
-                               check=True, capture_output=True,
-                               timeout=simproc.scaled(30))
-            lines.append("password_file %s" % pw)
+            self._write_passwords(self.users)
+            lines.append("password_file %s" % self.passwd_path)
         if acl is not None:
             path = os.path.join(self.dir, "acl")
             with open(path, "w") as f:
                 f.write("\n".join(acl) + "\n")
             lines.append("acl_file %s" % path)
-        lines += ["listener %d 127.0.0.1" % self.port]
+        lines += ["listener %d %s" % (self.port, self.host)]
         if tls:
             self.ca_file, self.ca_key = make_test_ca(self.dir, "ca")
             self.other_ca, _ = make_test_ca(self.dir, "other-ca")
             cert, key = make_cert(self.dir, "server", self.ca_file,
-                                  self.ca_key, "127.0.0.1")
+                                  self.ca_key, self.host)
             self.tls_port = simproc.reserve_port()
-            self.tls_url = "mqtts://127.0.0.1:%d" % self.tls_port
-            lines += ["listener %d 127.0.0.1" % self.tls_port,
+            self.tls_url = "mqtts://%s:%d" % (self.host, self.tls_port)
+            lines += ["listener %d %s" % (self.tls_port, self.host),
                       "cafile %s" % self.ca_file,
                       "certfile %s" % cert,
                       "keyfile %s" % key,
@@ -178,6 +178,33 @@ class Broker:
         lines += list(extra_conf)
         with open(self.conf_path, "w") as f:
             f.write("\n".join(lines) + "\n")
+
+    def _write_passwords(self, users):
+        tmp = self.passwd_path + ".new"
+        open(tmp, "w").close()
+        os.chmod(tmp, 0o600)
+        for user, password in users.items():
+            # -b puts the password on mosquitto_passwd's argv: test
+            # passwords only, never a real one.
+            subprocess.run([MOSQUITTO_PASSWD, "-b", tmp, user, password],
+                           check=True, capture_output=True,
+                           timeout=simproc.scaled(30))
+        os.rename(tmp, self.passwd_path)
+
+    def set_users(self, users, reload=True):
+        """Replaces the password file with users (a broker made with
+        users); with reload, a running broker rereads it (SIGHUP). A
+        client left out is refused from its next CONNECT: a test can hold
+        a client off while a subscriber gets ready."""
+        assert self.users, "a broker made without users has no password file"
+        self._write_passwords(users)
+        if reload and self.running():
+            start_at = self._log_size()
+            self.proc.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + simproc.scaled(10)
+            while "Reloading config" not in self._log_since(start_at):
+                assert time.monotonic() < deadline, "mosquitto did not reload"
+                time.sleep(0.02)
 
     def client_cert(self, name="client"):
         """A client certificate signed by the broker's CA: (pem, key)."""
@@ -208,7 +235,7 @@ class Broker:
             with open(self.log_path, "ab") as log:
                 log.write(b"--- run %d ---\n" % self.runs)
                 log.flush()
-                self.proc = subprocess.Popen(
+                self.proc = self.spawn(
                     [MOSQUITTO, "-c", self.conf_path], stdout=log,
                     stderr=log, stdin=subprocess.DEVNULL,
                     preexec_fn=simproc.die_with_parent)
@@ -289,10 +316,10 @@ class Broker:
         """mosquitto_sub/pub arguments reaching this broker (as user, with
         the password from users; over TLS trusting ca_file or the CA)."""
         if tls:
-            args = ["-h", "127.0.0.1", "-p", str(self.tls_port), "--cafile",
+            args = ["-h", self.host, "-p", str(self.tls_port), "--cafile",
                     ca_file or self.ca_file]
         else:
-            args = ["-h", "127.0.0.1", "-p", str(self.port)]
+            args = ["-h", self.host, "-p", str(self.port)]
         if user is not None:
             args += ["-u", user, "-P", self.users[user]]
         return args
@@ -302,7 +329,7 @@ class Broker:
         """mosquitto_sub with client_args and args (e.g. ["-t", "a/#",
         "-q", "1", "-v"]) as a Popen the caller ends (end_process or
         kill); it dies with the test."""
-        return subprocess.Popen(
+        return self.spawn(
             [MOSQUITTO_SUB] + self.client_args(user, tls) + list(args),
             stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL,
             preexec_fn=simproc.die_with_parent)
@@ -315,15 +342,23 @@ class Broker:
             "-t", topic, "-m", message, "-q", str(qos)] + list(extra)
         if retain:
             argv.append("-r")
-        return subprocess.run(argv, capture_output=True,
-                              timeout=simproc.scaled(timeout))
+        p = self.spawn(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE,
+                       preexec_fn=simproc.die_with_parent)
+        try:
+            out, err = p.communicate(timeout=simproc.scaled(timeout))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            raise
+        return subprocess.CompletedProcess(argv, p.returncode, out, err)
 
     def wait_connectable(self, timeout=5):
         """True once a TCP connection to the plain port succeeds."""
         deadline = time.monotonic() + simproc.scaled(timeout)
         while time.monotonic() < deadline:
             try:
-                with socket.create_connection(("127.0.0.1", self.port), 1):
+                with socket.create_connection((self.host, self.port), 1):
                     return True
             except OSError:
                 time.sleep(0.05)
