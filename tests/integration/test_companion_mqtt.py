@@ -363,6 +363,39 @@ class RefusalTest(MqttCase):
         self.assertEqual(self.stop(p), 0, self.text(p.err_path))
         self.assert_no_secret(p, b, good, bad)
 
+    def test_refused_mid_flight_the_companion_keeps_flying(self):
+        good, new = self.secret("good"), self.secret("new")
+        b = self.broker(users={DRONE: good})
+        right = b.write_password_file(DRONE)
+        sub = Sub(self, b, ROOT + "status", "status.sub", user=DRONE)
+        p, uav_log = self.companion("midflight", b.url,
+                                    ["--mqtt-username", DRONE,
+                                     "--mqtt-password-file", right],
+                                    drone=True, script="takeoff\n")
+        self.wait_status(sub, True)
+        self.assertTrue(wait_until(
+            lambda: "takeoff" in [c["raw"] for c in
+                                  log_events(uav_log, "command")], 30))
+        # The broker comes back with another password for the drone.
+        b.kill9()
+        subprocess.run([mosquitto_broker.MOSQUITTO_PASSWD, "-b",
+                        os.path.join(b.dir, "passwd"), DRONE, new],
+                       check=True, capture_output=True, timeout=scaled(30))
+        b.start()
+        self.assertTrue(wait_until(
+            lambda: "is off for the rest of this run" in
+            self.text(p.err_path), 60), self.text(p.err_path))
+        # Still running: the drone keeps its companion, which lands it
+        # when told to stop.
+        time.sleep(scaled(1))
+        self.assertIsNone(p.poll(), self.text(p.err_path))
+        self.assertEqual(self.stop(p), 0, self.text(p.err_path))
+        got = [c["raw"] for c in log_events(uav_log, "command")]
+        self.assertEqual(got.count("land"), 1, got)
+        err = self.text(p.err_path)
+        self.assertIn("refused the username or password", err)
+        self.assert_no_secret(p, b, good, new)
+
     def test_wrong_ca_exit_76(self):
         b = self.broker(tls=True)
         p, _ = self.companion("badca", b.tls_url, ["--mqtt-ca", b.other_ca])
