@@ -492,6 +492,24 @@ class CommandsTest(MqttCase):
             self.assertNotIn(never, got)
         self.assertFalse([g for g in got if g.startswith("forward")], got)
 
+    def test_emergency_goes_ahead_of_a_landing(self):
+        b = self.broker()
+        p, uav_log, sub = self.flying_companion(
+            "emergency", b, ["--mqtt-commands", "land,emergency"])
+        self.request(b, "l1", "land")
+        self.assertTrue(wait_until(lambda: "land" in self.drone_got(uav_log),
+                                   30))
+        self.request(b, "e1", "emergency")
+        r = self.reply(sub, "e1")
+        self.assertEqual((r[0]["result"], r[0]["answer"]), ("answered", "ok"))
+        # The landing in flight was superseded, or had ended already.
+        r = self.reply(sub, "l1")
+        self.assertIn(r[0]["result"], ("failed", "answered"), r)
+        self.assertEqual(self.stop(p), 0, self.text(p.err_path))
+        got = self.drone_got(uav_log)
+        self.assertEqual((got.count("land"), got.count("emergency")), (1, 1),
+                         got)
+
 
 class SettingsTest(MqttCase):
     """What the --mqtt-* settings need of each other, refused before
