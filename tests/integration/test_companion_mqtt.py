@@ -363,6 +363,39 @@ class RefusalTest(MqttCase):
         self.assertEqual(self.stop(p), 0, self.text(p.err_path))
         self.assert_no_secret(p, b, good, bad)
 
+    def test_refused_mid_flight_the_companion_keeps_flying(self):
+        good, new = self.secret("good"), self.secret("new")
+        b = self.broker(users={DRONE: good})
+        right = b.write_password_file(DRONE)
+        sub = Sub(self, b, ROOT + "status", "status.sub", user=DRONE)
+        p, uav_log = self.companion("midflight", b.url,
+                                    ["--mqtt-username", DRONE,
+                                     "--mqtt-password-file", right],
+                                    drone=True, script="takeoff\n")
+        self.wait_status(sub, True)
+        self.assertTrue(wait_until(
+            lambda: "takeoff" in [c["raw"] for c in
+                                  log_events(uav_log, "command")], 30))
+        # The broker comes back with another password for the drone.
+        b.kill9()
+        subprocess.run([mosquitto_broker.MOSQUITTO_PASSWD, "-b",
+                        os.path.join(b.dir, "passwd"), DRONE, new],
+                       check=True, capture_output=True, timeout=scaled(30))
+        b.start()
+        self.assertTrue(wait_until(
+            lambda: "is off for the rest of this run" in
+            self.text(p.err_path), 60), self.text(p.err_path))
+        # Still running: the drone keeps its companion, which lands it
+        # when told to stop.
+        time.sleep(scaled(1))
+        self.assertIsNone(p.poll(), self.text(p.err_path))
+        self.assertEqual(self.stop(p), 0, self.text(p.err_path))
+        got = [c["raw"] for c in log_events(uav_log, "command")]
+        self.assertEqual(got.count("land"), 1, got)
+        err = self.text(p.err_path)
+        self.assertIn("refused the username or password", err)
+        self.assert_no_secret(p, b, good, new)
+
     def test_wrong_ca_exit_76(self):
         b = self.broker(tls=True)
         p, _ = self.companion("badca", b.tls_url, ["--mqtt-ca", b.other_ca])
@@ -458,6 +491,24 @@ class CommandsTest(MqttCase):
         for never in ("forward 100", "cw 90", "rc 0 0 10 0", "emergency"):
             self.assertNotIn(never, got)
         self.assertFalse([g for g in got if g.startswith("forward")], got)
+
+    def test_emergency_goes_ahead_of_a_landing(self):
+        b = self.broker()
+        p, uav_log, sub = self.flying_companion(
+            "emergency", b, ["--mqtt-commands", "land,emergency"])
+        self.request(b, "l1", "land")
+        self.assertTrue(wait_until(lambda: "land" in self.drone_got(uav_log),
+                                   30))
+        self.request(b, "e1", "emergency")
+        r = self.reply(sub, "e1")
+        self.assertEqual((r[0]["result"], r[0]["answer"]), ("answered", "ok"))
+        # The landing in flight was superseded, or had ended already.
+        r = self.reply(sub, "l1")
+        self.assertIn(r[0]["result"], ("failed", "answered"), r)
+        self.assertEqual(self.stop(p), 0, self.text(p.err_path))
+        got = self.drone_got(uav_log)
+        self.assertEqual((got.count("land"), got.count("emergency")), (1, 1),
+                         got)
 
 
 class SettingsTest(MqttCase):
