@@ -165,6 +165,49 @@ class FleetTest(FleetCase):
         self.assertEqual(verdict["topics"]["/charlie/events"],
                          len(by_topic["/charlie/events"]))
 
+    def test_foxglove_connecting_late_gets_every_channel(self):
+        """Twelve drones with six streams each: 72 channels exist before
+        the Foxglove client connects, and it is told of all of them."""
+        live_port = simproc.reserve_port()
+        fleet = self.start_fleet(self.broker, live_port=live_port)
+        self.wait_err(fleet, "scn-fleet: broker link open", 10)
+        drones = ["d%02d" % i for i in range(12)]
+        docs = {"olfaction": {"UID": "U", "TIMESTAMP":
+                              "2026-12-07T06:00:00.000Z"},
+                "state": state(50, 0, 0, 100),
+                "inference": inference("nh3", 0.5),
+                "events": {"event": "x"}, "command": {"command": "land"},
+                "status": {"online": True}}
+        for stream, doc in docs.items():
+            for d in drones:
+                self.pub(self.broker, "scentience/v1/%s/%s" % (d, stream),
+                         envelope("r", 1, doc))
+        self.wait_table(fleet, lambda t: len(t["rows"]) == 12 and all(
+            r["inference"] != "-" for r in t["rows"].values()), 20,
+            "twelve drones")
+        node = shutil.which("node")
+        self.assertTrue(node, "Node.js is required: scripts/install-deps")
+        fox = self.start([node, os.path.join(
+            simproc.SOURCE_DIR, "tests", "integration",
+            "foxglove_client.mjs"), "ws://127.0.0.1:%d/" % live_port,
+            "--topic", "/d11/state"],
+            stdout="late-foxglove-out", stderr="late-foxglove-err")
+        more = iter(range(2, 1000))
+
+        def ready():
+            self.pub(self.broker, "scentience/v1/d11/state",
+                     envelope("r", next(more), docs["state"]), qos=0)
+            return "READY" in self.text(fox.out_path)
+        self.assertTrue(simproc.wait_until(ready, 20, step=0.2),
+                        self.text(fox.err_path))
+        self.assertEqual(self.stop(fleet), 0)
+        rc, _ = self.finish(fox, 30)
+        self.assertEqual(rc, 0, self.text(fox.err_path))
+        seen = json.loads(self.text(fox.out_path).strip().splitlines()[-1])
+        topics = sorted(c["topic"] for c in seen["channels"])
+        self.assertEqual(topics, sorted("/%s/%s" % (d, s) for d in drones
+                                        for s in docs))
+
     def test_dashboard_shows_the_fleet_and_one_drone(self):
         """Debian's chromium on scn-fleet's page: the fleet table from the
         "fleet" stream, and at /?drone=alpha alpha's own values."""
