@@ -57,8 +57,8 @@ static const char *skip_value(const char *p, const char *end)
     return p;
 }
 
-int scn_json_member_span(const char *json, size_t len, const char *key,
-                         const char **start, size_t *vlen)
+int scn__json_member_span(const char *json, size_t len, const char *key,
+                          const char **start, size_t *vlen)
 {
     const char *p = json, *end = json + len, *k, *v;
     size_t klen = strlen(key);
@@ -115,7 +115,7 @@ static int ts_exact(const char *payload, size_t len, const cJSON *ts,
     uint64_t x = 0;
 
     if (!cJSON_IsNumber(ts) ||
-        scn_json_member_span(payload, len, "ts", &v, &n) != 0 || n == 0 ||
+        scn__json_member_span(payload, len, "ts", &v, &n) != 0 || n == 0 ||
         n > 19)
         return -1;
     for (size_t i = 0; i < n; i++) {
@@ -129,7 +129,7 @@ static int ts_exact(const char *payload, size_t len, const cJSON *ts,
     return 0;
 }
 
-int scn_envelope_parse(const char *payload, size_t len, scn_envelope *env)
+int scn__envelope_parse(const char *payload, size_t len, scn_envelope *env)
 {
     const cJSON *seq, *run, *ts;
     int rc;
@@ -155,16 +155,16 @@ int scn_envelope_parse(const char *payload, size_t len, scn_envelope *env)
             goto bad;
         strcpy(env->run, run->valuestring);
     }
-    if (scn_json_member_span(payload, len, "data", &env->data_text,
-                             &env->data_len) != 0)
+    if (scn__json_member_span(payload, len, "data", &env->data_text,
+                              &env->data_len) != 0)
         goto bad;
     return 0;
 bad:
-    scn_envelope_free(env);
+    scn__envelope_free(env);
     return rc;
 }
 
-void scn_envelope_free(scn_envelope *env)
+void scn__envelope_free(scn_envelope *env)
 {
     cJSON_Delete(env->doc);
     env->doc = NULL;

@@ -319,7 +319,7 @@ static int count_seq(scn_fleet *f, drone *d, scn_fleet_stream st,
     if (env->seq < 0 || (st == SCN_FLEET_STATUS && env->seq == 0))
         return SCN_FLEET_NEW;
     w = &run_windows(f, d, env->run)[st];
-    switch (scn_seqwindow_add(w, (uint64_t)env->seq, &gap)) {
+    switch (scn__seqwindow_add(w, (uint64_t)env->seq, &gap)) {
     case SCN_SEQ_DUPLICATE:
         ss->duplicates++;
         d->pub.duplicates++;
@@ -361,7 +361,7 @@ int scn_fleet_ingest(scn_fleet *f, const char *topic, const void *payload,
         f->stats.bad_topic++;
         return rc;
     }
-    rc = scn_envelope_parse(payload, len, &env);
+    rc = scn__envelope_parse(payload, len, &env);
     if (rc) {
         if (rc != SCN_ERR_NOMEM)
             f->stats.bad_payload++;
@@ -373,7 +373,7 @@ int scn_fleet_ingest(scn_fleet *f, const char *topic, const void *payload,
     } else {
         d = add_drone(f, id, id_len, slot, now_ms);
         if (!d) {
-            scn_envelope_free(&env);
+            scn__envelope_free(&env);
             if (f->count < f->opts.max_drones)
                 return SCN_ERR_NOMEM;
             f->stats.refused_full++;
@@ -407,7 +407,7 @@ int scn_fleet_ingest(scn_fleet *f, const char *topic, const void *payload,
         out->data_len = env.data_len;
         out->new_drone = fresh;
     }
-    scn_envelope_free(&env);
+    scn__envelope_free(&env);
     return rc;
 }
 

@@ -39,7 +39,8 @@ static void start_at(scn_seqwindow *w, uint64_t seq)
     set_bit(w, seq);
 }
 
-scn_seq_verdict scn_seqwindow_add(scn_seqwindow *w, uint64_t seq, uint64_t *gap)
+scn_seq_verdict scn__seqwindow_add(scn_seqwindow *w, uint64_t seq,
+                                   uint64_t *gap)
 {
     if (gap)
         *gap = 0;

@@ -28,7 +28,7 @@ typedef enum scn_seq_verdict {
 
 /* Takes seq; *gap (may be NULL) gets the number of seqs it skipped
  * (0 unless SCN_SEQ_NEW). */
-scn_seq_verdict scn_seqwindow_add(scn_seqwindow *w, uint64_t seq,
-                                  uint64_t *gap);
+scn_seq_verdict scn__seqwindow_add(scn_seqwindow *w, uint64_t seq,
+                                   uint64_t *gap);
 
 #endif

@@ -447,13 +447,13 @@ static void test_member_span_edges(void **state)
     size_t n;
 
     (void)state;
-    assert_int_equal(scn_json_member_span("{}", 2, "data", &v, &n), -1);
-    assert_int_equal(scn_json_member_span("[]", 2, "data", &v, &n), -1);
+    assert_int_equal(scn__json_member_span("{}", 2, "data", &v, &n), -1);
+    assert_int_equal(scn__json_member_span("[]", 2, "data", &v, &n), -1);
     /* An escaped spelling of the key is not the key. */
     assert_int_equal(
-        scn_json_member_span("{\"d\\u0061ta\":1}", 15, "data", &v, &n), -1);
+        scn__json_member_span("{\"d\\u0061ta\":1}", 15, "data", &v, &n), -1);
     assert_int_equal(
-        scn_json_member_span("{\"a\":1,\"data\":22}", 17, "data", &v, &n), 0);
+        scn__json_member_span("{\"a\":1,\"data\":22}", 17, "data", &v, &n), 0);
     assert_int_equal(n, 2);
     assert_memory_equal(v, "22", 2);
 }

@@ -14,13 +14,13 @@ static void test_in_order_and_duplicates(void **state)
 
     (void)state;
     for (uint64_t s = 5; s < 10; s++) {
-        assert_int_equal(scn_seqwindow_add(&w, s, &gap), SCN_SEQ_NEW);
+        assert_int_equal(scn__seqwindow_add(&w, s, &gap), SCN_SEQ_NEW);
         assert_int_equal(gap, 0);
     }
     /* A resend after a reconnect: the last few again, then new ones. */
     for (uint64_t s = 7; s < 10; s++)
-        assert_int_equal(scn_seqwindow_add(&w, s, &gap), SCN_SEQ_DUPLICATE);
-    assert_int_equal(scn_seqwindow_add(&w, 10, &gap), SCN_SEQ_NEW);
+        assert_int_equal(scn__seqwindow_add(&w, s, &gap), SCN_SEQ_DUPLICATE);
+    assert_int_equal(scn__seqwindow_add(&w, 10, &gap), SCN_SEQ_NEW);
     assert_int_equal(w.newest, 10);
 }
 
@@ -30,15 +30,15 @@ static void test_gap_then_late_arrival(void **state)
     uint64_t gap;
 
     (void)state;
-    assert_int_equal(scn_seqwindow_add(&w, 1, &gap), SCN_SEQ_NEW);
-    assert_int_equal(scn_seqwindow_add(&w, 5, &gap), SCN_SEQ_NEW);
+    assert_int_equal(scn__seqwindow_add(&w, 1, &gap), SCN_SEQ_NEW);
+    assert_int_equal(scn__seqwindow_add(&w, 5, &gap), SCN_SEQ_NEW);
     assert_int_equal(gap, 3);
-    assert_int_equal(scn_seqwindow_add(&w, 3, &gap), SCN_SEQ_LATE);
+    assert_int_equal(scn__seqwindow_add(&w, 3, &gap), SCN_SEQ_LATE);
     assert_int_equal(gap, 0);
-    assert_int_equal(scn_seqwindow_add(&w, 3, NULL), SCN_SEQ_DUPLICATE);
-    assert_int_equal(scn_seqwindow_add(&w, 2, NULL), SCN_SEQ_LATE);
-    assert_int_equal(scn_seqwindow_add(&w, 4, NULL), SCN_SEQ_LATE);
-    assert_int_equal(scn_seqwindow_add(&w, 1, NULL), SCN_SEQ_DUPLICATE);
+    assert_int_equal(scn__seqwindow_add(&w, 3, NULL), SCN_SEQ_DUPLICATE);
+    assert_int_equal(scn__seqwindow_add(&w, 2, NULL), SCN_SEQ_LATE);
+    assert_int_equal(scn__seqwindow_add(&w, 4, NULL), SCN_SEQ_LATE);
+    assert_int_equal(scn__seqwindow_add(&w, 1, NULL), SCN_SEQ_DUPLICATE);
 }
 
 /* Slots reused as the window slides must not read as seen: seq s and
@@ -51,21 +51,21 @@ static void test_window_slides_without_false_duplicates(void **state)
 
     (void)state;
     for (uint64_t s = 0; s < W; s += 2)
-        assert_int_equal(scn_seqwindow_add(&w, s, NULL), SCN_SEQ_NEW);
+        assert_int_equal(scn__seqwindow_add(&w, s, NULL), SCN_SEQ_NEW);
     /* Every odd one was skipped; now jump one window ahead: the old even
      * bits must be gone. */
-    assert_int_equal(scn_seqwindow_add(&w, 2 * W, &gap), SCN_SEQ_NEW);
+    assert_int_equal(scn__seqwindow_add(&w, 2 * W, &gap), SCN_SEQ_NEW);
     assert_int_equal(gap, W + 1);
-    assert_int_equal(scn_seqwindow_add(&w, 2 * W - 2, NULL), SCN_SEQ_LATE);
+    assert_int_equal(scn__seqwindow_add(&w, 2 * W - 2, NULL), SCN_SEQ_LATE);
     /* Small steps reuse slots too. */
-    assert_int_equal(scn_seqwindow_add(&w, 2 * W + 3, &gap), SCN_SEQ_NEW);
+    assert_int_equal(scn__seqwindow_add(&w, 2 * W + 3, &gap), SCN_SEQ_NEW);
     assert_int_equal(gap, 2);
-    assert_int_equal(scn_seqwindow_add(&w, 2 * W + 1, NULL), SCN_SEQ_LATE);
-    assert_int_equal(scn_seqwindow_add(&w, 2 * W + 2, NULL), SCN_SEQ_LATE);
+    assert_int_equal(scn__seqwindow_add(&w, 2 * W + 1, NULL), SCN_SEQ_LATE);
+    assert_int_equal(scn__seqwindow_add(&w, 2 * W + 2, NULL), SCN_SEQ_LATE);
     /* The oldest seq still in the window is remembered. */
-    assert_int_equal(scn_seqwindow_add(&w, 2 * W + 3 - (W - 1), NULL),
+    assert_int_equal(scn__seqwindow_add(&w, 2 * W + 3 - (W - 1), NULL),
                      SCN_SEQ_LATE);
-    assert_int_equal(scn_seqwindow_add(&w, 2 * W + 3 - (W - 1), NULL),
+    assert_int_equal(scn__seqwindow_add(&w, 2 * W + 3 - (W - 1), NULL),
                      SCN_SEQ_DUPLICATE);
 }
 
@@ -79,12 +79,12 @@ static void test_small_step_clears_reused_slots(void **state)
 
     (void)state;
     for (uint64_t s = 0; s < W; s++)
-        assert_int_equal(scn_seqwindow_add(&w, s, NULL), SCN_SEQ_NEW);
-    assert_int_equal(scn_seqwindow_add(&w, W + 5, &gap), SCN_SEQ_NEW);
+        assert_int_equal(scn__seqwindow_add(&w, s, NULL), SCN_SEQ_NEW);
+    assert_int_equal(scn__seqwindow_add(&w, W + 5, &gap), SCN_SEQ_NEW);
     assert_int_equal(gap, 5);
     for (uint64_t s = W; s < W + 5; s++)
-        assert_int_equal(scn_seqwindow_add(&w, s, NULL), SCN_SEQ_LATE);
-    assert_int_equal(scn_seqwindow_add(&w, W - 1, NULL), SCN_SEQ_DUPLICATE);
+        assert_int_equal(scn__seqwindow_add(&w, s, NULL), SCN_SEQ_LATE);
+    assert_int_equal(scn__seqwindow_add(&w, W - 1, NULL), SCN_SEQ_DUPLICATE);
 }
 
 static void test_restart(void **state)
@@ -93,14 +93,14 @@ static void test_restart(void **state)
     const uint64_t W = SCN_FLEET_SEQ_WINDOW;
 
     (void)state;
-    assert_int_equal(scn_seqwindow_add(&w, 5 * W, NULL), SCN_SEQ_NEW);
+    assert_int_equal(scn__seqwindow_add(&w, 5 * W, NULL), SCN_SEQ_NEW);
     /* One window back: a companion counting from 1 again. */
-    assert_int_equal(scn_seqwindow_add(&w, 4 * W, NULL), SCN_SEQ_RESTART);
+    assert_int_equal(scn__seqwindow_add(&w, 4 * W, NULL), SCN_SEQ_RESTART);
     assert_int_equal(w.newest, 4 * W);
-    assert_int_equal(scn_seqwindow_add(&w, 4 * W, NULL), SCN_SEQ_DUPLICATE);
-    assert_int_equal(scn_seqwindow_add(&w, 4 * W + 1, NULL), SCN_SEQ_NEW);
+    assert_int_equal(scn__seqwindow_add(&w, 4 * W, NULL), SCN_SEQ_DUPLICATE);
+    assert_int_equal(scn__seqwindow_add(&w, 4 * W + 1, NULL), SCN_SEQ_NEW);
     /* Just inside the window is a late one, not a restart. */
-    assert_int_equal(scn_seqwindow_add(&w, 4 * W + 1 - (W - 1), NULL),
+    assert_int_equal(scn__seqwindow_add(&w, 4 * W + 1 - (W - 1), NULL),
                      SCN_SEQ_LATE);
 }
 
