@@ -247,11 +247,22 @@ void gs_ingest(gs_app *a, const char *topic, const void *payload, size_t len)
     if (rc < 0) {
         /* Counted by the model; the link stays up. Said once, as a
          * broker open to many publishers may carry a lot of it. */
-        if (a->bad_messages++ == 0)
+        if (a->bad_messages++ == 0) {
+            char shown[160];
+
             fprintf(stderr,
-                    P ": ignoring a message on a topic or with a payload "
-                      "that is not the fleet's (%s); counted from now on\n",
-                    scn_strerror(rc));
+                    P ": ignoring %s: %s; such messages are counted from "
+                      "now on\n",
+                    cli_escaped(shown, sizeof(shown), topic),
+                    rc == SCN_ERR_NOT_FOUND ? "not a drone's topic"
+                    : rc == SCN_ERR_UNKNOWN_TYPE
+                        ? "not a stream scn-fleet knows"
+                    : rc == SCN_ERR_MALFORMED
+                        ? "the payload is not a fleet envelope"
+                    : rc == SCN_ERR_OUT_OF_RANGE ? "one drone more than "
+                                                   "--max-drones"
+                                                 : scn_strerror(rc));
+        }
         return;
     }
     if (rc == SCN_FLEET_DUPLICATE)

@@ -146,6 +146,8 @@ class FleetTest(FleetCase):
         self.assertIn("18 duplicates dropped", err)
         self.assertIn("2 refused (1 topic, 1 payload, 0 over --max-drones)",
                       err)
+        self.assertIn("scn-fleet: ignoring scentience/v1/bad.id/state: not "
+                      "a drone's topic", err)
         # The recording: the drones' documents, each QoS 1 one once.
         msgs = self.export(mcap)
         by_topic = {}
