@@ -5,9 +5,11 @@ as the independent peers that say what reached the broker:
 
 - publish and subscribe: QoS 0 and 1, retained, messages from another
   client delivered; the counters say so;
-- the broker killed (kill -9) and restarted twice while QoS 1 messages
-  are published: every one reaches the subscriber (duplicates allowed,
-  dropped by payload), the client reconnects by itself, resends;
+- the broker killed (kill -9) and restarted twice with QoS 1 messages in
+  flight and more published while it is away: every one reaches the
+  subscriber (duplicates allowed, dropped by payload), the client
+  reconnects by itself, resends (the broker is frozen before the kill:
+  see mosquitto_broker.py on what a dying broker itself loses);
 - the client process killed with QoS 1 messages unsent: a new one on the
   same spool sends them; the spool's cap drops the oldest, reported;
 - QoS 0 while the broker is away: dropped and counted;
@@ -140,9 +142,18 @@ class MqttClientTest(unittest.TestCase):
             sent += n
 
         for outage in range(2):
-            # Published while up; the broker dies with some in flight.
+            # Published while up, all of it through (acknowledged and
+            # forwarded): what the broker acknowledged is the broker's.
             for _ in range(5):
                 publish(20)
+            d.stats_until(lambda s: s["acked_qos1"] >= sent, 20, "acked")
+            sub.wait_payloads("t/data", ["m-%d" % sent], 20)
+            # Then frozen: what is published now is in flight (written,
+            # never acknowledged) when the broker dies.
+            b.freeze()
+            publish(40)
+            st = d.stats()
+            self.assertGreater(st["spooled"], 0)
             b.kill9()
             mark = d.mark()
             d.wait(lambda e: e["event"] == "state" and
@@ -317,22 +328,6 @@ class MqttClientTest(unittest.TestCase):
         d2.kill()
         got = sub.wait_payloads("t/status", ["offline"], 10)
         self.assertEqual(got, ["online", "online2", "offline"])
-
-    def test_dead_broker_found_by_keepalive(self):
-        b = self.users_broker()
-        d = self.drone(b, "--keepalive", "5")  # libmosquitto's least
-        d.opened()
-        mark = d.mark()
-        b.proc.send_signal(19)  # SIGSTOP: the socket stays open, silent
-        self.addCleanup(lambda: b.proc.send_signal(18))
-        # Found by the keepalive (a PINGREQ unanswered), not by the
-        # socket: within a few keepalives.
-        ev = d.wait(lambda e: e["event"] == "state" and
-                    e["state"] == "RECONNECTING", 10, "keepalive loss", mark)
-        self.assertEqual(ev["reason"], -46)  # DEAD_PEER
-        b.proc.send_signal(18)  # SIGCONT
-        d.opened(start=mark)
-        d.quit()
 
 
 if __name__ == "__main__":
