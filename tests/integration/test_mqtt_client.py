@@ -157,7 +157,7 @@ class MqttClientTest(unittest.TestCase):
             b.kill9()
             mark = d.mark()
             d.wait(lambda e: e["event"] == "state" and
-                   e["state"] == "RECONNECTING", 10, "link lost", mark)
+                   e["state"] == "reconnecting", 10, "link lost", mark)
             # Published while it is away: they wait in the spool.
             publish(50)
             publish(50)
@@ -183,7 +183,7 @@ class MqttClientTest(unittest.TestCase):
         b = self.users_broker(start=False)
         spool = os.path.join(self.tmp, "spool")
         d = self.drone(b, "--spool", spool)
-        d.state("RECONNECTING")
+        d.state("reconnecting")
         self.assertEqual(d.publish("seq 1 t/kept k 1 40")["count"], 40)
         self.assertEqual(d.publish("seq 0 t/gone g 1 5")["count"], 5)
         st = d.stats()
@@ -205,7 +205,7 @@ class MqttClientTest(unittest.TestCase):
         small = os.path.join(self.tmp, "small")
         d3 = self.drone(b, "--spool", small, "--spool-cap", "4096",
                         name="drv3")
-        d3.state("RECONNECTING")
+        d3.state("reconnecting")
         self.assertEqual(d3.publish("seq 1 t/capped " + "c" * 100 +
                                     " 1 200")["count"], 200)
         drops = [e for e in d3.events if e["event"] == "spool_drop"]
@@ -224,7 +224,7 @@ class MqttClientTest(unittest.TestCase):
         b = self.users_broker()
         # fail_fast_auth: FAILED, with the cause, once.
         d = self.drone(b, "--fail-fast-auth", password="not-the-password")
-        ev = d.state("FAILED")
+        ev = d.state("failed")
         self.assertEqual(ev["reason"], ERR_MQTT_AUTH)
         self.assertIn("username or password", ev["reason_text"])
         self.assertEqual(d.publish("pub 0 0 t/x y")["rc"], -3)  # STATE
@@ -234,7 +234,7 @@ class MqttClientTest(unittest.TestCase):
         # Without it: retried, each refusal reported.
         d2 = self.drone(b, password="not-the-password", name="retry")
         d2.wait(lambda e: e["event"] == "state" and
-                e["state"] == "RECONNECTING" and
+                e["state"] == "reconnecting" and
                 e["reason"] == ERR_MQTT_AUTH, 10, "refusal")
         d2.stats_until(lambda s: s["refused"] >= 2, 10, "retried")
         # A password fixed in the file is read at the next connect.
@@ -244,7 +244,7 @@ class MqttClientTest(unittest.TestCase):
         # No credentials at all: not authorised.
         d3 = self.driver(b.url, "--client-id", "anon", "--fail-fast-auth",
                          name="anon")
-        ev = d3.state("FAILED")
+        ev = d3.state("failed")
         self.assertEqual(ev["reason"], ERR_MQTT_NOT_AUTHORISED)
         d3.quit()
         for drv in (d, d2, d3):
@@ -279,12 +279,12 @@ class MqttClientTest(unittest.TestCase):
         # A CA that did not sign the broker's certificate.
         d2 = self.driver(b.tls_url, "--client-id", "tls2", "--ca",
                          b.other_ca, *common, name="wrongca")
-        self.assertEqual(d2.state("FAILED")["reason"], ERR_TLS)
+        self.assertEqual(d2.state("failed")["reason"], ERR_TLS)
         d2.quit()
         # The system store does not know the test CA either.
         d3 = self.driver(b.tls_url, "--client-id", "tls3", *common,
                          name="sysca")
-        self.assertEqual(d3.state("FAILED")["reason"], ERR_TLS)
+        self.assertEqual(d3.state("failed")["reason"], ERR_TLS)
         d3.quit()
         # A CA file that cannot be read fails scn_mqtt_new.
         d4 = self.driver(b.tls_url, "--client-id", "tls4", "--ca",
@@ -303,7 +303,7 @@ class MqttClientTest(unittest.TestCase):
         # Without one, the broker ends the handshake.
         d2 = self.driver(b.tls_url, "--client-id", "c2", "--ca", b.ca_file,
                          "--fail-fast-auth", name="nocert")
-        self.assertEqual(d2.state("FAILED")["reason"], ERR_TLS)
+        self.assertEqual(d2.state("failed")["reason"], ERR_TLS)
         d2.quit()
         # A certificate without its key is refused by scn_mqtt_new.
         d3 = self.driver(b.tls_url, "--client-id", "c3", "--ca", b.ca_file,
