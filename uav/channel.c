@@ -131,10 +131,12 @@ static void on_text(scn_session *s, const char *data, size_t len, void *user)
     rearm(ch);
 }
 
-void scn_uav_channel_options_init(scn_uav_channel_options *o)
+/* The first version's last field: the smallest struct_size accepted. */
+#define CHANNEL_OPTIONS_V0 SCN_OPTIONS_END(scn_uav_channel_options, user)
+
+static void channel_defaults(scn_uav_channel_options *o)
 {
     memset(o, 0, sizeof(*o));
-    scn_session_options_init(&o->session);
     o->short_timeout_ms = 3000;
     o->long_timeout_ms = 20000;
     o->resync_ms = 1000;
@@ -144,13 +146,22 @@ void scn_uav_channel_options_init(scn_uav_channel_options *o)
     /* A drone link answers pings at once; 5 s of silence is an outage.
      * Giving up sooner bounds how late a command written into the outage
      * may still arrive (the aborted link drops it). */
-    o->session.ping_interval_ms = 1000;
-    o->session.idle_timeout_ms = 5000;
+    o->ping_interval_ms = 1000;
+    o->idle_timeout_ms = 5000;
+}
+
+void scn_uav_channel_options_init_sized(scn_uav_channel_options *o, size_t size)
+{
+    scn_uav_channel_options d;
+
+    channel_defaults(&d);
+    scn_options_give(o, size, &d, sizeof(d));
 }
 
 int scn_uav_channel_new(scn_loop *loop, const scn_uav_channel_options *opts,
                         scn_uav_channel **out)
 {
+    scn_uav_channel_options own;
     scn_uav_channel *ch;
     scn_session_options so;
     uav_core_ops ops;
@@ -159,11 +170,20 @@ int scn_uav_channel_new(scn_loop *loop, const scn_uav_channel_options *opts,
     if (!loop || !opts || !out)
         return SCN_ERR_INVALID_ARG;
     *out = NULL;
+    channel_defaults(&own);
+    if ((rc = scn_options_take(&own, sizeof(own), CHANNEL_OPTIONS_V0, opts)))
+        return rc;
+    opts = &own;
+    if (!opts->session)
+        return SCN_ERR_INVALID_ARG;
+    if ((rc = scn_session_options_copy(&so, opts->session)))
+        return rc;
     ch = calloc(1, sizeof(*ch));
     if (!ch)
         return SCN_ERR_NOMEM;
     ch->loop = loop;
     ch->opts = *opts;
+    ch->opts.session = NULL; /* the caller's; not kept */
     ops.send = core_send;
     ops.complete = core_complete;
     ops.active = core_active;
@@ -171,7 +191,6 @@ int scn_uav_channel_new(scn_loop *loop, const scn_uav_channel_options *opts,
     if ((rc = uav_core_init(&ch->core, opts, &ops)) != 0 ||
         (rc = scn_timer_new(loop, on_timer, ch, &ch->timer)) != 0)
         goto fail;
-    so = opts->session;
     memset(&so.callbacks, 0, sizeof(so.callbacks));
     so.callbacks.on_state = on_state;
     so.callbacks.on_text = on_text;
@@ -181,6 +200,8 @@ int scn_uav_channel_new(scn_loop *loop, const scn_uav_channel_options *opts,
      * it must never go out on the next link. */
     so.discard_unsent_on_link_loss = 1;
     so.stream_rate_hz = 0;
+    so.ping_interval_ms = opts->ping_interval_ms;
+    so.idle_timeout_ms = opts->idle_timeout_ms;
     if (!so.subprotocol)
         so.subprotocol = UAV_SUBPROTOCOL;
     so.user = ch;

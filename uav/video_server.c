@@ -15,13 +15,26 @@ struct scn_uav_video_server {
     scn_uav_video_stats stats; /* loop thread only; sink stats added */
 };
 
-void scn_uav_video_server_options_init(scn_uav_video_server_options *o)
+/* The first version's last field: the smallest struct_size accepted. */
+#define VIDEO_SERVER_OPTIONS_V0                                                \
+    SCN_OPTIONS_END(scn_uav_video_server_options, user)
+
+static void video_server_defaults(scn_uav_video_server_options *o)
 {
     memset(o, 0, sizeof(*o));
     o->bind_address = "0.0.0.0";
     o->port = 11111;
     o->buffer_bytes = 8u << 20;
     o->max_frame_bytes = 4u << 20;
+}
+
+void scn_uav_video_server_options_init_sized(scn_uav_video_server_options *o,
+                                             size_t size)
+{
+    scn_uav_video_server_options d;
+
+    video_server_defaults(&d);
+    scn_options_give(o, size, &d, sizeof(d));
 }
 
 static void on_message(scn_server *srv, scn_server_conn *conn, const void *data,
@@ -46,6 +59,7 @@ int scn_uav_video_server_new(scn_loop *loop,
                              scn_uav_video_server **out)
 {
     scn_uav_video_server *v;
+    scn_uav_video_server_options own;
     scn_server_options so;
     char peer[64];
     const char *allow[1] = {peer};
@@ -54,6 +68,10 @@ int scn_uav_video_server_new(scn_loop *loop,
     if (!loop || !o || !out)
         return SCN_ERR_INVALID_ARG;
     *out = NULL;
+    video_server_defaults(&own);
+    if ((rc = scn_options_take(&own, sizeof(own), VIDEO_SERVER_OPTIONS_V0, o)))
+        return rc;
+    o = &own;
     if (!o->allow_any_peer && (rc = uav_drone_peer(o->drone_url, o->allow_peer,
                                                    peer, sizeof(peer))) != 0)
         return rc;

@@ -67,13 +67,23 @@ struct scn_cloud {
     char submit_detail[160];
 };
 
-void scn_cloud_options_init(scn_cloud_options *o)
+/* The first version's last field: the smallest struct_size accepted. */
+#define CLOUD_OPTIONS_V0 SCN_OPTIONS_END(scn_cloud_options, user)
+
+static void cloud_defaults(scn_cloud_options *o)
 {
     memset(o, 0, sizeof(*o));
-    scn_session_options_init(&o->session);
     o->spool_cap_bytes = 64u << 20;
     o->window = 128;
     o->sync_interval_ms = 1000;
+}
+
+void scn_cloud_options_init_sized(scn_cloud_options *o, size_t size)
+{
+    scn_cloud_options d;
+
+    cloud_defaults(&d);
+    scn_options_give(o, size, &d, sizeof(d));
 }
 
 static void report(scn_cloud *c, int err, const char *detail)
@@ -518,14 +528,22 @@ static int build_url(scn_cloud *c, const char *base)
 int scn_cloud_new(scn_loop *loop, const scn_cloud_options *opts,
                   scn_cloud **out)
 {
+    scn_cloud_options own;
     scn_cloud *c;
     scn_session_options so;
     scn_spool_opts spo;
     int rc;
 
-    if (!loop || !opts || !out || !opts->spool_dir)
+    if (!loop || !opts || !out)
         return SCN_ERR_INVALID_ARG;
     *out = NULL;
+    cloud_defaults(&own);
+    if ((rc = scn_options_take(&own, sizeof(own), CLOUD_OPTIONS_V0, opts)) ||
+        (rc = scn_session_options_copy(&so, own.session)))
+        return rc;
+    opts = &own;
+    if (!opts->spool_dir)
+        return SCN_ERR_INVALID_ARG;
     if (opts->window > WINDOW_MAX)
         return SCN_ERR_INVALID_ARG;
     c = calloc(1, sizeof(*c));
@@ -546,10 +564,8 @@ int scn_cloud_new(scn_loop *loop, const scn_cloud_options *opts,
         (rc = scn_spool_open_opts(opts->spool_dir, &spo, &c->spool)) != 0 ||
         (rc = scn_timer_new(loop, on_flush, c, &c->flush)) != 0 ||
         (rc = scn_timer_new(loop, on_redial, c, &c->redial)) != 0 ||
-        (rc = build_url(c, opts->session.url ? opts->session.url
-                                             : SCN_CLOUD_DEFAULT_URL)) != 0)
+        (rc = build_url(c, so.url ? so.url : SCN_CLOUD_DEFAULT_URL)) != 0)
         goto fail;
-    so = opts->session;
     if (!so.subprotocol)
         so.subprotocol = SCN_CLOUD_PROTOCOL;
     if ((rc = own_strings(&so, &c->api_key)) != 0) {
@@ -570,7 +586,7 @@ int scn_cloud_new(scn_loop *loop, const scn_cloud_options *opts,
         free_strings(&c->so, c->api_key);
         goto fail;
     }
-    c->opts.session.url = NULL; /* the caller's pointers are not kept */
+    c->opts.session = NULL; /* the caller's pointers are not kept */
     c->ready = true;
     if (c->nearly > 0)
         arm_flush(c); /* delivers what the spool refused at open */
@@ -807,12 +823,27 @@ int scn_cloud_predict_url(const char *url, char *out, size_t cap)
     return 0;
 }
 
+/* The first version's last field: the smallest struct_size accepted. */
+#define PREDICT_OPTIONS_V0                                                     \
+    SCN_OPTIONS_END(scn_cloud_predict_options, lws_errors_to_stderr)
+
+void scn_cloud_predict_options_init_sized(scn_cloud_predict_options *o,
+                                          size_t size)
+{
+    scn_cloud_predict_options d;
+
+    memset(&d, 0, sizeof(d));
+    d.timeout_ms = 10000;
+    scn_options_give(o, size, &d, sizeof(d));
+}
+
 int scn_cloud_predict(const scn_cloud_predict_options *o,
                       const char *frame_json, size_t len,
                       scn_cloud_prediction *out)
 {
     char url[SCN_URL_HOST_MAX + SCN_URL_PATH_MAX + 32];
     char wsurl[sizeof(url) + 8];
+    scn_cloud_predict_options own;
     scn_secret *key = NULL;
     scn_cloud_msg *m = NULL;
     scn_http_post p;
@@ -821,6 +852,10 @@ int scn_cloud_predict(const scn_cloud_predict_options *o,
 
     if (!o || !frame_json || !out)
         return SCN_ERR_INVALID_ARG;
+    memset(&own, 0, sizeof(own));
+    if ((rc = scn_options_take(&own, sizeof(own), PREDICT_OPTIONS_V0, o)))
+        return rc;
+    o = &own;
     memset(out, 0, sizeof(*out));
     memset(&p, 0, sizeof(p));
     if ((rc = scn_cloud_predict_url(o->url, url, sizeof(url))) != 0)

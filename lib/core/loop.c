@@ -21,23 +21,38 @@ uint64_t scn_loop_now_ms(const scn_loop *loop)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* The first version's last field: the smallest struct_size accepted. */
+#define LOOP_OPTIONS_V0 SCN_OPTIONS_END(scn_loop_options, lws_errors_to_stderr)
+
+void scn_loop_options_init_sized(scn_loop_options *o, size_t size)
+{
+    scn_loop_options d;
+
+    memset(&d, 0, sizeof(d));
+    scn_options_give(o, size, &d, sizeof(d));
+}
+
 int scn_loop_new(const scn_loop_options *opts, scn_loop **out)
 {
+    scn_loop_options own;
     scn_loop *loop;
     int rc;
 
     if (!out)
         return SCN_ERR_INVALID_ARG;
     *out = NULL;
+    memset(&own, 0, sizeof(own));
+    if (opts &&
+        (rc = scn_options_take(&own, sizeof(own), LOOP_OPTIONS_V0, opts)))
+        return rc;
+    opts = &own;
     loop = calloc(1, sizeof(*loop));
     if (!loop)
         return SCN_ERR_NOMEM;
-    if (opts) {
-        loop->log.fn = opts->log;
-        loop->log.user = opts->log_user;
-        loop->log.level = opts->log_level;
-    }
-    if ((rc = scn_lws_loop_new(loop, opts && opts->lws_errors_to_stderr))) {
+    loop->log.fn = opts->log;
+    loop->log.user = opts->log_user;
+    loop->log.level = opts->log_level;
+    if ((rc = scn_lws_loop_new(loop, opts->lws_errors_to_stderr))) {
         free(loop);
         return rc;
     }

@@ -26,7 +26,10 @@ const char *scn_state_name(scn_state state)
     return "?";
 }
 
-void scn_session_options_init(scn_session_options *o)
+/* The first version's last field: the smallest struct_size accepted. */
+#define SESSION_OPTIONS_V0 SCN_OPTIONS_END(scn_session_options, user)
+
+static void session_defaults(scn_session_options *o)
 {
     memset(o, 0, sizeof(*o));
     o->backoff.initial_ms = 500;
@@ -43,6 +46,14 @@ void scn_session_options_init(scn_session_options *o)
     o->telemetry_queue_bytes = 4u << 20;
     o->inbound_queue_msgs = 256;
     o->inbound_queue_bytes = 2u << 20;
+}
+
+void scn_session_options_init_sized(scn_session_options *o, size_t size)
+{
+    scn_session_options d;
+
+    session_defaults(&d);
+    scn_options_give(o, size, &d, sizeof(d));
 }
 
 static void apply_defaults(scn_session_options *o)
@@ -107,18 +118,38 @@ static bool session_child_busy(scn_loop_child *c)
     return s->fsm.state != SCN_STATE_CLOSED && s->fsm.state != SCN_STATE_FAILED;
 }
 
+int scn_session_options_copy(scn_session_options *dst,
+                             const scn_session_options *src)
+{
+    int rc;
+
+    if (!dst)
+        return SCN_ERR_INVALID_ARG;
+    session_defaults(dst);
+    if (src && (rc = scn_options_take(dst, sizeof(*dst), SESSION_OPTIONS_V0,
+                                      src)) != 0)
+        return rc;
+    dst->struct_size = sizeof(*dst);
+    return 0;
+}
+
 int scn_session_new(scn_loop *loop, const scn_session_options *opts,
                     scn_session **out)
 {
+    scn_session_options own;
     scn_session *s;
     scn_outq_limits lim;
     scn_fsm_config fc;
     int rc;
 
-    if (!loop || !opts || !out || !opts->url ||
-        opts->connect_timeout_ms > SCN_CONNECT_TIMEOUT_MAX_MS)
+    if (!loop || !opts || !out)
         return SCN_ERR_INVALID_ARG;
     *out = NULL;
+    if ((rc = scn_session_options_copy(&own, opts)))
+        return rc;
+    opts = &own;
+    if (!opts->url || opts->connect_timeout_ms > SCN_CONNECT_TIMEOUT_MAX_MS)
+        return SCN_ERR_INVALID_ARG;
     if (!scn_loop_on_thread(loop))
         return SCN_ERR_STATE;
     s = calloc(1, sizeof(*s));

@@ -53,7 +53,10 @@ struct scn_fanout {
     scn_fanout_stats st;
 };
 
-void scn_fanout_options_init(scn_fanout_options *o)
+/* The first version's last field: the smallest struct_size accepted. */
+#define FANOUT_OPTIONS_V0 SCN_OPTIONS_END(scn_fanout_options, idle_timeout_ms)
+
+static void fanout_defaults(scn_fanout_options *o)
 {
     memset(o, 0, sizeof(*o));
     o->max_subscribers = 16;
@@ -65,6 +68,14 @@ void scn_fanout_options_init(scn_fanout_options *o)
      * second from a companion). */
     o->flush_interval_ms = 100;
     o->idle_timeout_ms = 10000;
+}
+
+void scn_fanout_options_init_sized(scn_fanout_options *o, size_t size)
+{
+    scn_fanout_options d;
+
+    fanout_defaults(&d);
+    scn_options_give(o, size, &d, sizeof(d));
 }
 
 static bool sub_wants(const sub *s, const char *stream)
@@ -334,7 +345,7 @@ void scn_fanout_detach(scn_fanout *fo)
 int scn_fanout_new(scn_loop *loop, const scn_fanout_options *opts,
                    scn_fanout **out)
 {
-    scn_fanout_options d;
+    scn_fanout_options d, own;
     scn_server_options so;
     scn_fanout *fo;
     int rc;
@@ -344,7 +355,11 @@ int scn_fanout_new(scn_loop *loop, const scn_fanout_options *opts,
     *out = NULL;
     if (!loop || !opts)
         return SCN_ERR_INVALID_ARG;
-    scn_fanout_options_init(&d);
+    fanout_defaults(&d);
+    own = d;
+    if ((rc = scn_options_take(&own, sizeof(own), FANOUT_OPTIONS_V0, opts)))
+        return rc;
+    opts = &own;
     fo = calloc(1, sizeof(*fo));
     if (!fo)
         return SCN_ERR_NOMEM;

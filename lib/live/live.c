@@ -69,7 +69,10 @@ static const char *const live_protocols[] = {SCN_FANOUT_SUBPROTOCOL};
 static const char *const fg_protocols[] = {SCN_FG_SUBPROTOCOL_SDK,
                                            SCN_FG_SUBPROTOCOL};
 
-void scn_live_options_init(scn_live_options *o)
+/* The first version's last field: the smallest struct_size accepted. */
+#define LIVE_OPTIONS_V0 SCN_OPTIONS_END(scn_live_options, name)
+
+static void live_defaults(scn_live_options *o)
 {
     memset(o, 0, sizeof(*o));
     o->max_connections = 64;
@@ -80,6 +83,14 @@ void scn_live_options_init(scn_live_options *o)
     o->queue_bytes = 4u << 20;
     o->slow_disconnect_ms = 5000;
     o->flush_interval_ms = 100;
+}
+
+void scn_live_options_init_sized(scn_live_options *o, size_t size)
+{
+    scn_live_options d;
+
+    live_defaults(&d);
+    scn_options_give(o, size, &d, sizeof(d));
 }
 
 int scn_live_token_ok(const char *token)
@@ -378,7 +389,7 @@ int scn_live_new(scn_loop *loop, const scn_live_options *opts, scn_live **out)
 {
     scn_server_route routes[2];
     scn_server_options so;
-    scn_live_options d;
+    scn_live_options d, own;
     scn_live *live;
     int rc;
 
@@ -387,7 +398,11 @@ int scn_live_new(scn_loop *loop, const scn_live_options *opts, scn_live **out)
     *out = NULL;
     if (!loop || !opts)
         return SCN_ERR_INVALID_ARG;
-    scn_live_options_init(&d);
+    live_defaults(&d);
+    own = d;
+    if ((rc = scn_options_take(&own, sizeof(own), LIVE_OPTIONS_V0, opts)))
+        return rc;
+    opts = &own;
     live = calloc(1, sizeof(*live));
     if (!live)
         return SCN_ERR_NOMEM;

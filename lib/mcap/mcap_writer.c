@@ -85,11 +85,22 @@ struct scn_recorder {
     int dirty; /* written since the last sync */
 };
 
-void scn_recorder_options_init(scn_recorder_options *opts)
+/* The first version's last field: the smallest struct_size accepted. */
+#define RECORDER_OPTIONS_V0 SCN_OPTIONS_END(scn_recorder_options, profile)
+
+static void recorder_defaults(scn_recorder_options *opts)
 {
     memset(opts, 0, sizeof(*opts));
     opts->chunk_size = DEFAULT_CHUNK_SIZE;
     opts->flush_interval_ms = DEFAULT_FLUSH_INTERVAL;
+}
+
+void scn_recorder_options_init_sized(scn_recorder_options *o, size_t size)
+{
+    scn_recorder_options d;
+
+    recorder_defaults(&d);
+    scn_options_give(o, size, &d, sizeof(d));
 }
 
 /* The coarse clock costs a few ns; its millisecond-ish resolution is
@@ -282,6 +293,7 @@ int scn_recorder_new(const char *path, const scn_recorder_options *opts,
 {
     scn_recorder *rec;
     mcap_buf head = {0};
+    const char *profile;
     int rc, saved;
 
     if (!path || !out)
@@ -290,12 +302,15 @@ int scn_recorder_new(const char *path, const scn_recorder_options *opts,
     rec = calloc(1, sizeof(*rec));
     if (!rec)
         return SCN_ERR_NOMEM;
-    if (opts)
-        rec->opts = *opts;
-    else
-        scn_recorder_options_init(&rec->opts);
+    recorder_defaults(&rec->opts);
+    if (opts && (rc = scn_options_take(&rec->opts, sizeof(rec->opts),
+                                       RECORDER_OPTIONS_V0, opts)) != 0) {
+        free(rec);
+        return rc;
+    }
     if (!rec->opts.chunk_size)
         rec->opts.chunk_size = DEFAULT_CHUNK_SIZE;
+    profile = rec->opts.profile ? rec->opts.profile : "";
     rec->opts.profile = NULL; /* not kept: only used below */
     rec->chunk_limit = MCAP_CHUNK_HEAD_LEN + rec->opts.chunk_size;
     rec->chunk_cap = rec->chunk_limit;
@@ -307,8 +322,7 @@ int scn_recorder_new(const char *path, const scn_recorder_options *opts,
     rec->last_flush_ms = now_ms();
     rec->fd = -1;
     if (!rec->chunk || mcap_buf_reserve(&head, 64) ||
-        mcap_put_header(&head, opts && opts->profile ? opts->profile : "",
-                        LIBRARY)) {
+        mcap_put_header(&head, profile, LIBRARY)) {
         rc = SCN_ERR_NOMEM;
         goto fail;
     }

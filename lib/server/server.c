@@ -27,7 +27,10 @@
  * close frame cannot be written) is cut off after this long. */
 #define CLOSE_TIMEOUT_MS 5000
 
-void scn_server_options_init(scn_server_options *o)
+/* The first version's last field: the smallest struct_size accepted. */
+#define SERVER_OPTIONS_V0 SCN_OPTIONS_END(scn_server_options, user)
+
+static void server_defaults(scn_server_options *o)
 {
     memset(o, 0, sizeof(*o));
     o->max_message_bytes = 1u << 20;
@@ -36,6 +39,14 @@ void scn_server_options_init(scn_server_options *o)
     o->max_connections = 64;
     o->retry_after_s = 5;
     o->request_timeout_ms = 10000;
+}
+
+void scn_server_options_init_sized(scn_server_options *o, size_t size)
+{
+    scn_server_options d;
+
+    server_defaults(&d);
+    scn_options_give(o, size, &d, sizeof(d));
 }
 
 static void apply_defaults(scn_server_options *o)
@@ -302,6 +313,7 @@ static bool server_child_busy(scn_loop_child *c)
 int scn_server_new(scn_loop *loop, const scn_server_options *opts,
                    scn_server **out)
 {
+    scn_server_options own;
     scn_ip_addr bind_addr;
     char text[SCN_IP_TEXT_MAX];
     scn_server *srv;
@@ -312,6 +324,10 @@ int scn_server_new(scn_loop *loop, const scn_server_options *opts,
     *out = NULL;
     if (!loop || !opts)
         return SCN_ERR_INVALID_ARG;
+    server_defaults(&own);
+    if ((rc = scn_options_take(&own, sizeof(own), SERVER_OPTIONS_V0, opts)))
+        return rc;
+    opts = &own;
     rc = check_options(opts, &bind_addr);
     if (rc)
         return rc;
