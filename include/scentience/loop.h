@@ -66,7 +66,9 @@ SCN_API void scn_loop_free(scn_loop *loop);
  * listens and no timer is armed. So a program whose only session fails
  * gets control back instead of waiting forever; a loop with nothing on it
  * returns at once. Returns 0, SCN_ERR_STATE if the loop runs on its own
- * thread, or SCN_ERR_RECURSIVE from inside a callback. */
+ * thread, or SCN_ERR_RECURSIVE from inside a callback of this loop on the
+ * calling thread (another thread being inside one, such as a
+ * scn_session_dispatch() callback, does not prevent it). */
 SCN_API int scn_loop_run(scn_loop *loop);
 
 /** Serves events for at most timeout_ms (0: only what is ready now).

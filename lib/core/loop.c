@@ -57,6 +57,7 @@ int scn_loop_new(const scn_loop_options *opts, scn_loop **out)
         return rc;
     }
     pthread_mutex_init(&loop->mu, NULL);
+    pthread_mutex_init(&loop->user_calls_mu, NULL);
     atomic_init(&loop->stop, false);
     atomic_init(&loop->in_service, false);
     *out = loop;
@@ -79,8 +80,59 @@ void scn_loop_free(scn_loop *loop)
         c->destroy(c); /* disowns itself */
     }
     scn_lws_loop_free(loop);
+    pthread_mutex_destroy(&loop->user_calls_mu);
     pthread_mutex_destroy(&loop->mu);
     free(loop);
+}
+
+/* The calling thread is the one inside scn_lws_service(). */
+static bool in_service_here(const scn_loop *loop, pthread_t self)
+{
+    return atomic_load(&loop->in_service) &&
+           pthread_equal(self, loop->service_thread);
+}
+
+void scn_loop_enter_user_call(scn_loop *loop, scn_user_call *uc)
+{
+    uc->thread = pthread_self();
+    uc->in_service = in_service_here(loop, uc->thread);
+    if (uc->in_service) {
+        loop->service_depth++; /* the hot path: no lock */
+        return;
+    }
+    pthread_mutex_lock(&loop->user_calls_mu);
+    uc->next = loop->user_calls;
+    loop->user_calls = uc;
+    pthread_mutex_unlock(&loop->user_calls_mu);
+}
+
+void scn_loop_leave_user_call(scn_loop *loop, scn_user_call *uc)
+{
+    scn_user_call **p;
+
+    if (uc->in_service) {
+        loop->service_depth--;
+        return;
+    }
+    pthread_mutex_lock(&loop->user_calls_mu);
+    for (p = &loop->user_calls; *p != uc; p = &(*p)->next)
+        ;
+    *p = uc->next;
+    pthread_mutex_unlock(&loop->user_calls_mu);
+}
+
+bool scn_loop_in_user_call(scn_loop *loop)
+{
+    pthread_t self = pthread_self();
+    bool in = false;
+
+    if (in_service_here(loop, self) && loop->service_depth > 0)
+        return true;
+    pthread_mutex_lock(&loop->user_calls_mu);
+    for (scn_user_call *uc = loop->user_calls; uc && !in; uc = uc->next)
+        in = pthread_equal(uc->thread, self);
+    pthread_mutex_unlock(&loop->user_calls_mu);
+    return in;
 }
 
 bool scn_loop_on_thread(const scn_loop *loop)
@@ -136,7 +188,7 @@ int scn_loop_run_once(scn_loop *loop, uint32_t timeout_ms)
 {
     if (!loop)
         return SCN_ERR_INVALID_ARG;
-    if (loop->cb_depth > 0)
+    if (scn_loop_in_user_call(loop))
         return SCN_ERR_RECURSIVE;
     if (loop->has_thread)
         return SCN_ERR_STATE;
@@ -162,7 +214,7 @@ int scn_loop_run(scn_loop *loop)
 {
     if (!loop)
         return SCN_ERR_INVALID_ARG;
-    if (loop->cb_depth > 0)
+    if (scn_loop_in_user_call(loop))
         return SCN_ERR_RECURSIVE;
     if (loop->has_thread)
         return SCN_ERR_STATE;

@@ -35,7 +35,13 @@ struct scn_loop {
     pthread_t service_thread; /* thread inside lws_service, if any */
     atomic_bool in_service;
     atomic_bool stop;
-    atomic_int cb_depth;   /* >0 while a user callback runs */
+    /* The user-callback guard, per thread (SCN_LOOP_USER_CALL): the thread
+     * in service counts its callbacks in service_depth, which no other
+     * thread reads; any other thread (scn_session_dispatch, the reports
+     * of scn_loop_free) links a record from its stack on user_calls. */
+    int service_depth;
+    pthread_mutex_t user_calls_mu;
+    struct scn_user_call *user_calls;
     unsigned armed_timers; /* timer.c: scn_timers started, not yet fired */
 };
 
@@ -127,19 +133,33 @@ void scn_loop_disown(scn_loop *loop, scn_loop_child *c);
 /* Runs every child's wake hook (loop thread, after a wakeup). */
 void scn_loop_wake_children(scn_loop *loop);
 
+/* One thread inside a user callback of a loop (on that thread's stack). */
+typedef struct scn_user_call {
+    pthread_t thread;
+    bool in_service; /* counted in service_depth, not linked */
+    struct scn_user_call *next;
+} scn_user_call;
+
+void scn_loop_enter_user_call(scn_loop *loop, scn_user_call *uc);
+void scn_loop_leave_user_call(scn_loop *loop, scn_user_call *uc);
+/* True when the calling thread is inside a user callback of loop. */
+bool scn_loop_in_user_call(scn_loop *loop);
+
 /*
  * The user-callback guard, its one definition: while a callback of the
- * application runs, the loop knows (scn_loop_run refuses to recurse,
- * scn_server_free defers) and so does the session (scn_session_free
- * defers). The counters are atomic: scn_session_dispatch() and the
- * thread-safe senders run callbacks on the application's threads while
- * the loop thread runs its own.
+ * application runs, the loop knows which thread runs it (scn_loop_run on
+ * that thread refuses to recurse, scn_server_free there defers; another
+ * thread may still run the loop) and the session counts it on every
+ * thread (scn_session_free defers until none runs): scn_session_dispatch()
+ * runs callbacks on the application's threads while the loop thread runs
+ * its own.
  */
 #define SCN_LOOP_USER_CALL(loop, ...)                                          \
     do {                                                                       \
-        atomic_fetch_add(&(loop)->cb_depth, 1);                                \
+        scn_user_call scn_uc_;                                                 \
+        scn_loop_enter_user_call((loop), &scn_uc_);                            \
         __VA_ARGS__;                                                           \
-        atomic_fetch_sub(&(loop)->cb_depth, 1);                                \
+        scn_loop_leave_user_call((loop), &scn_uc_);                            \
     } while (0)
 
 #define SCN_USER_CALL(s, ...)                                                  \

@@ -452,7 +452,7 @@ void scn_server_free(scn_server *srv)
 {
     if (!srv || srv->destroying)
         return;
-    if (srv->loop->cb_depth > 0) {
+    if (scn_loop_in_user_call(srv->loop)) {
         /* Inside a callback the adapter may be walking this server's
          * connections; the loop finishes the job from its top. */
         if (!srv->free_pending) {
