@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -60,6 +61,22 @@ static char *dup_n(const void *p, size_t n)
     return s;
 }
 
+/* items (cap elements of size bytes, n in use) with room for one more:
+ * items itself, or a copy with twice the capacity (first when empty).
+ * NULL when out of memory; items is then unchanged. */
+static void *grow(void *items, size_t *cap, size_t n, size_t size, size_t first)
+{
+    size_t c = *cap ? *cap * 2 : first;
+    void *p;
+
+    if (n < *cap)
+        return items;
+    if (c > SIZE_MAX / size || !(p = realloc(items, c * size)))
+        return NULL;
+    *cap = c;
+    return p;
+}
+
 static const mcap_schema *find_schema(const scn_recording *r, uint16_t id)
 {
     for (size_t i = 0; i < r->nschemas; i++)
@@ -71,6 +88,7 @@ static const mcap_schema *find_schema(const scn_recording *r, uint16_t id)
 static int add_schema(scn_recording *r, const mcap_record *rec)
 {
     mcap_schema s;
+    void *p;
     int rc;
 
     if ((rc = mcap_parse_schema(rec, &s)))
@@ -79,15 +97,10 @@ static int add_schema(scn_recording *r, const mcap_record *rec)
         return SCN_ERR_MCAP_FORMAT; /* 0 means "no schema" */
     if (find_schema(r, s.id))
         return 0; /* repeated (chunks, summary): the first one holds */
-    if (r->nschemas == r->schemas_cap) {
-        size_t cap = r->schemas_cap ? r->schemas_cap * 2 : 8;
-        mcap_schema *p = realloc(r->schemas, cap * sizeof(*p));
-
-        if (!p)
-            return SCN_ERR_NOMEM;
-        r->schemas = p;
-        r->schemas_cap = cap;
-    }
+    if (!(p = grow(r->schemas, &r->schemas_cap, r->nschemas,
+                   sizeof(*r->schemas), 8)))
+        return SCN_ERR_NOMEM;
+    r->schemas = p;
     r->schemas[r->nschemas++] = s;
     return 0;
 }
@@ -100,6 +113,7 @@ static int add_channel(scn_recording *r, const mcap_record *rec)
     scn_recording_channel *c;
     mcap_channel mc;
     size_t total;
+    void *p;
     char *b;
     int rc;
 
@@ -109,15 +123,9 @@ static int add_channel(scn_recording *r, const mcap_record *rec)
         return 0;
     if (mc.schema_id && !(s = find_schema(r, mc.schema_id)))
         return SCN_ERR_MCAP_FORMAT; /* a schema must precede its channel */
-    if (r->nch == r->ch_cap) {
-        size_t cap = r->ch_cap ? r->ch_cap * 2 : 8;
-        scn_recording_channel *p = realloc(r->ch, cap * sizeof(*p));
-
-        if (!p)
-            return SCN_ERR_NOMEM;
-        r->ch = p;
-        r->ch_cap = cap;
-    }
+    if (!(p = grow(r->ch, &r->ch_cap, r->nch, sizeof(*r->ch), 8)))
+        return SCN_ERR_NOMEM;
+    r->ch = p;
     total = mc.topic.len + mc.message_encoding.len + s->name.len +
             s->encoding.len + s->len + 5;
     if (!(b = malloc(total)))
@@ -151,21 +159,16 @@ static int add_message(scn_recording *r, const mcap_record *rec,
                        uint64_t offset)
 {
     mcap_message m;
+    void *p;
     int rc;
 
     if ((rc = mcap_parse_message(rec, &m)))
         return rc;
     if (r->slot[m.channel_id] == NO_SLOT)
         return SCN_ERR_MCAP_FORMAT; /* a channel must precede its messages */
-    if (r->nmsg == r->msgs_cap) {
-        size_t cap = r->msgs_cap ? r->msgs_cap * 2 : 1024;
-        msgref *p = realloc(r->msgs, cap * sizeof(*p));
-
-        if (!p)
-            return SCN_ERR_NOMEM;
-        r->msgs = p;
-        r->msgs_cap = cap;
-    }
+    if (!(p = grow(r->msgs, &r->msgs_cap, r->nmsg, sizeof(*r->msgs), 1024)))
+        return SCN_ERR_NOMEM;
+    r->msgs = p;
     r->msgs[r->nmsg].log_time = m.log_time;
     r->msgs[r->nmsg].offset = offset;
     r->nmsg++;
