@@ -34,7 +34,7 @@ static uint64_t now_ms(scn_uav_channel *ch)
 static void rearm(scn_uav_channel *ch)
 {
     uint64_t now = now_ms(ch);
-    uint64_t next = uav_core_tick(&ch->core, now);
+    uint64_t next = scn__uav_core_tick(&ch->core, now);
 
     if (next == UINT64_MAX)
         scn_timer_stop(ch->timer);
@@ -102,10 +102,10 @@ static void on_state(scn_session *s, const scn_state_event *ev, void *user)
     (void)s;
     if (ev->state == SCN_STATE_OPEN) {
         ch->link_up = true;
-        uav_core_link_up(&ch->core, now);
+        scn__uav_core_link_up(&ch->core, now);
     } else if (ch->link_up) {
         ch->link_up = false;
-        uav_core_link_down(&ch->core, now);
+        scn__uav_core_link_down(&ch->core, now);
     }
     if (ev->state == SCN_STATE_FAILED)
         ch->failed = true;
@@ -119,7 +119,7 @@ static void on_written(scn_session *s, uint64_t ticket, void *user)
     scn_uav_channel *ch = user;
 
     (void)s;
-    uav_core_written(&ch->core, ticket);
+    scn__uav_core_written(&ch->core, ticket);
 }
 
 static void on_text(scn_session *s, const char *data, size_t len, void *user)
@@ -127,7 +127,7 @@ static void on_text(scn_session *s, const char *data, size_t len, void *user)
     scn_uav_channel *ch = user;
 
     (void)s;
-    uav_core_answer(&ch->core, now_ms(ch), data, len);
+    scn__uav_core_answer(&ch->core, now_ms(ch), data, len);
     rearm(ch);
 }
 
@@ -188,7 +188,7 @@ int scn_uav_channel_new(scn_loop *loop, const scn_uav_channel_options *opts,
     ops.complete = core_complete;
     ops.active = core_active;
     ops.ctx = ch;
-    if ((rc = uav_core_init(&ch->core, opts, &ops)) != 0 ||
+    if ((rc = scn__uav_core_init(&ch->core, opts, &ops)) != 0 ||
         (rc = scn_timer_new(loop, on_timer, ch, &ch->timer)) != 0)
         goto fail;
     memset(&so.callbacks, 0, sizeof(so.callbacks));
@@ -211,7 +211,7 @@ int scn_uav_channel_new(scn_loop *loop, const scn_uav_channel_options *opts,
     return 0;
 fail:
     scn_timer_free(ch->timer);
-    uav_core_free(&ch->core);
+    scn__uav_core_free(&ch->core);
     free(ch);
     return rc;
 }
@@ -222,7 +222,7 @@ void scn_uav_channel_free(scn_uav_channel *ch)
         return;
     scn_session_free(ch->session);
     scn_timer_free(ch->timer);
-    uav_core_free(&ch->core);
+    scn__uav_core_free(&ch->core);
     free(ch);
 }
 
@@ -242,7 +242,7 @@ static int submit(scn_uav_channel *ch, const scn_uav_cmd *cmd,
         return SCN_ERR_STATE;
     if (cmd->id == SCN_UAV_EMERGENCY)
         return scn_uav_channel_emergency(ch, cb, user);
-    rc = uav_core_submit(&ch->core, now_ms(ch), cmd, line, len, cb, user);
+    rc = scn__uav_core_submit(&ch->core, now_ms(ch), cmd, line, len, cb, user);
     rearm(ch);
     return rc;
 }
@@ -280,7 +280,7 @@ int scn_uav_channel_emergency(scn_uav_channel *ch, scn_uav_reply_fn cb,
 
     if (!ch)
         return SCN_ERR_INVALID_ARG;
-    rc = uav_core_emergency(&ch->core, now_ms(ch), cb, user);
+    rc = scn__uav_core_emergency(&ch->core, now_ms(ch), cb, user);
     if (rc && ch->opts.on_error)
         ch->opts.on_error(ch, rc, "EMERGENCY NOT SENT: no link to the drone",
                           ch->opts.user);

@@ -126,8 +126,9 @@ int scn_uav_state_server_new(scn_loop *loop,
     if ((rc = scn_options_take(&own, sizeof(own), STATE_SERVER_OPTIONS_V0, o)))
         return rc;
     o = &own;
-    if (!o->allow_any_peer && (rc = uav_drone_peer(o->drone_url, o->allow_peer,
-                                                   peer, sizeof(peer))) != 0)
+    if (!o->allow_any_peer &&
+        (rc = scn__uav_drone_peer(o->drone_url, o->allow_peer, peer,
+                                  sizeof(peer))) != 0)
         return rc;
     s = calloc(1, sizeof(*s));
     if (!s)

@@ -49,7 +49,7 @@ static void on_message(scn_server *srv, scn_server_conn *conn, const void *data,
     v->stats.frames++;
     v->stats.bytes += len;
     if (v->sink)
-        uav_video_sink_push(v->sink, data, len);
+        scn__uav_video_sink_push(v->sink, data, len);
     if (v->opts.on_frame)
         v->opts.on_frame(v, data, len, v->opts.user);
 }
@@ -72,8 +72,9 @@ int scn_uav_video_server_new(scn_loop *loop,
     if ((rc = scn_options_take(&own, sizeof(own), VIDEO_SERVER_OPTIONS_V0, o)))
         return rc;
     o = &own;
-    if (!o->allow_any_peer && (rc = uav_drone_peer(o->drone_url, o->allow_peer,
-                                                   peer, sizeof(peer))) != 0)
+    if (!o->allow_any_peer &&
+        (rc = scn__uav_drone_peer(o->drone_url, o->allow_peer, peer,
+                                  sizeof(peer))) != 0)
         return rc;
     v = calloc(1, sizeof(*v));
     if (!v)
@@ -84,8 +85,8 @@ int scn_uav_video_server_new(scn_loop *loop,
     if (!v->opts.max_frame_bytes)
         v->opts.max_frame_bytes = 4u << 20;
     if (o->out_path &&
-        (rc = uav_video_sink_open(o->out_path, v->opts.buffer_bytes,
-                                  &v->sink)) != 0) {
+        (rc = scn__uav_video_sink_open(o->out_path, v->opts.buffer_bytes,
+                                       &v->sink)) != 0) {
         free(v);
         return rc;
     }
@@ -108,7 +109,7 @@ int scn_uav_video_server_new(scn_loop *loop,
     so.callbacks.on_message = on_message;
     so.user = v;
     if ((rc = scn_server_new(loop, &so, &v->srv)) != 0) {
-        uav_video_sink_close(v->sink);
+        scn__uav_video_sink_close(v->sink);
         free(v);
         return rc;
     }
@@ -121,7 +122,7 @@ void scn_uav_video_server_free(scn_uav_video_server *v)
     if (!v)
         return;
     scn_server_free(v->srv);
-    uav_video_sink_close(v->sink);
+    scn__uav_video_sink_close(v->sink);
     free(v);
 }
 
@@ -142,7 +143,7 @@ void scn_uav_video_server_get_stats(scn_uav_video_server *v,
     scn_server_get_stats(v->srv, &ss);
     out->refused_peers = ss.refused_address;
     if (v->sink) {
-        uav_video_sink_stats_get(v->sink, &ks);
+        scn__uav_video_sink_stats_get(v->sink, &ks);
         out->written_bytes = ks.written_bytes;
         out->dropped_frames = ks.dropped_frames;
         out->crc32 = ks.crc32;

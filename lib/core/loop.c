@@ -52,7 +52,7 @@ int scn_loop_new(const scn_loop_options *opts, scn_loop **out)
     loop->log.fn = opts->log;
     loop->log.user = opts->log_user;
     loop->log.level = opts->log_level;
-    if ((rc = scn_lws_loop_new(loop, opts->lws_errors_to_stderr))) {
+    if ((rc = scn__lws_loop_new(loop, opts->lws_errors_to_stderr))) {
         free(loop);
         return rc;
     }
@@ -79,20 +79,20 @@ void scn_loop_free(scn_loop *loop)
             break;
         c->destroy(c); /* disowns itself */
     }
-    scn_lws_loop_free(loop);
+    scn__lws_loop_free(loop);
     pthread_mutex_destroy(&loop->user_calls_mu);
     pthread_mutex_destroy(&loop->mu);
     free(loop);
 }
 
-/* The calling thread is the one inside scn_lws_service(). */
+/* The calling thread is the one inside scn__lws_service(). */
 static bool in_service_here(const scn_loop *loop, pthread_t self)
 {
     return atomic_load(&loop->in_service) &&
            pthread_equal(self, loop->service_thread);
 }
 
-void scn_loop_enter_user_call(scn_loop *loop, scn_user_call *uc)
+void scn__loop_enter_user_call(scn_loop *loop, scn_user_call *uc)
 {
     uc->thread = pthread_self();
     uc->in_service = in_service_here(loop, uc->thread);
@@ -106,7 +106,7 @@ void scn_loop_enter_user_call(scn_loop *loop, scn_user_call *uc)
     pthread_mutex_unlock(&loop->user_calls_mu);
 }
 
-void scn_loop_leave_user_call(scn_loop *loop, scn_user_call *uc)
+void scn__loop_leave_user_call(scn_loop *loop, scn_user_call *uc)
 {
     scn_user_call **p;
 
@@ -121,7 +121,7 @@ void scn_loop_leave_user_call(scn_loop *loop, scn_user_call *uc)
     pthread_mutex_unlock(&loop->user_calls_mu);
 }
 
-bool scn_loop_in_user_call(scn_loop *loop)
+bool scn__loop_in_user_call(scn_loop *loop)
 {
     pthread_t self = pthread_self();
     bool in = false;
@@ -135,7 +135,7 @@ bool scn_loop_in_user_call(scn_loop *loop)
     return in;
 }
 
-bool scn_loop_on_thread(const scn_loop *loop)
+bool scn__loop_on_thread(const scn_loop *loop)
 {
     if (atomic_load(&loop->in_service))
         return pthread_equal(pthread_self(), loop->service_thread);
@@ -143,7 +143,7 @@ bool scn_loop_on_thread(const scn_loop *loop)
     return !loop->has_thread;
 }
 
-void scn_loop_adopt(scn_loop *loop, scn_loop_child *c)
+void scn__loop_adopt(scn_loop *loop, scn_loop_child *c)
 {
     pthread_mutex_lock(&loop->mu);
     c->next = loop->children;
@@ -151,7 +151,7 @@ void scn_loop_adopt(scn_loop *loop, scn_loop_child *c)
     pthread_mutex_unlock(&loop->mu);
 }
 
-void scn_loop_disown(scn_loop *loop, scn_loop_child *c)
+void scn__loop_disown(scn_loop *loop, scn_loop_child *c)
 {
     pthread_mutex_lock(&loop->mu);
     for (scn_loop_child **pp = &loop->children; *pp; pp = &(*pp)->next) {
@@ -163,7 +163,7 @@ void scn_loop_disown(scn_loop *loop, scn_loop_child *c)
     pthread_mutex_unlock(&loop->mu);
 }
 
-void scn_loop_wake_children(scn_loop *loop)
+void scn__loop_wake_children(scn_loop *loop)
 {
     pthread_mutex_lock(&loop->mu);
     for (scn_loop_child *c = loop->children; c; c = c->next)
@@ -179,7 +179,7 @@ static int service(scn_loop *loop, int timeout_ms)
     if (!pthread_equal(loop->service_thread, pthread_self()))
         loop->service_thread = pthread_self();
     atomic_store(&loop->in_service, true);
-    scn_lws_service(loop, timeout_ms);
+    scn__lws_service(loop, timeout_ms);
     atomic_store(&loop->in_service, false);
     return 0;
 }
@@ -188,7 +188,7 @@ int scn_loop_run_once(scn_loop *loop, uint32_t timeout_ms)
 {
     if (!loop)
         return SCN_ERR_INVALID_ARG;
-    if (scn_loop_in_user_call(loop))
+    if (scn__loop_in_user_call(loop))
         return SCN_ERR_RECURSIVE;
     if (loop->has_thread)
         return SCN_ERR_STATE;
@@ -214,7 +214,7 @@ int scn_loop_run(scn_loop *loop)
 {
     if (!loop)
         return SCN_ERR_INVALID_ARG;
-    if (scn_loop_in_user_call(loop))
+    if (scn__loop_in_user_call(loop))
         return SCN_ERR_RECURSIVE;
     if (loop->has_thread)
         return SCN_ERR_STATE;
@@ -252,7 +252,7 @@ int scn_loop_stop(scn_loop *loop)
     if (!loop)
         return SCN_ERR_INVALID_ARG;
     atomic_store(&loop->stop, true);
-    scn_lws_wake(loop);
+    scn__lws_wake(loop);
     if (loop->has_thread && !pthread_equal(pthread_self(), loop->thread)) {
         pthread_join(loop->thread, NULL);
         loop->has_thread = false;
@@ -264,5 +264,5 @@ int scn_loop_stop(scn_loop *loop)
 void scn_loop_wakeup(scn_loop *loop)
 {
     if (loop)
-        scn_lws_wake(loop);
+        scn__lws_wake(loop);
 }

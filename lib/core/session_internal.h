@@ -59,7 +59,7 @@ struct scn_session {
     char key_redacted[SCN_KEY_REDACTED_SIZE];
 
     scn_fsm fsm;
-    scn_lws_timer *timer; /* runs scn_session_service */
+    scn_lws_timer *timer; /* runs scn__session_service */
     struct lws *wsi;
 
     /* Failure recorded before the wsi closes, reported when it does. */
@@ -110,28 +110,28 @@ struct scn_session {
 };
 
 /* session.c */
-void scn_session_notify(scn_session *s, const scn_transition *tr,
-                        int http_status, int close_code);
+void scn__session_notify(scn_session *s, const scn_transition *tr,
+                         int http_status, int close_code);
 /* Handles one complete inbound text message, received on the conn-th
  * connection (fsm.opens then). */
-void scn_session_deliver(scn_session *s, const unsigned char *data, size_t len,
-                         uint64_t conn);
-void scn_session_report(scn_session *s, int err, const char *detail);
+void scn__session_deliver(scn_session *s, const unsigned char *data, size_t len,
+                          uint64_t conn);
+void scn__session_report(scn_session *s, int err, const char *detail);
 /* Frees the session if scn_session_free() was deferred and no callback is
  * running; true when it did (the session is gone). */
-bool scn_session_reap(scn_session *s);
-void scn_session_destroy(scn_session *s);
+bool scn__session_reap(scn_session *s);
+void scn__session_destroy(scn_session *s);
 /* (Re)loads the key: option, environment, file. */
-int scn_session_load_key(scn_session *s);
+int scn__session_load_key(scn_session *s);
 /* Queues the request that restores the user's stream setting. */
-void scn_session_restore_requests(scn_session *s);
+void scn__session_restore_requests(scn_session *s);
 
 /* loop.c */
-bool scn_loop_on_thread(const scn_loop *loop);
-void scn_loop_adopt(scn_loop *loop, scn_loop_child *c);
-void scn_loop_disown(scn_loop *loop, scn_loop_child *c);
+bool scn__loop_on_thread(const scn_loop *loop);
+void scn__loop_adopt(scn_loop *loop, scn_loop_child *c);
+void scn__loop_disown(scn_loop *loop, scn_loop_child *c);
 /* Runs every child's wake hook (loop thread, after a wakeup). */
-void scn_loop_wake_children(scn_loop *loop);
+void scn__loop_wake_children(scn_loop *loop);
 
 /* One thread inside a user callback of a loop (on that thread's stack). */
 typedef struct scn_user_call {
@@ -140,10 +140,10 @@ typedef struct scn_user_call {
     struct scn_user_call *next;
 } scn_user_call;
 
-void scn_loop_enter_user_call(scn_loop *loop, scn_user_call *uc);
-void scn_loop_leave_user_call(scn_loop *loop, scn_user_call *uc);
+void scn__loop_enter_user_call(scn_loop *loop, scn_user_call *uc);
+void scn__loop_leave_user_call(scn_loop *loop, scn_user_call *uc);
 /* True when the calling thread is inside a user callback of loop. */
-bool scn_loop_in_user_call(scn_loop *loop);
+bool scn__loop_in_user_call(scn_loop *loop);
 
 /*
  * The user-callback guard, its one definition: while a callback of the
@@ -157,9 +157,9 @@ bool scn_loop_in_user_call(scn_loop *loop);
 #define SCN_LOOP_USER_CALL(loop, ...)                                          \
     do {                                                                       \
         scn_user_call scn_uc_;                                                 \
-        scn_loop_enter_user_call((loop), &scn_uc_);                            \
+        scn__loop_enter_user_call((loop), &scn_uc_);                           \
         __VA_ARGS__;                                                           \
-        scn_loop_leave_user_call((loop), &scn_uc_);                            \
+        scn__loop_leave_user_call((loop), &scn_uc_);                           \
     } while (0)
 
 #define SCN_USER_CALL(s, ...)                                                  \
