@@ -17,8 +17,8 @@
  *   (never written: not sent, not executed), UAV_OUTCOME_UNKNOWN (written,
  *   then the link died: it may have been executed), UAV_NOT_AIRBORNE
  *   (require_airborne), STATE at free (never written).
- * - A link the channel gives up on (no traffic for the session's
- *   idle_timeout_ms, 5 s here) is reset before anything is reported, and
+ * - A link the channel gives up on (no traffic for the channel's
+ *   idle_timeout_ms, 5 s by default) is reset before anything is reported, and
  *   nothing not yet written is kept for the next link: once a command is
  *   reported, no byte of it can still reach the drone. A command written
  *   into an outage can arrive at most idle_timeout_ms late.
