@@ -98,9 +98,7 @@ typedef struct scn_cloud_stats {
 
 /** Options of scn_cloud_new(); initialise with scn_cloud_options_init(). */
 typedef struct scn_cloud_options {
-    /** Set by scn_cloud_options_init(), never by hand (scentience/options.h).
-     */
-    size_t struct_size;
+    size_t struct_size; /**< set by _options_init() (options.h) */
     /** The session's options (from scn_session_options_init()), read by
      * scn_cloud_new() only; NULL: every default. A pointer, so that either
      * struct can grow (scentience/options.h). url NULL:
@@ -217,9 +215,7 @@ SCN_API scn_session *scn_cloud_session(scn_cloud *c);
 /** Options of scn_cloud_predict(); initialise with
  * scn_cloud_predict_options_init(). */
 typedef struct scn_cloud_predict_options {
-    /** Set by scn_cloud_predict_options_init(), never by hand
-     * (scentience/options.h). */
-    size_t struct_size;
+    size_t struct_size; /**< set by _options_init() (options.h) */
     /** Where to post: http://, https://, or a stream URL (ws://, wss://);
      * NULL: SCN_CLOUD_PREDICT_URL. Mapped as scn_cloud_predict_url() says. */
     const char *url;

@@ -53,9 +53,7 @@ typedef struct scn_fanout scn_fanout;
 
 /** Options of scn_fanout_new(); initialise with scn_fanout_options_init(). */
 typedef struct scn_fanout_options {
-    /** Set by scn_fanout_options_init(), never by hand (scentience/options.h).
-     */
-    size_t struct_size;
+    size_t struct_size; /**< set by _options_init() (options.h) */
     /** IP literal to listen on. NULL: "127.0.0.1" (loopback only). */
     const char *bind_address;
     int port; /**< 0: ephemeral, see scn_fanout_port() */

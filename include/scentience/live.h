@@ -48,8 +48,7 @@ typedef struct scn_live scn_live;
 
 /** Options of scn_live_new(); start from scn_live_options_init(). */
 typedef struct scn_live_options {
-    /** Set by scn_live_options_init(), never by hand (scentience/options.h). */
-    size_t struct_size;
+    size_t struct_size; /**< set by _options_init() (options.h) */
     /** IP literal to listen on. NULL: "127.0.0.1" (loopback only). */
     const char *bind_address;
     int port;                 /**< 0: ephemeral, see scn_live_port() */

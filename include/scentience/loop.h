@@ -28,8 +28,7 @@ typedef struct scn_loop scn_loop;
 /** Options of scn_loop_new(); NULL there means all defaults. Otherwise
  * initialise with scn_loop_options_init(). */
 typedef struct scn_loop_options {
-    /** Set by scn_loop_options_init(), never by hand (scentience/options.h). */
-    size_t struct_size;
+    size_t struct_size; /**< set by _options_init() (options.h) */
     /** Where log lines go; NULL drops them. */
     scn_log_fn log;
     void *log_user;          /**< passed to log */

@@ -62,9 +62,7 @@ SCN_API const char *scn_record_stream_schema(scn_record_stream stream);
 /** Options of scn_recorder_new(); initialise with scn_recorder_options_init().
  */
 typedef struct scn_recorder_options {
-    /** Set by scn_recorder_options_init(), never by hand
-     * (scentience/options.h). */
-    size_t struct_size;
+    size_t struct_size; /**< set by _options_init() (options.h) */
     /** A chunk is written when adding a message would take it past this
      * many bytes (256 KiB). A larger message gets a chunk of its own. */
     size_t chunk_size;

@@ -132,9 +132,7 @@ typedef struct scn_server_callbacks {
 
 /** Options of scn_server_new(); initialise with scn_server_options_init(). */
 typedef struct scn_server_options {
-    /** Set by scn_server_options_init(), never by hand (scentience/options.h).
-     */
-    size_t struct_size;
+    size_t struct_size; /**< set by _options_init() (options.h) */
     /** IP address literal to listen on. NULL: "127.0.0.1". Listening on
      * every interface takes an explicit "0.0.0.0" (IPv4) or "::" (IPv6 and
      * IPv4). Interface names are not accepted. */

@@ -131,10 +131,8 @@ typedef struct scn_backoff_policy {
 
 /** Options of scn_session_new(); initialise with scn_session_options_init(). */
 typedef struct scn_session_options {
-    /** Set by scn_session_options_init(), never by hand (scentience/options.h).
-     */
-    size_t struct_size;
-    const char *url; /**< ws:// or wss://; required */
+    size_t struct_size; /**< set by _options_init() (options.h) */
+    const char *url;    /**< ws:// or wss://; required */
     /** The API key. NULL: $SCENTIENCE_API_KEY, then key_file. Copied into
      * memory excluded from core dumps and wiped at free. */
     const char *api_key;

@@ -72,9 +72,7 @@ typedef struct scn_uav_channel_stats {
 /** Options of scn_uav_channel_new(); initialise with
  * scn_uav_channel_options_init(). */
 typedef struct scn_uav_channel_options {
-    /** Set by scn_uav_channel_options_init(), never by hand
-     * (scentience/options.h). */
-    size_t struct_size;
+    size_t struct_size; /**< set by _options_init() (options.h) */
     /** The link's session options (from scn_session_options_init()), read
      * by scn_uav_channel_new() only; required (url: ws://drone:8889). A
      * pointer, so that either struct can grow (scentience/options.h). Key,

@@ -33,9 +33,7 @@ typedef struct scn_uav_state_stats {
 /** Options of scn_uav_state_server_new(); initialise with
  * scn_uav_state_server_options_init(). */
 typedef struct scn_uav_state_server_options {
-    /** Set by scn_uav_state_server_options_init(), never by hand
-     * (scentience/options.h). */
-    size_t struct_size;
+    size_t struct_size;       /**< set by _options_init() (options.h) */
     const char *bind_address; /**< "0.0.0.0" */
     int port;                 /**< 8890; 0: ephemeral */
     /** The drone's command URL: its host is the one address allowed. */

@@ -36,9 +36,7 @@ typedef struct scn_uav_video_stats {
 /** Options of scn_uav_video_server_new(); initialise with
  * scn_uav_video_server_options_init(). */
 typedef struct scn_uav_video_server_options {
-    /** Set by scn_uav_video_server_options_init(), never by hand
-     * (scentience/options.h). */
-    size_t struct_size;
+    size_t struct_size;       /**< set by _options_init() (options.h) */
     const char *bind_address; /**< "0.0.0.0" */
     int port;                 /**< 11111; 0: ephemeral */
     const char *drone_url;    /**< its host is the one address allowed */
