@@ -243,6 +243,39 @@ static void test_every_new_refuses_a_garbage_size(void **state)
     assert_int_equal(rmdir(dir), 0); /* nothing was written into it */
 }
 
+/* A real _new() given exactly the bytes of a struct that ends at its last
+ * field (no trailing padding: what a caller of a smaller version owns, on
+ * the heap so that AddressSanitizer catches a read past it). Where the ABI
+ * pads scn_fanout_options (64-bit), that is 4 bytes short of sizeof. */
+static void test_real_new_reads_only_the_callers_bytes(void **state)
+{
+    size_t end = SCN_OPTIONS_END(scn_fanout_options, idle_timeout_ms);
+    size_t subscribers = 2, size;
+    unsigned char *block = malloc(end); /* fields reached by offset: the
+                                           whole type would not fit */
+    uint32_t idle;
+    scn_fanout *fo = NULL;
+    scn_loop *loop = NULL;
+
+    (void)state;
+    assert_non_null(block);
+    scn_fanout_options_init_sized((scn_fanout_options *)block, end);
+    memcpy(&size, block + offsetof(scn_fanout_options, struct_size),
+           sizeof(size));
+    memcpy(&idle, block + offsetof(scn_fanout_options, idle_timeout_ms),
+           sizeof(idle));
+    assert_int_equal(size, end);
+    assert_int_equal(idle, 10000);
+    memcpy(block + offsetof(scn_fanout_options, max_subscribers), &subscribers,
+           sizeof(subscribers));
+    assert_int_equal(scn_loop_new(NULL, &loop), 0);
+    assert_int_equal(scn_fanout_new(loop, (scn_fanout_options *)block, &fo), 0);
+    assert_true(scn_fanout_port(fo) > 0);
+    scn_fanout_free(fo);
+    scn_loop_free(loop);
+    free(block);
+}
+
 /* The nested session options are read through scn_session_options_copy:
  * a NULL pointer is every default, and the copy is of this library's size
  * whatever the caller's. */
@@ -273,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_new_caller_on_old_library_refused),
         cmocka_unit_test(test_garbage_sizes_refused),
         cmocka_unit_test(test_every_new_refuses_a_garbage_size),
+        cmocka_unit_test(test_real_new_reads_only_the_callers_bytes),
         cmocka_unit_test(test_session_copy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
