@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <scentience/common.h>
+#include <scentience/options.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -138,16 +139,25 @@ typedef struct scn_fleet_stats {
 
 /** Options of scn_fleet_new(); start from scn_fleet_options_init(). */
 typedef struct scn_fleet_options {
+    size_t struct_size; /**< set by _options_init() (options.h) */
     /** Drones kept at most (1024): a stranger publishing ids cannot make
      * the model grow without bound. */
     size_t max_drones;
 } scn_fleet_options;
 
+/** What scn_fleet_options_init() calls, with the caller's
+ * sizeof(scn_fleet_options) (options.h). */
+SCN_API void scn_fleet_options_init_sized(scn_fleet_options *opts, size_t size);
+
 /** Fills opts with every default. */
-SCN_API void scn_fleet_options_init(scn_fleet_options *opts);
+static inline void scn_fleet_options_init(scn_fleet_options *opts)
+{
+    scn_fleet_options_init_sized(opts, sizeof(*opts));
+}
 
 /** A new, empty model. opts NULL: defaults. Returns 0,
- * SCN_ERR_INVALID_ARG (max_drones 0) or SCN_ERR_NOMEM. */
+ * SCN_ERR_INVALID_ARG (max_drones 0), SCN_ERR_OPTIONS_SIZE (options.h) or
+ * SCN_ERR_NOMEM. */
 SCN_API int scn_fleet_new(const scn_fleet_options *opts, scn_fleet **out);
 /** Frees; NULL allowed. */
 SCN_API void scn_fleet_free(scn_fleet *f);

@@ -136,7 +136,7 @@ int scn__envelope_parse(const char *payload, size_t len, scn_envelope *env)
 
     memset(env, 0, sizeof(*env));
     env->seq = env->ts_ns = -1;
-    rc = scn_frame_json_parse(payload, len, &env->doc);
+    rc = scn__frame_json_parse(payload, len, &env->doc);
     if (rc)
         return rc == SCN_ERR_NOMEM ? rc : SCN_ERR_MALFORMED;
     rc = SCN_ERR_MALFORMED;

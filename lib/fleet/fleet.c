@@ -53,12 +53,22 @@ const char *scn_fleet_stream_name(scn_fleet_stream stream)
                                                      : NULL;
 }
 
-void scn_fleet_options_init(scn_fleet_options *opts)
+/* The first version of scn_fleet_options ends here (options.h). */
+#define FLEET_OPTIONS_V0 SCN_OPTIONS_END(scn_fleet_options, max_drones)
+
+static void fleet_defaults(scn_fleet_options *o)
 {
-    if (!opts)
-        return;
-    memset(opts, 0, sizeof(*opts));
-    opts->max_drones = 1024;
+    memset(o, 0, sizeof(*o));
+    o->struct_size = sizeof(*o);
+    o->max_drones = 1024;
+}
+
+void scn_fleet_options_init_sized(scn_fleet_options *opts, size_t size)
+{
+    scn_fleet_options d;
+
+    fleet_defaults(&d);
+    scn_options_give(opts, size, &d, sizeof(d));
 }
 
 int scn_fleet_new(const scn_fleet_options *opts, scn_fleet **out)
@@ -66,13 +76,14 @@ int scn_fleet_new(const scn_fleet_options *opts, scn_fleet **out)
     scn_fleet_options o;
     scn_fleet *f;
     size_t slots = 16;
+    int rc;
 
     if (!out)
         return SCN_ERR_INVALID_ARG;
     *out = NULL;
-    scn_fleet_options_init(&o);
-    if (opts)
-        o = *opts;
+    fleet_defaults(&o);
+    if (opts && (rc = scn_options_take(&o, sizeof(o), FLEET_OPTIONS_V0, opts)))
+        return rc;
     if (o.max_drones == 0 || o.max_drones > UINT32_MAX / 4)
         return SCN_ERR_INVALID_ARG;
     /* At most half full, so that a probe ends soon. */

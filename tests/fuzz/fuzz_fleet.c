@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                (int)m.stream);
     FUZZ_CHECK(m.data >= payload && m.data + m.data_len <= payload + plen,
                "data outside the payload");
-    FUZZ_CHECK(scn_frame_json_parse(m.data, m.data_len, &doc) == 0 &&
+    FUZZ_CHECK(scn__frame_json_parse(m.data, m.data_len, &doc) == 0 &&
                    cJSON_IsObject(doc),
                "data is not a JSON object by itself");
     cJSON_Delete(doc);
