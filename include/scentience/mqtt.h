@@ -21,7 +21,14 @@
  *   (SCN_ERR_MQTT_AUTH: username or password; SCN_ERR_MQTT_NOT_AUTHORISED;
  *   SCN_ERR_MQTT_REFUSED: protocol or client id), a certificate that does
  *   not verify with SCN_ERR_TLS; the client stops trying when
- *   fail_fast_auth is set.
+ *   fail_fast_auth is set. Brokers (mosquitto among them) refuse a wrong
+ *   password with "not authorised": when a username was sent that is
+ *   SCN_ERR_MQTT_AUTH, without one SCN_ERR_MQTT_NOT_AUTHORISED. A
+ *   server unavailable or busy is SCN_ERR_TRY_AGAIN, retried.
+ * - A silent broker is found by the keepalive (an unanswered PINGREQ:
+ *   within about twice keepalive_s), reported as SCN_ERR_DEAD_PEER.
+ * - The connect does not block the loop, except for resolving a host
+ *   name (getaddrinfo): give an address where that matters.
  * - The password is read from password_file at each connect, handed to
  *   libmosquitto and wiped from our memory; it is never logged.
  * Not thread-safe: call everything on the loop's thread (or while the loop
