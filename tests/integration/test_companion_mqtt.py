@@ -325,6 +325,36 @@ class OutageTest(MqttCase):
                             e["data"].get("state") == "reconnecting"
                             for e in envs), envs)
 
+    def test_spool_cap_drops_oldest_said_and_seen_as_a_gap(self):
+        b = self.broker()
+        before = Sub(self, b, ROOT + "inference", "before.sub")
+        before.wait_ready()
+        p, _ = self.companion("cap", b.url, ["--mqtt-spool-cap", "16K"],
+                              cloud=True, rate=50, stderr="cap.stderr")
+        self.assertTrue(wait_until(
+            lambda: len(before.messages("/inference")) >= 10, 30))
+        b.kill9()
+        # 50 inferences a second at QoS 1 overflow 16 KiB in a second or
+        # two: the oldest go, said on stderr.
+        self.assertTrue(wait_until(
+            lambda: "mqtt spool: over its cap" in self.text(p.err_path), 30),
+            self.text(p.err_path))
+        b.start()
+        sub = Sub(self, b, ROOT + "inference", "cap.sub")
+        sub.wait_ready()
+        got = wait_until(lambda: len(sub.messages("/inference")) > 20, 30)
+        self.assertTrue(got)
+        self.assertEqual(self.stop(p), 0, self.text(p.err_path))
+        seqs = {m["env"]["seq"] for s in (before, sub)
+                for m in s.messages("/inference")}
+        missing = set(range(1, max(seqs) + 1)) - seqs
+        # The oldest of the outage were dropped: a hole in the seqs, and
+        # every message missing is one the companion said it dropped.
+        self.assertTrue(missing, sorted(seqs))
+        said = sum(int(n) for n in re.findall(
+            r"mqtt spool: over its cap: dropped (\d+)", self.text(p.err_path)))
+        self.assertLessEqual(len(missing), said, (sorted(missing), said))
+
 
 class RefusalTest(MqttCase):
     def assert_no_secret(self, p, broker, *secrets_):
