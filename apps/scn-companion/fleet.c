@@ -492,14 +492,17 @@ static void on_state(scn_mqtt *m, const scn_state_event *ev, void *user)
     case SCN_STATE_FAILED:
         fprintf(stderr, "scn-companion: --mqtt-url %s: %s%s\n", c->cf->mqtt_url,
                 scn_strerror(ev->reason), refusal_hint(ev->reason));
-        if (!f->opened) {
+        /* A wrong setting found at start ends the companion; once it has
+         * been connected, or the drone is in the air (the broker may have
+         * been out of reach until then), the drone keeps its companion: a
+         * broker's trouble never ends a flight. */
+        if (!f->opened && !c->flying &&
+            (!c->ch || scn_uav_channel_airborne(c->ch) != 1)) {
             if (!c->fatal) {
                 c->fatal = ev->reason ? ev->reason : SCN_ERR_STATE;
                 c->fatal_status = refusal_status(ev->reason);
             }
         } else {
-            /* The drone keeps its companion: a broker's trouble never
-             * ends a flight. */
             f->dead = 1;
             fprintf(stderr, "scn-companion: the fleet output (MQTT) is off "
                             "for the rest of this run\n");

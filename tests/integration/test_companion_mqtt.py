@@ -426,6 +426,30 @@ class RefusalTest(MqttCase):
         self.assertIn("refused the username or password", err)
         self.assert_no_secret(p, b, good, new)
 
+    def test_refused_first_while_flying_the_companion_keeps_flying(self):
+        good, bad = self.secret("good"), self.secret("bad")
+        b = self.broker(users={DRONE: good}, start=False)
+        wrong = b.write_password_file(DRONE, os.path.join(self.tmp, "wrong"),
+                                      password=bad)
+        p, uav_log = self.companion("late", b.url,
+                                    ["--mqtt-username", DRONE,
+                                     "--mqtt-password-file", wrong],
+                                    drone=True, script="takeoff\n")
+        self.assertTrue(wait_until(
+            lambda: [a for a in log_events(uav_log, "answer")
+                     if a.get("cmd") == "takeoff" and a["answer"] == "ok"],
+            30))
+        b.start()  # reachable only now, refusing the password
+        self.assertTrue(wait_until(
+            lambda: "is off for the rest of this run" in
+            self.text(p.err_path), 60), self.text(p.err_path))
+        time.sleep(scaled(1))
+        self.assertIsNone(p.poll(), self.text(p.err_path))
+        self.assertEqual(self.stop(p), 0, self.text(p.err_path))
+        got = [c["raw"] for c in log_events(uav_log, "command")]
+        self.assertEqual(got.count("land"), 1, got)
+        self.assert_no_secret(p, b, good, bad)
+
     def test_wrong_ca_exit_76(self):
         b = self.broker(tls=True)
         p, _ = self.companion("badca", b.tls_url, ["--mqtt-ca", b.other_ca])
