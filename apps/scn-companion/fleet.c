@@ -493,10 +493,11 @@ static void on_state(scn_mqtt *m, const scn_state_event *ev, void *user)
         fprintf(stderr, "scn-companion: --mqtt-url %s: %s%s\n", c->cf->mqtt_url,
                 scn_strerror(ev->reason), refusal_hint(ev->reason));
         /* A wrong setting found at start ends the companion; once it has
-         * been connected, or the drone is in the air (the broker may have
-         * been out of reach until then), the drone keeps its companion: a
+         * been connected, or once the drone may be in the air (the script
+         * has begun: a takeoff may be under way; the broker may have been
+         * out of reach until then), the drone keeps its companion: a
          * broker's trouble never ends a flight. */
-        if (!f->opened && !c->flying &&
+        if (!f->opened && !c->flying && c->step == 0 &&
             (!c->ch || scn_uav_channel_airborne(c->ch) != 1)) {
             if (!c->fatal) {
                 c->fatal = ev->reason ? ev->reason : SCN_ERR_STATE;
