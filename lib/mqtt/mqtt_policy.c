@@ -39,6 +39,7 @@ int scn_mqtt_url_parse(const char *url, char *host, size_t host_cap, int *port,
                        bool *tls)
 {
     const char *p, *h, *end;
+    bool bracketed = false;
     size_t hlen;
     long n = 0;
 
@@ -62,14 +63,24 @@ int scn_mqtt_url_parse(const char *url, char *host, size_t host_cap, int *port,
             return SCN_ERR_URL;
         hlen = (size_t)(end - h);
         p = end + 1;
+        bracketed = true;
     } else {
         h = p;
         hlen = strcspn(p, ":/");
         p += hlen;
     }
-    if (hlen == 0 || hlen >= host_cap || memchr(h, '@', hlen) ||
-        memchr(h, ' ', hlen))
+    /* Brackets hold an IPv6 address, nothing else. */
+    if (hlen == 0 || hlen >= host_cap || (bracketed && !memchr(h, ':', hlen)))
         return SCN_ERR_URL;
+    for (size_t i = 0; i < hlen; i++) {
+        char c = h[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' ||
+                  (bracketed && (c == ':' || c == '%'));
+
+        if (!ok)
+            return SCN_ERR_URL;
+    }
     if (*p == ':') {
         p++;
         if (*p < '0' || *p > '9')

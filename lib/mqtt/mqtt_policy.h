@@ -23,9 +23,10 @@ int scn_mqtt_connack_error(int code, bool sent_credentials);
 bool scn_mqtt_failure_is_fatal(int err, bool fail_fast_auth);
 
 /* mqtt://HOST[:PORT] or mqtts://HOST[:PORT] (a trailing / allowed; HOST
- * may be [IPv6]). host gets the name without brackets. Returns 0 or
- * SCN_ERR_URL (another scheme, a path, user info, an empty host, a port
- * outside 1..65535, a host longer than host_cap - 1). */
+ * a name or address of [A-Za-z0-9._-], or [IPv6%zone]). host gets it
+ * without brackets. Returns 0 or SCN_ERR_URL (another scheme, a path,
+ * user info, an empty host or another character in it, a port outside
+ * 1..65535, a host longer than host_cap - 1). */
 int scn_mqtt_url_parse(const char *url, char *host, size_t host_cap, int *port,
                        bool *tls);
 

@@ -17,6 +17,16 @@ with block) ends it and removes its directory.
         b.pub("x/y", "hello", qos=1)   mosquitto_pub, waits for it
         b.kill9(); b.start()   an outage, then the broker on the same ports
         b.set_users({...})     a new password file, reloaded (SIGHUP)
+        b.freeze(); b.kill9()  an outage with messages in flight, none of
+                               them acknowledged by the dying broker
+
+A broker killed without persistence loses what it acknowledged to a
+publisher but had not yet written to its subscribers (mosquitto writes
+them in a later step of its loop; a busy machine can stretch that to
+milliseconds): QoS 1 is hop by hop. A test that asserts on what a
+subscriber received across a kill -9 freezes the broker first, once the
+subscriber has everything acknowledged so far, so that the messages in
+flight at the kill are ones the client still owns.
         b.log_text()           what the broker logged (all runs)
 
 Standard library only; runs under /usr/bin/python3 like the other tests.
@@ -152,6 +162,11 @@ class Broker:
             # broker drop a queued QoS 1 message for a subscriber.
             "max_queued_messages 0",
             "max_inflight_messages 0",
+            # Without it Nagle holds a subscriber's small PUBLISHes in the
+            # broker's send queue for an ACK; a kill -9 then resets the
+            # connection and drops them, after the publisher had its
+            # PUBACK: a loss the client under test could not prevent.
+            "set_tcp_nodelay true",
         ]
         if self.users:
             self._write_passwords(self.users)
@@ -264,6 +279,14 @@ class Broker:
             self.proc.kill()
         if self.proc is not None:
             self.proc.wait(simproc.scaled(10))
+
+    def freeze(self):
+        """SIGSTOP: the broker reads, acknowledges and forwards nothing
+        until thaw() or kill9(); its sockets stay open."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self):
+        self.proc.send_signal(signal.SIGCONT)
 
     def stop(self, timeout=5):
         """SIGTERM; waits for the exit (SIGKILL after timeout, scaled)."""

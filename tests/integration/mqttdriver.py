@@ -10,15 +10,14 @@ what reached the broker's subscribers.
     drv.quit()                                # exit 0, stderr clean
 """
 
-import json
 import os
-import select
 import signal
 import subprocess
 import threading
 import time
 
 import mosquitto_broker
+from eventdriver import EventDriver
 from simproc import (BIN_DIR, check_no_report, check_stderr, die_with_parent,
                      scaled)
 
@@ -27,69 +26,28 @@ DRIVER = os.environ.get("SCN_MQTT_DRIVER", os.path.join(
     "mqtt_driver"))
 
 
-class Driver:
+class Driver(EventDriver):
     """One mqtt_driver: commands in, JSON events out (self.events, all of
     them so far); its stderr goes to err_path. spawn: a Popen-like callable
 (one that starts it in a network namespace)."""
 
     def __init__(self, url, err_path, *extra, spawn=subprocess.Popen):
+        self.NAME = "mqtt_driver"
         self.err_path = err_path
         with open(err_path, "w") as err:
             self.proc = spawn(
                 [DRIVER, "--url", url] + list(extra),
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
                 text=True, preexec_fn=die_with_parent)
-        self.events = []
-        self.pending = b""  # read, not yet a whole line
-
-    def send(self, line):
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-
-    def _read(self, timeout):
-        """The next event, or None after timeout. Read from the descriptor,
-        not the buffered file: select() cannot see what a buffer holds."""
-        fd = self.proc.stdout.fileno()
-        while b"\n" not in self.pending:
-            r, _, _ = select.select([fd], [], [], max(0, timeout))
-            if not r:
-                return None
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                raise AssertionError("mqtt_driver exited: %r" %
-                                     self.events[-5:])
-            self.pending += chunk
-        line, self.pending = self.pending.split(b"\n", 1)
-        ev = json.loads(line)
-        self.events.append(ev)
-        return ev
-
-    def wait(self, pred, timeout, what, start=0):
-        """The first event from index start (already seen or new) pred
-        accepts, within timeout seconds (scaled)."""
-        for ev in self.events[start:]:
-            if pred(ev):
-                return ev
-        deadline = time.monotonic() + scaled(timeout)
-        while time.monotonic() < deadline:
-            ev = self._read(deadline - time.monotonic())
-            if ev is not None and pred(ev):
-                return ev
-        raise AssertionError("no %s within %d s; last events %r" %
-                             (what, timeout, self.events[-8:]))
+        EventDriver.__init__(self)
 
     def state(self, name, timeout=20, start=0):
         return self.wait(lambda e: e["event"] == "state" and
-                         e["state"] == name, timeout, "state " + name, start)
+                         e["state"] == name.lower(), timeout, "state " + name,
+                         start)
 
     def opened(self, timeout=20, start=0):
-        return self.state("OPEN", timeout, start)
-
-    def mark(self):
-        """An index for wait(start=): only events after now."""
-        while self._read(0) is not None:
-            pass
-        return len(self.events)
+        return self.state("open", timeout, start)
 
     def stats(self):
         start = self.mark()

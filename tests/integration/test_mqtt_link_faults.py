@@ -82,7 +82,7 @@ class MqttLinkFaultsTest(unittest.TestCase):
         # down: all wait in the spool.
         self.assertEqual(d.publish("seq 1 t/data m 51 50")["count"], 50)
         ev = d.wait(lambda e: e["event"] == "state" and
-                    e["state"] == "RECONNECTING", 30, "keepalive loss", mark)
+                    e["state"] == "reconnecting", 30, "keepalive loss", mark)
         self.assertEqual(ev["reason"], -46)  # DEAD_PEER
         self.assertEqual(d.publish("seq 1 t/data m 101 50")["count"], 50)
         time.sleep(0.5)  # an attempt or two into the blackout

@@ -71,10 +71,22 @@ static void test_urls(void **state)
         0);
     assert_string_equal(host, "::1");
     assert_int_equal(port, 8883);
-    const char *bad[] = {
-        "ws://h",      "mqtt://",       "mqtt://h:0",          "mqtt://h:65536",
-        "mqtt://h:",   "mqtt://h:1x",   "mqtt://u@h",          "mqtt://h/path",
-        "mqtt://[::1", "http://h:1883", "mqtt://h:99999999999"};
+    const char *bad[] = {"ws://h",
+                         "mqtt://",
+                         "mqtt://h:0",
+                         "mqtt://h:65536",
+                         "mqtt://h:",
+                         "mqtt://h:1x",
+                         "mqtt://u@h",
+                         "mqtt://h/path",
+                         "mqtt://[::1",
+                         "http://h:1883",
+                         "mqtt://h:99999999999",
+                         "mqtt://[a/b]",
+                         "mqtt://a]b",
+                         "mqtt://h?x",
+                         "mqtt://[h]",
+                         "mqtt://[::1]x"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(
             scn_mqtt_url_parse(bad[i], host, sizeof(host), &port, &tls),

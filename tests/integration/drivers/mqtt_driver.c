@@ -17,7 +17,7 @@
  *   sub QOS FILTER                 subscribe
  *   stats                          print the counters
  *   quit                           free the client (DISCONNECT) and exit
- * stdout: one JSON object per line with "event": new (rc of
+ * stdout: one JSON object per line (drivers/json_events.h), "event": new (rc of
  * scn_mqtt_new), state, message, published (rc of a pub or of each seq
  * publish that failed, and the count), error, spool_drop, stats.
  */
@@ -30,6 +30,7 @@
 
 #include <scentience/scentience.h>
 
+#include "json_events.h"
 #include "stdin_lines.h"
 
 typedef struct driver {
@@ -38,52 +39,23 @@ typedef struct driver {
     int quit;
 } driver;
 
-static void emit(cJSON *ev)
-{
-    char *text = cJSON_PrintUnformatted(ev);
-
-    if (text) {
-        printf("%s\n", text);
-        fflush(stdout);
-        free(text);
-    }
-    cJSON_Delete(ev);
-}
-
-static cJSON *event(const char *name)
-{
-    cJSON *ev = cJSON_CreateObject();
-
-    cJSON_AddStringToObject(ev, "event", name);
-    return ev;
-}
-
-static const char *state_name(scn_state s)
-{
-    static const char *names[] = {"IDLE",         "CONNECTING", "OPEN",
-                                  "RECONNECTING", "CLOSING",    "CLOSED",
-                                  "FAILED"};
-
-    return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
-}
-
 static void on_state(scn_mqtt *m, const scn_state_event *e, void *user)
 {
-    cJSON *ev = event("state");
+    cJSON *ev = json_event("state");
 
     (void)m;
     (void)user;
-    cJSON_AddStringToObject(ev, "state", state_name(e->state));
+    cJSON_AddStringToObject(ev, "state", scn_state_name(e->state));
     cJSON_AddNumberToObject(ev, "reason", e->reason);
     cJSON_AddStringToObject(ev, "reason_text",
                             e->reason ? scn_strerror(e->reason) : "");
     cJSON_AddNumberToObject(ev, "delay_ms", e->delay_ms);
-    emit(ev);
+    json_event_emit(ev);
 }
 
 static void on_message(scn_mqtt *m, const scn_mqtt_message *msg, void *user)
 {
-    cJSON *ev = event("message");
+    cJSON *ev = json_event("message");
     char *payload = malloc(msg->len + 1);
 
     (void)m;
@@ -97,23 +69,23 @@ static void on_message(scn_mqtt *m, const scn_mqtt_message *msg, void *user)
     cJSON_AddNumberToObject(ev, "qos", msg->qos);
     cJSON_AddNumberToObject(ev, "retain", msg->retain);
     free(payload);
-    emit(ev);
+    json_event_emit(ev);
 }
 
 static void on_error(scn_mqtt *m, int err, const char *detail, void *user)
 {
-    cJSON *ev = event("error");
+    cJSON *ev = json_event("error");
 
     (void)m;
     (void)user;
     cJSON_AddNumberToObject(ev, "err", err);
     cJSON_AddStringToObject(ev, "detail", detail);
-    emit(ev);
+    json_event_emit(ev);
 }
 
 static void on_spool_drop(scn_mqtt *m, const scn_mqtt_spool_drop *d, void *user)
 {
-    cJSON *ev = event("spool_drop");
+    cJSON *ev = json_event("spool_drop");
 
     (void)m;
     (void)user;
@@ -121,13 +93,13 @@ static void on_spool_drop(scn_mqtt *m, const scn_mqtt_spool_drop *d, void *user)
     cJSON_AddNumberToObject(ev, "last_seq", (double)d->last_seq);
     cJSON_AddNumberToObject(ev, "count", (double)d->count);
     cJSON_AddNumberToObject(ev, "disk_full", d->disk_full);
-    emit(ev);
+    json_event_emit(ev);
 }
 
 static void print_stats(driver *d)
 {
     scn_mqtt_stats st;
-    cJSON *ev = event("stats");
+    cJSON *ev = json_event("stats");
 
     scn_mqtt_get_stats(d->m, &st);
 #define STAT(f) cJSON_AddNumberToObject(ev, #f, (double)st.f)
@@ -144,17 +116,17 @@ static void print_stats(driver *d)
     STAT(disconnects);
     STAT(refused);
 #undef STAT
-    cJSON_AddStringToObject(ev, "state", state_name(scn_mqtt_state(d->m)));
-    emit(ev);
+    cJSON_AddStringToObject(ev, "state", scn_state_name(scn_mqtt_state(d->m)));
+    json_event_emit(ev);
 }
 
 static void published(int rc, unsigned count)
 {
-    cJSON *ev = event("published");
+    cJSON *ev = json_event("published");
 
     cJSON_AddNumberToObject(ev, "rc", rc);
     cJSON_AddNumberToObject(ev, "count", count);
-    emit(ev);
+    json_event_emit(ev);
 }
 
 static void command(driver *d, char *line)
@@ -191,10 +163,10 @@ static void command(driver *d, char *line)
     } else if (!strcmp(line, "quit")) {
         d->quit = 1;
     } else {
-        cJSON *ev = event("error");
+        cJSON *ev = json_event("error");
 
         cJSON_AddStringToObject(ev, "detail", "unknown command");
-        emit(ev);
+        json_event_emit(ev);
     }
 }
 
@@ -313,10 +285,10 @@ int main(int argc, char **argv)
     if (scn_loop_new(NULL, &d.loop))
         return 70;
     rc = scn_mqtt_new(d.loop, &o, &d.m);
-    ev = event("new");
+    ev = json_event("new");
     cJSON_AddNumberToObject(ev, "rc", rc);
     cJSON_AddStringToObject(ev, "text", rc ? scn_strerror(rc) : "");
-    emit(ev);
+    json_event_emit(ev);
     if (rc) {
         scn_loop_free(d.loop);
         return 1;

@@ -33,6 +33,7 @@
 #include <scentience/scentience.h>
 #include <scentience/uav_channel.h>
 
+#include "json_events.h"
 #include "stdin_lines.h"
 
 typedef struct driver {
@@ -41,66 +42,42 @@ typedef struct driver {
     int quit;
 } driver;
 
-static cJSON *event(const char *name)
-{
-    struct timespec ts;
-    cJSON *ev = cJSON_CreateObject();
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    cJSON_AddNumberToObject(ev, "t",
-                            (double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-    cJSON_AddStringToObject(ev, "event", name);
-    return ev;
-}
-
-static void emit(cJSON *ev)
-{
-    char *text = cJSON_PrintUnformatted(ev);
-
-    if (text) {
-        printf("%s\n", text);
-        fflush(stdout);
-        free(text);
-    }
-    cJSON_Delete(ev);
-}
-
 static void on_state(scn_uav_channel *ch, const scn_state_event *e, void *user)
 {
-    cJSON *ev = event("state");
+    cJSON *ev = json_event("state");
 
     (void)ch;
     (void)user;
     cJSON_AddStringToObject(ev, "state", scn_state_name(e->state));
     cJSON_AddStringToObject(ev, "reason", scn_err_name(e->reason));
-    emit(ev);
+    json_event_emit(ev);
 }
 
 static void on_active(scn_uav_channel *ch, int active, void *user)
 {
-    cJSON *ev = event("active");
+    cJSON *ev = json_event("active");
 
     (void)ch;
     (void)user;
     cJSON_AddBoolToObject(ev, "active", active);
-    emit(ev);
+    json_event_emit(ev);
 }
 
 static void on_error(scn_uav_channel *ch, int err, const char *detail,
                      void *user)
 {
-    cJSON *ev = event("error");
+    cJSON *ev = json_event("error");
 
     (void)ch;
     (void)user;
     cJSON_AddStringToObject(ev, "err", scn_err_name(err));
     cJSON_AddStringToObject(ev, "detail", detail);
-    emit(ev);
+    json_event_emit(ev);
 }
 
 static void on_reply(scn_uav_channel *ch, const scn_uav_reply *r, void *user)
 {
-    cJSON *ev = event("reply");
+    cJSON *ev = json_event("reply");
 
     (void)ch;
     (void)user;
@@ -111,14 +88,14 @@ static void on_reply(scn_uav_channel *ch, const scn_uav_reply *r, void *user)
     else
         cJSON_AddNullToObject(ev, "answer");
     cJSON_AddNumberToObject(ev, "attempts", r->attempts);
-    emit(ev);
+    json_event_emit(ev);
 }
 
 static void print_stats(driver *d)
 {
     scn_uav_channel_stats cs;
     scn_session_stats ss;
-    cJSON *ev = event("stats");
+    cJSON *ev = json_event("stats");
 
     scn_uav_channel_get_stats(d->ch, &cs);
     scn_session_get_stats(scn_uav_channel_session(d->ch), &ss);
@@ -132,7 +109,7 @@ static void print_stats(driver *d)
     cJSON_AddNumberToObject(ev, "links_aborted", (double)ss.links_aborted);
     cJSON_AddNumberToObject(ev, "dropped_unsent", (double)ss.dropped_unsent);
     cJSON_AddNumberToObject(ev, "airborne", scn_uav_channel_airborne(d->ch));
-    emit(ev);
+    json_event_emit(ev);
 }
 
 static void flood(driver *d, const char *args)
@@ -151,9 +128,9 @@ static void flood(driver *d, const char *args)
         ok += scn_session_send(scn_uav_channel_session(d->ch), SCN_LANE_CONTROL,
                                msg, size) == 0;
     }
-    ev = event("flooded");
+    ev = json_event("flooded");
     cJSON_AddNumberToObject(ev, "queued", ok);
-    emit(ev);
+    json_event_emit(ev);
 }
 
 static void command(driver *d, char *line)
@@ -166,17 +143,17 @@ static void command(driver *d, char *line)
     if (!strncmp(line, "send ", 5)) {
         rc = scn_uav_channel_send_text(d->ch, line + 5, on_reply, d, why,
                                        sizeof(why));
-        ev = event("queued");
+        ev = json_event("queued");
         cJSON_AddStringToObject(ev, "line", line + 5);
         cJSON_AddStringToObject(ev, "rc", scn_err_name(rc));
         cJSON_AddStringToObject(ev, "why", why);
-        emit(ev);
+        json_event_emit(ev);
     } else if (!strcmp(line, "emergency")) {
         rc = scn_uav_channel_emergency(d->ch, on_reply, d);
-        ev = event("queued");
+        ev = json_event("queued");
         cJSON_AddStringToObject(ev, "line", "emergency");
         cJSON_AddStringToObject(ev, "rc", scn_err_name(rc));
-        emit(ev);
+        json_event_emit(ev);
     } else if (!strncmp(line, "flood ", 6)) {
         flood(d, line + 6);
     } else if (!strcmp(line, "stats")) {
@@ -184,10 +161,10 @@ static void command(driver *d, char *line)
     } else if (!strcmp(line, "quit")) {
         d->quit = 1;
     } else {
-        ev = event("error");
+        ev = json_event("error");
         cJSON_AddStringToObject(ev, "err", "USAGE");
         cJSON_AddStringToObject(ev, "detail", line);
-        emit(ev);
+        json_event_emit(ev);
     }
 }
 
