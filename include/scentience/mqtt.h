@@ -42,6 +42,7 @@
 #include <stdint.h>
 #include <scentience/common.h>
 #include <scentience/loop.h>
+#include <scentience/options.h>
 #include <scentience/session.h>
 
 #ifdef __cplusplus
@@ -87,6 +88,7 @@ typedef struct scn_mqtt_stats {
 
 /** Options of scn_mqtt_new(); initialise with scn_mqtt_options_init(). */
 typedef struct scn_mqtt_options {
+    size_t struct_size; /**< set by _options_init() (options.h) */
     /** mqtt://HOST[:PORT] (default port 1883) or mqtts://HOST[:PORT]
      * (8883). Required. */
     const char *url;
@@ -132,12 +134,20 @@ typedef struct scn_mqtt_options {
     void *user; /**< passed to every callback */
 } scn_mqtt_options;
 
+/** What scn_mqtt_options_init() calls, with the caller's
+ * sizeof(scn_mqtt_options) (scentience/options.h). */
+SCN_API void scn_mqtt_options_init_sized(scn_mqtt_options *opts, size_t size);
+
 /** Fills opts with defaults. */
-SCN_API void scn_mqtt_options_init(scn_mqtt_options *opts);
+static inline void scn_mqtt_options_init(scn_mqtt_options *opts)
+{
+    scn_mqtt_options_init_sized(opts, sizeof(*opts));
+}
 
 /** Opens the spool (if any) and starts connecting. Returns 0,
  * SCN_ERR_INVALID_ARG, SCN_ERR_URL, SCN_ERR_KEY_FILE / KEY_FILE_PERMS (the
- * password file), SCN_ERR_SPOOL_BUSY, a system error of the spool
+ * password file), SCN_ERR_OPTIONS_SIZE (opts not from
+ * scn_mqtt_options_init()), SCN_ERR_SPOOL_BUSY, a system error of the spool
  * directory, SCN_ERR_TLS (a CA, certificate or key file that cannot be
  * loaded) or SCN_ERR_NOMEM. */
 SCN_API int scn_mqtt_new(scn_loop *loop, const scn_mqtt_options *opts,

@@ -93,8 +93,8 @@ static int fd_callback(struct lws *wsi, enum lws_callback_reasons reason,
     }
 }
 
-int scn_fd_watch_new(scn_loop *loop, int fd, scn_fd_watch_fn fn, void *user,
-                     scn_fd_watch **out)
+int scn__fd_watch_new(scn_loop *loop, int fd, scn_fd_watch_fn fn, void *user,
+                      scn_fd_watch **out)
 {
     struct lws_vhost *vh = fd_vhost(loop);
     lws_sock_file_fd_type desc;
@@ -125,13 +125,13 @@ int scn_fd_watch_new(scn_loop *loop, int fd, scn_fd_watch_fn fn, void *user,
     return 0;
 }
 
-void scn_fd_watch_want_write(scn_fd_watch *w)
+void scn__fd_watch_want_write(scn_fd_watch *w)
 {
     if (w && w->wsi && !w->free_pending)
         lws_callback_on_writable(w->wsi);
 }
 
-void scn_fd_watch_free(scn_fd_watch *w)
+void scn__fd_watch_free(scn_fd_watch *w)
 {
     struct lws *wsi;
 

@@ -75,8 +75,8 @@ struct scn_mqtt {
 
 static void report_error(scn_mqtt *m, int err, const char *detail)
 {
-    scn_log(&m->loop->log, SCN_LOG_WARN, "mqtt", "%s: %s", detail,
-            scn_strerror(err));
+    scn__log(&m->loop->log, SCN_LOG_WARN, "mqtt", "%s: %s", detail,
+             scn_strerror(err));
     if (m->opts.on_error)
         SCN_LOOP_USER_CALL(m->loop,
                            m->opts.on_error(m, err, detail, m->opts.user));
@@ -120,7 +120,7 @@ static void apply_ack(scn_mqtt *m, uint64_t upto)
 
     if (!upto)
         return;
-    rc = scn_spool_ack(m->spool, upto);
+    rc = scn__spool_ack(m->spool, upto);
     if (rc)
         report_error(m, rc, "spool ack failed");
     m->need_sync = true;
@@ -137,13 +137,13 @@ static void deliver_drops(scn_mqtt *m)
     for (size_t i = 0; i < n; i++) {
         scn_mqtt_spool_drop out;
 
-        apply_ack(m, scn_mqtt_window_forget_upto(&m->win, d[i].last_seq));
-        scn_log(&m->loop->log, SCN_LOG_WARN, "mqtt",
-                "spool dropped %" PRIu64
-                " unacknowledged messages (seq %" PRIu64 "-%" PRIu64 "): %s",
-                d[i].count, d[i].first_seq, d[i].last_seq,
-                d[i].reason == SCN_SPOOL_DROP_DISK ? "the disk is full"
-                                                   : "the spool cap");
+        apply_ack(m, scn__mqtt_window_forget_upto(&m->win, d[i].last_seq));
+        scn__log(&m->loop->log, SCN_LOG_WARN, "mqtt",
+                 "spool dropped %" PRIu64
+                 " unacknowledged messages (seq %" PRIu64 "-%" PRIu64 "): %s",
+                 d[i].count, d[i].first_seq, d[i].last_seq,
+                 d[i].reason == SCN_SPOOL_DROP_DISK ? "the disk is full"
+                                                    : "the spool cap");
         if (d[i].reason == SCN_SPOOL_DROP_DISK)
             m->stats.dropped_disk += d[i].count;
         else
@@ -167,7 +167,7 @@ static void on_flush(void *user)
     m->flush_armed = false;
     if (m->need_sync) {
         m->need_sync = false;
-        if ((rc = scn_spool_sync(m->spool)) != 0)
+        if ((rc = scn__spool_sync(m->spool)) != 0)
             report_error(m, rc, "spool sync failed");
     }
 }
@@ -179,7 +179,7 @@ static void arm_flush(scn_mqtt *m)
     if (m->flush_armed)
         return;
     m->flush_armed = true;
-    scn_lws_timer_arm(m->flush, FLUSH_INTERVAL_MS);
+    scn__lws_timer_arm(m->flush, FLUSH_INTERVAL_MS);
 }
 
 /* Writes spooled messages from the cursor while the window has room. */
@@ -190,40 +190,40 @@ static void pump(scn_mqtt *m)
     uint64_t upto;
     int rc, mid;
 
-    while (m->open && m->link && scn_mqtt_window_has_room(&m->win)) {
-        rc = scn_spool_peek(m->spool, &m->cursor, &rec);
+    while (m->open && m->link && scn__mqtt_window_has_room(&m->win)) {
+        rc = scn__spool_peek(m->spool, &m->cursor, &rec);
         if (rc == SCN_ERR_NOT_FOUND)
             return;
         if (rc) {
             report_error(m, rc, "spool read failed");
             return;
         }
-        if (scn_mqtt_record_decode(rec.data, rec.len, &r) != 0) {
+        if (scn__mqtt_record_decode(rec.data, rec.len, &r) != 0) {
             /* Not ours (a hostile or damaged spool): skipped, and counted
              * as done so that the spool's ack can move past it. */
             report_error(m, SCN_ERR_SPOOL_CORRUPT,
                          "spooled message unreadable: skipped");
-            scn_mqtt_window_sent(&m->win, rec.seq, -1);
-            scn_mqtt_window_acked(&m->win, -1, &upto);
+            scn__mqtt_window_sent(&m->win, rec.seq, -1);
+            scn__mqtt_window_acked(&m->win, -1, &upto);
             apply_ack(m, upto);
-            scn_spool_next(&m->cursor, &rec);
+            scn__spool_next(&m->cursor, &rec);
             continue;
         }
-        rc = scn_mqtt_link_publish(m->link, r.topic, r.payload, r.len, 1,
-                                   r.retain, &mid);
+        rc = scn__mqtt_link_publish(m->link, r.topic, r.payload, r.len, 1,
+                                    r.retain, &mid);
         if (rc == SCN_ERR_STATE || rc == SCN_ERR_NOMEM)
             return; /* the link is going: resent on the next one */
         if (rc) {
             /* It can never go (a broker limit): waiting for it would
              * stall every later message. */
             report_error(m, rc, "spooled message refused: skipped");
-            scn_mqtt_window_sent(&m->win, rec.seq, -1);
-            scn_mqtt_window_acked(&m->win, -1, &upto);
+            scn__mqtt_window_sent(&m->win, rec.seq, -1);
+            scn__mqtt_window_acked(&m->win, -1, &upto);
             apply_ack(m, upto);
-        } else if (scn_mqtt_window_sent(&m->win, rec.seq, mid)) {
+        } else if (scn__mqtt_window_sent(&m->win, rec.seq, mid)) {
             m->stats.resent_qos1++;
         }
-        scn_spool_next(&m->cursor, &rec);
+        scn__spool_next(&m->cursor, &rec);
     }
 }
 
@@ -238,17 +238,17 @@ static void on_connack(void *user, int code)
 
     if (code != 0) {
         m->stats.refused++;
-        m->refusal = scn_mqtt_connack_error(code, m->username != NULL);
+        m->refusal = scn__mqtt_connack_error(code, m->username != NULL);
         return; /* on_lost follows */
     }
     m->open = true;
     m->open_since_ms = scn_loop_now_ms(m->loop);
     m->stats.connects++;
     for (size_t i = 0; i < m->nsubs; i++)
-        scn_mqtt_link_subscribe(m->link, m->subs[i].filter, m->subs[i].qos);
+        scn__mqtt_link_subscribe(m->link, m->subs[i].filter, m->subs[i].qos);
     set_state(m, SCN_STATE_OPEN, 0, 0);
     if (m->spool) {
-        scn_spool_rewind(m->spool, &m->cursor);
+        scn__spool_rewind(m->spool, &m->cursor);
         pump(m);
     }
 }
@@ -258,7 +258,7 @@ static void on_puback(void *user, int mid)
     scn_mqtt *m = user;
     uint64_t upto;
 
-    if (!scn_mqtt_window_acked(&m->win, mid, &upto))
+    if (!scn__mqtt_window_acked(&m->win, mid, &upto))
         return;
     m->stats.acked_qos1++;
     apply_ack(m, upto);
@@ -301,25 +301,25 @@ static void link_lost(scn_mqtt *m, int err)
     if (m->refusal)
         err = m->refusal;
     m->refusal = 0;
-    scn_mqtt_link_close(m->link, false);
+    scn__mqtt_link_close(m->link, false);
     m->link = NULL;
     if (m->spool)
-        scn_mqtt_window_reset(&m->win);
+        scn__mqtt_window_reset(&m->win);
     if (m->open) {
         m->stats.disconnects++;
         if (now - m->open_since_ms >= HEALTHY_MS)
-            scn_backoff_reset(&m->backoff);
+            scn__backoff_reset(&m->backoff);
     }
     m->open = false;
-    if (scn_mqtt_failure_is_fatal(err, m->opts.fail_fast_auth)) {
+    if (scn__mqtt_failure_is_fatal(err, m->opts.fail_fast_auth)) {
         m->failed_reason = err;
         set_state(m, SCN_STATE_FAILED, err, 0);
         return;
     }
-    delay = scn_backoff_next(&m->backoff, &m->rng);
+    delay = scn__backoff_next(&m->backoff, &m->rng);
     set_state(m, SCN_STATE_RECONNECTING, err, delay);
     if (m->state == SCN_STATE_RECONNECTING)
-        scn_lws_timer_arm(m->redial, delay);
+        scn__lws_timer_arm(m->redial, delay);
 }
 
 static void connect_now(scn_mqtt *m)
@@ -348,12 +348,12 @@ static void connect_now(scn_mqtt *m)
     /* Read at each connect (a changed password file is picked up), held
      * in the dump-excluded page only while libmosquitto copies it. */
     if (m->password_file) {
-        rc = scn_password_read_file(m->password, m->password_file);
-        p.password = scn_secret_str(m->password);
+        rc = scn__password_read_file(m->password, m->password_file);
+        p.password = scn__secret_str(m->password);
     }
     if (rc == 0)
-        rc = scn_mqtt_link_open(m->loop, &p, &link_events, m, &m->link);
-    scn_secret_wipe(m->password);
+        rc = scn__mqtt_link_open(m->loop, &p, &link_events, m, &m->link);
+    scn__secret_wipe(m->password);
     if (rc)
         link_lost(m, rc);
 }
@@ -374,10 +374,11 @@ static bool child_busy(scn_loop_child *c)
 
 /* ---- API ---- */
 
-void scn_mqtt_options_init(scn_mqtt_options *o)
+/* The first version's last field: the smallest struct_size accepted. */
+#define MQTT_OPTIONS_V0 SCN_OPTIONS_END(scn_mqtt_options, user)
+
+static void mqtt_defaults(scn_mqtt_options *o)
 {
-    if (!o)
-        return;
     memset(o, 0, sizeof(*o));
     o->keepalive_s = 10;
     o->will_qos = 1;
@@ -388,6 +389,13 @@ void scn_mqtt_options_init(scn_mqtt_options *o)
     o->backoff_max_ms = 10000;
 }
 
+void scn_mqtt_options_init_sized(scn_mqtt_options *o, size_t size)
+{
+    scn_mqtt_options d;
+
+    mqtt_defaults(&d);
+    scn_options_give(o, size, &d, sizeof(d));
+}
 static int dup_opt(char **dst, const char *src)
 {
     if (!src)
@@ -411,7 +419,7 @@ static bool client_id_valid(const char *id)
 static int check_options(const scn_mqtt_options *o)
 {
     if (!client_id_valid(o->client_id) || o->will_qos < 0 || o->will_qos > 1 ||
-        (o->will_topic && !scn_mqtt_topic_valid(o->will_topic)) ||
+        (o->will_topic && !scn__mqtt_topic_valid(o->will_topic)) ||
         (o->keepalive_s && o->keepalive_s < 5) || o->keepalive_s > 65535 ||
         o->max_inflight > 65535 ||
         (o->spool_cap_bytes && o->spool_cap_bytes < 1024) ||
@@ -466,9 +474,9 @@ static int open_spool(scn_mqtt *m, const char *dir)
     spo.on_drop = spool_drop;
     spo.on_report = spool_report;
     spo.user = m;
-    if ((rc = scn_spool_open_opts(dir, &spo, &m->spool)) != 0)
+    if ((rc = scn__spool_open_opts(dir, &spo, &m->spool)) != 0)
         return rc;
-    scn_spool_rewind(m->spool, &m->cursor);
+    scn__spool_rewind(m->spool, &m->cursor);
     return 0;
 }
 
@@ -480,8 +488,8 @@ static int check_files(scn_mqtt *m)
     int rc;
 
     if (m->password_file) {
-        rc = scn_password_read_file(m->password, m->password_file);
-        scn_secret_wipe(m->password);
+        rc = scn__password_read_file(m->password, m->password_file);
+        scn__secret_wipe(m->password);
         if (rc)
             return rc == SCN_ERR_KEY_FORMAT ? SCN_ERR_KEY_FILE : rc;
     }
@@ -489,11 +497,12 @@ static int check_files(scn_mqtt *m)
     p.ca_file = m->ca_file;
     p.cert_file = m->cert_file;
     p.key_file = m->key_file;
-    return scn_mqtt_link_check_files(&p);
+    return scn__mqtt_link_check_files(&p);
 }
 
 int scn_mqtt_new(scn_loop *loop, const scn_mqtt_options *opts, scn_mqtt **out)
 {
+    scn_mqtt_options own;
     scn_backoff_policy bp;
     scn_mqtt *m;
     int rc;
@@ -501,6 +510,10 @@ int scn_mqtt_new(scn_loop *loop, const scn_mqtt_options *opts, scn_mqtt **out)
     if (!loop || !opts || !out)
         return SCN_ERR_INVALID_ARG;
     *out = NULL;
+    mqtt_defaults(&own);
+    if ((rc = scn_options_take(&own, sizeof(own), MQTT_OPTIONS_V0, opts)))
+        return rc;
+    opts = &own;
     if (!opts->url)
         return SCN_ERR_URL;
     if ((rc = check_options(opts)) != 0)
@@ -512,30 +525,30 @@ int scn_mqtt_new(scn_loop *loop, const scn_mqtt_options *opts, scn_mqtt **out)
     m->state = SCN_STATE_IDLE;
     if ((rc = copy_options(m, opts)) != 0)
         goto fail;
-    if ((rc = scn_mqtt_url_parse(m->url, m->host, sizeof(m->host), &m->port,
-                                 &m->tls)) != 0)
+    if ((rc = scn__mqtt_url_parse(m->url, m->host, sizeof(m->host), &m->port,
+                                  &m->tls)) != 0)
         goto fail;
-    if ((rc = scn_secret_new(&m->password)) != 0 || (rc = check_files(m)) != 0)
+    if ((rc = scn__secret_new(&m->password)) != 0 || (rc = check_files(m)) != 0)
         goto fail;
-    if ((rc = scn_mqtt_window_init(&m->win, m->opts.max_inflight)) != 0)
+    if ((rc = scn__mqtt_window_init(&m->win, m->opts.max_inflight)) != 0)
         goto fail;
     if (opts->spool_dir && (rc = open_spool(m, opts->spool_dir)) != 0)
         goto fail;
-    if ((rc = scn_lws_timer_new(loop, on_redial, m, &m->redial)) != 0 ||
-        (rc = scn_lws_timer_new(loop, on_flush, m, &m->flush)) != 0)
+    if ((rc = scn__lws_timer_new(loop, on_redial, m, &m->redial)) != 0 ||
+        (rc = scn__lws_timer_new(loop, on_flush, m, &m->flush)) != 0)
         goto fail;
     memset(&bp, 0, sizeof(bp));
     bp.initial_ms = m->opts.backoff_min_ms;
     bp.max_ms = m->opts.backoff_max_ms;
     bp.healthy_ms = HEALTHY_MS;
-    scn_backoff_init(&m->backoff, &bp);
-    scn_rng_seed(&m->rng, scn_rng_os_seed());
+    scn__backoff_init(&m->backoff, &bp);
+    scn__rng_seed(&m->rng, scn__rng_os_seed());
     m->child.destroy = child_destroy;
     m->child.busy = child_busy;
-    scn_loop_adopt(loop, &m->child);
+    scn__loop_adopt(loop, &m->child);
     /* No callback inside scn_mqtt_new: the first attempt (and its
      * CONNECTING report) happens on the loop's next turn. */
-    scn_lws_timer_arm(m->redial, 0);
+    scn__lws_timer_arm(m->redial, 0);
     *out = m;
     return 0;
 fail:
@@ -559,21 +572,21 @@ void scn_mqtt_free(scn_mqtt *m)
     if (!m)
         return;
     if (m->child.destroy)
-        scn_loop_disown(m->loop, &m->child);
-    scn_mqtt_link_close(m->link, true);
+        scn__loop_disown(m->loop, &m->child);
+    scn__mqtt_link_close(m->link, true);
     m->link = NULL;
-    scn_lws_timer_free(m->redial);
-    scn_lws_timer_free(m->flush);
+    scn__lws_timer_free(m->redial);
+    scn__lws_timer_free(m->flush);
     if (m->spool) {
         deliver_drops(m);
-        scn_spool_sync(m->spool);
-        scn_spool_close(m->spool);
+        scn__spool_sync(m->spool);
+        scn__spool_close(m->spool);
     }
-    scn_mqtt_window_free(&m->win);
+    scn__mqtt_window_free(&m->win);
     for (size_t i = 0; i < m->nsubs; i++)
         free(m->subs[i].filter);
     free(m->subs);
-    scn_secret_free(m->password);
+    scn__secret_free(m->password);
     free_strings(m);
     free(m);
 }
@@ -586,7 +599,7 @@ int scn_mqtt_publish(scn_mqtt *m, const char *topic, const void *payload,
     uint64_t seq = 0;
     int rc;
 
-    if (!m || !scn_mqtt_topic_valid(topic) || (qos != 0 && qos != 1) ||
+    if (!m || !scn__mqtt_topic_valid(topic) || (qos != 0 && qos != 1) ||
         (len && !payload))
         return SCN_ERR_INVALID_ARG;
     if (m->state == SCN_STATE_FAILED || m->state == SCN_STATE_CLOSED)
@@ -596,8 +609,8 @@ int scn_mqtt_publish(scn_mqtt *m, const char *topic, const void *payload,
 
         rc = SCN_ERR_STATE;
         if (m->open && m->link)
-            rc = scn_mqtt_link_publish(m->link, topic, payload, len, 0,
-                                       retain != 0, &mid);
+            rc = scn__mqtt_link_publish(m->link, topic, payload, len, 0,
+                                        retain != 0, &mid);
         if (rc == 0)
             m->stats.published_qos0++;
         else if (rc == SCN_ERR_STATE || rc == SCN_ERR_NOMEM)
@@ -608,15 +621,15 @@ int scn_mqtt_publish(scn_mqtt *m, const char *topic, const void *payload,
     }
     if (!m->spool)
         return SCN_ERR_STATE;
-    rec_len = scn_mqtt_record_size(strlen(topic), len);
+    rec_len = scn__mqtt_record_size(strlen(topic), len);
     if (!rec_len)
         return SCN_ERR_MESSAGE_TOO_BIG;
     rec = malloc(rec_len);
     if (!rec)
         return SCN_ERR_NOMEM;
-    scn_mqtt_record_encode(rec, rec_len, topic, strlen(topic), payload, len,
-                           retain != 0);
-    rc = scn_spool_append(m->spool, rec, rec_len, &seq, NULL);
+    scn__mqtt_record_encode(rec, rec_len, topic, strlen(topic), payload, len,
+                            retain != 0);
+    rc = scn__spool_append(m->spool, rec, rec_len, &seq, NULL);
     free(rec);
     deliver_drops(m);
     if (rc && !seq)
@@ -633,7 +646,7 @@ int scn_mqtt_subscribe(scn_mqtt *m, const char *filter, int qos)
     sub *grown;
     char *copy;
 
-    if (!m || !scn_mqtt_filter_valid(filter) || (qos != 0 && qos != 1))
+    if (!m || !scn__mqtt_filter_valid(filter) || (qos != 0 && qos != 1))
         return SCN_ERR_INVALID_ARG;
     for (size_t i = 0; i < m->nsubs; i++) {
         if (!strcmp(m->subs[i].filter, filter)) {
@@ -653,7 +666,7 @@ int scn_mqtt_subscribe(scn_mqtt *m, const char *filter, int qos)
     m->nsubs++;
 now:
     if (m->open && m->link)
-        scn_mqtt_link_subscribe(m->link, filter, qos);
+        scn__mqtt_link_subscribe(m->link, filter, qos);
     return 0;
 }
 
@@ -670,7 +683,7 @@ void scn_mqtt_get_stats(const scn_mqtt *m, scn_mqtt_stats *out)
         return;
     *out = m->stats;
     if (m->spool) {
-        scn_spool_get_stats(m->spool, &st);
+        scn__spool_get_stats(m->spool, &st);
         out->spooled = st.records;
     }
 }

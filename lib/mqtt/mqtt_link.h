@@ -50,27 +50,27 @@ typedef struct scn_mqtt_link_events {
  * blocks). Returns 0, or the failure of the attempt when it fails at once
  * (SCN_ERR_NETWORK, SCN_ERR_TLS, SCN_ERR_NOMEM, SCN_ERR_INVALID_ARG):
  * then there is no link. */
-int scn_mqtt_link_open(scn_loop *loop, const scn_mqtt_link_params *p,
-                       const scn_mqtt_link_events *ev, void *user,
-                       scn_mqtt_link **out);
+int scn__mqtt_link_open(scn_loop *loop, const scn_mqtt_link_params *p,
+                        const scn_mqtt_link_events *ev, void *user,
+                        scn_mqtt_link **out);
 
 /* Queues a publish (written as the socket allows). *mid gets the packet
  * id of a QoS 1 publish. Returns 0, SCN_ERR_STATE (not connected),
  * SCN_ERR_MESSAGE_TOO_BIG, SCN_ERR_INVALID_ARG or SCN_ERR_NOMEM. */
-int scn_mqtt_link_publish(scn_mqtt_link *l, const char *topic,
-                          const void *payload, size_t len, int qos, bool retain,
-                          int *mid);
+int scn__mqtt_link_publish(scn_mqtt_link *l, const char *topic,
+                           const void *payload, size_t len, int qos,
+                           bool retain, int *mid);
 
 /* Queues a SUBSCRIBE. Returns 0, SCN_ERR_STATE, SCN_ERR_INVALID_ARG or
  * SCN_ERR_NOMEM. */
-int scn_mqtt_link_subscribe(scn_mqtt_link *l, const char *filter, int qos);
+int scn__mqtt_link_subscribe(scn_mqtt_link *l, const char *filter, int qos);
 
 /* Ends the connection and frees the link; with disconnect, a connected
  * link first sends DISCONNECT (so the broker drops the will). Safe inside
  * the link's own callbacks (then done when they return). NULL allowed. */
-void scn_mqtt_link_close(scn_mqtt_link *l, bool disconnect);
+void scn__mqtt_link_close(scn_mqtt_link *l, bool disconnect);
 
 /* Whether the TLS files can be read: 0 or SCN_ERR_TLS. */
-int scn_mqtt_link_check_files(const scn_mqtt_link_params *p);
+int scn__mqtt_link_check_files(const scn_mqtt_link_params *p);
 
 #endif

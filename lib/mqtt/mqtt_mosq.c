@@ -84,8 +84,8 @@ static void really_close(scn_mqtt_link *l)
         mosquitto_disconnect(l->mosq);
     }
     /* The watch's dup goes first: the socket closes with mosquitto's. */
-    scn_fd_watch_free(l->watch);
-    scn_lws_timer_free(l->misc);
+    scn__fd_watch_free(l->watch);
+    scn__lws_timer_free(l->misc);
     mosquitto_destroy(l->mosq);
     mosquitto_lib_cleanup();
     free(l);
@@ -105,9 +105,9 @@ static void settle(scn_mqtt_link *l)
         if (!l->lost_told) {
             l->lost_told = true;
             /* Nothing more from this connection: the owner closes it. */
-            scn_fd_watch_free(l->watch);
+            scn__fd_watch_free(l->watch);
             l->watch = NULL;
-            scn_lws_timer_cancel(l->misc);
+            scn__lws_timer_cancel(l->misc);
             l->depth++;
             l->ev.on_lost(l->user, l->lost_err);
             l->depth--;
@@ -117,7 +117,7 @@ static void settle(scn_mqtt_link *l)
         return;
     }
     if (mosquitto_want_write(l->mosq))
-        scn_fd_watch_want_write(l->watch);
+        scn__fd_watch_want_write(l->watch);
 }
 
 static void on_ready(void *user, bool readable, bool writable, bool hangup)
@@ -164,7 +164,7 @@ static void on_misc(void *user)
         fail(l, rc != MOSQ_ERR_SUCCESS ? rc : MOSQ_ERR_KEEPALIVE);
     l->depth--;
     if (!l->lost_err)
-        scn_lws_timer_arm(l->misc, MISC_INTERVAL_MS);
+        scn__lws_timer_arm(l->misc, MISC_INTERVAL_MS);
     settle(l);
 }
 
@@ -214,7 +214,7 @@ static int no_key_password(char *buf, int size, int rwflag, void *user)
     return 0;
 }
 
-int scn_mqtt_link_check_files(const scn_mqtt_link_params *p)
+int scn__mqtt_link_check_files(const scn_mqtt_link_params *p)
 {
     const char *files[] = {p->ca_file, p->cert_file, p->key_file};
 
@@ -275,9 +275,9 @@ static int configure(scn_mqtt_link *l, const scn_mqtt_link_params *p)
     return 0;
 }
 
-int scn_mqtt_link_open(scn_loop *loop, const scn_mqtt_link_params *p,
-                       const scn_mqtt_link_events *ev, void *user,
-                       scn_mqtt_link **out)
+int scn__mqtt_link_open(scn_loop *loop, const scn_mqtt_link_params *p,
+                        const scn_mqtt_link_events *ev, void *user,
+                        scn_mqtt_link **out)
 {
     scn_mqtt_link *l;
     int rc;
@@ -296,7 +296,7 @@ int scn_mqtt_link_open(scn_loop *loop, const scn_mqtt_link_params *p,
         goto fail;
     }
     if ((rc = configure(l, p)) != 0 ||
-        (rc = scn_lws_timer_new(loop, on_misc, l, &l->misc)) != 0)
+        (rc = scn__lws_timer_new(loop, on_misc, l, &l->misc)) != 0)
         goto fail;
     rc =
         mosquitto_connect_async(l->mosq, p->host, p->port, (int)p->keepalive_s);
@@ -304,17 +304,17 @@ int scn_mqtt_link_open(scn_loop *loop, const scn_mqtt_link_params *p,
         rc = link_error(l, rc, errno);
         goto fail;
     }
-    rc = scn_fd_watch_new(loop, mosquitto_socket(l->mosq), on_ready, l,
-                          &l->watch);
+    rc = scn__fd_watch_new(loop, mosquitto_socket(l->mosq), on_ready, l,
+                           &l->watch);
     if (rc)
         goto fail;
-    scn_lws_timer_arm(l->misc, MISC_INTERVAL_MS);
+    scn__lws_timer_arm(l->misc, MISC_INTERVAL_MS);
     if (mosquitto_want_write(l->mosq))
-        scn_fd_watch_want_write(l->watch);
+        scn__fd_watch_want_write(l->watch);
     *out = l;
     return 0;
 fail:
-    scn_lws_timer_free(l->misc);
+    scn__lws_timer_free(l->misc);
     if (l->mosq)
         mosquitto_destroy(l->mosq);
     mosquitto_lib_cleanup();
@@ -329,9 +329,9 @@ static void after_call(scn_mqtt_link *l, int rc)
     if (rc == MOSQ_ERR_ERRNO || rc == MOSQ_ERR_CONN_LOST ||
         rc == MOSQ_ERR_NO_CONN) {
         fail(l, rc);
-        scn_lws_timer_arm(l->misc, 0);
+        scn__lws_timer_arm(l->misc, 0);
     } else if (mosquitto_want_write(l->mosq)) {
-        scn_fd_watch_want_write(l->watch);
+        scn__fd_watch_want_write(l->watch);
     }
 }
 
@@ -353,9 +353,9 @@ static int call_error(int rc)
     }
 }
 
-int scn_mqtt_link_publish(scn_mqtt_link *l, const char *topic,
-                          const void *payload, size_t len, int qos, bool retain,
-                          int *mid)
+int scn__mqtt_link_publish(scn_mqtt_link *l, const char *topic,
+                           const void *payload, size_t len, int qos,
+                           bool retain, int *mid)
 {
     int rc;
 
@@ -368,7 +368,7 @@ int scn_mqtt_link_publish(scn_mqtt_link *l, const char *topic,
     return call_error(rc);
 }
 
-int scn_mqtt_link_subscribe(scn_mqtt_link *l, const char *filter, int qos)
+int scn__mqtt_link_subscribe(scn_mqtt_link *l, const char *filter, int qos)
 {
     int rc;
 
@@ -379,7 +379,7 @@ int scn_mqtt_link_subscribe(scn_mqtt_link *l, const char *filter, int qos)
     return call_error(rc);
 }
 
-void scn_mqtt_link_close(scn_mqtt_link *l, bool disconnect)
+void scn__mqtt_link_close(scn_mqtt_link *l, bool disconnect)
 {
     if (!l)
         return;

@@ -5,7 +5,7 @@
 
 #include "mqtt_policy.h"
 
-int scn_mqtt_connack_error(int code, bool sent_credentials)
+int scn__mqtt_connack_error(int code, bool sent_credentials)
 {
     switch (code) {
     case 4:    /* bad user name or password */
@@ -28,15 +28,15 @@ int scn_mqtt_connack_error(int code, bool sent_credentials)
     }
 }
 
-bool scn_mqtt_failure_is_fatal(int err, bool fail_fast_auth)
+bool scn__mqtt_failure_is_fatal(int err, bool fail_fast_auth)
 {
     return fail_fast_auth &&
            (err == SCN_ERR_MQTT_AUTH || err == SCN_ERR_MQTT_NOT_AUTHORISED ||
             err == SCN_ERR_TLS);
 }
 
-int scn_mqtt_url_parse(const char *url, char *host, size_t host_cap, int *port,
-                       bool *tls)
+int scn__mqtt_url_parse(const char *url, char *host, size_t host_cap, int *port,
+                        bool *tls)
 {
     const char *p, *h, *end;
     bool bracketed = false;

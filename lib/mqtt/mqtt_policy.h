@@ -14,20 +14,20 @@
  * credentials sent it is SCN_ERR_MQTT_AUTH, without them (an anonymous
  * client refused) SCN_ERR_MQTT_NOT_AUTHORISED. Server unavailable or busy
  * is SCN_ERR_TRY_AGAIN. */
-int scn_mqtt_connack_error(int code, bool sent_credentials);
+int scn__mqtt_connack_error(int code, bool sent_credentials);
 
 /* Whether a failure ends the client (FAILED) rather than being retried:
  * only credentials, authorisation and certificates, and only with
  * fail_fast_auth (a wrong password does not get better by retrying; a
  * broker restarted with a new password file does). */
-bool scn_mqtt_failure_is_fatal(int err, bool fail_fast_auth);
+bool scn__mqtt_failure_is_fatal(int err, bool fail_fast_auth);
 
 /* mqtt://HOST[:PORT] or mqtts://HOST[:PORT] (a trailing / allowed; HOST
  * a name or address of [A-Za-z0-9._-], or [IPv6%zone]). host gets it
  * without brackets. Returns 0 or SCN_ERR_URL (another scheme, a path,
  * user info, an empty host or another character in it, a port outside
  * 1..65535, a host longer than host_cap - 1). */
-int scn_mqtt_url_parse(const char *url, char *host, size_t host_cap, int *port,
-                       bool *tls);
+int scn__mqtt_url_parse(const char *url, char *host, size_t host_cap, int *port,
+                        bool *tls);
 
 #endif

@@ -6,7 +6,7 @@
 
 #define FLAG_RETAIN 0x01u
 
-size_t scn_mqtt_record_size(size_t topic_len, size_t payload_len)
+size_t scn__mqtt_record_size(size_t topic_len, size_t payload_len)
 {
     size_t head = SCN_MQTT_RECORD_HEAD + topic_len + 1;
 
@@ -15,11 +15,11 @@ size_t scn_mqtt_record_size(size_t topic_len, size_t payload_len)
     return head + payload_len;
 }
 
-size_t scn_mqtt_record_encode(void *buf, size_t cap, const char *topic,
-                              size_t topic_len, const void *payload, size_t len,
-                              bool retain)
+size_t scn__mqtt_record_encode(void *buf, size_t cap, const char *topic,
+                               size_t topic_len, const void *payload,
+                               size_t len, bool retain)
 {
-    size_t need = scn_mqtt_record_size(topic_len, len);
+    size_t need = scn__mqtt_record_size(topic_len, len);
     unsigned char *p = buf;
 
     if (!need || cap < need)
@@ -35,8 +35,8 @@ size_t scn_mqtt_record_encode(void *buf, size_t cap, const char *topic,
     return need;
 }
 
-int scn_mqtt_record_decode(const void *rec, size_t rec_len,
-                           scn_mqtt_record *out)
+int scn__mqtt_record_decode(const void *rec, size_t rec_len,
+                            scn_mqtt_record *out)
 {
     const unsigned char *p = rec;
     size_t topic_len;

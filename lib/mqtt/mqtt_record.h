@@ -29,18 +29,18 @@ typedef struct scn_mqtt_record {
 
 /* Bytes the record of a topic and payload takes (0: it cannot be made:
  * the topic is too long or the size overflows). */
-size_t scn_mqtt_record_size(size_t topic_len, size_t payload_len);
+size_t scn__mqtt_record_size(size_t topic_len, size_t payload_len);
 
-/* Writes the record into buf (cap bytes, at least scn_mqtt_record_size).
+/* Writes the record into buf (cap bytes, at least scn__mqtt_record_size).
  * Returns the bytes written, or 0 when it does not fit. */
-size_t scn_mqtt_record_encode(void *buf, size_t cap, const char *topic,
-                              size_t topic_len, const void *payload, size_t len,
-                              bool retain);
+size_t scn__mqtt_record_encode(void *buf, size_t cap, const char *topic,
+                               size_t topic_len, const void *payload,
+                               size_t len, bool retain);
 
 /* Reads a record in place. Returns 0 or SCN_ERR_MALFORMED (wrong version,
  * unknown flags, a topic that runs past the end, is empty, holds a NUL or
  * is not followed by one). */
-int scn_mqtt_record_decode(const void *rec, size_t rec_len,
-                           scn_mqtt_record *out);
+int scn__mqtt_record_decode(const void *rec, size_t rec_len,
+                            scn_mqtt_record *out);
 
 #endif

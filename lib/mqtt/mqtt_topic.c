@@ -13,7 +13,7 @@ static bool text_ok(const char *s)
 {
     size_t n = s ? strlen(s) : 0;
 
-    if (n == 0 || n > SCN_MQTT_TOPIC_MAX || !scn_utf8_check(s, n))
+    if (n == 0 || n > SCN_MQTT_TOPIC_MAX || !scn__utf8_check(s, n))
         return false;
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
@@ -21,12 +21,12 @@ static bool text_ok(const char *s)
     return true;
 }
 
-bool scn_mqtt_topic_valid(const char *topic)
+bool scn__mqtt_topic_valid(const char *topic)
 {
     return text_ok(topic) && !strpbrk(topic, "+#");
 }
 
-bool scn_mqtt_filter_valid(const char *filter)
+bool scn__mqtt_filter_valid(const char *filter)
 {
     if (!text_ok(filter))
         return false;
@@ -46,8 +46,8 @@ int scn_mqtt_topic_matches(const char *filter, const char *topic)
 {
     const char *f = filter, *t = topic;
 
-    if (!filter || !topic || !scn_mqtt_filter_valid(filter) ||
-        !scn_mqtt_topic_valid(topic))
+    if (!filter || !topic || !scn__mqtt_filter_valid(filter) ||
+        !scn__mqtt_topic_valid(topic))
         return 0;
     /* A wildcard at the start never matches a $ topic ($SYS/...). */
     if (topic[0] == '$' && (f[0] == '+' || f[0] == '#'))

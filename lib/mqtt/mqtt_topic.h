@@ -9,10 +9,10 @@
 
 /* A topic a message may be published to: 1..65535 bytes of UTF-8 without
  * wildcards (+ #) or control characters U+0000..U+001F and U+007F. */
-bool scn_mqtt_topic_valid(const char *topic);
+bool scn__mqtt_topic_valid(const char *topic);
 
 /* A subscription filter: as a topic, but + may stand for a whole level
  * and # for the last level (alone or after a /). */
-bool scn_mqtt_filter_valid(const char *filter);
+bool scn__mqtt_filter_valid(const char *filter);
 
 #endif

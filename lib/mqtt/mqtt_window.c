@@ -4,7 +4,7 @@
 
 #include "mqtt_window.h"
 
-int scn_mqtt_window_init(scn_mqtt_window *w, uint32_t max)
+int scn__mqtt_window_init(scn_mqtt_window *w, uint32_t max)
 {
     w->slots = NULL;
     w->max = w->head = w->count = 0;
@@ -18,14 +18,14 @@ int scn_mqtt_window_init(scn_mqtt_window *w, uint32_t max)
     return 0;
 }
 
-void scn_mqtt_window_free(scn_mqtt_window *w)
+void scn__mqtt_window_free(scn_mqtt_window *w)
 {
     free(w->slots);
     w->slots = NULL;
     w->max = w->count = 0;
 }
 
-bool scn_mqtt_window_has_room(const scn_mqtt_window *w)
+bool scn__mqtt_window_has_room(const scn_mqtt_window *w)
 {
     return w->count < w->max;
 }
@@ -35,7 +35,7 @@ static scn_mqtt_inflight *slot(const scn_mqtt_window *w, uint32_t i)
     return &w->slots[(w->head + i) % w->max];
 }
 
-bool scn_mqtt_window_sent(scn_mqtt_window *w, uint64_t seq, int mid)
+bool scn__mqtt_window_sent(scn_mqtt_window *w, uint64_t seq, int mid)
 {
     scn_mqtt_inflight *s = slot(w, w->count);
     bool again = seq <= w->max_sent;
@@ -62,7 +62,7 @@ static uint64_t pop_acked(scn_mqtt_window *w)
     return upto;
 }
 
-bool scn_mqtt_window_acked(scn_mqtt_window *w, int mid, uint64_t *upto)
+bool scn__mqtt_window_acked(scn_mqtt_window *w, int mid, uint64_t *upto)
 {
     *upto = 0;
     for (uint32_t i = 0; i < w->count; i++) {
@@ -77,7 +77,7 @@ bool scn_mqtt_window_acked(scn_mqtt_window *w, int mid, uint64_t *upto)
     return false;
 }
 
-uint32_t scn_mqtt_window_reset(scn_mqtt_window *w)
+uint32_t scn__mqtt_window_reset(scn_mqtt_window *w)
 {
     uint32_t unacked = 0;
 
@@ -87,7 +87,7 @@ uint32_t scn_mqtt_window_reset(scn_mqtt_window *w)
     return unacked;
 }
 
-uint64_t scn_mqtt_window_forget_upto(scn_mqtt_window *w, uint64_t seq)
+uint64_t scn__mqtt_window_forget_upto(scn_mqtt_window *w, uint64_t seq)
 {
     while (w->count && slot(w, 0)->seq <= seq) {
         w->head = (w->head + 1) % w->max;

@@ -23,13 +23,13 @@ static void record(const uint8_t *p, size_t n)
     scn_mqtt_record r;
     uint8_t *again;
 
-    if (scn_mqtt_record_decode(p, n, &r) != 0)
+    if (scn__mqtt_record_decode(p, n, &r) != 0)
         return;
     FUZZ_CHECK(strlen(r.topic) == r.topic_len, "topic length");
     again = malloc(n);
     FUZZ_CHECK(again != NULL, "malloc");
-    FUZZ_CHECK(scn_mqtt_record_encode(again, n, r.topic, r.topic_len, r.payload,
-                                      r.len, r.retain) == n &&
+    FUZZ_CHECK(scn__mqtt_record_encode(again, n, r.topic, r.topic_len,
+                                       r.payload, r.len, r.retain) == n &&
                    memcmp(again, p, n) == 0,
                "record does not encode back to itself");
     free(again);
@@ -42,13 +42,13 @@ static void url(const uint8_t *p, size_t n)
     int port, port2;
     bool tls, tls2;
 
-    if (scn_mqtt_url_parse(text, host, sizeof(host), &port, &tls) == 0) {
+    if (scn__mqtt_url_parse(text, host, sizeof(host), &port, &tls) == 0) {
         FUZZ_CHECK(host[0] && port >= 1 && port <= 65535, "parts");
         snprintf(back, sizeof(back), "%s://%s%s%s:%d", tls ? "mqtts" : "mqtt",
                  strchr(host, ':') ? "[" : "", host,
                  strchr(host, ':') ? "]" : "", port);
-        FUZZ_CHECK(scn_mqtt_url_parse(back, host2, sizeof(host2), &port2,
-                                      &tls2) == 0 &&
+        FUZZ_CHECK(scn__mqtt_url_parse(back, host2, sizeof(host2), &port2,
+                                       &tls2) == 0 &&
                        !strcmp(host, host2) && port == port2 && tls == tls2,
                    "%s written as %s reads differently", text, back);
     }
@@ -65,15 +65,16 @@ static void topics(const uint8_t *p, size_t n)
     int m = scn_mqtt_topic_matches(filter, topic);
 
     if (m)
-        FUZZ_CHECK(scn_mqtt_filter_valid(filter) && scn_mqtt_topic_valid(topic),
+        FUZZ_CHECK(scn__mqtt_filter_valid(filter) &&
+                       scn__mqtt_topic_valid(topic),
                    "a match needs a valid filter and topic");
-    if (scn_mqtt_topic_valid(topic)) {
-        FUZZ_CHECK(scn_mqtt_filter_valid(topic), "a name is a filter");
+    if (scn__mqtt_topic_valid(topic)) {
+        FUZZ_CHECK(scn__mqtt_filter_valid(topic), "a name is a filter");
         FUZZ_CHECK(scn_mqtt_topic_matches(topic, topic), "%s", topic);
         FUZZ_CHECK(scn_mqtt_topic_matches("#", topic) == (topic[0] != '$'),
                    "# and %s", topic);
     }
-    if (scn_mqtt_topic_valid(filter) && m)
+    if (scn__mqtt_topic_valid(filter) && m)
         FUZZ_CHECK(!strcmp(filter, topic), "a name matches only itself");
     free(filter);
     free(topic);

@@ -188,6 +188,10 @@ class MqttClientTest(unittest.TestCase):
         self.assertEqual(d.publish("seq 0 t/gone g 1 5")["count"], 5)
         st = d.stats()
         self.assertEqual((st["spooled"], st["dropped_offline"]), (40, 5))
+        # One process per spool.
+        busy = self.drone(b, "--spool", spool, name="busy")
+        self.assertEqual(busy.wait(lambda e: e["event"] == "new", 10,
+                                   "new")["rc"], -121)  # SPOOL_BUSY
         d.kill()  # kill -9 with all 40 unsent
         b.start()
         sub = self.subscriber(b)

@@ -15,40 +15,40 @@ static void test_names(void **state)
     char *long_topic = malloc(65537);
 
     (void)state;
-    assert_true(scn_mqtt_topic_valid("scentience/v1/drone-1/olfaction"));
-    assert_true(scn_mqtt_topic_valid("/"));
-    assert_true(scn_mqtt_topic_valid("caf\xc3\xa9"));
-    assert_false(scn_mqtt_topic_valid(""));
-    assert_false(scn_mqtt_topic_valid(NULL));
-    assert_false(scn_mqtt_topic_valid("a/+/b"));
-    assert_false(scn_mqtt_topic_valid("a/#"));
-    assert_false(scn_mqtt_topic_valid("a\nb"));
-    assert_false(scn_mqtt_topic_valid("a\x7f"));
-    assert_false(scn_mqtt_topic_valid("bad\xc3"));      /* cut UTF-8 */
-    assert_false(scn_mqtt_topic_valid("\xed\xa0\x80")); /* surrogate */
+    assert_true(scn__mqtt_topic_valid("scentience/v1/drone-1/olfaction"));
+    assert_true(scn__mqtt_topic_valid("/"));
+    assert_true(scn__mqtt_topic_valid("caf\xc3\xa9"));
+    assert_false(scn__mqtt_topic_valid(""));
+    assert_false(scn__mqtt_topic_valid(NULL));
+    assert_false(scn__mqtt_topic_valid("a/+/b"));
+    assert_false(scn__mqtt_topic_valid("a/#"));
+    assert_false(scn__mqtt_topic_valid("a\nb"));
+    assert_false(scn__mqtt_topic_valid("a\x7f"));
+    assert_false(scn__mqtt_topic_valid("bad\xc3"));      /* cut UTF-8 */
+    assert_false(scn__mqtt_topic_valid("\xed\xa0\x80")); /* surrogate */
     assert_non_null(long_topic);
     memset(long_topic, 'a', 65535);
     long_topic[65535] = '\0';
-    assert_true(scn_mqtt_topic_valid(long_topic));
+    assert_true(scn__mqtt_topic_valid(long_topic));
     long_topic[65535] = 'a';
     long_topic[65536] = '\0';
-    assert_false(scn_mqtt_topic_valid(long_topic));
+    assert_false(scn__mqtt_topic_valid(long_topic));
     free(long_topic);
 }
 
 static void test_filters(void **state)
 {
     (void)state;
-    assert_true(scn_mqtt_filter_valid("scentience/v1/+/#"));
-    assert_true(scn_mqtt_filter_valid("#"));
-    assert_true(scn_mqtt_filter_valid("+"));
-    assert_true(scn_mqtt_filter_valid("+/+"));
-    assert_true(scn_mqtt_filter_valid("a/+"));
-    assert_false(scn_mqtt_filter_valid("a/#/b"));
-    assert_false(scn_mqtt_filter_valid("a#"));
-    assert_false(scn_mqtt_filter_valid("a/b+"));
-    assert_false(scn_mqtt_filter_valid("a/+b/c"));
-    assert_false(scn_mqtt_filter_valid(""));
+    assert_true(scn__mqtt_filter_valid("scentience/v1/+/#"));
+    assert_true(scn__mqtt_filter_valid("#"));
+    assert_true(scn__mqtt_filter_valid("+"));
+    assert_true(scn__mqtt_filter_valid("+/+"));
+    assert_true(scn__mqtt_filter_valid("a/+"));
+    assert_false(scn__mqtt_filter_valid("a/#/b"));
+    assert_false(scn__mqtt_filter_valid("a#"));
+    assert_false(scn__mqtt_filter_valid("a/b+"));
+    assert_false(scn__mqtt_filter_valid("a/+b/c"));
+    assert_false(scn__mqtt_filter_valid(""));
 }
 
 static void test_matching(void **state)
