@@ -3,12 +3,12 @@
  * records also goes to an MQTT broker under scentience/v1/<drone-id>/, in
  * envelopes with this run's id and a per-topic seq; the retained status
  * says online (birth, at every connection) or offline (the will, or a
- * clean stop); olfaction and state are thinned newest-wins; and, only when
- * the operator opted in, fleet commands pass the gate (fleet_gate.c) and
- * go to the drone exactly once, their outcome published on the reply
- * topic. Everything runs on the companion's loop: the MQTT socket is one
- * more of its file descriptors (lib/mqtt), no thread of its own.
+ * clean stop); olfaction and state are thinned newest-wins; requests on
+ * command/request go to fleet_command.c. Everything runs on the
+ * companion's loop: the MQTT socket is one more of its file descriptors
+ * (lib/mqtt), no thread of its own.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,59 +19,15 @@
 #include <scentience/version.h>
 
 #include "cli.h"
-#include "companion.h"
-#include "fleet_gate.h"
-#include "fleet_topic.h"
-#include "newest_wins.h"
+#include "fleet.h"
 
 /* How long a clean stop waits for the broker to take what is spooled
  * (the offline status last). */
 #define STOP_WAIT_MS 3000
 
-/* The two thinned streams. */
-enum { THIN_OLFACTION, THIN_STATE, THIN_COUNT };
-
-struct comp_fleet {
-    comp *c;
-    scn_mqtt *m;
-    char run[FLEET_RUN_LEN + 1];
-    fleet_seqs seqs;
-    char topic[FLEET_STREAM_COUNT][FLEET_TOPIC_MAX];
-    newest_wins thin[THIN_COUNT];
-    scn_timer *thin_timer[THIN_COUNT];
-    fleet_gate gate;
-    char *buf; /* the envelope being published */
-    size_t cap;
-    int opened;  /* connected at least once */
-    int dead;    /* refused for good after having been connected */
-    int freeing; /* in scn_mqtt_free: its callbacks publish nothing */
-    /* In on_error or on_spool_drop: what they record is not published,
-     * since a publish from there could fail or drop again and call them
-     * back without end (a full disk). stderr and the recording have it. */
-    int quiet;
-    char device_uid[64];
-    char serial[64];
-    int serial_asked;
-    char follow[32]; /* the follow rule a fleet command set */
-    uint64_t publish_errors, requests, refused;
-    cli_ratelimit rl_err;
-};
-
-/* A fleet command on its way to the drone: its reply needs the id. */
-typedef struct fleet_pending {
-    comp_fleet *f;
-    char id[FLEET_ID_MAX + 1];
-    char command[SCN_UAV_LINE_MAX + 1];
-} fleet_pending;
-
 /* ---- JSON pieces (peer text escaped) ---- */
 
-typedef struct jbuf {
-    char b[2048];
-    size_t at;
-} jbuf;
-
-static void jraw(jbuf *j, const char *s)
+void fleet_jraw(jbuf *j, const char *s)
 {
     size_t n = strlen(s);
 
@@ -83,13 +39,12 @@ static void jraw(jbuf *j, const char *s)
     }
 }
 
-/* A string, or null for NULL / "". */
-static void jstr(jbuf *j, const char *s)
+void fleet_jstr(jbuf *j, const char *s)
 {
     size_t n;
 
     if (!s || !*s) {
-        jraw(j, "null");
+        fleet_jraw(j, "null");
         return;
     }
     n = scn_json_write_string(NULL, 0, s, strlen(s));
@@ -100,7 +55,7 @@ static void jstr(jbuf *j, const char *s)
         j->at = sizeof(j->b);
 }
 
-static int jok(const jbuf *j)
+int fleet_jok(const jbuf *j)
 {
     return j->at < sizeof(j->b);
 }
@@ -124,8 +79,8 @@ static void publish_error(comp_fleet *f, fleet_stream s, int rc)
 
 /* One envelope on s: the next seq is used even when the message is then
  * dropped (offline at QoS 0), so that a subscriber sees the gap. */
-static void publish(comp_fleet *f, fleet_stream s, const char *data, size_t len,
-                    int64_t ts_ns)
+void fleet_publish(comp_fleet *f, fleet_stream s, const char *data, size_t len,
+                   int64_t ts_ns)
 {
     uint64_t seq;
     size_t need;
@@ -164,8 +119,9 @@ static void on_thin_timer(scn_timer *t, void *user)
         if (f->thin_timer[i] != t)
             continue;
         if (newest_wins_take(&f->thin[i], now, &data, &len, &ts))
-            publish(f, i == THIN_OLFACTION ? FLEET_OLFACTION : FLEET_STATE,
-                    data, len, ts);
+            fleet_publish(f,
+                          i == THIN_OLFACTION ? FLEET_OLFACTION : FLEET_STATE,
+                          data, len, ts);
         else if (newest_wins_wait_ms(&f->thin[i], now) != UINT64_MAX)
             scn_timer_start(t, newest_wins_wait_ms(&f->thin[i], now));
     }
@@ -178,7 +134,7 @@ static void thin(comp_fleet *f, int which, fleet_stream s, const char *json,
 
     switch (newest_wins_offer(&f->thin[which], now, json, len, ts)) {
     case 1:
-        publish(f, s, json, len, ts);
+        fleet_publish(f, s, json, len, ts);
         break;
     case 0:
         scn_timer_start(f->thin_timer[which],
@@ -204,13 +160,13 @@ void comp_fleet_publish(comp *c, scn_record_stream st, const char *json,
         thin(f, THIN_STATE, FLEET_STATE, json, len, ts_ns);
         break;
     case SCN_RECORD_INFERENCE:
-        publish(f, FLEET_INFERENCE, json, len, ts_ns);
+        fleet_publish(f, FLEET_INFERENCE, json, len, ts_ns);
         break;
     case SCN_RECORD_EVENTS:
-        publish(f, FLEET_EVENTS, json, len, ts_ns);
+        fleet_publish(f, FLEET_EVENTS, json, len, ts_ns);
         break;
     case SCN_RECORD_UAV_COMMAND:
-        publish(f, FLEET_COMMAND, json, len, ts_ns);
+        fleet_publish(f, FLEET_COMMAND, json, len, ts_ns);
         break;
     default:
         break; /* the cloud's records stay with the cloud */
@@ -225,30 +181,30 @@ static void birth(comp_fleet *f)
     char list[128];
     jbuf j = {.at = 0};
 
-    jraw(&j, "{\"online\":true,\"version\":");
-    jstr(&j, scn_version());
-    jraw(&j, ",\"drone_id\":");
-    jstr(&j, cf->drone_id);
-    jraw(&j, ",\"device_uid\":");
-    jstr(&j, f->device_uid);
-    jraw(&j, cf->drone_url ? ",\"drone\":true" : ",\"drone\":false");
-    jraw(&j, ",\"drone_serial\":");
-    jstr(&j, f->serial);
-    jraw(&j, cf->cloud_url ? ",\"cloud\":true" : ",\"cloud\":false");
-    jraw(&j, ",\"commands\":[");
+    fleet_jraw(&j, "{\"online\":true,\"version\":");
+    fleet_jstr(&j, scn_version());
+    fleet_jraw(&j, ",\"drone_id\":");
+    fleet_jstr(&j, cf->drone_id);
+    fleet_jraw(&j, ",\"device_uid\":");
+    fleet_jstr(&j, f->device_uid);
+    fleet_jraw(&j, cf->drone_url ? ",\"drone\":true" : ",\"drone\":false");
+    fleet_jraw(&j, ",\"drone_serial\":");
+    fleet_jstr(&j, f->serial);
+    fleet_jraw(&j, cf->cloud_url ? ",\"cloud\":true" : ",\"cloud\":false");
+    fleet_jraw(&j, ",\"commands\":[");
     fleet_gate_list(&f->gate, list, sizeof(list));
     for (char *p = list, *end; *p; p = *end ? end + 1 : end) {
         end = p + strcspn(p, ",");
         char name[32];
         snprintf(name, sizeof(name), "%.*s", (int)(end - p), p);
         if (p != list)
-            jraw(&j, ",");
-        jstr(&j, name);
+            fleet_jraw(&j, ",");
+        fleet_jstr(&j, name);
     }
     snprintf(list, sizeof(list), "],\"rate_hz\":%g}", cf->mqtt_rate);
-    jraw(&j, list);
-    if (jok(&j))
-        publish(f, FLEET_STATUS, j.b, j.at, wall_ns());
+    fleet_jraw(&j, list);
+    if (fleet_jok(&j))
+        fleet_publish(f, FLEET_STATUS, j.b, j.at, wall_ns());
 }
 
 void comp_fleet_device_uid(comp *c, const char *uid)
@@ -287,131 +243,13 @@ void comp_fleet_drone_active(comp *c)
     comp_send_command(c, "sn?", on_serial, c, why, sizeof(why));
 }
 
-/* ---- fleet commands ---- */
-
-/* The reply to one request: result "refused" (reason, detail),
- * "answered" (answer, ok) or "failed" (error). */
-static void reply(comp_fleet *f, const char *id, const char *command,
-                  const char *result, const char *reason, const char *detail,
-                  const char *answer, int ok, int err, uint32_t elapsed_ms)
-{
-    char num[64];
-    jbuf j = {.at = 0};
-    char ev[512];
-
-    jraw(&j, "{\"id\":");
-    jstr(&j, id);
-    jraw(&j, ",\"command\":");
-    jstr(&j, command);
-    jraw(&j, ",\"result\":");
-    jstr(&j, result);
-    if (reason) {
-        jraw(&j, ",\"reason\":");
-        jstr(&j, reason);
-        jraw(&j, ",\"detail\":");
-        jstr(&j, detail);
-    } else {
-        jraw(&j, ",\"answer\":");
-        jstr(&j, answer);
-        jraw(&j, ok ? ",\"ok\":true" : ",\"ok\":false");
-        jraw(&j, ",\"error\":");
-        jstr(&j, err ? scn_strerror(err) : NULL);
-        snprintf(num, sizeof(num), ",\"elapsed_ms\":%u", elapsed_ms);
-        jraw(&j, num);
-    }
-    jraw(&j, "}");
-    if (jok(&j))
-        publish(f, FLEET_REPLY, j.b, j.at, wall_ns());
-    snprintf(ev, sizeof(ev), "%s %s: %s%s%s", id, command, result,
-             reason ? " " : "", reason ? reason : "");
-    comp_event(f->c, "fleet_command", "mqtt", ev);
-}
-
-static void on_fleet_reply(scn_uav_channel *ch, const scn_uav_reply *r,
-                           void *user)
-{
-    fleet_pending *p = user;
-    comp_fleet *f = p->f;
-    const char *answer =
-        r->answer && r->answer->raw_len ? r->answer->raw : NULL;
-
-    (void)ch;
-    comp_command_reply(f->c, r);
-    reply(f, p->id, p->command, answer ? "answered" : "failed", NULL, NULL,
-          answer, answer && r->err == 0, r->err, r->elapsed_ms);
-    free(p);
-}
-
-static void set_follow(comp_fleet *f, const fleet_request *req)
-{
-    comp *c = f->c;
-
-    snprintf(f->follow, sizeof(f->follow), "%s", req->follow);
-    /* A new rule acts once more; "off" acts never. */
-    c->follow.compound = f->follow[0] ? f->follow : NULL;
-    c->follow.sent = 0;
-    c->follow.chosen[0] = '\0';
-    reply(f, req->id, req->command, "answered", NULL, NULL,
-          f->follow[0] ? f->follow : "off", 1, 0, 0);
-}
-
-static void on_request(comp_fleet *f, const scn_mqtt_message *msg)
-{
-    comp *c = f->c;
-    fleet_request req;
-    fleet_pending *p;
-    char detail[256], line[SCN_UAV_LINE_MAX + 1];
-    fleet_verdict v;
-    int rc;
-
-    f->requests++;
-    v = fleet_gate_check(&f->gate, msg->payload, msg->len, msg->retain, &req,
-                         detail, sizeof(detail));
-    if (v != FLEET_PASS) {
-        f->refused++;
-        reply(f, req.id, req.command, "refused", fleet_verdict_word(v), detail,
-              NULL, 0, 0, 0);
-        return;
-    }
-    if (req.which == FLEET_CMD_FOLLOW) {
-        set_follow(f, &req);
-        return;
-    }
-    if (!c->ch) {
-        f->refused++;
-        reply(f, req.id, req.command, "refused", "no_drone",
-              "this companion has no drone link (--drone-url)", NULL, 0, 0, 0);
-        return;
-    }
-    if (scn_uav_cmd_format(&req.cmd, line, sizeof(line), NULL, detail,
-                           sizeof(detail)) != 0 ||
-        !(p = calloc(1, sizeof(*p)))) {
-        f->refused++;
-        reply(f, req.id, req.command, "refused", "busy", "out of memory", NULL,
-              0, 0, 0);
-        return;
-    }
-    p->f = f;
-    snprintf(p->id, sizeof(p->id), "%s", req.id);
-    snprintf(p->command, sizeof(p->command), "%s", req.command);
-    /* Once: the channel never retries it (no reads pass the gate), nor do
-     * we; emergency goes ahead of everything. */
-    rc = comp_send_command(c, line, on_fleet_reply, p, detail, sizeof(detail));
-    if (rc) {
-        f->refused++;
-        reply(f, req.id, req.command, "refused", "busy",
-              detail[0] ? detail : scn_strerror(rc), NULL, 0, 0, 0);
-        free(p);
-    }
-}
-
 static void on_message(scn_mqtt *m, const scn_mqtt_message *msg, void *user)
 {
     comp_fleet *f = user;
 
     (void)m;
     if (strcmp(msg->topic, f->topic[FLEET_REQUEST]) == 0)
-        on_request(f, msg);
+        fleet_on_request(f, msg);
 }
 
 /* ---- the link ---- */
@@ -451,18 +289,18 @@ static void link_record(comp_fleet *f, const scn_state_event *ev)
     jbuf j = {.at = 0};
     char num[96];
 
-    jraw(&j, "{\"event\":\"connection\",\"source\":\"mqtt\",\"state\":");
-    jstr(&j, scn_state_name(ev->state));
-    jraw(&j, ",\"previous\":");
-    jstr(&j, scn_state_name(ev->previous));
+    fleet_jraw(&j, "{\"event\":\"connection\",\"source\":\"mqtt\",\"state\":");
+    fleet_jstr(&j, scn_state_name(ev->state));
+    fleet_jraw(&j, ",\"previous\":");
+    fleet_jstr(&j, scn_state_name(ev->previous));
     if (ev->reason) {
-        jraw(&j, ",\"reason\":");
-        jstr(&j, scn_strerror(ev->reason));
+        fleet_jraw(&j, ",\"reason\":");
+        fleet_jstr(&j, scn_strerror(ev->reason));
     }
     snprintf(num, sizeof(num), ",\"delay_ms\":%u,\"attempt\":%u}", ev->delay_ms,
              ev->attempt);
-    jraw(&j, num);
-    if (jok(&j))
+    fleet_jraw(&j, num);
+    if (fleet_jok(&j))
         comp_emit(f->c, SCN_RECORD_EVENTS, "events", j.b, j.at, 0);
 }
 
@@ -491,14 +329,18 @@ static void on_state(scn_mqtt *m, const scn_state_event *ev, void *user)
     case SCN_STATE_FAILED:
         fprintf(stderr, "scn-companion: --mqtt-url %s: %s%s\n", c->cf->mqtt_url,
                 scn_strerror(ev->reason), refusal_hint(ev->reason));
-        if (!f->opened) {
+        /* A wrong setting found at start ends the companion; once it has
+         * been connected, or once the drone may be in the air (the script
+         * has begun: a takeoff may be under way; the broker may have been
+         * out of reach until then), the drone keeps its companion: a
+         * broker's trouble never ends a flight. */
+        if (!f->opened && !c->flying && c->step == 0 &&
+            (!c->ch || scn_uav_channel_airborne(c->ch) != 1)) {
             if (!c->fatal) {
                 c->fatal = ev->reason ? ev->reason : SCN_ERR_STATE;
                 c->fatal_status = refusal_status(ev->reason);
             }
         } else {
-            /* The drone keeps its companion: a broker's trouble never
-             * ends a flight. */
             f->dead = 1;
             fprintf(stderr, "scn-companion: the fleet output (MQTT) is off "
                             "for the rest of this run\n");
@@ -645,6 +487,33 @@ int comp_mqtt_settings_check(const config *cf, char *why, size_t why_cap)
     return 0;
 }
 
+/* 1 when the URL's host is an IP address (no name to resolve). */
+static int url_host_is_address(const char *url)
+{
+    const char *h = strstr(url, "://");
+    unsigned char addr[16];
+    char host[64];
+    size_t n;
+
+    if (!h)
+        return 0;
+    h += 3;
+    if (*h == '[') {
+        n = strcspn(++h, "]");
+        if (n >= sizeof(host))
+            return 0;
+        memcpy(host, h, n);
+        host[n] = '\0';
+        return inet_pton(AF_INET6, host, addr) == 1;
+    }
+    n = strcspn(h, ":/");
+    if (n >= sizeof(host))
+        return 0;
+    memcpy(host, h, n);
+    host[n] = '\0';
+    return inet_pton(AF_INET, host, addr) == 1;
+}
+
 int comp_fleet_start(comp *c)
 {
     const config *cf = c->cf;
@@ -657,6 +526,15 @@ int comp_fleet_start(comp *c)
 
     if (!cf->mqtt_url)
         return 0;
+    /* libmosquitto resolves a name with getaddrinfo on our loop at every
+     * attempt: an unreachable DNS server would stall the drone's link. */
+    if (!url_host_is_address(cf->mqtt_url))
+        fprintf(stderr,
+                "scn-companion: --mqtt-url %s: a host name is resolved on "
+                "the loop at every connection attempt, which stalls the "
+                "drone's link while DNS is unreachable; give an IP address "
+                "on a drone\n",
+                cf->mqtt_url);
     if (!(f = calloc(1, sizeof(*f))))
         return CLI_EX_OSERR;
     c->fleet = f;
@@ -731,7 +609,7 @@ void comp_fleet_stop(comp *c)
     if (f->m && !f->dead && scn_mqtt_state(f->m) == SCN_STATE_OPEN) {
         uint64_t until = scn_loop_now_ms(c->loop) + STOP_WAIT_MS;
 
-        publish(f, FLEET_STATUS, doc, strlen(doc), wall_ns());
+        fleet_publish(f, FLEET_STATUS, doc, strlen(doc), wall_ns());
         /* The broker takes what is spooled, the offline status last; what
          * it has not acknowledged by then stays spooled for the next
          * start. */

@@ -325,6 +325,36 @@ class OutageTest(MqttCase):
                             e["data"].get("state") == "reconnecting"
                             for e in envs), envs)
 
+    def test_spool_cap_drops_oldest_said_and_seen_as_a_gap(self):
+        b = self.broker()
+        before = Sub(self, b, ROOT + "inference", "before.sub")
+        before.wait_ready()
+        p, _ = self.companion("cap", b.url, ["--mqtt-spool-cap", "16K"],
+                              cloud=True, rate=50, stderr="cap.stderr")
+        self.assertTrue(wait_until(
+            lambda: len(before.messages("/inference")) >= 10, 30))
+        b.kill9()
+        # 50 inferences a second at QoS 1 overflow 16 KiB in a second or
+        # two: the oldest go, said on stderr.
+        self.assertTrue(wait_until(
+            lambda: "mqtt spool: over its cap" in self.text(p.err_path), 30),
+            self.text(p.err_path))
+        b.start()
+        sub = Sub(self, b, ROOT + "inference", "cap.sub")
+        sub.wait_ready()
+        got = wait_until(lambda: len(sub.messages("/inference")) > 20, 30)
+        self.assertTrue(got)
+        self.assertEqual(self.stop(p), 0, self.text(p.err_path))
+        seqs = {m["env"]["seq"] for s in (before, sub)
+                for m in s.messages("/inference")}
+        missing = set(range(1, max(seqs) + 1)) - seqs
+        # The oldest of the outage were dropped: a hole in the seqs, and
+        # every message missing is one the companion said it dropped.
+        self.assertTrue(missing, sorted(seqs))
+        said = sum(int(n) for n in re.findall(
+            r"mqtt spool: over its cap: dropped (\d+)", self.text(p.err_path)))
+        self.assertLessEqual(len(missing), said, (sorted(missing), said))
+
 
 class RefusalTest(MqttCase):
     def assert_no_secret(self, p, broker, *secrets_):
@@ -395,6 +425,30 @@ class RefusalTest(MqttCase):
         err = self.text(p.err_path)
         self.assertIn("refused the username or password", err)
         self.assert_no_secret(p, b, good, new)
+
+    def test_refused_first_while_flying_the_companion_keeps_flying(self):
+        good, bad = self.secret("good"), self.secret("bad")
+        b = self.broker(users={DRONE: good}, start=False)
+        wrong = b.write_password_file(DRONE, os.path.join(self.tmp, "wrong"),
+                                      password=bad)
+        p, uav_log = self.companion("late", b.url,
+                                    ["--mqtt-username", DRONE,
+                                     "--mqtt-password-file", wrong],
+                                    drone=True, script="takeoff\n")
+        self.assertTrue(wait_until(
+            lambda: [a for a in log_events(uav_log, "answer")
+                     if a.get("cmd") == "takeoff" and a["answer"] == "ok"],
+            30))
+        b.start()  # reachable only now, refusing the password
+        self.assertTrue(wait_until(
+            lambda: "is off for the rest of this run" in
+            self.text(p.err_path), 60), self.text(p.err_path))
+        time.sleep(scaled(1))
+        self.assertIsNone(p.poll(), self.text(p.err_path))
+        self.assertEqual(self.stop(p), 0, self.text(p.err_path))
+        got = [c["raw"] for c in log_events(uav_log, "command")]
+        self.assertEqual(got.count("land"), 1, got)
+        self.assert_no_secret(p, b, good, bad)
 
     def test_wrong_ca_exit_76(self):
         b = self.broker(tls=True)
@@ -547,6 +601,17 @@ class SettingsTest(MqttCase):
             rc, err = self.run_companion(args)
             self.assertEqual(rc, 64, (args, err))
             self.assertIn(want, err, args)
+
+    def test_a_host_name_is_warned_about(self):
+        spool = os.path.join(self.tmp, "s")
+        for host, warned in (("localhost", True), ("127.0.0.1", False),
+                             ("[::1]", False)):
+            rc, err = self.run_companion(
+                ["--mqtt-url", "mqtt://%s:9" % host, "--drone-id", DRONE,
+                 "--mqtt-spool-dir", spool, "--live-port", "0",
+                 "--no-status", "--duration", "0.3"])
+            self.assertEqual(rc, 0, err)
+            self.assertEqual("give an IP address" in err, warned, err)
 
     def test_check_config(self):
         conf = os.path.join(self.tmp, "c.conf")
