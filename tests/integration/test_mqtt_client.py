@@ -17,7 +17,9 @@ as the independent peers that say what reached the broker:
   retried without), an anonymous client refused SCN_ERR_MQTT_NOT_AUTHORISED;
 - TLS with a test CA: works with that CA, a wrong CA is SCN_ERR_TLS; a
   client certificate the broker asks for;
-- the will: published when the client is killed, not when it quits.
+- the will: published when the client is killed, not when it quits;
+- after a reconnect each spooled message is written once (the broker's
+  debug log counts the PUBLISHes it received).
 """
 
 import os
@@ -177,6 +179,41 @@ class MqttClientTest(unittest.TestCase):
         self.assertGreaterEqual(st["disconnects"], 2)
         self.assertGreater(st["refused"], 0)  # held off while gated
         self.assertGreater(st["resent_qos1"], 0)
+        d.quit()
+
+    def test_reconnect_writes_each_spooled_message_once(self):
+        # The broker's debug log has a line per PUBLISH it received.
+        b = self.broker(extra_conf=["log_type debug"])
+        # A publish from inside the OPEN callback (scn-companion's birth
+        # message) must not start the resend ahead of the spool's rewind.
+        d = self.driver(b.url, "--client-id", "drone1", "--spool",
+                        os.path.join(self.tmp, "spool"), "--backoff-min",
+                        "50", "--backoff-max", "300", "--birth", "t/birth")
+        d.opened()
+        self.assertEqual(d.publish("seq 1 t/data m 1 10")["count"], 10)
+        d.stats_until(lambda s: s["acked_qos1"] >= 11 and s["spooled"] == 0,
+                      20, "acked")
+        # Written and never acknowledged when the broker dies.
+        b.freeze()
+        self.assertEqual(d.publish("seq 1 t/data m 11 9")["count"], 9)
+        b.kill9()
+        mark = d.mark()
+        d.wait(lambda e: e["event"] == "state" and
+               e["state"] == "reconnecting", 10, "link lost", mark)
+        # Spooled while the broker is away: written on the next connect.
+        self.assertEqual(d.publish("seq 1 t/data m 20 11")["count"], 11)
+        mark = d.mark()
+        b.start()
+        d.opened(start=mark)
+        d.stats_until(lambda s: s["acked_qos1"] >= 32 and s["spooled"] == 0,
+                      20, "all acknowledged")
+        # The 9 in flight, the 11 spooled and the new birth: once each.
+        run = b.log_text().split("--- run %d ---" % b.runs)[-1]
+        received = [ln for ln in run.splitlines()
+                    if "Received PUBLISH from drone1" in ln]
+        self.assertEqual(len(received), 21, "\n".join(received))
+        st = d.stats()
+        self.assertEqual((st["acked_qos1"], st["resent_qos1"]), (32, 9))
         d.quit()
 
     def test_spool_survives_a_killed_process_and_is_bounded(self):
