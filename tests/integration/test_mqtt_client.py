@@ -19,17 +19,20 @@ as the independent peers that say what reached the broker:
   client certificate the broker asks for;
 - the will: published when the client is killed, not when it quits;
 - after a reconnect each spooled message is written once (the broker's
-  debug log counts the PUBLISHes it received).
+  debug log counts the PUBLISHes it received);
+- a burst of messages to the client all arrive (it reads on until the
+  socket would block, a bounded number per turn).
 """
 
 import os
 import shutil
+import subprocess
 import tempfile
 import unittest
 
 import mosquitto_broker
 import mqttdriver
-from simproc import LOG_DIR, main, scaled
+from simproc import LOG_DIR, die_with_parent, main, scaled
 
 ERR_TLS = -47
 ERR_MQTT_AUTH = -140
@@ -214,6 +217,36 @@ class MqttClientTest(unittest.TestCase):
         self.assertEqual(len(received), 21, "\n".join(received))
         st = d.stats()
         self.assertEqual((st["acked_qos1"], st["resent_qos1"]), (32, 9))
+        d.quit()
+
+    def test_burst_to_the_client_all_arrives(self):
+        n = 2000
+        b = self.broker()
+        d = self.driver(b.url, "--client-id", "ground1")
+        d.opened()
+        self.assertEqual(d.publish("sub 1 t/burst")["rc"], 0)
+        # The SUBACK has no event: a probe through the subscription.
+        for attempt in range(10):
+            self.assertEqual(b.pub("t/burst", "probe", qos=1).returncode, 0)
+            try:
+                d.wait(lambda e: e["event"] == "message", 2, "probe")
+                break
+            except AssertionError:
+                if attempt == 9:
+                    raise
+        mark = d.mark()
+        pub = subprocess.run(
+            [mosquitto_broker.MOSQUITTO_PUB] + b.client_args() +
+            ["-t", "t/burst", "-q", "1", "-l"],
+            input="".join("b-%d\n" % i for i in range(1, n + 1)).encode(),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            preexec_fn=die_with_parent, timeout=scaled(60))
+        self.assertEqual(pub.returncode, 0, pub.stderr)
+        d.wait(lambda e: e["event"] == "message" and
+               e["payload"] == "b-%d" % n, 60, "last of the burst", mark)
+        got = [e["payload"] for e in d.events[mark:]
+               if e["event"] == "message" and e["payload"] != "probe"]
+        self.assertEqual(got, ["b-%d" % i for i in range(1, n + 1)])
         d.quit()
 
     def test_spool_survives_a_killed_process_and_is_bounded(self):
