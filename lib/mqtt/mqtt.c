@@ -241,16 +241,19 @@ static void on_connack(void *user, int code)
         m->refusal = scn__mqtt_connack_error(code, m->username != NULL);
         return; /* on_lost follows */
     }
+    /* Rewound before anything can pump: a publish from the OPEN callback
+     * (a birth message) would otherwise write from the old cursor, and
+     * the rewind after it would write those records a second time. */
+    if (m->spool)
+        scn__spool_rewind(m->spool, &m->cursor);
     m->open = true;
     m->open_since_ms = scn_loop_now_ms(m->loop);
     m->stats.connects++;
     for (size_t i = 0; i < m->nsubs; i++)
         scn__mqtt_link_subscribe(m->link, m->subs[i].filter, m->subs[i].qos);
     set_state(m, SCN_STATE_OPEN, 0, 0);
-    if (m->spool) {
-        scn__spool_rewind(m->spool, &m->cursor);
+    if (m->spool)
         pump(m);
-    }
 }
 
 static void on_puback(void *user, int mid)

@@ -20,6 +20,9 @@
 
 /* How often mosquitto_loop_misc runs: the keepalive's resolution. */
 #define MISC_INTERVAL_MS 1000
+/* Packets read per readiness event at most: libmosquitto 2.0 reads one
+ * per mosquitto_loop_read, and one busy broker must not starve the loop. */
+#define READ_BURST_MAX 64
 
 struct scn_mqtt_link {
     struct mosquitto *mosq;
@@ -120,6 +123,29 @@ static void settle(scn_mqtt_link *l)
         scn__fd_watch_want_write(l->watch);
 }
 
+/* Reads until the socket would block, at most READ_BURST_MAX packets:
+ * mosquitto_loop_read handles one packet per call (it reads more only
+ * for QoS 1 and 2 messages it holds), so one call per readiness event
+ * costs a poll per packet. */
+static void read_burst(scn_mqtt_link *l)
+{
+    int rc;
+
+    for (int i = 0; i < READ_BURST_MAX; i++) {
+        errno = 0;
+        rc = mosquitto_loop_read(l->mosq, 1);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            fail(l, rc);
+            return;
+        }
+        /* No data, or only part of a packet: the read met EAGAIN. A
+         * callback's own EAGAIN only ends the turn early. */
+        if (errno == EAGAIN || errno == EWOULDBLOCK || l->lost_err ||
+            l->close_pending)
+            return;
+    }
+}
+
 static void on_ready(void *user, bool readable, bool writable, bool hangup)
 {
     scn_mqtt_link *l = user;
@@ -132,10 +158,8 @@ static void on_ready(void *user, bool readable, bool writable, bool hangup)
      * to become writable and is driven from the read side: read then
      * too. Reading with nothing to read costs one EAGAIN. */
     if (readable || hangup || !l->connacked) {
-        rc = mosquitto_loop_read(l->mosq, 1);
-        if (rc != MOSQ_ERR_SUCCESS)
-            fail(l, rc);
-        else if (hangup)
+        read_burst(l);
+        if (hangup)
             fail(l, MOSQ_ERR_CONN_LOST);
     }
     if (writable && !l->lost_err) {

@@ -17,17 +17,22 @@ as the independent peers that say what reached the broker:
   retried without), an anonymous client refused SCN_ERR_MQTT_NOT_AUTHORISED;
 - TLS with a test CA: works with that CA, a wrong CA is SCN_ERR_TLS; a
   client certificate the broker asks for;
-- the will: published when the client is killed, not when it quits.
+- the will: published when the client is killed, not when it quits;
+- after a reconnect each spooled message is written once (the broker's
+  debug log counts the PUBLISHes it received);
+- a burst of messages to the client all arrive (it reads on until the
+  socket would block, a bounded number per turn).
 """
 
 import os
 import shutil
+import subprocess
 import tempfile
 import unittest
 
 import mosquitto_broker
 import mqttdriver
-from simproc import LOG_DIR, main, scaled
+from simproc import LOG_DIR, die_with_parent, main, scaled
 
 ERR_TLS = -47
 ERR_MQTT_AUTH = -140
@@ -177,6 +182,71 @@ class MqttClientTest(unittest.TestCase):
         self.assertGreaterEqual(st["disconnects"], 2)
         self.assertGreater(st["refused"], 0)  # held off while gated
         self.assertGreater(st["resent_qos1"], 0)
+        d.quit()
+
+    def test_reconnect_writes_each_spooled_message_once(self):
+        # The broker's debug log has a line per PUBLISH it received.
+        b = self.broker(extra_conf=["log_type debug"])
+        # A publish from inside the OPEN callback (scn-companion's birth
+        # message) must not start the resend ahead of the spool's rewind.
+        d = self.driver(b.url, "--client-id", "drone1", "--spool",
+                        os.path.join(self.tmp, "spool"), "--backoff-min",
+                        "50", "--backoff-max", "300", "--birth", "t/birth")
+        d.opened()
+        self.assertEqual(d.publish("seq 1 t/data m 1 10")["count"], 10)
+        d.stats_until(lambda s: s["acked_qos1"] >= 11 and s["spooled"] == 0,
+                      20, "acked")
+        # Written and never acknowledged when the broker dies.
+        b.freeze()
+        self.assertEqual(d.publish("seq 1 t/data m 11 9")["count"], 9)
+        b.kill9()
+        mark = d.mark()
+        d.wait(lambda e: e["event"] == "state" and
+               e["state"] == "reconnecting", 10, "link lost", mark)
+        # Spooled while the broker is away: written on the next connect.
+        self.assertEqual(d.publish("seq 1 t/data m 20 11")["count"], 11)
+        mark = d.mark()
+        b.start()
+        d.opened(start=mark)
+        d.stats_until(lambda s: s["acked_qos1"] >= 32 and s["spooled"] == 0,
+                      20, "all acknowledged")
+        # The 9 in flight, the 11 spooled and the new birth: once each.
+        run = b.log_text().split("--- run %d ---" % b.runs)[-1]
+        received = [ln for ln in run.splitlines()
+                    if "Received PUBLISH from drone1" in ln]
+        self.assertEqual(len(received), 21, "\n".join(received))
+        st = d.stats()
+        self.assertEqual((st["acked_qos1"], st["resent_qos1"]), (32, 9))
+        d.quit()
+
+    def test_burst_to_the_client_all_arrives(self):
+        n = 2000
+        b = self.broker()
+        d = self.driver(b.url, "--client-id", "ground1")
+        d.opened()
+        self.assertEqual(d.publish("sub 1 t/burst")["rc"], 0)
+        # The SUBACK has no event: a probe through the subscription.
+        for attempt in range(10):
+            self.assertEqual(b.pub("t/burst", "probe", qos=1).returncode, 0)
+            try:
+                d.wait(lambda e: e["event"] == "message", 2, "probe")
+                break
+            except AssertionError:
+                if attempt == 9:
+                    raise
+        mark = d.mark()
+        pub = subprocess.run(
+            [mosquitto_broker.MOSQUITTO_PUB] + b.client_args() +
+            ["-t", "t/burst", "-q", "1", "-l"],
+            input="".join("b-%d\n" % i for i in range(1, n + 1)).encode(),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            preexec_fn=die_with_parent, timeout=scaled(60))
+        self.assertEqual(pub.returncode, 0, pub.stderr)
+        d.wait(lambda e: e["event"] == "message" and
+               e["payload"] == "b-%d" % n, 60, "last of the burst", mark)
+        got = [e["payload"] for e in d.events[mark:]
+               if e["event"] == "message" and e["payload"] != "probe"]
+        self.assertEqual(got, ["b-%d" % i for i in range(1, n + 1)])
         d.quit()
 
     def test_spool_survives_a_killed_process_and_is_bounded(self):

@@ -9,7 +9,10 @@
  *               [--insecure] [--spool DIR] [--spool-cap BYTES]
  *               [--keepalive S] [--max-inflight N] [--backoff-min MS]
  *               [--backoff-max MS] [--will-topic T] [--will-payload P]
- *               [--fail-fast-auth]
+ *               [--fail-fast-auth] [--birth TOPIC]
+ *
+ * --birth: a QoS 1 "online" to TOPIC from inside every OPEN state
+ * callback, as scn-companion does.
  *
  * stdin, one per line:
  *   pub QOS RETAIN TOPIC PAYLOAD   one publish (PAYLOAD: the rest)
@@ -37,14 +40,16 @@ typedef struct driver {
     scn_loop *loop;
     scn_mqtt *m;
     int quit;
+    const char *birth_topic;
 } driver;
 
 static void on_state(scn_mqtt *m, const scn_state_event *e, void *user)
 {
+    const driver *d = user;
     cJSON *ev = json_event("state");
 
-    (void)m;
-    (void)user;
+    if (e->state == SCN_STATE_OPEN && d->birth_topic)
+        scn_mqtt_publish(m, d->birth_topic, "online", 6, 1, 0);
     cJSON_AddStringToObject(ev, "state", scn_state_name(e->state));
     cJSON_AddNumberToObject(ev, "reason", e->reason);
     cJSON_AddStringToObject(ev, "reason_text",
@@ -206,6 +211,7 @@ int main(int argc, char **argv)
         {"will-topic", required_argument, NULL, 't'},
         {"will-payload", required_argument, NULL, 'p'},
         {"fail-fast-auth", no_argument, NULL, 'f'},
+        {"birth", required_argument, NULL, 'r'},
         {NULL, 0, NULL, 0}};
     scn_mqtt_options o;
     driver d = {0};
@@ -267,6 +273,9 @@ int main(int argc, char **argv)
             break;
         case 'f':
             o.fail_fast_auth = 1;
+            break;
+        case 'r':
+            d.birth_topic = optarg;
             break;
         default:
             bad = 1;
