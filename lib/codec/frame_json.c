@@ -209,7 +209,7 @@ int scn_frame_json_parse(const char *json, size_t len, cJSON **out)
 
 /* ---- Writer ------------------------------------------------------------ */
 
-void scn_jw_put(scn_jw *w, const char *s, size_t n)
+void scn_jw_put_slow(scn_jw *w, const char *s, size_t n)
 {
     if (w->oom)
         return;
@@ -302,9 +302,12 @@ void scn_jw_string_n(scn_jw *w, const char *s, size_t len)
 
     scn_jw_put(w, "\"", 1);
     for (; p < end; p++) {
-        unsigned char c = *p;
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
-            continue;
+        unsigned char c;
+        /* Runs of plain ASCII, eight bytes at a time. */
+        p += scn_json_plain_len((const char *)p, (const char *)end);
+        if (p >= end)
+            break;
+        c = *p;
         if (c >= 0x80) {
             /* Valid UTF-8 is written as it is; a byte that is not gets
              * U+FFFD, so the output stays valid JSON in valid UTF-8. */
