@@ -27,7 +27,8 @@ typedef struct scn_frame_key {
     size_t name_len;
     size_t raw_off; /* value as compact JSON, NUL-terminated, in raw */
     size_t raw_len;
-    uint16_t slot; /* its index slot, so a reset clears only used slots */
+    uint16_t slot;   /* its index slot, so a reset clears only used slots */
+    bool plain_name; /* received without escapes: written back as is */
     scn_key_kind kind;
 } scn_frame_key;
 

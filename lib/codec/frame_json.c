@@ -517,8 +517,14 @@ void scn_frame_write(scn_jw *w, const scn_frame *frame)
         if (i > 0)
             scn_jw_put(w, ",", 1);
         /* Names were validated as UTF-8 when parsed. */
-        scn_jw_string_n(w, frame->names + k->name_off, k->name_len);
-        scn_jw_put(w, ":", 1);
+        if (k->plain_name) {
+            scn_jw_put(w, "\"", 1);
+            scn_jw_put(w, frame->names + k->name_off, k->name_len);
+            scn_jw_put(w, "\":", 2);
+        } else {
+            scn_jw_string_n(w, frame->names + k->name_off, k->name_len);
+            scn_jw_put(w, ":", 1);
+        }
         scn_jw_put(w, frame->raw + k->raw_off, k->raw_len);
     }
     scn_jw_put(w, "}", 1);
