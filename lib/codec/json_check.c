@@ -6,6 +6,7 @@
  */
 #include "json_check.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include <scentience/frame.h>
@@ -28,6 +29,9 @@ typedef struct checker {
     const unsigned char *p, *end;
     name_ref names[NAMES_MAX];
     size_t nnames;
+    /* Per open object, a bit per hash of the names seen: most names
+     * differ in length or an end byte, so few are compared at all. */
+    uint64_t seen[SCN_FRAME_MAX_DEPTH];
 } checker;
 
 static inline void skip_ws(checker *c)
@@ -140,11 +144,12 @@ static bool scalar(checker *c)
     }
 }
 
-/* The member name at c->p, unique among those of its object (which start
- * at names[first]). */
-static bool name(checker *c, size_t first)
+/* The member name at c->p, unique among those of its object (at level
+ * depth, its names from names[first] on). */
+static bool name(checker *c, int depth, size_t first)
 {
     const unsigned char *start = c->p + 1;
+    uint64_t bit;
     size_t n;
     bool plain;
 
@@ -152,9 +157,14 @@ static bool name(checker *c, size_t first)
         c->nnames == NAMES_MAX)
         return false;
     n = (size_t)(c->p - 1 - start);
-    for (size_t i = first; i < c->nnames; i++)
-        if (c->names[i].n == n && memcmp(c->names[i].p, start, n) == 0)
-            return false;
+    bit =
+        UINT64_C(1) << ((n * 7 + (n ? start[0] * 3u + start[n - 1] : 0)) & 63);
+    if (c->seen[depth] & bit) {
+        for (size_t i = first; i < c->nnames; i++)
+            if (c->names[i].n == n && memcmp(c->names[i].p, start, n) == 0)
+                return false;
+    }
+    c->seen[depth] |= bit;
     c->names[c->nnames++] = (name_ref){start, n};
     return true;
 }
@@ -184,6 +194,7 @@ bool scn_json_check(const char *json, size_t len, scn_json_shape *shape)
                 return false;
             open[depth] = *c.p++;
             first[depth] = c.nnames;
+            c.seen[depth] = 0;
             depth++;
             skip_ws(&c);
             if (c.p < c.end && (*c.p == '}' || *c.p == ']')) {
@@ -228,7 +239,7 @@ bool scn_json_check(const char *json, size_t len, scn_json_shape *shape)
         continue;
     member:
         skip_ws(&c);
-        if (!name(&c, first[depth - 1]))
+        if (!name(&c, depth - 1, first[depth - 1]))
             return false;
         skip_ws(&c);
         if (c.p >= c.end || *c.p != ':')
