@@ -819,5 +819,5 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 }
 
 const struct lws_protocols scn_ws_protocols[] = {
-    {SCN_SUBPROTOCOL_NAME, ws_callback, 0, 4096, 0, NULL, 0},
+    {SCN_SUBPROTOCOL_NAME, ws_callback, 0, 65536, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0}};
