@@ -34,7 +34,7 @@ static uint64_t now_ms(scn_uav_channel *ch)
 static void rearm(scn_uav_channel *ch)
 {
     uint64_t now = now_ms(ch);
-    uint64_t next = uav_core_tick(&ch->core, now);
+    uint64_t next = scn__uav_core_tick(&ch->core, now);
 
     if (next == UINT64_MAX)
         scn_timer_stop(ch->timer);
@@ -102,10 +102,10 @@ static void on_state(scn_session *s, const scn_state_event *ev, void *user)
     (void)s;
     if (ev->state == SCN_STATE_OPEN) {
         ch->link_up = true;
-        uav_core_link_up(&ch->core, now);
+        scn__uav_core_link_up(&ch->core, now);
     } else if (ch->link_up) {
         ch->link_up = false;
-        uav_core_link_down(&ch->core, now);
+        scn__uav_core_link_down(&ch->core, now);
     }
     if (ev->state == SCN_STATE_FAILED)
         ch->failed = true;
@@ -119,7 +119,7 @@ static void on_written(scn_session *s, uint64_t ticket, void *user)
     scn_uav_channel *ch = user;
 
     (void)s;
-    uav_core_written(&ch->core, ticket);
+    scn__uav_core_written(&ch->core, ticket);
 }
 
 static void on_text(scn_session *s, const char *data, size_t len, void *user)
@@ -127,14 +127,16 @@ static void on_text(scn_session *s, const char *data, size_t len, void *user)
     scn_uav_channel *ch = user;
 
     (void)s;
-    uav_core_answer(&ch->core, now_ms(ch), data, len);
+    scn__uav_core_answer(&ch->core, now_ms(ch), data, len);
     rearm(ch);
 }
 
-void scn_uav_channel_options_init(scn_uav_channel_options *o)
+/* The first version's last field: the smallest struct_size accepted. */
+#define CHANNEL_OPTIONS_V0 SCN_OPTIONS_END(scn_uav_channel_options, user)
+
+static void channel_defaults(scn_uav_channel_options *o)
 {
     memset(o, 0, sizeof(*o));
-    scn_session_options_init(&o->session);
     o->short_timeout_ms = 3000;
     o->long_timeout_ms = 20000;
     o->resync_ms = 1000;
@@ -144,13 +146,22 @@ void scn_uav_channel_options_init(scn_uav_channel_options *o)
     /* A drone link answers pings at once; 5 s of silence is an outage.
      * Giving up sooner bounds how late a command written into the outage
      * may still arrive (the aborted link drops it). */
-    o->session.ping_interval_ms = 1000;
-    o->session.idle_timeout_ms = 5000;
+    o->ping_interval_ms = 1000;
+    o->idle_timeout_ms = 5000;
+}
+
+void scn_uav_channel_options_init_sized(scn_uav_channel_options *o, size_t size)
+{
+    scn_uav_channel_options d;
+
+    channel_defaults(&d);
+    scn_options_give(o, size, &d, sizeof(d));
 }
 
 int scn_uav_channel_new(scn_loop *loop, const scn_uav_channel_options *opts,
                         scn_uav_channel **out)
 {
+    scn_uav_channel_options own;
     scn_uav_channel *ch;
     scn_session_options so;
     uav_core_ops ops;
@@ -159,19 +170,27 @@ int scn_uav_channel_new(scn_loop *loop, const scn_uav_channel_options *opts,
     if (!loop || !opts || !out)
         return SCN_ERR_INVALID_ARG;
     *out = NULL;
+    channel_defaults(&own);
+    if ((rc = scn_options_take(&own, sizeof(own), CHANNEL_OPTIONS_V0, opts)))
+        return rc;
+    opts = &own;
+    if (!opts->session)
+        return SCN_ERR_INVALID_ARG;
+    if ((rc = scn_session_options_copy(&so, opts->session)))
+        return rc;
     ch = calloc(1, sizeof(*ch));
     if (!ch)
         return SCN_ERR_NOMEM;
     ch->loop = loop;
     ch->opts = *opts;
+    ch->opts.session = NULL; /* the caller's; not kept */
     ops.send = core_send;
     ops.complete = core_complete;
     ops.active = core_active;
     ops.ctx = ch;
-    if ((rc = uav_core_init(&ch->core, opts, &ops)) != 0 ||
+    if ((rc = scn__uav_core_init(&ch->core, opts, &ops)) != 0 ||
         (rc = scn_timer_new(loop, on_timer, ch, &ch->timer)) != 0)
         goto fail;
-    so = opts->session;
     memset(&so.callbacks, 0, sizeof(so.callbacks));
     so.callbacks.on_state = on_state;
     so.callbacks.on_text = on_text;
@@ -181,6 +200,8 @@ int scn_uav_channel_new(scn_loop *loop, const scn_uav_channel_options *opts,
      * it must never go out on the next link. */
     so.discard_unsent_on_link_loss = 1;
     so.stream_rate_hz = 0;
+    so.ping_interval_ms = opts->ping_interval_ms;
+    so.idle_timeout_ms = opts->idle_timeout_ms;
     if (!so.subprotocol)
         so.subprotocol = UAV_SUBPROTOCOL;
     so.user = ch;
@@ -190,7 +211,7 @@ int scn_uav_channel_new(scn_loop *loop, const scn_uav_channel_options *opts,
     return 0;
 fail:
     scn_timer_free(ch->timer);
-    uav_core_free(&ch->core);
+    scn__uav_core_free(&ch->core);
     free(ch);
     return rc;
 }
@@ -201,7 +222,7 @@ void scn_uav_channel_free(scn_uav_channel *ch)
         return;
     scn_session_free(ch->session);
     scn_timer_free(ch->timer);
-    uav_core_free(&ch->core);
+    scn__uav_core_free(&ch->core);
     free(ch);
 }
 
@@ -221,7 +242,7 @@ static int submit(scn_uav_channel *ch, const scn_uav_cmd *cmd,
         return SCN_ERR_STATE;
     if (cmd->id == SCN_UAV_EMERGENCY)
         return scn_uav_channel_emergency(ch, cb, user);
-    rc = uav_core_submit(&ch->core, now_ms(ch), cmd, line, len, cb, user);
+    rc = scn__uav_core_submit(&ch->core, now_ms(ch), cmd, line, len, cb, user);
     rearm(ch);
     return rc;
 }
@@ -259,7 +280,7 @@ int scn_uav_channel_emergency(scn_uav_channel *ch, scn_uav_reply_fn cb,
 
     if (!ch)
         return SCN_ERR_INVALID_ARG;
-    rc = uav_core_emergency(&ch->core, now_ms(ch), cb, user);
+    rc = scn__uav_core_emergency(&ch->core, now_ms(ch), cb, user);
     if (rc && ch->opts.on_error)
         ch->opts.on_error(ch, rc, "EMERGENCY NOT SENT: no link to the drone",
                           ch->opts.user);

@@ -7,8 +7,8 @@
 
 #define DEF(v, d) ((v) ? (v) : (d))
 
-int uav_core_init(uav_core *c, const scn_uav_channel_options *o,
-                  const uav_core_ops *ops)
+int scn__uav_core_init(uav_core *c, const scn_uav_channel_options *o,
+                       const uav_core_ops *ops)
 {
     memset(c, 0, sizeof(*c));
     c->ops = *ops;
@@ -101,7 +101,7 @@ static void fail_queue(uav_core *c, int err, uint64_t now)
         finish(c, &job, err, NULL, now);
 }
 
-void uav_core_free(uav_core *c)
+void scn__uav_core_free(uav_core *c)
 {
     uav_job job;
 
@@ -190,9 +190,9 @@ static void pump(uav_core *c, uint64_t now)
     c->pumping = false;
 }
 
-int uav_core_submit(uav_core *c, uint64_t now, const scn_uav_cmd *cmd,
-                    const char *line, size_t len, scn_uav_reply_fn cb,
-                    void *user)
+int scn__uav_core_submit(uav_core *c, uint64_t now, const scn_uav_cmd *cmd,
+                         const char *line, size_t len, scn_uav_reply_fn cb,
+                         void *user)
 {
     uav_job *job;
 
@@ -216,8 +216,8 @@ int uav_core_submit(uav_core *c, uint64_t now, const scn_uav_cmd *cmd,
     return 0;
 }
 
-int uav_core_emergency(uav_core *c, uint64_t now, scn_uav_reply_fn cb,
-                       void *user)
+int scn__uav_core_emergency(uav_core *c, uint64_t now, scn_uav_reply_fn cb,
+                            void *user)
 {
     uav_job em, old;
     char msg[8];
@@ -261,14 +261,14 @@ int uav_core_emergency(uav_core *c, uint64_t now, scn_uav_reply_fn cb,
     return 0;
 }
 
-void uav_core_link_up(uav_core *c, uint64_t now)
+void scn__uav_core_link_up(uav_core *c, uint64_t now)
 {
     c->phase = UAV_ACTIVATING;
     settle(c);
     send_hello(c, now);
 }
 
-void uav_core_link_down(uav_core *c, uint64_t now)
+void scn__uav_core_link_down(uav_core *c, uint64_t now)
 {
     uav_job job;
     bool was_ready = c->phase == UAV_READY;
@@ -289,7 +289,7 @@ void uav_core_link_down(uav_core *c, uint64_t now)
         c->ops.active(0, c->ops.ctx);
 }
 
-void uav_core_written(uav_core *c, uint64_t ticket)
+void scn__uav_core_written(uav_core *c, uint64_t ticket)
 {
     if (ticket && c->has_inflight && c->inflight.ticket == ticket)
         c->inflight.written = true;
@@ -320,7 +320,8 @@ static bool late_hello(uav_core *c, uint64_t now, const char *text, size_t len)
     return true;
 }
 
-void uav_core_answer(uav_core *c, uint64_t now, const char *text, size_t len)
+void scn__uav_core_answer(uav_core *c, uint64_t now, const char *text,
+                          size_t len)
 {
     scn_uav_answer ans;
     uav_job job;
@@ -389,7 +390,7 @@ static void on_timeout(uav_core *c, uint64_t now)
     finish(c, &job, SCN_ERR_TIMEOUT, NULL, now);
 }
 
-uint64_t uav_core_tick(uav_core *c, uint64_t now)
+uint64_t scn__uav_core_tick(uav_core *c, uint64_t now)
 {
     uint64_t next = UINT64_MAX;
 

@@ -42,7 +42,7 @@ typedef enum uav_airborne {
 
 typedef struct uav_core_ops {
     /* Queues a line on the link; urgent lines overtake anything queued
-     * below. *ticket receives the number uav_core_written() will report
+     * below. *ticket receives the number scn__uav_core_written() will report
      * when it reaches the socket. Returns 0 or an error (the link is
      * down). */
     int (*send)(const char *line, size_t len, bool urgent, uint64_t *ticket,
@@ -78,28 +78,29 @@ typedef struct uav_core {
     scn_uav_channel_stats stats;
 } uav_core;
 
-int uav_core_init(uav_core *c, const scn_uav_channel_options *o,
-                  const uav_core_ops *ops);
-void uav_core_free(uav_core *c);
+int scn__uav_core_init(uav_core *c, const scn_uav_channel_options *o,
+                       const uav_core_ops *ops);
+void scn__uav_core_free(uav_core *c);
 /* Queues a validated command. Returns 0, SCN_ERR_QUEUE_FULL, or
  * SCN_ERR_UAV_NOT_AIRBORNE (require_airborne, a command that moves the
  * drone, and the drone not known airborne). */
-int uav_core_submit(uav_core *c, uint64_t now, const scn_uav_cmd *cmd,
-                    const char *line, size_t len, scn_uav_reply_fn cb,
-                    void *user);
+int scn__uav_core_submit(uav_core *c, uint64_t now, const scn_uav_cmd *cmd,
+                         const char *line, size_t len, scn_uav_reply_fn cb,
+                         void *user);
 /* Sends emergency now, ahead of everything; fails every queued command
  * (SUPERSEDED). Returns 0 or the send error (reported loudly by caller). */
-int uav_core_emergency(uav_core *c, uint64_t now, scn_uav_reply_fn cb,
-                       void *user);
-void uav_core_link_up(uav_core *c, uint64_t now);
+int scn__uav_core_emergency(uav_core *c, uint64_t now, scn_uav_reply_fn cb,
+                            void *user);
+void scn__uav_core_link_up(uav_core *c, uint64_t now);
 /* The link is gone, and aborted: what was not written never will be. The
  * command in flight completes as UAV_OUTCOME_UNKNOWN when its line was
  * written, else as UAV_LINK_LOST (not sent), like every queued one. */
-void uav_core_link_down(uav_core *c, uint64_t now);
+void scn__uav_core_link_down(uav_core *c, uint64_t now);
 /* The line with this ticket was handed to the socket. */
-void uav_core_written(uav_core *c, uint64_t ticket);
-void uav_core_answer(uav_core *c, uint64_t now, const char *text, size_t len);
+void scn__uav_core_written(uav_core *c, uint64_t ticket);
+void scn__uav_core_answer(uav_core *c, uint64_t now, const char *text,
+                          size_t len);
 /* Handles what is due; returns the next deadline (UINT64_MAX: none). */
-uint64_t uav_core_tick(uav_core *c, uint64_t now);
+uint64_t scn__uav_core_tick(uav_core *c, uint64_t now);
 
 #endif

@@ -66,14 +66,14 @@ static const scn_uav_cmd_info infos[SCN_UAV_CMD_COUNT] = {
     [SCN_UAV_READ_OLFB] = {"olfb?", READ, SHORT, NUM, 0, "olfb?"},
 };
 
-const scn_uav_cmd_info *scn_uav_cmd_info_of(scn_uav_cmd_id id)
+const scn_uav_cmd_info *scn__uav_cmd_info_of(scn_uav_cmd_id id)
 {
     if ((unsigned)id >= SCN_UAV_CMD_COUNT)
         return NULL;
     return &infos[id];
 }
 
-bool scn_uav_cmd_lookup(const char *word, size_t len, scn_uav_cmd_id *out)
+bool scn__uav_cmd_lookup(const char *word, size_t len, scn_uav_cmd_id *out)
 {
     for (int i = 0; i < SCN_UAV_CMD_COUNT; i++) {
         if (strlen(infos[i].name) == len &&
@@ -87,13 +87,13 @@ bool scn_uav_cmd_lookup(const char *word, size_t len, scn_uav_cmd_id *out)
 
 const char *scn_uav_cmd_name(scn_uav_cmd_id id)
 {
-    const scn_uav_cmd_info *info = scn_uav_cmd_info_of(id);
+    const scn_uav_cmd_info *info = scn__uav_cmd_info_of(id);
     return info != NULL ? info->name : NULL;
 }
 
 scn_uav_kind scn_uav_cmd_kind(scn_uav_cmd_id id)
 {
-    const scn_uav_cmd_info *info = scn_uav_cmd_info_of(id);
+    const scn_uav_cmd_info *info = scn__uav_cmd_info_of(id);
     return info != NULL ? (scn_uav_kind)info->kind : SCN_UAV_KIND_CONTROL;
 }
 
@@ -106,14 +106,14 @@ int scn_uav_cmd_moves(scn_uav_cmd_id id)
 
 scn_uav_timeout scn_uav_cmd_timeout(scn_uav_cmd_id id)
 {
-    const scn_uav_cmd_info *info = scn_uav_cmd_info_of(id);
+    const scn_uav_cmd_info *info = scn__uav_cmd_info_of(id);
     return info != NULL ? (scn_uav_timeout)info->timeout
                         : SCN_UAV_TIMEOUT_SHORT;
 }
 
 scn_uav_answer_class scn_uav_cmd_answer_class(scn_uav_cmd_id id)
 {
-    const scn_uav_cmd_info *info = scn_uav_cmd_info_of(id);
+    const scn_uav_cmd_info *info = scn__uav_cmd_info_of(id);
     return info != NULL ? (scn_uav_answer_class)info->answer
                         : SCN_UAV_ANSWER_CLASS_ACK;
 }
@@ -132,19 +132,19 @@ static int wrong_id(const char *ctor, scn_uav_cmd_id id, char *msg,
     const char *name = scn_uav_cmd_name(id);
 
     if (name != NULL)
-        scn_uav_msg(msg, msg_cap, "%s: \"%s\" is not built by this call", ctor,
-                    name);
+        scn__uav_msg(msg, msg_cap, "%s: \"%s\" is not built by this call", ctor,
+                     name);
     else
-        scn_uav_msg(msg, msg_cap, "%s: unknown command id %d", ctor, (int)id);
+        scn__uav_msg(msg, msg_cap, "%s: unknown command id %d", ctor, (int)id);
     return SCN_ERR_INVALID_ARG;
 }
 
 int scn_uav_cmd_simple(scn_uav_cmd *cmd, scn_uav_cmd_id id, char *msg,
                        size_t msg_cap)
 {
-    const scn_uav_cmd_info *info = scn_uav_cmd_info_of(id);
+    const scn_uav_cmd_info *info = scn__uav_cmd_info_of(id);
 
-    scn_uav_msg(msg, msg_cap, "%s", "");
+    scn__uav_msg(msg, msg_cap, "%s", "");
     if (cmd == NULL)
         return SCN_ERR_INVALID_ARG;
     if (info == NULL || info->nargs != 0)
@@ -156,7 +156,7 @@ int scn_uav_cmd_simple(scn_uav_cmd *cmd, scn_uav_cmd_id id, char *msg,
 int scn_uav_cmd_move(scn_uav_cmd *cmd, scn_uav_cmd_id id, int cm, char *msg,
                      size_t msg_cap)
 {
-    scn_uav_msg(msg, msg_cap, "%s", "");
+    scn__uav_msg(msg, msg_cap, "%s", "");
     if (cmd == NULL)
         return SCN_ERR_INVALID_ARG;
     if (id < SCN_UAV_UP || id > SCN_UAV_BACK)
@@ -169,7 +169,7 @@ int scn_uav_cmd_move(scn_uav_cmd *cmd, scn_uav_cmd_id id, int cm, char *msg,
 int scn_uav_cmd_rotate(scn_uav_cmd *cmd, scn_uav_cmd_id id, int degrees,
                        char *msg, size_t msg_cap)
 {
-    scn_uav_msg(msg, msg_cap, "%s", "");
+    scn__uav_msg(msg, msg_cap, "%s", "");
     if (cmd == NULL)
         return SCN_ERR_INVALID_ARG;
     if (id != SCN_UAV_CW && id != SCN_UAV_CCW)
@@ -181,7 +181,7 @@ int scn_uav_cmd_rotate(scn_uav_cmd *cmd, scn_uav_cmd_id id, int degrees,
 
 int scn_uav_cmd_flip(scn_uav_cmd *cmd, char dir, char *msg, size_t msg_cap)
 {
-    scn_uav_msg(msg, msg_cap, "%s", "");
+    scn__uav_msg(msg, msg_cap, "%s", "");
     if (cmd == NULL)
         return SCN_ERR_INVALID_ARG;
     begin(cmd, SCN_UAV_FLIP);
@@ -192,7 +192,7 @@ int scn_uav_cmd_flip(scn_uav_cmd *cmd, char dir, char *msg, size_t msg_cap)
 int scn_uav_cmd_go(scn_uav_cmd *cmd, int x, int y, int z, int speed, char *msg,
                    size_t msg_cap)
 {
-    scn_uav_msg(msg, msg_cap, "%s", "");
+    scn__uav_msg(msg, msg_cap, "%s", "");
     if (cmd == NULL)
         return SCN_ERR_INVALID_ARG;
     begin(cmd, SCN_UAV_GO);
@@ -206,7 +206,7 @@ int scn_uav_cmd_go(scn_uav_cmd *cmd, int x, int y, int z, int speed, char *msg,
 int scn_uav_cmd_curve(scn_uav_cmd *cmd, int x1, int y1, int z1, int x2, int y2,
                       int z2, int speed, char *msg, size_t msg_cap)
 {
-    scn_uav_msg(msg, msg_cap, "%s", "");
+    scn__uav_msg(msg, msg_cap, "%s", "");
     if (cmd == NULL)
         return SCN_ERR_INVALID_ARG;
     begin(cmd, SCN_UAV_CURVE);
@@ -223,7 +223,7 @@ int scn_uav_cmd_curve(scn_uav_cmd *cmd, int x1, int y1, int z1, int x2, int y2,
 int scn_uav_cmd_oio(scn_uav_cmd *cmd, scn_compound compound, char *msg,
                     size_t msg_cap)
 {
-    scn_uav_msg(msg, msg_cap, "%s", "");
+    scn__uav_msg(msg, msg_cap, "%s", "");
     if (cmd == NULL)
         return SCN_ERR_INVALID_ARG;
     begin(cmd, SCN_UAV_OIO);
@@ -235,7 +235,7 @@ int scn_uav_cmd_oio(scn_uav_cmd *cmd, scn_compound compound, char *msg,
 static int set_one(scn_uav_cmd *cmd, scn_uav_cmd_id id, int v, char *msg,
                    size_t msg_cap)
 {
-    scn_uav_msg(msg, msg_cap, "%s", "");
+    scn__uav_msg(msg, msg_cap, "%s", "");
     if (cmd == NULL)
         return SCN_ERR_INVALID_ARG;
     begin(cmd, id);
@@ -257,7 +257,7 @@ int scn_uav_cmd_mdirection(scn_uav_cmd *cmd, int direction, char *msg,
 int scn_uav_cmd_rc(scn_uav_cmd *cmd, int a, int b, int c, int d, char *msg,
                    size_t msg_cap)
 {
-    scn_uav_msg(msg, msg_cap, "%s", "");
+    scn__uav_msg(msg, msg_cap, "%s", "");
     if (cmd == NULL)
         return SCN_ERR_INVALID_ARG;
     begin(cmd, SCN_UAV_RC);
@@ -277,16 +277,16 @@ static int wifi(scn_uav_cmd *cmd, scn_uav_cmd_id id, const char *first,
     const char *name = scn_uav_cmd_name(id);
     int rc;
 
-    scn_uav_msg(msg, msg_cap, "%s", "");
+    scn__uav_msg(msg, msg_cap, "%s", "");
     if (cmd == NULL)
         return SCN_ERR_INVALID_ARG;
     begin(cmd, id);
-    rc = scn_uav_check_text(name, first_what, first, SCN_UAV_SSID_MAX, false,
-                            msg, msg_cap);
+    rc = scn__uav_check_text(name, first_what, first, SCN_UAV_SSID_MAX, false,
+                             msg, msg_cap);
     if (rc != 0)
         return rc;
-    rc = scn_uav_check_text(name, "password", password, SCN_UAV_PASSWORD_MAX,
-                            true, msg, msg_cap);
+    rc = scn__uav_check_text(name, "password", password, SCN_UAV_PASSWORD_MAX,
+                             true, msg, msg_cap);
     if (rc != 0)
         return rc;
     memcpy(cmd->ssid, first, strlen(first) + 1);
@@ -314,45 +314,45 @@ static int format(const scn_uav_cmd *cmd, bool redact, char *buf, size_t cap,
 
     if (buf == NULL && cap > 0)
         return SCN_ERR_INVALID_ARG;
-    scn_uav_out_init(&o, buf, cap);
+    scn__uav_out_init(&o, buf, cap);
     rc = scn_uav_cmd_validate(cmd, msg, msg_cap);
     if (rc != 0) {
         if (written != NULL)
             *written = 0;
         return rc;
     }
-    const scn_uav_cmd_info *info = scn_uav_cmd_info_of(cmd->id);
-    scn_uav_out_str(&o, info->name);
+    const scn_uav_cmd_info *info = scn__uav_cmd_info_of(cmd->id);
+    scn__uav_out_str(&o, info->name);
     switch (cmd->id) {
     case SCN_UAV_FLIP:
-        scn_uav_out_put(&o, " ", 1);
-        scn_uav_out_put(&o, &cmd->flip, 1);
+        scn__uav_out_put(&o, " ", 1);
+        scn__uav_out_put(&o, &cmd->flip, 1);
         break;
     case SCN_UAV_OIO: {
         /* The drone's examples use lowercase ("oio nh3"). */
         const char *n = scn_compound_name(cmd->compound);
-        scn_uav_out_put(&o, " ", 1);
+        scn__uav_out_put(&o, " ", 1);
         for (; *n != '\0'; n++) {
             char c = *n >= 'A' && *n <= 'Z' ? (char)(*n - 'A' + 'a') : *n;
-            scn_uav_out_put(&o, &c, 1);
+            scn__uav_out_put(&o, &c, 1);
         }
         break;
     }
     case SCN_UAV_SSID:
     case SCN_UAV_AP:
-        scn_uav_out_put(&o, " ", 1);
-        scn_uav_out_str(&o, cmd->ssid);
-        scn_uav_out_str(&o, cmd->id == SCN_UAV_SSID ? " pass " : " ");
-        scn_uav_out_str(&o, redact ? "****" : cmd->password);
+        scn__uav_out_put(&o, " ", 1);
+        scn__uav_out_str(&o, cmd->ssid);
+        scn__uav_out_str(&o, cmd->id == SCN_UAV_SSID ? " pass " : " ");
+        scn__uav_out_str(&o, redact ? "****" : cmd->password);
         break;
     default:
         for (unsigned i = 0; i < info->nargs; i++) {
-            scn_uav_out_put(&o, " ", 1);
-            scn_uav_out_int(&o, cmd->arg[i]);
+            scn__uav_out_put(&o, " ", 1);
+            scn__uav_out_int(&o, cmd->arg[i]);
         }
         break;
     }
-    return scn_uav_out_end(&o, written);
+    return scn__uav_out_end(&o, written);
 }
 
 int scn_uav_cmd_format(const scn_uav_cmd *cmd, char *buf, size_t cap,

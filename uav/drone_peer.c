@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-int uav_drone_peer(const char *drone_url, const char *allow_peer, char *out,
-                   size_t cap)
+int scn__uav_drone_peer(const char *drone_url, const char *allow_peer,
+                        char *out, size_t cap)
 {
     struct addrinfo hints, *res = NULL;
     unsigned char buf[sizeof(struct in6_addr)];

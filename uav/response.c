@@ -42,7 +42,7 @@ static bool parse_int(scn_uav_cmd_id cmd, const char *s, size_t len,
     int64_t v;
     bool overflow;
 
-    if (!scn_uav_read_int(s, len, false, &v, &overflow) || overflow ||
+    if (!scn__uav_read_int(s, len, false, &v, &overflow) || overflow ||
         v < INT32_MIN || v > INT32_MAX)
         return false;
     if (cmd == SCN_UAV_READ_BATTERY && (v < 0 || v > 100))
@@ -65,7 +65,7 @@ static bool parse_number(scn_uav_cmd_id cmd, const char *s, size_t len,
 
     if (parse_int(cmd, s, len, out))
         return out->number >= 0 || cmd != SCN_UAV_READ_SPEED;
-    if (!scn_uav_read_decimal(s, len, &v, &integral))
+    if (!scn__uav_read_decimal(s, len, &v, &integral))
         return false;
     if (cmd == SCN_UAV_READ_SPEED && v < 0)
         return false;
@@ -89,8 +89,8 @@ static bool parse_pos(const char *s, size_t len, scn_uav_answer *out)
         a--;
     while (b < len && s[b] == ' ')
         b++;
-    if (!scn_uav_read_decimal(s, a, &out->pos[0], &integral) ||
-        !scn_uav_read_decimal(s + b, len - b, &out->pos[1], &integral))
+    if (!scn__uav_read_decimal(s, a, &out->pos[0], &integral) ||
+        !scn__uav_read_decimal(s + b, len - b, &out->pos[1], &integral))
         return false;
     out->kind = SCN_UAV_ANSWER_POS;
     return true;
@@ -156,7 +156,7 @@ static bool classify(scn_uav_cmd_id cmd, scn_uav_answer_class cls,
 int scn_uav_answer_parse(scn_uav_cmd_id cmd, const char *text, size_t len,
                          scn_uav_answer *out)
 {
-    const scn_uav_cmd_info *info = scn_uav_cmd_info_of(cmd);
+    const scn_uav_cmd_info *info = scn__uav_cmd_info_of(cmd);
 
     if (out == NULL)
         return SCN_ERR_INVALID_ARG;

@@ -136,7 +136,7 @@ int scn_uav_state_set(scn_uav_state *state, scn_uav_field field, double value)
         /* As the drone writes it, so that the value is written back
          * exactly (uav.h). */
         double r;
-        if (!scn_uav_round_decimal(value, &r))
+        if (!scn__uav_round_decimal(value, &r))
             return SCN_ERR_OUT_OF_RANGE;
         *dec_at(state, field) = r;
     }
@@ -176,14 +176,14 @@ static int parse_pair(const char *p, size_t n, scn_uav_state *st)
     if (fields[f].is_int) {
         int64_t i;
         bool overflow;
-        if (!scn_uav_read_int(v, vn, false, &i, &overflow) || overflow ||
+        if (!scn__uav_read_int(v, vn, false, &i, &overflow) || overflow ||
             i < INT32_MIN || i > INT32_MAX)
             return SCN_ERR_MALFORMED;
         *int_at(st, f) = (int32_t)i;
     } else {
         double d;
         bool integral;
-        if (!scn_uav_read_decimal(v, vn, &d, &integral))
+        if (!scn__uav_read_decimal(v, vn, &d, &integral))
             return SCN_ERR_MALFORMED;
         *dec_at(st, f) = d;
     }
@@ -256,10 +256,10 @@ static bool put_value(scn_uav_out *o, const scn_uav_state *st, scn_uav_field f,
                       unsigned min_frac)
 {
     if (fields[f].is_int) {
-        scn_uav_out_int(o, int_of(st, f));
+        scn__uav_out_int(o, int_of(st, f));
         return true;
     }
-    return scn_uav_out_decimal(o, dec_of(st, f), min_frac);
+    return scn__uav_out_decimal(o, dec_of(st, f), min_frac);
 }
 
 /* The pairs, as the drone writes them (compact: false) or in their
@@ -271,9 +271,9 @@ static bool put_state(scn_uav_out *o, const scn_uav_state *st, bool compact)
     for (int f = 0; f < SCN_UAV_FIELD_COUNT; f++) {
         if (!(st->present & (1u << f)))
             continue;
-        scn_uav_out_str(o, sep);
-        scn_uav_out_str(o, fields[f].name);
-        scn_uav_out_put(o, ":", 1);
+        scn__uav_out_str(o, sep);
+        scn__uav_out_str(o, fields[f].name);
+        scn__uav_out_put(o, ":", 1);
         if (!put_value(o, st, (scn_uav_field)f, compact ? 0 : 2))
             return false;
         sep = ";";
@@ -282,14 +282,14 @@ static bool put_state(scn_uav_out *o, const scn_uav_state *st, bool compact)
         const scn_uav_state_unknown *u = &st->unknown[i];
         if (!unknown_ok(u))
             return false;
-        scn_uav_out_str(o, sep);
-        scn_uav_out_str(o, u->key);
-        scn_uav_out_put(o, ":", 1);
-        scn_uav_out_str(o, u->value);
+        scn__uav_out_str(o, sep);
+        scn__uav_out_str(o, u->key);
+        scn__uav_out_put(o, ":", 1);
+        scn__uav_out_str(o, u->value);
         sep = ";";
     }
     if (!compact)
-        scn_uav_out_str(o, sep);
+        scn__uav_out_str(o, sep);
     return o->len > 0;
 }
 
@@ -304,16 +304,16 @@ int scn_uav_state_format(const scn_uav_state *state, char *buf, size_t cap,
      * longer than that, but padding decimals and a last ';' can take the
      * drone's form past what the parser accepts. */
     for (int compact = 0; compact < 2; compact++) {
-        scn_uav_out_init(&o, NULL, 0);
+        scn__uav_out_init(&o, NULL, 0);
         if (!put_state(&o, state, compact))
             break;
         if (o.len > SCN_UAV_STATE_MAX)
             continue;
-        scn_uav_out_init(&o, buf, cap);
+        scn__uav_out_init(&o, buf, cap);
         put_state(&o, state, compact);
-        return scn_uav_out_end(&o, written);
+        return scn__uav_out_end(&o, written);
     }
-    scn_uav_out_init(&o, buf, cap);
+    scn__uav_out_init(&o, buf, cap);
     if (written != NULL)
         *written = 0;
     return SCN_ERR_INVALID_ARG;
@@ -336,7 +336,7 @@ static bool is_json_number(const char *v)
     double x;
     bool integral;
 
-    if (!scn_uav_read_decimal(v, n, &x, &integral))
+    if (!scn__uav_read_decimal(v, n, &x, &integral))
         return false;
     return !(d[0] == '0' && d[1] >= '0' && d[1] <= '9');
 }
@@ -349,16 +349,16 @@ int scn_uav_state_to_json(const scn_uav_state *state, char *buf, size_t cap,
 
     if (state == NULL || (buf == NULL && cap > 0))
         return SCN_ERR_INVALID_ARG;
-    scn_uav_out_init(&o, buf, cap);
-    scn_uav_out_put(&o, "{", 1);
+    scn__uav_out_init(&o, buf, cap);
+    scn__uav_out_put(&o, "{", 1);
     for (int f = 0; f < SCN_UAV_FIELD_COUNT; f++) {
         if (!(state->present & (1u << f)))
             continue;
         if (!first)
-            scn_uav_out_put(&o, ",", 1);
+            scn__uav_out_put(&o, ",", 1);
         first = false;
         put_json_string(&o, fields[f].name);
-        scn_uav_out_put(&o, ":", 1);
+        scn__uav_out_put(&o, ":", 1);
         if (!put_value(&o, state, (scn_uav_field)f, 2))
             goto invalid;
     }
@@ -373,19 +373,19 @@ int scn_uav_state_to_json(const scn_uav_state *state, char *buf, size_t cap,
         if (repeated)
             continue;
         if (!first)
-            scn_uav_out_put(&o, ",", 1);
+            scn__uav_out_put(&o, ",", 1);
         first = false;
         put_json_string(&o, u->key);
-        scn_uav_out_put(&o, ":", 1);
+        scn__uav_out_put(&o, ":", 1);
         if (is_json_number(u->value))
-            scn_uav_out_str(&o, u->value);
+            scn__uav_out_str(&o, u->value);
         else
             put_json_string(&o, u->value);
     }
-    scn_uav_out_put(&o, "}", 1);
-    return scn_uav_out_end(&o, written);
+    scn__uav_out_put(&o, "}", 1);
+    return scn__uav_out_end(&o, written);
 invalid:
-    scn_uav_out_init(&o, buf, cap);
+    scn__uav_out_init(&o, buf, cap);
     if (written != NULL)
         *written = 0;
     return SCN_ERR_INVALID_ARG;

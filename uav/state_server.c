@@ -23,12 +23,25 @@ struct scn_uav_state_server {
     scn_uav_state_stats stats;
 };
 
-void scn_uav_state_server_options_init(scn_uav_state_server_options *o)
+/* The first version's last field: the smallest struct_size accepted. */
+#define STATE_SERVER_OPTIONS_V0                                                \
+    SCN_OPTIONS_END(scn_uav_state_server_options, user)
+
+static void state_server_defaults(scn_uav_state_server_options *o)
 {
     memset(o, 0, sizeof(*o));
     o->bind_address = "0.0.0.0";
     o->port = 8890;
     o->stale_ms = 1000;
+}
+
+void scn_uav_state_server_options_init_sized(scn_uav_state_server_options *o,
+                                             size_t size)
+{
+    scn_uav_state_server_options d;
+
+    state_server_defaults(&d);
+    scn_options_give(o, size, &d, sizeof(d));
 }
 
 static void on_stale_timer(scn_timer *t, void *user)
@@ -100,6 +113,7 @@ int scn_uav_state_server_new(scn_loop *loop,
                              scn_uav_state_server **out)
 {
     scn_uav_state_server *s;
+    scn_uav_state_server_options own;
     scn_server_options so;
     char peer[64];
     const char *allow[1] = {peer};
@@ -108,8 +122,13 @@ int scn_uav_state_server_new(scn_loop *loop,
     if (!loop || !o || !out)
         return SCN_ERR_INVALID_ARG;
     *out = NULL;
-    if (!o->allow_any_peer && (rc = uav_drone_peer(o->drone_url, o->allow_peer,
-                                                   peer, sizeof(peer))) != 0)
+    state_server_defaults(&own);
+    if ((rc = scn_options_take(&own, sizeof(own), STATE_SERVER_OPTIONS_V0, o)))
+        return rc;
+    o = &own;
+    if (!o->allow_any_peer &&
+        (rc = scn__uav_drone_peer(o->drone_url, o->allow_peer, peer,
+                                  sizeof(peer))) != 0)
         return rc;
     s = calloc(1, sizeof(*s));
     if (!s)

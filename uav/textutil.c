@@ -11,7 +11,7 @@
 
 #include "uav_internal.h"
 
-/* Saturation point of scn_uav_read_int: far beyond any int32 range check,
+/* Saturation point of scn__uav_read_int: far beyond any int32 range check,
  * far below INT64_MAX so accumulating one more digit cannot overflow. */
 #define INT_SATURATE 1000000000000000000LL
 
@@ -44,7 +44,7 @@ static bool accumulate(const char *d, size_t n, uint64_t *m, int *sig)
     return true;
 }
 
-void scn_uav_msg(char *msg, size_t msg_cap, const char *fmt, ...)
+void scn__uav_msg(char *msg, size_t msg_cap, const char *fmt, ...)
 {
     va_list ap;
 
@@ -55,22 +55,22 @@ void scn_uav_msg(char *msg, size_t msg_cap, const char *fmt, ...)
     va_end(ap);
 }
 
-int scn_uav_check_text(const char *cmd, const char *what, const char *s,
-                       size_t max, bool secret, char *msg, size_t msg_cap)
+int scn__uav_check_text(const char *cmd, const char *what, const char *s,
+                        size_t max, bool secret, char *msg, size_t msg_cap)
 {
     if (s == NULL) {
-        scn_uav_msg(msg, msg_cap, "%s: %s is missing", cmd, what);
+        scn__uav_msg(msg, msg_cap, "%s: %s is missing", cmd, what);
         return SCN_ERR_INVALID_ARG;
     }
     size_t n = strnlen(s, max + 1);
     if (n == 0) {
-        scn_uav_msg(msg, msg_cap, "%s: %s is empty (1-%zu bytes)", cmd, what,
-                    max);
+        scn__uav_msg(msg, msg_cap, "%s: %s is empty (1-%zu bytes)", cmd, what,
+                     max);
         return SCN_ERR_INVALID_ARG;
     }
     if (n > max) {
-        scn_uav_msg(msg, msg_cap, "%s: %s is longer than %zu bytes", cmd, what,
-                    max);
+        scn__uav_msg(msg, msg_cap, "%s: %s is longer than %zu bytes", cmd, what,
+                     max);
         return SCN_ERR_OUT_OF_RANGE;
     }
     for (size_t i = 0; i < n; i++) {
@@ -80,22 +80,22 @@ int scn_uav_check_text(const char *cmd, const char *what, const char *s,
         /* The byte itself is only shown for non-secrets: a password must
          * not leak even one character into a log. */
         if (secret)
-            scn_uav_msg(msg, msg_cap,
-                        "%s: %s has a space or a character that is not "
-                        "printable ASCII (byte %zu)",
-                        cmd, what, i + 1);
+            scn__uav_msg(msg, msg_cap,
+                         "%s: %s has a space or a character that is not "
+                         "printable ASCII (byte %zu)",
+                         cmd, what, i + 1);
         else
-            scn_uav_msg(msg, msg_cap,
-                        "%s: %s has a space or a character that is not "
-                        "printable ASCII (0x%02x at byte %zu)",
-                        cmd, what, c, i + 1);
+            scn__uav_msg(msg, msg_cap,
+                         "%s: %s has a space or a character that is not "
+                         "printable ASCII (0x%02x at byte %zu)",
+                         cmd, what, c, i + 1);
         return SCN_ERR_INVALID_ARG;
     }
     return 0;
 }
 
-bool scn_uav_read_int(const char *s, size_t len, bool canonical, int64_t *out,
-                      bool *overflow)
+bool scn__uav_read_int(const char *s, size_t len, bool canonical, int64_t *out,
+                       bool *overflow)
 {
     size_t i = 0;
     bool neg = false;
@@ -125,8 +125,8 @@ bool scn_uav_read_int(const char *s, size_t len, bool canonical, int64_t *out,
     return true;
 }
 
-bool scn_uav_read_decimal(const char *s, size_t len, double *out,
-                          bool *integral)
+bool scn__uav_read_decimal(const char *s, size_t len, double *out,
+                           bool *integral)
 {
     size_t i = 0;
     bool neg = false;
@@ -172,7 +172,7 @@ bool scn_uav_read_decimal(const char *s, size_t len, double *out,
     return true;
 }
 
-void scn_uav_out_init(scn_uav_out *o, char *buf, size_t cap)
+void scn__uav_out_init(scn_uav_out *o, char *buf, size_t cap)
 {
     o->buf = buf;
     o->cap = cap;
@@ -181,7 +181,7 @@ void scn_uav_out_init(scn_uav_out *o, char *buf, size_t cap)
         buf[0] = '\0';
 }
 
-void scn_uav_out_put(scn_uav_out *o, const char *s, size_t n)
+void scn__uav_out_put(scn_uav_out *o, const char *s, size_t n)
 {
     if (o->buf != NULL && o->len + n < o->cap) {
         memcpy(o->buf + o->len, s, n);
@@ -190,12 +190,12 @@ void scn_uav_out_put(scn_uav_out *o, const char *s, size_t n)
     o->len += n;
 }
 
-void scn_uav_out_str(scn_uav_out *o, const char *s)
+void scn__uav_out_str(scn_uav_out *o, const char *s)
 {
-    scn_uav_out_put(o, s, strlen(s));
+    scn__uav_out_put(o, s, strlen(s));
 }
 
-void scn_uav_out_int(scn_uav_out *o, int64_t v)
+void scn__uav_out_int(scn_uav_out *o, int64_t v)
 {
     char tmp[24];
     size_t n = sizeof tmp;
@@ -208,11 +208,11 @@ void scn_uav_out_int(scn_uav_out *o, int64_t v)
     } while (u != 0);
     if (v < 0)
         tmp[--n] = '-';
-    scn_uav_out_put(o, tmp + n, sizeof tmp - n);
+    scn__uav_out_put(o, tmp + n, sizeof tmp - n);
 }
 
 /*
- * The decimal scn_uav_read_decimal() reads as a, if there is one: the
+ * The decimal scn__uav_read_decimal() reads as a, if there is one: the
  * fewest fraction digits k for which some m below 10^15 gives m / 10^k ==
  * a, computed exactly as the reader does. a * 10^k is within a unit of m,
  * so the three integers around it are the only candidates.
@@ -254,7 +254,7 @@ static bool round_decimal(double v, uint64_t *m, unsigned *k)
     return true;
 }
 
-bool scn_uav_round_decimal(double v, double *out)
+bool scn__uav_round_decimal(double v, double *out)
 {
     uint64_t m;
     unsigned k;
@@ -265,7 +265,7 @@ bool scn_uav_round_decimal(double v, double *out)
     return true;
 }
 
-bool scn_uav_out_decimal(scn_uav_out *o, double v, unsigned min_frac)
+bool scn__uav_out_decimal(scn_uav_out *o, double v, unsigned min_frac)
 {
     uint64_t m, scale = 1;
     unsigned k;
@@ -279,22 +279,22 @@ bool scn_uav_out_decimal(scn_uav_out *o, double v, unsigned min_frac)
     for (unsigned i = 0; i < k; i++)
         scale *= 10;
     if (v < 0 && m != 0)
-        scn_uav_out_put(o, "-", 1);
-    scn_uav_out_int(o, (int64_t)(m / scale));
+        scn__uav_out_put(o, "-", 1);
+    scn__uav_out_int(o, (int64_t)(m / scale));
     if (k == 0 && min_frac == 0)
         return true;
-    scn_uav_out_put(o, ".", 1);
+    scn__uav_out_put(o, ".", 1);
     /* The fraction's digits with their leading zeros, then padding. */
     for (uint64_t f = m % scale; nd < k; f /= 10)
         digits[nd++] = (char)('0' + f % 10);
     while (nd > 0)
-        scn_uav_out_put(o, &digits[--nd], 1);
+        scn__uav_out_put(o, &digits[--nd], 1);
     for (unsigned i = k; i < min_frac; i++)
-        scn_uav_out_put(o, "0", 1);
+        scn__uav_out_put(o, "0", 1);
     return true;
 }
 
-int scn_uav_out_end(scn_uav_out *o, size_t *written)
+int scn__uav_out_end(scn_uav_out *o, size_t *written)
 {
     if (o->len < o->cap) {
         if (written != NULL)

@@ -91,8 +91,8 @@ static const int_rule *rules_of(scn_uav_cmd_id id, unsigned *n)
 /* "20-500" or, for signed ranges, "-100 to 100" (readable with the sign). */
 static const char *range_text(const int_rule *r, char *buf, size_t cap)
 {
-    scn_uav_msg(buf, cap, r->lo < 0 ? "%d to %d%s" : "%d-%d%s", r->lo, r->hi,
-                r->unit);
+    scn__uav_msg(buf, cap, r->lo < 0 ? "%d to %d%s" : "%d-%d%s", r->lo, r->hi,
+                 r->unit);
     return buf;
 }
 
@@ -103,8 +103,8 @@ static int check_int(const char *cmd, const int_rule *r, int v, char *msg,
 
     if (v >= r->lo && v <= r->hi)
         return 0;
-    scn_uav_msg(msg, msg_cap, "%s: %s %d out of range %s", cmd, r->name, v,
-                range_text(r, range, sizeof range));
+    scn__uav_msg(msg, msg_cap, "%s: %s %d out of range %s", cmd, r->name, v,
+                 range_text(r, range, sizeof range));
     return SCN_ERR_OUT_OF_RANGE;
 }
 
@@ -143,10 +143,10 @@ static int check_curve(const scn_uav_cmd *cmd, char *msg, size_t msg_cap)
     uint64_t c2 = (uint64_t)(cx * cx + cy * cy + cz * cz);
 
     if (c2 == 0) {
-        scn_uav_msg(msg, msg_cap,
-                    "curve: the points (%d %d %d) and (%d %d %d) are in line "
-                    "with the origin (or on it): no arc passes through them",
-                    g[0], g[1], g[2], g[3], g[4], g[5]);
+        scn__uav_msg(msg, msg_cap,
+                     "curve: the points (%d %d %d) and (%d %d %d) are in line "
+                     "with the origin (or on it): no arc passes through them",
+                     g[0], g[1], g[2], g[3], g[4], g[5]);
         return SCN_ERR_OUT_OF_RANGE;
     }
     uint64_t a2 = (uint64_t)(ax * ax + ay * ay + az * az);
@@ -164,8 +164,9 @@ static int check_curve(const scn_uav_cmd *cmd, char *msg, size_t msg_cap)
     /* Shown rounded away from the range, so it never reads as a bound. */
     if (num > hi * den && r * r * den < num)
         r++;
-    scn_uav_msg(msg, msg_cap, "curve: arc radius %llu cm out of range %d-%d cm",
-                (unsigned long long)r, RADIUS_MIN, RADIUS_MAX);
+    scn__uav_msg(msg, msg_cap,
+                 "curve: arc radius %llu cm out of range %d-%d cm",
+                 (unsigned long long)r, RADIUS_MIN, RADIUS_MAX);
     return SCN_ERR_OUT_OF_RANGE;
 }
 
@@ -176,14 +177,14 @@ int scn_uav_cmd_validate(const scn_uav_cmd *cmd, char *msg, size_t msg_cap)
     unsigned n;
     int rc;
 
-    scn_uav_msg(msg, msg_cap, "%s", "");
+    scn__uav_msg(msg, msg_cap, "%s", "");
     if (cmd == NULL) {
-        scn_uav_msg(msg, msg_cap, "no command");
+        scn__uav_msg(msg, msg_cap, "no command");
         return SCN_ERR_INVALID_ARG;
     }
-    info = scn_uav_cmd_info_of(cmd->id);
+    info = scn__uav_cmd_info_of(cmd->id);
     if (info == NULL) {
-        scn_uav_msg(msg, msg_cap, "unknown command id %d", (int)cmd->id);
+        scn__uav_msg(msg, msg_cap, "unknown command id %d", (int)cmd->id);
         return SCN_ERR_UNKNOWN_TYPE;
     }
     rules = rules_of(cmd->id, &n);
@@ -197,23 +198,23 @@ int scn_uav_cmd_validate(const scn_uav_cmd *cmd, char *msg, size_t msg_cap)
         if (cmd->flip != '\0' && strchr("lrfb", cmd->flip) != NULL)
             return 0;
         if (cmd->flip > ' ' && cmd->flip < 0x7f)
-            scn_uav_msg(msg, msg_cap,
-                        "flip: direction \"%c\" is not one of l r f b",
-                        cmd->flip);
+            scn__uav_msg(msg, msg_cap,
+                         "flip: direction \"%c\" is not one of l r f b",
+                         cmd->flip);
         else
-            scn_uav_msg(msg, msg_cap,
-                        "flip: direction 0x%02x is not one of l r f b",
-                        (unsigned char)cmd->flip);
+            scn__uav_msg(msg, msg_cap,
+                         "flip: direction 0x%02x is not one of l r f b",
+                         (unsigned char)cmd->flip);
         return SCN_ERR_INVALID_ARG;
     case SCN_UAV_GO:
         if (iabs(cmd->arg[0]) <= GO_MIN_AXIS &&
             iabs(cmd->arg[1]) <= GO_MIN_AXIS &&
             iabs(cmd->arg[2]) <= GO_MIN_AXIS) {
-            scn_uav_msg(msg, msg_cap,
-                        "go: x, y and z (%d %d %d) are all within -%d to %d "
-                        "cm; the drone cannot fly a move that small",
-                        cmd->arg[0], cmd->arg[1], cmd->arg[2], GO_MIN_AXIS,
-                        GO_MIN_AXIS);
+            scn__uav_msg(msg, msg_cap,
+                         "go: x, y and z (%d %d %d) are all within -%d to %d "
+                         "cm; the drone cannot fly a move that small",
+                         cmd->arg[0], cmd->arg[1], cmd->arg[2], GO_MIN_AXIS,
+                         GO_MIN_AXIS);
             return SCN_ERR_OUT_OF_RANGE;
         }
         return 0;
@@ -222,18 +223,18 @@ int scn_uav_cmd_validate(const scn_uav_cmd *cmd, char *msg, size_t msg_cap)
     case SCN_UAV_OIO:
         if (scn_compound_name(cmd->compound) != NULL)
             return 0;
-        scn_uav_msg(msg, msg_cap, "oio: unknown compound id %d",
-                    (int)cmd->compound);
+        scn__uav_msg(msg, msg_cap, "oio: unknown compound id %d",
+                     (int)cmd->compound);
         return SCN_ERR_INVALID_ARG;
     case SCN_UAV_SSID:
     case SCN_UAV_AP:
-        rc = scn_uav_check_text(
+        rc = scn__uav_check_text(
             info->name, cmd->id == SCN_UAV_SSID ? "name" : "ssid", cmd->ssid,
             SCN_UAV_SSID_MAX, false, msg, msg_cap);
         if (rc != 0)
             return rc;
-        return scn_uav_check_text(info->name, "password", cmd->password,
-                                  SCN_UAV_PASSWORD_MAX, true, msg, msg_cap);
+        return scn__uav_check_text(info->name, "password", cmd->password,
+                                   SCN_UAV_PASSWORD_MAX, true, msg, msg_cap);
     default:
         return 0;
     }
@@ -264,18 +265,19 @@ static int parse_ints(const token *args, const scn_uav_cmd_info *info,
         bool overflow;
 
         range_text(&rules[i], range, sizeof range);
-        if (!scn_uav_read_int(t->p, t->n, true, &v, &overflow)) {
-            scn_uav_msg(msg, msg_cap,
-                        "%s: %s \"%.*s%s\" is not a plain integer (%s)",
-                        info->name, rules[i].name, (int)(t->n > 16 ? 16 : t->n),
-                        t->p, t->n > 16 ? "..." : "", range);
+        if (!scn__uav_read_int(t->p, t->n, true, &v, &overflow)) {
+            scn__uav_msg(
+                msg, msg_cap, "%s: %s \"%.*s%s\" is not a plain integer (%s)",
+                info->name, rules[i].name, (int)(t->n > 16 ? 16 : t->n), t->p,
+                t->n > 16 ? "..." : "", range);
             return SCN_ERR_INVALID_ARG;
         }
         if (overflow || v < rules[i].lo || v > rules[i].hi) {
             /* Quoted as written: it may not fit an int. */
-            scn_uav_msg(msg, msg_cap, "%s: %s %.*s%s out of range %s",
-                        info->name, rules[i].name, (int)(t->n > 24 ? 24 : t->n),
-                        t->p, t->n > 24 ? "..." : "", range);
+            scn__uav_msg(msg, msg_cap, "%s: %s %.*s%s out of range %s",
+                         info->name, rules[i].name,
+                         (int)(t->n > 24 ? 24 : t->n), t->p,
+                         t->n > 24 ? "..." : "", range);
             return SCN_ERR_OUT_OF_RANGE;
         }
         cmd->arg[i] = (int)v;
@@ -292,28 +294,28 @@ static int parse_args(const token *args, const scn_uav_cmd_info *info,
     switch (cmd->id) {
     case SCN_UAV_FLIP:
         if (args[0].n != 1) {
-            scn_uav_msg(msg, msg_cap,
-                        "flip: direction \"%.*s%s\" is not one of l r f b",
-                        (int)(args[0].n > 16 ? 16 : args[0].n), args[0].p,
-                        args[0].n > 16 ? "..." : "");
+            scn__uav_msg(msg, msg_cap,
+                         "flip: direction \"%.*s%s\" is not one of l r f b",
+                         (int)(args[0].n > 16 ? 16 : args[0].n), args[0].p,
+                         args[0].n > 16 ? "..." : "");
             return SCN_ERR_INVALID_ARG;
         }
         return scn_uav_cmd_flip(cmd, args[0].p[0], msg, msg_cap);
     case SCN_UAV_OIO:
         token_str(&args[0], a);
         if (scn_compound_from_name(a, &c) != 0) {
-            scn_uav_msg(msg, msg_cap,
-                        "oio: unknown compound \"%.16s%s\" (one of co2 nh3 no "
-                        "no2 co c2h5oh h2 ch4 c3h8 c4h10 h2s hcho so2 voc)",
-                        a, args[0].n > 16 ? "..." : "");
+            scn__uav_msg(msg, msg_cap,
+                         "oio: unknown compound \"%.16s%s\" (one of co2 nh3 no "
+                         "no2 co c2h5oh h2 ch4 c3h8 c4h10 h2s hcho so2 voc)",
+                         a, args[0].n > 16 ? "..." : "");
             return SCN_ERR_INVALID_ARG;
         }
         return scn_uav_cmd_oio(cmd, c, msg, msg_cap);
     case SCN_UAV_SSID:
         if (args[1].n != 4 || memcmp(args[1].p, "pass", 4) != 0) {
-            scn_uav_msg(msg, msg_cap,
-                        "ssid: expected \"pass\" after the name (usage: ssid "
-                        "NAME pass PASSWORD)");
+            scn__uav_msg(msg, msg_cap,
+                         "ssid: expected \"pass\" after the name (usage: ssid "
+                         "NAME pass PASSWORD)");
             return SCN_ERR_INVALID_ARG;
         }
         token_str(&args[0], a);
@@ -338,27 +340,27 @@ static int parse_line(const char *text, size_t len, scn_uav_cmd *cmd, char *msg,
     scn_uav_cmd_id id;
 
     if (len == 0) {
-        scn_uav_msg(msg, msg_cap, "empty command");
+        scn__uav_msg(msg, msg_cap, "empty command");
         return SCN_ERR_INVALID_ARG;
     }
     if (len > SCN_UAV_LINE_MAX) {
-        scn_uav_msg(msg, msg_cap, "command line is %zu bytes, longer than %d",
-                    len, SCN_UAV_LINE_MAX);
+        scn__uav_msg(msg, msg_cap, "command line is %zu bytes, longer than %d",
+                     len, SCN_UAV_LINE_MAX);
         return SCN_ERR_MESSAGE_TOO_BIG;
     }
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)text[i];
         if (ch < ' ' || ch > 0x7e) {
             /* Not shown as text: it may be part of a password. */
-            scn_uav_msg(msg, msg_cap,
-                        "command has a control or non-ASCII character (0x%02x "
-                        "at byte %zu)",
-                        ch, i + 1);
+            scn__uav_msg(msg, msg_cap,
+                         "command has a control or non-ASCII character (0x%02x "
+                         "at byte %zu)",
+                         ch, i + 1);
             return SCN_ERR_INVALID_ARG;
         }
     }
     if (text[0] == ' ') {
-        scn_uav_msg(msg, msg_cap, "command starts with a space");
+        scn__uav_msg(msg, msg_cap, "command starts with a space");
         return SCN_ERR_INVALID_ARG;
     }
     /* Split at every space, keeping empty tokens to report them. */
@@ -372,32 +374,32 @@ static int parse_line(const char *text, size_t len, scn_uav_cmd *cmd, char *msg,
         ntok++;
         start = i + 1;
     }
-    if (!scn_uav_cmd_lookup(tok[0].p, tok[0].n, &id)) {
-        scn_uav_msg(msg, msg_cap, "unknown command \"%.*s%s\"",
-                    (int)(tok[0].n > 24 ? 24 : tok[0].n), tok[0].p,
-                    tok[0].n > 24 ? "..." : "");
+    if (!scn__uav_cmd_lookup(tok[0].p, tok[0].n, &id)) {
+        scn__uav_msg(msg, msg_cap, "unknown command \"%.*s%s\"",
+                     (int)(tok[0].n > 24 ? 24 : tok[0].n), tok[0].p,
+                     tok[0].n > 24 ? "..." : "");
         return SCN_ERR_UNKNOWN_TYPE;
     }
-    info = scn_uav_cmd_info_of(id);
+    info = scn__uav_cmd_info_of(id);
     if (text[len - 1] == ' ') {
-        scn_uav_msg(msg, msg_cap, "%s: trailing space", info->name);
+        scn__uav_msg(msg, msg_cap, "%s: trailing space", info->name);
         return SCN_ERR_INVALID_ARG;
     }
     if (empty_token) {
-        scn_uav_msg(msg, msg_cap,
-                    "%s: arguments must be separated by single spaces",
-                    info->name);
+        scn__uav_msg(msg, msg_cap,
+                     "%s: arguments must be separated by single spaces",
+                     info->name);
         return SCN_ERR_INVALID_ARG;
     }
     if (ntok - 1 != info->nargs) {
         if (info->nargs == 0)
-            scn_uav_msg(msg, msg_cap, "%s: takes no arguments, got %zu",
-                        info->name, ntok - 1);
+            scn__uav_msg(msg, msg_cap, "%s: takes no arguments, got %zu",
+                         info->name, ntok - 1);
         else
-            scn_uav_msg(msg, msg_cap,
-                        "%s: expected %u argument%s, got %zu (usage: %s)",
-                        info->name, info->nargs, info->nargs == 1 ? "" : "s",
-                        ntok - 1, info->usage);
+            scn__uav_msg(msg, msg_cap,
+                         "%s: expected %u argument%s, got %zu (usage: %s)",
+                         info->name, info->nargs, info->nargs == 1 ? "" : "s",
+                         ntok - 1, info->usage);
         return SCN_ERR_INVALID_ARG;
     }
     cmd->id = id;
@@ -411,7 +413,7 @@ int scn_uav_cmd_parse(const char *text, size_t len, scn_uav_cmd *cmd, char *msg,
 {
     int rc;
 
-    scn_uav_msg(msg, msg_cap, "%s", "");
+    scn__uav_msg(msg, msg_cap, "%s", "");
     if (cmd == NULL || (text == NULL && len > 0))
         return SCN_ERR_INVALID_ARG;
     memset(cmd, 0, sizeof(*cmd));

@@ -15,13 +15,26 @@ struct scn_uav_video_server {
     scn_uav_video_stats stats; /* loop thread only; sink stats added */
 };
 
-void scn_uav_video_server_options_init(scn_uav_video_server_options *o)
+/* The first version's last field: the smallest struct_size accepted. */
+#define VIDEO_SERVER_OPTIONS_V0                                                \
+    SCN_OPTIONS_END(scn_uav_video_server_options, user)
+
+static void video_server_defaults(scn_uav_video_server_options *o)
 {
     memset(o, 0, sizeof(*o));
     o->bind_address = "0.0.0.0";
     o->port = 11111;
     o->buffer_bytes = 8u << 20;
     o->max_frame_bytes = 4u << 20;
+}
+
+void scn_uav_video_server_options_init_sized(scn_uav_video_server_options *o,
+                                             size_t size)
+{
+    scn_uav_video_server_options d;
+
+    video_server_defaults(&d);
+    scn_options_give(o, size, &d, sizeof(d));
 }
 
 static void on_message(scn_server *srv, scn_server_conn *conn, const void *data,
@@ -36,7 +49,7 @@ static void on_message(scn_server *srv, scn_server_conn *conn, const void *data,
     v->stats.frames++;
     v->stats.bytes += len;
     if (v->sink)
-        uav_video_sink_push(v->sink, data, len);
+        scn__uav_video_sink_push(v->sink, data, len);
     if (v->opts.on_frame)
         v->opts.on_frame(v, data, len, v->opts.user);
 }
@@ -46,6 +59,7 @@ int scn_uav_video_server_new(scn_loop *loop,
                              scn_uav_video_server **out)
 {
     scn_uav_video_server *v;
+    scn_uav_video_server_options own;
     scn_server_options so;
     char peer[64];
     const char *allow[1] = {peer};
@@ -54,8 +68,13 @@ int scn_uav_video_server_new(scn_loop *loop,
     if (!loop || !o || !out)
         return SCN_ERR_INVALID_ARG;
     *out = NULL;
-    if (!o->allow_any_peer && (rc = uav_drone_peer(o->drone_url, o->allow_peer,
-                                                   peer, sizeof(peer))) != 0)
+    video_server_defaults(&own);
+    if ((rc = scn_options_take(&own, sizeof(own), VIDEO_SERVER_OPTIONS_V0, o)))
+        return rc;
+    o = &own;
+    if (!o->allow_any_peer &&
+        (rc = scn__uav_drone_peer(o->drone_url, o->allow_peer, peer,
+                                  sizeof(peer))) != 0)
         return rc;
     v = calloc(1, sizeof(*v));
     if (!v)
@@ -66,8 +85,8 @@ int scn_uav_video_server_new(scn_loop *loop,
     if (!v->opts.max_frame_bytes)
         v->opts.max_frame_bytes = 4u << 20;
     if (o->out_path &&
-        (rc = uav_video_sink_open(o->out_path, v->opts.buffer_bytes,
-                                  &v->sink)) != 0) {
+        (rc = scn__uav_video_sink_open(o->out_path, v->opts.buffer_bytes,
+                                       &v->sink)) != 0) {
         free(v);
         return rc;
     }
@@ -90,7 +109,7 @@ int scn_uav_video_server_new(scn_loop *loop,
     so.callbacks.on_message = on_message;
     so.user = v;
     if ((rc = scn_server_new(loop, &so, &v->srv)) != 0) {
-        uav_video_sink_close(v->sink);
+        scn__uav_video_sink_close(v->sink);
         free(v);
         return rc;
     }
@@ -103,7 +122,7 @@ void scn_uav_video_server_free(scn_uav_video_server *v)
     if (!v)
         return;
     scn_server_free(v->srv);
-    uav_video_sink_close(v->sink);
+    scn__uav_video_sink_close(v->sink);
     free(v);
 }
 
@@ -124,7 +143,7 @@ void scn_uav_video_server_get_stats(scn_uav_video_server *v,
     scn_server_get_stats(v->srv, &ss);
     out->refused_peers = ss.refused_address;
     if (v->sink) {
-        uav_video_sink_stats_get(v->sink, &ks);
+        scn__uav_video_sink_stats_get(v->sink, &ks);
         out->written_bytes = ks.written_bytes;
         out->dropped_frames = ks.dropped_frames;
         out->crc32 = ks.crc32;

@@ -61,8 +61,8 @@ static void *writer(void *arg)
     return NULL;
 }
 
-int uav_video_sink_open(const char *path, size_t buffer_bytes,
-                        uav_video_sink **out)
+int scn__uav_video_sink_open(const char *path, size_t buffer_bytes,
+                             uav_video_sink **out)
 {
     uav_video_sink *k;
     int rc;
@@ -118,7 +118,7 @@ static int enqueue(uav_video_sink *k, const void *data, size_t len)
     return 0;
 }
 
-int uav_video_sink_push(uav_video_sink *k, const void *data, size_t len)
+int scn__uav_video_sink_push(uav_video_sink *k, const void *data, size_t len)
 {
     int rc;
 
@@ -132,14 +132,14 @@ int uav_video_sink_push(uav_video_sink *k, const void *data, size_t len)
     return rc;
 }
 
-void uav_video_sink_stats_get(uav_video_sink *k, uav_video_sink_stats *out)
+void scn__uav_video_sink_stats_get(uav_video_sink *k, uav_video_sink_stats *out)
 {
     pthread_mutex_lock(&k->mu);
     *out = k->stats;
     pthread_mutex_unlock(&k->mu);
 }
 
-void uav_video_sink_close(uav_video_sink *k)
+void scn__uav_video_sink_close(uav_video_sink *k)
 {
     if (!k)
         return;

@@ -19,13 +19,15 @@ typedef struct uav_video_sink_stats {
 } uav_video_sink_stats;
 
 /* Opens path for appending. Returns 0, SCN_ERR_IO, SCN_ERR_NOMEM. */
-int uav_video_sink_open(const char *path, size_t buffer_bytes,
-                        uav_video_sink **out);
+int scn__uav_video_sink_open(const char *path, size_t buffer_bytes,
+                             uav_video_sink **out);
 /* Queues a copy of one frame. Returns 0 or SCN_ERR_QUEUE_FULL (dropped,
  * counted) or SCN_ERR_MESSAGE_TOO_BIG (larger than the buffer). */
-int uav_video_sink_push(uav_video_sink *sink, const void *data, size_t len);
-void uav_video_sink_stats_get(uav_video_sink *sink, uav_video_sink_stats *out);
+int scn__uav_video_sink_push(uav_video_sink *sink, const void *data,
+                             size_t len);
+void scn__uav_video_sink_stats_get(uav_video_sink *sink,
+                                   uav_video_sink_stats *out);
 /* Writes what is queued, stops the writer, closes the file. NULL allowed. */
-void uav_video_sink_close(uav_video_sink *sink);
+void scn__uav_video_sink_close(uav_video_sink *sink);
 
 #endif

@@ -54,10 +54,13 @@ int comp_new_device(comp *c)
 int comp_new_channel(comp *c, scn_uav_channel **out)
 {
     scn_uav_channel_options o;
+    scn_session_options link_so;
 
     scn_uav_channel_options_init(&o);
-    o.session.url = c->cf->drone_url;
-    o.session.api_key = scn_api_key_text(c->key);
+    scn_session_options_init(&link_so);
+    o.session = &link_so;
+    link_so.url = c->cf->drone_url;
+    link_so.api_key = scn_api_key_text(c->key);
     /* The companion acts on its own (a script, the follow rule): nothing
      * that moves or points the drone goes out before it is airborne. */
     o.require_airborne = 1;
@@ -68,14 +71,17 @@ int comp_new_channel(comp *c, scn_uav_channel **out)
 int comp_new_cloud(comp *c)
 {
     scn_cloud_options o;
+    scn_session_options link_so;
     scn_cloud *cl = NULL;
     int rc;
 
     scn_cloud_options_init(&o);
-    o.session.url = c->cf->cloud_url;
+    scn_session_options_init(&link_so);
+    o.session = &link_so;
+    link_so.url = c->cf->cloud_url;
     if (c->cf->spool_cap)
         o.spool_cap_bytes = c->cf->spool_cap;
-    o.session.api_key = scn_api_key_text(c->key);
+    link_so.api_key = scn_api_key_text(c->key);
     o.spool_dir = c->cf->spool;
     wire_cloud(c, &o);
     if ((rc = scn_cloud_new(c->loop, &o, &cl)) == 0)

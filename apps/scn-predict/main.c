@@ -156,7 +156,7 @@ int main(int argc, char **argv)
     int c, rc, ms, json = 0, quiet = 0;
     char code[128], msg[1024];
 
-    memset(&o, 0, sizeof(o));
+    scn_cloud_predict_options_init(&o);
     if (cli_exact_long_options(P, argc, argv, longopts))
         return CLI_EX_USAGE;
     while ((c = cli_getopt(P, argc, argv, "h", longopts)) != -1) {

@@ -450,8 +450,8 @@ static void usage(FILE *f)
 /* Parses the options into so and ro; returns 0, -1 after a usage error
  * was reported, 1 for --help. */
 static int parse(int argc, char **argv, app *a, scn_session_options *so,
-                 scn_cloud_options *co, scn_recorder_options *ro,
-                 double *duration)
+                 scn_cloud_options *co, scn_session_options *cloud_so,
+                 scn_recorder_options *ro, double *duration)
 {
     static const struct option longopts[] = {
         {"url", required_argument, NULL, 'u'},
@@ -501,7 +501,7 @@ static int parse(int argc, char **argv, app *a, scn_session_options *so,
             so->device_uid = optarg;
             break;
         case 'U':
-            co->session.url = optarg;
+            cloud_so->url = optarg;
             break;
         case 'S':
             co->spool_dir = optarg;
@@ -569,20 +569,20 @@ static int parse(int argc, char **argv, app *a, scn_session_options *so,
     if (optind != argc - 1)
         return cli_usage_error(R, "unexpected argument '%s'", argv[optind + 1]),
                -1;
-    if (co->session.url && !co->spool_dir)
+    if (cloud_so->url && !co->spool_dir)
         return cli_usage_error(R, "--cloud-url needs --spool-dir (where "
                                   "records wait for the cloud)"),
                -1;
-    if (co->spool_dir && !co->session.url)
+    if (co->spool_dir && !cloud_so->url)
         return cli_usage_error(R, "--spool-dir is for --cloud-url, which "
                                   "is missing"),
                -1;
     a->out = argv[optind];
     /* The cloud link shares the device link's key and TLS settings. */
-    co->session.key_file = so->key_file;
-    co->session.ca_file = so->ca_file;
-    co->session.insecure = so->insecure;
-    co->session.backoff.max_attempts = so->backoff.max_attempts;
+    cloud_so->key_file = so->key_file;
+    cloud_so->ca_file = so->ca_file;
+    cloud_so->insecure = so->insecure;
+    cloud_so->backoff.max_attempts = so->backoff.max_attempts;
     return 0;
 }
 
@@ -702,9 +702,9 @@ static void drop_unnamed(app *a)
 int cmd_record(int argc, char **argv)
 {
     scn_cloud_options co;
-    scn_session_options so;
+    scn_session_options so, cloud_so;
     scn_recorder_options ro;
-    scn_loop_options lo = {0};
+    scn_loop_options lo;
     scn_loop *loop = NULL;
     scn_session *s = NULL;
     scn_recorder_stats st;
@@ -717,8 +717,11 @@ int cmd_record(int argc, char **argv)
     a.drain_ms = 5000;
     scn_session_options_init(&so);
     scn_cloud_options_init(&co);
+    scn_session_options_init(&cloud_so);
+    co.session = &cloud_so;
     scn_recorder_options_init(&ro);
-    if ((rc = parse(argc, argv, &a, &so, &co, &ro, &duration)) != 0)
+    scn_loop_options_init(&lo);
+    if ((rc = parse(argc, argv, &a, &so, &co, &cloud_so, &ro, &duration)) != 0)
         return rc > 0 ? CLI_EX_OK : CLI_EX_USAGE;
     if (!a.force && access(a.out, F_OK) == 0) {
         fprintf(stderr,
@@ -729,8 +732,8 @@ int cmd_record(int argc, char **argv)
     }
     a.progress = !a.quiet && isatty(STDERR_FILENO);
     redact_url(so.url, a.url, sizeof(a.url));
-    if (co.session.url)
-        redact_url(co.session.url, a.cloud_url, sizeof(a.cloud_url));
+    if (cloud_so.url)
+        redact_url(cloud_so.url, a.cloud_url, sizeof(a.cloud_url));
     co.on_inference = on_inference;
     co.on_state = cloud_state;
     co.on_error = cloud_error;
@@ -761,7 +764,7 @@ int cmd_record(int argc, char **argv)
                                           &a.olfaction)) ||
         (rc = scn_recorder_stream_channel(a.rec, SCN_RECORD_EVENTS,
                                           &a.events)) ||
-        (co.session.url &&
+        (cloud_so.url &&
          ((rc = scn_recorder_stream_channel(a.rec, SCN_RECORD_CLOUD_RECORD,
                                             &a.cloud_record)) ||
           (rc = scn_recorder_stream_channel(a.rec, SCN_RECORD_INFERENCE,
@@ -773,10 +776,10 @@ int cmd_record(int argc, char **argv)
     }
     start_event(&a);
     /* The cloud first: frames arrive only once the device session exists. */
-    if (co.session.url && (rc = scn_cloud_new(loop, &co, &a.cloud)) != 0) {
+    if (cloud_so.url && (rc = scn_cloud_new(loop, &co, &a.cloud)) != 0) {
         if (!(a.exit_code = cli_spool_error("scn-record", rc, co.spool_dir)))
             a.exit_code = cli_link_error("scn-record", rc, "--cloud-url",
-                                         co.session.url, so.key_file);
+                                         cloud_so.url, so.key_file);
         goto out;
     }
     if ((rc = scn_session_new(loop, &so, &s)) != 0) {

@@ -221,7 +221,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     scn_session_options so;
-    scn_loop_options lo = {0};
+    scn_loop_options lo;
     output_format format = OUTPUT_JSONL;
     scn_loop *loop = NULL;
     scn_session *s = NULL;
@@ -232,6 +232,7 @@ int main(int argc, char **argv)
 
     memset(&a, 0, sizeof(a));
     scn_session_options_init(&so);
+    scn_loop_options_init(&lo);
     if (cli_exact_long_options(P, argc, argv, longopts))
         return CLI_EX_USAGE;
     while ((opt = cli_getopt(P, argc, argv, "h", longopts)) != -1) {

@@ -275,6 +275,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     scn_uav_channel_options co;
+    scn_session_options link_so;
     scn_uav_state_server_options so;
     scn_uav_video_server_options vo;
     script sc = {0};
@@ -288,6 +289,8 @@ int main(int argc, char **argv)
 
     memset(&a, 0, sizeof(a));
     scn_uav_channel_options_init(&co);
+    scn_session_options_init(&link_so);
+    co.session = &link_so;
     scn_uav_state_server_options_init(&so);
     scn_uav_video_server_options_init(&vo);
     if (cli_exact_long_options(P, argc, argv, longopts))
@@ -295,7 +298,7 @@ int main(int argc, char **argv)
     while ((opt = cli_getopt(P, argc, argv, "h", longopts)) != -1) {
         switch (opt) {
         case 'd':
-            co.session.url = optarg;
+            link_so.url = optarg;
             break;
         case 's':
             script_path = optarg;
@@ -333,7 +336,7 @@ int main(int argc, char **argv)
             land_on_int = 0;
             break;
         case 'K':
-            co.session.key_file = optarg;
+            link_so.key_file = optarg;
             break;
         case 't':
             if (cli_opt_u64(P, "--short-timeout", optarg, 1, 600000, &ms))
@@ -357,10 +360,10 @@ int main(int argc, char **argv)
             return CLI_EX_USAGE; /* reported by cli_getopt */
         }
     }
-    if (!co.session.url)
+    if (!link_so.url)
         return cli_usage_error(P, "--drone is required (ws://HOST:8889)");
-    co.session.backoff.max_attempts = (uint32_t)attempts;
-    a.url = co.session.url;
+    link_so.backoff.max_attempts = (uint32_t)attempts;
+    a.url = link_so.url;
     /* Validate everything before connecting: nothing flies if any command
      * is wrong, and nothing starts if the video file cannot be written. */
     if (vo.out_path &&
@@ -392,7 +395,7 @@ int main(int argc, char **argv)
     co.on_active = on_active;
     co.on_error = on_error;
     co.user = &a;
-    so.drone_url = vo.drone_url = co.session.url;
+    so.drone_url = vo.drone_url = link_so.url;
     so.port = state_port;
     so.on_state = on_drone_state;
     so.on_stale = on_stale;
@@ -401,8 +404,8 @@ int main(int argc, char **argv)
     /* The drone's URL and the key first, then the ports (the servers
      * allow the drone's address only); the video file was checked above. */
     if ((rc = scn_uav_channel_new(a.loop, &co, &a.ch)) != 0)
-        status = cli_link_error(P, rc, "--drone", co.session.url,
-                                co.session.key_file);
+        status =
+            cli_link_error(P, rc, "--drone", link_so.url, link_so.key_file);
     else if (state_port &&
              (rc = scn_uav_state_server_new(a.loop, &so, &a.state_srv)) != 0)
         status =

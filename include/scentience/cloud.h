@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <scentience/options.h>
 #include <scentience/common.h>
 #include <scentience/loop.h>
 #include <scentience/session.h>
@@ -97,10 +98,14 @@ typedef struct scn_cloud_stats {
 
 /** Options of scn_cloud_new(); initialise with scn_cloud_options_init(). */
 typedef struct scn_cloud_options {
-    /** url NULL: SCN_CLOUD_DEFAULT_URL. Key, backoff, TLS... as for a
-     * session. Its callbacks, raw_text and stream_rate_hz are the cloud's
-     * own; subprotocol NULL: scentience.cloud.v1. */
-    scn_session_options session;
+    size_t struct_size; /**< set by _options_init() (options.h) */
+    /** The session's options (from scn_session_options_init()), read by
+     * scn_cloud_new() only; NULL: every default. A pointer, so that either
+     * struct can grow (scentience/options.h). url NULL:
+     * SCN_CLOUD_DEFAULT_URL. Key, backoff, TLS... as for a session. Its
+     * callbacks, raw_text and stream_rate_hz are the cloud's own;
+     * subprotocol NULL: scentience.cloud.v1. */
+    const scn_session_options *session;
     const char *spool_dir; /**< required; one process per spool */
     /** Default 64 MiB, at least 1 KiB. The disk may hold less: segments
      * are then sized to the room it leaves, and the oldest records go
@@ -133,8 +138,15 @@ typedef struct scn_cloud_options {
     void *user; /**< passed to every callback */
 } scn_cloud_options;
 
-/** Fills opts with defaults (and the session options' defaults). */
-SCN_API void scn_cloud_options_init(scn_cloud_options *opts);
+/** What scn_cloud_options_init() calls, with the caller's
+ * sizeof(scn_cloud_options) (scentience/options.h). */
+SCN_API void scn_cloud_options_init_sized(scn_cloud_options *opts, size_t size);
+
+/** Fills opts with every default (session NULL). */
+static inline void scn_cloud_options_init(scn_cloud_options *opts)
+{
+    scn_cloud_options_init_sized(opts, sizeof(*opts));
+}
 
 /** Opens the spool and starts connecting. Returns 0, SCN_ERR_INVALID_ARG,
  * SCN_ERR_SPOOL_BUSY, a system error of the spool directory
@@ -200,8 +212,10 @@ SCN_API scn_session *scn_cloud_session(scn_cloud *c);
 /** The endpoint scn_cloud_predict() posts to by default. */
 #define SCN_CLOUD_PREDICT_URL "https://api.scentience.ai/v1/predict"
 
-/** Options of scn_cloud_predict(); zero-initialised means defaults. */
+/** Options of scn_cloud_predict(); initialise with
+ * scn_cloud_predict_options_init(). */
 typedef struct scn_cloud_predict_options {
+    size_t struct_size; /**< set by _options_init() (options.h) */
     /** Where to post: http://, https://, or a stream URL (ws://, wss://);
      * NULL: SCN_CLOUD_PREDICT_URL. Mapped as scn_cloud_predict_url() says. */
     const char *url;
@@ -219,6 +233,19 @@ typedef struct scn_cloud_predict_options {
      * unless this is set (then errors and warnings only). */
     int lws_errors_to_stderr;
 } scn_cloud_predict_options;
+
+/** What scn_cloud_predict_options_init() calls, with the caller's
+ * sizeof(scn_cloud_predict_options) (scentience/options.h). */
+SCN_API void
+scn_cloud_predict_options_init_sized(scn_cloud_predict_options *opts,
+                                     size_t size);
+
+/** Fills opts with every default (timeout 10000 ms). */
+static inline void
+scn_cloud_predict_options_init(scn_cloud_predict_options *opts)
+{
+    scn_cloud_predict_options_init_sized(opts, sizeof(*opts));
+}
 
 /** The answer, copied (fixed sizes: the codec's bounds). */
 typedef struct scn_cloud_prediction {
@@ -261,8 +288,8 @@ SCN_API int scn_cloud_predict_url(const char *url, char *out, size_t cap);
  * KEY_EXPIRED, KEY_REVOKED (401); ADDRESS_NOT_ALLOWED (403);
  * MESSAGE_TOO_BIG (413); QUOTA (429); SERVER (5xx, other statuses);
  * NETWORK (unreachable); TIMEOUT; the key errors of scn_session_new();
- * URL; INVALID_ARG; NOMEM. out->http_status tells the status whenever one
- * came.
+ * URL; INVALID_ARG; OPTIONS_SIZE; NOMEM. out->http_status tells the status
+ * whenever one came.
  */
 SCN_API int scn_cloud_predict(const scn_cloud_predict_options *opts,
                               const char *frame_json, size_t len,

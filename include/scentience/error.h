@@ -34,6 +34,10 @@ extern "C" {
     X(READ_ONLY, -15, "read-only file system")                                 \
     X(IS_DIRECTORY, -16, "is a directory")                                     \
     X(EXISTS, -17, "the file already exists")                                  \
+    X(OPTIONS_SIZE, -18,                                                       \
+      "the options struct's size is not one this library accepts (set it "     \
+      "up with its _options_init(), from a header not newer than the "         \
+      "library)")                                                              \
     X(NO_KEY, -20, "no API key: set SCENTIENCE_API_KEY or provide a key file") \
     X(KEY_FILE, -21, "the API key file cannot be read")                        \
     X(KEY_FILE_PERMS, -22,                                                     \

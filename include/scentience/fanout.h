@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <scentience/options.h>
 #include <scentience/common.h>
 #include <scentience/loop.h>
 
@@ -52,6 +53,7 @@ typedef struct scn_fanout scn_fanout;
 
 /** Options of scn_fanout_new(); initialise with scn_fanout_options_init(). */
 typedef struct scn_fanout_options {
+    size_t struct_size; /**< set by _options_init() (options.h) */
     /** IP literal to listen on. NULL: "127.0.0.1" (loopback only). */
     const char *bind_address;
     int port; /**< 0: ephemeral, see scn_fanout_port() */
@@ -111,8 +113,16 @@ typedef struct scn_fanout_subscriber_info {
     uint64_t bad_requests; /**< its requests answered with an error */
 } scn_fanout_subscriber_info;
 
+/** What scn_fanout_options_init() calls, with the caller's
+ * sizeof(scn_fanout_options) (scentience/options.h). */
+SCN_API void scn_fanout_options_init_sized(scn_fanout_options *opts,
+                                           size_t size);
+
 /** Fills opts with every default (NULL pointers, port 0). */
-SCN_API void scn_fanout_options_init(scn_fanout_options *opts);
+static inline void scn_fanout_options_init(scn_fanout_options *opts)
+{
+    scn_fanout_options_init_sized(opts, sizeof(*opts));
+}
 
 /** Starts listening on the loop. Fields left 0 get their default. Returns
  * 0, SCN_ERR_INVALID_ARG, SCN_ERR_STATE, SCN_ERR_NOMEM or the socket

@@ -32,6 +32,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <scentience/options.h>
 #include <scentience/common.h>
 #include <scentience/fanout.h>
 #include <scentience/frame.h>
@@ -47,6 +48,7 @@ typedef struct scn_live scn_live;
 
 /** Options of scn_live_new(); start from scn_live_options_init(). */
 typedef struct scn_live_options {
+    size_t struct_size; /**< set by _options_init() (options.h) */
     /** IP literal to listen on. NULL: "127.0.0.1" (loopback only). */
     const char *bind_address;
     int port;                 /**< 0: ephemeral, see scn_live_port() */
@@ -93,8 +95,15 @@ typedef struct scn_live_stats {
     scn_server_stats server;        /**< the port: limits, access, HTTP, TLS */
 } scn_live_stats;
 
+/** What scn_live_options_init() calls, with the caller's
+ * sizeof(scn_live_options) (scentience/options.h). */
+SCN_API void scn_live_options_init_sized(scn_live_options *opts, size_t size);
+
 /** Fills opts with every default. */
-SCN_API void scn_live_options_init(scn_live_options *opts);
+static inline void scn_live_options_init(scn_live_options *opts)
+{
+    scn_live_options_init_sized(opts, sizeof(*opts));
+}
 
 /** Whether token is a well-formed dashboard token (16-128 characters of
  * A-Z a-z 0-9 . _ ~ -: safe in a URL, a cookie and a header). */

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <scentience/common.h>
 #include <scentience/log.h>
+#include <scentience/options.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -24,8 +25,10 @@ extern "C" {
  * run on (opaque). */
 typedef struct scn_loop scn_loop;
 
-/** Options of scn_loop_new(); NULL there means all defaults. */
+/** Options of scn_loop_new(); NULL there means all defaults. Otherwise
+ * initialise with scn_loop_options_init(). */
 typedef struct scn_loop_options {
+    size_t struct_size; /**< set by _options_init() (options.h) */
     /** Where log lines go; NULL drops them. */
     scn_log_fn log;
     void *log_user;          /**< passed to log */
@@ -36,8 +39,19 @@ typedef struct scn_loop_options {
     int lws_errors_to_stderr;
 } scn_loop_options;
 
+/** What scn_loop_options_init() calls, with the caller's
+ * sizeof(scn_loop_options) (scentience/options.h). */
+SCN_API void scn_loop_options_init_sized(scn_loop_options *opts, size_t size);
+
+/** Fills opts with every default (no log). */
+static inline void scn_loop_options_init(scn_loop_options *opts)
+{
+    scn_loop_options_init_sized(opts, sizeof(*opts));
+}
+
 /** Creates a loop. opts may be NULL for defaults. Returns 0,
- * SCN_ERR_INVALID_ARG, SCN_ERR_NOMEM or SCN_ERR_IO (lws context failed). */
+ * SCN_ERR_INVALID_ARG, SCN_ERR_OPTIONS_SIZE, SCN_ERR_NOMEM or SCN_ERR_IO
+ * (lws context failed). */
 SCN_API int scn_loop_new(const scn_loop_options *opts, scn_loop **out);
 
 /** Stops the loop's thread if any, closes every session still attached
@@ -51,7 +65,9 @@ SCN_API void scn_loop_free(scn_loop *loop);
  * listens and no timer is armed. So a program whose only session fails
  * gets control back instead of waiting forever; a loop with nothing on it
  * returns at once. Returns 0, SCN_ERR_STATE if the loop runs on its own
- * thread, or SCN_ERR_RECURSIVE from inside a callback. */
+ * thread, or SCN_ERR_RECURSIVE from inside a callback of this loop on the
+ * calling thread (another thread being inside one, such as a
+ * scn_session_dispatch() callback, does not prevent it). */
 SCN_API int scn_loop_run(scn_loop *loop);
 
 /** Serves events for at most timeout_ms (0: only what is ready now).

@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <scentience/options.h>
 #include <scentience/common.h>
 
 #ifdef __cplusplus
@@ -61,6 +62,7 @@ SCN_API const char *scn_record_stream_schema(scn_record_stream stream);
 /** Options of scn_recorder_new(); initialise with scn_recorder_options_init().
  */
 typedef struct scn_recorder_options {
+    size_t struct_size; /**< set by _options_init() (options.h) */
     /** A chunk is written when adding a message would take it past this
      * many bytes (256 KiB). A larger message gets a chunk of its own. */
     size_t chunk_size;
@@ -78,8 +80,16 @@ typedef struct scn_recorder_options {
     const char *profile;
 } scn_recorder_options;
 
+/** What scn_recorder_options_init() calls, with the caller's
+ * sizeof(scn_recorder_options) (scentience/options.h). */
+SCN_API void scn_recorder_options_init_sized(scn_recorder_options *opts,
+                                             size_t size);
+
 /** Fills opts with every default. */
-SCN_API void scn_recorder_options_init(scn_recorder_options *opts);
+static inline void scn_recorder_options_init(scn_recorder_options *opts)
+{
+    scn_recorder_options_init_sized(opts, sizeof(*opts));
+}
 
 /**
  * Creates (or truncates) path and writes the magic and Header. opts NULL

@@ -63,6 +63,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <scentience/options.h>
 #include <scentience/common.h>
 #include <scentience/loop.h>
 
@@ -131,6 +132,7 @@ typedef struct scn_server_callbacks {
 
 /** Options of scn_server_new(); initialise with scn_server_options_init(). */
 typedef struct scn_server_options {
+    size_t struct_size; /**< set by _options_init() (options.h) */
     /** IP address literal to listen on. NULL: "127.0.0.1". Listening on
      * every interface takes an explicit "0.0.0.0" (IPv4) or "::" (IPv6 and
      * IPv4). Interface names are not accepted. */
@@ -260,9 +262,17 @@ typedef struct scn_server_conn_stats {
     int slow;              /**< behind since its last drop (see above) */
 } scn_server_conn_stats;
 
+/** What scn_server_options_init() calls, with the caller's
+ * sizeof(scn_server_options) (scentience/options.h). */
+SCN_API void scn_server_options_init_sized(scn_server_options *opts,
+                                           size_t size);
+
 /** Fills opts with every default (zeros for pointers). Size and count
  * fields left 0 also get their default in scn_server_new(). */
-SCN_API void scn_server_options_init(scn_server_options *opts);
+static inline void scn_server_options_init(scn_server_options *opts)
+{
+    scn_server_options_init_sized(opts, sizeof(*opts));
+}
 
 /**
  * Creates a server on the loop and starts listening. Everything opts points

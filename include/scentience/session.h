@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <scentience/options.h>
 #include <scentience/common.h>
 #include <scentience/frame.h>
 #include <scentience/loop.h>
@@ -130,7 +131,8 @@ typedef struct scn_backoff_policy {
 
 /** Options of scn_session_new(); initialise with scn_session_options_init(). */
 typedef struct scn_session_options {
-    const char *url; /**< ws:// or wss://; required */
+    size_t struct_size; /**< set by _options_init() (options.h) */
+    const char *url;    /**< ws:// or wss://; required */
     /** The API key. NULL: $SCENTIENCE_API_KEY, then key_file. Copied into
      * memory excluded from core dumps and wiped at free. */
     const char *api_key;
@@ -222,15 +224,35 @@ typedef struct scn_session_stats {
         inbound_queued_msgs; /**< inbound messages waiting (manual dispatch) */
 } scn_session_stats;
 
+/** What scn_session_options_init() calls, with the caller's
+ * sizeof(scn_session_options) (scentience/options.h). */
+SCN_API void scn_session_options_init_sized(scn_session_options *opts,
+                                            size_t size);
+
 /** Fills opts with every default (zeros for pointers). */
-SCN_API void scn_session_options_init(scn_session_options *opts);
+static inline void scn_session_options_init(scn_session_options *opts)
+{
+    scn_session_options_init_sized(opts, sizeof(*opts));
+}
+
+/**
+ * For code that builds a session from options it was given (scn_cloud,
+ * scn_uav_channel): copies @p src, whatever header version it was built
+ * with, into @p dst, a whole struct of this library's version (fields src
+ * lacks get their defaults; dst's struct_size is this library's). NULL
+ * src: every default. Returns 0, SCN_ERR_INVALID_ARG (dst NULL) or
+ * SCN_ERR_OPTIONS_SIZE (src not from scn_session_options_init()).
+ */
+SCN_API int scn_session_options_copy(scn_session_options *dst,
+                                     const scn_session_options *src);
 
 /**
  * Creates a session on the loop and starts connecting. Everything opts
  * points to is copied. The key is resolved now (option, environment, file)
  * so that a missing or unreadable key fails here, before any connection.
- * Returns 0, SCN_ERR_INVALID_ARG, SCN_ERR_URL, SCN_ERR_NOMEM, SCN_ERR_NO_KEY,
- * SCN_ERR_KEY_FILE, SCN_ERR_KEY_FILE_PERMS, SCN_ERR_KEY_FORMAT.
+ * Returns 0, SCN_ERR_INVALID_ARG, SCN_ERR_OPTIONS_SIZE, SCN_ERR_URL,
+ * SCN_ERR_NOMEM, SCN_ERR_NO_KEY, SCN_ERR_KEY_FILE, SCN_ERR_KEY_FILE_PERMS,
+ * SCN_ERR_KEY_FORMAT.
  * Must be called on the loop's thread or while the loop is not running.
  */
 SCN_API int scn_session_new(scn_loop *loop, const scn_session_options *opts,

@@ -17,8 +17,8 @@
  *   (never written: not sent, not executed), UAV_OUTCOME_UNKNOWN (written,
  *   then the link died: it may have been executed), UAV_NOT_AIRBORNE
  *   (require_airborne), STATE at free (never written).
- * - A link the channel gives up on (no traffic for the session's
- *   idle_timeout_ms, 5 s here) is reset before anything is reported, and
+ * - A link the channel gives up on (no traffic for the channel's
+ *   idle_timeout_ms, 5 s by default) is reset before anything is reported, and
  *   nothing not yet written is kept for the next link: once a command is
  *   reported, no byte of it can still reach the drone. A command written
  *   into an outage can arrive at most idle_timeout_ms late.
@@ -27,6 +27,7 @@
 #ifndef SCENTIENCE_UAV_CHANNEL_H
 #define SCENTIENCE_UAV_CHANNEL_H
 
+#include <scentience/options.h>
 #include <scentience/session.h>
 #include <scentience/uav.h>
 
@@ -71,11 +72,20 @@ typedef struct scn_uav_channel_stats {
 /** Options of scn_uav_channel_new(); initialise with
  * scn_uav_channel_options_init(). */
 typedef struct scn_uav_channel_options {
-    /** url (ws://drone:8889), key, backoff, TLS... Its callbacks, raw_text
-     * and discard_unsent_on_link_loss are the channel's own; user callbacks
-     * go below. Keepalive defaults differ from a session's: a ping after
-     * 1 s of silence, the link given up after 5 s (idle_timeout_ms). */
-    scn_session_options session;
+    size_t struct_size; /**< set by _options_init() (options.h) */
+    /** The link's session options (from scn_session_options_init()), read
+     * by scn_uav_channel_new() only; required (url: ws://drone:8889). A
+     * pointer, so that either struct can grow (scentience/options.h). Key,
+     * backoff, TLS... as for a session; its callbacks, raw_text,
+     * discard_unsent_on_link_loss and keepalive are the channel's own. */
+    const scn_session_options *session;
+    /** The link's keepalive, instead of the session's: a drone answers
+     * pings at once, so a ping after this much silence (1000 ms)... */
+    uint32_t ping_interval_ms;
+    /** ...and the link given up after this long without traffic (5000 ms):
+     * the sooner, the earlier a command written into an outage is known
+     * lost (the aborted link drops it). */
+    uint32_t idle_timeout_ms;
     uint32_t short_timeout_ms;    /**< reads, set, stream, oio (3000) */
     uint32_t long_timeout_ms;     /**< takeoff, land, motion (20000) */
     uint32_t resync_ms;           /**< quiet wait after a timeout (1000) */
@@ -99,8 +109,16 @@ typedef struct scn_uav_channel_options {
     void *user; /**< passed to every callback */
 } scn_uav_channel_options;
 
-/** Fills opts with defaults (and the session options' defaults). */
-SCN_API void scn_uav_channel_options_init(scn_uav_channel_options *opts);
+/** What scn_uav_channel_options_init() calls, with the caller's
+ * sizeof(scn_uav_channel_options) (scentience/options.h). */
+SCN_API void scn_uav_channel_options_init_sized(scn_uav_channel_options *opts,
+                                                size_t size);
+
+/** Fills opts with every default (session NULL: set it). */
+static inline void scn_uav_channel_options_init(scn_uav_channel_options *opts)
+{
+    scn_uav_channel_options_init_sized(opts, sizeof(*opts));
+}
 
 /** Creates the channel and starts connecting. Returns 0 or the errors of
  * scn_session_new(). */

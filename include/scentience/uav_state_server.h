@@ -9,6 +9,7 @@
 #ifndef SCENTIENCE_UAV_STATE_SERVER_H
 #define SCENTIENCE_UAV_STATE_SERVER_H
 
+#include <scentience/options.h>
 #include <scentience/loop.h>
 #include <scentience/uav.h>
 
@@ -32,6 +33,7 @@ typedef struct scn_uav_state_stats {
 /** Options of scn_uav_state_server_new(); initialise with
  * scn_uav_state_server_options_init(). */
 typedef struct scn_uav_state_server_options {
+    size_t struct_size;       /**< set by _options_init() (options.h) */
     const char *bind_address; /**< "0.0.0.0" */
     int port;                 /**< 8890; 0: ephemeral */
     /** The drone's command URL: its host is the one address allowed. */
@@ -51,8 +53,18 @@ typedef struct scn_uav_state_server_options {
     void *user; /**< passed to every callback */
 } scn_uav_state_server_options;
 
+/** What scn_uav_state_server_options_init() calls, with the caller's
+ * sizeof(scn_uav_state_server_options) (scentience/options.h). */
+SCN_API void
+scn_uav_state_server_options_init_sized(scn_uav_state_server_options *o,
+                                        size_t size);
+
 /** Fills o with every default. */
-SCN_API void scn_uav_state_server_options_init(scn_uav_state_server_options *o);
+static inline void
+scn_uav_state_server_options_init(scn_uav_state_server_options *o)
+{
+    scn_uav_state_server_options_init_sized(o, sizeof(*o));
+}
 /** Returns 0, SCN_ERR_INVALID_ARG, SCN_ERR_URL, SCN_ERR_NOMEM, or the
  * socket errors of scn_server_new() (SCN_ERR_ADDRESS_IN_USE...). */
 SCN_API int scn_uav_state_server_new(scn_loop *loop,

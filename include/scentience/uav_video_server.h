@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <scentience/options.h>
 #include <scentience/loop.h>
 
 #ifdef __cplusplus
@@ -35,6 +36,7 @@ typedef struct scn_uav_video_stats {
 /** Options of scn_uav_video_server_new(); initialise with
  * scn_uav_video_server_options_init(). */
 typedef struct scn_uav_video_server_options {
+    size_t struct_size;       /**< set by _options_init() (options.h) */
     const char *bind_address; /**< "0.0.0.0" */
     int port;                 /**< 11111; 0: ephemeral */
     const char *drone_url;    /**< its host is the one address allowed */
@@ -49,8 +51,18 @@ typedef struct scn_uav_video_server_options {
     void *user; /**< passed to on_frame */
 } scn_uav_video_server_options;
 
+/** What scn_uav_video_server_options_init() calls, with the caller's
+ * sizeof(scn_uav_video_server_options) (scentience/options.h). */
+SCN_API void
+scn_uav_video_server_options_init_sized(scn_uav_video_server_options *o,
+                                        size_t size);
+
 /** Fills o with every default. */
-SCN_API void scn_uav_video_server_options_init(scn_uav_video_server_options *o);
+static inline void
+scn_uav_video_server_options_init(scn_uav_video_server_options *o)
+{
+    scn_uav_video_server_options_init_sized(o, sizeof(*o));
+}
 /** Returns 0, SCN_ERR_INVALID_ARG, SCN_ERR_URL, SCN_ERR_NOMEM, the socket
  * errors of scn_server_new() (SCN_ERR_ADDRESS_IN_USE...), or why out_path
  * cannot be opened (scn_err_from_errno(): PERMISSION, NO_SUCH_FILE, ...

@@ -67,13 +67,23 @@ struct scn_cloud {
     char submit_detail[160];
 };
 
-void scn_cloud_options_init(scn_cloud_options *o)
+/* The first version's last field: the smallest struct_size accepted. */
+#define CLOUD_OPTIONS_V0 SCN_OPTIONS_END(scn_cloud_options, user)
+
+static void cloud_defaults(scn_cloud_options *o)
 {
     memset(o, 0, sizeof(*o));
-    scn_session_options_init(&o->session);
     o->spool_cap_bytes = 64u << 20;
     o->window = 128;
     o->sync_interval_ms = 1000;
+}
+
+void scn_cloud_options_init_sized(scn_cloud_options *o, size_t size)
+{
+    scn_cloud_options d;
+
+    cloud_defaults(&d);
+    scn_options_give(o, size, &d, sizeof(d));
 }
 
 static void report(scn_cloud *c, int err, const char *detail)
@@ -88,7 +98,7 @@ static void spool_report(int err, const char *line, void *user)
 {
     scn_cloud *c = user;
 
-    scn_log(&c->loop->log, SCN_LOG_WARN, "spool", "%s", line);
+    scn__log(&c->loop->log, SCN_LOG_WARN, "spool", "%s", line);
     if (c->ready) {
         report(c, err, line);
     } else if (c->nearly < EARLY_MAX) {
@@ -119,12 +129,12 @@ static void deliver_drops(scn_cloud *c)
     for (size_t i = 0; i < n; i++) {
         scn_cloud_spool_drop out;
 
-        scn_log(&c->loop->log, SCN_LOG_WARN, "spool",
-                "dropped %" PRIu64 " unacknowledged records (seq %" PRIu64
-                "-%" PRIu64 "): %s",
-                d[i].count, d[i].first_seq, d[i].last_seq,
-                d[i].reason == SCN_SPOOL_DROP_DISK ? "the disk is full"
-                                                   : "the spool cap");
+        scn__log(&c->loop->log, SCN_LOG_WARN, "spool",
+                 "dropped %" PRIu64 " unacknowledged records (seq %" PRIu64
+                 "-%" PRIu64 "): %s",
+                 d[i].count, d[i].first_seq, d[i].last_seq,
+                 d[i].reason == SCN_SPOOL_DROP_DISK ? "the disk is full"
+                                                    : "the spool cap");
         if (!c->opts.on_spool_drop)
             continue;
         out.first_seq = d[i].first_seq;
@@ -173,7 +183,7 @@ static void apply_ack(scn_cloud *c)
 
     if (!c->pending_ack)
         return;
-    rc = scn_spool_ack(c->spool, c->pending_ack);
+    rc = scn__spool_ack(c->spool, c->pending_ack);
     c->pending_ack = 0;
     if (rc)
         report(c, rc, "spool ack failed");
@@ -194,7 +204,7 @@ static void on_flush(scn_timer *t, void *user)
     apply_ack(c);
     if (c->need_sync) {
         c->need_sync = false;
-        if ((rc = scn_spool_sync(c->spool)) != 0)
+        if ((rc = scn__spool_sync(c->spool)) != 0)
             report(c, rc,
                    rc == SCN_ERR_SPOOL_FULL
                        ? "the spool's ack could not be saved (tried again "
@@ -227,7 +237,7 @@ static void pump(scn_cloud *c)
     if (!c->hello)
         return;
     while (c->ring_len < c->opts.window) {
-        rc = scn_spool_peek(c->spool, &c->cursor, &rec);
+        rc = scn__spool_peek(c->spool, &c->cursor, &rec);
         if (rc == SCN_ERR_NOT_FOUND)
             return;
         if (rc) {
@@ -244,7 +254,7 @@ static void pump(scn_cloud *c)
              * can never go, and waiting for it would stall the stream. */
             c->stats.unsendable++;
             report(c, rc, "spooled record larger than the send lane: skipped");
-            scn_spool_next(&c->cursor, &rec);
+            scn__spool_next(&c->cursor, &rec);
             continue;
         }
         if (rc) {
@@ -258,10 +268,10 @@ static void pump(scn_cloud *c)
             c->stats.sent++;
             c->max_sent = rec.seq;
         }
-        if (scn_seqset_add(&c->owed, rec.seq))
+        if (scn__seqset_add(&c->owed, rec.seq))
             c->stats.inferences_lost++; /* too many owed: one forgotten */
         ring_push(c, rec.seq);
-        scn_spool_next(&c->cursor, &rec);
+        scn__spool_next(&c->cursor, &rec);
     }
 }
 
@@ -289,10 +299,10 @@ static void ask_again(scn_cloud *c, uint64_t acked)
     size_t n, len;
     int rc;
 
-    while ((n = scn_seqset_range(&c->owed, after, acked, seqs,
-                                 SCN_CLOUD_RESEND_MAX)) > 0) {
+    while ((n = scn__seqset_range(&c->owed, after, acked, seqs,
+                                  SCN_CLOUD_RESEND_MAX)) > 0) {
         after = seqs[n - 1];
-        if ((rc = scn_cloud_encode_resend(seqs, n, &msg, &len)) == 0) {
+        if ((rc = scn__cloud_encode_resend(seqs, n, &msg, &len)) == 0) {
             rc = scn_session_send(c->session, SCN_LANE_CONTROL, msg, len);
             free(msg);
         }
@@ -307,7 +317,7 @@ static void ask_again(scn_cloud *c, uint64_t acked)
 static void handle_hello(scn_cloud *c, const scn_cloud_hello *h)
 {
     c->stats.hellos++;
-    if (h->has_stream && strcmp(h->stream, scn_spool_stream_id(c->spool)))
+    if (h->has_stream && strcmp(h->stream, scn__spool_stream_id(c->spool)))
         report(c, SCN_ERR_SERVER, "hello names another stream");
     if (h->has_acked && h->acked)
         handle_ack(c, h->acked);
@@ -317,7 +327,7 @@ static void handle_hello(scn_cloud *c, const scn_cloud_hello *h)
     if (c->stats.acked && c->session)
         ask_again(c, c->stats.acked);
     ring_clear(c);
-    scn_spool_rewind(c->spool, &c->cursor);
+    scn__spool_rewind(c->spool, &c->cursor);
     c->hello = true;
     pump(c);
 }
@@ -329,7 +339,7 @@ static void deliver_inference(scn_cloud *c, const scn_cloud_inference *in)
     size_t i;
 
     c->stats.inferences++;
-    scn_seqset_remove(&c->owed, in->seq);
+    scn__seqset_remove(&c->owed, in->seq);
     if (!c->opts.on_inference)
         return;
     memset(&r, 0, sizeof(r));
@@ -364,7 +374,7 @@ static void on_text(scn_session *s, const char *data, size_t len, void *user)
         report(c, SCN_ERR_NOMEM, "inbound message dropped");
         return;
     }
-    rc = scn_cloud_msg_decode(data, len, m);
+    rc = scn__cloud_msg_decode(data, len, m);
     if (rc == SCN_ERR_UNKNOWN_TYPE) {
         free(m); /* versioning rule: ignored */
         return;
@@ -389,14 +399,14 @@ static void on_text(scn_session *s, const char *data, size_t len, void *user)
         c->stats.errors++;
         /* An error naming a record is its answer: nothing more comes. */
         if (m->u.error.has_seq)
-            scn_seqset_remove(&c->owed, m->u.error.seq);
+            scn__seqset_remove(&c->owed, m->u.error.seq);
         if (!strcmp(m->u.error.code, "gone"))
             c->stats.inferences_lost++;
         /* The cloud's words, escaped: on_error details are safe to print. */
         snprintf(raw, sizeof(raw), "%s: %s", m->u.error.code,
                  m->u.error.message);
         scn_escape_text(detail, sizeof(detail), raw, strlen(raw));
-        report(c, scn_cloud_error_classify(&m->u.error, NULL), detail);
+        report(c, scn__cloud_error_classify(&m->u.error, NULL), detail);
         break;
     default:
         break;
@@ -478,9 +488,9 @@ static int own_strings(scn_session_options *so, scn_secret **key)
 
     *key = NULL;
     if (so->api_key) {
-        if ((rc = scn_secret_new(key)) == 0)
-            rc = scn_secret_set(*key, so->api_key, strlen(so->api_key));
-        so->api_key = rc ? NULL : scn_secret_str(*key);
+        if ((rc = scn__secret_new(key)) == 0)
+            rc = scn__secret_set(*key, so->api_key, strlen(so->api_key));
+        so->api_key = rc ? NULL : scn__secret_str(*key);
     }
     for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
         if (!rc)
@@ -492,7 +502,7 @@ static int own_strings(scn_session_options *so, scn_secret **key)
 
 static void free_strings(scn_session_options *so, scn_secret *key)
 {
-    scn_secret_free(key);
+    scn__secret_free(key);
     so->api_key = NULL;
     free((char *)so->key_file);
     free((char *)so->subprotocol);
@@ -504,7 +514,7 @@ static void free_strings(scn_session_options *so, scn_secret *key)
 
 static int build_url(scn_cloud *c, const char *base)
 {
-    const char *id = scn_spool_stream_id(c->spool);
+    const char *id = scn__spool_stream_id(c->spool);
     size_t n = strlen(base) + strlen(id) + 16;
 
     c->url = malloc(n);
@@ -518,14 +528,22 @@ static int build_url(scn_cloud *c, const char *base)
 int scn_cloud_new(scn_loop *loop, const scn_cloud_options *opts,
                   scn_cloud **out)
 {
+    scn_cloud_options own;
     scn_cloud *c;
     scn_session_options so;
     scn_spool_opts spo;
     int rc;
 
-    if (!loop || !opts || !out || !opts->spool_dir)
+    if (!loop || !opts || !out)
         return SCN_ERR_INVALID_ARG;
     *out = NULL;
+    cloud_defaults(&own);
+    if ((rc = scn_options_take(&own, sizeof(own), CLOUD_OPTIONS_V0, opts)) ||
+        (rc = scn_session_options_copy(&so, own.session)))
+        return rc;
+    opts = &own;
+    if (!opts->spool_dir)
+        return SCN_ERR_INVALID_ARG;
     if (opts->window > WINDOW_MAX)
         return SCN_ERR_INVALID_ARG;
     c = calloc(1, sizeof(*c));
@@ -542,14 +560,12 @@ int scn_cloud_new(scn_loop *loop, const scn_cloud_options *opts,
     spo.on_drop = spool_drop;
     spo.on_report = spool_report;
     spo.user = c;
-    if ((rc = scn_seqset_init(&c->owed, WINDOW_MAX)) != 0 ||
-        (rc = scn_spool_open_opts(opts->spool_dir, &spo, &c->spool)) != 0 ||
+    if ((rc = scn__seqset_init(&c->owed, WINDOW_MAX)) != 0 ||
+        (rc = scn__spool_open_opts(opts->spool_dir, &spo, &c->spool)) != 0 ||
         (rc = scn_timer_new(loop, on_flush, c, &c->flush)) != 0 ||
         (rc = scn_timer_new(loop, on_redial, c, &c->redial)) != 0 ||
-        (rc = build_url(c, opts->session.url ? opts->session.url
-                                             : SCN_CLOUD_DEFAULT_URL)) != 0)
+        (rc = build_url(c, so.url ? so.url : SCN_CLOUD_DEFAULT_URL)) != 0)
         goto fail;
-    so = opts->session;
     if (!so.subprotocol)
         so.subprotocol = SCN_CLOUD_PROTOCOL;
     if ((rc = own_strings(&so, &c->api_key)) != 0) {
@@ -570,7 +586,7 @@ int scn_cloud_new(scn_loop *loop, const scn_cloud_options *opts,
         free_strings(&c->so, c->api_key);
         goto fail;
     }
-    c->opts.session.url = NULL; /* the caller's pointers are not kept */
+    c->opts.session = NULL; /* the caller's pointers are not kept */
     c->ready = true;
     if (c->nearly > 0)
         arm_flush(c); /* delivers what the spool refused at open */
@@ -579,8 +595,8 @@ int scn_cloud_new(scn_loop *loop, const scn_cloud_options *opts,
 fail:
     scn_timer_free(c->redial);
     scn_timer_free(c->flush);
-    scn_spool_close(c->spool);
-    scn_seqset_free(&c->owed);
+    scn__spool_close(c->spool);
+    scn__seqset_free(&c->owed);
     free(c->url);
     free(c);
     return rc;
@@ -595,8 +611,8 @@ void scn_cloud_free(scn_cloud *c)
     scn_timer_free(c->flush);
     free_strings(&c->so, c->api_key);
     apply_ack(c);
-    scn_spool_close(c->spool);
-    scn_seqset_free(&c->owed);
+    scn__spool_close(c->spool);
+    scn__seqset_free(&c->owed);
     free(c->url);
     free(c);
 }
@@ -617,19 +633,19 @@ static int submit(scn_cloud *c, const char *frame_json, size_t len,
     c->submit_detail[0] = '\0';
     /* The seq is inside the record, so it is taken before the append; the
      * spool hands it out next, as nothing else appends in between. */
-    scn_spool_get_stats(c->spool, &st);
+    scn__spool_get_stats(c->spool, &st);
     if (st.next_seq > SCN_CLOUD_SEQ_MAX) {
         snprintf(c->submit_detail, sizeof(c->submit_detail),
                  "spool: the stream's seqs are used up (2^53-1)");
         return SCN_ERR_OUT_OF_RANGE;
     }
     if (frame)
-        rc = scn_cloud_encode_parsed_why(
+        rc = scn__cloud_encode_parsed_why(
             st.next_seq, frame, state_json, state_json ? strlen(state_json) : 0,
             state_age_ms, &rec, &rec_len, c->submit_detail,
             sizeof(c->submit_detail));
     else
-        rc = scn_cloud_encode_frame_why(
+        rc = scn__cloud_encode_frame_why(
             st.next_seq, frame_json, len, state_json,
             state_json ? strlen(state_json) : 0, state_age_ms, &rec, &rec_len,
             c->submit_detail, sizeof(c->submit_detail));
@@ -644,7 +660,7 @@ static int submit(scn_cloud *c, const char *frame_json, size_t len,
                  c->so.control_queue_bytes);
         return SCN_ERR_MESSAGE_TOO_BIG;
     }
-    rc = scn_spool_append(c->spool, rec, rec_len, &seq, &dropped);
+    rc = scn__spool_append(c->spool, rec, rec_len, &seq, &dropped);
     free(rec);
     if (rc)
         snprintf(c->submit_detail, sizeof(c->submit_detail), "spool: %s",
@@ -692,7 +708,7 @@ void scn_cloud_get_stats(const scn_cloud *c, scn_cloud_stats *out)
     if (!c)
         return;
     *out = c->stats;
-    scn_spool_get_stats(c->spool, &st);
+    scn__spool_get_stats(c->spool, &st);
     out->inflight = c->ring_len;
     out->spooled = st.records;
     out->dropped_full = st.dropped_full;
@@ -708,7 +724,7 @@ const char *scn_cloud_submit_detail(const scn_cloud *c)
 
 const char *scn_cloud_stream_id(const scn_cloud *c)
 {
-    return c ? scn_spool_stream_id(c->spool) : "";
+    return c ? scn__spool_stream_id(c->spool) : "";
 }
 
 scn_session *scn_cloud_session(scn_cloud *c)
@@ -790,7 +806,7 @@ int scn_cloud_predict_url(const char *url, char *out, size_t cap)
     if (!rest ||
         (size_t)snprintf(wsurl, sizeof(wsurl), "ws://%s", rest) >=
             sizeof(wsurl) ||
-        scn_url_parse(wsurl, &u) != 0)
+        scn__url_parse(wsurl, &u) != 0)
         return SCN_ERR_URL;
     auth = strcspn(rest, "/?");
     path = rest + auth;
@@ -807,12 +823,27 @@ int scn_cloud_predict_url(const char *url, char *out, size_t cap)
     return 0;
 }
 
+/* The first version's last field: the smallest struct_size accepted. */
+#define PREDICT_OPTIONS_V0                                                     \
+    SCN_OPTIONS_END(scn_cloud_predict_options, lws_errors_to_stderr)
+
+void scn_cloud_predict_options_init_sized(scn_cloud_predict_options *o,
+                                          size_t size)
+{
+    scn_cloud_predict_options d;
+
+    memset(&d, 0, sizeof(d));
+    d.timeout_ms = 10000;
+    scn_options_give(o, size, &d, sizeof(d));
+}
+
 int scn_cloud_predict(const scn_cloud_predict_options *o,
                       const char *frame_json, size_t len,
                       scn_cloud_prediction *out)
 {
     char url[SCN_URL_HOST_MAX + SCN_URL_PATH_MAX + 32];
     char wsurl[sizeof(url) + 8];
+    scn_cloud_predict_options own;
     scn_secret *key = NULL;
     scn_cloud_msg *m = NULL;
     scn_http_post p;
@@ -821,6 +852,10 @@ int scn_cloud_predict(const scn_cloud_predict_options *o,
 
     if (!o || !frame_json || !out)
         return SCN_ERR_INVALID_ARG;
+    memset(&own, 0, sizeof(own));
+    if ((rc = scn_options_take(&own, sizeof(own), PREDICT_OPTIONS_V0, o)))
+        return rc;
+    o = &own;
     memset(out, 0, sizeof(*out));
     memset(&p, 0, sizeof(p));
     if ((rc = scn_cloud_predict_url(o->url, url, sizeof(url))) != 0)
@@ -829,18 +864,18 @@ int scn_cloud_predict(const scn_cloud_predict_options *o,
     snprintf(wsurl, sizeof(wsurl), "%s%s",
              strncmp(url, "https://", 8) == 0 ? "wss://" : "ws://",
              strchr(url, ':') + 3);
-    if ((rc = scn_url_parse(wsurl, &u)) != 0)
+    if ((rc = scn__url_parse(wsurl, &u)) != 0)
         return rc;
-    if ((rc = scn_cloud_encode_predict(frame_json, len, (char **)&p.body,
-                                       &p.body_len)) != 0)
+    if ((rc = scn__cloud_encode_predict(frame_json, len, (char **)&p.body,
+                                        &p.body_len)) != 0)
         return rc;
     if (!o->no_key) {
-        if ((rc = scn_secret_new(&key)) != 0 ||
-            (rc = scn_key_resolve(key, o->api_key, getenv("SCENTIENCE_API_KEY"),
-                                  o->key_file, getenv("XDG_CONFIG_HOME"),
-                                  getenv("HOME"), NULL)) != 0)
+        if ((rc = scn__secret_new(&key)) != 0 ||
+            (rc = scn__key_resolve(
+                 key, o->api_key, getenv("SCENTIENCE_API_KEY"), o->key_file,
+                 getenv("XDG_CONFIG_HOME"), getenv("HOME"), NULL)) != 0)
             goto out;
-        p.bearer = scn_secret_str(key);
+        p.bearer = scn__secret_str(key);
     }
     p.host = u.host;
     p.port = u.port;
@@ -851,7 +886,7 @@ int scn_cloud_predict(const scn_cloud_predict_options *o,
     p.reply_max = PREDICT_BODY_MAX;
     p.timeout_ms = o->timeout_ms ? o->timeout_ms : 10000;
     p.lws_errors_to_stderr = o->lws_errors_to_stderr;
-    rc = scn_http_post_run(&p);
+    rc = scn__http_post_run(&p);
     out->http_status = p.status;
     if (rc)
         goto out;
@@ -860,7 +895,8 @@ int scn_cloud_predict(const scn_cloud_predict_options *o,
         goto out;
     }
     if (p.status == 200) {
-        if (p.reply && scn_cloud_predict_decode(p.reply, p.reply_len, m) == 0 &&
+        if (p.reply &&
+            scn__cloud_predict_decode(p.reply, p.reply_len, m) == 0 &&
             m->type == SCN_CLOUD_MSG_INFERENCE)
             fill_prediction(out, m);
         else
@@ -869,14 +905,14 @@ int scn_cloud_predict(const scn_cloud_predict_options *o,
     }
     /* A body that is not an error object still yields the status's
      * error (9.6). */
-    if (p.reply && scn_cloud_predict_decode(p.reply, p.reply_len, m) == 0 &&
+    if (p.reply && scn__cloud_predict_decode(p.reply, p.reply_len, m) == 0 &&
         m->type == SCN_CLOUD_MSG_ERROR)
         fill_prediction(out, m);
-    rc = scn_status_error(p.status, out->error_code);
+    rc = scn__status_error(p.status, out->error_code);
 out:
     free(m);
     free(p.reply);
     free((char *)p.body);
-    scn_secret_free(key);
+    scn__secret_free(key);
     return rc;
 }

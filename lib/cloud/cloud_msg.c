@@ -54,13 +54,13 @@ static int check_tree_why(const cJSON *item, const char *part, why_buf *w)
     const cJSON *c, *d;
     int rc;
 
-    if (cJSON_IsString(item) && !scn_utf8_valid(item->valuestring)) {
+    if (cJSON_IsString(item) && !scn__utf8_valid(item->valuestring)) {
         say(w, part, "is not UTF-8", item->string);
         return SCN_ERR_MALFORMED;
     }
     for (c = item->child; c != NULL; c = c->next) {
         if (cJSON_IsObject(item)) {
-            if (!scn_utf8_valid(c->string)) {
+            if (!scn__utf8_valid(c->string)) {
                 say(w, part, "a member name is not UTF-8", NULL);
                 return SCN_ERR_MALFORMED;
             }
@@ -83,7 +83,7 @@ static int check_tree(const cJSON *item)
 
 static int parse_strict(const char *text, size_t len, cJSON **out)
 {
-    int rc = scn_frame_json_parse(text, len, out);
+    int rc = scn__frame_json_parse(text, len, out);
 
     if (rc == 0 && (rc = check_tree(*out)) != 0) {
         cJSON_Delete(*out);
@@ -120,10 +120,10 @@ static int check_object(const char *text, size_t len, bool scalars_only,
     /* Plain JSON (a drone state as the companion writes it) passes
      * without a tree; the tree below decides the rest and names the
      * problem. */
-    if (scn_json_check(text, len, &shape) && shape.object &&
+    if (scn__json_check(text, len, &shape) && shape.object &&
         (!scalars_only || shape.flat_scalars))
         return 0;
-    rc = scn_frame_json_parse(text, len, &root);
+    rc = scn__frame_json_parse(text, len, &root);
     if (rc != 0) {
         say(w, part,
             rc == SCN_ERR_TOO_DEEP ? "nested too deeply" : "not strict JSON",
@@ -166,7 +166,7 @@ static void trim(const char **text, size_t *len)
 
 static int finish(scn_jw *w, char **out, size_t *out_len)
 {
-    scn_jw_put(w, "", 1); /* NUL */
+    scn__jw_put(w, "", 1); /* NUL */
     if (w->oom) {
         free(w->buf);
         return SCN_ERR_NOMEM;
@@ -193,7 +193,7 @@ static int check_nested(const scn_frame *f, why_buf *w)
 
         if (raw[0] != '{' && raw[0] != '[')
             continue;
-        if ((rc = scn_frame_json_parse(raw, k->raw_len, &v)) == 0)
+        if ((rc = scn__frame_json_parse(raw, k->raw_len, &v)) == 0)
             rc = check_tree_why(v, "frame", w);
         cJSON_Delete(v);
         if (rc)
@@ -236,32 +236,32 @@ static int encode_record(uint64_t seq, const char *frame_json, size_t frame_len,
                                                  "drone state", &wb)) != 0)
         return rc;
     snprintf(num, sizeof(num), "{\"type\":\"frame\",\"seq\":%" PRIu64, seq);
-    scn_jw_put(&w, num, strlen(num));
-    scn_jw_put(&w, ",\"frame\":", 9);
+    scn__jw_put(&w, num, strlen(num));
+    scn__jw_put(&w, ",\"frame\":", 9);
     if (frame) {
-        scn_frame_write(&w, frame);
+        scn__frame_write(&w, frame);
     } else {
         trim(&frame_json, &frame_len);
-        scn_jw_put(&w, frame_json, frame_len);
+        scn__jw_put(&w, frame_json, frame_len);
     }
     if (state_json != NULL) {
         /* The drone's state under its own name, as the drone named its
          * members; what the client adds stays outside it, so no key a
          * drone sends can collide with one (PROTOCOL.md 9.3). */
         trim(&state_json, &state_len);
-        scn_jw_put(&w, ",\"state\":", 9);
-        scn_jw_put(&w, state_json, state_len);
+        scn__jw_put(&w, ",\"state\":", 9);
+        scn__jw_put(&w, state_json, state_len);
         snprintf(num, sizeof(num), ",\"state_age_ms\":%" PRId64, age_ms);
-        scn_jw_put(&w, num, strlen(num));
+        scn__jw_put(&w, num, strlen(num));
     }
-    scn_jw_put(&w, "}", 1);
+    scn__jw_put(&w, "}", 1);
     return finish(&w, out, out_len);
 }
 
-int scn_cloud_encode_frame_why(uint64_t seq, const char *frame_json,
-                               size_t frame_len, const char *state_json,
-                               size_t state_len, int64_t age_ms, char **out,
-                               size_t *out_len, char *why, size_t why_cap)
+int scn__cloud_encode_frame_why(uint64_t seq, const char *frame_json,
+                                size_t frame_len, const char *state_json,
+                                size_t state_len, int64_t age_ms, char **out,
+                                size_t *out_len, char *why, size_t why_cap)
 {
     if (frame_json == NULL)
         return SCN_ERR_INVALID_ARG;
@@ -269,10 +269,10 @@ int scn_cloud_encode_frame_why(uint64_t seq, const char *frame_json,
                          state_len, age_ms, out, out_len, why, why_cap);
 }
 
-int scn_cloud_encode_parsed_why(uint64_t seq, const scn_frame *frame,
-                                const char *state_json, size_t state_len,
-                                int64_t age_ms, char **out, size_t *out_len,
-                                char *why, size_t why_cap)
+int scn__cloud_encode_parsed_why(uint64_t seq, const scn_frame *frame,
+                                 const char *state_json, size_t state_len,
+                                 int64_t age_ms, char **out, size_t *out_len,
+                                 char *why, size_t why_cap)
 {
     if (frame == NULL)
         return SCN_ERR_INVALID_ARG;
@@ -280,17 +280,18 @@ int scn_cloud_encode_parsed_why(uint64_t seq, const scn_frame *frame,
                          out, out_len, why, why_cap);
 }
 
-int scn_cloud_encode_frame(uint64_t seq, const char *frame_json,
-                           size_t frame_len, const char *state_json,
-                           size_t state_len, int64_t age_ms, char **out,
-                           size_t *out_len)
+int scn__cloud_encode_frame(uint64_t seq, const char *frame_json,
+                            size_t frame_len, const char *state_json,
+                            size_t state_len, int64_t age_ms, char **out,
+                            size_t *out_len)
 {
-    return scn_cloud_encode_frame_why(seq, frame_json, frame_len, state_json,
-                                      state_len, age_ms, out, out_len, NULL, 0);
+    return scn__cloud_encode_frame_why(seq, frame_json, frame_len, state_json,
+                                       state_len, age_ms, out, out_len, NULL,
+                                       0);
 }
 
-int scn_cloud_encode_resend(const uint64_t *seqs, size_t n, char **out,
-                            size_t *out_len)
+int scn__cloud_encode_resend(const uint64_t *seqs, size_t n, char **out,
+                             size_t *out_len)
 {
     scn_jw w = {NULL, 0, 0, true, false};
     char num[32];
@@ -303,17 +304,17 @@ int scn_cloud_encode_resend(const uint64_t *seqs, size_t n, char **out,
     for (size_t i = 0; i < n; i++)
         if (seqs[i] == 0 || seqs[i] > SCN_CLOUD_SEQ_MAX)
             return SCN_ERR_OUT_OF_RANGE;
-    scn_jw_put(&w, "{\"type\":\"resend\",\"seqs\":[", 25);
+    scn__jw_put(&w, "{\"type\":\"resend\",\"seqs\":[", 25);
     for (size_t i = 0; i < n; i++) {
         snprintf(num, sizeof(num), "%s%" PRIu64, i ? "," : "", seqs[i]);
-        scn_jw_put(&w, num, strlen(num));
+        scn__jw_put(&w, num, strlen(num));
     }
-    scn_jw_put(&w, "]}", 2);
+    scn__jw_put(&w, "]}", 2);
     return finish(&w, out, out_len);
 }
 
-int scn_cloud_encode_predict(const char *frame_json, size_t frame_len,
-                             char **out, size_t *out_len)
+int scn__cloud_encode_predict(const char *frame_json, size_t frame_len,
+                              char **out, size_t *out_len)
 {
     scn_jw w = {NULL, 0, 0, true, false};
     int rc;
@@ -324,9 +325,9 @@ int scn_cloud_encode_predict(const char *frame_json, size_t frame_len,
     if ((rc = check_object(frame_json, frame_len, false, "frame", NULL)) != 0)
         return rc;
     trim(&frame_json, &frame_len);
-    scn_jw_put(&w, "{\"input\":", 9);
-    scn_jw_put(&w, frame_json, frame_len);
-    scn_jw_put(&w, "}", 1);
+    scn__jw_put(&w, "{\"input\":", 9);
+    scn__jw_put(&w, frame_json, frame_len);
+    scn__jw_put(&w, "}", 1);
     return finish(&w, out, out_len);
 }
 
@@ -586,17 +587,17 @@ static int decode(const char *text, size_t len, scn_cloud_msg *msg,
     return rc;
 }
 
-int scn_cloud_msg_decode(const char *text, size_t len, scn_cloud_msg *msg)
+int scn__cloud_msg_decode(const char *text, size_t len, scn_cloud_msg *msg)
 {
     return decode(text, len, msg, false);
 }
 
-int scn_cloud_predict_decode(const char *text, size_t len, scn_cloud_msg *msg)
+int scn__cloud_predict_decode(const char *text, size_t len, scn_cloud_msg *msg)
 {
     return decode(text, len, msg, true);
 }
 
-int scn_cloud_error_classify(const scn_cloud_error *err, bool *ends_session)
+int scn__cloud_error_classify(const scn_cloud_error *err, bool *ends_session)
 {
     bool dummy;
 
@@ -605,5 +606,5 @@ int scn_cloud_error_classify(const scn_cloud_error *err, bool *ends_session)
     *ends_session = false;
     if (err == NULL)
         return SCN_ERR_INVALID_ARG;
-    return scn_cloud_code_error(err->code, ends_session);
+    return scn__cloud_code_error(err->code, ends_session);
 }

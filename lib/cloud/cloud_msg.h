@@ -113,37 +113,37 @@ typedef struct scn_cloud_msg {
  * member that is not a number or string); SCN_ERR_TOO_DEEP;
  * SCN_ERR_NOMEM; SCN_ERR_INVALID_ARG.
  */
-int scn_cloud_encode_frame(uint64_t seq, const char *frame_json,
-                           size_t frame_len, const char *state_json,
-                           size_t state_len, int64_t age_ms, char **out,
-                           size_t *out_len);
+int scn__cloud_encode_frame(uint64_t seq, const char *frame_json,
+                            size_t frame_len, const char *state_json,
+                            size_t state_len, int64_t age_ms, char **out,
+                            size_t *out_len);
 
 /* {"type":"resend","seqs":[...]}: asks again for the answers to records the
  * cloud acknowledged while they were lost with a connection (1 to
  * SCN_CLOUD_RESEND_MAX seqs, each in [1, SCN_CLOUD_SEQ_MAX]). Returns as
- * scn_cloud_encode_frame(). */
-int scn_cloud_encode_resend(const uint64_t *seqs, size_t n, char **out,
-                            size_t *out_len);
+ * scn__cloud_encode_frame(). */
+int scn__cloud_encode_resend(const uint64_t *seqs, size_t n, char **out,
+                             size_t *out_len);
 /* The same, and on a refusal why[0..why_cap) says in words which part
  * (record, frame, drone state) and which member is at fault; "" on
  * success. why may be NULL. */
-int scn_cloud_encode_frame_why(uint64_t seq, const char *frame_json,
-                               size_t frame_len, const char *state_json,
-                               size_t state_len, int64_t age_ms, char **out,
-                               size_t *out_len, char *why, size_t why_cap);
+int scn__cloud_encode_frame_why(uint64_t seq, const char *frame_json,
+                                size_t frame_len, const char *state_json,
+                                size_t state_len, int64_t age_ms, char **out,
+                                size_t *out_len, char *why, size_t why_cap);
 
 /* The same record from a parsed frame (scn_frame_parse() or a session's
  * on_frame): its canonical JSON goes in without being parsed again; only
  * nested objects and arrays, which the frame rules do not hold to unique
  * member names, are checked. */
-int scn_cloud_encode_parsed_why(uint64_t seq, const scn_frame *frame,
-                                const char *state_json, size_t state_len,
-                                int64_t age_ms, char **out, size_t *out_len,
-                                char *why, size_t why_cap);
+int scn__cloud_encode_parsed_why(uint64_t seq, const scn_frame *frame,
+                                 const char *state_json, size_t state_len,
+                                 int64_t age_ms, char **out, size_t *out_len,
+                                 char *why, size_t why_cap);
 
 /* The POST /v1/predict body {"input":FRAME}; frame checked as above. */
-int scn_cloud_encode_predict(const char *frame_json, size_t frame_len,
-                             char **out, size_t *out_len);
+int scn__cloud_encode_predict(const char *frame_json, size_t frame_len,
+                              char **out, size_t *out_len);
 
 /*
  * Decodes one message from the cloud, text[0..len) (strict JSON, an
@@ -157,14 +157,14 @@ int scn_cloud_encode_predict(const char *frame_json, size_t frame_len,
  * negative or above a day); SCN_ERR_TOO_DEEP; SCN_ERR_NOMEM;
  * SCN_ERR_INVALID_ARG. On error msg is left zeroed (except UNKNOWN).
  */
-int scn_cloud_msg_decode(const char *text, size_t len, scn_cloud_msg *msg);
+int scn__cloud_msg_decode(const char *text, size_t len, scn_cloud_msg *msg);
 
 /*
  * Decodes a POST /v1/predict body: an inference object whose "seq" is
  * optional, or, for 4xx answers, an error object (msg->type tells which).
- * Returns as scn_cloud_msg_decode(); any other type is UNKNOWN_TYPE.
+ * Returns as scn__cloud_msg_decode(); any other type is UNKNOWN_TYPE.
  */
-int scn_cloud_predict_decode(const char *text, size_t len, scn_cloud_msg *msg);
+int scn__cloud_predict_decode(const char *text, size_t len, scn_cloud_msg *msg);
 
 /*
  * What an error message means for the client: the SCN_ERR_* code
@@ -174,6 +174,6 @@ int scn_cloud_predict_decode(const char *text, size_t len, scn_cloud_msg *msg);
  * and whether the cloud ends the session after it (*ends_session, may be
  * NULL: quota, revoked, expired).
  */
-int scn_cloud_error_classify(const scn_cloud_error *err, bool *ends_session);
+int scn__cloud_error_classify(const scn_cloud_error *err, bool *ends_session);
 
 #endif

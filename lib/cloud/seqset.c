@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int scn_seqset_init(scn_seqset *s, size_t cap)
+int scn__seqset_init(scn_seqset *s, size_t cap)
 {
     memset(s, 0, sizeof(*s));
     if (cap == 0)
@@ -17,7 +17,7 @@ int scn_seqset_init(scn_seqset *s, size_t cap)
     return 0;
 }
 
-void scn_seqset_free(scn_seqset *s)
+void scn__seqset_free(scn_seqset *s)
 {
     free(s->v);
     memset(s, 0, sizeof(*s));
@@ -39,7 +39,7 @@ static size_t lower_bound(const scn_seqset *s, uint64_t seq)
     return lo;
 }
 
-bool scn_seqset_add(scn_seqset *s, uint64_t seq)
+bool scn__seqset_add(scn_seqset *s, uint64_t seq)
 {
     size_t i = lower_bound(s, seq);
     bool dropped = false;
@@ -60,7 +60,7 @@ bool scn_seqset_add(scn_seqset *s, uint64_t seq)
     return dropped;
 }
 
-bool scn_seqset_remove(scn_seqset *s, uint64_t seq)
+bool scn__seqset_remove(scn_seqset *s, uint64_t seq)
 {
     size_t i = lower_bound(s, seq);
 
@@ -71,8 +71,8 @@ bool scn_seqset_remove(scn_seqset *s, uint64_t seq)
     return true;
 }
 
-size_t scn_seqset_range(const scn_seqset *s, uint64_t after, uint64_t upto,
-                        uint64_t *out, size_t max)
+size_t scn__seqset_range(const scn_seqset *s, uint64_t after, uint64_t upto,
+                         uint64_t *out, size_t max)
 {
     size_t n = 0;
 
@@ -84,7 +84,7 @@ size_t scn_seqset_range(const scn_seqset *s, uint64_t after, uint64_t upto,
     return n;
 }
 
-size_t scn_seqset_count(const scn_seqset *s)
+size_t scn__seqset_count(const scn_seqset *s)
 {
     return s->len;
 }

@@ -17,17 +17,17 @@ typedef struct scn_seqset {
 } scn_seqset;
 
 /* Returns 0, SCN_ERR_INVALID_ARG (cap 0) or SCN_ERR_NOMEM. */
-int scn_seqset_init(scn_seqset *s, size_t cap);
-void scn_seqset_free(scn_seqset *s);
+int scn__seqset_init(scn_seqset *s, size_t cap);
+void scn__seqset_free(scn_seqset *s);
 /* Adds seq (nothing when present). Returns true when the set was full and
  * its smallest member was dropped for it (or seq itself, when smaller). */
-bool scn_seqset_add(scn_seqset *s, uint64_t seq);
+bool scn__seqset_add(scn_seqset *s, uint64_t seq);
 /* Removes seq; returns whether it was there. */
-bool scn_seqset_remove(scn_seqset *s, uint64_t seq);
+bool scn__seqset_remove(scn_seqset *s, uint64_t seq);
 /* Copies the members in (after, upto], smallest first, at most max of
  * them, into out; returns how many. */
-size_t scn_seqset_range(const scn_seqset *s, uint64_t after, uint64_t upto,
-                        uint64_t *out, size_t max);
-size_t scn_seqset_count(const scn_seqset *s);
+size_t scn__seqset_range(const scn_seqset *s, uint64_t after, uint64_t upto,
+                         uint64_t *out, size_t max);
+size_t scn__seqset_count(const scn_seqset *s);
 
 #endif

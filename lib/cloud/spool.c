@@ -714,8 +714,8 @@ static int recover(scn_spool *sp)
     return rc;
 }
 
-int scn_spool_open_opts(const char *dir, const scn_spool_opts *opts,
-                        scn_spool **out)
+int scn__spool_open_opts(const char *dir, const scn_spool_opts *opts,
+                         scn_spool **out)
 {
     scn_spool *sp;
     int rc;
@@ -750,7 +750,7 @@ int scn_spool_open_opts(const char *dir, const scn_spool_opts *opts,
     else if ((rc = lock_dir(sp)) == 0)
         rc = recover(sp);
     if (rc != 0) {
-        scn_spool_close(sp);
+        scn__spool_close(sp);
         return rc;
     }
     sp->last_sync_ms = now_ms();
@@ -759,14 +759,14 @@ int scn_spool_open_opts(const char *dir, const scn_spool_opts *opts,
     return 0;
 }
 
-int scn_spool_open(const char *dir, uint64_t cap_bytes, scn_spool **out)
+int scn__spool_open(const char *dir, uint64_t cap_bytes, scn_spool **out)
 {
     scn_spool_opts o;
 
     memset(&o, 0, sizeof(o));
     o.cap_bytes = cap_bytes;
     o.fsync = SCN_SPOOL_FSYNC_BATCH;
-    return scn_spool_open_opts(dir, &o, out);
+    return scn__spool_open_opts(dir, &o, out);
 }
 
 /*
@@ -808,7 +808,7 @@ static void empty_active(scn_spool *sp)
     sp->dirty = false;
 }
 
-int scn_spool_sync(scn_spool *sp)
+int scn__spool_sync(scn_spool *sp)
 {
     seg *act;
     bool rotate;
@@ -845,12 +845,12 @@ int scn_spool_sync(scn_spool *sp)
     return rc != 0 ? rc : meta_rc;
 }
 
-void scn_spool_close(scn_spool *sp)
+void scn__spool_close(scn_spool *sp)
 {
     if (sp == NULL)
         return;
     if (sp->opened)
-        (void)scn_spool_sync(sp);
+        (void)scn__spool_sync(sp);
     for (size_t i = 0; i < sp->nseg; i++)
         seg_free(&sp->segs[i]);
     free(sp->segs);
@@ -992,8 +992,8 @@ static int write_record(scn_spool *sp, uint64_t s, const void *payload,
     return 0;
 }
 
-int scn_spool_append(scn_spool *sp, const void *payload, size_t len,
-                     uint64_t *seq, uint64_t *dropped)
+int scn__spool_append(scn_spool *sp, const void *payload, size_t len,
+                      uint64_t *seq, uint64_t *dropped)
 {
     drop_acc acc;
     uint64_t rsize, s;
@@ -1046,14 +1046,14 @@ int scn_spool_append(scn_spool *sp, const void *payload, size_t len,
     if (sp->opts.fsync == SCN_SPOOL_FSYNC_EVERY ||
         (sp->opts.fsync == SCN_SPOOL_FSYNC_INTERVAL &&
          now_ms() - sp->last_sync_ms >= (int64_t)sp->opts.interval_ms)) {
-        rc = scn_spool_sync(sp);
+        rc = scn__spool_sync(sp);
         /* The record is on disk; an ack not saved is tried again. */
         return rc == SCN_ERR_SPOOL_FULL ? 0 : rc;
     }
     return 0;
 }
 
-int scn_spool_ack(scn_spool *sp, uint64_t seq)
+int scn__spool_ack(scn_spool *sp, uint64_t seq)
 {
     if (sp == NULL)
         return SCN_ERR_INVALID_ARG;
@@ -1073,12 +1073,12 @@ int scn_spool_ack(scn_spool *sp, uint64_t seq)
     return 0;
 }
 
-void scn_spool_rewind(const scn_spool *sp, scn_spool_cursor *cur)
+void scn__spool_rewind(const scn_spool *sp, scn_spool_cursor *cur)
 {
     cur->next = sp->acked + 1;
 }
-int scn_spool_peek(scn_spool *sp, const scn_spool_cursor *cur,
-                   scn_spool_rec *rec)
+int scn__spool_peek(scn_spool *sp, const scn_spool_cursor *cur,
+                    scn_spool_rec *rec)
 {
     uint64_t want;
     unsigned char head[REC_HEAD];
@@ -1119,17 +1119,17 @@ int scn_spool_peek(scn_spool *sp, const scn_spool_cursor *cur,
     return SCN_ERR_NOT_FOUND;
 }
 
-void scn_spool_next(scn_spool_cursor *cur, const scn_spool_rec *rec)
+void scn__spool_next(scn_spool_cursor *cur, const scn_spool_rec *rec)
 {
     cur->next = rec->seq + 1;
 }
 
-const char *scn_spool_stream_id(const scn_spool *sp)
+const char *scn__spool_stream_id(const scn_spool *sp)
 {
     return sp->stream_id;
 }
 
-void scn_spool_get_stats(const scn_spool *sp, scn_spool_stats *st)
+void scn__spool_get_stats(const scn_spool *sp, scn_spool_stats *st)
 {
     memset(st, 0, sizeof(*st));
     st->records = sp->unacked;

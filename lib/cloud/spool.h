@@ -42,7 +42,7 @@ typedef struct scn_spool scn_spool;
  * append is written to the file at once (one write(2)), so a kill -9 never
  * loses it; these only matter for power loss or a kernel crash. */
 typedef enum scn_spool_fsync {
-    /* Default: the owner calls scn_spool_sync() after each batch of
+    /* Default: the owner calls scn__spool_sync() after each batch of
      * appends (e.g. once per loop turn), one fdatasync per batch. */
     SCN_SPOOL_FSYNC_BATCH = 0,
     SCN_SPOOL_FSYNC_EVERY,    /* after every append */
@@ -138,12 +138,12 @@ typedef struct scn_spool_rec {
  * it open); SCN_ERR_IO (also when the directory cannot be listed to the
  * end: a partial listing could reuse seqs); SCN_ERR_NOMEM.
  */
-int scn_spool_open(const char *dir, uint64_t cap_bytes, scn_spool **out);
-int scn_spool_open_opts(const char *dir, const scn_spool_opts *opts,
-                        scn_spool **out);
+int scn__spool_open(const char *dir, uint64_t cap_bytes, scn_spool **out);
+int scn__spool_open_opts(const char *dir, const scn_spool_opts *opts,
+                         scn_spool **out);
 
 /* Syncs as the policy says (BATCH, INTERVAL: now), closes, frees; NULL ok. */
-void scn_spool_close(scn_spool *sp);
+void scn__spool_close(scn_spool *sp);
 
 /*
  * Appends one record and assigns its seq (*seq may be NULL). When the
@@ -160,8 +160,8 @@ void scn_spool_close(scn_spool *sp);
  * INTERVAL, the record was appended, *seq set, but the sync failed: it
  * stays pending for the next sync); SCN_ERR_NOMEM; SCN_ERR_INVALID_ARG.
  */
-int scn_spool_append(scn_spool *sp, const void *payload, size_t len,
-                     uint64_t *seq, uint64_t *dropped);
+int scn__spool_append(scn_spool *sp, const void *payload, size_t len,
+                      uint64_t *seq, uint64_t *dropped);
 
 /* Forces appended records and new segment names to disk (not under
  * FSYNC_NEVER), rotates the newest segment when every record in it is
@@ -169,21 +169,21 @@ int scn_spool_append(scn_spool *sp, const void *payload, size_t len,
  * Returns 0, SCN_ERR_IO or SCN_ERR_SPOOL_FULL (the ack could not be
  * saved: it is tried again at the next sync; meanwhile a restart only
  * resends records the cloud drops as duplicates). */
-int scn_spool_sync(scn_spool *sp);
+int scn__spool_sync(scn_spool *sp);
 
 /*
  * Cumulative ack: every record with seq <= seq is done. Takes effect at
  * once in memory: older segments entirely at or below it are deleted (the
  * newest segment's name keeps the seq floor, so this is safe before the
- * ack is saved); the ack is saved by the next scn_spool_sync(). An ack at
+ * ack is saved); the ack is saved by the next scn__spool_sync(). An ack at
  * or below the current one is a no-op (the cloud re-acks duplicates).
  * Returns: 0; SCN_ERR_OUT_OF_RANGE (seq never handed out: nothing
  * changes).
  */
-int scn_spool_ack(scn_spool *sp, uint64_t seq);
+int scn__spool_ack(scn_spool *sp, uint64_t seq);
 
 /* Sets cur to the first unacknowledged record (resend after reconnect). */
-void scn_spool_rewind(const scn_spool *sp, scn_spool_cursor *cur);
+void scn__spool_rewind(const scn_spool *sp, scn_spool_cursor *cur);
 
 /*
  * The first unacknowledged record with seq >= cur->next, without moving.
@@ -191,16 +191,16 @@ void scn_spool_rewind(const scn_spool *sp, scn_spool_cursor *cur);
  * (a record read back changed on disk since it was written; the one just
  * appended is served from memory, not read back); SCN_ERR_IO; SCN_ERR_NOMEM.
  */
-int scn_spool_peek(scn_spool *sp, const scn_spool_cursor *cur,
-                   scn_spool_rec *rec);
+int scn__spool_peek(scn_spool *sp, const scn_spool_cursor *cur,
+                    scn_spool_rec *rec);
 
 /* Moves cur past rec (the record peek returned). */
-void scn_spool_next(scn_spool_cursor *cur, const scn_spool_rec *rec);
+void scn__spool_next(scn_spool_cursor *cur, const scn_spool_rec *rec);
 
 /* The stream id: 32 hex digits made when the spool was created. The cloud
  * keys its last acked seq by it, so a new spool starts a new stream. */
-const char *scn_spool_stream_id(const scn_spool *sp);
+const char *scn__spool_stream_id(const scn_spool *sp);
 
-void scn_spool_get_stats(const scn_spool *sp, scn_spool_stats *st);
+void scn__spool_get_stats(const scn_spool *sp, scn_spool_stats *st);
 
 #endif

@@ -40,7 +40,7 @@ static const name_entry compound_names[SCN_COMPOUND_COUNT] = {
     [SCN_SO2] = {"SO2", 3},   [SCN_VOC] = {"VOC", 3},
 };
 
-void scn_frame_clear(scn_frame *f)
+void scn__frame_clear(scn_frame *f)
 {
     /* Only the slots in use: clearing all 512 costs more than a frame. */
     for (size_t i = 0; i < f->nkeys; i++)
@@ -78,7 +78,7 @@ int scn_frame_new(scn_frame **out)
     }
     f->raw_cap = RAW_INITIAL;
     f->names_cap = NAMES_INITIAL;
-    scn_frame_clear(f);
+    scn__frame_clear(f);
     *out = f;
     return 0;
 }

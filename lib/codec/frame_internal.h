@@ -103,14 +103,14 @@ struct scn_frame {
 };
 
 /* Empties the frame, keeping its storage. */
-void scn_frame_clear(scn_frame *f);
+void scn__frame_clear(scn_frame *f);
 
 /*
  * The parse the session does on every inbound message: one strict pass
  * over json[0..len) that fills the frame and finds the first top-level
  * "type". Returns 0 or an error code, and *route:
  * - SCN_ROUTE_INVALID: the text is not one strict JSON object; the code is
- *   SCN_ERR_MALFORMED or SCN_ERR_TOO_DEEP (the one scn_frame_json_parse()
+ *   SCN_ERR_MALFORMED or SCN_ERR_TOO_DEEP (the one scn__frame_json_parse()
  *   gives), SCN_ERR_INVALID_ARG or SCN_ERR_NOMEM.
  * - SCN_ROUTE_FRAME: no "type"; the code is what scn_frame_parse() returns.
  * - SCN_ROUTE_MESSAGE: *type is the decoded "type" string (valid until the
@@ -120,8 +120,8 @@ void scn_frame_clear(scn_frame *f);
  * Only SCN_ROUTE_FRAME with 0 leaves the frame filled; otherwise it is
  * empty. type may be NULL.
  */
-int scn_frame_parse_inbound(scn_frame *f, const char *json, size_t len,
-                            scn_frame_route *route, const char **type);
+int scn__frame_parse_inbound(scn_frame *f, const char *json, size_t len,
+                             scn_frame_route *route, const char **type);
 
 /* Hash of a key name, shared by the index writer and its readers. Eight
  * bytes per multiply rather than FNV's one: byte-wise hashing was the
@@ -229,19 +229,19 @@ static inline size_t scn_json_plain_len(const char *s, const char *end)
  * fields and compounds *index is the scn_field or scn_compound and
  * *channel the sensor channel.
  */
-scn_key_kind scn_frame_classify(const char *name, size_t len, int *index,
-                                scn_channel *channel);
+scn_key_kind scn__frame_classify(const char *name, size_t len, int *index,
+                                 scn_channel *channel);
 
 /*
  * Reads the RFC 8259 number at p[0..end): the longest prefix that is one.
  * Returns its length (0 when p does not start a number), *value (+-inf
  * when out of double's range; NaN only when a very long text could not be
  * copied for strtod(), out of memory) and *canonical: whether the text is
- * already what scn_jw_number() prints for *value, so it can be copied as
+ * already what scn__jw_number() prints for *value, so it can be copied as
  * is.
  */
-size_t scn_json_number(const char *p, const char *end, double *value,
-                       bool *canonical);
+size_t scn__json_number(const char *p, const char *end, double *value,
+                        bool *canonical);
 
 /*
  * The "\u" escape at p (p[0] is the backslash, p[1] 'u'), text ending at
@@ -252,30 +252,30 @@ size_t scn_json_number(const char *p, const char *end, double *value,
  * text after it would be read by no one while it stays in the message).
  * Every JSON string the library decodes goes through it.
  */
-long scn_json_u_escape(const char *p, const char *end, size_t *len);
+long scn__json_u_escape(const char *p, const char *end, size_t *len);
 
 /*
- * The strictness pass scn_frame_json_parse() runs before cJSON: control
- * bytes, a "\u" escape scn_json_u_escape() refuses, lenient numbers, depth
+ * The strictness pass scn__frame_json_parse() runs before cJSON: control
+ * bytes, a "\u" escape scn__json_u_escape() refuses, lenient numbers, depth
  * beyond SCN_FRAME_MAX_DEPTH, anything but ASCII outside strings,
  * unterminated strings. Returns 0, SCN_ERR_MALFORMED or SCN_ERR_TOO_DEEP
  * for the first problem in the text.
  * The frame tokenizer uses it to name the error of a text it refuses
  * exactly as the cJSON path would.
  */
-int scn_json_prescan(const char *json, size_t len);
+int scn__json_prescan(const char *json, size_t len);
 
 /*
  * Strict JSON parse of json[0..len) (no NUL terminator needed) into a
  * cJSON tree, for messages other than device frames: RFC 8259 syntax (no
  * raw control characters, no NUL bytes, "\u" escapes as
- * scn_json_u_escape() allows them, nothing but whitespace after the
+ * scn__json_u_escape() allows them, nothing but whitespace after the
  * value), and nesting checked against SCN_FRAME_MAX_DEPTH before cJSON
  * recurses. Returns 0 with *out set
  * (caller owns it), SCN_ERR_MALFORMED, SCN_ERR_TOO_DEEP or
  * SCN_ERR_INVALID_ARG.
  */
-int scn_frame_json_parse(const char *json, size_t len, cJSON **out);
+int scn__frame_json_parse(const char *json, size_t len, cJSON **out);
 
 /*
  * Compact JSON writer. With grow set it reallocs buf as needed (oom set on
@@ -290,47 +290,47 @@ typedef struct scn_jw {
     bool oom;
 } scn_jw;
 
-/* scn_jw_put() when the bytes do not fit: grows, or counts past cap. */
-void scn_jw_put_slow(scn_jw *w, const char *s, size_t n);
+/* scn__jw_put() when the bytes do not fit: grows, or counts past cap. */
+void scn__jw_put_slow(scn_jw *w, const char *s, size_t n);
 
 /* Appends n bytes. Inline: a frame's text is built from dozens of short
  * pieces, and the call per piece cost more than the copy. */
-static inline void scn_jw_put(scn_jw *w, const char *s, size_t n)
+static inline void scn__jw_put(scn_jw *w, const char *s, size_t n)
 {
     if (!w->oom && w->len <= w->cap && n <= w->cap - w->len) {
         memcpy(w->buf + w->len, s, n);
         w->len += n;
         return;
     }
-    scn_jw_put_slow(w, s, n);
+    scn__jw_put_slow(w, s, n);
 }
 
 /* Writes s as a JSON string literal. Returns 0 or SCN_ERR_MALFORMED when
  * s is not valid UTF-8 (nothing sensible can be emitted for it). */
-int scn_jw_string(scn_jw *w, const char *s);
+int scn__jw_string(scn_jw *w, const char *s);
 
 /* Writes the n bytes at s as a JSON string literal with only the escapes
  * JSON requires; a byte that is not valid UTF-8 becomes \ufffd. The one
  * string escaper of the library and the apps (scn_json_write_string()). */
-void scn_jw_string_n(scn_jw *w, const char *s, size_t n);
+void scn__jw_string_n(scn_jw *w, const char *s, size_t n);
 
 /* Writes a finite double so that strtod() gives it back: integral values
  * below 2^53 in magnitude as plain integers; short decimals in [1e-4, 1e6)
  * with the fewest fraction digits (at most 9) that round-trip, without
  * printf; others with the fewest of 15, 16 or 17 significant digits that
  * round-trip. */
-void scn_jw_number(scn_jw *w, double x);
+void scn__jw_number(scn_jw *w, double x);
 
 /* Writes the parsed frame as its canonical compact JSON (what
  * scn_frame_to_json() gives): strict JSON by construction, so what takes
  * a parsed frame never parses its text again. */
-void scn_frame_write(scn_jw *w, const scn_frame *frame);
+void scn__frame_write(scn_jw *w, const scn_frame *frame);
 
 /* Whether the NUL-terminated s is valid UTF-8 (no overlongs, surrogates or
  * code points above U+10FFFF). */
-bool scn_utf8_valid(const char *s);
+bool scn__utf8_valid(const char *s);
 
 /* Length of the valid UTF-8 sequence at p[0..end), or 0. */
-size_t scn_utf8_seq_n(const unsigned char *p, const unsigned char *end);
+size_t scn__utf8_seq_n(const unsigned char *p, const unsigned char *end);
 
 #endif

@@ -87,7 +87,7 @@ static long hex4(const char *p)
     return v;
 }
 
-long scn_json_u_escape(const char *p, const char *end, size_t *len)
+long scn__json_u_escape(const char *p, const char *end, size_t *len)
 {
     long cp, lo;
 
@@ -113,7 +113,7 @@ long scn_json_u_escape(const char *p, const char *end, size_t *len)
  * which is checked here so that cJSON never recurses deeper than
  * SCN_FRAME_MAX_DEPTH.
  */
-int scn_json_prescan(const char *json, size_t len)
+int scn__json_prescan(const char *json, size_t len)
 {
     const unsigned char *p = (const unsigned char *)json;
     size_t i = 0;
@@ -140,7 +140,7 @@ int scn_json_prescan(const char *json, size_t len)
                     }
                     /* cJSON reads a bad hex digit as 0 and cuts the
                      * string there: check all of them here. */
-                    if (scn_json_u_escape(json + i, json + len, &n) < 0)
+                    if (scn__json_u_escape(json + i, json + len, &n) < 0)
                         return SCN_ERR_MALFORMED;
                     i += n - 1;
                 }
@@ -177,7 +177,7 @@ static bool is_ws(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-int scn_frame_json_parse(const char *json, size_t len, cJSON **out)
+int scn__frame_json_parse(const char *json, size_t len, cJSON **out)
 {
     const char *end = NULL;
     cJSON *root;
@@ -188,7 +188,7 @@ int scn_frame_json_parse(const char *json, size_t len, cJSON **out)
     *out = NULL;
     if (len == 0)
         return SCN_ERR_MALFORMED;
-    rc = scn_json_prescan(json, len);
+    rc = scn__json_prescan(json, len);
     if (rc != 0)
         return rc;
     /* require_null_terminated would read json[len]; check the tail
@@ -209,7 +209,7 @@ int scn_frame_json_parse(const char *json, size_t len, cJSON **out)
 
 /* ---- Writer ------------------------------------------------------------ */
 
-void scn_jw_put_slow(scn_jw *w, const char *s, size_t n)
+void scn__jw_put_slow(scn_jw *w, const char *s, size_t n)
 {
     if (w->oom)
         return;
@@ -267,7 +267,7 @@ static size_t utf8_seq(const unsigned char *p)
     return 4;
 }
 
-size_t scn_utf8_seq_n(const unsigned char *p, const unsigned char *end)
+size_t scn__utf8_seq_n(const unsigned char *p, const unsigned char *end)
 {
     size_t need;
 
@@ -281,7 +281,7 @@ size_t scn_utf8_seq_n(const unsigned char *p, const unsigned char *end)
     return utf8_seq(p);
 }
 
-bool scn_utf8_valid(const char *s)
+bool scn__utf8_valid(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
 
@@ -294,13 +294,13 @@ bool scn_utf8_valid(const char *s)
     return true;
 }
 
-void scn_jw_string_n(scn_jw *w, const char *s, size_t len)
+void scn__jw_string_n(scn_jw *w, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
     const unsigned char *run = p;
 
-    scn_jw_put(w, "\"", 1);
+    scn__jw_put(w, "\"", 1);
     for (; p < end; p++) {
         unsigned char c;
         /* Runs of plain ASCII, eight bytes at a time. */
@@ -311,17 +311,17 @@ void scn_jw_string_n(scn_jw *w, const char *s, size_t len)
         if (c >= 0x80) {
             /* Valid UTF-8 is written as it is; a byte that is not gets
              * U+FFFD, so the output stays valid JSON in valid UTF-8. */
-            size_t n = scn_utf8_seq_n(p, end);
+            size_t n = scn__utf8_seq_n(p, end);
             if (n) {
                 p += n - 1;
                 continue;
             }
-            scn_jw_put(w, (const char *)run, (size_t)(p - run));
-            scn_jw_put(w, "\\ufffd", 6);
+            scn__jw_put(w, (const char *)run, (size_t)(p - run));
+            scn__jw_put(w, "\\ufffd", 6);
             run = p + 1;
             continue;
         }
-        scn_jw_put(w, (const char *)run, (size_t)(p - run));
+        scn__jw_put(w, (const char *)run, (size_t)(p - run));
         char esc[6] = {'\\', (char)c, 0, 0, 0, 0};
         size_t n = 2;
         switch (c) {
@@ -350,18 +350,18 @@ void scn_jw_string_n(scn_jw *w, const char *s, size_t len)
             n = 6;
             break;
         }
-        scn_jw_put(w, esc, n);
+        scn__jw_put(w, esc, n);
         run = p + 1;
     }
-    scn_jw_put(w, (const char *)run, (size_t)(p - run));
-    scn_jw_put(w, "\"", 1);
+    scn__jw_put(w, (const char *)run, (size_t)(p - run));
+    scn__jw_put(w, "\"", 1);
 }
 
-int scn_jw_string(scn_jw *w, const char *s)
+int scn__jw_string(scn_jw *w, const char *s)
 {
-    if (!scn_utf8_valid(s))
+    if (!scn__utf8_valid(s))
         return SCN_ERR_MALFORMED;
-    scn_jw_string_n(w, s, strlen(s));
+    scn__jw_string_n(w, s, strlen(s));
     return 0;
 }
 
@@ -419,7 +419,7 @@ static size_t short_decimal(double x, char *out)
     return 0;
 }
 
-void scn_jw_number(scn_jw *w, double x)
+void scn__jw_number(scn_jw *w, double x)
 {
     char tmp[48];
     size_t n = 0;
@@ -438,13 +438,13 @@ void scn_jw_number(scn_jw *w, double x)
             tmp[n++] = '-';
         while (nd)
             tmp[n++] = digits[--nd];
-        scn_jw_put(w, tmp, n);
+        scn__jw_put(w, tmp, n);
         return;
     }
 
     n = short_decimal(x, tmp);
     if (n) {
-        scn_jw_put(w, tmp, n);
+        scn__jw_put(w, tmp, n);
         return;
     }
 
@@ -467,7 +467,7 @@ void scn_jw_number(scn_jw *w, double x)
             in_point = true;
         }
     }
-    scn_jw_put(w, tmp, n);
+    scn__jw_put(w, tmp, n);
 }
 
 /* ---- The public pieces ------------------------------------------------- */
@@ -490,7 +490,7 @@ size_t scn_json_write_string(char *out, size_t cap, const char *s, size_t len)
         s = "";
         len = 0;
     }
-    scn_jw_string_n(&w, s, len);
+    scn__jw_string_n(&w, s, len);
     return piece_end(&w, out, w.cap);
 }
 
@@ -501,33 +501,33 @@ size_t scn_json_write_number(char *out, size_t cap, double x)
     if (out == NULL)
         w.cap = 0;
     if (isfinite(x))
-        scn_jw_number(&w, x);
+        scn__jw_number(&w, x);
     else
-        scn_jw_put(&w, "null", 4);
+        scn__jw_put(&w, "null", 4);
     return piece_end(&w, out, w.cap);
 }
 
 /* ---- Serialisation ----------------------------------------------------- */
 
-void scn_frame_write(scn_jw *w, const scn_frame *frame)
+void scn__frame_write(scn_jw *w, const scn_frame *frame)
 {
-    scn_jw_put(w, "{", 1);
+    scn__jw_put(w, "{", 1);
     for (size_t i = 0; i < frame->nkeys; i++) {
         const scn_frame_key *k = &frame->keys[i];
         if (i > 0)
-            scn_jw_put(w, ",", 1);
+            scn__jw_put(w, ",", 1);
         /* Names were validated as UTF-8 when parsed. */
         if (k->plain_name) {
-            scn_jw_put(w, "\"", 1);
-            scn_jw_put(w, frame->names + k->name_off, k->name_len);
-            scn_jw_put(w, "\":", 2);
+            scn__jw_put(w, "\"", 1);
+            scn__jw_put(w, frame->names + k->name_off, k->name_len);
+            scn__jw_put(w, "\":", 2);
         } else {
-            scn_jw_string_n(w, frame->names + k->name_off, k->name_len);
-            scn_jw_put(w, ":", 1);
+            scn__jw_string_n(w, frame->names + k->name_off, k->name_len);
+            scn__jw_put(w, ":", 1);
         }
-        scn_jw_put(w, frame->raw + k->raw_off, k->raw_len);
+        scn__jw_put(w, frame->raw + k->raw_off, k->raw_len);
     }
-    scn_jw_put(w, "}", 1);
+    scn__jw_put(w, "}", 1);
 }
 
 int scn_frame_to_json(const scn_frame *frame, char *buf, size_t cap,
@@ -537,7 +537,7 @@ int scn_frame_to_json(const scn_frame *frame, char *buf, size_t cap,
 
     if (frame == NULL || written == NULL || (buf == NULL && cap > 0))
         return SCN_ERR_INVALID_ARG;
-    scn_frame_write(&w, frame);
+    scn__frame_write(&w, frame);
     if (w.len >= cap) {
         if (cap > 0)
             buf[0] = '\0';

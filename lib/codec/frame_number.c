@@ -1,7 +1,7 @@
 /*
  * JSON number tokens to doubles for the frame tokenizer: RFC 8259 grammar,
  * an exact fast path for short decimals, strtod() for the rest, and
- * whether the token already is the canonical text scn_jw_number() prints.
+ * whether the token already is the canonical text scn__jw_number() prints.
  */
 #include <locale.h>
 #include <math.h>
@@ -57,8 +57,8 @@ static double slow_strtod(const char *p, size_t n)
     return x;
 }
 
-size_t scn_json_number(const char *p, const char *end, double *value,
-                       bool *canonical)
+size_t scn__json_number(const char *p, const char *end, double *value,
+                        bool *canonical)
 {
     /* Exact powers of ten: every one up to 1e22 is a double. */
     static const double pow10[] = {
@@ -122,7 +122,7 @@ size_t scn_json_number(const char *p, const char *end, double *value,
             exp = -exp;
     }
 
-    /* Canonical when scn_jw_number() would print these very characters:
+    /* Canonical when scn__jw_number() would print these very characters:
      * integers of at most 15 digits (below 2^53, printed as integers),
      * and plain decimals in [1e-4, 1e6) with 1 to 9 fraction digits, the
      * last not 0, and at most 15 significant digits. Two different

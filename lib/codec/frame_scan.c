@@ -5,9 +5,9 @@
  * finds "type" so the session can route messages in the same pass.
  *
  * Errors come in two classes, so that every text gets the code the cJSON
- * path (scn_frame_json_parse() and the frame rules after it) gave it:
+ * path (scn__frame_json_parse() and the frame rules after it) gave it:
  * - syntax: anything that is not one strict JSON object. The pass stops,
- *   and the code is what scn_json_prescan() finds first, else MALFORMED.
+ *   and the code is what scn__json_prescan() finds first, else MALFORMED.
  * - frame rules (key limit, duplicate keys, UTF-8, non-finite numbers,
  *   types of known keys): the first one in key order is kept while the
  *   pass goes on, because a syntax error later still wins, and because a
@@ -25,7 +25,7 @@
  * more may not be the number that was sent. */
 #define SEQ_LIMIT 9007199254740992.0
 
-/* Longest text scn_jw_number() writes ("-1.7976931348623157e+308"). */
+/* Longest text scn__jw_number() writes ("-1.7976931348623157e+308"). */
 #define NUMBER_TEXT_MAX 32
 
 typedef enum type_seen { TYPE_NONE, TYPE_STRING, TYPE_OTHER } type_seen;
@@ -182,7 +182,7 @@ static long decode(const char *s, size_t n, char *out)
             break;
         case 'u': {
             size_t elen;
-            long cp = scn_json_u_escape(p, end, &elen);
+            long cp = scn__json_u_escape(p, end, &elen);
             if (cp < 0)
                 return -1;
             o += put_utf8(o, (unsigned long)cp);
@@ -227,8 +227,8 @@ static inline bool string_end(scan *c, size_t *body_len, bool *escaped)
         }
         if (ch < 0x20)
             return false;
-        size_t n = scn_utf8_seq_n((const unsigned char *)p,
-                                  (const unsigned char *)end);
+        size_t n = scn__utf8_seq_n((const unsigned char *)p,
+                                   (const unsigned char *)end);
         if (n == 0) {
             rule(c, SCN_ERR_MALFORMED);
             n = 1;
@@ -295,7 +295,7 @@ static bool string_value(scan *c, bool want_decoded, size_t *dec_off)
         return false;
     if (escaped) {
         scn_jw w = {f->raw, f->raw_len, f->raw_cap, true, false};
-        scn_jw_string_n(&w, f->names + f->names_len, (size_t)len);
+        scn__jw_string_n(&w, f->names + f->names_len, (size_t)len);
         f->raw = w.buf;
         f->raw_cap = w.cap;
         f->raw_len = w.len;
@@ -318,7 +318,7 @@ static bool number_value(scan *c, double *out)
     scn_frame *f = c->f;
     double x;
     bool canonical;
-    size_t n = scn_json_number(c->p, c->end, &x, &canonical);
+    size_t n = scn__json_number(c->p, c->end, &x, &canonical);
 
     if (n == 0)
         return false;
@@ -341,7 +341,7 @@ static bool number_value(scan *c, double *out)
         f->raw_len += n;
     } else {
         scn_jw w = {f->raw, f->raw_len, f->raw_cap, false, false};
-        scn_jw_number(&w, x);
+        scn__jw_number(&w, x);
         f->raw_len = w.len;
     }
     c->p += n;
@@ -369,7 +369,7 @@ static bool container(scan *c, int depth)
     char close = obj ? '}' : ']';
 
     if (depth > SCN_FRAME_MAX_DEPTH)
-        return false; /* scn_json_prescan() says TOO_DEEP */
+        return false; /* scn__json_prescan() says TOO_DEEP */
     if (!raw_room(c, 1))
         return false;
     raw_put(c->f, c->p, 1);
@@ -471,8 +471,8 @@ static int compound_of(const char *n, size_t len)
 
 /* Frame keys are case-sensitive, as JSON names are. A switch on the
  * length picks the one or few names to compare. */
-scn_key_kind scn_frame_classify(const char *n, size_t len, int *index,
-                                scn_channel *channel)
+scn_key_kind scn__frame_classify(const char *n, size_t len, int *index,
+                                 scn_channel *channel)
 {
     int c;
 
@@ -701,7 +701,7 @@ static bool member(scan *c, bool route_type)
             }
         }
         if (store) {
-            kind = scn_frame_classify(name, (size_t)len, &index, &channel);
+            kind = scn__frame_classify(name, (size_t)len, &index, &channel);
             memo_learn(f, pos, name, (size_t)len, escaped, kind, index, channel,
                        slot);
         }
@@ -791,7 +791,7 @@ static bool object(scan *c, bool route_type)
 static int run(scan *c, scn_frame *f, const char *json, size_t len,
                bool route_type)
 {
-    scn_frame_clear(f);
+    scn__frame_clear(f);
     c->f = f;
     c->p = json;
     c->end = json + len;
@@ -805,7 +805,7 @@ static int run(scan *c, scn_frame *f, const char *json, size_t len,
     if (c->fatal)
         return c->fatal;
     /* The error path only: name it as the cJSON path did. */
-    int rc = scn_json_prescan(json, len);
+    int rc = scn__json_prescan(json, len);
     return rc ? rc : SCN_ERR_MALFORMED;
 }
 
@@ -827,19 +827,19 @@ int scn_frame_parse(scn_frame *frame, const char *json, size_t len)
     if (frame == NULL)
         return SCN_ERR_INVALID_ARG;
     if (json == NULL && len > 0) {
-        scn_frame_clear(frame);
+        scn__frame_clear(frame);
         return SCN_ERR_INVALID_ARG;
     }
     rc = run(&c, frame, json, len, false);
     if (rc == 0)
         rc = frame_verdict(frame, &c);
     if (rc != 0)
-        scn_frame_clear(frame);
+        scn__frame_clear(frame);
     return rc;
 }
 
-int scn_frame_parse_inbound(scn_frame *f, const char *json, size_t len,
-                            scn_frame_route *route, const char **type)
+int scn__frame_parse_inbound(scn_frame *f, const char *json, size_t len,
+                             scn_frame_route *route, const char **type)
 {
     scan c;
     int rc;
@@ -850,7 +850,7 @@ int scn_frame_parse_inbound(scn_frame *f, const char *json, size_t len,
     if (f == NULL)
         return SCN_ERR_INVALID_ARG;
     if (json == NULL && len > 0) {
-        scn_frame_clear(f);
+        scn__frame_clear(f);
         return SCN_ERR_INVALID_ARG;
     }
     rc = run(&c, f, json, len, true);
@@ -874,7 +874,7 @@ int scn_frame_parse_inbound(scn_frame *f, const char *json, size_t len,
     if (rc != 0 || *route != SCN_ROUTE_FRAME) {
         /* The type string stays readable: clearing keeps the bytes. */
         size_t type_off = f->type_off;
-        scn_frame_clear(f);
+        scn__frame_clear(f);
         f->type_off = type_off;
     }
     return rc;

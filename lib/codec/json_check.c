@@ -1,5 +1,5 @@
 /*
- * scn_json_check(): vouches for plain strict JSON in one pass, without a
+ * scn__json_check(): vouches for plain strict JSON in one pass, without a
  * tree. Anything unusual makes it say "don't know" (false), and the
  * caller's full check decides, so it only has to be right when it says
  * true.
@@ -78,7 +78,7 @@ static bool string(checker *c, bool *plain)
             *plain = false;
             p += 2;
         } else if (ch >= 0x80) {
-            size_t n = scn_utf8_seq_n(p, end);
+            size_t n = scn__utf8_seq_n(p, end);
             if (n == 0)
                 return false;
             p += n;
@@ -169,7 +169,7 @@ static bool name(checker *c, int depth, size_t first)
     return true;
 }
 
-bool scn_json_check(const char *json, size_t len, scn_json_shape *shape)
+bool scn__json_check(const char *json, size_t len, scn_json_shape *shape)
 {
     checker c;
     unsigned char open[SCN_FRAME_MAX_DEPTH]; /* '{' or '[' per level */

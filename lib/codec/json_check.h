@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* What scn_json_check() saw of a text it vouched for. */
+/* What scn__json_check() saw of a text it vouched for. */
 typedef struct scn_json_shape {
     bool object;       /* the value is an object */
     bool flat_scalars; /* an object whose members are strings or numbers */
@@ -23,7 +23,7 @@ typedef struct scn_json_shape {
  * and no "\u" escapes; numbers of the strict grammar without an exponent,
  * at most 63 characters (so finite, and whole in cJSON's number buffer);
  * member names without escapes, unique within their object; nesting up to
- * SCN_FRAME_MAX_DEPTH. Then scn_frame_json_parse(), the duplicate and UTF-8
+ * SCN_FRAME_MAX_DEPTH. Then scn__frame_json_parse(), the duplicate and UTF-8
  * checks on its tree, and cJSON's own parse all accept it, and *shape (may
  * be NULL) says what it is.
  *
@@ -32,6 +32,6 @@ typedef struct scn_json_shape {
  * full check, which also names the problem. So using this first never
  * changes a verdict.
  */
-bool scn_json_check(const char *json, size_t len, scn_json_shape *shape);
+bool scn__json_check(const char *json, size_t len, scn_json_shape *shape);
 
 #endif

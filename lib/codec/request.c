@@ -13,15 +13,15 @@ static int finish(int n, size_t cap, size_t *len)
     return 0;
 }
 
-int scn_request_sample(char *buf, size_t cap, uint32_t id, size_t *len)
+int scn__request_sample(char *buf, size_t cap, uint32_t id, size_t *len)
 {
     int n = id ? snprintf(buf, cap, "{\"type\":\"sample\",\"id\":%u}", id)
                : snprintf(buf, cap, "{\"type\":\"sample\"}");
     return finish(n, cap, len);
 }
 
-int scn_request_stream(char *buf, size_t cap, int on, double rate_hz,
-                       uint32_t id, size_t *len)
+int scn__request_stream(char *buf, size_t cap, int on, double rate_hz,
+                        uint32_t id, size_t *len)
 {
     char idpart[24] = "";
     int n;

@@ -13,8 +13,8 @@
  * id 0 omits the "id" member. Returns 0, SCN_ERR_OUT_OF_RANGE (rate not 0
  * and outside SCN_RATE_MIN_HZ..SCN_RATE_MAX_HZ, or not finite),
  * SCN_ERR_NOMEM (buf too small). */
-int scn_request_sample(char *buf, size_t cap, uint32_t id, size_t *len);
-int scn_request_stream(char *buf, size_t cap, int on, double rate_hz,
-                       uint32_t id, size_t *len);
+int scn__request_sample(char *buf, size_t cap, uint32_t id, size_t *len);
+int scn__request_stream(char *buf, size_t cap, int on, double rate_hz,
+                        uint32_t id, size_t *len);
 
 #endif

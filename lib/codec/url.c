@@ -32,7 +32,7 @@ static int parse_port(const char *p, size_t n, int *port)
     return 0;
 }
 
-int scn_url_parse(const char *text, scn_url *out)
+int scn__url_parse(const char *text, scn_url *out)
 {
     const char *p, *host_end, *auth_end, *port_start = NULL;
     size_t host_len;
@@ -103,7 +103,7 @@ static bool unreserved(unsigned char c)
            c == '~';
 }
 
-int scn_url_add_query(scn_url *url, const char *name, const char *value)
+int scn__url_add_query(scn_url *url, const char *name, const char *value)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t len = strlen(url->path);
@@ -140,7 +140,7 @@ int scn_url_host(const char *url, char *out, size_t cap)
     if (!url || !out || !cap)
         return SCN_ERR_INVALID_ARG;
     out[0] = '\0';
-    if (scn_url_parse(url, &u) != 0)
+    if (scn__url_parse(url, &u) != 0)
         return SCN_ERR_URL;
     if (strlen(u.host) >= cap)
         return SCN_ERR_INVALID_ARG;

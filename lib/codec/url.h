@@ -19,10 +19,10 @@ typedef struct scn_url {
  * Rejects other schemes, user info, fragments, empty hosts, brackets other
  * than around an IPv6 address, ports outside 1..65535, control characters
  * and spaces. Returns 0 or SCN_ERR_URL. */
-int scn_url_parse(const char *text, scn_url *out);
+int scn__url_parse(const char *text, scn_url *out);
 
 /* Appends "name=value" to the path's query ('?' or '&'), percent-encoding
  * value. Returns 0 or SCN_ERR_URL when it does not fit. */
-int scn_url_add_query(scn_url *url, const char *name, const char *value);
+int scn__url_add_query(scn_url *url, const char *name, const char *value);
 
 #endif

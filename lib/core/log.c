@@ -4,8 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-void scn_log(const scn_logger *lg, scn_log_level level, const char *component,
-             const char *fmt, ...)
+void scn__log(const scn_logger *lg, scn_log_level level, const char *component,
+              const char *fmt, ...)
 {
     /* Escaped as a whole: lines carry text from peers (device errors,
      * close reasons), which must not forge lines or drive a terminal. */

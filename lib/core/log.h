@@ -18,7 +18,7 @@ typedef struct scn_logger {
 
 /* Formats into a stack buffer (lines are cut at 512 bytes) and calls the
  * hook if level is enabled. Never pass a key: pass its redacted form. */
-void scn_log(const scn_logger *lg, scn_log_level level, const char *component,
-             const char *fmt, ...) SCN_PRINTF(4, 5);
+void scn__log(const scn_logger *lg, scn_log_level level, const char *component,
+              const char *fmt, ...) SCN_PRINTF(4, 5);
 
 #endif

@@ -14,7 +14,7 @@
 
 typedef struct scn_loop_child {
     struct scn_loop_child *next; /* under loop->mu */
-    /* Frees the child (scn_loop_free); it leaves with scn_loop_disown. */
+    /* Frees the child (scn_loop_free); it leaves with scn__loop_disown. */
     void (*destroy)(struct scn_loop_child *c);
     /* While true the child may still make something happen, and
      * scn_loop_run goes on. Called under loop->mu. */

@@ -26,7 +26,10 @@ const char *scn_state_name(scn_state state)
     return "?";
 }
 
-void scn_session_options_init(scn_session_options *o)
+/* The first version's last field: the smallest struct_size accepted. */
+#define SESSION_OPTIONS_V0 SCN_OPTIONS_END(scn_session_options, user)
+
+static void session_defaults(scn_session_options *o)
 {
     memset(o, 0, sizeof(*o));
     o->backoff.initial_ms = 500;
@@ -43,6 +46,14 @@ void scn_session_options_init(scn_session_options *o)
     o->telemetry_queue_bytes = 4u << 20;
     o->inbound_queue_msgs = 256;
     o->inbound_queue_bytes = 2u << 20;
+}
+
+void scn_session_options_init_sized(scn_session_options *o, size_t size)
+{
+    scn_session_options d;
+
+    session_defaults(&d);
+    scn_options_give(o, size, &d, sizeof(d));
 }
 
 static void apply_defaults(scn_session_options *o)
@@ -76,20 +87,20 @@ static int dup_opt(const char *in, char **out)
 
 /* Resolves the key from option, environment or file. The environment and
  * the file are read again at every attempt (rotation). */
-int scn_session_load_key(scn_session *s)
+int scn__session_load_key(scn_session *s)
 {
     const char *source = NULL;
     int rc;
 
     if (s->opts.no_key)
         return 0;
-    rc = scn_key_resolve(s->key, s->opts.api_key, getenv("SCENTIENCE_API_KEY"),
-                         s->key_file, getenv("XDG_CONFIG_HOME"), getenv("HOME"),
-                         &source);
+    rc = scn__key_resolve(s->key, s->opts.api_key, getenv("SCENTIENCE_API_KEY"),
+                          s->key_file, getenv("XDG_CONFIG_HOME"),
+                          getenv("HOME"), &source);
     if (rc == 0) {
         s->key_source = source;
-        scn_key_redact(scn_secret_str(s->key), scn_secret_len(s->key),
-                       s->key_redacted);
+        scn__key_redact(scn__secret_str(s->key), scn__secret_len(s->key),
+                        s->key_redacted);
     }
     return rc;
 }
@@ -97,7 +108,7 @@ int scn_session_load_key(scn_session *s)
 /* The loop's view of a session (scn_loop_child). */
 static void session_child_destroy(scn_loop_child *c)
 {
-    scn_session_destroy(SCN_CONTAINER_OF(c, scn_session, child));
+    scn__session_destroy(SCN_CONTAINER_OF(c, scn_session, child));
 }
 
 static bool session_child_busy(scn_loop_child *c)
@@ -107,19 +118,39 @@ static bool session_child_busy(scn_loop_child *c)
     return s->fsm.state != SCN_STATE_CLOSED && s->fsm.state != SCN_STATE_FAILED;
 }
 
+int scn_session_options_copy(scn_session_options *dst,
+                             const scn_session_options *src)
+{
+    int rc;
+
+    if (!dst)
+        return SCN_ERR_INVALID_ARG;
+    session_defaults(dst);
+    if (src && (rc = scn_options_take(dst, sizeof(*dst), SESSION_OPTIONS_V0,
+                                      src)) != 0)
+        return rc;
+    dst->struct_size = sizeof(*dst);
+    return 0;
+}
+
 int scn_session_new(scn_loop *loop, const scn_session_options *opts,
                     scn_session **out)
 {
+    scn_session_options own;
     scn_session *s;
     scn_outq_limits lim;
     scn_fsm_config fc;
     int rc;
 
-    if (!loop || !opts || !out || !opts->url ||
-        opts->connect_timeout_ms > SCN_CONNECT_TIMEOUT_MAX_MS)
+    if (!loop || !opts || !out)
         return SCN_ERR_INVALID_ARG;
     *out = NULL;
-    if (!scn_loop_on_thread(loop))
+    if ((rc = scn_session_options_copy(&own, opts)))
+        return rc;
+    opts = &own;
+    if (!opts->url || opts->connect_timeout_ms > SCN_CONNECT_TIMEOUT_MAX_MS)
+        return SCN_ERR_INVALID_ARG;
+    if (!scn__loop_on_thread(loop))
         return SCN_ERR_STATE;
     s = calloc(1, sizeof(*s));
     if (!s)
@@ -130,11 +161,11 @@ int scn_session_new(scn_loop *loop, const scn_session_options *opts,
     pthread_mutex_init(&s->mu, NULL);
     s->stream_on = -1;
 
-    rc = scn_url_parse(opts->url, &s->url);
+    rc = scn__url_parse(opts->url, &s->url);
     if (rc)
         goto fail;
     if (opts->device_uid && *opts->device_uid) {
-        rc = scn_url_add_query(&s->url, "uid", opts->device_uid);
+        rc = scn__url_add_query(&s->url, "uid", opts->device_uid);
         if (rc)
             goto fail;
     }
@@ -158,9 +189,9 @@ int scn_session_new(scn_loop *loop, const scn_session_options *opts,
     s->opts.client_key_file = s->key_path;
     s->opts.subprotocol = s->subprotocol_offer;
 
-    if ((rc = scn_secret_new(&s->key)))
+    if ((rc = scn__secret_new(&s->key)))
         goto fail;
-    rc = scn_session_load_key(s);
+    rc = scn__session_load_key(s);
     s->opts.api_key = NULL;
     if (rc)
         goto fail;
@@ -171,15 +202,15 @@ int scn_session_new(scn_loop *loop, const scn_session_options *opts,
     lim.telemetry_bytes = s->opts.telemetry_queue_bytes;
     lim.high_water = s->opts.queue_high_water;
     lim.low_water = s->opts.queue_low_water;
-    if ((rc = scn_outq_init(&s->outq, &lim, scn_ws_headroom())))
+    if ((rc = scn__outq_init(&s->outq, &lim, scn__ws_headroom())))
         goto fail;
-    if ((rc = scn_inq_init(&s->inq, s->opts.inbound_queue_msgs,
-                           s->opts.inbound_queue_bytes,
-                           s->opts.max_message_bytes)))
+    if ((rc = scn__inq_init(&s->inq, s->opts.inbound_queue_msgs,
+                            s->opts.inbound_queue_bytes,
+                            s->opts.max_message_bytes)))
         goto fail_outq;
     if ((rc = scn_frame_new(&s->frame)))
         goto fail_inq;
-    if ((rc = scn_ws_attach(s))) {
+    if ((rc = scn__ws_attach(s))) {
         scn_frame_free(s->frame);
         goto fail_inq;
     }
@@ -189,8 +220,8 @@ int scn_session_new(scn_loop *loop, const scn_session_options *opts,
     fc.ping_interval_ms = s->opts.ping_interval_ms;
     fc.idle_timeout_ms = s->opts.idle_timeout_ms;
     fc.connect_timeout_ms = s->opts.connect_timeout_ms;
-    fc.seed = opts->random_seed ? opts->random_seed : scn_rng_os_seed();
-    scn_fsm_init(&s->fsm, &fc);
+    fc.seed = opts->random_seed ? opts->random_seed : scn__rng_os_seed();
+    scn__fsm_init(&s->fsm, &fc);
 
     if (opts->stream_rate_hz > 0) {
         s->stream_on = 1;
@@ -199,22 +230,22 @@ int scn_session_new(scn_loop *loop, const scn_session_options *opts,
 
     s->child.destroy = session_child_destroy;
     s->child.busy = session_child_busy;
-    s->child.wake = scn_ws_wake;
-    scn_loop_adopt(loop, &s->child);
+    s->child.wake = scn__ws_wake;
+    scn__loop_adopt(loop, &s->child);
     /* No callback runs inside scn_session_new: the CONNECTING report and the
      * first connection happen on the loop's next turn. */
-    s->start_tr = scn_fsm_start(&s->fsm, scn_loop_now_ms(loop));
+    s->start_tr = scn__fsm_start(&s->fsm, scn_loop_now_ms(loop));
     s->start_pending = true;
-    scn_session_schedule(s, 0);
+    scn__session_schedule(s, 0);
     *out = s;
     return 0;
 
 fail_inq:
-    scn_inq_free(&s->inq);
+    scn__inq_free(&s->inq);
 fail_outq:
-    scn_outq_free(&s->outq);
+    scn__outq_free(&s->outq);
 fail:
-    scn_secret_free(s->key);
+    scn__secret_free(s->key);
     free(s->url_text);
     free(s->key_file);
     free(s->device_uid);
@@ -227,21 +258,21 @@ fail:
     return rc;
 }
 
-void scn_session_destroy(scn_session *s)
+void scn__session_destroy(scn_session *s)
 {
     size_t dropped;
 
-    scn_lws_timer_cancel(s->timer);
-    scn_ws_detach(s);
-    scn_loop_disown(s->loop, &s->child);
-    dropped = scn_outq_clear(&s->outq);
+    scn__lws_timer_cancel(s->timer);
+    scn__ws_detach(s);
+    scn__loop_disown(s->loop, &s->child);
+    dropped = scn__outq_clear(&s->outq);
     (void)dropped;
-    scn_outq_free(&s->outq);
-    scn_inq_free(&s->inq);
+    scn__outq_free(&s->outq);
+    scn__inq_free(&s->inq);
     scn_frame_free(s->frame);
     free(s->rxbuf);
-    scn_ws_release(s);
-    scn_secret_free(s->key);
+    scn__ws_release(s);
+    scn__secret_free(s->key);
     free(s->url_text);
     free(s->key_file);
     free(s->device_uid);
@@ -261,20 +292,20 @@ void scn_session_free(scn_session *s)
         s->free_pending = true;
         return;
     }
-    scn_session_destroy(s);
+    scn__session_destroy(s);
 }
 
-bool scn_session_reap(scn_session *s)
+bool scn__session_reap(scn_session *s)
 {
     if (s->free_pending && s->cb_depth == 0) {
-        scn_session_destroy(s);
+        scn__session_destroy(s);
         return true;
     }
     return false;
 }
 
-void scn_session_notify(scn_session *s, const scn_transition *tr,
-                        int http_status, int close_code)
+void scn__session_notify(scn_session *s, const scn_transition *tr,
+                         int http_status, int close_code)
 {
     scn_state_event ev;
 
@@ -284,12 +315,12 @@ void scn_session_notify(scn_session *s, const scn_transition *tr,
     s->stats.current_backoff_ms =
         tr->state == SCN_STATE_RECONNECTING ? tr->delay_ms : 0;
     pthread_mutex_unlock(&s->mu);
-    scn_log(&s->loop->log,
-            tr->state == SCN_STATE_FAILED ? SCN_LOG_ERROR : SCN_LOG_INFO,
-            "session", "%s -> %s%s%s (delay %u ms, attempt %u)",
-            scn_state_name(tr->previous), scn_state_name(tr->state),
-            tr->reason ? ": " : "", tr->reason ? scn_strerror(tr->reason) : "",
-            tr->delay_ms, tr->attempt);
+    scn__log(&s->loop->log,
+             tr->state == SCN_STATE_FAILED ? SCN_LOG_ERROR : SCN_LOG_INFO,
+             "session", "%s -> %s%s%s (delay %u ms, attempt %u)",
+             scn_state_name(tr->previous), scn_state_name(tr->state),
+             tr->reason ? ": " : "", tr->reason ? scn_strerror(tr->reason) : "",
+             tr->delay_ms, tr->attempt);
     if (!s->opts.callbacks.on_state)
         return;
     memset(&ev, 0, sizeof(ev));
@@ -303,10 +334,10 @@ void scn_session_notify(scn_session *s, const scn_transition *tr,
     SCN_USER_CALL(s, s->opts.callbacks.on_state(s, &ev, s->opts.user));
 }
 
-void scn_session_report(scn_session *s, int err, const char *detail)
+void scn__session_report(scn_session *s, int err, const char *detail)
 {
-    scn_log(&s->loop->log, SCN_LOG_WARN, "session", "%s: %s", scn_strerror(err),
-            detail ? detail : "");
+    scn__log(&s->loop->log, SCN_LOG_WARN, "session", "%s: %s",
+             scn_strerror(err), detail ? detail : "");
     if (!s->opts.callbacks.on_error)
         return;
     SCN_USER_CALL(s, s->opts.callbacks.on_error(s, err, detail ? detail : "",
@@ -347,7 +378,7 @@ static bool discontinuity(scn_session *s, uint64_t conn, uint64_t seq,
     return hole;
 }
 
-/* s->frame was filled by scn_frame_parse_inbound(); rc is its verdict.
+/* s->frame was filled by scn__frame_parse_inbound(); rc is its verdict.
  * The counters take one lock per frame. */
 static void deliver_frame(scn_session *s, int rc, uint64_t conn)
 {
@@ -373,14 +404,14 @@ static void deliver_frame(scn_session *s, int rc, uint64_t conn)
     }
     pthread_mutex_unlock(&s->mu);
     if (rc) {
-        scn_session_report(s, rc, "device frame rejected");
+        scn__session_report(s, rc, "device frame rejected");
         return;
     }
     if (hole) {
-        scn_log(&s->loop->log, SCN_LOG_WARN, "session",
-                "stream discontinuous: %u ms without frames across %u "
-                "reconnect(s)",
-                d.gap_ms, d.reconnects);
+        scn__log(&s->loop->log, SCN_LOG_WARN, "session",
+                 "stream discontinuous: %u ms without frames across %u "
+                 "reconnect(s)",
+                 d.gap_ms, d.reconnects);
         if (s->opts.callbacks.on_discontinuity)
             SCN_USER_CALL(
                 s, s->opts.callbacks.on_discontinuity(s, &d, s->opts.user));
@@ -403,15 +434,15 @@ static void log_device_error(scn_session *s, const unsigned char *data,
 {
     cJSON *root = NULL, *msg;
 
-    (void)scn_frame_json_parse((const char *)data, len, &root);
+    (void)scn__frame_json_parse((const char *)data, len, &root);
     msg = cJSON_GetObjectItemCaseSensitive(root, "message");
-    scn_log(&s->loop->log, SCN_LOG_WARN, "session", "device error: %.200s",
-            cJSON_IsString(msg) ? msg->valuestring : "(no message)");
+    scn__log(&s->loop->log, SCN_LOG_WARN, "session", "device error: %.200s",
+             cJSON_IsString(msg) ? msg->valuestring : "(no message)");
     cJSON_Delete(root);
 }
 
-void scn_session_deliver(scn_session *s, const unsigned char *data, size_t len,
-                         uint64_t conn)
+void scn__session_deliver(scn_session *s, const unsigned char *data, size_t len,
+                          uint64_t conn)
 {
     scn_frame_route route;
     const char *type;
@@ -424,27 +455,27 @@ void scn_session_deliver(scn_session *s, const unsigned char *data, size_t len,
         return;
     }
     /* One pass parses a device frame and finds "type" for routing. */
-    rc = scn_frame_parse_inbound(s->frame, (const char *)data, len, &route,
-                                 &type);
+    rc = scn__frame_parse_inbound(s->frame, (const char *)data, len, &route,
+                                  &type);
     switch (route) {
     case SCN_ROUTE_FRAME:
         deliver_frame(s, rc, conn);
         return;
     case SCN_ROUTE_INVALID:
         count(s, &s->stats.malformed_in);
-        scn_session_report(s, rc, "inbound message is not a JSON object");
+        scn__session_report(s, rc, "inbound message is not a JSON object");
         return;
     case SCN_ROUTE_BAD_TYPE:
         count(s, &s->stats.malformed_in);
-        scn_session_report(s, SCN_ERR_WRONG_TYPE, "\"type\" is not a string");
+        scn__session_report(s, SCN_ERR_WRONG_TYPE, "\"type\" is not a string");
         return;
     case SCN_ROUTE_MESSAGE:
         break;
     }
     if (!known_type(type)) {
         count(s, &s->stats.unknown_type_in);
-        scn_log(&s->loop->log, SCN_LOG_DEBUG, "session",
-                "ignoring message of unknown type");
+        scn__log(&s->loop->log, SCN_LOG_DEBUG, "session",
+                 "ignoring message of unknown type");
     } else if (strcmp(type, "error") == 0) {
         log_device_error(s, data, len);
     }
@@ -456,10 +487,10 @@ void scn_session_deliver(scn_session *s, const unsigned char *data, size_t len,
 /* Wakes the loop thread to write, or asks lws directly when on it. */
 static void kick_writer(scn_session *s)
 {
-    if (scn_loop_on_thread(s->loop) && s->wsi)
-        scn_ws_want_write(s);
+    if (scn__loop_on_thread(s->loop) && s->wsi)
+        scn__ws_want_write(s);
     else
-        scn_lws_wake(s->loop);
+        scn__lws_wake(s->loop);
 }
 
 static int enqueue(scn_session *s, scn_lane lane, const char *data, size_t len,
@@ -478,13 +509,13 @@ static int enqueue(scn_session *s, scn_lane lane, const char *data, size_t len,
     }
     if (ticket) {
         *ticket = s->next_ticket + 1;
-        rc = scn_outq_push_tagged(&s->outq, urgent, data, len, *ticket, &wm);
+        rc = scn__outq_push_tagged(&s->outq, urgent, data, len, *ticket, &wm);
         if (rc == 0)
             s->next_ticket++;
     } else if (urgent) {
-        rc = scn_outq_push_urgent(&s->outq, data, len, &wm);
+        rc = scn__outq_push_urgent(&s->outq, data, len, &wm);
     } else {
-        rc = scn_outq_push(&s->outq, lane, data, len, &dropped, &wm);
+        rc = scn__outq_push(&s->outq, lane, data, len, &dropped, &wm);
     }
     s->stats.dropped_telemetry += dropped;
     if (rc == SCN_ERR_QUEUE_FULL)
@@ -497,7 +528,7 @@ static int enqueue(scn_session *s, scn_lane lane, const char *data, size_t len,
     /* Crossing reported on the loop thread only, per the contract; other
      * threads see it through scn_session_get_stats() (queued_bytes). */
     if (wm == SCN_WM_HIGH && s->opts.callbacks.on_watermark &&
-        scn_loop_on_thread(s->loop))
+        scn__loop_on_thread(s->loop))
         SCN_USER_CALL(s, s->opts.callbacks.on_watermark(s, 1, s->opts.user));
     return rc;
 }
@@ -546,7 +577,7 @@ int scn_session_request_sample(scn_session *s)
     if (!s)
         return SCN_ERR_INVALID_ARG;
     id = next_request_id(s);
-    rc = scn_request_sample(buf, sizeof(buf), id, &len);
+    rc = scn__request_sample(buf, sizeof(buf), id, &len);
     return rc ? rc : enqueue(s, SCN_LANE_CONTROL, buf, len, true, false, NULL);
 }
 
@@ -560,7 +591,7 @@ int scn_session_request_stream(scn_session *s, int on, double rate_hz)
     if (!s)
         return SCN_ERR_INVALID_ARG;
     id = next_request_id(s);
-    rc = scn_request_stream(buf, sizeof(buf), on, rate_hz, id, &len);
+    rc = scn__request_stream(buf, sizeof(buf), on, rate_hz, id, &len);
     if (rc)
         return rc;
     pthread_mutex_lock(&s->mu);
@@ -570,7 +601,7 @@ int scn_session_request_stream(scn_session *s, int on, double rate_hz)
     return enqueue(s, SCN_LANE_CONTROL, buf, len, true, false, NULL);
 }
 
-void scn_session_restore_requests(scn_session *s)
+void scn__session_restore_requests(scn_session *s)
 {
     char buf[SCN_REQUEST_MAX];
     size_t len;
@@ -583,7 +614,7 @@ void scn_session_restore_requests(scn_session *s)
     pthread_mutex_unlock(&s->mu);
     if (on < 0)
         return;
-    if (scn_request_stream(buf, sizeof(buf), on, rate, 0, &len) == 0)
+    if (scn__request_stream(buf, sizeof(buf), on, rate, 0, &len) == 0)
         enqueue(s, SCN_LANE_CONTROL, buf, len, false, false, NULL);
 }
 
@@ -602,10 +633,10 @@ int scn_session_close(scn_session *s)
     }
     s->want_close = true;
     pthread_mutex_unlock(&s->mu);
-    if (scn_loop_on_thread(s->loop))
-        scn_session_service(s);
+    if (scn__loop_on_thread(s->loop))
+        scn__session_service(s);
     else
-        scn_lws_wake(s->loop);
+        scn__lws_wake(s->loop);
     return 0;
 }
 
@@ -622,16 +653,16 @@ int scn_session_dispatch(scn_session *s, size_t max)
         bool got;
 
         pthread_mutex_lock(&s->mu);
-        got = scn_inq_take(&s->inq, &msg, &event);
-        s->stats.inbound_queued_msgs = scn_inq_count(&s->inq);
+        got = scn__inq_take(&s->inq, &msg, &event);
+        s->stats.inbound_queued_msgs = scn__inq_count(&s->inq);
         if (event == SCN_INQ_RESUME)
             s->want_resume = true;
         pthread_mutex_unlock(&s->mu);
         if (!got)
             break;
         if (event == SCN_INQ_RESUME)
-            scn_lws_wake(s->loop);
-        scn_session_deliver(s, msg.buf + s->inq.q.headroom, msg.len, msg.tag);
+            scn__lws_wake(s->loop);
+        scn__session_deliver(s, msg.buf + s->inq.q.headroom, msg.len, msg.tag);
         free(msg.buf);
         n++;
     }
@@ -649,9 +680,9 @@ void scn_session_get_stats(scn_session *s, scn_session_stats *out)
         return;
     pthread_mutex_lock(&s->mu);
     *out = s->stats;
-    out->queued_msgs = scn_outq_count(&s->outq);
-    out->queued_bytes = scn_outq_bytes(&s->outq);
-    out->inbound_queued_msgs = scn_inq_count(&s->inq);
+    out->queued_msgs = scn__outq_count(&s->outq);
+    out->queued_bytes = scn__outq_bytes(&s->outq);
+    out->inbound_queued_msgs = scn__inq_count(&s->inq);
     out->dropped_telemetry = s->stats.dropped_telemetry;
     pthread_mutex_unlock(&s->mu);
 }

@@ -35,7 +35,13 @@ struct scn_loop {
     pthread_t service_thread; /* thread inside lws_service, if any */
     atomic_bool in_service;
     atomic_bool stop;
-    atomic_int cb_depth;   /* >0 while a user callback runs */
+    /* The user-callback guard, per thread (SCN_LOOP_USER_CALL): the thread
+     * in service counts its callbacks in service_depth, which no other
+     * thread reads; any other thread (scn_session_dispatch, the reports
+     * of scn_loop_free) links a record from its stack on user_calls. */
+    int service_depth;
+    pthread_mutex_t user_calls_mu;
+    struct scn_user_call *user_calls;
     unsigned armed_timers; /* timer.c: scn_timers started, not yet fired */
 };
 
@@ -53,7 +59,7 @@ struct scn_session {
     char key_redacted[SCN_KEY_REDACTED_SIZE];
 
     scn_fsm fsm;
-    scn_lws_timer *timer; /* runs scn_session_service */
+    scn_lws_timer *timer; /* runs scn__session_service */
     struct lws *wsi;
 
     /* Failure recorded before the wsi closes, reported when it does. */
@@ -104,42 +110,56 @@ struct scn_session {
 };
 
 /* session.c */
-void scn_session_notify(scn_session *s, const scn_transition *tr,
-                        int http_status, int close_code);
+void scn__session_notify(scn_session *s, const scn_transition *tr,
+                         int http_status, int close_code);
 /* Handles one complete inbound text message, received on the conn-th
  * connection (fsm.opens then). */
-void scn_session_deliver(scn_session *s, const unsigned char *data, size_t len,
-                         uint64_t conn);
-void scn_session_report(scn_session *s, int err, const char *detail);
+void scn__session_deliver(scn_session *s, const unsigned char *data, size_t len,
+                          uint64_t conn);
+void scn__session_report(scn_session *s, int err, const char *detail);
 /* Frees the session if scn_session_free() was deferred and no callback is
  * running; true when it did (the session is gone). */
-bool scn_session_reap(scn_session *s);
-void scn_session_destroy(scn_session *s);
+bool scn__session_reap(scn_session *s);
+void scn__session_destroy(scn_session *s);
 /* (Re)loads the key: option, environment, file. */
-int scn_session_load_key(scn_session *s);
+int scn__session_load_key(scn_session *s);
 /* Queues the request that restores the user's stream setting. */
-void scn_session_restore_requests(scn_session *s);
+void scn__session_restore_requests(scn_session *s);
 
 /* loop.c */
-bool scn_loop_on_thread(const scn_loop *loop);
-void scn_loop_adopt(scn_loop *loop, scn_loop_child *c);
-void scn_loop_disown(scn_loop *loop, scn_loop_child *c);
+bool scn__loop_on_thread(const scn_loop *loop);
+void scn__loop_adopt(scn_loop *loop, scn_loop_child *c);
+void scn__loop_disown(scn_loop *loop, scn_loop_child *c);
 /* Runs every child's wake hook (loop thread, after a wakeup). */
-void scn_loop_wake_children(scn_loop *loop);
+void scn__loop_wake_children(scn_loop *loop);
+
+/* One thread inside a user callback of a loop (on that thread's stack). */
+typedef struct scn_user_call {
+    pthread_t thread;
+    bool in_service; /* counted in service_depth, not linked */
+    struct scn_user_call *next;
+} scn_user_call;
+
+void scn__loop_enter_user_call(scn_loop *loop, scn_user_call *uc);
+void scn__loop_leave_user_call(scn_loop *loop, scn_user_call *uc);
+/* True when the calling thread is inside a user callback of loop. */
+bool scn__loop_in_user_call(scn_loop *loop);
 
 /*
  * The user-callback guard, its one definition: while a callback of the
- * application runs, the loop knows (scn_loop_run refuses to recurse,
- * scn_server_free defers) and so does the session (scn_session_free
- * defers). The counters are atomic: scn_session_dispatch() and the
- * thread-safe senders run callbacks on the application's threads while
- * the loop thread runs its own.
+ * application runs, the loop knows which thread runs it (scn_loop_run on
+ * that thread refuses to recurse, scn_server_free there defers; another
+ * thread may still run the loop) and the session counts it on every
+ * thread (scn_session_free defers until none runs): scn_session_dispatch()
+ * runs callbacks on the application's threads while the loop thread runs
+ * its own.
  */
 #define SCN_LOOP_USER_CALL(loop, ...)                                          \
     do {                                                                       \
-        atomic_fetch_add(&(loop)->cb_depth, 1);                                \
+        scn_user_call scn_uc_;                                                 \
+        scn__loop_enter_user_call((loop), &scn_uc_);                           \
         __VA_ARGS__;                                                           \
-        atomic_fetch_sub(&(loop)->cb_depth, 1);                                \
+        scn__loop_leave_user_call((loop), &scn_uc_);                           \
     } while (0)
 
 #define SCN_USER_CALL(s, ...)                                                  \

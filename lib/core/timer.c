@@ -34,7 +34,7 @@ static void fire(void *user)
     SCN_LOOP_USER_CALL(t->loop, t->fn(t, t->user));
     t->in_callback = 0;
     if (t->free_pending) {
-        scn_lws_timer_free(t->io);
+        scn__lws_timer_free(t->io);
         free(t);
     }
 }
@@ -48,7 +48,7 @@ int scn_timer_new(scn_loop *loop, scn_timer_fn fn, void *user, scn_timer **out)
     t = calloc(1, sizeof(*t));
     if (!t)
         return SCN_ERR_NOMEM;
-    if (scn_lws_timer_new(loop, fire, t, &t->io)) {
+    if (scn__lws_timer_new(loop, fire, t, &t->io)) {
         free(t);
         return SCN_ERR_NOMEM;
     }
@@ -67,7 +67,7 @@ int scn_timer_start(scn_timer *t, uint64_t delay_ms)
         t->armed = 1;
         t->loop->armed_timers++;
     }
-    scn_lws_timer_arm(t->io, delay_ms);
+    scn__lws_timer_arm(t->io, delay_ms);
     return 0;
 }
 
@@ -75,7 +75,7 @@ void scn_timer_stop(scn_timer *t)
 {
     if (!t)
         return;
-    scn_lws_timer_cancel(t->io);
+    scn__lws_timer_cancel(t->io);
     disarm(t);
 }
 
@@ -83,12 +83,12 @@ void scn_timer_free(scn_timer *t)
 {
     if (!t)
         return;
-    scn_lws_timer_cancel(t->io);
+    scn__lws_timer_cancel(t->io);
     disarm(t);
     if (t->in_callback) {
         t->free_pending = 1;
     } else {
-        scn_lws_timer_free(t->io);
+        scn__lws_timer_free(t->io);
         free(t);
     }
 }

@@ -48,13 +48,16 @@ typedef struct sub {
 
 struct scn_fanout {
     scn_server *srv;
-    bool owns_server; /* scn_fanout_new's, not scn_fanout_attach's */
+    bool owns_server; /* scn_fanout_new's, not scn__fanout_attach's */
     pthread_mutex_t mu;
     sub *subs; /* connection order */
     scn_fanout_stats st;
 };
 
-void scn_fanout_options_init(scn_fanout_options *o)
+/* The first version's last field: the smallest struct_size accepted. */
+#define FANOUT_OPTIONS_V0 SCN_OPTIONS_END(scn_fanout_options, idle_timeout_ms)
+
+static void fanout_defaults(scn_fanout_options *o)
 {
     memset(o, 0, sizeof(*o));
     o->max_subscribers = 16;
@@ -66,6 +69,14 @@ void scn_fanout_options_init(scn_fanout_options *o)
      * second from a companion). */
     o->flush_interval_ms = 100;
     o->idle_timeout_ms = 10000;
+}
+
+void scn_fanout_options_init_sized(scn_fanout_options *o, size_t size)
+{
+    scn_fanout_options d;
+
+    fanout_defaults(&d);
+    scn_options_give(o, size, &d, sizeof(d));
 }
 
 static bool sub_wants(const sub *s, const char *stream)
@@ -167,7 +178,7 @@ static void handle_request(scn_fanout *fo, sub *s, const char *data, size_t len,
     scn_fanout_request req;
     const char *why;
     const char *code =
-        scn_fanout_request_parse(data, len, is_binary != 0, &req, &why);
+        scn__fanout_request_parse(data, len, is_binary != 0, &req, &why);
 
     pthread_mutex_lock(&fo->mu);
     if (code)
@@ -192,8 +203,8 @@ static void handle_request(scn_fanout *fo, sub *s, const char *data, size_t len,
 /* Server callbacks (loop thread)                                      */
 /* ------------------------------------------------------------------ */
 
-int scn_fanout_conn_connect(scn_fanout *fo, scn_server_conn *conn,
-                            const char *peer)
+int scn__fanout_conn_connect(scn_fanout *fo, scn_server_conn *conn,
+                             const char *peer)
 {
     sub *s, **pp;
 
@@ -215,8 +226,8 @@ int scn_fanout_conn_connect(scn_fanout *fo, scn_server_conn *conn,
     return 0;
 }
 
-void scn_fanout_conn_message(scn_fanout *fo, scn_server_conn *conn,
-                             const void *data, size_t len, int is_binary)
+void scn__fanout_conn_message(scn_fanout *fo, scn_server_conn *conn,
+                              const void *data, size_t len, int is_binary)
 {
     sub *s = scn_server_conn_get_user(conn);
 
@@ -224,7 +235,7 @@ void scn_fanout_conn_message(scn_fanout *fo, scn_server_conn *conn,
         handle_request(fo, s, data, len, is_binary);
 }
 
-void scn_fanout_conn_close(scn_fanout *fo, scn_server_conn *conn)
+void scn__fanout_conn_close(scn_fanout *fo, scn_server_conn *conn)
 {
     sub *s = scn_server_conn_get_user(conn);
 
@@ -247,7 +258,7 @@ void scn_fanout_conn_close(scn_fanout *fo, scn_server_conn *conn)
  * tell it how many it lost since the last notice. The notice is queued
  * behind its backlog, like any message, so it arrives after what is left
  * of that backlog (the protocol says so). */
-void scn_fanout_conn_error(scn_fanout *fo, scn_server_conn *conn, int err)
+void scn__fanout_conn_error(scn_fanout *fo, scn_server_conn *conn, int err)
 {
     sub *s = conn ? scn_server_conn_get_user(conn) : NULL;
     scn_server_conn_stats cs;
@@ -274,14 +285,14 @@ static int on_connect(scn_server *srv, scn_server_conn *conn, const char *peer,
 {
     (void)srv;
     (void)path;
-    return scn_fanout_conn_connect(user, conn, peer);
+    return scn__fanout_conn_connect(user, conn, peer);
 }
 
 static void on_message(scn_server *srv, scn_server_conn *conn, const void *data,
                        size_t len, int is_binary, void *user)
 {
     (void)srv;
-    scn_fanout_conn_message(user, conn, data, len, is_binary);
+    scn__fanout_conn_message(user, conn, data, len, is_binary);
 }
 
 static void on_close(scn_server *srv, scn_server_conn *conn, int code,
@@ -289,7 +300,7 @@ static void on_close(scn_server *srv, scn_server_conn *conn, int code,
 {
     (void)srv;
     (void)code;
-    scn_fanout_conn_close(user, conn);
+    scn__fanout_conn_close(user, conn);
 }
 
 static void on_error(scn_server *srv, scn_server_conn *conn, int err,
@@ -297,14 +308,14 @@ static void on_error(scn_server *srv, scn_server_conn *conn, int err,
 {
     (void)srv;
     (void)detail;
-    scn_fanout_conn_error(user, conn, err);
+    scn__fanout_conn_error(user, conn, err);
 }
 
 /* ------------------------------------------------------------------ */
 /* API                                                                 */
 /* ------------------------------------------------------------------ */
 
-scn_fanout *scn_fanout_attach(scn_server *srv)
+scn_fanout *scn__fanout_attach(scn_server *srv)
 {
     scn_fanout *fo = calloc(1, sizeof(*fo));
 
@@ -315,7 +326,7 @@ scn_fanout *scn_fanout_attach(scn_server *srv)
     return fo;
 }
 
-void scn_fanout_detach(scn_fanout *fo)
+void scn__fanout_detach(scn_fanout *fo)
 {
     if (!fo)
         return;
@@ -335,7 +346,7 @@ void scn_fanout_detach(scn_fanout *fo)
 int scn_fanout_new(scn_loop *loop, const scn_fanout_options *opts,
                    scn_fanout **out)
 {
-    scn_fanout_options d;
+    scn_fanout_options d, own;
     scn_server_options so;
     scn_fanout *fo;
     int rc;
@@ -345,7 +356,11 @@ int scn_fanout_new(scn_loop *loop, const scn_fanout_options *opts,
     *out = NULL;
     if (!loop || !opts)
         return SCN_ERR_INVALID_ARG;
-    scn_fanout_options_init(&d);
+    fanout_defaults(&d);
+    own = d;
+    if ((rc = scn_options_take(&own, sizeof(own), FANOUT_OPTIONS_V0, opts)))
+        return rc;
+    opts = &own;
     fo = calloc(1, sizeof(*fo));
     if (!fo)
         return SCN_ERR_NOMEM;
@@ -400,8 +415,8 @@ void scn_fanout_free(scn_fanout *fo)
     srv = fo->srv;
     own = fo->owns_server;
     if (own)
-        scn_server_clear_user(srv);
-    scn_fanout_detach(fo);
+        scn__server_clear_user(srv);
+    scn__fanout_detach(fo);
     if (own)
         scn_server_free(srv);
 }
@@ -412,15 +427,15 @@ int scn_fanout_port(const scn_fanout *fo)
 }
 
 /* One complete JSON value and nothing else but whitespace. */
-bool scn_json_value_ok(const char *json, size_t len)
+bool scn__json_value_ok(const char *json, size_t len)
 {
     const char *end = NULL;
     cJSON *v;
     bool ok;
 
     /* Plain JSON is vouched for without a tree; cJSON decides the rest
-     * (scn_json_check() says true only for what cJSON accepts). */
-    if (scn_json_check(json, len, NULL))
+     * (scn__json_check() says true only for what cJSON accepts). */
+    if (scn__json_check(json, len, NULL))
         return true;
     /* cJSON stops at a NUL; a value cut short there is not the value. */
     if (len == 0 || memchr(json, '\0', len))
@@ -458,7 +473,7 @@ static int publish_shared(scn_fanout *fo, const char *stream, scn_shmsg *env)
 
         if (!sub_wants(s, stream))
             continue;
-        rc = scn_server_conn_send_shared(s->conn, env, 0, NULL, 0);
+        rc = scn__server_conn_send_shared(s->conn, env, 0, NULL, 0);
         if (rc == 0) {
             count++;
             s->delivered++;
@@ -477,15 +492,15 @@ int scn_fanout_publish(scn_fanout *fo, const char *stream, const char *json,
 {
     if (!fo || !stream || !json)
         return SCN_ERR_INVALID_ARG;
-    if (!scn_fanout_stream_name_ok(stream, strlen(stream)))
+    if (!scn__fanout_stream_name_ok(stream, strlen(stream)))
         return SCN_ERR_INVALID_ARG;
-    if (!scn_json_value_ok(json, len))
+    if (!scn__json_value_ok(json, len))
         return SCN_ERR_MALFORMED;
-    return scn_fanout_publish_valid(fo, stream, json, len);
+    return scn__fanout_publish_valid(fo, stream, json, len);
 }
 
-int scn_fanout_publish_valid(scn_fanout *fo, const char *stream,
-                             const char *json, size_t len)
+int scn__fanout_publish_valid(scn_fanout *fo, const char *stream,
+                              const char *json, size_t len)
 {
     size_t slen = strlen(stream), n;
     scn_shmsg *env;
@@ -493,10 +508,10 @@ int scn_fanout_publish_valid(scn_fanout *fo, const char *stream,
     int rc;
 
     n = sizeof(ENVELOPE_HEAD) - 1 + slen + sizeof(ENVELOPE_MID) - 1 + len + 1;
-    if (n > scn_server_queue_bytes(fo->srv))
+    if (n > scn__server_queue_bytes(fo->srv))
         return SCN_ERR_MESSAGE_TOO_BIG;
     /* Built once and shared by every subscriber's queue. */
-    env = scn_shmsg_alloc(n);
+    env = scn__shmsg_alloc(n);
     if (!env)
         return SCN_ERR_NOMEM;
     p = (char *)env->data;
@@ -507,7 +522,7 @@ int scn_fanout_publish_valid(scn_fanout *fo, const char *stream,
     memcpy(p + n - 1 - len, json, len);
     p[n - 1] = '}';
     rc = publish_shared(fo, stream, env);
-    scn_shmsg_unref(env);
+    scn__shmsg_unref(env);
     return rc;
 }
 

@@ -16,26 +16,26 @@
 
 /* A fan-out publishing to /live subscribers of srv (not owned). NULL: no
  * memory. */
-scn_fanout *scn_fanout_attach(scn_server *srv);
+scn_fanout *scn__fanout_attach(scn_server *srv);
 /* Forgets every subscriber and frees fo (not the server). */
-void scn_fanout_detach(scn_fanout *fo);
+void scn__fanout_detach(scn_fanout *fo);
 
 /* The server's callbacks, for one /live connection. connect returns 0 to
  * accept. */
-int scn_fanout_conn_connect(scn_fanout *fo, scn_server_conn *conn,
-                            const char *peer);
-void scn_fanout_conn_message(scn_fanout *fo, scn_server_conn *conn,
-                             const void *data, size_t len, int is_binary);
-void scn_fanout_conn_close(scn_fanout *fo, scn_server_conn *conn);
-void scn_fanout_conn_error(scn_fanout *fo, scn_server_conn *conn, int err);
+int scn__fanout_conn_connect(scn_fanout *fo, scn_server_conn *conn,
+                             const char *peer);
+void scn__fanout_conn_message(scn_fanout *fo, scn_server_conn *conn,
+                              const void *data, size_t len, int is_binary);
+void scn__fanout_conn_close(scn_fanout *fo, scn_server_conn *conn);
+void scn__fanout_conn_error(scn_fanout *fo, scn_server_conn *conn, int err);
 
 /* Publishes json that is known to be one JSON value, on a valid stream
  * name (scn_fanout_publish checks both first). */
-int scn_fanout_publish_valid(scn_fanout *fo, const char *stream,
-                             const char *json, size_t len);
+int scn__fanout_publish_valid(scn_fanout *fo, const char *stream,
+                              const char *json, size_t len);
 
-/* scn_fanout_stream_name_ok(): fanout_request.h. One complete JSON value and
+/* scn__fanout_stream_name_ok(): fanout_request.h. One complete JSON value and
  * nothing else but whitespace. */
-bool scn_json_value_ok(const char *json, size_t len);
+bool scn__json_value_ok(const char *json, size_t len);
 
 #endif

@@ -5,7 +5,7 @@
 
 #include "frame_internal.h"
 
-bool scn_fanout_stream_name_ok(const char *s, size_t n)
+bool scn__fanout_stream_name_ok(const char *s, size_t n)
 {
     if (n == 0 || n > SCN_FANOUT_STREAM_MAX)
         return false;
@@ -40,7 +40,7 @@ static const char *parse_names(const cJSON *root, scn_fanout_request *req)
             continue;
         }
         len = strlen(name);
-        if (!scn_fanout_stream_name_ok(name, len))
+        if (!scn__fanout_stream_name_ok(name, len))
             return "stream names are 1-63 of [A-Za-z0-9._-], or \"*\"";
         for (size_t i = 0; i < req->n && !dup; i++)
             dup = strcmp(req->streams[i], name) == 0;
@@ -53,16 +53,16 @@ static const char *parse_names(const cJSON *root, scn_fanout_request *req)
     return NULL;
 }
 
-const char *scn_fanout_request_parse(const char *data, size_t len,
-                                     bool is_binary, scn_fanout_request *req,
-                                     const char **why)
+const char *scn__fanout_request_parse(const char *data, size_t len,
+                                      bool is_binary, scn_fanout_request *req,
+                                      const char **why)
 {
     cJSON *root = NULL;
     const char *type, *code = NULL;
 
     memset(req, 0, sizeof(*req));
     *why = NULL;
-    if (is_binary || scn_frame_json_parse(data, len, &root) != 0 ||
+    if (is_binary || scn__frame_json_parse(data, len, &root) != 0 ||
         !cJSON_IsObject(root)) {
         *why = "requests are JSON objects in text";
         code = "malformed";

@@ -90,8 +90,8 @@ static void parse_unsubscribe(const cJSON *req, scn_fg_request *out)
     }
 }
 
-void scn_fg_request_parse(const void *data, size_t len, bool binary,
-                          scn_fg_request *out)
+void scn__fg_request_parse(const void *data, size_t len, bool binary,
+                           scn_fg_request *out)
 {
     const char *op;
     cJSON *req;
@@ -135,7 +135,7 @@ static char *print(cJSON *obj)
     return text;
 }
 
-char *scn_fg_server_info(const char *name, const char *session_id)
+char *scn__fg_server_info(const char *name, const char *session_id)
 {
     cJSON *o = cJSON_CreateObject(), *enc;
 
@@ -154,7 +154,7 @@ char *scn_fg_server_info(const char *name, const char *session_id)
     return print(o);
 }
 
-char *scn_fg_advertise(const scn_fg_channel *ch, size_t n)
+char *scn__fg_advertise(const scn_fg_channel *ch, size_t n)
 {
     cJSON *o = cJSON_CreateObject(), *arr;
 
@@ -178,7 +178,7 @@ char *scn_fg_advertise(const scn_fg_channel *ch, size_t n)
     return print(o);
 }
 
-char *scn_fg_unadvertise(const uint32_t *ids, size_t n)
+char *scn__fg_unadvertise(const uint32_t *ids, size_t n)
 {
     cJSON *o = cJSON_CreateObject(), *arr;
 
@@ -191,7 +191,7 @@ char *scn_fg_unadvertise(const uint32_t *ids, size_t n)
     return print(o);
 }
 
-char *scn_fg_status(int level, const char *message)
+char *scn__fg_status(int level, const char *message)
 {
     cJSON *o = cJSON_CreateObject();
 
@@ -203,8 +203,8 @@ char *scn_fg_status(int level, const char *message)
     return print(o);
 }
 
-void scn_fg_message_prefix(unsigned char out[SCN_FG_MESSAGE_PREFIX],
-                           uint32_t sub_id, uint64_t time_ns)
+void scn__fg_message_prefix(unsigned char out[SCN_FG_MESSAGE_PREFIX],
+                            uint32_t sub_id, uint64_t time_ns)
 {
     out[0] = 0x01;
     for (int i = 0; i < 4; i++)

@@ -46,18 +46,18 @@ typedef struct scn_fg_request {
 
 /* Reads one client message (binary ones are client publishing and
  * service calls, which we do not offer: SCN_FG_UNSUPPORTED). */
-void scn_fg_request_parse(const void *data, size_t len, bool binary,
-                          scn_fg_request *out);
+void scn__fg_request_parse(const void *data, size_t len, bool binary,
+                           scn_fg_request *out);
 
 /* The text messages we send, as NUL-terminated JSON (malloc'd; NULL: no
  * memory). */
-char *scn_fg_server_info(const char *name, const char *session_id);
-char *scn_fg_advertise(const scn_fg_channel *ch, size_t n);
-char *scn_fg_unadvertise(const uint32_t *ids, size_t n);
-char *scn_fg_status(int level, const char *message);
+char *scn__fg_server_info(const char *name, const char *session_id);
+char *scn__fg_advertise(const scn_fg_channel *ch, size_t n);
+char *scn__fg_unadvertise(const uint32_t *ids, size_t n);
+char *scn__fg_status(int level, const char *message);
 
 /* The per-subscriber bytes in front of a message's payload. */
-void scn_fg_message_prefix(unsigned char out[SCN_FG_MESSAGE_PREFIX],
-                           uint32_t sub_id, uint64_t time_ns);
+void scn__fg_message_prefix(unsigned char out[SCN_FG_MESSAGE_PREFIX],
+                            uint32_t sub_id, uint64_t time_ns);
 
 #endif

@@ -69,7 +69,10 @@ static const char *const live_protocols[] = {SCN_FANOUT_SUBPROTOCOL};
 static const char *const fg_protocols[] = {SCN_FG_SUBPROTOCOL_SDK,
                                            SCN_FG_SUBPROTOCOL};
 
-void scn_live_options_init(scn_live_options *o)
+/* The first version's last field: the smallest struct_size accepted. */
+#define LIVE_OPTIONS_V0 SCN_OPTIONS_END(scn_live_options, name)
+
+static void live_defaults(scn_live_options *o)
 {
     memset(o, 0, sizeof(*o));
     o->max_connections = 64;
@@ -82,9 +85,17 @@ void scn_live_options_init(scn_live_options *o)
     o->flush_interval_ms = 100;
 }
 
+void scn_live_options_init_sized(scn_live_options *o, size_t size)
+{
+    scn_live_options d;
+
+    live_defaults(&d);
+    scn_options_give(o, size, &d, sizeof(d));
+}
+
 int scn_live_token_ok(const char *token)
 {
-    return token && scn_token_format_ok(token, strlen(token));
+    return token && scn__token_format_ok(token, strlen(token));
 }
 
 /* ------------------------------------------------------------------ */
@@ -104,7 +115,7 @@ static void fg_status(scn_live *live, fg_client *c, int level,
 {
     if (level == SCN_FG_ERROR)
         live->bad_requests++;
-    fg_send_text(c->conn, scn_fg_status(level, message));
+    fg_send_text(c->conn, scn__fg_status(level, message));
 }
 
 /* Caller holds mu. */
@@ -123,7 +134,7 @@ static char *advertise_all(scn_live *live)
         ch[n].schema = c->schema;
         n++;
     }
-    text = n ? scn_fg_advertise(ch, n) : NULL;
+    text = n ? scn__fg_advertise(ch, n) : NULL;
     return text;
 }
 
@@ -141,7 +152,7 @@ static int fg_connect(scn_live *live, scn_server_conn *conn)
     *pp = c;
     /* Queued now, written once the handshake is done: serverInfo, then
      * every channel. */
-    fg_send_text(conn, scn_fg_server_info(live->name, live->session));
+    fg_send_text(conn, scn__fg_server_info(live->name, live->session));
     fg_send_text(conn, advertise_all(live));
     pthread_mutex_unlock(&live->mu);
     return 0;
@@ -235,7 +246,7 @@ static void fg_message(scn_live *live, fg_client *c, const void *data,
     scn_fg_request r;
     char msg[160];
 
-    scn_fg_request_parse(data, len, is_binary != 0, &r);
+    scn__fg_request_parse(data, len, is_binary != 0, &r);
     pthread_mutex_lock(&live->mu);
     switch (r.op) {
     case SCN_FG_SUBSCRIBE:
@@ -303,7 +314,7 @@ static int on_connect(scn_server *srv, scn_server_conn *conn, const char *peer,
     if (!live)
         return 1;
     if (scn_server_conn_route(conn) == ROUTE_LIVE)
-        return scn_fanout_conn_connect(live->fo, conn, peer);
+        return scn__fanout_conn_connect(live->fo, conn, peer);
     return fg_connect(live, conn);
 }
 
@@ -317,7 +328,7 @@ static void on_message(scn_server *srv, scn_server_conn *conn, const void *data,
     if (!live || !c)
         return;
     if (scn_server_conn_route(conn) == ROUTE_LIVE)
-        scn_fanout_conn_message(live->fo, conn, data, len, is_binary);
+        scn__fanout_conn_message(live->fo, conn, data, len, is_binary);
     else
         fg_message(live, c, data, len, is_binary);
 }
@@ -333,7 +344,7 @@ static void on_close(scn_server *srv, scn_server_conn *conn, int code,
     if (!live || !c)
         return;
     if (scn_server_conn_route(conn) == ROUTE_LIVE)
-        scn_fanout_conn_close(live->fo, conn);
+        scn__fanout_conn_close(live->fo, conn);
     else
         fg_close(live, c);
 }
@@ -349,7 +360,7 @@ static void on_error(scn_server *srv, scn_server_conn *conn, int err,
     if (!live || !c || err != SCN_ERR_QUEUE_FULL)
         return;
     if (scn_server_conn_route(conn) == ROUTE_LIVE)
-        scn_fanout_conn_error(live->fo, conn, err);
+        scn__fanout_conn_error(live->fo, conn, err);
     else
         fg_slow(live, c);
 }
@@ -378,7 +389,7 @@ int scn_live_new(scn_loop *loop, const scn_live_options *opts, scn_live **out)
 {
     scn_server_route routes[2];
     scn_server_options so;
-    scn_live_options d;
+    scn_live_options d, own;
     scn_live *live;
     int rc;
 
@@ -387,7 +398,11 @@ int scn_live_new(scn_loop *loop, const scn_live_options *opts, scn_live **out)
     *out = NULL;
     if (!loop || !opts)
         return SCN_ERR_INVALID_ARG;
-    scn_live_options_init(&d);
+    live_defaults(&d);
+    own = d;
+    if ((rc = scn_options_take(&own, sizeof(own), LIVE_OPTIONS_V0, opts)))
+        return rc;
+    opts = &own;
     live = calloc(1, sizeof(*live));
     if (!live)
         return SCN_ERR_NOMEM;
@@ -442,7 +457,7 @@ int scn_live_new(scn_loop *loop, const scn_live_options *opts, scn_live **out)
     so.callbacks.on_error = on_error;
     so.user = live;
     rc = scn_server_new(loop, &so, &live->srv);
-    if (!rc && !(live->fo = scn_fanout_attach(live->srv)))
+    if (!rc && !(live->fo = scn__fanout_attach(live->srv)))
         rc = SCN_ERR_NOMEM;
     if (rc) {
         scn_server_free(live->srv);
@@ -459,8 +474,8 @@ void scn_live_free(scn_live *live)
         return;
     /* The server may call back later (a free inside a callback is
      * deferred): it must find nothing of ours. */
-    scn_server_clear_user(live->srv);
-    scn_fanout_detach(live->fo);
+    scn__server_clear_user(live->srv);
+    scn__fanout_detach(live->fo);
     pthread_mutex_lock(&live->mu);
     while (live->clients) {
         fg_client *c = live->clients;
@@ -524,7 +539,7 @@ int scn_live_channel_add(scn_live *live, const char *topic,
     fc.topic = c->topic;
     fc.schema_name = c->schema_name;
     fc.schema = c->schema;
-    text = scn_fg_advertise(&fc, 1);
+    text = scn__fg_advertise(&fc, 1);
     for (fg_client *cl = live->clients; cl && text; cl = cl->next)
         scn_server_conn_send(cl->conn, text, strlen(text), 0);
     free(text);
@@ -552,7 +567,7 @@ int scn_live_channel_remove(scn_live *live, uint32_t id)
         pthread_mutex_unlock(&live->mu);
         return SCN_ERR_NOT_FOUND;
     }
-    text = scn_fg_unadvertise(&id, 1);
+    text = scn__fg_unadvertise(&id, 1);
     for (fg_client *cl = live->clients; cl; cl = cl->next) {
         /* Its subscriptions end with it. */
         for (size_t i = 0; i < cl->nsubs;) {
@@ -581,9 +596,9 @@ int scn_live_publish(scn_live *live, uint32_t channel_id, const char *stream,
                      uint64_t time_ns, const char *json, size_t len)
 {
     if (!live || !json || (!channel_id && !stream) ||
-        (stream && !scn_fanout_stream_name_ok(stream, strlen(stream))))
+        (stream && !scn__fanout_stream_name_ok(stream, strlen(stream))))
         return SCN_ERR_INVALID_ARG;
-    if (!scn_json_value_ok(json, len))
+    if (!scn__json_value_ok(json, len))
         return SCN_ERR_MALFORMED;
     return publish_valid(live, channel_id, stream, time_ns, json, len);
 }
@@ -597,14 +612,14 @@ int scn_live_publish_frame(scn_live *live, uint32_t channel_id,
     int rc;
 
     if (!live || !frame || (!channel_id && !stream) ||
-        (stream && !scn_fanout_stream_name_ok(stream, strlen(stream))))
+        (stream && !scn__fanout_stream_name_ok(stream, strlen(stream))))
         return SCN_ERR_INVALID_ARG;
     /* The frame's canonical JSON is strict JSON by construction: written
      * once here, never parsed. */
-    scn_frame_write(&w, frame);
+    scn__frame_write(&w, frame);
     if (w.len > w.cap) {
         w = (scn_jw){.grow = true};
-        scn_frame_write(&w, frame);
+        scn__frame_write(&w, frame);
         if (w.oom) {
             free(w.buf);
             return SCN_ERR_NOMEM;
@@ -637,13 +652,13 @@ static int publish_valid(scn_live *live, uint32_t channel_id,
                 continue;
             /* The payload once for every client; each has its own
              * subscription id in front. */
-            if (!m && !(m = scn_shmsg_new(json, len))) {
+            if (!m && !(m = scn__shmsg_new(json, len))) {
                 err = SCN_ERR_NOMEM;
                 break;
             }
-            scn_fg_message_prefix(prefix, c->subs[i].sub_id, time_ns);
-            rc = scn_server_conn_send_shared(c->conn, m, 1, prefix,
-                                             sizeof(prefix));
+            scn__fg_message_prefix(prefix, c->subs[i].sub_id, time_ns);
+            rc = scn__server_conn_send_shared(c->conn, m, 1, prefix,
+                                              sizeof(prefix));
             if (rc == 0) {
                 count++;
                 live->delivered++;
@@ -653,9 +668,9 @@ static int publish_valid(scn_live *live, uint32_t channel_id,
         }
     }
     pthread_mutex_unlock(&live->mu);
-    scn_shmsg_unref(m);
+    scn__shmsg_unref(m);
     if (stream) {
-        rc = scn_fanout_publish_valid(live->fo, stream, json, len);
+        rc = scn__fanout_publish_valid(live->fo, stream, json, len);
         if (rc >= 0)
             count += rc;
         else

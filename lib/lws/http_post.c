@@ -121,7 +121,7 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-int scn_http_post_run(scn_http_post *p)
+int scn__http_post_run(scn_http_post *p)
 {
     struct lws_context_creation_info info;
     struct lws_client_connect_info ci;
@@ -131,7 +131,7 @@ int scn_http_post_run(scn_http_post *p)
 
     /* Process-wide, as scn_loop_new() sets it: lws's notices go to stderr
      * otherwise, and its debug levels would print the Authorization. */
-    scn_lws_logging(p->lws_errors_to_stderr);
+    scn__lws_logging(p->lws_errors_to_stderr);
     memset(&info, 0, sizeof(info));
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = post_protocols;

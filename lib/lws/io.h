@@ -28,52 +28,52 @@
 /* Sets lws's process-wide logging: errors and warnings to stderr (escaped:
  * they may quote a peer) when asked, else nothing. Never more: lws's debug
  * levels would print header values, the API key among them. */
-void scn_lws_logging(bool errors_to_stderr);
+void scn__lws_logging(bool errors_to_stderr);
 /* Makes the loop's lws context and its plain client vhost (loop->lws).
  * Returns 0, SCN_ERR_IO or SCN_ERR_NOMEM. */
-int scn_lws_loop_new(scn_loop *loop, bool errors_to_stderr);
-/* Frees what scn_lws_loop_new made; after every session and server. */
-void scn_lws_loop_free(scn_loop *loop);
+int scn__lws_loop_new(scn_loop *loop, bool errors_to_stderr);
+/* Frees what scn__lws_loop_new made; after every session and server. */
+void scn__lws_loop_free(scn_loop *loop);
 /* One turn of the event loop, waiting at most timeout_ms (<= 0: does not
  * wait). Loop thread only. */
-void scn_lws_service(scn_loop *loop, int timeout_ms);
+void scn__lws_service(scn_loop *loop, int timeout_ms);
 /* Wakes the loop thread, which then looks at every child's pending work
  * (scn_loop_child.wake) and every server's. Any thread. */
-void scn_lws_wake(scn_loop *loop);
+void scn__lws_wake(scn_loop *loop);
 
 /* A one-shot timer on the loop's scheduler. Loop thread only. */
 typedef struct scn_lws_timer scn_lws_timer;
 typedef void (*scn_lws_timer_fn)(void *user);
-int scn_lws_timer_new(scn_loop *loop, scn_lws_timer_fn fn, void *user,
-                      scn_lws_timer **out);
+int scn__lws_timer_new(scn_loop *loop, scn_lws_timer_fn fn, void *user,
+                       scn_lws_timer **out);
 /* (Re)arms it to fire once in delay_ms (0: as soon as possible). */
-void scn_lws_timer_arm(scn_lws_timer *t, uint64_t delay_ms);
-void scn_lws_timer_cancel(scn_lws_timer *t);
+void scn__lws_timer_arm(scn_lws_timer *t, uint64_t delay_ms);
+void scn__lws_timer_cancel(scn_lws_timer *t);
 /* Cancels and frees; may be called from the timer's own callback. */
-void scn_lws_timer_free(scn_lws_timer *t);
+void scn__lws_timer_free(scn_lws_timer *t);
 
 /* ---- ws_adapter.c: a client session's link ---- */
 
 /* Bytes the outbound queue keeps free in front of every message (lws
  * writes its frame header there). */
-size_t scn_ws_headroom(void);
-/* What the adapter keeps per session (its timer); scn_ws_release frees
+size_t scn__ws_headroom(void);
+/* What the adapter keeps per session (its timer); scn__ws_release frees
  * it, and the TLS vhost the session may have made. */
-int scn_ws_attach(scn_session *s);
-void scn_ws_release(scn_session *s);
+int scn__ws_attach(scn_session *s);
+void scn__ws_release(scn_session *s);
 /* Starts a connection attempt. */
-int scn_ws_connect(scn_session *s);
+int scn__ws_connect(scn_session *s);
 /* Lets go of the session's connection (reset unless closing cleanly). */
-void scn_ws_detach(scn_session *s);
+void scn__ws_detach(scn_session *s);
 /* The session's scn_loop_child.wake: writes, resumes reading and closes
  * that other threads asked for. */
-void scn_ws_wake(scn_loop_child *c);
+void scn__ws_wake(scn_loop_child *c);
 /* Asks for a writeable callback on the open link. Loop thread only. */
-void scn_ws_want_write(scn_session *s);
+void scn__ws_want_write(scn_session *s);
 /* Runs the state machine's timers now and re-arms the session timer. */
-void scn_session_service(scn_session *s);
-/* Arms the session timer to run scn_session_service in delay_ms. */
-void scn_session_schedule(scn_session *s, uint64_t delay_ms);
+void scn__session_service(scn_session *s);
+/* Arms the session timer to run scn__session_service in delay_ms. */
+void scn__session_schedule(scn_session *s, uint64_t delay_ms);
 
 /* ---- http_post.c: one blocking HTTP(S) POST (scn_cloud_predict) ---- */
 
@@ -98,6 +98,6 @@ typedef struct scn_http_post {
 /* Runs the exchange in a context of its own. Returns 0 (p->status and
  * p->reply hold the answer), SCN_ERR_NETWORK, SCN_ERR_TIMEOUT or
  * SCN_ERR_IO. */
-int scn_http_post_run(scn_http_post *p);
+int scn__http_post_run(scn_http_post *p);
 
 #endif

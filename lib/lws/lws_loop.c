@@ -28,7 +28,7 @@ static void lws_log_to_stderr(int level, const char *line)
     (void)level;
 }
 
-void scn_lws_logging(bool errors_to_stderr)
+void scn__lws_logging(bool errors_to_stderr)
 {
     if (errors_to_stderr)
         lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_stderr);
@@ -36,19 +36,19 @@ void scn_lws_logging(bool errors_to_stderr)
         lws_set_log_level(0, NULL);
 }
 
-int scn_lws_loop_new(scn_loop *loop, bool errors_to_stderr)
+int scn__lws_loop_new(scn_loop *loop, bool errors_to_stderr)
 {
     struct lws_context_creation_info info;
     struct scn_lws_loop *l = calloc(1, sizeof(*l));
 
     if (!l)
         return SCN_ERR_NOMEM;
-    scn_mask_pool_init(&l->masks);
+    scn__mask_pool_init(&l->masks);
     /* lws logging is process-wide: silence it unless asked. */
-    scn_lws_logging(errors_to_stderr);
+    scn__lws_logging(errors_to_stderr);
     memset(&info, 0, sizeof(info));
     info.port = CONTEXT_PORT_NO_LISTEN;
-    info.protocols = scn_ws_protocols;
+    info.protocols = scn__ws_protocols;
     /* No LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT: OpenSSL is set up only when
      * a wss:// session first connects (tls_client.c), so that a ws://-only
      * process does not carry its ~4 MiB. */
@@ -75,13 +75,13 @@ fail:
     return SCN_ERR_IO;
 }
 
-void scn_lws_loop_free(scn_loop *loop)
+void scn__lws_loop_free(scn_loop *loop)
 {
     struct scn_lws_loop *l = loop->lws;
 
     if (!l)
         return;
-    scn_tls_vhost_free(&l->tls);
+    scn__tls_vhost_free(&l->tls);
     lws_context_destroy(l->ctx);
     free(l);
     loop->lws = NULL;
@@ -93,7 +93,7 @@ static void run_once_expired(lws_sorted_usec_list_t *sul)
     (void)sul;
 }
 
-void scn_lws_service(scn_loop *loop, int timeout_ms)
+void scn__lws_service(scn_loop *loop, int timeout_ms)
 {
     struct scn_lws_loop *l = loop->lws;
 
@@ -107,7 +107,7 @@ void scn_lws_service(scn_loop *loop, int timeout_ms)
         lws_sul_cancel(&l->run_once_sul);
 }
 
-void scn_lws_wake(scn_loop *loop)
+void scn__lws_wake(scn_loop *loop)
 {
     lws_cancel_service(loop->lws->ctx);
 }
@@ -127,8 +127,8 @@ static void timer_fired(lws_sorted_usec_list_t *sul)
     t->fn(t->user);
 }
 
-int scn_lws_timer_new(scn_loop *loop, scn_lws_timer_fn fn, void *user,
-                      scn_lws_timer **out)
+int scn__lws_timer_new(scn_loop *loop, scn_lws_timer_fn fn, void *user,
+                       scn_lws_timer **out)
 {
     scn_lws_timer *t = calloc(1, sizeof(*t));
 
@@ -141,19 +141,19 @@ int scn_lws_timer_new(scn_loop *loop, scn_lws_timer_fn fn, void *user,
     return 0;
 }
 
-void scn_lws_timer_arm(scn_lws_timer *t, uint64_t delay_ms)
+void scn__lws_timer_arm(scn_lws_timer *t, uint64_t delay_ms)
 {
     /* lws reads a zero delay as "cancel": 1 us is "as soon as possible". */
     lws_sul_schedule(t->ctx, 0, &t->sul, timer_fired,
                      delay_ms ? (lws_usec_t)delay_ms * LWS_US_PER_MS : 1);
 }
 
-void scn_lws_timer_cancel(scn_lws_timer *t)
+void scn__lws_timer_cancel(scn_lws_timer *t)
 {
     lws_sul_cancel(&t->sul);
 }
 
-void scn_lws_timer_free(scn_lws_timer *t)
+void scn__lws_timer_free(scn_lws_timer *t)
 {
     if (!t)
         return;

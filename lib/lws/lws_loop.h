@@ -24,7 +24,7 @@ struct scn_lws_loop {
 };
 
 /* ws_adapter.c */
-extern const struct lws_protocols scn_ws_protocols[];
+extern const struct lws_protocols scn__ws_protocols[];
 
 static inline struct lws_context *scn_lws_ctx(const scn_loop *loop)
 {

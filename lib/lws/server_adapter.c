@@ -85,11 +85,11 @@ static scn_loop *loop_of(struct lws *wsi)
     return wsi ? lws_context_user(lws_get_context(wsi)) : NULL;
 }
 
-void scn_server_wake(scn_server *srv)
+void scn__server_wake(scn_server *srv)
 {
     /* Even on the loop thread: the work then runs from the loop, never
      * nested inside the caller's own call. */
-    scn_lws_wake(srv->loop);
+    scn__lws_wake(srv->loop);
 }
 
 /* ------------------------------------------------------------------ */
@@ -176,7 +176,7 @@ static struct lws_vhost *server_vhost(scn_loop *loop)
     return loop->lws->server_vhost;
 }
 
-int scn_server_listen(scn_server *srv, const scn_ip_addr *bind_addr)
+int scn__server_listen(scn_server *srv, const scn_ip_addr *bind_addr)
 {
     struct lws_vhost *vh = server_vhost(srv->loop);
     struct scn_server_io *io;
@@ -193,10 +193,10 @@ int scn_server_listen(scn_server *srv, const scn_ip_addr *bind_addr)
     io->timer_fd = -1;
     rc = bind_socket(srv, bind_addr);
     if (rc < 0) {
-        scn_ip_format(bind_addr, text, sizeof(text));
-        scn_log(&srv->loop->log, SCN_LOG_ERROR, "server",
-                "cannot listen on %s port %d: %s", text, srv->opts.port,
-                strerror(-rc));
+        scn__ip_format(bind_addr, text, sizeof(text));
+        scn__log(&srv->loop->log, SCN_LOG_ERROR, "server",
+                 "cannot listen on %s port %d: %s", text, srv->opts.port,
+                 strerror(-rc));
         free(io);
         return scn_err_from_errno(-rc);
     }
@@ -233,10 +233,10 @@ static void timer_sul_cb(lws_sorted_usec_list_t *sul)
         lws_container_of(sul, struct scn_server_io, timer_sul);
 
     io->srv->timer_due = UINT64_MAX;
-    scn_server_service(io->srv);
+    scn__server_service(io->srv);
 }
 
-void scn_server_arm_timer(scn_server *srv, uint64_t due)
+void scn__server_arm_timer(scn_server *srv, uint64_t due)
 {
     struct scn_server_io *io = srv->io;
     struct itimerspec its;
@@ -274,22 +274,22 @@ static void free_later(lws_sorted_usec_list_t *sul)
     struct scn_server_io *io =
         lws_container_of(sul, struct scn_server_io, free_sul);
 
-    scn_server_destroy(io->srv);
+    scn__server_destroy(io->srv);
 }
 
-void scn_server_defer_free(scn_server *srv)
+void scn__server_defer_free(scn_server *srv)
 {
     lws_sul_schedule(srv->loop->lws->ctx, 0, &srv->io->free_sul, free_later, 1);
 }
 
-void scn_server_unlisten(scn_server *srv)
+void scn__server_unlisten(scn_server *srv)
 {
     struct scn_server_io *io = srv->io;
 
     if (!io)
         return;
     for (scn_server_conn *c = srv->conns; c; c = c->next)
-        scn_server_io_release(c);
+        scn__server_io_release(c);
     if (io->listener) {
         struct lws *l = io->listener;
 
@@ -348,8 +348,8 @@ static void pause_accepting(scn_server *srv, int err)
                          resume_accepting,
                          (lws_usec_t)ACCEPT_PAUSE_MS * LWS_US_PER_MS);
     }
-    scn_server_report_error(srv, NULL,
-                            err == ENOMEM ? SCN_ERR_NOMEM : SCN_ERR_IO, detail);
+    scn__server_report_error(
+        srv, NULL, err == ENOMEM ? SCN_ERR_NOMEM : SCN_ERR_IO, detail);
 }
 
 static void adopt(scn_server *srv, int fd, const scn_ip_addr *peer,
@@ -361,24 +361,24 @@ static void adopt(scn_server *srv, int fd, const scn_ip_addr *peer,
 
     c = calloc(1, sizeof(*c));
     cio = calloc(1, sizeof(*cio));
-    if (!c || !cio || scn_server_conn_init(c, srv, peer, refuse_status)) {
+    if (!c || !cio || scn__server_conn_init(c, srv, peer, refuse_status)) {
         close(fd);
         if (c)
-            scn_server_conn_release(c);
+            scn__server_conn_release(c);
         free(c);
         free(cio);
-        scn_server_report_error(srv, NULL, SCN_ERR_NOMEM,
-                                "no memory for a connection");
+        scn__server_report_error(srv, NULL, SCN_ERR_NOMEM,
+                                 "no memory for a connection");
         return;
     }
     cio->fd = fd;
-    if (srv->tls_ctx && !(cio->tls = scn_tls_conn_new(srv->tls_ctx))) {
+    if (srv->tls_ctx && !(cio->tls = scn__tls_conn_new(srv->tls_ctx))) {
         close(fd);
-        scn_server_conn_release(c);
+        scn__server_conn_release(c);
         free(c);
         free(cio);
-        scn_server_report_error(srv, NULL, SCN_ERR_NOMEM,
-                                "no memory for a TLS connection");
+        scn__server_report_error(srv, NULL, SCN_ERR_NOMEM,
+                                 "no memory for a TLS connection");
         return;
     }
     c->io = cio;
@@ -395,13 +395,13 @@ static void adopt(scn_server *srv, int fd, const scn_ip_addr *peer,
     /* lws closes fd itself when adopting fails. */
     cio->wsi = lws_adopt_descriptor_vhost_via_info(&ad);
     if (!cio->wsi) {
-        scn_server_conn_destroy(c);
-        scn_server_report_error(srv, NULL, SCN_ERR_IO,
-                                "cannot adopt an accepted connection");
+        scn__server_conn_destroy(c);
+        scn__server_report_error(srv, NULL, SCN_ERR_IO,
+                                 "cannot adopt an accepted connection");
         return;
     }
     if (!cio->tls)
-        scn_server_conn_on_ready(c);
+        scn__server_conn_on_ready(c);
 }
 
 static void on_listener_readable(scn_server *srv)
@@ -424,17 +424,17 @@ static void on_listener_readable(scn_server *srv)
             return;
         }
         text[0] = '\0';
-        if (scn_ip_from_sockaddr((struct sockaddr *)&ss, sl, &peer) == 0)
-            scn_ip_format(&peer, text, sizeof(text));
-        if (!text[0] || !scn_peer_allow_match(&srv->allow, &peer)) {
+        if (scn__ip_from_sockaddr((struct sockaddr *)&ss, sl, &peer) == 0)
+            scn__ip_format(&peer, text, sizeof(text));
+        if (!text[0] || !scn__peer_allow_match(&srv->allow, &peer)) {
             close(fd);
             SCN_SERVER_COUNT(srv, refused_address, 1);
-            scn_log(&srv->loop->log, SCN_LOG_INFO, "server",
-                    "port %d: refused %s: not in the allow list", srv->port,
-                    text[0] ? text : "(unknown address)");
+            scn__log(&srv->loop->log, SCN_LOG_INFO, "server",
+                     "port %d: refused %s: not in the allow list", srv->port,
+                     text[0] ? text : "(unknown address)");
             continue;
         }
-        admit = scn_server_admit(srv, &peer);
+        admit = scn__server_admit(srv, &peer);
         if (admit < 0) {
             /* Even the refusals are too many: no answer at all. */
             close(fd);
@@ -483,22 +483,22 @@ static bool tbuf_fit(struct scn_server_io *io, size_t n)
 static int flush_tls(scn_server_conn *c)
 {
     struct scn_server_io *io = c->srv->io;
-    size_t n = scn_tls_conn_pending(c->io->tls);
+    size_t n = scn__tls_conn_pending(c->io->tls);
 
     if (!n)
         return 0;
     if (!tbuf_fit(io, n))
         return -1;
-    n = scn_tls_conn_take(c->io->tls, io->tbuf, n);
+    n = scn__tls_conn_take(c->io->tls, io->tbuf, n);
     return lws_write(c->io->wsi, io->tbuf, n, LWS_WRITE_RAW) < (int)n ? -1 : 0;
 }
 
-int scn_server_io_write(scn_server_conn *c, const unsigned char *p, size_t n)
+int scn__server_io_write(scn_server_conn *c, const unsigned char *p, size_t n)
 {
     if (!c->io || !c->io->wsi || c->io->killing)
         return -1;
     if (c->io->tls) {
-        if (scn_tls_conn_write(c->io->tls, p, n))
+        if (scn__tls_conn_write(c->io->tls, p, n))
             return -1;
         return flush_tls(c);
     }
@@ -509,30 +509,30 @@ int scn_server_io_write(scn_server_conn *c, const unsigned char *p, size_t n)
                : 0;
 }
 
-void scn_server_io_want_write(scn_server_conn *c)
+void scn__server_io_want_write(scn_server_conn *c)
 {
     if (c->io && c->io->wsi && !c->io->killing)
         lws_callback_on_writable(c->io->wsi);
 }
 
-void scn_server_io_rx(scn_server_conn *c, bool on)
+void scn__server_io_rx(scn_server_conn *c, bool on)
 {
     if (c->io && c->io->wsi && !c->io->killing)
         lws_rx_flow_control(c->io->wsi, on ? 1 : 0);
 }
 
-void scn_server_io_shutdown(scn_server_conn *c)
+void scn__server_io_shutdown(scn_server_conn *c)
 {
     if (!c->io || !c->io->wsi || c->io->killing)
         return;
     if (c->io->tls) {
-        scn_tls_conn_shutdown(c->io->tls);
+        scn__tls_conn_shutdown(c->io->tls);
         (void)flush_tls(c);
     }
     (void)shutdown(c->io->fd, SHUT_WR);
 }
 
-void scn_server_io_close(scn_server_conn *c, bool abort)
+void scn__server_io_close(scn_server_conn *c, bool abort)
 {
     if (!c->io || !c->io->wsi || c->io->killing)
         return;
@@ -547,7 +547,7 @@ void scn_server_io_close(scn_server_conn *c, bool abort)
     lws_set_timeout(c->io->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
-void scn_server_io_release(scn_server_conn *c)
+void scn__server_io_release(scn_server_conn *c)
 {
     struct scn_conn_io *cio = c->io;
 
@@ -560,7 +560,7 @@ void scn_server_io_release(scn_server_conn *c)
          * on a peer. */
         lws_set_timeout(cio->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
-    scn_tls_conn_free(cio->tls);
+    scn__tls_conn_free(cio->tls);
     free(cio);
 }
 
@@ -572,37 +572,37 @@ static void on_rx(scn_server_conn *c, unsigned char *in, size_t len)
     int n;
 
     if (!c->io->tls) {
-        scn_server_conn_on_input(c, in, len);
+        scn__server_conn_on_input(c, in, len);
         return;
     }
-    was_ready = scn_tls_conn_ready(c->io->tls);
-    if (scn_tls_conn_feed(c->io->tls, in, len)) {
-        scn_server_io_close(c, true);
+    was_ready = scn__tls_conn_ready(c->io->tls);
+    if (scn__tls_conn_feed(c->io->tls, in, len)) {
+        scn__server_io_close(c, true);
         return;
     }
     while (c->io && !c->io->killing &&
-           (n = scn_tls_conn_read(c->io->tls, plain, sizeof(plain))) > 0) {
+           (n = scn__tls_conn_read(c->io->tls, plain, sizeof(plain))) > 0) {
         if (!was_ready) {
             was_ready = true;
-            scn_server_conn_on_ready(c);
+            scn__server_conn_on_ready(c);
         }
-        scn_server_conn_on_input(c, plain, (size_t)n);
+        scn__server_conn_on_input(c, plain, (size_t)n);
     }
     if (!c->io || c->io->killing)
         return;
     if (n == SCN_ERR_TLS) {
         SCN_SERVER_COUNT(srv, tls_failures, 1);
-        scn_log(srv->log, SCN_LOG_INFO, "server", "port %d: TLS with %s failed",
-                srv->port, c->peer);
+        scn__log(srv->log, SCN_LOG_INFO, "server",
+                 "port %d: TLS with %s failed", srv->port, c->peer);
         (void)flush_tls(c); /* the alert, if any */
-        scn_server_io_close(c, false);
+        scn__server_io_close(c, false);
         return;
     }
-    if (!was_ready && scn_tls_conn_ready(c->io->tls))
-        scn_server_conn_on_ready(c);
+    if (!was_ready && scn__tls_conn_ready(c->io->tls))
+        scn__server_conn_on_ready(c);
     /* Handshake messages, tickets, alerts. */
     if (flush_tls(c))
-        scn_server_io_close(c, true);
+        scn__server_io_close(c, true);
 }
 
 /* ------------------------------------------------------------------ */
@@ -616,7 +616,7 @@ static void on_wakeup(scn_loop *loop)
     /* A server created meanwhile by a callback joins at the head, behind
      * us; freeing is deferred while callbacks run. */
     for (scn_server *srv = loop->lws->servers; srv; srv = srv->next)
-        scn_server_service(srv);
+        scn__server_service(srv);
 }
 
 /* The server whose listener (or, with timer set, deadline timer) wsi is. */
@@ -643,7 +643,7 @@ static void on_timer_readable(scn_server *srv)
         errno != EAGAIN)
         return;
     srv->timer_due = UINT64_MAX;
-    scn_server_service(srv);
+    scn__server_service(srv);
 }
 
 static int file_callback(struct lws *wsi, enum lws_callback_reasons reason)
@@ -667,12 +667,12 @@ static int file_callback(struct lws *wsi, enum lws_callback_reasons reason)
         srv->io->timer = NULL;
         srv->io->timer_fd = -1;
         srv->timer_due = UINT64_MAX;
-        scn_server_service(srv);
+        scn__server_service(srv);
     } else {
         srv->io->listener = NULL;
         srv->io->listen_fd = -1;
-        scn_server_report_error(srv, NULL, SCN_ERR_IO,
-                                "the listening socket failed");
+        scn__server_report_error(srv, NULL, SCN_ERR_IO,
+                                 "the listening socket failed");
     }
     return 0;
 }
@@ -696,7 +696,7 @@ static int server_callback(struct lws *wsi, enum lws_callback_reasons reason,
     }
 
     /* Everything else concerns one connection: ours only while the wsi
-     * carries it (scn_server_io_release detaches them). */
+     * carries it (scn__server_io_release detaches them). */
     c = wsi ? lws_get_opaque_user_data(wsi) : NULL;
     if (!c || !c->io)
         return 0;
@@ -708,16 +708,16 @@ static int server_callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_RAW_WRITEABLE:
         if (c->io->killing)
             return 0;
-        return scn_server_conn_on_writeable(c) ? -1 : 0;
+        return scn__server_conn_on_writeable(c) ? -1 : 0;
     case LWS_CALLBACK_RAW_CLOSE:
-        scn_server_conn_on_closed(c);
+        scn__server_conn_on_closed(c);
         return 0;
     case LWS_CALLBACK_WSI_DESTROY:
         /* Last word on every wsi. */
         lws_set_opaque_user_data(wsi, NULL);
         c->io->wsi = NULL;
-        scn_server_conn_on_closed(c);
-        scn_server_conn_destroy(c);
+        scn__server_conn_on_closed(c);
+        scn__server_conn_destroy(c);
         return 0;
     default:
         return 0;

@@ -6,7 +6,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-int scn_sock_abort(int fd, size_t *unsent)
+int scn__sock_abort(int fd, size_t *unsent)
 {
     struct linger lg = {.l_onoff = 1, .l_linger = 0};
     struct sockaddr sa;

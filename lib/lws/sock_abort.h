@@ -18,6 +18,6 @@
  * that were still unacknowledged (NULL: not wanted). Returns 0, or -1 with
  * errno (fd not a TCP socket, or already closed: nothing to abort).
  */
-int scn_sock_abort(int fd, size_t *unsent);
+int scn__sock_abort(int fd, size_t *unsent);
 
 #endif

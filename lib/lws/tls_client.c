@@ -51,7 +51,7 @@ static int make_ctx(const scn_logger *log, const char *ca_file,
     ERR_clear_error();
     if (ca_file && SSL_CTX_load_verify_file(c, ca_file) != 1) {
         SSL_CTX_free(c);
-        return scn_tls_load_failed(log, "CA file", ca_file);
+        return scn__tls_load_failed(log, "CA file", ca_file);
     }
     if (cert_file) {
         /* Without key_file, a PEM holding both. */
@@ -59,15 +59,15 @@ static int make_ctx(const scn_logger *log, const char *ca_file,
 
         if (SSL_CTX_use_certificate_chain_file(c, cert_file) != 1) {
             SSL_CTX_free(c);
-            return scn_tls_load_failed(log, "client certificate", cert_file);
+            return scn__tls_load_failed(log, "client certificate", cert_file);
         }
         if (SSL_CTX_use_PrivateKey_file(c, key, SSL_FILETYPE_PEM) != 1) {
             SSL_CTX_free(c);
-            return scn_tls_load_failed(log, "client key", key);
+            return scn__tls_load_failed(log, "client key", key);
         }
         if (SSL_CTX_check_private_key(c) != 1) {
             SSL_CTX_free(c);
-            return scn_tls_load_failed(
+            return scn__tls_load_failed(
                 log, "client key (not the certificate's)", key);
         }
     }
@@ -75,11 +75,11 @@ static int make_ctx(const scn_logger *log, const char *ca_file,
     return 0;
 }
 
-int scn_tls_vhost_new(struct lws_context *ctx, const char *name,
-                      const struct lws_protocols *protocols,
-                      const scn_logger *log, const char *ca_file,
-                      const char *cert_file, const char *key_file,
-                      scn_tls_vhost *out)
+int scn__tls_vhost_new(struct lws_context *ctx, const char *name,
+                       const struct lws_protocols *protocols,
+                       const scn_logger *log, const char *ca_file,
+                       const char *cert_file, const char *key_file,
+                       scn_tls_vhost *out)
 {
     struct lws_context_creation_info info;
     SSL_CTX *c = NULL;
@@ -108,7 +108,7 @@ int scn_tls_vhost_new(struct lws_context *ctx, const char *name,
     return 0;
 }
 
-void scn_tls_vhost_free(scn_tls_vhost *t)
+void scn__tls_vhost_free(scn_tls_vhost *t)
 {
     if (t->vhost)
         lws_vhost_destroy(t->vhost);

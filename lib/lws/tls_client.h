@@ -21,14 +21,14 @@ typedef struct scn_tls_vhost {
  * key_file (if set; without key_file the key is read from cert_file).
  * Returns 0 or SCN_ERR_TLS (files unreadable or not matching, logged) or
  * SCN_ERR_NOMEM; *out is untouched on failure. */
-int scn_tls_vhost_new(struct lws_context *ctx, const char *name,
-                      const struct lws_protocols *protocols,
-                      const scn_logger *log, const char *ca_file,
-                      const char *cert_file, const char *key_file,
-                      scn_tls_vhost *out);
+int scn__tls_vhost_new(struct lws_context *ctx, const char *name,
+                       const struct lws_protocols *protocols,
+                       const scn_logger *log, const char *ca_file,
+                       const char *cert_file, const char *key_file,
+                       scn_tls_vhost *out);
 
 /* Destroys the vhost, then drops our reference to its context (connections
  * still closing hold their own). Safe on a zeroed or freed one. */
-void scn_tls_vhost_free(scn_tls_vhost *t);
+void scn__tls_vhost_free(scn_tls_vhost *t);
 
 #endif

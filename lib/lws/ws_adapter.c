@@ -23,25 +23,25 @@ static uint64_t now_ms(scn_session *s)
 
 static void session_timer(void *user)
 {
-    scn_session_service(user);
+    scn__session_service(user);
 }
 
-size_t scn_ws_headroom(void)
+size_t scn__ws_headroom(void)
 {
     return LWS_PRE;
 }
 
-int scn_ws_attach(scn_session *s)
+int scn__ws_attach(scn_session *s)
 {
-    return scn_lws_timer_new(s->loop, session_timer, s, &s->timer);
+    return scn__lws_timer_new(s->loop, session_timer, s, &s->timer);
 }
 
-void scn_ws_release(scn_session *s)
+void scn__ws_release(scn_session *s)
 {
-    scn_lws_timer_free(s->timer);
+    scn__lws_timer_free(s->timer);
     s->timer = NULL;
     if (s->tls) {
-        scn_tls_vhost_free(s->tls);
+        scn__tls_vhost_free(s->tls);
         free(s->tls);
         s->tls = NULL;
     }
@@ -49,15 +49,15 @@ void scn_ws_release(scn_session *s)
 
 static bool write_now(scn_session *s);
 
-void scn_ws_want_write(scn_session *s)
+void scn__ws_want_write(scn_session *s)
 {
     if (!write_now(s))
         lws_callback_on_writable(s->wsi);
 }
 
-void scn_session_schedule(scn_session *s, uint64_t delay_ms)
+void scn__session_schedule(scn_session *s, uint64_t delay_ms)
 {
-    scn_lws_timer_arm(s->timer, delay_ms);
+    scn__lws_timer_arm(s->timer, delay_ms);
 }
 
 static void schedule_next(scn_session *s, uint64_t deadline)
@@ -65,21 +65,21 @@ static void schedule_next(scn_session *s, uint64_t deadline)
     uint64_t now = now_ms(s);
 
     if (deadline == UINT64_MAX)
-        scn_lws_timer_cancel(s->timer);
+        scn__lws_timer_cancel(s->timer);
     else
-        scn_session_schedule(s, deadline > now ? deadline - now : 0);
+        scn__session_schedule(s, deadline > now ? deadline - now : 0);
 }
 
 /* After any event: let the service routine decide what is due next. */
 static void rearm(scn_session *s)
 {
-    scn_session_schedule(s, 0);
+    scn__session_schedule(s, 0);
 }
 
 static void wipe_transient_key(scn_session *s)
 {
     if (s->key_source && strcmp(s->key_source, "option") != 0)
-        scn_secret_wipe(s->key);
+        scn__secret_wipe(s->key);
 }
 
 /*
@@ -98,14 +98,14 @@ static void abort_link(scn_session *s, struct lws *wsi)
     if (s->aborted || fd < 0)
         return;
     s->aborted = true;
-    if (scn_sock_abort(fd, &unsent) != 0)
+    if (scn__sock_abort(fd, &unsent) != 0)
         return; /* not connected (yet): nothing was queued on it */
     pthread_mutex_lock(&s->mu);
     s->stats.links_aborted++;
     pthread_mutex_unlock(&s->mu);
-    scn_log(&s->loop->log, SCN_LOG_INFO, "session",
-            "link to %s reset, %zu unacknowledged bytes discarded", s->url.host,
-            unsent);
+    scn__log(&s->loop->log, SCN_LOG_INFO, "session",
+             "link to %s reset, %zu unacknowledged bytes discarded",
+             s->url.host, unsent);
 }
 
 static void kill_connection(scn_session *s, scn_failure_kind why)
@@ -125,7 +125,7 @@ static void discard_unsent(scn_session *s)
     if (!s->opts.discard_unsent_on_link_loss)
         return;
     pthread_mutex_lock(&s->mu);
-    s->stats.dropped_unsent += scn_outq_clear(&s->outq);
+    s->stats.dropped_unsent += scn__outq_clear(&s->outq);
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -144,15 +144,15 @@ static void report_failure(scn_session *s, scn_failure *f)
         s->has_pending_failure = false;
     }
     if (s->user_closing) {
-        tr = scn_fsm_closed(&s->fsm, now_ms(s));
-        scn_session_notify(s, &tr, 0, 0);
+        tr = scn__fsm_closed(&s->fsm, now_ms(s));
+        scn__session_notify(s, &tr, 0, 0);
         return;
     }
-    tr = scn_fsm_failed(&s->fsm, now_ms(s), f);
+    tr = scn__fsm_failed(&s->fsm, now_ms(s), f);
     pthread_mutex_lock(&s->mu);
     s->stats.current_backoff_ms = tr.delay_ms;
     pthread_mutex_unlock(&s->mu);
-    scn_session_notify(s, &tr, f->http_status, f->close_code);
+    scn__session_notify(s, &tr, f->http_status, f->close_code);
     if (!s->free_pending)
         rearm(s);
 }
@@ -177,14 +177,14 @@ static struct lws_vhost *tls_vhost(scn_session *s)
     if (t->vhost)
         return t->vhost;
     snprintf(name, sizeof(name), "scn-tls-%u", ++l->vhost_serial);
-    if (scn_tls_vhost_new(l->ctx, name, scn_ws_protocols, &s->loop->log,
-                          own ? s->ca_file : NULL, own ? s->cert_file : NULL,
-                          own && s->cert_file ? s->key_path : NULL, t))
+    if (scn__tls_vhost_new(l->ctx, name, scn__ws_protocols, &s->loop->log,
+                           own ? s->ca_file : NULL, own ? s->cert_file : NULL,
+                           own && s->cert_file ? s->key_path : NULL, t))
         return NULL;
     return t->vhost;
 }
 
-int scn_ws_connect(scn_session *s)
+int scn__ws_connect(scn_session *s)
 {
     struct lws_client_connect_info ci;
     scn_failure f = {.kind = SCN_FAIL_CONNECT};
@@ -205,13 +205,13 @@ int scn_ws_connect(scn_session *s)
     /* The key is read again at every attempt, so a rotated key file or
      * environment is picked up without a restart. */
     if (s->key_source && strcmp(s->key_source, "option") != 0) {
-        rc = scn_session_load_key(s);
+        rc = scn__session_load_key(s);
         if (rc) {
             scn_transition tr;
 
             s->attempt_live = false;
-            tr = scn_fsm_fatal(&s->fsm, now_ms(s), rc);
-            scn_session_notify(s, &tr, 0, 0);
+            tr = scn__fsm_fatal(&s->fsm, now_ms(s), rc);
+            scn__session_notify(s, &tr, 0, 0);
             return rc;
         }
     }
@@ -220,7 +220,7 @@ int scn_ws_connect(scn_session *s)
     ci.context = s->loop->lws->ctx;
     ci.vhost = tls_vhost(s);
     if (!ci.vhost) {
-        scn_session_report(s, SCN_ERR_TLS, "cannot load TLS files");
+        scn__session_report(s, SCN_ERR_TLS, "cannot load TLS files");
         f.kind = SCN_FAIL_TLS;
         report_failure(s, &f);
         return SCN_ERR_TLS;
@@ -241,9 +241,9 @@ int scn_ws_connect(scn_session *s)
             ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
                                  LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
                                  LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
-            scn_log(&s->loop->log, SCN_LOG_WARN, "tls",
-                    "certificate verification is OFF for %s (insecure mode)",
-                    s->url.host);
+            scn__log(&s->loop->log, SCN_LOG_WARN, "tls",
+                     "certificate verification is OFF for %s (insecure mode)",
+                     s->url.host);
         }
     }
     if (!lws_client_connect_via_info(&ci)) {
@@ -255,7 +255,7 @@ int scn_ws_connect(scn_session *s)
     return 0;
 }
 
-void scn_ws_detach(scn_session *s)
+void scn__ws_detach(scn_session *s)
 {
     if (!s->wsi)
         return;
@@ -268,7 +268,7 @@ void scn_ws_detach(scn_session *s)
     s->wsi = NULL;
 }
 
-void scn_session_service(scn_session *s)
+void scn__session_service(scn_session *s)
 {
     scn_transition tr;
     scn_tick t;
@@ -276,11 +276,11 @@ void scn_session_service(scn_session *s)
 
     if (s->start_pending) {
         s->start_pending = false;
-        scn_session_notify(s, &s->start_tr, 0, 0);
-        if (scn_session_reap(s))
+        scn__session_notify(s, &s->start_tr, 0, 0);
+        if (scn__session_reap(s))
             return;
-        scn_ws_connect(s);
-        if (scn_session_reap(s))
+        scn__ws_connect(s);
+        if (scn__session_reap(s))
             return;
     }
 
@@ -292,9 +292,9 @@ void scn_session_service(scn_session *s)
         bool handshaking = s->fsm.state == SCN_STATE_CONNECTING;
 
         s->user_closing = true;
-        tr = scn_fsm_close(&s->fsm, now_ms(s));
-        scn_session_notify(s, &tr, 0, 0);
-        if (scn_session_reap(s))
+        tr = scn__fsm_close(&s->fsm, now_ms(s));
+        scn__session_notify(s, &tr, 0, 0);
+        if (scn__session_reap(s))
             return;
         /* An open link gets a close frame; a handshake is simply cut. */
         if (s->wsi && handshaking)
@@ -303,30 +303,30 @@ void scn_session_service(scn_session *s)
             lws_callback_on_writable(s->wsi);
     }
 
-    t = scn_fsm_tick(&s->fsm, now_ms(s), &tr);
-    scn_session_notify(s, &tr, 0, 0);
-    if (scn_session_reap(s))
+    t = scn__fsm_tick(&s->fsm, now_ms(s), &tr);
+    scn__session_notify(s, &tr, 0, 0);
+    if (scn__session_reap(s))
         return;
     switch (t.action) {
     case SCN_ACT_CONNECT:
-        scn_ws_connect(s);
-        if (scn_session_reap(s))
+        scn__ws_connect(s);
+        if (scn__session_reap(s))
             return;
-        t = scn_fsm_tick(&s->fsm, now_ms(s), &tr);
+        t = scn__fsm_tick(&s->fsm, now_ms(s), &tr);
         break;
     case SCN_ACT_PING:
         s->pinging = true;
         if (s->wsi)
             lws_callback_on_writable(s->wsi);
         /* Count the ping as sent now so tick does not ask again. */
-        scn_fsm_ping_sent(&s->fsm, now_ms(s));
-        t = scn_fsm_tick(&s->fsm, now_ms(s), &tr);
+        scn__fsm_ping_sent(&s->fsm, now_ms(s));
+        t = scn__fsm_tick(&s->fsm, now_ms(s), &tr);
         break;
     case SCN_ACT_DROP:
-        scn_log(&s->loop->log, SCN_LOG_WARN, "session",
-                "dropping connection to %s: %s", s->url.host,
-                t.drop_kind == SCN_FAIL_DEAD_PEER ? "peer silent"
-                                                  : "handshake timed out");
+        scn__log(&s->loop->log, SCN_LOG_WARN, "session",
+                 "dropping connection to %s: %s", s->url.host,
+                 t.drop_kind == SCN_FAIL_DEAD_PEER ? "peer silent"
+                                                   : "handshake timed out");
         kill_connection(s, t.drop_kind);
         /* The close callback reports it and re-arms the timer. */
         return;
@@ -336,7 +336,7 @@ void scn_session_service(scn_session *s)
     schedule_next(s, t.next_deadline);
 }
 
-void scn_ws_wake(scn_loop_child *c)
+void scn__ws_wake(scn_loop_child *c)
 {
     scn_session *s = SCN_CONTAINER_OF(c, scn_session, child);
     bool write, resume, close;
@@ -357,7 +357,7 @@ void scn_ws_wake(scn_loop_child *c)
     /* Closing runs user callbacks: do it from the session's timer, not
      * while the loop walks its children. */
     if (close)
-        scn_session_schedule(s, 0);
+        scn__session_schedule(s, 0);
 }
 
 static int append_headers(scn_session *s, struct lws *wsi, unsigned char **p,
@@ -368,10 +368,10 @@ static int append_headers(scn_session *s, struct lws *wsi, unsigned char **p,
     int rc = 0;
 
     if (!s->opts.no_key) {
-        size_t klen = scn_secret_len(s->key);
+        size_t klen = scn__secret_len(s->key);
 
         memcpy(auth, "Bearer ", 7);
-        memcpy(auth + 7, scn_secret_str(s->key), klen);
+        memcpy(auth + 7, scn__secret_str(s->key), klen);
         rc = lws_add_http_header_by_name(
             wsi, (const unsigned char *)"authorization:",
             (const unsigned char *)auth, (int)(7 + klen), p, end);
@@ -420,15 +420,15 @@ static void on_connection_error(scn_session *s, struct lws *wsi, const char *in,
             f.detail = auth;
         if (lws_hdr_copy(wsi, retry, sizeof(retry),
                          WSI_TOKEN_HTTP_RETRY_AFTER) > 0)
-            scn_parse_retry_after(retry, (int64_t)time(NULL),
-                                  &f.retry_after_ms);
+            scn__parse_retry_after(retry, (int64_t)time(NULL),
+                                   &f.retry_after_ms);
     } else if (in && mentions_tls(in, len)) {
         f.kind = SCN_FAIL_TLS;
     }
-    scn_log(&s->loop->log, SCN_LOG_INFO, "session",
-            "connection to %s:%d failed: %.*s (HTTP %d)", s->url.host,
-            s->url.port, in ? (int)(len > 200 ? 200 : len) : 0, in ? in : "",
-            status);
+    scn__log(&s->loop->log, SCN_LOG_INFO, "session",
+             "connection to %s:%d failed: %.*s (HTTP %d)", s->url.host,
+             s->url.port, in ? (int)(len > 200 ? 200 : len) : 0, in ? in : "",
+             status);
     report_failure(s, &f);
 }
 
@@ -439,19 +439,19 @@ static void on_established(scn_session *s, struct lws *wsi)
 
     s->wsi = wsi;
     s->expect_seq = 0;
-    tr = scn_fsm_opened(&s->fsm, now_ms(s));
+    tr = scn__fsm_opened(&s->fsm, now_ms(s));
     pthread_mutex_lock(&s->mu);
     if (s->fsm.opens > 1)
         s->stats.reconnects++;
     s->stats.current_backoff_ms = 0;
     pthread_mutex_unlock(&s->mu);
-    scn_session_notify(s, &tr, 0, 0);
+    scn__session_notify(s, &tr, 0, 0);
     if (s->free_pending)
         return;
     /* The device forgets requests across connections: repeat them. */
-    scn_session_restore_requests(s);
+    scn__session_restore_requests(s);
     pthread_mutex_lock(&s->mu);
-    more = scn_outq_count(&s->outq) > 0;
+    more = scn__outq_count(&s->outq) > 0;
     pthread_mutex_unlock(&s->mu);
     if (more)
         lws_callback_on_writable(wsi);
@@ -465,16 +465,16 @@ static void complete_message(scn_session *s, struct lws *wsi,
     s->stats.messages_in++;
     pthread_mutex_unlock(&s->mu);
     if (!s->opts.manual_dispatch) {
-        scn_session_deliver(s, data, len, s->fsm.opens);
+        scn__session_deliver(s, data, len, s->fsm.opens);
         return;
     }
     pthread_mutex_lock(&s->mu);
-    int ev = scn_inq_push_tagged(&s->inq, data, len, s->fsm.opens);
+    int ev = scn__inq_push_tagged(&s->inq, data, len, s->fsm.opens);
     if (ev == SCN_ERR_QUEUE_FULL || ev == SCN_ERR_NOMEM)
         s->stats.dropped_inbound++;
     if (ev == SCN_INQ_PAUSE)
         s->stats.rx_pauses++;
-    s->stats.inbound_queued_msgs = scn_inq_count(&s->inq);
+    s->stats.inbound_queued_msgs = scn__inq_count(&s->inq);
     pthread_mutex_unlock(&s->mu);
     if (ev == SCN_INQ_PAUSE && !s->rx_paused) {
         /* The application is behind: stop reading so that memory stays
@@ -482,7 +482,7 @@ static void complete_message(scn_session *s, struct lws *wsi,
         s->rx_paused = true;
         lws_rx_flow_control(wsi, 0);
     } else if (ev < 0) {
-        scn_session_report(s, ev, "inbound queue over its hard cap");
+        scn__session_report(s, ev, "inbound queue over its hard cap");
     }
 }
 
@@ -512,7 +512,7 @@ static int on_receive(scn_session *s, struct lws *wsi, const void *in,
     bool first = lws_is_first_fragment(wsi);
     bool final = lws_is_final_fragment(wsi);
 
-    scn_fsm_rx(&s->fsm, now_ms(s));
+    scn__fsm_rx(&s->fsm, now_ms(s));
     pthread_mutex_lock(&s->mu);
     s->stats.bytes_in += len;
     pthread_mutex_unlock(&s->mu);
@@ -524,8 +524,8 @@ static int on_receive(scn_session *s, struct lws *wsi, const void *in,
     }
     if (s->rx_discard) {
         if (final)
-            scn_session_report(s, SCN_ERR_UNSUPPORTED,
-                               "binary message ignored");
+            scn__session_report(s, SCN_ERR_UNSUPPORTED,
+                                "binary message ignored");
         return 0;
     }
     if (s->rxlen + len + remaining > s->opts.max_message_bytes) {
@@ -533,8 +533,8 @@ static int on_receive(scn_session *s, struct lws *wsi, const void *in,
         pthread_mutex_lock(&s->mu);
         s->stats.oversize_in++;
         pthread_mutex_unlock(&s->mu);
-        scn_session_report(s, SCN_ERR_MESSAGE_TOO_BIG,
-                           "inbound message over max_message_bytes");
+        scn__session_report(s, SCN_ERR_MESSAGE_TOO_BIG,
+                            "inbound message over max_message_bytes");
         s->has_pending_failure = true;
         s->pending_failure = SCN_FAIL_TOO_BIG;
         close_from_writeable(s, wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
@@ -555,7 +555,7 @@ static int on_receive(scn_session *s, struct lws *wsi, const void *in,
             cap = s->opts.max_message_bytes;
         nb = realloc(s->rxbuf, cap);
         if (!nb) {
-            scn_session_report(s, SCN_ERR_NOMEM, "no memory for a message");
+            scn__session_report(s, SCN_ERR_NOMEM, "no memory for a message");
             close_from_writeable(s, wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
                                  "out of memory");
             return 0;
@@ -580,16 +580,16 @@ static int on_receive(scn_session *s, struct lws *wsi, const void *in,
 static int send_text(struct scn_lws_loop *l, struct lws *wsi, scn_msg *m)
 {
     unsigned char key[4];
-    size_t hs = scn_ws_client_header_size(m->len);
+    size_t hs = scn__ws_client_header_size(m->len);
 
-    if (scn_mask_pool_take(&l->masks, key) != 0)
+    if (scn__mask_pool_take(&l->masks, key) != 0)
         return -1;
-    scn_ws_client_frame(m->buf + LWS_PRE, 1, m->len, key);
+    scn__ws_client_frame(m->buf + LWS_PRE, 1, m->len, key);
     if (lws_write(wsi, m->buf + LWS_PRE - hs, hs + m->len, LWS_WRITE_HTTP) <
         (int)(hs + m->len)) {
         /* Masked in place: unmasked again, so that the message, still
          * queued, goes out intact if it is sent on a later link. */
-        scn_ws_mask(m->buf + LWS_PRE, m->len, key, 0);
+        scn__ws_mask(m->buf + LWS_PRE, m->len, key, 0);
         return -1;
     }
     return 0;
@@ -617,13 +617,13 @@ static bool write_now(scn_session *s)
         lws_partial_buffered(wsi))
         return false;
     pthread_mutex_lock(&s->mu);
-    m = scn_outq_count(&s->outq) == 1 && !s->outq.above
-            ? scn_outq_peek(&s->outq, &lane)
+    m = scn__outq_count(&s->outq) == 1 && !s->outq.above
+            ? scn__outq_peek(&s->outq, &lane)
             : NULL;
     if (m && m->tag == 0 && send_text(s->loop->lws, wsi, m) == 0) {
         s->stats.messages_out++;
         s->stats.bytes_out += m->len;
-        scn_outq_pop(&s->outq, lane, &wm);
+        scn__outq_pop(&s->outq, lane, &wm);
         sent = true;
     }
     pthread_mutex_unlock(&s->mu);
@@ -664,7 +664,7 @@ static int on_writeable(scn_session *s, struct lws *wsi)
         return 0;
     }
     pthread_mutex_lock(&s->mu);
-    m = scn_outq_peek(&s->outq, &lane);
+    m = scn__outq_peek(&s->outq, &lane);
     if (!m) {
         pthread_mutex_unlock(&s->mu);
         return 0;
@@ -678,8 +678,8 @@ static int on_writeable(scn_session *s, struct lws *wsi)
     s->stats.messages_out++;
     s->stats.bytes_out += m->len;
     ticket = m->tag;
-    scn_outq_pop(&s->outq, lane, &wm);
-    more = scn_outq_count(&s->outq) > 0;
+    scn__outq_pop(&s->outq, lane, &wm);
+    more = scn__outq_count(&s->outq) > 0;
     pthread_mutex_unlock(&s->mu);
     SCN_USER_CALL(s, {
         if (ticket && s->opts.callbacks.on_written)
@@ -719,9 +719,9 @@ static void on_closed(scn_session *s, struct lws *wsi)
         f.kind = SCN_FAIL_CLOSE;
         f.close_code = s->peer_close_code;
         f.detail = s->peer_close_reason;
-        scn_log(&s->loop->log, SCN_LOG_INFO, "session",
-                "server closed the session: %d %s", s->peer_close_code,
-                s->peer_close_reason);
+        scn__log(&s->loop->log, SCN_LOG_INFO, "session",
+                 "server closed the session: %d %s", s->peer_close_code,
+                 s->peer_close_reason);
     }
     report_failure(s, &f);
 }
@@ -754,7 +754,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
     if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
         scn_loop *loop = lws_context_user(lws_get_context(wsi));
         if (loop)
-            scn_loop_wake_children(loop);
+            scn__loop_wake_children(loop);
         return 0;
     }
     /* Only connection events carry our session as user data; vhost and
@@ -781,7 +781,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
         rc = on_receive(s, wsi, in, len);
         break;
     case LWS_CALLBACK_CLIENT_RECEIVE_PONG: {
-        uint32_t rtt = scn_fsm_pong(&s->fsm, now_ms(s));
+        uint32_t rtt = scn__fsm_pong(&s->fsm, now_ms(s));
         pthread_mutex_lock(&s->mu);
         if (rtt)
             s->stats.last_rtt_ms = rtt;
@@ -813,11 +813,11 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
     /* Freed inside a callback: destroy detached the wsi (no user, killed
      * asynchronously). Returning 0 matters in CLIENT_RECEIVE (see
      * close_from_writeable). */
-    if (scn_session_reap(s))
+    if (scn__session_reap(s))
         return 0;
     return rc;
 }
 
-const struct lws_protocols scn_ws_protocols[] = {
+const struct lws_protocols scn__ws_protocols[] = {
     {SCN_SUBPROTOCOL_NAME, ws_callback, 0, 65536, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0}};

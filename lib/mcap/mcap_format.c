@@ -6,8 +6,8 @@
 
 #include <scentience/error.h>
 
-void mcap_chunk_head(uint8_t *p, uint64_t start, uint64_t end,
-                     uint64_t records_len, uint32_t crc)
+void scn__mcap_chunk_head(uint8_t *p, uint64_t start, uint64_t end,
+                          uint64_t records_len, uint32_t crc)
 {
     p[0] = MCAP_OP_CHUNK;
     mcap_put_u64(p + 1, MCAP_CHUNK_HEAD_LEN - MCAP_PREFIX_LEN + records_len);
@@ -19,8 +19,9 @@ void mcap_chunk_head(uint8_t *p, uint64_t start, uint64_t end,
     mcap_put_u64(p + 41, records_len);
 }
 
-void mcap_footer_record(uint8_t *p, uint64_t summary_start,
-                        uint64_t summary_offset_start, uint32_t summary_crc)
+void scn__mcap_footer_record(uint8_t *p, uint64_t summary_start,
+                             uint64_t summary_offset_start,
+                             uint32_t summary_crc)
 {
     p[0] = MCAP_OP_FOOTER;
     mcap_put_u64(p + 1, MCAP_FOOTER_LEN - MCAP_PREFIX_LEN);
@@ -29,7 +30,7 @@ void mcap_footer_record(uint8_t *p, uint64_t summary_start,
     mcap_put_u32(p + 25, summary_crc);
 }
 
-int mcap_buf_reserve(mcap_buf *b, size_t extra)
+int scn__mcap_buf_reserve(mcap_buf *b, size_t extra)
 {
     size_t cap;
     uint8_t *p;
@@ -49,7 +50,7 @@ int mcap_buf_reserve(mcap_buf *b, size_t extra)
     return 0;
 }
 
-void mcap_buf_free(mcap_buf *b)
+void scn__mcap_buf_free(mcap_buf *b)
 {
     free(b->data);
     memset(b, 0, sizeof(*b));
@@ -61,7 +62,7 @@ static uint8_t *begin(mcap_buf *b, uint8_t opcode, size_t body)
 {
     uint8_t *p;
 
-    if (mcap_buf_reserve(b, MCAP_PREFIX_LEN + body) != 0)
+    if (scn__mcap_buf_reserve(b, MCAP_PREFIX_LEN + body) != 0)
         return NULL;
     p = b->data + b->len;
     p[0] = opcode;
@@ -78,7 +79,7 @@ static uint8_t *put_str(uint8_t *p, const char *s, size_t len)
     return p + 4 + len;
 }
 
-int mcap_put_header(mcap_buf *b, const char *profile, const char *library)
+int scn__mcap_put_header(mcap_buf *b, const char *profile, const char *library)
 {
     size_t lp = strlen(profile), ll = strlen(library);
     uint8_t *p = begin(b, MCAP_OP_HEADER, 8 + lp + ll);
@@ -89,8 +90,8 @@ int mcap_put_header(mcap_buf *b, const char *profile, const char *library)
     return 0;
 }
 
-int mcap_put_schema(mcap_buf *b, uint16_t id, const char *name,
-                    const char *encoding, const void *data, size_t len)
+int scn__mcap_put_schema(mcap_buf *b, uint16_t id, const char *name,
+                         const char *encoding, const void *data, size_t len)
 {
     size_t ln = strlen(name), le = strlen(encoding);
     uint8_t *p = begin(b, MCAP_OP_SCHEMA, 2 + 4 + ln + 4 + le + 4 + len);
@@ -102,8 +103,8 @@ int mcap_put_schema(mcap_buf *b, uint16_t id, const char *name,
     return 0;
 }
 
-int mcap_put_channel(mcap_buf *b, uint16_t id, uint16_t schema_id,
-                     const char *topic, const char *message_encoding)
+int scn__mcap_put_channel(mcap_buf *b, uint16_t id, uint16_t schema_id,
+                          const char *topic, const char *message_encoding)
 {
     size_t lt = strlen(topic), le = strlen(message_encoding);
     uint8_t *p = begin(b, MCAP_OP_CHANNEL, 4 + 4 + lt + 4 + le + 4);
@@ -117,8 +118,8 @@ int mcap_put_channel(mcap_buf *b, uint16_t id, uint16_t schema_id,
     return 0;
 }
 
-int mcap_put_message_index(mcap_buf *b, uint16_t channel_id,
-                           const uint8_t *entries, size_t n)
+int scn__mcap_put_message_index(mcap_buf *b, uint16_t channel_id,
+                                const uint8_t *entries, size_t n)
 {
     size_t bytes = n * MCAP_INDEX_ENTRY_LEN;
     uint8_t *p = begin(b, MCAP_OP_MESSAGE_INDEX, 2 + 4 + bytes);
@@ -132,7 +133,7 @@ int mcap_put_message_index(mcap_buf *b, uint16_t channel_id,
     return 0;
 }
 
-int mcap_put_chunk_index(mcap_buf *b, const mcap_chunk_index *ci)
+int scn__mcap_put_chunk_index(mcap_buf *b, const mcap_chunk_index *ci)
 {
     size_t map = ci->index_count * 10;
     uint8_t *p = begin(b, MCAP_OP_CHUNK_INDEX, 32 + 4 + map + 8 + 4 + 16);
@@ -156,7 +157,7 @@ int mcap_put_chunk_index(mcap_buf *b, const mcap_chunk_index *ci)
     return 0;
 }
 
-int mcap_put_statistics(mcap_buf *b, const mcap_statistics *st)
+int scn__mcap_put_statistics(mcap_buf *b, const mcap_statistics *st)
 {
     size_t map = st->channels * 10;
     uint8_t *p = begin(b, MCAP_OP_STATISTICS, 8 + 2 + 16 + 16 + 4 + map);
@@ -180,7 +181,7 @@ int mcap_put_statistics(mcap_buf *b, const mcap_statistics *st)
     return 0;
 }
 
-int mcap_put_data_end(mcap_buf *b, uint32_t crc)
+int scn__mcap_put_data_end(mcap_buf *b, uint32_t crc)
 {
     uint8_t *p = begin(b, MCAP_OP_DATA_END, 4);
 
@@ -190,8 +191,8 @@ int mcap_put_data_end(mcap_buf *b, uint32_t crc)
     return 0;
 }
 
-int mcap_put_summary_offset(mcap_buf *b, uint8_t opcode, uint64_t start,
-                            uint64_t length)
+int scn__mcap_put_summary_offset(mcap_buf *b, uint8_t opcode, uint64_t start,
+                                 uint64_t length)
 {
     uint8_t *p = begin(b, MCAP_OP_SUMMARY_OFFSET, 17);
 
@@ -203,7 +204,7 @@ int mcap_put_summary_offset(mcap_buf *b, uint8_t opcode, uint64_t start,
     return 0;
 }
 
-int mcap_record_at(const uint8_t *p, size_t avail, mcap_record *r)
+int scn__mcap_record_at(const uint8_t *p, size_t avail, mcap_record *r)
 {
     uint64_t len;
 
@@ -287,7 +288,7 @@ static int done(const cursor *c)
     return c->bad ? SCN_ERR_MCAP_FORMAT : 0;
 }
 
-int mcap_parse_header(const mcap_record *r, mcap_header *out)
+int scn__mcap_parse_header(const mcap_record *r, mcap_header *out)
 {
     cursor c = open_body(r);
 
@@ -296,7 +297,7 @@ int mcap_parse_header(const mcap_record *r, mcap_header *out)
     return done(&c);
 }
 
-int mcap_parse_schema(const mcap_record *r, mcap_schema *out)
+int scn__mcap_parse_schema(const mcap_record *r, mcap_schema *out)
 {
     cursor c = open_body(r);
 
@@ -323,7 +324,7 @@ static void check_string_map(cursor *c)
     c->bad |= m.bad;
 }
 
-int mcap_parse_channel(const mcap_record *r, mcap_channel *out)
+int scn__mcap_parse_channel(const mcap_record *r, mcap_channel *out)
 {
     cursor c = open_body(r);
 
@@ -335,7 +336,7 @@ int mcap_parse_channel(const mcap_record *r, mcap_channel *out)
     return done(&c);
 }
 
-int mcap_parse_message(const mcap_record *r, mcap_message *out)
+int scn__mcap_parse_message(const mcap_record *r, mcap_message *out)
 {
     cursor c = open_body(r);
 
@@ -348,7 +349,7 @@ int mcap_parse_message(const mcap_record *r, mcap_message *out)
     return done(&c);
 }
 
-int mcap_parse_chunk(const mcap_record *r, mcap_chunk *out)
+int scn__mcap_parse_chunk(const mcap_record *r, mcap_chunk *out)
 {
     cursor c = open_body(r);
 
@@ -362,7 +363,7 @@ int mcap_parse_chunk(const mcap_record *r, mcap_chunk *out)
     return done(&c);
 }
 
-int mcap_parse_statistics(const mcap_record *r, mcap_statistics *out)
+int scn__mcap_parse_statistics(const mcap_record *r, mcap_statistics *out)
 {
     cursor c = open_body(r);
 
@@ -382,7 +383,7 @@ int mcap_parse_statistics(const mcap_record *r, mcap_statistics *out)
     return done(&c);
 }
 
-int mcap_parse_footer(const mcap_record *r, mcap_footer *out)
+int scn__mcap_parse_footer(const mcap_record *r, mcap_footer *out)
 {
     cursor c = open_body(r);
 
@@ -392,7 +393,7 @@ int mcap_parse_footer(const mcap_record *r, mcap_footer *out)
     return done(&c);
 }
 
-int mcap_parse_data_end(const mcap_record *r, uint32_t *crc)
+int scn__mcap_parse_data_end(const mcap_record *r, uint32_t *crc)
 {
     cursor c = open_body(r);
 
@@ -400,7 +401,7 @@ int mcap_parse_data_end(const mcap_record *r, uint32_t *crc)
     return done(&c);
 }
 
-int mcap_check_message_index(const mcap_record *r)
+int scn__mcap_check_message_index(const mcap_record *r)
 {
     cursor c = open_body(r);
     size_t len;

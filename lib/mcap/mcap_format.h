@@ -99,12 +99,13 @@ static inline void mcap_message_head(uint8_t *p, uint16_t channel_id,
 
 /* Writes an uncompressed Chunk record's head (MCAP_CHUNK_HEAD_LEN bytes);
  * records_len bytes of records follow it. */
-void mcap_chunk_head(uint8_t *p, uint64_t start, uint64_t end,
-                     uint64_t records_len, uint32_t crc);
+void scn__mcap_chunk_head(uint8_t *p, uint64_t start, uint64_t end,
+                          uint64_t records_len, uint32_t crc);
 
 /* Writes a Footer record (MCAP_FOOTER_LEN bytes). */
-void mcap_footer_record(uint8_t *p, uint64_t summary_start,
-                        uint64_t summary_offset_start, uint32_t summary_crc);
+void scn__mcap_footer_record(uint8_t *p, uint64_t summary_start,
+                             uint64_t summary_offset_start,
+                             uint32_t summary_crc);
 
 /* A growing byte buffer. */
 typedef struct mcap_buf {
@@ -114,18 +115,18 @@ typedef struct mcap_buf {
 } mcap_buf;
 
 /* Makes room for extra more bytes. Returns 0 or SCN_ERR_NOMEM. */
-int mcap_buf_reserve(mcap_buf *b, size_t extra);
-void mcap_buf_free(mcap_buf *b);
+int scn__mcap_buf_reserve(mcap_buf *b, size_t extra);
+void scn__mcap_buf_free(mcap_buf *b);
 
 /* Record encoders: append one whole record. Return 0 or SCN_ERR_NOMEM. */
-int mcap_put_header(mcap_buf *b, const char *profile, const char *library);
-int mcap_put_schema(mcap_buf *b, uint16_t id, const char *name,
-                    const char *encoding, const void *data, size_t len);
-int mcap_put_channel(mcap_buf *b, uint16_t id, uint16_t schema_id,
-                     const char *topic, const char *message_encoding);
+int scn__mcap_put_header(mcap_buf *b, const char *profile, const char *library);
+int scn__mcap_put_schema(mcap_buf *b, uint16_t id, const char *name,
+                         const char *encoding, const void *data, size_t len);
+int scn__mcap_put_channel(mcap_buf *b, uint16_t id, uint16_t schema_id,
+                          const char *topic, const char *message_encoding);
 /* entries: n encoded MessageIndex entries (MCAP_INDEX_ENTRY_LEN each). */
-int mcap_put_message_index(mcap_buf *b, uint16_t channel_id,
-                           const uint8_t *entries, size_t n);
+int scn__mcap_put_message_index(mcap_buf *b, uint16_t channel_id,
+                                const uint8_t *entries, size_t n);
 
 typedef struct mcap_chunk_index {
     uint64_t start, end;   /* message log times */
@@ -138,7 +139,7 @@ typedef struct mcap_chunk_index {
     uint64_t records_len;          /* compressed = uncompressed size */
 } mcap_chunk_index;
 
-int mcap_put_chunk_index(mcap_buf *b, const mcap_chunk_index *ci);
+int scn__mcap_put_chunk_index(mcap_buf *b, const mcap_chunk_index *ci);
 
 typedef struct mcap_statistics {
     uint64_t message_count;
@@ -156,10 +157,10 @@ typedef struct mcap_statistics {
     size_t map_len;
 } mcap_statistics;
 
-int mcap_put_statistics(mcap_buf *b, const mcap_statistics *st);
-int mcap_put_data_end(mcap_buf *b, uint32_t crc);
-int mcap_put_summary_offset(mcap_buf *b, uint8_t opcode, uint64_t start,
-                            uint64_t length);
+int scn__mcap_put_statistics(mcap_buf *b, const mcap_statistics *st);
+int scn__mcap_put_data_end(mcap_buf *b, uint32_t crc);
+int scn__mcap_put_summary_offset(mcap_buf *b, uint8_t opcode, uint64_t start,
+                                 uint64_t length);
 
 /* Parsing. A record located in a byte range. */
 typedef struct mcap_record {
@@ -170,7 +171,7 @@ typedef struct mcap_record {
 
 /* Locates the record at p (avail bytes). Returns 1 and fills *r when the
  * whole record is there, 0 when it is cut short. */
-int mcap_record_at(const uint8_t *p, size_t avail, mcap_record *r);
+int scn__mcap_record_at(const uint8_t *p, size_t avail, mcap_record *r);
 
 typedef struct mcap_str {
     const char *p;
@@ -216,15 +217,15 @@ typedef struct mcap_footer {
 
 /* Body parsers: each checks every length against the record's body and
  * returns 0 or SCN_ERR_MCAP_FORMAT. */
-int mcap_parse_header(const mcap_record *r, mcap_header *out);
-int mcap_parse_schema(const mcap_record *r, mcap_schema *out);
-int mcap_parse_channel(const mcap_record *r, mcap_channel *out);
-int mcap_parse_message(const mcap_record *r, mcap_message *out);
-int mcap_parse_chunk(const mcap_record *r, mcap_chunk *out);
-int mcap_parse_statistics(const mcap_record *r, mcap_statistics *out);
-int mcap_parse_footer(const mcap_record *r, mcap_footer *out);
-int mcap_parse_data_end(const mcap_record *r, uint32_t *crc);
+int scn__mcap_parse_header(const mcap_record *r, mcap_header *out);
+int scn__mcap_parse_schema(const mcap_record *r, mcap_schema *out);
+int scn__mcap_parse_channel(const mcap_record *r, mcap_channel *out);
+int scn__mcap_parse_message(const mcap_record *r, mcap_message *out);
+int scn__mcap_parse_chunk(const mcap_record *r, mcap_chunk *out);
+int scn__mcap_parse_statistics(const mcap_record *r, mcap_statistics *out);
+int scn__mcap_parse_footer(const mcap_record *r, mcap_footer *out);
+int scn__mcap_parse_data_end(const mcap_record *r, uint32_t *crc);
 /* Checks a MessageIndex body: a channel id and whole entries. */
-int mcap_check_message_index(const mcap_record *r);
+int scn__mcap_check_message_index(const mcap_record *r);
 
 #endif

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -60,6 +61,22 @@ static char *dup_n(const void *p, size_t n)
     return s;
 }
 
+/* items (cap elements of size bytes, n in use) with room for one more:
+ * items itself, or a copy with twice the capacity (first when empty).
+ * NULL when out of memory; items is then unchanged. */
+static void *grow(void *items, size_t *cap, size_t n, size_t size, size_t first)
+{
+    size_t c = *cap ? *cap * 2 : first;
+    void *p;
+
+    if (n < *cap)
+        return items;
+    if (c > SIZE_MAX / size || !(p = realloc(items, c * size)))
+        return NULL;
+    *cap = c;
+    return p;
+}
+
 static const mcap_schema *find_schema(const scn_recording *r, uint16_t id)
 {
     for (size_t i = 0; i < r->nschemas; i++)
@@ -71,23 +88,19 @@ static const mcap_schema *find_schema(const scn_recording *r, uint16_t id)
 static int add_schema(scn_recording *r, const mcap_record *rec)
 {
     mcap_schema s;
+    void *p;
     int rc;
 
-    if ((rc = mcap_parse_schema(rec, &s)))
+    if ((rc = scn__mcap_parse_schema(rec, &s)))
         return rc;
     if (s.id == 0)
         return SCN_ERR_MCAP_FORMAT; /* 0 means "no schema" */
     if (find_schema(r, s.id))
         return 0; /* repeated (chunks, summary): the first one holds */
-    if (r->nschemas == r->schemas_cap) {
-        size_t cap = r->schemas_cap ? r->schemas_cap * 2 : 8;
-        mcap_schema *p = realloc(r->schemas, cap * sizeof(*p));
-
-        if (!p)
-            return SCN_ERR_NOMEM;
-        r->schemas = p;
-        r->schemas_cap = cap;
-    }
+    if (!(p = grow(r->schemas, &r->schemas_cap, r->nschemas,
+                   sizeof(*r->schemas), 8)))
+        return SCN_ERR_NOMEM;
+    r->schemas = p;
     r->schemas[r->nschemas++] = s;
     return 0;
 }
@@ -100,24 +113,19 @@ static int add_channel(scn_recording *r, const mcap_record *rec)
     scn_recording_channel *c;
     mcap_channel mc;
     size_t total;
+    void *p;
     char *b;
     int rc;
 
-    if ((rc = mcap_parse_channel(rec, &mc)))
+    if ((rc = scn__mcap_parse_channel(rec, &mc)))
         return rc;
     if (r->slot[mc.id] != NO_SLOT)
         return 0;
     if (mc.schema_id && !(s = find_schema(r, mc.schema_id)))
         return SCN_ERR_MCAP_FORMAT; /* a schema must precede its channel */
-    if (r->nch == r->ch_cap) {
-        size_t cap = r->ch_cap ? r->ch_cap * 2 : 8;
-        scn_recording_channel *p = realloc(r->ch, cap * sizeof(*p));
-
-        if (!p)
-            return SCN_ERR_NOMEM;
-        r->ch = p;
-        r->ch_cap = cap;
-    }
+    if (!(p = grow(r->ch, &r->ch_cap, r->nch, sizeof(*r->ch), 8)))
+        return SCN_ERR_NOMEM;
+    r->ch = p;
     total = mc.topic.len + mc.message_encoding.len + s->name.len +
             s->encoding.len + s->len + 5;
     if (!(b = malloc(total)))
@@ -151,21 +159,16 @@ static int add_message(scn_recording *r, const mcap_record *rec,
                        uint64_t offset)
 {
     mcap_message m;
+    void *p;
     int rc;
 
-    if ((rc = mcap_parse_message(rec, &m)))
+    if ((rc = scn__mcap_parse_message(rec, &m)))
         return rc;
     if (r->slot[m.channel_id] == NO_SLOT)
         return SCN_ERR_MCAP_FORMAT; /* a channel must precede its messages */
-    if (r->nmsg == r->msgs_cap) {
-        size_t cap = r->msgs_cap ? r->msgs_cap * 2 : 1024;
-        msgref *p = realloc(r->msgs, cap * sizeof(*p));
-
-        if (!p)
-            return SCN_ERR_NOMEM;
-        r->msgs = p;
-        r->msgs_cap = cap;
-    }
+    if (!(p = grow(r->msgs, &r->msgs_cap, r->nmsg, sizeof(*r->msgs), 1024)))
+        return SCN_ERR_NOMEM;
+    r->msgs = p;
     r->msgs[r->nmsg].log_time = m.log_time;
     r->msgs[r->nmsg].offset = offset;
     r->nmsg++;
@@ -191,7 +194,7 @@ static int read_chunk(scn_recording *r, const mcap_record *rec)
     mcap_chunk ck;
     int rc;
 
-    if ((rc = mcap_parse_chunk(rec, &ck)))
+    if ((rc = scn__mcap_parse_chunk(rec, &ck)))
         return rc;
     if (ck.compression.len)
         return SCN_ERR_UNSUPPORTED;
@@ -202,7 +205,7 @@ static int read_chunk(scn_recording *r, const mcap_record *rec)
     while (pos < ck.records_len) {
         mcap_record in;
 
-        if (!mcap_record_at(ck.records + pos, ck.records_len - pos, &in)) {
+        if (!scn__mcap_record_at(ck.records + pos, ck.records_len - pos, &in)) {
             rc = SCN_ERR_MCAP_FORMAT;
             break;
         }
@@ -242,10 +245,10 @@ static int read_summary(scn_recording *r, size_t data_end)
     fpos = r->size - MCAP_MAGIC_LEN - MCAP_FOOTER_LEN;
     if (memcmp(r->data + r->size - MCAP_MAGIC_LEN, MCAP_MAGIC,
                MCAP_MAGIC_LEN) != 0 ||
-        !mcap_record_at(r->data + fpos, MCAP_FOOTER_LEN, &rec) ||
+        !scn__mcap_record_at(r->data + fpos, MCAP_FOOTER_LEN, &rec) ||
         rec.opcode != MCAP_OP_FOOTER)
         return 0;
-    if ((rc = mcap_parse_footer(&rec, &f)))
+    if ((rc = scn__mcap_parse_footer(&rec, &f)))
         return rc;
     start = f.summary_start ? f.summary_start : fpos;
     if (start < data_end || start > fpos ||
@@ -259,7 +262,7 @@ static int read_summary(scn_recording *r, size_t data_end)
     for (pos = start; pos < fpos; pos += MCAP_PREFIX_LEN + rec.len) {
         mcap_statistics st;
 
-        if (!mcap_record_at(r->data + pos, fpos - pos, &rec))
+        if (!scn__mcap_record_at(r->data + pos, fpos - pos, &rec))
             return SCN_ERR_MCAP_FORMAT;
         switch (rec.opcode) {
         case MCAP_OP_SCHEMA:
@@ -269,7 +272,7 @@ static int read_summary(scn_recording *r, size_t data_end)
             rc = add_channel(r, &rec);
             break;
         case MCAP_OP_STATISTICS:
-            rc = mcap_parse_statistics(&rec, &st);
+            rc = scn__mcap_parse_statistics(&rec, &st);
             if (!rc && (st.message_count != r->nmsg ||
                         st.chunk_count != r->info.chunk_count))
                 rc = SCN_ERR_MCAP_FORMAT;
@@ -290,7 +293,7 @@ static int read_data_end(scn_recording *r, const mcap_record *rec, size_t pos)
     uint32_t crc;
     int rc;
 
-    if ((rc = mcap_parse_data_end(rec, &crc)))
+    if ((rc = scn__mcap_parse_data_end(rec, &crc)))
         return rc;
     if (crc && (uint32_t)crc32_z(0, r->data, pos) != crc)
         return SCN_ERR_MCAP_CRC;
@@ -309,12 +312,12 @@ static int read_header(scn_recording *r, size_t *pos)
                    : SCN_ERR_MCAP_FORMAT;
     if (memcmp(r->data, MCAP_MAGIC, MCAP_MAGIC_LEN) != 0)
         return SCN_ERR_MCAP_FORMAT;
-    if (!mcap_record_at(r->data + MCAP_MAGIC_LEN, r->size - MCAP_MAGIC_LEN,
-                        &rec))
+    if (!scn__mcap_record_at(r->data + MCAP_MAGIC_LEN, r->size - MCAP_MAGIC_LEN,
+                             &rec))
         return SCN_ERR_MCAP_TRUNCATED;
     if (rec.opcode != MCAP_OP_HEADER)
         return SCN_ERR_MCAP_FORMAT;
-    if ((rc = mcap_parse_header(&rec, &h)))
+    if ((rc = scn__mcap_parse_header(&rec, &h)))
         return rc;
     r->profile = dup_n(h.profile.p, h.profile.len);
     r->library = dup_n(h.library.p, h.library.len);
@@ -335,7 +338,7 @@ static int scan(scn_recording *r, unsigned flags)
     for (;;) {
         mcap_record rec;
 
-        if (!mcap_record_at(r->data + pos, r->size - pos, &rec)) {
+        if (!scn__mcap_record_at(r->data + pos, r->size - pos, &rec)) {
             r->info.truncated = 1;
             return 0;
         }
@@ -353,7 +356,7 @@ static int scan(scn_recording *r, unsigned flags)
             rc = read_chunk(r, &rec);
             break;
         case MCAP_OP_MESSAGE_INDEX:
-            rc = mcap_check_message_index(&rec);
+            rc = scn__mcap_check_message_index(&rec);
             break;
         case MCAP_OP_DATA_END:
             rc = read_data_end(r, &rec, pos);
@@ -560,8 +563,8 @@ int scn_recording_next(scn_recording *r, scn_recording_message *msg)
         return 0;
     p = r->data + r->msgs[r->next++].offset;
     /* Checked during the scan; cannot fail now. */
-    mcap_record_at(p, r->size - (size_t)(p - r->data), &rec);
-    mcap_parse_message(&rec, &m);
+    scn__mcap_record_at(p, r->size - (size_t)(p - r->data), &rec);
+    scn__mcap_parse_message(&rec, &m);
     msg->channel = &r->ch[r->slot[m.channel_id] - 1];
     msg->sequence = m.sequence;
     msg->log_time_ns = m.log_time;

@@ -36,7 +36,7 @@ static int copy(scn_recording *in, scn_recorder *rec)
     for (size_t i = 0; i < info.channel_count; i++) {
         const scn_recording_channel *c = scn_recording_channel_at(in, i);
 
-        rc = scn_recorder_add_channel_raw(
+        rc = scn__recorder_add_channel_raw(
             rec, c->topic, c->message_encoding, c->schema_name,
             c->schema_encoding, c->schema_data, c->schema_len, &ids[c->id]);
         if (rc)
@@ -44,9 +44,9 @@ static int copy(scn_recording *in, scn_recorder *rec)
     }
     scn_recording_rewind(in);
     while (scn_recording_next(in, &m)) {
-        rc = scn_recorder_write_seq(rec, ids[m.channel->id], m.sequence,
-                                    m.log_time_ns, m.publish_time_ns, m.data,
-                                    m.len);
+        rc = scn__recorder_write_seq(rec, ids[m.channel->id], m.sequence,
+                                     m.log_time_ns, m.publish_time_ns, m.data,
+                                     m.len);
         if (rc)
             goto out;
     }

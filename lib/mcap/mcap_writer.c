@@ -85,11 +85,22 @@ struct scn_recorder {
     int dirty; /* written since the last sync */
 };
 
-void scn_recorder_options_init(scn_recorder_options *opts)
+/* The first version's last field: the smallest struct_size accepted. */
+#define RECORDER_OPTIONS_V0 SCN_OPTIONS_END(scn_recorder_options, profile)
+
+static void recorder_defaults(scn_recorder_options *opts)
 {
     memset(opts, 0, sizeof(*opts));
     opts->chunk_size = DEFAULT_CHUNK_SIZE;
     opts->flush_interval_ms = DEFAULT_FLUSH_INTERVAL;
+}
+
+void scn_recorder_options_init_sized(scn_recorder_options *o, size_t size)
+{
+    scn_recorder_options d;
+
+    recorder_defaults(&d);
+    scn_options_give(o, size, &d, sizeof(d));
 }
 
 /* The coarse clock costs a few ns; its millisecond-ish resolution is
@@ -168,8 +179,8 @@ static int close_chunk(scn_recorder *rec)
     if (!rec->chunk_msgs)
         return 0;
     fold_crc(rec);
-    mcap_chunk_head(rec->chunk, rec->chunk_start, rec->chunk_end, records,
-                    rec->chunk_crc);
+    scn__mcap_chunk_head(rec->chunk, rec->chunk_start, rec->chunk_end, records,
+                         rec->chunk_crc);
     rec->mi.len = 0;
     mi_offset = chunk_offset + rec->chunk_len;
     for (size_t i = 0; i < rec->n_chunk_chans; i++) {
@@ -180,7 +191,7 @@ static int close_chunk(scn_recorder *rec)
         if (c->unsorted)
             qsort(c->index.data, n, MCAP_INDEX_ENTRY_LEN, cmp_entry);
         rec->mi_offsets[i] = mi_offset + rec->mi.len;
-        if ((rc = mcap_put_message_index(&rec->mi, id, c->index.data, n)))
+        if ((rc = scn__mcap_put_message_index(&rec->mi, id, c->index.data, n)))
             return rec->err = rc;
         c->index.len = 0;
         c->unsorted = 0;
@@ -196,7 +207,7 @@ static int close_chunk(scn_recorder *rec)
     ci.index_offsets = rec->mi_offsets;
     ci.index_length = rec->mi.len;
     ci.records_len = records;
-    if ((rc = mcap_put_chunk_index(&rec->sum_chunk_indexes, &ci)))
+    if ((rc = scn__mcap_put_chunk_index(&rec->sum_chunk_indexes, &ci)))
         return rec->err = rc;
 
     rec->data_crc =
@@ -252,7 +263,7 @@ static uint32_t crc32_zeros(uint32_t crc, uint64_t n)
     return crc;
 }
 
-int scn_recorder_write_hole(scn_recorder *rec, uint64_t body_len)
+int scn__recorder_write_hole(scn_recorder *rec, uint64_t body_len)
 {
     uint8_t head[MCAP_PREFIX_LEN];
     uint64_t end;
@@ -282,6 +293,7 @@ int scn_recorder_new(const char *path, const scn_recorder_options *opts,
 {
     scn_recorder *rec;
     mcap_buf head = {0};
+    const char *profile;
     int rc, saved;
 
     if (!path || !out)
@@ -290,12 +302,15 @@ int scn_recorder_new(const char *path, const scn_recorder_options *opts,
     rec = calloc(1, sizeof(*rec));
     if (!rec)
         return SCN_ERR_NOMEM;
-    if (opts)
-        rec->opts = *opts;
-    else
-        scn_recorder_options_init(&rec->opts);
+    recorder_defaults(&rec->opts);
+    if (opts && (rc = scn_options_take(&rec->opts, sizeof(rec->opts),
+                                       RECORDER_OPTIONS_V0, opts)) != 0) {
+        free(rec);
+        return rc;
+    }
     if (!rec->opts.chunk_size)
         rec->opts.chunk_size = DEFAULT_CHUNK_SIZE;
+    profile = rec->opts.profile ? rec->opts.profile : "";
     rec->opts.profile = NULL; /* not kept: only used below */
     rec->chunk_limit = MCAP_CHUNK_HEAD_LEN + rec->opts.chunk_size;
     rec->chunk_cap = rec->chunk_limit;
@@ -306,9 +321,8 @@ int scn_recorder_new(const char *path, const scn_recorder_options *opts,
     rec->data_crc = rec->chunk_crc;
     rec->last_flush_ms = now_ms();
     rec->fd = -1;
-    if (!rec->chunk || mcap_buf_reserve(&head, 64) ||
-        mcap_put_header(&head, opts && opts->profile ? opts->profile : "",
-                        LIBRARY)) {
+    if (!rec->chunk || scn__mcap_buf_reserve(&head, 64) ||
+        scn__mcap_put_header(&head, profile, LIBRARY)) {
         rc = SCN_ERR_NOMEM;
         goto fail;
     }
@@ -320,13 +334,13 @@ int scn_recorder_new(const char *path, const scn_recorder_options *opts,
     if ((rc = emit(rec, MCAP_MAGIC, MCAP_MAGIC_LEN)) ||
         (rc = emit(rec, head.data, head.len)))
         goto fail;
-    mcap_buf_free(&head);
+    scn__mcap_buf_free(&head);
     *out = rec;
     return 0;
 
 fail:
     saved = errno; /* tells the caller why the file failed */
-    mcap_buf_free(&head);
+    scn__mcap_buf_free(&head);
     if (rec->fd >= 0)
         close(rec->fd);
     free(rec->chunk);
@@ -360,12 +374,12 @@ static int grow_channels(scn_recorder *rec)
     return 0;
 }
 
-int scn_recorder_add_channel_raw(scn_recorder *rec, const char *topic,
-                                 const char *message_encoding,
-                                 const char *schema_name,
-                                 const char *schema_encoding,
-                                 const void *schema, size_t schema_len,
-                                 uint16_t *channel_id)
+int scn__recorder_add_channel_raw(scn_recorder *rec, const char *topic,
+                                  const char *message_encoding,
+                                  const char *schema_name,
+                                  const char *schema_encoding,
+                                  const void *schema, size_t schema_len,
+                                  uint16_t *channel_id)
 {
     mcap_buf recs = {0};
     size_t data_end;
@@ -390,15 +404,15 @@ int scn_recorder_add_channel_raw(scn_recorder *rec, const char *topic,
      * channels, and the id then tells which channel a schema is for. */
     if (*schema_name || *schema_encoding || schema_len) {
         sid = id;
-        if ((rc = mcap_put_schema(&recs, sid, schema_name, schema_encoding,
-                                  schema, schema_len)))
+        if ((rc = scn__mcap_put_schema(&recs, sid, schema_name, schema_encoding,
+                                       schema, schema_len)))
             goto fail;
     }
     data_end = recs.len;
-    if ((rc = mcap_put_channel(&recs, id, sid, topic, message_encoding)))
+    if ((rc = scn__mcap_put_channel(&recs, id, sid, topic, message_encoding)))
         goto fail;
-    if ((rc = mcap_buf_reserve(&rec->sum_schemas, data_end)) ||
-        (rc = mcap_buf_reserve(&rec->sum_channels, recs.len - data_end)))
+    if ((rc = scn__mcap_buf_reserve(&rec->sum_schemas, data_end)) ||
+        (rc = scn__mcap_buf_reserve(&rec->sum_channels, recs.len - data_end)))
         goto fail;
     c = &rec->ch[rec->nch];
     memset(c, 0, sizeof(*c));
@@ -422,11 +436,11 @@ int scn_recorder_add_channel_raw(scn_recorder *rec, const char *topic,
     rec->schema_count += sid != 0;
     rec->nch++;
     *channel_id = id;
-    mcap_buf_free(&recs);
+    scn__mcap_buf_free(&recs);
     return 0;
 
 fail:
-    mcap_buf_free(&recs);
+    scn__mcap_buf_free(&recs);
     return rc;
 }
 
@@ -442,7 +456,7 @@ int scn_recorder_add_channel(scn_recorder *rec, const char *topic,
         if (strcmp(rec->ch[i].topic, topic) == 0)
             return SCN_ERR_STATE;
     /* "" means no schema: the channel then has schema id 0. */
-    return scn_recorder_add_channel_raw(
+    return scn__recorder_add_channel_raw(
         rec, topic, "json", *schema_json ? schema_name : "",
         *schema_json ? "jsonschema" : "", schema_json, strlen(schema_json),
         channel_id);
@@ -467,10 +481,10 @@ int scn_recorder_stream_channel(scn_recorder *rec, scn_record_stream stream,
     return 0;
 }
 
-int scn_recorder_write_seq(scn_recorder *rec, uint16_t channel_id,
-                           uint32_t sequence, uint64_t log_time_ns,
-                           uint64_t publish_time_ns, const void *data,
-                           size_t len)
+int scn__recorder_write_seq(scn_recorder *rec, uint16_t channel_id,
+                            uint32_t sequence, uint64_t log_time_ns,
+                            uint64_t publish_time_ns, const void *data,
+                            size_t len)
 {
     size_t rlen = MCAP_MESSAGE_HEAD_LEN + len;
     wchannel *c;
@@ -497,7 +511,7 @@ int scn_recorder_write_seq(scn_recorder *rec, uint16_t channel_id,
         rec->chunk = nb;
         rec->chunk_cap = cap;
     }
-    if ((rc = mcap_buf_reserve(&c->index, MCAP_INDEX_ENTRY_LEN)))
+    if ((rc = scn__mcap_buf_reserve(&c->index, MCAP_INDEX_ENTRY_LEN)))
         return rc;
 
     p = rec->chunk + rec->chunk_len;
@@ -560,8 +574,8 @@ int scn_recorder_write(scn_recorder *rec, uint16_t channel_id,
     if (!rec || channel_id == 0 || channel_id > rec->nch)
         return SCN_ERR_INVALID_ARG;
     c = &rec->ch[channel_id - 1];
-    return scn_recorder_write_seq(rec, channel_id, c->next_seq, log_time_ns,
-                                  publish_time_ns, json, len);
+    return scn__recorder_write_seq(rec, channel_id, c->next_seq, log_time_ns,
+                                   publish_time_ns, json, len);
 }
 
 int scn_recorder_flush(scn_recorder *rec)
@@ -598,9 +612,9 @@ static int put_group(mcap_buf *s, mcap_buf *offs, uint64_t file_base,
 
     if (!group->len)
         return 0;
-    if ((rc = mcap_put_summary_offset(offs, opcode, file_base + s->len,
-                                      group->len)) ||
-        (rc = mcap_buf_reserve(s, group->len)))
+    if ((rc = scn__mcap_put_summary_offset(offs, opcode, file_base + s->len,
+                                           group->len)) ||
+        (rc = scn__mcap_buf_reserve(s, group->len)))
         return rc;
     memcpy(s->data + s->len, group->data, group->len);
     s->len += group->len;
@@ -635,8 +649,8 @@ static int write_end(scn_recorder *rec)
     st.channel_ids = ids;
     st.channel_counts = counts;
 
-    if ((rc = mcap_put_data_end(&s, rec->data_crc)) ||
-        (rc = mcap_put_statistics(&stats, &st)))
+    if ((rc = scn__mcap_put_data_end(&s, rec->data_crc)) ||
+        (rc = scn__mcap_put_statistics(&stats, &st)))
         goto out;
     summary_start = rec->offset + s.len;
     /* put_group() records offsets relative to the file: s starts at
@@ -650,12 +664,12 @@ static int write_end(scn_recorder *rec)
                         &rec->sum_chunk_indexes)))
         goto out;
     offsets_start = rec->offset + s.len;
-    if ((rc =
-             mcap_buf_reserve(&s, offs.len + MCAP_FOOTER_LEN + MCAP_MAGIC_LEN)))
+    if ((rc = scn__mcap_buf_reserve(&s, offs.len + MCAP_FOOTER_LEN +
+                                            MCAP_MAGIC_LEN)))
         goto out;
     memcpy(s.data + s.len, offs.data, offs.len);
     s.len += offs.len;
-    mcap_footer_record(s.data + s.len, summary_start, offsets_start, 0);
+    scn__mcap_footer_record(s.data + s.len, summary_start, offsets_start, 0);
     /* The summary CRC runs from the summary's start through the footer's
      * summary offset field. */
     crc = (uint32_t)crc32_z(0, NULL, 0);
@@ -670,9 +684,9 @@ static int write_end(scn_recorder *rec)
 out:
     free(ids);
     free(counts);
-    mcap_buf_free(&s);
-    mcap_buf_free(&stats);
-    mcap_buf_free(&offs);
+    scn__mcap_buf_free(&s);
+    scn__mcap_buf_free(&stats);
+    scn__mcap_buf_free(&offs);
     return rc ? (rec->err = rc) : 0;
 }
 
@@ -703,16 +717,16 @@ void scn_recorder_free(scn_recorder *rec)
         scn_recorder_finish(rec);
     for (size_t i = 0; i < rec->nch; i++) {
         free(rec->ch[i].topic);
-        mcap_buf_free(&rec->ch[i].index);
+        scn__mcap_buf_free(&rec->ch[i].index);
     }
     free(rec->ch);
     free(rec->chunk_chans);
     free(rec->mi_offsets);
     free(rec->chunk);
-    mcap_buf_free(&rec->mi);
-    mcap_buf_free(&rec->sum_schemas);
-    mcap_buf_free(&rec->sum_channels);
-    mcap_buf_free(&rec->sum_chunk_indexes);
+    scn__mcap_buf_free(&rec->mi);
+    scn__mcap_buf_free(&rec->sum_schemas);
+    scn__mcap_buf_free(&rec->sum_channels);
+    scn__mcap_buf_free(&rec->sum_chunk_indexes);
     free(rec);
 }
 

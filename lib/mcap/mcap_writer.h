@@ -13,18 +13,18 @@
 
 /* Adds a channel; a schema with empty name, encoding and data means none
  * (schema id 0). Returns as scn_recorder_add_channel(). */
-int scn_recorder_add_channel_raw(scn_recorder *rec, const char *topic,
-                                 const char *message_encoding,
-                                 const char *schema_name,
-                                 const char *schema_encoding,
-                                 const void *schema, size_t schema_len,
-                                 uint16_t *channel_id);
+int scn__recorder_add_channel_raw(scn_recorder *rec, const char *topic,
+                                  const char *message_encoding,
+                                  const char *schema_name,
+                                  const char *schema_encoding,
+                                  const void *schema, size_t schema_len,
+                                  uint16_t *channel_id);
 
 /* scn_recorder_write() with the message's sequence number given. */
-int scn_recorder_write_seq(scn_recorder *rec, uint16_t channel_id,
-                           uint32_t sequence, uint64_t log_time_ns,
-                           uint64_t publish_time_ns, const void *data,
-                           size_t len);
+int scn__recorder_write_seq(scn_recorder *rec, uint16_t channel_id,
+                            uint32_t sequence, uint64_t log_time_ns,
+                            uint64_t publish_time_ns, const void *data,
+                            size_t len);
 
 /* MCAP reserves opcodes 0x80-0xFF for private records. */
 #define MCAP_OP_PRIVATE_HOLE 0x80
@@ -35,6 +35,6 @@ int scn_recorder_write_seq(scn_recorder *rec, uint16_t channel_id,
  * hole in the file, so that a test reaches file offsets past 4 GiB
  * without writing 4 GiB. The data section CRC covers the zeros.
  */
-int scn_recorder_write_hole(scn_recorder *rec, uint64_t body_len);
+int scn__recorder_write_hole(scn_recorder *rec, uint64_t body_len);
 
 #endif

@@ -9,7 +9,7 @@
 #define DEFAULT_FACTOR     2.0
 #define DEFAULT_HEALTHY_MS 10000u
 
-void scn_backoff_init(scn_backoff *b, const scn_backoff_policy *policy)
+void scn__backoff_init(scn_backoff *b, const scn_backoff_policy *policy)
 {
     scn_backoff_policy p = {0, 0, 0.0, 0, 0};
 
@@ -31,7 +31,7 @@ void scn_backoff_init(scn_backoff *b, const scn_backoff_policy *policy)
     b->attempt = 0;
 }
 
-uint32_t scn_backoff_ceiling(const scn_backoff *b)
+uint32_t scn__backoff_ceiling(const scn_backoff *b)
 {
     double max = (double)b->policy.max_ms;
     double value = (double)b->policy.initial_ms;
@@ -53,21 +53,21 @@ uint32_t scn_backoff_ceiling(const scn_backoff *b)
     return (uint32_t)value;
 }
 
-uint32_t scn_backoff_next(scn_backoff *b, scn_rng *rng)
+uint32_t scn__backoff_next(scn_backoff *b, scn_rng *rng)
 {
-    uint32_t delay = scn_rng_upto(rng, scn_backoff_ceiling(b));
+    uint32_t delay = scn__rng_upto(rng, scn__backoff_ceiling(b));
 
     if (b->attempt != UINT32_MAX)
         b->attempt++;
     return delay;
 }
 
-bool scn_backoff_exhausted(const scn_backoff *b)
+bool scn__backoff_exhausted(const scn_backoff *b)
 {
     return b->policy.max_attempts != 0 && b->attempt >= b->policy.max_attempts;
 }
 
-void scn_backoff_reset(scn_backoff *b)
+void scn__backoff_reset(scn_backoff *b)
 {
     b->attempt = 0;
 }

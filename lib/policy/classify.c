@@ -226,14 +226,14 @@ static const struct refusal *by_close(int code)
     return NULL;
 }
 
-int scn_status_error(int http_status, const char *code)
+int scn__status_error(int http_status, const char *code)
 {
     const struct refusal *r = by_status(http_status, AT_REQUEST, code);
 
     return r ? r->err : SCN_ERR_SERVER;
 }
 
-int scn_cloud_code_error(const char *code, bool *ends_session)
+int scn__cloud_code_error(const char *code, bool *ends_session)
 {
     for (size_t i = 0; code && i < REFUSALS; i++) {
         if (refusals[i].word && strcmp(code, refusals[i].word) == 0) {
@@ -310,7 +310,7 @@ static scn_verdict classify_close(const scn_failure *f)
     return verdict(SCN_ERR_PEER_CLOSED, true, 0);
 }
 
-scn_verdict scn_classify(const scn_failure *failure)
+scn_verdict scn__classify(const scn_failure *failure)
 {
     if (!failure)
         return verdict(SCN_ERR_INVALID_ARG, false, 0);
@@ -472,8 +472,8 @@ static bool parse_http_date(const char *s, int64_t *unix_s)
     return true;
 }
 
-int scn_parse_retry_after(const char *value, int64_t now_unix_s,
-                          uint32_t *delay_ms)
+int scn__parse_retry_after(const char *value, int64_t now_unix_s,
+                           uint32_t *delay_ms)
 {
     const char *p = value;
     const char *end;

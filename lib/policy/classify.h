@@ -38,24 +38,24 @@ typedef struct scn_verdict {
 } scn_verdict;
 
 /* NULL failure: SCN_ERR_INVALID_ARG, fatal. */
-scn_verdict scn_classify(const scn_failure *failure);
+scn_verdict scn__classify(const scn_failure *failure);
 
 /* The error of an HTTP request's answer (POST /v1/predict, section 9.6):
  * http_status refined by the error object's code (may be NULL);
  * SCN_ERR_SERVER for a status the protocol does not name. */
-int scn_status_error(int http_status, const char *code);
+int scn__status_error(int http_status, const char *code);
 
 /* The error a cloud error message's code names (section 9.2), and whether
  * the cloud ends the session after it; SCN_ERR_SERVER (not ending) for a
  * code the protocol does not name. ends_session must not be NULL. */
-int scn_cloud_code_error(const char *code, bool *ends_session);
+int scn__cloud_code_error(const char *code, bool *ends_session);
 
 /* Parses a Retry-After value given as delta-seconds ("120"). HTTP-dates
  * (all three RFC 9110 forms) are accepted when now_unix_s is nonzero; a
  * past date gives 0. Result capped at 24 h. Returns 0 or SCN_ERR_MALFORMED
  * (*delay_ms untouched). */
-int scn_parse_retry_after(const char *value, int64_t now_unix_s,
-                          uint32_t *delay_ms);
+int scn__parse_retry_after(const char *value, int64_t now_unix_s,
+                           uint32_t *delay_ms);
 
 /* Default wait for 429 / quota close without a Retry-After: 60 s. */
 #define SCN_QUOTA_DEFAULT_RETRY_MS 60000u

@@ -7,9 +7,9 @@ static void earliest(uint64_t *next, uint64_t due)
         *next = due;
 }
 
-scn_conn_due scn_conn_timers_check(const scn_conn_clock *c,
-                                   const scn_conn_limits *l, uint64_t now,
-                                   uint64_t *next)
+scn_conn_due scn__conn_timers_check(const scn_conn_clock *c,
+                                    const scn_conn_limits *l, uint64_t now,
+                                    uint64_t *next)
 {
     uint64_t n = UINT64_MAX, due;
     scn_conn_due what = SCN_DUE_NONE;
@@ -56,7 +56,8 @@ scn_conn_due scn_conn_timers_check(const scn_conn_clock *c,
     return what;
 }
 
-void scn_conn_clock_phase(scn_conn_clock *c, scn_conn_phase phase, uint64_t now)
+void scn__conn_clock_phase(scn_conn_clock *c, scn_conn_phase phase,
+                           uint64_t now)
 {
     c->phase = phase;
     c->phase_ms = now;
@@ -65,13 +66,13 @@ void scn_conn_clock_phase(scn_conn_clock *c, scn_conn_phase phase, uint64_t now)
     c->ping_ms = 0;
 }
 
-void scn_conn_clock_rx(scn_conn_clock *c, uint64_t now)
+void scn__conn_clock_rx(scn_conn_clock *c, uint64_t now)
 {
     c->rx_ms = now;
     c->ping_ms = 0;
 }
 
-void scn_conn_clock_message(scn_conn_clock *c, uint64_t now)
+void scn__conn_clock_message(scn_conn_clock *c, uint64_t now)
 {
     c->msg_ms = now;
 }

@@ -53,16 +53,16 @@ typedef struct scn_conn_clock {
 /* What is due now, if anything; *next (may be NULL) receives when the
  * next deadline falls (UINT64_MAX: none). The most severe due action
  * wins. */
-scn_conn_due scn_conn_timers_check(const scn_conn_clock *c,
-                                   const scn_conn_limits *l, uint64_t now,
-                                   uint64_t *next);
+scn_conn_due scn__conn_timers_check(const scn_conn_clock *c,
+                                    const scn_conn_limits *l, uint64_t now,
+                                    uint64_t *next);
 
 /* Bookkeeping helpers. */
-void scn_conn_clock_phase(scn_conn_clock *c, scn_conn_phase phase,
-                          uint64_t now);
+void scn__conn_clock_phase(scn_conn_clock *c, scn_conn_phase phase,
+                           uint64_t now);
 /* Bytes came in: the peer is alive; an outstanding ping is answered. */
-void scn_conn_clock_rx(scn_conn_clock *c, uint64_t now);
+void scn__conn_clock_rx(scn_conn_clock *c, uint64_t now);
 /* A complete message came in. */
-void scn_conn_clock_message(scn_conn_clock *c, uint64_t now);
+void scn__conn_clock_message(scn_conn_clock *c, uint64_t now);
 
 #endif

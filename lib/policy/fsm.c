@@ -52,14 +52,14 @@ static scn_transition enter(scn_fsm *f, scn_state to, uint64_t now, int reason,
     return tr;
 }
 
-void scn_fsm_init(scn_fsm *f, const scn_fsm_config *cfg)
+void scn__fsm_init(scn_fsm *f, const scn_fsm_config *cfg)
 {
     uint64_t seed = cfg ? cfg->seed : 0;
 
     memset(f, 0, sizeof(*f));
     f->state = SCN_STATE_IDLE;
-    scn_backoff_init(&f->backoff, cfg ? &cfg->backoff : NULL);
-    scn_rng_seed(&f->rng, seed ? seed : scn_rng_os_seed());
+    scn__backoff_init(&f->backoff, cfg ? &cfg->backoff : NULL);
+    scn__rng_seed(&f->rng, seed ? seed : scn__rng_os_seed());
     f->ping_interval_ms =
         cfg && cfg->ping_interval_ms ? cfg->ping_interval_ms : DEFAULT_PING_MS;
     f->idle_timeout_ms =
@@ -69,27 +69,27 @@ void scn_fsm_init(scn_fsm *f, const scn_fsm_config *cfg)
                                 : DEFAULT_CONNECT_MS;
 }
 
-scn_transition scn_fsm_start(scn_fsm *f, uint64_t now)
+scn_transition scn__fsm_start(scn_fsm *f, uint64_t now)
 {
     if (f->state != SCN_STATE_IDLE)
         return no_change(f);
     return enter(f, SCN_STATE_CONNECTING, now, 0, 0);
 }
 
-scn_transition scn_fsm_opened(scn_fsm *f, uint64_t now)
+scn_transition scn__fsm_opened(scn_fsm *f, uint64_t now)
 {
     if (f->state != SCN_STATE_CONNECTING)
         return no_change(f);
     /* failures stay: a server that accepts and drops at once must still
-     * back off. Only a healthy period (see scn_fsm_failed) resets them. */
+     * back off. Only a healthy period (see scn__fsm_failed) resets them. */
     f->opens++;
     f->last_rx = now;
     f->last_ping = 0;
     return enter(f, SCN_STATE_OPEN, now, 0, 0);
 }
 
-scn_transition scn_fsm_failed(scn_fsm *f, uint64_t now,
-                              const scn_failure *failure)
+scn_transition scn__fsm_failed(scn_fsm *f, uint64_t now,
+                               const scn_failure *failure)
 {
     scn_verdict v;
     uint32_t delay, max_attempts = f->backoff.policy.max_attempts;
@@ -99,13 +99,13 @@ scn_transition scn_fsm_failed(scn_fsm *f, uint64_t now,
         return no_change(f);
     if (f->state == SCN_STATE_OPEN &&
         since(now, f->state_since) >= f->backoff.policy.healthy_ms) {
-        scn_backoff_reset(&f->backoff);
+        scn__backoff_reset(&f->backoff);
         f->failures = 0;
     }
     if (f->failures != UINT32_MAX)
         f->failures++;
     f->last_ping = 0;
-    v = scn_classify(failure);
+    v = scn__classify(failure);
     /* The server's end of stream is an end, not a failure. */
     if (v.err == SCN_ERR_END_OF_STREAM)
         return enter(f, SCN_STATE_CLOSED, now, v.err, 0);
@@ -115,7 +115,7 @@ scn_transition scn_fsm_failed(scn_fsm *f, uint64_t now,
      * consecutive failure is final. */
     if (max_attempts && f->failures >= max_attempts)
         return enter(f, SCN_STATE_FAILED, now, SCN_ERR_ATTEMPTS_EXHAUSTED, 0);
-    delay = scn_backoff_next(&f->backoff, &f->rng);
+    delay = scn__backoff_next(&f->backoff, &f->rng);
     if (delay < v.min_delay_ms)
         delay = v.min_delay_ms;
     f->last_delay_ms = delay;
@@ -123,7 +123,7 @@ scn_transition scn_fsm_failed(scn_fsm *f, uint64_t now,
     return enter(f, SCN_STATE_RECONNECTING, now, v.err, delay);
 }
 
-scn_transition scn_fsm_fatal(scn_fsm *f, uint64_t now, int err)
+scn_transition scn__fsm_fatal(scn_fsm *f, uint64_t now, int err)
 {
     if (f->state == SCN_STATE_CLOSED || f->state == SCN_STATE_FAILED)
         return no_change(f);
@@ -132,22 +132,22 @@ scn_transition scn_fsm_fatal(scn_fsm *f, uint64_t now, int err)
     return enter(f, SCN_STATE_FAILED, now, err, 0);
 }
 
-void scn_fsm_rx(scn_fsm *f, uint64_t now)
+void scn__fsm_rx(scn_fsm *f, uint64_t now)
 {
     if (now > f->last_rx)
         f->last_rx = now;
 }
 
-void scn_fsm_ping_sent(scn_fsm *f, uint64_t now)
+void scn__fsm_ping_sent(scn_fsm *f, uint64_t now)
 {
     f->last_ping = now;
 }
 
-uint32_t scn_fsm_pong(scn_fsm *f, uint64_t now)
+uint32_t scn__fsm_pong(scn_fsm *f, uint64_t now)
 {
     uint64_t rtt;
 
-    scn_fsm_rx(f, now);
+    scn__fsm_rx(f, now);
     if (f->last_ping == 0)
         return 0;
     rtt = since(now, f->last_ping);
@@ -182,7 +182,7 @@ static scn_tick tick_open(scn_fsm *f, uint64_t now)
     return t;
 }
 
-scn_tick scn_fsm_tick(scn_fsm *f, uint64_t now, scn_transition *tr)
+scn_tick scn__fsm_tick(scn_fsm *f, uint64_t now, scn_transition *tr)
 {
     scn_tick t = {SCN_ACT_NONE, SCN_FAIL_CONNECT, UINT64_MAX};
     uint64_t at;
@@ -219,7 +219,7 @@ scn_tick scn_fsm_tick(scn_fsm *f, uint64_t now, scn_transition *tr)
     }
 }
 
-scn_transition scn_fsm_close(scn_fsm *f, uint64_t now)
+scn_transition scn__fsm_close(scn_fsm *f, uint64_t now)
 {
     switch (f->state) {
     case SCN_STATE_CONNECTING:
@@ -233,7 +233,7 @@ scn_transition scn_fsm_close(scn_fsm *f, uint64_t now)
     }
 }
 
-scn_transition scn_fsm_closed(scn_fsm *f, uint64_t now)
+scn_transition scn__fsm_closed(scn_fsm *f, uint64_t now)
 {
     if (f->state != SCN_STATE_CLOSING)
         return no_change(f);

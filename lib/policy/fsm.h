@@ -23,7 +23,7 @@ typedef struct scn_fsm_config {
     uint32_t ping_interval_ms;   /* 0: default 5000 */
     uint32_t idle_timeout_ms;    /* 0: default 15000 */
     uint32_t connect_timeout_ms; /* 0: default 10000 */
-    uint64_t seed;               /* jitter seed; 0: scn_rng_os_seed() */
+    uint64_t seed;               /* jitter seed; 0: scn__rng_os_seed() */
 } scn_fsm_config;
 
 typedef struct scn_fsm {
@@ -58,7 +58,7 @@ typedef enum scn_fsm_action {
     SCN_ACT_CONNECT, /* RECONNECTING delay over: start a connection */
     SCN_ACT_PING,    /* OPEN and idle: send a ping now */
     SCN_ACT_DROP     /* connection is dead or the handshake hangs: drop it
-                        and report scn_fsm_failed(DEAD_PEER/CONNECT_TIMEOUT) */
+                        and report scn__fsm_failed(DEAD_PEER/CONNECT_TIMEOUT) */
 } scn_fsm_action;
 
 typedef struct scn_tick {
@@ -67,11 +67,11 @@ typedef struct scn_tick {
     uint64_t next_deadline;     /* call tick again no later than this */
 } scn_tick;
 
-void scn_fsm_init(scn_fsm *f, const scn_fsm_config *cfg);
+void scn__fsm_init(scn_fsm *f, const scn_fsm_config *cfg);
 /* IDLE -> CONNECTING. */
-scn_transition scn_fsm_start(scn_fsm *f, uint64_t now);
+scn_transition scn__fsm_start(scn_fsm *f, uint64_t now);
 /* CONNECTING -> OPEN. */
-scn_transition scn_fsm_opened(scn_fsm *f, uint64_t now);
+scn_transition scn__fsm_opened(scn_fsm *f, uint64_t now);
 /* A connection attempt or an open connection failed. Classifies it;
  * -> RECONNECTING with a jittered delay (never below the verdict's
  * min_delay_ms), or -> FAILED when fatal or the attempt limit is reached,
@@ -79,29 +79,29 @@ scn_transition scn_fsm_opened(scn_fsm *f, uint64_t now);
  * data.
  * A connection that stayed open at least healthy_ms resets the schedule
  * first. Ignored (changed false) in CLOSING/CLOSED/FAILED/IDLE. */
-scn_transition scn_fsm_failed(scn_fsm *f, uint64_t now,
-                              const scn_failure *failure);
+scn_transition scn__fsm_failed(scn_fsm *f, uint64_t now,
+                               const scn_failure *failure);
 /* A local error that no retry can fix (e.g. the key file became unreadable
  * before a reconnect): any state but CLOSED/FAILED -> FAILED with err.
  * failures is not incremented. */
-scn_transition scn_fsm_fatal(scn_fsm *f, uint64_t now, int err);
+scn_transition scn__fsm_fatal(scn_fsm *f, uint64_t now, int err);
 /* Any inbound traffic (message, pong). */
-void scn_fsm_rx(scn_fsm *f, uint64_t now);
+void scn__fsm_rx(scn_fsm *f, uint64_t now);
 /* Records that a ping was sent. */
-void scn_fsm_ping_sent(scn_fsm *f, uint64_t now);
-/* A pong arrived: counts as inbound traffic (scn_fsm_rx); returns the round
+void scn__fsm_ping_sent(scn_fsm *f, uint64_t now);
+/* A pong arrived: counts as inbound traffic (scn__fsm_rx); returns the round
  * trip in ms (0 if no ping was out). */
-uint32_t scn_fsm_pong(scn_fsm *f, uint64_t now);
+uint32_t scn__fsm_pong(scn_fsm *f, uint64_t now);
 /* What to do now, and when to ask again. RECONNECTING due -> the fsm moves
  * to CONNECTING itself and returns SCN_ACT_CONNECT (*tr reports it; tr may
  * be NULL). next_deadline assumes the action is carried out (a PING is
  * sent now); after SCN_ACT_DROP it is now: report the failure, then tick
  * again. UINT64_MAX when nothing is pending. */
-scn_tick scn_fsm_tick(scn_fsm *f, uint64_t now, scn_transition *tr);
+scn_tick scn__fsm_tick(scn_fsm *f, uint64_t now, scn_transition *tr);
 /* User close: live state -> CLOSING (IDLE/RECONNECTING go straight to
  * CLOSED). */
-scn_transition scn_fsm_close(scn_fsm *f, uint64_t now);
+scn_transition scn__fsm_close(scn_fsm *f, uint64_t now);
 /* The connection finished closing: CLOSING -> CLOSED. */
-scn_transition scn_fsm_closed(scn_fsm *f, uint64_t now);
+scn_transition scn__fsm_closed(scn_fsm *f, uint64_t now);
 
 #endif

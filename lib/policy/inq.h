@@ -22,22 +22,23 @@ enum { SCN_INQ_NONE = 0, SCN_INQ_PAUSE = 1, SCN_INQ_RESUME = 2 };
 
 /* Soft limits max_msgs/max_bytes; resume at half of each. The hard cap is
  * max_msgs + 16 messages and max_bytes + max_message bytes. */
-int scn_inq_init(scn_inq *q, size_t max_msgs, size_t max_bytes,
-                 size_t max_message);
-void scn_inq_free(scn_inq *q);
+int scn__inq_init(scn_inq *q, size_t max_msgs, size_t max_bytes,
+                  size_t max_message);
+void scn__inq_free(scn_inq *q);
 /* Copies a message in. Returns SCN_INQ_NONE or SCN_INQ_PAUSE (reading must
  * stop now), or SCN_ERR_QUEUE_FULL above the hard cap (the caller counts a
  * drop), SCN_ERR_NOMEM. */
-int scn_inq_push(scn_inq *q, const void *data, size_t len);
+int scn__inq_push(scn_inq *q, const void *data, size_t len);
 /* The same, the message tagged (scn_msg.tag when taken). */
-int scn_inq_push_tagged(scn_inq *q, const void *data, size_t len, uint64_t tag);
+int scn__inq_push_tagged(scn_inq *q, const void *data, size_t len,
+                         uint64_t tag);
 /* Takes the oldest message (caller frees msg->buf). Returns false when
  * empty. *event (may be NULL) receives SCN_INQ_RESUME when reading may
  * resume: both count and bytes at or below their low marks. */
-bool scn_inq_take(scn_inq *q, scn_msg *msg, int *event);
-size_t scn_inq_count(const scn_inq *q);
+bool scn__inq_take(scn_inq *q, scn_msg *msg, int *event);
+size_t scn__inq_count(const scn_inq *q);
 /* Discards everything and clears paused without an event: the caller
  * resumes reading itself if it had paused. */
-size_t scn_inq_clear(scn_inq *q);
+size_t scn__inq_clear(scn_inq *q);
 
 #endif

@@ -23,7 +23,7 @@ struct scn_secret {
     char text[]; /* NUL-terminated, at most SCN_KEY_MAX bytes */
 };
 
-int scn_secret_new(scn_secret **out)
+int scn__secret_new(scn_secret **out)
 {
     long ps = sysconf(_SC_PAGESIZE);
     size_t size = ps > 0 ? (size_t)ps : 4096;
@@ -52,7 +52,7 @@ int scn_secret_new(scn_secret **out)
     return 0;
 }
 
-void scn_secret_free(scn_secret *s)
+void scn__secret_free(scn_secret *s)
 {
     size_t size;
 
@@ -64,7 +64,7 @@ void scn_secret_free(scn_secret *s)
     munmap(s, size);
 }
 
-void scn_secret_wipe(scn_secret *s)
+void scn__secret_wipe(scn_secret *s)
 {
     if (!s)
         return;
@@ -72,7 +72,7 @@ void scn_secret_wipe(scn_secret *s)
     s->len = 0;
 }
 
-int scn_key_check(const char *text, size_t len)
+int scn__key_check(const char *text, size_t len)
 {
     size_t i;
 
@@ -89,25 +89,25 @@ int scn_key_check(const char *text, size_t len)
     return 0;
 }
 
-int scn_secret_set(scn_secret *s, const char *text, size_t len)
+int scn__secret_set(scn_secret *s, const char *text, size_t len)
 {
-    int rc = scn_key_check(text, len);
+    int rc = scn__key_check(text, len);
 
     if (rc)
         return rc;
-    scn_secret_wipe(s);
+    scn__secret_wipe(s);
     memcpy(s->text, text, len);
     s->text[len] = '\0';
     s->len = len;
     return 0;
 }
 
-const char *scn_secret_str(const scn_secret *s)
+const char *scn__secret_str(const scn_secret *s)
 {
     return s ? s->text : "";
 }
 
-size_t scn_secret_len(const scn_secret *s)
+size_t scn__secret_len(const scn_secret *s)
 {
     return s ? s->len : 0;
 }
@@ -173,21 +173,21 @@ static int read_key_file(scn_secret *dst, const char *path, bool *missing)
             n--;
         while (start < n && is_blank(buf[start]))
             start++;
-        rc = scn_secret_set(dst, buf + start, n - start);
+        rc = scn__secret_set(dst, buf + start, n - start);
     }
     explicit_bzero(buf, sizeof(buf));
     return rc;
 }
 
-int scn_key_read_file(scn_secret *dst, const char *path)
+int scn__key_read_file(scn_secret *dst, const char *path)
 {
     bool missing;
 
     return read_key_file(dst, path, &missing);
 }
 
-int scn_key_default_path(char *buf, size_t cap, const char *xdg_config_home,
-                         const char *home)
+int scn__key_default_path(char *buf, size_t cap, const char *xdg_config_home,
+                          const char *home)
 {
     int n;
 
@@ -203,10 +203,10 @@ int scn_key_default_path(char *buf, size_t cap, const char *xdg_config_home,
     return 0;
 }
 
-int scn_key_resolve(scn_secret *dst, const char *option_key,
-                    const char *env_value, const char *key_file,
-                    const char *xdg_config_home, const char *home,
-                    const char **source)
+int scn__key_resolve(scn_secret *dst, const char *option_key,
+                     const char *env_value, const char *key_file,
+                     const char *xdg_config_home, const char *home,
+                     const char **source)
 {
     char path[4096];
     bool missing;
@@ -215,13 +215,13 @@ int scn_key_resolve(scn_secret *dst, const char *option_key,
     if (source)
         *source = NULL;
     if (option_key && *option_key) {
-        rc = scn_secret_set(dst, option_key, strlen(option_key));
+        rc = scn__secret_set(dst, option_key, strlen(option_key));
         if (rc == 0 && source)
             *source = "option";
         return rc;
     }
     if (env_value && *env_value) {
-        rc = scn_secret_set(dst, env_value, strlen(env_value));
+        rc = scn__secret_set(dst, env_value, strlen(env_value));
         if (rc == 0 && source)
             *source = "environment";
         return rc;
@@ -229,7 +229,7 @@ int scn_key_resolve(scn_secret *dst, const char *option_key,
     if (key_file && *key_file) {
         rc = read_key_file(dst, key_file, &missing);
     } else {
-        rc = scn_key_default_path(path, sizeof(path), xdg_config_home, home);
+        rc = scn__key_default_path(path, sizeof(path), xdg_config_home, home);
         if (rc == SCN_ERR_NOT_FOUND)
             return SCN_ERR_NO_KEY;
         if (rc)
@@ -245,8 +245,8 @@ int scn_key_resolve(scn_secret *dst, const char *option_key,
     return rc;
 }
 
-void scn_key_redact(const char *key, size_t len,
-                    char out[SCN_KEY_REDACTED_SIZE])
+void scn__key_redact(const char *key, size_t len,
+                     char out[SCN_KEY_REDACTED_SIZE])
 {
     /* Below 12 characters, four would be a third of the key or more. */
     if (!key || len < 12) {
@@ -276,15 +276,15 @@ int scn_api_key_load(const char *key_file, scn_api_key **out)
     *out = NULL;
     if (!(k = calloc(1, sizeof(*k))))
         return SCN_ERR_NOMEM;
-    if ((rc = scn_secret_new(&k->secret)) != 0 ||
-        (rc = scn_key_resolve(k->secret, NULL, getenv("SCENTIENCE_API_KEY"),
-                              key_file, getenv("XDG_CONFIG_HOME"),
-                              getenv("HOME"), &k->source)) != 0) {
+    if ((rc = scn__secret_new(&k->secret)) != 0 ||
+        (rc = scn__key_resolve(k->secret, NULL, getenv("SCENTIENCE_API_KEY"),
+                               key_file, getenv("XDG_CONFIG_HOME"),
+                               getenv("HOME"), &k->source)) != 0) {
         scn_api_key_free(k);
         return rc;
     }
-    scn_key_redact(scn_secret_str(k->secret), scn_secret_len(k->secret),
-                   k->redacted);
+    scn__key_redact(scn__secret_str(k->secret), scn__secret_len(k->secret),
+                    k->redacted);
     *out = k;
     return 0;
 }
@@ -293,13 +293,13 @@ void scn_api_key_free(scn_api_key *k)
 {
     if (!k)
         return;
-    scn_secret_free(k->secret);
+    scn__secret_free(k->secret);
     free(k);
 }
 
 const char *scn_api_key_text(const scn_api_key *k)
 {
-    return k ? scn_secret_str(k->secret) : "";
+    return k ? scn__secret_str(k->secret) : "";
 }
 
 const char *scn_api_key_redacted(const scn_api_key *k)
@@ -320,12 +320,12 @@ int scn_api_key_equal(const scn_api_key *a, const scn_api_key *b)
 
     if (!a || !b)
         return 0;
-    la = scn_secret_len(a->secret);
-    lb = scn_secret_len(b->secret);
+    la = scn__secret_len(a->secret);
+    lb = scn__secret_len(b->secret);
     if (la != lb)
         return 0;
-    sa = scn_secret_str(a->secret);
-    sb = scn_secret_str(b->secret);
+    sa = scn__secret_str(a->secret);
+    sb = scn__secret_str(b->secret);
     /* No early exit: the time taken says nothing about where they differ. */
     for (i = 0; i < la; i++)
         diff |= (unsigned char)(sa[i] ^ sb[i]);

@@ -7,7 +7,7 @@
 
 #include <scentience/error.h>
 
-void scn_mask_pool_init(scn_mask_pool *pool)
+void scn__mask_pool_init(scn_mask_pool *pool)
 {
     pool->at = sizeof(pool->bytes);
 }
@@ -29,7 +29,7 @@ static int refill(scn_mask_pool *pool)
     return 0;
 }
 
-int scn_mask_pool_take(scn_mask_pool *pool, unsigned char key[4])
+int scn__mask_pool_take(scn_mask_pool *pool, unsigned char key[4])
 {
     int rc;
 

@@ -15,10 +15,10 @@ typedef struct scn_mask_pool {
     size_t at; /* bytes[at..] are unused; sizeof(bytes): empty */
 } scn_mask_pool;
 
-void scn_mask_pool_init(scn_mask_pool *pool);
+void scn__mask_pool_init(scn_mask_pool *pool);
 
 /* The next 4-byte key. Returns 0, or SCN_ERR_IO when the kernel gives no
  * randomness (the frame must not go out unmasked). */
-int scn_mask_pool_take(scn_mask_pool *pool, unsigned char key[4]);
+int scn__mask_pool_take(scn_mask_pool *pool, unsigned char key[4]);
 
 #endif

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int scn_msgq_init(scn_msgq *q, size_t cap_msgs, size_t cap_bytes,
-                  size_t headroom)
+int scn__msgq_init(scn_msgq *q, size_t cap_msgs, size_t cap_bytes,
+                   size_t headroom)
 {
     memset(q, 0, sizeof(*q));
     if (cap_msgs == 0 || cap_bytes == 0)
@@ -26,29 +26,29 @@ int scn_msgq_init(scn_msgq *q, size_t cap_msgs, size_t cap_bytes,
     return 0;
 }
 
-void scn_msgq_free(scn_msgq *q)
+void scn__msgq_free(scn_msgq *q)
 {
-    scn_msgq_clear(q);
+    scn__msgq_clear(q);
     free(q->ring);
     memset(q, 0, sizeof(*q));
 }
 
-bool scn_msgq_fits(const scn_msgq *q, size_t len)
+bool scn__msgq_fits(const scn_msgq *q, size_t len)
 {
     /* Written as a subtraction: bytes + len could wrap. */
     return q->count < q->cap_msgs && q->bytes <= q->cap_bytes &&
            len <= q->cap_bytes - q->bytes;
 }
 
-int scn_msgq_push_tagged(scn_msgq *q, const void *data, size_t len, bool front,
-                         uint64_t tag)
+int scn__msgq_push_tagged(scn_msgq *q, const void *data, size_t len, bool front,
+                          uint64_t tag)
 {
     scn_msg *slot;
     unsigned char *buf;
 
     if (len > q->cap_bytes)
         return SCN_ERR_MESSAGE_TOO_BIG;
-    if (!scn_msgq_fits(q, len))
+    if (!scn__msgq_fits(q, len))
         return SCN_ERR_QUEUE_FULL;
     if (len > SIZE_MAX - q->headroom - 1)
         return SCN_ERR_NOMEM;
@@ -73,22 +73,22 @@ int scn_msgq_push_tagged(scn_msgq *q, const void *data, size_t len, bool front,
     return 0;
 }
 
-int scn_msgq_push(scn_msgq *q, const void *data, size_t len)
+int scn__msgq_push(scn_msgq *q, const void *data, size_t len)
 {
-    return scn_msgq_push_tagged(q, data, len, false, 0);
+    return scn__msgq_push_tagged(q, data, len, false, 0);
 }
 
-int scn_msgq_push_front(scn_msgq *q, const void *data, size_t len)
+int scn__msgq_push_front(scn_msgq *q, const void *data, size_t len)
 {
-    return scn_msgq_push_tagged(q, data, len, true, 0);
+    return scn__msgq_push_tagged(q, data, len, true, 0);
 }
 
-scn_msg *scn_msgq_peek(scn_msgq *q)
+scn_msg *scn__msgq_peek(scn_msgq *q)
 {
     return q->count ? &q->ring[q->head] : NULL;
 }
 
-bool scn_msgq_take(scn_msgq *q, scn_msg *msg)
+bool scn__msgq_take(scn_msgq *q, scn_msg *msg)
 {
     scn_msg *m;
 
@@ -105,20 +105,20 @@ bool scn_msgq_take(scn_msgq *q, scn_msg *msg)
     return true;
 }
 
-void scn_msgq_pop(scn_msgq *q)
+void scn__msgq_pop(scn_msgq *q)
 {
     scn_msg m;
 
-    if (scn_msgq_take(q, &m))
+    if (scn__msgq_take(q, &m))
         free(m.buf);
 }
 
-size_t scn_msgq_clear(scn_msgq *q)
+size_t scn__msgq_clear(scn_msgq *q)
 {
     size_t n = 0;
 
     while (q->count) {
-        scn_msgq_pop(q);
+        scn__msgq_pop(q);
         n++;
     }
     q->head = 0;

@@ -24,28 +24,28 @@ typedef struct scn_msgq {
 } scn_msgq;
 
 /* Returns 0, SCN_ERR_INVALID_ARG (cap_msgs or cap_bytes 0), SCN_ERR_NOMEM. */
-int scn_msgq_init(scn_msgq *q, size_t cap_msgs, size_t cap_bytes,
-                  size_t headroom);
+int scn__msgq_init(scn_msgq *q, size_t cap_msgs, size_t cap_bytes,
+                   size_t headroom);
 /* Frees every queued message and the ring. */
-void scn_msgq_free(scn_msgq *q);
+void scn__msgq_free(scn_msgq *q);
 /* Whether a message of len bytes fits now. */
-bool scn_msgq_fits(const scn_msgq *q, size_t len);
+bool scn__msgq_fits(const scn_msgq *q, size_t len);
 /* Copies data in. Returns 0, SCN_ERR_MESSAGE_TOO_BIG (len > cap_bytes),
  * SCN_ERR_QUEUE_FULL, SCN_ERR_NOMEM. */
-int scn_msgq_push(scn_msgq *q, const void *data, size_t len);
-/* Like scn_msgq_push, but the message becomes the next one out. */
-int scn_msgq_push_front(scn_msgq *q, const void *data, size_t len);
+int scn__msgq_push(scn_msgq *q, const void *data, size_t len);
+/* Like scn__msgq_push, but the message becomes the next one out. */
+int scn__msgq_push_front(scn_msgq *q, const void *data, size_t len);
 /* Either of the two (front: the next one out), the message tagged. */
-int scn_msgq_push_tagged(scn_msgq *q, const void *data, size_t len, bool front,
-                         uint64_t tag);
+int scn__msgq_push_tagged(scn_msgq *q, const void *data, size_t len, bool front,
+                          uint64_t tag);
 /* Oldest message or NULL; payload at msg->buf + q->headroom. */
-scn_msg *scn_msgq_peek(scn_msgq *q);
+scn_msg *scn__msgq_peek(scn_msgq *q);
 /* Frees the oldest message. No-op when empty. */
-void scn_msgq_pop(scn_msgq *q);
+void scn__msgq_pop(scn_msgq *q);
 /* Takes the oldest message out without freeing it: the caller owns
  * msg.buf and frees it with free(). Returns false when empty. */
-bool scn_msgq_take(scn_msgq *q, scn_msg *msg);
+bool scn__msgq_take(scn_msgq *q, scn_msg *msg);
 /* Frees every queued message; returns how many there were. */
-size_t scn_msgq_clear(scn_msgq *q);
+size_t scn__msgq_clear(scn_msgq *q);
 
 #endif

@@ -30,8 +30,8 @@ typedef struct scn_outq {
 enum { SCN_WM_NONE = 0, SCN_WM_HIGH = 1, SCN_WM_LOW = 2 };
 
 /* Returns 0, SCN_ERR_INVALID_ARG (a zero limit, low >= high), NOMEM. */
-int scn_outq_init(scn_outq *q, const scn_outq_limits *limits, size_t headroom);
-void scn_outq_free(scn_outq *q);
+int scn__outq_init(scn_outq *q, const scn_outq_limits *limits, size_t headroom);
+void scn__outq_free(scn_outq *q);
 
 /* Queues a copy of data. Control: SCN_ERR_QUEUE_FULL when it does not fit
  * (counted in rejected_control). Telemetry: drops oldest telemetry until it
@@ -41,33 +41,33 @@ void scn_outq_free(scn_outq *q);
  * *wm receives SCN_WM_HIGH when this push crossed the high watermark.
  * dropped and wm may be NULL. A telemetry push may drop the message a peek
  * returned: hold the owner's lock from peek to pop. */
-int scn_outq_push(scn_outq *q, scn_lane lane, const void *data, size_t len,
-                  size_t *dropped, int *wm);
+int scn__outq_push(scn_outq *q, scn_lane lane, const void *data, size_t len,
+                   size_t *dropped, int *wm);
 
 /* Queues a copy of data at the front of the control lane, ahead of
  * everything queued (a drone's emergency stop). Same errors as a control
- * push; *wm as for scn_outq_push. */
-int scn_outq_push_urgent(scn_outq *q, const void *data, size_t len, int *wm);
+ * push; *wm as for scn__outq_push. */
+int scn__outq_push_urgent(scn_outq *q, const void *data, size_t len, int *wm);
 
 /* A control message at the back of its lane or (urgent) ahead of
  * everything, carrying tag (the peeked message's tag). Errors and *wm as
- * for scn_outq_push_urgent. */
-int scn_outq_push_tagged(scn_outq *q, bool urgent, const void *data, size_t len,
-                         uint64_t tag, int *wm);
+ * for scn__outq_push_urgent. */
+int scn__outq_push_tagged(scn_outq *q, bool urgent, const void *data,
+                          size_t len, uint64_t tag, int *wm);
 
 /* Next message to write: control first. NULL when empty. *lane receives
  * its lane. */
-scn_msg *scn_outq_peek(scn_outq *q, scn_lane *lane);
+scn_msg *scn__outq_peek(scn_outq *q, scn_lane *lane);
 
 /* Removes the message returned by the last peek (of that lane). *wm
  * receives SCN_WM_LOW when this pop fell to the low watermark after a high
  * crossing. */
-void scn_outq_pop(scn_outq *q, scn_lane lane, int *wm);
+void scn__outq_pop(scn_outq *q, scn_lane lane, int *wm);
 
-size_t scn_outq_count(const scn_outq *q);
-size_t scn_outq_bytes(const scn_outq *q);
+size_t scn__outq_count(const scn_outq *q);
+size_t scn__outq_bytes(const scn_outq *q);
 /* Discards everything; returns how many messages were discarded. Resets
  * the watermark state without reporting LOW. */
-size_t scn_outq_clear(scn_outq *q);
+size_t scn__outq_clear(scn_outq *q);
 
 #endif

@@ -22,7 +22,7 @@ static void unmap(scn_ip_addr *a)
     }
 }
 
-int scn_ip_parse(const char *text, scn_ip_addr *out)
+int scn__ip_parse(const char *text, scn_ip_addr *out)
 {
     memset(out, 0, sizeof(*out));
     if (!text)
@@ -40,8 +40,8 @@ int scn_ip_parse(const char *text, scn_ip_addr *out)
     return SCN_ERR_INVALID_ARG;
 }
 
-int scn_ip_from_sockaddr(const struct sockaddr *sa, socklen_t len,
-                         scn_ip_addr *out)
+int scn__ip_from_sockaddr(const struct sockaddr *sa, socklen_t len,
+                          scn_ip_addr *out)
 {
     memset(out, 0, sizeof(*out));
     if (!sa)
@@ -66,7 +66,7 @@ int scn_ip_from_sockaddr(const struct sockaddr *sa, socklen_t len,
     return SCN_ERR_UNSUPPORTED;
 }
 
-void scn_ip_format(const scn_ip_addr *a, char *buf, size_t cap)
+void scn__ip_format(const scn_ip_addr *a, char *buf, size_t cap)
 {
     char tmp[SCN_IP_TEXT_MAX];
     const char *r;
@@ -150,8 +150,8 @@ static int parse_rule(const char *text, scn_peer_rule *r)
     return 0;
 }
 
-int scn_peer_allow_init(scn_peer_allow *al, const char *const *entries,
-                        size_t n)
+int scn__peer_allow_init(scn_peer_allow *al, const char *const *entries,
+                         size_t n)
 {
     int rc;
 
@@ -166,7 +166,7 @@ int scn_peer_allow_init(scn_peer_allow *al, const char *const *entries,
     for (size_t i = 0; i < n; i++) {
         rc = parse_rule(entries[i], &al->rules[i]);
         if (rc) {
-            scn_peer_allow_free(al);
+            scn__peer_allow_free(al);
             return rc;
         }
     }
@@ -174,7 +174,7 @@ int scn_peer_allow_init(scn_peer_allow *al, const char *const *entries,
     return 0;
 }
 
-void scn_peer_allow_free(scn_peer_allow *al)
+void scn__peer_allow_free(scn_peer_allow *al)
 {
     free(al->rules);
     memset(al, 0, sizeof(*al));
@@ -197,7 +197,7 @@ static bool rule_matches(const scn_peer_rule *r, const scn_ip_addr *peer)
     return true;
 }
 
-bool scn_peer_allow_match(const scn_peer_allow *al, const scn_ip_addr *peer)
+bool scn__peer_allow_match(const scn_peer_allow *al, const scn_ip_addr *peer)
 {
     if (al->count == 0)
         return true;

@@ -9,7 +9,7 @@
 
 #define FIRST_RING 16
 
-int scn_peerq_init(scn_peerq *pq, size_t cap_msgs, size_t cap_bytes)
+int scn__peerq_init(scn_peerq *pq, size_t cap_msgs, size_t cap_bytes)
 {
     memset(pq, 0, sizeof(*pq));
     if (!cap_msgs || !cap_bytes)
@@ -29,12 +29,12 @@ static void pop_oldest(scn_peerq *pq)
     scn_peer_item *it = &pq->ring[pq->head];
 
     pq->bytes -= item_len(it);
-    scn_shmsg_unref(it->m);
+    scn__shmsg_unref(it->m);
     pq->head = (pq->head + 1) % pq->ring_cap;
     pq->count--;
 }
 
-size_t scn_peerq_clear(scn_peerq *pq)
+size_t scn__peerq_clear(scn_peerq *pq)
 {
     size_t n = pq->count;
 
@@ -45,10 +45,10 @@ size_t scn_peerq_clear(scn_peerq *pq)
     return n;
 }
 
-void scn_peerq_free(scn_peerq *pq)
+void scn__peerq_free(scn_peerq *pq)
 {
     if (pq->ring)
-        scn_peerq_clear(pq);
+        scn__peerq_clear(pq);
     free(pq->ring);
     memset(pq, 0, sizeof(*pq));
 }
@@ -76,9 +76,9 @@ static int grow(scn_peerq *pq)
     return 0;
 }
 
-int scn_peerq_push(scn_peerq *pq, scn_shmsg *m, unsigned char tag,
-                   const void *prefix, size_t plen, uint64_t now_ms,
-                   size_t *dropped, bool *became_slow)
+int scn__peerq_push(scn_peerq *pq, scn_shmsg *m, unsigned char tag,
+                    const void *prefix, size_t plen, uint64_t now_ms,
+                    size_t *dropped, bool *became_slow)
 {
     size_t n = 0, len;
     scn_peer_item *it;
@@ -113,7 +113,7 @@ int scn_peerq_push(scn_peerq *pq, scn_shmsg *m, unsigned char tag,
     if ((rc = grow(pq)) != 0)
         return rc;
     it = &pq->ring[(pq->head + pq->count) % pq->ring_cap];
-    it->m = scn_shmsg_ref(m);
+    it->m = scn__shmsg_ref(m);
     it->tag = tag;
     it->plen = (unsigned char)plen;
     if (plen)
@@ -123,7 +123,7 @@ int scn_peerq_push(scn_peerq *pq, scn_shmsg *m, unsigned char tag,
     return 0;
 }
 
-bool scn_peerq_take(scn_peerq *pq, scn_peer_item *out)
+bool scn__peerq_take(scn_peerq *pq, scn_peer_item *out)
 {
     if (pq->count == 0)
         return false;
@@ -137,7 +137,7 @@ bool scn_peerq_take(scn_peerq *pq, scn_peer_item *out)
     return true;
 }
 
-bool scn_peerq_peek_len(const scn_peerq *pq, size_t *len)
+bool scn__peerq_peek_len(const scn_peerq *pq, size_t *len)
 {
     if (pq->count == 0)
         return false;
@@ -145,18 +145,18 @@ bool scn_peerq_peek_len(const scn_peerq *pq, size_t *len)
     return true;
 }
 
-size_t scn_peerq_count(const scn_peerq *pq)
+size_t scn__peerq_count(const scn_peerq *pq)
 {
     return pq->count;
 }
 
-size_t scn_peerq_bytes(const scn_peerq *pq)
+size_t scn__peerq_bytes(const scn_peerq *pq)
 {
     return pq->bytes;
 }
 
-bool scn_peerq_overdue(const scn_peerq *pq, uint64_t now_ms, uint32_t limit_ms,
-                       uint64_t *deadline_ms)
+bool scn__peerq_overdue(const scn_peerq *pq, uint64_t now_ms, uint32_t limit_ms,
+                        uint64_t *deadline_ms)
 {
     uint64_t due;
 

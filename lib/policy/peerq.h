@@ -43,9 +43,9 @@ typedef struct scn_peerq {
 } scn_peerq;
 
 /* Returns 0 or SCN_ERR_INVALID_ARG (a zero cap). Allocates nothing yet. */
-int scn_peerq_init(scn_peerq *pq, size_t cap_msgs, size_t cap_bytes);
+int scn__peerq_init(scn_peerq *pq, size_t cap_msgs, size_t cap_bytes);
 /* Drops every reference and frees the ring. Safe twice. */
-void scn_peerq_free(scn_peerq *pq);
+void scn__peerq_free(scn_peerq *pq);
 
 /* Queues a reference to m with tag and plen prefix bytes, dropping the
  * oldest messages until it fits. *dropped (may be NULL) receives how many
@@ -53,30 +53,30 @@ void scn_peerq_free(scn_peerq *pq);
  * unless it already was); *became_slow (may be NULL) tells whether this
  * push did. Returns 0, SCN_ERR_MESSAGE_TOO_BIG (over cap_bytes: nothing
  * dropped), SCN_ERR_INVALID_ARG (plen too long), SCN_ERR_NOMEM. */
-int scn_peerq_push(scn_peerq *pq, scn_shmsg *m, unsigned char tag,
-                   const void *prefix, size_t plen, uint64_t now_ms,
-                   size_t *dropped, bool *became_slow);
+int scn__peerq_push(scn_peerq *pq, scn_shmsg *m, unsigned char tag,
+                    const void *prefix, size_t plen, uint64_t now_ms,
+                    size_t *dropped, bool *became_slow);
 
 /* Takes the oldest message out: the caller owns its reference
- * (scn_shmsg_unref). A slow peer whose queue is now at or below half of
+ * (scn__shmsg_unref). A slow peer whose queue is now at or below half of
  * both caps is no longer slow. Returns false when empty. */
-bool scn_peerq_take(scn_peerq *pq, scn_peer_item *out);
+bool scn__peerq_take(scn_peerq *pq, scn_peer_item *out);
 
-/* The prefix and payload length of the message scn_peerq_take would
+/* The prefix and payload length of the message scn__peerq_take would
  * return next; false when empty. */
-bool scn_peerq_peek_len(const scn_peerq *pq, size_t *len);
+bool scn__peerq_peek_len(const scn_peerq *pq, size_t *len);
 
-size_t scn_peerq_count(const scn_peerq *pq);
-size_t scn_peerq_bytes(const scn_peerq *pq);
+size_t scn__peerq_count(const scn_peerq *pq);
+size_t scn__peerq_bytes(const scn_peerq *pq);
 /* Discards every message; returns how many. The peer is no longer slow:
  * nothing is left to be behind on. */
-size_t scn_peerq_clear(scn_peerq *pq);
+size_t scn__peerq_clear(scn_peerq *pq);
 
 /* Whether a slow peer is due to be cut off: slow for at least limit_ms.
  * Never when limit_ms is 0 or the peer is not slow. Otherwise
  * *deadline_ms (may be NULL) receives when it will be due (UINT64_MAX:
  * never). */
-bool scn_peerq_overdue(const scn_peerq *pq, uint64_t now_ms, uint32_t limit_ms,
-                       uint64_t *deadline_ms);
+bool scn__peerq_overdue(const scn_peerq *pq, uint64_t now_ms, uint32_t limit_ms,
+                        uint64_t *deadline_ms);
 
 #endif

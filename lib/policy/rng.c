@@ -6,12 +6,12 @@
 #include <sys/random.h>
 #include <time.h>
 
-void scn_rng_seed(scn_rng *rng, uint64_t seed)
+void scn__rng_seed(scn_rng *rng, uint64_t seed)
 {
     rng->state = seed;
 }
 
-uint64_t scn_rng_next(scn_rng *rng)
+uint64_t scn__rng_next(scn_rng *rng)
 {
     uint64_t z;
 
@@ -22,7 +22,7 @@ uint64_t scn_rng_next(scn_rng *rng)
     return z ^ (z >> 31);
 }
 
-uint32_t scn_rng_upto(scn_rng *rng, uint32_t bound)
+uint32_t scn__rng_upto(scn_rng *rng, uint32_t bound)
 {
     uint64_t range = (uint64_t)bound + 1;
     /* 2^64 mod range: draws below it would make low values likelier. */
@@ -32,12 +32,12 @@ uint32_t scn_rng_upto(scn_rng *rng, uint32_t bound)
     if (bound == 0)
         return 0;
     do {
-        x = scn_rng_next(rng);
+        x = scn__rng_next(rng);
     } while (x < reject);
     return (uint32_t)(x % range);
 }
 
-uint64_t scn_rng_os_seed(void)
+uint64_t scn__rng_os_seed(void)
 {
     uint64_t seed = 0;
     size_t got = 0;
@@ -63,8 +63,8 @@ uint64_t scn_rng_os_seed(void)
         clock_gettime(CLOCK_MONOTONIC, &ts);
         seed ^= ((uint64_t)ts.tv_nsec << 32) ^ (uint64_t)ts.tv_sec;
         seed ^= (uint64_t)(uintptr_t)&local;
-        scn_rng_seed(&mix, seed);
-        seed = scn_rng_next(&mix);
+        scn__rng_seed(&mix, seed);
+        seed = scn__rng_next(&mix);
     }
     return seed ? seed : 0x9e3779b97f4a7c15ull;
 }

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-scn_shmsg *scn_shmsg_alloc(size_t len)
+scn_shmsg *scn__shmsg_alloc(size_t len)
 {
     scn_shmsg *m;
 
@@ -19,22 +19,22 @@ scn_shmsg *scn_shmsg_alloc(size_t len)
     return m;
 }
 
-scn_shmsg *scn_shmsg_new(const void *data, size_t len)
+scn_shmsg *scn__shmsg_new(const void *data, size_t len)
 {
-    scn_shmsg *m = scn_shmsg_alloc(len);
+    scn_shmsg *m = scn__shmsg_alloc(len);
 
     if (m && len)
         memcpy(m->data, data, len);
     return m;
 }
 
-scn_shmsg *scn_shmsg_ref(scn_shmsg *m)
+scn_shmsg *scn__shmsg_ref(scn_shmsg *m)
 {
     atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
     return m;
 }
 
-void scn_shmsg_unref(scn_shmsg *m)
+void scn__shmsg_unref(scn_shmsg *m)
 {
     /* Release on every drop and acquire before the free, so that no
      * reader of the bytes can still be using them. */

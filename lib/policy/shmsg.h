@@ -17,12 +17,12 @@ typedef struct scn_shmsg {
 } scn_shmsg;
 
 /* A copy of data with one reference, or NULL (no memory). */
-scn_shmsg *scn_shmsg_new(const void *data, size_t len);
+scn_shmsg *scn__shmsg_new(const void *data, size_t len);
 /* An uninitialised message of len bytes for the caller to fill before
  * sharing it; one reference. */
-scn_shmsg *scn_shmsg_alloc(size_t len);
-scn_shmsg *scn_shmsg_ref(scn_shmsg *m);
+scn_shmsg *scn__shmsg_alloc(size_t len);
+scn_shmsg *scn__shmsg_ref(scn_shmsg *m);
 /* Drops a reference; the last one frees. NULL is allowed. */
-void scn_shmsg_unref(scn_shmsg *m);
+void scn__shmsg_unref(scn_shmsg *m);
 
 #endif

@@ -7,7 +7,7 @@
 
 #include "peer_allow.h"
 
-bool scn_token_format_ok(const char *t, size_t n)
+bool scn__token_format_ok(const char *t, size_t n)
 {
     if (n < SCN_TOKEN_MIN || n > SCN_TOKEN_MAX)
         return false;
@@ -22,9 +22,9 @@ bool scn_token_format_ok(const char *t, size_t n)
     return true;
 }
 
-void scn_http_access_init(scn_http_access *a, const char *token,
-                          const char *const *origins, size_t norigins, bool tls,
-                          int port)
+void scn__http_access_init(scn_http_access *a, const char *token,
+                           const char *const *origins, size_t norigins,
+                           bool tls, int port)
 {
     memset(a, 0, sizeof(*a));
     a->token = token;
@@ -46,7 +46,7 @@ static bool same_secret(const char *a, size_t an, const char *b, size_t bn)
     return d == 0;
 }
 
-bool scn_http_host_is_literal(const char *host)
+bool scn__http_host_is_literal(const char *host)
 {
     char name[80];
     scn_ip_addr ip;
@@ -70,7 +70,7 @@ bool scn_http_host_is_literal(const char *host)
         memcpy(name, host, n);
     }
     name[n] = '\0';
-    return strcasecmp(name, "localhost") == 0 || scn_ip_parse(name, &ip) == 0;
+    return strcasecmp(name, "localhost") == 0 || scn__ip_parse(name, &ip) == 0;
 }
 
 /* The token presented, checked: -1 wrong, 0 none, else where from. */
@@ -78,7 +78,7 @@ static int presented(const scn_http_access *a, const scn_http_request *r)
 {
     char buf[SCN_TOKEN_MAX + 2];
     size_t tn = strlen(a->token);
-    const char *auth = scn_http_field_get(r, "authorization");
+    const char *auth = scn__http_field_get(r, "authorization");
     int n;
 
     if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
@@ -88,15 +88,16 @@ static int presented(const scn_http_access *a, const scn_http_request *r)
             t++;
         return same_secret(t, strlen(t), a->token, tn) ? SCN_TOKEN_HEADER : -1;
     }
-    n = r->query ? scn_http_query_get(r->query, "token", buf, sizeof(buf)) : -1;
+    n = r->query ? scn__http_query_get(r->query, "token", buf, sizeof(buf))
+                 : -1;
     if (n >= 0)
         return same_secret(buf, (size_t)n, a->token, tn) ? SCN_TOKEN_QUERY : -1;
     /* Several Cookie fields are allowed (HTTP/2 splits them). */
     for (size_t i = 0; i < r->nfields; i++) {
         if (strcasecmp(r->fields[i].name, "cookie") != 0)
             continue;
-        n = scn_http_cookie_get(r->fields[i].value, a->cookie_name, buf,
-                                sizeof(buf));
+        n = scn__http_cookie_get(r->fields[i].value, a->cookie_name, buf,
+                                 sizeof(buf));
         if (n >= 0)
             return same_secret(buf, (size_t)n, a->token, tn) ? SCN_TOKEN_COOKIE
                                                              : -1;
@@ -114,11 +115,11 @@ static bool own_origin(const scn_http_access *a, const char *origin,
            strcasecmp(origin + sn, host) == 0;
 }
 
-void scn_http_access_check(const scn_http_access *a, const scn_http_request *r,
-                           bool peer_loopback, scn_access_verdict *out)
+void scn__http_access_check(const scn_http_access *a, const scn_http_request *r,
+                            bool peer_loopback, scn_access_verdict *out)
 {
-    const char *origin = scn_http_field_get(r, "origin");
-    const char *host = scn_http_field_get(r, "host");
+    const char *origin = scn__http_field_get(r, "origin");
+    const char *host = scn__http_field_get(r, "host");
     bool listed = false;
 
     memset(out, 0, sizeof(*out));
@@ -146,7 +147,7 @@ void scn_http_access_check(const scn_http_access *a, const scn_http_request *r,
         return;
     }
     if (!listed && out->token_via == SCN_TOKEN_NONE &&
-        !scn_http_host_is_literal(host)) {
+        !scn__http_host_is_literal(host)) {
         out->status = 403;
         out->why = "Host is a name: use the address, localhost or the token";
         return;

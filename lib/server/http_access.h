@@ -44,18 +44,18 @@ typedef struct scn_access_verdict {
 } scn_access_verdict;
 
 /* Whether text is a well-formed token. */
-bool scn_token_format_ok(const char *text, size_t n);
+bool scn__token_format_ok(const char *text, size_t n);
 
 /* Sets the cookie name for a server on port. */
-void scn_http_access_init(scn_http_access *a, const char *token,
-                          const char *const *origins, size_t norigins, bool tls,
-                          int port);
+void scn__http_access_init(scn_http_access *a, const char *token,
+                           const char *const *origins, size_t norigins,
+                           bool tls, int port);
 
-void scn_http_access_check(const scn_http_access *a, const scn_http_request *r,
-                           bool peer_loopback, scn_access_verdict *out);
+void scn__http_access_check(const scn_http_access *a, const scn_http_request *r,
+                            bool peer_loopback, scn_access_verdict *out);
 
 /* Whether a Host field names this machine by address or "localhost"
  * (with or without a port). */
-bool scn_http_host_is_literal(const char *host);
+bool scn__http_host_is_literal(const char *host);
 
 #endif

@@ -7,18 +7,18 @@
 
 #define FIRST_CAP 1024
 
-void scn_http_request_init(scn_http_request *r)
+void scn__http_request_init(scn_http_request *r)
 {
     memset(r, 0, sizeof(*r));
 }
 
-void scn_http_request_free(scn_http_request *r)
+void scn__http_request_free(scn_http_request *r)
 {
     free(r->buf);
     memset(r, 0, sizeof(*r));
 }
 
-void scn_http_request_reset(scn_http_request *r)
+void scn__http_request_reset(scn_http_request *r)
 {
     char *buf = r->buf;
     size_t cap = r->cap;
@@ -99,10 +99,10 @@ static int parse(scn_http_request *r)
         r->nfields++;
         p = eol + 2;
     }
-    if (scn_http_field_get(r, "transfer-encoding"))
+    if (scn__http_field_get(r, "transfer-encoding"))
         return 413;
     {
-        const char *cl = scn_http_field_get(r, "content-length");
+        const char *cl = scn__http_field_get(r, "content-length");
 
         if (cl && strspn(cl, "0") != strlen(cl))
             return 413;
@@ -110,8 +110,8 @@ static int parse(scn_http_request *r)
     return 0;
 }
 
-int scn_http_request_feed(scn_http_request *r, const void *in, size_t n,
-                          size_t *used)
+int scn__http_request_feed(scn_http_request *r, const void *in, size_t n,
+                           size_t *used)
 {
     const char *src = in;
     size_t from, take, i;
@@ -176,7 +176,7 @@ int scn_http_request_feed(scn_http_request *r, const void *in, size_t n,
     return 1;
 }
 
-const char *scn_http_field_get(const scn_http_request *r, const char *name)
+const char *scn__http_field_get(const scn_http_request *r, const char *name)
 {
     for (size_t i = 0; i < r->nfields; i++)
         if (strcasecmp(r->fields[i].name, name) == 0)
@@ -184,7 +184,7 @@ const char *scn_http_field_get(const scn_http_request *r, const char *name)
     return NULL;
 }
 
-bool scn_http_list_has(const char *list, const char *token)
+bool scn__http_list_has(const char *list, const char *token)
 {
     size_t tn = strlen(token);
     const char *p = list;
@@ -206,12 +206,12 @@ bool scn_http_list_has(const char *list, const char *token)
     return false;
 }
 
-bool scn_http_field_has(const scn_http_request *r, const char *name,
-                        const char *token)
+bool scn__http_field_has(const scn_http_request *r, const char *name,
+                         const char *token)
 {
     for (size_t i = 0; i < r->nfields; i++)
         if (strcasecmp(r->fields[i].name, name) == 0 &&
-            scn_http_list_has(r->fields[i].value, token))
+            scn__http_list_has(r->fields[i].value, token))
             return true;
     return false;
 }
@@ -227,8 +227,8 @@ static int hexval(char c)
     return -1;
 }
 
-int scn_http_query_get(const char *query, const char *name, char *out,
-                       size_t cap)
+int scn__http_query_get(const char *query, const char *name, char *out,
+                        size_t cap)
 {
     size_t nn = strlen(name);
     const char *p = query;
@@ -270,8 +270,8 @@ int scn_http_query_get(const char *query, const char *name, char *out,
     return -1;
 }
 
-int scn_http_cookie_get(const char *cookie, const char *name, char *out,
-                        size_t cap)
+int scn__http_cookie_get(const char *cookie, const char *name, char *out,
+                         size_t cap)
 {
     size_t nn = strlen(name);
     const char *p = cookie;

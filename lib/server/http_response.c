@@ -14,7 +14,7 @@
     "Referrer-Policy: no-referrer\r\n"                                         \
     "X-Frame-Options: DENY\r\n"
 
-const char *scn_http_reason(int status)
+const char *scn__http_reason(int status)
 {
     switch (status) {
     case 101:
@@ -56,7 +56,7 @@ const char *scn_http_reason(int status)
     }
 }
 
-const char *scn_http_content_type(const char *path)
+const char *scn__http_content_type(const char *path)
 {
     static const struct {
         const char *ext, *type;
@@ -92,18 +92,18 @@ static size_t put(char *buf, size_t cap, const char *fmt, ...)
     return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 
-size_t scn_http_error_response(char *buf, size_t cap, int status,
-                               const char *why, const char *extra,
-                               bool head_only, bool close)
+size_t scn__http_error_response(char *buf, size_t cap, int status,
+                                const char *why, const char *extra,
+                                bool head_only, bool close)
 {
-    const char *text = why ? why : scn_http_reason(status);
+    const char *text = why ? why : scn__http_reason(status);
 
     return put(buf, cap,
                "HTTP/1.1 %d %s\r\n"
                "Content-Type: text/plain; charset=utf-8\r\n"
                "Content-Length: %zu\r\n"
                "Cache-Control: no-store\r\n" COMMON_HEADERS "%s%s\r\n%s%s",
-               status, scn_http_reason(status), strlen(text) + 1,
+               status, scn__http_reason(status), strlen(text) + 1,
                extra ? extra : "", close ? "Connection: close\r\n" : "",
                head_only ? "" : text, head_only ? "" : "\n");
 }
@@ -117,10 +117,10 @@ static bool host_plain(const char *h)
                      "0123456789.-:[]") == strlen(h);
 }
 
-size_t scn_http_asset_head(char *buf, size_t cap, int status,
-                           const char *content_type, size_t body_len,
-                           const char *etag, const char *host,
-                           const char *extra, bool close)
+size_t scn__http_asset_head(char *buf, size_t cap, int status,
+                            const char *content_type, size_t body_len,
+                            const char *etag, const char *host,
+                            const char *extra, bool close)
 {
     char ws[512] = "";
 
@@ -140,16 +140,16 @@ size_t scn_http_asset_head(char *buf, size_t cap, int status,
                "form-action 'none'; frame-ancestors 'none'\r\n"
                "Cross-Origin-Resource-Policy: same-origin\r\n" COMMON_HEADERS
                "%s%s\r\n",
-               status, scn_http_reason(status), content_type, body_len, etag,
+               status, scn__http_reason(status), content_type, body_len, etag,
                ws, extra ? extra : "", close ? "Connection: close\r\n" : "");
 }
 
-size_t scn_ws_accept_response(char *buf, size_t cap, const char *key,
-                              const char *subprotocol)
+size_t scn__ws_accept_response(char *buf, size_t cap, const char *key,
+                               const char *subprotocol)
 {
     char accept[29];
 
-    scn_ws_accept_value(key, accept);
+    scn__ws_accept_value(key, accept);
     return put(buf, cap,
                "HTTP/1.1 101 Switching Protocols\r\n"
                "Upgrade: websocket\r\n"

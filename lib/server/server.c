@@ -27,7 +27,10 @@
  * close frame cannot be written) is cut off after this long. */
 #define CLOSE_TIMEOUT_MS 5000
 
-void scn_server_options_init(scn_server_options *o)
+/* The first version's last field: the smallest struct_size accepted. */
+#define SERVER_OPTIONS_V0 SCN_OPTIONS_END(scn_server_options, user)
+
+static void server_defaults(scn_server_options *o)
 {
     memset(o, 0, sizeof(*o));
     o->max_message_bytes = 1u << 20;
@@ -36,6 +39,14 @@ void scn_server_options_init(scn_server_options *o)
     o->max_connections = 64;
     o->retry_after_s = 5;
     o->request_timeout_ms = 10000;
+}
+
+void scn_server_options_init_sized(scn_server_options *o, size_t size)
+{
+    scn_server_options d;
+
+    server_defaults(&d);
+    scn_options_give(o, size, &d, sizeof(d));
 }
 
 static void apply_defaults(scn_server_options *o)
@@ -76,8 +87,8 @@ static int check_options(const scn_server_options *o, scn_ip_addr *bind_addr)
 {
     if (o->port < 0 || o->port > 65535)
         return SCN_ERR_INVALID_ARG;
-    if (scn_ip_parse(o->bind_address ? o->bind_address : "127.0.0.1",
-                     bind_addr))
+    if (scn__ip_parse(o->bind_address ? o->bind_address : "127.0.0.1",
+                      bind_addr))
         return SCN_ERR_INVALID_ARG;
     if (o->path && !path_ok(o->path))
         return SCN_ERR_INVALID_ARG;
@@ -102,7 +113,7 @@ static int check_options(const scn_server_options *o, scn_ip_addr *bind_addr)
     for (size_t i = 0; i < o->origin_count; i++)
         if (!o->origins[i] || !*o->origins[i])
             return SCN_ERR_INVALID_ARG;
-    if (o->token && !scn_token_format_ok(o->token, strlen(o->token)))
+    if (o->token && !scn__token_format_ok(o->token, strlen(o->token)))
         return SCN_ERR_INVALID_ARG;
     if (!o->tls_cert_file != !o->tls_key_file)
         return SCN_ERR_INVALID_ARG;
@@ -181,7 +192,7 @@ static int copy_options(scn_server *srv, const scn_server_options *o)
 
     srv->opts = *o;
     apply_defaults(&srv->opts);
-    if ((rc = scn_peer_allow_init(&srv->allow, o->allow, o->allow_count)) ||
+    if ((rc = scn__peer_allow_init(&srv->allow, o->allow, o->allow_count)) ||
         (rc = keep(srv, o->bind_address, &srv->opts.bind_address)) ||
         (rc = keep(srv, o->path, &srv->opts.path)) ||
         (rc = keep(srv, o->subprotocol, &srv->opts.subprotocol)) ||
@@ -236,7 +247,7 @@ static int copy_options(scn_server *srv, const scn_server_options *o)
             rc = keep(srv,
                       o->assets[i].content_type
                           ? o->assets[i].content_type
-                          : scn_http_content_type(o->assets[i].path),
+                          : scn__http_content_type(o->assets[i].path),
                       &tmp);
         e->a.content_type = tmp;
         etag_of(e->a.data, e->a.len, e->etag);
@@ -260,17 +271,17 @@ static void free_options(scn_server *srv)
             *p++ = '\0';
         free(srv->token);
     }
-    scn_peer_allow_free(&srv->allow);
+    scn__peer_allow_free(&srv->allow);
 }
 
-const scn_asset_entry *scn_server_asset_find(const scn_server *srv,
-                                             const char *path)
+const scn_asset_entry *scn__server_asset_find(const scn_server *srv,
+                                              const char *path)
 {
     for (size_t i = 0; i < srv->nassets; i++)
         if (strcmp(srv->assets[i].a.path, path) == 0)
             return &srv->assets[i];
     if (strcmp(path, "/") == 0)
-        return scn_server_asset_find(srv, "/index.html");
+        return scn__server_asset_find(srv, "/index.html");
     return NULL;
 }
 
@@ -280,7 +291,7 @@ const scn_asset_entry *scn_server_asset_find(const scn_server *srv,
 
 static void server_discard(scn_server *srv)
 {
-    scn_tls_server_free(srv->tls_ctx);
+    scn__tls_server_free(srv->tls_ctx);
     free_options(srv);
     free(srv->wbuf);
     free(srv);
@@ -290,7 +301,7 @@ static void server_discard(scn_server *srv)
  * scn_loop_run going; the loop's end frees it. */
 static void server_child_destroy(scn_loop_child *c)
 {
-    scn_server_destroy(SCN_CONTAINER_OF(c, scn_server, child));
+    scn__server_destroy(SCN_CONTAINER_OF(c, scn_server, child));
 }
 
 static bool server_child_busy(scn_loop_child *c)
@@ -302,6 +313,7 @@ static bool server_child_busy(scn_loop_child *c)
 int scn_server_new(scn_loop *loop, const scn_server_options *opts,
                    scn_server **out)
 {
+    scn_server_options own;
     scn_ip_addr bind_addr;
     char text[SCN_IP_TEXT_MAX];
     scn_server *srv;
@@ -312,10 +324,14 @@ int scn_server_new(scn_loop *loop, const scn_server_options *opts,
     *out = NULL;
     if (!loop || !opts)
         return SCN_ERR_INVALID_ARG;
+    server_defaults(&own);
+    if ((rc = scn_options_take(&own, sizeof(own), SERVER_OPTIONS_V0, opts)))
+        return rc;
+    opts = &own;
     rc = check_options(opts, &bind_addr);
     if (rc)
         return rc;
-    if (!scn_loop_on_thread(loop))
+    if (!scn__loop_on_thread(loop))
         return SCN_ERR_STATE;
     srv = calloc(1, sizeof(*srv));
     if (!srv)
@@ -325,8 +341,8 @@ int scn_server_new(scn_loop *loop, const scn_server_options *opts,
     srv->timer_due = UINT64_MAX;
     rc = copy_options(srv, opts);
     if (!rc && opts->tls_cert_file) {
-        rc = scn_tls_server_new(srv->log, opts->tls_cert_file,
-                                opts->tls_key_file, &srv->tls_ctx);
+        rc = scn__tls_server_new(srv->log, opts->tls_cert_file,
+                                 opts->tls_key_file, &srv->tls_ctx);
         srv->tls = rc == 0;
     }
     if (rc) {
@@ -339,29 +355,30 @@ int scn_server_new(scn_loop *loop, const scn_server_options *opts,
     srv->limits.close_ms = CLOSE_TIMEOUT_MS;
     pthread_mutex_init(&srv->mu, NULL);
 
-    rc = scn_server_listen(srv, &bind_addr);
+    rc = scn__server_listen(srv, &bind_addr);
     if (rc) {
         pthread_mutex_destroy(&srv->mu);
         server_discard(srv);
         return rc;
     }
     /* The port is known now: it names the token cookie. */
-    scn_http_access_init(&srv->access, srv->opts.token, srv->opts.origins,
-                         srv->opts.origin_count, srv->tls, srv->port);
+    scn__http_access_init(&srv->access, srv->opts.token, srv->opts.origins,
+                          srv->opts.origin_count, srv->tls, srv->port);
     srv->child.destroy = server_child_destroy;
     srv->child.busy = server_child_busy;
-    scn_loop_adopt(loop, &srv->child);
-    scn_ip_format(&bind_addr, text, sizeof(text));
-    scn_log(&loop->log, SCN_LOG_INFO, "server",
-            "listening on %s port %d%s%s%s, %zu allowed peer rule(s)%s", text,
-            srv->port, srv->tls ? " (TLS)" : "", srv->opts.path ? " path " : "",
-            srv->opts.path ? srv->opts.path : "", srv->allow.count,
-            srv->token ? ", token required off loopback" : "");
+    scn__loop_adopt(loop, &srv->child);
+    scn__ip_format(&bind_addr, text, sizeof(text));
+    scn__log(&loop->log, SCN_LOG_INFO, "server",
+             "listening on %s port %d%s%s%s, %zu allowed peer rule(s)%s", text,
+             srv->port, srv->tls ? " (TLS)" : "",
+             srv->opts.path ? " path " : "",
+             srv->opts.path ? srv->opts.path : "", srv->allow.count,
+             srv->token ? ", token required off loopback" : "");
     *out = srv;
     return 0;
 }
 
-void scn_server_report_close(scn_server_conn *conn, int code)
+void scn__server_report_close(scn_server_conn *conn, int code)
 {
     scn_server *srv = conn->srv;
 
@@ -374,12 +391,12 @@ void scn_server_report_close(scn_server_conn *conn, int code)
     }
 }
 
-void scn_server_report_error(scn_server *srv, scn_server_conn *conn, int err,
-                             const char *detail)
+void scn__server_report_error(scn_server *srv, scn_server_conn *conn, int err,
+                              const char *detail)
 {
-    scn_log(&srv->loop->log, SCN_LOG_WARN, "server", "%s%s%s: %s",
-            conn ? "peer " : "", conn ? conn->peer : "", conn ? "" : "server",
-            detail);
+    scn__log(&srv->loop->log, SCN_LOG_WARN, "server", "%s%s%s: %s",
+             conn ? "peer " : "", conn ? conn->peer : "", conn ? "" : "server",
+             detail);
     if (srv->opts.callbacks.on_error && !srv->free_pending &&
         !srv->destroying) {
         SCN_LOOP_USER_CALL(srv->loop,
@@ -388,7 +405,7 @@ void scn_server_report_error(scn_server *srv, scn_server_conn *conn, int err,
     }
 }
 
-int scn_server_call_connect(scn_server_conn *c, const char *path)
+int scn__server_call_connect(scn_server_conn *c, const char *path)
 {
     scn_server *srv = c->srv;
     int rc = 0;
@@ -401,8 +418,8 @@ int scn_server_call_connect(scn_server_conn *c, const char *path)
     return rc;
 }
 
-void scn_server_call_message(scn_server_conn *c, const void *data, size_t len,
-                             int is_binary)
+void scn__server_call_message(scn_server_conn *c, const void *data, size_t len,
+                              int is_binary)
 {
     scn_server *srv = c->srv;
 
@@ -413,7 +430,7 @@ void scn_server_call_message(scn_server_conn *c, const void *data, size_t len,
     }
 }
 
-void scn_server_destroy(scn_server *srv)
+void scn__server_destroy(scn_server *srv)
 {
     srv->destroying = true;
     /* Every accepted connection gets its on_close, so that the
@@ -421,13 +438,13 @@ void scn_server_destroy(scn_server *srv)
      * cannot change meanwhile: connections leave it only in the adapter's
      * close path, which no API call runs synchronously. */
     for (scn_server_conn *c = srv->conns; c; c = c->next)
-        scn_server_report_close(c, 1001);
-    scn_server_unlisten(srv);
+        scn__server_report_close(c, 1001);
+    scn__server_unlisten(srv);
     while (srv->conns)
-        scn_server_conn_destroy(srv->conns);
-    scn_loop_disown(srv->loop, &srv->child);
-    scn_log(&srv->loop->log, SCN_LOG_INFO, "server", "port %d closed",
-            srv->port);
+        scn__server_conn_destroy(srv->conns);
+    scn__loop_disown(srv->loop, &srv->child);
+    scn__log(&srv->loop->log, SCN_LOG_INFO, "server", "port %d closed",
+             srv->port);
     pthread_mutex_destroy(&srv->mu);
     server_discard(srv);
 }
@@ -436,16 +453,16 @@ void scn_server_free(scn_server *srv)
 {
     if (!srv || srv->destroying)
         return;
-    if (srv->loop->cb_depth > 0) {
+    if (scn__loop_in_user_call(srv->loop)) {
         /* Inside a callback the adapter may be walking this server's
          * connections; the loop finishes the job from its top. */
         if (!srv->free_pending) {
             srv->free_pending = true;
-            scn_server_defer_free(srv);
+            scn__server_defer_free(srv);
         }
         return;
     }
-    scn_server_destroy(srv);
+    scn__server_destroy(srv);
 }
 
 int scn_server_port(const scn_server *srv)
@@ -453,7 +470,7 @@ int scn_server_port(const scn_server *srv)
     return srv ? srv->port : 0;
 }
 
-void scn_server_conn_destroy(scn_server_conn *conn)
+void scn__server_conn_destroy(scn_server_conn *conn)
 {
     scn_server *srv = conn->srv;
 
@@ -466,10 +483,10 @@ void scn_server_conn_destroy(scn_server_conn *conn)
     }
     if (conn->state == SCN_CONN_OPEN)
         srv->stats.connections_open--;
-    srv->stats.dropped_unsent += scn_peerq_count(&conn->q);
+    srv->stats.dropped_unsent += scn__peerq_count(&conn->q);
     pthread_mutex_unlock(&srv->mu);
-    scn_server_io_release(conn);
-    scn_server_conn_release(conn);
+    scn__server_io_release(conn);
+    scn__server_conn_release(conn);
     free(conn);
 }
 
@@ -504,7 +521,7 @@ static scn_server_conn *eviction_victim(scn_server *srv,
     return best;
 }
 
-int scn_server_admit(scn_server *srv, const scn_ip_addr *peer)
+int scn__server_admit(scn_server *srv, const scn_ip_addr *peer)
 {
     size_t total = 0, mine = 0, refusing = 0;
     size_t slack = srv->opts.max_connections / 4 + 4;
@@ -530,19 +547,19 @@ int scn_server_admit(scn_server *srv, const scn_ip_addr *peer)
         return 0;
     if (victim) {
         SCN_SERVER_COUNT(srv, evicted, 1);
-        scn_log(srv->log, SCN_LOG_INFO, "server",
-                "port %d: %s replaces a connection from %s silent for %llu "
-                "ms",
-                srv->port, "a new connection", victim->peer,
-                (unsigned long long)(now - victim->clock.msg_ms));
+        scn__log(srv->log, SCN_LOG_INFO, "server",
+                 "port %d: %s replaces a connection from %s silent for %llu "
+                 "ms",
+                 srv->port, "a new connection", victim->peer,
+                 (unsigned long long)(now - victim->clock.msg_ms));
         victim->gone = true;
         victim->close_code = 1001;
-        scn_server_io_close(victim, true);
+        scn__server_io_close(victim, true);
         return 0;
     }
-    scn_log(srv->log, SCN_LOG_WARN, "server",
-            "port %d: refusing a connection: %zu open, %zu from that address",
-            srv->port, total, mine);
+    scn__log(srv->log, SCN_LOG_WARN, "server",
+             "port %d: refusing a connection: %zu open, %zu from that address",
+             srv->port, total, mine);
     return refusing < slack ? 503 : -1;
 }
 
@@ -561,8 +578,8 @@ static int push_locked(scn_server_conn *c, scn_shmsg *m, int is_binary,
     size_t dropped;
     int rc;
 
-    rc = scn_peerq_push(&c->q, m, is_binary ? 1 : 0, prefix, plen,
-                        scn_loop_now_ms(srv->loop), &dropped, &became_slow);
+    rc = scn__peerq_push(&c->q, m, is_binary ? 1 : 0, prefix, plen,
+                         scn_loop_now_ms(srv->loop), &dropped, &became_slow);
     c->st.dropped += dropped;
     srv->stats.dropped_slow += dropped;
     if (became_slow)
@@ -591,7 +608,7 @@ int scn_server_broadcast(scn_server *srv, const void *data, size_t len,
     if (len > srv->opts.queue_bytes)
         return SCN_ERR_MESSAGE_TOO_BIG;
     /* One copy, shared by every connection. */
-    if (!(m = scn_shmsg_new(data, len)))
+    if (!(m = scn__shmsg_new(data, len)))
         return SCN_ERR_NOMEM;
     pthread_mutex_lock(&srv->mu);
     for (scn_server_conn *c = srv->conns; c; c = c->next) {
@@ -606,24 +623,24 @@ int scn_server_broadcast(scn_server *srv, const void *data, size_t len,
             err = rc;
     }
     pthread_mutex_unlock(&srv->mu);
-    scn_shmsg_unref(m);
+    scn__shmsg_unref(m);
     if (wake)
-        scn_server_wake(srv);
+        scn__server_wake(srv);
     return err ? err : n;
 }
 
-size_t scn_server_queue_bytes(const scn_server *srv)
+size_t scn__server_queue_bytes(const scn_server *srv)
 {
     return srv->opts.queue_bytes;
 }
 
-void scn_server_clear_user(scn_server *srv)
+void scn__server_clear_user(scn_server *srv)
 {
     srv->opts.user = NULL;
 }
 
-int scn_server_conn_send_shared(scn_server_conn *conn, scn_shmsg *m,
-                                int is_binary, const void *prefix, size_t plen)
+int scn__server_conn_send_shared(scn_server_conn *conn, scn_shmsg *m,
+                                 int is_binary, const void *prefix, size_t plen)
 {
     scn_server *srv = conn->srv;
     bool wake = false;
@@ -638,7 +655,7 @@ int scn_server_conn_send_shared(scn_server_conn *conn, scn_shmsg *m,
         rc = push_locked(conn, m, is_binary, prefix, plen, &wake);
     pthread_mutex_unlock(&srv->mu);
     if (wake)
-        scn_server_wake(srv);
+        scn__server_wake(srv);
     return rc;
 }
 
@@ -652,10 +669,10 @@ int scn_server_conn_send(scn_server_conn *conn, const void *data, size_t len,
         return SCN_ERR_INVALID_ARG;
     if (len > conn->srv->opts.queue_bytes)
         return SCN_ERR_MESSAGE_TOO_BIG;
-    if (!(m = scn_shmsg_new(data, len)))
+    if (!(m = scn__shmsg_new(data, len)))
         return SCN_ERR_NOMEM;
-    rc = scn_server_conn_send_shared(conn, m, is_binary, NULL, 0);
-    scn_shmsg_unref(m);
+    rc = scn__server_conn_send_shared(conn, m, is_binary, NULL, 0);
+    scn__shmsg_unref(m);
     return rc;
 }
 
@@ -664,7 +681,7 @@ int scn_server_conn_close(scn_server_conn *conn, int code, const char *reason)
     scn_server *srv;
     size_t n;
 
-    if (!conn || !scn_ws_close_code_ok(code))
+    if (!conn || !scn__ws_close_code_ok(code))
         return SCN_ERR_INVALID_ARG;
     srv = conn->srv;
     pthread_mutex_lock(&srv->mu);
@@ -680,9 +697,9 @@ int scn_server_conn_close(scn_server_conn *conn, int code, const char *reason)
     memcpy(conn->want_close_reason, reason ? reason : "", n);
     conn->want_close_reason[n] = '\0';
     /* The close goes out next: what is still queued would only delay it. */
-    srv->stats.dropped_unsent += scn_peerq_clear(&conn->q);
+    srv->stats.dropped_unsent += scn__peerq_clear(&conn->q);
     pthread_mutex_unlock(&srv->mu);
-    scn_server_wake(srv);
+    scn__server_wake(srv);
     return 0;
 }
 
@@ -690,7 +707,7 @@ int scn_server_close_all(scn_server *srv, int code, const char *reason)
 {
     int n = 0;
 
-    if (!srv || !scn_ws_close_code_ok(code))
+    if (!srv || !scn__ws_close_code_ok(code))
         return SCN_ERR_INVALID_ARG;
     pthread_mutex_lock(&srv->mu);
     for (scn_server_conn *c = srv->conns; c; c = c->next) {
@@ -704,7 +721,7 @@ int scn_server_close_all(scn_server *srv, int code, const char *reason)
     }
     srv->wake_pending = true;
     pthread_mutex_unlock(&srv->mu);
-    scn_server_wake(srv);
+    scn__server_wake(srv);
     return n;
 }
 
@@ -712,7 +729,7 @@ int scn_server_close_all(scn_server *srv, int code, const char *reason)
 /* The loop thread's service                                           */
 /* ------------------------------------------------------------------ */
 
-void scn_server_service(scn_server *srv)
+void scn__server_service(scn_server *srv)
 {
     uint64_t now = scn_loop_now_ms(srv->loop), next = UINT64_MAX, due;
     uint32_t limit = srv->opts.slow_disconnect_ms;
@@ -747,7 +764,7 @@ void scn_server_service(scn_server *srv)
         c->slow_notice = false;
         if (c->state != SCN_CONN_OPEN || c->closing)
             continue;
-        if (scn_peerq_overdue(&c->q, now, limit, &due)) {
+        if (scn__peerq_overdue(&c->q, now, limit, &due)) {
             c->act_cut = true;
             c->closing = true;
             srv->stats.disconnected_slow++;
@@ -761,29 +778,29 @@ void scn_server_service(scn_server *srv)
         if (c->act_cut) {
             c->act_cut = false;
             c->act_write = false;
-            scn_log(srv->log, SCN_LOG_WARN, "server",
-                    "port %d: cutting off %s: behind for %u ms", srv->port,
-                    c->peer, (unsigned)limit);
-            scn_server_cut_slow(c);
+            scn__log(srv->log, SCN_LOG_WARN, "server",
+                     "port %d: cutting off %s: behind for %u ms", srv->port,
+                     c->peer, (unsigned)limit);
+            scn__server_cut_slow(c);
         }
         if (c->act_write) {
             c->act_write = false;
-            scn_server_io_want_write(c);
+            scn__server_io_want_write(c);
         }
-        scn_server_conn_timers(c, now, &due);
+        scn__server_conn_timers(c, now, &due);
         if (due < next)
             next = due;
     }
     for (scn_server_conn *c = srv->conns; c; c = c->next) {
         if (c->act_notice) {
             c->act_notice = false;
-            scn_server_report_error(srv, c, SCN_ERR_QUEUE_FULL,
-                                    "peer too slow: oldest messages dropped");
+            scn__server_report_error(srv, c, SCN_ERR_QUEUE_FULL,
+                                     "peer too slow: oldest messages dropped");
         }
     }
     if (srv->free_pending || srv->destroying)
         return;
-    scn_server_arm_timer(srv, next);
+    scn__server_arm_timer(srv, next);
 }
 
 /* ------------------------------------------------------------------ */
@@ -828,7 +845,7 @@ void scn_server_conn_set_idle_timeout(scn_server_conn *conn, uint32_t ms)
     conn->clock.idle_ms = ms;
     conn->clock.msg_ms = scn_loop_now_ms(conn->srv->loop);
     /* The deadline timer is re-armed from the loop. */
-    scn_server_wake(conn->srv);
+    scn__server_wake(conn->srv);
 }
 
 void scn_server_get_stats(scn_server *srv, scn_server_stats *out)
@@ -853,8 +870,8 @@ void scn_server_conn_get_stats(scn_server_conn *conn,
         return;
     pthread_mutex_lock(&conn->srv->mu);
     *out = conn->st;
-    out->queued_msgs = scn_peerq_count(&conn->q);
-    out->queued_bytes = scn_peerq_bytes(&conn->q);
+    out->queued_msgs = scn__peerq_count(&conn->q);
+    out->queued_bytes = scn__peerq_bytes(&conn->q);
     out->slow = conn->q.slow;
     pthread_mutex_unlock(&conn->srv->mu);
 }

@@ -3,8 +3,8 @@
  * access checks, plain answers and assets, the WebSocket handshake,
  * client frames, our frames (batched), closing, and the connection's
  * timers. The adapter (server_adapter.c) moves bytes: it calls
- * scn_server_conn_on_input() with what the peer sent and
- * scn_server_conn_on_writeable() when the socket can take more, and this
+ * scn__server_conn_on_input() with what the peer sent and
+ * scn__server_conn_on_writeable() when the socket can take more, and this
  * file answers through the scn_server_io_* calls.
  *
  * Writing: every write is put together in the server's buffer from, in
@@ -49,24 +49,24 @@ static bool is_loopback(const scn_ip_addr *a)
     return a->family == 4 ? a->b[0] == 127 : memcmp(a->b, v6, 16) == 0;
 }
 
-int scn_server_conn_init(scn_server_conn *c, scn_server *srv,
-                         const scn_ip_addr *peer, int refuse_status)
+int scn__server_conn_init(scn_server_conn *c, scn_server *srv,
+                          const scn_ip_addr *peer, int refuse_status)
 {
     c->srv = srv;
     c->peer_addr = *peer;
     c->peer_loopback = is_loopback(peer);
-    scn_ip_format(peer, c->peer, sizeof(c->peer));
+    scn__ip_format(peer, c->peer, sizeof(c->peer));
     c->refuse_status = refuse_status;
-    scn_http_request_init(&c->req);
-    scn_conn_clock_phase(&c->clock, SCN_PHASE_HTTP, now_ms(c));
+    scn__http_request_init(&c->req);
+    scn__conn_clock_phase(&c->clock, SCN_PHASE_HTTP, now_ms(c));
     c->clock.idle_ms = srv->opts.idle_timeout_ms;
-    return scn_peerq_init(&c->q, srv->opts.queue_msgs, srv->opts.queue_bytes);
+    return scn__peerq_init(&c->q, srv->opts.queue_msgs, srv->opts.queue_bytes);
 }
 
-void scn_server_conn_release(scn_server_conn *c)
+void scn__server_conn_release(scn_server_conn *c)
 {
-    scn_peerq_free(&c->q);
-    scn_http_request_free(&c->req);
+    scn__peerq_free(&c->q);
+    scn__http_request_free(&c->req);
     free(c->rxbuf);
     free(c->raw);
     c->rxbuf = c->raw = NULL;
@@ -100,7 +100,7 @@ static void raw_frame(scn_server_conn *c, int opcode, const void *p, size_t n)
 {
     unsigned char h[SCN_WS_HDR_MAX];
 
-    if (raw_append(c, h, scn_ws_header(h, opcode, n)))
+    if (raw_append(c, h, scn__ws_header(h, opcode, n)))
         raw_append(c, p, n);
 }
 
@@ -112,15 +112,15 @@ static void answer_and_close(scn_server_conn *c, int status, const char *why,
     size_t n;
     bool head = c->req.complete && strcmp(c->req.method, "HEAD") == 0;
 
-    n = scn_http_error_response(buf, sizeof(buf), status, why, extra, head,
-                                true);
+    n = scn__http_error_response(buf, sizeof(buf), status, why, extra, head,
+                                 true);
     if (n)
         raw_append(c, buf, n);
     c->close_after = true;
     c->answering = true;
-    scn_conn_clock_phase(&c->clock, SCN_PHASE_CLOSING, now_ms(c));
-    scn_server_io_rx(c, false);
-    scn_server_io_want_write(c);
+    scn__conn_clock_phase(&c->clock, SCN_PHASE_CLOSING, now_ms(c));
+    scn__server_io_rx(c, false);
+    scn__server_io_want_write(c);
 }
 
 static void refuse(scn_server_conn *c, int status, const char *why,
@@ -129,13 +129,13 @@ static void refuse(scn_server_conn *c, int status, const char *why,
     scn_server *srv = c->srv;
 
     SCN_SERVER_COUNT(srv, connections_refused, 1);
-    scn_log(srv->log, SCN_LOG_INFO, "server",
-            "port %d: refused %s: %s (HTTP %d)", srv->port, c->peer, why,
-            status);
+    scn__log(srv->log, SCN_LOG_INFO, "server",
+             "port %d: refused %s: %s (HTTP %d)", srv->port, c->peer, why,
+             status);
     answer_and_close(c, status, why, extra);
 }
 
-void scn_server_conn_on_ready(scn_server_conn *c)
+void scn__server_conn_on_ready(scn_server_conn *c)
 {
     char extra[64];
 
@@ -167,10 +167,10 @@ static void established(scn_server_conn *c, const char *key)
 {
     scn_server *srv = c->srv;
     char buf[512];
-    size_t n = scn_ws_accept_response(buf, sizeof(buf), key, c->subprotocol);
+    size_t n = scn__ws_accept_response(buf, sizeof(buf), key, c->subprotocol);
 
     if (!n || !raw_append(c, buf, n)) {
-        scn_server_io_close(c, true);
+        scn__server_io_close(c, true);
         return;
     }
     pthread_mutex_lock(&srv->mu);
@@ -180,12 +180,12 @@ static void established(scn_server_conn *c, const char *key)
     c->want_write = false;
     pthread_mutex_unlock(&srv->mu);
     /* The head is not needed any more: its buffer goes. */
-    scn_http_request_free(&c->req);
-    scn_ws_reader_init(&c->rd, srv->opts.max_message_bytes);
-    scn_conn_clock_phase(&c->clock, SCN_PHASE_WS, now_ms(c));
-    scn_log(srv->log, SCN_LOG_INFO, "server", "port %d: %s connected",
-            srv->port, c->peer);
-    scn_server_io_want_write(c);
+    scn__http_request_free(&c->req);
+    scn__ws_reader_init(&c->rd, srv->opts.max_message_bytes);
+    scn__conn_clock_phase(&c->clock, SCN_PHASE_WS, now_ms(c));
+    scn__log(srv->log, SCN_LOG_INFO, "server", "port %d: %s connected",
+             srv->port, c->peer);
+    scn__server_io_want_write(c);
 }
 
 static void upgrade(scn_server_conn *c)
@@ -197,7 +197,7 @@ static void upgrade(scn_server_conn *c)
     bool any;
     int rc, pick;
 
-    rc = scn_ws_check_upgrade(r);
+    rc = scn__ws_check_upgrade(r);
     if (rc == 426) {
         refuse(c, 426, "only WebSocket version 13 is served",
                "Sec-WebSocket-Version: 13\r\n");
@@ -212,8 +212,8 @@ static void upgrade(scn_server_conn *c)
         refuse(c, 404, "no such path", NULL);
         return;
     }
-    pick = scn_ws_pick_subprotocol(r, route->subprotocols,
-                                   route->subprotocol_count, &any);
+    pick = scn__ws_pick_subprotocol(r, route->subprotocols,
+                                    route->subprotocol_count, &any);
     if (route->subprotocol_count && pick < 0) {
         refuse(c, 400, "subprotocol not offered", NULL);
         return;
@@ -224,7 +224,7 @@ static void upgrade(scn_server_conn *c)
     }
     c->route = idx;
     c->subprotocol = pick >= 0 ? route->subprotocols[pick] : NULL;
-    rc = scn_server_call_connect(c, r->path);
+    rc = scn__server_call_connect(c, r->path);
     if (rc) {
         refuse(c, 403, "refused by the application", NULL);
         return;
@@ -236,10 +236,10 @@ static void upgrade(scn_server_conn *c)
     /* Freed inside on_connect: the connection still gets its on_close
      * (1001) when the free completes; the handshake stops here. */
     if (srv->free_pending) {
-        scn_server_io_close(c, true);
+        scn__server_io_close(c, true);
         return;
     }
-    established(c, scn_http_field_get(r, "sec-websocket-key"));
+    established(c, scn__http_field_get(r, "sec-websocket-key"));
 }
 
 static void serve_asset(scn_server_conn *c, bool pipelined,
@@ -247,8 +247,8 @@ static void serve_asset(scn_server_conn *c, bool pipelined,
 {
     scn_server *srv = c->srv;
     const scn_http_request *r = &c->req;
-    const char *inm = scn_http_field_get(r, "if-none-match");
-    const char *conn = scn_http_field_get(r, "connection");
+    const char *inm = scn__http_field_get(r, "if-none-match");
+    const char *conn = scn__http_field_get(r, "connection");
     bool head = strcmp(r->method, "HEAD") == 0;
     const scn_asset_entry *a;
     char buf[2048], extra[256], quoted[24];
@@ -260,13 +260,13 @@ static void serve_asset(scn_server_conn *c, bool pipelined,
         refuse(c, 405, "only GET and HEAD", "Allow: GET, HEAD\r\n");
         return;
     }
-    a = scn_server_asset_find(srv, r->path);
+    a = scn__server_asset_find(srv, r->path);
     if (!a) {
         refuse(c, 404, "no such path", NULL);
         return;
     }
     close = pipelined || r->minor == 0 ||
-            (conn && scn_http_list_has(conn, "close"));
+            (conn && scn__http_list_has(conn, "close"));
     extra[0] = '\0';
     if (v->token_via == SCN_TOKEN_QUERY) {
         /* The token leaves the address bar (and the history) for a
@@ -276,20 +276,20 @@ static void serve_asset(scn_server_conn *c, bool pipelined,
                  "SameSite=Lax%s\r\n",
                  r->path, srv->access.cookie_name, srv->opts.token,
                  srv->tls ? "; Secure" : "");
-        n = scn_http_error_response(buf, sizeof(buf), 303,
-                                    "the token is now a cookie", extra, head,
-                                    close);
+        n = scn__http_error_response(buf, sizeof(buf), 303,
+                                     "the token is now a cookie", extra, head,
+                                     close);
         status = 303;
     } else {
         snprintf(quoted, sizeof(quoted), "\"%s\"", a->etag);
         if (inm && (strcmp(inm, quoted) == 0 || strcmp(inm, "*") == 0))
             status = 304;
-        n = scn_http_asset_head(buf, sizeof(buf), status, a->a.content_type,
-                                a->a.len, a->etag,
-                                scn_http_field_get(r, "host"), NULL, close);
+        n = scn__http_asset_head(buf, sizeof(buf), status, a->a.content_type,
+                                 a->a.len, a->etag,
+                                 scn__http_field_get(r, "host"), NULL, close);
     }
     if (!n || !raw_append(c, buf, n)) {
-        scn_server_io_close(c, true);
+        scn__server_io_close(c, true);
         return;
     }
     SCN_SERVER_COUNT(srv, http_requests, 1);
@@ -301,10 +301,10 @@ static void serve_asset(scn_server_conn *c, bool pipelined,
     c->close_after = close;
     /* The answer has request_timeout_ms to go out, as a head has to come
      * in; reading waits until it has. */
-    scn_conn_clock_phase(&c->clock, close ? SCN_PHASE_CLOSING : SCN_PHASE_HTTP,
-                         now_ms(c));
-    scn_server_io_rx(c, false);
-    scn_server_io_want_write(c);
+    scn__conn_clock_phase(&c->clock, close ? SCN_PHASE_CLOSING : SCN_PHASE_HTTP,
+                          now_ms(c));
+    scn__server_io_rx(c, false);
+    scn__server_io_want_write(c);
 }
 
 static void handle_request(scn_server_conn *c, bool pipelined)
@@ -313,10 +313,10 @@ static void handle_request(scn_server_conn *c, bool pipelined)
     scn_access_verdict v;
 
     if (srv->free_pending) {
-        scn_server_io_close(c, true);
+        scn__server_io_close(c, true);
         return;
     }
-    scn_http_access_check(&srv->access, &c->req, c->peer_loopback, &v);
+    scn__http_access_check(&srv->access, &c->req, c->peer_loopback, &v);
     if (v.status)
         SCN_SERVER_COUNT(srv, refused_access, 1);
     if (v.status == 401) {
@@ -328,7 +328,7 @@ static void handle_request(scn_server_conn *c, bool pipelined)
         refuse(c, v.status, v.why, NULL);
         return;
     }
-    if (scn_ws_is_upgrade(&c->req))
+    if (scn__ws_is_upgrade(&c->req))
         upgrade(c);
     else
         serve_asset(c, pipelined, &v);
@@ -350,9 +350,9 @@ static void deliver(scn_server_conn *c, const unsigned char *data, size_t len)
     c->st.bytes_in += len;
     closing = c->closing;
     pthread_mutex_unlock(&srv->mu);
-    scn_conn_clock_message(&c->clock, now_ms(c));
+    scn__conn_clock_message(&c->clock, now_ms(c));
     if (!closing)
-        scn_server_call_message(c, data, len, c->rx_binary);
+        scn__server_call_message(c, data, len, c->rx_binary);
 }
 
 static int on_data(void *user, unsigned char *p, size_t n, bool binary,
@@ -377,8 +377,8 @@ static int on_data(void *user, unsigned char *p, size_t n, bool binary,
             cap *= 2;
         nb = realloc(c->rxbuf, cap);
         if (!nb) {
-            scn_server_report_error(c->srv, c, SCN_ERR_NOMEM,
-                                    "no memory for a message");
+            scn__server_report_error(c->srv, c, SCN_ERR_NOMEM,
+                                     "no memory for a message");
             return 1011;
         }
         c->rxbuf = nb;
@@ -403,20 +403,20 @@ static int on_control(void *user, int opcode, const unsigned char *p, size_t n)
     switch (opcode) {
     case SCN_WS_PING:
         raw_frame(c, SCN_WS_PONG, p, n);
-        scn_server_io_want_write(c);
+        scn__server_io_want_write(c);
         return 0;
     case SCN_WS_CLOSE:
-        scn_ws_close_payload(p, n, &c->peer_close_code);
+        scn__ws_close_payload(p, n, &c->peer_close_code);
         pthread_mutex_lock(&srv->mu);
         ours = c->closing && !c->want_close_code;
         pthread_mutex_unlock(&srv->mu);
         if (ours) {
             /* The answer to our close: done. */
-            scn_server_io_close(c, false);
+            scn__server_io_close(c, false);
             return 0;
         }
         /* Echo the code (RFC 6455 5.5.1), then close our side. */
-        scn_server_conn_close_now(
+        scn__server_conn_close_now(
             c, c->peer_close_code == 1005 ? 1000 : c->peer_close_code, NULL);
         return 0;
     default:
@@ -429,43 +429,43 @@ static const scn_ws_events ws_events = {on_data, on_control};
 static void ws_input(scn_server_conn *c, unsigned char *in, size_t n)
 {
     scn_server *srv = c->srv;
-    int rc = scn_ws_reader_feed(&c->rd, in, n, &ws_events, c);
+    int rc = scn__ws_reader_feed(&c->rd, in, n, &ws_events, c);
 
     if (rc == 0 || rc == 1011) {
         if (rc)
-            scn_server_conn_close_now(c, rc, "out of memory");
+            scn__server_conn_close_now(c, rc, "out of memory");
         return;
     }
     if (rc == SCN_WS_TOO_BIG) {
         SCN_SERVER_COUNT(srv, oversize, 1);
-        scn_server_conn_close_now(c, rc, "message too big");
-        scn_server_report_error(srv, c, SCN_ERR_MESSAGE_TOO_BIG,
-                                "inbound message over max_message_bytes");
+        scn__server_conn_close_now(c, rc, "message too big");
+        scn__server_report_error(srv, c, SCN_ERR_MESSAGE_TOO_BIG,
+                                 "inbound message over max_message_bytes");
         return;
     }
     SCN_SERVER_COUNT(srv, protocol_errors, 1);
-    scn_server_conn_close_now(
+    scn__server_conn_close_now(
         c, rc, rc == SCN_WS_INVALID_DATA ? "invalid UTF-8" : "protocol error");
-    scn_server_report_error(srv, c, SCN_ERR_MALFORMED,
-                            rc == SCN_WS_INVALID_DATA
-                                ? "text that is not UTF-8: closed with 1007"
-                                : "WebSocket protocol error: closed with "
-                                  "1002");
+    scn__server_report_error(srv, c, SCN_ERR_MALFORMED,
+                             rc == SCN_WS_INVALID_DATA
+                                 ? "text that is not UTF-8: closed with 1007"
+                                 : "WebSocket protocol error: closed with "
+                                   "1002");
 }
 
-void scn_server_conn_on_input(scn_server_conn *c, unsigned char *in, size_t n)
+void scn__server_conn_on_input(scn_server_conn *c, unsigned char *in, size_t n)
 {
     size_t used;
     int rc;
 
-    scn_conn_clock_rx(&c->clock, now_ms(c));
+    scn__conn_clock_rx(&c->clock, now_ms(c));
     /* Answered and closing, or shut: what still comes is discarded. */
     if (c->close_after || c->shut || c->state == SCN_CONN_CLOSED)
         return;
     if (c->state == SCN_CONN_HTTP) {
         if (c->answering)
             return; /* reading is paused; a late byte waits for nothing */
-        rc = scn_http_request_feed(&c->req, in, n, &used);
+        rc = scn__http_request_feed(&c->req, in, n, &used);
         if (rc == 0)
             return;
         if (rc != 1) {
@@ -486,7 +486,7 @@ void scn_server_conn_on_input(scn_server_conn *c, unsigned char *in, size_t n)
 /* Writing and closing                                                 */
 /* ------------------------------------------------------------------ */
 
-void scn_server_conn_close_now(scn_server_conn *c, int code, const char *why)
+void scn__server_conn_close_now(scn_server_conn *c, int code, const char *why)
 {
     scn_server *srv = c->srv;
 
@@ -496,11 +496,11 @@ void scn_server_conn_close_now(scn_server_conn *c, int code, const char *why)
         c->want_close_code = code;
         snprintf(c->want_close_reason, sizeof(c->want_close_reason), "%s",
                  why ? why : "");
-        srv->stats.dropped_unsent += scn_peerq_clear(&c->q);
+        srv->stats.dropped_unsent += scn__peerq_clear(&c->q);
     }
     pthread_mutex_unlock(&srv->mu);
-    scn_server_io_rx(c, false);
-    scn_server_io_want_write(c);
+    scn__server_io_rx(c, false);
+    scn__server_io_want_write(c);
 }
 
 /* Room for n more bytes in the write buffer (beyond LWS's needs there are
@@ -540,14 +540,14 @@ static size_t pack_messages(scn_server_conn *c, size_t at, size_t *nmsg,
     pthread_mutex_lock(&srv->mu);
     /* Whole messages while they fit a batch; the first always goes (the
      * buffer grows for one that is bigger). */
-    while (nb < WRITE_BATCH_MSGS && scn_peerq_peek_len(&c->q, &len)) {
+    while (nb < WRITE_BATCH_MSGS && scn__peerq_peek_len(&c->q, &len)) {
         size_t framed = header_len(len) + len;
 
         if ((nb || at) && end + framed > WRITE_BATCH_BYTES)
             break;
         if (!wbuf_fit(srv, end + framed))
             break;
-        scn_peerq_take(&c->q, &batch[nb++]);
+        scn__peerq_take(&c->q, &batch[nb++]);
         end += framed;
     }
     pthread_mutex_unlock(&srv->mu);
@@ -555,19 +555,19 @@ static size_t pack_messages(scn_server_conn *c, size_t at, size_t *nmsg,
         scn_peer_item *it = &batch[i];
         size_t total = it->plen + it->m->len;
 
-        at += scn_ws_header(srv->wbuf + at,
-                            it->tag ? SCN_WS_BINARY : SCN_WS_TEXT, total);
+        at += scn__ws_header(srv->wbuf + at,
+                             it->tag ? SCN_WS_BINARY : SCN_WS_TEXT, total);
         memcpy(srv->wbuf + at, it->prefix, it->plen);
         memcpy(srv->wbuf + at + it->plen, it->m->data, it->m->len);
         at += total;
         *payload += total;
-        scn_shmsg_unref(it->m);
+        scn__shmsg_unref(it->m);
     }
     *nmsg = nb;
     return at;
 }
 
-int scn_server_conn_on_writeable(scn_server_conn *c)
+int scn__server_conn_on_writeable(scn_server_conn *c)
 {
     scn_server *srv = c->srv;
     char reason[SCN_CLOSE_REASON_MAX + 1];
@@ -580,7 +580,7 @@ int scn_server_conn_on_writeable(scn_server_conn *c)
     pthread_mutex_lock(&srv->mu);
     /* A close after the last queued message: now that it has gone. */
     if (!c->want_close_code && !c->closing && c->drain_close_code &&
-        scn_peerq_count(&c->q) == 0) {
+        scn__peerq_count(&c->q) == 0) {
         c->closing = true;
         c->want_close_code = c->drain_close_code;
     }
@@ -602,7 +602,7 @@ int scn_server_conn_on_writeable(scn_server_conn *c)
         if (c->state == SCN_CONN_OPEN)
             raw_frame(c, SCN_WS_CLOSE, cp, 2 + rn);
         c->close_after = true;
-        scn_conn_clock_phase(&c->clock, SCN_PHASE_CLOSING, now_ms(c));
+        scn__conn_clock_phase(&c->clock, SCN_PHASE_CLOSING, now_ms(c));
     }
     /* Owed bytes first, whole. */
     if (c->raw_len) {
@@ -625,7 +625,7 @@ int scn_server_conn_on_writeable(scn_server_conn *c)
         at = pack_messages(c, at, &nmsg, &payload);
     }
     if (at) {
-        if (scn_server_io_write(c, srv->wbuf, at) < 0)
+        if (scn__server_io_write(c, srv->wbuf, at) < 0)
             return -1;
         c->next_write_ms = now_ms(c) + srv->opts.write_interval_ms;
         pthread_mutex_lock(&srv->mu);
@@ -635,30 +635,30 @@ int scn_server_conn_on_writeable(scn_server_conn *c)
         c->st.messages_out += nmsg;
         c->st.bytes_out += payload;
         more =
-            (scn_peerq_count(&c->q) > 0 || c->drain_close_code) && !c->closing;
+            (scn__peerq_count(&c->q) > 0 || c->drain_close_code) && !c->closing;
         pthread_mutex_unlock(&srv->mu);
         /* Behind (the batch was full), a body not all out, or an end to
          * make once this is flushed: come back when the socket took it. */
         if (more || c->body_left || c->raw_len || c->close_after ||
             c->answering)
-            scn_server_io_want_write(c);
+            scn__server_io_want_write(c);
         return 0;
     }
     /* Nothing left to write, and the adapter flushed everything before
      * calling: end, or be ready for the next request. */
     if (c->close_after) {
         c->shut = true;
-        scn_conn_clock_phase(&c->clock, SCN_PHASE_CLOSING, now_ms(c));
-        scn_server_io_shutdown(c);
+        scn__conn_clock_phase(&c->clock, SCN_PHASE_CLOSING, now_ms(c));
+        scn__server_io_shutdown(c);
         /* Reading resumes only to see the peer's end (and discard). */
-        scn_server_io_rx(c, true);
+        scn__server_io_rx(c, true);
         return 0;
     }
     if (c->answering) {
         c->answering = false;
-        scn_http_request_reset(&c->req);
-        scn_conn_clock_phase(&c->clock, SCN_PHASE_HTTP, now_ms(c));
-        scn_server_io_rx(c, true);
+        scn__http_request_reset(&c->req);
+        scn__conn_clock_phase(&c->clock, SCN_PHASE_HTTP, now_ms(c));
+        scn__server_io_rx(c, true);
     }
     return 0;
 }
@@ -667,7 +667,7 @@ int scn_server_conn_on_writeable(scn_server_conn *c)
 /* Timers and the end                                                  */
 /* ------------------------------------------------------------------ */
 
-void scn_server_conn_timers(scn_server_conn *c, uint64_t now, uint64_t *next)
+void scn__server_conn_timers(scn_server_conn *c, uint64_t now, uint64_t *next)
 {
     scn_server *srv = c->srv;
     scn_conn_due due;
@@ -675,45 +675,45 @@ void scn_server_conn_timers(scn_server_conn *c, uint64_t now, uint64_t *next)
     *next = UINT64_MAX;
     if (c->state == SCN_CONN_CLOSED || c->gone || !c->io)
         return;
-    due = scn_conn_timers_check(&c->clock, &srv->limits, now, next);
+    due = scn__conn_timers_check(&c->clock, &srv->limits, now, next);
     switch (due) {
     case SCN_DUE_NONE:
         return;
     case SCN_DUE_PING:
         if (c->state == SCN_CONN_OPEN && !c->closing) {
             raw_frame(c, SCN_WS_PING, NULL, 0);
-            scn_server_io_want_write(c);
+            scn__server_io_want_write(c);
         }
         c->clock.ping_ms = now;
         break;
     case SCN_DUE_IDLE:
         SCN_SERVER_COUNT(srv, idle_closed, 1);
-        scn_log(srv->log, SCN_LOG_INFO, "server",
-                "port %d: closing %s: no message for %u ms", srv->port, c->peer,
-                (unsigned)c->clock.idle_ms);
+        scn__log(srv->log, SCN_LOG_INFO, "server",
+                 "port %d: closing %s: no message for %u ms", srv->port,
+                 c->peer, (unsigned)c->clock.idle_ms);
         c->clock.idle_ms = 0;
-        scn_server_conn_close_now(c, IDLE_CLOSE_CODE, "idle timeout");
+        scn__server_conn_close_now(c, IDLE_CLOSE_CODE, "idle timeout");
         break;
     case SCN_DUE_REQUEST_TIME:
         SCN_SERVER_COUNT(srv, idle_closed, 1);
         c->gone = true;
-        scn_server_io_close(c, true);
+        scn__server_io_close(c, true);
         return;
     case SCN_DUE_DEAD:
         SCN_SERVER_COUNT(srv, dead_peers, 1);
-        scn_log(srv->log, SCN_LOG_WARN, "server",
-                "port %d: cutting off %s: no answer to a ping in %u ms",
-                srv->port, c->peer, (unsigned)srv->limits.pong_ms);
+        scn__log(srv->log, SCN_LOG_WARN, "server",
+                 "port %d: cutting off %s: no answer to a ping in %u ms",
+                 srv->port, c->peer, (unsigned)srv->limits.pong_ms);
         c->close_code = 1006;
         c->gone = true;
-        scn_server_io_close(c, true);
+        scn__server_io_close(c, true);
         return;
     case SCN_DUE_CLOSE_TIME:
         c->gone = true;
-        scn_server_io_close(c, true);
+        scn__server_io_close(c, true);
         return;
     }
-    scn_conn_timers_check(&c->clock, &srv->limits, now, next);
+    scn__conn_timers_check(&c->clock, &srv->limits, now, next);
 }
 
 static int close_code_of(const scn_server_conn *c)
@@ -725,7 +725,7 @@ static int close_code_of(const scn_server_conn *c)
     return 1006;
 }
 
-void scn_server_conn_on_closed(scn_server_conn *c)
+void scn__server_conn_on_closed(scn_server_conn *c)
 {
     scn_server *srv = c->srv;
     bool was_open;
@@ -737,15 +737,15 @@ void scn_server_conn_on_closed(scn_server_conn *c)
     c->state = SCN_CONN_CLOSED;
     pthread_mutex_unlock(&srv->mu);
     if (was_open)
-        scn_log(srv->log, SCN_LOG_INFO, "server", "port %d: %s closed (%d)",
-                srv->port, c->peer, close_code_of(c));
-    scn_server_report_close(c, close_code_of(c));
+        scn__log(srv->log, SCN_LOG_INFO, "server", "port %d: %s closed (%d)",
+                 srv->port, c->peer, close_code_of(c));
+    scn__server_report_close(c, close_code_of(c));
 }
 
-void scn_server_cut_slow(scn_server_conn *c)
+void scn__server_cut_slow(scn_server_conn *c)
 {
     c->close_code = SLOW_CLOSE_CODE;
     c->gone = true;
     /* Its socket is full, so a close frame would never leave. */
-    scn_server_io_close(c, true);
+    scn__server_io_close(c, true);
 }

@@ -75,7 +75,7 @@ struct scn_server_conn {
     /* An asset's body being written. */
     const unsigned char *body;
     size_t body_left;
-    bool act_write; /* scn_server_service: marks between passes */
+    bool act_write; /* scn__server_service: marks between passes */
     bool act_cut;
     bool act_notice;
     /* A new batch of messages is not written before this (monotonic ms):
@@ -120,13 +120,13 @@ struct scn_server {
     pthread_mutex_t mu;
     scn_server_conn *conns;
     scn_server_stats stats;
-    /* A wake is on its way and scn_server_service has not yet looked:
+    /* A wake is on its way and scn__server_service has not yet looked:
      * further sends need not wake again (one wake per service, not per
      * message and subscriber). Under mu. */
     bool wake_pending;
 
     /* Loop thread only: where one write is put together (see
-     * scn_server_conn_on_writeable). */
+     * scn__server_conn_on_writeable). */
     unsigned char *wbuf;
     size_t wcap;
 
@@ -138,84 +138,84 @@ struct scn_server {
 
 /* Opens the listening socket (and the loop's server vhost, the first
  * time). Returns 0, SCN_ERR_IO, SCN_ERR_NOMEM. */
-int scn_server_listen(scn_server *srv, const scn_ip_addr *bind_addr);
+int scn__server_listen(scn_server *srv, const scn_ip_addr *bind_addr);
 /* Closes the listener now (the port is free on return) and kills every
  * connection without callbacks. Not from inside an lws callback of this
  * server. */
-void scn_server_unlisten(scn_server *srv);
-/* Asks the loop thread to run scn_server_service. Any thread. */
-void scn_server_wake(scn_server *srv);
+void scn__server_unlisten(scn_server *srv);
+/* Asks the loop thread to run scn__server_service. Any thread. */
+void scn__server_wake(scn_server *srv);
 /* Arms the server's deadline timer for due (UINT64_MAX: disarm). */
-void scn_server_arm_timer(scn_server *srv, uint64_t due);
-/* Runs scn_server_destroy from the top of the loop (a deferred free). */
-void scn_server_defer_free(scn_server *srv);
+void scn__server_arm_timer(scn_server *srv, uint64_t due);
+/* Runs scn__server_destroy from the top of the loop (a deferred free). */
+void scn__server_defer_free(scn_server *srv);
 
 /* One write of n bytes (plaintext; TLS is the adapter's). The socket
  * takes what it can; the rest goes out before the next writeable. */
-int scn_server_io_write(scn_server_conn *c, const unsigned char *p, size_t n);
+int scn__server_io_write(scn_server_conn *c, const unsigned char *p, size_t n);
 /* A writeable callback when the socket can take more. */
-void scn_server_io_want_write(scn_server_conn *c);
+void scn__server_io_want_write(scn_server_conn *c);
 /* Stops or resumes reading. */
-void scn_server_io_rx(scn_server_conn *c, bool on);
+void scn__server_io_rx(scn_server_conn *c, bool on);
 /* Everything is written: FIN (after TLS's close_notify). The connection
  * lives on until the peer closes or the close timer runs out. */
-void scn_server_io_shutdown(scn_server_conn *c);
+void scn__server_io_shutdown(scn_server_conn *c);
 /* Lets go of the connection's socket (killed if still open) and frees
- * the adapter's part; from scn_server_conn_destroy. */
-void scn_server_io_release(scn_server_conn *c);
+ * the adapter's part; from scn__server_conn_destroy. */
+void scn__server_io_release(scn_server_conn *c);
 /* Ends the connection now: abort sends a reset (nothing queued in the
  * kernel is sent), else what the kernel holds still goes. */
-void scn_server_io_close(scn_server_conn *c, bool abort);
+void scn__server_io_close(scn_server_conn *c, bool abort);
 
 /* ---- server_conn.c: one connection's protocol, plain C ---- */
 
-int scn_server_conn_init(scn_server_conn *c, scn_server *srv,
-                         const scn_ip_addr *peer, int refuse_status);
+int scn__server_conn_init(scn_server_conn *c, scn_server *srv,
+                          const scn_ip_addr *peer, int refuse_status);
 /* Frees what the connection holds (not the struct). */
-void scn_server_conn_release(scn_server_conn *c);
+void scn__server_conn_release(scn_server_conn *c);
 /* Plaintext bytes from the peer (writable: unmasked in place). */
-void scn_server_conn_on_input(scn_server_conn *c, unsigned char *in, size_t n);
+void scn__server_conn_on_input(scn_server_conn *c, unsigned char *in, size_t n);
 /* The socket can take more: writes at most once. Returns 0, or -1 when
  * the connection must end now. */
-int scn_server_conn_on_writeable(scn_server_conn *c);
+int scn__server_conn_on_writeable(scn_server_conn *c);
 /* The transport is ready (accepted; TLS handshake done). */
-void scn_server_conn_on_ready(scn_server_conn *c);
+void scn__server_conn_on_ready(scn_server_conn *c);
 /* Its timers: acts on what is due; *next receives the next deadline. */
-void scn_server_conn_timers(scn_server_conn *c, uint64_t now, uint64_t *next);
+void scn__server_conn_timers(scn_server_conn *c, uint64_t now, uint64_t *next);
 /* The connection ended (any cause): on_close once, counters. */
-void scn_server_conn_on_closed(scn_server_conn *c);
+void scn__server_conn_on_closed(scn_server_conn *c);
 /* Cuts off a peer that stayed behind too long (1013, no close frame). */
-void scn_server_cut_slow(scn_server_conn *c);
+void scn__server_cut_slow(scn_server_conn *c);
 /* Decides a close with a close frame (loop thread). */
-void scn_server_conn_close_now(scn_server_conn *c, int code, const char *why);
+void scn__server_conn_close_now(scn_server_conn *c, int code, const char *why);
 
 /* ---- server.c ---- */
 
 /* The loop-thread half of every cross-thread call: asks for writeable
  * where there is work, runs connection timers, cuts off overdue slow
  * peers, reports slow peers and re-arms the deadline timer. */
-void scn_server_service(scn_server *srv);
+void scn__server_service(scn_server *srv);
 /* Admission of a new connection from peer: 0 (admit), 503 (refuse with
  * an answer), -1 (drop at once). May evict a silent connection. */
-int scn_server_admit(scn_server *srv, const scn_ip_addr *peer);
+int scn__server_admit(scn_server *srv, const scn_ip_addr *peer);
 /* Removes conn from the list and frees it, counting unsent messages. */
-void scn_server_conn_destroy(scn_server_conn *conn);
+void scn__server_conn_destroy(scn_server_conn *conn);
 /* Runs on_close once for a connection on_connect accepted. */
-void scn_server_report_close(scn_server_conn *conn, int code);
+void scn__server_report_close(scn_server_conn *conn, int code);
 /* Runs on_error; conn may be NULL. */
-void scn_server_report_error(scn_server *srv, scn_server_conn *conn, int err,
-                             const char *detail);
+void scn__server_report_error(scn_server *srv, scn_server_conn *conn, int err,
+                              const char *detail);
 /* The user's callbacks, with the loop's callback depth kept (it is what
  * defers scn_server_free()). */
-int scn_server_call_connect(scn_server_conn *c, const char *path);
-void scn_server_call_message(scn_server_conn *c, const void *data, size_t len,
-                             int is_binary);
+int scn__server_call_connect(scn_server_conn *c, const char *path);
+void scn__server_call_message(scn_server_conn *c, const void *data, size_t len,
+                              int is_binary);
 /* Finishes scn_server_free(): on_close 1001 for open connections, then
  * unlisten and free. Not from inside an lws callback of this server. */
-void scn_server_destroy(scn_server *srv);
+void scn__server_destroy(scn_server *srv);
 /* The asset for a request path, or NULL. */
-const scn_asset_entry *scn_server_asset_find(const scn_server *srv,
-                                             const char *path);
+const scn_asset_entry *scn__server_asset_find(const scn_server *srv,
+                                              const char *path);
 /* Counts under the lock. */
 #define SCN_SERVER_COUNT(srv, field, n)                                        \
     do {                                                                       \

@@ -13,12 +13,13 @@
 
 /* Queues a reference to a shared message (see peerq.h) on conn, after
  * prefix (plen bytes, copied). Same returns as scn_server_conn_send. */
-int scn_server_conn_send_shared(scn_server_conn *conn, scn_shmsg *m,
-                                int is_binary, const void *prefix, size_t plen);
+int scn__server_conn_send_shared(scn_server_conn *conn, scn_shmsg *m,
+                                 int is_binary, const void *prefix,
+                                 size_t plen);
 /* The largest message a connection's queue takes (queue_bytes). */
-size_t scn_server_queue_bytes(const scn_server *srv);
+size_t scn__server_queue_bytes(const scn_server *srv);
 /* Callbacks still due (a free deferred inside a callback) get a NULL user:
  * the owner is going away. */
-void scn_server_clear_user(scn_server *srv);
+void scn__server_clear_user(scn_server *srv);
 
 #endif

@@ -48,7 +48,7 @@ static void block(uint32_t h[5], const unsigned char *p)
     h[4] += e;
 }
 
-void scn_sha1(const void *data, size_t len, unsigned char out[SCN_SHA1_LEN])
+void scn__sha1(const void *data, size_t len, unsigned char out[SCN_SHA1_LEN])
 {
     uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476,
                      0xC3D2E1F0};

@@ -12,6 +12,6 @@
 
 #define SCN_SHA1_LEN 20
 
-void scn_sha1(const void *data, size_t len, unsigned char out[SCN_SHA1_LEN]);
+void scn__sha1(const void *data, size_t len, unsigned char out[SCN_SHA1_LEN]);
 
 #endif

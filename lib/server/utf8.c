@@ -4,14 +4,14 @@
 #include <stdint.h>
 #include <string.h>
 
-void scn_utf8_init(scn_utf8 *u)
+void scn__utf8_init(scn_utf8 *u)
 {
     u->need = 0;
     u->lo = 0x80;
     u->hi = 0xBF;
 }
 
-bool scn_utf8_feed(scn_utf8 *u, const unsigned char *p, size_t n)
+bool scn__utf8_feed(scn_utf8 *u, const unsigned char *p, size_t n)
 {
     size_t i = 0;
 
@@ -63,15 +63,15 @@ bool scn_utf8_feed(scn_utf8 *u, const unsigned char *p, size_t n)
     return true;
 }
 
-bool scn_utf8_complete(const scn_utf8 *u)
+bool scn__utf8_complete(const scn_utf8 *u)
 {
     return u->need == 0;
 }
 
-bool scn_utf8_check(const void *p, size_t n)
+bool scn__utf8_check(const void *p, size_t n)
 {
     scn_utf8 u;
 
-    scn_utf8_init(&u);
-    return scn_utf8_feed(&u, p, n) && scn_utf8_complete(&u);
+    scn__utf8_init(&u);
+    return scn__utf8_feed(&u, p, n) && scn__utf8_complete(&u);
 }

@@ -14,13 +14,13 @@ typedef struct scn_utf8 {
     unsigned char lo, hi; /* range the next continuation byte must be in */
 } scn_utf8;
 
-void scn_utf8_init(scn_utf8 *u);
+void scn__utf8_init(scn_utf8 *u);
 /* Checks n more bytes. Returns false at the first invalid byte (the state
  * is then meaningless until init). */
-bool scn_utf8_feed(scn_utf8 *u, const unsigned char *p, size_t n);
+bool scn__utf8_feed(scn_utf8 *u, const unsigned char *p, size_t n);
 /* Whether the text fed so far ends on a character boundary. */
-bool scn_utf8_complete(const scn_utf8 *u);
+bool scn__utf8_complete(const scn_utf8 *u);
 /* One complete buffer: valid and not cut inside a character. */
-bool scn_utf8_check(const void *p, size_t n);
+bool scn__utf8_check(const void *p, size_t n);
 
 #endif

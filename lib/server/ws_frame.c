@@ -6,16 +6,16 @@
 
 enum { ST_HEADER, ST_PAYLOAD };
 
-void scn_ws_reader_init(scn_ws_reader *r, uint64_t max_message)
+void scn__ws_reader_init(scn_ws_reader *r, uint64_t max_message)
 {
     memset(r, 0, sizeof(*r));
     r->max_message = max_message;
     r->state = ST_HEADER;
     r->hneed = 2;
-    scn_utf8_init(&r->utf8);
+    scn__utf8_init(&r->utf8);
 }
 
-bool scn_ws_close_code_ok(int code)
+bool scn__ws_close_code_ok(int code)
 {
     /* RFC 6455 7.4 and the IANA registry: 1004-1006 and 1015 are reserved
      * for reporting and never sent. */
@@ -23,7 +23,7 @@ bool scn_ws_close_code_ok(int code)
            (code >= 3000 && code <= 4999);
 }
 
-int scn_ws_close_payload(const unsigned char *p, size_t n, int *code)
+int scn__ws_close_payload(const unsigned char *p, size_t n, int *code)
 {
     *code = 1005;
     if (n == 0)
@@ -31,12 +31,12 @@ int scn_ws_close_payload(const unsigned char *p, size_t n, int *code)
     if (n == 1)
         return SCN_WS_PROTOCOL_ERROR;
     *code = (p[0] << 8) | p[1];
-    if (!scn_ws_close_code_ok(*code))
+    if (!scn__ws_close_code_ok(*code))
         return SCN_WS_PROTOCOL_ERROR;
-    return scn_utf8_check(p + 2, n - 2) ? 0 : SCN_WS_INVALID_DATA;
+    return scn__utf8_check(p + 2, n - 2) ? 0 : SCN_WS_INVALID_DATA;
 }
 
-size_t scn_ws_header(unsigned char *h, int opcode, uint64_t len)
+size_t scn__ws_header(unsigned char *h, int opcode, uint64_t len)
 {
     h[0] = (unsigned char)(0x80 | (opcode & 0x0F));
     if (len < 126) {
@@ -55,13 +55,13 @@ size_t scn_ws_header(unsigned char *h, int opcode, uint64_t len)
     return SCN_WS_HDR_MAX;
 }
 
-size_t scn_ws_client_header_size(uint64_t len)
+size_t scn__ws_client_header_size(uint64_t len)
 {
     return (len < 126 ? 2 : len <= 0xFFFF ? 4 : SCN_WS_HDR_MAX) + 4;
 }
 
-void scn_ws_mask(unsigned char *p, size_t n, const unsigned char key[4],
-                 unsigned phase)
+void scn__ws_mask(unsigned char *p, size_t n, const unsigned char key[4],
+                  unsigned phase)
 {
     size_t i = 0;
 
@@ -84,16 +84,16 @@ void scn_ws_mask(unsigned char *p, size_t n, const unsigned char key[4],
         p[i] ^= key[(phase + i) & 3];
 }
 
-void scn_ws_client_frame(unsigned char *p, int opcode, size_t len,
-                         const unsigned char mask[4])
+void scn__ws_client_frame(unsigned char *p, int opcode, size_t len,
+                          const unsigned char mask[4])
 {
-    size_t hs = scn_ws_client_header_size(len);
+    size_t hs = scn__ws_client_header_size(len);
     unsigned char *h = p - hs;
 
-    scn_ws_header(h, opcode, len);
+    scn__ws_header(h, opcode, len);
     h[1] |= 0x80;
     memcpy(h + hs - 4, mask, 4);
-    scn_ws_mask(p, len, mask, 0);
+    scn__ws_mask(p, len, mask, 0);
 }
 
 /* The header is complete: check it. Returns 0 or a close code. */
@@ -136,7 +136,7 @@ static int header_done(scn_ws_reader *r)
         r->msg_binary = r->opcode == SCN_WS_BINARY;
         r->msg_started = false;
         r->msg_len = 0;
-        scn_utf8_init(&r->utf8);
+        scn__utf8_init(&r->utf8);
         break;
     case SCN_WS_CLOSE:
     case SCN_WS_PING:
@@ -160,7 +160,7 @@ static int header_done(scn_ws_reader *r)
 
 static void unmask(scn_ws_reader *r, unsigned char *p, size_t n)
 {
-    scn_ws_mask(p, n, r->mask, r->mask_at);
+    scn__ws_mask(p, n, r->mask, r->mask_at);
     r->mask_at = (unsigned)((r->mask_at + n) & 3);
 }
 
@@ -173,8 +173,8 @@ static int data_piece(scn_ws_reader *r, unsigned char *p, size_t n,
     int rc;
 
     if (!r->msg_binary) {
-        if (!scn_utf8_feed(&r->utf8, p, n) ||
-            (last && !scn_utf8_complete(&r->utf8)))
+        if (!scn__utf8_feed(&r->utf8, p, n) ||
+            (last && !scn__utf8_complete(&r->utf8)))
             return SCN_WS_INVALID_DATA;
     }
     /* Empty pieces in the middle of a message carry nothing. */
@@ -192,7 +192,7 @@ static int control_done(scn_ws_reader *r, const scn_ws_events *ev, void *user)
     int code, rc;
 
     if (r->opcode == SCN_WS_CLOSE) {
-        rc = scn_ws_close_payload(r->ctl, r->ctl_len, &code);
+        rc = scn__ws_close_payload(r->ctl, r->ctl_len, &code);
         if (rc)
             return rc;
         r->done = true;
@@ -220,8 +220,8 @@ static int frame_start(scn_ws_reader *r, const scn_ws_events *ev, void *user)
     return r->fin ? data_piece(r, r->ctl, 0, ev, user) : 0;
 }
 
-int scn_ws_reader_feed(scn_ws_reader *r, unsigned char *in, size_t n,
-                       const scn_ws_events *ev, void *user)
+int scn__ws_reader_feed(scn_ws_reader *r, unsigned char *in, size_t n,
+                        const scn_ws_events *ev, void *user)
 {
     size_t at = 0;
     int rc = 0;

@@ -47,7 +47,7 @@ typedef struct scn_ws_events {
     int (*data)(void *user, unsigned char *p, size_t n, bool binary, bool first,
                 bool last);
     /* A complete control frame (ping, pong or close), payload unmasked. A
-     * close frame has been checked (see scn_ws_close_payload). Returns 0
+     * close frame has been checked (see scn__ws_close_payload). Returns 0
      * or a close code. */
     int (*control)(void *user, int opcode, const unsigned char *p, size_t n);
 } scn_ws_events;
@@ -74,42 +74,42 @@ typedef struct scn_ws_reader {
     bool done; /* a close frame or an error: the rest is ignored */
 } scn_ws_reader;
 
-void scn_ws_reader_init(scn_ws_reader *r, uint64_t max_message);
+void scn__ws_reader_init(scn_ws_reader *r, uint64_t max_message);
 
 /* Feeds n bytes, unmasking payload in place. Returns 0, or the close code
  * the connection must be closed with: 1002 (a protocol error), 1007 (text
  * or a close reason that is not UTF-8), 1009 (a message over
  * max_message), or a callback's nonzero return. After a close frame or an
  * error, every later byte is ignored. */
-int scn_ws_reader_feed(scn_ws_reader *r, unsigned char *in, size_t n,
-                       const scn_ws_events *ev, void *user);
+int scn__ws_reader_feed(scn_ws_reader *r, unsigned char *in, size_t n,
+                        const scn_ws_events *ev, void *user);
 
 /* Whether a close frame's payload is well formed: empty (*code 1005), or a
  * code an endpoint may send and a UTF-8 reason. Returns 0, 1002 or 1007. */
-int scn_ws_close_payload(const unsigned char *p, size_t n, int *code);
+int scn__ws_close_payload(const unsigned char *p, size_t n, int *code);
 
 /* Whether an endpoint may send code in a close frame. */
-bool scn_ws_close_code_ok(int code);
+bool scn__ws_close_code_ok(int code);
 
 /* Writes the header of an unmasked final frame of opcode carrying len
  * bytes into h (SCN_WS_HDR_MAX bytes); returns its size. */
-size_t scn_ws_header(unsigned char *h, int opcode, uint64_t len);
+size_t scn__ws_header(unsigned char *h, int opcode, uint64_t len);
 
 /* The longest header of a client frame (masked, 64-bit length). */
 #define SCN_WS_CLIENT_HDR_MAX (SCN_WS_HDR_MAX + 4)
 
 /* Size of the header of a masked client frame carrying len bytes. */
-size_t scn_ws_client_header_size(uint64_t len);
+size_t scn__ws_client_header_size(uint64_t len);
 
 /* XORs the n bytes at p with the 4-byte key, starting at key[phase & 3]:
  * masks and unmasks (RFC 6455 section 5.3). */
-void scn_ws_mask(unsigned char *p, size_t n, const unsigned char key[4],
-                 unsigned phase);
+void scn__ws_mask(unsigned char *p, size_t n, const unsigned char key[4],
+                  unsigned phase);
 
 /* Makes a final client frame of opcode in place: masks the len bytes at p
- * with mask and writes the header into the scn_ws_client_header_size(len)
+ * with mask and writes the header into the scn__ws_client_header_size(len)
  * bytes before p, which the caller reserved. */
-void scn_ws_client_frame(unsigned char *p, int opcode, size_t len,
-                         const unsigned char mask[4]);
+void scn__ws_client_frame(unsigned char *p, int opcode, size_t len,
+                          const unsigned char mask[4]);
 
 #endif

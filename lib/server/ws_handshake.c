@@ -9,9 +9,9 @@
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-bool scn_ws_is_upgrade(const scn_http_request *r)
+bool scn__ws_is_upgrade(const scn_http_request *r)
 {
-    return scn_http_field_has(r, "upgrade", "websocket");
+    return scn__http_field_has(r, "upgrade", "websocket");
 }
 
 static const char b64[] =
@@ -29,23 +29,23 @@ static bool key_ok(const char *k)
     return strchr("AQgw", k[21]) != NULL;
 }
 
-int scn_ws_check_upgrade(const scn_http_request *r)
+int scn__ws_check_upgrade(const scn_http_request *r)
 {
-    const char *v = scn_http_field_get(r, "sec-websocket-version");
+    const char *v = scn__http_field_get(r, "sec-websocket-version");
 
     if (strcmp(r->method, "GET") != 0 || r->minor < 1)
         return 400;
-    if (!scn_http_field_has(r, "connection", "upgrade"))
+    if (!scn__http_field_has(r, "connection", "upgrade"))
         return 400;
     if (!v || strcmp(v, "13") != 0)
         return 426;
-    if (!key_ok(scn_http_field_get(r, "sec-websocket-key")))
+    if (!key_ok(scn__http_field_get(r, "sec-websocket-key")))
         return 400;
     return 0;
 }
 
-int scn_ws_pick_subprotocol(const scn_http_request *r, const char *const *want,
-                            size_t n, bool *any)
+int scn__ws_pick_subprotocol(const scn_http_request *r, const char *const *want,
+                             size_t n, bool *any)
 {
     *any = false;
     for (size_t i = 0; i < r->nfields; i++) {
@@ -81,7 +81,7 @@ int scn_ws_pick_subprotocol(const scn_http_request *r, const char *const *want,
     return -1;
 }
 
-void scn_ws_accept_value(const char *key, char out[29])
+void scn__ws_accept_value(const char *key, char out[29])
 {
     unsigned char d[SCN_SHA1_LEN + 1];
     char in[64 + sizeof(WS_GUID)];
@@ -91,7 +91,7 @@ void scn_ws_accept_value(const char *key, char out[29])
         kn = 64;
     memcpy(in, key, kn);
     memcpy(in + kn, WS_GUID, sizeof(WS_GUID) - 1);
-    scn_sha1(in, kn + sizeof(WS_GUID) - 1, d);
+    scn__sha1(in, kn + sizeof(WS_GUID) - 1, d);
     d[SCN_SHA1_LEN] = 0;
     /* 20 bytes: six groups of three, then two bytes and one '='. */
     for (int i = 0; i < 21; i += 3) {

@@ -5,8 +5,8 @@
 #include <scentience/error.h>
 #include <stdio.h>
 
-int scn_tls_load_failed(const scn_logger *log, const char *what,
-                        const char *path)
+int scn__tls_load_failed(const scn_logger *log, const char *what,
+                         const char *path)
 {
     char why[160];
     unsigned long e = ERR_peek_last_error();
@@ -16,7 +16,7 @@ int scn_tls_load_failed(const scn_logger *log, const char *what,
     else
         snprintf(why, sizeof(why), "no reason given");
     ERR_clear_error();
-    scn_log(log, SCN_LOG_ERROR, "tls", "cannot load %s %s: %s", what, path,
-            why);
+    scn__log(log, SCN_LOG_ERROR, "tls", "cannot load %s %s: %s", what, path,
+             why);
     return SCN_ERR_TLS;
 }

@@ -8,7 +8,7 @@
 /* Logs "cannot load WHAT PATH: REASON" with OpenSSL's last error and
  * empties the thread's error queue (lws reads it after its own calls).
  * Returns SCN_ERR_TLS. */
-int scn_tls_load_failed(const scn_logger *log, const char *what,
-                        const char *path);
+int scn__tls_load_failed(const scn_logger *log, const char *what,
+                         const char *path);
 
 #endif

@@ -19,8 +19,8 @@ struct scn_tls_conn {
     BIO *rbio, *wbio; /* owned by ssl */
 };
 
-int scn_tls_server_new(const scn_logger *log, const char *cert_file,
-                       const char *key_file, scn_tls_server **out)
+int scn__tls_server_new(const scn_logger *log, const char *cert_file,
+                        const char *key_file, scn_tls_server **out)
 {
     scn_tls_server *t;
     struct stat st;
@@ -28,8 +28,8 @@ int scn_tls_server_new(const scn_logger *log, const char *cert_file,
 
     *out = NULL;
     if (stat(key_file, &st) == 0 && (st.st_mode & 077)) {
-        scn_log(log, SCN_LOG_ERROR, "tls",
-                "%s is readable by group or others: chmod 600", key_file);
+        scn__log(log, SCN_LOG_ERROR, "tls",
+                 "%s is readable by group or others: chmod 600", key_file);
         return SCN_ERR_TLS;
     }
     c = SSL_CTX_new(TLS_server_method());
@@ -45,16 +45,16 @@ int scn_tls_server_new(const scn_logger *log, const char *cert_file,
     SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
     if (SSL_CTX_use_certificate_chain_file(c, cert_file) != 1) {
         SSL_CTX_free(c);
-        return scn_tls_load_failed(log, "certificate", cert_file);
+        return scn__tls_load_failed(log, "certificate", cert_file);
     }
     if (SSL_CTX_use_PrivateKey_file(c, key_file, SSL_FILETYPE_PEM) != 1) {
         SSL_CTX_free(c);
-        return scn_tls_load_failed(log, "key", key_file);
+        return scn__tls_load_failed(log, "key", key_file);
     }
     if (SSL_CTX_check_private_key(c) != 1) {
         SSL_CTX_free(c);
-        return scn_tls_load_failed(log, "key (not the certificate's)",
-                                   key_file);
+        return scn__tls_load_failed(log, "key (not the certificate's)",
+                                    key_file);
     }
     t = calloc(1, sizeof(*t));
     if (!t) {
@@ -66,7 +66,7 @@ int scn_tls_server_new(const scn_logger *log, const char *cert_file,
     return 0;
 }
 
-void scn_tls_server_free(scn_tls_server *t)
+void scn__tls_server_free(scn_tls_server *t)
 {
     if (!t)
         return;
@@ -75,7 +75,7 @@ void scn_tls_server_free(scn_tls_server *t)
     free(t);
 }
 
-scn_tls_conn *scn_tls_conn_new(scn_tls_server *t)
+scn_tls_conn *scn__tls_conn_new(scn_tls_server *t)
 {
     scn_tls_conn *tc = calloc(1, sizeof(*tc));
 
@@ -97,7 +97,7 @@ scn_tls_conn *scn_tls_conn_new(scn_tls_server *t)
     return tc;
 }
 
-void scn_tls_conn_free(scn_tls_conn *tc)
+void scn__tls_conn_free(scn_tls_conn *tc)
 {
     if (!tc)
         return;
@@ -106,7 +106,7 @@ void scn_tls_conn_free(scn_tls_conn *tc)
     free(tc);
 }
 
-int scn_tls_conn_feed(scn_tls_conn *tc, const void *in, size_t n)
+int scn__tls_conn_feed(scn_tls_conn *tc, const void *in, size_t n)
 {
     while (n) {
         int w = BIO_write(tc->rbio, in, n > INT32_MAX ? INT32_MAX : (int)n);
@@ -121,7 +121,7 @@ int scn_tls_conn_feed(scn_tls_conn *tc, const void *in, size_t n)
     return 0;
 }
 
-int scn_tls_conn_read(scn_tls_conn *tc, unsigned char *out, size_t cap)
+int scn__tls_conn_read(scn_tls_conn *tc, unsigned char *out, size_t cap)
 {
     int r = SSL_read(tc->ssl, out, cap > INT32_MAX ? INT32_MAX : (int)cap);
 
@@ -139,12 +139,12 @@ int scn_tls_conn_read(scn_tls_conn *tc, unsigned char *out, size_t cap)
     }
 }
 
-bool scn_tls_conn_ready(const scn_tls_conn *tc)
+bool scn__tls_conn_ready(const scn_tls_conn *tc)
 {
     return SSL_is_init_finished(tc->ssl);
 }
 
-int scn_tls_conn_write(scn_tls_conn *tc, const void *p, size_t n)
+int scn__tls_conn_write(scn_tls_conn *tc, const void *p, size_t n)
 {
     while (n) {
         int w = SSL_write(tc->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
@@ -160,19 +160,19 @@ int scn_tls_conn_write(scn_tls_conn *tc, const void *p, size_t n)
     return 0;
 }
 
-void scn_tls_conn_shutdown(scn_tls_conn *tc)
+void scn__tls_conn_shutdown(scn_tls_conn *tc)
 {
     if (SSL_is_init_finished(tc->ssl))
         SSL_shutdown(tc->ssl);
     ERR_clear_error();
 }
 
-size_t scn_tls_conn_pending(const scn_tls_conn *tc)
+size_t scn__tls_conn_pending(const scn_tls_conn *tc)
 {
     return BIO_ctrl_pending(tc->wbio);
 }
 
-size_t scn_tls_conn_take(scn_tls_conn *tc, unsigned char *out, size_t cap)
+size_t scn__tls_conn_take(scn_tls_conn *tc, unsigned char *out, size_t cap)
 {
     int r = BIO_read(tc->wbio, out, cap > INT32_MAX ? INT32_MAX : (int)cap);
 

@@ -19,29 +19,29 @@ typedef struct scn_tls_conn scn_tls_conn;
 /* Loads a PEM certificate chain and its private key. The key file must
  * not be readable by group or others. Returns 0, SCN_ERR_TLS (the log
  * says why), SCN_ERR_NOMEM. */
-int scn_tls_server_new(const scn_logger *log, const char *cert_file,
-                       const char *key_file, scn_tls_server **out);
+int scn__tls_server_new(const scn_logger *log, const char *cert_file,
+                        const char *key_file, scn_tls_server **out);
 /* NULL is allowed. Connections still open keep what they need. */
-void scn_tls_server_free(scn_tls_server *t);
+void scn__tls_server_free(scn_tls_server *t);
 
-scn_tls_conn *scn_tls_conn_new(scn_tls_server *t);
-void scn_tls_conn_free(scn_tls_conn *tc);
+scn_tls_conn *scn__tls_conn_new(scn_tls_server *t);
+void scn__tls_conn_free(scn_tls_conn *tc);
 
 /* Ciphertext from the peer. Returns 0 or SCN_ERR_NOMEM. */
-int scn_tls_conn_feed(scn_tls_conn *tc, const void *in, size_t n);
+int scn__tls_conn_feed(scn_tls_conn *tc, const void *in, size_t n);
 /* Advances the handshake and decrypts: returns plaintext bytes (> 0), 0
  * (nothing more for now), SCN_ERR_PEER_CLOSED (the peer's close_notify)
  * or SCN_ERR_TLS (a failed handshake or a corrupt record). */
-int scn_tls_conn_read(scn_tls_conn *tc, unsigned char *out, size_t cap);
+int scn__tls_conn_read(scn_tls_conn *tc, unsigned char *out, size_t cap);
 /* Whether the handshake is complete. */
-bool scn_tls_conn_ready(const scn_tls_conn *tc);
+bool scn__tls_conn_ready(const scn_tls_conn *tc);
 /* Encrypts plaintext. Returns 0, SCN_ERR_TLS. */
-int scn_tls_conn_write(scn_tls_conn *tc, const void *p, size_t n);
+int scn__tls_conn_write(scn_tls_conn *tc, const void *p, size_t n);
 /* Queues close_notify. */
-void scn_tls_conn_shutdown(scn_tls_conn *tc);
+void scn__tls_conn_shutdown(scn_tls_conn *tc);
 /* Ciphertext waiting to be sent, and taking it: returns the bytes copied
  * into out (at most cap). */
-size_t scn_tls_conn_pending(const scn_tls_conn *tc);
-size_t scn_tls_conn_take(scn_tls_conn *tc, unsigned char *out, size_t cap);
+size_t scn__tls_conn_pending(const scn_tls_conn *tc);
+size_t scn__tls_conn_take(scn_tls_conn *tc, unsigned char *out, size_t cap);
 
 #endif

@@ -27,7 +27,7 @@ static void check_text(const char *s, size_t cap, bool nonempty)
 
     FUZZ_CHECK(n < cap, "string not terminated in its buffer");
     FUZZ_CHECK(!nonempty || n > 0, "empty string accepted");
-    FUZZ_CHECK(scn_utf8_valid(s), "invalid UTF-8 accepted");
+    FUZZ_CHECK(scn__utf8_valid(s), "invalid UTF-8 accepted");
 }
 
 static void check_msg(int rc, const scn_cloud_msg *m)
@@ -93,7 +93,7 @@ static cJSON *record_member(const char *out, size_t len, const char *name,
                             cJSON **root)
 {
     FUZZ_CHECK(strlen(out) == len, "NUL inside the record: %s", out);
-    FUZZ_CHECK(scn_frame_json_parse(out, len, root) == 0,
+    FUZZ_CHECK(scn__frame_json_parse(out, len, root) == 0,
                "record is not strict JSON: %s", out);
     return cJSON_GetObjectItemCaseSensitive(*root, name);
 }
@@ -106,9 +106,9 @@ static void check_encoder(const char *text, size_t size)
     cJSON *given = NULL, *root = NULL;
 
     /* As a device frame. */
-    if (scn_cloud_encode_frame(1, text, size, NULL, 0, 0, &out, &len) == 0) {
+    if (scn__cloud_encode_frame(1, text, size, NULL, 0, 0, &out, &len) == 0) {
         cJSON *f = record_member(out, len, "frame", &root);
-        FUZZ_CHECK(scn_frame_json_parse(text, size, &given) == 0,
+        FUZZ_CHECK(scn__frame_json_parse(text, size, &given) == 0,
                    "accepted a frame that is not strict JSON");
         FUZZ_CHECK(cJSON_Compare(f, given, true), "frame changed: %s", out);
         cJSON_Delete(given);
@@ -117,8 +117,8 @@ static void check_encoder(const char *text, size_t size)
     }
     /* As a drone state: the same members, its age beside it. A refusal
      * says why in printable text (member names come from the drone). */
-    rc = scn_cloud_encode_frame_why(2, frame, sizeof frame - 1, text, size, -7,
-                                    &out, &len, why, sizeof why);
+    rc = scn__cloud_encode_frame_why(2, frame, sizeof frame - 1, text, size, -7,
+                                     &out, &len, why, sizeof why);
     FUZZ_CHECK(strlen(why) < sizeof why && (rc == 0) == (why[0] == '\0'),
                "why \"%s\" for %s", why, scn_err_name(rc));
     for (const char *p = why; *p; p++)
@@ -129,14 +129,14 @@ static void check_encoder(const char *text, size_t size)
         cJSON *age = cJSON_GetObjectItemCaseSensitive(root, "state_age_ms");
         FUZZ_CHECK(cJSON_IsNumber(age) && age->valuedouble == -7,
                    "state_age_ms");
-        FUZZ_CHECK(scn_frame_json_parse(text, size, &given) == 0,
+        FUZZ_CHECK(scn__frame_json_parse(text, size, &given) == 0,
                    "accepted a state that is not strict JSON");
         FUZZ_CHECK(cJSON_Compare(st, given, true), "state changed: %s", out);
         cJSON_Delete(given);
         cJSON_Delete(root);
         free(out);
     }
-    if (scn_cloud_encode_predict(text, size, &out, &len) == 0) {
+    if (scn__cloud_encode_predict(text, size, &out, &len) == 0) {
         cJSON *in = record_member(out, len, "input", &root);
         FUZZ_CHECK(in != NULL, "no input");
         cJSON_Delete(root);
@@ -151,8 +151,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (m == NULL)
         abort();
-    check_msg(scn_cloud_msg_decode(text, size, m), m);
-    check_msg(scn_cloud_predict_decode(text, size, m), m);
+    check_msg(scn__cloud_msg_decode(text, size, m), m);
+    check_msg(scn__cloud_predict_decode(text, size, m), m);
     free(m);
     check_encoder(text, size);
     return 0;

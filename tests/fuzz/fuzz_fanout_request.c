@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = 0;
 
     code =
-        scn_fanout_request_parse((const char *)in.p, in.n, binary, &req, &why);
+        scn__fanout_request_parse((const char *)in.p, in.n, binary, &req, &why);
     if (code != NULL) {
         FUZZ_CHECK(strcmp(code, "malformed") == 0 ||
                        strcmp(code, "bad_request") == 0 ||
@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(req.n <= SCN_FANOUT_MAX_STREAMS, "%zu names", req.n);
     for (size_t i = 0; i < req.n; i++) {
         FUZZ_CHECK(
-            scn_fanout_stream_name_ok(req.streams[i], strlen(req.streams[i])),
+            scn__fanout_stream_name_ok(req.streams[i], strlen(req.streams[i])),
             "bad name accepted: %s", req.streams[i]);
         for (size_t j = 0; j < i; j++)
             FUZZ_CHECK(strcmp(req.streams[i], req.streams[j]) != 0,
@@ -60,7 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         n = put(text, n, sizeof text, i + 1 < req.n ? "\"," : "\"");
     }
     n = put(text, n, sizeof text, "]}");
-    FUZZ_CHECK(scn_fanout_request_parse(text, n, false, &again, &why) == NULL &&
+    FUZZ_CHECK(scn__fanout_request_parse(text, n, false, &again, &why) ==
+                       NULL &&
                    memcmp(&again, &req, sizeof req) == 0,
                "written back as %s, reads differently", text);
     return 0;

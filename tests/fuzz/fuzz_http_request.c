@@ -20,7 +20,7 @@ static int feed(scn_http_request *r, const uint8_t *data, size_t size,
     *used = 0;
     do {
         size_t n = step && size - at > step ? step : size - at, u = 0;
-        rc = scn_http_request_feed(r, data + at, n, &u);
+        rc = scn__http_request_feed(r, data + at, n, &u);
         FUZZ_CHECK(u <= n, "used %zu of %zu", u, n);
         *used += u;
         at += n;
@@ -61,21 +61,21 @@ static void check_parts(const scn_http_request *r)
         for (const char *c = v; *c; c++)
             FUZZ_CHECK((unsigned char)*c >= 0x20 || *c == '\t',
                        "control byte in a value");
-        FUZZ_CHECK(scn_http_field_get(r, r->fields[i].name) != NULL,
+        FUZZ_CHECK(scn__http_field_get(r, r->fields[i].name) != NULL,
                    "field %s not found", r->fields[i].name);
     }
     if (r->query) {
-        n = scn_http_query_get(r->query, "token", out, sizeof out);
+        n = scn__http_query_get(r->query, "token", out, sizeof out);
         FUZZ_CHECK(n < (int)sizeof out && (n < 0 || out[n] == '\0'),
                    "query value");
     }
-    if (scn_http_field_get(r, "cookie")) {
-        n = scn_http_cookie_get(scn_http_field_get(r, "cookie"), "token", out,
-                                sizeof out);
+    if (scn__http_field_get(r, "cookie")) {
+        n = scn__http_cookie_get(scn__http_field_get(r, "cookie"), "token", out,
+                                 sizeof out);
         FUZZ_CHECK(n < (int)sizeof out && (n < 0 || out[n] == '\0'),
                    "cookie value");
     }
-    (void)scn_http_field_has(r, "connection", "upgrade");
+    (void)scn__http_field_has(r, "connection", "upgrade");
 }
 
 /* The head written back from its parts. */
@@ -103,9 +103,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int ra, rb, rc;
     char *head;
 
-    scn_http_request_init(&a);
-    scn_http_request_init(&b);
-    scn_http_request_init(&c);
+    scn__http_request_init(&a);
+    scn__http_request_init(&b);
+    scn__http_request_init(&c);
     ra = feed(&a, in.p, in.n, 0, &used_a);
     rb = feed(&b, in.p, in.n, step, &used_b);
     FUZZ_CHECK(ra == rb, "whole: %d, in pieces of %zu: %d", ra, step, rb);
@@ -126,8 +126,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_same(&a, &c);
         free(head);
     }
-    scn_http_request_free(&c);
-    scn_http_request_free(&b);
-    scn_http_request_free(&a);
+    scn__http_request_free(&c);
+    scn__http_request_free(&b);
+    scn__http_request_free(&a);
     return 0;
 }

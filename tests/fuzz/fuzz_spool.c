@@ -160,11 +160,11 @@ static uint64_t check_held(scn_spool *sp)
     uint64_t count = 0, last = 0;
     int rc;
 
-    scn_spool_get_stats(sp, &st);
+    scn__spool_get_stats(sp, &st);
     FUZZ_CHECK(st.next_seq > st.acked && st.next_seq <= SCN_SPOOL_SEQ_MAX + 1,
                "next seq %" PRIu64 ", acked %" PRIu64, st.next_seq, st.acked);
-    scn_spool_rewind(sp, &cur);
-    while ((rc = scn_spool_peek(sp, &cur, &rec)) == 0) {
+    scn__spool_rewind(sp, &cur);
+    while ((rc = scn__spool_peek(sp, &cur, &rec)) == 0) {
         FUZZ_CHECK(rec.seq > st.acked && rec.seq > last &&
                        rec.seq < st.next_seq,
                    "record %" PRIu64 " (acked %" PRIu64 ", last %" PRIu64
@@ -172,7 +172,7 @@ static uint64_t check_held(scn_spool *sp)
                    rec.seq, st.acked, last, st.next_seq);
         last = rec.seq;
         count++;
-        scn_spool_next(&cur, &rec);
+        scn__spool_next(&cur, &rec);
     }
     FUZZ_CHECK(rc == SCN_ERR_NOT_FOUND, "peek: %s", scn_err_name(rc));
     FUZZ_CHECK(count == st.records, "%" PRIu64 " records, %" PRIu64 " counted",
@@ -214,7 +214,7 @@ static scn_spool *open_spool(const char *dir)
     memset(&o, 0, sizeof o);
     o.cap_bytes = 64 * 1024;
     o.on_report = on_report;
-    rc = scn_spool_open_opts(dir, &o, &sp);
+    rc = scn__spool_open_opts(dir, &o, &sp);
     FUZZ_CHECK(rc == 0, "open: %s", scn_err_name(rc));
     return sp;
 }
@@ -236,14 +236,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     build(&in, dir);
     sp = open_spool(dir);
     held = check_held(sp);
-    scn_spool_get_stats(sp, &st);
+    scn__spool_get_stats(sp, &st);
     next = st.next_seq;
-    rc = scn_spool_append(sp, "fuzz", 4, &seq, NULL);
+    rc = scn__spool_append(sp, "fuzz", 4, &seq, NULL);
     if (rc == SCN_ERR_OUT_OF_RANGE) {
         /* Only when no seq is left to hand out. */
         FUZZ_CHECK(next > SCN_SPOOL_SEQ_MAX, "append refused at %" PRIu64,
                    next);
-        scn_spool_close(sp);
+        scn__spool_close(sp);
         remove_dir(dir);
         return 0;
     }
@@ -253,23 +253,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                " still held)",
                seq, next, held);
     cur.next = seq;
-    FUZZ_CHECK(scn_spool_peek(sp, &cur, &rec) == 0 && rec.seq == seq &&
+    FUZZ_CHECK(scn__spool_peek(sp, &cur, &rec) == 0 && rec.seq == seq &&
                    rec.len == 4 && memcmp(rec.data, "fuzz", 4) == 0,
                "new record not read back");
     check_held(sp);
-    FUZZ_CHECK(scn_spool_ack(sp, seq) == 0, "ack of the new record");
-    scn_spool_get_stats(sp, &st);
+    FUZZ_CHECK(scn__spool_ack(sp, seq) == 0, "ack of the new record");
+    scn__spool_get_stats(sp, &st);
     FUZZ_CHECK(st.records == 0 && st.acked == seq, "after the ack");
-    FUZZ_CHECK(scn_spool_sync(sp) == 0, "sync");
-    scn_spool_close(sp);
+    FUZZ_CHECK(scn__spool_sync(sp) == 0, "sync");
+    scn__spool_close(sp);
 
     sp = open_spool(dir);
     check_held(sp);
-    scn_spool_get_stats(sp, &st);
+    scn__spool_get_stats(sp, &st);
     FUZZ_CHECK(st.next_seq > seq, "seq %" PRIu64 " handed out again", seq);
     FUZZ_CHECK(st.acked == seq && st.records == 0,
                "ack %" PRIu64 " not kept (%" PRIu64 ")", seq, st.acked);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
     remove_dir(dir);
     return 0;
 }

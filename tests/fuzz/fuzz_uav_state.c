@@ -55,7 +55,7 @@ static void check_json(const scn_uav_state *st)
     char *json = format(st, &len, scn_uav_state_to_json);
     cJSON *root = NULL;
 
-    FUZZ_CHECK(scn_frame_json_parse(json, len, &root) == 0 &&
+    FUZZ_CHECK(scn__frame_json_parse(json, len, &root) == 0 &&
                    cJSON_IsObject(root),
                "JSON form is not a strict object: %s", json);
     for (int f = 0; f < SCN_UAV_FIELD_COUNT; f++) {

@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char again_text[SCN_URL_HOST_MAX + SCN_URL_PATH_MAX + 32];
     scn_url u, again, q;
 
-    if (scn_url_parse(text, &u) == 0) {
+    if (scn__url_parse(text, &u) == 0) {
         FUZZ_CHECK(u.host[0] != '\0' && strlen(u.host) < SCN_URL_HOST_MAX,
                    "host");
         for (const char *p = u.host; *p; p++)
@@ -41,19 +41,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(u.port >= 1 && u.port <= 65535, "port %d", u.port);
         FUZZ_CHECK(u.path[0] == '/' && !strchr(u.path, '#'), "path %s", u.path);
         write_url(&u, again_text, sizeof again_text);
-        FUZZ_CHECK(scn_url_parse(again_text, &again) == 0 &&
+        FUZZ_CHECK(scn__url_parse(again_text, &again) == 0 &&
                        memcmp(&u, &again, sizeof u) == 0,
                    "%s written as %s reads differently", text, again_text);
 
         q = u;
-        if (scn_url_add_query(&q, "uid", value) == 0) {
+        if (scn__url_add_query(&q, "uid", value) == 0) {
             FUZZ_CHECK(strncmp(q.path, u.path, strlen(u.path)) == 0,
                        "path changed");
             for (const char *p = q.path + strlen(u.path); *p; p++)
                 FUZZ_CHECK((unsigned char)*p > 0x20 && *p < 0x7f, "raw 0x%02x",
                            (unsigned char)*p);
             write_url(&q, again_text, sizeof again_text);
-            FUZZ_CHECK(scn_url_parse(again_text, &again) == 0 &&
+            FUZZ_CHECK(scn__url_parse(again_text, &again) == 0 &&
                            memcmp(&q, &again, sizeof q) == 0,
                        "with the query, %s reads differently", again_text);
         } else {

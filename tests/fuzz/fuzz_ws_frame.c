@@ -63,7 +63,7 @@ static int on_data(void *user, unsigned char *p, size_t n, bool binary,
     FUZZ_CHECK(e->msg_len <= e->max_message, "message of %zu bytes, max %llu",
                e->msg_len, (unsigned long long)e->max_message);
     if (last) {
-        FUZZ_CHECK(binary || scn_utf8_check(e->msg, e->msg_len),
+        FUZZ_CHECK(binary || scn__utf8_check(e->msg, e->msg_len),
                    "text that is not UTF-8 delivered");
         log_event(e, 'D', binary, e->msg, e->msg_len);
     }
@@ -77,7 +77,7 @@ static int on_control(void *user, int opcode, const unsigned char *p, size_t n)
     FUZZ_CHECK(n <= SCN_WS_CONTROL_MAX, "control frame of %zu bytes", n);
     FUZZ_CHECK(
         opcode == SCN_WS_PING || opcode == SCN_WS_PONG ||
-            (opcode == SCN_WS_CLOSE && scn_ws_close_payload(p, n, &code) == 0),
+            (opcode == SCN_WS_CLOSE && scn__ws_close_payload(p, n, &code) == 0),
         "control opcode %d", opcode);
     log_event(user, 'C', opcode, p, n);
     return 0;
@@ -99,10 +99,10 @@ static int read_all(events *e, uint64_t max, const uint8_t *data, size_t size,
         memcpy(copy, data, size);
     memset(e, 0, sizeof *e);
     e->max_message = max;
-    scn_ws_reader_init(&r, max);
+    scn__ws_reader_init(&r, max);
     for (size_t at = 0; at < size && rc == 0;) {
         size_t n = step && size - at > step ? step : size - at;
-        rc = scn_ws_reader_feed(&r, copy + at, n, &callbacks, e);
+        rc = scn__ws_reader_feed(&r, copy + at, n, &callbacks, e);
         at += n;
     }
     free(copy);
@@ -123,7 +123,7 @@ static unsigned char *reframe(const events *e, size_t *out_len)
         size_t hn;
         for (int i = 0; i < 8; i++)
             n |= (uint64_t)ev[2 + i] << (8 * i);
-        hn = scn_ws_header(
+        hn = scn__ws_header(
             h, ev[0] == 'D' ? (ev[1] ? SCN_WS_BINARY : SCN_WS_TEXT) : ev[1], n);
         h[1] |= 0x80; /* masked */
         memcpy(h + hn, mask, 4);

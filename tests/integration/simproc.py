@@ -529,15 +529,17 @@ class ProcCase(unittest.TestCase):
             os.unlink(path)
         return path
 
-    def start(self, argv, stdout=subprocess.PIPE, stderr=None):
+    def start(self, argv, stdout=subprocess.PIPE, stderr=None, stdin=None):
         """Popen(argv) in text mode with self.env; tearDown ends it.
         stdout and stderr: as for Popen, or a name for log_path, the file
-        that takes it (its path in p.out_path, p.err_path)."""
+        that takes it (its path in p.out_path, p.err_path); stdin: as for
+        Popen."""
         out, err = (open(self.log_path(s), "w") if isinstance(s, str) else s
                     for s in (stdout, stderr))
         try:
-            p = subprocess.Popen(argv, stdout=out, stderr=err, text=True,
-                                 env=self.env, preexec_fn=die_with_parent)
+            p = subprocess.Popen(argv, stdin=stdin, stdout=out, stderr=err,
+                                 text=True, env=self.env,
+                                 preexec_fn=die_with_parent)
         finally:
             for f in (out, err):
                 if hasattr(f, "close"):

@@ -27,6 +27,10 @@ typedef struct fixture {
     client c;
     scn_session_options o;
     atomic_uint_fast64_t written; /* on_written calls (loop thread) */
+    /* test_run_once_beside_a_dispatch_callback */
+    atomic_int inside;   /* the dispatching thread is in its callback */
+    atomic_int released; /* ...and may return */
+    int inner_rc;        /* scn_loop_run_once from inside that callback */
 } fixture;
 
 static int setup(void **state)
@@ -247,6 +251,71 @@ static void test_dispatch_beside_the_loop_thread(void **state)
     assert_int_equal(sim_log_count(&f->sim, "\"type\\\":\\\"flood"), sent);
 }
 
+static bool wait_flag(atomic_int *flag, uint32_t timeout_ms)
+{
+    for (uint32_t t = 0; t < scaled_ms(timeout_ms) && !atomic_load(flag);
+         t += 10)
+        usleep(10 * 1000);
+    return atomic_load(flag) != 0;
+}
+
+/* Holds the dispatching thread inside its callback until the test has run
+ * the loop on its own thread. */
+static void frame_held(scn_session *s, const scn_frame *fr, void *user)
+{
+    fixture *f = (fixture *)((char *)user - offsetof(fixture, c));
+
+    (void)s;
+    (void)fr;
+    if (atomic_load(&f->inside))
+        return;
+    /* This thread is inside a callback: running the loop here recurses. */
+    f->inner_rc = scn_loop_run_once(f->c.loop, 0);
+    atomic_store(&f->inside, 1);
+    wait_flag(&f->released, 10000);
+}
+
+static void *dispatch_one(void *arg)
+{
+    fixture *f = arg;
+
+    /* Typed messages (the hello) go to on_message; the first frame stops. */
+    for (uint32_t t = 0; t < scaled_ms(10000) && !atomic_load(&f->inside);
+         t += 1)
+        if (scn_session_dispatch(f->c.s, 1) == 0)
+            usleep(1000);
+    return NULL;
+}
+
+/* The guard is per thread: while one thread is inside a dispatch
+ * callback, the loop still runs on another (it used to be refused with
+ * SCN_ERR_RECURSIVE, the guard counting callbacks on every thread). */
+static void test_run_once_beside_a_dispatch_callback(void **state)
+{
+    fixture *f = *state;
+    scn_session_stats st;
+    pthread_t th;
+    int rc;
+
+    f->o.manual_dispatch = true;
+    f->o.callbacks.on_frame = frame_held;
+    assert_int_equal(client_connect(&f->c, &f->o), 0);
+    for (uint32_t t = 0; t < scaled_ms(10000); t += 10) {
+        scn_loop_run_once(f->c.loop, 10);
+        scn_session_get_stats(f->c.s, &st);
+        if (st.inbound_queued_msgs >= 3)
+            break;
+    }
+    assert_true(st.inbound_queued_msgs >= 3);
+    assert_int_equal(pthread_create(&th, NULL, dispatch_one, f), 0);
+    assert_true(wait_flag(&f->inside, 10000));
+    rc = scn_loop_run_once(f->c.loop, 10);
+    atomic_store(&f->released, 1);
+    pthread_join(th, NULL);
+    assert_int_equal(f->inner_rc, SCN_ERR_RECURSIVE);
+    assert_int_equal(rc, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +325,8 @@ int main(void)
             test_flood_from_threads_loses_no_control, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dispatch_beside_the_loop_thread,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_run_once_beside_a_dispatch_callback, setup, teardown),
     };
     unsetenv("SCENTIENCE_API_KEY");
     return test_exit_code(cmocka_run_group_tests(tests, NULL, NULL));

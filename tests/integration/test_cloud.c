@@ -114,7 +114,7 @@ static void emu_kill(fixture *f)
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
-    scn_loop_options lo = {0};
+    scn_loop_options lo;
     char name[64], path[256];
 
     *state = f;
@@ -124,6 +124,7 @@ static int setup(void **state)
     snprintf(f->journal, sizeof(f->journal), "%s/journal.jsonl", f->dir);
     snprintf(name, sizeof(name), "cloud-%d.log", (int)getpid());
     f->log = fopen(test_log_path(name, path, sizeof(path)), "a");
+    scn_loop_options_init(&lo);
     lo.log = harness_log_to_file;
     lo.log_user = f->log;
     lo.log_level = SCN_LOG_DEBUG;
@@ -175,13 +176,16 @@ static void on_spool_drop(scn_cloud *c, const scn_cloud_spool_drop *d,
 static scn_cloud *cloud_open_cap(fixture *f, uint64_t cap)
 {
     scn_cloud_options o;
+    scn_session_options link_so;
     scn_cloud *c = NULL;
 
     scn_cloud_options_init(&o);
-    o.session.url = f->url;
-    o.session.no_key = 1;
-    o.session.backoff.initial_ms = 100;
-    o.session.backoff.max_ms = 300;
+    scn_session_options_init(&link_so);
+    o.session = &link_so;
+    link_so.url = f->url;
+    link_so.no_key = 1;
+    link_so.backoff.initial_ms = 100;
+    link_so.backoff.max_ms = 300;
     o.spool_dir = f->spool;
     o.spool_cap_bytes = cap;
     o.window = 16; /* small, so the window is exercised */
@@ -396,13 +400,16 @@ static void test_sync_interval_batches_flushes(void **state)
 
     for (int round = 0; round < 2; round++) {
         scn_cloud_options o;
+        scn_session_options link_so;
         scn_cloud *c = NULL;
         uint64_t start, elapsed, base;
 
         scn_cloud_options_init(&o);
+        scn_session_options_init(&link_so);
+        o.session = &link_so;
         assert_int_equal(o.sync_interval_ms, 1000);
-        o.session.url = f->url;
-        o.session.no_key = 1;
+        link_so.url = f->url;
+        link_so.no_key = 1;
         o.spool_dir = f->spool;
         o.sync_interval_ms = round == 0 ? 1000 : 0;
         assert_int_equal(scn_cloud_new(f->loop, &o, &c), 0);
@@ -456,6 +463,7 @@ static void test_option_key_against_sim(void **state)
     const char *args[] = {"cloud", "--keys", store, NULL};
     sim_proc *sim = &f->sim;
     scn_cloud_options o;
+    scn_session_options link_so;
     scn_cloud *c = NULL;
     acked_arg a;
     int reason = 0;
@@ -469,10 +477,12 @@ static void test_option_key_against_sim(void **state)
     for (int round = 0; round < 2; round++) {
         snprintf(key, sizeof(key), "%s", round ? KEY_OTHER : KEY_LAB);
         scn_cloud_options_init(&o);
-        o.session.url = url;
-        o.session.api_key = key;
-        o.session.backoff.initial_ms = 100;
-        o.session.backoff.max_ms = 300;
+        scn_session_options_init(&link_so);
+        o.session = &link_so;
+        link_so.url = url;
+        link_so.api_key = key;
+        link_so.backoff.initial_ms = 100;
+        link_so.backoff.max_ms = 300;
         o.spool_dir = f->spool;
         o.on_state = on_key_state;
         o.user = &reason;

@@ -58,14 +58,9 @@ class Browser:
     def __init__(self, case):
         node = shutil.which("node")
         case.assertTrue(node, "Node.js is required: scripts/install-deps")
-        with open(case.log_path("browser"), "w") as err:
-            self.p = subprocess.Popen(
-                [node, DRIVER], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=err, env=case.env,
-                preexec_fn=simproc.die_with_parent)
-        # What ProcCase.tearDown judges it by: it must end with exit 0.
-        self.p.err_path, self.p.expect_rc, self.p.checked = err.name, 0, False
-        case.procs.append(self.p)
+        # ProcCase.tearDown judges it: it must end with exit 0.
+        self.p = case.start([node, DRIVER], stdin=subprocess.PIPE,
+                            stderr="browser")
         self.buf = b""
         hello = self._read(120)
         case.assertTrue(hello.get("ok"), hello)
@@ -88,7 +83,7 @@ class Browser:
 
     def __call__(self, cmd, timeout=60, **args):
         args["cmd"] = cmd
-        self.p.stdin.write((json.dumps(args) + "\n").encode())
+        self.p.stdin.write(json.dumps(args) + "\n")
         self.p.stdin.flush()
         out = self._read(timeout)
         if not out.get("ok"):
@@ -97,7 +92,7 @@ class Browser:
 
     def quit(self):
         try:
-            self.p.stdin.write(b'{"cmd":"quit"}\n')
+            self.p.stdin.write('{"cmd":"quit"}\n')
             self.p.stdin.close()
             self.p.wait(30)
         except (OSError, ValueError, subprocess.TimeoutExpired):

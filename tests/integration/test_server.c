@@ -251,7 +251,7 @@ static int setup(void **state)
         return -1;
     snprintf(name, sizeof(name), "server-%d.log", (int)getpid());
     f->log = fopen(test_log_path(name, path, sizeof(path)), "a");
-    memset(&lo, 0, sizeof(lo));
+    scn_loop_options_init(&lo);
     lo.log = harness_log_to_file;
     lo.log_user = f->log;
     lo.log_level = SCN_LOG_DEBUG;

@@ -87,15 +87,17 @@ static void on_drone_state(scn_uav_state_server *srv, const scn_uav_state *st,
 static int start(void **state, const char *state_peer, int sim_port)
 {
     fixture *f = calloc(1, sizeof(*f));
-    scn_loop_options lo = {0};
+    scn_loop_options lo;
     scn_uav_state_server_options so;
     scn_uav_video_server_options vo;
     scn_uav_channel_options co;
+    scn_session_options link_so;
     char sport[16], vport[16], name[64], path[256];
 
     *state = f;
     snprintf(name, sizeof(name), "uav-%d.log", (int)getpid());
     f->log = fopen(test_log_path(name, path, sizeof(path)), "a");
+    scn_loop_options_init(&lo);
     lo.log = harness_log_to_file;
     lo.log_user = f->log;
     lo.log_level = SCN_LOG_DEBUG;
@@ -133,10 +135,12 @@ static int start(void **state, const char *state_peer, int sim_port)
     if (sim_port < 0 || sim_start(&f->sim, sim_port, args))
         return -1;
     scn_uav_channel_options_init(&co);
-    co.session.url = f->sim.url;
-    co.session.api_key = KEY;
-    co.session.backoff.initial_ms = 100;
-    co.session.backoff.max_ms = 300;
+    scn_session_options_init(&link_so);
+    co.session = &link_so;
+    link_so.url = f->sim.url;
+    link_so.api_key = KEY;
+    link_so.backoff.initial_ms = 100;
+    link_so.backoff.max_ms = 300;
     co.on_active = on_active;
     co.user = f;
     return scn_uav_channel_new(f->loop, &co, &f->ch) ? -1 : 0;

@@ -80,8 +80,9 @@ static void on_reply(scn_uav_channel *ch, const scn_uav_reply *r, void *user)
 static int start(void **state, uint32_t short_ms, uint32_t long_ms)
 {
     fixture *f = calloc(1, sizeof(*f));
-    scn_loop_options lo = {0};
+    scn_loop_options lo;
     scn_uav_channel_options co;
+    scn_session_options link_so;
     char name[64], path[256], late[16];
     const char *args[] = {"uav", "--time-scale", "20", "--late-answers",
                           late,  "--state-port", "1",  NULL};
@@ -92,14 +93,17 @@ static int start(void **state, uint32_t short_ms, uint32_t long_ms)
     snprintf(late, sizeof(late), "%u", (unsigned)scaled_ms(LATE_MS));
     snprintf(name, sizeof(name), "uav-late-%d.log", (int)getpid());
     f->log = fopen(test_log_path(name, path, sizeof(path)), "a");
+    scn_loop_options_init(&lo);
     lo.log = harness_log_to_file;
     lo.log_user = f->log;
     lo.log_level = SCN_LOG_DEBUG;
     if (scn_loop_new(&lo, &f->loop) || sim_start(&f->sim, 0, args))
         return -1;
     scn_uav_channel_options_init(&co);
-    co.session.url = f->sim.url;
-    co.session.api_key = KEY;
+    scn_session_options_init(&link_so);
+    co.session = &link_so;
+    link_so.url = f->sim.url;
+    link_so.api_key = KEY;
     co.short_timeout_ms = scaled_ms(short_ms);
     co.long_timeout_ms = scaled_ms(long_ms);
     co.resync_ms = scaled_ms(3000); /* ample: late answers come within it */

@@ -51,42 +51,42 @@ static int ref_value(scn_jw *w, const cJSON *item, int depth)
 {
     switch (item->type & 0xFF) {
     case cJSON_False:
-        scn_jw_put(w, "false", 5);
+        scn__jw_put(w, "false", 5);
         return 0;
     case cJSON_True:
-        scn_jw_put(w, "true", 4);
+        scn__jw_put(w, "true", 4);
         return 0;
     case cJSON_NULL:
-        scn_jw_put(w, "null", 4);
+        scn__jw_put(w, "null", 4);
         return 0;
     case cJSON_Number:
         if (!isfinite(item->valuedouble))
             return SCN_ERR_OUT_OF_RANGE;
-        scn_jw_number(w, item->valuedouble);
+        scn__jw_number(w, item->valuedouble);
         return 0;
     case cJSON_String:
-        return scn_jw_string(w, item->valuestring);
+        return scn__jw_string(w, item->valuestring);
     case cJSON_Array:
     case cJSON_Object: {
         bool obj = (item->type & 0xFF) == cJSON_Object;
         if (depth > SCN_FRAME_MAX_DEPTH)
             return SCN_ERR_TOO_DEEP;
-        scn_jw_put(w, obj ? "{" : "[", 1);
+        scn__jw_put(w, obj ? "{" : "[", 1);
         for (const cJSON *c = item->child; c != NULL; c = c->next) {
             int rc;
             if (c != item->child)
-                scn_jw_put(w, ",", 1);
+                scn__jw_put(w, ",", 1);
             if (obj) {
-                rc = scn_jw_string(w, c->string);
+                rc = scn__jw_string(w, c->string);
                 if (rc != 0)
                     return rc;
-                scn_jw_put(w, ":", 1);
+                scn__jw_put(w, ":", 1);
             }
             rc = ref_value(w, c, depth + 1);
             if (rc != 0)
                 return rc;
         }
-        scn_jw_put(w, obj ? "}" : "]", 1);
+        scn__jw_put(w, obj ? "}" : "]", 1);
         return 0;
     }
     }
@@ -143,7 +143,7 @@ static int ref_key_add(ref *r, const cJSON *item)
 
     if (r->nkeys == SCN_FRAME_MAX_KEYS)
         return SCN_ERR_OUT_OF_RANGE;
-    if (!scn_utf8_valid(item->string))
+    if (!scn__utf8_valid(item->string))
         return SCN_ERR_MALFORMED;
     for (size_t i = 0; i < r->nkeys; i++)
         if (strcmp(r->keys[i].name, item->string) == 0)
@@ -151,7 +151,7 @@ static int ref_key_add(ref *r, const cJSON *item)
     k = &r->keys[r->nkeys++];
     k->name = strdup(item->string);
     rc = ref_value(&w, item, 2);
-    scn_jw_put(&w, "", 1);
+    scn__jw_put(&w, "", 1);
     k->raw = w.buf;
     if (rc != 0)
         return rc;
@@ -213,7 +213,7 @@ static void ref_parse(ref *r, const char *json, size_t len, bool route)
 
     memset(r, 0, sizeof *r);
     r->route = SCN_ROUTE_INVALID;
-    r->rc = scn_frame_json_parse(json, len, &root);
+    r->rc = scn__frame_json_parse(json, len, &root);
     if (r->rc == 0 && !cJSON_IsObject(root))
         r->rc = SCN_ERR_MALFORMED;
     if (r->rc != 0) {
@@ -314,7 +314,7 @@ int frame_ref_compare(scn_frame *f, const char *json, size_t len, bool route,
         return differs(why, why_cap, "out of memory");
     ref_parse(r, json, len, route);
     if (route)
-        rc = scn_frame_parse_inbound(f, json, len, &got_route, &type);
+        rc = scn__frame_parse_inbound(f, json, len, &got_route, &type);
     else
         rc = scn_frame_parse(f, json, len);
     if (rc != r->rc || (route && got_route != r->route)) {

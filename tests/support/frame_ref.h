@@ -14,7 +14,7 @@
 
 /*
  * Parses json[0..len) into f with scn_frame_parse() (route false) or
- * scn_frame_parse_inbound() (route true), and the same text with the
+ * scn__frame_parse_inbound() (route true), and the same text with the
  * reference, and compares everything the frame shows: the verdict, the
  * route and type, every key (name, raw value, kind, lookup), UID,
  * TIMESTAMP, SEQ, fields and compounds (bit for bit). Returns 0 when they

@@ -13,7 +13,7 @@ static void test_defaults(void **state)
     scn_backoff b;
 
     (void)state;
-    scn_backoff_init(&b, NULL);
+    scn__backoff_init(&b, NULL);
     assert_int_equal(b.policy.initial_ms, 500);
     assert_int_equal(b.policy.max_ms, 30000);
     assert_true(b.policy.factor == 2.0);
@@ -28,7 +28,7 @@ static void test_zero_fields_get_defaults(void **state)
     scn_backoff b;
 
     (void)state;
-    scn_backoff_init(&b, &p);
+    scn__backoff_init(&b, &p);
     assert_int_equal(b.policy.initial_ms, 500);
     assert_int_equal(b.policy.max_ms, 30000);
     assert_true(b.policy.factor == 2.0);
@@ -42,15 +42,15 @@ static void test_odd_policies_are_tamed(void **state)
     scn_backoff b;
 
     (void)state;
-    scn_backoff_init(&b, &p);
+    scn__backoff_init(&b, &p);
     assert_int_equal(b.policy.initial_ms, 1000); /* initial > max: max */
     assert_true(b.policy.factor == 1.0);         /* factor < 1: 1 */
     assert_int_equal(b.policy.healthy_ms, 1);
     p.factor = NAN;
-    scn_backoff_init(&b, &p);
+    scn__backoff_init(&b, &p);
     assert_true(b.policy.factor == 1.0);
     p.factor = -3.0;
-    scn_backoff_init(&b, &p);
+    scn__backoff_init(&b, &p);
     assert_true(b.policy.factor == 1.0);
 }
 
@@ -64,11 +64,11 @@ static void test_ceilings_double_and_cap(void **state)
     size_t i;
 
     (void)state;
-    scn_backoff_init(&b, NULL);
-    scn_rng_seed(&r, 1);
+    scn__backoff_init(&b, NULL);
+    scn__rng_seed(&r, 1);
     for (i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
-        assert_int_equal(scn_backoff_ceiling(&b), expect[i]);
-        assert_true(scn_backoff_next(&b, &r) <= expect[i]);
+        assert_int_equal(scn__backoff_ceiling(&b), expect[i]);
+        assert_true(scn__backoff_next(&b, &r) <= expect[i]);
         assert_int_equal(b.attempt, i + 1);
     }
 }
@@ -79,17 +79,17 @@ static void test_ceiling_huge_attempt_no_overflow(void **state)
     scn_backoff b;
 
     (void)state;
-    scn_backoff_init(&b, NULL);
+    scn__backoff_init(&b, NULL);
     b.attempt = UINT32_MAX - 1;
-    assert_int_equal(scn_backoff_ceiling(&b), 30000);
+    assert_int_equal(scn__backoff_ceiling(&b), 30000);
     b.attempt = 64; /* 2^64 * 500 would wrap any integer */
-    assert_int_equal(scn_backoff_ceiling(&b), 30000);
+    assert_int_equal(scn__backoff_ceiling(&b), 30000);
 
-    scn_backoff_init(&b, &p);
+    scn__backoff_init(&b, &p);
     b.attempt = 5; /* 1000 * 10^5 = 1e8, below UINT32_MAX */
-    assert_int_equal(scn_backoff_ceiling(&b), 100000000u);
+    assert_int_equal(scn__backoff_ceiling(&b), 100000000u);
     b.attempt = 7; /* 1e10 > UINT32_MAX */
-    assert_int_equal(scn_backoff_ceiling(&b), UINT32_MAX);
+    assert_int_equal(scn__backoff_ceiling(&b), UINT32_MAX);
 }
 
 static void test_factor_one_and_fraction(void **state)
@@ -99,17 +99,17 @@ static void test_factor_one_and_fraction(void **state)
     scn_backoff b;
 
     (void)state;
-    scn_backoff_init(&b, &one);
+    scn__backoff_init(&b, &one);
     b.attempt = 1000000;
-    assert_int_equal(scn_backoff_ceiling(&b), 700);
+    assert_int_equal(scn__backoff_ceiling(&b), 700);
 
-    scn_backoff_init(&b, &half);
+    scn__backoff_init(&b, &half);
     b.attempt = 1;
-    assert_int_equal(scn_backoff_ceiling(&b), 750);
+    assert_int_equal(scn__backoff_ceiling(&b), 750);
     b.attempt = 2;
-    assert_int_equal(scn_backoff_ceiling(&b), 1125);
+    assert_int_equal(scn__backoff_ceiling(&b), 1125);
     b.attempt = 3; /* 1687.5 */
-    assert_int_equal(scn_backoff_ceiling(&b), 1687);
+    assert_int_equal(scn__backoff_ceiling(&b), 1687);
 }
 
 /* The exact schedule for a fixed seed: each delay is a uniform draw in
@@ -122,13 +122,13 @@ static void test_exact_schedule_for_seed(void **state)
     int i;
 
     (void)state;
-    scn_backoff_init(&b, NULL);
-    scn_rng_seed(&r, 0xC0FFEE);
-    scn_rng_seed(&ref, 0xC0FFEE);
+    scn__backoff_init(&b, NULL);
+    scn__rng_seed(&r, 0xC0FFEE);
+    scn__rng_seed(&ref, 0xC0FFEE);
     for (i = 0; i < 12; i++) {
-        uint32_t expect = scn_rng_upto(&ref, ceiling);
+        uint32_t expect = scn__rng_upto(&ref, ceiling);
 
-        assert_int_equal(scn_backoff_next(&b, &r), expect);
+        assert_int_equal(scn__backoff_next(&b, &r), expect);
         ceiling = ceiling * 2 > 30000 ? 30000 : ceiling * 2;
     }
 }
@@ -143,13 +143,13 @@ static void test_delays_never_exceed_ceiling(void **state)
         scn_rng r;
         int i;
 
-        scn_backoff_init(&b, NULL);
-        scn_rng_seed(&r, seed);
+        scn__backoff_init(&b, NULL);
+        scn__rng_seed(&r, seed);
         for (i = 0; i < 20; i++) {
-            uint32_t c = scn_backoff_ceiling(&b);
+            uint32_t c = scn__backoff_ceiling(&b);
 
             assert_true(c <= 30000);
-            assert_true(scn_backoff_next(&b, &r) <= c);
+            assert_true(scn__backoff_next(&b, &r) <= c);
         }
     }
 }
@@ -161,15 +161,15 @@ static void test_reset_restarts_schedule(void **state)
     int i;
 
     (void)state;
-    scn_backoff_init(&b, NULL);
-    scn_rng_seed(&r, 3);
+    scn__backoff_init(&b, NULL);
+    scn__rng_seed(&r, 3);
     for (i = 0; i < 5; i++)
-        scn_backoff_next(&b, &r);
-    assert_int_equal(scn_backoff_ceiling(&b), 16000);
-    scn_backoff_reset(&b);
+        scn__backoff_next(&b, &r);
+    assert_int_equal(scn__backoff_ceiling(&b), 16000);
+    scn__backoff_reset(&b);
     assert_int_equal(b.attempt, 0);
-    assert_int_equal(scn_backoff_ceiling(&b), 500);
-    assert_true(scn_backoff_next(&b, &r) <= 500);
+    assert_int_equal(scn__backoff_ceiling(&b), 500);
+    assert_true(scn__backoff_next(&b, &r) <= 500);
 }
 
 static void test_exhausted(void **state)
@@ -180,20 +180,20 @@ static void test_exhausted(void **state)
     int i;
 
     (void)state;
-    scn_rng_seed(&r, 9);
-    scn_backoff_init(&b, &p);
+    scn__rng_seed(&r, 9);
+    scn__backoff_init(&b, &p);
     for (i = 0; i < 3; i++) {
-        assert_false(scn_backoff_exhausted(&b));
-        scn_backoff_next(&b, &r);
+        assert_false(scn__backoff_exhausted(&b));
+        scn__backoff_next(&b, &r);
     }
-    assert_true(scn_backoff_exhausted(&b));
-    scn_backoff_reset(&b);
-    assert_false(scn_backoff_exhausted(&b));
+    assert_true(scn__backoff_exhausted(&b));
+    scn__backoff_reset(&b);
+    assert_false(scn__backoff_exhausted(&b));
 
-    scn_backoff_init(&b, NULL); /* 0: unlimited */
+    scn__backoff_init(&b, NULL); /* 0: unlimited */
     for (i = 0; i < 1000; i++)
-        scn_backoff_next(&b, &r);
-    assert_false(scn_backoff_exhausted(&b));
+        scn__backoff_next(&b, &r);
+    assert_false(scn__backoff_exhausted(&b));
 }
 
 int main(void)

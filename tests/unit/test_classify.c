@@ -16,7 +16,7 @@ static scn_verdict of_kind(scn_failure_kind kind)
 
     memset(&f, 0, sizeof(f));
     f.kind = kind;
-    return scn_classify(&f);
+    return scn__classify(&f);
 }
 
 static scn_verdict of_http(int status, const char *detail, uint32_t ra_ms)
@@ -28,7 +28,7 @@ static scn_verdict of_http(int status, const char *detail, uint32_t ra_ms)
     f.http_status = status;
     f.detail = detail;
     f.retry_after_ms = ra_ms;
-    return scn_classify(&f);
+    return scn__classify(&f);
 }
 
 static scn_verdict of_close(int code, const char *detail, uint32_t ra_ms)
@@ -40,7 +40,7 @@ static scn_verdict of_close(int code, const char *detail, uint32_t ra_ms)
     f.close_code = code;
     f.detail = detail;
     f.retry_after_ms = ra_ms;
-    return scn_classify(&f);
+    return scn__classify(&f);
 }
 
 #define assert_verdict(v, e, r, d)                                             \
@@ -207,7 +207,7 @@ static void test_close_retry_after(void **state)
 static void test_null_failure(void **state)
 {
     (void)state;
-    assert_verdict(scn_classify(NULL), SCN_ERR_INVALID_ARG, false, 0);
+    assert_verdict(scn__classify(NULL), SCN_ERR_INVALID_ARG, false, 0);
 }
 
 static void test_retry_after_seconds(void **state)
@@ -215,28 +215,29 @@ static void test_retry_after_seconds(void **state)
     uint32_t ms = 7;
 
     (void)state;
-    assert_int_equal(scn_parse_retry_after("120", 0, &ms), 0);
+    assert_int_equal(scn__parse_retry_after("120", 0, &ms), 0);
     assert_int_equal(ms, 120000);
-    assert_int_equal(scn_parse_retry_after("  5\t", 0, &ms), 0);
+    assert_int_equal(scn__parse_retry_after("  5\t", 0, &ms), 0);
     assert_int_equal(ms, 5000);
-    assert_int_equal(scn_parse_retry_after("0", 0, &ms), 0);
+    assert_int_equal(scn__parse_retry_after("0", 0, &ms), 0);
     assert_int_equal(ms, 0);
-    assert_int_equal(scn_parse_retry_after("86400", 0, &ms), 0);
+    assert_int_equal(scn__parse_retry_after("86400", 0, &ms), 0);
     assert_int_equal(ms, 86400000u);
-    assert_int_equal(scn_parse_retry_after("86401", 0, &ms), 0);
+    assert_int_equal(scn__parse_retry_after("86401", 0, &ms), 0);
     assert_int_equal(ms, 86400000u);
-    assert_int_equal(scn_parse_retry_after("184467440737095516160", 0, &ms), 0);
+    assert_int_equal(scn__parse_retry_after("184467440737095516160", 0, &ms),
+                     0);
     assert_int_equal(ms, 86400000u);
 
     ms = 7;
-    assert_int_equal(scn_parse_retry_after("", 0, &ms), SCN_ERR_MALFORMED);
-    assert_int_equal(scn_parse_retry_after("   ", 0, &ms), SCN_ERR_MALFORMED);
-    assert_int_equal(scn_parse_retry_after("-1", 0, &ms), SCN_ERR_MALFORMED);
-    assert_int_equal(scn_parse_retry_after("+1", 0, &ms), SCN_ERR_MALFORMED);
-    assert_int_equal(scn_parse_retry_after("1.5", 0, &ms), SCN_ERR_MALFORMED);
-    assert_int_equal(scn_parse_retry_after("12a", 0, &ms), SCN_ERR_MALFORMED);
-    assert_int_equal(scn_parse_retry_after("1 2", 0, &ms), SCN_ERR_MALFORMED);
-    assert_int_equal(scn_parse_retry_after(NULL, 0, &ms), SCN_ERR_MALFORMED);
+    assert_int_equal(scn__parse_retry_after("", 0, &ms), SCN_ERR_MALFORMED);
+    assert_int_equal(scn__parse_retry_after("   ", 0, &ms), SCN_ERR_MALFORMED);
+    assert_int_equal(scn__parse_retry_after("-1", 0, &ms), SCN_ERR_MALFORMED);
+    assert_int_equal(scn__parse_retry_after("+1", 0, &ms), SCN_ERR_MALFORMED);
+    assert_int_equal(scn__parse_retry_after("1.5", 0, &ms), SCN_ERR_MALFORMED);
+    assert_int_equal(scn__parse_retry_after("12a", 0, &ms), SCN_ERR_MALFORMED);
+    assert_int_equal(scn__parse_retry_after("1 2", 0, &ms), SCN_ERR_MALFORMED);
+    assert_int_equal(scn__parse_retry_after(NULL, 0, &ms), SCN_ERR_MALFORMED);
     assert_int_equal(ms, 7); /* untouched on error */
 }
 
@@ -263,46 +264,48 @@ static void test_retry_after_dates(void **state)
     (void)state;
     assert_int_equal(t, 784111777); /* the RFC's example date */
     assert_int_equal(
-        scn_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", t - 30, &ms), 0);
+        scn__parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", t - 30, &ms),
+        0);
     assert_int_equal(ms, 30000);
     assert_int_equal(
-        scn_parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", t - 1, &ms), 0);
+        scn__parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", t - 1, &ms),
+        0);
     assert_int_equal(ms, 1000);
     assert_int_equal(
-        scn_parse_retry_after("Sun Nov  6 08:49:37 1994", t - 2, &ms), 0);
+        scn__parse_retry_after("Sun Nov  6 08:49:37 1994", t - 2, &ms), 0);
     assert_int_equal(ms, 2000);
-    assert_int_equal(scn_parse_retry_after("Thu, 29 Feb 2024 23:59:59 GMT",
-                                           leap - 3600, &ms),
+    assert_int_equal(scn__parse_retry_after("Thu, 29 Feb 2024 23:59:59 GMT",
+                                            leap - 3600, &ms),
                      0);
     assert_int_equal(ms, 3600000);
     /* In the past or now: no wait. Far future: 24 h. */
     assert_int_equal(
-        scn_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", t + 100, &ms),
+        scn__parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", t + 100, &ms),
         0);
     assert_int_equal(ms, 0);
-    assert_int_equal(scn_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT",
-                                           t - 86400 * 3, &ms),
+    assert_int_equal(scn__parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT",
+                                            t - 86400 * 3, &ms),
                      0);
     assert_int_equal(ms, 86400000u);
 
     ms = 7;
     /* Dates need a clock. */
     assert_int_equal(
-        scn_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 0, &ms),
+        scn__parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 0, &ms),
         SCN_ERR_MALFORMED);
     assert_int_equal(
-        scn_parse_retry_after("Wed, 29 Feb 2023 00:00:00 GMT", t, &ms),
+        scn__parse_retry_after("Wed, 29 Feb 2023 00:00:00 GMT", t, &ms),
         SCN_ERR_MALFORMED);
     assert_int_equal(
-        scn_parse_retry_after("Sun, 06 Foo 1994 08:49:37 GMT", t, &ms),
+        scn__parse_retry_after("Sun, 06 Foo 1994 08:49:37 GMT", t, &ms),
         SCN_ERR_MALFORMED);
     assert_int_equal(
-        scn_parse_retry_after("Sun, 06 Nov 1994 24:00:00 GMT", t, &ms),
+        scn__parse_retry_after("Sun, 06 Nov 1994 24:00:00 GMT", t, &ms),
         SCN_ERR_MALFORMED);
     assert_int_equal(
-        scn_parse_retry_after("Sun, 06 Nov 1994 08:49:37 UTC", t, &ms),
+        scn__parse_retry_after("Sun, 06 Nov 1994 08:49:37 UTC", t, &ms),
         SCN_ERR_MALFORMED);
-    assert_int_equal(scn_parse_retry_after("tomorrow", t, &ms),
+    assert_int_equal(scn__parse_retry_after("tomorrow", t, &ms),
                      SCN_ERR_MALFORMED);
     assert_int_equal(ms, 7);
 }
@@ -315,41 +318,42 @@ static void test_one_table(void **state)
     bool ends;
 
     (void)state;
-    assert_int_equal(scn_status_error(400, NULL), SCN_ERR_MALFORMED);
-    assert_int_equal(scn_status_error(401, "expired"), SCN_ERR_KEY_EXPIRED);
-    assert_int_equal(scn_status_error(401, "revoked"), SCN_ERR_KEY_REVOKED);
-    assert_int_equal(scn_status_error(401, "invalid"), SCN_ERR_KEY_INVALID);
-    assert_int_equal(scn_status_error(401, NULL), SCN_ERR_KEY_INVALID);
-    assert_int_equal(scn_status_error(403, "address"),
+    assert_int_equal(scn__status_error(400, NULL), SCN_ERR_MALFORMED);
+    assert_int_equal(scn__status_error(401, "expired"), SCN_ERR_KEY_EXPIRED);
+    assert_int_equal(scn__status_error(401, "revoked"), SCN_ERR_KEY_REVOKED);
+    assert_int_equal(scn__status_error(401, "invalid"), SCN_ERR_KEY_INVALID);
+    assert_int_equal(scn__status_error(401, NULL), SCN_ERR_KEY_INVALID);
+    assert_int_equal(scn__status_error(403, "address"),
                      SCN_ERR_ADDRESS_NOT_ALLOWED);
-    assert_int_equal(scn_status_error(413, "too_big"), SCN_ERR_MESSAGE_TOO_BIG);
-    assert_int_equal(scn_status_error(429, "quota"), SCN_ERR_QUOTA);
+    assert_int_equal(scn__status_error(413, "too_big"),
+                     SCN_ERR_MESSAGE_TOO_BIG);
+    assert_int_equal(scn__status_error(429, "quota"), SCN_ERR_QUOTA);
     /* A request's 404 is no unknown device; 5xx and others: the server. */
-    assert_int_equal(scn_status_error(404, NULL), SCN_ERR_SERVER);
-    assert_int_equal(scn_status_error(503, NULL), SCN_ERR_SERVER);
-    assert_int_equal(scn_status_error(302, NULL), SCN_ERR_SERVER);
+    assert_int_equal(scn__status_error(404, NULL), SCN_ERR_SERVER);
+    assert_int_equal(scn__status_error(503, NULL), SCN_ERR_SERVER);
+    assert_int_equal(scn__status_error(302, NULL), SCN_ERR_SERVER);
     /* A handshake's 400 and 413 are a failed handshake, not a request's. */
     assert_int_equal(of_http(400, NULL, 0).err, SCN_ERR_HANDSHAKE);
     assert_int_equal(of_http(413, NULL, 0).err, SCN_ERR_HANDSHAKE);
 
     /* Each cloud code ending the session names the error of its close. */
-    assert_int_equal(scn_cloud_code_error("quota", &ends), SCN_ERR_QUOTA);
+    assert_int_equal(scn__cloud_code_error("quota", &ends), SCN_ERR_QUOTA);
     assert_true(ends);
     assert_int_equal(of_close(4029, NULL, 0).err, SCN_ERR_QUOTA);
-    assert_int_equal(scn_cloud_code_error("revoked", &ends),
+    assert_int_equal(scn__cloud_code_error("revoked", &ends),
                      of_close(4001, NULL, 0).err);
     assert_true(ends);
-    assert_int_equal(scn_cloud_code_error("expired", &ends),
+    assert_int_equal(scn__cloud_code_error("expired", &ends),
                      of_close(4002, NULL, 0).err);
     assert_true(ends);
-    assert_int_equal(scn_cloud_code_error("gone", &ends), SCN_ERR_NOT_FOUND);
+    assert_int_equal(scn__cloud_code_error("gone", &ends), SCN_ERR_NOT_FOUND);
     assert_false(ends);
-    assert_int_equal(scn_cloud_code_error("too_big", &ends),
+    assert_int_equal(scn__cloud_code_error("too_big", &ends),
                      SCN_ERR_MESSAGE_TOO_BIG);
     assert_false(ends);
-    assert_int_equal(scn_cloud_code_error("whatever", &ends), SCN_ERR_SERVER);
+    assert_int_equal(scn__cloud_code_error("whatever", &ends), SCN_ERR_SERVER);
     assert_false(ends);
-    assert_int_equal(scn_cloud_code_error(NULL, &ends), SCN_ERR_SERVER);
+    assert_int_equal(scn__cloud_code_error(NULL, &ends), SCN_ERR_SERVER);
 }
 
 int main(void)

@@ -21,7 +21,7 @@ static const char frame[] =
 
 static int dec(const char *text, scn_cloud_msg *m)
 {
-    return scn_cloud_msg_decode(text, strlen(text), m);
+    return scn__cloud_msg_decode(text, strlen(text), m);
 }
 
 static void test_encode_frame(void **state)
@@ -31,8 +31,8 @@ static void test_encode_frame(void **state)
     const char *st = "{\"x\":12,\"y\":-3,\"h\":150,\"bat\":87,\"agx\":-1.5}";
 
     (void)state;
-    assert_int_equal(scn_cloud_encode_frame(7, frame, strlen(frame), st,
-                                            strlen(st), 40, &out, &n),
+    assert_int_equal(scn__cloud_encode_frame(7, frame, strlen(frame), st,
+                                             strlen(st), 40, &out, &n),
                      0);
     assert_string_equal(
         out, "{\"type\":\"frame\",\"seq\":7,\"frame\":{\"UID\":\"SCN001\","
@@ -43,17 +43,17 @@ static void test_encode_frame(void **state)
     free(out);
 
     /* No state; whitespace around the texts is dropped. */
-    assert_int_equal(scn_cloud_encode_frame(9007199254740991ULL,
-                                            " {\"UID\":\"a\"} \n", 14, NULL, 0,
-                                            0, &out, NULL),
+    assert_int_equal(scn__cloud_encode_frame(9007199254740991ULL,
+                                             " {\"UID\":\"a\"} \n", 14, NULL, 0,
+                                             0, &out, NULL),
                      0);
     assert_string_equal(out, "{\"type\":\"frame\",\"seq\":9007199254740991,"
                              "\"frame\":{\"UID\":\"a\"}}");
     free(out);
 
     /* An empty state, and a state newer than the frame. */
-    assert_int_equal(scn_cloud_encode_frame(1, frame, strlen(frame), " { } ", 5,
-                                            -25, &out, NULL),
+    assert_int_equal(scn__cloud_encode_frame(1, frame, strlen(frame), " { } ",
+                                             5, -25, &out, NULL),
                      0);
     assert_non_null(strstr(out, ",\"state\":{ },\"state_age_ms\":-25}"));
     free(out);
@@ -63,8 +63,8 @@ static void test_encode_frame(void **state)
      * own object, copied as the drone sent it. */
     st = "{\"x\":1,\"age_ms\":7,\"state_age_ms\":8,\"seq\":9,"
          "\"type\":\"x\",\"frame\":\"f\",\"state\":2}";
-    assert_int_equal(scn_cloud_encode_frame(5, frame, strlen(frame), st,
-                                            strlen(st), 40, &out, NULL),
+    assert_int_equal(scn__cloud_encode_frame(5, frame, strlen(frame), st,
+                                             strlen(st), 40, &out, NULL),
                      0);
     assert_non_null(strstr(out, ",\"state\":{\"x\":1,\"age_ms\":7,"
                                 "\"state_age_ms\":8,\"seq\":9,\"type\":\"x\","
@@ -91,7 +91,7 @@ static void test_encode_frame_from_parsed(void **state)
     assert_int_equal(scn_frame_parse(f, frame, strlen(frame)), 0);
     assert_int_equal(scn_frame_to_json(f, buf, sizeof(buf), &n), 0);
     assert_int_equal(
-        scn_cloud_encode_frame(3, buf, n, "{\"h\":10}", 8, 5, &out, NULL), 0);
+        scn__cloud_encode_frame(3, buf, n, "{\"h\":10}", 8, 5, &out, NULL), 0);
     /* It is itself a strict JSON object; as a message from the cloud its
      * type is unknown. */
     assert_int_equal(dec(out, &m), SCN_ERR_UNKNOWN_TYPE);
@@ -122,11 +122,11 @@ static void test_encode_parsed(void **state)
     for (size_t i = 0; i < 2; i++) {
         assert_int_equal(scn_frame_parse(f, texts[i], strlen(texts[i])), 0);
         assert_int_equal(scn_frame_to_json(f, buf, sizeof(buf), &n), 0);
-        assert_int_equal(scn_cloud_encode_frame_why(7, buf, n, "{\"h\":1}", 7,
-                                                    -3, &a, &na, NULL, 0),
+        assert_int_equal(scn__cloud_encode_frame_why(7, buf, n, "{\"h\":1}", 7,
+                                                     -3, &a, &na, NULL, 0),
                          0);
-        assert_int_equal(scn_cloud_encode_parsed_why(7, f, "{\"h\":1}", 7, -3,
-                                                     &b, &nb, NULL, 0),
+        assert_int_equal(scn__cloud_encode_parsed_why(7, f, "{\"h\":1}", 7, -3,
+                                                      &b, &nb, NULL, 0),
                          0);
         assert_int_equal(na, nb);
         assert_string_equal(a, b);
@@ -136,25 +136,25 @@ static void test_encode_parsed(void **state)
 
     assert_int_equal(scn_frame_parse(f, nested, strlen(nested)), 0);
     assert_int_equal(scn_frame_to_json(f, buf, sizeof(buf), &n), 0);
-    assert_int_equal(scn_cloud_encode_frame_why(1, buf, n, NULL, 0, 0, &a, NULL,
-                                                why_a, sizeof(why_a)),
+    assert_int_equal(scn__cloud_encode_frame_why(1, buf, n, NULL, 0, 0, &a,
+                                                 NULL, why_a, sizeof(why_a)),
                      SCN_ERR_MALFORMED);
-    assert_int_equal(scn_cloud_encode_parsed_why(1, f, NULL, 0, 0, &b, NULL,
-                                                 why_b, sizeof(why_b)),
+    assert_int_equal(scn__cloud_encode_parsed_why(1, f, NULL, 0, 0, &b, NULL,
+                                                  why_b, sizeof(why_b)),
                      SCN_ERR_MALFORMED);
     assert_string_equal(why_b, why_a);
     assert_string_equal(why_b, "frame: member \"a\" appears twice");
     assert_null(b);
     /* The state and the seq are held to the same rules. */
     assert_int_equal(
-        scn_cloud_encode_parsed_why(0, f, NULL, 0, 0, &b, NULL, NULL, 0),
+        scn__cloud_encode_parsed_why(0, f, NULL, 0, 0, &b, NULL, NULL, 0),
         SCN_ERR_OUT_OF_RANGE);
     assert_int_equal(
-        scn_cloud_encode_parsed_why(1, NULL, NULL, 0, 0, &b, NULL, NULL, 0),
+        scn__cloud_encode_parsed_why(1, NULL, NULL, 0, 0, &b, NULL, NULL, 0),
         SCN_ERR_INVALID_ARG);
     assert_int_equal(scn_frame_parse(f, frame, strlen(frame)), 0);
-    assert_int_equal(scn_cloud_encode_parsed_why(1, f, "{\"h\":[]}", 8, 0, &b,
-                                                 NULL, NULL, 0),
+    assert_int_equal(scn__cloud_encode_parsed_why(1, f, "{\"h\":[]}", 8, 0, &b,
+                                                  NULL, NULL, 0),
                      SCN_ERR_WRONG_TYPE);
     scn_frame_free(f);
 }
@@ -162,8 +162,8 @@ static void test_encode_parsed(void **state)
 static int enc(uint64_t seq, const char *fr, size_t frl, const char *st,
                int64_t age, char **out)
 {
-    return scn_cloud_encode_frame(seq, fr, frl, st, st ? strlen(st) : 0, age,
-                                  out, NULL);
+    return scn__cloud_encode_frame(seq, fr, frl, st, st ? strlen(st) : 0, age,
+                                   out, NULL);
 }
 
 static void test_encode_frame_refusals(void **state)
@@ -201,14 +201,15 @@ static void test_encode_frame_refusals(void **state)
                      SCN_ERR_OUT_OF_RANGE);
     assert_int_equal(ENC(1, f, fl, "{\"h\":-30e5555}", 0),
                      SCN_ERR_OUT_OF_RANGE);
-    assert_int_equal(scn_cloud_encode_predict("{\"a\":1e400}", 11, &out, NULL),
+    assert_int_equal(scn__cloud_encode_predict("{\"a\":1e400}", 11, &out, NULL),
                      SCN_ERR_OUT_OF_RANGE);
     /* Unknown-key strings from a drone state are fine. */
     assert_int_equal(ENC(1, f, fl, "{\"h\":1,\"mid\":\"x7\"}", 0), 0);
     free(out);
-    assert_int_equal(scn_cloud_encode_frame(1, NULL, 0, NULL, 0, 0, &out, NULL),
-                     SCN_ERR_INVALID_ARG);
-    assert_int_equal(scn_cloud_encode_frame(1, f, fl, NULL, 0, 0, NULL, NULL),
+    assert_int_equal(
+        scn__cloud_encode_frame(1, NULL, 0, NULL, 0, 0, &out, NULL),
+        SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn__cloud_encode_frame(1, f, fl, NULL, 0, 0, NULL, NULL),
                      SCN_ERR_INVALID_ARG);
 #undef ENC
 }
@@ -216,8 +217,8 @@ static void test_encode_frame_refusals(void **state)
 static int why_of(const char *fr, size_t frl, const char *st, char **out,
                   char *why, size_t cap)
 {
-    return scn_cloud_encode_frame_why(1, fr, frl, st, st ? strlen(st) : 0, 0,
-                                      out, NULL, why, cap);
+    return scn__cloud_encode_frame_why(1, fr, frl, st, st ? strlen(st) : 0, 0,
+                                       out, NULL, why, cap);
 }
 
 /* A refusal says which part and member is at fault, in printable ASCII. */
@@ -254,13 +255,13 @@ static void test_encode_predict(void **state)
     size_t n;
 
     (void)state;
-    assert_int_equal(scn_cloud_encode_predict(frame, strlen(frame), &out, &n),
+    assert_int_equal(scn__cloud_encode_predict(frame, strlen(frame), &out, &n),
                      0);
     assert_int_equal(strncmp(out, "{\"input\":{\"UID\":\"SCN001\"", 24), 0);
     assert_int_equal(out[n - 1], '}');
     assert_int_equal(n, strlen(frame) + 10);
     free(out);
-    assert_int_equal(scn_cloud_encode_predict("7", 1, &out, &n),
+    assert_int_equal(scn__cloud_encode_predict("7", 1, &out, &n),
                      SCN_ERR_WRONG_TYPE);
 }
 
@@ -271,18 +272,18 @@ static void test_encode_resend(void **state)
     size_t n;
 
     (void)state;
-    assert_int_equal(scn_cloud_encode_resend(seqs, 3, &out, &n), 0);
+    assert_int_equal(scn__cloud_encode_resend(seqs, 3, &out, &n), 0);
     assert_string_equal(out, "{\"type\":\"resend\",\"seqs\":[5,9,"
                              "9007199254740991]}");
     assert_int_equal(n, strlen(out));
     free(out);
-    assert_int_equal(scn_cloud_encode_resend(seqs, 0, &out, &n),
+    assert_int_equal(scn__cloud_encode_resend(seqs, 0, &out, &n),
                      SCN_ERR_OUT_OF_RANGE);
     assert_int_equal(
-        scn_cloud_encode_resend(seqs, SCN_CLOUD_RESEND_MAX + 1, &out, &n),
+        scn__cloud_encode_resend(seqs, SCN_CLOUD_RESEND_MAX + 1, &out, &n),
         SCN_ERR_OUT_OF_RANGE);
     seqs[1] = 0;
-    assert_int_equal(scn_cloud_encode_resend(seqs, 2, &out, &n),
+    assert_int_equal(scn__cloud_encode_resend(seqs, 2, &out, &n),
                      SCN_ERR_OUT_OF_RANGE);
     assert_null(out);
 }
@@ -496,7 +497,7 @@ static void test_decode_error(void **state)
     assert_false(e->has_seq);
     assert_true(e->has_retry_after);
     assert_int_equal(e->retry_after_ms, 1500);
-    assert_int_equal(scn_cloud_error_classify(e, &ends), SCN_ERR_QUOTA);
+    assert_int_equal(scn__cloud_error_classify(e, &ends), SCN_ERR_QUOTA);
     assert_true(ends);
 
     assert_int_equal(dec("{\"type\":\"error\",\"code\":\"malformed\","
@@ -506,18 +507,18 @@ static void test_decode_error(void **state)
     assert_true(e->has_seq);
     assert_int_equal(e->seq, 12);
     assert_string_equal(e->message, "");
-    assert_int_equal(scn_cloud_error_classify(e, &ends), SCN_ERR_MALFORMED);
+    assert_int_equal(scn__cloud_error_classify(e, &ends), SCN_ERR_MALFORMED);
     assert_false(ends);
 
     assert_int_equal(dec("{\"type\":\"error\",\"code\":\"revoked\"}", &m), 0);
-    assert_int_equal(scn_cloud_error_classify(e, &ends), SCN_ERR_KEY_REVOKED);
+    assert_int_equal(scn__cloud_error_classify(e, &ends), SCN_ERR_KEY_REVOKED);
     assert_true(ends);
     assert_int_equal(
         dec("{\"type\":\"error\",\"code\":\"gone\",\"seq\":5}", &m), 0);
-    assert_int_equal(scn_cloud_error_classify(e, &ends), SCN_ERR_NOT_FOUND);
+    assert_int_equal(scn__cloud_error_classify(e, &ends), SCN_ERR_NOT_FOUND);
     assert_false(ends);
     assert_int_equal(dec("{\"type\":\"error\",\"code\":\"whatever\"}", &m), 0);
-    assert_int_equal(scn_cloud_error_classify(e, NULL), SCN_ERR_SERVER);
+    assert_int_equal(scn__cloud_error_classify(e, NULL), SCN_ERR_SERVER);
 
     assert_int_equal(dec("{\"type\":\"error\"}", &m), SCN_ERR_MISSING_FIELD);
     assert_int_equal(dec("{\"type\":\"error\",\"code\":1}", &m),
@@ -570,7 +571,7 @@ static void test_unicode_escapes(void **state)
         snprintf(text, sizeof text, "{\"UID\":\"%s\"}", bad[i]);
         assert_int_equal(enc(1, text, strlen(text), NULL, 0, &out),
                          SCN_ERR_MALFORMED);
-        assert_int_equal(scn_frame_json_parse(text, strlen(text), &root),
+        assert_int_equal(scn__frame_json_parse(text, strlen(text), &root),
                          SCN_ERR_MALFORMED);
     }
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
@@ -606,17 +607,18 @@ static void test_decode_envelope(void **state)
                      SCN_ERR_MALFORMED);
     assert_int_equal(dec("{\"type\":\"ack\",\"type\":\"x\",\"seq\":1}", &m),
                      SCN_ERR_MALFORMED);
-    assert_int_equal(scn_cloud_msg_decode(NULL, 1, &m), SCN_ERR_INVALID_ARG);
-    assert_int_equal(scn_cloud_msg_decode("{}", 2, NULL), SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn__cloud_msg_decode(NULL, 1, &m), SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn__cloud_msg_decode("{}", 2, NULL), SCN_ERR_INVALID_ARG);
     /* Not NUL-terminated: only len bytes are read. */
     assert_int_equal(
-        scn_cloud_msg_decode("{\"type\":\"ack\",\"seq\":3}garbage", 22, &m), 0);
+        scn__cloud_msg_decode("{\"type\":\"ack\",\"seq\":3}garbage", 22, &m),
+        0);
     assert_int_equal(m.u.ack.seq, 3);
 }
 
 static int pdec(const char *text, scn_cloud_msg *m)
 {
-    return scn_cloud_predict_decode(text, strlen(text), m);
+    return scn__cloud_predict_decode(text, strlen(text), m);
 }
 
 static void test_predict_decode(void **state)

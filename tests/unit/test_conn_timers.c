@@ -17,13 +17,13 @@ static void test_request_deadline(void **state)
     uint64_t next;
 
     (void)state;
-    scn_conn_clock_phase(&c, SCN_PHASE_HTTP, 100);
-    assert_int_equal(scn_conn_timers_check(&c, &limits, 5000, &next),
+    scn__conn_clock_phase(&c, SCN_PHASE_HTTP, 100);
+    assert_int_equal(scn__conn_timers_check(&c, &limits, 5000, &next),
                      SCN_DUE_NONE);
     assert_int_equal(next, 10100);
     /* Bytes trickling in do not extend it. */
-    scn_conn_clock_rx(&c, 9000);
-    assert_int_equal(scn_conn_timers_check(&c, &limits, 10100, &next),
+    scn__conn_clock_rx(&c, 9000);
+    assert_int_equal(scn__conn_timers_check(&c, &limits, 10100, &next),
                      SCN_DUE_REQUEST_TIME);
 }
 
@@ -33,24 +33,24 @@ static void test_ping_then_dead(void **state)
     uint64_t next;
 
     (void)state;
-    scn_conn_clock_phase(&c, SCN_PHASE_WS, 0);
-    assert_int_equal(scn_conn_timers_check(&c, &limits, 999, &next),
+    scn__conn_clock_phase(&c, SCN_PHASE_WS, 0);
+    assert_int_equal(scn__conn_timers_check(&c, &limits, 999, &next),
                      SCN_DUE_NONE);
     assert_int_equal(next, 1000);
-    assert_int_equal(scn_conn_timers_check(&c, &limits, 1000, &next),
+    assert_int_equal(scn__conn_timers_check(&c, &limits, 1000, &next),
                      SCN_DUE_PING);
     c.ping_ms = 1000;
-    assert_int_equal(scn_conn_timers_check(&c, &limits, 2999, &next),
+    assert_int_equal(scn__conn_timers_check(&c, &limits, 2999, &next),
                      SCN_DUE_NONE);
     assert_int_equal(next, 3000);
-    assert_int_equal(scn_conn_timers_check(&c, &limits, 3000, &next),
+    assert_int_equal(scn__conn_timers_check(&c, &limits, 3000, &next),
                      SCN_DUE_DEAD);
     /* An answer (any byte) in time: alive, and the next ping is a full
      * interval later. */
     c.ping_ms = 1000;
-    scn_conn_clock_rx(&c, 2500);
+    scn__conn_clock_rx(&c, 2500);
     assert_int_equal(c.ping_ms, 0);
-    assert_int_equal(scn_conn_timers_check(&c, &limits, 3000, &next),
+    assert_int_equal(scn__conn_timers_check(&c, &limits, 3000, &next),
                      SCN_DUE_NONE);
     assert_int_equal(next, 3500);
 }
@@ -63,22 +63,22 @@ static void test_idle(void **state)
 
     (void)state;
     nopings.ping_ms = 0;
-    scn_conn_clock_phase(&c, SCN_PHASE_WS, 0);
+    scn__conn_clock_phase(&c, SCN_PHASE_WS, 0);
     /* No limit: never idle. */
-    assert_int_equal(scn_conn_timers_check(&c, &nopings, 1000000, &next),
+    assert_int_equal(scn__conn_timers_check(&c, &nopings, 1000000, &next),
                      SCN_DUE_NONE);
     assert_int_equal(next, UINT64_MAX);
     c.idle_ms = 10000;
-    scn_conn_clock_rx(&c, 9000); /* bytes are not messages */
-    assert_int_equal(scn_conn_timers_check(&c, &nopings, 10000, &next),
+    scn__conn_clock_rx(&c, 9000); /* bytes are not messages */
+    assert_int_equal(scn__conn_timers_check(&c, &nopings, 10000, &next),
                      SCN_DUE_IDLE);
-    scn_conn_clock_message(&c, 9500);
-    assert_int_equal(scn_conn_timers_check(&c, &nopings, 10000, &next),
+    scn__conn_clock_message(&c, 9500);
+    assert_int_equal(scn__conn_timers_check(&c, &nopings, 10000, &next),
                      SCN_DUE_NONE);
     assert_int_equal(next, 19500);
     /* A dead peer is the more severe answer. */
     c.ping_ms = 1;
-    assert_int_equal(scn_conn_timers_check(&c, &limits, 30000, &next),
+    assert_int_equal(scn__conn_timers_check(&c, &limits, 30000, &next),
                      SCN_DUE_DEAD);
 }
 
@@ -88,11 +88,11 @@ static void test_closing(void **state)
     uint64_t next;
 
     (void)state;
-    scn_conn_clock_phase(&c, SCN_PHASE_CLOSING, 50);
-    assert_int_equal(scn_conn_timers_check(&c, &limits, 5049, &next),
+    scn__conn_clock_phase(&c, SCN_PHASE_CLOSING, 50);
+    assert_int_equal(scn__conn_timers_check(&c, &limits, 5049, &next),
                      SCN_DUE_NONE);
     assert_int_equal(next, 5050);
-    assert_int_equal(scn_conn_timers_check(&c, &limits, 5050, NULL),
+    assert_int_equal(scn__conn_timers_check(&c, &limits, 5050, NULL),
                      SCN_DUE_CLOSE_TIME);
 }
 

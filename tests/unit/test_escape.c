@@ -1,4 +1,4 @@
-/* scn_escape_text, scn_log escaping every line it hands out, level names. */
+/* scn_escape_text, scn__log escaping every line it hands out, level names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -116,14 +116,14 @@ static void test_every_log_line_is_escaped(void **state)
     char big[600];
 
     (void)state;
-    scn_log(&lg, SCN_LOG_WARN, "session", "device error: %s",
-            "boom\r\n[info] session: OPEN\x1b]0;owned\x07");
+    scn__log(&lg, SCN_LOG_WARN, "session", "device error: %s",
+             "boom\r\n[info] session: OPEN\x1b]0;owned\x07");
     assert_string_equal(logged, "device error: boom\\r\\n[info] session: "
                                 "OPEN\\x1b]0;owned\\x07");
     /* A line cut at 511 bytes, escaped: every byte still accounted. */
     memset(big, '\x01', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
-    scn_log(&lg, SCN_LOG_WARN, "session", "%s", big);
+    scn__log(&lg, SCN_LOG_WARN, "session", "%s", big);
     assert_int_equal(strlen(logged), 511 * 4);
     assert_null(strchr(logged, '\x01'));
 }

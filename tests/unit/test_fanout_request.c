@@ -14,7 +14,7 @@ static const char *parse(const char *text, scn_fanout_request *req)
 {
     const char *why = NULL;
     const char *code =
-        scn_fanout_request_parse(text, strlen(text), false, req, &why);
+        scn__fanout_request_parse(text, strlen(text), false, req, &why);
 
     /* An error always says why; success never does. */
     assert_true((code == NULL) == (why == NULL));
@@ -85,7 +85,7 @@ static void test_refusals(void **state)
                  i);
     strcat(many, "]}");
     assert_string_equal(parse(many, &req), "bad_request");
-    assert_string_equal(scn_fanout_request_parse("{}", 2, true, &req, &why),
+    assert_string_equal(scn__fanout_request_parse("{}", 2, true, &req, &why),
                         "malformed");
 }
 
@@ -95,11 +95,12 @@ static void test_stream_names(void **state)
 
     (void)state;
     memset(longest, 'a', sizeof longest);
-    assert_true(scn_fanout_stream_name_ok(longest, SCN_FANOUT_STREAM_MAX));
-    assert_false(scn_fanout_stream_name_ok(longest, SCN_FANOUT_STREAM_MAX + 1));
-    assert_true(scn_fanout_stream_name_ok("uav.state-2_x", 13));
-    assert_false(scn_fanout_stream_name_ok("a\"", 2));
-    assert_false(scn_fanout_stream_name_ok("", 0));
+    assert_true(scn__fanout_stream_name_ok(longest, SCN_FANOUT_STREAM_MAX));
+    assert_false(
+        scn__fanout_stream_name_ok(longest, SCN_FANOUT_STREAM_MAX + 1));
+    assert_true(scn__fanout_stream_name_ok("uav.state-2_x", 13));
+    assert_false(scn__fanout_stream_name_ok("a\"", 2));
+    assert_false(scn__fanout_stream_name_ok("", 0));
 }
 
 int main(void)

@@ -15,7 +15,7 @@
 
 static void parse(const char *text, scn_fg_request *r)
 {
-    scn_fg_request_parse(text, strlen(text), false, r);
+    scn__fg_request_parse(text, strlen(text), false, r);
 }
 
 static void test_subscribe_unsubscribe(void **state)
@@ -76,9 +76,9 @@ static void test_refusals(void **state)
     assert_string_equal(r.name, "advertise");
     parse("{\"op\":\"fetchAsset\",\"uri\":\"x\",\"requestId\":1}", &r);
     assert_int_equal(r.op, SCN_FG_UNSUPPORTED);
-    scn_fg_request_parse("\x01\x00\x00\x00\x00"
-                         "abc",
-                         8, true, &r);
+    scn__fg_request_parse("\x01\x00\x00\x00\x00"
+                          "abc",
+                          8, true, &r);
     assert_int_equal(r.op, SCN_FG_UNSUPPORTED);
     /* More subscriptions than one request may carry. */
     at = (size_t)snprintf(big, sizeof(big),
@@ -101,7 +101,7 @@ static void test_server_messages(void **state)
     cJSON *o, *c;
 
     (void)state;
-    text = scn_fg_server_info("scn-companion", "42");
+    text = scn__fg_server_info("scn-companion", "42");
     o = cJSON_Parse(text);
     assert_string_equal(cJSON_GetObjectItem(o, "op")->valuestring,
                         "serverInfo");
@@ -111,7 +111,7 @@ static void test_server_messages(void **state)
     cJSON_Delete(o);
     free(text);
 
-    text = scn_fg_advertise(&ch, 1);
+    text = scn__fg_advertise(&ch, 1);
     o = cJSON_Parse(text);
     c = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "channels"), 0);
     assert_int_equal(cJSON_GetObjectItem(c, "id")->valueint, 3);
@@ -126,10 +126,10 @@ static void test_server_messages(void **state)
     cJSON_Delete(o);
     free(text);
 
-    text = scn_fg_unadvertise(ids, 2);
+    text = scn__fg_unadvertise(ids, 2);
     assert_string_equal(text, "{\"op\":\"unadvertise\",\"channelIds\":[3,9]}");
     free(text);
-    text = scn_fg_status(SCN_FG_ERROR, "no \"such\" channel");
+    text = scn__fg_status(SCN_FG_ERROR, "no \"such\" channel");
     assert_string_equal(text, "{\"op\":\"status\",\"level\":2,\"message\":"
                               "\"no \\\"such\\\" channel\"}");
     free(text);
@@ -144,7 +144,7 @@ static void test_message_prefix(void **state)
 
     (void)state;
     /* Little-endian subscription id and nanoseconds after opcode 1. */
-    scn_fg_message_prefix(p, 0x01020304u, 0x0102030405060708ull);
+    scn__fg_message_prefix(p, 0x01020304u, 0x0102030405060708ull);
     assert_memory_equal(p, want, sizeof(want));
 }
 

@@ -841,7 +841,7 @@ static void expect_route(scn_frame *f, const char *json, scn_frame_route want,
     memcpy(copy, json, strlen(json));
     /* Fill the frame first: only a good frame may leave it filled. */
     assert_int_equal(parse(f, "{" HEAD ",\"CO\":1}"), 0);
-    rc = scn_frame_parse_inbound(f, copy, strlen(json), &route, &type);
+    rc = scn__frame_parse_inbound(f, copy, strlen(json), &route, &type);
     if (rc != want_rc || route != want)
         fail_msg("%s: got %s route %d, want %s route %d", json,
                  scn_err_name(rc), (int)route, scn_err_name(want_rc),
@@ -905,10 +905,10 @@ static void test_inbound(void **state)
     assert_int_equal(parse(f, "{" HEAD ",\"type\":\"hello\"}"), 0);
     assert_string_equal(scn_frame_raw(f, "type"), "\"hello\"");
 
-    assert_int_equal(scn_frame_parse_inbound(NULL, "{}", 2, &route, NULL),
+    assert_int_equal(scn__frame_parse_inbound(NULL, "{}", 2, &route, NULL),
                      SCN_ERR_INVALID_ARG);
     assert_int_equal(route, SCN_ROUTE_INVALID);
-    assert_int_equal(scn_frame_parse_inbound(f, NULL, 2, &route, NULL),
+    assert_int_equal(scn__frame_parse_inbound(f, NULL, 2, &route, NULL),
                      SCN_ERR_INVALID_ARG);
     assert_empty(f);
 }
@@ -918,18 +918,19 @@ static void test_json_parse_helper(void **state)
     cJSON *root = (cJSON *)1;
 
     (void)state;
-    assert_int_equal(scn_frame_json_parse("[1] ", 4, &root), 0);
+    assert_int_equal(scn__frame_json_parse("[1] ", 4, &root), 0);
     assert_true(cJSON_IsArray(root));
     cJSON_Delete(root);
-    assert_int_equal(scn_frame_json_parse("[1] x", 5, &root),
+    assert_int_equal(scn__frame_json_parse("[1] x", 5, &root),
                      SCN_ERR_MALFORMED);
     assert_null(root);
-    assert_int_equal(scn_frame_json_parse("{\"type\":\"hello\"}", 4, &root),
+    assert_int_equal(scn__frame_json_parse("{\"type\":\"hello\"}", 4, &root),
                      SCN_ERR_MALFORMED);
-    assert_int_equal(scn_frame_json_parse("[[[[[[[[[]]]]]]]]]", 18, &root),
+    assert_int_equal(scn__frame_json_parse("[[[[[[[[[]]]]]]]]]", 18, &root),
                      SCN_ERR_TOO_DEEP);
-    assert_int_equal(scn_frame_json_parse(NULL, 1, &root), SCN_ERR_INVALID_ARG);
-    assert_int_equal(scn_frame_json_parse("1", 1, NULL), SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn__frame_json_parse(NULL, 1, &root),
+                     SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn__frame_json_parse("1", 1, NULL), SCN_ERR_INVALID_ARG);
 }
 
 static void test_names(void **state)

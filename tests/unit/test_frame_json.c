@@ -17,7 +17,7 @@ static const char *write_number(double x, char *buf, size_t cap)
 {
     scn_jw w = {buf, 0, cap - 1, false, false};
 
-    scn_jw_number(&w, x);
+    scn__jw_number(&w, x);
     assert_true(w.len < cap);
     buf[w.len] = '\0';
     return buf;
@@ -54,9 +54,9 @@ static void test_random_round_trips(void **state)
     scn_rng rng;
 
     (void)state;
-    scn_rng_seed(&rng, 12345);
+    scn__rng_seed(&rng, 12345);
     for (int i = 0; i < 200000; i++) {
-        uint64_t bits = scn_rng_next(&rng);
+        uint64_t bits = scn__rng_next(&rng);
         double x;
 
         /* Half arbitrary bit patterns, half sensor-like decimals. */

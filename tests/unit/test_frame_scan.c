@@ -25,12 +25,12 @@
 
 static uint32_t below(scn_rng *r, uint32_t n)
 {
-    return n ? scn_rng_upto(r, n - 1) : 0;
+    return n ? scn__rng_upto(r, n - 1) : 0;
 }
 
 /* ---- Numbers ----------------------------------------------------------- */
 
-/* Reads text with scn_json_number() from an exact-size heap copy. */
+/* Reads text with scn__json_number() from an exact-size heap copy. */
 static size_t read_number(const char *text, double *x, bool *canonical)
 {
     size_t n = strlen(text);
@@ -39,7 +39,7 @@ static size_t read_number(const char *text, double *x, bool *canonical)
 
     assert_non_null(copy);
     memcpy(copy, text, n);
-    got = scn_json_number(copy, copy + n, x, canonical);
+    got = scn__json_number(copy, copy + n, x, canonical);
     free(copy);
     return got;
 }
@@ -57,7 +57,7 @@ static void check_number(const char *text)
         fail_msg("%s: %.17g, strtod %.17g", text, x, want);
     if (!isfinite(x))
         return;
-    scn_jw_number(&w, x);
+    scn__jw_number(&w, x);
     out[w.len] = '\0';
     /* Canonical claims must match the writer exactly. */
     if (canonical && strcmp(out, text) != 0)
@@ -146,19 +146,19 @@ static void test_numbers_bit_exact(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         check_number(fixed[i]);
-    scn_rng_seed(&r, 7);
+    scn__rng_seed(&r, 7);
     for (int i = 0; i < 300000; i++) {
         random_number(&r, buf);
         check_number(buf);
     }
     /* Sensor readings as the writer prints them are copied as received. */
     for (int i = 0; i < 100000; i++) {
-        double x = (double)(int64_t)(scn_rng_next(&r) % 200000000) /
+        double x = (double)(int64_t)(scn__rng_next(&r) % 200000000) /
                    pow(10, (double)below(&r, 9));
         scn_jw w = {buf, 0, sizeof buf - 1, false, false};
         double y;
         bool canonical;
-        scn_jw_number(&w, x);
+        scn__jw_number(&w, x);
         buf[w.len] = '\0';
         assert_int_equal(read_number(buf, &y, &canonical), w.len);
         assert_true(y == x);
@@ -655,7 +655,7 @@ static void test_differential(void **state)
 
     (void)state;
     assert_int_equal(scn_frame_new(&f), 0);
-    scn_rng_seed(&r, 20250829);
+    scn__rng_seed(&r, 20250829);
     for (int i = 0; i < 60000; i++) {
         gen_frame(&r, &t);
         for (int m = 0; m < 3; m++) {
@@ -778,7 +778,7 @@ static void test_plain_span_random(void **state)
 
     (void)state;
     assert_non_null(buf);
-    scn_rng_seed(&r, 8);
+    scn__rng_seed(&r, 8);
     for (int it = 0; it < 200000; it++) {
         size_t align = below(&r, 8), len = below(&r, 41);
         for (size_t i = 0; i < len; i++)
@@ -1085,7 +1085,7 @@ static void test_memo_random(void **state)
     (void)state;
     assert_int_equal(scn_frame_new(&f), 0);
     assert_int_equal(scn_frame_new(&g), 0);
-    scn_rng_seed(&r, 1234);
+    scn__rng_seed(&r, 1234);
     for (int it = 0; it < 30000; it++) {
         switch (below(&r, 6)) {
         case 0: /* swap */

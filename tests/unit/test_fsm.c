@@ -21,7 +21,7 @@ static void make(scn_fsm *f, uint32_t max_attempts)
     memset(&cfg, 0, sizeof(cfg));
     cfg.seed = SEED;
     cfg.backoff.max_attempts = max_attempts;
-    scn_fsm_init(f, &cfg);
+    scn__fsm_init(f, &cfg);
 }
 
 /* Brings f to OPEN at time t. */
@@ -30,8 +30,8 @@ static void open_at(scn_fsm *f, uint64_t t)
     scn_transition tr;
 
     if (f->state == SCN_STATE_IDLE)
-        scn_fsm_start(f, t);
-    tr = scn_fsm_opened(f, t);
+        scn__fsm_start(f, t);
+    tr = scn__fsm_opened(f, t);
     assert_true(tr.changed);
     assert_int_equal(f->state, SCN_STATE_OPEN);
 }
@@ -68,17 +68,17 @@ static void test_start_and_open(void **state)
 
     (void)state;
     make(&f, 0);
-    tr = scn_fsm_opened(&f, 5); /* not connecting yet */
+    tr = scn__fsm_opened(&f, 5); /* not connecting yet */
     assert_false(tr.changed);
-    tr = scn_fsm_start(&f, 100);
+    tr = scn__fsm_start(&f, 100);
     assert_true(tr.changed);
     assert_int_equal(tr.previous, SCN_STATE_IDLE);
     assert_int_equal(tr.state, SCN_STATE_CONNECTING);
     assert_int_equal(tr.reason, 0);
     assert_int_equal(f.state_since, 100);
-    tr = scn_fsm_start(&f, 101);
+    tr = scn__fsm_start(&f, 101);
     assert_false(tr.changed);
-    tr = scn_fsm_opened(&f, 200);
+    tr = scn__fsm_opened(&f, 200);
     assert_true(tr.changed);
     assert_int_equal(tr.previous, SCN_STATE_CONNECTING);
     assert_int_equal(tr.state, SCN_STATE_OPEN);
@@ -94,12 +94,12 @@ static void test_connect_timeout_edge(void **state)
 
     (void)state;
     make(&f, 0);
-    scn_fsm_start(&f, 1000);
-    t = scn_fsm_tick(&f, 10999, &tr);
+    scn__fsm_start(&f, 1000);
+    t = scn__fsm_tick(&f, 10999, &tr);
     assert_int_equal(t.action, SCN_ACT_NONE);
     assert_int_equal(t.next_deadline, 11000);
     assert_false(tr.changed);
-    t = scn_fsm_tick(&f, 11000, &tr);
+    t = scn__fsm_tick(&f, 11000, &tr);
     assert_int_equal(t.action, SCN_ACT_DROP);
     assert_int_equal(t.drop_kind, SCN_FAIL_CONNECT_TIMEOUT);
     assert_int_equal(f.state, SCN_STATE_CONNECTING); /* caller reports */
@@ -113,26 +113,26 @@ static void test_keepalive_edges(void **state)
     (void)state;
     make(&f, 0);
     open_at(&f, 1000);
-    t = scn_fsm_tick(&f, 5999, NULL);
+    t = scn__fsm_tick(&f, 5999, NULL);
     assert_int_equal(t.action, SCN_ACT_NONE);
     assert_int_equal(t.next_deadline, 6000);
-    t = scn_fsm_tick(&f, 6000, NULL); /* idle exactly ping_interval */
+    t = scn__fsm_tick(&f, 6000, NULL); /* idle exactly ping_interval */
     assert_int_equal(t.action, SCN_ACT_PING);
     assert_int_equal(t.next_deadline, 11000);
-    scn_fsm_ping_sent(&f, 6000);
+    scn__fsm_ping_sent(&f, 6000);
     /* Outstanding ping: no second one before an interval has passed. */
-    t = scn_fsm_tick(&f, 6001, NULL);
+    t = scn__fsm_tick(&f, 6001, NULL);
     assert_int_equal(t.action, SCN_ACT_NONE);
     assert_int_equal(t.next_deadline, 11000);
-    t = scn_fsm_tick(&f, 10999, NULL);
+    t = scn__fsm_tick(&f, 10999, NULL);
     assert_int_equal(t.action, SCN_ACT_NONE);
-    t = scn_fsm_tick(&f, 11000, NULL);
+    t = scn__fsm_tick(&f, 11000, NULL);
     assert_int_equal(t.action, SCN_ACT_PING);
-    scn_fsm_ping_sent(&f, 11000);
-    t = scn_fsm_tick(&f, 15999, NULL);
+    scn__fsm_ping_sent(&f, 11000);
+    t = scn__fsm_tick(&f, 15999, NULL);
     assert_int_equal(t.action, SCN_ACT_NONE);
     assert_int_equal(t.next_deadline, 16000); /* idle wins over ping 16000 */
-    t = scn_fsm_tick(&f, 16000, NULL);        /* idle exactly idle_timeout */
+    t = scn__fsm_tick(&f, 16000, NULL);       /* idle exactly idle_timeout */
     assert_int_equal(t.action, SCN_ACT_DROP);
     assert_int_equal(t.drop_kind, SCN_FAIL_DEAD_PEER);
 }
@@ -145,31 +145,31 @@ static void test_traffic_defers_keepalive(void **state)
     (void)state;
     make(&f, 0);
     open_at(&f, 1000);
-    scn_fsm_rx(&f, 4000);
-    t = scn_fsm_tick(&f, 8999, NULL);
+    scn__fsm_rx(&f, 4000);
+    t = scn__fsm_tick(&f, 8999, NULL);
     assert_int_equal(t.action, SCN_ACT_NONE);
     assert_int_equal(t.next_deadline, 9000);
-    t = scn_fsm_tick(&f, 9000, NULL);
+    t = scn__fsm_tick(&f, 9000, NULL);
     assert_int_equal(t.action, SCN_ACT_PING);
-    scn_fsm_ping_sent(&f, 9000);
-    assert_int_equal(scn_fsm_pong(&f, 9040), 40);
+    scn__fsm_ping_sent(&f, 9000);
+    assert_int_equal(scn__fsm_pong(&f, 9040), 40);
     assert_int_equal(f.last_ping, 0);
     assert_int_equal(f.last_rx, 9040);
     /* A stray pong: no round trip, but it is traffic all the same. */
-    assert_int_equal(scn_fsm_pong(&f, 9050), 0);
+    assert_int_equal(scn__fsm_pong(&f, 9050), 0);
     assert_int_equal(f.last_rx, 9050);
-    t = scn_fsm_tick(&f, 14049, NULL);
+    t = scn__fsm_tick(&f, 14049, NULL);
     assert_int_equal(t.action, SCN_ACT_NONE);
     assert_int_equal(t.next_deadline, 14050);
-    t = scn_fsm_tick(&f, 14050, NULL);
+    t = scn__fsm_tick(&f, 14050, NULL);
     assert_int_equal(t.action, SCN_ACT_PING);
-    t = scn_fsm_tick(&f, 24049, NULL);
+    t = scn__fsm_tick(&f, 24049, NULL);
     assert_int_equal(t.action, SCN_ACT_PING); /* still not sent */
     assert_int_equal(t.next_deadline, 24050);
-    t = scn_fsm_tick(&f, 24050, NULL);
+    t = scn__fsm_tick(&f, 24050, NULL);
     assert_int_equal(t.action, SCN_ACT_DROP);
     /* An older timestamp never moves last_rx back. */
-    scn_fsm_rx(&f, 5);
+    scn__fsm_rx(&f, 5);
     assert_int_equal(f.last_rx, 9050);
 }
 
@@ -184,12 +184,12 @@ static void test_reconnect_schedule_exact(void **state)
 
     (void)state;
     make(&f, 0);
-    scn_rng_seed(&ref, SEED);
-    scn_fsm_start(&f, now);
+    scn__rng_seed(&ref, SEED);
+    scn__fsm_start(&f, now);
     for (i = 0; i < 10; i++) {
-        uint32_t expect = scn_rng_upto(&ref, ceiling_for(i));
+        uint32_t expect = scn__rng_upto(&ref, ceiling_for(i));
 
-        tr = scn_fsm_failed(&f, now, &lost);
+        tr = scn__fsm_failed(&f, now, &lost);
         assert_true(tr.changed);
         assert_int_equal(tr.previous, SCN_STATE_CONNECTING);
         assert_int_equal(tr.state, SCN_STATE_RECONNECTING);
@@ -199,13 +199,13 @@ static void test_reconnect_schedule_exact(void **state)
         assert_true(tr.delay_ms <= 30000);
         assert_int_equal(f.reconnect_at, now + expect);
         if (expect > 0) {
-            t = scn_fsm_tick(&f, now + expect - 1, &tr);
+            t = scn__fsm_tick(&f, now + expect - 1, &tr);
             assert_int_equal(t.action, SCN_ACT_NONE);
             assert_int_equal(t.next_deadline, now + expect);
             assert_false(tr.changed);
         }
         now += expect;
-        t = scn_fsm_tick(&f, now, &tr);
+        t = scn__fsm_tick(&f, now, &tr);
         assert_int_equal(t.action, SCN_ACT_CONNECT);
         assert_int_equal(t.next_deadline, now + 10000);
         assert_true(tr.changed);
@@ -226,33 +226,33 @@ static void test_healthy_reset(void **state)
 
     (void)state;
     make(&f, 0);
-    scn_rng_seed(&ref, SEED);
-    scn_fsm_start(&f, now);
-    tr = scn_fsm_failed(&f, now, &lost);
-    assert_int_equal(tr.delay_ms, scn_rng_upto(&ref, 500));
+    scn__rng_seed(&ref, SEED);
+    scn__fsm_start(&f, now);
+    tr = scn__fsm_failed(&f, now, &lost);
+    assert_int_equal(tr.delay_ms, scn__rng_upto(&ref, 500));
     now = f.reconnect_at;
-    scn_fsm_tick(&f, now, NULL);
-    tr = scn_fsm_failed(&f, now, &lost);
-    assert_int_equal(tr.delay_ms, scn_rng_upto(&ref, 1000));
+    scn__fsm_tick(&f, now, NULL);
+    tr = scn__fsm_failed(&f, now, &lost);
+    assert_int_equal(tr.delay_ms, scn__rng_upto(&ref, 1000));
     now = f.reconnect_at;
-    scn_fsm_tick(&f, now, NULL);
+    scn__fsm_tick(&f, now, NULL);
 
     /* Open for 9999 ms: not healthy, the ceiling keeps growing. */
     open_at(&f, now);
     assert_int_equal(f.failures, 2);
-    tr = scn_fsm_failed(&f, now + 9999, &lost);
+    tr = scn__fsm_failed(&f, now + 9999, &lost);
     assert_int_equal(tr.previous, SCN_STATE_OPEN);
     assert_int_equal(tr.attempt, 3);
-    assert_int_equal(tr.delay_ms, scn_rng_upto(&ref, 2000));
+    assert_int_equal(tr.delay_ms, scn__rng_upto(&ref, 2000));
     now = f.reconnect_at;
-    scn_fsm_tick(&f, now, NULL);
+    scn__fsm_tick(&f, now, NULL);
 
     /* Open for exactly healthy_ms: the schedule starts over. */
     open_at(&f, now);
-    tr = scn_fsm_failed(&f, now + 10000, &lost);
+    tr = scn__fsm_failed(&f, now + 10000, &lost);
     assert_int_equal(tr.attempt, 1);
     assert_int_equal(f.failures, 1);
-    assert_int_equal(tr.delay_ms, scn_rng_upto(&ref, 500));
+    assert_int_equal(tr.delay_ms, scn__rng_upto(&ref, 500));
     assert_int_equal(f.backoff.attempt, 1);
     assert_int_equal(f.opens, 2);
 }
@@ -267,27 +267,27 @@ static void test_min_delay_from_verdict(void **state)
 
     (void)state;
     make(&f, 0);
-    scn_rng_seed(&ref, SEED);
-    scn_fsm_start(&f, 0);
-    tr = scn_fsm_failed(&f, 0, &quota);
+    scn__rng_seed(&ref, SEED);
+    scn__fsm_start(&f, 0);
+    tr = scn__fsm_failed(&f, 0, &quota);
     assert_int_equal(tr.state, SCN_STATE_RECONNECTING);
     assert_int_equal(tr.reason, SCN_ERR_QUOTA);
     assert_int_equal(tr.delay_ms, SCN_QUOTA_DEFAULT_RETRY_MS);
     assert_int_equal(f.reconnect_at, SCN_QUOTA_DEFAULT_RETRY_MS);
     /* The jitter draw still happened: the schedule advanced. */
-    scn_rng_upto(&ref, 500);
+    scn__rng_upto(&ref, 500);
     assert_int_equal(f.backoff.attempt, 1);
-    scn_fsm_tick(&f, f.reconnect_at, NULL);
+    scn__fsm_tick(&f, f.reconnect_at, NULL);
     open_at(&f, 60000);
-    tr = scn_fsm_failed(&f, 60001, &busy);
+    tr = scn__fsm_failed(&f, 60001, &busy);
     assert_int_equal(tr.reason, SCN_ERR_TRY_AGAIN);
     assert_int_equal(tr.delay_ms, 7000); /* ceiling 1000 < 7000 */
-    scn_rng_upto(&ref, 1000);
+    scn__rng_upto(&ref, 1000);
     /* A min_delay below the draw leaves the draw. */
     busy.detail = "retry_after=0";
-    scn_fsm_tick(&f, f.reconnect_at, NULL);
-    tr = scn_fsm_failed(&f, 70000, &busy);
-    assert_int_equal(tr.delay_ms, scn_rng_upto(&ref, 2000));
+    scn__fsm_tick(&f, f.reconnect_at, NULL);
+    tr = scn__fsm_failed(&f, 70000, &busy);
+    assert_int_equal(tr.delay_ms, scn__rng_upto(&ref, 2000));
 }
 
 static void test_fatal(void **state)
@@ -300,8 +300,8 @@ static void test_fatal(void **state)
 
     (void)state;
     make(&f, 0);
-    scn_fsm_start(&f, 10);
-    tr = scn_fsm_failed(&f, 20, &bad);
+    scn__fsm_start(&f, 10);
+    tr = scn__fsm_failed(&f, 20, &bad);
     assert_true(tr.changed);
     assert_int_equal(tr.previous, SCN_STATE_CONNECTING);
     assert_int_equal(tr.state, SCN_STATE_FAILED);
@@ -310,12 +310,12 @@ static void test_fatal(void **state)
     assert_int_equal(tr.delay_ms, 0);
     assert_int_equal(f.reason, SCN_ERR_KEY_REVOKED);
     /* Terminal: everything else is ignored. */
-    tr = scn_fsm_failed(&f, 30, &lost);
+    tr = scn__fsm_failed(&f, 30, &lost);
     assert_false(tr.changed);
     assert_int_equal(tr.state, SCN_STATE_FAILED);
-    assert_false(scn_fsm_start(&f, 30).changed);
-    assert_false(scn_fsm_close(&f, 30).changed);
-    t = scn_fsm_tick(&f, 40, NULL);
+    assert_false(scn__fsm_start(&f, 30).changed);
+    assert_false(scn__fsm_close(&f, 30).changed);
+    t = scn__fsm_tick(&f, 40, NULL);
     assert_int_equal(t.action, SCN_ACT_NONE);
     assert_int_equal(t.next_deadline, UINT64_MAX);
 
@@ -325,7 +325,7 @@ static void test_fatal(void **state)
 
         make(&f, 0);
         open_at(&f, 100);
-        tr = scn_fsm_failed(&f, 200, &close4001);
+        tr = scn__fsm_failed(&f, 200, &close4001);
         assert_int_equal(tr.state, SCN_STATE_FAILED);
         assert_int_equal(tr.reason, SCN_ERR_KEY_REVOKED);
     }
@@ -343,15 +343,15 @@ static void test_end_of_stream(void **state)
     (void)state;
     make(&f, 0);
     open_at(&f, 100);
-    tr = scn_fsm_failed(&f, 200, &end);
+    tr = scn__fsm_failed(&f, 200, &end);
     assert_true(tr.changed);
     assert_int_equal(tr.previous, SCN_STATE_OPEN);
     assert_int_equal(tr.state, SCN_STATE_CLOSED);
     assert_int_equal(tr.reason, SCN_ERR_END_OF_STREAM);
     assert_int_equal(tr.delay_ms, 0);
-    t = scn_fsm_tick(&f, 100000, NULL);
+    t = scn__fsm_tick(&f, 100000, NULL);
     assert_int_equal(t.action, SCN_ACT_NONE);
-    assert_false(scn_fsm_failed(&f, 300, &lost).changed);
+    assert_false(scn__fsm_failed(&f, 300, &lost).changed);
 }
 
 static void test_attempt_limit(void **state)
@@ -362,20 +362,20 @@ static void test_attempt_limit(void **state)
 
     (void)state;
     make(&f, 3);
-    scn_fsm_start(&f, now);
-    tr = scn_fsm_failed(&f, now, &lost);
+    scn__fsm_start(&f, now);
+    tr = scn__fsm_failed(&f, now, &lost);
     assert_int_equal(tr.state, SCN_STATE_RECONNECTING);
     assert_int_equal(tr.attempt, 1);
     now = f.reconnect_at;
-    scn_fsm_tick(&f, now, NULL);
-    tr = scn_fsm_failed(&f, now, &lost);
+    scn__fsm_tick(&f, now, NULL);
+    tr = scn__fsm_failed(&f, now, &lost);
     assert_int_equal(tr.state, SCN_STATE_RECONNECTING);
     assert_int_equal(tr.attempt, 2);
     now = f.reconnect_at;
-    scn_fsm_tick(&f, now, NULL);
+    scn__fsm_tick(&f, now, NULL);
     /* An open that drops at once still counts. */
     open_at(&f, now);
-    tr = scn_fsm_failed(&f, now + 1, &lost);
+    tr = scn__fsm_failed(&f, now + 1, &lost);
     assert_int_equal(tr.previous, SCN_STATE_OPEN);
     assert_int_equal(tr.state, SCN_STATE_FAILED);
     assert_int_equal(tr.reason, SCN_ERR_ATTEMPTS_EXHAUSTED);
@@ -384,15 +384,15 @@ static void test_attempt_limit(void **state)
     /* A healthy session before the third failure starts the count over. */
     make(&f, 3);
     now = 0;
-    scn_fsm_start(&f, now);
-    scn_fsm_failed(&f, now, &lost);
+    scn__fsm_start(&f, now);
+    scn__fsm_failed(&f, now, &lost);
     now = f.reconnect_at;
-    scn_fsm_tick(&f, now, NULL);
-    scn_fsm_failed(&f, now, &lost);
+    scn__fsm_tick(&f, now, NULL);
+    scn__fsm_failed(&f, now, &lost);
     now = f.reconnect_at;
-    scn_fsm_tick(&f, now, NULL);
+    scn__fsm_tick(&f, now, NULL);
     open_at(&f, now);
-    tr = scn_fsm_failed(&f, now + 10000, &lost);
+    tr = scn__fsm_failed(&f, now + 10000, &lost);
     assert_int_equal(tr.state, SCN_STATE_RECONNECTING);
     assert_int_equal(tr.attempt, 1);
 }
@@ -405,37 +405,37 @@ static void test_close_paths(void **state)
 
     (void)state;
     make(&f, 0);
-    tr = scn_fsm_close(&f, 1); /* IDLE: straight to CLOSED */
+    tr = scn__fsm_close(&f, 1); /* IDLE: straight to CLOSED */
     assert_true(tr.changed);
     assert_int_equal(tr.previous, SCN_STATE_IDLE);
     assert_int_equal(tr.state, SCN_STATE_CLOSED);
-    assert_false(scn_fsm_closed(&f, 2).changed);
+    assert_false(scn__fsm_closed(&f, 2).changed);
 
     make(&f, 0);
     open_at(&f, 10);
-    tr = scn_fsm_close(&f, 20);
+    tr = scn__fsm_close(&f, 20);
     assert_int_equal(tr.state, SCN_STATE_CLOSING);
-    assert_false(scn_fsm_close(&f, 21).changed);
+    assert_false(scn__fsm_close(&f, 21).changed);
     /* Failures while closing are ignored; no keepalive either. */
-    assert_false(scn_fsm_failed(&f, 22, &lost).changed);
-    t = scn_fsm_tick(&f, 1000000, NULL);
+    assert_false(scn__fsm_failed(&f, 22, &lost).changed);
+    t = scn__fsm_tick(&f, 1000000, NULL);
     assert_int_equal(t.action, SCN_ACT_NONE);
-    tr = scn_fsm_closed(&f, 30);
+    tr = scn__fsm_closed(&f, 30);
     assert_true(tr.changed);
     assert_int_equal(tr.previous, SCN_STATE_CLOSING);
     assert_int_equal(tr.state, SCN_STATE_CLOSED);
 
     make(&f, 0);
-    scn_fsm_start(&f, 10);
-    assert_int_equal(scn_fsm_close(&f, 11).state, SCN_STATE_CLOSING);
+    scn__fsm_start(&f, 10);
+    assert_int_equal(scn__fsm_close(&f, 11).state, SCN_STATE_CLOSING);
 
     make(&f, 0);
-    scn_fsm_start(&f, 10);
-    scn_fsm_failed(&f, 11, &lost);
-    tr = scn_fsm_close(&f, 12); /* RECONNECTING: nothing to close */
+    scn__fsm_start(&f, 10);
+    scn__fsm_failed(&f, 11, &lost);
+    tr = scn__fsm_close(&f, 12); /* RECONNECTING: nothing to close */
     assert_int_equal(tr.previous, SCN_STATE_RECONNECTING);
     assert_int_equal(tr.state, SCN_STATE_CLOSED);
-    t = scn_fsm_tick(&f, 100000, NULL);
+    t = scn__fsm_tick(&f, 100000, NULL);
     assert_int_equal(t.action, SCN_ACT_NONE);
 }
 
@@ -446,26 +446,26 @@ static void test_local_fatal(void **state)
 
     (void)state;
     make(&f, 0);
-    scn_fsm_start(&f, 10);
-    scn_fsm_failed(&f, 20, &lost);
-    tr = scn_fsm_fatal(&f, 30, SCN_ERR_KEY_FILE_PERMS);
+    scn__fsm_start(&f, 10);
+    scn__fsm_failed(&f, 20, &lost);
+    tr = scn__fsm_fatal(&f, 30, SCN_ERR_KEY_FILE_PERMS);
     assert_true(tr.changed);
     assert_int_equal(tr.previous, SCN_STATE_RECONNECTING);
     assert_int_equal(tr.state, SCN_STATE_FAILED);
     assert_int_equal(tr.reason, SCN_ERR_KEY_FILE_PERMS);
     assert_int_equal(tr.attempt, 1); /* not counted as an attempt */
-    assert_false(scn_fsm_fatal(&f, 40, SCN_ERR_KEY_FILE).changed);
+    assert_false(scn__fsm_fatal(&f, 40, SCN_ERR_KEY_FILE).changed);
     assert_int_equal(f.reason, SCN_ERR_KEY_FILE_PERMS);
 
     make(&f, 0);
     open_at(&f, 10);
-    tr = scn_fsm_fatal(&f, 30, SCN_ERR_NOMEM);
+    tr = scn__fsm_fatal(&f, 30, SCN_ERR_NOMEM);
     assert_int_equal(tr.previous, SCN_STATE_OPEN);
     assert_int_equal(tr.state, SCN_STATE_FAILED);
 
     make(&f, 0);
-    scn_fsm_close(&f, 1);
-    assert_false(scn_fsm_fatal(&f, 2, SCN_ERR_NOMEM).changed);
+    scn__fsm_close(&f, 1);
+    assert_false(scn__fsm_fatal(&f, 2, SCN_ERR_NOMEM).changed);
     assert_int_equal(f.state, SCN_STATE_CLOSED);
 }
 
@@ -477,11 +477,11 @@ static void test_idle_states_tick(void **state)
 
     (void)state;
     make(&f, 0);
-    t = scn_fsm_tick(&f, 123, &tr);
+    t = scn__fsm_tick(&f, 123, &tr);
     assert_int_equal(t.action, SCN_ACT_NONE);
     assert_int_equal(t.next_deadline, UINT64_MAX);
     assert_false(tr.changed);
-    assert_false(scn_fsm_failed(&f, 5, &lost).changed);
+    assert_false(scn__fsm_failed(&f, 5, &lost).changed);
 }
 
 int main(void)

@@ -24,10 +24,10 @@ static scn_access_verdict check_q(const scn_http_access *a, bool loopback,
 
     snprintf(head, sizeof(head), "GET /x%s%s HTTP/1.1\r\n%s\r\n",
              query ? "?" : "", query ? query : "", fields);
-    scn_http_request_init(&r);
-    assert_int_equal(scn_http_request_feed(&r, head, strlen(head), &used), 1);
-    scn_http_access_check(a, &r, loopback, &v);
-    scn_http_request_free(&r);
+    scn__http_request_init(&r);
+    assert_int_equal(scn__http_request_feed(&r, head, strlen(head), &used), 1);
+    scn__http_access_check(a, &r, loopback, &v);
+    scn__http_request_free(&r);
     return v;
 }
 
@@ -42,7 +42,7 @@ static void test_token(void **state)
     scn_http_access a;
 
     (void)state;
-    scn_http_access_init(&a, TOKEN, NULL, 0, false, 8765);
+    scn__http_access_init(&a, TOKEN, NULL, 0, false, 8765);
     assert_string_equal(a.cookie_name, "scn_token_8765");
     /* Loopback needs none; off loopback it is required. */
     assert_int_equal(check(&a, true, "Host: 127.0.0.1\r\n").status, 0);
@@ -64,7 +64,7 @@ static void test_token(void **state)
     assert_int_equal(
         check(&a, false, "Cookie: scn_token_9999=" TOKEN "\r\n").status, 401);
     /* Without a token configured, nothing is asked. */
-    scn_http_access_init(&a, NULL, NULL, 0, false, 8765);
+    scn__http_access_init(&a, NULL, NULL, 0, false, 8765);
     assert_int_equal(check(&a, false, "Host: 10.0.0.2\r\n").status, 0);
 }
 
@@ -74,7 +74,7 @@ static void test_origin_and_host(void **state)
     scn_http_access a;
 
     (void)state;
-    scn_http_access_init(&a, TOKEN, listed, 1, false, 8765);
+    scn__http_access_init(&a, TOKEN, listed, 1, false, 8765);
     /* The page's own origin. */
     assert_int_equal(check(&a, true,
                            "Host: 127.0.0.1:8765\r\n"
@@ -121,13 +121,13 @@ static void test_origin_and_host(void **state)
                            "Cookie: scn_token_8765=" TOKEN "\r\n")
                          .status,
                      0);
-    assert_true(scn_http_host_is_literal("localhost:8765"));
-    assert_true(scn_http_host_is_literal("[::1]:8765"));
-    assert_true(scn_http_host_is_literal("10.1.2.3"));
-    assert_false(scn_http_host_is_literal("10.1.2.3.nip.io"));
-    assert_false(scn_http_host_is_literal("[::1"));
+    assert_true(scn__http_host_is_literal("localhost:8765"));
+    assert_true(scn__http_host_is_literal("[::1]:8765"));
+    assert_true(scn__http_host_is_literal("10.1.2.3"));
+    assert_false(scn__http_host_is_literal("10.1.2.3.nip.io"));
+    assert_false(scn__http_host_is_literal("[::1"));
     /* Over TLS the own origin is https. */
-    scn_http_access_init(&a, TOKEN, NULL, 0, true, 8765);
+    scn__http_access_init(&a, TOKEN, NULL, 0, true, 8765);
     assert_int_equal(check(&a, true,
                            "Host: 127.0.0.1:8765\r\n"
                            "Origin: https://127.0.0.1:8765\r\n")
@@ -138,10 +138,10 @@ static void test_origin_and_host(void **state)
 static void test_token_format(void **state)
 {
     (void)state;
-    assert_true(scn_token_format_ok(TOKEN, strlen(TOKEN)));
-    assert_false(scn_token_format_ok("short", 5));
-    assert_false(scn_token_format_ok("has space in it!!", 17));
-    assert_false(scn_token_format_ok("semi;colon0123456", 17));
+    assert_true(scn__token_format_ok(TOKEN, strlen(TOKEN)));
+    assert_false(scn__token_format_ok("short", 5));
+    assert_false(scn__token_format_ok("has space in it!!", 17));
+    assert_false(scn__token_format_ok("semi;colon0123456", 17));
 }
 
 /* RFC 6455 section 1.3's example, and the upgrade checks. */
@@ -158,7 +158,7 @@ static void test_handshake(void **state)
     bool any;
 
     (void)state;
-    scn_ws_accept_value("dGhlIHNhbXBsZSBub25jZQ==", out);
+    scn__ws_accept_value("dGhlIHNhbXBsZSBub25jZQ==", out);
     assert_string_equal(out, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 
     snprintf(head, sizeof(head),
@@ -166,34 +166,34 @@ static void test_handshake(void **state)
              "Sec-WebSocket-Protocol: foxglove.websocket.v1, foxglove.sdk.v1"
              "\r\n\r\n",
              base);
-    scn_http_request_init(&r);
-    assert_int_equal(scn_http_request_feed(&r, head, strlen(head), &used), 1);
-    assert_true(scn_ws_is_upgrade(&r));
-    assert_int_equal(scn_ws_check_upgrade(&r), 0);
+    scn__http_request_init(&r);
+    assert_int_equal(scn__http_request_feed(&r, head, strlen(head), &used), 1);
+    assert_true(scn__ws_is_upgrade(&r));
+    assert_int_equal(scn__ws_check_upgrade(&r), 0);
     /* The server's preference wins over the client's order. */
-    assert_int_equal(scn_ws_pick_subprotocol(&r, want, 2, &any), 0);
+    assert_int_equal(scn__ws_pick_subprotocol(&r, want, 2, &any), 0);
     assert_true(any);
-    assert_true(scn_ws_accept_response(resp, sizeof(resp),
-                                       "dGhlIHNhbXBsZSBub25jZQ==", want[0]) >
+    assert_true(scn__ws_accept_response(resp, sizeof(resp),
+                                        "dGhlIHNhbXBsZSBub25jZQ==", want[0]) >
                 0);
     assert_non_null(strstr(resp, "Sec-WebSocket-Protocol: foxglove.sdk.v1"));
-    scn_http_request_free(&r);
+    scn__http_request_free(&r);
 
     snprintf(head, sizeof(head), "%sSec-WebSocket-Version: 8\r\n\r\n", base);
-    scn_http_request_init(&r);
-    assert_int_equal(scn_http_request_feed(&r, head, strlen(head), &used), 1);
-    assert_int_equal(scn_ws_check_upgrade(&r), 426);
-    assert_int_equal(scn_ws_pick_subprotocol(&r, want, 2, &any), -1);
+    scn__http_request_init(&r);
+    assert_int_equal(scn__http_request_feed(&r, head, strlen(head), &used), 1);
+    assert_int_equal(scn__ws_check_upgrade(&r), 426);
+    assert_int_equal(scn__ws_pick_subprotocol(&r, want, 2, &any), -1);
     assert_false(any);
-    scn_http_request_free(&r);
+    scn__http_request_free(&r);
 
     snprintf(head, sizeof(head),
              "GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
              "Sec-WebSocket-Key: short==\r\nSec-WebSocket-Version: 13\r\n\r\n");
-    scn_http_request_init(&r);
-    assert_int_equal(scn_http_request_feed(&r, head, strlen(head), &used), 1);
-    assert_int_equal(scn_ws_check_upgrade(&r), 400);
-    scn_http_request_free(&r);
+    scn__http_request_init(&r);
+    assert_int_equal(scn__http_request_feed(&r, head, strlen(head), &used), 1);
+    assert_int_equal(scn__ws_check_upgrade(&r), 400);
+    scn__http_request_free(&r);
 }
 
 static void test_responses(void **state)
@@ -201,27 +201,28 @@ static void test_responses(void **state)
     char buf[2048];
 
     (void)state;
-    assert_true(scn_http_error_response(buf, sizeof(buf), 503, "busy",
-                                        "Retry-After: 5\r\n", false, true) > 0);
+    assert_true(scn__http_error_response(buf, sizeof(buf), 503, "busy",
+                                         "Retry-After: 5\r\n", false,
+                                         true) > 0);
     assert_non_null(strstr(buf, "HTTP/1.1 503 Service Unavailable\r\n"));
     assert_non_null(strstr(buf, "Retry-After: 5\r\n"));
     assert_non_null(strstr(buf, "Content-Length: 5\r\n"));
     assert_non_null(strstr(buf, "Connection: close\r\n"));
     assert_non_null(strstr(buf, "\r\n\r\nbusy\n"));
-    assert_true(scn_http_asset_head(buf, sizeof(buf), 200,
-                                    "text/html; charset=utf-8", 10, "abc",
-                                    "10.0.0.1:8765", NULL, false) > 0);
+    assert_true(scn__http_asset_head(buf, sizeof(buf), 200,
+                                     "text/html; charset=utf-8", 10, "abc",
+                                     "10.0.0.1:8765", NULL, false) > 0);
     assert_non_null(strstr(buf, "connect-src 'self' ws://10.0.0.1:8765 "
                                 "wss://10.0.0.1:8765;"));
     assert_non_null(strstr(buf, "ETag: \"abc\"\r\n"));
     assert_non_null(strstr(buf, "X-Content-Type-Options: nosniff\r\n"));
     /* A hostile Host adds nothing to the policy. */
-    assert_true(scn_http_asset_head(buf, sizeof(buf), 200, "text/css", 1, "e",
-                                    "x; script-src *", NULL, false) > 0);
+    assert_true(scn__http_asset_head(buf, sizeof(buf), 200, "text/css", 1, "e",
+                                     "x; script-src *", NULL, false) > 0);
     assert_null(strstr(buf, "script-src *"));
-    assert_string_equal(scn_http_content_type("/app.js"),
+    assert_string_equal(scn__http_content_type("/app.js"),
                         "text/javascript; charset=utf-8");
-    assert_string_equal(scn_http_content_type("/a.b/noext"),
+    assert_string_equal(scn__http_content_type("/a.b/noext"),
                         "application/octet-stream");
 }
 

@@ -29,13 +29,13 @@ static void test_parse_in_pieces(void **state)
         char out[32];
 
         (void)state;
-        scn_http_request_init(&r);
+        scn__http_request_init(&r);
         while (at < sizeof(upgrade) - 1) {
             size_t n = sizeof(upgrade) - 1 - at < step
                            ? sizeof(upgrade) - 1 - at
                            : step;
 
-            rc = scn_http_request_feed(&r, upgrade + at, n, &used);
+            rc = scn__http_request_feed(&r, upgrade + at, n, &used);
             at += used;
             if (rc)
                 break;
@@ -47,24 +47,24 @@ static void test_parse_in_pieces(void **state)
         assert_string_equal(r.path, "/live");
         assert_string_equal(r.query, "uid=SCN001&token=abc%2Ddef");
         assert_int_equal(r.minor, 1);
-        assert_string_equal(scn_http_field_get(&r, "HOST"), "10.0.0.2:8765");
-        assert_true(scn_http_field_has(&r, "connection", "upgrade"));
-        assert_true(scn_http_field_has(&r, "sec-websocket-protocol",
-                                       "foxglove.sdk.v1"));
+        assert_string_equal(scn__http_field_get(&r, "HOST"), "10.0.0.2:8765");
+        assert_true(scn__http_field_has(&r, "connection", "upgrade"));
+        assert_true(scn__http_field_has(&r, "sec-websocket-protocol",
+                                        "foxglove.sdk.v1"));
         assert_false(
-            scn_http_field_has(&r, "sec-websocket-protocol", "foxglove"));
-        assert_int_equal(scn_http_query_get(r.query, "token", out, sizeof(out)),
-                         7);
+            scn__http_field_has(&r, "sec-websocket-protocol", "foxglove"));
+        assert_int_equal(
+            scn__http_query_get(r.query, "token", out, sizeof(out)), 7);
         assert_string_equal(out, "abc-def");
-        assert_int_equal(scn_http_query_get(r.query, "uid", out, 3), -1);
-        assert_int_equal(scn_http_query_get(r.query, "none", out, sizeof(out)),
+        assert_int_equal(scn__http_query_get(r.query, "uid", out, 3), -1);
+        assert_int_equal(scn__http_query_get(r.query, "none", out, sizeof(out)),
                          -1);
-        assert_int_equal(scn_http_cookie_get(scn_http_field_get(&r, "cookie"),
-                                             "scn_token_8765", out,
-                                             sizeof(out)),
+        assert_int_equal(scn__http_cookie_get(scn__http_field_get(&r, "cookie"),
+                                              "scn_token_8765", out,
+                                              sizeof(out)),
                          5);
         assert_string_equal(out, "TOKEN");
-        scn_http_request_free(&r);
+        scn__http_request_free(&r);
     }
 }
 
@@ -77,18 +77,19 @@ static void test_pipelined_and_reset(void **state)
     size_t used;
 
     (void)state;
-    scn_http_request_init(&r);
-    assert_int_equal(scn_http_request_feed(&r, two, sizeof(two) - 1, &used), 1);
+    scn__http_request_init(&r);
+    assert_int_equal(scn__http_request_feed(&r, two, sizeof(two) - 1, &used),
+                     1);
     assert_string_equal(r.path, "/a");
     assert_int_equal(used, strlen("GET /a HTTP/1.1\r\nHost: x\r\n\r\n"));
-    scn_http_request_reset(&r);
+    scn__http_request_reset(&r);
     assert_int_equal(
-        scn_http_request_feed(&r, two + used, sizeof(two) - 1 - used, &used),
+        scn__http_request_feed(&r, two + used, sizeof(two) - 1 - used, &used),
         1);
     assert_string_equal(r.path, "/b");
     assert_int_equal(r.minor, 0);
     assert_null(r.query);
-    scn_http_request_free(&r);
+    scn__http_request_free(&r);
 }
 
 static int status_of(const char *head)
@@ -97,9 +98,9 @@ static int status_of(const char *head)
     size_t used;
     int rc;
 
-    scn_http_request_init(&r);
-    rc = scn_http_request_feed(&r, head, strlen(head), &used);
-    scn_http_request_free(&r);
+    scn__http_request_init(&r);
+    rc = scn__http_request_feed(&r, head, strlen(head), &used);
+    scn__http_request_free(&r);
     return rc;
 }
 
@@ -145,10 +146,10 @@ static void test_refusals(void **state)
 static void test_lists(void **state)
 {
     (void)state;
-    assert_true(scn_http_list_has("a, B ,c", "b"));
-    assert_true(scn_http_list_has(",,c,", "C"));
-    assert_false(scn_http_list_has("abc", "ab"));
-    assert_false(scn_http_list_has("", "a"));
+    assert_true(scn__http_list_has("a, B ,c", "b"));
+    assert_true(scn__http_list_has(",,c,", "C"));
+    assert_false(scn__http_list_has("abc", "ab"));
+    assert_false(scn__http_list_has("", "a"));
 }
 
 int main(void)

@@ -1,6 +1,6 @@
 /* lib/codec/json_check.c: the fast pass vouches for plain JSON, says
  * "don't know" for everything unusual, and never vouches for a text the
- * full checks (cJSON's parse, scn_frame_json_parse() and the duplicate and
+ * full checks (cJSON's parse, scn__frame_json_parse() and the duplicate and
  * UTF-8 checks on its tree) refuse. */
 #include <cjson/cJSON.h>
 #include <setjmp.h>
@@ -19,7 +19,7 @@
 
 static bool check(const char *s, scn_json_shape *shape)
 {
-    return scn_json_check(s, strlen(s), shape);
+    return scn__json_check(s, strlen(s), shape);
 }
 
 /* The texts the companion and the drone produce pass, with their shape. */
@@ -94,8 +94,8 @@ static void test_leaves_the_unusual_to_the_full_check(void **state)
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
         if (check(texts[i], NULL))
             fail_msg("vouched for [%s]", texts[i]);
-    assert_false(scn_json_check("{\"a\":1}\0", 8, NULL));
-    assert_false(scn_json_check(NULL, 0, NULL));
+    assert_false(scn__json_check("{\"a\":1}\0", 8, NULL));
+    assert_false(scn__json_check(NULL, 0, NULL));
 }
 
 /* Names are unique per object, not across objects. */
@@ -121,11 +121,11 @@ static void test_names_per_object(void **state)
  * strict parse plus duplicate and UTF-8 checks (cloud records). */
 static bool tree_ok(const cJSON *item)
 {
-    if (cJSON_IsString(item) && !scn_utf8_valid(item->valuestring))
+    if (cJSON_IsString(item) && !scn__utf8_valid(item->valuestring))
         return false;
     for (const cJSON *c = item->child; c; c = c->next) {
         if (cJSON_IsObject(item)) {
-            if (!scn_utf8_valid(c->string))
+            if (!scn__utf8_valid(c->string))
                 return false;
             for (const cJSON *d = item->child; d != c; d = d->next)
                 if (strcmp(d->string, c->string) == 0)
@@ -144,13 +144,13 @@ static bool agree(const char *s, size_t len)
     const char *end = NULL;
     cJSON *v;
 
-    if (!scn_json_check(s, len, &sh))
+    if (!scn__json_check(s, len, &sh))
         return false;
     v = cJSON_ParseWithLengthOpts(s, len, &end, 0);
     if (v == NULL)
         fail_msg("vouched for [%.*s], cJSON refuses it", (int)len, s);
     cJSON_Delete(v);
-    if (scn_frame_json_parse(s, len, &v) != 0)
+    if (scn__frame_json_parse(s, len, &v) != 0)
         fail_msg("vouched for [%.*s], the strict parse refuses it", (int)len,
                  s);
     assert_true(tree_ok(v));
@@ -178,18 +178,18 @@ static void test_agrees_with_the_full_checks(void **state)
     int vouched = 0;
 
     (void)state;
-    scn_rng_seed(&rng, 4242);
+    scn__rng_seed(&rng, 4242);
     for (int i = 0; i < 300000; i++) {
-        const char *seed = seeds[scn_rng_upto(&rng, 2)];
+        const char *seed = seeds[scn__rng_upto(&rng, 2)];
         size_t len = strlen(seed);
-        int edits = 1 + (int)scn_rng_upto(&rng, 2);
+        int edits = 1 + (int)scn__rng_upto(&rng, 2);
 
         memcpy(buf, seed, len);
         for (int e = 0; e < edits && len > 0; e++) {
-            size_t at = scn_rng_upto(&rng, (uint32_t)len - 1);
-            char ch = alphabet[scn_rng_upto(&rng, sizeof(alphabet) - 2)];
-            switch (scn_rng_upto(&rng, 2)) { /* bounds are inclusive */
-            case 0:                          /* replace */
+            size_t at = scn__rng_upto(&rng, (uint32_t)len - 1);
+            char ch = alphabet[scn__rng_upto(&rng, sizeof(alphabet) - 2)];
+            switch (scn__rng_upto(&rng, 2)) { /* bounds are inclusive */
+            case 0:                           /* replace */
                 buf[at] = ch;
                 break;
             case 1: /* delete */

@@ -33,7 +33,7 @@ static int setup(void **state)
     if (!fx)
         return -1;
     test_tmp_path(fx->dir, sizeof(fx->dir), "scn-key-test-XXXXXX");
-    if (!mkdtemp(fx->dir) || scn_secret_new(&fx->s) != 0) {
+    if (!mkdtemp(fx->dir) || scn__secret_new(&fx->s) != 0) {
         free(fx);
         return -1;
     }
@@ -64,7 +64,7 @@ static int teardown(void **state)
             rmdir(path);
     }
     rmdir(fx->dir);
-    scn_secret_free(fx->s);
+    scn__secret_free(fx->s);
     free(fx);
     return 0;
 }
@@ -97,26 +97,26 @@ static void test_check_format(void **state)
 
     (void)state;
     memset(buf, 'k', sizeof(buf));
-    assert_int_equal(scn_key_check(buf, SCN_KEY_MIN - 1), SCN_ERR_KEY_FORMAT);
-    assert_int_equal(scn_key_check(buf, SCN_KEY_MIN), 0);
-    assert_int_equal(scn_key_check(buf, SCN_KEY_MAX), 0);
-    assert_int_equal(scn_key_check(buf, SCN_KEY_MAX + 1), SCN_ERR_KEY_FORMAT);
-    assert_int_equal(scn_key_check("", 0), SCN_ERR_KEY_FORMAT);
-    assert_int_equal(scn_key_check(NULL, 10), SCN_ERR_KEY_FORMAT);
-    assert_int_equal(scn_key_check("abcd efgh", 9), SCN_ERR_KEY_FORMAT);
-    assert_int_equal(scn_key_check("abcd\tefgh", 9), SCN_ERR_KEY_FORMAT);
-    assert_int_equal(scn_key_check("abcdefgh\r", 9), SCN_ERR_KEY_FORMAT);
-    assert_int_equal(scn_key_check("abcd\nefgh", 9), SCN_ERR_KEY_FORMAT);
-    assert_int_equal(scn_key_check("abcd\x7f"
-                                   "efgh",
-                                   9),
+    assert_int_equal(scn__key_check(buf, SCN_KEY_MIN - 1), SCN_ERR_KEY_FORMAT);
+    assert_int_equal(scn__key_check(buf, SCN_KEY_MIN), 0);
+    assert_int_equal(scn__key_check(buf, SCN_KEY_MAX), 0);
+    assert_int_equal(scn__key_check(buf, SCN_KEY_MAX + 1), SCN_ERR_KEY_FORMAT);
+    assert_int_equal(scn__key_check("", 0), SCN_ERR_KEY_FORMAT);
+    assert_int_equal(scn__key_check(NULL, 10), SCN_ERR_KEY_FORMAT);
+    assert_int_equal(scn__key_check("abcd efgh", 9), SCN_ERR_KEY_FORMAT);
+    assert_int_equal(scn__key_check("abcd\tefgh", 9), SCN_ERR_KEY_FORMAT);
+    assert_int_equal(scn__key_check("abcdefgh\r", 9), SCN_ERR_KEY_FORMAT);
+    assert_int_equal(scn__key_check("abcd\nefgh", 9), SCN_ERR_KEY_FORMAT);
+    assert_int_equal(scn__key_check("abcd\x7f"
+                                    "efgh",
+                                    9),
                      SCN_ERR_KEY_FORMAT);
-    assert_int_equal(scn_key_check("abcd\xc3\xa9"
-                                   "efg",
-                                   9),
+    assert_int_equal(scn__key_check("abcd\xc3\xa9"
+                                    "efg",
+                                    9),
                      SCN_ERR_KEY_FORMAT);
-    assert_int_equal(scn_key_check("abcd\0efgh", 9), SCN_ERR_KEY_FORMAT);
-    assert_int_equal(scn_key_check("!~#$%&'*+-._", 12), 0);
+    assert_int_equal(scn__key_check("abcd\0efgh", 9), SCN_ERR_KEY_FORMAT);
+    assert_int_equal(scn__key_check("!~#$%&'*+-._", 12), 0);
 }
 
 static void test_secret_lifecycle(void **state)
@@ -124,24 +124,24 @@ static void test_secret_lifecycle(void **state)
     fixture *fx = *state;
     scn_secret *s = fx->s;
 
-    assert_string_equal(scn_secret_str(s), "");
-    assert_int_equal(scn_secret_len(s), 0);
-    assert_int_equal(scn_secret_set(s, KEY, strlen(KEY)), 0);
-    assert_string_equal(scn_secret_str(s), KEY);
-    assert_int_equal(scn_secret_len(s), strlen(KEY));
+    assert_string_equal(scn__secret_str(s), "");
+    assert_int_equal(scn__secret_len(s), 0);
+    assert_int_equal(scn__secret_set(s, KEY, strlen(KEY)), 0);
+    assert_string_equal(scn__secret_str(s), KEY);
+    assert_int_equal(scn__secret_len(s), strlen(KEY));
     /* A shorter key replaces the longer one completely. */
-    assert_int_equal(scn_secret_set(s, "abcdefgh", 8), 0);
-    assert_string_equal(scn_secret_str(s), "abcdefgh");
-    assert_int_equal(memcmp(scn_secret_str(s) + 8, "\0\0\0\0", 4), 0);
+    assert_int_equal(scn__secret_set(s, "abcdefgh", 8), 0);
+    assert_string_equal(scn__secret_str(s), "abcdefgh");
+    assert_int_equal(memcmp(scn__secret_str(s) + 8, "\0\0\0\0", 4), 0);
     /* A bad key is refused and the current one kept. */
-    assert_int_equal(scn_secret_set(s, "bad key!", 8), SCN_ERR_KEY_FORMAT);
-    assert_string_equal(scn_secret_str(s), "abcdefgh");
-    scn_secret_wipe(s);
-    assert_string_equal(scn_secret_str(s), "");
-    assert_int_equal(scn_secret_len(s), 0);
-    assert_int_equal(scn_secret_str(s)[1], 0); /* the bytes, not just len */
-    assert_string_equal(scn_secret_str(NULL), "");
-    scn_secret_free(NULL);
+    assert_int_equal(scn__secret_set(s, "bad key!", 8), SCN_ERR_KEY_FORMAT);
+    assert_string_equal(scn__secret_str(s), "abcdefgh");
+    scn__secret_wipe(s);
+    assert_string_equal(scn__secret_str(s), "");
+    assert_int_equal(scn__secret_len(s), 0);
+    assert_int_equal(scn__secret_str(s)[1], 0); /* the bytes, not just len */
+    assert_string_equal(scn__secret_str(NULL), "");
+    scn__secret_free(NULL);
 }
 
 /* The VmFlags line of the mapping holding addr in /proc/self/smaps, or
@@ -194,7 +194,7 @@ static void test_secret_not_dumped(void **state)
         test_skip("test_secret_not_dumped: MADV_DONTDUMP is not honoured or "
                   "not visible in /proc/self/smaps here");
 
-    vmflags_of((uintptr_t)scn_secret_str(fx->s), flags, sizeof(flags));
+    vmflags_of((uintptr_t)scn__secret_str(fx->s), flags, sizeof(flags));
     assert_non_null(strstr(flags, "VmFlags:"));
     assert_non_null(strstr(flags, " dd"));
 }
@@ -203,17 +203,17 @@ static void test_read_file_ok_and_stripping(void **state)
 {
     fixture *fx = *state;
 
-    assert_int_equal(scn_key_read_file(fx->s, put_str(fx, KEY, 0600)), 0);
-    assert_string_equal(scn_secret_str(fx->s), KEY);
-    assert_int_equal(scn_key_read_file(fx->s, put_str(fx, KEY "\n", 0600)), 0);
-    assert_string_equal(scn_secret_str(fx->s), KEY);
-    assert_int_equal(scn_key_read_file(fx->s, put_str(fx, KEY "\r\n", 0600)),
+    assert_int_equal(scn__key_read_file(fx->s, put_str(fx, KEY, 0600)), 0);
+    assert_string_equal(scn__secret_str(fx->s), KEY);
+    assert_int_equal(scn__key_read_file(fx->s, put_str(fx, KEY "\n", 0600)), 0);
+    assert_string_equal(scn__secret_str(fx->s), KEY);
+    assert_int_equal(scn__key_read_file(fx->s, put_str(fx, KEY "\r\n", 0600)),
                      0);
-    assert_string_equal(scn_secret_str(fx->s), KEY);
+    assert_string_equal(scn__secret_str(fx->s), KEY);
     assert_int_equal(
-        scn_key_read_file(fx->s, put_str(fx, "  " KEY " \t\n", 0600)), 0);
-    assert_string_equal(scn_secret_str(fx->s), KEY);
-    assert_int_equal(scn_key_read_file(fx->s, put_str(fx, KEY, 0400)), 0);
+        scn__key_read_file(fx->s, put_str(fx, "  " KEY " \t\n", 0600)), 0);
+    assert_string_equal(scn__secret_str(fx->s), KEY);
+    assert_int_equal(scn__key_read_file(fx->s, put_str(fx, KEY, 0400)), 0);
 }
 
 static void test_read_file_format_errors(void **state)
@@ -221,25 +221,25 @@ static void test_read_file_format_errors(void **state)
     char big[SCN_KEY_MAX + 3];
     fixture *fx = *state;
 
-    assert_int_equal(scn_key_read_file(fx->s, put_str(fx, "", 0600)),
+    assert_int_equal(scn__key_read_file(fx->s, put_str(fx, "", 0600)),
                      SCN_ERR_KEY_FORMAT);
-    assert_int_equal(scn_key_read_file(fx->s, put_str(fx, "\n", 0600)),
+    assert_int_equal(scn__key_read_file(fx->s, put_str(fx, "\n", 0600)),
                      SCN_ERR_KEY_FORMAT);
-    assert_int_equal(scn_key_read_file(fx->s, put_str(fx, "short\n", 0600)),
+    assert_int_equal(scn__key_read_file(fx->s, put_str(fx, "short\n", 0600)),
                      SCN_ERR_KEY_FORMAT);
     /* Only one trailing newline is stripped. */
-    assert_int_equal(scn_key_read_file(fx->s, put_str(fx, KEY "\n\n", 0600)),
+    assert_int_equal(scn__key_read_file(fx->s, put_str(fx, KEY "\n\n", 0600)),
                      SCN_ERR_KEY_FORMAT);
-    assert_int_equal(scn_key_read_file(fx->s, put_str(fx, KEY "\r", 0600)),
+    assert_int_equal(scn__key_read_file(fx->s, put_str(fx, KEY "\r", 0600)),
                      SCN_ERR_KEY_FORMAT);
     assert_int_equal(
-        scn_key_read_file(fx->s, put_str(fx, "scn_live one two\n", 0600)),
+        scn__key_read_file(fx->s, put_str(fx, "scn_live one two\n", 0600)),
         SCN_ERR_KEY_FORMAT);
     assert_int_equal(
-        scn_key_read_file(fx->s, put_str(fx, "scn\x01live0123\n", 0600)),
+        scn__key_read_file(fx->s, put_str(fx, "scn\x01live0123\n", 0600)),
         SCN_ERR_KEY_FORMAT);
     assert_int_equal(
-        scn_key_read_file(fx->s, put(fx, "key", "scn_live\0xyz", 12, 0600)),
+        scn__key_read_file(fx->s, put(fx, "key", "scn_live\0xyz", 12, 0600)),
         SCN_ERR_KEY_FORMAT);
 
     /* SCN_KEY_MAX characters plus CRLF: accepted; one more: refused. */
@@ -247,17 +247,17 @@ static void test_read_file_format_errors(void **state)
     big[SCN_KEY_MAX] = '\r';
     big[SCN_KEY_MAX + 1] = '\n';
     assert_int_equal(
-        scn_key_read_file(fx->s, put(fx, "key", big, SCN_KEY_MAX + 2, 0600)),
+        scn__key_read_file(fx->s, put(fx, "key", big, SCN_KEY_MAX + 2, 0600)),
         0);
-    assert_int_equal(scn_secret_len(fx->s), SCN_KEY_MAX);
+    assert_int_equal(scn__secret_len(fx->s), SCN_KEY_MAX);
     memset(big, 'k', sizeof(big));
     assert_int_equal(
-        scn_key_read_file(fx->s, put(fx, "key", big, SCN_KEY_MAX + 1, 0600)),
+        scn__key_read_file(fx->s, put(fx, "key", big, SCN_KEY_MAX + 1, 0600)),
         SCN_ERR_KEY_FORMAT);
     big[SCN_KEY_MAX] = '\r';
     big[SCN_KEY_MAX + 1] = '\n';
     assert_int_equal(
-        scn_key_read_file(fx->s, put(fx, "key", big, SCN_KEY_MAX + 3, 0600)),
+        scn__key_read_file(fx->s, put(fx, "key", big, SCN_KEY_MAX + 3, 0600)),
         SCN_ERR_KEY_FORMAT);
 }
 
@@ -270,27 +270,28 @@ static void test_read_file_permissions(void **state)
     size_t i;
 
     for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-        assert_int_equal(scn_key_read_file(fx->s, put_str(fx, KEY, refused[i])),
-                         SCN_ERR_KEY_FILE_PERMS);
-        assert_string_equal(scn_secret_str(fx->s), "");
+        assert_int_equal(
+            scn__key_read_file(fx->s, put_str(fx, KEY, refused[i])),
+            SCN_ERR_KEY_FILE_PERMS);
+        assert_string_equal(scn__secret_str(fx->s), "");
     }
-    assert_int_equal(scn_key_read_file(fx->s, put_str(fx, KEY, 0600)), 0);
+    assert_int_equal(scn__key_read_file(fx->s, put_str(fx, KEY, 0600)), 0);
 
     /* A directory is not a key file, whatever its mode. */
     snprintf(path, sizeof(path), "%s/sub", fx->dir);
     assert_int_equal(mkdir(path, 0700), 0);
-    assert_int_equal(scn_key_read_file(fx->s, path), SCN_ERR_KEY_FILE_PERMS);
+    assert_int_equal(scn__key_read_file(fx->s, path), SCN_ERR_KEY_FILE_PERMS);
     /* Neither is a FIFO; opening it must not block. */
     snprintf(path, sizeof(path), "%s/fifo", fx->dir);
     assert_int_equal(mkfifo(path, 0600), 0);
-    assert_int_equal(scn_key_read_file(fx->s, path), SCN_ERR_KEY_FILE_PERMS);
+    assert_int_equal(scn__key_read_file(fx->s, path), SCN_ERR_KEY_FILE_PERMS);
     /* A symlink is judged by its target. */
     put_str(fx, KEY, 0600);
     snprintf(path, sizeof(path), "%s/link", fx->dir);
     assert_int_equal(symlink("key", path), 0);
-    assert_int_equal(scn_key_read_file(fx->s, path), 0);
+    assert_int_equal(scn__key_read_file(fx->s, path), 0);
     chmod(put_str(fx, KEY, 0600), 0644);
-    assert_int_equal(scn_key_read_file(fx->s, path), SCN_ERR_KEY_FILE_PERMS);
+    assert_int_equal(scn__key_read_file(fx->s, path), SCN_ERR_KEY_FILE_PERMS);
 }
 
 static void test_read_file_missing(void **state)
@@ -299,13 +300,13 @@ static void test_read_file_missing(void **state)
     char path[128];
 
     snprintf(path, sizeof(path), "%s/nope", fx->dir);
-    assert_int_equal(scn_key_read_file(fx->s, path), SCN_ERR_KEY_FILE);
+    assert_int_equal(scn__key_read_file(fx->s, path), SCN_ERR_KEY_FILE);
     snprintf(path, sizeof(path), "%s/nope/deeper", fx->dir);
-    assert_int_equal(scn_key_read_file(fx->s, path), SCN_ERR_KEY_FILE);
-    assert_int_equal(scn_key_read_file(fx->s, ""), SCN_ERR_KEY_FILE);
-    assert_int_equal(scn_key_read_file(fx->s, NULL), SCN_ERR_KEY_FILE);
+    assert_int_equal(scn__key_read_file(fx->s, path), SCN_ERR_KEY_FILE);
+    assert_int_equal(scn__key_read_file(fx->s, ""), SCN_ERR_KEY_FILE);
+    assert_int_equal(scn__key_read_file(fx->s, NULL), SCN_ERR_KEY_FILE);
     if (geteuid() != 0) { /* root reads anything */
-        assert_int_equal(scn_key_read_file(fx->s, put_str(fx, KEY, 0200)),
+        assert_int_equal(scn__key_read_file(fx->s, put_str(fx, KEY, 0200)),
                          SCN_ERR_KEY_FILE);
     }
 }
@@ -315,25 +316,26 @@ static void test_default_path(void **state)
     char buf[64];
 
     (void)state;
-    assert_int_equal(scn_key_default_path(buf, sizeof(buf), "/x/cfg", "/h"), 0);
+    assert_int_equal(scn__key_default_path(buf, sizeof(buf), "/x/cfg", "/h"),
+                     0);
     assert_string_equal(buf, "/x/cfg/scentience/api-key");
-    assert_int_equal(scn_key_default_path(buf, sizeof(buf), NULL, "/home/u"),
+    assert_int_equal(scn__key_default_path(buf, sizeof(buf), NULL, "/home/u"),
                      0);
     assert_string_equal(buf, "/home/u/.config/scentience/api-key");
-    assert_int_equal(scn_key_default_path(buf, sizeof(buf), "", "/home/u"), 0);
+    assert_int_equal(scn__key_default_path(buf, sizeof(buf), "", "/home/u"), 0);
     assert_string_equal(buf, "/home/u/.config/scentience/api-key");
     /* A relative XDG_CONFIG_HOME is invalid per the XDG spec. */
-    assert_int_equal(scn_key_default_path(buf, sizeof(buf), "cfg", "/home/u"),
+    assert_int_equal(scn__key_default_path(buf, sizeof(buf), "cfg", "/home/u"),
                      0);
     assert_string_equal(buf, "/home/u/.config/scentience/api-key");
-    assert_int_equal(scn_key_default_path(buf, sizeof(buf), NULL, NULL),
+    assert_int_equal(scn__key_default_path(buf, sizeof(buf), NULL, NULL),
                      SCN_ERR_NOT_FOUND);
-    assert_int_equal(scn_key_default_path(buf, sizeof(buf), "", ""),
+    assert_int_equal(scn__key_default_path(buf, sizeof(buf), "", ""),
                      SCN_ERR_NOT_FOUND);
     /* "/a/scentience/api-key" is 21 characters: 22 bytes fit, 21 do not. */
-    assert_int_equal(scn_key_default_path(buf, 22, "/a", NULL), 0);
+    assert_int_equal(scn__key_default_path(buf, 22, "/a", NULL), 0);
     assert_string_equal(buf, "/a/scentience/api-key");
-    assert_int_equal(scn_key_default_path(buf, 21, "/a", NULL), SCN_ERR_NOMEM);
+    assert_int_equal(scn__key_default_path(buf, 21, "/a", NULL), SCN_ERR_NOMEM);
 }
 
 static void test_resolve_order(void **state)
@@ -345,28 +347,28 @@ static void test_resolve_order(void **state)
 
     snprintf(path, sizeof(path), "%s", file);
     /* Option beats environment beats file. */
-    assert_int_equal(scn_key_resolve(fx->s, "from-the-option-1234",
-                                     "from-the-env-1234", path, NULL, NULL,
-                                     &src),
+    assert_int_equal(scn__key_resolve(fx->s, "from-the-option-1234",
+                                      "from-the-env-1234", path, NULL, NULL,
+                                      &src),
                      0);
-    assert_string_equal(scn_secret_str(fx->s), "from-the-option-1234");
+    assert_string_equal(scn__secret_str(fx->s), "from-the-option-1234");
     assert_string_equal(src, "option");
-    assert_int_equal(
-        scn_key_resolve(fx->s, "", "from-the-env-1234", path, NULL, NULL, &src),
-        0);
-    assert_string_equal(scn_secret_str(fx->s), "from-the-env-1234");
-    assert_string_equal(src, "environment");
-    assert_int_equal(scn_key_resolve(fx->s, NULL, "", path, NULL, NULL, &src),
+    assert_int_equal(scn__key_resolve(fx->s, "", "from-the-env-1234", path,
+                                      NULL, NULL, &src),
                      0);
-    assert_string_equal(scn_secret_str(fx->s), "from-the-file-1234");
+    assert_string_equal(scn__secret_str(fx->s), "from-the-env-1234");
+    assert_string_equal(src, "environment");
+    assert_int_equal(scn__key_resolve(fx->s, NULL, "", path, NULL, NULL, &src),
+                     0);
+    assert_string_equal(scn__secret_str(fx->s), "from-the-file-1234");
     assert_string_equal(src, "file");
 
     /* A malformed higher source is an error, not a reason to fall back. */
-    assert_int_equal(scn_key_resolve(fx->s, "bad key", "from-the-env-1234",
-                                     path, NULL, NULL, &src),
+    assert_int_equal(scn__key_resolve(fx->s, "bad key", "from-the-env-1234",
+                                      path, NULL, NULL, &src),
                      SCN_ERR_KEY_FORMAT);
     assert_int_equal(
-        scn_key_resolve(fx->s, NULL, "short", path, NULL, NULL, &src),
+        scn__key_resolve(fx->s, NULL, "short", path, NULL, NULL, &src),
         SCN_ERR_KEY_FORMAT);
     assert_null(src);
 }
@@ -379,32 +381,35 @@ static void test_resolve_files(void **state)
 
     /* An explicit key file that is missing or too open is reported. */
     snprintf(path, sizeof(path), "%s/missing", fx->dir);
-    assert_int_equal(scn_key_resolve(fx->s, NULL, NULL, path, NULL, NULL, &src),
-                     SCN_ERR_KEY_FILE);
+    assert_int_equal(
+        scn__key_resolve(fx->s, NULL, NULL, path, NULL, NULL, &src),
+        SCN_ERR_KEY_FILE);
     snprintf(path, sizeof(path), "%s", put_str(fx, KEY, 0644));
-    assert_int_equal(scn_key_resolve(fx->s, NULL, NULL, path, NULL, NULL, &src),
-                     SCN_ERR_KEY_FILE_PERMS);
+    assert_int_equal(
+        scn__key_resolve(fx->s, NULL, NULL, path, NULL, NULL, &src),
+        SCN_ERR_KEY_FILE_PERMS);
 
     /* No default location at all, or nothing there: no key. */
-    assert_int_equal(scn_key_resolve(fx->s, NULL, NULL, NULL, NULL, NULL, &src),
-                     SCN_ERR_NO_KEY);
     assert_int_equal(
-        scn_key_resolve(fx->s, NULL, NULL, NULL, fx->dir, NULL, &src),
+        scn__key_resolve(fx->s, NULL, NULL, NULL, NULL, NULL, &src),
+        SCN_ERR_NO_KEY);
+    assert_int_equal(
+        scn__key_resolve(fx->s, NULL, NULL, NULL, fx->dir, NULL, &src),
         SCN_ERR_NO_KEY);
 
     /* $XDG_CONFIG_HOME/scentience/api-key. */
     snprintf(path, sizeof(path), "%s/scentience", fx->dir);
     assert_int_equal(mkdir(path, 0700), 0);
     put(fx, "scentience/api-key", "xdg-key-123456\n", 15, 0600);
-    assert_int_equal(
-        scn_key_resolve(fx->s, NULL, NULL, NULL, fx->dir, "/nonexistent", &src),
-        0);
-    assert_string_equal(scn_secret_str(fx->s), "xdg-key-123456");
+    assert_int_equal(scn__key_resolve(fx->s, NULL, NULL, NULL, fx->dir,
+                                      "/nonexistent", &src),
+                     0);
+    assert_string_equal(scn__secret_str(fx->s), "xdg-key-123456");
     assert_string_equal(src, "file");
     /* A default file with bad permissions is an error, not "no key". */
     chmod(put(fx, "scentience/api-key", "xdg-key-123456\n", 15, 0600), 0640);
     assert_int_equal(
-        scn_key_resolve(fx->s, NULL, NULL, NULL, fx->dir, NULL, &src),
+        scn__key_resolve(fx->s, NULL, NULL, NULL, fx->dir, NULL, &src),
         SCN_ERR_KEY_FILE_PERMS);
 
     /* $HOME/.config/scentience/api-key. */
@@ -414,8 +419,8 @@ static void test_resolve_files(void **state)
     assert_int_equal(mkdir(home, 0700), 0);
     put(fx, ".config/scentience/api-key", "home-key-123456", 15, 0600);
     assert_int_equal(
-        scn_key_resolve(fx->s, NULL, NULL, NULL, NULL, fx->dir, &src), 0);
-    assert_string_equal(scn_secret_str(fx->s), "home-key-123456");
+        scn__key_resolve(fx->s, NULL, NULL, NULL, NULL, fx->dir, &src), 0);
+    assert_string_equal(scn__secret_str(fx->s), "home-key-123456");
 }
 
 static void test_redact(void **state)
@@ -425,15 +430,15 @@ static void test_redact(void **state)
     size_t len;
 
     (void)state;
-    scn_key_redact(KEY, strlen(KEY), out);
+    scn__key_redact(KEY, strlen(KEY), out);
     assert_string_equal(out, "****cdef");
-    scn_key_redact("abcdefghijkl", 12, out);
+    scn__key_redact("abcdefghijkl", 12, out);
     assert_string_equal(out, "****ijkl");
-    scn_key_redact("abcdefghijk", 11, out);
+    scn__key_redact("abcdefghijk", 11, out);
     assert_string_equal(out, "****");
-    scn_key_redact("", 0, out);
+    scn__key_redact("", 0, out);
     assert_string_equal(out, "****");
-    scn_key_redact(NULL, 20, out);
+    scn__key_redact(NULL, 20, out);
     assert_string_equal(out, "****");
 
     /* For every length, at most the last four characters show. Distinct
@@ -443,7 +448,7 @@ static void test_redact(void **state)
 
         for (i = 0; i < len; i++)
             key[i] = (char)('A' + i);
-        scn_key_redact(key, len, out);
+        scn__key_redact(key, len, out);
         assert_true(strlen(out) < SCN_KEY_REDACTED_SIZE);
         assert_memory_equal(out, "****", 4);
         shown = strlen(out) - 4;

@@ -17,10 +17,10 @@ static void test_keys_vary_across_refills(void **state)
     int repeats = 0;
 
     (void)state;
-    scn_mask_pool_init(&pool);
+    scn__mask_pool_init(&pool);
     /* 1000 keys: about 16 refills of 64 keys. */
     for (int i = 0; i < 1000; i++) {
-        assert_int_equal(scn_mask_pool_take(&pool, key), 0);
+        assert_int_equal(scn__mask_pool_take(&pool, key), 0);
         repeats += memcmp(key, prev, 4) == 0;
         memcpy(prev, key, 4);
         assert_true(pool.at <= sizeof(pool.bytes));

@@ -3,7 +3,7 @@
  * offsets (ChunkIndex, summary, footer) and the data section CRC are 64-bit
  * on every architecture, and a 32-bit reader that cannot map the file says
  * so instead of reading a truncated view. The 4.5 GiB are a hole in a
- * sparse file (scn_recorder_write_hole), so nothing big is written.
+ * sparse file (scn__recorder_write_hole), so nothing big is written.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -108,18 +108,19 @@ static void check_chunk(const char *path, uint64_t off, uint64_t len, int first)
     uint64_t pos = 0;
     int n = 0;
 
-    assert_int_equal(mcap_record_at(buf, (size_t)len, &rec), 1);
+    assert_int_equal(scn__mcap_record_at(buf, (size_t)len, &rec), 1);
     assert_int_equal(rec.opcode, MCAP_OP_CHUNK);
-    assert_int_equal(mcap_parse_chunk(&rec, &ck), 0);
+    assert_int_equal(scn__mcap_parse_chunk(&rec, &ck), 0);
     while (pos < ck.records_len) {
         mcap_message m;
         char want[32];
 
-        assert_int_equal(mcap_record_at(ck.records + pos,
-                                        (size_t)(ck.records_len - pos), &in),
+        assert_int_equal(scn__mcap_record_at(ck.records + pos,
+                                             (size_t)(ck.records_len - pos),
+                                             &in),
                          1);
         assert_int_equal(in.opcode, MCAP_OP_MESSAGE);
-        assert_int_equal(mcap_parse_message(&in, &m), 0);
+        assert_int_equal(scn__mcap_parse_message(&in, &m), 0);
         payload(want, sizeof want, first + n);
         assert_int_equal(m.len, strlen(want));
         assert_memory_equal(m.data, want, m.len);
@@ -144,7 +145,7 @@ static uint64_t write_with_hole(const char *path, uint64_t hole)
                      0);
     for (int i = 0; i < 2 * PER_CHUNK; i++) {
         if (i == PER_CHUNK)
-            assert_int_equal(scn_recorder_write_hole(rec, hole), 0);
+            assert_int_equal(scn__recorder_write_hole(rec, hole), 0);
         payload(buf, sizeof buf, i);
         assert_int_equal(scn_recorder_write(rec, ch, time_of(i), time_of(i),
                                             buf, strlen(buf)),
@@ -205,16 +206,16 @@ static void test_recording_past_4_gib(void **state)
     /* Footer -> summary -> ChunkIndex offsets, read with 64-bit pread. */
     tail = read_at(f->path, size - MCAP_MAGIC_LEN - MCAP_FOOTER_LEN,
                    MCAP_FOOTER_LEN);
-    assert_int_equal(mcap_record_at(tail, MCAP_FOOTER_LEN, &r), 1);
-    assert_int_equal(mcap_parse_footer(&r, &foot), 0);
+    assert_int_equal(scn__mcap_record_at(tail, MCAP_FOOTER_LEN, &r), 1);
+    assert_int_equal(scn__mcap_parse_footer(&r, &foot), 0);
     free(tail);
     assert_true(foot.summary_start > HOLE);
     sum_len =
         (size_t)(size - MCAP_MAGIC_LEN - MCAP_FOOTER_LEN - foot.summary_start);
     sum = read_at(f->path, foot.summary_start, sum_len);
     for (pos = 0; pos < sum_len; pos += MCAP_PREFIX_LEN + r.len) {
-        assert_int_equal(mcap_record_at(sum + pos, sum_len - (size_t)pos, &r),
-                         1);
+        assert_int_equal(
+            scn__mcap_record_at(sum + pos, sum_len - (size_t)pos, &r), 1);
         if (r.opcode != MCAP_OP_CHUNK_INDEX)
             continue;
         assert_true(nci < 2);

@@ -69,7 +69,8 @@ static sample *make_sample(void)
     fclose(f);
     unlink(path);
 
-    for (pos = MCAP_MAGIC_LEN; mcap_record_at(s->data + pos, s->len - pos, &r);
+    for (pos = MCAP_MAGIC_LEN;
+         scn__mcap_record_at(s->data + pos, s->len - pos, &r);
          pos += MCAP_PREFIX_LEN + r.len) {
         if (r.opcode == MCAP_OP_CHUNK)
             s->chunk_end[k++] = pos + MCAP_PREFIX_LEN + r.len;
@@ -183,7 +184,7 @@ static void test_statistics_must_agree(void **state)
 
     (void)state;
     mcap_put_u32(footer + 25, 0); /* no summary CRC */
-    while (mcap_record_at(s->data + pos, s->len - pos, &r) &&
+    while (scn__mcap_record_at(s->data + pos, s->len - pos, &r) &&
            r.opcode != MCAP_OP_STATISTICS)
         pos += MCAP_PREFIX_LEN + r.len;
     assert_int_equal(r.opcode, MCAP_OP_STATISTICS);
@@ -274,10 +275,10 @@ static void test_compressed_chunk(void **state)
     uint8_t *p;
 
     (void)state;
-    assert_int_equal(mcap_buf_reserve(&b, 256), 0);
+    assert_int_equal(scn__mcap_buf_reserve(&b, 256), 0);
     memcpy(b.data, MCAP_MAGIC, MCAP_MAGIC_LEN);
     b.len = MCAP_MAGIC_LEN;
-    assert_int_equal(mcap_put_header(&b, "", "t"), 0);
+    assert_int_equal(scn__mcap_put_header(&b, "", "t"), 0);
     /* A metadata-like record of an unknown opcode: skipped. */
     p = b.data + b.len;
     p[0] = 0x80;
@@ -292,7 +293,7 @@ static void test_compressed_chunk(void **state)
     mcap_put_u64(p + 44, 0);
     b.len += 9 + 43;
     assert_int_equal(open_copy(b.data, b.len, 0, &in), SCN_ERR_UNSUPPORTED);
-    mcap_buf_free(&b);
+    scn__mcap_buf_free(&b);
 }
 
 int main(void)

@@ -159,7 +159,7 @@ static void check_indexes(const uint8_t *d, size_t len, uint64_t want_msgs)
     for (pos = so; pos < (uint64_t)(footer - d); pos += 9 + r.len) {
         uint64_t start, glen;
 
-        assert_int_equal(mcap_record_at(d + pos, len - pos, &r), 1);
+        assert_int_equal(scn__mcap_record_at(d + pos, len - pos, &r), 1);
         assert_int_equal(r.opcode, MCAP_OP_SUMMARY_OFFSET);
         start = mcap_get_u64(r.body + 1);
         glen = mcap_get_u64(r.body + 9);
@@ -172,7 +172,7 @@ static void check_indexes(const uint8_t *d, size_t len, uint64_t want_msgs)
     for (pos = ss; pos < so; pos += 9 + r.len) {
         uint64_t coff, clen, map, mlen = 0;
 
-        assert_int_equal(mcap_record_at(d + pos, so - pos, &r), 1);
+        assert_int_equal(scn__mcap_record_at(d + pos, so - pos, &r), 1);
         if (r.opcode != MCAP_OP_CHUNK_INDEX)
             continue;
         coff = mcap_get_u64(r.body + 16);

@@ -17,7 +17,7 @@ static scn_ip_addr ip(const char *text)
 {
     scn_ip_addr a;
 
-    assert_int_equal(scn_ip_parse(text, &a), 0);
+    assert_int_equal(scn__ip_parse(text, &a), 0);
     return a;
 }
 
@@ -25,7 +25,7 @@ static bool allowed(const scn_peer_allow *al, const char *peer)
 {
     scn_ip_addr a = ip(peer);
 
-    return scn_peer_allow_match(al, &a);
+    return scn__peer_allow_match(al, &a);
 }
 
 static void test_parse_literals(void **state)
@@ -43,14 +43,14 @@ static void test_parse_literals(void **state)
     /* The form an IPv4 peer takes on an IPv6 socket is IPv4 here. */
     a = ip("::ffff:127.0.0.2");
     assert_int_equal(a.family, 4);
-    scn_ip_format(&a, text, sizeof(text));
+    scn__ip_format(&a, text, sizeof(text));
     assert_string_equal(text, "127.0.0.2");
     a = ip("fe80::1:2");
-    scn_ip_format(&a, text, sizeof(text));
+    scn__ip_format(&a, text, sizeof(text));
     assert_string_equal(text, "fe80::1:2");
     /* Too small a buffer gives "", never a cut address. */
     a = ip("10.0.0.1");
-    scn_ip_format(&a, text, 8);
+    scn__ip_format(&a, text, 8);
     assert_string_equal(text, "");
 
     const char *bad[] = {"",          "localhost",      "1.2.3",
@@ -58,8 +58,8 @@ static void test_parse_literals(void **state)
                          "1.2.3.4 ",  "01.2.3.4x",      "::g",
                          "1::2::3",   "192.168.10.1/24"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        assert_int_equal(scn_ip_parse(bad[i], &a), SCN_ERR_INVALID_ARG);
-    assert_int_equal(scn_ip_parse(NULL, &a), SCN_ERR_INVALID_ARG);
+        assert_int_equal(scn__ip_parse(bad[i], &a), SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn__ip_parse(NULL, &a), SCN_ERR_INVALID_ARG);
 }
 
 static void test_empty_list_allows_everyone(void **state)
@@ -67,10 +67,10 @@ static void test_empty_list_allows_everyone(void **state)
     scn_peer_allow al;
 
     (void)state;
-    assert_int_equal(scn_peer_allow_init(&al, NULL, 0), 0);
+    assert_int_equal(scn__peer_allow_init(&al, NULL, 0), 0);
     assert_true(allowed(&al, "203.0.113.9"));
     assert_true(allowed(&al, "2001:db8::1"));
-    scn_peer_allow_free(&al);
+    scn__peer_allow_free(&al);
 }
 
 static void test_single_addresses(void **state)
@@ -79,17 +79,17 @@ static void test_single_addresses(void **state)
     scn_peer_allow al;
 
     (void)state;
-    assert_int_equal(scn_peer_allow_init(&al, entries, 2), 0);
+    assert_int_equal(scn__peer_allow_init(&al, entries, 2), 0);
     assert_true(allowed(&al, "127.0.0.1"));
     assert_true(allowed(&al, "::ffff:127.0.0.1"));
     assert_true(allowed(&al, "::1"));
     assert_false(allowed(&al, "127.0.0.2"));
     assert_false(allowed(&al, "::2"));
     /* The IPv4 loopback is not the IPv6 one. */
-    scn_peer_allow_free(&al);
-    assert_int_equal(scn_peer_allow_init(&al, entries, 1), 0);
+    scn__peer_allow_free(&al);
+    assert_int_equal(scn__peer_allow_init(&al, entries, 1), 0);
     assert_false(allowed(&al, "::1"));
-    scn_peer_allow_free(&al);
+    scn__peer_allow_free(&al);
 }
 
 static void test_ipv4_prefix_edges(void **state)
@@ -98,7 +98,7 @@ static void test_ipv4_prefix_edges(void **state)
     scn_peer_allow al;
 
     (void)state;
-    assert_int_equal(scn_peer_allow_init(&al, entries, 3), 0);
+    assert_int_equal(scn__peer_allow_init(&al, entries, 3), 0);
     assert_true(allowed(&al, "192.168.10.0"));
     assert_true(allowed(&al, "192.168.10.255"));
     assert_false(allowed(&al, "192.168.11.0"));
@@ -113,7 +113,7 @@ static void test_ipv4_prefix_edges(void **state)
     assert_false(allowed(&al, "172.32.0.0"));
     assert_false(allowed(&al, "172.15.255.255"));
     assert_true(allowed(&al, "::ffff:172.20.1.1"));
-    scn_peer_allow_free(&al);
+    scn__peer_allow_free(&al);
 }
 
 static void test_whole_ranges(void **state)
@@ -122,15 +122,15 @@ static void test_whole_ranges(void **state)
     scn_peer_allow al;
 
     (void)state;
-    assert_int_equal(scn_peer_allow_init(&al, v4all, 1), 0);
+    assert_int_equal(scn__peer_allow_init(&al, v4all, 1), 0);
     assert_true(allowed(&al, "255.255.255.255"));
     assert_true(allowed(&al, "0.0.0.0"));
     assert_false(allowed(&al, "::1"));
-    scn_peer_allow_free(&al);
-    assert_int_equal(scn_peer_allow_init(&al, host, 1), 0);
+    scn__peer_allow_free(&al);
+    assert_int_equal(scn__peer_allow_init(&al, host, 1), 0);
     assert_true(allowed(&al, "8.8.8.8"));
     assert_false(allowed(&al, "8.8.8.9"));
-    scn_peer_allow_free(&al);
+    scn__peer_allow_free(&al);
 }
 
 static void test_ipv6_prefixes(void **state)
@@ -140,7 +140,7 @@ static void test_ipv6_prefixes(void **state)
     scn_peer_allow al;
 
     (void)state;
-    assert_int_equal(scn_peer_allow_init(&al, entries, 3), 0);
+    assert_int_equal(scn__peer_allow_init(&al, entries, 3), 0);
     assert_true(allowed(&al, "fd12:3456::1"));
     assert_false(allowed(&al, "fe00::1"));
     assert_true(allowed(&al, "2001:db8:1:ffff::1"));
@@ -149,7 +149,7 @@ static void test_ipv6_prefixes(void **state)
     assert_true(allowed(&al, "10.200.0.1"));
     assert_true(allowed(&al, "::ffff:10.0.0.1"));
     assert_false(allowed(&al, "11.0.0.1"));
-    scn_peer_allow_free(&al);
+    scn__peer_allow_free(&al);
 }
 
 static void test_malformed_entries(void **state)
@@ -170,18 +170,18 @@ static void test_malformed_entries(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(scn_peer_allow_init(&al, &bad[i], 1),
+        assert_int_equal(scn__peer_allow_init(&al, &bad[i], 1),
                          SCN_ERR_INVALID_ARG);
         /* A failed init leaves nothing to free; scn_server_new fails
          * with it, so its empty (allow-all) list is never used. */
         assert_int_equal(al.count, 0);
-        scn_peer_allow_free(&al);
+        scn__peer_allow_free(&al);
     }
-    assert_int_equal(scn_peer_allow_init(&al, with_null, 2),
+    assert_int_equal(scn__peer_allow_init(&al, with_null, 2),
                      SCN_ERR_INVALID_ARG);
-    scn_peer_allow_free(&al);
-    assert_int_equal(scn_peer_allow_init(&al, NULL, 1), SCN_ERR_INVALID_ARG);
-    scn_peer_allow_free(&al);
+    scn__peer_allow_free(&al);
+    assert_int_equal(scn__peer_allow_init(&al, NULL, 1), SCN_ERR_INVALID_ARG);
+    scn__peer_allow_free(&al);
 }
 
 static void test_from_sockaddr(void **state)
@@ -197,34 +197,34 @@ static void test_from_sockaddr(void **state)
     in4.sin_family = AF_INET;
     inet_pton(AF_INET, "127.0.0.2", &in4.sin_addr);
     assert_int_equal(
-        scn_ip_from_sockaddr((struct sockaddr *)&in4, sizeof(in4), &a), 0);
-    scn_ip_format(&a, text, sizeof(text));
+        scn__ip_from_sockaddr((struct sockaddr *)&in4, sizeof(in4), &a), 0);
+    scn__ip_format(&a, text, sizeof(text));
     assert_string_equal(text, "127.0.0.2");
 
     memset(&in6, 0, sizeof(in6));
     in6.sin6_family = AF_INET6;
     inet_pton(AF_INET6, "::ffff:192.0.2.7", &in6.sin6_addr);
     assert_int_equal(
-        scn_ip_from_sockaddr((struct sockaddr *)&in6, sizeof(in6), &a), 0);
+        scn__ip_from_sockaddr((struct sockaddr *)&in6, sizeof(in6), &a), 0);
     assert_int_equal(a.family, 4);
-    scn_ip_format(&a, text, sizeof(text));
+    scn__ip_format(&a, text, sizeof(text));
     assert_string_equal(text, "192.0.2.7");
 
     inet_pton(AF_INET6, "::1", &in6.sin6_addr);
     assert_int_equal(
-        scn_ip_from_sockaddr((struct sockaddr *)&in6, sizeof(in6), &a), 0);
+        scn__ip_from_sockaddr((struct sockaddr *)&in6, sizeof(in6), &a), 0);
     assert_int_equal(a.family, 6);
 
     /* Short lengths and other families are refused, never read past. */
     assert_int_equal(
-        scn_ip_from_sockaddr((struct sockaddr *)&in6, sizeof(in4), &a),
+        scn__ip_from_sockaddr((struct sockaddr *)&in6, sizeof(in4), &a),
         SCN_ERR_UNSUPPORTED);
     memset(&other, 0, sizeof(other));
     other.ss_family = AF_UNIX;
     assert_int_equal(
-        scn_ip_from_sockaddr((struct sockaddr *)&other, sizeof(other), &a),
+        scn__ip_from_sockaddr((struct sockaddr *)&other, sizeof(other), &a),
         SCN_ERR_UNSUPPORTED);
-    assert_int_equal(scn_ip_from_sockaddr(NULL, 0, &a), SCN_ERR_UNSUPPORTED);
+    assert_int_equal(scn__ip_from_sockaddr(NULL, 0, &a), SCN_ERR_UNSUPPORTED);
 }
 
 int main(void)

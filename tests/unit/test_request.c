@@ -26,10 +26,10 @@ static void test_sample(void **state)
     cJSON *r;
 
     (void)state;
-    assert_int_equal(scn_request_sample(buf, sizeof(buf), 0, &len), 0);
+    assert_int_equal(scn__request_sample(buf, sizeof(buf), 0, &len), 0);
     assert_string_equal(buf, "{\"type\":\"sample\"}");
     assert_int_equal(len, strlen(buf));
-    assert_int_equal(scn_request_sample(buf, sizeof(buf), 7, &len), 0);
+    assert_int_equal(scn__request_sample(buf, sizeof(buf), 7, &len), 0);
     r = parse(buf, len);
     assert_string_equal(cJSON_GetObjectItem(r, "type")->valuestring, "sample");
     assert_int_equal(cJSON_GetObjectItem(r, "id")->valueint, 7);
@@ -43,16 +43,16 @@ static void test_stream_on_off_rate(void **state)
     cJSON *r;
 
     (void)state;
-    assert_int_equal(scn_request_stream(buf, sizeof(buf), 1, 0.1, 3, &len), 0);
+    assert_int_equal(scn__request_stream(buf, sizeof(buf), 1, 0.1, 3, &len), 0);
     r = parse(buf, len);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r, "on")));
     assert_true(cJSON_GetObjectItem(r, "rate_hz")->valuedouble == 0.1);
     assert_int_equal(cJSON_GetObjectItem(r, "id")->valueint, 3);
     cJSON_Delete(r);
 
-    assert_int_equal(scn_request_stream(buf, sizeof(buf), 0, 0, 0, &len), 0);
+    assert_int_equal(scn__request_stream(buf, sizeof(buf), 0, 0, 0, &len), 0);
     assert_string_equal(buf, "{\"type\":\"stream\",\"on\":false}");
-    assert_int_equal(scn_request_stream(buf, sizeof(buf), 1, 0, 0, &len), 0);
+    assert_int_equal(scn__request_stream(buf, sizeof(buf), 1, 0, 0, &len), 0);
     assert_string_equal(buf, "{\"type\":\"stream\",\"on\":true}");
 }
 
@@ -62,16 +62,18 @@ static void test_stream_rate_limits(void **state)
     size_t len;
 
     (void)state;
-    assert_int_equal(scn_request_stream(buf, sizeof(buf), 1, 1000, 0, &len), 0);
-    assert_int_equal(scn_request_stream(buf, sizeof(buf), 1, 1000.5, 0, &len),
+    assert_int_equal(scn__request_stream(buf, sizeof(buf), 1, 1000, 0, &len),
+                     0);
+    assert_int_equal(scn__request_stream(buf, sizeof(buf), 1, 1000.5, 0, &len),
                      SCN_ERR_OUT_OF_RANGE);
-    assert_int_equal(scn_request_stream(buf, sizeof(buf), 1, 0.09, 0, &len),
+    assert_int_equal(scn__request_stream(buf, sizeof(buf), 1, 0.09, 0, &len),
                      SCN_ERR_OUT_OF_RANGE);
-    assert_int_equal(scn_request_stream(buf, sizeof(buf), 1, -1, 0, &len),
+    assert_int_equal(scn__request_stream(buf, sizeof(buf), 1, -1, 0, &len),
                      SCN_ERR_OUT_OF_RANGE);
-    assert_int_equal(scn_request_stream(buf, sizeof(buf), 1, NAN, 0, &len),
+    assert_int_equal(scn__request_stream(buf, sizeof(buf), 1, NAN, 0, &len),
                      SCN_ERR_OUT_OF_RANGE);
-    assert_int_equal(scn_request_stream(buf, 8, 1, 10, 0, &len), SCN_ERR_NOMEM);
+    assert_int_equal(scn__request_stream(buf, 8, 1, 10, 0, &len),
+                     SCN_ERR_NOMEM);
 }
 
 int main(void)

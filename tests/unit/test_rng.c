@@ -18,9 +18,9 @@ static void test_reference_vector(void **state)
     size_t i;
 
     (void)state;
-    scn_rng_seed(&r, 1234567);
+    scn__rng_seed(&r, 1234567);
     for (i = 0; i < sizeof(expect) / sizeof(expect[0]); i++)
-        assert_int_equal(scn_rng_next(&r), expect[i]);
+        assert_int_equal(scn__rng_next(&r), expect[i]);
 }
 
 static void test_same_seed_same_stream(void **state)
@@ -29,14 +29,14 @@ static void test_same_seed_same_stream(void **state)
     int i, differ = 0;
 
     (void)state;
-    scn_rng_seed(&a, 42);
-    scn_rng_seed(&b, 42);
-    scn_rng_seed(&c, 43);
+    scn__rng_seed(&a, 42);
+    scn__rng_seed(&b, 42);
+    scn__rng_seed(&c, 43);
     for (i = 0; i < 100; i++) {
-        uint64_t x = scn_rng_next(&a);
+        uint64_t x = scn__rng_next(&a);
 
-        assert_int_equal(x, scn_rng_next(&b));
-        differ += x != scn_rng_next(&c);
+        assert_int_equal(x, scn__rng_next(&b));
+        differ += x != scn__rng_next(&c);
     }
     assert_int_equal(differ, 100);
 }
@@ -47,9 +47,9 @@ static void test_upto_zero(void **state)
     int i;
 
     (void)state;
-    scn_rng_seed(&r, 7);
+    scn__rng_seed(&r, 7);
     for (i = 0; i < 10; i++)
-        assert_int_equal(scn_rng_upto(&r, 0), 0);
+        assert_int_equal(scn__rng_upto(&r, 0), 0);
 }
 
 static void test_upto_bounds_inclusive(void **state)
@@ -59,12 +59,12 @@ static void test_upto_bounds_inclusive(void **state)
     size_t b;
 
     (void)state;
-    scn_rng_seed(&r, 99);
+    scn__rng_seed(&r, 99);
     for (b = 0; b < sizeof(bounds) / sizeof(bounds[0]); b++) {
         int i;
 
         for (i = 0; i < 20000; i++)
-            assert_true(scn_rng_upto(&r, bounds[b]) <= bounds[b]);
+            assert_true(scn__rng_upto(&r, bounds[b]) <= bounds[b]);
     }
 }
 
@@ -76,9 +76,9 @@ static void test_upto_reaches_both_ends(void **state)
     int i, lo = 0, hi = 0;
 
     (void)state;
-    scn_rng_seed(&r, 5);
+    scn__rng_seed(&r, 5);
     for (i = 0; i < 1000; i++) {
-        uint32_t v = scn_rng_upto(&r, 3);
+        uint32_t v = scn__rng_upto(&r, 3);
 
         lo += v == 0;
         hi += v == 3;
@@ -95,10 +95,10 @@ static void test_upto_is_modulo_of_next(void **state)
     int i;
 
     (void)state;
-    scn_rng_seed(&a, 2024);
-    scn_rng_seed(&b, 2024);
+    scn__rng_seed(&a, 2024);
+    scn__rng_seed(&b, 2024);
     for (i = 0; i < 1000; i++)
-        assert_int_equal(scn_rng_upto(&a, 9), scn_rng_next(&b) % 10);
+        assert_int_equal(scn__rng_upto(&a, 9), scn__rng_next(&b) % 10);
 }
 
 static void test_upto_uniform(void **state)
@@ -108,9 +108,9 @@ static void test_upto_uniform(void **state)
     int i;
 
     (void)state;
-    scn_rng_seed(&r, 31337);
+    scn__rng_seed(&r, 31337);
     for (i = 0; i < 100000; i++)
-        counts[scn_rng_upto(&r, 9)]++;
+        counts[scn__rng_upto(&r, 9)]++;
     for (i = 0; i < 10; i++) {
         assert_true(counts[i] > 9500);
         assert_true(counts[i] < 10500);
@@ -119,7 +119,7 @@ static void test_upto_uniform(void **state)
 
 static void test_os_seed(void **state)
 {
-    uint64_t a = scn_rng_os_seed(), b = scn_rng_os_seed();
+    uint64_t a = scn__rng_os_seed(), b = scn__rng_os_seed();
 
     (void)state;
     assert_true(a != 0);

@@ -22,7 +22,7 @@ static void expect(const void *data, size_t len, const char *want)
     unsigned char d[SCN_SHA1_LEN];
     char h[41];
 
-    scn_sha1(data, len, d);
+    scn__sha1(data, len, d);
     hex(d, h);
     assert_string_equal(h, want);
 }

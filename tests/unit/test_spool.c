@@ -107,7 +107,7 @@ static void append_n(scn_spool *sp, int first, int n, size_t len)
 
         memset(buf, 'a' + i % 26, len);
         snprintf(buf, len, "rec %d", i);
-        assert_int_equal(scn_spool_append(sp, buf, len, &seq, NULL), 0);
+        assert_int_equal(scn__spool_append(sp, buf, len, &seq, NULL), 0);
     }
 }
 
@@ -122,14 +122,14 @@ static size_t read_all(scn_spool *sp, uint64_t *seqs, size_t max)
     uint64_t prev = 0;
     int rc;
 
-    scn_spool_rewind(sp, &cur);
-    while ((rc = scn_spool_peek(sp, &cur, &rec)) == 0) {
+    scn__spool_rewind(sp, &cur);
+    while ((rc = scn__spool_peek(sp, &cur, &rec)) == 0) {
         assert_true(rec.seq > prev);
         prev = rec.seq;
         if (n < max)
             seqs[n] = rec.seq;
         n++;
-        scn_spool_next(&cur, &rec);
+        scn__spool_next(&cur, &rec);
     }
     assert_int_equal(rc, SCN_ERR_NOT_FOUND);
     return n;
@@ -147,28 +147,29 @@ static void test_args(void **state)
     scn_spool *sp = (scn_spool *)1;
     scn_spool_opts o;
 
-    assert_int_equal(scn_spool_open(NULL, 4096, &sp), SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn__spool_open(NULL, 4096, &sp), SCN_ERR_INVALID_ARG);
     assert_null(sp);
-    assert_int_equal(scn_spool_open(f->dir, 100, &sp), SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn__spool_open(f->dir, 100, &sp), SCN_ERR_INVALID_ARG);
     memset(&o, 0, sizeof(o));
     o.cap_bytes = 4096;
     o.segment_bytes = 4096;
-    assert_int_equal(scn_spool_open_opts(f->dir, &o, &sp), SCN_ERR_INVALID_ARG);
-    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
+    assert_int_equal(scn__spool_open_opts(f->dir, &o, &sp),
+                     SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn__spool_open(f->dir, 4096, &sp), 0);
     /* Segments are 512 bytes: a 497-byte payload makes 513. */
     {
         static char big[497];
 
-        assert_int_equal(scn_spool_append(sp, big, sizeof(big), NULL, NULL),
+        assert_int_equal(scn__spool_append(sp, big, sizeof(big), NULL, NULL),
                          SCN_ERR_MESSAGE_TOO_BIG);
-        assert_int_equal(scn_spool_append(sp, big, 496, NULL, NULL), 0);
+        assert_int_equal(scn__spool_append(sp, big, 496, NULL, NULL), 0);
     }
-    assert_int_equal(scn_spool_append(sp, NULL, 0, NULL, NULL), 0);
-    assert_int_equal(scn_spool_append(sp, NULL, 3, NULL, NULL),
+    assert_int_equal(scn__spool_append(sp, NULL, 0, NULL, NULL), 0);
+    assert_int_equal(scn__spool_append(sp, NULL, 3, NULL, NULL),
                      SCN_ERR_INVALID_ARG);
-    assert_int_equal(strlen(scn_spool_stream_id(sp)), 32);
-    scn_spool_close(sp);
-    scn_spool_close(NULL);
+    assert_int_equal(strlen(scn__spool_stream_id(sp)), 32);
+    scn__spool_close(sp);
+    scn__spool_close(NULL);
 }
 
 static void test_append_ack_resend(void **state)
@@ -180,47 +181,47 @@ static void test_append_ack_resend(void **state)
     scn_spool_stats st;
     uint64_t seqs[64], seq;
 
-    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
+    assert_int_equal(scn__spool_open(f->dir, 4096, &sp), 0);
     append_n(sp, 1, 10, 40);
-    scn_spool_get_stats(sp, &st);
+    scn__spool_get_stats(sp, &st);
     assert_int_equal(st.records, 10);
     assert_int_equal(st.next_seq, 11);
     assert_int_equal(st.acked, 0);
 
     /* Send three, the link drops before any ack: resend from 1. */
-    scn_spool_rewind(sp, &cur);
+    scn__spool_rewind(sp, &cur);
     for (int i = 1; i <= 3; i++) {
-        assert_int_equal(scn_spool_peek(sp, &cur, &rec), 0);
+        assert_int_equal(scn__spool_peek(sp, &cur, &rec), 0);
         assert_int_equal(rec.seq, i);
         assert_int_equal(rec.len, 40);
-        scn_spool_next(&cur, &rec);
+        scn__spool_next(&cur, &rec);
     }
-    scn_spool_rewind(sp, &cur);
-    assert_int_equal(scn_spool_peek(sp, &cur, &rec), 0);
+    scn__spool_rewind(sp, &cur);
+    assert_int_equal(scn__spool_peek(sp, &cur, &rec), 0);
     assert_int_equal(rec.seq, 1);
     assert_string_equal((const char *)rec.data, "rec 1");
 
     /* Cumulative ack of 4; re-acks below it are no-ops. */
-    assert_int_equal(scn_spool_ack(sp, 4), 0);
-    assert_int_equal(scn_spool_ack(sp, 2), 0);
-    assert_int_equal(scn_spool_ack(sp, 4), 0);
-    assert_int_equal(scn_spool_ack(sp, 11), SCN_ERR_OUT_OF_RANGE);
-    scn_spool_get_stats(sp, &st);
+    assert_int_equal(scn__spool_ack(sp, 4), 0);
+    assert_int_equal(scn__spool_ack(sp, 2), 0);
+    assert_int_equal(scn__spool_ack(sp, 4), 0);
+    assert_int_equal(scn__spool_ack(sp, 11), SCN_ERR_OUT_OF_RANGE);
+    scn__spool_get_stats(sp, &st);
     assert_int_equal(st.acked, 4);
     assert_int_equal(st.records, 6);
     /* A cursor left behind the ack jumps to the first unacked record. */
-    assert_int_equal(scn_spool_peek(sp, &cur, &rec), 0);
+    assert_int_equal(scn__spool_peek(sp, &cur, &rec), 0);
     assert_int_equal(rec.seq, 5);
     assert_int_equal(read_all(sp, seqs, 64), 6);
     assert_int_equal(seqs[0], 5);
     assert_int_equal(seqs[5], 10);
 
-    assert_int_equal(scn_spool_ack(sp, 10), 0);
-    scn_spool_rewind(sp, &cur);
-    assert_int_equal(scn_spool_peek(sp, &cur, &rec), SCN_ERR_NOT_FOUND);
-    assert_int_equal(scn_spool_append(sp, "x", 1, &seq, NULL), 0);
+    assert_int_equal(scn__spool_ack(sp, 10), 0);
+    scn__spool_rewind(sp, &cur);
+    assert_int_equal(scn__spool_peek(sp, &cur, &rec), SCN_ERR_NOT_FOUND);
+    assert_int_equal(scn__spool_append(sp, "x", 1, &seq, NULL), 0);
     assert_int_equal(seq, 11);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
 }
 
 static void test_ack_deletes_segments(void **state)
@@ -231,28 +232,28 @@ static void test_ack_deletes_segments(void **state)
     char path[256];
 
     /* cap 4096 -> segments of 512 bytes; 56-byte records, 9 each. */
-    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
+    assert_int_equal(scn__spool_open(f->dir, 4096, &sp), 0);
     append_n(sp, 1, 30, 40);
-    scn_spool_get_stats(sp, &st);
+    scn__spool_get_stats(sp, &st);
     assert_int_equal(st.segments, 4);
     assert_int_equal(st.bytes, 30 * 56);
     assert_int_equal(access(seg_path(f, 1, path, sizeof(path)), F_OK), 0);
     /* 9 does not cover segment 10..18 entirely: only the first goes. */
-    assert_int_equal(scn_spool_ack(sp, 9), 0);
-    scn_spool_get_stats(sp, &st);
+    assert_int_equal(scn__spool_ack(sp, 9), 0);
+    scn__spool_get_stats(sp, &st);
     assert_int_equal(st.segments, 3);
     assert_int_equal(st.records, 21);
     assert_int_equal(access(seg_path(f, 1, path, sizeof(path)), F_OK), -1);
-    assert_int_equal(scn_spool_ack(sp, 17), 0);
-    scn_spool_get_stats(sp, &st);
+    assert_int_equal(scn__spool_ack(sp, 17), 0);
+    scn__spool_get_stats(sp, &st);
     assert_int_equal(st.segments, 3);
     assert_int_equal(st.records, 13);
     /* Everything acked: the active segment stays for further appends. */
-    assert_int_equal(scn_spool_ack(sp, 30), 0);
-    scn_spool_get_stats(sp, &st);
+    assert_int_equal(scn__spool_ack(sp, 30), 0);
+    scn__spool_get_stats(sp, &st);
     assert_int_equal(st.segments, 1);
     assert_int_equal(st.records, 0);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
 }
 
 static void test_cap_drops_oldest(void **state)
@@ -263,21 +264,21 @@ static void test_cap_drops_oldest(void **state)
     uint64_t seqs[256], dropped = 0, total_dropped = 0, seq;
     size_t n;
 
-    assert_int_equal(scn_spool_open(f->dir, 1024, &sp), 0);
+    assert_int_equal(scn__spool_open(f->dir, 1024, &sp), 0);
     /* 128-byte segments hold two 56-byte records; 8 segments fit. */
     for (int i = 1; i <= 100; i++) {
         char buf[40] = {0};
 
         dropped = 0;
         snprintf(buf, sizeof(buf), "rec %d", i);
-        assert_int_equal(scn_spool_append(sp, buf, sizeof(buf), &seq, &dropped),
-                         0);
+        assert_int_equal(
+            scn__spool_append(sp, buf, sizeof(buf), &seq, &dropped), 0);
         assert_int_equal(seq, i);
         total_dropped += dropped;
-        scn_spool_get_stats(sp, &st);
+        scn__spool_get_stats(sp, &st);
         assert_true(st.bytes <= 1024);
     }
-    scn_spool_get_stats(sp, &st);
+    scn__spool_get_stats(sp, &st);
     assert_int_equal(st.dropped_full, total_dropped);
     assert_int_equal(st.records + st.dropped_full, 100);
     assert_true(st.records >= 14); /* at least 7 full segments kept */
@@ -287,11 +288,11 @@ static void test_cap_drops_oldest(void **state)
     assert_int_equal(seqs[0], 100 - n + 1); /* the newest are kept */
 
     /* Acked records dropped by the cap are not counted as lost. */
-    assert_int_equal(scn_spool_ack(sp, 100), 0);
+    assert_int_equal(scn__spool_ack(sp, 100), 0);
     append_n(sp, 101, 40, 40);
-    scn_spool_get_stats(sp, &st);
+    scn__spool_get_stats(sp, &st);
     assert_int_equal(st.dropped_full, total_dropped + 40 - st.records);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
 }
 
 static void test_reopen_resumes(void **state)
@@ -302,36 +303,36 @@ static void test_reopen_resumes(void **state)
     char id[33];
     uint64_t seqs[64], seq;
 
-    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
-    strcpy(id, scn_spool_stream_id(sp));
+    assert_int_equal(scn__spool_open(f->dir, 4096, &sp), 0);
+    strcpy(id, scn__spool_stream_id(sp));
     append_n(sp, 1, 20, 40);
-    assert_int_equal(scn_spool_ack(sp, 12), 0);
-    scn_spool_close(sp);
+    assert_int_equal(scn__spool_ack(sp, 12), 0);
+    scn__spool_close(sp);
 
-    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
-    assert_string_equal(scn_spool_stream_id(sp), id);
-    scn_spool_get_stats(sp, &st);
+    assert_int_equal(scn__spool_open(f->dir, 4096, &sp), 0);
+    assert_string_equal(scn__spool_stream_id(sp), id);
+    scn__spool_get_stats(sp, &st);
     assert_int_equal(st.acked, 12);
     assert_int_equal(st.next_seq, 21);
     assert_int_equal(st.records, 8);
     assert_int_equal(st.torn_tail_repairs, 0);
     assert_int_equal(read_all(sp, seqs, 64), 8);
     assert_int_equal(seqs[0], 13);
-    assert_int_equal(scn_spool_append(sp, "y", 1, &seq, NULL), 0);
+    assert_int_equal(scn__spool_append(sp, "y", 1, &seq, NULL), 0);
     assert_int_equal(seq, 21);
     /* All acked, then reopened: seq continues from the ack, never 1.
      * The newest segment is emptied and renamed to the next seq, the
      * floor, not deleted. */
-    assert_int_equal(scn_spool_ack(sp, 21), 0);
-    scn_spool_close(sp);
-    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
-    scn_spool_get_stats(sp, &st);
+    assert_int_equal(scn__spool_ack(sp, 21), 0);
+    scn__spool_close(sp);
+    assert_int_equal(scn__spool_open(f->dir, 4096, &sp), 0);
+    scn__spool_get_stats(sp, &st);
     assert_int_equal(st.records, 0);
     assert_int_equal(st.segments, 1);
     assert_int_equal(st.bytes, 0);
-    assert_int_equal(scn_spool_append(sp, "z", 1, &seq, NULL), 0);
+    assert_int_equal(scn__spool_append(sp, "z", 1, &seq, NULL), 0);
     assert_int_equal(seq, 22);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
 }
 
 static void test_torn_tail(void **state)
@@ -343,15 +344,15 @@ static void test_torn_tail(void **state)
     uint64_t seqs[16], seq;
     struct stat sb;
 
-    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
+    assert_int_equal(scn__spool_open(f->dir, 4096, &sp), 0);
     append_n(sp, 1, 5, 40);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
     /* Cut the last record mid-payload, as a crash during write would. */
     seg_path(f, 1, path, sizeof(path));
     assert_int_equal(truncate(path, 5 * 56 - 30), 0);
 
-    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
-    scn_spool_get_stats(sp, &st);
+    assert_int_equal(scn__spool_open(f->dir, 4096, &sp), 0);
+    scn__spool_get_stats(sp, &st);
     assert_int_equal(st.torn_tail_repairs, 1);
     assert_int_equal(st.repaired_bytes, 26);
     assert_int_equal(st.records, 4);
@@ -361,15 +362,15 @@ static void test_torn_tail(void **state)
     assert_int_equal(sb.st_size, 4 * 56); /* the tail is gone on disk */
     /* Seq 5 may have reached the cloud: it is never handed out again. */
     assert_true(st.next_seq > 5);
-    assert_int_equal(scn_spool_append(sp, "n", 1, &seq, NULL), 0);
+    assert_int_equal(scn__spool_append(sp, "n", 1, &seq, NULL), 0);
     assert_true(seq > 5);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
     /* The repair is durable: a second open finds nothing to cut. */
-    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
-    scn_spool_get_stats(sp, &st);
+    assert_int_equal(scn__spool_open(f->dir, 4096, &sp), 0);
+    scn__spool_get_stats(sp, &st);
     assert_int_equal(st.torn_tail_repairs, 0);
     assert_int_equal(st.records, 5);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
 }
 
 static void test_corrupt_crc_truncates(void **state)
@@ -382,9 +383,9 @@ static void test_corrupt_crc_truncates(void **state)
     int fd;
     unsigned char b;
 
-    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
+    assert_int_equal(scn__spool_open(f->dir, 4096, &sp), 0);
     append_n(sp, 1, 5, 40);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
     /* Flip one payload byte of record 3 (offset 2 * 56 + 12 + 10). */
     fd = open(seg_path(f, 1, path, sizeof(path)), O_RDWR);
     assert_true(fd >= 0);
@@ -395,15 +396,15 @@ static void test_corrupt_crc_truncates(void **state)
 
     /* Documented policy: the segment is cut at the bad record (3, 4 and
      * 5 are gone), never skipped over. */
-    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
-    scn_spool_get_stats(sp, &st);
+    assert_int_equal(scn__spool_open(f->dir, 4096, &sp), 0);
+    scn__spool_get_stats(sp, &st);
     assert_int_equal(st.torn_tail_repairs, 1);
     assert_int_equal(st.repaired_bytes, 3 * 56);
     assert_int_equal(read_all(sp, seqs, 16), 2);
     assert_int_equal(seqs[1], 2);
-    assert_int_equal(scn_spool_append(sp, "n", 1, &seq, NULL), 0);
+    assert_int_equal(scn__spool_append(sp, "n", 1, &seq, NULL), 0);
     assert_true(seq > 5);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
 }
 
 static void test_corrupt_after_open(void **state)
@@ -415,15 +416,15 @@ static void test_corrupt_after_open(void **state)
     char path[256];
     int fd;
 
-    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
+    assert_int_equal(scn__spool_open(f->dir, 4096, &sp), 0);
     append_n(sp, 1, 2, 40);
     fd = open(seg_path(f, 1, path, sizeof(path)), O_RDWR);
     assert_true(fd >= 0);
     assert_int_equal(pwrite(fd, "Z", 1, 20), 1);
     close(fd);
-    scn_spool_rewind(sp, &cur);
-    assert_int_equal(scn_spool_peek(sp, &cur, &rec), SCN_ERR_SPOOL_CORRUPT);
-    scn_spool_close(sp);
+    scn__spool_rewind(sp, &cur);
+    assert_int_equal(scn__spool_peek(sp, &cur, &rec), SCN_ERR_SPOOL_CORRUPT);
+    scn__spool_close(sp);
 }
 
 /* The record just appended is sent from memory (no read back); any other
@@ -437,7 +438,7 @@ static void test_peek_newest_from_memory(void **state)
     char path[256];
     int fd;
 
-    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
+    assert_int_equal(scn__spool_open(f->dir, 4096, &sp), 0);
     append_n(sp, 1, 2, 40);
     fd = open(seg_path(f, 1, path, sizeof(path)), O_RDWR);
     assert_true(fd >= 0);
@@ -445,17 +446,17 @@ static void test_peek_newest_from_memory(void **state)
     assert_int_equal(pwrite(fd, "Z", 1, 56 + 20), 1);
     close(fd);
     cur.next = 2;
-    assert_int_equal(scn_spool_peek(sp, &cur, &rec), 0);
+    assert_int_equal(scn__spool_peek(sp, &cur, &rec), 0);
     assert_int_equal(rec.seq, 2);
     assert_int_equal(rec.len, 40);
     assert_memory_equal(rec.data, "rec 2", 6);
     assert_int_equal(((const char *)rec.data)[20 - 12], 'c');
-    scn_spool_rewind(sp, &cur);
-    assert_int_equal(scn_spool_peek(sp, &cur, &rec), 0);
+    scn__spool_rewind(sp, &cur);
+    assert_int_equal(scn__spool_peek(sp, &cur, &rec), 0);
     assert_int_equal(rec.seq, 1);
-    scn_spool_next(&cur, &rec);
-    assert_int_equal(scn_spool_peek(sp, &cur, &rec), SCN_ERR_SPOOL_CORRUPT);
-    scn_spool_close(sp);
+    scn__spool_next(&cur, &rec);
+    assert_int_equal(scn__spool_peek(sp, &cur, &rec), SCN_ERR_SPOOL_CORRUPT);
+    scn__spool_close(sp);
 }
 
 static void test_busy(void **state)
@@ -465,19 +466,19 @@ static void test_busy(void **state)
     pid_t pid;
     int status;
 
-    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
+    assert_int_equal(scn__spool_open(f->dir, 4096, &sp), 0);
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         scn_spool *other = NULL;
-        int rc = scn_spool_open(f->dir, 4096, &other);
+        int rc = scn__spool_open(f->dir, 4096, &other);
 
         _exit(rc == SCN_ERR_SPOOL_BUSY && other == NULL ? 0 : 1);
     }
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
 }
 
 static int read_full(int fd, void *buf, size_t n)
@@ -522,18 +523,18 @@ static void test_kill9(void **state)
         o.cap_bytes = 16u << 20;
         o.segment_bytes = 64u << 10; /* many segment switches */
         o.fsync = SCN_SPOOL_FSYNC_NEVER;
-        if (scn_spool_open_opts(f->dir, &o, &c) != 0)
+        if (scn__spool_open_opts(f->dir, &o, &c) != 0)
             _exit(1);
         for (uint64_t k = 0;; k++) {
             memset(buf, 'k', sizeof(buf));
             snprintf(buf, sizeof(buf), "child %llu", (unsigned long long)k);
-            if (scn_spool_append(c, buf, sizeof(buf), &seq, NULL) != 0)
+            if (scn__spool_append(c, buf, sizeof(buf), &seq, NULL) != 0)
                 _exit(2);
             if (write(fds[1], &seq, sizeof(seq)) != (ssize_t)sizeof(seq))
                 _exit(3);
             /* Ack now and then so the meta file is replaced mid-run. */
             if (seq % 97 == 0 && seq > 500 &&
-                (scn_spool_ack(c, seq - 500) || scn_spool_sync(c)))
+                (scn__spool_ack(c, seq - 500) || scn__spool_sync(c)))
                 _exit(4);
         }
     }
@@ -550,8 +551,8 @@ static void test_kill9(void **state)
     close(fds[0]);
     assert_true(nrep < MAX_SEQS);
 
-    assert_int_equal(scn_spool_open(f->dir, 16u << 20, &sp), 0);
-    scn_spool_get_stats(sp, &st);
+    assert_int_equal(scn__spool_open(f->dir, 16u << 20, &sp), 0);
+    scn__spool_get_stats(sp, &st);
     n = read_all(sp, seqs, MAX_SEQS + 8);
     assert_true(n <= MAX_SEQS);
     /* The child's last ack: after reporting the last multiple of 97, or
@@ -579,9 +580,9 @@ static void test_kill9(void **state)
     after = n > 0 ? seqs[n - 1] : st.acked;
     assert_true(st.next_seq > after);
     assert_true(st.next_seq > reported[nrep - 1]);
-    assert_int_equal(scn_spool_append(sp, "after", 5, &seq, NULL), 0);
+    assert_int_equal(scn__spool_append(sp, "after", 5, &seq, NULL), 0);
     assert_true(seq > reported[nrep - 1]);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
 }
 
 static void test_fsync_policies(void **state)
@@ -596,18 +597,19 @@ static void test_fsync_policies(void **state)
     for (int p = SCN_SPOOL_FSYNC_BATCH; p <= SCN_SPOOL_FSYNC_NEVER; p++) {
         o.fsync = (scn_spool_fsync)p;
         o.interval_ms = p == SCN_SPOOL_FSYNC_INTERVAL ? 1 : 0;
-        assert_int_equal(scn_spool_open_opts(f->dir, &o, &sp), 0);
+        assert_int_equal(scn__spool_open_opts(f->dir, &o, &sp), 0);
         append_n(sp, 1, 12, 40); /* crosses a segment boundary */
-        assert_int_equal(scn_spool_sync(sp), 0);
-        scn_spool_close(sp);
+        assert_int_equal(scn__spool_sync(sp), 0);
+        scn__spool_close(sp);
     }
-    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
-    scn_spool_get_stats(sp, &st);
+    assert_int_equal(scn__spool_open(f->dir, 4096, &sp), 0);
+    scn__spool_get_stats(sp, &st);
     assert_int_equal(st.records, 48);
     assert_int_equal(st.next_seq, 49);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
     o.fsync = (scn_spool_fsync)99;
-    assert_int_equal(scn_spool_open_opts(f->dir, &o, &sp), SCN_ERR_INVALID_ARG);
+    assert_int_equal(scn__spool_open_opts(f->dir, &o, &sp),
+                     SCN_ERR_INVALID_ARG);
 }
 
 /* A sender's cursor inside segments the cap dropped moves on to the
@@ -620,17 +622,17 @@ static void test_cursor_survives_drop(void **state)
     scn_spool_rec rec;
     scn_spool_stats st;
 
-    assert_int_equal(scn_spool_open(f->dir, 1024, &sp), 0);
+    assert_int_equal(scn__spool_open(f->dir, 1024, &sp), 0);
     append_n(sp, 1, 4, 40);
-    scn_spool_rewind(sp, &cur);
-    assert_int_equal(scn_spool_peek(sp, &cur, &rec), 0);
-    scn_spool_next(&cur, &rec); /* sent 1, wants 2 */
+    scn__spool_rewind(sp, &cur);
+    assert_int_equal(scn__spool_peek(sp, &cur, &rec), 0);
+    scn__spool_next(&cur, &rec); /* sent 1, wants 2 */
     append_n(sp, 5, 40, 40);
-    scn_spool_get_stats(sp, &st);
+    scn__spool_get_stats(sp, &st);
     assert_true(st.dropped_full > 2);
-    assert_int_equal(scn_spool_peek(sp, &cur, &rec), 0);
+    assert_int_equal(scn__spool_peek(sp, &cur, &rec), 0);
     assert_int_equal(rec.seq, st.dropped_full + 1);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
 }
 
 /* What the spool said through on_report. */
@@ -660,7 +662,7 @@ static int open_logged(const fixture *f, report_log *l, scn_spool **sp)
     o.cap_bytes = 4096;
     o.on_report = log_report;
     o.user = l;
-    return scn_spool_open_opts(f->dir, &o, sp);
+    return scn__spool_open_opts(f->dir, &o, sp);
 }
 
 /* Whether some reported line contains text (and every one is INVALID). */
@@ -736,9 +738,9 @@ static void test_hostile_segment_names(void **state)
     char path[256], victim[256], back[16] = "";
     FILE *fp;
 
-    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
+    assert_int_equal(scn__spool_open(f->dir, 4096, &sp), 0);
     append_n(sp, 1, 3, 40);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         write_file(f, bad[i], rec, make_rec(rec, 5 + i, "hostile"));
     /* A symlink under a valid name: never followed, never truncated. */
@@ -748,7 +750,7 @@ static void test_hostile_segment_names(void **state)
     assert_int_equal(symlink(victim, path), 0);
 
     assert_int_equal(open_logged(f, &l, &sp), 0);
-    scn_spool_get_stats(sp, &st);
+    scn__spool_get_stats(sp, &st);
     assert_int_equal(st.refused, 7);
     assert_int_equal(l.n, 7);
     assert_true(reported(&l, "seg-18446744073709551615.log"));
@@ -757,9 +759,9 @@ static void test_hostile_segment_names(void **state)
     assert_int_equal(st.next_seq, 4);
     assert_int_equal(read_all(sp, seqs, 8), 3);
     assert_int_equal(seqs[2], 3);
-    assert_int_equal(scn_spool_append(sp, "n", 1, &seq, NULL), 0);
+    assert_int_equal(scn__spool_append(sp, "n", 1, &seq, NULL), 0);
     assert_int_equal(seq, 4);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_true(file_exists(f, bad[i]));
     fp = fopen(victim, "r");
@@ -783,42 +785,42 @@ static void test_hostile_ack(void **state)
     char id[33], meta[128];
     uint64_t seqs[8], seq;
 
-    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
-    strcpy(id, scn_spool_stream_id(sp));
+    assert_int_equal(scn__spool_open(f->dir, 4096, &sp), 0);
+    strcpy(id, scn__spool_stream_id(sp));
     append_n(sp, 1, 3, 40);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
     for (size_t i = 0; i < sizeof(acks) / sizeof(acks[0]); i++) {
         int n = snprintf(meta, sizeof(meta), "scn-spool 1\nid %s\nack %s\n", id,
                          acks[i]);
 
         write_file(f, "meta", meta, (size_t)n);
         assert_int_equal(open_logged(f, &l, &sp), 0);
-        assert_string_equal(scn_spool_stream_id(sp), id);
-        scn_spool_get_stats(sp, &st);
+        assert_string_equal(scn__spool_stream_id(sp), id);
+        scn__spool_get_stats(sp, &st);
         assert_int_equal(st.refused, 1);
         assert_true(reported(&l, "ack"));
         assert_int_equal(st.acked, 0);
         assert_int_equal(read_all(sp, seqs, 8), 3 + i);
-        assert_int_equal(scn_spool_append(sp, "n", 1, &seq, NULL), 0);
+        assert_int_equal(scn__spool_append(sp, "n", 1, &seq, NULL), 0);
         assert_int_equal(seq, 4 + i);
-        scn_spool_close(sp);
+        scn__spool_close(sp);
     }
     /* The refusal was saved: a clean open. */
     assert_int_equal(open_logged(f, &l, &sp), 0);
-    scn_spool_get_stats(sp, &st);
+    scn__spool_get_stats(sp, &st);
     assert_int_equal(st.refused, 0);
     assert_int_equal(l.n, 0);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
     /* A meta that is no meta: refused, a new stream, the records kept. */
     write_file(f, "meta", "hello", 5);
     assert_int_equal(open_logged(f, &l, &sp), 0);
-    scn_spool_get_stats(sp, &st);
+    scn__spool_get_stats(sp, &st);
     assert_int_equal(st.refused, 1);
     assert_true(reported(&l, "meta"));
-    assert_string_not_equal(scn_spool_stream_id(sp), id);
+    assert_string_not_equal(scn__spool_stream_id(sp), id);
     assert_int_equal(read_all(sp, seqs, 8), 6);
     assert_int_equal(st.next_seq, 7);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
 }
 
 /* Issue 14: a well-formed record whose seq is above 2^53-1 cuts its
@@ -839,14 +841,14 @@ static void test_hostile_record_seq(void **state)
     n += make_rec(buf + n, SCN_SPOOL_SEQ_MAX + 2, "further");
     write_file(f, "seg-00000000000000000001.log", buf, n);
     assert_int_equal(open_logged(f, &l, &sp), 0);
-    scn_spool_get_stats(sp, &st);
+    scn__spool_get_stats(sp, &st);
     assert_int_equal(st.refused, 1);
     assert_true(reported(&l, "2^53"));
     assert_int_equal(st.torn_tail_repairs, 1);
     assert_int_equal(read_all(sp, seqs, 8), 2);
-    assert_int_equal(scn_spool_append(sp, "n", 1, &seq, NULL), 0);
+    assert_int_equal(scn__spool_append(sp, "n", 1, &seq, NULL), 0);
     assert_true(seq > 2 && seq <= SCN_SPOOL_SEQ_MAX);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
 }
 
 /* The last seq is 2^53-1: the next append is refused, never wrapped. */
@@ -860,14 +862,14 @@ static void test_seq_exhausted(void **state)
     snprintf(name, sizeof(name), "seg-%020llu.log",
              (unsigned long long)SCN_SPOOL_SEQ_MAX);
     write_file(f, name, "", 0);
-    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
-    assert_int_equal(scn_spool_append(sp, "a", 1, &seq, NULL), 0);
+    assert_int_equal(scn__spool_open(f->dir, 4096, &sp), 0);
+    assert_int_equal(scn__spool_append(sp, "a", 1, &seq, NULL), 0);
     assert_int_equal(seq, SCN_SPOOL_SEQ_MAX);
-    assert_int_equal(scn_spool_append(sp, "b", 1, &seq, NULL),
+    assert_int_equal(scn__spool_append(sp, "b", 1, &seq, NULL),
                      SCN_ERR_OUT_OF_RANGE);
     assert_int_equal(seq, SCN_SPOOL_SEQ_MAX);
-    assert_int_equal(scn_spool_ack(sp, SCN_SPOOL_SEQ_MAX), 0);
-    scn_spool_close(sp);
+    assert_int_equal(scn__spool_ack(sp, SCN_SPOOL_SEQ_MAX), 0);
+    scn__spool_close(sp);
 }
 
 /* Issue 11: a listing that fails part-way is an error, not "no
@@ -879,9 +881,9 @@ static void test_readdir_error(void **state)
     report_log l;
     uint64_t seq;
 
-    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
+    assert_int_equal(scn__spool_open(f->dir, 4096, &sp), 0);
     append_n(sp, 1, 5, 40);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
     fail_readdir = 1;
     assert_int_equal(open_logged(f, &l, &sp), SCN_ERR_IO);
     fail_readdir = 0;
@@ -889,10 +891,10 @@ static void test_readdir_error(void **state)
     assert_int_equal(l.n, 1);
     assert_int_equal(l.err[0], SCN_ERR_IO);
     assert_non_null(strstr(l.line[0], "Value too large"));
-    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
-    assert_int_equal(scn_spool_append(sp, "n", 1, &seq, NULL), 0);
+    assert_int_equal(scn__spool_open(f->dir, 4096, &sp), 0);
+    assert_int_equal(scn__spool_append(sp, "n", 1, &seq, NULL), 0);
     assert_int_equal(seq, 6);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
 }
 
 /* Issue 9 B: the active segment is reclaimed once everything in it is
@@ -908,14 +910,14 @@ static void test_rotate_acked_active(void **state)
     uint64_t seq;
 
     write_file(f, "meta.tmp", "", 0);
-    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
+    assert_int_equal(scn__spool_open(f->dir, 4096, &sp), 0);
     assert_false(file_exists(f, "meta.tmp"));
     append_n(sp, 1, 5, 40);
-    assert_int_equal(scn_spool_ack(sp, 5), 0);
-    scn_spool_get_stats(sp, &st);
+    assert_int_equal(scn__spool_ack(sp, 5), 0);
+    scn__spool_get_stats(sp, &st);
     assert_false(st.ack_saved);
-    assert_int_equal(scn_spool_sync(sp), 0);
-    scn_spool_get_stats(sp, &st);
+    assert_int_equal(scn__spool_sync(sp), 0);
+    scn__spool_get_stats(sp, &st);
     assert_true(st.ack_saved);
     assert_int_equal(st.segments, 1);
     assert_int_equal(st.bytes, 0);
@@ -924,17 +926,17 @@ static void test_rotate_acked_active(void **state)
     assert_int_equal(sb.st_size, 0);
     assert_false(file_exists(f, "meta.tmp"));
     /* Appends go on in the emptied segment. */
-    assert_int_equal(scn_spool_append(sp, "n", 1, &seq, NULL), 0);
+    assert_int_equal(scn__spool_append(sp, "n", 1, &seq, NULL), 0);
     assert_int_equal(seq, 6);
-    assert_int_equal(scn_spool_ack(sp, 6), 0);
-    scn_spool_close(sp);
+    assert_int_equal(scn__spool_ack(sp, 6), 0);
+    scn__spool_close(sp);
     /* The ack of 6 was never saved by a sync of ours before close; close
      * saves it; either way seq 7 comes next. */
-    assert_int_equal(scn_spool_open(f->dir, 4096, &sp), 0);
-    scn_spool_get_stats(sp, &st);
+    assert_int_equal(scn__spool_open(f->dir, 4096, &sp), 0);
+    scn__spool_get_stats(sp, &st);
     assert_int_equal(st.acked, 6);
     assert_int_equal(st.next_seq, 7);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
 }
 
 int main(void)

@@ -116,7 +116,7 @@ static scn_spool *open_small(drops *ds)
     o.on_drop = on_drop;
     o.user = ds;
     spool_path(dir, sizeof(dir), "");
-    assert_int_equal(scn_spool_open_opts(dir, &o, &sp), 0);
+    assert_int_equal(scn__spool_open_opts(dir, &o, &sp), 0);
     return sp;
 }
 
@@ -130,9 +130,10 @@ static uint64_t append_ok(scn_spool *sp, int n)
     for (int i = 0; i < n; i++) {
         memset(buf, 'r', sizeof(buf));
         snprintf(buf, sizeof(buf), "rec %d", i);
-        assert_int_equal(scn_spool_append(sp, buf, sizeof(buf), &seq, NULL), 0);
+        assert_int_equal(scn__spool_append(sp, buf, sizeof(buf), &seq, NULL),
+                         0);
         if (i % 100 == 99)
-            assert_int_equal(scn_spool_sync(sp), 0);
+            assert_int_equal(scn__spool_sync(sp), 0);
     }
     return seq;
 }
@@ -145,15 +146,15 @@ static uint64_t held_newest(scn_spool *sp, uint64_t last)
     uint64_t first = 0, prev = 0;
     int rc;
 
-    scn_spool_rewind(sp, &cur);
-    while ((rc = scn_spool_peek(sp, &cur, &rec)) == 0) {
+    scn__spool_rewind(sp, &cur);
+    while ((rc = scn__spool_peek(sp, &cur, &rec)) == 0) {
         assert_int_equal(rec.len, REC_BYTES);
         if (first == 0)
             first = rec.seq;
         else
             assert_int_equal(rec.seq, prev + 1);
         prev = rec.seq;
-        scn_spool_next(&cur, &rec);
+        scn__spool_next(&cur, &rec);
     }
     assert_int_equal(rc, SCN_ERR_NOT_FOUND);
     assert_int_equal(prev, last);
@@ -224,7 +225,7 @@ static void test_small_disk_keeps_the_newest(void **state)
     sp = open_small(&ds);
     last = append_ok(sp, 3000);
     assert_int_equal(last, 3000);
-    scn_spool_get_stats(sp, &st);
+    scn__spool_get_stats(sp, &st);
     assert_true(st.budget < DISK_BYTES);
     assert_true(st.bytes <= st.budget);
     assert_int_equal(st.dropped_full, 0);
@@ -236,13 +237,13 @@ static void test_small_disk_keeps_the_newest(void **state)
     for (int i = 0; i < ds.n; i++)
         assert_int_equal(ds.d[i].reason, SCN_SPOOL_DROP_DISK);
     /* The ack still works: saved, and the whole spool reclaimed. */
-    assert_int_equal(scn_spool_ack(sp, last), 0);
-    assert_int_equal(scn_spool_sync(sp), 0);
-    scn_spool_get_stats(sp, &st);
+    assert_int_equal(scn__spool_ack(sp, last), 0);
+    assert_int_equal(scn__spool_sync(sp), 0);
+    scn__spool_get_stats(sp, &st);
     assert_true(st.ack_saved);
     assert_int_equal(st.bytes, 0);
     no_meta_tmp();
-    scn_spool_close(sp);
+    scn__spool_close(sp);
 }
 
 /* Someone else fills the disk: the spool makes room from its oldest,
@@ -261,7 +262,7 @@ static void test_disk_filled_by_another(void **state)
     append_ok(sp, 500);
     assert_true(fill_disk() > 0);
     last = append_ok(sp, 500);
-    scn_spool_get_stats(sp, &st);
+    scn__spool_get_stats(sp, &st);
     assert_true(st.disk_full > 0);
     assert_int_equal(st.refused_full, 0);
     squeezed = st.budget;
@@ -272,20 +273,20 @@ static void test_disk_filled_by_another(void **state)
 
     unfill_disk();
     last = append_ok(sp, 1500);
-    scn_spool_get_stats(sp, &st);
+    scn__spool_get_stats(sp, &st);
     assert_true(st.budget > squeezed);
     assert_true(st.records > held_squeezed);
     first = held_newest(sp, last);
     drops_are_oldest(&ds, first);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
 
     /* Restart: the same records, the next seq, no reuse. */
     sp = open_small(&ds);
-    scn_spool_get_stats(sp, &st);
+    scn__spool_get_stats(sp, &st);
     assert_int_equal(st.next_seq, last + 1);
     assert_int_equal(held_newest(sp, last), first);
     assert_int_equal(append_ok(sp, 10), last + 10);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
 }
 
 /* Nothing held and no room at all: the record is refused (counted), its
@@ -302,21 +303,21 @@ static void test_no_room_at_all(void **state)
     memset(&ds, 0, sizeof(ds));
     sp = open_small(&ds);
     last = append_ok(sp, 10);
-    assert_int_equal(scn_spool_ack(sp, last), 0);
-    assert_int_equal(scn_spool_sync(sp), 0);
+    assert_int_equal(scn__spool_ack(sp, last), 0);
+    assert_int_equal(scn__spool_sync(sp), 0);
     fill_disk();
-    assert_int_equal(scn_spool_append(sp, rec, sizeof(rec), &seq, NULL),
+    assert_int_equal(scn__spool_append(sp, rec, sizeof(rec), &seq, NULL),
                      SCN_ERR_SPOOL_FULL);
     assert_int_equal(seq, 0);
-    scn_spool_get_stats(sp, &st);
+    scn__spool_get_stats(sp, &st);
     assert_int_equal(st.refused_full, 1);
     assert_int_equal(st.next_seq, last + 1);
     assert_int_equal(ds.total, 0);
     no_meta_tmp();
     unfill_disk();
-    assert_int_equal(scn_spool_append(sp, rec, sizeof(rec), &seq, NULL), 0);
+    assert_int_equal(scn__spool_append(sp, rec, sizeof(rec), &seq, NULL), 0);
     assert_int_equal(seq, last + 1);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
 }
 
 /* The disk is full when the ack comes: reclaiming the acknowledged
@@ -333,17 +334,17 @@ static void test_ack_saved_on_full_disk(void **state)
     sp = open_small(&ds);
     last = append_ok(sp, 40);
     fill_disk();
-    assert_int_equal(scn_spool_ack(sp, last), 0);
-    assert_int_equal(scn_spool_sync(sp), 0);
-    scn_spool_get_stats(sp, &st);
+    assert_int_equal(scn__spool_ack(sp, last), 0);
+    assert_int_equal(scn__spool_sync(sp), 0);
+    scn__spool_get_stats(sp, &st);
     assert_true(st.ack_saved);
     no_meta_tmp();
-    scn_spool_close(sp);
+    scn__spool_close(sp);
     sp = open_small(&ds);
-    scn_spool_get_stats(sp, &st);
+    scn__spool_get_stats(sp, &st);
     assert_int_equal(st.acked, last);
     assert_int_equal(st.records, 0);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
     unfill_disk();
 }
 

@@ -100,19 +100,19 @@ static void test_segment_past_4_gib_is_repaired(void **state)
     scn_spool_rec r;
     uint64_t seq, before;
 
-    assert_int_equal(scn_spool_open(f->dir, cap, &sp), 0);
-    assert_int_equal(scn_spool_append(sp, "one", 3, &seq, NULL), 0);
-    assert_int_equal(scn_spool_append(sp, "two", 3, &seq, NULL), 0);
+    assert_int_equal(scn__spool_open(f->dir, cap, &sp), 0);
+    assert_int_equal(scn__spool_append(sp, "one", 3, &seq, NULL), 0);
+    assert_int_equal(scn__spool_append(sp, "two", 3, &seq, NULL), 0);
     assert_true(seq == 2);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
     find_segment(f);
     before = file_size(f->seg);
 
     assert_int_equal(truncate(f->seg, (off_t)(before + grown)), 0);
     assert_true(file_size(f->seg) > UINT32_MAX);
 
-    assert_int_equal(scn_spool_open(f->dir, cap, &sp), 0);
-    scn_spool_get_stats(sp, &st);
+    assert_int_equal(scn__spool_open(f->dir, cap, &sp), 0);
+    scn__spool_get_stats(sp, &st);
     assert_true(st.records == 2);
     /* The cut tail could have held a seq per 16 bytes (the smallest
      * record): all of them are skipped, in 64-bit arithmetic. */
@@ -123,12 +123,12 @@ static void test_segment_past_4_gib_is_repaired(void **state)
     assert_true(file_size(f->seg) == before);
 
     /* Both records intact, and the next one lands where the cut was. */
-    assert_int_equal(scn_spool_peek(sp, &cur, &r), 0);
+    assert_int_equal(scn__spool_peek(sp, &cur, &r), 0);
     assert_true(r.seq == 1 && r.len == 3);
     assert_memory_equal(r.data, "one", 3);
-    assert_int_equal(scn_spool_append(sp, "three", 5, &seq, NULL), 0);
+    assert_int_equal(scn__spool_append(sp, "three", 5, &seq, NULL), 0);
     assert_true(seq == 3 + grown / 16);
-    scn_spool_close(sp);
+    scn__spool_close(sp);
     assert_true(file_size(f->seg) > before);
     assert_true(file_size(f->seg) < before + 64);
 }

@@ -82,7 +82,7 @@ static int setup_with(void **state, int require_airborne)
     o.queue_max = 4;
     o.require_airborne = require_airborne;
     ops.ctx = &fx.f;
-    if (uav_core_init(&fx.c, &o, &ops) != 0)
+    if (scn__uav_core_init(&fx.c, &o, &ops) != 0)
         return -1;
     *state = &fx;
     return 0;
@@ -101,7 +101,7 @@ static int setup_airborne(void **state)
 static int teardown(void **state)
 {
     fixture *fx = *state;
-    uav_core_free(&fx->c);
+    scn__uav_core_free(&fx->c);
     return 0;
 }
 
@@ -114,7 +114,7 @@ static void refused(fixture *fx, uint64_t now, const char *line, int err)
     assert_int_equal(
         scn_uav_cmd_parse(line, strlen(line), &cmd, msg, sizeof(msg)), 0);
     assert_int_equal(
-        uav_core_submit(&fx->c, now, &cmd, line, strlen(line), NULL, NULL),
+        scn__uav_core_submit(&fx->c, now, &cmd, line, strlen(line), NULL, NULL),
         err);
 }
 
@@ -125,19 +125,19 @@ static void submit(fixture *fx, uint64_t now, const char *line)
 
 static void answer(fixture *fx, uint64_t now, const char *text)
 {
-    uav_core_answer(&fx->c, now, text, strlen(text));
+    scn__uav_core_answer(&fx->c, now, text, strlen(text));
 }
 
 /* The line sent n-th (0-based) reached the socket. */
 static void written(fixture *fx, int n)
 {
-    uav_core_written(&fx->c, (uint64_t)n + 1);
+    scn__uav_core_written(&fx->c, (uint64_t)n + 1);
 }
 
 /* Link up and hello answered ok at t=0. */
 static void activate(fixture *fx)
 {
-    uav_core_link_up(&fx->c, 0);
+    scn__uav_core_link_up(&fx->c, 0);
     assert_int_equal(fx->f.nsent, 1);
     assert_string_equal(fx->f.sent[0], "hello_scentience");
     answer(fx, 1, "ok");
@@ -150,16 +150,16 @@ static void test_commands_wait_for_activation(void **state)
 
     submit(fx, 0, "takeoff");
     assert_int_equal(fx->f.nsent, 0); /* no link yet */
-    uav_core_link_up(&fx->c, 0);
+    scn__uav_core_link_up(&fx->c, 0);
     assert_int_equal(fx->f.nsent, 1);
     assert_string_equal(fx->f.sent[0], "hello_scentience");
     answer(fx, 5, "error not ready");
     assert_int_equal(fx->f.active, 0);
     assert_int_equal(fx->f.nsent, 1); /* takeoff still waits */
     /* Activation is tried again after the retry delay. */
-    uav_core_tick(&fx->c, 5 + 999);
+    scn__uav_core_tick(&fx->c, 5 + 999);
     assert_int_equal(fx->f.nsent, 1);
-    uav_core_tick(&fx->c, 5 + 1000);
+    scn__uav_core_tick(&fx->c, 5 + 1000);
     assert_int_equal(fx->f.nsent, 2);
     assert_string_equal(fx->f.sent[1], "hello_scentience");
     answer(fx, 1010, "ok");
@@ -177,8 +177,8 @@ static void test_late_hello_answer_activates(void **state)
      * answer comes later, before the retry. It is hello's: nothing else
      * was sent. */
     submit(fx, 0, "battery?");
-    uav_core_link_up(&fx->c, 0);
-    uav_core_tick(&fx->c, 100);
+    scn__uav_core_link_up(&fx->c, 0);
+    scn__uav_core_tick(&fx->c, 100);
     assert_int_equal(fx->c.stats.timeouts, 1);
     answer(fx, 130, "ok");
     assert_int_equal(fx->f.active, 1);
@@ -188,12 +188,12 @@ static void test_late_hello_answer_activates(void **state)
     assert_int_equal(fx->f.nsent, 2);
     assert_string_equal(fx->f.sent[1], "battery?");
     /* A late error to hello is no activation: hello is sent again. */
-    uav_core_link_down(&fx->c, 200);
-    uav_core_link_up(&fx->c, 300);
-    uav_core_tick(&fx->c, 400);
+    scn__uav_core_link_down(&fx->c, 200);
+    scn__uav_core_link_up(&fx->c, 300);
+    scn__uav_core_tick(&fx->c, 400);
     answer(fx, 410, "error not now");
     assert_int_equal(fx->f.active, 0);
-    uav_core_tick(&fx->c, 450);
+    scn__uav_core_tick(&fx->c, 450);
     assert_string_equal(fx->f.sent[fx->f.nsent - 1], "hello_scentience");
     assert_int_equal(fx->f.nsent, 4);
 }
@@ -224,10 +224,10 @@ static void test_timeouts_by_class(void **state)
     activate(fx);
     submit(fx, 10, "up 50");
     /* Motion: the long timeout. */
-    assert_int_equal(uav_core_tick(&fx->c, 10), 10 + 1000);
-    uav_core_tick(&fx->c, 10 + 999);
+    assert_int_equal(scn__uav_core_tick(&fx->c, 10), 10 + 1000);
+    scn__uav_core_tick(&fx->c, 10 + 999);
     assert_int_equal(fx->f.ndone, 0);
-    uav_core_tick(&fx->c, 10 + 1000);
+    scn__uav_core_tick(&fx->c, 10 + 1000);
     assert_int_equal(fx->f.ndone, 1);
     assert_int_equal(fx->f.done_err[0], SCN_ERR_TIMEOUT);
     /* Never retried: written once. */
@@ -241,14 +241,14 @@ static void test_read_retried_after_quiet_period(void **state)
 
     activate(fx);
     submit(fx, 10, "battery?");
-    assert_int_equal(uav_core_tick(&fx->c, 10), 10 + 100); /* short */
-    uav_core_tick(&fx->c, 110);
+    assert_int_equal(scn__uav_core_tick(&fx->c, 10), 10 + 100); /* short */
+    scn__uav_core_tick(&fx->c, 110);
     /* Timed out: the retry waits for the resync window. */
     assert_int_equal(fx->f.nsent, 2);
     assert_int_equal(fx->c.stats.timeouts, 1);
-    uav_core_tick(&fx->c, 159);
+    scn__uav_core_tick(&fx->c, 159);
     assert_int_equal(fx->f.nsent, 2);
-    uav_core_tick(&fx->c, 160);
+    scn__uav_core_tick(&fx->c, 160);
     assert_int_equal(fx->f.nsent, 3);
     assert_string_equal(fx->f.sent[2], "battery?");
     answer(fx, 170, "75");
@@ -265,7 +265,7 @@ static void test_late_answer_never_taken_by_next(void **state)
     activate(fx);
     submit(fx, 10, "takeoff");
     submit(fx, 10, "battery?");
-    uav_core_tick(&fx->c, 10 + 1000); /* takeoff times out */
+    scn__uav_core_tick(&fx->c, 10 + 1000); /* takeoff times out */
     assert_int_equal(fx->f.done_err[0], SCN_ERR_TIMEOUT);
     assert_int_equal(fx->f.nsent, 2); /* battery? held back */
     /* takeoff's late "ok" arrives: discarded, and the channel is in step
@@ -299,7 +299,7 @@ static void test_emergency_overtakes_everything(void **state)
     activate(fx);
     submit(fx, 10, "forward 100");
     submit(fx, 10, "cw 90");
-    assert_int_equal(uav_core_emergency(&fx->c, 20, NULL, NULL), 0);
+    assert_int_equal(scn__uav_core_emergency(&fx->c, 20, NULL, NULL), 0);
     assert_int_equal(fx->f.nsent, 3);
     assert_string_equal(fx->f.sent[2], "emergency");
     assert_true(fx->f.urgent[2]);
@@ -314,7 +314,7 @@ static void test_emergency_overtakes_everything(void **state)
     assert_string_equal(fx->f.done_line[2], "emergency");
     assert_int_equal(fx->f.done_err[2], 0);
     /* cw 90 never flies. */
-    uav_core_tick(&fx->c, 5000);
+    scn__uav_core_tick(&fx->c, 5000);
     assert_int_equal(fx->f.nsent, 3);
 }
 
@@ -322,12 +322,12 @@ static void test_emergency_without_link(void **state)
 {
     fixture *fx = *state;
 
-    assert_int_equal(uav_core_emergency(&fx->c, 0, NULL, NULL),
+    assert_int_equal(scn__uav_core_emergency(&fx->c, 0, NULL, NULL),
                      SCN_ERR_UAV_LINK_LOST);
     assert_int_equal(fx->f.nsent, 0);
     activate(fx);
     fx->f.link_down = true;
-    assert_int_equal(uav_core_emergency(&fx->c, 5, NULL, NULL),
+    assert_int_equal(scn__uav_core_emergency(&fx->c, 5, NULL, NULL),
                      SCN_ERR_UAV_LINK_LOST);
 }
 
@@ -338,13 +338,13 @@ static void test_link_loss_fails_everything(void **state)
     activate(fx);
     submit(fx, 10, "up 30");
     submit(fx, 10, "land");
-    uav_core_link_down(&fx->c, 20);
+    scn__uav_core_link_down(&fx->c, 20);
     assert_int_equal(fx->f.active, 0);
     assert_int_equal(fx->f.ndone, 2);
     assert_int_equal(fx->f.done_err[0], SCN_ERR_UAV_LINK_LOST);
     assert_int_equal(fx->f.done_err[1], SCN_ERR_UAV_LINK_LOST);
     /* A new link activates again before anything else. */
-    uav_core_link_up(&fx->c, 30);
+    scn__uav_core_link_up(&fx->c, 30);
     assert_string_equal(fx->f.sent[fx->f.nsent - 1], "hello_scentience");
 }
 
@@ -358,7 +358,7 @@ static void test_link_loss_after_write_is_outcome_unknown(void **state)
     submit(fx, 12, "cw 91");
     submit(fx, 12, "land");
     written(fx, 2); /* cw 91 reached the socket; land never left the queue */
-    uav_core_link_down(&fx->c, 20);
+    scn__uav_core_link_down(&fx->c, 20);
     assert_int_equal(fx->f.ndone, 3);
     assert_string_equal(fx->f.done_line[1], "cw 91");
     assert_int_equal(fx->f.done_err[1], SCN_ERR_UAV_OUTCOME_UNKNOWN);
@@ -378,9 +378,9 @@ static void test_emergency_written_then_link_lost(void **state)
     activate(fx);
     submit(fx, 10, "forward 100");
     written(fx, 1);
-    assert_int_equal(uav_core_emergency(&fx->c, 20, NULL, NULL), 0);
+    assert_int_equal(scn__uav_core_emergency(&fx->c, 20, NULL, NULL), 0);
     written(fx, 2);
-    uav_core_link_down(&fx->c, 30);
+    scn__uav_core_link_down(&fx->c, 30);
     assert_int_equal(fx->f.ndone, 2);
     assert_string_equal(fx->f.done_line[1], "emergency");
     assert_int_equal(fx->f.done_err[1], SCN_ERR_UAV_OUTCOME_UNKNOWN);
@@ -403,7 +403,7 @@ static void test_motion_waits_for_airborne(void **state)
          *l; l++) {
         scn_uav_cmd_parse(*l, strlen(*l), &cmd, msg, sizeof(msg));
         assert_int_equal(
-            uav_core_submit(&fx->c, 5, &cmd, *l, strlen(*l), NULL, NULL),
+            scn__uav_core_submit(&fx->c, 5, &cmd, *l, strlen(*l), NULL, NULL),
             SCN_ERR_UAV_NOT_AIRBORNE);
     }
     assert_int_equal(fx->c.stats.not_airborne, 5);
@@ -439,7 +439,7 @@ static void test_unanswered_land_is_not_airborne(void **state)
     assert_int_equal(fx->c.airborne, UAV_AIRBORNE_YES);
     submit(fx, 12, "land");
     written(fx, 2);
-    uav_core_tick(&fx->c, 12 + 1000); /* timed out: it may have landed */
+    scn__uav_core_tick(&fx->c, 12 + 1000); /* timed out: it may have landed */
     assert_int_equal(fx->f.done_err[1], SCN_ERR_TIMEOUT);
     assert_int_equal(fx->c.airborne, UAV_AIRBORNE_UNKNOWN);
     refused(fx, 1100, "oio voc", SCN_ERR_UAV_NOT_AIRBORNE);
@@ -450,7 +450,7 @@ static void test_unanswered_land_is_not_airborne(void **state)
     submit(fx, 1300, "takeoff");
     answer(fx, 1301, "ok");
     submit(fx, 1302, "land");
-    uav_core_link_down(&fx->c, 1303);
+    scn__uav_core_link_down(&fx->c, 1303);
     assert_int_equal(fx->f.done_err[3], SCN_ERR_UAV_LINK_LOST);
     assert_int_equal(fx->c.airborne, UAV_AIRBORNE_YES);
 }

@@ -28,14 +28,14 @@ static void test_frames_written_in_order(void **state)
     (void)state;
     assert_true(fd >= 0);
     close(fd);
-    assert_int_equal(uav_video_sink_open(path, 1 << 20, &k), 0);
+    assert_int_equal(scn__uav_video_sink_open(path, 1 << 20, &k), 0);
     for (int i = 0; i < 3; i++) {
         memset(frame, 'a' + i, sizeof(frame));
         frame[0] = 0; /* start code bytes are just bytes here */
         crc = crc32(crc, frame, sizeof(frame));
-        assert_int_equal(uav_video_sink_push(k, frame, sizeof(frame)), 0);
+        assert_int_equal(scn__uav_video_sink_push(k, frame, sizeof(frame)), 0);
     }
-    uav_video_sink_close(k);
+    scn__uav_video_sink_close(k);
     f = fopen(path, "rb");
     assert_non_null(f);
     assert_int_equal(fread(back, 1, sizeof(back), f), sizeof(back));
@@ -60,21 +60,21 @@ static void test_full_buffer_drops_whole_frames(void **state)
     assert_true(fd >= 0);
     close(fd);
     /* 1000 bytes of buffer: never more than one 600-byte frame queued. */
-    assert_int_equal(uav_video_sink_open(path, 1000, &k), 0);
+    assert_int_equal(scn__uav_video_sink_open(path, 1000, &k), 0);
     memset(frame, 'x', sizeof(frame));
     for (int i = 0; i < 200; i++) {
-        int rc = uav_video_sink_push(k, frame, sizeof(frame));
+        int rc = scn__uav_video_sink_push(k, frame, sizeof(frame));
         assert_true(rc == 0 || rc == SCN_ERR_QUEUE_FULL);
         if (rc == 0)
             accepted++;
         else
             dropped++;
     }
-    assert_int_equal(uav_video_sink_push(k, frame, 2000),
+    assert_int_equal(scn__uav_video_sink_push(k, frame, 2000),
                      SCN_ERR_MESSAGE_TOO_BIG);
-    uav_video_sink_stats_get(k, &st);
+    scn__uav_video_sink_stats_get(k, &st);
     assert_int_equal(st.dropped_frames, (uint64_t)dropped);
-    uav_video_sink_close(k);
+    scn__uav_video_sink_close(k);
     /* The file holds exactly the accepted frames, whole. */
     FILE *f = fopen(path, "rb");
     fseek(f, 0, SEEK_END);
@@ -90,10 +90,11 @@ static void test_open_failure(void **state)
     uav_video_sink *k = (uav_video_sink *)1;
 
     (void)state;
-    assert_int_equal(uav_video_sink_open("/nonexistent-dir/x.h264", 1000, &k),
-                     SCN_ERR_NO_SUCH_FILE);
+    assert_int_equal(
+        scn__uav_video_sink_open("/nonexistent-dir/x.h264", 1000, &k),
+        SCN_ERR_NO_SUCH_FILE);
     assert_null(k);
-    assert_int_equal(uav_video_sink_open("/tmp/unused.h264", 0, &k),
+    assert_int_equal(scn__uav_video_sink_open("/tmp/unused.h264", 0, &k),
                      SCN_ERR_INVALID_ARG);
     assert_null(k);
 }

@@ -15,20 +15,21 @@ static void test_defaults_and_ports(void **state)
     scn_url u;
 
     (void)state;
-    assert_int_equal(scn_url_parse("ws://192.168.10.1:9000", &u), 0);
+    assert_int_equal(scn__url_parse("ws://192.168.10.1:9000", &u), 0);
     assert_false(u.tls);
     assert_string_equal(u.host, "192.168.10.1");
     assert_int_equal(u.port, 9000);
     assert_string_equal(u.path, "/");
-    assert_int_equal(scn_url_parse("wss://api.scentience.ai/v1/stream", &u), 0);
+    assert_int_equal(scn__url_parse("wss://api.scentience.ai/v1/stream", &u),
+                     0);
     assert_true(u.tls);
     assert_int_equal(u.port, 443);
     assert_string_equal(u.path, "/v1/stream");
-    assert_int_equal(scn_url_parse("ws://h", &u), 0);
+    assert_int_equal(scn__url_parse("ws://h", &u), 0);
     assert_int_equal(u.port, 80);
-    assert_int_equal(scn_url_parse("ws://h?x=1", &u), 0);
+    assert_int_equal(scn__url_parse("ws://h?x=1", &u), 0);
     assert_string_equal(u.path, "/?x=1");
-    assert_int_equal(scn_url_parse("ws://[::1]:9000/a?b=c", &u), 0);
+    assert_int_equal(scn__url_parse("ws://[::1]:9000/a?b=c", &u), 0);
     assert_string_equal(u.host, "::1");
     assert_int_equal(u.port, 9000);
     assert_string_equal(u.path, "/a?b=c");
@@ -47,8 +48,8 @@ static void test_rejects(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        assert_int_equal(scn_url_parse(bad[i], &u), SCN_ERR_URL);
-    assert_int_equal(scn_url_parse(NULL, &u), SCN_ERR_URL);
+        assert_int_equal(scn__url_parse(bad[i], &u), SCN_ERR_URL);
+    assert_int_equal(scn__url_parse(NULL, &u), SCN_ERR_URL);
 }
 
 /* Brackets belong around an IPv6 address only (a fuzz find: the host "["
@@ -61,8 +62,8 @@ static void test_rejects_stray_brackets(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        assert_int_equal(scn_url_parse(bad[i], &u), SCN_ERR_URL);
-    assert_int_equal(scn_url_parse("ws://[fe80::1]:8889/", &u), 0);
+        assert_int_equal(scn__url_parse(bad[i], &u), SCN_ERR_URL);
+    assert_int_equal(scn__url_parse("ws://[fe80::1]:8889/", &u), 0);
     assert_string_equal(u.host, "fe80::1");
 }
 
@@ -71,10 +72,10 @@ static void test_query_encoding(void **state)
     scn_url u;
 
     (void)state;
-    assert_int_equal(scn_url_parse("ws://h:1/dev", &u), 0);
-    assert_int_equal(scn_url_add_query(&u, "uid", "SCN001"), 0);
+    assert_int_equal(scn__url_parse("ws://h:1/dev", &u), 0);
+    assert_int_equal(scn__url_add_query(&u, "uid", "SCN001"), 0);
     assert_string_equal(u.path, "/dev?uid=SCN001");
-    assert_int_equal(scn_url_add_query(&u, "x", "a b&c/é"), 0);
+    assert_int_equal(scn__url_add_query(&u, "x", "a b&c/é"), 0);
     assert_string_equal(u.path, "/dev?uid=SCN001&x=a%20b%26c%2F%C3%A9");
 }
 
@@ -84,10 +85,10 @@ static void test_query_too_long_leaves_path_intact(void **state)
     scn_url u;
 
     (void)state;
-    assert_int_equal(scn_url_parse("ws://h/p", &u), 0);
+    assert_int_equal(scn__url_parse("ws://h/p", &u), 0);
     memset(big, 'a', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
-    assert_int_equal(scn_url_add_query(&u, "uid", big), SCN_ERR_URL);
+    assert_int_equal(scn__url_add_query(&u, "uid", big), SCN_ERR_URL);
     assert_string_equal(u.path, "/p");
 }
 

@@ -11,7 +11,7 @@
 
 static bool valid(const char *s)
 {
-    return scn_utf8_check(s, strlen(s));
+    return scn__utf8_check(s, strlen(s));
 }
 
 static void test_accepts(void **state)
@@ -58,15 +58,16 @@ static void test_pieces(void **state)
 
     (void)state;
     for (size_t cut = 0; cut <= n; cut++) {
-        scn_utf8_init(&u);
-        assert_true(scn_utf8_feed(&u, (const unsigned char *)s, cut));
-        assert_true(scn_utf8_feed(&u, (const unsigned char *)s + cut, n - cut));
-        assert_true(scn_utf8_complete(&u));
+        scn__utf8_init(&u);
+        assert_true(scn__utf8_feed(&u, (const unsigned char *)s, cut));
+        assert_true(
+            scn__utf8_feed(&u, (const unsigned char *)s + cut, n - cut));
+        assert_true(scn__utf8_complete(&u));
     }
-    scn_utf8_init(&u);
-    assert_true(scn_utf8_feed(&u, (const unsigned char *)"\xf0\x9f", 2));
-    assert_false(scn_utf8_complete(&u));
-    assert_false(scn_utf8_feed(&u, (const unsigned char *)"A", 1));
+    scn__utf8_init(&u);
+    assert_true(scn__utf8_feed(&u, (const unsigned char *)"\xf0\x9f", 2));
+    assert_false(scn__utf8_complete(&u));
+    assert_false(scn__utf8_feed(&u, (const unsigned char *)"A", 1));
 }
 
 int main(void)

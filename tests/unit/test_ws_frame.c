@@ -87,9 +87,9 @@ static int feed(scn_ws_reader *r, seen *s, unsigned char *buf, size_t n,
                 bool bytewise)
 {
     if (!bytewise)
-        return scn_ws_reader_feed(r, buf, n, &events, s);
+        return scn__ws_reader_feed(r, buf, n, &events, s);
     for (size_t i = 0; i < n; i++) {
-        int rc = scn_ws_reader_feed(r, buf + i, 1, &events, s);
+        int rc = scn__ws_reader_feed(r, buf + i, 1, &events, s);
 
         if (rc)
             return rc;
@@ -107,7 +107,7 @@ static void test_messages_and_control(void **state)
 
         (void)state;
         memset(&s, 0, sizeof(s));
-        scn_ws_reader_init(&r, 1000);
+        scn__ws_reader_init(&r, 1000);
         n += frame(buf + n, true, SCN_WS_TEXT, "hello", 5, true);
         n += frame(buf + n, false, SCN_WS_BINARY, "\x00\x01", 2, true);
         n += frame(buf + n, true, SCN_WS_PING, "p", 1, true);
@@ -149,21 +149,21 @@ static void test_long_lengths(void **state)
     memset(big, 'x', sizeof(big));
     /* 16-bit and 64-bit lengths reach the limit check; the reader does not
      * need to buffer to refuse. */
-    scn_ws_reader_init(&r, 69999);
+    scn__ws_reader_init(&r, 69999);
     n = frame(buf, true, SCN_WS_BINARY, big, sizeof(big), true);
-    assert_int_equal(scn_ws_reader_feed(&r, buf, 14, &events, &s),
+    assert_int_equal(scn__ws_reader_feed(&r, buf, 14, &events, &s),
                      SCN_WS_TOO_BIG);
     /* Exactly the limit passes, over fragments too. */
-    scn_ws_reader_init(&r, 300);
+    scn__ws_reader_init(&r, 300);
     n = frame(buf, false, SCN_WS_BINARY, big, 200, true);
     n += frame(buf + n, true, SCN_WS_CONT, big, 100, true);
     assert_int_equal(
-        scn_ws_reader_feed(&r, buf, n, &(scn_ws_events){NULL, NULL}, NULL), 0);
-    scn_ws_reader_init(&r, 299);
+        scn__ws_reader_feed(&r, buf, n, &(scn_ws_events){NULL, NULL}, NULL), 0);
+    scn__ws_reader_init(&r, 299);
     n = frame(buf, false, SCN_WS_BINARY, big, 200, true);
     n += frame(buf + n, true, SCN_WS_CONT, big, 100, true);
     assert_int_equal(
-        scn_ws_reader_feed(&r, buf, n, &(scn_ws_events){NULL, NULL}, NULL),
+        scn__ws_reader_feed(&r, buf, n, &(scn_ws_events){NULL, NULL}, NULL),
         SCN_WS_TOO_BIG);
 }
 
@@ -179,18 +179,19 @@ static void test_client_frame_writer(void **state)
     for (size_t i = 0; i < sizeof(src); i++)
         src[i] = (unsigned char)('a' + i % 26);
     for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
-        size_t len = lens[k], hs = scn_ws_client_header_size(len);
+        size_t len = lens[k], hs = scn__ws_client_header_size(len);
         size_t n = frame(want, true, SCN_WS_TEXT, src, len, true);
         scn_ws_reader r;
         seen *s = calloc(1, sizeof(*s));
 
         assert_true(hs <= SCN_WS_CLIENT_HDR_MAX);
         memcpy(buf + SCN_WS_CLIENT_HDR_MAX, src, len);
-        scn_ws_client_frame(buf + SCN_WS_CLIENT_HDR_MAX, SCN_WS_TEXT, len, key);
+        scn__ws_client_frame(buf + SCN_WS_CLIENT_HDR_MAX, SCN_WS_TEXT, len,
+                             key);
         assert_int_equal(hs + len, n);
         assert_memory_equal(buf + SCN_WS_CLIENT_HDR_MAX - hs, want, n);
         if (len <= 255) {
-            scn_ws_reader_init(&r, 1000);
+            scn__ws_reader_init(&r, 1000);
             assert_int_equal(
                 feed(&r, s, buf + SCN_WS_CLIENT_HDR_MAX - hs, n, false), 0);
             assert_int_equal(s->nmsgs, 1);
@@ -210,10 +211,10 @@ static void expect_refusal(const unsigned char *bytes, size_t n, int code)
 
     memset(&s, 0, sizeof(s));
     memcpy(buf, bytes, n);
-    scn_ws_reader_init(&r, 1000);
-    assert_int_equal(scn_ws_reader_feed(&r, buf, n, &events, &s), code);
+    scn__ws_reader_init(&r, 1000);
+    assert_int_equal(scn__ws_reader_feed(&r, buf, n, &events, &s), code);
     /* Done: nothing more is read. */
-    assert_int_equal(scn_ws_reader_feed(&r, buf, n, &events, &s), 0);
+    assert_int_equal(scn__ws_reader_feed(&r, buf, n, &events, &s), 0);
 }
 
 static void test_refusals(void **state)
@@ -260,14 +261,14 @@ static void test_header_writer(void **state)
     unsigned char h[SCN_WS_HDR_MAX];
 
     (void)state;
-    assert_int_equal(scn_ws_header(h, SCN_WS_TEXT, 125), 2);
+    assert_int_equal(scn__ws_header(h, SCN_WS_TEXT, 125), 2);
     assert_int_equal(h[0], 0x81);
     assert_int_equal(h[1], 125);
-    assert_int_equal(scn_ws_header(h, SCN_WS_BINARY, 126), 4);
+    assert_int_equal(scn__ws_header(h, SCN_WS_BINARY, 126), 4);
     assert_int_equal(h[0], 0x82);
     assert_int_equal(h[1], 126);
     assert_int_equal(h[2] << 8 | h[3], 126);
-    assert_int_equal(scn_ws_header(h, SCN_WS_BINARY, 65536), 10);
+    assert_int_equal(scn__ws_header(h, SCN_WS_BINARY, 65536), 10);
     assert_int_equal(h[1], 127);
     assert_int_equal(h[7], 1);
     assert_int_equal(h[8], 0);
@@ -287,11 +288,11 @@ static void test_mask_word_wise(void **state)
     for (unsigned phase = 0; phase < 4; phase++) {
         for (size_t n = 0; n <= sizeof(plain); n++) {
             memcpy(got, plain, sizeof(got));
-            scn_ws_mask(got, n, key, phase);
+            scn__ws_mask(got, n, key, phase);
             for (size_t i = 0; i < sizeof(got); i++)
                 assert_int_equal(got[i], i < n ? plain[i] ^ key[(phase + i) & 3]
                                                : plain[i]);
-            scn_ws_mask(got, n, key, phase);
+            scn__ws_mask(got, n, key, phase);
             assert_memory_equal(got, plain, sizeof(plain));
         }
     }

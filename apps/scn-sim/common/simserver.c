@@ -70,32 +70,43 @@ int sim_conn_close_frame(const sim_conn *c, struct lws *wsi)
     return -1;
 }
 
-cJSON *sim_conn_close_event(const sim_conn *c, const char *key_name, int *code,
-                            const char **by, const char **reason)
+void sim_conn_report_close(sim_server *s, sim_conn *c, const char *key_name,
+                           const sim_count *counts, size_t ncounts)
 {
+    const char *by = "network", *reason = "";
+    int code = 1006;
+    char line[256];
+    size_t n = 0;
     cJSON *ev;
 
-    *by = "network";
-    *code = 1006;
-    *reason = "";
     if (c->closing) {
-        *by = "server";
-        *code = c->close_code;
-        *reason = c->close_reason;
+        by = "server";
+        code = c->close_code;
+        reason = c->close_reason;
     } else if (c->dropped) {
-        *by = "fault";
-        *reason = "dropped";
+        by = "fault";
+        reason = "dropped";
     } else if (c->peer_close_code) {
-        *by = "client";
-        *code = c->peer_close_code;
+        by = "client";
+        code = c->peer_close_code;
     }
     ev = simlog_event("close");
     cJSON_AddNumberToObject(ev, "conn", (double)c->id);
-    cJSON_AddNumberToObject(ev, "code", *code);
-    cJSON_AddStringToObject(ev, "reason", *reason);
-    cJSON_AddStringToObject(ev, "by", *by);
+    cJSON_AddNumberToObject(ev, "code", code);
+    cJSON_AddStringToObject(ev, "reason", reason);
+    cJSON_AddStringToObject(ev, "by", by);
     cJSON_AddStringToObject(ev, "key", key_name);
-    return ev;
+    line[0] = '\0';
+    for (size_t i = 0; i < ncounts; i++) {
+        cJSON_AddNumberToObject(ev, counts[i].name, (double)counts[i].value);
+        if (counts[i].words && n < sizeof(line))
+            n += (size_t)snprintf(line + n, sizeof(line) - n, ", %llu %s",
+                                  (unsigned long long)counts[i].value,
+                                  counts[i].words);
+    }
+    simlog_emit(ev);
+    simlog_info("conn %lu closed: %d %s (%s)%s", c->id, code, reason, by, line);
+    sim_conn_unlink(s, c);
 }
 
 void sim_admission_init(void *r, size_t size, struct lws *wsi)

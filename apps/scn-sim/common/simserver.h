@@ -172,12 +172,18 @@ int sim_conn_closing(sim_conn *c, int code, const char *reason);
  * which has lws send it and close. */
 int sim_conn_close_frame(const sim_conn *c, struct lws *wsi);
 
-/* The "close" event of a session that ended (conn, code, reason, by:
- * server, fault, client or network, key: its name, never the key): the
- * caller adds its counters and emits it. *code, *by and *reason get what
- * it says, for the caller's stderr line. */
-cJSON *sim_conn_close_event(const sim_conn *c, const char *key_name, int *code,
-                            const char **by, const char **reason);
+/* One counter of a connection, for its close report. */
+typedef struct sim_count {
+    const char *name; /* in the "close" event */
+    uint64_t value;
+    const char *words; /* in the stderr line ("frames sent"); NULL: not */
+} sim_count;
+
+/* Reports a linked session that ended and unlinks it: the "close" event
+ * (conn, code, reason, by: server, fault, client or network, key: its
+ * name, never the key; then the mode's counts) and one stderr line. */
+void sim_conn_report_close(sim_server *s, sim_conn *c, const char *key_name,
+                           const sim_count *counts, size_t ncounts);
 
 /* The close code and reason for a session that was let in although the
  * handshake check (r, run again at ESTABLISHED) now refuses it: 0 when it

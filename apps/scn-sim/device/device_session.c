@@ -452,25 +452,17 @@ void dev_conn_unstall(dev_conn *c)
 static void dev_conn_closed(sim_conn *sc)
 {
     dev_conn *c = (dev_conn *)sc;
-    dev_srv *s = c->srv;
-    const char *by, *reason;
-    int code;
-    cJSON *ev;
+    const sim_count counts[] = {
+        {"frames_sent", c->sent, "frames sent"},
+        {"frames_skipped", c->skipped, "skipped"},
+        {"malformed", c->malformed, NULL},
+        {"oversize", c->oversize, NULL},
+    };
 
     if (!c->h.linked)
         return;
-    ev = sim_conn_close_event(&c->h, ks_key_name(c->key), &code, &by, &reason);
-    cJSON_AddNumberToObject(ev, "frames_sent", (double)c->sent);
-    cJSON_AddNumberToObject(ev, "frames_skipped", (double)c->skipped);
-    cJSON_AddNumberToObject(ev, "malformed", (double)c->malformed);
-    cJSON_AddNumberToObject(ev, "oversize", (double)c->oversize);
-    simlog_emit(ev);
-    simlog_info("conn %lu closed: %d %s (%s), %llu frames sent, %llu "
-                "skipped",
-                c->h.id, code, reason, by, (unsigned long long)c->sent,
-                (unsigned long long)c->skipped);
-
-    sim_conn_unlink(&s->base, &c->h);
+    sim_conn_report_close(&c->srv->base, &c->h, ks_key_name(c->key), counts,
+                          sizeof(counts) / sizeof(counts[0]));
     /* Freed directly: dequeue() would touch flow control of a dying wsi. */
     for (; c->q_len; c->q_len--, c->q_head = (c->q_head + 1) % DEV_CTLQ_MAX)
         free(c->q[c->q_head].text);

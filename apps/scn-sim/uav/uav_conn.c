@@ -285,22 +285,16 @@ void uav_conn_drop(uav_conn *c)
 static void uav_conn_closed(sim_conn *sc)
 {
     uav_conn *c = (uav_conn *)sc;
-    uav_srv *s = c->srv;
-    const char *by, *reason;
-    int code;
-    cJSON *ev;
+    const sim_count counts[] = {
+        {"commands", c->commands, "commands"},
+        {"answers", c->answers, NULL},
+        {"unsent", c->q_len, NULL},
+    };
 
     if (!c->h.linked)
         return;
-    ev = sim_conn_close_event(&c->h, ks_key_name(c->key), &code, &by, &reason);
-    cJSON_AddNumberToObject(ev, "commands", (double)c->commands);
-    cJSON_AddNumberToObject(ev, "answers", (double)c->answers);
-    cJSON_AddNumberToObject(ev, "unsent", (double)c->q_len);
-    simlog_emit(ev);
-    simlog_info("conn %lu closed: %d %s (%s), %llu commands", c->h.id, code,
-                reason, by, (unsigned long long)c->commands);
-
-    sim_conn_unlink(&s->base, &c->h);
+    sim_conn_report_close(&c->srv->base, &c->h, ks_key_name(c->key), counts,
+                          sizeof(counts) / sizeof(counts[0]));
     for (; c->q_len; c->q_len--, c->q_head = (c->q_head + 1) % UAV_OUTQ_MAX)
         free(c->q[c->q_head].text);
 }

@@ -56,6 +56,7 @@ static void on_state(scn_uav_channel *ch, const scn_state_event *ev, void *user)
 int main(int argc, char **argv)
 {
     scn_uav_channel_options o;
+    scn_session_options link_so;
     scn_uav_channel *ch = NULL;
     scn_uav_cmd cmd;
     flight f = {0};
@@ -75,8 +76,10 @@ int main(int argc, char **argv)
         return 1;
     }
     scn_uav_channel_options_init(&o);
-    o.session.url = argv[1];
-    o.session.backoff.max_attempts = 3;
+    scn_session_options_init(&link_so);
+    o.session = &link_so;
+    link_so.url = argv[1];
+    link_so.backoff.max_attempts = 3;
     o.on_state = on_state;
     if ((rc = scn_uav_channel_new(f.loop, &o, &ch)) != 0) {
         printf("scn_uav_channel_new: %s\n", scn_strerror(rc));

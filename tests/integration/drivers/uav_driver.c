@@ -213,27 +213,30 @@ int main(int argc, char **argv)
         {"require-airborne", no_argument, NULL, 'a'},
         {NULL, 0, NULL, 0}};
     scn_uav_channel_options co;
+    scn_session_options link_so;
     driver d = {0};
     char buf[4096];
     size_t have = 0;
     int opt, bad = 0, rc;
 
     scn_uav_channel_options_init(&co);
-    co.session.backoff.initial_ms = 200;
-    co.session.backoff.max_ms = 1000;
+    scn_session_options_init(&link_so);
+    co.session = &link_so;
+    link_so.backoff.initial_ms = 200;
+    link_so.backoff.max_ms = 1000;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (opt) {
         case 'u':
-            co.session.url = optarg;
+            link_so.url = optarg;
             break;
         case 'p':
-            bad |= parse_ms(optarg, &co.session.ping_interval_ms);
+            bad |= parse_ms(optarg, &co.ping_interval_ms);
             break;
         case 'i':
-            bad |= parse_ms(optarg, &co.session.idle_timeout_ms);
+            bad |= parse_ms(optarg, &co.idle_timeout_ms);
             break;
         case 'c':
-            bad |= parse_ms(optarg, &co.session.connect_timeout_ms);
+            bad |= parse_ms(optarg, &link_so.connect_timeout_ms);
             break;
         case 's':
             bad |= parse_ms(optarg, &co.short_timeout_ms);
@@ -248,7 +251,7 @@ int main(int argc, char **argv)
             bad = 1;
         }
     }
-    if (bad || !co.session.url) {
+    if (bad || !link_so.url) {
         fputs("usage: uav_driver --url URL [--ping-ms N] [--idle-ms N] "
               "[--connect-ms N] [--short-ms N] [--long-ms N] "
               "[--require-airborne]\n",

@@ -78,7 +78,7 @@ int client_init(client *c, const char *test, scn_session_options *opts)
     memset(c, 0, sizeof(*c));
     snprintf(name, sizeof(name), "%s-%d.log", test, (int)getpid());
     c->log = fopen(test_log_path(name, path, sizeof(path)), "a");
-    memset(&lo, 0, sizeof(lo));
+    scn_loop_options_init(&lo);
     lo.log = harness_log_to_file;
     lo.log_user = c->log;
     lo.log_level = SCN_LOG_DEBUG;
