@@ -12,8 +12,8 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
 .PHONY: all deps build asan tsan fuzz-build test test-fast coverage fuzz demo \
-	demo-stream demo-uav bench format clean cross-deps cross test-cross \
-	test-board deb bench-board
+	demo-stream demo-uav demo-fleet bench format clean cross-deps cross test-cross \
+	test-board deb bench-board bench-companion-mqtt
 
 all: build
 
@@ -87,15 +87,25 @@ demo-stream: build
 demo-uav: build
 	./scripts/demo-uav $(BUILD)
 
+# Three simulated drones through a local mosquitto into scn-fleet.
+demo-fleet: build
+	./scripts/demo-fleet $(BUILD)
+
 # Benchmarks against the peers (docs/PERFORMANCE.md); about 7 min on 2
 # cores. Separate from the tests: no timing is ever asserted there.
 bench: deps
 	./bench/install-peers
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
 	cmake --build $(BENCH_BUILD) -j $(JOBS) --target bench-server bench-lws-client bench-scn-client \
-	  scn-record scn-sim scn-companion scn-stream
+	  scn-record scn-sim scn-companion scn-stream scn-fleet fleet-load
 	./bench/run $(BENCH_BUILD)
 	./bench/stream-jsonl $(BENCH_BUILD)
+	./bench/fleet $(BENCH_BUILD)
+
+# The companion's cost of the fleet output over MQTT (bench/companion-mqtt;
+# docs/PERFORMANCE.md, "The companion with MQTT on"): about 3 minutes.
+bench-companion-mqtt: build
+	./bench/companion-mqtt $(BUILD)
 
 # --- Boards: cross builds for Debian arm64/armhf, tested under qemu-user ---
 # `make cross ARCH=arm64|armhf` builds into build-ARCH with Debian's cross

@@ -30,6 +30,7 @@
 #define CLI_EX_CANTCREAT   73  /* cannot create output file */
 #define CLI_EX_IOERR       74  /* input/output error */
 #define CLI_EX_TEMPFAIL    75  /* temporary failure, retry later */
+#define CLI_EX_PROTOCOL    76  /* remote error in protocol (a TLS peer) */
 #define CLI_EX_NOPERM      77  /* permission denied */
 #define CLI_EX_CONFIG      78  /* configuration error */
 #define CLI_EX_INTERRUPTED 130 /* stopped by SIGINT or SIGTERM (128 + 2) */

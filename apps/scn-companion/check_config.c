@@ -125,6 +125,10 @@ static void check_whole(checker *k, const config *cf)
         problem(k, 0, "cloud-url needs a spool-dir");
     if (cf->spool)
         check_dir(k, "spool-dir", cf->spool);
+    if (comp_mqtt_settings_check(cf, why, sizeof why))
+        problem(k, 0, "%s", why + (why[0] == '-' ? 2 : 0));
+    if (cf->mqtt_spool)
+        check_dir(k, "mqtt-spool-dir", cf->mqtt_spool);
     if (cf->record)
         check_out_file(k, "record", cf->record);
     if (cf->video_out)

@@ -83,6 +83,11 @@ typedef struct config {
     const char *live_bind, *live_allow, *live_token_file, *live_cert;
     const char *live_key, *live_origins;
     uint64_t spool_cap; /* --spool-cap; 0: the library's default */
+    /* The fleet output (--mqtt-*): see docs/PROTOCOL.md 12. */
+    const char *mqtt_url, *drone_id, *mqtt_username, *mqtt_password_file;
+    const char *mqtt_ca, *mqtt_cert, *mqtt_key, *mqtt_spool, *mqtt_commands;
+    double mqtt_rate;        /* per second for olfaction, state; 0: all */
+    uint64_t mqtt_spool_cap; /* 0: the library's default */
 } config;
 
 /* main.c: the defaults. */
@@ -109,7 +114,10 @@ void comp_settings_free(comp_settings *s);
 int comp_check_config(const char *path);
 
 /* Links, as indexes of per-link arrays. */
-enum { LINK_DEVICE, LINK_DRONE, LINK_CLOUD, LINK_COUNT };
+enum { LINK_DEVICE, LINK_DRONE, LINK_CLOUD, LINK_MQTT, LINK_COUNT };
+
+/* fleet.c's state (opaque here). */
+typedef struct comp_fleet comp_fleet;
 
 /* A session or channel replaced at a key rotation, closing (1000) before
  * it is freed. */
@@ -153,7 +161,9 @@ typedef struct comp {
     int flying;       /* takeoff answered ok, no land/emergency ok since */
     int land_replied; /* the exit landing completed (any outcome) */
     int closing;
-    int fatal; /* exit code once a link failed for good */
+    int fatal;         /* the error once a link failed for good */
+    int fatal_status;  /* its exit code, when not cli_exit_for_error's */
+    comp_fleet *fleet; /* --mqtt-url */
     uint64_t frames, states, inferences, commands, reconnects;
     uint64_t fused_with_state, submit_errors;
     /* Each device frame's JSON, made once (wiring.c); frames_lost: frames
@@ -219,6 +229,35 @@ void wire_device(comp *c, scn_session_options *o);
 void wire_channel(comp *c, scn_uav_channel_options *co);
 void wire_state(comp *c, scn_uav_state_server_options *so);
 void wire_cloud(comp *c, scn_cloud_options *o);
+
+/* The companion's own command to the drone (printed, recorded, counted):
+ * returns 0, or the channel's refusal with why filled (then cb is never
+ * called). */
+int comp_send_command(comp *c, const char *line, scn_uav_reply_fn cb,
+                      void *user, char *why, size_t why_cap);
+/* What every command's end does (record, flight state, stdout); reply
+ * callbacks call it first. */
+void comp_command_reply(comp *c, const scn_uav_reply *r);
+
+/* fleet.c: the MQTT output and fleet commands (--mqtt-url). start returns
+ * 0 or an exit code (the reason printed); the rest do nothing without
+ * --mqtt-url. */
+int comp_fleet_start(comp *c);
+/* The --mqtt-* settings as a whole (what each needs of the others): 0,
+ * or -1 with the first problem in why. --config, --check-config and the
+ * flags share it. */
+int comp_mqtt_settings_check(const config *cf, char *why, size_t why_cap);
+/* A recorded document, published on its topic (ts_ns: its time). */
+void comp_fleet_publish(comp *c, scn_record_stream st, const char *json,
+                        size_t len, int64_t ts_ns);
+/* The device's UID (from its frames) and the drone's serial (asked once
+ * the drone is active) go into the birth status. */
+void comp_fleet_device_uid(comp *c, const char *uid);
+void comp_fleet_drone_active(comp *c);
+/* The offline status, a bounded wait for the broker to take what is
+ * spooled, the summary line; frees. Call after the drone's channel is
+ * freed (its pending fleet commands reply through here). */
+void comp_fleet_stop(comp *c);
 
 /* keys.c: the links, made with the current key, and SIGHUP. Each returns
  * 0 or the error of the library's constructor. */

@@ -23,6 +23,8 @@
 #include "cli.h"
 #include "config_file.h"
 #include "companion.h"
+#include "fleet_gate.h"
+#include "fleet_topic.h"
 
 /* As the user typed it, for messages. */
 #define P "scn-companion"
@@ -39,69 +41,94 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    fputs("usage: scn-companion --device-url URL [--drone-url ws://HOST:8889] "
-          "\n                     [--cloud-url URL --spool-dir DIR] "
-          "[options]\n"
-          "  --device-url URL      the olfaction device (required)\n"
-          "  --drone-url URL       the drone's command port; no drone "
-          "without it\n"
-          "  --cloud-url URL       the cloud inference stream; needs "
-          "--spool-dir\n"
-          "  --spool-dir DIR       where records wait for the cloud (made "
-          "if missing)\n"
-          "  --device UID          select the device by UID\n"
-          "  --rate HZ             ask the device for this frame rate\n"
-          "  --state-port N        drone state server port (8890; 0: off)\n"
-          "  --video-port N        drone video server port (11111; 0: off)\n"
-          "  --video-out FILE      append received video to FILE\n"
-          "  --listen ADDR         address the state/video servers bind\n"
-          "  --script FILE         drone commands, run in order once active\n"
-          "  --follow COMPOUND|any send 'oio COMPOUND' once on a fresh "
-          "inference\n"
-          "  --follow-threshold X  minimum score (0.5)\n"
-          "  --max-age S           oldest inference acted on (2)\n"
-          "  --live-port N         dashboard, Foxglove (ws://HOST:N/) and "
-          "/live (8765; 0: off)\n"
-          "  --live-bind ADDR      address it listens on (127.0.0.1; "
-          "0.0.0.0: all)\n"
-          "  --live-allow CIDR,... peers allowed to connect (all)\n"
-          "  --live-token-file FILE  dashboard token (0600), required off "
-          "loopback\n"
-          "  --live-cert FILE --live-key FILE  TLS: https and wss\n"
-          "  --live-origin URL,... more allowed browser origins\n"
-          "  --live-max-subscribers N  connections at once (64)\n"
-          "  --live-max-per-address N  connections from one address (16)\n"
-          "  --live-queue-msgs N   messages queued per dashboard (128)\n"
-          "  --live-queue-bytes SIZE  bytes queued per dashboard (32K)\n"
-          "  --live-flush-ms MS    write to a dashboard at most every MS "
-          "ms (100; 0: at once)\n"
-          "  --spool-cap SIZE      bound on the cloud spool (64M); a smaller "
-          "disk\n"
-          "                        bounds it too (the oldest records go, "
-          "reported)\n"
-          "  --record FILE.mcap    record every stream\n"
-          "  --key-file PATH       API key file (else $SCENTIENCE_API_KEY)\n"
-          "  --config FILE         'key = value' lines, same names as the "
-          "flags\n"
-          "  --check-config FILE   report every problem in FILE; exit 0 only "
-          "if it would start\n"
-          "  --duration S          stop after S seconds\n"
-          "  --no-status           no status line on a terminal\n"
-          "  --no-land-on-exit     do not send 'land' when stopping in flight\n"
-          "Signals: INT/TERM stop cleanly (landing first, recording "
-          "finished);\n"
-          "HUP: the key is read again now; a new one replaces the links\n"
-          "(the drone's between commands), a bad file keeps the current "
-          "key.\n"
-          "Exit: 0 ok (--duration, INT/TERM), 64 usage, 65 invalid script "
-          "or --follow,\n66 script unreadable, 69 a link failed for good "
-          "(unreachable, refused), 70\ninternal error, 71 cannot listen "
-          "(--live-port, --state-port, --video-port),\n73 cannot create the "
-          "recording, the video file or the spool directory, 74\nrecords "
-          "were dropped before the cloud had them (spool cap or full disk), "
-          "75\nthe spool is in use by another process, 77 key rejected, 78 no "
-          "usable key or\na bad --config file.\n",
-          f);
+    fputs(
+        "usage: scn-companion --device-url URL [--drone-url ws://HOST:8889] "
+        "\n                     [--cloud-url URL --spool-dir DIR] "
+        "[options]\n"
+        "  --device-url URL      the olfaction device (required)\n"
+        "  --drone-url URL       the drone's command port; no drone "
+        "without it\n"
+        "  --cloud-url URL       the cloud inference stream; needs "
+        "--spool-dir\n"
+        "  --spool-dir DIR       where records wait for the cloud (made "
+        "if missing)\n"
+        "  --device UID          select the device by UID\n"
+        "  --rate HZ             ask the device for this frame rate\n"
+        "  --state-port N        drone state server port (8890; 0: off)\n"
+        "  --video-port N        drone video server port (11111; 0: off)\n"
+        "  --video-out FILE      append received video to FILE\n"
+        "  --listen ADDR         address the state/video servers bind\n"
+        "  --script FILE         drone commands, run in order once active\n"
+        "  --follow COMPOUND|any send 'oio COMPOUND' once on a fresh "
+        "inference\n"
+        "  --follow-threshold X  minimum score (0.5)\n"
+        "  --max-age S           oldest inference acted on (2)\n"
+        "  --live-port N         dashboard, Foxglove (ws://HOST:N/) and "
+        "/live (8765; 0: off)\n"
+        "  --live-bind ADDR      address it listens on (127.0.0.1; "
+        "0.0.0.0: all)\n"
+        "  --live-allow CIDR,... peers allowed to connect (all)\n"
+        "  --live-token-file FILE  dashboard token (0600), required off "
+        "loopback\n"
+        "  --live-cert FILE --live-key FILE  TLS: https and wss\n"
+        "  --live-origin URL,... more allowed browser origins\n"
+        "  --live-max-subscribers N  connections at once (64)\n"
+        "  --live-max-per-address N  connections from one address (16)\n"
+        "  --live-queue-msgs N   messages queued per dashboard (128)\n"
+        "  --live-queue-bytes SIZE  bytes queued per dashboard (32K)\n"
+        "  --live-flush-ms MS    write to a dashboard at most every MS "
+        "ms (100; 0: at once)\n"
+        "  --spool-cap SIZE      bound on the cloud spool (64M); a smaller "
+        "disk\n"
+        "                        bounds it too (the oldest records go, "
+        "reported)\n"
+        "  --record FILE.mcap    record every stream\n"
+        "  --key-file PATH       API key file (else $SCENTIENCE_API_KEY)\n"
+        "  --config FILE         'key = value' lines, same names as the "
+        "flags\n"
+        "  --check-config FILE   report every problem in FILE; exit 0 only "
+        "if it would start\n"
+        "  --duration S          stop after S seconds\n"
+        "  --no-status           no status line on a terminal\n"
+        "  --no-land-on-exit     do not send 'land' when stopping in flight\n"
+        "Fleet over MQTT (docs/PROTOCOL.md 12):\n"
+        "  --mqtt-url URL        mqtt://HOST[:PORT] or mqtts://HOST[:PORT]: "
+        "publish\n"
+        "                        under scentience/v1/<drone-id>/\n"
+        "  --drone-id NAME       this drone's name (1-23 of A-Z a-z 0-9 _ -); "
+        "required\n"
+        "  --mqtt-spool-dir DIR  where QoS 1 messages wait for the broker; "
+        "required\n"
+        "  --mqtt-spool-cap SIZE bound on that spool (16M)\n"
+        "  --mqtt-username NAME  broker user name\n"
+        "  --mqtt-password-file FILE  its password, one line (0600)\n"
+        "  --mqtt-ca FILE        CA to verify an mqtts:// broker (else the "
+        "system's)\n"
+        "  --mqtt-cert FILE --mqtt-key FILE  client certificate (mqtts)\n"
+        "  --mqtt-rate HZ        olfaction and state at most HZ a second, "
+        "newest wins\n"
+        "                        (10; 0: every message)\n"
+        "  --mqtt-commands LIST  take these fleet commands: land, "
+        "emergency, stop,\n"
+        "                        streamon, streamoff, oiooff, follow "
+        "(none;\n"
+        "                        never motion)\n"
+        "Signals: INT/TERM stop cleanly (landing first, recording "
+        "finished);\n"
+        "HUP: the key is read again now; a new one replaces the links\n"
+        "(the drone's between commands), a bad file keeps the current "
+        "key.\n"
+        "Exit: 0 ok (--duration, INT/TERM), 64 usage, 65 invalid script "
+        "or --follow,\n66 script unreadable, 69 a link failed for good "
+        "(unreachable, refused), 70\ninternal error, 71 cannot listen "
+        "(--live-port, --state-port, --video-port),\n73 cannot create the "
+        "recording, the video file or the spool directory, 74\nrecords "
+        "were dropped before the cloud had them (spool cap or full disk), "
+        "75\nthe spool is in use by another process, 76 the MQTT broker's "
+        "certificate\ndid not verify, 77 key rejected or the MQTT broker "
+        "refused the user name\nor password, 78 no usable key or a bad "
+        "--config file.\n",
+        f);
 }
 
 enum {
@@ -139,6 +166,17 @@ enum {
     O_NOSTATUS,
     O_NOLAND,
     O_CHECK,
+    O_MQTT_URL,
+    O_DRONE_ID,
+    O_MQTT_USER,
+    O_MQTT_PASS,
+    O_MQTT_CA,
+    O_MQTT_CERT,
+    O_MQTT_KEY,
+    O_MQTT_SPOOL,
+    O_MQTT_SPOOL_CAP,
+    O_MQTT_RATE,
+    O_MQTT_COMMANDS,
     O_HELP
 };
 
@@ -177,6 +215,17 @@ static const struct option longopts[] = {
     {"no-status", no_argument, NULL, O_NOSTATUS},
     {"no-land-on-exit", no_argument, NULL, O_NOLAND},
     {"check-config", required_argument, NULL, O_CHECK},
+    {"mqtt-url", required_argument, NULL, O_MQTT_URL},
+    {"drone-id", required_argument, NULL, O_DRONE_ID},
+    {"mqtt-username", required_argument, NULL, O_MQTT_USER},
+    {"mqtt-password-file", required_argument, NULL, O_MQTT_PASS},
+    {"mqtt-ca", required_argument, NULL, O_MQTT_CA},
+    {"mqtt-cert", required_argument, NULL, O_MQTT_CERT},
+    {"mqtt-key", required_argument, NULL, O_MQTT_KEY},
+    {"mqtt-spool-dir", required_argument, NULL, O_MQTT_SPOOL},
+    {"mqtt-spool-cap", required_argument, NULL, O_MQTT_SPOOL_CAP},
+    {"mqtt-rate", required_argument, NULL, O_MQTT_RATE},
+    {"mqtt-commands", required_argument, NULL, O_MQTT_COMMANDS},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0}};
 
@@ -273,6 +322,42 @@ static int apply(config *cf, int opt, const char *arg, char *why, size_t cap)
     case O_NOLAND:
         cf->no_land = 1;
         return 0;
+    case O_MQTT_URL:
+        cf->mqtt_url = arg;
+        return 0;
+    case O_DRONE_ID:
+        cf->drone_id = arg;
+        return fleet_drone_id_check(arg, why, cap);
+    case O_MQTT_USER:
+        cf->mqtt_username = arg;
+        return 0;
+    case O_MQTT_PASS:
+        cf->mqtt_password_file = arg;
+        return 0;
+    case O_MQTT_CA:
+        cf->mqtt_ca = arg;
+        return 0;
+    case O_MQTT_CERT:
+        cf->mqtt_cert = arg;
+        return 0;
+    case O_MQTT_KEY:
+        cf->mqtt_key = arg;
+        return 0;
+    case O_MQTT_SPOOL:
+        cf->mqtt_spool = arg;
+        return 0;
+    case O_MQTT_SPOOL_CAP:
+        return cli_check_size(arg, 16 * 1024, (uint64_t)1 << 40,
+                              &cf->mqtt_spool_cap, why, cap);
+    case O_MQTT_RATE:
+        return cli_check_double(arg, 0, 1000, &cf->mqtt_rate, why, cap);
+    case O_MQTT_COMMANDS: {
+        fleet_gate g;
+
+        cf->mqtt_commands = arg;
+        fleet_gate_init(&g);
+        return fleet_gate_allow_list(&g, arg, why, cap);
+    }
     default:
         snprintf(why, cap, "not a setting");
         return -1;
@@ -293,7 +378,10 @@ void comp_config_defaults(config *cf)
                    .live_queue_bytes = 32 * 1024,
                    .live_flush_ms = 100,
                    .threshold = 0.5,
-                   .max_age = 2};
+                   .max_age = 2,
+                   /* A ground station rarely needs 100 Hz from every
+                    * drone (docs/PROTOCOL.md 12.3). */
+                   .mqtt_rate = 10};
 }
 
 /* The long name of an option value, for messages. */
@@ -471,7 +559,7 @@ static int create_all(comp *c, const config *cf)
     if ((rc = comp_new_device(c)) != 0)
         return cli_link_error(P, rc, "--device-url", cf->device_url,
                               cf->key_file);
-    return 0;
+    return comp_fleet_start(c);
 }
 
 static void close_session(comp *c, scn_session *s)
@@ -497,6 +585,9 @@ static void free_all(comp *c)
     scn_session_free(c->dev);
     scn_cloud_free(c->cloud);
     scn_uav_channel_free(c->ch);
+    c->ch = NULL;
+    /* After the channel: its pending fleet commands reply through it. */
+    comp_fleet_stop(c);
     scn_timer_free(c->script_timer);
     scn_uav_video_server_free(c->video_srv);
     scn_uav_state_server_free(c->state_srv);
@@ -554,6 +645,8 @@ int main(int argc, char **argv)
     if (cf.cloud_url && !cf.spool)
         return cli_usage_error(P, "--cloud-url needs --spool-dir (where "
                                   "records wait for the cloud)");
+    if (comp_mqtt_settings_check(&cf, why, sizeof(why)))
+        return cli_usage_error(P, "%s", why);
     if (!(c = calloc(1, sizeof(*c))))
         return CLI_EX_SOFTWARE;
     c->cf = &cf;
@@ -634,7 +727,9 @@ int main(int argc, char **argv)
     /* Records it was asked to keep and lost: not a clean run. */
     lost = comp_report_cloud_loss(c);
     comp_event(c, "stop", "companion", interrupted ? "signal" : NULL);
-    status = c->fatal ? cli_exit_for_error(c->fatal) : 0;
+    status = c->fatal_status ? c->fatal_status
+             : c->fatal      ? cli_exit_for_error(c->fatal)
+                             : 0;
     if ((lost || c->frames_lost) && status == 0)
         status = CLI_EX_IOERR;
 out:

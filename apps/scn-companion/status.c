@@ -12,7 +12,8 @@
 
 #define STATUS_INTERVAL_MS 1000
 
-static const char *const link_names[LINK_COUNT] = {"device", "drone", "cloud"};
+static const char *const link_names[LINK_COUNT] = {"device", "drone", "cloud",
+                                                   "mqtt"};
 
 void comp_status_link(comp *c, int link, const scn_state_event *ev)
 {
@@ -31,6 +32,8 @@ static int link_present(const comp *c, int link)
         return c->cf->drone_url != NULL;
     case LINK_CLOUD:
         return c->cf->cloud_url != NULL;
+    case LINK_MQTT:
+        return c->cf->mqtt_url != NULL;
     default:
         return 1;
     }

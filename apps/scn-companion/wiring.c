@@ -121,6 +121,7 @@ static void emit(comp *c, scn_record_stream st, const char *stream,
                                (uint64_t)(publish_ns > 0 ? publish_ns : now),
                                json, len);
     }
+    comp_fleet_publish(c, st, json, len, publish_ns > 0 ? publish_ns : now);
     /* The recorder's topic for Foxglove, the stream name for /live. */
     if (c->live && (c->live_chan[st] || stream)) {
         if (f)
@@ -282,6 +283,7 @@ static void dev_frame(scn_session *s, const scn_frame *f, void *user)
     if (s != c->dev)
         return;
     c->frames++;
+    comp_fleet_device_uid(c, scn_frame_uid(f));
     if ((json = frame_text(c, f, &len)) == NULL)
         return;
     emit(c, SCN_RECORD_OLFACTION, "olfaction", f, json, len, ts);
@@ -359,8 +361,10 @@ static void uav_active(scn_uav_channel *ch, int active, void *user)
     if (ch != c->ch)
         return;
     c->active = active;
-    if (active)
+    if (active) {
+        comp_fleet_drone_active(c);
         script_kick(c);
+    }
 }
 
 static void uav_error(scn_uav_channel *ch, int err, const char *detail,
@@ -396,12 +400,10 @@ static void cmd_record(comp *c, const char *line, const scn_uav_reply *r)
     evb_emit(c, &b, SCN_RECORD_UAV_COMMAND);
 }
 
-static void on_reply(scn_uav_channel *ch, const scn_uav_reply *r, void *user)
+void comp_command_reply(comp *c, const scn_uav_reply *r)
 {
-    comp *c = user;
     char raw[4 * SCN_UAV_RAW_MAX + 1];
 
-    (void)ch;
     if (c->cmd_outstanding)
         c->cmd_outstanding--;
     cmd_record(c, r->line, r);
@@ -417,6 +419,12 @@ static void on_reply(scn_uav_channel *ch, const scn_uav_reply *r, void *user)
                ? cli_escaped(raw, sizeof(raw), r->answer->raw)
                : scn_strerror(r->err));
     fflush(stdout);
+}
+
+static void on_reply(scn_uav_channel *ch, const scn_uav_reply *r, void *user)
+{
+    (void)ch;
+    comp_command_reply(user, r);
 }
 
 static void on_script_reply(scn_uav_channel *ch, const scn_uav_reply *r,
@@ -436,25 +444,34 @@ static void on_script_reply(scn_uav_channel *ch, const scn_uav_reply *r,
     scn_timer_start(c->script_timer, 0);
 }
 
-/* Sends one command; returns 0 or the validation/queue error. */
-static int send_line(comp *c, const char *line, scn_uav_reply_fn cb)
+int comp_send_command(comp *c, const char *line, scn_uav_reply_fn cb,
+                      void *user, char *why, size_t why_cap)
 {
-    char why[256] = "";
     int rc;
 
+    if (why_cap)
+        why[0] = '\0';
     c->commands++;
     printf("> %s\n", line);
     fflush(stdout);
     cmd_record(c, line, NULL);
-    rc = scn_uav_channel_send_text(c->ch, line, cb, c, why, sizeof(why));
+    rc = scn_uav_channel_send_text(c->ch, line, cb, user, why, why_cap);
     if (rc == 0)
         c->cmd_outstanding++;
     if (rc) {
         fprintf(stderr, "scn-companion: %s: %s\n", line,
-                why[0] ? why : scn_strerror(rc));
+                why_cap && why[0] ? why : scn_strerror(rc));
         comp_event(c, "command_refused", "drone", line);
     }
     return rc;
+}
+
+/* Sends one command; returns 0 or the validation/queue error. */
+static int send_line(comp *c, const char *line, scn_uav_reply_fn cb)
+{
+    char why[256];
+
+    return comp_send_command(c, line, cb, c, why, sizeof(why));
 }
 
 static void on_land_reply(scn_uav_channel *ch, const scn_uav_reply *r,

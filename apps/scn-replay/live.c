@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "dashboard.h"
+#include "live_close.h"
 #include "replay.h"
 
 /* The companion's /live stream for a recorded topic (wiring.c): the
@@ -123,9 +124,6 @@ int rp_live_watched(rp_app *a)
 
 void rp_live_stop(rp_app *a)
 {
-    scn_live_stats st;
-    uint64_t until;
-
     if (!a->live)
         return;
     /* As the companion does: the channels go, then a clean close
@@ -133,14 +131,6 @@ void rp_live_stop(rp_app *a)
     for (size_t i = 0; i < a->nlch; i++)
         if (a->lch[i].id)
             scn_live_channel_remove(a->live, a->lch[i].id);
-    if (scn_live_close_all(a->live) > 0) {
-        until = scn_loop_now_ms(a->loop) + 1000;
-        do {
-            scn_loop_run_once(a->loop, 20);
-            scn_live_get_stats(a->live, &st);
-        } while (st.server.connections_open > 0 &&
-                 scn_loop_now_ms(a->loop) < until);
-    }
-    scn_live_free(a->live);
+    live_close_and_free(a->live, a->loop);
     a->live = NULL;
 }

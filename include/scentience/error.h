@@ -90,7 +90,12 @@ extern "C" {
     X(SPOOL_BUSY, -121, "the spool is in use by another process")              \
     X(SPOOL_FULL, -122, "no room left on the spool's disk")                    \
     X(SPOOL_INVALID, -123,                                                     \
-      "the spool holds a file or value out of range (refused)")
+      "the spool holds a file or value out of range (refused)")              \
+    X(MQTT_AUTH, -140, "the MQTT broker refused the username or password")    \
+    X(MQTT_NOT_AUTHORISED, -141,                                               \
+      "the MQTT broker refused: this client is not authorised")               \
+    X(MQTT_REFUSED, -142,                                                      \
+      "the MQTT broker refused the connection (protocol or client id)")
 
 typedef enum scn_err {
     SCN_OK = 0,

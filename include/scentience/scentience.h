@@ -18,6 +18,8 @@
 #include <scentience/timer.h>
 #include <scentience/recorder.h>
 #include <scentience/recording.h>
+#include <scentience/fleet.h>
+#include <scentience/mqtt.h>
 
 /** The WebSocket subprotocol a session offers to devices (docs/PROTOCOL.md). */
 #define SCN_SUBPROTOCOL "scentience.v1"

@@ -118,24 +118,23 @@ static void fg_status(scn_live *live, fg_client *c, int level,
     fg_send_text(c->conn, scn__fg_status(level, message));
 }
 
-/* Caller holds mu. */
-static char *advertise_all(scn_live *live)
+/* Advertises every channel to one client, 64 to a message (a fleet has a
+ * channel per drone and stream: hundreds). Caller holds mu. */
+static void advertise_all(scn_live *live, scn_server_conn *conn)
 {
     scn_fg_channel ch[64];
     size_t n = 0;
-    char *text;
-    channel *c;
 
-    /* In batches that fit the array: a channel list is short. */
-    for (c = live->channels; c && n < 64; c = c->next) {
+    for (channel *c = live->channels; c; c = c->next) {
         ch[n].id = c->id;
         ch[n].topic = c->topic;
         ch[n].schema_name = c->schema_name;
         ch[n].schema = c->schema;
-        n++;
+        if (++n == sizeof(ch) / sizeof(ch[0]) || !c->next) {
+            fg_send_text(conn, scn__fg_advertise(ch, n));
+            n = 0;
+        }
     }
-    text = n ? scn__fg_advertise(ch, n) : NULL;
-    return text;
 }
 
 static int fg_connect(scn_live *live, scn_server_conn *conn)
@@ -153,7 +152,7 @@ static int fg_connect(scn_live *live, scn_server_conn *conn)
     /* Queued now, written once the handshake is done: serverInfo, then
      * every channel. */
     fg_send_text(conn, scn__fg_server_info(live->name, live->session));
-    fg_send_text(conn, advertise_all(live));
+    advertise_all(live, conn);
     pthread_mutex_unlock(&live->mu);
     return 0;
 }

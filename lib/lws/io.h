@@ -1,9 +1,10 @@
 /*
  * What the rest of the library asks of libwebsockets, in plain C types:
- * the loop's context, its scheduler, the client sessions' link and a
- * one-shot HTTP POST. The files in lib/lws/ implement it; no other file
- * includes libwebsockets.h (scripts/check-lws-boundary). The servers'
- * part of the seam is in server_internal.h ("server_adapter.c").
+ * the loop's context, its scheduler, the client sessions' link, a
+ * foreign socket's readiness and a one-shot HTTP POST. The files in lib/lws/
+ * implement it; no other file includes libwebsockets.h
+ * (scripts/check-lws-boundary). The servers' part of the seam is in
+ * server_internal.h ("server_adapter.c").
  */
 #ifndef SCN_LWS_IO_H
 #define SCN_LWS_IO_H
@@ -51,6 +52,27 @@ void scn__lws_timer_arm(scn_lws_timer *t, uint64_t delay_ms);
 void scn__lws_timer_cancel(scn_lws_timer *t);
 /* Cancels and frees; may be called from the timer's own callback. */
 void scn__lws_timer_free(scn_lws_timer *t);
+
+/* ---- fd_watch.c: a foreign socket serviced by the loop ---- */
+
+/* Readiness of a descriptor another library owns (libmosquitto's
+ * socket): lws polls a dup of it as a raw file, so the loop, not a
+ * thread, services it. Loop thread only. */
+typedef struct scn_fd_watch scn_fd_watch;
+/* readable/writable: what poll said; hangup: lws gave the descriptor up
+ * (an error or hangup on it); the watch is inert afterwards, free it. */
+typedef void (*scn_fd_watch_fn)(void *user, bool readable, bool writable,
+                                bool hangup);
+/* Watches fd for reading (always) and writing (when asked). fd stays the
+ * caller's: free the watch before closing it, as the dup keeps the socket
+ * open. Returns 0, SCN_ERR_IO (a system error of dup: see errno) or
+ * SCN_ERR_NOMEM. */
+int scn__fd_watch_new(scn_loop *loop, int fd, scn_fd_watch_fn fn, void *user,
+                      scn_fd_watch **out);
+/* Asks for one writable event (then it must be asked again). */
+void scn__fd_watch_want_write(scn_fd_watch *w);
+/* Stops watching and frees; NULL allowed; safe inside its own callback. */
+void scn__fd_watch_free(scn_fd_watch *w);
 
 /* ---- ws_adapter.c: a client session's link ---- */
 

@@ -20,7 +20,8 @@ struct scn_lws_loop {
     lws_sorted_usec_list_t run_once_sul;
     struct lws_vhost *server_vhost; /* server_adapter.c: all servers' */
     struct scn_server *servers;     /* server_adapter.c: listening ones */
-    scn_mask_pool masks; /* ws_adapter.c: client frames' masking keys */
+    scn_mask_pool masks;        /* ws_adapter.c: client frames' masking keys */
+    struct lws_vhost *fd_vhost; /* fd_watch.c: foreign sockets' */
 };
 
 /* ws_adapter.c */

@@ -89,9 +89,27 @@ int scn__key_check(const char *text, size_t len)
     return 0;
 }
 
-int scn__secret_set(scn_secret *s, const char *text, size_t len)
+int scn__password_check(const char *text, size_t len)
 {
-    int rc = scn__key_check(text, len);
+    if (!text || len == 0 || len > SCN_KEY_MAX)
+        return SCN_ERR_KEY_FORMAT;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+
+        /* Spaces are fine in a password; control characters are a file
+         * that holds something else. */
+        if (c < 0x20 || c == 0x7f)
+            return SCN_ERR_KEY_FORMAT;
+    }
+    return 0;
+}
+
+typedef int (*text_check_fn)(const char *text, size_t len);
+
+static int secret_store(scn_secret *s, const char *text, size_t len,
+                        text_check_fn check)
+{
+    int rc = check(text, len);
 
     if (rc)
         return rc;
@@ -100,6 +118,11 @@ int scn__secret_set(scn_secret *s, const char *text, size_t len)
     s->text[len] = '\0';
     s->len = len;
     return 0;
+}
+
+int scn__secret_set(scn_secret *s, const char *text, size_t len)
+{
+    return secret_store(s, text, len, scn__key_check);
 }
 
 const char *scn__secret_str(const scn_secret *s)
@@ -119,7 +142,8 @@ static bool is_blank(char c)
 
 /* Reads path into dst; *missing tells a file that does not exist apart
  * from one that exists but is unusable. */
-static int read_key_file(scn_secret *dst, const char *path, bool *missing)
+static int read_key_file(scn_secret *dst, const char *path, bool *missing,
+                         text_check_fn check)
 {
     char buf[SCN_KEY_MAX + 2];
     size_t n = 0, start = 0;
@@ -173,7 +197,7 @@ static int read_key_file(scn_secret *dst, const char *path, bool *missing)
             n--;
         while (start < n && is_blank(buf[start]))
             start++;
-        rc = scn__secret_set(dst, buf + start, n - start);
+        rc = secret_store(dst, buf + start, n - start, check);
     }
     explicit_bzero(buf, sizeof(buf));
     return rc;
@@ -183,7 +207,14 @@ int scn__key_read_file(scn_secret *dst, const char *path)
 {
     bool missing;
 
-    return read_key_file(dst, path, &missing);
+    return read_key_file(dst, path, &missing, scn__key_check);
+}
+
+int scn__password_read_file(scn_secret *dst, const char *path)
+{
+    bool missing;
+
+    return read_key_file(dst, path, &missing, scn__password_check);
 }
 
 int scn__key_default_path(char *buf, size_t cap, const char *xdg_config_home,
@@ -227,14 +258,14 @@ int scn__key_resolve(scn_secret *dst, const char *option_key,
         return rc;
     }
     if (key_file && *key_file) {
-        rc = read_key_file(dst, key_file, &missing);
+        rc = read_key_file(dst, key_file, &missing, scn__key_check);
     } else {
         rc = scn__key_default_path(path, sizeof(path), xdg_config_home, home);
         if (rc == SCN_ERR_NOT_FOUND)
             return SCN_ERR_NO_KEY;
         if (rc)
             return rc;
-        rc = read_key_file(dst, path, &missing);
+        rc = read_key_file(dst, path, &missing, scn__key_check);
         /* No default file is simply "no key configured"; a named file
          * that is missing is a mistake worth its own error. */
         if (rc == SCN_ERR_KEY_FILE && missing)

@@ -36,6 +36,13 @@ int scn__key_check(const char *text, size_t len);
  * SCN_ERR_KEY_FILE_PERMS, SCN_ERR_KEY_FORMAT. The read buffer is wiped. */
 int scn__key_read_file(scn_secret *dst, const char *path);
 
+/* A password (an MQTT broker's) is 1..SCN_KEY_MAX bytes without control
+ * characters; spaces are allowed. Returns 0 or SCN_ERR_KEY_FORMAT. */
+int scn__password_check(const char *text, size_t len);
+/* scn__key_read_file for a password file: the same file checks, trimming
+ * and wiping, the password's format. */
+int scn__password_read_file(scn_secret *dst, const char *path);
+
 /* Default key file: $XDG_CONFIG_HOME/scentience/api-key, else
  * $HOME/.config/scentience/api-key. Inputs are the variables' values (may
  * be NULL; empty or, for XDG, relative values count as unset, as the XDG

@@ -155,6 +155,10 @@ function snapshot() {
       arrow: { visible: getComputedStyle(arrow).display !== "none",
         transform: arrow.getAttribute("transform") },
       events: document.querySelectorAll("#events li:not(.muted)").length,
+      // scn-fleet's table (web/dashboard/fleet.js): each row's cells.
+      fleet: { visible: !document.getElementById("fleet").hidden,
+        rows: [...document.querySelectorAll("#fleet-rows tr")].map(
+          (tr) => [...tr.children].map((c) => c.textContent)) },
       title: document.title,
       overflowX: document.documentElement.scrollWidth - window.innerWidth,
       stats: window.scnDashboard ? { ...window.scnDashboard.stats, ...window.scnDashboard.link() } : null,

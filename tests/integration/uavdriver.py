@@ -12,25 +12,23 @@ scn-sim's log "ts").
 """
 
 import os
-import select
-import json
 import subprocess
-import time
 
-from simproc import (BIN_DIR, check_stderr, die_with_parent, env_with_key,
-                     scaled)
+from eventdriver import EventDriver
+from simproc import BIN_DIR, check_stderr, die_with_parent, env_with_key
 
 DRIVER = os.environ.get("SCN_UAV_DRIVER", os.path.join(
     os.path.dirname(BIN_DIR.rstrip("/")), "tests", "integration",
     "uav_driver"))
 
 
-class Driver:
+class Driver(EventDriver):
     """One uav_driver: commands in, JSON events out (self.events, all of
     them so far). start(argv, **popen_kw) starts it (subprocess.Popen, or
     Net.popen in a namespace); its stderr goes to err_path."""
 
     def __init__(self, start, url, key, err_path, *extra):
+        self.NAME = "uav_driver"
         self.err_path = err_path
         with open(err_path, "w") as err:
             self.proc = start(
@@ -38,44 +36,7 @@ class Driver:
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
                 text=True, env=env_with_key(key),
                 preexec_fn=die_with_parent)
-        self.events = []
-        self.pending = b""  # read, not yet a whole line
-
-    def send(self, line):
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-
-    def _read(self, timeout):
-        """The next event, or None after timeout. Read from the descriptor,
-        not the buffered file: select() cannot see what a buffer holds."""
-        fd = self.proc.stdout.fileno()
-        while b"\n" not in self.pending:
-            r, _, _ = select.select([fd], [], [], timeout)
-            if not r:
-                return None
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                raise AssertionError("uav_driver exited: %r" %
-                                     self.events[-5:])
-            self.pending += chunk
-        line, self.pending = self.pending.split(b"\n", 1)
-        ev = json.loads(line)
-        self.events.append(ev)
-        return ev
-
-    def wait(self, pred, timeout, what):
-        """The first event (already seen or new) pred accepts, within
-        timeout seconds (scaled)."""
-        for ev in self.events:
-            if pred(ev):
-                return ev
-        deadline = time.monotonic() + scaled(timeout)
-        while time.monotonic() < deadline:
-            ev = self._read(deadline - time.monotonic())
-            if ev is not None and pred(ev):
-                return ev
-        raise AssertionError("no %s within %d s; last events %r" %
-                             (what, timeout, self.events[-8:]))
+        EventDriver.__init__(self)
 
     def reply(self, line, timeout=30, after=0.0):
         return self.wait(lambda e: e["event"] == "reply" and

@@ -1,6 +1,7 @@
-"""scripts/check-lws-boundary: the tree keeps libwebsockets.h in lib/lws/,
-and the check itself catches a direct include, one through an adapter
-header, and lets the named exceptions through."""
+"""scripts/check-lws-boundary: the tree keeps libwebsockets.h in lib/lws/
+and mosquitto.h in lib/mqtt/mqtt_mosq.c, and the check itself catches a
+direct include, one through an adapter header, one of mosquitto.h
+elsewhere, and lets the named exceptions through."""
 import os
 import subprocess
 import sys
@@ -36,6 +37,7 @@ class Boundary(unittest.TestCase):
         write(d, "lib/core/loop.c", '#include "plain.h"\n')
         write(d, "bench/bench_lws_client.c", "#include <libwebsockets.h>\n")
         write(d, "apps/scn-sim/main.c", "#  include <libwebsockets.h>\n")
+        write(d, "lib/mqtt/mqtt_mosq.c", "#include <mosquitto.h>\n")
         return d
 
     def test_allowed_tree_passes(self):
@@ -58,6 +60,16 @@ class Boundary(unittest.TestCase):
         r = check(d)
         self.assertEqual(r.returncode, 1)
         self.assertIn("lib/live/fanout.c", r.stderr)
+
+    def test_mosquitto_outside_its_adapter_fails(self):
+        d = self.tree()
+        write(d, "lib/mqtt/mqtt.c", "#include <mosquitto.h>\n")
+        write(d, "apps/scn-fleet/main.c", '#include "mosquitto.h"\n')
+        r = check(d)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("lib/mqtt/mqtt.c", r.stderr)
+        self.assertIn("apps/scn-fleet/main.c", r.stderr)
+        self.assertNotIn("lib/mqtt/mqtt_mosq.c:", r.stderr)
 
     def test_other_bench_file_fails(self):
         d = self.tree()

@@ -294,6 +294,31 @@ static void test_read_file_permissions(void **state)
     assert_int_equal(scn__key_read_file(fx->s, path), SCN_ERR_KEY_FILE_PERMS);
 }
 
+/* A broker password: spaces inside kept, short is fine, control
+ * characters and an empty file refused, the same file checks. */
+static void test_read_password_file(void **state)
+{
+    fixture *fx = *state;
+
+    assert_int_equal(scn__password_read_file(fx->s, put_str(fx, "pw1\n", 0600)),
+                     0);
+    assert_string_equal(scn__secret_str(fx->s), "pw1");
+    assert_int_equal(
+        scn__password_read_file(fx->s, put_str(fx, " two words \r\n", 0600)),
+        0);
+    assert_string_equal(scn__secret_str(fx->s), "two words");
+    assert_int_equal(scn__password_read_file(fx->s, put_str(fx, "\n", 0600)),
+                     SCN_ERR_KEY_FORMAT);
+    assert_int_equal(
+        scn__password_read_file(fx->s, put_str(fx, "a\x01b\n", 0600)),
+        SCN_ERR_KEY_FORMAT);
+    assert_int_equal(scn__password_read_file(fx->s, put_str(fx, "pw1\n", 0640)),
+                     SCN_ERR_KEY_FILE_PERMS);
+    /* The key rules still hold for keys. */
+    assert_int_equal(scn__key_read_file(fx->s, put_str(fx, "pw1\n", 0600)),
+                     SCN_ERR_KEY_FORMAT);
+}
+
 static void test_read_file_missing(void **state)
 {
     fixture *fx = *state;
@@ -528,6 +553,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_file_permissions, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_read_file_missing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_read_password_file, setup,
                                         teardown),
         cmocka_unit_test(test_default_path),
         cmocka_unit_test_setup_teardown(test_resolve_order, setup, teardown),

@@ -10,9 +10,13 @@
 // 3.3 (compounds in ppb) and 8.1.1 (drone: cm, cm/s, degrees).
 
 import { Chart, Series } from "./chart.js";
+import { chosenDrone, drawFleet, fleetStreams, pageStream } from "./fleet.js";
 import { LiveLink } from "./live.js";
 
-const STREAMS = ["olfaction", "uav.state", "inference", "events", "status"];
+// On scn-fleet, /?drone=ID shows that drone (fleet.js).
+const DRONE = chosenDrone();
+const STREAMS = fleetStreams(["olfaction", "uav.state", "inference", "events",
+  "status"], DRONE);
 const STALE_MS = 3000; // no olfaction frame this long: the banner says so
 const EVENTS_KEPT = 100;
 const DEFAULT_SHOWN = 6; // compounds ticked by themselves, first come
@@ -496,7 +500,11 @@ function render() {
 const live = new LiveLink(STREAMS, {
   message(stream, data, arrival) {
     ui.stats.messages++;
-    const h = handlers[stream];
+    if (stream === "fleet") {
+      drawFleet(data, DRONE);
+      return;
+    }
+    const h = handlers[pageStream(stream, DRONE)];
     if (h) h(data, arrival);
   },
   state() {

@@ -106,7 +106,8 @@ export class LiveLink {
     }
     if (m === null || typeof m !== "object") return;
     if (m.type === "message" && typeof m.stream === "string") {
-      if (m.stream === "status") this.heardStatus = true;
+      // Both come every second (a companion's status, scn-fleet's table).
+      if (m.stream === "status" || m.stream === "fleet") this.heardStatus = true;
       this.on.message(m.stream, m.data, now);
     } else if (m.type === "dropped") {
       this.on.dropped(Number(m.count) || 0, Number(m.total) || 0);

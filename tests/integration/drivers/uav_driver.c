@@ -24,7 +24,6 @@
  */
 #include <cjson/cJSON.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,72 +33,51 @@
 #include <scentience/scentience.h>
 #include <scentience/uav_channel.h>
 
+#include "json_events.h"
+#include "stdin_lines.h"
+
 typedef struct driver {
     scn_loop *loop;
     scn_uav_channel *ch;
     int quit;
 } driver;
 
-static cJSON *event(const char *name)
-{
-    struct timespec ts;
-    cJSON *ev = cJSON_CreateObject();
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    cJSON_AddNumberToObject(ev, "t",
-                            (double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-    cJSON_AddStringToObject(ev, "event", name);
-    return ev;
-}
-
-static void emit(cJSON *ev)
-{
-    char *text = cJSON_PrintUnformatted(ev);
-
-    if (text) {
-        printf("%s\n", text);
-        fflush(stdout);
-        free(text);
-    }
-    cJSON_Delete(ev);
-}
-
 static void on_state(scn_uav_channel *ch, const scn_state_event *e, void *user)
 {
-    cJSON *ev = event("state");
+    cJSON *ev = json_event("state");
 
     (void)ch;
     (void)user;
     cJSON_AddStringToObject(ev, "state", scn_state_name(e->state));
     cJSON_AddStringToObject(ev, "reason", scn_err_name(e->reason));
-    emit(ev);
+    json_event_emit(ev);
 }
 
 static void on_active(scn_uav_channel *ch, int active, void *user)
 {
-    cJSON *ev = event("active");
+    cJSON *ev = json_event("active");
 
     (void)ch;
     (void)user;
     cJSON_AddBoolToObject(ev, "active", active);
-    emit(ev);
+    json_event_emit(ev);
 }
 
 static void on_error(scn_uav_channel *ch, int err, const char *detail,
                      void *user)
 {
-    cJSON *ev = event("error");
+    cJSON *ev = json_event("error");
 
     (void)ch;
     (void)user;
     cJSON_AddStringToObject(ev, "err", scn_err_name(err));
     cJSON_AddStringToObject(ev, "detail", detail);
-    emit(ev);
+    json_event_emit(ev);
 }
 
 static void on_reply(scn_uav_channel *ch, const scn_uav_reply *r, void *user)
 {
-    cJSON *ev = event("reply");
+    cJSON *ev = json_event("reply");
 
     (void)ch;
     (void)user;
@@ -110,14 +88,14 @@ static void on_reply(scn_uav_channel *ch, const scn_uav_reply *r, void *user)
     else
         cJSON_AddNullToObject(ev, "answer");
     cJSON_AddNumberToObject(ev, "attempts", r->attempts);
-    emit(ev);
+    json_event_emit(ev);
 }
 
 static void print_stats(driver *d)
 {
     scn_uav_channel_stats cs;
     scn_session_stats ss;
-    cJSON *ev = event("stats");
+    cJSON *ev = json_event("stats");
 
     scn_uav_channel_get_stats(d->ch, &cs);
     scn_session_get_stats(scn_uav_channel_session(d->ch), &ss);
@@ -131,7 +109,7 @@ static void print_stats(driver *d)
     cJSON_AddNumberToObject(ev, "links_aborted", (double)ss.links_aborted);
     cJSON_AddNumberToObject(ev, "dropped_unsent", (double)ss.dropped_unsent);
     cJSON_AddNumberToObject(ev, "airborne", scn_uav_channel_airborne(d->ch));
-    emit(ev);
+    json_event_emit(ev);
 }
 
 static void flood(driver *d, const char *args)
@@ -150,9 +128,9 @@ static void flood(driver *d, const char *args)
         ok += scn_session_send(scn_uav_channel_session(d->ch), SCN_LANE_CONTROL,
                                msg, size) == 0;
     }
-    ev = event("flooded");
+    ev = json_event("flooded");
     cJSON_AddNumberToObject(ev, "queued", ok);
-    emit(ev);
+    json_event_emit(ev);
 }
 
 static void command(driver *d, char *line)
@@ -165,17 +143,17 @@ static void command(driver *d, char *line)
     if (!strncmp(line, "send ", 5)) {
         rc = scn_uav_channel_send_text(d->ch, line + 5, on_reply, d, why,
                                        sizeof(why));
-        ev = event("queued");
+        ev = json_event("queued");
         cJSON_AddStringToObject(ev, "line", line + 5);
         cJSON_AddStringToObject(ev, "rc", scn_err_name(rc));
         cJSON_AddStringToObject(ev, "why", why);
-        emit(ev);
+        json_event_emit(ev);
     } else if (!strcmp(line, "emergency")) {
         rc = scn_uav_channel_emergency(d->ch, on_reply, d);
-        ev = event("queued");
+        ev = json_event("queued");
         cJSON_AddStringToObject(ev, "line", "emergency");
         cJSON_AddStringToObject(ev, "rc", scn_err_name(rc));
-        emit(ev);
+        json_event_emit(ev);
     } else if (!strncmp(line, "flood ", 6)) {
         flood(d, line + 6);
     } else if (!strcmp(line, "stats")) {
@@ -183,11 +161,16 @@ static void command(driver *d, char *line)
     } else if (!strcmp(line, "quit")) {
         d->quit = 1;
     } else {
-        ev = event("error");
+        ev = json_event("error");
         cJSON_AddStringToObject(ev, "err", "USAGE");
         cJSON_AddStringToObject(ev, "detail", line);
-        emit(ev);
+        json_event_emit(ev);
     }
+}
+
+static void on_line(void *user, char *line)
+{
+    command(user, line);
 }
 
 static int parse_ms(const char *s, uint32_t *out)
@@ -215,8 +198,6 @@ int main(int argc, char **argv)
     scn_uav_channel_options co;
     scn_session_options link_so;
     driver d = {0};
-    char buf[4096];
-    size_t have = 0;
     int opt, bad = 0, rc;
 
     scn_uav_channel_options_init(&co);
@@ -269,30 +250,7 @@ int main(int argc, char **argv)
         scn_loop_free(d.loop);
         return rc == SCN_ERR_INVALID_ARG ? 64 : 70;
     }
-    /* stdin read raw, not through stdio, so that poll() sees every line
-     * that has not been handled yet. */
-    while (!d.quit) {
-        struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
-        char *nl;
-        ssize_t n;
-
-        scn_loop_run_once(d.loop, 10);
-        if (poll(&p, 1, 0) <= 0)
-            continue;
-        n = read(STDIN_FILENO, buf + have, sizeof(buf) - 1 - have);
-        if (n <= 0)
-            break;
-        have += (size_t)n;
-        buf[have] = '\0';
-        while ((nl = strchr(buf, '\n'))) {
-            *nl = '\0';
-            command(&d, buf);
-            have -= (size_t)(nl + 1 - buf);
-            memmove(buf, nl + 1, have + 1);
-        }
-        if (have == sizeof(buf) - 1)
-            have = 0; /* a line longer than any command: dropped */
-    }
+    stdin_lines_run(d.loop, on_line, &d, &d.quit);
     if (scn_session_close(scn_uav_channel_session(d.ch)) == 0) {
         uint64_t until = scn_loop_now_ms(d.loop) + 1000;
 

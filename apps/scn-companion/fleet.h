@@ -1,0 +1,63 @@
+/*
+ * What the fleet output's files share (fleet.c: the link, publishing,
+ * status; fleet_command.c: fleet commands). Internal to scn-companion.
+ */
+#ifndef SCN_COMPANION_FLEET_H
+#define SCN_COMPANION_FLEET_H
+
+#include <scentience/mqtt.h>
+
+#include "companion.h"
+#include "fleet_gate.h"
+#include "fleet_topic.h"
+#include "newest_wins.h"
+
+/* The two thinned streams. */
+enum { THIN_OLFACTION, THIN_STATE, THIN_COUNT };
+
+struct comp_fleet {
+    comp *c;
+    scn_mqtt *m;
+    char run[FLEET_RUN_LEN + 1];
+    fleet_seqs seqs;
+    char topic[FLEET_STREAM_COUNT][FLEET_TOPIC_MAX];
+    newest_wins thin[THIN_COUNT];
+    scn_timer *thin_timer[THIN_COUNT];
+    fleet_gate gate;
+    char *buf; /* the envelope being published */
+    size_t cap;
+    int opened;  /* connected at least once */
+    int dead;    /* refused for good after having been connected */
+    int freeing; /* in scn_mqtt_free: its callbacks publish nothing */
+    /* In on_error or on_spool_drop: what they record is not published,
+     * since a publish from there could fail or drop again and call them
+     * back without end (a full disk). stderr and the recording have it. */
+    int quiet;
+    char device_uid[64];
+    char serial[64];
+    int serial_asked;
+    char follow[32]; /* the follow rule a fleet command set */
+    uint64_t publish_errors, requests, refused;
+    cli_ratelimit rl_err;
+};
+
+/* A JSON object being built (peer text escaped); at = sizeof b: too
+ * long, not published. */
+typedef struct jbuf {
+    char b[2048];
+    size_t at;
+} jbuf;
+
+void fleet_jraw(jbuf *j, const char *s);
+/* A string, or null for NULL / "". */
+void fleet_jstr(jbuf *j, const char *s);
+int fleet_jok(const jbuf *j);
+
+/* One envelope on s (fleet.c). */
+void fleet_publish(comp_fleet *f, fleet_stream s, const char *data, size_t len,
+                   int64_t ts_ns);
+
+/* A message on command/request (fleet_command.c). */
+void fleet_on_request(comp_fleet *f, const scn_mqtt_message *msg);
+
+#endif
