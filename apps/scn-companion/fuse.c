@@ -11,8 +11,11 @@ int fuse_init(fuse_ring *r, size_t cap, int64_t keep_ns)
 {
     memset(r, 0, sizeof(*r));
     r->e = calloc(cap, sizeof(*r->e));
-    if (!r->e)
+    r->t_ns = calloc(cap, sizeof(*r->t_ns));
+    if (!r->e || !r->t_ns) {
+        fuse_free(r);
         return -1;
+    }
     r->cap = cap;
     r->keep_ns = keep_ns;
     return 0;
@@ -21,6 +24,7 @@ int fuse_init(fuse_ring *r, size_t cap, int64_t keep_ns)
 void fuse_free(fuse_ring *r)
 {
     free(r->e);
+    free(r->t_ns);
     memset(r, 0, sizeof(*r));
 }
 
@@ -33,6 +37,7 @@ void fuse_add(fuse_ring *r, int64_t t_ns, const char *json)
         return; /* larger than any documented state: not worth fusing */
     e = &r->e[r->head];
     e->t_ns = t_ns;
+    r->t_ns[r->head] = t_ns;
     memcpy(e->json, json, len + 1);
     r->head = (r->head + 1) % r->cap;
     if (r->count < r->cap)
@@ -41,7 +46,7 @@ void fuse_add(fuse_ring *r, int64_t t_ns, const char *json)
      * state from long ago (e.g. before the drone link dropped). */
     while (r->count > 1) {
         size_t oldest = (r->head + r->cap - r->count) % r->cap;
-        if (t_ns - r->e[oldest].t_ns <= r->keep_ns)
+        if (t_ns - r->t_ns[oldest] <= r->keep_ns)
             break;
         r->count--;
     }
@@ -49,21 +54,24 @@ void fuse_add(fuse_ring *r, int64_t t_ns, const char *json)
 
 const fuse_entry *fuse_nearest(const fuse_ring *r, int64_t t_ns)
 {
-    const fuse_entry *best = NULL;
+    size_t best = 0, slot = r->head;
     int64_t best_d = 0;
 
+    /* Newest first: of two equally near, the newer wins. */
     for (size_t i = 0; i < r->count; i++) {
-        const fuse_entry *e = &r->e[(r->head + r->cap - 1 - i) % r->cap];
-        int64_t d = e->t_ns > t_ns ? e->t_ns - t_ns : t_ns - e->t_ns;
+        int64_t t, d;
 
-        if (!best || d < best_d) {
-            best = e;
+        slot = slot == 0 ? r->cap - 1 : slot - 1;
+        t = r->t_ns[slot];
+        d = t > t_ns ? t - t_ns : t_ns - t;
+        if (i == 0 || d < best_d) {
+            best = slot;
             best_d = d;
         }
     }
     /* A state further than the window from the frame says nothing about
      * where the frame was taken. */
-    if (best && best_d > r->keep_ns)
+    if (r->count == 0 || best_d > r->keep_ns)
         return NULL;
-    return best;
+    return &r->e[best];
 }

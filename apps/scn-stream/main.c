@@ -334,6 +334,13 @@ int main(int argc, char **argv)
         uint64_t now;
 
         scn_loop_run_once(loop, 100);
+        /* Lines go out before the loop waits again: consumers are often
+         * pipes to tools that act on each reading as it comes. The frames
+         * of one read share one write. */
+        if (output_flush(&a.out) != 0) {
+            a.exit_code = CLI_EX_IOERR;
+            a.done = 1;
+        }
         now = scn_loop_now_ms(loop);
         if (duration > 0 && (double)(now - start) >= duration * 1000.0)
             break;

@@ -150,8 +150,11 @@ int output_frame(output *o, const scn_frame *f)
         print_table(o, f);
         break;
     }
-    /* Lines are flushed one by one: consumers are often pipes to tools
-     * that act on each reading as it comes. */
+    return ferror(o->out) ? -1 : 0;
+}
+
+int output_flush(output *o)
+{
     return fflush(o->out) == 0 ? 0 : -1;
 }
 
@@ -160,6 +163,13 @@ void output_init(output *o, output_format format, FILE *out)
     memset(o, 0, sizeof(*o));
     o->format = format;
     o->out = out;
+    /* Flushed by the caller once per loop turn (output_flush): a buffer
+     * that holds a turn's lines makes that one write, not one per 4 KiB.
+     * stdio keeps using it until exit, so it is static (glibc ignores the
+     * size when it allocates the buffer itself). Must come before anything
+     * is written to out. */
+    static char buffer[64 * 1024];
+    setvbuf(out, buffer, _IOFBF, sizeof(buffer));
 }
 
 void output_free(output *o)

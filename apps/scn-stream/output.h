@@ -21,9 +21,12 @@ typedef struct output {
 
 /* "jsonl", "csv", "table". Returns 0 or -1. */
 int output_format_parse(const char *name, output_format *out);
+/* Before anything is written to out: it sets out's buffering. */
 void output_init(output *o, output_format format, FILE *out);
-/* Prints one frame and flushes. Returns 0 or -1 (write error). */
+/* Prints one frame (buffered). Returns 0 or -1 (write error). */
 int output_frame(output *o, const scn_frame *f);
+/* Writes what is buffered. Returns 0 or -1 (write error). */
+int output_flush(output *o);
 void output_free(output *o);
 
 #endif

@@ -15,6 +15,7 @@
 #include <scentience/error.h>
 
 #include "frame_internal.h"
+#include "json_check.h"
 
 /* Why a record was refused, for scn_cloud_submit_detail(): the part,
  * and the member when one is at fault. Names come from a device or a
@@ -113,8 +114,16 @@ static int check_object(const char *text, size_t len, bool scalars_only,
 {
     cJSON *root = NULL, *c;
     const cJSON *inf;
-    int rc = scn__frame_json_parse(text, len, &root);
+    scn_json_shape shape;
+    int rc;
 
+    /* Plain JSON (a drone state as the companion writes it) passes
+     * without a tree; the tree below decides the rest and names the
+     * problem. */
+    if (scn__json_check(text, len, &shape) && shape.object &&
+        (!scalars_only || shape.flat_scalars))
+        return 0;
+    rc = scn__frame_json_parse(text, len, &root);
     if (rc != 0) {
         say(w, part,
             rc == SCN_ERR_TOO_DEEP ? "nested too deeply" : "not strict JSON",

@@ -27,7 +27,8 @@ typedef struct scn_frame_key {
     size_t name_len;
     size_t raw_off; /* value as compact JSON, NUL-terminated, in raw */
     size_t raw_len;
-    uint16_t slot; /* its index slot, so a reset clears only used slots */
+    uint16_t slot;   /* its index slot, so a reset clears only used slots */
+    bool plain_name; /* received without escapes: written back as is */
     scn_key_kind kind;
 } scn_frame_key;
 
@@ -289,7 +290,20 @@ typedef struct scn_jw {
     bool oom;
 } scn_jw;
 
-void scn__jw_put(scn_jw *w, const char *s, size_t n);
+/* scn__jw_put() when the bytes do not fit: grows, or counts past cap. */
+void scn__jw_put_slow(scn_jw *w, const char *s, size_t n);
+
+/* Appends n bytes. Inline: a frame's text is built from dozens of short
+ * pieces, and the call per piece cost more than the copy. */
+static inline void scn__jw_put(scn_jw *w, const char *s, size_t n)
+{
+    if (!w->oom && w->len <= w->cap && n <= w->cap - w->len) {
+        memcpy(w->buf + w->len, s, n);
+        w->len += n;
+        return;
+    }
+    scn__jw_put_slow(w, s, n);
+}
 
 /* Writes s as a JSON string literal. Returns 0 or SCN_ERR_MALFORMED when
  * s is not valid UTF-8 (nothing sensible can be emitted for it). */

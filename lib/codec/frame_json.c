@@ -209,7 +209,7 @@ int scn__frame_json_parse(const char *json, size_t len, cJSON **out)
 
 /* ---- Writer ------------------------------------------------------------ */
 
-void scn__jw_put(scn_jw *w, const char *s, size_t n)
+void scn__jw_put_slow(scn_jw *w, const char *s, size_t n)
 {
     if (w->oom)
         return;
@@ -302,9 +302,12 @@ void scn__jw_string_n(scn_jw *w, const char *s, size_t len)
 
     scn__jw_put(w, "\"", 1);
     for (; p < end; p++) {
-        unsigned char c = *p;
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
-            continue;
+        unsigned char c;
+        /* Runs of plain ASCII, eight bytes at a time. */
+        p += scn_json_plain_len((const char *)p, (const char *)end);
+        if (p >= end)
+            break;
+        c = *p;
         if (c >= 0x80) {
             /* Valid UTF-8 is written as it is; a byte that is not gets
              * U+FFFD, so the output stays valid JSON in valid UTF-8. */
@@ -514,8 +517,14 @@ void scn__frame_write(scn_jw *w, const scn_frame *frame)
         if (i > 0)
             scn__jw_put(w, ",", 1);
         /* Names were validated as UTF-8 when parsed. */
-        scn__jw_string_n(w, frame->names + k->name_off, k->name_len);
-        scn__jw_put(w, ":", 1);
+        if (k->plain_name) {
+            scn__jw_put(w, "\"", 1);
+            scn__jw_put(w, frame->names + k->name_off, k->name_len);
+            scn__jw_put(w, "\":", 2);
+        } else {
+            scn__jw_string_n(w, frame->names + k->name_off, k->name_len);
+            scn__jw_put(w, ":", 1);
+        }
         scn__jw_put(w, frame->raw + k->raw_off, k->raw_len);
     }
     scn__jw_put(w, "}", 1);

@@ -660,7 +660,7 @@ static bool member(scan *c, bool route_type)
     scn_channel channel = SCN_CHANNEL_SINGLE;
     int index = 0;
     size_t n, slot = 0;
-    bool escaped;
+    bool escaped = false;
     long len;
     const char *name;
 
@@ -711,6 +711,10 @@ static bool member(scan *c, bool route_type)
     if (store) {
         k->name_off = f->names_len;
         k->name_len = (size_t)len;
+        /* Unescaped (memo names never are), so free of quotes, backslashes
+         * and control bytes, and valid UTF-8 since it is stored: JSON needs
+         * no escape in it. */
+        k->plain_name = !escaped;
         f->names_len += (size_t)len + 1;
     }
 

@@ -24,6 +24,7 @@
 
 #include "fanout_internal.h"
 #include "fanout_request.h"
+#include "json_check.h"
 #include "server_shared.h"
 
 /* Requests are a few hundred bytes; anything near this is not one. */
@@ -432,6 +433,10 @@ bool scn__json_value_ok(const char *json, size_t len)
     cJSON *v;
     bool ok;
 
+    /* Plain JSON is vouched for without a tree; cJSON decides the rest
+     * (scn__json_check() says true only for what cJSON accepts). */
+    if (scn__json_check(json, len, NULL))
+        return true;
     /* cJSON stops at a NUL; a value cut short there is not the value. */
     if (len == 0 || memchr(json, '\0', len))
         return false;

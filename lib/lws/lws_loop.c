@@ -10,6 +10,11 @@
 
 #include "lws_loop.h"
 
+/* What lws reads from a socket at once (its default is 4 KiB): a session
+ * receiving a burst of frames takes it in one recv() and one loop turn
+ * instead of one per 4 KiB. One buffer per loop. */
+#define SCN_LWS_READ_BYTES (64u * 1024)
+
 static void lws_log_to_stderr(int level, const char *line)
 {
     /* lws lines end in '\n' already; they may quote what a peer sent. */
@@ -50,6 +55,7 @@ int scn__lws_loop_new(scn_loop *loop, bool errors_to_stderr)
     info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     info.timeout_secs = SCN_LWS_TIMEOUT_S;
     info.connect_timeout_secs = SCN_LWS_TIMEOUT_S;
+    info.pt_serv_buf_size = SCN_LWS_READ_BYTES;
     info.user = loop;
     info.gid = (gid_t)-1;
     info.uid = (uid_t)-1;

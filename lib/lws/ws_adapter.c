@@ -47,9 +47,12 @@ void scn__ws_release(scn_session *s)
     }
 }
 
+static bool write_now(scn_session *s);
+
 void scn__ws_want_write(scn_session *s)
 {
-    lws_callback_on_writable(s->wsi);
+    if (!write_now(s))
+        lws_callback_on_writable(s->wsi);
 }
 
 void scn__session_schedule(scn_session *s, uint64_t delay_ms)
@@ -582,10 +585,49 @@ static int send_text(struct scn_lws_loop *l, struct lws *wsi, scn_msg *m)
     if (scn__mask_pool_take(&l->masks, key) != 0)
         return -1;
     scn__ws_client_frame(m->buf + LWS_PRE, 1, m->len, key);
-    return lws_write(wsi, m->buf + LWS_PRE - hs, hs + m->len, LWS_WRITE_HTTP) <
-                   (int)(hs + m->len)
-               ? -1
-               : 0;
+    if (lws_write(wsi, m->buf + LWS_PRE - hs, hs + m->len, LWS_WRITE_HTTP) <
+        (int)(hs + m->len)) {
+        /* Masked in place: unmasked again, so that the message, still
+         * queued, goes out intact if it is sent on a later link. */
+        scn__ws_mask(m->buf + LWS_PRE, m->len, key, 0);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Writes the message just queued at once, instead of asking for a
+ * writeable callback, which costs a poll() and a loop turn per message:
+ * when the link is open, nothing else is queued or waiting in lws, no
+ * ping or close is due, and writing it runs no user callback (no ticket,
+ * no low watermark to report). lws buffers a partial write and asks for
+ * writeable itself, as after any write. Loop thread only. Returns false
+ * when the caller should ask for writeable instead.
+ */
+static bool write_now(scn_session *s)
+{
+    struct lws *wsi = s->wsi;
+    scn_lane lane;
+    scn_msg *m;
+    int wm = SCN_WM_NONE;
+    bool sent = false;
+
+    if (!wsi || s->fsm.state != SCN_STATE_OPEN || s->close_code ||
+        s->user_closing || s->pinging || s->peer_closed ||
+        lws_partial_buffered(wsi))
+        return false;
+    pthread_mutex_lock(&s->mu);
+    m = scn__outq_count(&s->outq) == 1 && !s->outq.above
+            ? scn__outq_peek(&s->outq, &lane)
+            : NULL;
+    if (m && m->tag == 0 && send_text(s->loop->lws, wsi, m) == 0) {
+        s->stats.messages_out++;
+        s->stats.bytes_out += m->len;
+        scn__outq_pop(&s->outq, lane, &wm);
+        sent = true;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return sent;
 }
 
 _Static_assert(LWS_PRE >= SCN_WS_CLIENT_HDR_MAX,
@@ -777,5 +819,5 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 }
 
 const struct lws_protocols scn__ws_protocols[] = {
-    {SCN_SUBPROTOCOL_NAME, ws_callback, 0, 4096, 0, NULL, 0},
+    {SCN_SUBPROTOCOL_NAME, ws_callback, 0, 65536, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0}};

@@ -60,6 +60,30 @@ size_t scn__ws_client_header_size(uint64_t len)
     return (len < 126 ? 2 : len <= 0xFFFF ? 4 : SCN_WS_HDR_MAX) + 4;
 }
 
+void scn__ws_mask(unsigned char *p, size_t n, const unsigned char key[4],
+                  unsigned phase)
+{
+    size_t i = 0;
+
+    /* Eight bytes at a time with the key repeated from the phase on: the
+     * XOR is byte-wise, so the word's byte order does not matter. */
+    if (n >= 16) {
+        unsigned char k8[8];
+        uint64_t k, w;
+
+        for (int j = 0; j < 8; j++)
+            k8[j] = key[(phase + (unsigned)j) & 3];
+        memcpy(&k, k8, 8);
+        for (; i + 8 <= n; i += 8) {
+            memcpy(&w, p + i, 8);
+            w ^= k;
+            memcpy(p + i, &w, 8);
+        }
+    }
+    for (; i < n; i++)
+        p[i] ^= key[(phase + i) & 3];
+}
+
 void scn__ws_client_frame(unsigned char *p, int opcode, size_t len,
                           const unsigned char mask[4])
 {
@@ -69,8 +93,7 @@ void scn__ws_client_frame(unsigned char *p, int opcode, size_t len,
     scn__ws_header(h, opcode, len);
     h[1] |= 0x80;
     memcpy(h + hs - 4, mask, 4);
-    for (size_t i = 0; i < len; i++)
-        p[i] ^= mask[i & 3];
+    scn__ws_mask(p, len, mask, 0);
 }
 
 /* The header is complete: check it. Returns 0 or a close code. */
@@ -137,8 +160,7 @@ static int header_done(scn_ws_reader *r)
 
 static void unmask(scn_ws_reader *r, unsigned char *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        p[i] ^= r->mask[(r->mask_at + i) & 3];
+    scn__ws_mask(p, n, r->mask, r->mask_at);
     r->mask_at = (unsigned)((r->mask_at + n) & 3);
 }
 

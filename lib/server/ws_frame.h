@@ -101,6 +101,11 @@ size_t scn__ws_header(unsigned char *h, int opcode, uint64_t len);
 /* Size of the header of a masked client frame carrying len bytes. */
 size_t scn__ws_client_header_size(uint64_t len);
 
+/* XORs the n bytes at p with the 4-byte key, starting at key[phase & 3]:
+ * masks and unmasks (RFC 6455 section 5.3). */
+void scn__ws_mask(unsigned char *p, size_t n, const unsigned char key[4],
+                  unsigned phase);
+
 /* Makes a final client frame of opcode in place: masks the len bytes at p
  * with mask and writes the header into the scn__ws_client_header_size(len)
  * bytes before p, which the caller reserved. */

@@ -274,6 +274,30 @@ static void test_header_writer(void **state)
     assert_int_equal(h[8], 0);
 }
 
+/* The word-wise mask equals the byte-wise definition for every length
+ * and phase (pieces of a payload start anywhere in the key), and masking
+ * twice gives the payload back. */
+static void test_mask_word_wise(void **state)
+{
+    static const unsigned char key[4] = {0x12, 0xa5, 0x7f, 0xc3};
+    unsigned char plain[64], got[64];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(plain); i++)
+        plain[i] = (unsigned char)(i * 37 + 11);
+    for (unsigned phase = 0; phase < 4; phase++) {
+        for (size_t n = 0; n <= sizeof(plain); n++) {
+            memcpy(got, plain, sizeof(got));
+            scn__ws_mask(got, n, key, phase);
+            for (size_t i = 0; i < sizeof(got); i++)
+                assert_int_equal(got[i], i < n ? plain[i] ^ key[(phase + i) & 3]
+                                               : plain[i]);
+            scn__ws_mask(got, n, key, phase);
+            assert_memory_equal(got, plain, sizeof(plain));
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_header_writer),
         cmocka_unit_test(test_client_frame_writer),
+        cmocka_unit_test(test_mask_word_wise),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
