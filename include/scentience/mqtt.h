@@ -132,6 +132,12 @@ typedef struct scn_mqtt_options {
     void (*on_spool_drop)(scn_mqtt *m, const scn_mqtt_spool_drop *d,
                           void *user);
     void *user; /**< passed to every callback */
+    /** How often at most the spool is forced to stable storage (fdatasync)
+     * and the acknowledged position saved. Every QoS 1 publish is written
+     * to the spool file at once, so a killed process loses nothing; this
+     * bounds what a power cut can lose and what a restart sends again.
+     * Default 1000 ms, as the cloud's; 0: at the next loop turn. */
+    uint32_t sync_interval_ms;
 } scn_mqtt_options;
 
 /** What scn_mqtt_options_init() calls, with the caller's

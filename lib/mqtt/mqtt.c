@@ -26,11 +26,9 @@
 
 #define HOST_MAX 256
 /* Open this long and a later loss starts the backoff from the start. */
-#define HEALTHY_MS 10000u
-/* Spool syncs and acks saved at most this often. */
-#define FLUSH_INTERVAL_MS 200u
-#define DROPS_MAX         8
-#define CLIENT_ID_MAX     256
+#define HEALTHY_MS    10000u
+#define DROPS_MAX     8
+#define CLIENT_ID_MAX 256
 
 typedef struct sub {
     char *filter;
@@ -179,7 +177,7 @@ static void arm_flush(scn_mqtt *m)
     if (m->flush_armed)
         return;
     m->flush_armed = true;
-    scn__lws_timer_arm(m->flush, FLUSH_INTERVAL_MS);
+    scn__lws_timer_arm(m->flush, m->opts.sync_interval_ms);
 }
 
 /* Writes spooled messages from the cursor while the window has room. */
@@ -390,6 +388,7 @@ static void mqtt_defaults(scn_mqtt_options *o)
     o->max_inflight = 32;
     o->backoff_min_ms = 250;
     o->backoff_max_ms = 10000;
+    o->sync_interval_ms = 1000;
 }
 
 void scn_mqtt_options_init_sized(scn_mqtt_options *o, size_t size)
