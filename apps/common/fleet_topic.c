@@ -14,10 +14,11 @@ const char *fleet_stream_name(fleet_stream s)
     return (unsigned)s < FLEET_STREAM_COUNT ? names[s] : NULL;
 }
 
-int fleet_stream_qos(fleet_stream s)
+int fleet_stream_qos(fleet_stream s, int data_qos)
 {
-    /* The fast streams: a ground station wants the newest, not all. */
-    return s == FLEET_OLFACTION || s == FLEET_STATE ? 0 : 1;
+    /* The fast streams: a ground station usually wants the newest, not
+     * all; one that must see every thinned value asks for QoS 1. */
+    return s == FLEET_OLFACTION || s == FLEET_STATE ? data_qos : 1;
 }
 
 int fleet_stream_retained(fleet_stream s)

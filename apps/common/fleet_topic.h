@@ -32,8 +32,9 @@ typedef enum fleet_stream {
 
 /* "olfaction", ..., "command/request"; NULL out of range. */
 const char *fleet_stream_name(fleet_stream s);
-/* 0 for olfaction and state, 1 for the others. */
-int fleet_stream_qos(fleet_stream s);
+/* data_qos (0 by default, --mqtt-data-qos) for olfaction and state, 1 for
+ * the others. */
+int fleet_stream_qos(fleet_stream s, int data_qos);
 /* 1 for status only. */
 int fleet_stream_retained(fleet_stream s);
 

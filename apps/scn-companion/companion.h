@@ -87,6 +87,7 @@ typedef struct config {
     const char *mqtt_url, *drone_id, *mqtt_username, *mqtt_password_file;
     const char *mqtt_ca, *mqtt_cert, *mqtt_key, *mqtt_spool, *mqtt_commands;
     double mqtt_rate;        /* per second for olfaction, state; 0: all */
+    int mqtt_data_qos;       /* their QoS: 0 (default) or 1 */
     uint64_t mqtt_spool_cap; /* 0: the library's default */
 } config;
 

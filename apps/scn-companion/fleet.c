@@ -101,7 +101,8 @@ void fleet_publish(comp_fleet *f, fleet_stream s, const char *data, size_t len,
         f->cap = need + 1;
         fleet_envelope(f->buf, f->cap, f->run, seq, ts_ns, data, len);
     }
-    rc = scn_mqtt_publish(f->m, f->topic[s], f->buf, need, fleet_stream_qos(s),
+    rc = scn_mqtt_publish(f->m, f->topic[s], f->buf, need,
+                          fleet_stream_qos(s, f->data_qos),
                           fleet_stream_retained(s));
     if (rc)
         publish_error(f, s, rc);
@@ -545,6 +546,7 @@ int comp_fleet_start(comp *c)
         return CLI_EX_OSERR;
     }
     fleet_run_id(f->run, rnd);
+    f->data_qos = cf->mqtt_data_qos;
     for (int i = 0; i < FLEET_STREAM_COUNT; i++)
         fleet_topic(f->topic[i], sizeof(f->topic[i]), cf->drone_id,
                     (fleet_stream)i);

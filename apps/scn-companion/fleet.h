@@ -24,7 +24,8 @@ struct comp_fleet {
     newest_wins thin[THIN_COUNT];
     scn_timer *thin_timer[THIN_COUNT];
     fleet_gate gate;
-    char *buf; /* the envelope being published */
+    int data_qos; /* olfaction's and state's QoS (--mqtt-data-qos) */
+    char *buf;    /* the envelope being published */
     size_t cap;
     int opened;  /* connected at least once */
     int dead;    /* refused for good after having been connected */

@@ -108,6 +108,8 @@ static void usage(FILE *f)
         "  --mqtt-rate HZ        olfaction and state at most HZ a second, "
         "newest wins\n"
         "                        (10; 0: every message)\n"
+        "  --mqtt-data-qos N     their QoS: 0 (default) or 1 (spooled, "
+        "none lost)\n"
         "  --mqtt-commands LIST  take these fleet commands: land, "
         "emergency, stop,\n"
         "                        streamon, streamoff, oiooff, follow "
@@ -176,6 +178,7 @@ enum {
     O_MQTT_SPOOL,
     O_MQTT_SPOOL_CAP,
     O_MQTT_RATE,
+    O_MQTT_DATA_QOS,
     O_MQTT_COMMANDS,
     O_HELP
 };
@@ -225,6 +228,7 @@ static const struct option longopts[] = {
     {"mqtt-spool-dir", required_argument, NULL, O_MQTT_SPOOL},
     {"mqtt-spool-cap", required_argument, NULL, O_MQTT_SPOOL_CAP},
     {"mqtt-rate", required_argument, NULL, O_MQTT_RATE},
+    {"mqtt-data-qos", required_argument, NULL, O_MQTT_DATA_QOS},
     {"mqtt-commands", required_argument, NULL, O_MQTT_COMMANDS},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0}};
@@ -351,6 +355,8 @@ static int apply(config *cf, int opt, const char *arg, char *why, size_t cap)
                               &cf->mqtt_spool_cap, why, cap);
     case O_MQTT_RATE:
         return cli_check_double(arg, 0, 1000, &cf->mqtt_rate, why, cap);
+    case O_MQTT_DATA_QOS:
+        return cli_check_int(arg, 0, 1, &cf->mqtt_data_qos, why, cap);
     case O_MQTT_COMMANDS: {
         fleet_gate g;
 

@@ -53,7 +53,7 @@ class Sub:
         simproc.end_process(self.p, signal.SIGTERM, 5)
 
     def messages(self, suffix=None):
-        """[{topic, retain, env}] so far (env: the payload, parsed; a payload
+        """[{topic, retain, qos, env}] so far (env: the payload, parsed; a payload
         that is not JSON fails the test). suffix: only topics ending so."""
         out = []
         with open(self.path) as f:
@@ -66,7 +66,7 @@ class Sub:
                 if suffix and not m["topic"].endswith(suffix):
                     continue
                 out.append({"topic": m["topic"], "retain": m["retain"],
-                            "env": json.loads(m["payload"])})
+                            "qos": m["qos"], "env": json.loads(m["payload"])})
         return out
 
     def wait_ready(self, **kw):
@@ -192,6 +192,7 @@ class StreamsTest(MqttCase):
         for t in ("olfaction", "state"):
             seqs = [e["seq"] for e in topics[t]]
             self.assertEqual(seqs, list(range(seqs[0], seqs[-1] + 1)), t)
+        self.assertEqual({m["qos"] for m in sub.messages("/olfaction")}, {0})
         # The same documents as the recording's channels, in order, up to
         # the companion's "stop" at least (what the MQTT link's own close
         # records comes after its last publish).
@@ -228,6 +229,28 @@ class StreamsTest(MqttCase):
         self.assertTrue(got)
         self.assertEqual(got[0]["retain"], 1)
         self.assertEqual(got[0]["env"]["data"]["online"], False)
+
+
+class DataQosTest(MqttCase):
+    def test_data_qos_1_spools_olfaction_and_state(self):
+        """--mqtt-data-qos 1: the thinned streams at QoS 1, spooled from
+        the first, so complete from seq 1 although the companion starts
+        before its first connection to the broker is up."""
+        b = self.broker()
+        sub = Sub(self, b, ROOT + "#", "dataqos.sub")
+        sub.wait_ready()
+        p, _ = self.companion("dataqos", b.url, ["--mqtt-data-qos", "1"],
+                              duration=round(scaled(4)), rate=50)
+        rc, _ = self.finish(p, scaled(4) + 40)
+        self.assertEqual(rc, 0, self.text(p.err_path))
+        for t in ("olfaction", "state"):
+            msgs = sub.messages("/" + t)
+            if t == "state" and not msgs:
+                continue  # no drone here: no state to publish
+            self.assertEqual({m["qos"] for m in msgs}, {1}, t)
+            seqs = [e["seq"] for e in dedup([m["env"] for m in msgs])]
+            self.assertEqual(seqs, list(range(1, len(seqs) + 1)), t)
+        self.assertTrue(sub.messages("/olfaction"))
 
 
 class WillTest(MqttCase):

@@ -29,8 +29,9 @@ static void test_topics_and_qos(void **state)
         assert_int_equal(fleet_topic_parse(buf, id, sizeof(id), &s), 0);
         assert_string_equal(id, "x-1_Z");
         assert_int_equal(s, i);
-        assert_int_equal(fleet_stream_qos((fleet_stream)i),
+        assert_int_equal(fleet_stream_qos((fleet_stream)i, 0),
                          i == FLEET_OLFACTION || i == FLEET_STATE ? 0 : 1);
+        assert_int_equal(fleet_stream_qos((fleet_stream)i, 1), 1);
         assert_int_equal(fleet_stream_retained((fleet_stream)i),
                          i == FLEET_STATUS);
     }
