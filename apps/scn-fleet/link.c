@@ -92,6 +92,7 @@ int gs_link_start(gs_app *a)
     o.key_file = cf->key;
     o.keepalive_s = (uint32_t)cf->keepalive_s;
     o.fail_fast_auth = 1;
+    o.persistent_session = cf->persistent;
     o.on_state = on_state;
     o.on_message = on_message;
     o.on_error = on_error;

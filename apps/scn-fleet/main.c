@@ -36,6 +36,10 @@ static void usage(FILE *f)
           "system's\n"
           "  --mqtt-cert FILE --mqtt-key FILE  mqtts: a client certificate\n"
           "  --mqtt-client-id ID   the client id (scn-fleet-PID)\n"
+          "  --mqtt-persistent     a persistent session: the broker queues "
+          "QoS 1 while\n"
+          "                        scn-fleet is away (needs "
+          "--mqtt-client-id)\n"
           "  --mqtt-keepalive S    MQTT keepalive, 5-3600 (10)\n"
           "  --drone ID[,ID...]    only these drones (all: "
           "scentience/v1/+/#)\n"
@@ -71,6 +75,7 @@ enum {
     O_CERT,
     O_KEY,
     O_CLIENT,
+    O_PERSISTENT,
     O_KEEPALIVE,
     O_DRONE,
     O_MAXDRONES,
@@ -92,6 +97,7 @@ static const struct option longopts[] = {
     {"mqtt-cert", required_argument, NULL, O_CERT},
     {"mqtt-key", required_argument, NULL, O_KEY},
     {"mqtt-client-id", required_argument, NULL, O_CLIENT},
+    {"mqtt-persistent", no_argument, NULL, O_PERSISTENT},
     {"mqtt-keepalive", required_argument, NULL, O_KEEPALIVE},
     {"drone", required_argument, NULL, O_DRONE},
     {"max-drones", required_argument, NULL, O_MAXDRONES},
@@ -165,6 +171,9 @@ static int parse(int argc, char **argv, gs_config *cf)
         case O_CLIENT:
             cf->client_id = arg;
             break;
+        case O_PERSISTENT:
+            cf->persistent = 1;
+            break;
         case O_KEEPALIVE:
             if (cli_opt_int(P, "--mqtt-keepalive", arg, 5, 3600,
                             &cf->keepalive_s))
@@ -215,6 +224,9 @@ static int parse(int argc, char **argv, gs_config *cf)
         return cli_usage_error(P, "unexpected argument '%s'", argv[optind]);
     if (!cf->mqtt_url)
         return cli_usage_error(P, "--mqtt-url is required");
+    if (cf->persistent && !cf->client_id)
+        return cli_usage_error(P, "--mqtt-persistent needs --mqtt-client-id "
+                                  "(the session is the id's)");
     if (!cf->cert != !cf->key)
         return cli_usage_error(P, "--mqtt-cert and --mqtt-key go together");
     if (cf->password_file && !cf->username)

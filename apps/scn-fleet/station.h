@@ -27,6 +27,7 @@ typedef struct gs_config {
     const char *drones[GS_MAX_CHOSEN];
     size_t drone_count;
     int live_port, keepalive_s, table_ms, max_drones;
+    int persistent; /* --mqtt-persistent */
     double duration;
 } gs_config;
 

@@ -138,6 +138,12 @@ typedef struct scn_mqtt_options {
      * bounds what a power cut can lose and what a restart sends again.
      * Default 1000 ms, as the cloud's; 0: at the next loop turn. */
     uint32_t sync_interval_ms;
+    /** Nonzero: CONNECT without a clean session, so the broker keeps this
+     * client's subscriptions and queues the QoS 1 messages that match
+     * them while it is away (within the broker's limits), and a link
+     * outage of this client loses none of them. client_id must then be
+     * the same on every run. Default 0: a clean session. */
+    int persistent_session;
 } scn_mqtt_options;
 
 /** What scn_mqtt_options_init() calls, with the caller's

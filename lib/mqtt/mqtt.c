@@ -340,6 +340,7 @@ static void connect_now(scn_mqtt *m)
     p.cert_file = m->cert_file;
     p.key_file = m->key_file;
     p.client_id = m->client_id;
+    p.persistent_session = m->opts.persistent_session != 0;
     p.username = m->username;
     p.keepalive_s = m->opts.keepalive_s;
     p.will_topic = m->will_topic;

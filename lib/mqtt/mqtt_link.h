@@ -24,6 +24,7 @@ typedef struct scn_mqtt_link_params {
     bool tls, insecure;
     const char *ca_file, *cert_file, *key_file; /* NULL: none */
     const char *client_id;
+    bool persistent_session;         /* CONNECT without clean session */
     const char *username, *password; /* NULL: none; password is copied */
     uint32_t keepalive_s;
     const char *will_topic; /* NULL: no will */

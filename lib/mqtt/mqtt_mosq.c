@@ -314,7 +314,7 @@ int scn__mqtt_link_open(scn_loop *loop, const scn_mqtt_link_params *p,
     l->ev = *ev;
     l->user = user;
     mosquitto_lib_init();
-    l->mosq = mosquitto_new(p->client_id, true, l);
+    l->mosq = mosquitto_new(p->client_id, !p->persistent_session, l);
     if (!l->mosq) {
         rc = errno == EINVAL ? SCN_ERR_INVALID_ARG : SCN_ERR_NOMEM;
         goto fail;

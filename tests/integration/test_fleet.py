@@ -296,6 +296,36 @@ class FleetTest(FleetCase):
         self.assertIn("2 broker outages", err)
         self.assertIn("0 duplicates dropped", err)
 
+    def test_persistent_session_gets_what_came_while_away(self):
+        """--mqtt-persistent: a ground station that vanished (kill -9)
+        gets the QoS 1 messages published while it was away when it comes
+        back with the same client id. Without it, they are gone: the
+        control run shows the test can tell the two apart."""
+        for persistent in (True, False):
+            cid = "ground-%s" % ("persistent" if persistent else "clean")
+            extra = ["--mqtt-client-id", cid]
+            if persistent:
+                extra.append("--mqtt-persistent")
+            first = self.start_fleet(self.broker, *extra, name=cid + "-1")
+            self.wait_err(first, "scn-fleet: broker link open", 10)
+            first.kill()
+            first.wait()
+            first.checked = True
+            drone = "away-" + cid
+            self.pub(self.broker, "scentience/v1/%s/events" % drone,
+                     envelope("r", 1, {"event": "while_away"}))
+            second = self.start_fleet(self.broker, *extra, name=cid + "-2")
+            self.wait_err(second, "scn-fleet: broker link open", 10)
+            # Anything queued comes right after the CONNACK, before a
+            # marker published now.
+            marker = "marker-" + cid
+            self.pub(self.broker, "scentience/v1/%s/state" % marker,
+                     envelope("m", 1, state(50, 0, 0, 100)), qos=0)
+            t = self.wait_table(second, lambda t: marker in t["rows"], 10,
+                                "the marker drone")
+            self.assertEqual(drone in t["rows"], persistent, t["rows"])
+            self.assertEqual(self.stop(second), 0)
+
     def test_will_shows_drone_offline(self):
         keepalive = 5  # mosquitto_pub's least
         fleet = self.start_fleet(self.broker)
@@ -446,6 +476,8 @@ class FleetTest(FleetCase):
                 ([], "scn-fleet: --mqtt-url is required"),
                 (["--mqtt-url", "mqtt://127.0.0.1:1", "--drone", "a/b"],
                  "scn-fleet: --drone a/b: a drone id is 1-63 of"),
+                (["--mqtt-url", "mqtt://127.0.0.1:1", "--mqtt-persistent"],
+                 "--mqtt-persistent needs --mqtt-client-id"),
                 (["--mqtt-url", "mqtt://127.0.0.1:1", "--mqtt-cert", "x"],
                  "--mqtt-cert and --mqtt-key go together"),
                 (["--mqtt-url", "mqtt://127.0.0.1:1", "--live-bind",

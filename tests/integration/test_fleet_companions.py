@@ -15,7 +15,8 @@ The broker keeps nothing across a restart (persistence off, the worst
 case), so a message a companion resends before scn-fleet has subscribed
 again would reach nobody: while the broker comes back the companions are
 paused (SIGSTOP) until scn-fleet is back, as a persistent broker and
-session would otherwise guarantee (open work: docs/PROTOCOL.md 12.6).
+session (scn-fleet --mqtt-persistent) would otherwise guarantee
+(docs/PROTOCOL.md 12.6).
 """
 
 import os
