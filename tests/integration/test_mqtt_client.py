@@ -32,9 +32,10 @@ import unittest
 
 import mosquitto_broker
 import mqttdriver
-from simproc import LOG_DIR, die_with_parent, main, scaled
+from simproc import LOG_DIR, die_with_parent, main, scaled, wait_until
 
 ERR_TLS = -47
+ERR_NETWORK = -40
 ERR_MQTT_AUTH = -140
 ERR_MQTT_NOT_AUTHORISED = -141
 PASSWORD = "drone-pw-7f3a"
@@ -180,7 +181,8 @@ class MqttClientTest(unittest.TestCase):
         self.assertGreaterEqual(st["acked_qos1"], sent)
         self.assertGreaterEqual(st["connects"], 3)
         self.assertGreaterEqual(st["disconnects"], 2)
-        self.assertGreater(st["refused"], 0)  # held off while gated
+        # (st["refused"] is not checked: whether the gate refused the
+        # driver depends on where its backoff put the next attempt.)
         self.assertGreater(st["resent_qos1"], 0)
         d.quit()
 
@@ -374,10 +376,21 @@ class MqttClientTest(unittest.TestCase):
                         "--cert", cert, "--key", key, "--fail-fast-auth")
         d.opened()
         d.quit()
-        # Without one, the broker ends the handshake.
+        # Without one, the broker ends the handshake. Under TLS 1.3 the
+        # client's side of the handshake is over before the broker checks
+        # the certificate, and the broker's alert can be lost to the reset
+        # its close sends (the client's CONNECT is still unread there):
+        # the client then sees a lost link (NETWORK), not the alert (TLS).
+        # Either way it never opens, and the broker says why.
         d2 = self.driver(b.tls_url, "--client-id", "c2", "--ca", b.ca_file,
                          "--fail-fast-auth", name="nocert")
-        self.assertEqual(d2.state("failed")["reason"], ERR_TLS)
+        ev = d2.wait(lambda e: e["event"] == "state" and e["state"] in
+                     ("failed", "reconnecting", "open"), 20,
+                     "the refused handshake")
+        self.assertIn(ev["reason"], (ERR_TLS, ERR_NETWORK), ev)
+        self.assertFalse([e for e in d2.events if e.get("state") == "open"])
+        self.assertTrue(wait_until(lambda: "certificate" in b.log_text(), 10),
+                        b.log_text()[-2000:])
         d2.quit()
         # A certificate without its key is refused by scn_mqtt_new.
         d3 = self.driver(b.tls_url, "--client-id", "c3", "--ca", b.ca_file,
