@@ -24,7 +24,10 @@
  *   fail_fast_auth is set. Brokers (mosquitto among them) refuse a wrong
  *   password with "not authorised": when a username was sent that is
  *   SCN_ERR_MQTT_AUTH, without one SCN_ERR_MQTT_NOT_AUTHORISED. A
- *   server unavailable or busy is SCN_ERR_TRY_AGAIN, retried.
+ *   server unavailable or busy is SCN_ERR_TRY_AGAIN, retried. A broker
+ *   that requires a client certificate and gets none may show as
+ *   SCN_ERR_NETWORK under TLS 1.3: its alert comes after our side of the
+ *   handshake and can be lost to the reset of its close.
  * - A silent broker is found by the keepalive (an unanswered PINGREQ:
  *   within about twice keepalive_s), reported as SCN_ERR_DEAD_PEER.
  * - The connect does not block the loop, except for resolving a host
