@@ -5,73 +5,16 @@
  * dashboard token, read from a file (never from the command line: argv is
  * visible to every user of the machine), owner-only like a key file.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "companion.h"
 #include "dashboard.h"
+#include "token_file.h"
 
 #define TOKEN_FILE_MAX 512
-
-static int bind_is_loopback(const char *addr)
-{
-    unsigned char b[16];
-
-    if (inet_pton(AF_INET, addr, b) == 1)
-        return b[0] == 127;
-    if (inet_pton(AF_INET6, addr, b) == 1)
-        return memcmp(b, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
-    return 0;
-}
-
-/* Reads the token: one line, owner-only file. Returns 0 or prints why. */
-static int read_token(const char *path, char *out, size_t cap)
-{
-    struct stat st;
-    ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
-    if (fd < 0) {
-        fprintf(stderr, "scn-companion: --live-token-file %s: %s\n", path,
-                strerror(errno));
-        return -1;
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077)) {
-        fprintf(stderr,
-                "scn-companion: --live-token-file %s: must be a regular "
-                "file readable by its owner only (chmod 600)\n",
-                path);
-        close(fd);
-        return -1;
-    }
-    n = read(fd, out, cap - 1);
-    close(fd);
-    if (n < 0) {
-        fprintf(stderr, "scn-companion: --live-token-file %s: %s\n", path,
-                strerror(errno));
-        return -1;
-    }
-    out[n] = '\0';
-    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' ||
-                     out[n - 1] == ' ' || out[n - 1] == '\t'))
-        out[--n] = '\0';
-    if (!scn_live_token_ok(out)) {
-        fprintf(stderr,
-                "scn-companion: --live-token-file %s: the token must be one "
-                "line of 16-128 characters of A-Z a-z 0-9 . _ ~ -\n",
-                path);
-        memset(out, 0, cap);
-        return -1;
-    }
-    return 0;
-}
 
 /* Splits "a,b,c" into at most max entries (in place). */
 static size_t split_list(char *s, const char **v, size_t max)
@@ -111,9 +54,10 @@ int comp_live_start(comp *c)
 
     token[0] = '\0';
     if (cf->live_token_file &&
-        read_token(cf->live_token_file, token, sizeof(token)) != 0)
+        token_file_read("scn-companion", "--live-token-file",
+                        cf->live_token_file, token, sizeof(token)) != 0)
         return CLI_EX_CONFIG;
-    if (!bind_is_loopback(bind) && !token[0])
+    if (!token_bind_is_loopback(bind) && !token[0])
         return cli_usage_error("scn-companion",
                                "--live-bind %s is reachable from other "
                                "machines: give a dashboard token with "
@@ -179,7 +123,7 @@ int comp_live_start(comp *c)
     {
         const char *scheme = cf->live_cert ? "https" : "http";
         const char *wscheme = cf->live_cert ? "wss" : "ws";
-        const char *shown = bind_is_loopback(bind) ? "127.0.0.1" : bind;
+        const char *shown = token_bind_is_loopback(bind) ? "127.0.0.1" : bind;
         int port = scn_live_port(c->live);
 
         /* The token is never printed: it is in the file. */
