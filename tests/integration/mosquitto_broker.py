@@ -37,6 +37,7 @@ Run as a script it starts one broker and prints "mosquitto: listening on
 """
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -334,6 +335,16 @@ class Broker:
     def log_text(self):
         """Everything the broker logged, over all its runs."""
         return self._log_since(0)
+
+    def log_mark(self):
+        """A position in the log, for clients_connected(since=...)."""
+        return self._log_size()
+
+    def clients_connected(self, since=0):
+        """The client ids the broker logged as connecting after the log
+        position since (connection_messages is on)."""
+        return set(re.findall(r"New client connected from \S+ as (\S+) \(",
+                              self._log_since(since)))
 
     def client_args(self, user=None, tls=False, ca_file=None):
         """mosquitto_sub/pub arguments reaching this broker (as user, with
