@@ -631,7 +631,8 @@ void comp_fleet_stop(comp *c)
             stderr,
             "scn-companion: mqtt: %llu QoS 0 sent, %llu dropped while "
             "away; QoS 1 %llu submitted, %llu acknowledged, %llu "
-            "spooled, %llu lost to the spool cap; %llu fleet commands, "
+            "spooled, %llu dropped (spool cap or full disk); %llu fleet "
+            "commands, "
             "%llu refused\n",
             (unsigned long long)st.published_qos0,
             (unsigned long long)st.dropped_offline,
