@@ -152,6 +152,20 @@ class MqttCase(simproc.ProcCase):
                        stderr=stderr or name + ".stderr")
         return p, uav_log
 
+    def start_with_subscriber(self, b, p, filt, name):
+        """The broker started again and a subscriber on filt there before
+        companion p resends: p is paused meanwhile (the broker keeps no
+        session: what p resent earlier would reach nobody; PROTOCOL
+        12.6). Returns the Sub."""
+        p.send_signal(signal.SIGSTOP)
+        try:
+            b.start()
+            sub = Sub(self, b, filt, name)
+            sub.wait_ready()
+        finally:
+            p.send_signal(signal.SIGCONT)
+        return sub
+
     def wait_status(self, sub, online, timeout=20):
         def last():
             st = [m["env"] for m in sub.messages("/status")]
@@ -290,16 +304,9 @@ class OutageTest(MqttCase):
                 lambda: self.text(p.err_path).count("mqtt link:") > before,
                 30), self.text(p.err_path))
             time.sleep(scaled(1))
-            # Paused while the broker and the next subscriber come up, so
-            # that the subscriber is there before the resend.
-            p.send_signal(signal.SIGSTOP)
-            try:
-                b.start()
-                sub = Sub(self, b, ROOT + "#", "after%d.sub" % outage)
-                subs.append(sub)
-                sub.wait_ready()
-            finally:
-                p.send_signal(signal.SIGCONT)
+            sub = self.start_with_subscriber(b, p, ROOT + "#",
+                                             "after%d.sub" % outage)
+            subs.append(sub)
             self.wait_status(sub, True)
         time.sleep(scaled(1))
         self.assertEqual(self.stop(p), 0, self.text(p.err_path))
@@ -362,9 +369,8 @@ class OutageTest(MqttCase):
         self.assertTrue(wait_until(
             lambda: "mqtt spool: over its cap" in self.text(p.err_path), 30),
             self.text(p.err_path))
-        b.start()
-        sub = Sub(self, b, ROOT + "inference", "cap.sub")
-        sub.wait_ready()
+        sub = self.start_with_subscriber(b, p, ROOT + "inference",
+                                         "cap.sub")
         got = wait_until(lambda: len(sub.messages("/inference")) > 20, 30)
         self.assertTrue(got)
         # Messages it was asked to keep were lost: not a clean exit.
@@ -400,9 +406,8 @@ class OutageTest(MqttCase):
             lambda: "mqtt spool: the disk is full" in self.text(p.err_path),
             60), self.text(p.err_path))
         self.assertIsNone(p.poll(), "the companion must keep running")
-        b.start()
-        sub = Sub(self, b, ROOT + "inference", "disk.sub")
-        sub.wait_ready()
+        sub = self.start_with_subscriber(b, p, ROOT + "inference",
+                                         "disk.sub")
         self.assertTrue(wait_until(
             lambda: len(sub.messages("/inference")) > 20, 30))
         self.assertEqual(self.stop(p), 74, self.text(p.err_path))
