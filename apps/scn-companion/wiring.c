@@ -670,6 +670,8 @@ static void on_inference(scn_cloud *cl, const scn_cloud_result *r, void *user)
 {
     comp *c = user;
     char buf[4096], line[SCN_UAV_LINE_MAX + 1], label[256];
+    const char *top = "(none)";
+    double score = 0.0;
     size_t at;
     int64_t age = follow_age_ns(&c->follow, r->seq, wall_ns());
 
@@ -679,13 +681,17 @@ static void on_inference(scn_cloud *cl, const scn_cloud_result *r, void *user)
                               age >= 0 ? age / 1000000 : -1);
     if (at)
         comp_emit(c, SCN_RECORD_INFERENCE, "inference", buf, at, 0);
-    printf(
-        "inference seq %llu: %s %.3f%s", (unsigned long long)r->seq,
-        r->label_count ? cli_escaped(label, sizeof(label), r->labels[0].label)
-                       : "(none)",
-        r->label_count ? r->labels[0].score : 0.0, r->has_bearing ? "" : "\n");
+    if (r->label_count) {
+        top = cli_escaped(label, sizeof(label), r->labels[0].label);
+        score = r->labels[0].score;
+    }
+    /* One printf per line: this runs for every frame. */
     if (r->has_bearing)
-        printf(" bearing %.1f\n", r->bearing_deg);
+        printf("inference seq %llu: %s %.3f bearing %.1f\n",
+               (unsigned long long)r->seq, top, score, r->bearing_deg);
+    else
+        printf("inference seq %llu: %s %.3f\n", (unsigned long long)r->seq, top,
+               score);
     fflush(stdout);
     /* Only once the drone is known airborne (takeoff answered ok on the
      * channel): an inference before that is not spent, a later one acts. */
