@@ -272,8 +272,8 @@ static void dev_frame(scn_session *s, const scn_frame *f, void *user)
 {
     comp *c = user;
     char rec[FUSE_JSON_MAX + 512];
-    const char *json;
-    size_t len;
+    const char *json = NULL;
+    size_t len = 0;
     int64_t ts = scn_frame_timestamp_ns(f), age = 0;
     const fuse_entry *e;
     uint64_t seq = 0;
@@ -284,7 +284,9 @@ static void dev_frame(scn_session *s, const scn_frame *f, void *user)
         return;
     c->frames++;
     comp_fleet_device_uid(c, scn_frame_uid(f));
-    if ((json = frame_text(c, f, &len)) == NULL)
+    /* The text only for those who take text (the recorder, the fleet);
+     * the fan-out and the cloud write theirs from the frame. */
+    if ((c->rec || c->fleet) && (json = frame_text(c, f, &len)) == NULL)
         return;
     emit(c, SCN_RECORD_OLFACTION, "olfaction", f, json, len, ts);
     if (!c->cloud)
