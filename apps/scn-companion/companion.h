@@ -178,6 +178,9 @@ typedef struct comp {
     char *frame_json;
     size_t frame_json_cap;
     uint64_t frames_lost;
+    /* QoS 1 fleet messages lost (exit 74): dropped from the MQTT spool
+     * unacknowledged, or refused by it (fleet.c). */
+    uint64_t mqtt_lost;
     cli_ratelimit rl_frame;
     int opened[LINK_COUNT];   /* opened once (reconnect count) */
     uint64_t cmd_outstanding; /* commands sent, reply not yet in */

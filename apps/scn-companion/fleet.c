@@ -62,11 +62,15 @@ int fleet_jok(const jbuf *j)
 
 /* ---- publishing ---- */
 
-static void publish_error(comp_fleet *f, fleet_stream s, int rc)
+static void publish_error(comp_fleet *f, fleet_stream s, int qos, int rc)
 {
     uint64_t held;
 
     f->publish_errors++;
+    /* Asked to keep it (QoS 0 may be lost), and not merely after the
+     * output was turned off for good (STATE: a refusal, said then). */
+    if (qos == 1 && rc != SCN_ERR_STATE)
+        f->c->mqtt_lost++;
     if (!cli_ratelimit_allow(&f->rl_err, scn_loop_now_ms(f->c->loop), &held))
         return;
     fprintf(stderr, "scn-companion: mqtt: %s not published: %s",
@@ -84,7 +88,7 @@ void fleet_publish(comp_fleet *f, fleet_stream s, const char *data, size_t len,
 {
     uint64_t seq;
     size_t need;
-    int rc;
+    int rc, qos = fleet_stream_qos(s, f->data_qos);
 
     if (f->dead || f->freeing || f->quiet)
         return;
@@ -94,18 +98,17 @@ void fleet_publish(comp_fleet *f, fleet_stream s, const char *data, size_t len,
         char *p = realloc(f->buf, need + 1);
 
         if (!p) {
-            publish_error(f, s, SCN_ERR_NOMEM);
+            publish_error(f, s, qos, SCN_ERR_NOMEM);
             return;
         }
         f->buf = p;
         f->cap = need + 1;
         fleet_envelope(f->buf, f->cap, f->run, seq, ts_ns, data, len);
     }
-    rc = scn_mqtt_publish(f->m, f->topic[s], f->buf, need,
-                          fleet_stream_qos(s, f->data_qos),
+    rc = scn_mqtt_publish(f->m, f->topic[s], f->buf, need, qos,
                           fleet_stream_retained(s));
     if (rc)
-        publish_error(f, s, rc);
+        publish_error(f, s, qos, rc);
 }
 
 static void on_thin_timer(scn_timer *t, void *user)
@@ -142,7 +145,7 @@ static void thin(comp_fleet *f, int which, fleet_stream s, const char *json,
                         newest_wins_wait_ms(&f->thin[which], now));
         break;
     default:
-        publish_error(f, s, SCN_ERR_NOMEM);
+        publish_error(f, s, fleet_stream_qos(s, f->data_qos), SCN_ERR_NOMEM);
     }
 }
 
@@ -375,6 +378,7 @@ static void on_spool_drop(scn_mqtt *m, const scn_mqtt_spool_drop *d, void *user)
     int n;
 
     (void)m;
+    f->c->mqtt_lost += d->count;
     n = snprintf(buf, sizeof(buf),
                  "{\"event\":\"spool_drop\",\"source\":\"mqtt\","
                  "\"reason\":\"%s\",\"first_seq\":%llu,\"last_seq\":%llu,"
@@ -627,7 +631,8 @@ void comp_fleet_stop(comp *c)
             stderr,
             "scn-companion: mqtt: %llu QoS 0 sent, %llu dropped while "
             "away; QoS 1 %llu submitted, %llu acknowledged, %llu "
-            "spooled, %llu lost to the spool cap; %llu fleet commands, "
+            "spooled, %llu dropped (spool cap or full disk); %llu fleet "
+            "commands, "
             "%llu refused\n",
             (unsigned long long)st.published_qos0,
             (unsigned long long)st.dropped_offline,

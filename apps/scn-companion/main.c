@@ -125,8 +125,9 @@ static void usage(FILE *f)
         "(unreachable, refused), 70\ninternal error, 71 cannot listen "
         "(--live-port, --state-port, --video-port),\n73 cannot create the "
         "recording, the video file or the spool directory, 74\nrecords "
-        "were dropped before the cloud had them (spool cap or full disk), "
-        "75\nthe spool is in use by another process, 76 the MQTT broker's "
+        "were dropped before the cloud had them (spool cap or full disk) "
+        "or QoS 1\nfleet messages before the broker had them, 75\nthe spool is "
+        "in use by another process, 76 the MQTT broker's "
         "certificate\ndid not verify, 77 key rejected or the MQTT broker "
         "refused the user name\nor password, 78 no usable key or a bad "
         "--config file.\n",
@@ -736,7 +737,12 @@ int main(int argc, char **argv)
     status = c->fatal_status ? c->fatal_status
              : c->fatal      ? cli_exit_for_error(c->fatal)
                              : 0;
-    if ((lost || c->frames_lost) && status == 0)
+    if (c->mqtt_lost)
+        fprintf(stderr,
+                "scn-companion: %llu QoS 1 fleet messages will never reach "
+                "the broker (its spool's cap, a full disk or a refusal)\n",
+                (unsigned long long)c->mqtt_lost);
+    if ((lost || c->frames_lost || c->mqtt_lost) && status == 0)
         status = CLI_EX_IOERR;
 out:
     fprintf(stderr,

@@ -116,9 +116,12 @@ typedef struct scn_mqtt_options {
      * are refused (SCN_ERR_STATE). One process per directory. */
     const char *spool_dir;
     uint64_t spool_cap_bytes; /**< default 16 MiB, at least 1 KiB */
-    uint32_t max_inflight;    /**< QoS 1 beyond the last PUBACK; default 32 */
-    uint32_t backoff_min_ms;  /**< first reconnect delay; default 250 */
-    uint32_t backoff_max_ms;  /**< longest delay; default 10000 */
+    uint32_t max_inflight;    /**< QoS 1 beyond the last PUBACK, 1..65535;
+                                 default 32 */
+    uint32_t backoff_min_ms;  /**< first reconnect delay, at least 1;
+                                 default 250 */
+    uint32_t backoff_max_ms;  /**< longest delay, at least backoff_min_ms;
+                                 default 10000 */
     /** Nonzero: a CONNECT refused for its credentials or authorisation,
      * or a certificate that does not verify, is fatal (FAILED): a wrong
      * password does not get better by retrying. Default 0. */

@@ -423,9 +423,9 @@ static int check_options(const scn_mqtt_options *o)
 {
     if (!client_id_valid(o->client_id) || o->will_qos < 0 || o->will_qos > 1 ||
         (o->will_topic && !scn__mqtt_topic_valid(o->will_topic)) ||
-        (o->keepalive_s && o->keepalive_s < 5) || o->keepalive_s > 65535 ||
-        o->max_inflight > 65535 ||
-        (o->spool_cap_bytes && o->spool_cap_bytes < 1024) ||
+        o->keepalive_s < 5 || o->keepalive_s > 65535 || o->max_inflight < 1 ||
+        o->max_inflight > 65535 || o->spool_cap_bytes < 1024 ||
+        o->backoff_min_ms < 1 || o->backoff_max_ms < o->backoff_min_ms ||
         (o->password_file && !o->username))
         return SCN_ERR_INVALID_ARG;
     return 0;
@@ -436,16 +436,6 @@ static int copy_options(scn_mqtt *m, const scn_mqtt_options *o)
     int rc = 0;
 
     m->opts = *o;
-    if (!m->opts.keepalive_s)
-        m->opts.keepalive_s = 10;
-    if (!m->opts.spool_cap_bytes)
-        m->opts.spool_cap_bytes = 16u << 20;
-    if (!m->opts.max_inflight)
-        m->opts.max_inflight = 32;
-    if (!m->opts.backoff_min_ms)
-        m->opts.backoff_min_ms = 250;
-    if (!m->opts.backoff_max_ms)
-        m->opts.backoff_max_ms = 10000;
     if ((rc = dup_opt(&m->url, o->url)) ||
         (rc = dup_opt(&m->client_id, o->client_id)) ||
         (rc = dup_opt(&m->username, o->username)) ||

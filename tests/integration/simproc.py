@@ -521,6 +521,25 @@ class ProcCase(unittest.TestCase):
         return ["%s %s: exit %d, expected %d%s"
                 % (who, how, p.returncode, p.expect_rc, err)]
 
+    def mount_tmpfs(self, size, tag="disk"):
+        """A tmpfs of size (mount's syntax: "512k") on a fresh directory,
+        unmounted at the end of the test whatever happens (after
+        tearDown's kills). Needs root."""
+        mnt = tempfile.mkdtemp(prefix="scn-%s-%d-" % (tag, os.getpid()))
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o",
+                            "size=%s,mode=0700" % size,
+                            "scn-test-%d" % os.getpid(), mnt],
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            os.rmdir(mnt)
+            self.fail("cannot mount a tmpfs (root needed): " + p.stderr)
+
+        def unmount():
+            subprocess.run(["umount", "-l", mnt], check=False)
+            os.rmdir(mnt)
+        self.addCleanup(unmount)
+        return mnt
+
     def log_path(self, name):
         """LOG_DIR/LOG_PREFIX-TAG-NAME.log, a stale one removed."""
         path = os.path.join(LOG_DIR, "%s-%s-%s.log" % (self.LOG_PREFIX,

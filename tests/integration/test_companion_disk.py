@@ -24,8 +24,6 @@ import errno
 import os
 import re
 import signal
-import subprocess
-import tempfile
 import threading
 import time
 
@@ -38,11 +36,6 @@ RATE = 200
 # The companion's stderr lines about the cloud path that a full disk or a
 # bad record repeat with every frame: rate-limited (5 s each of three).
 REPEATED = re.compile(r"^scn-companion: cloud (spool|submit):", re.M)
-
-
-def unmount(mnt):
-    subprocess.run(["umount", "-l", mnt], check=False)
-    os.rmdir(mnt)
 
 
 class Filler(threading.Thread):
@@ -101,20 +94,6 @@ class CompanionDiskTest(simproc.ProcCase):
     LOG_PREFIX = "cdisk"
     END_SIGNAL = signal.SIGKILL
     END_WAIT = 10
-
-    def mount_tmpfs(self, size):
-        """A tmpfs of size mounted on a fresh directory, unmounted at the
-        end of the test whatever happens (after tearDown's kills)."""
-        mnt = tempfile.mkdtemp(prefix="scn-disk-%d-" % os.getpid())
-        p = subprocess.run(["mount", "-t", "tmpfs", "-o",
-                            "size=%s,mode=0700" % size,
-                            "scn-test-%d" % os.getpid(), mnt],
-                           capture_output=True, text=True)
-        if p.returncode != 0:
-            os.rmdir(mnt)
-            self.fail("cannot mount a tmpfs (root needed): " + p.stderr)
-        self.addCleanup(unmount, mnt)
-        return mnt
 
     def companion(self, name, args):
         return self.start([COMPANION] + args, stdout=name + ".stdout",

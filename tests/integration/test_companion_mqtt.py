@@ -367,7 +367,10 @@ class OutageTest(MqttCase):
         sub.wait_ready()
         got = wait_until(lambda: len(sub.messages("/inference")) > 20, 30)
         self.assertTrue(got)
-        self.assertEqual(self.stop(p), 0, self.text(p.err_path))
+        # Messages it was asked to keep were lost: not a clean exit.
+        self.assertEqual(self.stop(p), 74, self.text(p.err_path))
+        self.assertRegex(self.text(p.err_path),
+                         r"\d+ QoS 1 fleet messages will never reach")
         seqs = {m["env"]["seq"] for s in (before, sub)
                 for m in s.messages("/inference")}
         missing = set(range(1, max(seqs) + 1)) - seqs
@@ -377,6 +380,41 @@ class OutageTest(MqttCase):
         said = sum(int(n) for n in re.findall(
             r"mqtt spool: over its cap: dropped (\d+)", self.text(p.err_path)))
         self.assertLessEqual(len(missing), said, (sorted(missing), said))
+
+    def test_full_disk_drops_oldest_said_and_exits_74(self):
+        """The MQTT spool on a 128 KiB tmpfs while the broker is away: the
+        oldest QoS 1 messages go to make room (said, with the disk named),
+        the companion keeps publishing to the spool, sends what is left
+        when the broker is back and exits 74."""
+        mnt = self.mount_tmpfs("128k", "mqtt-disk")
+        b = self.broker()
+        before = Sub(self, b, ROOT + "inference", "disk-before.sub")
+        before.wait_ready()
+        p, _ = self.companion("disk", b.url, cloud=True, rate=50,
+                              spool=os.path.join(mnt, "mqtt-spool"),
+                              stderr="disk.stderr")
+        self.assertTrue(wait_until(
+            lambda: len(before.messages("/inference")) >= 10, 30))
+        b.kill9()
+        self.assertTrue(wait_until(
+            lambda: "mqtt spool: the disk is full" in self.text(p.err_path),
+            60), self.text(p.err_path))
+        self.assertIsNone(p.poll(), "the companion must keep running")
+        b.start()
+        sub = Sub(self, b, ROOT + "inference", "disk.sub")
+        sub.wait_ready()
+        self.assertTrue(wait_until(
+            lambda: len(sub.messages("/inference")) > 20, 30))
+        self.assertEqual(self.stop(p), 74, self.text(p.err_path))
+        err = self.text(p.err_path)
+        seqs = {m["env"]["seq"] for s in (before, sub)
+                for m in s.messages("/inference")}
+        missing = set(range(1, max(seqs) + 1)) - seqs
+        self.assertTrue(missing, sorted(seqs))
+        said = sum(int(n) for n in re.findall(
+            r"mqtt spool: the disk is full: dropped (\d+)", err))
+        self.assertLessEqual(len(missing), said, (sorted(missing), said))
+        self.assertRegex(err, r"\d+ QoS 1 fleet messages will never reach")
 
 
 class RefusalTest(MqttCase):

@@ -25,7 +25,6 @@ import json
 import os
 import secrets
 import shutil
-import tempfile
 import subprocess
 import time
 
@@ -365,16 +364,7 @@ class FleetTest(FleetCase):
         """The recording on a 1 MiB tmpfs (chunks of 256 KiB): when it is full the recording
         stops (said once), the table goes on, the exit status is 74 and
         what was written reads back."""
-        mnt = tempfile.mkdtemp(prefix="scn-fleet-disk-%d-" % os.getpid())
-        r = subprocess.run(["mount", "-t", "tmpfs", "-o",
-                            "size=1m,mode=0700",
-                            "scn-fleet-test-%d" % os.getpid(), mnt],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            os.rmdir(mnt)
-            self.fail("cannot mount a tmpfs (root needed): " + r.stderr)
-        self.addCleanup(lambda: (subprocess.run(["umount", "-l", mnt]),
-                                 os.rmdir(mnt)))
+        mnt = self.mount_tmpfs("1m", "fleet-disk")
         mcap = os.path.join(mnt, "fleet.mcap")
         fleet = self.start_fleet(self.broker, "--record", mcap)
         self.wait_err(fleet, "scn-fleet: broker link open", 10)

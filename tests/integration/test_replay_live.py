@@ -20,6 +20,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 import unittest
 
@@ -111,16 +112,29 @@ class ReplayLiveTest(simproc.ProcCase):
         self.assertTrue(all("UID" in f and "TIMESTAMP" in f
                             for f in streams["olfaction"]))
         self.assertTrue(all("model" in r for r in streams["inference"]))
+        # The dashboard goes on reading while Foxglove catches up (slow
+        # under ASan): one that stops reading for 5 s is cut off without
+        # a close frame (docs/PROTOCOL.md 10.5), which is not what this
+        # test is about.
+        closed = []
+
+        def drain():
+            try:
+                while True:
+                    dash.recv_message()
+            except rawws.Closed as e:
+                closed.append(e.code)
+        dash.sock.settimeout(None)  # scn-replay's exit ends it
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
         # Every channel delivered to Foxglove too.
         self.assertEqual(fg.stdout.readline().strip(), "READY",
                          self.text(fg.err_path))
         # Stopped: both see the end, a clean close.
         rp.send_signal(signal.SIGINT)
         self.assertEqual(rp.wait(30), 0, self.text(rp.err_path))
-        with self.assertRaises(rawws.Closed) as end:
-            while True:
-                dash.recv_message()
-        self.assertEqual(end.exception.code, 1001)
+        reader.join(simproc.scaled(30))
+        self.assertEqual(closed, [1001])
         dash.close()
         out, _ = fg.communicate(timeout=30)
         self.assertEqual(fg.returncode, 0, self.text(fg.err_path))

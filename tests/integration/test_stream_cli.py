@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 import unittest
 
@@ -150,21 +151,34 @@ class StreamCliTest(unittest.TestCase):
         sim = Sim()
         try:
             env = dict(os.environ, SCENTIENCE_API_KEY=KEY)
-            p = subprocess.Popen(
-                [os.path.join(BIN_DIR, "scn-stream"), "--url", sim.origin,
-                 "--count", "150"], stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, text=True, env=env,
-                preexec_fn=simproc.die_with_parent)
+            # stderr to a file and stdout read through its buffered file
+            # only: communicate() reads the descriptor, and would miss
+            # what readline() buffered past the first line (scn-stream
+            # writes a loop turn's lines at once).
+            err_path = os.path.join(LOG_DIR, "stream-cli-reconnect.err")
+            with open(err_path, "w") as err_file:
+                p = subprocess.Popen(
+                    [os.path.join(BIN_DIR, "scn-stream"), "--url",
+                     sim.origin, "--count", "150"], stdout=subprocess.PIPE,
+                    stderr=err_file, text=True, env=env,
+                    preexec_fn=simproc.die_with_parent)
+            watchdog = threading.Timer(scaled(60), p.kill)
+            watchdog.start()
             try:
                 # 50 frames/s: drop the link once the stream runs.
                 first = p.stdout.readline()
                 self.assertTrue(first.startswith("{"), first)
                 sim.signal(signal.SIGUSR2)
-                out, err = p.communicate(timeout=60)
+                out = p.stdout.read()
+                p.wait()
             finally:
+                watchdog.cancel()
                 if p.poll() is None:
                     p.kill()
-                    p.communicate()
+                p.wait()
+                p.stdout.close()
+            with open(err_path) as f:
+                err = f.read()
         finally:
             sim.close()
         self.assertEqual(p.returncode, 0, err)
