@@ -91,7 +91,7 @@ demo-uav: build
 demo-fleet: build
 	./scripts/demo-fleet $(BUILD)
 
-# Benchmarks against the peers (docs/PERFORMANCE.md); about 7 min on 2
+# Benchmarks against the peers (docs/PERFORMANCE.md); about 8 min on 2
 # cores. Separate from the tests: no timing is ever asserted there.
 bench: deps
 	./bench/install-peers

@@ -129,6 +129,13 @@ static void check_whole(checker *k, const config *cf)
         problem(k, 0, "%s", why + (why[0] == '-' ? 2 : 0));
     if (cf->mqtt_spool)
         check_dir(k, "mqtt-spool-dir", cf->mqtt_spool);
+    {
+        live_listen_settings live;
+
+        comp_live_settings(cf, &live);
+        if (live_listen_check(&live, why, sizeof why))
+            problem(k, 0, "%s", why + (why[0] == '-' ? 2 : 0));
+    }
     if (cf->record)
         check_out_file(k, "record", cf->record);
     if (cf->video_out)

@@ -21,6 +21,7 @@
 #include <scentience/uav_video_server.h>
 
 #include "flight_script.h"
+#include "live_listen.h"
 #include "ratelimit.h"
 
 /* ---- fuse.c: recent drone states, stamped with their receive time ---- */
@@ -222,6 +223,9 @@ void comp_event(comp *c, const char *event, const char *source,
 /* live.c: the live listener with a channel per stream the companion has.
  * Returns 0 or an exit code (the reason printed). */
 int comp_live_start(comp *c);
+/* The --live-* settings of cf, as live_listen takes them (--check-config
+ * checks them too). */
+void comp_live_settings(const config *cf, live_listen_settings *s);
 /* Unadvertises every channel and closes the listener. */
 void comp_live_stop(comp *c);
 

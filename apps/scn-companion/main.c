@@ -125,12 +125,11 @@ static void usage(FILE *f)
         "(unreachable, refused), 70\ninternal error, 71 cannot listen "
         "(--live-port, --state-port, --video-port),\n73 cannot create the "
         "recording, the video file or the spool directory, 74\nrecords "
-        "were dropped before the cloud had them (spool cap or full disk) "
-        "or QoS 1\nfleet messages before the broker had them, 75\nthe spool is "
-        "in use by another process, 76 the MQTT broker's "
-        "certificate\ndid not verify, 77 key rejected or the MQTT broker "
-        "refused the user name\nor password, 78 no usable key or a bad "
-        "--config file.\n",
+        "or fleet messages were dropped before the cloud or the broker "
+        "had them\n(spool cap or full disk), 75 the spool is in use by "
+        "another process, 76 the\nMQTT broker's certificate did not "
+        "verify, 77 key rejected or the MQTT broker\nrefused the user "
+        "name or password, 78 no usable key or a bad --config file.\n",
         f);
 }
 

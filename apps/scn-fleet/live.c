@@ -17,48 +17,10 @@
 #include "dashboard.h"
 #include "live_close.h"
 #include "station.h"
-#include "token_file.h"
-
-#define TOKEN_FILE_MAX 512
 
 int gs_live_start(gs_app *a)
 {
-    const gs_config *cf = a->cf;
-    const char *bind = cf->live_bind ? cf->live_bind : "127.0.0.1";
-    char token[TOKEN_FILE_MAX];
-    scn_live_options lo;
-    int rc, port;
-
-    if (cf->live_port == 0)
-        return 0;
-    token[0] = '\0';
-    if (cf->live_token_file &&
-        token_file_read(P, "--live-token-file", cf->live_token_file, token,
-                        sizeof(token)) != 0)
-        return CLI_EX_CONFIG;
-    if (!token_bind_is_loopback(bind) && !token[0])
-        return cli_usage_error(P,
-                               "--live-bind %s is reachable from other "
-                               "machines: give a dashboard token with "
-                               "--live-token-file",
-                               bind);
-    scn_live_options_init(&lo);
-    lo.bind_address = bind;
-    lo.port = cf->live_port;
-    lo.token = token[0] ? token : NULL;
-    lo.assets = scn_dashboard_assets;
-    lo.asset_count = scn_dashboard_assets_count;
-    lo.name = P;
-    rc = scn_live_new(a->loop, &lo, &a->live);
-    memset(token, 0, sizeof(token)); /* the library keeps its own copy */
-    if (rc)
-        return cli_listen_error(P, rc, "--live-port", bind, cf->live_port);
-    port = scn_live_port(a->live);
-    fprintf(stderr,
-            P ": dashboard on http://%s:%d/\n" P ": Foxglove on ws://%s:%d/\n" P
-              ": live fan-out on ws://%s:%d%s\n",
-            bind, port, bind, port, bind, port, SCN_FANOUT_PATH);
-    return 0;
+    return live_listen_start(P, a->loop, &a->cf->live, &a->live);
 }
 
 void gs_live_publish(gs_app *a, const scn_fleet_message *m, uint64_t t_ns)

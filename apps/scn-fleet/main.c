@@ -48,9 +48,19 @@ static void usage(FILE *f)
           "stream\n"
           "  --live-port N         dashboard, Foxglove (ws://HOST:N/) and "
           "/live (8765; 0: off)\n"
-          "  --live-bind ADDR      address it listens on (127.0.0.1)\n"
+          "  --live-bind ADDR      address it listens on (127.0.0.1; 0.0.0.0: "
+          "all)\n"
+          "  --live-allow CIDR,... peers allowed to connect (all)\n"
           "  --live-token-file FILE  dashboard token (0600), required off "
           "loopback\n"
+          "  --live-cert FILE --live-key FILE  TLS: https and wss\n"
+          "  --live-origin URL,... more allowed browser origins\n"
+          "  --live-max-subscribers N  connections at once (64)\n"
+          "  --live-max-per-address N  connections from one address (16)\n"
+          "  --live-queue-msgs N   messages queued per dashboard (1024)\n"
+          "  --live-queue-bytes SIZE  bytes queued per dashboard (4M)\n"
+          "  --live-flush-ms MS    write to a dashboard at most every MS ms "
+          "(100; 0: at once)\n"
           "  --table-ms MS         print the table every MS ms (1000; 0: only "
           "at the end)\n"
           "  --latency             benchmarks: delay from each message's ts "
@@ -80,9 +90,11 @@ enum {
     O_DRONE,
     O_MAXDRONES,
     O_RECORD,
-    O_LIVE,
-    O_LIVEBIND,
-    O_LIVETOKEN,
+    /* The --live-* options, live_listen_option()'s: O_LIVE_FIRST up to
+     * O_LIVE_LAST, one value each (cli_getopt names a missing value's
+     * option by its value). */
+    O_LIVE_FIRST,
+    O_LIVE_LAST = O_LIVE_FIRST + 11,
     O_TABLE,
     O_LATENCY,
     O_DURATION,
@@ -102,9 +114,18 @@ static const struct option longopts[] = {
     {"drone", required_argument, NULL, O_DRONE},
     {"max-drones", required_argument, NULL, O_MAXDRONES},
     {"record", required_argument, NULL, O_RECORD},
-    {"live-port", required_argument, NULL, O_LIVE},
-    {"live-bind", required_argument, NULL, O_LIVEBIND},
-    {"live-token-file", required_argument, NULL, O_LIVETOKEN},
+    {"live-port", required_argument, NULL, O_LIVE_FIRST + 0},
+    {"live-bind", required_argument, NULL, O_LIVE_FIRST + 1},
+    {"live-allow", required_argument, NULL, O_LIVE_FIRST + 2},
+    {"live-token-file", required_argument, NULL, O_LIVE_FIRST + 3},
+    {"live-cert", required_argument, NULL, O_LIVE_FIRST + 4},
+    {"live-key", required_argument, NULL, O_LIVE_FIRST + 5},
+    {"live-origin", required_argument, NULL, O_LIVE_FIRST + 6},
+    {"live-max-subscribers", required_argument, NULL, O_LIVE_FIRST + 7},
+    {"live-max-per-address", required_argument, NULL, O_LIVE_FIRST + 8},
+    {"live-queue-msgs", required_argument, NULL, O_LIVE_FIRST + 9},
+    {"live-queue-bytes", required_argument, NULL, O_LIVE_FIRST + 10},
+    {"live-flush-ms", required_argument, NULL, O_LIVE_FIRST + 11},
     {"table-ms", required_argument, NULL, O_TABLE},
     {"latency", no_argument, NULL, O_LATENCY},
     {"duration", required_argument, NULL, O_DURATION},
@@ -135,12 +156,22 @@ static int add_drones(gs_config *cf, char *list)
     return 0;
 }
 
+static const char *option_name(int val)
+{
+    const struct option *o = longopts;
+
+    while (o->name && o->val != val)
+        o++;
+    return o->name;
+}
+
 static int parse(int argc, char **argv, gs_config *cf)
 {
+    char why[256];
     int opt, v;
 
     memset(cf, 0, sizeof(*cf));
-    cf->live_port = 8765;
+    live_listen_defaults(&cf->live);
     cf->keepalive_s = 10;
     cf->table_ms = 1000;
     cf->max_drones = 1024;
@@ -148,6 +179,14 @@ static int parse(int argc, char **argv, gs_config *cf)
         return CLI_EX_USAGE;
     while ((opt = cli_getopt(P, argc, argv, "h", longopts)) != -1) {
         const char *arg = optarg;
+
+        if (opt >= O_LIVE_FIRST && opt <= O_LIVE_LAST) {
+            const char *name = option_name(opt);
+
+            if (live_listen_option(&cf->live, name, arg, why, sizeof(why)))
+                return cli_usage_error(P, "--%s %s: %s", name, arg, why);
+            continue;
+        }
 
         switch (opt) {
         case O_URL:
@@ -190,16 +229,6 @@ static int parse(int argc, char **argv, gs_config *cf)
         case O_RECORD:
             cf->record = arg;
             break;
-        case O_LIVE:
-            if (cli_opt_int(P, "--live-port", arg, 0, 65535, &cf->live_port))
-                return CLI_EX_USAGE;
-            break;
-        case O_LIVEBIND:
-            cf->live_bind = arg;
-            break;
-        case O_LIVETOKEN:
-            cf->live_token_file = arg;
-            break;
         case O_TABLE:
             if (cli_opt_int(P, "--table-ms", arg, 0, 3600000, &v))
                 return CLI_EX_USAGE;
@@ -224,6 +253,8 @@ static int parse(int argc, char **argv, gs_config *cf)
         return cli_usage_error(P, "unexpected argument '%s'", argv[optind]);
     if (!cf->mqtt_url)
         return cli_usage_error(P, "--mqtt-url is required");
+    if (live_listen_check(&cf->live, why, sizeof(why)) != 0)
+        return cli_usage_error(P, "%s", why);
     if (cf->persistent && !cf->client_id)
         return cli_usage_error(P, "--mqtt-persistent needs --mqtt-client-id "
                                   "(the session is the id's)");

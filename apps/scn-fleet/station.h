@@ -17,16 +17,19 @@
 #include <scentience/recorder.h>
 #include <scentience/scentience.h>
 
+#include "live_listen.h"
+
 #define P "scn-fleet"
 /* Drones a command line may name with --drone. */
 #define GS_MAX_CHOSEN 64
 
 typedef struct gs_config {
     const char *mqtt_url, *username, *password_file, *ca, *cert, *key;
-    const char *client_id, *record, *live_bind, *live_token_file;
+    const char *client_id, *record;
     const char *drones[GS_MAX_CHOSEN];
     size_t drone_count;
-    int live_port, keepalive_s, table_ms, max_drones;
+    live_listen_settings live; /* --live-* */
+    int keepalive_s, table_ms, max_drones;
     int persistent; /* --mqtt-persistent */
     double duration;
 } gs_config;

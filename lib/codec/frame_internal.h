@@ -243,6 +243,62 @@ scn_key_kind scn__frame_classify(const char *name, size_t len, int *index,
 size_t scn__json_number(const char *p, const char *end, double *value,
                         bool *canonical);
 
+/* At most this many digits in all: the mantissa stays below 2^53, so the
+ * short path below is exact and needs no digit counting. */
+#define SCN_JSON_SHORT_DIGITS 15
+
+/*
+ * The shape nearly every reading has: an integer part without a leading
+ * zero (or "0"), an optional fraction, no exponent, 15 digits at most in
+ * all. Returns its length with *value and *canonical exactly as the full
+ * scn__json_number() gives them, or 0 to leave the text to that reader,
+ * which handles everything (and refuses what is not a number). Inline:
+ * the tokenizer reads two dozen numbers per frame.
+ */
+static inline size_t scn__json_number_short(const char *p, const char *end,
+                                            double *value, bool *canonical)
+{
+    const char *s = p + (*p == '-'), *d = s;
+    uint64_t m = 0;
+    size_t ni, nf = 0;
+
+    while (s < end && (unsigned char)(*s - '0') < 10)
+        m = m * 10 + (uint64_t)(*s++ - '0');
+    ni = (size_t)(s - d);
+    if (ni == 0 || ni > SCN_JSON_SHORT_DIGITS || (ni > 1 && *d == '0'))
+        return 0;
+    if (s < end && *s == '.') {
+        const char *f = ++s;
+        while (s < end && (unsigned char)(*s - '0') < 10)
+            m = m * 10 + (uint64_t)(*s++ - '0');
+        nf = (size_t)(s - f);
+        if (nf == 0 || ni + nf > SCN_JSON_SHORT_DIGITS)
+            return 0;
+    }
+    if (s < end && (*s == 'e' || *s == 'E'))
+        return 0;
+    if (nf == 0) {
+        *canonical = true;
+    } else {
+        /* As scn__json_number(): no trailing zero, at most 9 fraction
+         * digits and 6 integer digits, below 1 at most 3 leading zeros. */
+        size_t lead = 0;
+        if (*d == '0')
+            while (lead < nf && d[2 + lead] == '0')
+                lead++;
+        *canonical = nf <= 9 && s[-1] != '0' && ni <= 6 && lead <= 3;
+    }
+    /* Exact powers of ten: m and 10^nf are exact doubles, so the one
+     * division rounds correctly, like strtod(). */
+    static const double pow10[SCN_JSON_SHORT_DIGITS + 1] = {
+        1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+        1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    };
+    double x = nf ? (double)m / pow10[nf] : (double)m;
+    *value = *p == '-' ? -x : x;
+    return (size_t)(s - p);
+}
+
 /*
  * The "\u" escape at p (p[0] is the backslash, p[1] 'u'), text ending at
  * end: four hex digits, or a UTF-16 surrogate pair written as two escapes.

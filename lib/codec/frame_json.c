@@ -509,8 +509,47 @@ size_t scn_json_write_number(char *out, size_t cap, double x)
 
 /* ---- Serialisation ----------------------------------------------------- */
 
+/*
+ * The whole text when every name is plain (the usual frame) and it fits:
+ * one length pass, then the pieces copied without a capacity check each.
+ * Returns false, having written nothing, when the general writer must do
+ * it.
+ */
+static bool frame_write_plain(scn_jw *w, const scn_frame *frame)
+{
+    size_t total = 2 + (frame->nkeys ? frame->nkeys - 1 : 0);
+
+    for (size_t i = 0; i < frame->nkeys; i++) {
+        const scn_frame_key *k = &frame->keys[i];
+        if (!k->plain_name)
+            return false;
+        total += k->name_len + k->raw_len + 3; /* "name": */
+    }
+    if (w->oom || w->len > w->cap || total > w->cap - w->len)
+        return false;
+    char *o = w->buf + w->len;
+    *o++ = '{';
+    for (size_t i = 0; i < frame->nkeys; i++) {
+        const scn_frame_key *k = &frame->keys[i];
+        if (i > 0)
+            *o++ = ',';
+        *o++ = '"';
+        memcpy(o, frame->names + k->name_off, k->name_len);
+        o += k->name_len;
+        *o++ = '"';
+        *o++ = ':';
+        memcpy(o, frame->raw + k->raw_off, k->raw_len);
+        o += k->raw_len;
+    }
+    *o++ = '}';
+    w->len += total;
+    return true;
+}
+
 void scn__frame_write(scn_jw *w, const scn_frame *frame)
 {
+    if (frame_write_plain(w, frame))
+        return;
     scn__jw_put(w, "{", 1);
     for (size_t i = 0; i < frame->nkeys; i++) {
         const scn_frame_key *k = &frame->keys[i];

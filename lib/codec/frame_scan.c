@@ -110,6 +110,9 @@ static inline void skip_ws(scan *c)
 {
     const char *p = c->p;
 
+    /* Tokens mostly follow each other directly: one test for that. */
+    if (p < c->end && (unsigned char)*p > ' ')
+        return;
     while (p < c->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
     c->p = p;
@@ -318,8 +321,10 @@ static bool number_value(scan *c, double *out)
     scn_frame *f = c->f;
     double x;
     bool canonical;
-    size_t n = scn__json_number(c->p, c->end, &x, &canonical);
+    size_t n = scn__json_number_short(c->p, c->end, &x, &canonical);
 
+    if (n == 0)
+        n = scn__json_number(c->p, c->end, &x, &canonical);
     if (n == 0)
         return false;
     if (isnan(x)) {

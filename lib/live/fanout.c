@@ -464,6 +464,8 @@ static void count_published(scn_fanout_stats *st, const char *stream)
 
 static int publish_shared(scn_fanout *fo, const char *stream, scn_shmsg *env)
 {
+    scn_server_batch b;
+    bool batching = false;
     int count = 0, err = 0;
 
     pthread_mutex_lock(&fo->mu);
@@ -473,7 +475,11 @@ static int publish_shared(scn_fanout *fo, const char *stream, scn_shmsg *env)
 
         if (!sub_wants(s, stream))
             continue;
-        rc = scn__server_conn_send_shared(s->conn, env, 0, NULL, 0);
+        if (!batching) {
+            scn__server_batch_begin(fo->srv, &b);
+            batching = true;
+        }
+        rc = scn__server_batch_push(&b, s->conn, env, 0, NULL, 0);
         if (rc == 0) {
             count++;
             s->delivered++;
@@ -483,6 +489,8 @@ static int publish_shared(scn_fanout *fo, const char *stream, scn_shmsg *env)
             err = rc;
         }
     }
+    if (batching)
+        scn__server_batch_end(&b);
     pthread_mutex_unlock(&fo->mu);
     return err ? err : count;
 }

@@ -207,8 +207,7 @@ void scn__fg_message_prefix(unsigned char out[SCN_FG_MESSAGE_PREFIX],
                             uint32_t sub_id, uint64_t time_ns)
 {
     out[0] = 0x01;
-    for (int i = 0; i < 4; i++)
-        out[1 + i] = (unsigned char)(sub_id >> (8 * i));
+    scn__fg_prefix_set_sub(out, sub_id);
     for (int i = 0; i < 8; i++)
         out[5 + i] = (unsigned char)(time_ns >> (8 * i));
 }

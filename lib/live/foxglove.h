@@ -60,4 +60,16 @@ char *scn__fg_status(int level, const char *message);
 void scn__fg_message_prefix(unsigned char out[SCN_FG_MESSAGE_PREFIX],
                             uint32_t sub_id, uint64_t time_ns);
 
+/* Puts another subscription id into a prefix (inline: once per
+ * subscriber and message). */
+static inline void
+scn__fg_prefix_set_sub(unsigned char out[SCN_FG_MESSAGE_PREFIX],
+                       uint32_t sub_id)
+{
+    out[1] = (unsigned char)sub_id;
+    out[2] = (unsigned char)(sub_id >> 8);
+    out[3] = (unsigned char)(sub_id >> 16);
+    out[4] = (unsigned char)(sub_id >> 24);
+}
+
 #endif

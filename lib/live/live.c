@@ -636,6 +636,7 @@ static int publish_valid(scn_live *live, uint32_t channel_id,
                          size_t len)
 {
     unsigned char prefix[SCN_FG_MESSAGE_PREFIX];
+    scn_server_batch b;
     scn_shmsg *m = NULL;
     int count = 0, err = 0, rc;
 
@@ -645,19 +646,25 @@ static int publish_valid(scn_live *live, uint32_t channel_id,
         return SCN_ERR_NOT_FOUND;
     }
     live->published++;
+    /* The time is the same for every client: only the subscription id in
+     * the prefix changes. */
+    scn__fg_message_prefix(prefix, 0, time_ns);
     for (fg_client *c = live->clients; c && channel_id; c = c->next) {
         for (size_t i = 0; i < c->nsubs; i++) {
             if (c->subs[i].channel_id != channel_id)
                 continue;
             /* The payload once for every client; each has its own
              * subscription id in front. */
-            if (!m && !(m = scn__shmsg_new(json, len))) {
-                err = SCN_ERR_NOMEM;
-                break;
+            if (!m) {
+                if (!(m = scn__shmsg_new(json, len))) {
+                    err = SCN_ERR_NOMEM;
+                    break;
+                }
+                scn__server_batch_begin(live->srv, &b);
             }
-            scn__fg_message_prefix(prefix, c->subs[i].sub_id, time_ns);
-            rc = scn__server_conn_send_shared(c->conn, m, 1, prefix,
-                                              sizeof(prefix));
+            scn__fg_prefix_set_sub(prefix, c->subs[i].sub_id);
+            rc = scn__server_batch_push(&b, c->conn, m, 1, prefix,
+                                        sizeof(prefix));
             if (rc == 0) {
                 count++;
                 live->delivered++;
@@ -666,6 +673,8 @@ static int publish_valid(scn_live *live, uint32_t channel_id,
             }
         }
     }
+    if (m)
+        scn__server_batch_end(&b);
     pthread_mutex_unlock(&live->mu);
     scn__shmsg_unref(m);
     if (stream) {

@@ -515,6 +515,12 @@ void scn__server_io_want_write(scn_server_conn *c)
         lws_callback_on_writable(c->io->wsi);
 }
 
+bool scn__server_io_idle(const scn_server_conn *c)
+{
+    return c->io && c->io->wsi && !c->io->killing &&
+           !lws_partial_buffered(c->io->wsi);
+}
+
 void scn__server_io_rx(scn_server_conn *c, bool on)
 {
     if (c->io && c->io->wsi && !c->io->killing)

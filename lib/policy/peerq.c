@@ -24,13 +24,20 @@ static size_t item_len(const scn_peer_item *it)
     return it->plen + it->m->len;
 }
 
+/* The ring index after i (a compare, not a division: once per message
+ * and subscriber). */
+static size_t next_index(const scn_peerq *pq, size_t i)
+{
+    return i + 1 == pq->ring_cap ? 0 : i + 1;
+}
+
 static void pop_oldest(scn_peerq *pq)
 {
     scn_peer_item *it = &pq->ring[pq->head];
 
     pq->bytes -= item_len(it);
     scn__shmsg_unref(it->m);
-    pq->head = (pq->head + 1) % pq->ring_cap;
+    pq->head = next_index(pq, pq->head);
     pq->count--;
 }
 
@@ -80,7 +87,7 @@ int scn__peerq_push(scn_peerq *pq, scn_shmsg *m, unsigned char tag,
                     const void *prefix, size_t plen, uint64_t now_ms,
                     size_t *dropped, bool *became_slow)
 {
-    size_t n = 0, len;
+    size_t n = 0, len, at;
     scn_peer_item *it;
     int rc;
 
@@ -112,7 +119,8 @@ int scn__peerq_push(scn_peerq *pq, scn_shmsg *m, unsigned char tag,
         *dropped = n;
     if ((rc = grow(pq)) != 0)
         return rc;
-    it = &pq->ring[(pq->head + pq->count) % pq->ring_cap];
+    at = pq->head + pq->count;
+    it = &pq->ring[at < pq->ring_cap ? at : at - pq->ring_cap];
     it->m = scn__shmsg_ref(m);
     it->tag = tag;
     it->plen = (unsigned char)plen;
@@ -129,7 +137,7 @@ bool scn__peerq_take(scn_peerq *pq, scn_peer_item *out)
         return false;
     *out = pq->ring[pq->head];
     pq->bytes -= item_len(out);
-    pq->head = (pq->head + 1) % pq->ring_cap;
+    pq->head = next_index(pq, pq->head);
     pq->count--;
     if (pq->slow && pq->count <= pq->cap_msgs / 2 &&
         pq->bytes <= pq->cap_bytes / 2)
@@ -137,12 +145,9 @@ bool scn__peerq_take(scn_peerq *pq, scn_peer_item *out)
     return true;
 }
 
-bool scn__peerq_peek_len(const scn_peerq *pq, size_t *len)
+const scn_peer_item *scn__peerq_peek(const scn_peerq *pq)
 {
-    if (pq->count == 0)
-        return false;
-    *len = item_len(&pq->ring[pq->head]);
-    return true;
+    return pq->count ? &pq->ring[pq->head] : NULL;
 }
 
 size_t scn__peerq_count(const scn_peerq *pq)

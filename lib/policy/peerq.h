@@ -62,9 +62,9 @@ int scn__peerq_push(scn_peerq *pq, scn_shmsg *m, unsigned char tag,
  * both caps is no longer slow. Returns false when empty. */
 bool scn__peerq_take(scn_peerq *pq, scn_peer_item *out);
 
-/* The prefix and payload length of the message scn__peerq_take would
- * return next; false when empty. */
-bool scn__peerq_peek_len(const scn_peerq *pq, size_t *len);
+/* The message scn__peerq_take would return next (still queued), or NULL
+ * when empty. */
+const scn_peer_item *scn__peerq_peek(const scn_peerq *pq);
 
 size_t scn__peerq_count(const scn_peerq *pq);
 size_t scn__peerq_bytes(const scn_peerq *pq);

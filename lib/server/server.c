@@ -571,15 +571,16 @@ int scn__server_admit(scn_server *srv, const scn_ip_addr *peer)
  * loop must look at this connection: it had no write pending, and no wake
  * is on its way already. */
 static int push_locked(scn_server_conn *c, scn_shmsg *m, int is_binary,
-                       const void *prefix, size_t plen, bool *wake)
+                       const void *prefix, size_t plen, uint64_t now,
+                       bool *wake)
 {
     scn_server *srv = c->srv;
     bool became_slow;
     size_t dropped;
     int rc;
 
-    rc = scn__peerq_push(&c->q, m, is_binary ? 1 : 0, prefix, plen,
-                         scn_loop_now_ms(srv->loop), &dropped, &became_slow);
+    rc = scn__peerq_push(&c->q, m, is_binary ? 1 : 0, prefix, plen, now,
+                         &dropped, &became_slow);
     c->st.dropped += dropped;
     srv->stats.dropped_slow += dropped;
     if (became_slow)
@@ -601,6 +602,7 @@ int scn_server_broadcast(scn_server *srv, const void *data, size_t len,
 {
     int n = 0, err = 0;
     bool wake = false;
+    uint64_t now;
     scn_shmsg *m;
 
     if (!srv || (!data && len))
@@ -610,13 +612,14 @@ int scn_server_broadcast(scn_server *srv, const void *data, size_t len,
     /* One copy, shared by every connection. */
     if (!(m = scn__shmsg_new(data, len)))
         return SCN_ERR_NOMEM;
+    now = scn_loop_now_ms(srv->loop);
     pthread_mutex_lock(&srv->mu);
     for (scn_server_conn *c = srv->conns; c; c = c->next) {
         int rc;
 
         if (c->state != SCN_CONN_OPEN || c->closing)
             continue;
-        rc = push_locked(c, m, is_binary, NULL, 0, &wake);
+        rc = push_locked(c, m, is_binary, NULL, 0, now, &wake);
         if (rc == 0)
             n++;
         else
@@ -639,23 +642,41 @@ void scn__server_clear_user(scn_server *srv)
     srv->opts.user = NULL;
 }
 
+void scn__server_batch_begin(scn_server *srv, scn_server_batch *b)
+{
+    b->srv = srv;
+    b->now_ms = scn_loop_now_ms(srv->loop);
+    b->wake = false;
+    pthread_mutex_lock(&srv->mu);
+}
+
+int scn__server_batch_push(scn_server_batch *b, scn_server_conn *conn,
+                           scn_shmsg *m, int is_binary, const void *prefix,
+                           size_t plen)
+{
+    if (plen + m->len > b->srv->opts.queue_bytes)
+        return SCN_ERR_MESSAGE_TOO_BIG;
+    if (conn->closing || conn->state == SCN_CONN_CLOSED)
+        return SCN_ERR_STATE;
+    return push_locked(conn, m, is_binary, prefix, plen, b->now_ms, &b->wake);
+}
+
+void scn__server_batch_end(scn_server_batch *b)
+{
+    pthread_mutex_unlock(&b->srv->mu);
+    if (b->wake)
+        scn__server_wake(b->srv);
+}
+
 int scn__server_conn_send_shared(scn_server_conn *conn, scn_shmsg *m,
                                  int is_binary, const void *prefix, size_t plen)
 {
-    scn_server *srv = conn->srv;
-    bool wake = false;
+    scn_server_batch b;
     int rc;
 
-    if (plen + m->len > srv->opts.queue_bytes)
-        return SCN_ERR_MESSAGE_TOO_BIG;
-    pthread_mutex_lock(&srv->mu);
-    if (conn->closing || conn->state == SCN_CONN_CLOSED)
-        rc = SCN_ERR_STATE;
-    else
-        rc = push_locked(conn, m, is_binary, prefix, plen, &wake);
-    pthread_mutex_unlock(&srv->mu);
-    if (wake)
-        scn__server_wake(srv);
+    scn__server_batch_begin(conn->srv, &b);
+    rc = scn__server_batch_push(&b, conn, m, is_binary, prefix, plen);
+    scn__server_batch_end(&b);
     return rc;
 }
 
@@ -785,7 +806,15 @@ void scn__server_service(scn_server *srv)
         }
         if (c->act_write) {
             c->act_write = false;
-            scn__server_io_want_write(c);
+            /* A socket that took its last write whole is written now:
+             * a writeable callback would cost a poll() and two changes
+             * of lws's poll set per dashboard and flush. What the socket
+             * does not take, lws keeps, and the next write waits for
+             * writeable as before. */
+            if (!scn__server_io_idle(c))
+                scn__server_io_want_write(c);
+            else if (scn__server_conn_on_writeable(c) < 0)
+                scn__server_io_close(c, true);
         }
         scn__server_conn_timers(c, now, &due);
         if (due < next)

@@ -512,7 +512,8 @@ static bool wbuf_fit(scn_server *srv, size_t n)
 
     if (n <= srv->wcap)
         return true;
-    cap = srv->wcap ? srv->wcap : WRITE_BATCH_BYTES;
+    /* A full batch and the slack of a prefix copy (pack_messages). */
+    cap = srv->wcap ? srv->wcap : WRITE_BATCH_BYTES + SCN_PEERQ_PREFIX_MAX;
     while (cap < n)
         cap *= 2;
     nb = realloc(srv->wbuf, cap);
@@ -535,17 +536,20 @@ static size_t pack_messages(scn_server_conn *c, size_t at, size_t *nmsg,
 {
     scn_server *srv = c->srv;
     scn_peer_item batch[WRITE_BATCH_MSGS];
-    size_t nb = 0, len, end = at;
+    const scn_peer_item *head;
+    size_t nb = 0, end = at;
 
     pthread_mutex_lock(&srv->mu);
     /* Whole messages while they fit a batch; the first always goes (the
      * buffer grows for one that is bigger). */
-    while (nb < WRITE_BATCH_MSGS && scn__peerq_peek_len(&c->q, &len)) {
+    while (nb < WRITE_BATCH_MSGS && (head = scn__peerq_peek(&c->q))) {
+        size_t len = head->plen + head->m->len;
         size_t framed = header_len(len) + len;
 
         if ((nb || at) && end + framed > WRITE_BATCH_BYTES)
             break;
-        if (!wbuf_fit(srv, end + framed))
+        /* Room for a whole prefix field too: see below. */
+        if (!wbuf_fit(srv, end + framed + SCN_PEERQ_PREFIX_MAX))
             break;
         scn__peerq_take(&c->q, &batch[nb++]);
         end += framed;
@@ -557,7 +561,10 @@ static size_t pack_messages(scn_server_conn *c, size_t at, size_t *nmsg,
 
         at += scn__ws_header(srv->wbuf + at,
                              it->tag ? SCN_WS_BINARY : SCN_WS_TEXT, total);
-        memcpy(srv->wbuf + at, it->prefix, it->plen);
+        /* The whole field, a fixed-size copy (no call): the payload then
+         * overwrites what lies past the prefix, and anything past the
+         * frame's end is overwritten by the next frame or never sent. */
+        memcpy(srv->wbuf + at, it->prefix, SCN_PEERQ_PREFIX_MAX);
         memcpy(srv->wbuf + at + it->plen, it->m->data, it->m->len);
         at += total;
         *payload += total;

@@ -155,6 +155,9 @@ void scn__server_defer_free(scn_server *srv);
 int scn__server_io_write(scn_server_conn *c, const unsigned char *p, size_t n);
 /* A writeable callback when the socket can take more. */
 void scn__server_io_want_write(scn_server_conn *c);
+/* Whether c's writer may run now, outside a writeable callback: lws holds
+ * nothing unsent for it (its socket took the last write whole). */
+bool scn__server_io_idle(const scn_server_conn *c);
 /* Stops or resumes reading. */
 void scn__server_io_rx(scn_server_conn *c, bool on);
 /* Everything is written: FIN (after TLS's close_notify). The connection

@@ -15,7 +15,7 @@ import tempfile
 import unittest
 
 import simproc
-from simproc import BIN_DIR, SIM
+from simproc import BIN_DIR, SIM, reserve_port
 
 COMPANION = os.path.join(BIN_DIR, "scn-companion")
 KEY = "SCN_TEST_checkconfig00000001"
@@ -118,6 +118,10 @@ class CheckConfigTest(unittest.TestCase):
             "spool not creatable": g + "cloud-url = %s\nspool-dir = %s\n" % (
                 self.sim.origin + "/v1/stream", "/proc/nope/spool"),
             "empty follow threshold": g + "follow-threshold =\n",
+            "live cert without key": g.replace("live-port = 0", "") +
+            "live-port = %d\nlive-cert = %s\n" % (reserve_port(), self.key),
+            "off loopback without token": g.replace("live-port = 0", "") +
+            "live-port = %d\nlive-bind = 0.0.0.0\n" % reserve_port(),
             "ports collide": g + "drone-url = ws://127.0.0.1:1\n"
                                  "state-port = 18890\nvideo-port = 18890\n",
         }

@@ -18,17 +18,21 @@ mosquitto_pub sending the companion's envelopes (docs/PROTOCOL.md 12):
 - the recording's disk full: the recording stops (once, said), the table
   goes on, exit 74, and what was written is recoverable;
 - a wrong password: exit 77 naming the cause, the password in no log; a
-  broker certificate that the given CA did not sign: exit 76.
+  broker certificate that the given CA did not sign: exit 76;
+- the live listener over TLS with a test CA and a dashboard token, and
+  an allow list that turns loopback away.
 """
 
 import json
 import os
 import secrets
 import shutil
+import ssl
 import subprocess
 import time
 
 import mosquitto_broker
+import rawws
 import simproc
 from fleet_station import FleetCase, envelope
 from test_dashboard_browser import Browser
@@ -461,6 +465,54 @@ class FleetTest(FleetCase):
         self.assertEqual(self.stop(fleet), 0)
         self.assertIn("2 drones", self.text(fleet.err_path))
 
+    def test_live_listener_tls_token_and_allow_list(self):
+        """The companion's listener options: https and wss with a test CA
+        (a client trusting only the system's CAs is refused), a token file
+        (never printed); --live-allow turns away a peer outside its
+        prefixes at accept."""
+        d = self.tmp
+        ca, ca_key = mosquitto_broker.make_test_ca(d, "live-ca")
+        cert, key = mosquitto_broker.make_cert(d, "live", ca, ca_key,
+                                               "127.0.0.1")
+        token = "fleet-dash-" + secrets.token_hex(12)
+        token_file = os.path.join(d, "token")
+        with open(token_file, "w") as f:
+            f.write(token + "\n")
+        os.chmod(token_file, 0o600)
+        port = simproc.reserve_port()
+        fleet = self.start_fleet(
+            self.broker, "--live-cert", cert, "--live-key", key,
+            "--live-token-file", token_file, "--live-allow",
+            "10.255.0.0/16,127.0.0.0/8", live_port=port, name="tls")
+        self.wait_err(fleet, "scn-fleet: dashboard on https://127.0.0.1:%d/"
+                      "?token=(from the token file)" % port, 10)
+        self.wait_err(fleet, "scn-fleet: broker link open", 10)
+        # (A loopback peer needs no token: test_live_offboard.py checks
+        # the token from another network namespace, on the same code.)
+        ctx = rawws.client_ssl_context(ca)
+        st, _, body = rawws.http("127.0.0.1", port, "/", ssl_ctx=ctx)
+        self.assertEqual(st, 200)
+        self.assertTrue(body.startswith(b"<!doctype html>"), body[:40])
+        fg = rawws.RawWS.connect(
+            port, "/", ssl_ctx=ctx, subprotocols=["foxglove.websocket.v1"],
+            headers={"Authorization": "Bearer " + token})
+        self.assertEqual(fg.status, 101)
+        self.assertEqual(json.loads(fg.recv_message()[1])["op"],
+                         "serverInfo")
+        fg.close()
+        with self.assertRaises(ssl.SSLError):
+            rawws.http("127.0.0.1", port, "/",
+                       ssl_ctx=ssl.create_default_context())
+        self.assertEqual(self.stop(fleet), 0)
+        self.assertNotIn(token, self.text(fleet.err_path))
+        # Loopback outside the allow list: turned away at accept.
+        fleet = self.start_fleet(self.broker, "--live-allow", "10.255.0.0/16",
+                                 live_port=port, name="allow")
+        self.wait_err(fleet, "scn-fleet: broker link open", 10)
+        with self.assertRaises((rawws.Closed, OSError)):
+            rawws.http("127.0.0.1", port, "/")
+        self.assertEqual(self.stop(fleet), 0)
+
     def test_usage_errors(self):
         for argv, msg in (
                 ([], "scn-fleet: --mqtt-url is required"),
@@ -474,7 +526,13 @@ class FleetTest(FleetCase):
                   "0.0.0.0"], "give a dashboard token with "
                  "--live-token-file"),
                 (["--mqtt-url", "mqtt://127.0.0.1:1", "--mqtt-keepalive",
-                  "2"], "scn-fleet: --mqtt-keepalive 2: must be")):
+                  "2"], "scn-fleet: --mqtt-keepalive 2: must be"),
+                (["--mqtt-url", "mqtt://127.0.0.1:1", "--live-cert", "x"],
+                 "--live-cert and --live-key go together"),
+                (["--mqtt-url", "mqtt://127.0.0.1:1", "--live-queue-msgs",
+                  "0"], "scn-fleet: --live-queue-msgs 0: must be"),
+                (["--mqtt-url", "mqtt://127.0.0.1:1", "--live-origin"],
+                 "scn-fleet: --live-origin needs a value")):
             p = subprocess.run([os.path.join(simproc.BIN_DIR, "scn-fleet")] +
                                argv, capture_output=True, text=True,
                                timeout=simproc.scaled(10))

@@ -65,25 +65,27 @@ static void test_fifo_tags(void **state)
 }
 
 /* A writer sizes its batch by the next message before taking it. */
-static void test_peek_len(void **state)
+static void test_peek(void **state)
 {
     scn_peerq pq;
-    size_t len = 99;
+    const scn_peer_item *it;
 
     (void)state;
     assert_int_equal(scn__peerq_init(&pq, 4, 100), 0);
-    assert_false(scn__peerq_peek_len(&pq, &len));
-    assert_int_equal(len, 99);
+    assert_null(scn__peerq_peek(&pq));
     assert_int_equal(push(&pq, "abc", 3, 0, 0, NULL, NULL), 0);
     assert_int_equal(push(&pq, "", 0, 0, 0, NULL, NULL), 0);
-    assert_true(scn__peerq_peek_len(&pq, &len));
-    assert_int_equal(len, 3);
+    it = scn__peerq_peek(&pq);
+    assert_non_null(it);
+    assert_int_equal(it->m->len, 3);
+    assert_memory_equal(it->m->data, "abc", 3);
     assert_int_equal(scn__peerq_count(&pq), 2);
     take_expect(&pq, "abc", 0);
-    assert_true(scn__peerq_peek_len(&pq, &len));
-    assert_int_equal(len, 0);
+    it = scn__peerq_peek(&pq);
+    assert_non_null(it);
+    assert_int_equal(it->m->len, 0);
     take_expect(&pq, "", 0);
-    assert_false(scn__peerq_peek_len(&pq, &len));
+    assert_null(scn__peerq_peek(&pq));
     scn__peerq_free(&pq);
 }
 
@@ -306,7 +308,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fifo_tags),
         cmocka_unit_test(test_shared_and_prefix),
-        cmocka_unit_test(test_peek_len),
+        cmocka_unit_test(test_peek),
         cmocka_unit_test(test_drop_oldest_by_count),
         cmocka_unit_test(test_drop_oldest_by_bytes),
         cmocka_unit_test(test_too_big_drops_nothing),
