@@ -115,8 +115,7 @@ int scn_uav_state_server_new(scn_loop *loop,
     scn_uav_state_server *s;
     scn_uav_state_server_options own;
     scn_server_options so;
-    char peer[64];
-    const char *allow[1] = {peer};
+    scn_uav_drone_peers peers;
     int rc;
 
     if (!loop || !o || !out)
@@ -127,8 +126,7 @@ int scn_uav_state_server_new(scn_loop *loop,
         return rc;
     o = &own;
     if (!o->allow_any_peer &&
-        (rc = scn__uav_drone_peer(o->drone_url, o->allow_peer, peer,
-                                  sizeof(peer))) != 0)
+        (rc = scn__uav_drone_peers(o->drone_url, o->allow_peer, &peers)) != 0)
         return rc;
     s = calloc(1, sizeof(*s));
     if (!s)
@@ -142,8 +140,8 @@ int scn_uav_state_server_new(scn_loop *loop,
     so.bind_address = o->bind_address;
     so.port = o->port;
     if (!o->allow_any_peer) {
-        so.allow = allow;
-        so.allow_count = 1;
+        so.allow = peers.list;
+        so.allow_count = peers.count;
     }
     /* State strings are small; a drone that sends more is broken. */
     so.max_message_bytes = 4096;

@@ -61,8 +61,7 @@ int scn_uav_video_server_new(scn_loop *loop,
     scn_uav_video_server *v;
     scn_uav_video_server_options own;
     scn_server_options so;
-    char peer[64];
-    const char *allow[1] = {peer};
+    scn_uav_drone_peers peers;
     int rc;
 
     if (!loop || !o || !out)
@@ -73,8 +72,7 @@ int scn_uav_video_server_new(scn_loop *loop,
         return rc;
     o = &own;
     if (!o->allow_any_peer &&
-        (rc = scn__uav_drone_peer(o->drone_url, o->allow_peer, peer,
-                                  sizeof(peer))) != 0)
+        (rc = scn__uav_drone_peers(o->drone_url, o->allow_peer, &peers)) != 0)
         return rc;
     v = calloc(1, sizeof(*v));
     if (!v)
@@ -94,8 +92,8 @@ int scn_uav_video_server_new(scn_loop *loop,
     so.bind_address = o->bind_address;
     so.port = o->port;
     if (!o->allow_any_peer) {
-        so.allow = allow;
-        so.allow_count = 1;
+        so.allow = peers.list;
+        so.allow_count = peers.count;
     }
     so.max_message_bytes = v->opts.max_frame_bytes;
     /* As the state server's (state_server.c), with room for a drone that

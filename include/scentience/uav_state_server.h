@@ -36,7 +36,8 @@ typedef struct scn_uav_state_server_options {
     size_t struct_size;       /**< set by _options_init() (options.h) */
     const char *bind_address; /**< "0.0.0.0" */
     int port;                 /**< 8890; 0: ephemeral */
-    /** The drone's command URL: its host is the one address allowed. */
+    /** The drone's command URL: its host's addresses (every one
+     * a name resolves to) are the ones allowed. */
     const char *drone_url;
     const char *allow_peer; /**< overrides the address from drone_url */
     int allow_any_peer;     /**< accept any address (explicit opt-in) */

@@ -39,7 +39,7 @@ typedef struct scn_uav_video_server_options {
     size_t struct_size;       /**< set by _options_init() (options.h) */
     const char *bind_address; /**< "0.0.0.0" */
     int port;                 /**< 11111; 0: ephemeral */
-    const char *drone_url;    /**< its host is the one address allowed */
+    const char *drone_url;    /**< its host's addresses are allowed */
     const char *allow_peer;   /**< overrides the address from drone_url */
     int allow_any_peer;       /**< accept any address (explicit opt-in) */
     const char *out_path;     /**< append frames here; NULL: no file */

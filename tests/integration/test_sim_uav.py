@@ -534,8 +534,58 @@ def test_connection_faults():
     run(main())
 
 
+class SilentApp:
+    """An app whose state and video ports accept a connection, read the
+    upgrade request and never answer it (a companion stopped, or one that
+    hangs): lws gives such an attempt up after the simulator's timeout."""
+
+    async def start(self):
+        self.requests = 0
+        self.writers = []
+
+        async def silent(reader, writer):
+            await reader.readuntil(b"\r\n\r\n")
+            self.requests += 1
+            self.writers.append(writer)
+        self.srvs = [await asyncio.start_server(silent, "127.0.0.1", 0)
+                     for _ in range(2)]
+        self.state_port, self.video_port = (
+            s.sockets[0].getsockname()[1] for s in self.srvs)
+        return self
+
+    async def close(self):
+        for w in self.writers:
+            w.close()
+        for s in self.srvs:
+            s.close()
+            await asyncio.wait_for(s.wait_closed(), scaled(5))
+
+
+def test_app_never_answers_the_upgrade():
+    """An attempt given up unanswered is a link_error and is tried again;
+    the drone stops cleanly while the next one waits (it kept a pointer to
+    the attempt lws had freed, and crashed at its stop, before)."""
+    async def main():
+        app = await SilentApp().start()
+        sim = Sim(app, "--reconnect-delay", "0.2", name="silent")
+        try:
+            async with connect(sim) as ws:
+                assert await cmd(ws, "hello_scentience") == "ok"
+                await until(lambda: any(
+                    e["error"] == "closed before the upgrade was answered"
+                    for e in sim.events("link_error")), 20,
+                    "an unanswered attempt given up")
+                await until(lambda: app.requests >= 2, 5, "another attempt")
+            sim.stop()
+            assert not sim.events("state_up")
+        finally:
+            sim.kill()
+            await app.close()
+    run(main())
+
 TESTS = [test_usage, test_sample_session, test_refusals_and_modes, test_keys,
-         test_late_answers, test_state_faults, test_connection_faults]
+         test_late_answers, test_state_faults, test_connection_faults,
+         test_app_never_answers_the_upgrade]
 
 
 if __name__ == "__main__":

@@ -415,6 +415,16 @@ static int link_callback(struct lws *wsi, enum lws_callback_reasons reason,
         if (l)
             link_gone(l, NULL);
         return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        /* lws 4.1 gives up an attempt whose upgrade the app never
+         * answers (its timeout) without CLIENT_CONNECTION_ERROR, as the
+         * library's adapter also found (CLOSED_CLIENT_HTTP): the link
+         * must not keep a pointer to the freed connection (a stop that
+         * then ended it crashed the simulator). After the cases above
+         * l->wsi is NULL already and this does nothing. */
+        if (l && l->wsi == wsi)
+            link_gone(l, "closed before the upgrade was answered");
+        return 0;
     default:
         return 0;
     }
