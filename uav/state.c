@@ -60,11 +60,23 @@ static double dec_of(const scn_uav_state *st, scn_uav_field f)
     return *(const double *)(const void *)((const char *)st + fields[f].offset);
 }
 
-static bool lookup(const char *key, size_t len, scn_uav_field *out)
+static bool is_name(int f, const char *key, size_t len)
 {
+    return strlen(fields[f].name) == len &&
+           memcmp(fields[f].name, key, len) == 0;
+}
+
+/* The field named key. A drone sends its keys in one order, so the
+ * field after the previous pair's (hint) is tried first: names are
+ * unique, so the answer is the same, found with one comparison. */
+static bool lookup(const char *key, size_t len, int hint, scn_uav_field *out)
+{
+    if (hint < SCN_UAV_FIELD_COUNT && is_name(hint, key, len)) {
+        *out = (scn_uav_field)hint;
+        return true;
+    }
     for (int f = 0; f < SCN_UAV_FIELD_COUNT; f++) {
-        if (strlen(fields[f].name) == len &&
-            memcmp(fields[f].name, key, len) == 0) {
+        if (is_name(f, key, len)) {
             *out = (scn_uav_field)f;
             return true;
         }
@@ -144,8 +156,8 @@ int scn_uav_state_set(scn_uav_state *state, scn_uav_field field, double value)
     return 0;
 }
 
-/* One "key:value" pair (without ';'). */
-static int parse_pair(const char *p, size_t n, scn_uav_state *st)
+/* One "key:value" pair (without ';'); *hint: the field expected next. */
+static int parse_pair(const char *p, size_t n, scn_uav_state *st, int *hint)
 {
     const char *colon = memchr(p, ':', n);
     scn_uav_field f;
@@ -157,7 +169,7 @@ static int parse_pair(const char *p, size_t n, scn_uav_state *st)
     size_t vn = n - kn - 1;
     if (!key_ok(p, kn) || !value_ok(v, vn))
         return SCN_ERR_MALFORMED;
-    if (!lookup(p, kn, &f)) {
+    if (!lookup(p, kn, *hint, &f)) {
         /* Unknown keys never fail a state: firmware adds fields. */
         if (st->unknown_count < SCN_UAV_STATE_UNKNOWN_MAX &&
             kn <= SCN_UAV_STATE_KEY_MAX && vn <= SCN_UAV_STATE_VALUE_MAX) {
@@ -173,6 +185,7 @@ static int parse_pair(const char *p, size_t n, scn_uav_state *st)
     }
     if (st->present & (1u << f))
         return SCN_ERR_MALFORMED;
+    *hint = (int)f + 1;
     if (fields[f].is_int) {
         int64_t i;
         bool overflow;
@@ -193,6 +206,8 @@ static int parse_pair(const char *p, size_t n, scn_uav_state *st)
 
 static int parse(const char *text, size_t len, scn_uav_state *st)
 {
+    int hint = 0;
+
     if (len > SCN_UAV_STATE_MAX)
         return SCN_ERR_MALFORMED;
     while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t' ||
@@ -204,7 +219,7 @@ static int parse(const char *text, size_t len, scn_uav_state *st)
         const char *semi = memchr(text + i, ';', len - i);
         size_t end = semi != NULL ? (size_t)(semi - text) : len;
         /* An empty pair (";;", a leading ';') has an empty key. */
-        int rc = parse_pair(text + i, end - i, st);
+        int rc = parse_pair(text + i, end - i, st, &hint);
         if (rc != 0)
             return rc;
         i = end + 1;
@@ -240,7 +255,7 @@ static bool unknown_ok(const scn_uav_state_unknown *u)
     scn_uav_field f;
 
     return kn < sizeof u->key && vn < sizeof u->value && key_ok(u->key, kn) &&
-           value_ok(u->value, vn) && !lookup(u->key, kn, &f);
+           value_ok(u->value, vn) && !lookup(u->key, kn, 0, &f);
 }
 
 static size_t kept_unknowns(const scn_uav_state *st)

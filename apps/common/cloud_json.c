@@ -1,5 +1,4 @@
 /* Builders for the recording's cloud messages (cloud_json.h). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,20 +12,40 @@ typedef struct out {
     int full; /* something did not fit: the message is dropped whole */
 } out;
 
-static void put(out *o, const char *fmt, ...)
+/* Literal text: these messages are built per frame, so no printf. */
+static void put(out *o, const char *s)
 {
-    va_list ap;
-    int n;
+    size_t n = strlen(s);
 
     if (o->full)
         return;
-    va_start(ap, fmt);
-    n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= o->cap - o->len)
+    if (n >= o->cap - o->len) {
         o->full = 1;
+        return;
+    }
+    memcpy(o->buf + o->len, s, n + 1);
+    o->len += n;
+}
+
+/* A decimal integer, as "%llu" and "%lld" write it. */
+static void put_uint(out *o, const char *sign, unsigned long long u)
+{
+    char digits[24], *p = digits + sizeof(digits);
+
+    *--p = '\0';
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    put(o, sign);
+    put(o, p);
+}
+
+static void put_int(out *o, long long v)
+{
+    if (v < 0)
+        put_uint(o, "-", 0ULL - (unsigned long long)v);
     else
-        o->len += (size_t)n;
+        put_uint(o, "", (unsigned long long)v);
 }
 
 /* A string or number piece (json_writer.h): written whole or not at all. */
@@ -68,7 +87,9 @@ size_t cloud_inference_json(char *buf, size_t cap, const scn_cloud_result *r,
 
     put(&o, "{\"model\":");
     put_str(&o, r->model ? r->model : "");
-    put(&o, ",\"seq\":%llu,\"labels\":[", (unsigned long long)r->seq);
+    put(&o, ",\"seq\":");
+    put_uint(&o, "", r->seq);
+    put(&o, ",\"labels\":[");
     for (size_t i = 0; i < r->label_count; i++) {
         put(&o, i ? ",{\"label\":" : "{\"label\":");
         put_str(&o, r->labels[i].label);
@@ -85,8 +106,10 @@ size_t cloud_inference_json(char *buf, size_t cap, const scn_cloud_result *r,
         put(&o, ",\"bearing_deg\":");
         put_num(&o, r->bearing_deg);
     }
-    if (age_ms >= 0)
-        put(&o, ",\"age_ms\":%lld", (long long)age_ms);
+    if (age_ms >= 0) {
+        put(&o, ",\"age_ms\":");
+        put_int(&o, age_ms);
+    }
     put(&o, "}");
     return done(&o);
 }
@@ -98,15 +121,21 @@ size_t cloud_record_json(char *buf, size_t cap, uint64_t seq,
 {
     out o = {buf, cap, 0, cap == 0};
 
-    put(&o, "{\"seq\":%llu,\"stream\":", (unsigned long long)seq);
+    put(&o, "{\"seq\":");
+    put_uint(&o, "", seq);
+    put(&o, ",\"stream\":");
     put_str(&o, stream);
     put(&o, ",\"uid\":");
     put_str(&o, uid);
     put(&o, ",\"timestamp\":");
     put_str(&o, timestamp);
     /* The state is the JSON object the record carries, written as is. */
-    if (state_json)
-        put(&o, ",\"state\":%s,\"age_ms\":%lld", state_json, (long long)age_ms);
+    if (state_json) {
+        put(&o, ",\"state\":");
+        put(&o, state_json);
+        put(&o, ",\"age_ms\":");
+        put_int(&o, age_ms);
+    }
     put(&o, "}");
     return done(&o);
 }

@@ -38,6 +38,12 @@ typedef struct fuse_ring {
     int64_t *t_ns; /* e[i].t_ns again, packed: the nearest-state search
                     * reads only these (1 KiB entries apart, a cache miss
                     * each) */
+    /* late[i]: e[i] was received with an earlier time than the entry
+     * before it (the wall clock stepped back); late_count of those are
+     * held. With none, times only grow from the oldest to the newest
+     * and the search stops early. */
+    unsigned char *late;
+    size_t late_count;
     size_t cap, head, count; /* head: next slot to write */
     int64_t keep_ns;         /* entries older than newest - keep_ns go */
 } fuse_ring;

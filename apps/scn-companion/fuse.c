@@ -12,7 +12,8 @@ int fuse_init(fuse_ring *r, size_t cap, int64_t keep_ns)
     memset(r, 0, sizeof(*r));
     r->e = calloc(cap, sizeof(*r->e));
     r->t_ns = calloc(cap, sizeof(*r->t_ns));
-    if (!r->e || !r->t_ns) {
+    r->late = calloc(cap, sizeof(*r->late));
+    if (!r->e || !r->t_ns || !r->late) {
         fuse_free(r);
         return -1;
     }
@@ -25,6 +26,7 @@ void fuse_free(fuse_ring *r)
 {
     free(r->e);
     free(r->t_ns);
+    free(r->late);
     memset(r, 0, sizeof(*r));
 }
 
@@ -32,9 +34,15 @@ void fuse_add(fuse_ring *r, int64_t t_ns, const char *json)
 {
     size_t len = strlen(json);
     fuse_entry *e;
+    int late;
 
     if (len >= FUSE_JSON_MAX)
         return; /* larger than any documented state: not worth fusing */
+    if (r->count == r->cap) /* the oldest is overwritten */
+        r->late_count -= r->late[r->head];
+    late = r->count > 0 && t_ns < r->t_ns[(r->head + r->cap - 1) % r->cap];
+    r->late[r->head] = late;
+    r->late_count += late;
     e = &r->e[r->head];
     e->t_ns = t_ns;
     r->t_ns[r->head] = t_ns;
@@ -48,6 +56,7 @@ void fuse_add(fuse_ring *r, int64_t t_ns, const char *json)
         size_t oldest = (r->head + r->cap - r->count) % r->cap;
         if (t_ns - r->t_ns[oldest] <= r->keep_ns)
             break;
+        r->late_count -= r->late[oldest];
         r->count--;
     }
 }
@@ -68,6 +77,11 @@ const fuse_entry *fuse_nearest(const fuse_ring *r, int64_t t_ns)
             best = slot;
             best_d = d;
         }
+        /* In time order every older entry is at least as far: the
+         * first at or before t_ns ends the search (ties keep the newer,
+         * as the whole scan would). */
+        if (t <= t_ns && r->late_count == 0)
+            break;
     }
     /* A state further than the window from the frame says nothing about
      * where the frame was taken. */

@@ -272,8 +272,8 @@ static void dev_frame(scn_session *s, const scn_frame *f, void *user)
 {
     comp *c = user;
     char rec[FUSE_JSON_MAX + 512];
-    const char *json;
-    size_t len;
+    const char *json = NULL;
+    size_t len = 0;
     int64_t ts = scn_frame_timestamp_ns(f), age = 0;
     const fuse_entry *e;
     uint64_t seq = 0;
@@ -284,7 +284,9 @@ static void dev_frame(scn_session *s, const scn_frame *f, void *user)
         return;
     c->frames++;
     comp_fleet_device_uid(c, scn_frame_uid(f));
-    if ((json = frame_text(c, f, &len)) == NULL)
+    /* The text only for those who take text (the recorder, the fleet);
+     * the fan-out and the cloud write theirs from the frame. */
+    if ((c->rec || c->fleet) && (json = frame_text(c, f, &len)) == NULL)
         return;
     emit(c, SCN_RECORD_OLFACTION, "olfaction", f, json, len, ts);
     if (!c->cloud)
@@ -670,6 +672,8 @@ static void on_inference(scn_cloud *cl, const scn_cloud_result *r, void *user)
 {
     comp *c = user;
     char buf[4096], line[SCN_UAV_LINE_MAX + 1], label[256];
+    const char *top = "(none)";
+    double score = 0.0;
     size_t at;
     int64_t age = follow_age_ns(&c->follow, r->seq, wall_ns());
 
@@ -679,13 +683,17 @@ static void on_inference(scn_cloud *cl, const scn_cloud_result *r, void *user)
                               age >= 0 ? age / 1000000 : -1);
     if (at)
         comp_emit(c, SCN_RECORD_INFERENCE, "inference", buf, at, 0);
-    printf(
-        "inference seq %llu: %s %.3f%s", (unsigned long long)r->seq,
-        r->label_count ? cli_escaped(label, sizeof(label), r->labels[0].label)
-                       : "(none)",
-        r->label_count ? r->labels[0].score : 0.0, r->has_bearing ? "" : "\n");
+    if (r->label_count) {
+        top = cli_escaped(label, sizeof(label), r->labels[0].label);
+        score = r->labels[0].score;
+    }
+    /* One printf per line: this runs for every frame. */
     if (r->has_bearing)
-        printf(" bearing %.1f\n", r->bearing_deg);
+        printf("inference seq %llu: %s %.3f bearing %.1f\n",
+               (unsigned long long)r->seq, top, score, r->bearing_deg);
+    else
+        printf("inference seq %llu: %s %.3f\n", (unsigned long long)r->seq, top,
+               score);
     fflush(stdout);
     /* Only once the drone is known airborne (takeoff answered ok on the
      * channel): an inference before that is not spent, a later one acts. */

@@ -210,7 +210,6 @@ static int encode_record(uint64_t seq, const char *frame_json, size_t frame_len,
 {
     scn_jw w = {NULL, 0, 0, true, false};
     why_buf wb = {why, why_cap};
-    char num[64];
     int rc;
 
     if (why != NULL && why_cap > 0)
@@ -235,8 +234,10 @@ static int encode_record(uint64_t seq, const char *frame_json, size_t frame_len,
     if (state_json != NULL && (rc = check_object(state_json, state_len, true,
                                                  "drone state", &wb)) != 0)
         return rc;
-    snprintf(num, sizeof(num), "{\"type\":\"frame\",\"seq\":%" PRIu64, seq);
-    scn__jw_put(&w, num, strlen(num));
+    /* seq and age_ms are within 2^53 (checked above): exact doubles,
+     * which scn__jw_number() writes as plain integers. */
+    scn__jw_put(&w, "{\"type\":\"frame\",\"seq\":", 22);
+    scn__jw_number(&w, (double)seq);
     scn__jw_put(&w, ",\"frame\":", 9);
     if (frame) {
         scn__frame_write(&w, frame);
@@ -251,8 +252,8 @@ static int encode_record(uint64_t seq, const char *frame_json, size_t frame_len,
         trim(&state_json, &state_len);
         scn__jw_put(&w, ",\"state\":", 9);
         scn__jw_put(&w, state_json, state_len);
-        snprintf(num, sizeof(num), ",\"state_age_ms\":%" PRId64, age_ms);
-        scn__jw_put(&w, num, strlen(num));
+        scn__jw_put(&w, ",\"state_age_ms\":", 16);
+        scn__jw_number(&w, (double)age_ms);
     }
     scn__jw_put(&w, "}", 1);
     return finish(&w, out, out_len);
@@ -333,53 +334,233 @@ int scn__cloud_encode_predict(const char *frame_json, size_t frame_len,
 
 /* ---- Decoding ----------------------------------------------------------- */
 
-/* Member name of obj; *item NULL when absent (and not required). */
-static int member(const cJSON *obj, const char *name, bool required,
-                  const cJSON **item)
+/*
+ * A value of a message being decoded. Plain JSON that scn__json_check()
+ * vouched for (the cloud's answers as it writes them) is read in place,
+ * from its text: no tree, no allocation. Anything else goes through the
+ * strict parse and its cJSON tree, which also gives the verdict. Both
+ * give the same values: a vouched text has no "\u" escapes, no exponents,
+ * names without escapes and unique within their object.
+ */
+typedef struct cval {
+    const cJSON *node;    /* the tree's node; NULL when read from text */
+    const char *at, *end; /* the value's first byte, the text's end */
+} cval;
+
+static const char *skip_ws(const char *p)
 {
-    *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (*item == NULL && required)
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    return p;
+}
+
+/* Past the string starting at p (its opening quote). */
+static const char *skip_string(const char *p)
+{
+    for (p++; *p != '"'; p++)
+        if (*p == '\\')
+            p++;
+    return p + 1;
+}
+
+/* Past the value starting at p, in a vouched text. */
+static const char *skip_value(const char *p)
+{
+    int depth = 0;
+
+    if (*p == '"')
+        return skip_string(p);
+    if (*p != '{' && *p != '[') {
+        while (*p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' &&
+               *p != '\n' && *p != '\r')
+            p++;
+        return p;
+    }
+    for (;;) {
+        if (*p == '"') {
+            p = skip_string(p);
+            continue;
+        }
+        if (*p == '{' || *p == '[')
+            depth++;
+        else if ((*p == '}' || *p == ']') && --depth == 0)
+            return p + 1;
+        p++;
+    }
+}
+
+static bool is_object(const cval *v)
+{
+    return v->node ? cJSON_IsObject(v->node) : *v->at == '{';
+}
+
+static bool is_array(const cval *v)
+{
+    return v->node ? cJSON_IsArray(v->node) : *v->at == '[';
+}
+
+static bool is_string(const cval *v)
+{
+    return v->node ? cJSON_IsString(v->node) : *v->at == '"';
+}
+
+static bool is_null(const cval *v)
+{
+    return v->node ? cJSON_IsNull(v->node) : *v->at == 'n';
+}
+
+static bool is_number(const cval *v)
+{
+    return v->node ? cJSON_IsNumber(v->node)
+                   : *v->at == '-' || (*v->at >= '0' && *v->at <= '9');
+}
+
+static double number_of(const cval *v)
+{
+    double x;
+    bool canonical;
+
+    if (v->node)
+        return v->node->valuedouble;
+    scn__json_number(v->at, v->end, &x, &canonical);
+    return x;
+}
+
+/* Writes the first cap bytes of the string v (fewer when shorter; no NUL)
+ * to buf and returns its whole length. */
+static size_t string_of(const cval *v, char *buf, size_t cap)
+{
+    size_t n = 0;
+
+    if (v->node) {
+        n = strlen(v->node->valuestring);
+        memcpy(buf, v->node->valuestring, n < cap ? n : cap);
+        return n;
+    }
+    for (const char *p = v->at + 1; *p != '"'; p++, n++) {
+        char c = *p;
+
+        if (c == '\\') {
+            c = *++p; /* '"', '\\' and '/' stand for themselves */
+            if (c == 'b')
+                c = '\b';
+            else if (c == 'f')
+                c = '\f';
+            else if (c == 'n')
+                c = '\n';
+            else if (c == 'r')
+                c = '\r';
+            else if (c == 't')
+                c = '\t';
+        }
+        if (n < cap)
+            buf[n] = c;
+    }
+    return n;
+}
+
+/* The first element of the array arr into *out; false when empty. */
+static bool first_of(const cval *arr, cval *out)
+{
+    const char *p;
+
+    *out = *arr;
+    if (arr->node)
+        return (out->node = arr->node->child) != NULL;
+    p = skip_ws(arr->at + 1);
+    out->at = p;
+    return *p != ']';
+}
+
+/* The element after *it, in place; false at the end. */
+static bool next_of(cval *it)
+{
+    const char *p;
+
+    if (it->node)
+        return (it->node = it->node->next) != NULL;
+    p = skip_ws(skip_value(it->at));
+    if (*p != ',')
+        return false;
+    it->at = skip_ws(p + 1);
+    return true;
+}
+
+/* Member name of obj into *item; false when absent. */
+static bool find(const cval *obj, const char *name, cval *item)
+{
+    size_t n = strlen(name);
+    const char *p;
+
+    *item = *obj;
+    if (obj->node)
+        return (item->node =
+                    cJSON_GetObjectItemCaseSensitive(obj->node, name)) != NULL;
+    p = skip_ws(obj->at + 1);
+    while (*p == '"') {
+        const char *key = p + 1, *key_end = skip_string(p) - 1;
+
+        p = skip_ws(skip_ws(key_end + 1) + 1); /* past the ':' */
+        if ((size_t)(key_end - key) == n && memcmp(key, name, n) == 0) {
+            item->at = p;
+            return true;
+        }
+        p = skip_ws(skip_value(p));
+        if (*p == ',')
+            p = skip_ws(p + 1);
+    }
+    return false;
+}
+
+/* Member name of obj; *present false when absent (and not required). */
+static int member(const cval *obj, const char *name, bool required, cval *item,
+                  bool *present)
+{
+    *present = find(obj, name, item);
+    if (!*present && required)
         return SCN_ERR_MISSING_FIELD;
     return 0;
 }
 
 /* A string member of 1..max bytes into buf[max + 1]. */
-static int get_string(const cJSON *obj, const char *name, bool required,
+static int get_string(const cval *obj, const char *name, bool required,
                       char *buf, size_t max, bool *present)
 {
-    const cJSON *it;
+    cval it;
+    bool found;
     size_t n;
-    int rc = member(obj, name, required, &it);
+    int rc = member(obj, name, required, &it, &found);
 
     if (present != NULL)
         *present = false;
-    if (rc != 0 || it == NULL)
+    if (rc != 0 || !found)
         return rc;
-    if (!cJSON_IsString(it))
+    if (!is_string(&it))
         return SCN_ERR_WRONG_TYPE;
-    n = strlen(it->valuestring);
+    n = string_of(&it, buf, max);
     if (n == 0 || n > max)
         return SCN_ERR_OUT_OF_RANGE;
-    memcpy(buf, it->valuestring, n + 1);
+    buf[n] = '\0';
     if (present != NULL)
         *present = true;
     return 0;
 }
 
-static int get_seq(const cJSON *obj, const char *name, bool required,
+static int get_seq(const cval *obj, const char *name, bool required,
                    uint64_t min, uint64_t *seq, bool *present)
 {
-    const cJSON *it;
+    cval it;
+    bool found;
     double v;
-    int rc = member(obj, name, required, &it);
+    int rc = member(obj, name, required, &it, &found);
 
     if (present != NULL)
         *present = false;
-    if (rc != 0 || it == NULL)
+    if (rc != 0 || !found)
         return rc;
-    if (!cJSON_IsNumber(it))
+    if (!is_number(&it))
         return SCN_ERR_WRONG_TYPE;
-    v = it->valuedouble;
+    v = number_of(&it);
     if (!(v >= (double)min && v <= (double)SCN_CLOUD_SEQ_MAX) || v != floor(v))
         return SCN_ERR_OUT_OF_RANGE;
     *seq = (uint64_t)v;
@@ -388,50 +569,56 @@ static int get_seq(const cJSON *obj, const char *name, bool required,
     return 0;
 }
 
-static int get_number(const cJSON *obj, const char *name, bool required,
+static int get_number(const cval *obj, const char *name, bool required,
                       double *v, bool *present)
 {
-    const cJSON *it;
-    int rc = member(obj, name, required, &it);
+    cval it;
+    bool found;
+    double x;
+    int rc = member(obj, name, required, &it, &found);
 
     if (present != NULL)
         *present = false;
-    if (rc != 0 || it == NULL)
+    if (rc != 0 || !found)
         return rc;
-    if (!cJSON_IsNumber(it))
+    if (!is_number(&it))
         return SCN_ERR_WRONG_TYPE;
-    if (!isfinite(it->valuedouble))
+    x = number_of(&it);
+    if (!isfinite(x))
         return SCN_ERR_OUT_OF_RANGE;
-    *v = it->valuedouble;
+    *v = x;
     if (present != NULL)
         *present = true;
     return 0;
 }
 
-static int decode_hello(const cJSON *root, scn_cloud_hello *h)
+static int decode_hello(const cval *root, scn_cloud_hello *h)
 {
-    const cJSON *models, *m;
+    cval models, m;
+    bool found, more;
     int rc;
 
     if ((rc = get_string(root, "protocol", true, h->protocol,
                          SCN_CLOUD_CODE_MAX, NULL)) != 0 ||
-        (rc = member(root, "models", true, &models)) != 0)
+        (rc = member(root, "models", true, &models, &found)) != 0)
         return rc;
-    if (!cJSON_IsArray(models))
+    if (!is_array(&models))
         return SCN_ERR_WRONG_TYPE;
-    for (m = models->child; m != NULL; m = m->next) {
+    for (more = first_of(&models, &m); more; more = next_of(&m)) {
+        char name[SCN_CLOUD_NAME_MAX];
         size_t n;
 
-        if (!cJSON_IsString(m))
+        if (!is_string(&m))
             return SCN_ERR_WRONG_TYPE;
-        n = strlen(m->valuestring);
+        n = string_of(&m, name, sizeof(name));
         if (n == 0 || n > SCN_CLOUD_NAME_MAX)
             return SCN_ERR_OUT_OF_RANGE;
         if (h->model_count == SCN_CLOUD_MAX_MODELS) {
             h->models_dropped++;
             continue;
         }
-        memcpy(h->models[h->model_count++], m->valuestring, n + 1);
+        memcpy(h->models[h->model_count], name, n);
+        h->models[h->model_count++][n] = '\0';
     }
     if ((rc = get_string(root, "stream", false, h->stream, SCN_CLOUD_STREAM_MAX,
                          &h->has_stream)) != 0)
@@ -439,18 +626,19 @@ static int decode_hello(const cJSON *root, scn_cloud_hello *h)
     return get_seq(root, "acked", false, 0, &h->acked, &h->has_acked);
 }
 
-static int decode_target(const cJSON *root, scn_cloud_inference *inf)
+static int decode_target(const cval *root, scn_cloud_inference *inf)
 {
-    const cJSON *t;
-    int rc = member(root, "target", false, &t);
+    cval t;
+    bool found;
+    int rc = member(root, "target", false, &t, &found);
 
-    if (rc != 0 || t == NULL || cJSON_IsNull(t))
+    if (rc != 0 || !found || is_null(&t))
         return rc;
-    if (!cJSON_IsObject(t))
+    if (!is_object(&t))
         return SCN_ERR_WRONG_TYPE;
-    if ((rc = get_string(t, "compound", true, inf->compound,
+    if ((rc = get_string(&t, "compound", true, inf->compound,
                          SCN_CLOUD_COMPOUND_MAX, NULL)) != 0 ||
-        (rc = get_number(t, "bearing_deg", false, &inf->bearing_deg,
+        (rc = get_number(&t, "bearing_deg", false, &inf->bearing_deg,
                          &inf->has_bearing)) != 0)
         return rc;
     if (inf->has_bearing && !(inf->bearing_deg >= 0 && inf->bearing_deg < 360))
@@ -459,28 +647,29 @@ static int decode_target(const cJSON *root, scn_cloud_inference *inf)
     return 0;
 }
 
-static int decode_inference(const cJSON *root, scn_cloud_inference *inf,
+static int decode_inference(const cval *root, scn_cloud_inference *inf,
                             bool seq_required)
 {
-    const cJSON *labels, *l;
+    cval labels, l;
+    bool found, more;
     int rc;
 
     if ((rc = get_string(root, "model", true, inf->model, SCN_CLOUD_NAME_MAX,
                          NULL)) != 0 ||
         (rc = get_seq(root, "seq", seq_required, 1, &inf->seq,
                       &inf->has_seq)) != 0 ||
-        (rc = member(root, "labels", true, &labels)) != 0)
+        (rc = member(root, "labels", true, &labels, &found)) != 0)
         return rc;
-    if (!cJSON_IsArray(labels))
+    if (!is_array(&labels))
         return SCN_ERR_WRONG_TYPE;
-    for (l = labels->child; l != NULL; l = l->next) {
-        scn_cloud_label tmp;
+    for (more = first_of(&labels, &l); more; more = next_of(&l)) {
+        scn_cloud_label tmp = {0};
 
-        if (!cJSON_IsObject(l))
+        if (!is_object(&l))
             return SCN_ERR_WRONG_TYPE;
-        if ((rc = get_string(l, "label", true, tmp.label, SCN_CLOUD_NAME_MAX,
+        if ((rc = get_string(&l, "label", true, tmp.label, SCN_CLOUD_NAME_MAX,
                              NULL)) != 0 ||
-            (rc = get_number(l, "score", true, &tmp.score, NULL)) != 0)
+            (rc = get_number(&l, "score", true, &tmp.score, NULL)) != 0)
             return rc;
         if (!(tmp.score >= 0 && tmp.score <= 1))
             return SCN_ERR_OUT_OF_RANGE;
@@ -492,38 +681,38 @@ static int decode_inference(const cJSON *root, scn_cloud_inference *inf,
     return decode_target(root, inf);
 }
 
-/* Copies s into buf[cap], cutting at a UTF-8 boundary when too long. */
-static bool copy_cut(char *buf, size_t cap, const char *s)
+/* The string v into buf[cap], cut at a UTF-8 boundary when too long;
+ * returns whether it was cut. */
+static bool copy_cut(char *buf, size_t cap, const cval *v)
 {
-    size_t n = strlen(s);
+    size_t n = string_of(v, buf, cap);
 
     if (n < cap) {
-        memcpy(buf, s, n + 1);
+        buf[n] = '\0';
         return false;
     }
     n = cap - 1;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--; /* s[n] would start the cut: back off continuation bytes */
-    memcpy(buf, s, n);
+    while (n > 0 && ((unsigned char)buf[n] & 0xC0) == 0x80)
+        n--; /* buf[n] would start the cut: back off continuation bytes */
     buf[n] = '\0';
     return true;
 }
 
-static int decode_error(const cJSON *root, scn_cloud_error *e)
+static int decode_error(const cval *root, scn_cloud_error *e)
 {
-    const cJSON *m;
+    cval m;
+    bool found;
     double ra;
     int rc;
 
     if ((rc = get_string(root, "code", true, e->code, SCN_CLOUD_CODE_MAX,
                          NULL)) != 0 ||
-        (rc = member(root, "message", false, &m)) != 0)
+        (rc = member(root, "message", false, &m, &found)) != 0)
         return rc;
-    if (m != NULL) {
-        if (!cJSON_IsString(m))
+    if (found) {
+        if (!is_string(&m))
             return SCN_ERR_WRONG_TYPE;
-        e->message_truncated =
-            copy_cut(e->message, sizeof(e->message), m->valuestring);
+        e->message_truncated = copy_cut(e->message, sizeof(e->message), &m);
     }
     if ((rc = get_seq(root, "seq", false, 0, &e->seq, &e->has_seq)) != 0 ||
         (rc = get_number(root, "retry_after", false, &ra,
@@ -537,51 +726,67 @@ static int decode_error(const cJSON *root, scn_cloud_error *e)
     return 0;
 }
 
+/* Whether the string v is name. */
+static bool string_is(const cval *v, const char *name)
+{
+    char buf[16];
+    size_t n = strlen(name);
+
+    return string_of(v, buf, sizeof(buf)) == n && memcmp(buf, name, n) == 0;
+}
+
+static int decode_root(const cval *root, scn_cloud_msg *msg, bool predict)
+{
+    cval type;
+
+    if (!is_object(root))
+        return SCN_ERR_MALFORMED;
+    if (!find(root, "type", &type))
+        return SCN_ERR_MISSING_FIELD;
+    if (!is_string(&type))
+        return SCN_ERR_WRONG_TYPE;
+    if (string_is(&type, "inference")) {
+        msg->type = SCN_CLOUD_MSG_INFERENCE;
+        return decode_inference(root, &msg->u.inference, !predict);
+    }
+    if (string_is(&type, "error")) {
+        msg->type = SCN_CLOUD_MSG_ERROR;
+        return decode_error(root, &msg->u.error);
+    }
+    if (!predict && string_is(&type, "ack")) {
+        msg->type = SCN_CLOUD_MSG_ACK;
+        return get_seq(root, "seq", true, 0, &msg->u.ack.seq, NULL);
+    }
+    if (!predict && string_is(&type, "hello")) {
+        msg->type = SCN_CLOUD_MSG_HELLO;
+        return decode_hello(root, &msg->u.hello);
+    }
+    msg->type = SCN_CLOUD_MSG_UNKNOWN;
+    copy_cut(msg->type_name, sizeof(msg->type_name), &type);
+    return SCN_ERR_UNKNOWN_TYPE;
+}
+
 static int decode(const char *text, size_t len, scn_cloud_msg *msg,
                   bool predict)
 {
-    cJSON *root = NULL;
-    const cJSON *type;
-    const char *t;
+    cJSON *tree = NULL;
+    scn_json_shape shape;
+    cval root = {NULL, NULL, NULL};
     int rc;
 
     if (msg == NULL || (text == NULL && len > 0))
         return SCN_ERR_INVALID_ARG;
     memset(msg, 0, sizeof(*msg));
-    if ((rc = parse_strict(text, len, &root)) != 0)
+    if (len > 0 && scn__json_check(text, len, &shape) && shape.object) {
+        root.at = skip_ws(text);
+        root.end = text + len;
+    } else if ((rc = parse_strict(text, len, &tree)) != 0) {
         return rc;
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return SCN_ERR_MALFORMED;
-    }
-    type = cJSON_GetObjectItemCaseSensitive(root, "type");
-    if (type == NULL)
-        rc = SCN_ERR_MISSING_FIELD;
-    else if (!cJSON_IsString(type))
-        rc = SCN_ERR_WRONG_TYPE;
-    if (rc != 0) {
-        cJSON_Delete(root);
-        return rc;
-    }
-    t = type->valuestring;
-    if (strcmp(t, "inference") == 0) {
-        msg->type = SCN_CLOUD_MSG_INFERENCE;
-        rc = decode_inference(root, &msg->u.inference, !predict);
-    } else if (strcmp(t, "error") == 0) {
-        msg->type = SCN_CLOUD_MSG_ERROR;
-        rc = decode_error(root, &msg->u.error);
-    } else if (!predict && strcmp(t, "ack") == 0) {
-        msg->type = SCN_CLOUD_MSG_ACK;
-        rc = get_seq(root, "seq", true, 0, &msg->u.ack.seq, NULL);
-    } else if (!predict && strcmp(t, "hello") == 0) {
-        msg->type = SCN_CLOUD_MSG_HELLO;
-        rc = decode_hello(root, &msg->u.hello);
     } else {
-        msg->type = SCN_CLOUD_MSG_UNKNOWN;
-        copy_cut(msg->type_name, sizeof(msg->type_name), t);
-        rc = SCN_ERR_UNKNOWN_TYPE;
+        root.node = tree;
     }
-    cJSON_Delete(root);
+    rc = decode_root(&root, msg, predict);
+    cJSON_Delete(tree);
     if (rc != 0 && rc != SCN_ERR_UNKNOWN_TYPE)
         memset(msg, 0, sizeof(*msg));
     return rc;

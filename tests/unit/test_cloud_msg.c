@@ -14,6 +14,8 @@
 #include <scentience/frame.h>
 #include "cloud_msg.h"
 #include "frame_internal.h"
+#include "json_check.h"
+#include "rng.h"
 
 static const char frame[] =
     "{\"UID\":\"SCN001\",\"TIMESTAMP\":\"2025-08-29T21:00:00Z\",\"SEQ\":41,"
@@ -638,6 +640,286 @@ static void test_predict_decode(void **state)
                      SCN_ERR_UNKNOWN_TYPE);
 }
 
+/* ---- Plain answers read in place against the tree ---------------------- */
+
+static const char *pick(scn_rng *rng, const char *const *v, size_t n)
+{
+    return v[scn__rng_upto(rng, (uint32_t)n - 1)];
+}
+
+#define PICK(rng, v) pick(rng, v, sizeof(v) / sizeof(v[0]))
+
+#define X50 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+static const char *const strings[] = {
+    "\"\"",
+    "\"a\"",
+    "\"SCN-1\"",
+    "\"caf\xc3\xa9\"",
+    "\"q\\\"q\"",
+    "\"a\\nb\\t\\/\\\\\\b\\f\\r\"",
+    "\"inference\"",
+    "\"ack\"",
+    "\"error\"",
+    "\"hello\"",
+    "\"quota\"",
+    "\"scentience.cloud.v1\"",
+    "\"NH3\"",
+    "\"ethanol\"",
+    "\"\xe6\x97\xa5\xe6\x9c\xac\"",
+    "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"",
+    "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\\\"\"",
+    /* Longer than an error message: cut inside a character, and with
+     * escapes before the cut. */
+    "\"" X50 X50 X50 X50 X50 "abcd\xe6\x97\xa5\xe6\x97\xa5xyz\"",
+    "\"" X50 X50 X50 X50 X50 "a\\n\\tb\xc3\xa9\xe6\x97\xa5\xe6\x97\xa5xyz\"",
+};
+static const char *const numbers[] = {
+    "0",
+    "-0",
+    "1",
+    "7",
+    "0.5",
+    "1.0",
+    "-1",
+    "359.99",
+    "360",
+    "1.5",
+    "0.0001",
+    "9007199254740991",
+    "9007199254740992",
+    "86400",
+    "86400.0001",
+    "12.5",
+    "123456789012345678901234567890",
+    "0.1000000000000000055511151231257827",
+    "3.141592653589793238462643383279502884197169399375105820974944",
+};
+static const char *const others[] = {
+    "null",
+    "true",
+    "false",
+    "[]",
+    "{}",
+    "[1,\"a\",{\"b\":[null]}]",
+    "{\"compound\":\"NH3\"}",
+};
+static const char *const names[] = {
+    "type",        "model",    "seq",    "labels", "target", "code", "message",
+    "retry_after", "protocol", "models", "stream", "acked",  "x",
+};
+
+/* One value for member name (its own kind most of the time). */
+static void put_value(scn_rng *rng, char *buf, size_t cap, size_t *n,
+                      const char *name, int depth);
+
+static void put(char *buf, size_t cap, size_t *n, const char *s)
+{
+    size_t len = strlen(s);
+
+    if (*n + len < cap) {
+        memcpy(buf + *n, s, len + 1);
+        *n += len;
+    }
+}
+
+static void put_object(scn_rng *rng, char *buf, size_t cap, size_t *n,
+                       int depth, bool label)
+{
+    uint32_t count = scn__rng_upto(rng, 5);
+    bool used[sizeof(names) / sizeof(names[0])] = {false};
+
+    put(buf, cap, n, scn__rng_upto(rng, 3) ? "{" : "{ ");
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t k = scn__rng_upto(rng, sizeof(names) / sizeof(names[0]) - 1);
+        const char *name = names[k];
+
+        if (label) /* a label object, a target */
+            name =
+                PICK(rng, ((const char *const[]){"label", "score", "compound",
+                                                 "bearing_deg", "x"}));
+        else if (used[k])
+            continue;
+        used[k] = true;
+        put(buf, cap, n, i ? ",\"" : "\"");
+        put(buf, cap, n, name);
+        put(buf, cap, n, scn__rng_upto(rng, 4) ? "\":" : "\" : ");
+        put_value(rng, buf, cap, n, name, depth + 1);
+    }
+    put(buf, cap, n, "}");
+}
+
+static void put_value(scn_rng *rng, char *buf, size_t cap, size_t *n,
+                      const char *name, int depth)
+{
+    uint32_t r = scn__rng_upto(rng, 9);
+
+    if (depth < 3 &&
+        (strcmp(name, "labels") == 0 || strcmp(name, "models") == 0) && r < 7) {
+        uint32_t count = scn__rng_upto(rng, 18);
+
+        put(buf, cap, n, "[");
+        for (uint32_t i = 0; i < count; i++) {
+            if (i)
+                put(buf, cap, n, scn__rng_upto(rng, 3) ? "," : " ,\n");
+            if (name[0] == 'l' && scn__rng_upto(rng, 9))
+                put_object(rng, buf, cap, n, depth, true);
+            else
+                put(buf, cap, n, PICK(rng, strings));
+        }
+        put(buf, cap, n, "]");
+    } else if (depth < 3 && strcmp(name, "target") == 0 && r < 7) {
+        put_object(rng, buf, cap, n, depth, true);
+    } else if (r < 4) {
+        put(buf, cap, n, PICK(rng, strings));
+    } else if (r < 8) {
+        put(buf, cap, n, PICK(rng, numbers));
+    } else {
+        put(buf, cap, n, PICK(rng, others));
+    }
+}
+
+/* A message of a known type with its members, mostly of the right kinds
+ * (so that many are accepted), some left out. */
+static void put_known(scn_rng *rng, char *buf, size_t cap, size_t *n)
+{
+    static const char *const types[][7] = {
+        {"ack", "#seq"},
+        {"inference", "$model", "#seq", "*labels", "@target"},
+        {"error", "$code", "$message", "#seq", "#retry_after"},
+        {"hello", "$protocol", "*models", "$stream", "#acked"},
+    };
+    const char *const *t = types[scn__rng_upto(rng, 3)];
+
+    put(buf, cap, n, "{\"type\":\"");
+    put(buf, cap, n, t[0]);
+    put(buf, cap, n, "\"");
+    for (int i = 1; i < 7 && t[i]; i++) {
+        const char *name = t[i] + 1;
+
+        if (scn__rng_upto(rng, 7) == 0)
+            continue;
+        put(buf, cap, n, ",\"");
+        put(buf, cap, n, name);
+        put(buf, cap, n, "\":");
+        if (scn__rng_upto(rng, 15) == 0) {
+            put_value(rng, buf, cap, n, name, 0);
+        } else if (t[i][0] == '#') {
+            put(buf, cap, n, PICK(rng, numbers));
+        } else if (t[i][0] == '$') {
+            put(buf, cap, n, PICK(rng, strings));
+        } else if (t[i][0] == '@') {
+            put(buf, cap, n, "{\"compound\":");
+            put(buf, cap, n, PICK(rng, strings));
+            if (scn__rng_upto(rng, 1)) {
+                put(buf, cap, n, ",\"bearing_deg\":");
+                put(buf, cap, n, PICK(rng, numbers));
+            }
+            put(buf, cap, n, "}");
+        } else {
+            uint32_t count = scn__rng_upto(rng, 18);
+
+            put(buf, cap, n, "[");
+            for (uint32_t k = 0; k < count; k++) {
+                put(buf, cap, n, k ? "," : "");
+                if (name[0] == 'm') {
+                    put(buf, cap, n, PICK(rng, strings));
+                    continue;
+                }
+                put(buf, cap, n, "{\"label\":");
+                put(buf, cap, n, PICK(rng, strings));
+                put(buf, cap, n, ",\"score\":");
+                put(buf, cap, n, PICK(rng, numbers));
+                put(buf, cap, n, "}");
+            }
+            put(buf, cap, n, "]");
+        }
+    }
+    put(buf, cap, n, "}");
+}
+
+/* The same message with one member the fast pass cannot vouch for (a
+ * "\u" escape in its name): it is decoded from the cJSON tree. */
+static size_t through_tree(const char *text, size_t len, char *out)
+{
+    static const char extra[] = "\"\\u0071slow\":0";
+    size_t at = 1, n = 0;
+
+    while (text[at] == ' ')
+        at++;
+    memcpy(out, text, at);
+    n = at;
+    memcpy(out + n, extra, sizeof(extra) - 1);
+    n += sizeof(extra) - 1;
+    if (text[at] != '}')
+        out[n++] = ',';
+    memcpy(out + n, text + at, len - at);
+    return n + len - at;
+}
+
+/* Every answer the fast pass vouches for decodes as its tree does: same
+ * verdict, same fields, for stream messages and predict answers. */
+static void test_decode_in_place_as_the_tree(void **state)
+{
+    static char text[8192], slow[8300];
+    static scn_cloud_msg a, b;
+    scn_rng rng;
+    int vouched = 0, accepted = 0, total = 40000;
+
+    (void)state;
+    scn__rng_seed(&rng, 1212);
+    for (int i = 0; i < total; i++) {
+        size_t n = 0, sn;
+        scn_json_shape sh;
+
+        uint32_t kind = scn__rng_upto(&rng, 2);
+
+        if (kind == 0) {
+            put_known(&rng, text, sizeof(text), &n);
+        } else if (kind == 1) { /* a known type, any members */
+            put(text, sizeof(text), &n, "{\"type\":");
+            put(text, sizeof(text), &n,
+                PICK(&rng, ((const char *const[]){"\"inference\"", "\"ack\"",
+                                                  "\"error\"", "\"hello\"",
+                                                  "\"frame\"", "7"})));
+            {
+                char rest[8000];
+                size_t m = 0;
+
+                put_object(&rng, rest, sizeof(rest), &m, 0, false);
+                /* its members after "type", if it has any */
+                put(text, sizeof(text), &n, strchr(rest, '"') ? "," : "}");
+                if (strchr(rest, '"'))
+                    put(text, sizeof(text), &n, strchr(rest, '"'));
+            }
+        } else {
+            put_object(&rng, text, sizeof(text), &n, 0, false);
+        }
+        if (!scn__json_check(text, n, &sh) || !sh.object)
+            continue;
+        vouched++;
+        sn = through_tree(text, n, slow);
+        assert_false(scn__json_check(slow, sn, NULL));
+        for (int predict = 0; predict < 2; predict++) {
+            int (*fn)(const char *, size_t, scn_cloud_msg *) =
+                predict ? scn__cloud_predict_decode : scn__cloud_msg_decode;
+            int ra, rb;
+
+            memset(&a, 0x5a, sizeof(a));
+            memset(&b, 0xa5, sizeof(b));
+            ra = fn(text, n, &a);
+            rb = fn(slow, sn, &b);
+            if (ra != rb || memcmp(&a, &b, sizeof(a)) != 0)
+                fail_msg("%s: %s in place, %s from the tree: %s",
+                         predict ? "predict" : "stream", scn_err_name(ra),
+                         scn_err_name(rb), text);
+            accepted += ra == 0;
+        }
+    }
+    /* The generator reaches both paths and both verdicts. */
+    assert_true(vouched > total / 2);
+    assert_true(accepted > total / 20);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -656,6 +938,7 @@ int main(void)
         cmocka_unit_test(test_unicode_escapes),
         cmocka_unit_test(test_decode_envelope),
         cmocka_unit_test(test_predict_decode),
+        cmocka_unit_test(test_decode_in_place_as_the_tree),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

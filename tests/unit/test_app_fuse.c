@@ -1,0 +1,105 @@
+/* apps/scn-companion/fuse.c: the nearest drone state to a frame's time,
+ * found early when the states' times only grow, and the same entry the
+ * whole scan finds in every case, the wall clock stepping back included. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "../../apps/scn-companion/fuse.c"
+#include "rng.h"
+
+/* The whole scan, newest first, the newer of two equally near. */
+static const fuse_entry *nearest_by_scan(const fuse_ring *r, int64_t t_ns)
+{
+    const fuse_entry *best = NULL;
+    int64_t best_d = 0;
+
+    for (size_t i = 0; i < r->count; i++) {
+        size_t slot = (r->head + r->cap - 1 - i) % r->cap;
+        int64_t t = r->t_ns[slot], d = t > t_ns ? t - t_ns : t_ns - t;
+
+        if (best == NULL || d < best_d) {
+            best = &r->e[slot];
+            best_d = d;
+        }
+    }
+    return best && best_d <= r->keep_ns ? best : NULL;
+}
+
+static void test_nearest(void **state)
+{
+    fuse_ring r;
+
+    (void)state;
+    assert_int_equal(fuse_init(&r, 8, 1000), 0);
+    assert_null(fuse_nearest(&r, 5));
+    fuse_add(&r, 100, "{\"a\":1}");
+    fuse_add(&r, 200, "{\"a\":2}");
+    fuse_add(&r, 300, "{\"a\":3}");
+    fuse_add(&r, 300, "{\"a\":4}"); /* the same time: the newer wins */
+    assert_string_equal(fuse_nearest(&r, 140)->json, "{\"a\":1}");
+    assert_string_equal(fuse_nearest(&r, 150)->json, "{\"a\":2}");
+    assert_string_equal(fuse_nearest(&r, 290)->json, "{\"a\":4}");
+    assert_string_equal(fuse_nearest(&r, 900)->json, "{\"a\":4}");
+    assert_null(fuse_nearest(&r, 1301));
+    assert_string_equal(fuse_nearest(&r, -800)->json, "{\"a\":1}");
+    assert_null(fuse_nearest(&r, -901));
+    /* The clock stepped back: the entry nearest in time, wherever it is
+     * in the ring. */
+    fuse_add(&r, 120, "{\"a\":5}");
+    assert_int_equal(r.late_count, 1);
+    assert_string_equal(fuse_nearest(&r, 125)->json, "{\"a\":5}");
+    assert_string_equal(fuse_nearest(&r, 105)->json, "{\"a\":1}");
+    fuse_free(&r);
+}
+
+/* Random times (mostly growing, sometimes stepping back), windows and
+ * ring sizes: the early stop never changes the answer. */
+static void test_same_as_the_whole_scan(void **state)
+{
+    scn_rng rng;
+    int early = 0;
+
+    (void)state;
+    scn__rng_seed(&rng, 77);
+    for (int run = 0; run < 300; run++) {
+        fuse_ring r;
+        int64_t now = (int64_t)scn__rng_upto(&rng, 1000);
+
+        assert_int_equal(fuse_init(&r, 1 + scn__rng_upto(&rng, 40),
+                                   1 + scn__rng_upto(&rng, 400)),
+                         0);
+        for (int i = 0; i < 400; i++) {
+            char json[32];
+
+            if (scn__rng_upto(&rng, 30) == 0)
+                now -= scn__rng_upto(&rng, 300); /* the clock steps back */
+            else
+                now += scn__rng_upto(&rng, 20);
+            snprintf(json, sizeof(json), "{\"i\":%d}", i);
+            fuse_add(&r, now, json);
+            for (int q = 0; q < 4; q++) {
+                int64_t t = now - 300 + scn__rng_upto(&rng, 400);
+
+                assert_ptr_equal(fuse_nearest(&r, t), nearest_by_scan(&r, t));
+                early += r.late_count == 0;
+            }
+        }
+        fuse_free(&r);
+    }
+    assert_true(early > 1000); /* the early stop was exercised */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_nearest),
+        cmocka_unit_test(test_same_as_the_whole_scan),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
