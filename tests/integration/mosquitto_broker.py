@@ -19,6 +19,8 @@ with block) ends it and removes its directory.
         b.set_users({...})     a new password file, reloaded (SIGHUP)
         b.freeze(); b.kill9()  an outage with messages in flight, none of
                                them acknowledged by the dying broker
+        b.kill9_settled([p])   an outage once what p published and the
+                               broker acknowledged has reached subscribers
 
 A broker killed without persistence loses what it acknowledged to a
 publisher but had not yet written to its subscribers (mosquitto writes
@@ -280,6 +282,20 @@ class Broker:
             self.proc.kill()
         if self.proc is not None:
             self.proc.wait(simproc.scaled(10))
+
+    def kill9_settled(self, publishers, settle=0.5):
+        """kill -9 once what the broker acknowledged has gone out to its
+        subscribers (see the module): the publishers (Popen objects) are
+        paused for settle seconds (scaled) before the kill and go on
+        right after it, so what they publish next meets the outage."""
+        for p in publishers:
+            p.send_signal(signal.SIGSTOP)
+        try:
+            time.sleep(simproc.scaled(settle))
+            self.kill9()
+        finally:
+            for p in publishers:
+                p.send_signal(signal.SIGCONT)
 
     def freeze(self):
         """SIGSTOP: the broker reads, acknowledges and forwards nothing

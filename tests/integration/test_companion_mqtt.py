@@ -297,7 +297,7 @@ class OutageTest(MqttCase):
         self.wait_status(sub, True)
         for outage in range(2):
             before = self.text(p.err_path).count("mqtt link:")
-            b.kill9()
+            b.kill9_settled([p])
             # The companion notices, and keeps making events (its own
             # reconnection attempts) that wait in its spool.
             self.assertTrue(wait_until(
@@ -327,7 +327,7 @@ class OutageTest(MqttCase):
         p, _ = self.companion("first", b.url, stderr="first.stderr",
                               spool="spool")
         run = self.wait_status(sub, True)["run"]
-        b.kill9()
+        b.kill9_settled([p])
         self.assertTrue(wait_until(
             lambda: "mqtt link:" in self.text(p.err_path), 30))
         time.sleep(scaled(1))
@@ -363,7 +363,7 @@ class OutageTest(MqttCase):
                               cloud=True, rate=50, stderr="cap.stderr")
         self.assertTrue(wait_until(
             lambda: len(before.messages("/inference")) >= 10, 30))
-        b.kill9()
+        b.kill9_settled([p])
         # 50 inferences a second at QoS 1 overflow 16 KiB in a second or
         # two: the oldest go, said on stderr.
         self.assertTrue(wait_until(
@@ -401,7 +401,7 @@ class OutageTest(MqttCase):
                               stderr="disk.stderr")
         self.assertTrue(wait_until(
             lambda: len(before.messages("/inference")) >= 10, 30))
-        b.kill9()
+        b.kill9_settled([p])
         self.assertTrue(wait_until(
             lambda: "mqtt spool: the disk is full" in self.text(p.err_path),
             60), self.text(p.err_path))

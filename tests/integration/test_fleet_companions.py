@@ -3,7 +3,8 @@ drone simulator each), all through one Debian mosquitto (docs/PROTOCOL.md
 12; issue 13):
 
 - scn-fleet sees all ten online, with their state;
-- the broker is killed with -9 and started again, twice, mid-flight: the
+- the broker is killed with -9 (once what it acknowledged has gone out:
+  Broker.kill9_settled) and started again, twice, mid-flight: the
   companions reconnect by themselves, the table shows the outage and the
   return, and every QoS 1 message (events, commands) of every companion
   is in scn-fleet's recording exactly once, in order: the same documents
@@ -93,7 +94,11 @@ class FleetCompanionsTest(FleetCase):
                 t["rows"][d]["battery"] != "-" for d in ids), 60,
             "ten drones online with their state")
         for outage in (1, 2):
-            self.broker.kill9()
+            # Once what the broker acknowledged has reached scn-fleet: a
+            # broker without persistence loses what it acknowledged but
+            # had not forwarded (QoS 1 is hop by hop), a loss no client
+            # can prevent (mosquitto_broker.py).
+            self.broker.kill9_settled([p for p, _ in comps])
             self.wait_err(fleet, "scn-fleet: broker link lost", 10,
                           count=outage)
             self.wait_table(fleet, lambda t: "broker open" not in
