@@ -24,6 +24,21 @@ typedef struct live_listen_settings {
     uint64_t queue_bytes;
 } live_listen_settings;
 
+/* --help lines of the options every app has alike (the queue and flush
+ * lines follow in each app: their defaults differ). */
+#define LIVE_LISTEN_USAGE                                                      \
+    "  --live-port N         dashboard, Foxglove (ws://HOST:N/) and /live "    \
+    "(8765; 0: off)\n"                                                         \
+    "  --live-bind ADDR      address it listens on (127.0.0.1; 0.0.0.0: "      \
+    "all)\n"                                                                   \
+    "  --live-allow CIDR,... peers allowed to connect (all)\n"                 \
+    "  --live-token-file FILE  dashboard token (0600), required off "          \
+    "loopback\n"                                                               \
+    "  --live-cert FILE --live-key FILE  TLS: https and wss\n"                 \
+    "  --live-origin URL,... more allowed browser origins\n"                   \
+    "  --live-max-subscribers N  connections at once (64)\n"                   \
+    "  --live-max-per-address N  connections from one address (16)\n"
+
 /* Port 8765 on 127.0.0.1 and the library's limits (scn_live_options). */
 void live_listen_defaults(live_listen_settings *s);
 

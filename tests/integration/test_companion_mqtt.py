@@ -423,6 +423,19 @@ class OutageTest(MqttCase):
 
 
 class RefusalTest(MqttCase):
+    def assert_output_off_and_lands_once(self, p, uav_log):
+        """The refusal turned the MQTT output off, and the companion is
+        still running: the drone keeps it, and it lands the drone once
+        when told to stop."""
+        self.assertTrue(wait_until(
+            lambda: "is off for the rest of this run" in
+            self.text(p.err_path), 60), self.text(p.err_path))
+        time.sleep(scaled(1))
+        self.assertIsNone(p.poll(), self.text(p.err_path))
+        self.assertEqual(self.stop(p), 0, self.text(p.err_path))
+        got = [c["raw"] for c in log_events(uav_log, "command")]
+        self.assertEqual(got.count("land"), 1, got)
+
     def assert_no_secret(self, p, broker, *secrets_):
         texts = [self.text(p.err_path), self.text(p.out_path),
                  broker.log_text()]
@@ -478,16 +491,7 @@ class RefusalTest(MqttCase):
                         os.path.join(b.dir, "passwd"), DRONE, new],
                        check=True, capture_output=True, timeout=scaled(30))
         b.start()
-        self.assertTrue(wait_until(
-            lambda: "is off for the rest of this run" in
-            self.text(p.err_path), 60), self.text(p.err_path))
-        # Still running: the drone keeps its companion, which lands it
-        # when told to stop.
-        time.sleep(scaled(1))
-        self.assertIsNone(p.poll(), self.text(p.err_path))
-        self.assertEqual(self.stop(p), 0, self.text(p.err_path))
-        got = [c["raw"] for c in log_events(uav_log, "command")]
-        self.assertEqual(got.count("land"), 1, got)
+        self.assert_output_off_and_lands_once(p, uav_log)
         err = self.text(p.err_path)
         self.assertIn("refused the username or password", err)
         self.assert_no_secret(p, b, good, new)
@@ -506,14 +510,7 @@ class RefusalTest(MqttCase):
                      if a.get("cmd") == "takeoff" and a["answer"] == "ok"],
             30))
         b.start()  # reachable only now, refusing the password
-        self.assertTrue(wait_until(
-            lambda: "is off for the rest of this run" in
-            self.text(p.err_path), 60), self.text(p.err_path))
-        time.sleep(scaled(1))
-        self.assertIsNone(p.poll(), self.text(p.err_path))
-        self.assertEqual(self.stop(p), 0, self.text(p.err_path))
-        got = [c["raw"] for c in log_events(uav_log, "command")]
-        self.assertEqual(got.count("land"), 1, got)
+        self.assert_output_off_and_lands_once(p, uav_log)
         self.assert_no_secret(p, b, good, bad)
 
     def test_wrong_ca_exit_76(self):
