@@ -13,8 +13,10 @@ typedef struct out {
     int full; /* something did not fit: the message is dropped whole */
 } out;
 
-/* Literal text: these messages are built per frame, so no printf. */
-static void put(out *o, const char *s)
+/* Literal text: these messages are built per frame, so no printf.
+ * Inline, so that a literal's length and copy are known where it is
+ * put. */
+static inline void put(out *o, const char *s)
 {
     size_t n = strlen(s);
 
