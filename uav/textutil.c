@@ -195,18 +195,17 @@ void scn__uav_out_str(scn_uav_out *o, const char *s)
     scn__uav_out_put(o, s, strlen(s));
 }
 
-/* u in decimal at out (20 bytes at most); returns its length. */
+/* u in decimal at out (20 bytes at most); returns its length. Counted
+ * first, then written in place: most state values are one digit. */
 static size_t uint_text(char *out, uint64_t u)
 {
-    char tmp[20];
-    size_t n = sizeof tmp;
+    size_t n = 1;
 
-    do {
-        tmp[--n] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
-    memcpy(out, tmp + n, sizeof tmp - n);
-    return sizeof tmp - n;
+    for (uint64_t t = u; t >= 10; t /= 10)
+        n++;
+    for (size_t i = n; i > 0; i--, u /= 10)
+        out[i - 1] = (char)('0' + u % 10);
+    return n;
 }
 
 void scn__uav_out_int(scn_uav_out *o, int64_t v)
