@@ -82,6 +82,7 @@ void scn__lws_loop_free(scn_loop *loop)
     if (!l)
         return;
     scn__tls_vhost_free(&l->tls);
+    scn__server_loop_free(loop);
     lws_context_destroy(l->ctx);
     free(l);
     loop->lws = NULL;

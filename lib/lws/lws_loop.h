@@ -18,11 +18,16 @@ struct scn_lws_loop {
     scn_tls_vhost tls;       /* wss:// with the system CAs, on first need */
     uint32_t vhost_serial;
     lws_sorted_usec_list_t run_once_sul;
-    struct lws_vhost *server_vhost; /* server_adapter.c: all servers' */
-    struct scn_server *servers;     /* server_adapter.c: listening ones */
+    struct lws_vhost *server_vhost;      /* server_adapter.c: all servers' */
+    struct scn_server *servers;          /* server_adapter.c: listening ones */
+    struct scn_server_loop *server_loop; /* server_adapter.c: epoll set */
     scn_mask_pool masks;        /* ws_adapter.c: client frames' masking keys */
     struct lws_vhost *fd_vhost; /* fd_watch.c: foreign sockets' */
 };
+
+/* server_adapter.c: before the context goes (lws closes the set's
+ * descriptor with it). */
+void scn__server_loop_free(scn_loop *loop);
 
 /* ws_adapter.c */
 extern const struct lws_protocols scn__ws_protocols[];

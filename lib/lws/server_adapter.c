@@ -1,24 +1,26 @@
 /*
- * The libwebsockets adapter for servers: the only server code that drives
- * lws. All of it runs on the loop's thread.
+ * The servers' sockets: the only server code that touches the loop's
+ * event machinery. All of it runs on the loop's thread.
  *
- * lws is used as the event loop and the socket layer only: each server
- * opens its listening socket itself; lws watches it as a raw file
- * descriptor; we accept, check the peer against the allow list and the
- * limits, and hand the socket to lws as a *raw* socket. HTTP, the
- * WebSocket handshake and framing are ours (server_conn.c, plain C), as
- * is TLS (tls_server.c, over memory buffers): lws 4.1.6 accepts unmasked
- * client frames and any Sec-WebSocket-Version, can only validate UTF-8
- * for a whole context (clients included), cannot answer an upgrade
- * request with a status of our choosing in every case, and cannot close
- * a vhost's own listener (lws_vhost_destroy() waits for every wsi bound
- * to the vhost, the listener included; with our own socket,
- * scn_server_free() releases the port at once).
+ * Each server opens its listening socket itself; we accept, check the
+ * peer against the allow list and the limits, and move the bytes of the
+ * accepted sockets ourselves. HTTP, the WebSocket handshake and framing
+ * are ours (server_conn.c, plain C), as is TLS (tls_server.c, over memory
+ * buffers): lws 4.1.6 accepts unmasked client frames and any
+ * Sec-WebSocket-Version, can only validate UTF-8 for a whole context
+ * (clients included), cannot answer an upgrade request with a status of
+ * our choosing in every case, and cannot close a vhost's own listener.
  *
- * All servers of a loop share one vhost without a listener, created with
- * the first and kept until the loop goes; raw sockets never move between
- * vhosts. Each connection's wsi carries its scn_server_conn (the opaque
- * pointer); the listener and deadline timer are found by their wsi.
+ * The listeners, deadline timers and connections of every server of a
+ * loop sit in one epoll set (epoll_set.c) that lws polls as one raw file:
+ * lws 4.1 polls every descriptor it owns at every turn, which with 50
+ * dashboards cost more than everything else the companion does. lws is
+ * left the loop itself, the cross-thread wakeup and timers (sul).
+ *
+ * A connection's close is decided anywhere (io_close) but done from the
+ * top of the loop ("reaped"), never inside a caller that may be walking
+ * the connection list; so is a writeable callback asked for while the
+ * socket holds nothing of ours (it can take the write at once).
  */
 /* accept4(): the accepted socket is close-on-exec from its first moment,
  * so a child started meanwhile by another thread cannot inherit it. */
@@ -29,10 +31,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "epoll_set.h"
 #include "lws_loop.h"
 #include "server_internal.h"
 #include "tls_server.h"
@@ -44,24 +48,23 @@
 /* After running out of file descriptors, accepting pauses this long
  * rather than spin on a listener that stays readable. */
 #define ACCEPT_PAUSE_MS 200
-#define RX_CHUNK        4096
-/* Larger than any one write of the servers (a batch of queued messages
- * is at most 64 KiB, server_conn.c, plus bytes owed before it). */
-#define TX_CHUNK (128u * 1024)
+/* Read per readiness event (level-triggered: the rest is read next
+ * turn). */
+#define RX_CHUNK 16384
 /* Plaintext decrypted per step. */
 #define TLS_PLAIN_CHUNK 16384
 #define PROTOCOL_NAME   "scn-server"
 
 /* What the adapter keeps per server. */
 struct scn_server_io {
-    struct lws *listener; /* raw wsi watching listen_fd */
+    scn_epoll_watch listener; /* listener.set NULL: closed */
     int listen_fd;
     bool accept_paused;
-    /* The next deadline on a timerfd that lws polls: an lws 4.1 timer
-     * (sul) makes poll() spin for the last fraction of a millisecond
-     * before it is due (the wait is rounded down to whole ms), which at 20
-     * flushes a second costs percents of a core. */
-    struct lws *timer; /* raw wsi watching timer_fd; NULL: timer_sul */
+    /* The next deadline on a timerfd in the set: an lws 4.1 timer (sul)
+     * makes poll() spin for the last fraction of a millisecond before it
+     * is due (the wait is rounded down to whole ms), which at 20 flushes a
+     * second costs percents of a core. */
+    scn_epoll_watch timer; /* timer.set NULL: timer_sul instead */
     int timer_fd;
     lws_sorted_usec_list_t timer_sul;  /* the same, without a timerfd */
     lws_sorted_usec_list_t accept_sul; /* resume accepting */
@@ -74,15 +77,39 @@ struct scn_server_io {
 
 /* What the adapter keeps per connection. */
 struct scn_conn_io {
-    struct lws *wsi; /* NULL once lws let go */
-    int fd;
+    scn_epoll_watch w; /* w.set NULL: out of the set (closing) */
+    int fd;            /* -1 once closed */
+    scn_server_conn *c;
     scn_tls_conn *tls; /* NULL: plain */
-    bool killing;      /* a kill is on its way */
+    bool killing;      /* a close is decided: reaped from the loop */
+    bool rx_on;
+    bool want_write; /* scn__server_conn_on_writeable owed */
+    bool shut_after; /* FIN once what is below has gone */
+    /* What the socket did not take, sent before anything else. */
+    unsigned char *out;
+    size_t out_off, out_len, out_cap;
+    struct scn_conn_io *next_kill, *next_write;
+    bool on_kill, on_write;
+};
+
+/* What the adapter keeps per loop, in struct scn_lws_loop. */
+struct scn_server_loop {
+    scn_epoll_set *set;
+    struct lws *set_wsi; /* lws's raw file on the set's descriptor */
+    struct scn_conn_io *kills, *writes;
+    struct scn_conn_io *writing;    /* the writes reap() is running */
+    lws_sorted_usec_list_t due_sul; /* reaps the two lists */
+    struct lws_context *ctx;
 };
 
 static scn_loop *loop_of(struct lws *wsi)
 {
     return wsi ? lws_context_user(lws_get_context(wsi)) : NULL;
+}
+
+static struct scn_server_loop *sloop_of(scn_server *srv)
+{
+    return srv->loop->lws->server_loop;
 }
 
 void scn__server_wake(scn_server *srv)
@@ -150,41 +177,79 @@ static int bind_socket(scn_server *srv, const scn_ip_addr *a)
 static int server_callback(struct lws *wsi, enum lws_callback_reasons reason,
                            void *user, void *in, size_t len);
 
-/* The vhost all servers of the loop share (see the top of this file). */
-static struct lws_vhost *server_vhost(scn_loop *loop)
+/* The loop's server state: the vhost all servers share (without a
+ * listener: it only carries our protocol, for the wakeup and the set's
+ * raw file) and the epoll set. Made with the first server, kept until
+ * the loop goes. */
+static struct scn_server_loop *server_loop(scn_loop *loop)
 {
+    struct scn_lws_loop *l = loop->lws;
     struct lws_context_creation_info info;
     struct lws_protocols protocols[2];
+    struct scn_server_loop *sl;
+    lws_sock_file_fd_type fd;
 
-    if (loop->lws->server_vhost)
-        return loop->lws->server_vhost;
-    memset(protocols, 0, sizeof(protocols));
-    protocols[0].name = PROTOCOL_NAME;
-    protocols[0].callback = server_callback;
-    protocols[0].rx_buffer_size = RX_CHUNK;
-    /* Without it lws sends at most rx_buffer_size + 20 bytes per send()
-     * (lws_issue_raw) and keeps the rest for later loop turns: a
-     * dashboard's 12 KiB flush went out as four sends and four polls. */
-    protocols[0].tx_packet_size = TX_CHUNK;
-    memset(&info, 0, sizeof(info));
-    info.vhost_name = "scn-servers";
-    /* Serves the sockets we adopt, without a listener of its own. */
-    info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
-    info.protocols = protocols;
-    info.user = loop;
-    loop->lws->server_vhost = lws_create_vhost(loop->lws->ctx, &info);
-    return loop->lws->server_vhost;
+    if (l->server_loop)
+        return l->server_loop;
+    if (!l->server_vhost) {
+        memset(protocols, 0, sizeof(protocols));
+        protocols[0].name = PROTOCOL_NAME;
+        protocols[0].callback = server_callback;
+        memset(&info, 0, sizeof(info));
+        info.vhost_name = "scn-servers";
+        info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+        info.protocols = protocols;
+        info.user = loop;
+        l->server_vhost = lws_create_vhost(l->ctx, &info);
+        if (!l->server_vhost)
+            return NULL;
+    }
+    sl = calloc(1, sizeof(*sl));
+    if (!sl)
+        return NULL;
+    if (scn__epoll_set_new(&sl->set)) {
+        free(sl);
+        return NULL;
+    }
+    sl->ctx = l->ctx;
+    fd.filefd = scn__epoll_set_fd(sl->set);
+    /* lws closes the descriptor it adopted, also when adopting fails. */
+    sl->set_wsi = lws_adopt_descriptor_vhost(
+        l->server_vhost, LWS_ADOPT_RAW_FILE_DESC, fd, NULL, NULL);
+    if (!sl->set_wsi) {
+        scn__epoll_set_free(sl->set, true);
+        free(sl);
+        return NULL;
+    }
+    l->server_loop = sl;
+    return sl;
 }
+
+void scn__server_loop_free(scn_loop *loop)
+{
+    struct scn_server_loop *sl = loop->lws->server_loop;
+
+    if (!sl)
+        return;
+    /* Every server is gone, so both lists are empty; lws closes the set's
+     * descriptor with its context. */
+    lws_sul_cancel(&sl->due_sul);
+    scn__epoll_set_free(sl->set, true);
+    free(sl);
+    loop->lws->server_loop = NULL;
+}
+
+static void on_listener_event(scn_epoll_watch *w, uint32_t events);
+static void on_timer_event(scn_epoll_watch *w, uint32_t events);
 
 int scn__server_listen(scn_server *srv, const scn_ip_addr *bind_addr)
 {
-    struct lws_vhost *vh = server_vhost(srv->loop);
+    struct scn_server_loop *sl = server_loop(srv->loop);
     struct scn_server_io *io;
-    lws_sock_file_fd_type fd;
     char text[SCN_IP_TEXT_MAX];
     int rc;
 
-    if (!vh)
+    if (!sl)
         return SCN_ERR_IO;
     io = calloc(1, sizeof(*io));
     if (!io)
@@ -201,10 +266,8 @@ int scn__server_listen(scn_server *srv, const scn_ip_addr *bind_addr)
         return scn_err_from_errno(-rc);
     }
     io->listen_fd = rc;
-    fd.filefd = io->listen_fd;
-    io->listener =
-        lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, fd, NULL, NULL);
-    if (!io->listener) {
+    if (scn__epoll_watch_add(sl->set, &io->listener, io->listen_fd, EPOLLIN,
+                             on_listener_event, srv)) {
         close(io->listen_fd);
         free(io);
         return SCN_ERR_IO;
@@ -212,16 +275,13 @@ int scn__server_listen(scn_server *srv, const scn_ip_addr *bind_addr)
     srv->io = io;
     /* Best effort: without it, deadlines use an lws timer (see above). */
     io->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (io->timer_fd >= 0) {
-        fd.filefd = io->timer_fd;
-        io->timer = lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, fd,
-                                               NULL, NULL);
-        if (!io->timer) {
-            close(io->timer_fd);
-            io->timer_fd = -1;
-        }
+    if (io->timer_fd >= 0 &&
+        scn__epoll_watch_add(sl->set, &io->timer, io->timer_fd, EPOLLIN,
+                             on_timer_event, srv)) {
+        close(io->timer_fd);
+        io->timer_fd = -1;
     }
-    /* Found by the wakeup and by its listener's and timer's events. */
+    /* Found by the wakeup. */
     srv->next = srv->loop->lws->servers;
     srv->loop->lws->servers = srv;
     return 0;
@@ -231,9 +291,10 @@ static void timer_sul_cb(lws_sorted_usec_list_t *sul)
 {
     struct scn_server_io *io =
         lws_container_of(sul, struct scn_server_io, timer_sul);
+    scn_server *srv = io->srv;
 
-    io->srv->timer_due = UINT64_MAX;
-    scn__server_service(io->srv);
+    srv->timer_due = UINT64_MAX;
+    scn__server_service(srv);
 }
 
 void scn__server_arm_timer(scn_server *srv, uint64_t due)
@@ -244,7 +305,7 @@ void scn__server_arm_timer(scn_server *srv, uint64_t due)
 
     if (!io)
         return;
-    if (!io->timer) {
+    if (!io->timer.set) {
         now = scn_loop_now_ms(srv->loop);
         if (due == UINT64_MAX)
             lws_sul_cancel(&io->timer_sul);
@@ -290,21 +351,16 @@ void scn__server_unlisten(scn_server *srv)
         return;
     for (scn_server_conn *c = srv->conns; c; c = c->next)
         scn__server_io_release(c);
-    if (io->listener) {
-        struct lws *l = io->listener;
-
-        io->listener = NULL;
-        /* A raw file closes synchronously: the port is free on return. */
-        lws_set_timeout(l, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+    if (io->listener.set) {
+        /* The port is free on return. */
+        scn__epoll_watch_del(&io->listener);
+        close(io->listen_fd);
         io->listen_fd = -1;
     }
-    if (io->timer) {
-        struct lws *t = io->timer;
-
-        io->timer = NULL;
-        lws_set_timeout(t, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
-        io->timer_fd = -1;
-    }
+    if (io->timer.set)
+        scn__epoll_watch_del(&io->timer);
+    if (io->timer_fd >= 0)
+        close(io->timer_fd);
     lws_sul_cancel(&io->timer_sul);
     lws_sul_cancel(&io->accept_sul);
     lws_sul_cancel(&io->free_sul);
@@ -328,9 +384,9 @@ static void resume_accepting(lws_sorted_usec_list_t *sul)
     struct scn_server_io *io =
         lws_container_of(sul, struct scn_server_io, accept_sul);
 
-    if (io->listener && io->accept_paused) {
+    if (io->listener.set && io->accept_paused) {
         io->accept_paused = false;
-        lws_rx_flow_control(io->listener, 1);
+        (void)scn__epoll_watch_set(&io->listener, EPOLLIN);
     }
 }
 
@@ -343,7 +399,7 @@ static void pause_accepting(scn_server *srv, int err)
              strerror(err), ACCEPT_PAUSE_MS);
     if (!io->accept_paused) {
         io->accept_paused = true;
-        lws_rx_flow_control(io->listener, 0);
+        (void)scn__epoll_watch_set(&io->listener, 0);
         lws_sul_schedule(srv->loop->lws->ctx, 0, &io->accept_sul,
                          resume_accepting,
                          (lws_usec_t)ACCEPT_PAUSE_MS * LWS_US_PER_MS);
@@ -352,10 +408,11 @@ static void pause_accepting(scn_server *srv, int err)
         srv, NULL, err == ENOMEM ? SCN_ERR_NOMEM : SCN_ERR_IO, detail);
 }
 
+static void on_conn_event(scn_epoll_watch *w, uint32_t events);
+
 static void adopt(scn_server *srv, int fd, const scn_ip_addr *peer,
                   int refuse_status)
 {
-    lws_adopt_desc_t ad;
     scn_server_conn *c;
     struct scn_conn_io *cio;
 
@@ -372,6 +429,8 @@ static void adopt(scn_server *srv, int fd, const scn_ip_addr *peer,
         return;
     }
     cio->fd = fd;
+    cio->c = c;
+    cio->rx_on = true;
     if (srv->tls_ctx && !(cio->tls = scn__tls_conn_new(srv->tls_ctx))) {
         close(fd);
         scn__server_conn_release(c);
@@ -382,22 +441,15 @@ static void adopt(scn_server *srv, int fd, const scn_ip_addr *peer,
         return;
     }
     c->io = cio;
-    /* In the list before lws can call back for it. */
     pthread_mutex_lock(&srv->mu);
     c->next = srv->conns;
     srv->conns = c;
     pthread_mutex_unlock(&srv->mu);
-    memset(&ad, 0, sizeof(ad));
-    ad.vh = srv->loop->lws->server_vhost;
-    ad.type = LWS_ADOPT_SOCKET; /* raw: no HTTP, no TLS of lws's */
-    ad.fd.sockfd = fd;
-    ad.opaque = c;
-    /* lws closes fd itself when adopting fails. */
-    cio->wsi = lws_adopt_descriptor_vhost_via_info(&ad);
-    if (!cio->wsi) {
-        scn__server_conn_destroy(c);
+    if (scn__epoll_watch_add(sloop_of(srv)->set, &cio->w, fd, EPOLLIN,
+                             on_conn_event, cio)) {
+        scn__server_conn_destroy(c); /* closes fd */
         scn__server_report_error(srv, NULL, SCN_ERR_IO,
-                                 "cannot adopt an accepted connection");
+                                 "cannot watch an accepted connection");
         return;
     }
     if (!cio->tls)
@@ -406,7 +458,7 @@ static void adopt(scn_server *srv, int fd, const scn_ip_addr *peer,
 
 static void on_listener_readable(scn_server *srv)
 {
-    for (int i = 0; i < ACCEPT_BURST && srv->io && srv->io->listener; i++) {
+    for (int i = 0; i < ACCEPT_BURST && srv->io && srv->io->listener.set; i++) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof(ss);
         scn_ip_addr peer;
@@ -465,6 +517,96 @@ static void on_listener_readable(scn_server *srv)
 /* A connection's bytes                                                */
 /* ------------------------------------------------------------------ */
 
+/* Reaped from the top of the loop: due_sul runs at the next turn unless
+ * a dispatch reaps first. */
+static void due_expired(lws_sorted_usec_list_t *sul);
+
+static void schedule_due(struct scn_server_loop *sl)
+{
+    lws_sul_schedule(sl->ctx, 0, &sl->due_sul, due_expired, 1);
+}
+
+static void update_events(struct scn_conn_io *cio)
+{
+    uint32_t ev = (cio->rx_on ? EPOLLIN : 0) | (cio->out_len ? EPOLLOUT : 0);
+
+    if (cio->w.set && scn__epoll_watch_set(&cio->w, ev))
+        scn__server_io_close(cio->c, true);
+}
+
+static bool out_fit(struct scn_conn_io *cio, size_t n)
+{
+    unsigned char *nb;
+    size_t cap;
+
+    if (cio->out_off && cio->out_len)
+        memmove(cio->out, cio->out + cio->out_off, cio->out_len);
+    cio->out_off = 0;
+    if (cio->out_len + n <= cio->out_cap)
+        return true;
+    cap = cio->out_len + n;
+    nb = realloc(cio->out, cap);
+    if (!nb)
+        return false;
+    cio->out = nb;
+    cio->out_cap = cap;
+    return true;
+}
+
+/* Sends what can go now and keeps the rest, in order. -1: the connection
+ * failed (or no memory). */
+static int raw_write(struct scn_conn_io *cio, const unsigned char *p, size_t n)
+{
+    ssize_t sent = 0;
+
+    if (!cio->out_len) {
+        do
+            sent = send(cio->fd, p, n, MSG_NOSIGNAL);
+        while (sent < 0 && errno == EINTR);
+        if (sent < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                return -1;
+            sent = 0;
+        }
+        if ((size_t)sent == n)
+            return 0;
+    }
+    if (!out_fit(cio, n - (size_t)sent))
+        return -1;
+    memcpy(cio->out + cio->out_len, p + sent, n - (size_t)sent);
+    cio->out_len += n - (size_t)sent;
+    update_events(cio);
+    return 0;
+}
+
+/* The socket can take more: what it did not take before goes first.
+ * Returns whether all of it went. */
+static bool flush_out(struct scn_conn_io *cio)
+{
+    ssize_t sent;
+
+    while (cio->out_len) {
+        sent =
+            send(cio->fd, cio->out + cio->out_off, cio->out_len, MSG_NOSIGNAL);
+        if (sent < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                scn__server_io_close(cio->c, true);
+            return false;
+        }
+        cio->out_off += (size_t)sent;
+        cio->out_len -= (size_t)sent;
+    }
+    cio->out_off = 0;
+    if (cio->shut_after) {
+        cio->shut_after = false;
+        (void)shutdown(cio->fd, SHUT_WR);
+    }
+    update_events(cio);
+    return true;
+}
+
 static bool tbuf_fit(struct scn_server_io *io, size_t n)
 {
     unsigned char *nb;
@@ -490,84 +632,171 @@ static int flush_tls(scn_server_conn *c)
     if (!tbuf_fit(io, n))
         return -1;
     n = scn__tls_conn_take(c->io->tls, io->tbuf, n);
-    return lws_write(c->io->wsi, io->tbuf, n, LWS_WRITE_RAW) < (int)n ? -1 : 0;
+    return raw_write(c->io, io->tbuf, n);
+}
+
+static bool usable(const scn_server_conn *c)
+{
+    return c->io && c->io->fd >= 0 && !c->io->killing;
 }
 
 int scn__server_io_write(scn_server_conn *c, const unsigned char *p, size_t n)
 {
-    if (!c->io || !c->io->wsi || c->io->killing)
+    if (!usable(c))
         return -1;
     if (c->io->tls) {
         if (scn__tls_conn_write(c->io->tls, p, n))
             return -1;
         return flush_tls(c);
     }
-    /* What the socket does not take, lws keeps and sends before calling
-     * us writeable again. */
-    return lws_write(c->io->wsi, (unsigned char *)p, n, LWS_WRITE_RAW) < (int)n
-               ? -1
-               : 0;
+    return raw_write(c->io, p, n);
 }
 
 void scn__server_io_want_write(scn_server_conn *c)
 {
-    if (c->io && c->io->wsi && !c->io->killing)
-        lws_callback_on_writable(c->io->wsi);
+    struct scn_conn_io *cio = c->io;
+    struct scn_server_loop *sl;
+
+    if (!usable(c))
+        return;
+    cio->want_write = true;
+    /* Bytes still owed: the socket's EPOLLOUT brings the callback. Else
+     * it can take the write now: from the top of the loop, no change of
+     * the epoll set (two system calls per dashboard and flush). */
+    if (cio->out_len || cio->on_write)
+        return;
+    sl = sloop_of(c->srv);
+    cio->on_write = true;
+    cio->next_write = sl->writes;
+    sl->writes = cio;
+    schedule_due(sl);
 }
 
 bool scn__server_io_idle(const scn_server_conn *c)
 {
-    return c->io && c->io->wsi && !c->io->killing &&
-           !lws_partial_buffered(c->io->wsi);
+    return usable(c) && !c->io->out_len;
 }
 
 void scn__server_io_rx(scn_server_conn *c, bool on)
 {
-    if (c->io && c->io->wsi && !c->io->killing)
-        lws_rx_flow_control(c->io->wsi, on ? 1 : 0);
+    if (!usable(c) || c->io->rx_on == on)
+        return;
+    c->io->rx_on = on;
+    update_events(c->io);
 }
 
 void scn__server_io_shutdown(scn_server_conn *c)
 {
-    if (!c->io || !c->io->wsi || c->io->killing)
+    if (!usable(c))
         return;
     if (c->io->tls) {
         scn__tls_conn_shutdown(c->io->tls);
         (void)flush_tls(c);
     }
-    (void)shutdown(c->io->fd, SHUT_WR);
+    /* A FIN now would cut off what the socket has not taken yet. */
+    if (c->io->out_len)
+        c->io->shut_after = true;
+    else
+        (void)shutdown(c->io->fd, SHUT_WR);
 }
 
 void scn__server_io_close(scn_server_conn *c, bool abort)
 {
-    if (!c->io || !c->io->wsi || c->io->killing)
+    struct scn_conn_io *cio = c->io;
+    struct scn_server_loop *sl;
+
+    if (!usable(c))
         return;
-    c->io->killing = true;
+    cio->killing = true;
     if (abort) {
         /* A reset: nothing still in the kernel's buffer goes out. */
         struct linger lg = {1, 0};
 
-        (void)setsockopt(c->io->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        (void)setsockopt(cio->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
     }
-    /* Asynchronous: the caller may be walking the connection list. */
-    lws_set_timeout(c->io->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    /* No more events; closed from the top of the loop: the caller may be
+     * walking the connection list. */
+    scn__epoll_watch_del(&cio->w);
+    sl = sloop_of(c->srv);
+    cio->on_kill = true;
+    cio->next_kill = sl->kills;
+    sl->kills = cio;
+    schedule_due(sl);
+}
+
+static void unlink_io(struct scn_conn_io **head, struct scn_conn_io *cio,
+                      bool kill_list)
+{
+    for (struct scn_conn_io **pp = head; *pp;
+         pp = kill_list ? &(*pp)->next_kill : &(*pp)->next_write) {
+        if (*pp == cio) {
+            *pp = kill_list ? cio->next_kill : cio->next_write;
+            return;
+        }
+    }
 }
 
 void scn__server_io_release(scn_server_conn *c)
 {
     struct scn_conn_io *cio = c->io;
+    struct scn_server_loop *sl = sloop_of(c->srv);
 
     if (!cio)
         return;
     c->io = NULL;
-    if (cio->wsi) {
-        lws_set_opaque_user_data(cio->wsi, NULL);
-        /* A timeout kill is lws's violent close: nothing is left waiting
-         * on a peer. */
-        lws_set_timeout(cio->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    if (cio->on_kill)
+        unlink_io(&sl->kills, cio, true);
+    if (cio->on_write) {
+        unlink_io(&sl->writes, cio, false);
+        unlink_io(&sl->writing, cio, false);
     }
+    scn__epoll_watch_del(&cio->w);
+    if (cio->fd >= 0)
+        close(cio->fd);
     scn__tls_conn_free(cio->tls);
+    free(cio->out);
     free(cio);
+}
+
+/* Closes what was decided and runs the writeable callbacks asked for.
+ * Closing runs on_close, which may close or ask for more: closes are
+ * taken until none is left, writes once per turn. */
+static void reap(struct scn_server_loop *sl)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        while (sl->kills) {
+            struct scn_conn_io *cio = sl->kills;
+            scn_server_conn *c = cio->c;
+
+            sl->kills = cio->next_kill;
+            cio->on_kill = false;
+            scn__server_conn_on_closed(c);
+            scn__server_conn_destroy(c); /* closes the socket */
+        }
+        if (pass)
+            break;
+        /* Asked for from here on: the next turn. */
+        sl->writing = sl->writes;
+        sl->writes = NULL;
+        while (sl->writing) {
+            struct scn_conn_io *cio = sl->writing;
+
+            sl->writing = cio->next_write;
+            cio->on_write = false;
+            if (!usable(cio->c) || cio->out_len || !cio->want_write)
+                continue;
+            cio->want_write = false;
+            if (scn__server_conn_on_writeable(cio->c) < 0)
+                scn__server_io_close(cio->c, true);
+        }
+    }
+    if (!sl->kills && !sl->writes)
+        lws_sul_cancel(&sl->due_sul);
+}
+
+static void due_expired(lws_sorted_usec_list_t *sul)
+{
+    reap(lws_container_of(sul, struct scn_server_loop, due_sul));
 }
 
 static void on_rx(scn_server_conn *c, unsigned char *in, size_t len)
@@ -611,6 +840,66 @@ static void on_rx(scn_server_conn *c, unsigned char *in, size_t len)
         scn__server_io_close(c, true);
 }
 
+/* One readiness report of a connection's socket. */
+static void on_conn_event(scn_epoll_watch *w, uint32_t events)
+{
+    struct scn_conn_io *cio = w->user;
+    scn_server_conn *c = cio->c;
+    unsigned char buf[RX_CHUNK];
+    ssize_t n;
+
+    /* What the socket did not take first; then the callback it owes. */
+    if ((events & EPOLLOUT) && flush_out(cio) && cio->want_write && usable(c)) {
+        cio->want_write = false;
+        if (scn__server_conn_on_writeable(c) < 0) {
+            scn__server_io_close(c, true);
+            return;
+        }
+    }
+    if (!usable(c))
+        return;
+    if (events & EPOLLIN) {
+        do
+            n = recv(cio->fd, buf, sizeof(buf), 0);
+        while (n < 0 && errno == EINTR);
+        if (n > 0) {
+            on_rx(c, buf, (size_t)n);
+            return;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        /* 0: the peer's end; else the connection failed. */
+        scn__server_io_close(c, n < 0);
+        return;
+    }
+    /* Hung up or failed while we were not reading. */
+    if (events & (EPOLLERR | EPOLLHUP))
+        scn__server_io_close(c, true);
+}
+
+static void on_listener_event(scn_epoll_watch *w, uint32_t events)
+{
+    scn_server *srv = w->user;
+
+    (void)events;
+    if (!srv->free_pending)
+        on_listener_readable(srv);
+}
+
+static void on_timer_event(scn_epoll_watch *w, uint32_t events)
+{
+    scn_server *srv = w->user;
+    uint64_t expirations;
+
+    (void)events;
+    /* Read to clear the readiness; it is one-shot, so it is now unarmed. */
+    if (read(srv->io->timer_fd, &expirations, sizeof(expirations)) < 0 &&
+        errno != EAGAIN)
+        return;
+    srv->timer_due = UINT64_MAX;
+    scn__server_service(srv);
+}
+
 /* ------------------------------------------------------------------ */
 /* The protocol callback                                               */
 /* ------------------------------------------------------------------ */
@@ -623,107 +912,35 @@ static void on_wakeup(scn_loop *loop)
      * us; freeing is deferred while callbacks run. */
     for (scn_server *srv = loop->lws->servers; srv; srv = srv->next)
         scn__server_service(srv);
-}
-
-/* The server whose listener (or, with timer set, deadline timer) wsi is. */
-static scn_server *raw_owner(struct lws *wsi, bool *timer)
-{
-    scn_loop *loop = loop_of(wsi);
-
-    for (scn_server *srv = loop ? loop->lws->servers : NULL; srv;
-         srv = srv->next) {
-        if (srv->io && (srv->io->listener == wsi || srv->io->timer == wsi)) {
-            *timer = srv->io->timer == wsi;
-            return srv;
-        }
-    }
-    return NULL;
-}
-
-static void on_timer_readable(scn_server *srv)
-{
-    uint64_t expirations;
-
-    /* Read to clear the readiness; it is one-shot, so it is now unarmed. */
-    if (read(srv->io->timer_fd, &expirations, sizeof(expirations)) < 0 &&
-        errno != EAGAIN)
-        return;
-    srv->timer_due = UINT64_MAX;
-    scn__server_service(srv);
-}
-
-static int file_callback(struct lws *wsi, enum lws_callback_reasons reason)
-{
-    scn_server *srv;
-    bool timer = false;
-
-    srv = raw_owner(wsi, &timer);
-    if (!srv)
-        return 0;
-    if (reason == LWS_CALLBACK_RAW_RX_FILE) {
-        if (timer)
-            on_timer_readable(srv);
-        else if (!srv->free_pending)
-            on_listener_readable(srv);
-        return 0;
-    }
-    /* RAW_CLOSE_FILE: lws closed it after an error; it closed the fd. */
-    if (timer) {
-        /* Deadlines fall back to an lws timer from the next service. */
-        srv->io->timer = NULL;
-        srv->io->timer_fd = -1;
-        srv->timer_due = UINT64_MAX;
-        scn__server_service(srv);
-    } else {
-        srv->io->listener = NULL;
-        srv->io->listen_fd = -1;
-        scn__server_report_error(srv, NULL, SCN_ERR_IO,
-                                 "the listening socket failed");
-    }
-    return 0;
+    if (loop->lws->server_loop)
+        reap(loop->lws->server_loop);
 }
 
 static int server_callback(struct lws *wsi, enum lws_callback_reasons reason,
                            void *user, void *in, size_t len)
 {
-    scn_server_conn *c;
+    scn_loop *loop = loop_of(wsi);
+    struct scn_server_loop *sl = loop ? loop->lws->server_loop : NULL;
 
     (void)user;
+    (void)in;
+    (void)len;
     switch (reason) {
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-        if (loop_of(wsi))
-            on_wakeup(loop_of(wsi));
+        if (loop)
+            on_wakeup(loop);
         return 0;
     case LWS_CALLBACK_RAW_RX_FILE:
+        if (sl && wsi == sl->set_wsi) {
+            scn__epoll_set_dispatch(sl->set);
+            reap(sl);
+        }
+        return 0;
     case LWS_CALLBACK_RAW_CLOSE_FILE:
-        return file_callback(wsi, reason);
-    default:
-        break;
-    }
-
-    /* Everything else concerns one connection: ours only while the wsi
-     * carries it (scn__server_io_release detaches them). */
-    c = wsi ? lws_get_opaque_user_data(wsi) : NULL;
-    if (!c || !c->io)
-        return 0;
-    switch (reason) {
-    case LWS_CALLBACK_RAW_RX:
-        if (!c->io->killing)
-            on_rx(c, in, len);
-        return 0;
-    case LWS_CALLBACK_RAW_WRITEABLE:
-        if (c->io->killing)
-            return 0;
-        return scn__server_conn_on_writeable(c) ? -1 : 0;
-    case LWS_CALLBACK_RAW_CLOSE:
-        scn__server_conn_on_closed(c);
-        return 0;
-    case LWS_CALLBACK_WSI_DESTROY:
-        /* Last word on every wsi. */
-        lws_set_opaque_user_data(wsi, NULL);
-        c->io->wsi = NULL;
-        scn__server_conn_on_closed(c);
-        scn__server_conn_destroy(c);
+        /* lws let go of the set's descriptor (an error on it, or its
+         * context going): it closed it. */
+        if (sl && wsi == sl->set_wsi)
+            sl->set_wsi = NULL;
         return 0;
     default:
         return 0;

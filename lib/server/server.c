@@ -807,10 +807,9 @@ void scn__server_service(scn_server *srv)
         if (c->act_write) {
             c->act_write = false;
             /* A socket that took its last write whole is written now:
-             * a writeable callback would cost a poll() and two changes
-             * of lws's poll set per dashboard and flush. What the socket
-             * does not take, lws keeps, and the next write waits for
-             * writeable as before. */
+             * a writeable callback would cost a loop turn per dashboard
+             * and flush. What the socket does not take, the adapter
+             * keeps, and the next write waits for writeable. */
             if (!scn__server_io_idle(c))
                 scn__server_io_want_write(c);
             else if (scn__server_conn_on_writeable(c) < 0)

@@ -134,13 +134,13 @@ struct scn_server {
     bool destroying;
 };
 
-/* ---- server_adapter.c: sockets, through libwebsockets ---- */
+/* ---- server_adapter.c: sockets, on the loop's epoll set ---- */
 
 /* Opens the listening socket (and the loop's server vhost, the first
  * time). Returns 0, SCN_ERR_IO, SCN_ERR_NOMEM. */
 int scn__server_listen(scn_server *srv, const scn_ip_addr *bind_addr);
 /* Closes the listener now (the port is free on return) and kills every
- * connection without callbacks. Not from inside an lws callback of this
+ * connection without callbacks. Not from inside a socket callback of this
  * server. */
 void scn__server_unlisten(scn_server *srv);
 /* Asks the loop thread to run scn__server_service. Any thread. */
@@ -155,8 +155,8 @@ void scn__server_defer_free(scn_server *srv);
 int scn__server_io_write(scn_server_conn *c, const unsigned char *p, size_t n);
 /* A writeable callback when the socket can take more. */
 void scn__server_io_want_write(scn_server_conn *c);
-/* Whether c's writer may run now, outside a writeable callback: lws holds
- * nothing unsent for it (its socket took the last write whole). */
+/* Whether c's writer may run now, outside a writeable callback: the adapter
+ * holds nothing unsent for it (its socket took the last write whole). */
 bool scn__server_io_idle(const scn_server_conn *c);
 /* Stops or resumes reading. */
 void scn__server_io_rx(scn_server_conn *c, bool on);
@@ -214,7 +214,7 @@ int scn__server_call_connect(scn_server_conn *c, const char *path);
 void scn__server_call_message(scn_server_conn *c, const void *data, size_t len,
                               int is_binary);
 /* Finishes scn_server_free(): on_close 1001 for open connections, then
- * unlisten and free. Not from inside an lws callback of this server. */
+ * unlisten and free. Not from inside a socket callback of this server. */
 void scn__server_destroy(scn_server *srv);
 /* The asset for a request path, or NULL. */
 const scn_asset_entry *scn__server_asset_find(const scn_server *srv,

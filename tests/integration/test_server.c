@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -941,6 +943,114 @@ static void test_accept_pauses_without_fds(void **state)
     assert_true(peer_wait(f, p, "OPEN -", 20000));
 }
 
+/* ------------------------------------------------------------------ */
+/* A reader that stalls                                                */
+/* ------------------------------------------------------------------ */
+
+/* Reads what is there now, without blocking. Returns 1 at the peer's
+ * end, 0 when nothing more is there yet, -1 on an error or overflow. */
+static int drain_socket(int fd, unsigned char *buf, size_t cap, size_t *len)
+{
+    for (;;) {
+        ssize_t n;
+
+        if (*len == cap)
+            return -1;
+        n = recv(fd, buf + *len, cap - *len, MSG_DONTWAIT);
+        if (n > 0) {
+            *len += (size_t)n;
+            continue;
+        }
+        if (n == 0)
+            return 1;
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    }
+}
+
+static const unsigned char *find_bytes(const unsigned char *h, size_t hn,
+                                       const char *needle)
+{
+    size_t nn = strlen(needle);
+
+    for (size_t i = 0; i + nn <= hn; i++)
+        if (!memcmp(h + i, needle, nn))
+            return h + i;
+    return NULL;
+}
+
+static void test_large_answer_to_a_stalled_reader(void **state)
+{
+    enum { SIZE = 3 * 1024 * 1024 };
+    fixture *f = *state;
+    scn_server_options o;
+    scn_server_asset asset;
+    struct sockaddr_in sa;
+    unsigned char *body = malloc(SIZE), *got;
+    const unsigned char *head_end;
+    size_t cap = SIZE + 64 * 1024, len = 0;
+    const char *req = "GET /big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    char two[256];
+    uint64_t end;
+    int fd, small = 4096, rc = 0;
+
+    got = malloc(cap);
+    assert_non_null(body);
+    assert_non_null(got);
+    for (size_t i = 0; i < SIZE; i++)
+        body[i] = (unsigned char)((i * 2654435761u) >> 13);
+    memset(&asset, 0, sizeof(asset));
+    asset.path = "/big.bin";
+    asset.content_type = "application/octet-stream";
+    asset.data = body;
+    asset.len = SIZE;
+    server_opts(f, &o);
+    o.assets = &asset;
+    o.asset_count = 1;
+    o.socket_send_buffer = 16 * 1024;
+    assert_int_equal(start_server(f, &o), 0);
+
+    /* A reader with a small window that does not read for a while: most
+     * of the answer waits in the server, which must send all of it, in
+     * order, once the reader reads. The request is pipelined, so the
+     * answer closes the connection: the end (FIN, not a reset) must come
+     * after the last byte, not while bytes still wait. */
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)scn_server_port(f->srv));
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    snprintf(two, sizeof(two), "%s%s", req, req);
+    assert_int_equal(send(fd, two, strlen(two), 0), (ssize_t)strlen(two));
+    end = scn_loop_now_ms(f->loop) + 500;
+    while (scn_loop_now_ms(f->loop) < end)
+        pump_all(f, 5);
+    end = deadline_ms(f->loop, 60000);
+    while (rc == 0 && scn_loop_now_ms(f->loop) < end) {
+        rc = drain_socket(fd, got, cap, &len);
+        pump_all(f, 2);
+    }
+    close(fd);
+    assert_int_equal(rc, 1);
+    head_end = find_bytes(got, len, "\r\n\r\n");
+    assert_non_null(head_end);
+    assert_memory_equal(got, "HTTP/1.1 200", 12);
+    assert_non_null(
+        find_bytes(got, (size_t)(head_end - got), "Content-Length: 3145728"));
+    assert_non_null(
+        find_bytes(got, (size_t)(head_end - got), "Connection: close"));
+    head_end += 4;
+    assert_int_equal((size_t)(got + len - head_end), SIZE);
+    assert_memory_equal(head_end, body, SIZE);
+    free(got);
+    scn_server_free(f->srv);
+    f->srv = NULL;
+    free(body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -962,6 +1072,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_two_servers_one_loop, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_large_answer_to_a_stalled_reader,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_accept_pauses_without_fds, setup,
                                         teardown),
     };
