@@ -14,13 +14,25 @@
 
 typedef struct field_info {
     const char *name;
+    size_t name_len;
+    /* The JSON member's head after another, ,"name": (names are plain
+     * ASCII letters, so JSON escaping leaves them as they are). */
+    const char *json_head;
+    size_t json_head_len;
     bool is_int;
     size_t offset; /* of the int32_t or double in scn_uav_state */
 } field_info;
 
 /* The member names are the key names, so one token serves both. */
-#define I(f, n) [f] = {#n, true, offsetof(scn_uav_state, n)}
-#define D(f, n) [f] = {#n, false, offsetof(scn_uav_state, n)}
+#define HEAD(n) ",\"" #n "\":"
+#define I(f, n)                                                                \
+    [f] = {#n,      sizeof(#n) - 1,                                            \
+           HEAD(n), sizeof(HEAD(n)) - 1,                                       \
+           true,    offsetof(scn_uav_state, n)}
+#define D(f, n)                                                                \
+    [f] = {#n,      sizeof(#n) - 1,                                            \
+           HEAD(n), sizeof(HEAD(n)) - 1,                                       \
+           false,   offsetof(scn_uav_state, n)}
 
 static const field_info fields[SCN_UAV_FIELD_COUNT] = {
     I(SCN_UAV_F_PITCH, pitch), I(SCN_UAV_F_ROLL, roll),
@@ -36,6 +48,7 @@ static const field_info fields[SCN_UAV_FIELD_COUNT] = {
     I(SCN_UAV_F_Z, z),
 };
 
+#undef HEAD
 #undef I
 #undef D
 
@@ -62,8 +75,15 @@ static double dec_of(const scn_uav_state *st, scn_uav_field f)
 
 static bool is_name(int f, const char *key, size_t len)
 {
-    return strlen(fields[f].name) == len &&
-           memcmp(fields[f].name, key, len) == 0;
+    const char *name = fields[f].name;
+
+    /* Names are a few bytes: a loop beats a call to memcmp(). */
+    if (fields[f].name_len != len)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (name[i] != key[i])
+            return false;
+    return true;
 }
 
 /* The field named key. A drone sends its keys in one order, so the
@@ -156,25 +176,19 @@ int scn_uav_state_set(scn_uav_state *state, scn_uav_field field, double value)
     return 0;
 }
 
-/* One "key:value" pair (without ';'); *hint: the field expected next. */
-static int parse_pair(const char *p, size_t n, scn_uav_state *st, int *hint)
+/* One pair, its key k[0..kn) and value v[0..vn) already held to
+ * key_ok() and value_ok(); *hint: the field expected next. */
+static int parse_pair(const char *k, size_t kn, const char *v, size_t vn,
+                      scn_uav_state *st, int *hint)
 {
-    const char *colon = memchr(p, ':', n);
     scn_uav_field f;
 
-    if (colon == NULL)
-        return SCN_ERR_MALFORMED;
-    size_t kn = (size_t)(colon - p);
-    const char *v = colon + 1;
-    size_t vn = n - kn - 1;
-    if (!key_ok(p, kn) || !value_ok(v, vn))
-        return SCN_ERR_MALFORMED;
-    if (!lookup(p, kn, *hint, &f)) {
+    if (!lookup(k, kn, *hint, &f)) {
         /* Unknown keys never fail a state: firmware adds fields. */
         if (st->unknown_count < SCN_UAV_STATE_UNKNOWN_MAX &&
             kn <= SCN_UAV_STATE_KEY_MAX && vn <= SCN_UAV_STATE_VALUE_MAX) {
             scn_uav_state_unknown *u = &st->unknown[st->unknown_count++];
-            memcpy(u->key, p, kn);
+            memcpy(u->key, k, kn);
             u->key[kn] = '\0';
             memcpy(u->value, v, vn);
             u->value[vn] = '\0';
@@ -204,8 +218,11 @@ static int parse_pair(const char *p, size_t n, scn_uav_state *st, int *hint)
     return 0;
 }
 
+/* The "key:value" pairs between ';', each read in one pass that also
+ * holds its key to key_ok() and its value to value_ok(). */
 static int parse(const char *text, size_t len, scn_uav_state *st)
 {
+    const char *p = text, *end;
     int hint = 0;
 
     if (len > SCN_UAV_STATE_MAX)
@@ -215,14 +232,28 @@ static int parse(const char *text, size_t len, scn_uav_state *st)
         len--;
     if (len == 0)
         return SCN_ERR_MALFORMED;
-    for (size_t i = 0; i < len;) {
-        const char *semi = memchr(text + i, ';', len - i);
-        size_t end = semi != NULL ? (size_t)(semi - text) : len;
-        /* An empty pair (";;", a leading ';') has an empty key. */
-        int rc = parse_pair(text + i, end - i, st, &hint);
+    end = text + len;
+    while (p < end) {
+        const char *k = p, *v;
+        int rc;
+        /* The key: printable ASCII without space up to the ':' (a ';'
+         * first, or none, leaves the pair without one). */
+        for (; p < end && *p != ':'; p++)
+            if ((unsigned char)*p <= ' ' || (unsigned char)*p > '~' ||
+                *p == ';')
+                return SCN_ERR_MALFORMED;
+        if (p == end || p == k)
+            return SCN_ERR_MALFORMED;
+        v = ++p;
+        /* The value: printable ASCII up to the ';' or the end. */
+        for (; p < end && *p != ';'; p++)
+            if ((unsigned char)*p < ' ' || (unsigned char)*p > '~')
+                return SCN_ERR_MALFORMED;
+        rc = parse_pair(k, (size_t)(v - 1 - k), v, (size_t)(p - v), st, &hint);
         if (rc != 0)
             return rc;
-        i = end + 1;
+        if (p < end)
+            p++; /* the ';' */
     }
     /* Nothing kept (every pair an unknown key beyond the bounds): there
      * is nothing to tell, nor any state string to write it back as. */
@@ -369,11 +400,10 @@ int scn_uav_state_to_json(const scn_uav_state *state, char *buf, size_t cap,
     for (int f = 0; f < SCN_UAV_FIELD_COUNT; f++) {
         if (!(state->present & (1u << f)))
             continue;
-        if (!first)
-            scn__uav_out_put(&o, ",", 1);
+        /* The first member without its comma. */
+        scn__uav_out_put(&o, fields[f].json_head + first,
+                         fields[f].json_head_len - first);
         first = false;
-        put_json_string(&o, fields[f].name);
-        scn__uav_out_put(&o, ":", 1);
         if (!put_value(&o, state, (scn_uav_field)f, 2))
             goto invalid;
     }

@@ -195,20 +195,29 @@ void scn__uav_out_str(scn_uav_out *o, const char *s)
     scn__uav_out_put(o, s, strlen(s));
 }
 
+/* u in decimal at out (20 bytes at most); returns its length. Counted
+ * first, then written in place: most state values are one digit. */
+static size_t uint_text(char *out, uint64_t u)
+{
+    size_t n = 1;
+
+    for (uint64_t t = u; t >= 10; t /= 10)
+        n++;
+    for (size_t i = n; i > 0; i--, u /= 10)
+        out[i - 1] = (char)('0' + u % 10);
+    return n;
+}
+
 void scn__uav_out_int(scn_uav_out *o, int64_t v)
 {
-    char tmp[24];
-    size_t n = sizeof tmp;
-    /* Negating through uint64_t keeps INT64_MIN defined. */
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    char text[21];
+    size_t n = 0;
 
-    do {
-        tmp[--n] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
     if (v < 0)
-        tmp[--n] = '-';
-    scn__uav_out_put(o, tmp + n, sizeof tmp - n);
+        text[n++] = '-';
+    /* Negating through uint64_t keeps INT64_MIN defined. */
+    n += uint_text(text + n, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+    scn__uav_out_put(o, text, n);
 }
 
 /*
@@ -265,30 +274,56 @@ bool scn__uav_round_decimal(double v, double *out)
     return true;
 }
 
+/*
+ * exact_decimal() for the usual drone decimal, two fraction digits that
+ * cannot be fewer (the last is not 0): below 1e13, two different
+ * m / 100 are never the same double, so an m that gives a is the one;
+ * and a decimal of fewer digits would give a as 10 or 100 times another
+ * m, ending in 0. false leaves a to exact_decimal().
+ */
+static bool cents_decimal(double a, uint64_t *m, unsigned *k)
+{
+    double x;
+
+    if (!(a < 1e13))
+        return false;
+    x = round(a * 100.0);
+    if (x / 100.0 != a || (uint64_t)x % 10 == 0)
+        return false;
+    *m = (uint64_t)x;
+    *k = 2;
+    return true;
+}
+
 bool scn__uav_out_decimal(scn_uav_out *o, double v, unsigned min_frac)
 {
-    uint64_t m, scale = 1;
+    uint64_t m, scale = 1, f;
     unsigned k;
-    char digits[24];
-    size_t nd = 0;
+    /* Sign, 15 digits, the point, 22 fraction digits at most. */
+    char text[48];
+    size_t n = 0;
 
     if (!isfinite(v) || fabs(v) >= 1e15)
         return false;
-    if (!exact_decimal(fabs(v), &m, &k) && !round_decimal(v, &m, &k))
+    if (!cents_decimal(fabs(v), &m, &k) && !exact_decimal(fabs(v), &m, &k) &&
+        !round_decimal(v, &m, &k))
         return false;
     for (unsigned i = 0; i < k; i++)
         scale *= 10;
     if (v < 0 && m != 0)
-        scn__uav_out_put(o, "-", 1);
-    scn__uav_out_int(o, (int64_t)(m / scale));
-    if (k == 0 && min_frac == 0)
+        text[n++] = '-';
+    n += uint_text(text + n, m / scale);
+    if (k == 0 && min_frac == 0) {
+        scn__uav_out_put(o, text, n);
         return true;
-    scn__uav_out_put(o, ".", 1);
+    }
+    text[n++] = '.';
     /* The fraction's digits with their leading zeros, then padding. */
-    for (uint64_t f = m % scale; nd < k; f /= 10)
-        digits[nd++] = (char)('0' + f % 10);
-    while (nd > 0)
-        scn__uav_out_put(o, &digits[--nd], 1);
+    f = m % scale;
+    for (unsigned i = k; i > 0; i--, f /= 10)
+        text[n + i - 1] = (char)('0' + f % 10);
+    n += k;
+    scn__uav_out_put(o, text, n);
     for (unsigned i = k; i < min_frac; i++)
         scn__uav_out_put(o, "0", 1);
     return true;

@@ -5,6 +5,7 @@
 #include <scentience/json_writer.h>
 
 #include "cloud_json.h"
+#include "fixed.h"
 
 typedef struct out {
     char *buf;
@@ -12,8 +13,10 @@ typedef struct out {
     int full; /* something did not fit: the message is dropped whole */
 } out;
 
-/* Literal text: these messages are built per frame, so no printf. */
-static void put(out *o, const char *s)
+/* Literal text: these messages are built per frame, so no printf.
+ * Inline, so that a literal's length and copy are known where it is
+ * put. */
+static inline void put(out *o, const char *s)
 {
     size_t n = strlen(s);
 
@@ -30,14 +33,11 @@ static void put(out *o, const char *s)
 /* A decimal integer, as "%llu" and "%lld" write it. */
 static void put_uint(out *o, const char *sign, unsigned long long u)
 {
-    char digits[24], *p = digits + sizeof(digits);
+    char digits[24];
 
-    *--p = '\0';
-    do
-        *--p = (char)('0' + u % 10);
-    while ((u /= 10) != 0);
+    digits[uint_text(digits, u)] = '\0';
     put(o, sign);
-    put(o, p);
+    put(o, digits);
 }
 
 static void put_int(out *o, long long v)

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cloud_json.h"
 #include "companion.h"
+#include "fixed.h"
 #include "gap_json.h"
 
 int64_t wall_ns(void)
@@ -668,13 +669,25 @@ int comp_report_cloud_loss(comp *c)
     return 1;
 }
 
+/* s copied to buf + at; returns the new end. */
+static size_t text_put(char *buf, size_t at, const char *s)
+{
+    size_t n = strlen(s);
+
+    memcpy(buf + at, s, n);
+    return at + n;
+}
+
 static void on_inference(scn_cloud *cl, const scn_cloud_result *r, void *user)
 {
     comp *c = user;
     char buf[4096], line[SCN_UAV_LINE_MAX + 1], label[256];
+    /* The printed line: a label of 255 bytes, and room for any double
+     * in "%.3f" twice (DBL_MAX has 309 digits). */
+    char out[1024];
     const char *top = "(none)";
     double score = 0.0;
-    size_t at;
+    size_t at, n;
     int64_t age = follow_age_ns(&c->follow, r->seq, wall_ns());
 
     (void)cl;
@@ -687,13 +700,20 @@ static void on_inference(scn_cloud *cl, const scn_cloud_result *r, void *user)
         top = cli_escaped(label, sizeof(label), r->labels[0].label);
         score = r->labels[0].score;
     }
-    /* One printf per line: this runs for every frame. */
-    if (r->has_bearing)
-        printf("inference seq %llu: %s %.3f bearing %.1f\n",
-               (unsigned long long)r->seq, top, score, r->bearing_deg);
-    else
-        printf("inference seq %llu: %s %.3f\n", (unsigned long long)r->seq, top,
-               score);
+    /* "inference seq %llu: %s %.3f[ bearing %.1f]\n" as printf writes
+     * it, without printf: this runs for every frame. */
+    n = text_put(out, 0, "inference seq ");
+    n += uint_text(out + n, r->seq);
+    n = text_put(out, n, ": ");
+    n = text_put(out, n, top);
+    n = text_put(out, n, " ");
+    n += fixed_text(out + n, sizeof(out) - n, score, 3);
+    if (r->has_bearing) {
+        n = text_put(out, n, " bearing ");
+        n += fixed_text(out + n, sizeof(out) - n, r->bearing_deg, 1);
+    }
+    n = text_put(out, n, "\n");
+    fwrite(out, 1, n, stdout);
     fflush(stdout);
     /* Only once the drone is known airborne (takeoff answered ok on the
      * channel): an inference before that is not spent, a later one acts. */

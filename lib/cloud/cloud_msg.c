@@ -354,22 +354,26 @@ static const char *skip_ws(const char *p)
     return p;
 }
 
-/* Past the string starting at p (its opening quote). */
-static const char *skip_string(const char *p)
+/* Past the string starting at p (its opening quote), in a vouched text
+ * ending at end: the plain bytes eight at a time, then the special one
+ * (the closing quote, an escape, a byte of a longer UTF-8 sequence). */
+static const char *skip_string(const char *p, const char *end)
 {
-    for (p++; *p != '"'; p++)
-        if (*p == '\\')
-            p++;
-    return p + 1;
+    for (p++;;) {
+        p += scn_json_plain_len(p, end);
+        if (*p == '"')
+            return p + 1;
+        p += *p == '\\' ? 2 : 1;
+    }
 }
 
 /* Past the value starting at p, in a vouched text. */
-static const char *skip_value(const char *p)
+static const char *skip_value(const char *p, const char *end)
 {
     int depth = 0;
 
     if (*p == '"')
-        return skip_string(p);
+        return skip_string(p, end);
     if (*p != '{' && *p != '[') {
         while (*p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' &&
                *p != '\n' && *p != '\r')
@@ -378,7 +382,7 @@ static const char *skip_value(const char *p)
     }
     for (;;) {
         if (*p == '"') {
-            p = skip_string(p);
+            p = skip_string(p, end);
             continue;
         }
         if (*p == '{' || *p == '[')
@@ -479,7 +483,7 @@ static bool next_of(cval *it)
 
     if (it->node)
         return (it->node = it->node->next) != NULL;
-    p = skip_ws(skip_value(it->at));
+    p = skip_ws(skip_value(it->at, it->end));
     if (*p != ',')
         return false;
     it->at = skip_ws(p + 1);
@@ -498,14 +502,14 @@ static bool find(const cval *obj, const char *name, cval *item)
                     cJSON_GetObjectItemCaseSensitive(obj->node, name)) != NULL;
     p = skip_ws(obj->at + 1);
     while (*p == '"') {
-        const char *key = p + 1, *key_end = skip_string(p) - 1;
+        const char *key = p + 1, *key_end = skip_string(p, obj->end) - 1;
 
         p = skip_ws(skip_ws(key_end + 1) + 1); /* past the ':' */
         if ((size_t)(key_end - key) == n && memcmp(key, name, n) == 0) {
             item->at = p;
             return true;
         }
-        p = skip_ws(skip_value(p));
+        p = skip_ws(skip_value(p, obj->end));
         if (*p == ',')
             p = skip_ws(p + 1);
     }

@@ -180,29 +180,38 @@ static inline bool scn_json_plain(unsigned char ch)
 #endif
 
 /*
+ * The bytes of the 8-byte word w that are not scn_json_plain(), as their
+ * high bits: a byte's high bit ends up set when the byte is below 0x20
+ * (w - 0x20 wraps), equal to '"' or '\\' (its XOR with that byte is 0,
+ * minus 1 wraps) or at least 0x80 (w itself). A borrow can also flag
+ * bytes above a flagged one, never below it, so the lowest flagged byte
+ * is the first special one.
+ */
+static inline uint64_t scn_json_special_bits(uint64_t w)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101);
+
+    return ((w - ones * 0x20) | ((w ^ (ones * '"')) - ones) |
+            ((w ^ (ones * '\\')) - ones) | w) &
+           (ones << 7);
+}
+
+/*
  * How many bytes at s[0..end) are scn_json_plain(), eight at a time: the
- * string scan was the tokenizer's busiest loop. In each 8-byte word, a
- * byte's high bit ends up set in m when the byte is below 0x20 (w - 0x20
- * wraps), equal to '"' or '\\' (its XOR with that byte is 0, minus 1
- * wraps) or at least 0x80 (w itself). A borrow can also flag bytes above
- * a flagged one, never below it, so the lowest flagged byte is the first
- * special one. ctz finds it only where the lowest byte is the first in
+ * string scan was the tokenizer's busiest loop. ctz finds the first
+ * special byte of a word only where the lowest byte is the first in
  * memory (little-endian); elsewhere, or with ctz false (tests), a byte
  * loop looks through that word.
  */
 static inline size_t scn_json_plain_span(const char *s, const char *end,
                                          bool ctz)
 {
-    const uint64_t ones = UINT64_C(0x0101010101010101);
-    const uint64_t highs = ones << 7;
     const char *p = s;
 
     while (end - p >= 8) {
-        uint64_t w, q, b, m;
+        uint64_t w, m;
         memcpy(&w, p, 8); /* unaligned is fine for memcpy */
-        q = w ^ (ones * '"');
-        b = w ^ (ones * '\\');
-        m = ((w - ones * 0x20) | (q - ones) | (b - ones) | w) & highs;
+        m = scn_json_special_bits(w);
         if (m != 0) {
 #if SCN_SWAR_CTZ
             if (ctz)

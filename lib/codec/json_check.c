@@ -3,6 +3,11 @@
  * tree. Anything unusual makes it say "don't know" (false), and the
  * caller's full check decides, so it only has to be right when it says
  * true.
+ *
+ * The texts it sees most (drone states, the companion's records, cloud
+ * messages) are short names and short numbers, so the cost is per token,
+ * not per byte: whitespace, names and their duplicate check take a few
+ * instructions each on the common path.
  */
 #include "json_check.h"
 
@@ -20,48 +25,50 @@
 /* The longest number cJSON reads whole (its buffer is 64 bytes). */
 #define NUMBER_MAX 63
 
+/* A name as its key: names of up to 8 bytes are their bytes (a name has
+ * no NUL, so the zero padding is unambiguous and equal keys are equal
+ * names); longer ones a hash, so equal keys still need a comparison. */
+#define KEY_EXACT_MAX 8
+
 typedef struct name_ref {
+    uint64_t key;
     const unsigned char *p;
     size_t n;
 } name_ref;
 
-typedef struct checker {
-    const unsigned char *p, *end;
-    name_ref names[NAMES_MAX];
-    size_t nnames;
-    /* Per open object, a bit per hash of the names seen: most names
-     * differ in length or an end byte, so few are compared at all. */
-    uint64_t seen[SCN_FRAME_MAX_DEPTH];
-} checker;
+/* Per open object, 256 bits set by the keys of the names seen: with a
+ * mixed key, a name meets another's bit about once per object, so the
+ * names are rarely searched at all. */
+typedef struct name_bits {
+    uint64_t w[4];
+} name_bits;
 
-static inline void skip_ws(checker *c)
+static inline const unsigned char *skip_ws(const unsigned char *p,
+                                           const unsigned char *end)
 {
-    const unsigned char *p = c->p;
-
-    while (p < c->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+    while (p < end && *p <= ' ' &&
+           (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
-    c->p = p;
+    return p;
 }
 
-/* The string at c->p (its opening quote); *plain: it has no escape. */
-static bool string(checker *c, bool *plain)
+/* The closing quote of the string whose body starts at p, or NULL;
+ * *plain: the body has no escape. */
+static inline const unsigned char *
+string_end(const unsigned char *p, const unsigned char *end, bool *plain)
 {
-    const unsigned char *p = c->p + 1, *end = c->end;
-
     *plain = true;
     for (;;) {
         unsigned char ch;
         p += scn_json_plain_len((const char *)p, (const char *)end);
         if (p >= end)
-            return false;
+            return NULL;
         ch = *p;
-        if (ch == '"') {
-            c->p = p + 1;
-            return true;
-        }
+        if (ch == '"')
+            return p;
         if (ch == '\\') {
             if (p + 1 >= end)
-                return false;
+                return NULL;
             switch (p[1]) {
             case '"':
             case '\\':
@@ -73,181 +80,256 @@ static bool string(checker *c, bool *plain)
             case 't':
                 break;
             default: /* "\u" (the full check reads it) or invalid */
-                return false;
+                return NULL;
             }
             *plain = false;
             p += 2;
         } else if (ch >= 0x80) {
             size_t n = scn__utf8_seq_n(p, end);
             if (n == 0)
-                return false;
+                return NULL;
             p += n;
         } else {
-            return false; /* a control byte */
+            return NULL; /* a control byte */
         }
     }
 }
 
-static inline bool digit(const unsigned char *p, const unsigned char *end)
+static inline const unsigned char *digits(const unsigned char *p,
+                                          const unsigned char *end)
 {
-    return p < end && *p >= '0' && *p <= '9';
+    while (p < end && (unsigned)(*p - '0') < 10)
+        p++;
+    return p;
 }
 
-/* A strict number without exponent at c->p. */
-static bool number(checker *c)
+/* The end of the strict number without exponent at p, or NULL. */
+static inline const unsigned char *number_end(const unsigned char *p,
+                                              const unsigned char *end)
 {
-    const unsigned char *p = c->p, *end = c->end, *start = p;
+    const unsigned char *start = p;
 
-    if (p < end && *p == '-')
+    if (*p == '-')
         p++;
-    if (!digit(p, end))
-        return false;
-    if (*p++ != '0')
-        while (digit(p, end))
-            p++;
+    if (p >= end || (unsigned)(*p - '0') >= 10)
+        return NULL;
+    p = *p == '0' ? p + 1 : digits(p + 1, end);
     if (p < end && *p == '.') {
-        if (!digit(++p, end))
-            return false;
-        while (digit(p, end))
-            p++;
+        const unsigned char *f = p + 1;
+        p = digits(f, end);
+        if (p == f)
+            return NULL;
     }
     if ((p < end && (*p == 'e' || *p == 'E')) || p - start > NUMBER_MAX)
-        return false;
-    c->p = p;
-    return true;
+        return NULL;
+    return p;
 }
 
-static bool literal(checker *c, const char *word, size_t n)
+static inline const unsigned char *literal_end(const unsigned char *p,
+                                               const unsigned char *end,
+                                               const char *word, size_t n)
 {
-    if ((size_t)(c->end - c->p) < n || memcmp(c->p, word, n) != 0)
-        return false;
-    c->p += n;
-    return true;
+    if ((size_t)(end - p) < n || memcmp(p, word, n) != 0)
+        return NULL;
+    return p + n;
 }
 
-/* A scalar at c->p: string, number, true, false or null. */
-static bool scalar(checker *c)
+/* The key of the name s[0..n), which ends before end. */
+static inline uint64_t name_key(const unsigned char *s, size_t n,
+                                const unsigned char *end)
 {
-    bool plain;
+    uint64_t w = 0;
 
-    switch (*c->p) {
-    case '"':
-        return string(c, &plain);
-    case 't':
-        return literal(c, "true", 4);
-    case 'f':
-        return literal(c, "false", 5);
-    case 'n':
-        return literal(c, "null", 4);
-    default:
-        return number(c);
+    if (n > KEY_EXACT_MAX)
+        return scn_frame_name_hash((const char *)s, n);
+#if SCN_SWAR_CTZ /* little-endian: byte i is bits 8i.. of the load */
+    if (end - s >= 8) {
+        memcpy(&w, s, 8);
+        return n == 8 ? w : w & ((UINT64_C(1) << (8 * n)) - 1);
     }
+#else
+    (void)end;
+#endif
+    for (size_t i = 0; i < n; i++)
+        w |= (uint64_t)s[i] << (8 * i);
+    return w;
 }
 
-/* The member name at c->p, unique among those of its object (at level
- * depth, its names from names[first] on). */
-static bool name(checker *c, int depth, size_t first)
-{
-    const unsigned char *start = c->p + 1;
-    uint64_t bit;
-    size_t n;
-    bool plain;
+typedef struct names {
+    name_ref ref[NAMES_MAX];
+    size_t count;
+    name_bits bits[SCN_FRAME_MAX_DEPTH];
+} names;
 
-    if (c->p >= c->end || *c->p != '"' || !string(c, &plain) || !plain ||
-        c->nnames == NAMES_MAX)
+/* Remembers the name s[0..n) with its key, in the object at level depth
+ * (its names from ref[first] on); false for a repeat or when full. */
+static inline bool name_add(names *nm, int depth, size_t first,
+                            const unsigned char *s, size_t n, uint64_t key)
+{
+    unsigned bit = (unsigned)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 56);
+    uint64_t *w = &nm->bits[depth].w[bit >> 6], m = UINT64_C(1) << (bit & 63);
+
+    if (nm->count == NAMES_MAX)
         return false;
-    n = (size_t)(c->p - 1 - start);
-    bit =
-        UINT64_C(1) << ((n * 7 + (n ? start[0] * 3u + start[n - 1] : 0)) & 63);
-    if (c->seen[depth] & bit) {
-        for (size_t i = first; i < c->nnames; i++)
-            if (c->names[i].n == n && memcmp(c->names[i].p, start, n) == 0)
+    if (*w & m) {
+        for (size_t i = first; i < nm->count; i++) {
+            const name_ref *r = &nm->ref[i];
+            if (r->key == key && r->n == n &&
+                (n <= KEY_EXACT_MAX || memcmp(r->p, s, n) == 0))
                 return false;
+        }
     }
-    c->seen[depth] |= bit;
-    c->names[c->nnames++] = (name_ref){start, n};
+    *w |= m;
+    nm->ref[nm->count++] = (name_ref){key, s, n};
     return true;
+}
+
+/* The name whose body starts at s, its closing quote in *q; false for
+ * what the full check must judge (an escape, no room left, a repeat). The
+ * common name, short and plain, is found and keyed with one load. */
+static inline bool name(names *nm, int depth, size_t first,
+                        const unsigned char *s, const unsigned char *end,
+                        const unsigned char **q)
+{
+    bool plain;
+
+#if SCN_SWAR_CTZ
+    if (end - s >= 8) {
+        uint64_t w, m;
+        memcpy(&w, s, 8);
+        m = scn_json_special_bits(w);
+        if (m != 0) {
+            size_t n = (unsigned)__builtin_ctzll(m) >> 3;
+            if (s[n] == '"') {
+                *q = s + n;
+                return name_add(nm, depth, first, s, n,
+                                w & ((UINT64_C(1) << (8 * n)) - 1));
+            }
+        }
+    }
+#endif
+    if ((*q = string_end(s, end, &plain)) == NULL || !plain)
+        return false;
+    return name_add(nm, depth, first, s, (size_t)(*q - s),
+                    name_key(s, (size_t)(*q - s), end));
 }
 
 bool scn__json_check(const char *json, size_t len, scn_json_shape *shape)
 {
-    checker c;
+    const unsigned char *p, *end, *q;
+    names nm;
     unsigned char open[SCN_FRAME_MAX_DEPTH]; /* '{' or '[' per level */
     size_t first[SCN_FRAME_MAX_DEPTH];       /* names of that object */
     int depth = 0;
-    bool object, flat = true;
+    bool object, flat = true, plain;
 
     if (json == NULL)
         return false;
-    c.p = (const unsigned char *)json;
-    c.end = c.p + len;
-    c.nnames = 0;
-    skip_ws(&c);
-    object = c.p < c.end && *c.p == '{';
-    for (;;) {
-        /* A value at c.p. */
-        skip_ws(&c);
-        if (c.p >= c.end)
+    p = (const unsigned char *)json;
+    end = p + len;
+    nm.count = 0;
+    p = skip_ws(p, end);
+    object = p < end && *p == '{';
+value: /* A value at p; whitespace before it is skipped here. */
+    if (p >= end)
+        return false;
+    switch (*p) {
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\r':
+        p = skip_ws(p, end);
+        goto value;
+    case '{':
+    case '[':
+        /* An object member that is not a scalar: not flat. */
+        if (depth == SCN_FRAME_MAX_DEPTH)
             return false;
-        if (*c.p == '{' || *c.p == '[') {
-            if (depth == SCN_FRAME_MAX_DEPTH)
+        flat = flat && depth != 1;
+        open[depth] = *p;
+        first[depth] = nm.count;
+        nm.bits[depth] = (name_bits){{0, 0, 0, 0}};
+        depth++;
+        p = skip_ws(p + 1, end);
+        if (p < end && (*p == '}' || *p == ']')) {
+            if (*p != (open[depth - 1] == '{' ? '}' : ']'))
                 return false;
-            open[depth] = *c.p++;
-            first[depth] = c.nnames;
-            c.seen[depth] = 0;
-            depth++;
-            skip_ws(&c);
-            if (c.p < c.end && (*c.p == '}' || *c.p == ']')) {
-                if (*c.p != (open[depth - 1] == '{' ? '}' : ']'))
-                    return false;
-                c.p++;
-                depth--;
-            } else if (open[depth - 1] == '{') {
-                goto member;
-            } else {
-                continue;
-            }
-        } else if (!scalar(&c)) {
-            return false;
+            p++;
+            depth--;
+            goto after;
         }
-        /* After a value: the rest of its container, or the end. */
-        for (;;) {
-            skip_ws(&c);
-            if (depth == 0) {
-                if (c.p != c.end)
-                    return false;
-                if (shape) {
-                    shape->object = object;
-                    shape->flat_scalars = object && flat;
-                }
-                return true;
-            }
-            if (c.p >= c.end)
-                return false;
-            if (*c.p == ',') {
-                c.p++;
-                if (open[depth - 1] == '{')
-                    goto member;
-                break; /* the next element */
-            }
-            if (*c.p != (open[depth - 1] == '{' ? '}' : ']'))
-                return false;
-            c.p++;
-            /* The object's names are done with. */
-            c.nnames = first[--depth];
-        }
-        continue;
-    member:
-        skip_ws(&c);
-        if (!name(&c, depth - 1, first[depth - 1]))
+        if (open[depth - 1] == '{')
+            goto member;
+        goto value;
+    case '"':
+        if ((p = string_end(p + 1, end, &plain)) == NULL)
             return false;
-        skip_ws(&c);
-        if (c.p >= c.end || *c.p != ':')
+        p++;
+        goto after;
+    case 't':
+        p = literal_end(p, end, "true", 4);
+        break;
+    case 'f':
+        p = literal_end(p, end, "false", 5);
+        break;
+    case 'n':
+        p = literal_end(p, end, "null", 4);
+        break;
+    default:
+        if ((p = number_end(p, end)) == NULL)
             return false;
-        c.p++;
-        skip_ws(&c);
-        if (depth == 1 && c.p < c.end && *c.p != '"' && *c.p != '-' &&
-            !(*c.p >= '0' && *c.p <= '9'))
-            flat = false;
+        goto after;
     }
+    /* A literal. */
+    if (p == NULL)
+        return false;
+    flat = flat && depth != 1;
+after: /* After a value: the rest of its container, or the end. */
+    if (p < end) {
+        switch (*p) {
+        case ',':
+            if (depth == 0)
+                return false;
+            p++;
+            if (open[depth - 1] == '{')
+                goto member;
+            goto value;
+        case '}':
+        case ']':
+            if (depth == 0 || *p != (open[depth - 1] == '{' ? '}' : ']'))
+                return false;
+            p++;
+            /* The object's names are done with. */
+            nm.count = first[--depth];
+            goto after;
+        case ' ':
+        case '\t':
+        case '\n':
+        case '\r':
+            p = skip_ws(p, end);
+            goto after;
+        default:
+            return false;
+        }
+    }
+    if (depth != 0)
+        return false;
+    if (shape) {
+        shape->object = object;
+        shape->flat_scalars = object && flat;
+    }
+    return true;
+member: /* A member at p: its name, ':' and then its value. */
+    if (p < end && *p != '"')
+        p = skip_ws(p, end);
+    if (p >= end || *p != '"' ||
+        !name(&nm, depth - 1, first[depth - 1], p + 1, end, &q))
+        return false;
+    p = q + 1;
+    if (p < end && *p != ':')
+        p = skip_ws(p, end);
+    if (p >= end || *p != ':')
+        return false;
+    p++;
+    goto value;
 }

@@ -657,6 +657,10 @@ static const char *const strings[] = {
     "\"caf\xc3\xa9\"",
     "\"q\\\"q\"",
     "\"a\\nb\\t\\/\\\\\\b\\f\\r\"",
+    /* Longer than a word, escapes and UTF-8 on both sides of one. */
+    "\"olfa-toy-1 long model name\"",
+    "\"0123456\\\"89abcdef\\\\x\"",
+    "\"caf\xc3\xa9 au lait \xe2\x82\xac 1234567\\\"\"",
     "\"inference\"",
     "\"ack\"",
     "\"error\"",

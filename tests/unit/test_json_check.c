@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -117,6 +118,131 @@ static void test_names_per_object(void **state)
     assert_false(check(big, NULL));
 }
 
+/* A heap copy of exactly len bytes, so that ASan sees any read past the
+ * text (the word-at-a-time paths must stop at its end). */
+static bool check_exact(const char *s, size_t len)
+{
+    char *copy = malloc(len ? len : 1);
+    bool ok;
+
+    memcpy(copy, s, len);
+    ok = scn__json_check(copy, len, NULL);
+    free(copy);
+    return ok;
+}
+
+/* A special byte at every offset of a string value or a name, on both
+ * sides of the eight-byte words the scan reads: the verdict is the one
+ * for that byte wherever it is. */
+static void test_special_bytes_at_every_offset(void **state)
+{
+    static const struct {
+        const char *ins;
+        bool in_value, in_name;
+    } cases[] = {
+        {"\\\"", true, false}, /* an escape: names must have none */
+        {"\\\\", true, false},
+        {"\\n", true, false},
+        {"\\/", true, false},
+        {"\\u0041", false, false}, /* the full check's */
+        {"\\x", false, false},
+        {"\x01", false, false},
+        {"\x1f", false, false},
+        {"\x7f", true, true},
+        {"\xc3\xa9", true, true},
+        {"\xe2\x82\xac", true, true},
+        {"\xf0\x9f\x98\x80", true, true},
+        {"\x80", false, false},
+        {"\xc3", false, false},
+        {"\xff", false, false},
+        {"\xed\xa0\x80", false, false},
+    };
+    char text[128], body[64];
+
+    (void)state;
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        for (size_t len = 0; len <= 20; len++) {
+            for (size_t at = 0; at <= len; at++) {
+                int n;
+                memset(body, 'k', len);
+                body[len] = '\0';
+                snprintf(body + at, sizeof(body) - at, "%s%.*s", cases[c].ins,
+                         (int)(len - at), "kkkkkkkkkkkkkkkkkkkkk");
+                n = snprintf(text, sizeof(text), "{\"v\":\"%s\"}", body);
+                if (check_exact(text, (size_t)n) != cases[c].in_value)
+                    fail_msg("value [%s]", text);
+                n = snprintf(text, sizeof(text), "\"%s\"", body);
+                if (check_exact(text, (size_t)n) != cases[c].in_value)
+                    fail_msg("string [%s]", text);
+                n = snprintf(text, sizeof(text), "{\"%s\":1}", body);
+                if (check_exact(text, (size_t)n) != cases[c].in_name)
+                    fail_msg("name [%s]", text);
+                /* Cut before the closing quote: never vouched for. */
+                n = snprintf(text, sizeof(text), "{\"%s", body);
+                assert_false(check_exact(text, (size_t)n));
+            }
+        }
+    }
+}
+
+/* Repeated names of every length around the eight bytes kept whole in
+ * a key, repeated or differing in any one byte; short texts leave no
+ * room for a whole word after the name. */
+static void test_repeated_names_of_every_length(void **state)
+{
+    char a[32], b[32], text[128];
+
+    (void)state;
+    for (size_t len = 0; len <= 20; len++) {
+        memset(a, 'n', len);
+        a[len] = '\0';
+        for (int sep = 0; sep < 2; sep++) {
+            const char *fmt =
+                sep ? "{ \"%s\" : 1 , \"%s\" : 2 }" : "{\"%s\":1,\"%s\":2}";
+            int n = snprintf(text, sizeof(text), fmt, a, a);
+            assert_false(check_exact(text, (size_t)n));
+            for (size_t at = 0; at < len; at++) {
+                memcpy(b, a, len + 1);
+                b[at] = 'm';
+                n = snprintf(text, sizeof(text), fmt, a, b);
+                if (!check_exact(text, (size_t)n))
+                    fail_msg("refused [%s]", text);
+                /* The same name again, further on. */
+                n = snprintf(text, sizeof(text), "{\"%s\":1,\"%s\":2,\"%s\":3}",
+                             a, b, b);
+                assert_false(check_exact(text, (size_t)n));
+            }
+            /* A prefix is another name. */
+            if (len > 0) {
+                n = snprintf(text, sizeof(text), fmt, a, a + 1);
+                assert_true(check_exact(text, (size_t)n));
+            }
+        }
+    }
+}
+
+/* Many names in one object (so that several meet another's hash bit):
+ * each repeat is found, whichever it repeats. */
+static void test_many_names(void **state)
+{
+    char text[2048];
+    size_t n;
+
+    (void)state;
+    for (int dup = -1; dup < 60; dup++) {
+        n = (size_t)snprintf(text, sizeof(text), "{");
+        for (int i = 0; i < 60; i++)
+            n += (size_t)snprintf(text + n, sizeof(text) - n, "%s\"%c%d\":%d",
+                                  i ? "," : "", "agvxyz"[i % 6], i, i);
+        if (dup >= 0)
+            n += (size_t)snprintf(text + n, sizeof(text) - n, ",\"%c%d\":0",
+                                  "agvxyz"[dup % 6], dup);
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "}");
+        if (check_exact(text, n) != (dup < 0))
+            fail_msg("repeat of name %d", dup);
+    }
+}
+
 /* The full checks, as lib/ runs them: cJSON alone (the fan-out), and the
  * strict parse plus duplicate and UTF-8 checks (cloud records). */
 static bool tree_ok(const cJSON *item)
@@ -218,6 +344,9 @@ int main(void)
         cmocka_unit_test(test_vouches_for_plain_json),
         cmocka_unit_test(test_leaves_the_unusual_to_the_full_check),
         cmocka_unit_test(test_names_per_object),
+        cmocka_unit_test(test_special_bytes_at_every_offset),
+        cmocka_unit_test(test_repeated_names_of_every_length),
+        cmocka_unit_test(test_many_names),
         cmocka_unit_test(test_agrees_with_the_full_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

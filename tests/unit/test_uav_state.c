@@ -371,6 +371,22 @@ static const char *round_trip(const char *text, char *out, size_t cap)
     return out;
 }
 
+/* head, then unknown keys up to SCN_UAV_STATE_MAX bytes without a last
+ * ';', in text (SCN_UAV_STATE_MAX + 1 bytes); returns text. */
+static const char *longest_state(char *text, const char *head)
+{
+    size_t off = (size_t)snprintf(text, SCN_UAV_STATE_MAX + 1, "%s", head);
+
+    for (int i = 0; i < 15; i++)
+        off += (size_t)snprintf(text + off, SCN_UAV_STATE_MAX + 1 - off,
+                                "k%c:%060d;", 'A' + i, i);
+    /* The last key's value fills what is left. */
+    off += (size_t)snprintf(text + off, SCN_UAV_STATE_MAX + 1 - off, "kP:%0*d",
+                            (int)(SCN_UAV_STATE_MAX - off - 3), 7);
+    assert_int_equal(off, SCN_UAV_STATE_MAX);
+    return text;
+}
+
 /* Everything the parser accepts is written back to a text that parses to
  * the same state (issue 9, item 15). */
 static void test_every_accepted_state_round_trips(void **state)
@@ -413,18 +429,44 @@ static void test_every_accepted_state_round_trips(void **state)
         round_trip(text, out, sizeof out);
     }
 
+    /* Two fraction digits, the drone's own form, up to 15 digits in all
+     * (the writer's shortcut for them ends at 1e13): written back as
+     * read, with a last 0 kept as padding only. */
+    assert_string_equal(round_trip("baro:9999999999999.99", out, sizeof out),
+                        "baro:9999999999999.99;");
+    assert_string_equal(round_trip("baro:9999999999999.90", out, sizeof out),
+                        "baro:9999999999999.90;");
+    assert_string_equal(round_trip("baro:10000000000000.5", out, sizeof out),
+                        "baro:10000000000000.50;");
+    assert_string_equal(round_trip("agz:-0.01", out, sizeof out), "agz:-0.01;");
+    for (int i = 0; i < 100000; i++) {
+        char want[64];
+        unsigned long long whole, cents;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        whole = (x >> 8) % (i % 2 ? 10000000000000ULL : 100000ULL);
+        cents = x % 100;
+        snprintf(want, sizeof want, "agx:%s%llu.%02llu;",
+                 x >> 63 && (whole || cents) ? "-" : "", whole, cents);
+        if (strcmp(round_trip(want, out, sizeof out), want) != 0)
+            fail_msg("\"%s\" written as \"%s\"", want, out);
+    }
+
     /* 1024 bytes, all of it kept: six bare decimals, 16 unknown keys, no
      * last ';'. The drone's form (".00" each, a last ';') would be 19
      * bytes too long to parse, so the shortest form is written: here the
      * very text that was read. */
-    size_t off = (size_t)snprintf(text, sizeof text,
-                                  "baro:1;agx:2;agy:3;agz:4;olfa:5;olfb:6;");
-    for (int i = 0; i < 15; i++)
-        off += (size_t)snprintf(text + off, sizeof text - off, "k%c:%060d;",
-                                'A' + i, i);
-    off += (size_t)snprintf(text + off, sizeof text - off, "kP:%022d", 7);
-    assert_int_equal(off, SCN_UAV_STATE_MAX);
-    assert_string_equal(round_trip(text, out, sizeof out), text);
+    assert_string_equal(
+        round_trip(
+            longest_state(text, "baro:1;agx:2;agy:3;agz:4;olfa:5;olfb:6;"), out,
+            sizeof out),
+        text);
+    /* The same with decimals of one and two fraction digits: each in its
+     * fewest digits. */
+    assert_string_equal(
+        round_trip(longest_state(
+                       text, "baro:1.5;agx:2.25;agy:-0.1;agz:4;olfa:5;olfb:6;"),
+                   out, sizeof out),
+        text);
 }
 
 static void test_format_limits(void **state)
