@@ -534,23 +534,28 @@ static void update_events(struct scn_conn_io *cio)
         scn__server_io_close(cio->c, true);
 }
 
-static bool out_fit(struct scn_conn_io *cio, size_t n)
+/* Grows *buf to hold at least n bytes. */
+static bool fit(unsigned char **buf, size_t *cap, size_t n)
 {
     unsigned char *nb;
-    size_t cap;
 
+    if (n <= *cap)
+        return true;
+    nb = realloc(*buf, n);
+    if (!nb)
+        return false;
+    *buf = nb;
+    *cap = n;
+    return true;
+}
+
+/* Room for n more owed bytes after those still owed, moved to the front. */
+static bool out_fit(struct scn_conn_io *cio, size_t n)
+{
     if (cio->out_off && cio->out_len)
         memmove(cio->out, cio->out + cio->out_off, cio->out_len);
     cio->out_off = 0;
-    if (cio->out_len + n <= cio->out_cap)
-        return true;
-    cap = cio->out_len + n;
-    nb = realloc(cio->out, cap);
-    if (!nb)
-        return false;
-    cio->out = nb;
-    cio->out_cap = cap;
-    return true;
+    return fit(&cio->out, &cio->out_cap, cio->out_len + n);
 }
 
 /* Sends what can go now and keeps the rest, in order. -1: the connection
@@ -607,20 +612,6 @@ static bool flush_out(struct scn_conn_io *cio)
     return true;
 }
 
-static bool tbuf_fit(struct scn_server_io *io, size_t n)
-{
-    unsigned char *nb;
-
-    if (n <= io->tcap)
-        return true;
-    nb = realloc(io->tbuf, n);
-    if (!nb)
-        return false;
-    io->tbuf = nb;
-    io->tcap = n;
-    return true;
-}
-
 /* Writes the ciphertext TLS has for the peer. */
 static int flush_tls(scn_server_conn *c)
 {
@@ -629,7 +620,7 @@ static int flush_tls(scn_server_conn *c)
 
     if (!n)
         return 0;
-    if (!tbuf_fit(io, n))
+    if (!fit(&io->tbuf, &io->tcap, n))
         return -1;
     n = scn__tls_conn_take(c->io->tls, io->tbuf, n);
     return raw_write(c->io, io->tbuf, n);
