@@ -129,19 +129,14 @@ static void check_whole(checker *k, const config *cf)
         problem(k, 0, "%s", why + (why[0] == '-' ? 2 : 0));
     if (cf->mqtt_spool)
         check_dir(k, "mqtt-spool-dir", cf->mqtt_spool);
-    {
-        live_listen_settings live;
-
-        comp_live_settings(cf, &live);
-        if (live_listen_check(&live, why, sizeof why))
-            problem(k, 0, "%s", why + (why[0] == '-' ? 2 : 0));
-    }
+    if (live_listen_check(&cf->live, why, sizeof why))
+        problem(k, 0, "%s", why + (why[0] == '-' ? 2 : 0));
     if (cf->record)
         check_out_file(k, "record", cf->record);
     if (cf->video_out)
         check_out_file(k, "video-out", cf->video_out);
     if (cf->drone_url) {
-        int ports[3] = {cf->state_port, cf->video_port, cf->live_port};
+        int ports[3] = {cf->state_port, cf->video_port, cf->live.port};
         const char *names[3] = {"state-port", "video-port", "live-port"};
         for (int i = 0; i < 3; i++)
             for (int j = i + 1; j < 3; j++)

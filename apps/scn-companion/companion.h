@@ -83,12 +83,9 @@ typedef struct config {
     const char *device_url, *device, *drone_url, *video_out, *listen;
     const char *script, *follow, *record, *key_file, *cloud_url, *spool;
     double rate, threshold, max_age, duration;
-    int state_port, video_port, live_port, no_status, no_land;
+    int state_port, video_port, no_status, no_land;
     /* Live listener (--live-*): see docs/PROTOCOL.md 10 and 11. */
-    int live_max, live_max_per_address, live_queue_msgs, live_flush_ms;
-    uint64_t live_queue_bytes;
-    const char *live_bind, *live_allow, *live_token_file, *live_cert;
-    const char *live_key, *live_origins;
+    live_listen_settings live;
     uint64_t spool_cap; /* --spool-cap; 0: the library's default */
     /* The fleet output (--mqtt-*): see docs/PROTOCOL.md 12. */
     const char *mqtt_url, *drone_id, *mqtt_username, *mqtt_password_file;
@@ -223,9 +220,6 @@ void comp_event(comp *c, const char *event, const char *source,
 /* live.c: the live listener with a channel per stream the companion has.
  * Returns 0 or an exit code (the reason printed). */
 int comp_live_start(comp *c);
-/* The --live-* settings of cf, as live_listen takes them (--check-config
- * checks them too). */
-void comp_live_settings(const config *cf, live_listen_settings *s);
 /* Unadvertises every channel and closes the listener. */
 void comp_live_stop(comp *c);
 

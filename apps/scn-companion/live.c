@@ -30,30 +30,12 @@ static int stream_present(const comp *c, scn_record_stream st)
     }
 }
 
-void comp_live_settings(const config *cf, live_listen_settings *s)
-{
-    live_listen_defaults(s);
-    s->port = cf->live_port;
-    s->bind = cf->live_bind;
-    s->allow = cf->live_allow;
-    s->token_file = cf->live_token_file;
-    s->cert = cf->live_cert;
-    s->key = cf->live_key;
-    s->origins = cf->live_origins;
-    s->max = cf->live_max;
-    s->max_per_address = cf->live_max_per_address;
-    s->queue_msgs = cf->live_queue_msgs;
-    s->queue_bytes = cf->live_queue_bytes;
-    s->flush_ms = cf->live_flush_ms;
-}
-
 int comp_live_start(comp *c)
 {
-    live_listen_settings s;
     int rc;
 
-    comp_live_settings(c->cf, &s);
-    if ((rc = live_listen_start("scn-companion", c->loop, &s, &c->live)) != 0)
+    if ((rc = live_listen_start("scn-companion", c->loop, &c->cf->live,
+                                &c->live)) != 0)
         return rc;
     for (int st = 0; st < SCN_RECORD_STREAM_COUNT; st++) {
         if (!stream_present(c, (scn_record_stream)st))

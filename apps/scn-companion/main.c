@@ -226,9 +226,21 @@ static const struct option longopts[] = {
 /* Config file strings live until exit: the options point into them. */
 static comp_settings cfg_settings;
 
+/* The long name of an option value, for messages. */
+static const char *opt_name(int opt)
+{
+    for (const struct option *o = longopts; o->name; o++)
+        if (o->val == opt)
+            return o->name;
+    return "?";
+}
+
 /* Sets one option; -1 with what it accepts in why. */
 static int apply(config *cf, int opt, const char *arg, char *why, size_t cap)
 {
+    /* The --live-* options are live_listen's, by name. */
+    if (opt >= O_LIVE && opt <= O_LIVE_PERADDR)
+        return live_listen_option(&cf->live, opt_name(opt), arg, why, cap);
     switch (opt) {
     case O_DEVURL:
         cf->device_url = arg;
@@ -261,38 +273,6 @@ static int apply(config *cf, int opt, const char *arg, char *why, size_t cap)
         return cli_check_double(arg, 0, 1, &cf->threshold, why, cap);
     case O_MAXAGE:
         return cli_check_double(arg, 0, 3600, &cf->max_age, why, cap);
-    case O_LIVE:
-        return cli_check_int(arg, 0, 65535, &cf->live_port, why, cap);
-    case O_LIVE_MAX:
-        return cli_check_int(arg, 1, 4096, &cf->live_max, why, cap);
-    case O_LIVE_QMSGS:
-        return cli_check_int(arg, 1, 1 << 20, &cf->live_queue_msgs, why, cap);
-    case O_LIVE_QBYTES:
-        /* A queue must hold one envelope of a large frame. */
-        return cli_check_size(arg, 4096, 64u << 20, &cf->live_queue_bytes, why,
-                              cap);
-    case O_LIVE_FLUSH:
-        return cli_check_int(arg, 0, 10000, &cf->live_flush_ms, why, cap);
-    case O_LIVE_BIND:
-        cf->live_bind = arg;
-        return 0;
-    case O_LIVE_ALLOW:
-        cf->live_allow = arg;
-        return 0;
-    case O_LIVE_TOKEN:
-        cf->live_token_file = arg;
-        return 0;
-    case O_LIVE_CERT:
-        cf->live_cert = arg;
-        return 0;
-    case O_LIVE_KEY:
-        cf->live_key = arg;
-        return 0;
-    case O_LIVE_ORIGIN:
-        cf->live_origins = arg;
-        return 0;
-    case O_LIVE_PERADDR:
-        return cli_check_int(arg, 1, 4096, &cf->live_max_per_address, why, cap);
     case O_RECORD:
         cf->record = arg;
         return 0;
@@ -364,29 +344,17 @@ void comp_config_defaults(config *cf)
 {
     *cf = (config){.state_port = 8890,
                    .video_port = 11111,
-                   .live_port = 8765,
-                   /* A small board: 64 dashboards that all lag hold at
-                    * most 64 x 32 KiB of queues (docs/PROTOCOL.md 10.5);
-                    * the kernel holds up to 64 KiB more for each. */
-                   .live_max = 64,
-                   .live_max_per_address = 16,
-                   .live_queue_msgs = 128,
-                   .live_queue_bytes = 32 * 1024,
-                   .live_flush_ms = 100,
                    .threshold = 0.5,
                    .max_age = 2,
                    /* A ground station rarely needs 100 Hz from every
                     * drone (docs/PROTOCOL.md 12.3). */
                    .mqtt_rate = 10};
-}
-
-/* The long name of an option value, for messages. */
-static const char *opt_name(int opt)
-{
-    for (const struct option *o = longopts; o->name; o++)
-        if (o->val == opt)
-            return o->name;
-    return "?";
+    live_listen_defaults(&cf->live);
+    /* A small board: 64 dashboards that all lag hold at most 64 x 32 KiB
+     * of queues (docs/PROTOCOL.md 10.5); the kernel holds up to 64 KiB
+     * more for each. */
+    cf->live.queue_msgs = 128;
+    cf->live.queue_bytes = 32 * 1024;
 }
 
 /* Keys are the long flag names, except those that are no setting. */
@@ -521,7 +489,7 @@ static int create_all(comp *c, const config *cf)
         }
         c->record_path = cf->record;
     }
-    if (cf->live_port && (rc = comp_live_start(c)) != 0)
+    if (cf->live.port && (rc = comp_live_start(c)) != 0)
         return rc;
     if ((rc = comp_status_start(c)) != 0) {
         fprintf(stderr, "scn-companion: %s\n", scn_strerror(rc));
