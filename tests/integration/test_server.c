@@ -901,6 +901,51 @@ static void test_two_servers_one_loop(void **state)
     assert_null(strstr(f->peers[1].out, "CLOSE"));
 }
 
+/* A dashboard's process dies (kill -9) while messages flow to it: the
+ * server sees the end, reports it once, and the other peer goes on
+ * receiving everything sent after. */
+static void test_peer_killed_midstream(void **state)
+{
+    enum { SIZE = 16 * 1024 };
+    fixture *f = *state;
+    scn_server_options o;
+    scn_server_stats st;
+    char *big = malloc(SIZE + 1);
+    peer *a, *b;
+    uint64_t end;
+
+    assert_non_null(big);
+    memset(big, 'x', SIZE);
+    big[SIZE] = '\0';
+    server_opts(f, &o);
+    assert_int_equal(start_server(f, &o), 0);
+    a = peer_start(f, "listen", scn_server_port(f->srv), NULL, NULL, NULL);
+    assert_true(peer_wait(f, a, "OPEN", 20000));
+    b = peer_start(f, "listen", scn_server_port(f->srv), NULL, NULL, NULL);
+    assert_true(peer_wait(f, b, "OPEN", 20000));
+    assert_true(run_until_cond(f, two_open, 20000));
+    assert_int_equal(scn_server_broadcast(f->srv, "first", 5, 0), 2);
+    assert_true(peer_wait(f, a, "MSG 1 first", 20000));
+    assert_true(peer_wait(f, b, "MSG 1 first", 20000));
+
+    /* Killed while the server keeps sending to it. */
+    py_peer_stop(a);
+    end = scn_loop_now_ms(f->loop) + 20000;
+    while (!f->closed[0] && scn_loop_now_ms(f->loop) < end) {
+        scn_server_broadcast(f->srv, big, SIZE, 1);
+        pump_all(f, 5);
+    }
+    assert_true(f->closed[0]);
+    assert_false(f->closed[1]);
+    assert_int_equal(f->closes, 1);
+    scn_server_get_stats(f->srv, &st);
+    assert_int_equal(st.connections_open, 1);
+    /* The other one still gets what is sent now. */
+    assert_int_equal(scn_server_broadcast(f->srv, "after", 5, 0), 1);
+    assert_true(peer_wait(f, b, " after", 30000));
+    free(big);
+}
+
 static bool saw_io_error(fixture *f)
 {
     return f->io_errors > 0;
@@ -1071,6 +1116,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_free_inside_callback, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_two_servers_one_loop, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_peer_killed_midstream, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_large_answer_to_a_stalled_reader,
                                         setup, teardown),
