@@ -30,6 +30,7 @@
 
 typedef struct fuse_entry {
     int64_t t_ns; /* wall clock when received */
+    size_t len;   /* of json, without its NUL */
     char json[FUSE_JSON_MAX];
 } fuse_entry;
 

@@ -45,6 +45,7 @@ void fuse_add(fuse_ring *r, int64_t t_ns, const char *json)
     r->late_count += late;
     e = &r->e[r->head];
     e->t_ns = t_ns;
+    e->len = len;
     r->t_ns[r->head] = t_ns;
     memcpy(e->json, json, len + 1);
     r->head = (r->head + 1) % r->cap;

@@ -106,10 +106,13 @@ static void evb_emit(comp *c, evb *b, scn_record_stream st)
 }
 
 /* comp_emit() of a message, or of a device frame f with its JSON: the
- * recorder gets the text, the fan-out the frame (never parsed again). */
+ * recorder gets the text, the fan-out the frame (never parsed again).
+ * written: json is the companion's own writing, strict JSON made by
+ * writers that make nothing else (a drone state's scn_uav_state_to_json(),
+ * cloud_json.c's pieces): published without a second check. */
 static void emit(comp *c, scn_record_stream st, const char *stream,
                  const scn_frame *f, const char *json, size_t len,
-                 int64_t publish_ns)
+                 int64_t publish_ns, int written)
 {
     int64_t now = wall_ns();
 
@@ -128,6 +131,9 @@ static void emit(comp *c, scn_record_stream st, const char *stream,
         if (f)
             scn_live_publish_frame(c->live, c->live_chan[st], stream,
                                    (uint64_t)now, f);
+        else if (written)
+            scn_live_publish_checked(c->live, c->live_chan[st], stream,
+                                     (uint64_t)now, json, len);
         else
             scn_live_publish(c->live, c->live_chan[st], stream, (uint64_t)now,
                              json, len);
@@ -137,7 +143,7 @@ static void emit(comp *c, scn_record_stream st, const char *stream,
 void comp_emit(comp *c, scn_record_stream st, const char *stream,
                const char *json, size_t len, int64_t publish_ns)
 {
-    emit(c, st, stream, NULL, json, len, publish_ns);
+    emit(c, st, stream, NULL, json, len, publish_ns, 0);
 }
 
 void comp_event(comp *c, const char *event, const char *source,
@@ -289,13 +295,16 @@ static void dev_frame(scn_session *s, const scn_frame *f, void *user)
      * the fan-out and the cloud write theirs from the frame. */
     if ((c->rec || c->fleet) && (json = frame_text(c, f, &len)) == NULL)
         return;
-    emit(c, SCN_RECORD_OLFACTION, "olfaction", f, json, len, ts);
+    emit(c, SCN_RECORD_OLFACTION, "olfaction", f, json, len, ts, 1);
     if (!c->cloud)
         return;
     e = fuse_nearest(&c->ring, ts);
     if (e)
         age = (ts - e->t_ns) / 1000000;
-    rc = scn_cloud_submit_frame(c->cloud, f, e ? e->json : NULL, age, &seq);
+    /* The state was written by scn_uav_state_to_json() (on_drone_state):
+     * the record takes it without a second check. */
+    rc = scn_cloud_submit_frame_checked(c->cloud, f, e ? e->json : NULL,
+                                        e ? e->len : 0, age, &seq);
     if (rc) {
         submit_failed(c, rc);
         return;
@@ -309,7 +318,7 @@ static void dev_frame(scn_session *s, const scn_frame *f, void *user)
                             scn_cloud_stream_id(c->cloud), scn_frame_uid(f),
                             scn_frame_timestamp(f), e ? e->json : NULL, age);
     if (len)
-        comp_emit(c, SCN_RECORD_CLOUD_RECORD, NULL, rec, len, ts);
+        emit(c, SCN_RECORD_CLOUD_RECORD, NULL, NULL, rec, len, ts, 1);
 }
 
 /* Frames resumed after a reconnect: the hole is recorded and published. */
@@ -541,7 +550,7 @@ static void on_drone_state(scn_uav_state_server *srv, const scn_uav_state *st,
         return;
     c->states++;
     fuse_add(&c->ring, now, json);
-    comp_emit(c, SCN_RECORD_UAV_STATE, "uav.state", json, len, now);
+    emit(c, SCN_RECORD_UAV_STATE, "uav.state", NULL, json, len, now, 1);
 }
 
 static void on_stale(scn_uav_state_server *srv, int stale, void *user)
@@ -695,7 +704,7 @@ static void on_inference(scn_cloud *cl, const scn_cloud_result *r, void *user)
     at = cloud_inference_json(buf, sizeof(buf), r,
                               age >= 0 ? age / 1000000 : -1);
     if (at)
-        comp_emit(c, SCN_RECORD_INFERENCE, "inference", buf, at, 0);
+        emit(c, SCN_RECORD_INFERENCE, "inference", NULL, buf, at, 0, 1);
     if (r->label_count) {
         top = cli_escaped(label, sizeof(label), r->labels[0].label);
         score = r->labels[0].score;

@@ -191,6 +191,23 @@ SCN_API int scn_cloud_submit_frame(scn_cloud *c, const scn_frame *frame,
                                    const char *state_json, int64_t state_age_ms,
                                    uint64_t *seq);
 
+/**
+ * scn_cloud_submit_frame() with a drone state the caller has already held
+ * to the state rules, state_json[0..state_len) (NULL and 0: none): one
+ * JSON object whose members are strings and finite numbers under unique
+ * names, in UTF-8, as scn_uav_state_to_json() writes every state it
+ * accepts. It goes into the record as is and is not checked again, which
+ * spares a pass over the state for every frame it is fused with; a state
+ * that breaks the rules would reach the spool and the cloud as given:
+ * state text from a peer or a user goes through scn_cloud_submit_frame().
+ * Returns as scn_cloud_submit_frame(); SCN_ERR_INVALID_ARG for a NULL
+ * state_json with a non-zero state_len.
+ */
+SCN_API int scn_cloud_submit_frame_checked(scn_cloud *c, const scn_frame *frame,
+                                           const char *state_json,
+                                           size_t state_len,
+                                           int64_t state_age_ms, uint64_t *seq);
+
 /** Why the last scn_cloud_submit() failed, in words that name the part
  * and the member at fault ("drone state: member \"gps\" is not a number
  * or a string"), or the spool's reason; "" after a success. Valid until

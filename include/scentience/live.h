@@ -162,6 +162,22 @@ SCN_API int scn_live_publish_frame(scn_live *live, uint32_t channel,
                                    const char *stream, uint64_t time_ns,
                                    const scn_frame *frame);
 
+/**
+ * scn_live_publish() of text the caller vouches for: json[0..len) must be
+ * one strict JSON value that the caller wrote with a writer that makes
+ * nothing else (scn_uav_state_to_json(), scn_frame_to_json(), pieces of
+ * scn_json_write_string() and scn_json_write_number() between literal
+ * punctuation) or already checked. It is published as is and not checked
+ * again, which spares a pass over every byte of each message at the rate
+ * it is made; anything else reaches Foxglove and /live subscribers as
+ * given and may break their parsers: text from a peer or a user goes
+ * through scn_live_publish(). Returns as scn_live_publish(), never
+ * SCN_ERR_MALFORMED.
+ */
+SCN_API int scn_live_publish_checked(scn_live *live, uint32_t channel,
+                                     const char *stream, uint64_t time_ns,
+                                     const char *json, size_t len);
+
 /** Copies the counters into out. Thread-safe. */
 SCN_API void scn_live_get_stats(scn_live *live, scn_live_stats *out);
 

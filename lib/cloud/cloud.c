@@ -617,10 +617,13 @@ void scn_cloud_free(scn_cloud *c)
     free(c);
 }
 
-/* scn_cloud_submit() of frame_json[0..len), or of the parsed frame. */
+/* scn_cloud_submit() of frame_json[0..len), or of the parsed frame;
+ * state_json[0..state_len) checked by the encoder unless state_checked
+ * (the caller's word, scn_cloud_submit_frame_checked()). */
 static int submit(scn_cloud *c, const char *frame_json, size_t len,
                   const scn_frame *frame, const char *state_json,
-                  int64_t state_age_ms, uint64_t *seq_out)
+                  size_t state_len, bool state_checked, int64_t state_age_ms,
+                  uint64_t *seq_out)
 {
     scn_spool_stats st;
     char *rec = NULL;
@@ -639,16 +642,18 @@ static int submit(scn_cloud *c, const char *frame_json, size_t len,
                  "spool: the stream's seqs are used up (2^53-1)");
         return SCN_ERR_OUT_OF_RANGE;
     }
-    if (frame)
+    if (frame && state_checked)
+        rc = scn__cloud_encode_parsed_checked(
+            st.next_seq, frame, state_json, state_len, state_age_ms, &rec,
+            &rec_len, c->submit_detail, sizeof(c->submit_detail));
+    else if (frame)
         rc = scn__cloud_encode_parsed_why(
-            st.next_seq, frame, state_json, state_json ? strlen(state_json) : 0,
-            state_age_ms, &rec, &rec_len, c->submit_detail,
-            sizeof(c->submit_detail));
+            st.next_seq, frame, state_json, state_len, state_age_ms, &rec,
+            &rec_len, c->submit_detail, sizeof(c->submit_detail));
     else
         rc = scn__cloud_encode_frame_why(
-            st.next_seq, frame_json, len, state_json,
-            state_json ? strlen(state_json) : 0, state_age_ms, &rec, &rec_len,
-            c->submit_detail, sizeof(c->submit_detail));
+            st.next_seq, frame_json, len, state_json, state_len, state_age_ms,
+            &rec, &rec_len, c->submit_detail, sizeof(c->submit_detail));
     if (rc)
         return rc;
     /* Refused here rather than spooled: a record the session cannot send
@@ -688,7 +693,9 @@ int scn_cloud_submit(scn_cloud *c, const char *frame_json, size_t len,
 {
     if (!frame_json)
         return SCN_ERR_INVALID_ARG;
-    return submit(c, frame_json, len, NULL, state_json, state_age_ms, seq_out);
+    return submit(c, frame_json, len, NULL, state_json,
+                  state_json ? strlen(state_json) : 0, false, state_age_ms,
+                  seq_out);
 }
 
 int scn_cloud_submit_frame(scn_cloud *c, const scn_frame *frame,
@@ -697,7 +704,19 @@ int scn_cloud_submit_frame(scn_cloud *c, const scn_frame *frame,
 {
     if (!frame)
         return SCN_ERR_INVALID_ARG;
-    return submit(c, NULL, 0, frame, state_json, state_age_ms, seq_out);
+    return submit(c, NULL, 0, frame, state_json,
+                  state_json ? strlen(state_json) : 0, false, state_age_ms,
+                  seq_out);
+}
+
+int scn_cloud_submit_frame_checked(scn_cloud *c, const scn_frame *frame,
+                                   const char *state_json, size_t state_len,
+                                   int64_t state_age_ms, uint64_t *seq_out)
+{
+    if (!frame || (!state_json && state_len > 0))
+        return SCN_ERR_INVALID_ARG;
+    return submit(c, NULL, 0, frame, state_json, state_len, true, state_age_ms,
+                  seq_out);
 }
 
 void scn_cloud_get_stats(const scn_cloud *c, scn_cloud_stats *out)

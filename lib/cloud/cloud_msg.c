@@ -202,11 +202,12 @@ static int check_nested(const scn_frame *f, why_buf *w)
     return 0;
 }
 
-/* A record of the frame, given as text (checked here) or parsed. */
+/* A record of the frame, given as text (checked here) or parsed; the
+ * state checked here unless state_checked (the caller's word). */
 static int encode_record(uint64_t seq, const char *frame_json, size_t frame_len,
                          const scn_frame *frame, const char *state_json,
-                         size_t state_len, int64_t age_ms, char **out,
-                         size_t *out_len, char *why, size_t why_cap)
+                         size_t state_len, bool state_checked, int64_t age_ms,
+                         char **out, size_t *out_len, char *why, size_t why_cap)
 {
     scn_jw w = {NULL, 0, 0, true, false};
     why_buf wb = {why, why_cap};
@@ -231,8 +232,9 @@ static int encode_record(uint64_t seq, const char *frame_json, size_t frame_len,
                : check_object(frame_json, frame_len, false, "frame", &wb);
     if (rc != 0)
         return rc;
-    if (state_json != NULL && (rc = check_object(state_json, state_len, true,
-                                                 "drone state", &wb)) != 0)
+    if (state_json != NULL && !state_checked &&
+        (rc = check_object(state_json, state_len, true, "drone state", &wb)) !=
+            0)
         return rc;
     /* seq and age_ms are within 2^53 (checked above): exact doubles,
      * which scn__jw_number() writes as plain integers. */
@@ -267,7 +269,7 @@ int scn__cloud_encode_frame_why(uint64_t seq, const char *frame_json,
     if (frame_json == NULL)
         return SCN_ERR_INVALID_ARG;
     return encode_record(seq, frame_json, frame_len, NULL, state_json,
-                         state_len, age_ms, out, out_len, why, why_cap);
+                         state_len, false, age_ms, out, out_len, why, why_cap);
 }
 
 int scn__cloud_encode_parsed_why(uint64_t seq, const scn_frame *frame,
@@ -277,8 +279,19 @@ int scn__cloud_encode_parsed_why(uint64_t seq, const scn_frame *frame,
 {
     if (frame == NULL)
         return SCN_ERR_INVALID_ARG;
-    return encode_record(seq, NULL, 0, frame, state_json, state_len, age_ms,
-                         out, out_len, why, why_cap);
+    return encode_record(seq, NULL, 0, frame, state_json, state_len, false,
+                         age_ms, out, out_len, why, why_cap);
+}
+
+int scn__cloud_encode_parsed_checked(uint64_t seq, const scn_frame *frame,
+                                     const char *state_json, size_t state_len,
+                                     int64_t age_ms, char **out,
+                                     size_t *out_len, char *why, size_t why_cap)
+{
+    if (frame == NULL)
+        return SCN_ERR_INVALID_ARG;
+    return encode_record(seq, NULL, 0, frame, state_json, state_len, true,
+                         age_ms, out, out_len, why, why_cap);
 }
 
 int scn__cloud_encode_frame(uint64_t seq, const char *frame_json,

@@ -141,6 +141,16 @@ int scn__cloud_encode_parsed_why(uint64_t seq, const scn_frame *frame,
                                  int64_t age_ms, char **out, size_t *out_len,
                                  char *why, size_t why_cap);
 
+/* The same with state_json already held to the state rules (one JSON
+ * object of string and finite number members under unique names, in
+ * UTF-8: scn_uav_state_to_json() writes no other) by the caller: copied
+ * without being checked again. */
+int scn__cloud_encode_parsed_checked(uint64_t seq, const scn_frame *frame,
+                                     const char *state_json, size_t state_len,
+                                     int64_t age_ms, char **out,
+                                     size_t *out_len, char *why,
+                                     size_t why_cap);
+
 /* The POST /v1/predict body {"input":FRAME}; frame checked as above. */
 int scn__cloud_encode_predict(const char *frame_json, size_t frame_len,
                               char **out, size_t *out_len);

@@ -591,14 +591,30 @@ static int publish_valid(scn_live *live, uint32_t channel_id,
                          const char *stream, uint64_t time_ns, const char *json,
                          size_t len);
 
+/* The arguments every publish call takes, json aside. */
+static bool publish_args_ok(const scn_live *live, uint32_t channel_id,
+                            const char *stream)
+{
+    return live && (channel_id || stream) &&
+           (!stream || scn__fanout_stream_name_ok(stream, strlen(stream)));
+}
+
 int scn_live_publish(scn_live *live, uint32_t channel_id, const char *stream,
                      uint64_t time_ns, const char *json, size_t len)
 {
-    if (!live || !json || (!channel_id && !stream) ||
-        (stream && !scn__fanout_stream_name_ok(stream, strlen(stream))))
+    if (!json || !publish_args_ok(live, channel_id, stream))
         return SCN_ERR_INVALID_ARG;
     if (!scn__json_value_ok(json, len))
         return SCN_ERR_MALFORMED;
+    return publish_valid(live, channel_id, stream, time_ns, json, len);
+}
+
+int scn_live_publish_checked(scn_live *live, uint32_t channel_id,
+                             const char *stream, uint64_t time_ns,
+                             const char *json, size_t len)
+{
+    if (!json || !publish_args_ok(live, channel_id, stream))
+        return SCN_ERR_INVALID_ARG;
     return publish_valid(live, channel_id, stream, time_ns, json, len);
 }
 
@@ -610,8 +626,7 @@ int scn_live_publish_frame(scn_live *live, uint32_t channel_id,
     scn_jw w = {.buf = small, .cap = sizeof(small)};
     int rc;
 
-    if (!live || !frame || (!channel_id && !stream) ||
-        (stream && !scn__fanout_stream_name_ok(stream, strlen(stream))))
+    if (!frame || !publish_args_ok(live, channel_id, stream))
         return SCN_ERR_INVALID_ARG;
     /* The frame's canonical JSON is strict JSON by construction: written
      * once here, never parsed. */

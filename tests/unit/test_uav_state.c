@@ -9,11 +9,17 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include <scentience/error.h>
+#include <scentience/frame.h>
 #include <scentience/uav.h>
+
+#include "cloud_msg.h"
+#include "fanout_internal.h"
+#include "rng.h"
 
 /* The published format filled with plausible values. */
 static const char documented[] =
@@ -610,6 +616,180 @@ static void test_json(void **state)
     assert_string_equal(out, "");
 }
 
+/* One of the texts in pool, at random. */
+static const char *pick(scn_rng *rng, const char *const *pool, size_t n)
+{
+    return pool[scn__rng_upto(rng, (uint32_t)n - 1)];
+}
+
+#define PICK(rng, pool) pick(rng, pool, sizeof(pool) / sizeof(pool[0]))
+
+/* A drone's state string as a fuzzer would send it: known keys in any
+ * order (now and then twice, which the parser refuses), values at the
+ * edges of each grammar, and unknown keys with quotes, backslashes,
+ * number-like and over-long values. */
+static size_t random_state(scn_rng *rng, char *out, size_t cap)
+{
+    static const char *const ints[] = {"0",           "-0",   "1",
+                                       "-1",          "007",  "2147483647",
+                                       "-2147483648", "-999", "123456"};
+    static const char *const decs[] = {
+        "0",        "-0",      "-0.00",           "0.5",
+        "-7.85",    "2000.00", "999999999999999", "123456789012345.67",
+        "0.000001", "-999.00", "-0.0000001",      "1234567890123.456"};
+    /* Refused in a known field: the whole state goes. */
+    static const char *const bad[] = {
+        "+5", "2147483648", "1e3", "", "-", ".5", "5.", "99999999999999999999"};
+    static const char *const keys[] = {
+        "mid", "mpry", "q\"k", "b\\s",     "{x}", "~",      "olf", "Pitch",
+        "x1",  "a,b",  "k]",   "\xc3\xa9", "gps", "pitch2", "h_"};
+    static const char *const vals[] = {
+        "1",
+        "-1",
+        "007",
+        "-0",
+        "0.5",
+        "1.50",
+        "1e3",
+        ".5",
+        "5.",
+        "-",
+        "0,0,0",
+        "say \"hi\" \\o/",
+        "true",
+        "null",
+        "{}",
+        "[1]",
+        "  spaced ",
+        "0x10",
+        "",
+        "-0.00",
+        "99999999999999999999999999999999999999999999999999",
+        "12345678901234567890123456789012345678901234567890123456789012",
+        "123456789012345678901234567890123456789012345678901234567890123x"};
+    int order[SCN_UAV_FIELD_COUNT];
+    size_t n = 0;
+    int pairs = (int)scn__rng_upto(rng, 28), next = 0;
+
+    /* The known fields in a random order, each once. */
+    for (int f = 0; f < SCN_UAV_FIELD_COUNT; f++) {
+        int j = (int)scn__rng_upto(rng, (uint32_t)f);
+        order[f] = order[j];
+        order[j] = f;
+    }
+    for (int i = 0; i < pairs; i++) {
+        const char *k, *v;
+        if (next < SCN_UAV_FIELD_COUNT && scn__rng_upto(rng, 2) > 0) {
+            scn_uav_field f = (scn_uav_field)order[next++];
+            k = scn_uav_field_name(f);
+            if (scn__rng_upto(rng, 60) == 0)
+                v = PICK(rng, bad);
+            else
+                v = scn_uav_field_is_integer(f) ? PICK(rng, ints)
+                                                : PICK(rng, decs);
+        } else {
+            k = PICK(rng, keys);
+            v = PICK(rng, vals);
+        }
+        n +=
+            (size_t)snprintf(out + n, cap - n, "%s:%s%s", k, v,
+                             i + 1 < pairs || scn__rng_upto(rng, 1) ? ";" : "");
+        assert_true(n < cap);
+    }
+    /* Now and then a known key twice, which the parser refuses. */
+    if (next > 0 && scn__rng_upto(rng, 40) == 0)
+        n += (size_t)snprintf(out + n, cap - n, ";%s:1",
+                              scn_uav_field_name((scn_uav_field)order[0]));
+    return n;
+}
+
+/* json passes the /live and Foxglove check (scn_live_publish() then
+ * published it verbatim), and the cloud record made with the state check
+ * is byte for byte the one made without it. */
+static void assert_same_downstream(const scn_frame *frame, const char *json,
+                                   size_t len, uint64_t seq, int64_t age)
+{
+    char *rec_old = NULL, *rec_new = NULL, why[256];
+    size_t old_len = 0, new_len = 0;
+
+    if (!scn__json_value_ok(json, len))
+        fail_msg("/live would refuse %s", json);
+    if (scn__cloud_encode_parsed_why(seq, frame, json, len, age, &rec_old,
+                                     &old_len, why, sizeof why) != 0)
+        fail_msg("the cloud would refuse %s: %s", json, why);
+    assert_int_equal(scn__cloud_encode_parsed_checked(seq, frame, json, len,
+                                                      age, &rec_new, &new_len,
+                                                      NULL, 0),
+                     0);
+    assert_int_equal(old_len, new_len);
+    assert_memory_equal(rec_old, rec_new, old_len);
+    free(rec_old);
+    free(rec_new);
+}
+
+/*
+ * The companion publishes a state's JSON with scn_live_publish_checked()
+ * and attaches it to cloud records with scn_cloud_submit_frame_checked(),
+ * where it used to go through the checking calls. The same bytes go out
+ * only if every JSON scn_uav_state_to_json() writes passes those checks.
+ */
+static void test_json_meets_downstream_checks(void **state)
+{
+    static const char frame_json[] =
+        "{\"UID\":\"SCN001\",\"TIMESTAMP\":\"2025-08-29T21:00:00.250Z\","
+        "\"NH3\":270,\"VOC\":2917}";
+    scn_frame *frame = NULL;
+    scn_uav_state st;
+    scn_rng rng;
+    char text[4096], json[8192];
+    int accepted = 0, with_unknown = 0;
+    (void)state;
+
+    assert_int_equal(scn_frame_new(&frame), 0);
+    assert_int_equal(scn_frame_parse(frame, frame_json, sizeof(frame_json) - 1),
+                     0);
+    scn__rng_seed(&rng, 12);
+    for (int i = 0; i < 20000; i++) {
+        size_t tn = random_state(&rng, text, sizeof text), jn = 0;
+        int64_t age = (int64_t)scn__rng_upto(&rng, 2000) - 1000;
+
+        if (scn_uav_state_parse(text, tn, &st) != 0)
+            continue;
+        accepted++;
+        with_unknown += st.unknown_count > 0;
+        assert_int_equal(scn_uav_state_to_json(&st, json, sizeof json, &jn), 0);
+        assert_same_downstream(frame, json, jn, 1 + (uint64_t)i, age);
+    }
+    /* Enough of both kinds that the loop above decided something. */
+    print_message("%d of 20000 states accepted, %d with unknown keys\n",
+                  accepted, with_unknown);
+    assert_true(accepted > 5000);
+    assert_true(with_unknown > 3000);
+
+    /* What cannot be written never reaches them: a NaN is refused when
+     * set, and one put in by hand stops the writer. Negative zero (by
+     * hand: set() makes it 0) and the edges of each range are written as
+     * numbers both checks take. */
+    memset(&st, 0, sizeof st);
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_BARO, NAN),
+                     SCN_ERR_OUT_OF_RANGE);
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_AGY, 123456789012345.4),
+                     0);
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_AGZ, -1e-9), 0);
+    assert_int_equal(scn_uav_state_set(&st, SCN_UAV_F_X, -2147483648.0), 0);
+    st.agx = -0.0;
+    st.present |= 1u << SCN_UAV_F_AGX;
+    assert_int_equal(scn_uav_state_to_json(&st, json, sizeof json, NULL), 0);
+    assert_string_equal(json, "{\"agx\":0.00,\"agy\":123456789012345.00,"
+                              "\"agz\":0.00,\"x\":-2147483648}");
+    assert_same_downstream(frame, json, strlen(json), 1, 0);
+    st.olfa = NAN;
+    st.present |= 1u << SCN_UAV_F_OLFA;
+    assert_int_equal(scn_uav_state_to_json(&st, json, sizeof json, NULL),
+                     SCN_ERR_INVALID_ARG);
+    scn_frame_free(frame);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -625,6 +805,7 @@ int main(void)
         cmocka_unit_test(test_format_limits),
         cmocka_unit_test(test_set),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_json_meets_downstream_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
