@@ -390,6 +390,9 @@ void scn__jw_number(scn_jw *w, double x);
  * scn_frame_to_json() gives): strict JSON by construction, so what takes
  * a parsed frame never parses its text again. */
 void scn__frame_write(scn_jw *w, const scn_frame *frame);
+/* No less than the length scn__frame_write() writes (exact when every key
+ * name is plain), found without writing. */
+size_t scn__frame_write_max(const scn_frame *frame);
 
 /* Whether the NUL-terminated s is valid UTF-8 (no overlongs, surrogates or
  * code points above U+10FFFF). */

@@ -546,6 +546,18 @@ static bool frame_write_plain(scn_jw *w, const scn_frame *frame)
     return true;
 }
 
+size_t scn__frame_write_max(const scn_frame *frame)
+{
+    size_t total = 2 + (frame->nkeys ? frame->nkeys - 1 : 0);
+
+    /* An escaped name takes at most 6 bytes a byte ("\u00XX"). */
+    for (size_t i = 0; i < frame->nkeys; i++) {
+        const scn_frame_key *k = &frame->keys[i];
+        total += k->raw_len + 3 + (k->plain_name ? 1 : 6) * k->name_len;
+    }
+    return total;
+}
+
 void scn__frame_write(scn_jw *w, const scn_frame *frame)
 {
     if (frame_write_plain(w, frame))

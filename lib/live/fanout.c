@@ -462,10 +462,42 @@ static void count_published(scn_fanout_stats *st, const char *stream)
         st->published_other++;
 }
 
-static int publish_shared(scn_fanout *fo, const char *stream, scn_shmsg *env)
+/* The /live envelope around json[0..len) on stream (slen bytes). */
+static size_t envelope_len(size_t slen, size_t len)
+{
+    return sizeof(ENVELOPE_HEAD) - 1 + slen + sizeof(ENVELOPE_MID) - 1 + len +
+           1;
+}
+
+/* The envelope, built once and shared by every subscriber's queue. */
+static scn_shmsg *envelope(const char *stream, size_t slen, const char *json,
+                           size_t len)
+{
+    size_t n = envelope_len(slen, len);
+    scn_shmsg *env = scn__shmsg_alloc(n);
+    char *p;
+
+    if (!env)
+        return NULL;
+    p = (char *)env->data;
+    memcpy(p, ENVELOPE_HEAD, sizeof(ENVELOPE_HEAD) - 1);
+    memcpy(p + sizeof(ENVELOPE_HEAD) - 1, stream, slen);
+    memcpy(p + sizeof(ENVELOPE_HEAD) - 1 + slen, ENVELOPE_MID,
+           sizeof(ENVELOPE_MID) - 1);
+    memcpy(p + n - 1 - len, json, len);
+    p[n - 1] = '}';
+    return env;
+}
+
+/* The text (when *json is NULL, made by text(arg)) and its envelope are
+ * made for the first subscriber that wants stream: a stream nobody
+ * watches costs no writing, allocation or copy. */
+static int publish_shared(scn_fanout *fo, const char *stream, size_t slen,
+                          const char *json, size_t len, scn_fanout_text_fn text,
+                          void *arg)
 {
     scn_server_batch b;
-    bool batching = false;
+    scn_shmsg *env = NULL;
     int count = 0, err = 0;
 
     pthread_mutex_lock(&fo->mu);
@@ -475,9 +507,15 @@ static int publish_shared(scn_fanout *fo, const char *stream, scn_shmsg *env)
 
         if (!sub_wants(s, stream))
             continue;
-        if (!batching) {
+        if (!env) {
+            /* Made no longer than len_max, which fits (the caller). */
+            if (!json && (err = text(arg, &json, &len)) != 0)
+                break;
+            if (!(env = envelope(stream, slen, json, len))) {
+                err = SCN_ERR_NOMEM;
+                break;
+            }
             scn__server_batch_begin(fo->srv, &b);
-            batching = true;
         }
         rc = scn__server_batch_push(&b, s->conn, env, 0, NULL, 0);
         if (rc == 0) {
@@ -489,9 +527,10 @@ static int publish_shared(scn_fanout *fo, const char *stream, scn_shmsg *env)
             err = rc;
         }
     }
-    if (batching)
+    if (env)
         scn__server_batch_end(&b);
     pthread_mutex_unlock(&fo->mu);
+    scn__shmsg_unref(env);
     return err ? err : count;
 }
 
@@ -507,31 +546,31 @@ int scn_fanout_publish(scn_fanout *fo, const char *stream, const char *json,
     return scn__fanout_publish_valid(fo, stream, json, len);
 }
 
+int scn__fanout_publish_text(scn_fanout *fo, const char *stream, size_t len_max,
+                             scn_fanout_text_fn text, void *arg)
+{
+    size_t slen = strlen(stream), len = 0;
+    const char *json = NULL;
+    int rc;
+
+    /* Too big for any queue: refused whether or not anyone watches. */
+    if (envelope_len(slen, len_max) > scn__server_queue_bytes(fo->srv)) {
+        if ((rc = text(arg, &json, &len)) != 0)
+            return rc;
+        if (envelope_len(slen, len) > scn__server_queue_bytes(fo->srv))
+            return SCN_ERR_MESSAGE_TOO_BIG;
+    }
+    return publish_shared(fo, stream, slen, json, len, text, arg);
+}
+
 int scn__fanout_publish_valid(scn_fanout *fo, const char *stream,
                               const char *json, size_t len)
 {
-    size_t slen = strlen(stream), n;
-    scn_shmsg *env;
-    char *p;
-    int rc;
+    size_t slen = strlen(stream);
 
-    n = sizeof(ENVELOPE_HEAD) - 1 + slen + sizeof(ENVELOPE_MID) - 1 + len + 1;
-    if (n > scn__server_queue_bytes(fo->srv))
+    if (envelope_len(slen, len) > scn__server_queue_bytes(fo->srv))
         return SCN_ERR_MESSAGE_TOO_BIG;
-    /* Built once and shared by every subscriber's queue. */
-    env = scn__shmsg_alloc(n);
-    if (!env)
-        return SCN_ERR_NOMEM;
-    p = (char *)env->data;
-    memcpy(p, ENVELOPE_HEAD, sizeof(ENVELOPE_HEAD) - 1);
-    memcpy(p + sizeof(ENVELOPE_HEAD) - 1, stream, slen);
-    memcpy(p + sizeof(ENVELOPE_HEAD) - 1 + slen, ENVELOPE_MID,
-           sizeof(ENVELOPE_MID) - 1);
-    memcpy(p + n - 1 - len, json, len);
-    p[n - 1] = '}';
-    rc = publish_shared(fo, stream, env);
-    scn__shmsg_unref(env);
-    return rc;
+    return publish_shared(fo, stream, slen, json, len, NULL, NULL);
 }
 
 void scn_fanout_get_stats(scn_fanout *fo, scn_fanout_stats *out)

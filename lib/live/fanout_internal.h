@@ -34,6 +34,17 @@ void scn__fanout_conn_error(scn_fanout *fo, scn_server_conn *conn, int err);
 int scn__fanout_publish_valid(scn_fanout *fo, const char *stream,
                               const char *json, size_t len);
 
+/* A text made only when it is needed (a frame's canonical JSON): sets
+ * *json and *len, valid until the publish returns; returns 0 or
+ * SCN_ERR_NOMEM. */
+typedef int (*scn_fanout_text_fn)(void *arg, const char **json, size_t *len);
+
+/* scn__fanout_publish_valid() of the text text(arg) makes, which is made
+ * only when a subscriber wants stream, or when len_max (no shorter than
+ * the text) cannot rule out SCN_ERR_MESSAGE_TOO_BIG. */
+int scn__fanout_publish_text(scn_fanout *fo, const char *stream, size_t len_max,
+                             scn_fanout_text_fn text, void *arg);
+
 /* scn__fanout_stream_name_ok(): fanout_request.h. One complete JSON value and
  * nothing else but whitespace. */
 bool scn__json_value_ok(const char *json, size_t len);

@@ -587,9 +587,48 @@ int scn_live_channel_remove(scn_live *live, uint32_t id)
     return 0;
 }
 
+/*
+ * What one publish sends: json[0..len) as given, or a frame whose
+ * canonical JSON (strict JSON by construction: written, never parsed) is
+ * written the first time a subscriber wants it, so a frame nobody watches
+ * costs no writing.
+ */
+typedef struct payload {
+    const scn_frame *frame; /* NULL: json was given */
+    const char *json;
+    size_t len;
+    scn_jw w;
+    char *small; /* the caller's buffer for a frame's text, small_cap bytes */
+    size_t small_cap;
+} payload;
+
+/* The payload's text (scn_fanout_text_fn): 0 or SCN_ERR_NOMEM. */
+static int payload_text(void *arg, const char **json, size_t *len)
+{
+    payload *p = arg;
+
+    if (!p->json) {
+        p->w = (scn_jw){.buf = p->small, .cap = p->small_cap};
+        scn__frame_write(&p->w, p->frame);
+        if (p->w.len > p->w.cap) {
+            p->w = (scn_jw){.grow = true};
+            scn__frame_write(&p->w, p->frame);
+            if (p->w.oom) {
+                free(p->w.buf);
+                p->w.buf = NULL;
+                return SCN_ERR_NOMEM;
+            }
+        }
+        p->json = p->w.buf;
+        p->len = p->w.len;
+    }
+    *json = p->json;
+    *len = p->len;
+    return 0;
+}
+
 static int publish_valid(scn_live *live, uint32_t channel_id,
-                         const char *stream, uint64_t time_ns, const char *json,
-                         size_t len);
+                         const char *stream, uint64_t time_ns, payload *p);
 
 /* The arguments every publish call takes, json aside. */
 static bool publish_args_ok(const scn_live *live, uint32_t channel_id,
@@ -602,20 +641,24 @@ static bool publish_args_ok(const scn_live *live, uint32_t channel_id,
 int scn_live_publish(scn_live *live, uint32_t channel_id, const char *stream,
                      uint64_t time_ns, const char *json, size_t len)
 {
+    payload p = {.json = json, .len = len};
+
     if (!json || !publish_args_ok(live, channel_id, stream))
         return SCN_ERR_INVALID_ARG;
     if (!scn__json_value_ok(json, len))
         return SCN_ERR_MALFORMED;
-    return publish_valid(live, channel_id, stream, time_ns, json, len);
+    return publish_valid(live, channel_id, stream, time_ns, &p);
 }
 
 int scn_live_publish_checked(scn_live *live, uint32_t channel_id,
                              const char *stream, uint64_t time_ns,
                              const char *json, size_t len)
 {
+    payload p = {.json = json, .len = len};
+
     if (!json || !publish_args_ok(live, channel_id, stream))
         return SCN_ERR_INVALID_ARG;
-    return publish_valid(live, channel_id, stream, time_ns, json, len);
+    return publish_valid(live, channel_id, stream, time_ns, &p);
 }
 
 int scn_live_publish_frame(scn_live *live, uint32_t channel_id,
@@ -623,36 +666,26 @@ int scn_live_publish_frame(scn_live *live, uint32_t channel_id,
                            const scn_frame *frame)
 {
     char small[2048];
-    scn_jw w = {.buf = small, .cap = sizeof(small)};
+    payload p = {.frame = frame, .small = small, .small_cap = sizeof(small)};
     int rc;
 
     if (!frame || !publish_args_ok(live, channel_id, stream))
         return SCN_ERR_INVALID_ARG;
-    /* The frame's canonical JSON is strict JSON by construction: written
-     * once here, never parsed. */
-    scn__frame_write(&w, frame);
-    if (w.len > w.cap) {
-        w = (scn_jw){.grow = true};
-        scn__frame_write(&w, frame);
-        if (w.oom) {
-            free(w.buf);
-            return SCN_ERR_NOMEM;
-        }
-    }
-    rc = publish_valid(live, channel_id, stream, time_ns, w.buf, w.len);
-    if (w.buf != small)
-        free(w.buf);
+    rc = publish_valid(live, channel_id, stream, time_ns, &p);
+    if (p.w.buf != p.small)
+        free(p.w.buf);
     return rc;
 }
 
-/* scn_live_publish() of JSON known to be one valid value. */
+/* scn_live_publish() of a payload known to be one valid JSON value. */
 static int publish_valid(scn_live *live, uint32_t channel_id,
-                         const char *stream, uint64_t time_ns, const char *json,
-                         size_t len)
+                         const char *stream, uint64_t time_ns, payload *p)
 {
     unsigned char prefix[SCN_FG_MESSAGE_PREFIX];
     scn_server_batch b;
     scn_shmsg *m = NULL;
+    const char *json;
+    size_t len;
     int count = 0, err = 0, rc;
 
     pthread_mutex_lock(&live->mu);
@@ -661,9 +694,6 @@ static int publish_valid(scn_live *live, uint32_t channel_id,
         return SCN_ERR_NOT_FOUND;
     }
     live->published++;
-    /* The time is the same for every client: only the subscription id in
-     * the prefix changes. */
-    scn__fg_message_prefix(prefix, 0, time_ns);
     for (fg_client *c = live->clients; c && channel_id; c = c->next) {
         for (size_t i = 0; i < c->nsubs; i++) {
             if (c->subs[i].channel_id != channel_id)
@@ -671,11 +701,16 @@ static int publish_valid(scn_live *live, uint32_t channel_id,
             /* The payload once for every client; each has its own
              * subscription id in front. */
             if (!m) {
+                if ((err = payload_text(p, &json, &len)) != 0)
+                    break;
                 if (!(m = scn__shmsg_new(json, len))) {
                     err = SCN_ERR_NOMEM;
                     break;
                 }
                 scn__server_batch_begin(live->srv, &b);
+                /* The time is the same for every client: only the
+                 * subscription id in the prefix changes. */
+                scn__fg_message_prefix(prefix, 0, time_ns);
             }
             scn__fg_prefix_set_sub(prefix, c->subs[i].sub_id);
             rc = scn__server_batch_push(&b, c->conn, m, 1, prefix,
@@ -693,7 +728,12 @@ static int publish_valid(scn_live *live, uint32_t channel_id,
     pthread_mutex_unlock(&live->mu);
     scn__shmsg_unref(m);
     if (stream) {
-        rc = scn__fanout_publish_valid(live->fo, stream, json, len);
+        if (p->json)
+            rc = scn__fanout_publish_valid(live->fo, stream, p->json, p->len);
+        else
+            rc = scn__fanout_publish_text(live->fo, stream,
+                                          scn__frame_write_max(p->frame),
+                                          payload_text, p);
         if (rc >= 0)
             count += rc;
         else

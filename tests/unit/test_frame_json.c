@@ -1,5 +1,6 @@
 /* lib/codec/frame_json.c number writer: every double it writes reads back as
- * the same double, and readings come out in their short decimal form. */
+ * the same double, and readings come out in their short decimal form. And
+ * the frame writer's length bound holds. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <scentience/frame.h>
 
 #include "frame_internal.h"
 #include "rng.h"
@@ -79,11 +81,47 @@ static void test_random_round_trips(void **state)
     check_round_trip(1.7976931348623157e308);
 }
 
+/* scn__frame_write_max() is never below what scn__frame_write() writes,
+ * and is exactly that when every name is written as it is. */
+static void test_write_max(void **state)
+{
+    static const struct {
+        const char *json;
+        bool exact;
+    } cases[] = {
+        {"{\"UID\":\"S\",\"TIMESTAMP\":\"2025-08-29T21:00:00Z\"}", true},
+        {"{\"UID\":\"S\",\"TIMESTAMP\":\"2025-08-29T21:00:00Z\",\"NH3\":1e15,"
+         "\"_n\":{\"a\":[1,2,{\"b\":\"\\u00e9\"}]},\"s\":\"x\\ty\"}",
+         true},
+        {"{\"UID\":\"S\",\"TIMESTAMP\":\"2025-08-29T21:00:00Z\",\"q\\\"\":1,"
+         "\"\\u0001\\u001f\":2,\"\\u00e9\\\\\":3}",
+         false},
+    };
+    scn_frame *f;
+    char buf[1024];
+    (void)state;
+
+    assert_int_equal(scn_frame_new(&f), 0);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        scn_jw w = {buf, 0, sizeof(buf), false, false};
+        assert_int_equal(
+            scn_frame_parse(f, cases[i].json, strlen(cases[i].json)), 0);
+        scn__frame_write(&w, f);
+        assert_true(w.len <= sizeof(buf));
+        if (cases[i].exact)
+            assert_int_equal(scn__frame_write_max(f), w.len);
+        else
+            assert_true(scn__frame_write_max(f) > w.len);
+    }
+    scn_frame_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_short_forms),
         cmocka_unit_test(test_random_round_trips),
+        cmocka_unit_test(test_write_max),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

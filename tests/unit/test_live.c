@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <scentience/error.h>
+#include <scentience/frame.h>
 #include <scentience/live.h>
 
 typedef struct fixture {
@@ -111,12 +112,74 @@ static void test_checked_takes_the_callers_word(void **state)
     assert_int_equal(st.live.published_uav_state, 1);
 }
 
+/* A listener whose queues hold the envelope of exactly frame's text on
+ * "olfaction" ({"type":"message","stream":"olfaction","data":...}) and
+ * no byte more: publish_frame() takes it there, and refuses it on a
+ * longer stream name as too big, nobody watching either. *text gets the
+ * frame's text, *n its length. */
+static void check_frame_at_limit(fixture *f, scn_frame *frame, char *text,
+                                 size_t cap, size_t *n)
+{
+    scn_live_options o;
+    scn_live *small = NULL;
+
+    assert_int_equal(scn_frame_to_json(frame, text, cap, n), 0);
+    scn_live_options_init(&o);
+    o.bind_address = "127.0.0.1";
+    o.queue_bytes =
+        strlen("{\"type\":\"message\",\"stream\":\"olfaction\",\"data\":}") +
+        *n;
+    assert_int_equal(scn_live_new(f->loop, &o, &small), 0);
+    assert_int_equal(scn_live_publish_frame(small, 0, "olfaction", 1, frame),
+                     0);
+    assert_int_equal(scn_live_publish_frame(small, 0, "olfaction2", 1, frame),
+                     SCN_ERR_MESSAGE_TOO_BIG);
+    assert_int_equal(
+        scn_live_publish_checked(small, 0, "olfaction", 1, text, *n + 1),
+        SCN_ERR_MESSAGE_TOO_BIG);
+    scn_live_free(small);
+}
+
+/* A frame nobody watches is not written (live.c), yet counted, and one
+ * too big for any subscriber's queue is refused as before, whether or
+ * not anyone watches: the bound scn__frame_write_max() decides without
+ * writing, and, above the text's length (an escaped name), writing
+ * decides near the limit. */
+static void test_frame_nobody_watches(void **state)
+{
+    static const char plain[] =
+        "{\"UID\":\"SCN001\",\"TIMESTAMP\":\"2025-08-29T21:00:00.250Z\","
+        "\"NH3\":270}";
+    static const char escaped[] =
+        "{\"UID\":\"SCN001\",\"TIMESTAMP\":\"2025-08-29T21:00:00.250Z\","
+        "\"q\\\"\\u0001\":1}";
+    fixture *f = *state;
+    scn_live_stats st;
+    scn_frame *frame;
+    size_t n;
+    char text[256];
+
+    assert_int_equal(scn_frame_new(&frame), 0);
+    assert_int_equal(scn_frame_parse(frame, plain, sizeof(plain) - 1), 0);
+    assert_int_equal(
+        scn_live_publish_frame(f->live, f->chan, "olfaction", 1, frame), 0);
+    scn_live_get_stats(f->live, &st);
+    assert_int_equal(st.published, 1);
+    assert_int_equal(st.live.published_olfaction, 1);
+    check_frame_at_limit(f, frame, text, sizeof(text), &n);
+    assert_int_equal(scn_frame_parse(frame, escaped, sizeof(escaped) - 1), 0);
+    check_frame_at_limit(f, frame, text, sizeof(text), &n);
+    scn_frame_free(frame);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_same_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checked_takes_the_callers_word,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_frame_nobody_watches, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
