@@ -2,14 +2,20 @@
  * Drone state strings (uav/state.c). An accepted state is written with
  * scn_uav_state_format(), which must parse again to the same fields and
  * kept unknown keys and then write the very same text; its JSON form must
- * be strict JSON holding the same numbers.
+ * be strict JSON holding the same numbers, and pass the checks of the
+ * calls the companion now spares it (scn_live_publish()'s, and the cloud
+ * encoder's for an attached state, whose record must be byte for byte
+ * the one made without the check).
  */
 #include "fuzz.h"
 
 #include <cjson/cJSON.h>
 #include <scentience/error.h>
+#include <scentience/frame.h>
 #include <scentience/uav.h>
 
+#include "cloud_msg.h"
+#include "fanout_internal.h"
 #include "frame_internal.h"
 
 static char *format(const scn_uav_state *st, size_t *len,
@@ -49,6 +55,33 @@ static void check_same(const scn_uav_state *a, const scn_uav_state *b,
                    "unknown key %zu changed", i);
 }
 
+static void check_downstream(const char *json, size_t len)
+{
+    static const char frame_json[] =
+        "{\"UID\":\"SCN001\",\"TIMESTAMP\":\"2025-08-29T21:00:00.250Z\","
+        "\"NH3\":270}";
+    static scn_frame *frame;
+    char *a = NULL, *b = NULL, why[256];
+    size_t alen = 0, blen = 0;
+    int rc;
+
+    if (frame == NULL)
+        FUZZ_CHECK(
+            scn_frame_new(&frame) == 0 &&
+                scn_frame_parse(frame, frame_json, sizeof(frame_json) - 1) == 0,
+            "frame");
+    FUZZ_CHECK(scn__json_value_ok(json, len), "/live refuses %s", json);
+    rc = scn__cloud_encode_parsed_why(1, frame, json, len, 40, &a, &alen, why,
+                                      sizeof why);
+    FUZZ_CHECK(rc == 0, "the cloud refuses %s: %s", json, why);
+    rc = scn__cloud_encode_parsed_checked(1, frame, json, len, 40, &b, &blen,
+                                          NULL, 0);
+    FUZZ_CHECK(rc == 0 && alen == blen && memcmp(a, b, alen) == 0,
+               "records differ for %s", json);
+    free(a);
+    free(b);
+}
+
 static void check_json(const scn_uav_state *st)
 {
     size_t len;
@@ -70,6 +103,7 @@ static void check_json(const scn_uav_state *st)
                    "%s: %.17g in %s", name, want, json);
     }
     cJSON_Delete(root);
+    check_downstream(json, len);
     free(json);
 }
 
