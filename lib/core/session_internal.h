@@ -61,6 +61,7 @@ struct scn_session {
     scn_fsm fsm;
     scn_lws_timer *timer; /* runs scn__session_service */
     struct lws *wsi;
+    struct scn_ws_link *link; /* ws_adapter.c: the protocol state */
 
     /* Failure recorded before the wsi closes, reported when it does. */
     bool has_pending_failure;
@@ -73,7 +74,6 @@ struct scn_session {
     /* Receive side, loop thread only (manual mode: see inq). */
     unsigned char *rxbuf;
     size_t rxlen, rxcap;
-    bool rx_discard; /* skipping a binary message */
     bool rx_paused;
     int close_code; /* we close with this from WRITEABLE */
     const char *close_reason;

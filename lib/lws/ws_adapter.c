@@ -2,6 +2,19 @@
  * The libwebsockets adapter: the only file that drives lws for client
  * sessions. It turns lws events into policy inputs (fsm, queues) and policy
  * decisions into lws calls. All of it runs on the loop's thread.
+ *
+ * On ws:// lws is the transport only: DNS, TCP, its poll loop and timers.
+ * The connection is an lws RAW client; the WebSocket protocol is ours, as
+ * in the servers: the upgrade request is written here, the answer read
+ * with ws_client_handshake.c, frames read with ws_frame.c's reader (its
+ * client role) and written with our own headers and masks. lws 4.1.6's
+ * client parser walks every received byte through a state machine, which
+ * cost more than anything else per frame in scn-companion.
+ *
+ * wss:// still runs lws's own WebSocket client: lws 4.1.6 as Debian builds
+ * it (no LWS_WITH_SYS_ASYNC_DNS) starts TLS on a RAW client before the
+ * socket exists, and the attempt fails ("tls start fail"). Its handlers
+ * are the ones marked "(wss://)" below; both paths share the rest.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -12,7 +25,29 @@
 
 #include "lws_loop.h"
 #include "sock_abort.h"
+#include "ws_client_handshake.h"
 #include "ws_frame.h"
+
+/* The protocol state of one connection attempt (the session's link). */
+struct scn_ws_link {
+    bool raw;           /* ours (ws://), else lws's ws client (wss://) */
+    bool binary;        /* (wss://) the message under way is binary */
+    char key[25];       /* the Sec-WebSocket-Key sent */
+    bool request_sent;  /* the upgrade request was written */
+    bool upgraded;      /* 101 checked: frames from here on */
+    bool close_now;     /* the receive path asks lws to close */
+    scn_ws_reply reply; /* the answer, until upgraded */
+    scn_ws_reader reader;
+    /* Bytes read but not parsed while reading is paused (manual
+     * dispatch behind): at most one read's worth. */
+    unsigned char *held;
+    size_t held_len;
+    bool resume_due; /* the session timer parses it, then reads again */
+    /* A ping's payload to answer (the last one: RFC 6455 5.5.3). */
+    bool pong_due;
+    unsigned char pong[SCN_WS_CONTROL_MAX];
+    size_t pong_len;
+};
 
 #define USER_AGENT "scentience-c/" SCN_VERSION_STRING
 
@@ -33,11 +68,18 @@ size_t scn__ws_headroom(void)
 
 int scn__ws_attach(scn_session *s)
 {
+    s->link = calloc(1, sizeof(*s->link));
+    if (!s->link)
+        return SCN_ERR_NOMEM;
     return scn__lws_timer_new(s->loop, session_timer, s, &s->timer);
 }
 
 void scn__ws_release(scn_session *s)
 {
+    if (s->link)
+        free(s->link->held);
+    free(s->link);
+    s->link = NULL;
     scn__lws_timer_free(s->timer);
     s->timer = NULL;
     if (s->tls) {
@@ -201,6 +243,11 @@ int scn__ws_connect(scn_session *s)
     s->rxlen = 0;
     s->rx_paused = false;
     s->close_code = 0;
+    free(s->link->held);
+    memset(s->link, 0, sizeof(*s->link));
+    s->link->raw = !s->url.tls;
+    scn__ws_reply_init(&s->link->reply);
+    scn__ws_reader_init_client(&s->link->reader, s->opts.max_message_bytes);
 
     /* The key is read again at every attempt, so a rotated key file or
      * environment is picked up without a restart. */
@@ -229,10 +276,15 @@ int scn__ws_connect(scn_session *s)
     ci.port = s->url.port;
     ci.path = s->url.path;
     ci.host = s->url.host;
-    ci.origin = s->url.host;
-    ci.protocol = s->subprotocol_offer;
     ci.local_protocol_name = SCN_SUBPROTOCOL_NAME;
-    ci.ietf_version_or_minus_one = -1;
+    if (s->link->raw) {
+        /* A RAW client: lws connects; the upgrade is ours. */
+        ci.method = "RAW";
+    } else {
+        ci.origin = s->url.host;
+        ci.protocol = s->subprotocol_offer;
+        ci.ietf_version_or_minus_one = -1;
+    }
     ci.userdata = s;
     ci.pwsi = &s->wsi;
     if (s->url.tls) {
@@ -268,12 +320,41 @@ void scn__ws_detach(scn_session *s)
     s->wsi = NULL;
 }
 
+static int read_frames(scn_session *s, struct lws *wsi, unsigned char *in,
+                       size_t len);
+
+/* The application caught up: what was held is parsed first (it may pause
+ * reading again), then the socket is read again. */
+static void resume_reading(scn_session *s)
+{
+    struct scn_ws_link *k = s->link;
+    unsigned char *held = k->held;
+
+    s->rx_paused = false;
+    if (held) {
+        k->held = NULL;
+        if (read_frames(s, s->wsi, held, k->held_len) < 0)
+            lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        free(held);
+        if (s->free_pending || !s->wsi || s->rx_paused)
+            return;
+    }
+    lws_rx_flow_control(s->wsi, 1);
+}
+
 void scn__session_service(scn_session *s)
 {
     scn_transition tr;
     scn_tick t;
     bool close_now;
 
+    if (s->link->resume_due) {
+        s->link->resume_due = false;
+        if (s->wsi && s->rx_paused)
+            resume_reading(s);
+        if (scn__session_reap(s))
+            return;
+    }
     if (s->start_pending) {
         s->start_pending = false;
         scn__session_notify(s, &s->start_tr, 0, 0);
@@ -351,8 +432,14 @@ void scn__ws_wake(scn_loop_child *c)
     if (write && s->wsi && s->fsm.state == SCN_STATE_OPEN)
         lws_callback_on_writable(s->wsi);
     if (resume && s->wsi && s->rx_paused) {
-        s->rx_paused = false;
-        lws_rx_flow_control(s->wsi, 1);
+        if (s->link->held) {
+            /* Parsing runs callbacks: from the session's timer. */
+            s->link->resume_due = true;
+            scn__session_schedule(s, 0);
+        } else {
+            s->rx_paused = false;
+            lws_rx_flow_control(s->wsi, 1);
+        }
     }
     /* Closing runs user callbacks: do it from the session's timer, not
      * while the loop walks its children. */
@@ -360,6 +447,121 @@ void scn__ws_wake(scn_loop_child *c)
         scn__session_schedule(s, 0);
 }
 
+/* Writes a frame of ours (masked with a key from the pool) carrying the
+ * n <= 125 bytes at p. Returns 0 or -1. */
+static int send_control(scn_session *s, struct lws *wsi, int opcode,
+                        const void *p, size_t n)
+{
+    unsigned char f[LWS_PRE + SCN_WS_CONTROL_MAX];
+    unsigned char key[4];
+    size_t hs = scn__ws_client_header_size(n);
+
+    if (scn__mask_pool_take(&s->loop->lws->masks, key) != 0)
+        return -1;
+    if (n) /* p may be NULL then */
+        memcpy(f + LWS_PRE, p, n);
+    scn__ws_client_frame(f + LWS_PRE, opcode, n, key);
+    return lws_write(wsi, f + LWS_PRE - hs, hs + n, LWS_WRITE_HTTP) <
+                   (int)(hs + n)
+               ? -1
+               : 0;
+}
+
+/* Our close frame: the code and the reason. */
+static int send_close(scn_session *s, struct lws *wsi, int code,
+                      const char *reason)
+{
+    unsigned char b[SCN_WS_CONTROL_MAX];
+    size_t n = strlen(reason);
+
+    if (n > sizeof(b) - 2)
+        n = sizeof(b) - 2;
+    b[0] = (unsigned char)(code >> 8);
+    b[1] = (unsigned char)code;
+    memcpy(b + 2, reason, n);
+    return send_control(s, wsi, SCN_WS_CLOSE, b, n + 2);
+}
+
+/*
+ * The upgrade request: the request line and headers lws wrote when it ran
+ * the handshake, then ours (the key, the device's uid, the user agent).
+ * The API key is in the buffer only until it is written; lws copies what
+ * the socket did not take at once into its own buffer, as it did before.
+ */
+static int send_upgrade_request(scn_session *s, struct lws *wsi)
+{
+    struct scn_ws_link *k = s->link;
+    const char *path = *s->url.path ? s->url.path : "/";
+    unsigned char nonce[16];
+    char proto[160] = "", uid[160] = "";
+    size_t klen = s->opts.no_key ? 0 : scn__secret_len(s->key);
+    size_t cap, n;
+    unsigned char *buf;
+    int len, rc = -1;
+
+    for (int i = 0; i < 16; i += 4)
+        if (scn__mask_pool_take(&s->loop->lws->masks, nonce + i) != 0)
+            return -1;
+    scn__ws_client_key(nonce, k->key);
+    if (s->subprotocol_offer)
+        snprintf(proto, sizeof(proto), "Sec-WebSocket-Protocol: %s\r\n",
+                 s->subprotocol_offer);
+    if (s->device_uid)
+        snprintf(uid, sizeof(uid), "x-scentience-uid: %s\r\n", s->device_uid);
+    cap = 512 + strlen(path) + 2 * strlen(s->url.host) + strlen(proto) +
+          strlen(uid) + klen;
+    buf = malloc(LWS_PRE + cap);
+    if (!buf)
+        return -1;
+    len = snprintf((char *)buf + LWS_PRE, cap,
+                   "GET %s%s HTTP/1.1\r\n"
+                   "Pragma: no-cache\r\n"
+                   "Cache-Control: no-cache\r\n"
+                   "Host: %s\r\n"
+                   "Origin: http://%s\r\n"
+                   "Upgrade: websocket\r\n"
+                   "Connection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: %s\r\n"
+                   "%s"
+                   "Sec-WebSocket-Version: 13\r\n",
+                   *path == '/' ? "" : "/", path, s->url.host, s->url.host,
+                   k->key, proto);
+    n = len > 0 ? (size_t)len : cap;
+    if (klen && n + klen + 32 < cap) {
+        memcpy(buf + LWS_PRE + n, "authorization: Bearer ", 22);
+        memcpy(buf + LWS_PRE + n + 22, scn__secret_str(s->key), klen);
+        memcpy(buf + LWS_PRE + n + 22 + klen, "\r\n", 2);
+        n += 22 + klen + 2;
+    }
+    len = snprintf((char *)buf + LWS_PRE + n, cap - n,
+                   "%suser-agent: " USER_AGENT "\r\n\r\n", uid);
+    if (len > 0 && n + (size_t)len < cap) {
+        n += (size_t)len;
+        rc = lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP) < (int)n ? -1 : 0;
+    }
+    explicit_bzero(buf, LWS_PRE + cap);
+    free(buf);
+    wipe_transient_key(s);
+    k->request_sent = rc == 0;
+    return rc;
+}
+
+static bool mentions_tls(const char *text, size_t len)
+{
+    static const char *const words[] = {"ssl", "tls", "cert", "x509"};
+    char low[128];
+    size_t n = len < sizeof(low) - 1 ? len : sizeof(low) - 1;
+
+    for (size_t i = 0; i < n; i++)
+        low[i] = (char)tolower((unsigned char)text[i]);
+    low[n] = '\0';
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (strstr(low, words[i]))
+            return true;
+    return false;
+}
+
+/* (wss://) Our headers in lws's upgrade request. */
 static int append_headers(scn_session *s, struct lws *wsi, unsigned char **p,
                           size_t room)
 {
@@ -390,37 +592,21 @@ static int append_headers(scn_session *s, struct lws *wsi, unsigned char **p,
     return rc ? -1 : 0;
 }
 
-static bool mentions_tls(const char *text, size_t len)
-{
-    static const char *const words[] = {"ssl", "tls", "cert", "x509"};
-    char low[128];
-    size_t n = len < sizeof(low) - 1 ? len : sizeof(low) - 1;
-
-    for (size_t i = 0; i < n; i++)
-        low[i] = (char)tolower((unsigned char)text[i]);
-    low[n] = '\0';
-    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-        if (strstr(low, words[i]))
-            return true;
-    return false;
-}
-
-static void on_connection_error(scn_session *s, struct lws *wsi, const char *in,
-                                size_t len)
+/* The attempt failed before the link opened: why (lws's words or ours),
+ * and the server's answer when it gave one (rep: its status, not 101). */
+static void fail_attempt(scn_session *s, const scn_ws_reply *rep,
+                         const char *in, size_t len)
 {
     scn_failure f = {.kind = SCN_FAIL_CONNECT};
-    char auth[256] = "", retry[64] = "";
-    int status = wsi ? (int)lws_http_client_http_response(wsi) : 0;
+    int status = rep ? rep->status : 0;
 
     if (status > 0 && status != 101) {
         f.kind = SCN_FAIL_HTTP_STATUS;
         f.http_status = status;
-        if (lws_hdr_copy(wsi, auth, sizeof(auth),
-                         WSI_TOKEN_HTTP_WWW_AUTHENTICATE) > 0)
-            f.detail = auth;
-        if (lws_hdr_copy(wsi, retry, sizeof(retry),
-                         WSI_TOKEN_HTTP_RETRY_AFTER) > 0)
-            scn__parse_retry_after(retry, (int64_t)time(NULL),
+        if (rep->www_authenticate && *rep->www_authenticate)
+            f.detail = rep->www_authenticate;
+        if (rep->retry_after)
+            scn__parse_retry_after(rep->retry_after, (int64_t)time(NULL),
                                    &f.retry_after_ms);
     } else if (in && mentions_tls(in, len)) {
         f.kind = SCN_FAIL_TLS;
@@ -432,12 +618,33 @@ static void on_connection_error(scn_session *s, struct lws *wsi, const char *in,
     report_failure(s, &f);
 }
 
+static void on_connection_error(scn_session *s, struct lws *wsi, const char *in,
+                                size_t len)
+{
+    scn_ws_reply rep = {.status = wsi && !s->link->raw
+                                      ? (int)lws_http_client_http_response(wsi)
+                                      : 0};
+    char auth[256] = "", retry[64] = "";
+
+    /* (wss://) lws read the answer: its status and the fields we use. */
+    if (rep.status > 0 && rep.status != 101) {
+        if (lws_hdr_copy(wsi, auth, sizeof(auth),
+                         WSI_TOKEN_HTTP_WWW_AUTHENTICATE) > 0)
+            rep.www_authenticate = auth;
+        if (lws_hdr_copy(wsi, retry, sizeof(retry),
+                         WSI_TOKEN_HTTP_RETRY_AFTER) > 0)
+            rep.retry_after = retry;
+    }
+    fail_attempt(s, &rep, in, len);
+}
+
 static void on_established(scn_session *s, struct lws *wsi)
 {
     scn_transition tr;
     bool more;
 
     s->wsi = wsi;
+    s->link->upgraded = true;
     s->expect_seq = 0;
     tr = scn__fsm_opened(&s->fsm, now_ms(s));
     pthread_mutex_lock(&s->mu);
@@ -487,17 +694,15 @@ static void complete_message(scn_session *s, struct lws *wsi,
 }
 
 /*
- * Closing must not be started by returning -1 from CLIENT_RECEIVE: lws
- * 4.1.6 then keeps parsing the rest of its read buffer into the rx buffer
- * without resetting it and writes past its end (seen with valgrind). So the
- * receive path stops reading, discards, and closes from WRITEABLE.
+ * The receive path closes from WRITEABLE: our close frame must not cut
+ * into a frame lws is still writing (a partial write it buffered). Reading
+ * stops, the rest is discarded, the close frame goes out, the link ends.
  */
 static void close_from_writeable(scn_session *s, struct lws *wsi, int code,
                                  const char *reason)
 {
     s->close_code = code;
     s->close_reason = reason;
-    s->rx_discard = true;
     if (!s->rx_paused) {
         s->rx_paused = true;
         lws_rx_flow_control(wsi, 0);
@@ -505,46 +710,62 @@ static void close_from_writeable(scn_session *s, struct lws *wsi, int code,
     lws_callback_on_writable(wsi);
 }
 
-static int on_receive(scn_session *s, struct lws *wsi, const void *in,
-                      size_t len)
-{
-    size_t remaining = lws_remaining_packet_payload(wsi);
-    bool first = lws_is_first_fragment(wsi);
-    bool final = lws_is_final_fragment(wsi);
+/* The reader's callbacks stop it with this when the session went away
+ * or the link is being closed: not a close code. */
+#define STOP_READING 1
 
+/* Refuses a message over max_message_bytes (the reader knows it from the
+ * first frame header, before buffering any of it). */
+static void refuse_too_big(scn_session *s, struct lws *wsi)
+{
+    pthread_mutex_lock(&s->mu);
+    s->stats.oversize_in++;
+    pthread_mutex_unlock(&s->mu);
+    scn__session_report(s, SCN_ERR_MESSAGE_TOO_BIG,
+                        "inbound message over max_message_bytes");
+    s->has_pending_failure = true;
+    s->pending_failure = SCN_FAIL_TOO_BIG;
+    close_from_writeable(s, wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                         "message too big");
+}
+
+/* After a message: whether the reader goes on. Reading paused (the
+ * application is behind) stops it where it is, as lws did: the rest of
+ * what was read waits for the resume, and memory stays bounded. */
+static int after_message(scn_session *s)
+{
+    if (s->free_pending)
+        return STOP_READING;
+    return s->rx_paused && !s->close_code ? SCN_WS_PAUSE : 0;
+}
+
+static void count_rx(scn_session *s, size_t len)
+{
     scn__fsm_rx(&s->fsm, now_ms(s));
     pthread_mutex_lock(&s->mu);
     s->stats.bytes_in += len;
     pthread_mutex_unlock(&s->mu);
-    if (s->close_code)
-        return 0; /* closing: the rest is discarded */
-    if (first) {
-        s->rxlen = 0;
-        s->rx_discard = lws_frame_is_binary(wsi);
-    }
-    if (s->rx_discard) {
-        if (final)
+}
+
+/* A piece of a data message from the reader (see scn_ws_events). */
+static int on_data(void *user, unsigned char *in, size_t len, bool binary,
+                   bool first, bool last)
+{
+    scn_session *s = user;
+
+    count_rx(s, len);
+    if (binary) {
+        if (last)
             scn__session_report(s, SCN_ERR_UNSUPPORTED,
                                 "binary message ignored");
         return 0;
     }
-    if (s->rxlen + len + remaining > s->opts.max_message_bytes) {
-        /* Refused before buffering it: the limit bounds our memory. */
-        pthread_mutex_lock(&s->mu);
-        s->stats.oversize_in++;
-        pthread_mutex_unlock(&s->mu);
-        scn__session_report(s, SCN_ERR_MESSAGE_TOO_BIG,
-                            "inbound message over max_message_bytes");
-        s->has_pending_failure = true;
-        s->pending_failure = SCN_FAIL_TOO_BIG;
-        close_from_writeable(s, wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-                             "message too big");
-        return 0;
+    if (first && last) {
+        complete_message(s, s->wsi, in, len);
+        return after_message(s);
     }
-    if (first && final) {
-        complete_message(s, wsi, in, len);
-        return 0;
-    }
+    if (first)
+        s->rxlen = 0;
     if (s->rxlen + len > s->rxcap) {
         size_t cap = s->rxcap ? s->rxcap : 4096;
         unsigned char *nb;
@@ -556,20 +777,186 @@ static int on_receive(scn_session *s, struct lws *wsi, const void *in,
         nb = realloc(s->rxbuf, cap);
         if (!nb) {
             scn__session_report(s, SCN_ERR_NOMEM, "no memory for a message");
-            close_from_writeable(s, wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+            close_from_writeable(s, s->wsi,
+                                 LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
                                  "out of memory");
-            return 0;
+            return STOP_READING;
         }
         s->rxbuf = nb;
         s->rxcap = cap;
     }
     memcpy(s->rxbuf + s->rxlen, in, len);
     s->rxlen += len;
-    if (final) {
-        complete_message(s, wsi, s->rxbuf, s->rxlen);
+    if (last) {
+        complete_message(s, s->wsi, s->rxbuf, s->rxlen);
         s->rxlen = 0;
     }
+    return after_message(s);
+}
+
+static void on_peer_close(scn_session *s, const unsigned char *in, size_t len)
+{
+    s->peer_closed = true;
+    s->peer_close_code = len >= 2 ? (in[0] << 8) | in[1] : 1005;
+    s->peer_close_reason[0] = '\0';
+    if (len > 2) {
+        size_t n = len - 2;
+        if (n >= sizeof(s->peer_close_reason))
+            n = sizeof(s->peer_close_reason) - 1;
+        memcpy(s->peer_close_reason, in + 2, n);
+        s->peer_close_reason[n] = '\0';
+    }
+}
+
+static void on_pong(scn_session *s)
+{
+    uint32_t rtt = scn__fsm_pong(&s->fsm, now_ms(s));
+
+    pthread_mutex_lock(&s->mu);
+    if (rtt)
+        s->stats.last_rtt_ms = rtt;
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* A ping, pong or close from the server (see scn_ws_events). */
+static int on_control(void *user, int opcode, const unsigned char *p, size_t n)
+{
+    scn_session *s = user;
+    struct scn_ws_link *k = s->link;
+
+    switch (opcode) {
+    case SCN_WS_PING:
+        /* Answered from WRITEABLE, after what is being written. */
+        memcpy(k->pong, p, n);
+        k->pong_len = n;
+        k->pong_due = true;
+        lws_callback_on_writable(s->wsi);
+        return 0;
+    case SCN_WS_PONG:
+        on_pong(s);
+        return 0;
+    default: /* SCN_WS_CLOSE, checked by the reader */
+        /* The answer to our close ends the link; a close of the server's
+         * own is recorded and echoed first. */
+        if (!s->closing_sent) {
+            on_peer_close(s, p, n);
+            send_control(s, s->wsi, SCN_WS_CLOSE, p, n);
+        }
+        k->close_now = true;
+        return STOP_READING;
+    }
+}
+
+static const scn_ws_events client_events = {on_data, on_control};
+
+/* The reader refused what the server sent: close with its code. */
+static void refuse_frames(scn_session *s, struct lws *wsi, int code)
+{
+    if (code == SCN_WS_TOO_BIG) {
+        refuse_too_big(s, wsi);
+        return;
+    }
+    scn__log(&s->loop->log, SCN_LOG_WARN, "session",
+             "closing the link to %s: %s (%d)", s->url.host,
+             code == SCN_WS_INVALID_DATA ? "text that is not UTF-8"
+                                         : "a WebSocket protocol error",
+             code);
+    close_from_writeable(s, wsi, code,
+                         code == SCN_WS_INVALID_DATA ? "invalid UTF-8"
+                                                     : "protocol error");
+}
+
+/* Frames from the server. Returns -1 when lws must close the link. */
+static int read_frames(scn_session *s, struct lws *wsi, unsigned char *in,
+                       size_t len)
+{
+    struct scn_ws_link *k = s->link;
+    int rc;
+
+    size_t used;
+
+    if (s->close_code || !len)
+        return 0; /* closing: the rest is discarded */
+    rc =
+        scn__ws_reader_feed_some(&k->reader, in, len, &client_events, s, &used);
+    if (s->free_pending)
+        return 0;
+    if (rc == SCN_WS_PAUSE) {
+        /* in may be held itself (see resume_reading). */
+        unsigned char *h = malloc(len - used);
+
+        if (!h) {
+            scn__session_report(s, SCN_ERR_NOMEM, "no memory for a message");
+            close_from_writeable(s, wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+                                 "out of memory");
+            return 0;
+        }
+        memcpy(h, in + used, len - used);
+        free(k->held);
+        k->held = h;
+        k->held_len = len - used;
+        return 0;
+    }
+    if (k->close_now)
+        return -1;
+    if (rc && rc != STOP_READING && !s->close_code)
+        refuse_frames(s, wsi, rc);
     return 0;
+}
+
+/* (wss://) A piece of a message, parsed by lws. */
+static int on_receive(scn_session *s, struct lws *wsi, void *in, size_t len)
+{
+    size_t remaining = lws_remaining_packet_payload(wsi);
+    bool first = lws_is_first_fragment(wsi);
+    bool final = lws_is_final_fragment(wsi);
+
+    if (s->close_code) {
+        count_rx(s, len);
+        return 0; /* closing: the rest is discarded */
+    }
+    if (first)
+        s->link->binary = lws_frame_is_binary(wsi);
+    if (!s->link->binary &&
+        (first ? 0 : s->rxlen) + len + remaining > s->opts.max_message_bytes) {
+        count_rx(s, len);
+        /* Refused before buffering it: the limit bounds our memory. */
+        refuse_too_big(s, wsi);
+        return 0;
+    }
+    /* Returning -1 here would make lws 4.1.6 keep parsing the rest of its
+     * read buffer past the end of its rx buffer (seen with valgrind). */
+    on_data(s, in, len, s->link->binary, first, final);
+    return 0;
+}
+
+/* The server's answer to the upgrade, then frames. */
+static int read_upgrade_answer(scn_session *s, struct lws *wsi,
+                               unsigned char *in, size_t len)
+{
+    struct scn_ws_link *k = s->link;
+    const char *why;
+    size_t used = 0;
+    int rc = scn__ws_reply_feed(&k->reply, in, len, &used);
+
+    if (rc == 0)
+        return 0;
+    why = rc < 0 ? "unreadable or oversized upgrade answer"
+          : k->reply.status != 101
+              ? "upgrade refused"
+              : scn__ws_reply_check(&k->reply, k->key, s->subprotocol_offer);
+    if (why) {
+        /* Nothing of this connection reaches the session any more. */
+        fail_attempt(s, rc < 0 ? NULL : &k->reply, why, strlen(why));
+        lws_set_wsi_user(wsi, NULL);
+        return -1;
+    }
+    snprintf(s->subprotocol, sizeof(s->subprotocol), "%s",
+             k->reply.protocol ? k->reply.protocol : "");
+    on_established(s, wsi);
+    if (s->free_pending || s->wsi != wsi)
+        return 0;
+    return read_frames(s, wsi, in + used, len - used);
 }
 
 /* The frame is made here, masked with a key from the loop's pool, and
@@ -633,32 +1020,71 @@ static bool write_now(scn_session *s)
 _Static_assert(LWS_PRE >= SCN_WS_CLIENT_HDR_MAX,
                "a client frame header fits in the lws headroom");
 
+/* How long our close waits for the server's (lws waited as long). */
+#define CLOSE_ACK_SECS 5
+
 static int on_writeable(scn_session *s, struct lws *wsi)
 {
-    unsigned char ping[LWS_PRE + 4];
+    struct scn_ws_link *k = s->link;
     scn_lane lane;
     scn_msg *m;
     int wm = SCN_WM_NONE;
     uint64_t ticket;
     bool more;
 
-    if (s->close_code) {
-        lws_close_reason(wsi, (enum lws_close_status)s->close_code,
-                         (unsigned char *)s->close_reason,
-                         strlen(s->close_reason));
-        return -1;
+    if (k->raw && !k->upgraded) {
+        /* Connected: the upgrade request goes first. */
+        if (!k->request_sent && send_upgrade_request(s, wsi) != 0) {
+            static const char why[] = "cannot write the upgrade request";
+
+            fail_attempt(s, NULL, why, sizeof(why) - 1);
+            lws_set_wsi_user(wsi, NULL);
+            return -1;
+        }
+        return 0;
     }
-    if (s->user_closing) {
-        if (!s->closing_sent) {
+    if (!k->raw && (s->close_code || s->user_closing)) {
+        /* (wss://) lws writes the close frame and waits for the answer. */
+        if (s->close_code)
+            lws_close_reason(wsi, (enum lws_close_status)s->close_code,
+                             (unsigned char *)s->close_reason,
+                             strlen(s->close_reason));
+        else if (!s->closing_sent) {
             s->closing_sent = true;
             lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL,
                              (unsigned char *)"client closing", 14);
         }
         return -1;
     }
+    if (s->close_code) {
+        send_close(s, wsi, s->close_code, s->close_reason);
+        return -1;
+    }
+    if (s->user_closing) {
+        /* Sent once; the link ends with the server's answer, or when it
+         * does not come in time. */
+        if (!s->closing_sent) {
+            s->closing_sent = true;
+            if (send_close(s, wsi, LWS_CLOSE_STATUS_NORMAL, "client closing") !=
+                0)
+                return -1;
+            lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, CLOSE_ACK_SECS);
+        }
+        return 0;
+    }
+    if (k->pong_due) {
+        k->pong_due = false;
+        if (send_control(s, wsi, SCN_WS_PONG, k->pong, k->pong_len) != 0)
+            return -1;
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
     if (s->pinging) {
+        unsigned char ping[LWS_PRE];
+
         s->pinging = false;
-        if (lws_write(wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+        if (k->raw ? send_control(s, wsi, SCN_WS_PING, NULL, 0) != 0
+                   : lws_write(wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0)
             return -1;
         lws_callback_on_writable(wsi);
         return 0;
@@ -692,24 +1118,18 @@ static int on_writeable(scn_session *s, struct lws *wsi)
     return 0;
 }
 
-static void on_peer_close(scn_session *s, const unsigned char *in, size_t len)
-{
-    s->peer_closed = true;
-    s->peer_close_code = len >= 2 ? (in[0] << 8) | in[1] : 1005;
-    s->peer_close_reason[0] = '\0';
-    if (len > 2) {
-        size_t n = len - 2;
-        if (n >= sizeof(s->peer_close_reason))
-            n = sizeof(s->peer_close_reason) - 1;
-        memcpy(s->peer_close_reason, in + 2, n);
-        s->peer_close_reason[n] = '\0';
-    }
-}
-
 static void on_closed(scn_session *s, struct lws *wsi)
 {
     scn_failure f = {.kind = SCN_FAIL_LOST};
 
+    if (!s->attempt_live || wsi != s->wsi)
+        return; /* a connection this attempt no longer owns */
+    if (!s->link->upgraded) {
+        static const char why[] = "closed before the server replied";
+
+        fail_attempt(s, NULL, why, sizeof(why) - 1);
+        return;
+    }
     /* The socket is still open here (lws closes it after this callback):
      * reset it before the loss is reported, unless the user asked for a
      * graceful close. */
@@ -729,8 +1149,8 @@ static void on_closed(scn_session *s, struct lws *wsi)
 static bool is_client_event(enum lws_callback_reasons reason)
 {
     switch (reason) {
-    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
     case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
     case LWS_CALLBACK_CLIENT_RECEIVE:
@@ -739,6 +1159,11 @@ static bool is_client_event(enum lws_callback_reasons reason)
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
     case LWS_CALLBACK_CLIENT_CLOSED:
     case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+    case LWS_CALLBACK_RAW_CONNECTED:
+    case LWS_CALLBACK_RAW_ADOPT:
+    case LWS_CALLBACK_RAW_RX:
+    case LWS_CALLBACK_RAW_WRITEABLE:
+    case LWS_CALLBACK_RAW_CLOSE:
         return true;
     default:
         return false;
@@ -762,11 +1187,12 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
     if (!s || !is_client_event(reason))
         return 0;
     switch (reason) {
-    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
-        rc = append_headers(s, wsi, (unsigned char **)in, len);
-        break;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         on_connection_error(s, wsi, in, len);
+        break;
+    /* lws's WebSocket client (wss://). */
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+        rc = append_headers(s, wsi, (unsigned char **)in, len);
         break;
     case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
         /* The response headers are gone by CLIENT_ESTABLISHED. */
@@ -780,14 +1206,9 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_CLIENT_RECEIVE:
         rc = on_receive(s, wsi, in, len);
         break;
-    case LWS_CALLBACK_CLIENT_RECEIVE_PONG: {
-        uint32_t rtt = scn__fsm_pong(&s->fsm, now_ms(s));
-        pthread_mutex_lock(&s->mu);
-        if (rtt)
-            s->stats.last_rtt_ms = rtt;
-        pthread_mutex_unlock(&s->mu);
+    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+        on_pong(s);
         break;
-    }
     case LWS_CALLBACK_CLIENT_WRITEABLE:
         rc = on_writeable(s, wsi);
         break;
@@ -807,12 +1228,30 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
         on_connection_error(s, wsi, why, sizeof(why) - 1);
         break;
     }
+    /* Our own WebSocket over lws's RAW client (ws://). */
+    case LWS_CALLBACK_RAW_CONNECTED: /* TCP up (ws://) */
+    case LWS_CALLBACK_RAW_ADOPT:     /* TLS up (wss://) */
+        if (wsi == s->wsi)
+            lws_callback_on_writable(wsi);
+        break;
+    case LWS_CALLBACK_RAW_RX:
+        if (wsi != s->wsi)
+            break;
+        rc = s->link->upgraded ? read_frames(s, wsi, in, len)
+                               : read_upgrade_answer(s, wsi, in, len);
+        break;
+    case LWS_CALLBACK_RAW_WRITEABLE:
+        if (wsi == s->wsi)
+            rc = on_writeable(s, wsi);
+        break;
+    case LWS_CALLBACK_RAW_CLOSE:
+        on_closed(s, wsi);
+        break;
     default:
         break;
     }
     /* Freed inside a callback: destroy detached the wsi (no user, killed
-     * asynchronously). Returning 0 matters in CLIENT_RECEIVE (see
-     * close_from_writeable). */
+     * asynchronously). */
     if (scn__session_reap(s))
         return 0;
     return rc;

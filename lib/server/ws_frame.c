@@ -1,4 +1,4 @@
-/* Server-side WebSocket framing: the client-frame reader and our frame
+/* WebSocket framing: the frame reader (either end) and our frame
  * headers. */
 #include "ws_frame.h"
 
@@ -10,9 +10,18 @@ void scn__ws_reader_init(scn_ws_reader *r, uint64_t max_message)
 {
     memset(r, 0, sizeof(*r));
     r->max_message = max_message;
+    r->masked = true;
+    r->check_utf8 = true;
     r->state = ST_HEADER;
     r->hneed = 2;
     scn__utf8_init(&r->utf8);
+}
+
+void scn__ws_reader_init_client(scn_ws_reader *r, uint64_t max_message)
+{
+    scn__ws_reader_init(r, max_message);
+    r->masked = false;
+    r->check_utf8 = false;
 }
 
 bool scn__ws_close_code_ok(int code)
@@ -118,7 +127,8 @@ static int header_done(scn_ws_reader *r)
         if (len >> 63)
             return SCN_WS_PROTOCOL_ERROR;
     }
-    memcpy(r->mask, h + at, 4);
+    if (r->masked)
+        memcpy(r->mask, h + at, 4);
     r->mask_at = 0;
     r->left = len;
     if (h[0] & 0x70) /* no extension was negotiated */
@@ -160,6 +170,8 @@ static int header_done(scn_ws_reader *r)
 
 static void unmask(scn_ws_reader *r, unsigned char *p, size_t n)
 {
+    if (!r->masked)
+        return;
     scn__ws_mask(p, n, r->mask, r->mask_at);
     r->mask_at = (unsigned)((r->mask_at + n) & 3);
 }
@@ -172,7 +184,7 @@ static int data_piece(scn_ws_reader *r, unsigned char *p, size_t n,
     bool first = !r->msg_started;
     int rc;
 
-    if (!r->msg_binary) {
+    if (!r->msg_binary && r->check_utf8) {
         if (!scn__utf8_feed(&r->utf8, p, n) ||
             (last && !scn__utf8_complete(&r->utf8)))
             return SCN_WS_INVALID_DATA;
@@ -193,7 +205,7 @@ static int control_done(scn_ws_reader *r, const scn_ws_events *ev, void *user)
 
     if (r->opcode == SCN_WS_CLOSE) {
         rc = scn__ws_close_payload(r->ctl, r->ctl_len, &code);
-        if (rc)
+        if (rc == SCN_WS_PROTOCOL_ERROR || (rc && r->check_utf8))
             return rc;
         r->done = true;
     }
@@ -223,6 +235,14 @@ static int frame_start(scn_ws_reader *r, const scn_ws_events *ev, void *user)
 int scn__ws_reader_feed(scn_ws_reader *r, unsigned char *in, size_t n,
                         const scn_ws_events *ev, void *user)
 {
+    size_t used;
+
+    return scn__ws_reader_feed_some(r, in, n, ev, user, &used);
+}
+
+int scn__ws_reader_feed_some(scn_ws_reader *r, unsigned char *in, size_t n,
+                             const scn_ws_events *ev, void *user, size_t *used)
+{
     size_t at = 0;
     int rc = 0;
 
@@ -232,11 +252,16 @@ int scn__ws_reader_feed(scn_ws_reader *r, unsigned char *in, size_t n,
             if (r->hlen == 2) {
                 size_t len7 = r->hdr[1] & 0x7F;
 
-                if (!(r->hdr[1] & 0x80)) { /* a client MUST mask */
+                /* A client MUST mask, a server MUST NOT. */
+                if (!(r->hdr[1] & 0x80) != !r->masked) {
                     rc = SCN_WS_PROTOCOL_ERROR;
                     break;
                 }
-                r->hneed = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + 4;
+                r->hneed = 2 +
+                           (len7 == 126   ? 2
+                            : len7 == 127 ? 8
+                                          : 0) +
+                           (r->masked ? 4 : 0);
             }
             if (r->hlen == r->hneed)
                 rc = frame_start(r, ev, user);
@@ -264,6 +289,10 @@ int scn__ws_reader_feed(scn_ws_reader *r, unsigned char *in, size_t n,
                 rc = control_done(r, ev, user);
         }
     }
+    *used = at;
+    if (rc == SCN_WS_PAUSE)
+        return rc;
+    *used = n;
     if (rc)
         r->done = true;
     return rc;

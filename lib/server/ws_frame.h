@@ -1,15 +1,16 @@
 /*
- * The server's side of RFC 6455 framing: a reader for the frames a client
- * sends and the header of the frames a server sends. Pure: bytes in,
- * events out; nothing here reads or writes a socket.
+ * RFC 6455 framing for both ends: a reader for the frames the other end
+ * sends and the headers of the frames we send. Pure: bytes in, events out;
+ * nothing here reads or writes a socket. The servers read client frames
+ * with it, the client sessions (lib/lws/ws_adapter.c) server frames.
  *
- * The reader enforces what a server must (RFC 6455 5.1-5.5, 8.1): every
- * client frame masked, no reserved bits (no extension is negotiated), no
- * reserved opcode, continuation frames only inside a fragmented message,
- * control frames short and unfragmented, text valid UTF-8 across its
- * fragments, a close frame's code and reason well formed. It refuses a
- * message over max_message as soon as its length is known, before any of
- * it is buffered.
+ * The reader enforces what an endpoint must (RFC 6455 5.1-5.5, 8.1): every
+ * client frame masked and no server frame masked, no reserved bits (no
+ * extension is negotiated), no reserved opcode, continuation frames only inside
+ * a fragmented message, control frames short and unfragmented, text valid UTF-8
+ * across its fragments, a close frame's code and reason well formed. It refuses
+ * a message over max_message as soon as its length is known, before any of it
+ * is buffered.
  */
 #ifndef SCN_WS_FRAME_H
 #define SCN_WS_FRAME_H
@@ -54,6 +55,8 @@ typedef struct scn_ws_events {
 
 typedef struct scn_ws_reader {
     uint64_t max_message; /* longest data message, all fragments */
+    bool masked;          /* frames come masked (from a client) */
+    bool check_utf8;      /* text must be UTF-8 (1007) */
 
     /* Parse state. */
     int state;
@@ -74,7 +77,12 @@ typedef struct scn_ws_reader {
     bool done; /* a close frame or an error: the rest is ignored */
 } scn_ws_reader;
 
+/* A server's reader: every frame must come masked. */
 void scn__ws_reader_init(scn_ws_reader *r, uint64_t max_message);
+/* A client's reader: no frame may come masked. Text is not checked for
+ * UTF-8: a client session delivers what the server sent (escaped where
+ * it is shown), as it did when lws read its frames. */
+void scn__ws_reader_init_client(scn_ws_reader *r, uint64_t max_message);
 
 /* Feeds n bytes, unmasking payload in place. Returns 0, or the close code
  * the connection must be closed with: 1002 (a protocol error), 1007 (text
@@ -83,6 +91,16 @@ void scn__ws_reader_init(scn_ws_reader *r, uint64_t max_message);
  * error, every later byte is ignored. */
 int scn__ws_reader_feed(scn_ws_reader *r, unsigned char *in, size_t n,
                         const scn_ws_events *ev, void *user);
+
+/* A callback's return that stops scn__ws_reader_feed_some where it is,
+ * without ending the reader: the caller keeps the rest for later. */
+#define SCN_WS_PAUSE (-1)
+
+/* As scn__ws_reader_feed, but a callback may return SCN_WS_PAUSE: the
+ * feed then returns SCN_WS_PAUSE with *used the bytes taken (the rest,
+ * fed later, continues where it stopped). Otherwise *used is n. */
+int scn__ws_reader_feed_some(scn_ws_reader *r, unsigned char *in, size_t n,
+                             const scn_ws_events *ev, void *user, size_t *used);
 
 /* Whether a close frame's payload is well formed: empty (*code 1005), or a
  * code an endpoint may send and a UTF-8 reason. Returns 0, 1002 or 1007. */

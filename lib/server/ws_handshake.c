@@ -81,27 +81,33 @@ int scn__ws_pick_subprotocol(const scn_http_request *r, const char *const *want,
     return -1;
 }
 
+void scn__base64(const unsigned char *in, size_t n, char *out)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 |
+                     (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0) |
+                     (i + 2 < n ? in[i + 2] : 0);
+
+        out[o++] = b64[v >> 18 & 63];
+        out[o++] = b64[v >> 12 & 63];
+        out[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
+        out[o++] = i + 2 < n ? b64[v & 63] : '=';
+    }
+    out[o] = '\0';
+}
+
 void scn__ws_accept_value(const char *key, char out[29])
 {
-    unsigned char d[SCN_SHA1_LEN + 1];
+    unsigned char d[SCN_SHA1_LEN];
     char in[64 + sizeof(WS_GUID)];
-    size_t kn = strlen(key), o = 0;
+    size_t kn = strlen(key);
 
     if (kn > 64)
         kn = 64;
     memcpy(in, key, kn);
     memcpy(in + kn, WS_GUID, sizeof(WS_GUID) - 1);
     scn__sha1(in, kn + sizeof(WS_GUID) - 1, d);
-    d[SCN_SHA1_LEN] = 0;
-    /* 20 bytes: six groups of three, then two bytes and one '='. */
-    for (int i = 0; i < 21; i += 3) {
-        uint32_t v = (uint32_t)d[i] << 16 | (uint32_t)d[i + 1] << 8 |
-                     (i + 2 < SCN_SHA1_LEN ? d[i + 2] : 0);
-
-        out[o++] = b64[v >> 18 & 63];
-        out[o++] = b64[v >> 12 & 63];
-        out[o++] = b64[v >> 6 & 63];
-        out[o++] = i + 2 < SCN_SHA1_LEN ? b64[v & 63] : '=';
-    }
-    out[28] = '\0';
+    scn__base64(d, SCN_SHA1_LEN, out);
 }

@@ -31,4 +31,8 @@ int scn__ws_pick_subprotocol(const scn_http_request *r, const char *const *want,
  * and a NUL. */
 void scn__ws_accept_value(const char *key, char out[29]);
 
+/* Writes the base64 encoding of n bytes into out (4 * ceil(n / 3)
+ * characters and a NUL). */
+void scn__base64(const unsigned char *in, size_t n, char *out);
+
 #endif

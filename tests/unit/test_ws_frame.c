@@ -1,6 +1,8 @@
-/* The server's WebSocket frame reader against hand-built client frames:
- * masking, fragmentation with control frames between, byte-by-byte
- * feeding, and every refusal with its close code (1002, 1007, 1009). */
+/* The WebSocket frame reader against hand-built frames: as a server's
+ * (client frames: masking, fragmentation with control frames between,
+ * byte-by-byte feeding, every refusal with its close code: 1002, 1007,
+ * 1009) and as a client's (server frames: unmasked, text not checked,
+ * pausing where a callback asks). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -298,6 +300,148 @@ static void test_mask_word_wise(void **state)
     }
 }
 
+/* The client's reader: server frames come unmasked; a masked one is a
+ * protocol error. Fragmented text split inside a character, a ping
+ * between the fragments, then a close. */
+static void test_client_role(void **state)
+{
+    for (int bytewise = 0; bytewise < 2; bytewise++) {
+        unsigned char buf[512];
+        size_t n = 0;
+        scn_ws_reader r;
+        seen s;
+
+        (void)state;
+        memset(&s, 0, sizeof(s));
+        scn__ws_reader_init_client(&r, 1000);
+        n += frame(buf + n, false, SCN_WS_TEXT, "{\"t\":\"\xe2", 7, false);
+        n += frame(buf + n, false, SCN_WS_CONT, "\x82", 1, false);
+        n += frame(buf + n, true, SCN_WS_PING, "hb", 2, false);
+        n += frame(buf + n, true, SCN_WS_CONT, "\xac\"}", 3, false);
+        n += frame(buf + n, true, SCN_WS_PONG, "", 0, false);
+        n += frame(buf + n, true, SCN_WS_CLOSE,
+                   "\x0f\xa4"
+                   "bye",
+                   5, false);
+        assert_int_equal(feed(&r, &s, buf, n, bytewise), 0);
+        assert_int_equal(s.nmsgs, 1);
+        assert_int_equal(s.lens[0], 11);
+        assert_memory_equal(s.msgs[0], "{\"t\":\"\xe2\x82\xac\"}", 11);
+        assert_int_equal(s.ncontrols, 3);
+        assert_int_equal(s.controls[0], SCN_WS_PING);
+        assert_string_equal(s.ctl_payload[0], "hb");
+        assert_int_equal(s.controls[1], SCN_WS_PONG);
+        assert_int_equal(s.controls[2], SCN_WS_CLOSE);
+        assert_string_equal(s.ctl_payload[2] + 2, "bye");
+    }
+}
+
+static void expect_client_refusal(const unsigned char *bytes, size_t n,
+                                  uint64_t max, int code)
+{
+    unsigned char buf[256];
+    scn_ws_reader r;
+    seen s;
+
+    memset(&s, 0, sizeof(s));
+    memcpy(buf, bytes, n);
+    scn__ws_reader_init_client(&r, max);
+    assert_int_equal(scn__ws_reader_feed(&r, buf, n, &events, &s), code);
+    assert_int_equal(s.nmsgs, 0);
+}
+
+static void test_client_refusals(void **state)
+{
+    unsigned char b[256];
+    size_t n;
+
+    (void)state;
+    n = frame(b, true, SCN_WS_TEXT, "hi", 2, true); /* masked by a server */
+    expect_client_refusal(b, n, 1000, SCN_WS_PROTOCOL_ERROR);
+    n = frame(b, true, SCN_WS_PING, "hi", 2, true);
+    expect_client_refusal(b, n, 1000, SCN_WS_PROTOCOL_ERROR);
+    /* Over the limit: refused at the header, before any payload. */
+    n = frame(b, true, SCN_WS_TEXT, "0123456789", 10, false);
+    expect_client_refusal(b, 2, 9, SCN_WS_TOO_BIG);
+    /* ... and across fragments. */
+    n = frame(b, false, SCN_WS_TEXT, "01234", 5, false);
+    n += frame(b + n, true, SCN_WS_CONT, "56789", 5, false);
+    expect_client_refusal(b, n, 9, SCN_WS_TOO_BIG);
+    n = frame(b, true, SCN_WS_TEXT, "0123456789", 10, false);
+    {
+        scn_ws_reader r;
+        seen s;
+
+        memset(&s, 0, sizeof(s));
+        scn__ws_reader_init_client(&r, 10);
+        assert_int_equal(scn__ws_reader_feed(&r, b, n, &events, &s), 0);
+        assert_int_equal(s.nmsgs, 1);
+    }
+    /* A client delivers text as the server sent it (no 1007), as lws
+     * did; a close code no endpoint may send is still a 1002. */
+    {
+        scn_ws_reader r;
+        seen s;
+
+        memset(&s, 0, sizeof(s));
+        scn__ws_reader_init_client(&r, 1000);
+        n = frame(b, true, SCN_WS_TEXT, "\xc3\x28", 2, false);
+        n += frame(b + n, true, SCN_WS_CLOSE, "\x03\xe8\xff", 3, false);
+        assert_int_equal(scn__ws_reader_feed(&r, b, n, &events, &s), 0);
+        assert_int_equal(s.nmsgs, 1);
+        assert_int_equal(s.ncontrols, 1);
+    }
+    n = frame(b, true, SCN_WS_CLOSE, "\x03\xed", 2, false); /* code 1005 */
+    expect_client_refusal(b, n, 1000, SCN_WS_PROTOCOL_ERROR);
+}
+
+static int pause_after_each(void *user, unsigned char *p, size_t n, bool binary,
+                            bool first, bool last)
+{
+    on_data(user, p, n, binary, first, last);
+    return last ? SCN_WS_PAUSE : 0;
+}
+
+/* A callback pauses the reader after each message: the feed stops right
+ * after it, says how much it took, and the rest continues later. */
+static void test_pause(void **state)
+{
+    static const scn_ws_events pausing = {pause_after_each, on_control};
+    unsigned char buf[64];
+    size_t n = 0, at = 0, used;
+    scn_ws_reader r;
+    seen s;
+    int rounds = 0;
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    scn__ws_reader_init_client(&r, 1000);
+    n += frame(buf + n, true, SCN_WS_TEXT, "one", 3, false);
+    n += frame(buf + n, false, SCN_WS_TEXT, "tw", 2, false);
+    n += frame(buf + n, true, SCN_WS_CONT, "o", 1, false);
+    n += frame(buf + n, true, SCN_WS_TEXT, "", 0, false);
+    while (at < n) {
+        int rc =
+            scn__ws_reader_feed_some(&r, buf + at, n - at, &pausing, &s, &used);
+
+        rounds++;
+        assert_int_equal(rc, SCN_WS_PAUSE);
+        assert_int_equal(s.nmsgs, rounds);
+        at += used;
+    }
+    assert_int_equal(at, n);
+    assert_int_equal(rounds, 3);
+    assert_memory_equal(s.msgs[0], "one", 3);
+    assert_memory_equal(s.msgs[1], "two", 3);
+    assert_int_equal(s.lens[2], 0);
+    /* After the last pause the reader still reads. */
+    n = frame(buf, true, SCN_WS_TEXT, "4", 1, false);
+    assert_int_equal(scn__ws_reader_feed_some(&r, buf, n, &pausing, &s, &used),
+                     SCN_WS_PAUSE);
+    assert_int_equal(used, n);
+    assert_int_equal(s.nmsgs, 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +451,9 @@ int main(void)
         cmocka_unit_test(test_header_writer),
         cmocka_unit_test(test_client_frame_writer),
         cmocka_unit_test(test_mask_word_wise),
+        cmocka_unit_test(test_client_role),
+        cmocka_unit_test(test_client_refusals),
+        cmocka_unit_test(test_pause),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
