@@ -1230,7 +1230,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
     }
     /* Our own WebSocket over lws's RAW client (ws://). */
     case LWS_CALLBACK_RAW_CONNECTED: /* TCP up (ws://) */
-    case LWS_CALLBACK_RAW_ADOPT:     /* TLS up (wss://) */
+    case LWS_CALLBACK_RAW_ADOPT:     /* lws made the RAW client (ws://) */
         if (wsi == s->wsi)
             lws_callback_on_writable(wsi);
         break;
