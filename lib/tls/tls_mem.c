@@ -95,6 +95,13 @@ int scn__tls_client_new(const scn_logger *log, const char *ca_file,
     SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
     SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION);
     SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
+    /* ALPN as lws offered it: a WebSocket upgrade is HTTP/1.1. */
+    if (SSL_CTX_set_alpn_protos(c, (const unsigned char *)"\x08http/1.1", 9) !=
+        0) {
+        SSL_CTX_free(c);
+        ERR_clear_error();
+        return SCN_ERR_NOMEM;
+    }
     /* Every connection verifies unless it says otherwise (insecure). */
     SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
     /* The system store is trusted; ca_file adds to it. A missing default

@@ -8,8 +8,9 @@ and an upgrade answer with a wrong Sec-WebSocket-Accept refused.
 The same on wss://, with TLS done by Python's ssl over memory buffers on
 the plain socket, its ciphertext written a few bytes at a time so that
 every TLS record reaches the client split across reads; the server name
-sent (SNI) for a host name and not for an address; and a server that
-hangs up in the middle of the TLS handshake, refused as a TLS failure."""
+sent (SNI) for a host name and not for an address, ALPN http/1.1; and a
+server that hangs up in the middle of the TLS handshake, refused as a
+TLS failure."""
 
 import base64
 import hashlib
@@ -96,6 +97,7 @@ class Dribble:
                 if not self.fill():
                     raise EOFError("client went away during the handshake")
         self.flush()
+        self.alpn = self.obj.selected_alpn_protocol()
 
     def fill(self):
         data = self.conn.recv(4096)
@@ -145,6 +147,7 @@ class Peer:
             conn.settimeout(TIMEOUT)
             with conn:
                 peer = Dribble(conn, self.tls) if self.tls else conn
+                self.alpn = getattr(peer, "alpn", None)
                 request, rest = read_request(peer)
                 self.result = script(peer, request, rest)
         except Exception as e:  # reported by the test
@@ -217,6 +220,7 @@ class ClientWireTest(unittest.TestCase):
         cls.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         cls.tls.load_cert_chain(os.path.join(cls.dir, "srv.crt"),
                                 os.path.join(cls.dir, "srv.key"))
+        cls.tls.set_alpn_protocols(["h2", "http/1.1"])
         cls.sni = []  # the server name of each TLS handshake
         cls.tls.sni_callback = lambda obj, name, ctx: cls.sni.append(name)
 
@@ -253,8 +257,10 @@ class ClientWireTest(unittest.TestCase):
         p = run_stream(peer.port, self.ca if tls else None)
         peer.join()
         self.assertIsNone(peer.error, p.stderr)
-        # An address is no server name (RFC 6066 3): none sent.
+        # An address is no server name (RFC 6066 3): none sent. ALPN
+        # offers HTTP/1.1 only, as lws did.
         self.assertEqual(self.sni, [None] if tls else [])
+        self.assertEqual(peer.alpn, "http/1.1" if tls else None)
         request, frames = peer.result
         lines = request.split("\r\n")
         self.assertEqual(lines[0], "GET /ws HTTP/1.1")
