@@ -702,6 +702,9 @@ int main(int argc, char **argv)
     if ((lost || c->frames_lost || c->mqtt_lost) && status == 0)
         status = CLI_EX_IOERR;
 out:
+    /* First: states and frames still come while the links close, and
+     * are recorded; the line counts them too. */
+    free_all(c);
     fprintf(stderr,
             "scn-companion: %llu frames, %llu states (%llu frames fused), "
             "%llu inferences, %llu commands, %llu reconnects, key reloads "
@@ -714,7 +717,6 @@ out:
             (unsigned long long)c->key_reload_errors,
             (unsigned long long)c->key_rotations,
             c->record_path ? c->record_path : "(none)");
-    free_all(c);
     free(c);
     comp_settings_free(&cfg_settings);
     return status;
