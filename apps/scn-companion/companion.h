@@ -26,12 +26,19 @@
 
 /* ---- fuse.c: recent drone states, stamped with their receive time ---- */
 
+/* A state's JSON up to FUSE_JSON_MAX - 1 bytes is held in its entry; a
+ * longer one (up to SCN_UAV_STATE_JSON_MAX: many unknown keys, escapes)
+ * in a heap copy, so the ring stays 1 KiB an entry for the usual states. */
 #define FUSE_JSON_MAX 1024
 
 typedef struct fuse_entry {
-    int64_t t_ns; /* wall clock when received */
-    size_t len;   /* of json, without its NUL */
-    char json[FUSE_JSON_MAX];
+    int64_t t_ns;     /* wall clock when received */
+    size_t len;       /* of json, without its NUL */
+    const char *json; /* small, or big for a long one */
+    char *big; /* the heap copy; reused by the slot's next long one, freed
+                * when a short one takes the slot or it leaves the window */
+    size_t big_cap;
+    char small[FUSE_JSON_MAX];
 } fuse_entry;
 
 typedef struct fuse_ring {
@@ -51,7 +58,9 @@ typedef struct fuse_ring {
 
 int fuse_init(fuse_ring *r, size_t cap, int64_t keep_ns);
 void fuse_free(fuse_ring *r);
-void fuse_add(fuse_ring *r, int64_t t_ns, const char *json);
+/* Adds json[0..len) (NUL-terminated); -1 when a long one's copy could
+ * not be allocated (nothing added). */
+int fuse_add(fuse_ring *r, int64_t t_ns, const char *json, size_t len);
 /* The entry nearest in time to t_ns, NULL when none is recent enough. */
 const fuse_entry *fuse_nearest(const fuse_ring *r, int64_t t_ns);
 
@@ -177,6 +186,16 @@ typedef struct comp {
     char *frame_json;
     size_t frame_json_cap;
     uint64_t frames_lost;
+    /* Each fused frame's cloud record, made in a buffer kept and grown
+     * the same way (a long drone state, a long UID). */
+    char *cloud_rec;
+    size_t cloud_rec_cap;
+    /* Drone states not written as JSON (so neither recorded nor
+     * published), states not fused (no memory for a long one's copy),
+     * cloud records not recorded (no memory): each said in /events and,
+     * rate-limited, on stderr (wiring.c). */
+    uint64_t states_lost, states_unfused, cloud_records_lost;
+    cli_ratelimit rl_state;
     /* QoS 1 fleet messages lost (exit 74): dropped from the MQTT spool
      * unacknowledged, or refused by it (fleet.c). */
     uint64_t mqtt_lost;
