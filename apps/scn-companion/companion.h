@@ -26,10 +26,11 @@
 
 /* ---- fuse.c: recent drone states, stamped with their receive time ---- */
 
-/* A state's JSON up to FUSE_JSON_MAX - 1 bytes is held in its entry; a
- * longer one (up to SCN_UAV_STATE_JSON_MAX: many unknown keys, escapes)
- * in a heap copy, so the ring stays 1 KiB an entry for the usual states. */
-#define FUSE_JSON_MAX 1024
+/* A state's JSON up to FUSE_JSON_MAX - 1 bytes is held in its entry:
+ * every state of documented fields alone (466 bytes at most) is. A
+ * longer one (unknown keys, up to SCN_UAV_STATE_JSON_MAX) is held in a
+ * heap copy, so the ring (1024 entries) stays about 0.5 MiB. */
+#define FUSE_JSON_MAX 512
 
 typedef struct fuse_entry {
     int64_t t_ns;     /* wall clock when received */
@@ -44,8 +45,8 @@ typedef struct fuse_entry {
 typedef struct fuse_ring {
     fuse_entry *e;
     int64_t *t_ns; /* e[i].t_ns again, packed: the nearest-state search
-                    * reads only these (1 KiB entries apart, a cache miss
-                    * each) */
+                    * reads only these (entries over 0.5 KiB apart, a
+                    * cache miss each) */
     /* late[i]: e[i] was received with an earlier time than the entry
      * before it (the wall clock stepped back); late_count of those are
      * held. With none, times only grow from the oldest to the newest

@@ -159,12 +159,72 @@ static void test_long_states(void **state)
     free(c);
 }
 
+/*
+ * Every state of documented fields alone is held in its entry (only
+ * unknown keys take one to the heap): each field at its longest, an
+ * integer at INT32_MIN and a decimal of 22 fraction digits, and random
+ * ones near those edges.
+ */
+static void test_documented_states_fit(void **state)
+{
+    char text[SCN_UAV_STATE_MAX + 1], json[SCN_UAV_STATE_JSON_MAX + 1];
+    size_t longest = 0;
+    scn_rng rng;
+
+    (void)state;
+    scn__rng_seed(&rng, 5);
+    for (int run = 0; run < 20000; run++) {
+        size_t off = 0, jn = 0;
+        scn_uav_state st;
+
+        for (int f = 0; f < SCN_UAV_FIELD_COUNT; f++) {
+            const char *name = scn_uav_field_name((scn_uav_field)f);
+            char v[48];
+
+            if (run == 0) /* the longest of each */
+                snprintf(v, sizeof(v), "%s",
+                         scn_uav_field_is_integer((scn_uav_field)f)
+                             ? "-2147483648"
+                             : "-0.0000000000000000000001");
+            else if (scn_uav_field_is_integer((scn_uav_field)f))
+                snprintf(v, sizeof(v), "%d",
+                         (int)(scn__rng_upto(&rng, UINT32_MAX) - 2147483648u));
+            else if (scn__rng_upto(&rng, 1))
+                /* 0.<up to 21 zeros><up to 15 digits, 22 in all> */
+                snprintf(v, sizeof(v), "-0.%0*u",
+                         (int)(1 + scn__rng_upto(&rng, 21)),
+                         (unsigned)scn__rng_upto(&rng, 999999));
+            else { /* 15 significant digits, the point after the k-th */
+                int k = 1 + (int)scn__rng_upto(&rng, 14), n = 0;
+
+                v[n++] = '-';
+                for (int i = 0; i < 15; i++) {
+                    if (i == k)
+                        v[n++] = '.';
+                    v[n++] = (char)('1' + scn__rng_upto(&rng, 8));
+                }
+                v[n] = '\0';
+            }
+            off += (size_t)snprintf(text + off, sizeof(text) - off, "%s:%s;",
+                                    name, v);
+        }
+        assert_int_equal(scn_uav_state_parse(text, off, &st), 0);
+        assert_int_equal(scn_uav_state_to_json(&st, json, sizeof(json), &jn),
+                         0);
+        assert_true(jn < FUSE_JSON_MAX);
+        if (jn > longest)
+            longest = jn;
+    }
+    print_message("longest documented-only state JSON: %zu bytes\n", longest);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nearest),
         cmocka_unit_test(test_same_as_the_whole_scan),
         cmocka_unit_test(test_long_states),
+        cmocka_unit_test(test_documented_states_fit),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
