@@ -2,9 +2,10 @@
 """scn-companion's fleet link given the broker by name while the DNS server
 does not answer (a drone on flaky Wi-Fi): the loop must not stop.
 
-The companion runs in a mount namespace of its own (unshare -m) whose
-/etc/resolv.conf names one nameserver: FakeDns, a UDP socket on a loopback
-address of this run that reads queries and, until told, never answers.
+The companion runs in a mount namespace of its own (fake_dns.in_mount_ns)
+whose /etc/resolv.conf names one nameserver: FakeDns, a UDP socket on a
+loopback address of this run that reads queries and, until told, never
+answers.
 Meanwhile a device streams at 100 Hz through the companion to the cloud
 simulator, whose inferences the companion prints: their arrival on its
 stdout, timed here, shows the loop turning. The DNS stays silent until a
@@ -18,13 +19,11 @@ loop thread: every inference stopped for the whole wait.
 """
 
 import os
-import socket
-import struct
-import subprocess
 import threading
 import time
 
 import simproc
+from fake_dns import FakeDns, in_mount_ns, loopback_addr
 from simproc import COMPANION, scaled, wait_until
 from test_companion_mqtt import DRONE, ROOT, MqttCase, Sub
 
@@ -34,71 +33,6 @@ MAX_GAP_S = scaled(1.0)
 # How long a query stays unanswered, at least, before the DNS answers:
 # the loop thread would be stopped that long if it resolved.
 HOLD_S = MAX_GAP_S + 3
-
-
-class FakeDns:
-    """A nameserver on addr:53 that answers A queries for name with
-    127.0.0.1 (and any other with no address) once answer() is called;
-    until then it only records the queries (self.queries: (monotonic
-    time, name))."""
-
-    def __init__(self, addr, name):
-        self.name = name.lower()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((addr, 53))
-        self.queries = []
-        self.pending = []
-        self.answering = False
-        self.lock = threading.Lock()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.sock.close()  # ends _serve's recvfrom
-        self.thread.join(10)
-
-    def answer(self):
-        """From now on answer; the queries waiting are answered now."""
-        with self.lock:
-            self.answering = True
-            pending, self.pending = self.pending, []
-        for q, peer in pending:
-            self.sock.sendto(self._reply(q), peer)
-
-    def _serve(self):
-        while True:
-            try:
-                q, peer = self.sock.recvfrom(4096)
-            except OSError:
-                return
-            name, _ = self._question(q)
-            with self.lock:
-                self.queries.append((time.monotonic(), name))
-                if not self.answering:
-                    self.pending.append((q, peer))
-                    continue
-            self.sock.sendto(self._reply(q), peer)
-
-    @staticmethod
-    def _question(q):
-        """(name, offset past the question) of a query."""
-        labels, i = [], 12
-        while i < len(q) and q[i]:
-            labels.append(q[i + 1:i + 1 + q[i]].decode("ascii", "replace"))
-            i += 1 + q[i]
-        return ".".join(labels).lower(), i + 5
-
-    def _reply(self, q):
-        name, end = self._question(q)
-        qtype = struct.unpack("!H", q[end - 4:end - 2])[0]
-        answers = b""
-        if name == self.name and qtype == 1:  # A
-            answers = struct.pack("!HHHIH", 0xC00C, 1, 1, 60, 4) + \
-                socket.inet_aton("127.0.0.1")
-        # Same id; a response, recursion desired and available, no error.
-        head = q[:2] + struct.pack("!HHHHH", 0x8180, 1,
-                                   1 if answers else 0, 0, 0)
-        return head + q[12:end] + answers
 
 
 class DnsStallTest(MqttCase):
@@ -117,9 +51,8 @@ class DnsStallTest(MqttCase):
         return seen
 
     def test_loop_keeps_turning_while_the_broker_name_does_not_resolve(self):
-        pid = os.getpid()
-        addr = "127.53.%d.%d" % ((pid >> 8) & 255, pid & 255 or 1)
-        name = "fleet-broker-%d.scentience.test" % pid
+        addr = loopback_addr()
+        name = "fleet-broker-%d.scentience.test" % os.getpid()
         dns = FakeDns(addr, name)
         self.addCleanup(dns.close)
         resolv = os.path.join(self.tmp, "resolv.conf")
@@ -133,10 +66,7 @@ class DnsStallTest(MqttCase):
         sub.wait_ready()
         _, _, dev_port = self.sim("device", ["device", "--rate", "100"])
         _, _, cloud_port = self.sim("cloud", ["cloud"])
-        # The resolver's files are the namespace's; the pid is the
-        # companion's (unshare and sh exec it).
-        argv = ["unshare", "-m", "--propagation", "private", "sh", "-c",
-                'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolv,
+        argv = in_mount_ns({"/etc/resolv.conf": resolv}) + [
                 COMPANION, "--device-url", "ws://127.0.0.1:%d" % dev_port,
                 "--cloud-url", "ws://127.0.0.1:%d/v1/stream" % cloud_port,
                 "--spool-dir", os.path.join(self.tmp, "spool"),
