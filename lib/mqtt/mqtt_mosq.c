@@ -14,9 +14,9 @@
  * addresses; with TLS, the context is ours (mqtt_tls.c) so that the
  * certificate is still checked against the name, and the name is the SNI.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
-#include <arpa/inet.h>
 #include <mosquitto.h>
 #include <scentience/error.h>
 #include <stdlib.h>
