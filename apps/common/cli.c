@@ -3,6 +3,7 @@
 
 #include <scentience/error.h>
 #include <scentience/log.h>
+#include <scentience/loop.h>
 
 #include <ctype.h>
 #include <getopt.h>
@@ -413,4 +414,11 @@ int cli_exact_long_options(const char *prog, int argc, char **argv,
         }
     }
     return 0;
+}
+
+void cli_loop_options(scn_loop_options *lo)
+{
+    scn_loop_options_init(lo);
+    lo->log = scn_log_to_stderr;
+    lo->log_level = SCN_LOG_ERROR;
 }

@@ -120,6 +120,15 @@ int cli_listen_error(const char *prog, int rc, const char *opt,
                      const char *bind, int port);
 
 /*
+ * Loop options for a program: the library's error lines (a certificate or
+ * key that does not load and why, a link given up) go to stderr, where
+ * the program's own words go; nothing chattier, and never a secret (the
+ * library logs none).
+ */
+struct scn_loop_options;
+void cli_loop_options(struct scn_loop_options *lo);
+
+/*
  * Opens path for appending (creating it, keeping what it holds) and closes
  * it, so that an output file that cannot be written is reported before
  * anything starts: "PROG: OPT PATH: CAUSE". Returns 0 or 73.

@@ -572,6 +572,7 @@ static void free_all(comp *c)
 int main(int argc, char **argv)
 {
     config cf;
+    scn_loop_options lo;
     comp *c;
     char why[256];
     int opt, status, rc, lost;
@@ -645,8 +646,9 @@ int main(int argc, char **argv)
         }
     }
     /* 10 s of states at up to 100 Hz. */
+    cli_loop_options(&lo);
     if (fuse_init(&c->ring, 1024, 10 * (int64_t)1000000000) ||
-        scn_loop_new(NULL, &c->loop)) {
+        scn_loop_new(&lo, &c->loop)) {
         script_free(&c->sc);
         free(c);
         return CLI_EX_SOFTWARE;

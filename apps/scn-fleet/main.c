@@ -312,6 +312,7 @@ void gs_ingest(gs_app *a, const char *topic, const void *payload, size_t len)
 int main(int argc, char **argv)
 {
     gs_config cf;
+    scn_loop_options lo;
     gs_app a;
     scn_fleet_options fo;
     scn_fleet_stats st;
@@ -326,9 +327,10 @@ int main(int argc, char **argv)
     a.table_tty = isatty(1);
     scn_fleet_options_init(&fo);
     fo.max_drones = (size_t)cf.max_drones;
+    cli_loop_options(&lo);
     a.chans = calloc((size_t)cf.max_drones, sizeof(*a.chans));
     if (!a.chans || scn_fleet_new(&fo, &a.model) != 0 ||
-        scn_loop_new(NULL, &a.loop) != 0 ||
+        scn_loop_new(&lo, &a.loop) != 0 ||
         (latency.on && gs_latency_init(&latency) != 0)) {
         fprintf(stderr, P ": out of memory\n");
         status = CLI_EX_SOFTWARE;

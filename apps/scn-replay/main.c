@@ -297,6 +297,7 @@ static int serve(rp_app *a, const opts *o)
 int main(int argc, char **argv)
 {
     rp_app a;
+    scn_loop_options lo;
     opts o = {NULL, "127.0.0.1", "/olfaction", 9000, -1};
     int rc;
 
@@ -313,10 +314,11 @@ int main(int argc, char **argv)
         return CLI_EX_SOFTWARE;
     }
     a.olfaction_topic = o.channel;
+    cli_loop_options(&lo);
     rc = load(&a, &o);
     if (!rc && prepare(&a))
         rc = CLI_EX_SOFTWARE;
-    if (!rc && (scn_loop_new(NULL, &a.loop) ||
+    if (!rc && (scn_loop_new(&lo, &a.loop) ||
                 scn_timer_new(a.loop, rp_tick, &a, &a.timer)))
         rc = CLI_EX_SOFTWARE;
     if (!rc)

@@ -276,6 +276,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     scn_uav_channel_options co;
+    scn_loop_options lo;
     scn_session_options link_so;
     scn_uav_state_server_options so;
     scn_uav_video_server_options vo;
@@ -388,7 +389,8 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
-    if ((rc = scn_loop_new(NULL, &a.loop)) != 0) {
+    cli_loop_options(&lo);
+    if ((rc = scn_loop_new(&lo, &a.loop)) != 0) {
         fprintf(stderr, "scn-uav: %s\n", scn_strerror(rc));
         return CLI_EX_SOFTWARE;
     }

@@ -13,16 +13,7 @@
 #include <scentience/error.h>
 
 #include "mqtt_tls.h"
-
-/* An encrypted client key would make OpenSSL prompt on the terminal. */
-static int no_key_password(char *buf, int size, int rwflag, void *user)
-{
-    (void)buf;
-    (void)size;
-    (void)rwflag;
-    (void)user;
-    return 0;
-}
+#include "tls_error.h"
 
 /* Called as a handshake starts, before the ClientHello is built:
  * libmosquitto set the address it connects to as SNI; the name goes. */
@@ -61,7 +52,7 @@ static int load_files(SSL_CTX *c, const char *ca_file, const char *cert_file,
         return SCN_ERR_TLS;
     if (!cert_file)
         return 0;
-    SSL_CTX_set_default_passwd_cb(c, no_key_password);
+    scn__tls_no_passphrase(c);
     if (SSL_CTX_use_certificate_chain_file(c, cert_file) != 1 ||
         SSL_CTX_use_PrivateKey_file(c, key_file, SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(c) != 1)

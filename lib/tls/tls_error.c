@@ -1,4 +1,4 @@
-/* Reporting OpenSSL load failures. */
+/* Loading certificates and keys: failures reported, no prompt. */
 #include "tls_error.h"
 
 #include <openssl/err.h>
@@ -19,4 +19,18 @@ int scn__tls_load_failed(const scn_logger *log, const char *what,
     scn__log(log, SCN_LOG_ERROR, "tls", "cannot load %s %s: %s", what, path,
              why);
     return SCN_ERR_TLS;
+}
+
+static int no_passphrase(char *buf, int size, int rwflag, void *user)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)user;
+    return 0; /* none: the key does not load */
+}
+
+void scn__tls_no_passphrase(SSL_CTX *c)
+{
+    SSL_CTX_set_default_passwd_cb(c, no_passphrase);
 }

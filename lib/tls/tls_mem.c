@@ -63,6 +63,7 @@ int scn__tls_server_new(const scn_logger *log, const char *cert_file,
                                SSL_OP_NO_RENEGOTIATION);
     /* Idle connections hold no record buffers. */
     SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
+    scn__tls_no_passphrase(c);
     if (SSL_CTX_use_certificate_chain_file(c, cert_file) != 1) {
         SSL_CTX_free(c);
         return scn__tls_load_failed(log, "certificate", cert_file);
@@ -116,6 +117,7 @@ int scn__tls_client_new(const scn_logger *log, const char *ca_file,
         /* Without key_file, a PEM holding both. */
         const char *key = key_file ? key_file : cert_file;
 
+        scn__tls_no_passphrase(c);
         if (SSL_CTX_use_certificate_chain_file(c, cert_file) != 1) {
             SSL_CTX_free(c);
             return scn__tls_load_failed(log, "client certificate", cert_file);

@@ -18,6 +18,8 @@ that is not on loopback.
 
 import json
 import os
+import shlex
+import signal
 import subprocess
 import unittest
 
@@ -52,6 +54,17 @@ def make_ca_and_cert(d, ip_addr):
     os.chmod(os.path.join(d, "server.key"), 0o600)
     return [os.path.join(d, n) for n in ("ca.pem", "server.pem",
                                          "server.key")]
+
+
+def kill_named(word):
+    """SIGKILL every process whose command line holds word."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                if word.encode() in f.read():
+                    os.kill(int(pid), signal.SIGKILL)
+        except (OSError, ProcessLookupError):
+            pass
 
 
 class LiveOffboardTest(simproc.ProcCase):
@@ -142,6 +155,34 @@ class LiveOffboardTest(simproc.ProcCase):
         self.assertEqual(p.returncode, 78, p.stderr)
         self.assertIn("chmod 600", p.stderr)
         self.assertNotIn(TOKEN, p.stderr)
+
+    def test_encrypted_key_is_refused_without_a_prompt(self):
+        """A key that needs a passphrase is refused at start-up. OpenSSL's
+        default would ask on the controlling terminal and wait there (with
+        the loop stopped): `script` gives the companion one."""
+        _, cert, key = make_ca_and_cert(self.tmp, self.net.host_ip)
+        locked = os.path.join(self.tmp, "locked.key")
+        openssl("pkey", "-in", key, "-aes256", "-passout", "pass:sesame",
+                "-out", locked, cwd=self.tmp)
+        os.chmod(locked, 0o600)
+        cmd = " ".join(shlex.quote(a) for a in [
+            COMPANION, "--device-url", "ws://127.0.0.1:9", "--live-bind",
+            self.net.host_ip, "--live-token-file", self.token_file,
+            "--live-cert", cert, "--live-key", locked, "--no-status"])
+        p = subprocess.Popen(["script", "-qec", cmd, "/dev/null"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True,
+                             env=self.env, start_new_session=True)
+        try:
+            out, _ = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.communicate()
+            kill_named(locked)  # the companion: a session of its own
+            self.fail("scn-companion waited for a passphrase on the terminal")
+        self.assertNotEqual(p.returncode, 0, out)
+        self.assertNotIn("pass phrase", out.lower())
+        self.assertIn(locked, out)
 
 
 if __name__ == "__main__":
