@@ -20,6 +20,7 @@
 #include <scentience/uav_state_server.h>
 #include <scentience/uav_video_server.h>
 
+#include "cloud_json.h"
 #include "flight_script.h"
 #include "live_listen.h"
 #include "ratelimit.h"
@@ -187,15 +188,15 @@ typedef struct comp {
     char *frame_json;
     size_t frame_json_cap;
     uint64_t frames_lost;
-    /* Each fused frame's cloud record, made in a buffer kept and grown
-     * the same way (a long drone state, a long UID). */
-    char *cloud_rec;
-    size_t cloud_rec_cap;
+    /* Each fused frame's cloud record and each inference, made in buffers
+     * kept and grown the same way (a long drone state, a long UID, labels
+     * of escaped control characters). */
+    cloud_text cloud_rec, inference_json;
     /* Drone states not written as JSON (so neither recorded nor
      * published), states not fused (no memory for a long one's copy),
-     * cloud records not recorded (no memory): each said in /events and,
-     * rate-limited, on stderr (wiring.c). */
-    uint64_t states_lost, states_unfused, cloud_records_lost;
+     * cloud records and inferences not recorded (no memory): each said in
+     * /events and, rate-limited, on stderr (wiring.c). */
+    uint64_t states_lost, states_unfused, cloud_records_lost, inferences_lost;
     cli_ratelimit rl_state;
     /* QoS 1 fleet messages lost (exit 74): dropped from the MQTT spool
      * unacknowledged, or refused by it (fleet.c). */

@@ -566,7 +566,8 @@ static void free_all(comp *c)
     script_free(&c->sc);
     scn_api_key_free(c->key);
     free(c->frame_json);
-    free(c->cloud_rec);
+    free(c->cloud_rec.buf);
+    free(c->inference_json.buf);
 }
 
 int main(int argc, char **argv)
@@ -702,7 +703,7 @@ int main(int argc, char **argv)
                 "the broker (its spool's cap, a full disk or a refusal)\n",
                 (unsigned long long)c->mqtt_lost);
     if ((lost || c->frames_lost || c->mqtt_lost || c->states_lost ||
-         c->cloud_records_lost) &&
+         c->cloud_records_lost || c->inferences_lost) &&
         status == 0)
         status = CLI_EX_IOERR;
 out:

@@ -302,25 +302,13 @@ static void not_kept(comp *c, const char *event, const char *source,
 static size_t cloud_rec_text(comp *c, uint64_t seq, const scn_frame *f,
                              const fuse_entry *e, int64_t age)
 {
-    for (;;) {
-        size_t len = 0, cap;
-        char *p;
+    size_t len =
+        cloud_record_text(&c->cloud_rec, SCN_UAV_STATE_JSON_MAX + 512, seq,
+                          scn_cloud_stream_id(c->cloud), scn_frame_uid(f),
+                          scn_frame_timestamp(f), e ? e->json : NULL, age);
 
-        if (c->cloud_rec_cap)
-            len = cloud_record_json(c->cloud_rec, c->cloud_rec_cap, seq,
-                                    scn_cloud_stream_id(c->cloud),
-                                    scn_frame_uid(f), scn_frame_timestamp(f),
-                                    e ? e->json : NULL, age);
-        if (len)
-            return len;
-        /* Only a message too long for cap gives 0: doubling ends. */
-        cap = c->cloud_rec_cap ? 2 * c->cloud_rec_cap
-                               : SCN_UAV_STATE_JSON_MAX + 512;
-        if ((p = realloc(c->cloud_rec, cap)) == NULL)
-            break;
-        c->cloud_rec = p;
-        c->cloud_rec_cap = cap;
-    }
+    if (len)
+        return len;
     c->cloud_records_lost++;
     not_kept(c, "cloud_record_lost", "cloud",
              "a fused record sent but not recorded", SCN_ERR_NOMEM,
@@ -368,7 +356,8 @@ static void dev_frame(scn_session *s, const scn_frame *f, void *user)
      * can be traced in the recording. */
     len = cloud_rec_text(c, seq, f, e, age);
     if (len)
-        emit(c, SCN_RECORD_CLOUD_RECORD, NULL, NULL, c->cloud_rec, len, ts, 1);
+        emit(c, SCN_RECORD_CLOUD_RECORD, NULL, NULL, c->cloud_rec.buf, len, ts,
+             1);
 }
 
 /* Frames resumed after a reconnect: the hole is recorded and published. */
@@ -754,7 +743,7 @@ static size_t text_put(char *buf, size_t at, const char *s)
 static void on_inference(scn_cloud *cl, const scn_cloud_result *r, void *user)
 {
     comp *c = user;
-    char buf[4096], line[SCN_UAV_LINE_MAX + 1], label[256];
+    char line[SCN_UAV_LINE_MAX + 1], label[256];
     /* The printed line: a label of 255 bytes, and room for any double
      * in "%.3f" twice (DBL_MAX has 309 digits). */
     char out[1024];
@@ -765,10 +754,19 @@ static void on_inference(scn_cloud *cl, const scn_cloud_result *r, void *user)
 
     (void)cl;
     c->inferences++;
-    at = cloud_inference_json(buf, sizeof(buf), r,
+    /* Grown as needed: 16 labels of escaped control characters are over
+     * 5 KiB. */
+    at = cloud_inference_text(&c->inference_json, r,
                               age >= 0 ? age / 1000000 : -1);
-    if (at)
-        emit(c, SCN_RECORD_INFERENCE, "inference", NULL, buf, at, 0, 1);
+    if (at) {
+        emit(c, SCN_RECORD_INFERENCE, "inference", NULL, c->inference_json.buf,
+             at, 0, 1);
+    } else {
+        c->inferences_lost++;
+        not_kept(c, "inference_lost", "cloud",
+                 "an inference neither recorded nor published", SCN_ERR_NOMEM,
+                 c->inferences_lost);
+    }
     if (r->label_count) {
         top = cli_escaped(label, sizeof(label), r->labels[0].label);
         score = r->labels[0].score;
