@@ -117,13 +117,17 @@ static void emit(comp *c, scn_record_stream st, const char *stream,
     int64_t now = wall_ns();
 
     if (c->rec) {
+        int rc = 0;
+
         if (!c->chan_ok[st] &&
-            scn_recorder_stream_channel(c->rec, st, &c->chan[st]) == 0)
+            (rc = scn_recorder_stream_channel(c->rec, st, &c->chan[st])) == 0)
             c->chan_ok[st] = 1;
         if (c->chan_ok[st])
-            scn_recorder_write(c->rec, c->chan[st], (uint64_t)now,
-                               (uint64_t)(publish_ns > 0 ? publish_ns : now),
-                               json, len);
+            rc = scn_recorder_write(
+                c->rec, c->chan[st], (uint64_t)now,
+                (uint64_t)(publish_ns > 0 ? publish_ns : now), json, len);
+        if (rc)
+            comp_record_failed(c, rc, 1);
     }
     comp_fleet_publish(c, st, json, len, publish_ns > 0 ? publish_ns : now);
     /* The recorder's topic for Foxglove, the stream name for /live. */
@@ -144,6 +148,35 @@ void comp_emit(comp *c, scn_record_stream st, const char *stream,
                const char *json, size_t len, int64_t publish_ns)
 {
     emit(c, st, stream, NULL, json, len, publish_ns, 0);
+}
+
+void comp_record_failed(comp *c, int rc, uint64_t lost)
+{
+    char detail[192];
+
+    /* The first failure of a write to the file (not of memory for a
+     * message) ends the recording: its error is sticky and the open
+     * chunk's messages never reach the disk. */
+    if (!c->record_err && rc != SCN_ERR_NOMEM) {
+        scn_recorder_stats st;
+
+        scn_recorder_get_stats(c->rec, &st);
+        lost += st.pending;
+    }
+    c->records_lost += lost;
+    c->record_err = rc;
+    if (c->record_reporting ||
+        !cli_ratelimit_allow(&c->rl_record, scn_loop_now_ms(c->loop), NULL))
+        return;
+    snprintf(detail, sizeof(detail), "%s (%llu messages not recorded)",
+             scn_strerror(rc), (unsigned long long)c->records_lost);
+    fprintf(stderr, "scn-companion: recording %s: %s\n", c->record_path,
+            detail);
+    /* Said where it can still be seen: a full disk refuses this entry
+     * too (counted, not said again). */
+    c->record_reporting = 1;
+    comp_event(c, "record_failed", "recorder", detail);
+    c->record_reporting = 0;
 }
 
 void comp_event(comp *c, const char *event, const char *source,
@@ -762,10 +795,10 @@ static void on_inference(scn_cloud *cl, const scn_cloud_result *r, void *user)
         emit(c, SCN_RECORD_INFERENCE, "inference", NULL, c->inference_json.buf,
              at, 0, 1);
     } else {
-        c->inferences_lost++;
-        not_kept(c, "inference_lost", "cloud",
+        c->inferences_unrecorded++;
+        not_kept(c, "inference_unrecorded", "cloud",
                  "an inference neither recorded nor published", SCN_ERR_NOMEM,
-                 c->inferences_lost);
+                 c->inferences_unrecorded);
     }
     if (r->label_count) {
         top = cli_escaped(label, sizeof(label), r->labels[0].label);
