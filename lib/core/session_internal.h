@@ -52,7 +52,7 @@ struct scn_session {
     char *url_text, *key_file, *device_uid, *ca_file, *cert_file, *key_path;
     char *subprotocol_offer;
     scn_url url;
-    struct scn_tls_vhost *tls; /* own vhost when TLS files are set */
+    struct scn_tls_ctx *tls; /* own TLS context when TLS files are set */
 
     scn_secret *key;
     const char *key_source; /* "option", "environment", "file" */

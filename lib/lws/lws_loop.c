@@ -49,9 +49,10 @@ int scn__lws_loop_new(scn_loop *loop, bool errors_to_stderr)
     memset(&info, 0, sizeof(info));
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = scn__ws_protocols;
-    /* No LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT: OpenSSL is set up only when
-     * a wss:// session first connects (tls_client.c), so that a ws://-only
-     * process does not carry its ~4 MiB. */
+    /* No LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT: lws never does TLS for us
+     * (lib/tls/ does, over lws's plain sockets), and OpenSSL is set up only
+     * when a wss:// session first connects, so that a ws://-only process
+     * does not carry its ~4 MiB. */
     info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     info.timeout_secs = SCN_LWS_TIMEOUT_S;
     info.connect_timeout_secs = SCN_LWS_TIMEOUT_S;
@@ -81,7 +82,8 @@ void scn__lws_loop_free(scn_loop *loop)
 
     if (!l)
         return;
-    scn__tls_vhost_free(&l->tls);
+    scn__tls_ctx_free(l->tls);
+    free(l->tls_out);
     scn__server_loop_free(loop);
     lws_context_destroy(l->ctx);
     free(l);

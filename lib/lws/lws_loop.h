@@ -10,13 +10,15 @@
 #include "io.h"
 #include "mask_pool.h"
 #include "session_internal.h"
-#include "tls_client.h"
+#include "tls_mem.h"
 
 struct scn_lws_loop {
     struct lws_context *ctx;
-    struct lws_vhost *vhost; /* default client vhost: ws:// only */
-    scn_tls_vhost tls;       /* wss:// with the system CAs, on first need */
-    uint32_t vhost_serial;
+    struct lws_vhost *vhost; /* client vhost: plain TCP, wss:// too */
+    scn_tls_ctx *tls;        /* wss:// with the system CAs, on first need */
+    /* ws_adapter.c: ciphertext on its way to lws (LWS_PRE before it). */
+    unsigned char *tls_out;
+    size_t tls_out_cap;
     lws_sorted_usec_list_t run_once_sul;
     struct lws_vhost *server_vhost;      /* server_adapter.c: all servers' */
     struct scn_server *servers;          /* server_adapter.c: listening ones */

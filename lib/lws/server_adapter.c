@@ -5,7 +5,7 @@
  * Each server opens its listening socket itself; we accept, check the
  * peer against the allow list and the limits, and move the bytes of the
  * accepted sockets ourselves. HTTP, the WebSocket handshake and framing
- * are ours (server_conn.c, plain C), as is TLS (tls_server.c, over memory
+ * are ours (server_conn.c, plain C), as is TLS (tls_mem.c, over memory
  * buffers): lws 4.1.6 accepts unmasked client frames and any
  * Sec-WebSocket-Version, can only validate UTF-8 for a whole context
  * (clients included), cannot answer an upgrade request with a status of
@@ -39,7 +39,7 @@
 #include "epoll_set.h"
 #include "lws_loop.h"
 #include "server_internal.h"
-#include "tls_server.h"
+#include "tls_mem.h"
 
 #define LISTEN_BACKLOG 64
 /* Connections accepted per readiness event, so that a burst of connects

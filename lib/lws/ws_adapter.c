@@ -3,18 +3,18 @@
  * sessions. It turns lws events into policy inputs (fsm, queues) and policy
  * decisions into lws calls. All of it runs on the loop's thread.
  *
- * On ws:// lws is the transport only: DNS, TCP, its poll loop and timers.
- * The connection is an lws RAW client; the WebSocket protocol is ours, as
- * in the servers: the upgrade request is written here, the answer read
- * with ws_client_handshake.c, frames read with ws_frame.c's reader (its
- * client role) and written with our own headers and masks. lws 4.1.6's
- * client parser walks every received byte through a state machine, which
- * cost more than anything else per frame in scn-companion.
+ * lws is the transport only: DNS, TCP, its poll loop and timers. The
+ * connection is an lws RAW client on both schemes; the WebSocket protocol
+ * is ours, as in the servers: the upgrade request is written here, the
+ * answer read with ws_client_handshake.c, frames read with ws_frame.c's
+ * reader (its client role) and written with our own headers and masks.
+ * lws 4.1.6's client parser walks every received byte through a state
+ * machine, which cost more than anything else per frame in scn-companion.
  *
- * wss:// still runs lws's own WebSocket client: lws 4.1.6 as Debian builds
- * it (no LWS_WITH_SYS_ASYNC_DNS) starts TLS on a RAW client before the
- * socket exists, and the attempt fails ("tls start fail"). Its handlers
- * are the ones marked "(wss://)" below; both paths share the rest.
+ * On wss:// TLS is ours too (lib/tls/, OpenSSL over memory buffers, as in
+ * the servers): lws carries ciphertext on a plain socket. lws 4.1.6 as
+ * Debian builds it (no LWS_WITH_SYS_ASYNC_DNS) cannot start its own TLS on
+ * a RAW client ("tls start fail": it tries before the socket exists).
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -25,13 +25,14 @@
 
 #include "lws_loop.h"
 #include "sock_abort.h"
+#include "tls_mem.h"
 #include "ws_client_handshake.h"
 #include "ws_frame.h"
 
 /* The protocol state of one connection attempt (the session's link). */
 struct scn_ws_link {
-    bool raw;           /* ours (ws://), else lws's ws client (wss://) */
-    bool binary;        /* (wss://) the message under way is binary */
+    scn_tls_conn *tls;  /* wss://: the TLS state; NULL on ws:// */
+    bool tls_started;   /* the ClientHello went out */
     char key[25];       /* the Sec-WebSocket-Key sent */
     bool request_sent;  /* the upgrade request was written */
     bool upgraded;      /* 101 checked: frames from here on */
@@ -76,17 +77,16 @@ int scn__ws_attach(scn_session *s)
 
 void scn__ws_release(scn_session *s)
 {
-    if (s->link)
+    if (s->link) {
         free(s->link->held);
+        scn__tls_conn_free(s->link->tls);
+    }
     free(s->link);
     s->link = NULL;
     scn__lws_timer_free(s->timer);
     s->timer = NULL;
-    if (s->tls) {
-        scn__tls_vhost_free(s->tls);
-        free(s->tls);
-        s->tls = NULL;
-    }
+    scn__tls_ctx_free(s->tls);
+    s->tls = NULL;
 }
 
 static bool write_now(scn_session *s);
@@ -199,31 +199,29 @@ static void report_failure(scn_session *s, scn_failure *f)
         rearm(s);
 }
 
-/* ws:// connects on the loop's plain vhost. wss:// needs a vhost with a TLS
- * context, made at the first attempt that needs it: the session's own when
- * it names TLS files, else the loop's (system trust store), shared. Until
- * then OpenSSL is not touched. NULL when the files cannot be loaded (tried
- * again at the next attempt). */
-static struct lws_vhost *tls_vhost(scn_session *s)
+/* A wss:// attempt's TLS state. Its context is made at the first attempt
+ * that needs one: the session's own when it names TLS files, else the
+ * loop's (system trust store), shared. Until then OpenSSL is not touched.
+ * Returns 0 or SCN_ERR_TLS (files unreadable, tried again at the next
+ * attempt) or SCN_ERR_NOMEM. */
+static int tls_begin(scn_session *s)
 {
     struct scn_lws_loop *l = s->loop->lws;
     bool own = s->ca_file || s->cert_file;
-    scn_tls_vhost *t;
-    char name[32];
+    scn_tls_ctx **t = own ? &s->tls : &l->tls;
+    int rc;
 
-    if (!s->url.tls)
-        return l->vhost;
-    if (own && !s->tls && !(s->tls = calloc(1, sizeof(*s->tls))))
-        return NULL;
-    t = own ? s->tls : &l->tls;
-    if (t->vhost)
-        return t->vhost;
-    snprintf(name, sizeof(name), "scn-tls-%u", ++l->vhost_serial);
-    if (scn__tls_vhost_new(l->ctx, name, scn__ws_protocols, &s->loop->log,
-                           own ? s->ca_file : NULL, own ? s->cert_file : NULL,
-                           own && s->cert_file ? s->key_path : NULL, t))
-        return NULL;
-    return t->vhost;
+    if (!*t &&
+        (rc = scn__tls_client_new(
+             &s->loop->log, own ? s->ca_file : NULL, own ? s->cert_file : NULL,
+             own && s->cert_file ? s->key_path : NULL, t)) != 0)
+        return rc;
+    if (s->opts.insecure)
+        scn__log(&s->loop->log, SCN_LOG_WARN, "tls",
+                 "certificate verification is OFF for %s (insecure mode)",
+                 s->url.host);
+    s->link->tls = scn__tls_conn_client(*t, s->url.host, !s->opts.insecure);
+    return s->link->tls ? 0 : SCN_ERR_NOMEM;
 }
 
 int scn__ws_connect(scn_session *s)
@@ -244,8 +242,8 @@ int scn__ws_connect(scn_session *s)
     s->rx_paused = false;
     s->close_code = 0;
     free(s->link->held);
+    scn__tls_conn_free(s->link->tls);
     memset(s->link, 0, sizeof(*s->link));
-    s->link->raw = !s->url.tls;
     scn__ws_reply_init(&s->link->reply);
     scn__ws_reader_init_client(&s->link->reader, s->opts.max_message_bytes);
 
@@ -263,41 +261,26 @@ int scn__ws_connect(scn_session *s)
         }
     }
 
-    memset(&ci, 0, sizeof(ci));
-    ci.context = s->loop->lws->ctx;
-    ci.vhost = tls_vhost(s);
-    if (!ci.vhost) {
-        scn__session_report(s, SCN_ERR_TLS, "cannot load TLS files");
+    if (s->url.tls && (rc = tls_begin(s)) != 0) {
+        scn__session_report(s, rc,
+                            rc == SCN_ERR_TLS ? "cannot load TLS files"
+                                              : "no memory for TLS");
         f.kind = SCN_FAIL_TLS;
         report_failure(s, &f);
-        return SCN_ERR_TLS;
+        return rc;
     }
+    /* A RAW client on the plain vhost: lws connects, the rest is ours. */
+    memset(&ci, 0, sizeof(ci));
+    ci.context = s->loop->lws->ctx;
+    ci.vhost = s->loop->lws->vhost;
     ci.address = s->url.host;
     ci.port = s->url.port;
     ci.path = s->url.path;
     ci.host = s->url.host;
     ci.local_protocol_name = SCN_SUBPROTOCOL_NAME;
-    if (s->link->raw) {
-        /* A RAW client: lws connects; the upgrade is ours. */
-        ci.method = "RAW";
-    } else {
-        ci.origin = s->url.host;
-        ci.protocol = s->subprotocol_offer;
-        ci.ietf_version_or_minus_one = -1;
-    }
+    ci.method = "RAW";
     ci.userdata = s;
     ci.pwsi = &s->wsi;
-    if (s->url.tls) {
-        ci.ssl_connection = LCCSCF_USE_SSL;
-        if (s->opts.insecure) {
-            ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
-                                 LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
-                                 LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
-            scn__log(&s->loop->log, SCN_LOG_WARN, "tls",
-                     "certificate verification is OFF for %s (insecure mode)",
-                     s->url.host);
-        }
-    }
     if (!lws_client_connect_via_info(&ci)) {
         /* lws may already have reported CONNECTION_ERROR; report_failure
          * runs once per attempt either way. */
@@ -322,6 +305,7 @@ void scn__ws_detach(scn_session *s)
 
 static int read_frames(scn_session *s, struct lws *wsi, unsigned char *in,
                        size_t len);
+static int pump_tls(scn_session *s, struct lws *wsi);
 
 /* The application caught up: what was held is parsed first (it may pause
  * reading again), then the socket is read again. */
@@ -339,6 +323,13 @@ static void resume_reading(scn_session *s)
         if (s->free_pending || !s->wsi || s->rx_paused)
             return;
     }
+    /* Records TLS decrypted no further wait for no socket event. */
+    if (k->tls && pump_tls(s, s->wsi) < 0) {
+        lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        return;
+    }
+    if (s->free_pending || !s->wsi || s->rx_paused)
+        return;
     lws_rx_flow_control(s->wsi, 1);
 }
 
@@ -432,7 +423,7 @@ void scn__ws_wake(scn_loop_child *c)
     if (write && s->wsi && s->fsm.state == SCN_STATE_OPEN)
         lws_callback_on_writable(s->wsi);
     if (resume && s->wsi && s->rx_paused) {
-        if (s->link->held) {
+        if (s->link->held || s->link->tls) {
             /* Parsing runs callbacks: from the session's timer. */
             s->link->resume_due = true;
             scn__session_schedule(s, 0);
@@ -445,6 +436,48 @@ void scn__ws_wake(scn_loop_child *c)
      * while the loop walks its children. */
     if (close)
         scn__session_schedule(s, 0);
+}
+
+/* Hands n bytes to lws as they are (LWS_WRITE_HTTP is lws's way to write
+ * raw bytes; it keeps what the socket did not take, in order, and asks for
+ * writeable itself). */
+static int put_raw(struct lws *wsi, unsigned char *p, size_t n)
+{
+    return lws_write(wsi, p, n, LWS_WRITE_HTTP) < (int)n ? -1 : 0;
+}
+
+/* Sends the ciphertext TLS has for the server (handshake messages,
+ * alerts, records). Returns 0 or -1. */
+static int flush_tls(scn_session *s, struct lws *wsi)
+{
+    struct scn_lws_loop *l = s->loop->lws;
+    size_t n = scn__tls_conn_pending(s->link->tls);
+
+    if (!n)
+        return 0;
+    if (LWS_PRE + n > l->tls_out_cap) {
+        unsigned char *nb = realloc(l->tls_out, LWS_PRE + n);
+
+        if (!nb)
+            return -1;
+        l->tls_out = nb;
+        l->tls_out_cap = LWS_PRE + n;
+    }
+    n = scn__tls_conn_take(s->link->tls, l->tls_out + LWS_PRE, n);
+    return put_raw(wsi, l->tls_out + LWS_PRE, n);
+}
+
+/* Writes bytes of the WebSocket stream: on wss:// encrypted first. p is
+ * the caller's; OpenSSL encrypts a copy of it in its own record buffer,
+ * which then holds only ciphertext. Returns 0 or -1. */
+static int link_write(scn_session *s, struct lws *wsi, unsigned char *p,
+                      size_t n)
+{
+    if (!s->link->tls)
+        return put_raw(wsi, p, n);
+    if (scn__tls_conn_write(s->link->tls, p, n) != 0)
+        return -1;
+    return flush_tls(s, wsi);
 }
 
 /* Writes a frame of ours (masked with a key from the pool) carrying the
@@ -461,10 +494,7 @@ static int send_control(scn_session *s, struct lws *wsi, int opcode,
     if (n) /* p may be NULL then */
         memcpy(f + LWS_PRE, p, n);
     scn__ws_client_frame(f + LWS_PRE, opcode, n, key);
-    return lws_write(wsi, f + LWS_PRE - hs, hs + n, LWS_WRITE_HTTP) <
-                   (int)(hs + n)
-               ? -1
-               : 0;
+    return link_write(s, wsi, f + LWS_PRE - hs, hs + n);
 }
 
 /* Our close frame: the code and the reason. */
@@ -485,8 +515,9 @@ static int send_close(scn_session *s, struct lws *wsi, int code,
 /*
  * The upgrade request: the request line and headers lws wrote when it ran
  * the handshake, then ours (the key, the device's uid, the user agent).
- * The API key is in the buffer only until it is written; lws copies what
- * the socket did not take at once into its own buffer, as it did before.
+ * The API key is in the buffer only until it is written. On ws:// lws
+ * copies what the socket did not take at once into its own buffer, as it
+ * did before; on wss:// lws only ever sees ciphertext.
  */
 static int send_upgrade_request(scn_session *s, struct lws *wsi)
 {
@@ -537,7 +568,7 @@ static int send_upgrade_request(scn_session *s, struct lws *wsi)
                    "%suser-agent: " USER_AGENT "\r\n\r\n", uid);
     if (len > 0 && n + (size_t)len < cap) {
         n += (size_t)len;
-        rc = lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP) < (int)n ? -1 : 0;
+        rc = link_write(s, wsi, buf + LWS_PRE, n);
     }
     explicit_bzero(buf, LWS_PRE + cap);
     free(buf);
@@ -559,37 +590,6 @@ static bool mentions_tls(const char *text, size_t len)
         if (strstr(low, words[i]))
             return true;
     return false;
-}
-
-/* (wss://) Our headers in lws's upgrade request. */
-static int append_headers(scn_session *s, struct lws *wsi, unsigned char **p,
-                          size_t room)
-{
-    unsigned char *end = *p + room;
-    char auth[SCN_KEY_MAX + 16];
-    int rc = 0;
-
-    if (!s->opts.no_key) {
-        size_t klen = scn__secret_len(s->key);
-
-        memcpy(auth, "Bearer ", 7);
-        memcpy(auth + 7, scn__secret_str(s->key), klen);
-        rc = lws_add_http_header_by_name(
-            wsi, (const unsigned char *)"authorization:",
-            (const unsigned char *)auth, (int)(7 + klen), p, end);
-        explicit_bzero(auth, sizeof(auth));
-        wipe_transient_key(s);
-    }
-    if (!rc && s->device_uid)
-        rc = lws_add_http_header_by_name(
-            wsi, (const unsigned char *)"x-scentience-uid:",
-            (const unsigned char *)s->device_uid, (int)strlen(s->device_uid), p,
-            end);
-    if (!rc)
-        rc = lws_add_http_header_by_name(
-            wsi, (const unsigned char *)"user-agent:",
-            (const unsigned char *)USER_AGENT, (int)strlen(USER_AGENT), p, end);
-    return rc ? -1 : 0;
 }
 
 /* The attempt failed before the link opened: why (lws's words or ours),
@@ -616,26 +616,6 @@ static void fail_attempt(scn_session *s, const scn_ws_reply *rep,
              s->url.port, in ? (int)(len > 200 ? 200 : len) : 0, in ? in : "",
              status);
     report_failure(s, &f);
-}
-
-static void on_connection_error(scn_session *s, struct lws *wsi, const char *in,
-                                size_t len)
-{
-    scn_ws_reply rep = {.status = wsi && !s->link->raw
-                                      ? (int)lws_http_client_http_response(wsi)
-                                      : 0};
-    char auth[256] = "", retry[64] = "";
-
-    /* (wss://) lws read the answer: its status and the fields we use. */
-    if (rep.status > 0 && rep.status != 101) {
-        if (lws_hdr_copy(wsi, auth, sizeof(auth),
-                         WSI_TOKEN_HTTP_WWW_AUTHENTICATE) > 0)
-            rep.www_authenticate = auth;
-        if (lws_hdr_copy(wsi, retry, sizeof(retry),
-                         WSI_TOKEN_HTTP_RETRY_AFTER) > 0)
-            rep.retry_after = retry;
-    }
-    fail_attempt(s, &rep, in, len);
 }
 
 static void on_established(scn_session *s, struct lws *wsi)
@@ -904,32 +884,6 @@ static int read_frames(scn_session *s, struct lws *wsi, unsigned char *in,
     return 0;
 }
 
-/* (wss://) A piece of a message, parsed by lws. */
-static int on_receive(scn_session *s, struct lws *wsi, void *in, size_t len)
-{
-    size_t remaining = lws_remaining_packet_payload(wsi);
-    bool first = lws_is_first_fragment(wsi);
-    bool final = lws_is_final_fragment(wsi);
-
-    if (s->close_code) {
-        count_rx(s, len);
-        return 0; /* closing: the rest is discarded */
-    }
-    if (first)
-        s->link->binary = lws_frame_is_binary(wsi);
-    if (!s->link->binary &&
-        (first ? 0 : s->rxlen) + len + remaining > s->opts.max_message_bytes) {
-        count_rx(s, len);
-        /* Refused before buffering it: the limit bounds our memory. */
-        refuse_too_big(s, wsi);
-        return 0;
-    }
-    /* Returning -1 here would make lws 4.1.6 keep parsing the rest of its
-     * read buffer past the end of its rx buffer (seen with valgrind). */
-    on_data(s, in, len, s->link->binary, first, final);
-    return 0;
-}
-
 /* The server's answer to the upgrade, then frames. */
 static int read_upgrade_answer(scn_session *s, struct lws *wsi,
                                unsigned char *in, size_t len)
@@ -959,21 +913,83 @@ static int read_upgrade_answer(scn_session *s, struct lws *wsi,
     return read_frames(s, wsi, in + used, len - used);
 }
 
+/* Plaintext from the server: the answer to the upgrade, then frames.
+ * Returns -1 when lws must close the link. */
+static int read_plain(scn_session *s, struct lws *wsi, unsigned char *in,
+                      size_t len)
+{
+    return s->link->upgraded ? read_frames(s, wsi, in, len)
+                             : read_upgrade_answer(s, wsi, in, len);
+}
+
+/* Read from TLS while the session takes it: the handshake advances, then
+ * records are decrypted and read as plaintext. What TLS holds while
+ * reading is paused waits for the resume (resume_reading). Whatever TLS
+ * has to say goes out after (handshake messages, alerts). Returns -1
+ * when lws must close the link. */
+static int pump_tls(scn_session *s, struct lws *wsi)
+{
+    struct scn_ws_link *k = s->link;
+    bool was_ready = scn__tls_conn_ready(k->tls);
+    unsigned char plain[16384]; /* one record's worth */
+    int n = 0;
+
+    while (!s->rx_paused) {
+        n = scn__tls_conn_read(k->tls, plain, sizeof(plain));
+        if (n <= 0)
+            break;
+        if (read_plain(s, wsi, plain, (size_t)n) < 0)
+            return -1;
+        if (s->free_pending || s->wsi != wsi)
+            return 0;
+    }
+    if (flush_tls(s, wsi) != 0)
+        return -1;
+    if (n == SCN_ERR_TLS && !k->upgraded) {
+        char why[200];
+
+        snprintf(why, sizeof(why), "TLS handshake failed: %s",
+                 scn__tls_conn_why(k->tls));
+        fail_attempt(s, NULL, why, strlen(why));
+        lws_set_wsi_user(wsi, NULL);
+        return -1;
+    }
+    if (n == SCN_ERR_TLS) {
+        scn__log(&s->loop->log, SCN_LOG_WARN, "session",
+                 "closing the link to %s: %s", s->url.host,
+                 scn__tls_conn_why(k->tls));
+        return -1;
+    }
+    if (n < 0) /* the server's close_notify: it sends nothing more */
+        return -1;
+    if (!was_ready && scn__tls_conn_ready(k->tls))
+        lws_callback_on_writable(wsi); /* the upgrade request */
+    return 0;
+}
+
+/* Ciphertext from the server. */
+static int read_tls(scn_session *s, struct lws *wsi, const void *in, size_t len)
+{
+    if (scn__tls_conn_feed(s->link->tls, in, len) != 0) {
+        scn__session_report(s, SCN_ERR_NOMEM, "no memory for TLS input");
+        return -1;
+    }
+    return pump_tls(s, wsi);
+}
+
 /* The frame is made here, masked with a key from the loop's pool, and
- * handed to lws as raw bytes: lws 4.1.6 masks a client frame with 4 bytes
- * read() from /dev/urandom per frame (lws_get_random, no hook for another
- * source). LWS_WRITE_HTTP is lws's way to write bytes as they are; it
- * buffers a partial write the same way. */
-static int send_text(struct scn_lws_loop *l, struct lws *wsi, scn_msg *m)
+ * written as raw bytes: lws 4.1.6 masks a client frame with 4 bytes read()
+ * from /dev/urandom per frame (lws_get_random, no hook for another
+ * source). */
+static int send_text(scn_session *s, struct lws *wsi, scn_msg *m)
 {
     unsigned char key[4];
     size_t hs = scn__ws_client_header_size(m->len);
 
-    if (scn__mask_pool_take(&l->masks, key) != 0)
+    if (scn__mask_pool_take(&s->loop->lws->masks, key) != 0)
         return -1;
     scn__ws_client_frame(m->buf + LWS_PRE, 1, m->len, key);
-    if (lws_write(wsi, m->buf + LWS_PRE - hs, hs + m->len, LWS_WRITE_HTTP) <
-        (int)(hs + m->len)) {
+    if (link_write(s, wsi, m->buf + LWS_PRE - hs, hs + m->len) != 0) {
         /* Masked in place: unmasked again, so that the message, still
          * queued, goes out intact if it is sent on a later link. */
         scn__ws_mask(m->buf + LWS_PRE, m->len, key, 0);
@@ -1007,7 +1023,7 @@ static bool write_now(scn_session *s)
     m = scn__outq_count(&s->outq) == 1 && !s->outq.above
             ? scn__outq_peek(&s->outq, &lane)
             : NULL;
-    if (m && m->tag == 0 && send_text(s->loop->lws, wsi, m) == 0) {
+    if (m && m->tag == 0 && send_text(s, wsi, m) == 0) {
         s->stats.messages_out++;
         s->stats.bytes_out += m->len;
         scn__outq_pop(&s->outq, lane, &wm);
@@ -1032,8 +1048,14 @@ static int on_writeable(scn_session *s, struct lws *wsi)
     uint64_t ticket;
     bool more;
 
-    if (k->raw && !k->upgraded) {
-        /* Connected: the upgrade request goes first. */
+    if (!k->upgraded) {
+        /* Connected: TLS first on wss://, the upgrade request next. */
+        if (k->tls && !k->tls_started) {
+            k->tls_started = true;
+            return pump_tls(s, wsi);
+        }
+        if (k->tls && !scn__tls_conn_ready(k->tls))
+            return 0;
         if (!k->request_sent && send_upgrade_request(s, wsi) != 0) {
             static const char why[] = "cannot write the upgrade request";
 
@@ -1042,19 +1064,6 @@ static int on_writeable(scn_session *s, struct lws *wsi)
             return -1;
         }
         return 0;
-    }
-    if (!k->raw && (s->close_code || s->user_closing)) {
-        /* (wss://) lws writes the close frame and waits for the answer. */
-        if (s->close_code)
-            lws_close_reason(wsi, (enum lws_close_status)s->close_code,
-                             (unsigned char *)s->close_reason,
-                             strlen(s->close_reason));
-        else if (!s->closing_sent) {
-            s->closing_sent = true;
-            lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL,
-                             (unsigned char *)"client closing", 14);
-        }
-        return -1;
     }
     if (s->close_code) {
         send_close(s, wsi, s->close_code, s->close_reason);
@@ -1080,11 +1089,8 @@ static int on_writeable(scn_session *s, struct lws *wsi)
         return 0;
     }
     if (s->pinging) {
-        unsigned char ping[LWS_PRE];
-
         s->pinging = false;
-        if (k->raw ? send_control(s, wsi, SCN_WS_PING, NULL, 0) != 0
-                   : lws_write(wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+        if (send_control(s, wsi, SCN_WS_PING, NULL, 0) != 0)
             return -1;
         lws_callback_on_writable(wsi);
         return 0;
@@ -1097,7 +1103,7 @@ static int on_writeable(scn_session *s, struct lws *wsi)
     }
     /* One write per callback: lws buffers a partial write and calls us
      * again only when the socket drained, which is the backpressure. */
-    if (send_text(s->loop->lws, wsi, m) != 0) {
+    if (send_text(s, wsi, m) != 0) {
         pthread_mutex_unlock(&s->mu);
         return -1;
     }
@@ -1125,9 +1131,13 @@ static void on_closed(scn_session *s, struct lws *wsi)
     if (!s->attempt_live || wsi != s->wsi)
         return; /* a connection this attempt no longer owns */
     if (!s->link->upgraded) {
-        static const char why[] = "closed before the server replied";
+        /* A server that hangs up during the TLS handshake refused it (a
+         * client certificate, a protocol version): a TLS failure. */
+        const char *why = s->link->tls && !scn__tls_conn_ready(s->link->tls)
+                              ? "closed during the TLS handshake"
+                              : "closed before the server replied";
 
-        fail_attempt(s, NULL, why, sizeof(why) - 1);
+        fail_attempt(s, NULL, why, strlen(why));
         return;
     }
     /* The socket is still open here (lws closes it after this callback):
@@ -1150,15 +1160,6 @@ static bool is_client_event(enum lws_callback_reasons reason)
 {
     switch (reason) {
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
-    case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
-    case LWS_CALLBACK_CLIENT_ESTABLISHED:
-    case LWS_CALLBACK_CLIENT_RECEIVE:
-    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
-    case LWS_CALLBACK_CLIENT_WRITEABLE:
-    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-    case LWS_CALLBACK_CLIENT_CLOSED:
-    case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
     case LWS_CALLBACK_RAW_CONNECTED:
     case LWS_CALLBACK_RAW_ADOPT:
     case LWS_CALLBACK_RAW_RX:
@@ -1188,57 +1189,19 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
         return 0;
     switch (reason) {
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        on_connection_error(s, wsi, in, len);
+        fail_attempt(s, NULL, in, in ? len : 0);
         break;
-    /* lws's WebSocket client (wss://). */
-    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
-        rc = append_headers(s, wsi, (unsigned char **)in, len);
-        break;
-    case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
-        /* The response headers are gone by CLIENT_ESTABLISHED. */
-        if (lws_hdr_copy(wsi, s->subprotocol, sizeof(s->subprotocol),
-                         WSI_TOKEN_PROTOCOL) < 0)
-            s->subprotocol[0] = '\0';
-        break;
-    case LWS_CALLBACK_CLIENT_ESTABLISHED:
-        on_established(s, wsi);
-        break;
-    case LWS_CALLBACK_CLIENT_RECEIVE:
-        rc = on_receive(s, wsi, in, len);
-        break;
-    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
-        on_pong(s);
-        break;
-    case LWS_CALLBACK_CLIENT_WRITEABLE:
-        rc = on_writeable(s, wsi);
-        break;
-    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-        on_peer_close(s, in, len);
-        break;
-    case LWS_CALLBACK_CLIENT_CLOSED:
-        on_closed(s, wsi);
-        break;
-    case LWS_CALLBACK_CLOSED_CLIENT_HTTP: {
-        /* lws 4.1.6 closes a handshake that the server hung up on while we
-         * waited for its reply (the wsi is still an HTTP client then) with
-         * only this callback: no CONNECTION_ERROR, no CLIENT_CLOSED. The
-         * attempt must end here, or s->wsi outlives the wsi. */
-        static const char why[] = "closed before the server replied";
-
-        on_connection_error(s, wsi, why, sizeof(why) - 1);
-        break;
-    }
-    /* Our own WebSocket over lws's RAW client (ws://). */
-    case LWS_CALLBACK_RAW_CONNECTED: /* TCP up (ws://) */
-    case LWS_CALLBACK_RAW_ADOPT:     /* lws made the RAW client (ws://) */
+    /* Our own WebSocket (and TLS) over lws's RAW client. */
+    case LWS_CALLBACK_RAW_CONNECTED: /* TCP up */
+    case LWS_CALLBACK_RAW_ADOPT:     /* lws made the RAW client */
         if (wsi == s->wsi)
             lws_callback_on_writable(wsi);
         break;
     case LWS_CALLBACK_RAW_RX:
         if (wsi != s->wsi)
             break;
-        rc = s->link->upgraded ? read_frames(s, wsi, in, len)
-                               : read_upgrade_answer(s, wsi, in, len);
+        rc = s->link->tls ? read_tls(s, wsi, in, len)
+                          : read_plain(s, wsi, in, len);
         break;
     case LWS_CALLBACK_RAW_WRITEABLE:
         if (wsi == s->wsi)

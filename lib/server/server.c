@@ -11,7 +11,7 @@
 #include "http_response.h"
 #include "server_internal.h"
 #include "session_internal.h"
-#include "tls_server.h"
+#include "tls_mem.h"
 
 #define DEF(field, value)                                                      \
     do {                                                                       \
@@ -291,7 +291,7 @@ const scn_asset_entry *scn__server_asset_find(const scn_server *srv,
 
 static void server_discard(scn_server *srv)
 {
-    scn__tls_server_free(srv->tls_ctx);
+    scn__tls_ctx_free(srv->tls_ctx);
     free_options(srv);
     free(srv->wbuf);
     free(srv);

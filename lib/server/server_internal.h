@@ -113,9 +113,9 @@ struct scn_server {
     bool tls;
     int port;
 
-    struct scn_server_io *io;       /* the adapter's: listener, timer */
-    struct scn_tls_server *tls_ctx; /* tls_server.c; NULL: plain */
-    uint64_t timer_due; /* armed for (monotonic ms); UINT64_MAX: not */
+    struct scn_server_io *io;    /* the adapter's: listener, timer */
+    struct scn_tls_ctx *tls_ctx; /* tls_mem.c; NULL: plain */
+    uint64_t timer_due;          /* armed for (monotonic ms); UINT64_MAX: not */
 
     pthread_mutex_t mu;
     scn_server_conn *conns;

@@ -1,17 +1,28 @@
 #!/usr/bin/python3
 """What a client session puts on the wire and how it answers, seen by a
-server written on plain sockets (the session frames itself on ws://; lws
-only carries the bytes): the upgrade request's line and headers, a ping
+server written on plain sockets (the session frames itself; lws only
+carries the bytes): the upgrade request's line and headers, a ping
 answered with a masked pong carrying its payload, a server close echoed,
-and an upgrade answer with a wrong Sec-WebSocket-Accept refused."""
+and an upgrade answer with a wrong Sec-WebSocket-Accept refused.
+
+The same on wss://, with TLS done by Python's ssl over memory buffers on
+the plain socket, its ciphertext written a few bytes at a time so that
+every TLS record reaches the client split across reads; the server name
+sent (SNI) for a host name and not for an address, ALPN http/1.1; and a
+server that hangs up in the middle of the TLS handshake, refused as a
+TLS failure."""
 
 import base64
 import hashlib
 import os
+import shutil
 import socket
+import ssl
 import struct
 import subprocess
+import tempfile
 import threading
+import time
 import unittest
 
 from simproc import BIN_DIR
@@ -64,10 +75,63 @@ def read_frame(conn, buf):
     return opcode, masked, payload, buf[at + n:]
 
 
-class Peer:
-    """One connection, served by script(conn, request) on a thread."""
+class Dribble:
+    """The server side of TLS on a plain socket (ssl.SSLObject on memory
+    buffers), with recv/sendall as a socket's. Ciphertext goes out PIECE
+    bytes at a time, a moment apart, so that the client reads each record
+    (the handshake's too) in several parts."""
 
-    def __init__(self, script):
+    PIECE = 7
+
+    def __init__(self, conn, ctx):
+        self.conn = conn
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.obj = ctx.wrap_bio(self.inc, self.out, server_side=True)
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        while True:
+            try:
+                self.obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self.flush()
+                if not self.fill():
+                    raise EOFError("client went away during the handshake")
+        self.flush()
+        self.alpn = self.obj.selected_alpn_protocol()
+
+    def fill(self):
+        data = self.conn.recv(4096)
+        self.inc.write(data)
+        return bool(data)
+
+    def flush(self):
+        data = self.out.read()
+        for i in range(0, len(data), self.PIECE):
+            self.conn.sendall(data[i:i + self.PIECE])
+            time.sleep(0.001)
+
+    def recv(self, n):
+        while True:
+            try:
+                return self.obj.read(n)
+            except ssl.SSLWantReadError:
+                self.flush()
+                if not self.fill():
+                    return b""
+            except ssl.SSLZeroReturnError:
+                return b""
+
+    def sendall(self, data):
+        self.obj.write(data)
+        self.flush()
+
+
+class Peer:
+    """One connection, served by script(conn, request) on a thread; with
+    tls (an SSLContext), over TLS written in pieces (Dribble)."""
+
+    def __init__(self, script, tls=None):
+        self.tls = tls
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(1)
@@ -82,8 +146,10 @@ class Peer:
             conn, _ = self.sock.accept()
             conn.settimeout(TIMEOUT)
             with conn:
-                request, rest = read_request(conn)
-                self.result = script(conn, request, rest)
+                peer = Dribble(conn, self.tls) if self.tls else conn
+                self.alpn = getattr(peer, "alpn", None)
+                request, rest = read_request(peer)
+                self.result = script(peer, request, rest)
         except Exception as e:  # reported by the test
             self.error = e
         finally:
@@ -101,17 +167,74 @@ def accept_value(request):
     return b""
 
 
-def run_stream(port):
+def run_stream(port, ca_file=None, attempts=1, host="127.0.0.1"):
     env = dict(os.environ, SCENTIENCE_API_KEY=KEY,
                XDG_CONFIG_HOME="/nonexistent-scn-test")
+    scheme = ["--ca-file", ca_file] if ca_file else []
     return subprocess.run(
         [os.path.join(BIN_DIR, "scn-stream"), "--url",
-         "ws://127.0.0.1:%d/ws" % port, "--verbose", "--max-attempts", "1"],
+         "%s://%s:%d/ws" % ("wss" if ca_file else "ws", host, port),
+         "--verbose", "--max-attempts", str(attempts)] + scheme,
         env=env, capture_output=True, timeout=TIMEOUT + 30, text=True)
 
 
+CERT_CNF = """[req]
+distinguished_name = dn
+prompt = no
+[dn]
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+[srv]
+basicConstraints = CA:FALSE
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1, DNS:localhost
+"""
+
+
+def make_certs(d):
+    """A test CA and a server certificate it signed for 127.0.0.1 and
+    localhost, in d."""
+    with open(os.path.join(d, "cnf"), "w") as f:
+        f.write(CERT_CNF)
+
+    def openssl(*args):
+        subprocess.run(["openssl"] + list(args), cwd=d, check=True,
+                       capture_output=True, timeout=60)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+            "ca.key", "-out", "ca.crt", "-subj", "/CN=scn-wire-ca", "-days",
+            "2", "-config", "cnf", "-extensions", "ca")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key",
+            "-out", "srv.csr", "-subj", "/CN=127.0.0.1", "-config", "cnf")
+    openssl("x509", "-req", "-in", "srv.csr", "-CA", "ca.crt", "-CAkey",
+            "ca.key", "-CAcreateserial", "-out", "srv.crt", "-days", "2",
+            "-extfile", "cnf", "-extensions", "srv")
+
+
 class ClientWireTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="scn-wire-")
+        make_certs(cls.dir)
+        cls.ca = os.path.join(cls.dir, "ca.crt")
+        cls.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        cls.tls.load_cert_chain(os.path.join(cls.dir, "srv.crt"),
+                                os.path.join(cls.dir, "srv.key"))
+        cls.tls.set_alpn_protocols(["h2", "http/1.1"])
+        cls.sni = []  # the server name of each TLS handshake
+        cls.tls.sni_callback = lambda obj, name, ctx: cls.sni.append(name)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
     def test_request_ping_and_close(self):
+        self.check_request_ping_and_close(tls=False)
+
+    def test_wss_records_split_request_ping_and_close(self):
+        self.check_request_ping_and_close(tls=True)
+
+    def check_request_ping_and_close(self, tls):
         def script(conn, request, rest):
             conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\n"
                          b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -129,10 +252,15 @@ class ClientWireTest(unittest.TestCase):
             frames.append((op, masked, payload))
             return request, frames
 
-        peer = Peer(script)
-        p = run_stream(peer.port)
+        self.sni.clear()
+        peer = Peer(script, self.tls if tls else None)
+        p = run_stream(peer.port, self.ca if tls else None)
         peer.join()
         self.assertIsNone(peer.error, p.stderr)
+        # An address is no server name (RFC 6066 3): none sent. ALPN
+        # offers HTTP/1.1 only, as lws did.
+        self.assertEqual(self.sni, [None] if tls else [])
+        self.assertEqual(peer.alpn, "http/1.1" if tls else None)
         request, frames = peer.result
         lines = request.split("\r\n")
         self.assertEqual(lines[0], "GET /ws HTTP/1.1")
@@ -174,6 +302,51 @@ class ClientWireTest(unittest.TestCase):
         self.assertEqual(peer.result, b"")
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("wrong Sec-WebSocket-Accept", p.stderr)
+        self.assertNotIn("connecting -> open", p.stderr)
+
+    def test_wss_name_sent_and_checked(self):
+        """To a host name: the name goes in SNI and in Host, and the
+        certificate (signed for localhost too) is accepted for it."""
+        self.sni.clear()
+        peer = Peer(lambda conn, request, rest: request, self.tls)
+        p = run_stream(peer.port, self.ca, host="localhost")
+        peer.join()
+        self.assertIsNone(peer.error, p.stderr)
+        self.assertEqual(self.sni, ["localhost"])
+        self.assertIn("Host: localhost", peer.result.split("\r\n"))
+
+    def test_wss_server_closes_mid_handshake(self):
+        """The server takes the ClientHello and hangs up, twice: each
+        attempt is a TLS failure (retried), and nothing of the upgrade
+        request (nor the key) was sent."""
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        sock.settimeout(TIMEOUT)
+        got = []
+
+        def serve():
+            try:
+                for _ in range(2):
+                    conn, _ = sock.accept()
+                    with conn:
+                        conn.settimeout(TIMEOUT)
+                        got.append(conn.recv(4096))
+            finally:
+                sock.close()
+
+        t = threading.Thread(target=serve)
+        t.start()
+        p = run_stream(sock.getsockname()[1], self.ca, attempts=2)
+        t.join(TIMEOUT + 10)
+        self.assertEqual(len(got), 2, p.stderr)
+        for hello in got:  # a TLS handshake record, and no key in it
+            self.assertEqual(hello[:1], b"\x16", got)
+            self.assertNotIn(KEY.encode(), hello)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertEqual(p.stderr.count("closed during the TLS handshake"),
+                         2, p.stderr)
+        self.assertIn("connecting -> reconnecting: TLS failure", p.stderr)
         self.assertNotIn("connecting -> open", p.stderr)
 
 

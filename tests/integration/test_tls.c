@@ -4,6 +4,8 @@
  * certificate and a certificate for another name are refused as TLS
  * failures; insecure mode connects anyway and says so in the log; a server
  * that requires client certificates takes only one signed by its CA.
+ * Reading paused behind a slow consumer resumes with what TLS already
+ * decrypted-to-be (records read from the socket but not yet parsed).
  *
  * Certificates are made for each test with the openssl command in a 0700
  * directory outside the log directory, removed at teardown.
@@ -79,6 +81,7 @@ typedef struct fixture {
     scn_session_options o;
     char url[64];
     char log[512];
+    scn_server_conn *conn; /* test_paused_reading_resumes_tls_records */
 } fixture;
 
 static int path_in(const fixture *f, const char *name, const char *ext,
@@ -448,6 +451,97 @@ static void test_client_cert_presented(void **state)
     assert_opens_and_streams(f);
 }
 
+static int accept_conn(scn_server *srv, scn_server_conn *conn, const char *peer,
+                       const char *path, void *user)
+{
+    fixture *f = user;
+
+    (void)srv, (void)peer, (void)path;
+    f->conn = conn;
+    return 0;
+}
+
+static bool is_open(void *arg)
+{
+    const client *c = arg;
+
+    return c->state == SCN_STATE_OPEN;
+}
+
+#define BURST       40
+#define BURST_BYTES 5000 /* about 3 messages per TLS record */
+
+/* A server on this loop (our own, with TLS) sends a burst and then
+ * nothing; the client holds 2 messages before reading pauses. Each pause
+ * leaves whole records that were read from the socket inside TLS, and
+ * the last ones come with no socket event after them: resuming must read
+ * them, or the end of the burst waits for traffic that never comes. */
+static void test_paused_reading_resumes_tls_records(void **state)
+{
+    fixture *f = *state;
+    static const char *const origins[] = {"http://127.0.0.1"};
+    scn_server_options so;
+    scn_server *srv = NULL;
+    scn_session_stats st;
+    char *msg = malloc(BURST_BYTES + 1);
+    uint64_t end;
+    int delivered = 0;
+
+    assert_non_null(msg);
+    init_client(f, "tls-paused");
+    scn_server_options_init(&so);
+    so.subprotocol = "scentience.v1";
+    so.tls_cert_file = f->crt[SRV];
+    so.tls_key_file = f->key[SRV];
+    /* A session sends the Origin lws did: http://HOST. */
+    so.origins = origins;
+    so.origin_count = 1;
+    so.callbacks.on_connect = accept_conn;
+    so.user = f;
+    assert_int_equal(scn_server_new(f->c.loop, &so, &srv), 0);
+    snprintf(f->url, sizeof(f->url), "wss://127.0.0.1:%d/",
+             scn_server_port(srv));
+    f->o.ca_file = f->crt[CA];
+    f->o.manual_dispatch = 1;
+    f->o.inbound_queue_msgs = 2;
+    /* No keepalive traffic that would bring a socket event. */
+    f->o.ping_interval_ms = 600000;
+    assert_int_equal(client_connect(&f->c, &f->o), 0);
+    assert_true(run_until(f->c.loop, is_open, &f->c, 10000));
+    assert_non_null(f->conn);
+    for (int i = 1; i <= BURST; i++) {
+        int n = snprintf(msg, BURST_BYTES + 1,
+                         "{\"UID\":\"SCN001\",\"TIMESTAMP\":"
+                         "\"2026-12-07T19:00:00.000Z\",\"SEQ\":%d,"
+                         "\"CO2\":1.5,\"_pad\":\"",
+                         i);
+
+        memset(msg + n, 'x', BURST_BYTES - n - 2);
+        memcpy(msg + BURST_BYTES - 2, "\"}", 2);
+        assert_int_equal(scn_server_conn_send(f->conn, msg, BURST_BYTES, 0), 0);
+    }
+    free(msg);
+    /* Dispatching one at a time, each resume finds records in TLS. */
+    end = deadline_ms(f->c.loop, 20000);
+    while (f->c.frames < BURST && scn_loop_now_ms(f->c.loop) < end) {
+        int n = scn_session_dispatch(f->c.s, 1);
+
+        assert_true(n >= 0);
+        delivered += n;
+        if (!n)
+            scn_loop_run_once(f->c.loop, 50);
+    }
+    assert_int_equal(f->c.frames, BURST);
+    assert_int_equal(delivered, BURST);
+    assert_int_equal(f->c.last_seq, BURST);
+    assert_int_equal(f->c.seq_errors, 0);
+    scn_session_get_stats(f->c.s, &st);
+    assert_true(st.rx_pauses >= 2);
+    assert_int_equal(st.dropped_inbound, 0);
+    assert_int_equal(f->c.opens, 1);
+    scn_server_free(srv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -467,6 +561,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_cert_presented, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_paused_reading_resumes_tls_records,
+                                        setup, teardown),
     };
     unsetenv("SCENTIENCE_API_KEY");
     return test_exit_code(cmocka_run_group_tests(tests, NULL, NULL));
