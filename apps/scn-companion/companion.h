@@ -207,6 +207,12 @@ typedef struct comp {
     uint64_t records_lost;
     int record_err, record_reporting;
     cli_ratelimit rl_record;
+    /* Messages the live fan-out refused (out of memory, too big for any
+     * subscriber), said as live_refused (wiring.c); not kept data: the
+     * exit status stays. */
+    uint64_t live_refused;
+    int live_reporting;
+    cli_ratelimit rl_live;
     /* QoS 1 fleet messages lost (exit 74): dropped from the MQTT spool
      * unacknowledged, or refused by it (fleet.c). */
     uint64_t mqtt_lost;

@@ -624,7 +624,8 @@ int main(int argc, char **argv)
      * one line at once, then at most one every 5 s. */
     c->rl_submit.interval_ms = c->rl_drop.interval_ms =
         c->rl_spool.interval_ms = c->rl_frame.interval_ms =
-            c->rl_state.interval_ms = c->rl_record.interval_ms = 5000;
+            c->rl_state.interval_ms = c->rl_record.interval_ms =
+                c->rl_live.interval_ms = 5000;
     c->follow.compound = cf.follow;
     c->follow.threshold = cf.threshold;
     c->follow.max_age_ns = (int64_t)(cf.max_age * 1e9);

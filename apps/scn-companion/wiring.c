@@ -105,6 +105,25 @@ static void evb_emit(comp *c, evb *b, scn_record_stream st)
         free(b->buf);
 }
 
+/* A message the live fan-out refused (rc < 0: out of memory, or too big
+ * for any subscriber's queue), which no dashboard will see: counted, said
+ * on stderr and in /events at most once an interval. */
+static void live_refused(comp *c, int rc)
+{
+    char detail[128];
+
+    c->live_refused++;
+    if (c->live_reporting ||
+        !cli_ratelimit_allow(&c->rl_live, scn_loop_now_ms(c->loop), NULL))
+        return;
+    snprintf(detail, sizeof(detail), "%s (%llu messages not published)",
+             scn_strerror(rc), (unsigned long long)c->live_refused);
+    fprintf(stderr, "scn-companion: live fan-out: %s\n", detail);
+    c->live_reporting = 1;
+    comp_event(c, "live_refused", "live", detail);
+    c->live_reporting = 0;
+}
+
 /* comp_emit() of a message, or of a device frame f with its JSON: the
  * recorder gets the text, the fan-out the frame (never parsed again).
  * written: json is the companion's own writing, strict JSON made by
@@ -132,15 +151,20 @@ static void emit(comp *c, scn_record_stream st, const char *stream,
     comp_fleet_publish(c, st, json, len, publish_ns > 0 ? publish_ns : now);
     /* The recorder's topic for Foxglove, the stream name for /live. */
     if (c->live && (c->live_chan[st] || stream)) {
+        int rc;
+
         if (f)
-            scn_live_publish_frame(c->live, c->live_chan[st], stream,
-                                   (uint64_t)now, f);
+            rc = scn_live_publish_frame(c->live, c->live_chan[st], stream,
+                                        (uint64_t)now, f);
         else if (written)
-            scn_live_publish_checked(c->live, c->live_chan[st], stream,
-                                     (uint64_t)now, json, len);
+            rc = scn_live_publish_checked(c->live, c->live_chan[st], stream,
+                                          (uint64_t)now, json, len);
         else
-            scn_live_publish(c->live, c->live_chan[st], stream, (uint64_t)now,
-                             json, len);
+            rc = scn_live_publish(c->live, c->live_chan[st], stream,
+                                  (uint64_t)now, json, len);
+        /* >= 0: the subscribers it was queued for. */
+        if (rc < 0)
+            live_refused(c, rc);
     }
 }
 
