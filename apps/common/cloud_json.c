@@ -1,5 +1,6 @@
 /* Builders for the recording's cloud messages (cloud_json.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <scentience/json_writer.h>
@@ -138,4 +139,43 @@ size_t cloud_record_json(char *buf, size_t cap, uint64_t seq,
     }
     put(&o, "}");
     return done(&o);
+}
+
+/* Doubles t (or gives it first bytes); -1 when memory runs out. Only a
+ * message too long for the cap gives 0, so the callers' loops end. */
+static int grow(cloud_text *t, size_t first)
+{
+    size_t cap = t->cap ? 2 * t->cap : first;
+    char *p = realloc(t->buf, cap);
+
+    if (p == NULL)
+        return -1;
+    t->buf = p;
+    t->cap = cap;
+    return 0;
+}
+
+size_t cloud_inference_text(cloud_text *t, const scn_cloud_result *r,
+                            int64_t age_ms)
+{
+    size_t len;
+
+    while ((len = cloud_inference_json(t->buf, t->cap, r, age_ms)) == 0)
+        if (grow(t, 4096) != 0)
+            return 0;
+    return len;
+}
+
+size_t cloud_record_text(cloud_text *t, size_t first, uint64_t seq,
+                         const char *stream, const char *uid,
+                         const char *timestamp, const char *state_json,
+                         int64_t age_ms)
+{
+    size_t len;
+
+    while ((len = cloud_record_json(t->buf, t->cap, seq, stream, uid, timestamp,
+                                    state_json, age_ms)) == 0)
+        if (grow(t, first) != 0)
+            return 0;
+    return len;
 }

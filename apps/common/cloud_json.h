@@ -25,4 +25,24 @@ size_t cloud_record_json(char *buf, size_t cap, uint64_t seq,
                          const char *timestamp, const char *state_json,
                          int64_t age_ms);
 
+/* A buffer the caller keeps for these messages and the functions below
+ * grow to the longest one, so that no message is too long to record:
+ * {NULL, 0} to start, free(buf) at the end. */
+typedef struct cloud_text {
+    char *buf;
+    size_t cap;
+} cloud_text;
+
+/* As cloud_inference_json(), into t (first grown to 4 KiB): returns the
+ * length, 0 only when memory runs out. */
+size_t cloud_inference_text(cloud_text *t, const scn_cloud_result *r,
+                            int64_t age_ms);
+
+/* As cloud_record_json(), into t (first grown to first bytes): returns
+ * the length, 0 only when memory runs out. */
+size_t cloud_record_text(cloud_text *t, size_t first, uint64_t seq,
+                         const char *stream, const char *uid,
+                         const char *timestamp, const char *state_json,
+                         int64_t age_ms);
+
 #endif

@@ -20,6 +20,7 @@
 #include <scentience/uav_state_server.h>
 #include <scentience/uav_video_server.h>
 
+#include "cloud_json.h"
 #include "flight_script.h"
 #include "live_listen.h"
 #include "ratelimit.h"
@@ -187,16 +188,31 @@ typedef struct comp {
     char *frame_json;
     size_t frame_json_cap;
     uint64_t frames_lost;
-    /* Each fused frame's cloud record, made in a buffer kept and grown
-     * the same way (a long drone state, a long UID). */
-    char *cloud_rec;
-    size_t cloud_rec_cap;
+    /* Each fused frame's cloud record and each inference, made in buffers
+     * kept and grown the same way (a long drone state, a long UID, labels
+     * of escaped control characters). */
+    cloud_text cloud_rec, inference_json;
     /* Drone states not written as JSON (so neither recorded nor
      * published), states not fused (no memory for a long one's copy),
-     * cloud records not recorded (no memory): each said in /events and,
-     * rate-limited, on stderr (wiring.c). */
-    uint64_t states_lost, states_unfused, cloud_records_lost;
+     * cloud records and inferences not recorded (no memory): each said in
+     * /events and, rate-limited, on stderr (wiring.c). */
+    uint64_t states_lost, states_unfused, cloud_records_lost,
+        inferences_unrecorded;
     cli_ratelimit rl_state;
+    /* --record failures (a full disk: the recorder's error is sticky):
+     * messages lost (refused, or in the chunk that could not be
+     * written), its last error, said as record_failed (wiring.c);
+     * reporting: that entry is being written (its own failed write is
+     * counted, not reported again). Exit 74. */
+    uint64_t records_lost;
+    int record_err, record_reporting;
+    cli_ratelimit rl_record;
+    /* Messages the live fan-out refused (out of memory, too big for any
+     * subscriber), said as live_refused (wiring.c); not kept data: the
+     * exit status stays. */
+    uint64_t live_refused;
+    int live_reporting;
+    cli_ratelimit rl_live;
     /* QoS 1 fleet messages lost (exit 74): dropped from the MQTT spool
      * unacknowledged, or refused by it (fleet.c). */
     uint64_t mqtt_lost;
@@ -234,6 +250,10 @@ int64_t wall_ns(void);
  */
 void comp_emit(comp *c, scn_record_stream st, const char *stream,
                const char *json, size_t len, int64_t publish_ns);
+/* The recorder refused lost messages, or a flush failed (lost 0): rc
+ * counted and said (an /events entry for the fan-out and the fleet,
+ * stderr at most once an interval). */
+void comp_record_failed(comp *c, int rc, uint64_t lost);
 /* An /events + "events" entry; detail may be NULL. */
 void comp_event(comp *c, const char *event, const char *source,
                 const char *detail);

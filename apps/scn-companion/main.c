@@ -541,6 +541,8 @@ static void close_session(comp *c, scn_session *s)
 
 static void free_all(comp *c)
 {
+    int rc;
+
     c->closing = 1;
     comp_key_free_retired(c);
     close_session(c, c->dev);
@@ -557,16 +559,19 @@ static void free_all(comp *c)
     scn_uav_state_server_free(c->state_srv);
     comp_status_stop(c);
     comp_live_stop(c);
-    if (c->rec && scn_recorder_finish(c->rec) != 0)
-        fprintf(stderr, "scn-companion: %s: recording incomplete\n",
-                c->record_path);
+    if (c->rec && (rc = scn_recorder_finish(c->rec)) != 0) {
+        fprintf(stderr, "scn-companion: %s: recording incomplete: %s\n",
+                c->record_path, scn_strerror(rc));
+        c->record_err = rc;
+    }
     scn_recorder_free(c->rec);
     scn_loop_free(c->loop);
     fuse_free(&c->ring);
     script_free(&c->sc);
     scn_api_key_free(c->key);
     free(c->frame_json);
-    free(c->cloud_rec);
+    free(c->cloud_rec.buf);
+    free(c->inference_json.buf);
 }
 
 int main(int argc, char **argv)
@@ -620,7 +625,8 @@ int main(int argc, char **argv)
      * one line at once, then at most one every 5 s. */
     c->rl_submit.interval_ms = c->rl_drop.interval_ms =
         c->rl_spool.interval_ms = c->rl_frame.interval_ms =
-            c->rl_state.interval_ms = 5000;
+            c->rl_state.interval_ms = c->rl_record.interval_ms =
+                c->rl_live.interval_ms = 5000;
     c->follow.compound = cf.follow;
     c->follow.threshold = cf.threshold;
     c->follow.max_age_ns = (int64_t)(cf.max_age * 1e9);
@@ -671,8 +677,10 @@ int main(int argc, char **argv)
             comp_reload_key(c);
         }
         comp_key_poll(c);
-        if (c->rec)
-            scn_recorder_poll(c->rec);
+        /* A failed flush loses its chunk: said (the error is sticky, the
+         * writes after it count the messages). */
+        if (c->rec && (rc = scn_recorder_poll(c->rec)) != 0)
+            comp_record_failed(c, rc, 0);
         if (show && scn_loop_now_ms(c->loop) >= next_status) {
             status_line(c);
             next_status = scn_loop_now_ms(c->loop) + 500;
@@ -704,17 +712,19 @@ int main(int argc, char **argv)
                 "the broker (its spool's cap, a full disk or a refusal)\n",
                 (unsigned long long)c->mqtt_lost);
     if ((lost || c->frames_lost || c->mqtt_lost || c->states_lost ||
-         c->cloud_records_lost) &&
+         c->cloud_records_lost || c->inferences_unrecorded) &&
         status == 0)
         status = CLI_EX_IOERR;
 out:
     /* First: states and frames still come while the links close, and
      * are recorded; the line counts them too. */
     free_all(c);
+    if (c->record_err && status == 0)
+        status = CLI_EX_IOERR;
     fprintf(stderr,
             "scn-companion: %llu frames, %llu states (%llu frames fused), "
             "%llu inferences, %llu commands, %llu reconnects, key reloads "
-            "%llu (%llu failed, %llu new keys), recording %s\n",
+            "%llu (%llu failed, %llu new keys), recording %s",
             (unsigned long long)c->frames, (unsigned long long)c->states,
             (unsigned long long)c->fused_with_state,
             (unsigned long long)c->inferences, (unsigned long long)c->commands,
@@ -723,6 +733,11 @@ out:
             (unsigned long long)c->key_reload_errors,
             (unsigned long long)c->key_rotations,
             c->record_path ? c->record_path : "(none)");
+    if (c->record_err)
+        fprintf(stderr, " (failed: %s; %llu messages not recorded)",
+                scn_strerror(c->record_err),
+                (unsigned long long)c->records_lost);
+    fputc('\n', stderr);
     free(c);
     comp_settings_free(&cfg_settings);
     return status;

@@ -105,6 +105,25 @@ static void evb_emit(comp *c, evb *b, scn_record_stream st)
         free(b->buf);
 }
 
+/* A message the live fan-out refused (rc < 0: out of memory, or too big
+ * for any subscriber's queue), which no dashboard will see: counted, said
+ * on stderr and in /events at most once an interval. */
+static void live_refused(comp *c, int rc)
+{
+    char detail[128];
+
+    c->live_refused++;
+    if (c->live_reporting ||
+        !cli_ratelimit_allow(&c->rl_live, scn_loop_now_ms(c->loop), NULL))
+        return;
+    snprintf(detail, sizeof(detail), "%s (%llu messages not published)",
+             scn_strerror(rc), (unsigned long long)c->live_refused);
+    fprintf(stderr, "scn-companion: live fan-out: %s\n", detail);
+    c->live_reporting = 1;
+    comp_event(c, "live_refused", "live", detail);
+    c->live_reporting = 0;
+}
+
 /* comp_emit() of a message, or of a device frame f with its JSON: the
  * recorder gets the text, the fan-out the frame (never parsed again).
  * written: json is the companion's own writing, strict JSON made by
@@ -117,26 +136,35 @@ static void emit(comp *c, scn_record_stream st, const char *stream,
     int64_t now = wall_ns();
 
     if (c->rec) {
+        int rc = 0;
+
         if (!c->chan_ok[st] &&
-            scn_recorder_stream_channel(c->rec, st, &c->chan[st]) == 0)
+            (rc = scn_recorder_stream_channel(c->rec, st, &c->chan[st])) == 0)
             c->chan_ok[st] = 1;
         if (c->chan_ok[st])
-            scn_recorder_write(c->rec, c->chan[st], (uint64_t)now,
-                               (uint64_t)(publish_ns > 0 ? publish_ns : now),
-                               json, len);
+            rc = scn_recorder_write(
+                c->rec, c->chan[st], (uint64_t)now,
+                (uint64_t)(publish_ns > 0 ? publish_ns : now), json, len);
+        if (rc)
+            comp_record_failed(c, rc, 1);
     }
     comp_fleet_publish(c, st, json, len, publish_ns > 0 ? publish_ns : now);
     /* The recorder's topic for Foxglove, the stream name for /live. */
     if (c->live && (c->live_chan[st] || stream)) {
+        int rc;
+
         if (f)
-            scn_live_publish_frame(c->live, c->live_chan[st], stream,
-                                   (uint64_t)now, f);
+            rc = scn_live_publish_frame(c->live, c->live_chan[st], stream,
+                                        (uint64_t)now, f);
         else if (written)
-            scn_live_publish_checked(c->live, c->live_chan[st], stream,
-                                     (uint64_t)now, json, len);
+            rc = scn_live_publish_checked(c->live, c->live_chan[st], stream,
+                                          (uint64_t)now, json, len);
         else
-            scn_live_publish(c->live, c->live_chan[st], stream, (uint64_t)now,
-                             json, len);
+            rc = scn_live_publish(c->live, c->live_chan[st], stream,
+                                  (uint64_t)now, json, len);
+        /* >= 0: the subscribers it was queued for. */
+        if (rc < 0)
+            live_refused(c, rc);
     }
 }
 
@@ -144,6 +172,35 @@ void comp_emit(comp *c, scn_record_stream st, const char *stream,
                const char *json, size_t len, int64_t publish_ns)
 {
     emit(c, st, stream, NULL, json, len, publish_ns, 0);
+}
+
+void comp_record_failed(comp *c, int rc, uint64_t lost)
+{
+    char detail[192];
+
+    /* The first failure of a write to the file (not of memory for a
+     * message) ends the recording: its error is sticky and the open
+     * chunk's messages never reach the disk. */
+    if (!c->record_err && rc != SCN_ERR_NOMEM) {
+        scn_recorder_stats st;
+
+        scn_recorder_get_stats(c->rec, &st);
+        lost += st.pending;
+    }
+    c->records_lost += lost;
+    c->record_err = rc;
+    if (c->record_reporting ||
+        !cli_ratelimit_allow(&c->rl_record, scn_loop_now_ms(c->loop), NULL))
+        return;
+    snprintf(detail, sizeof(detail), "%s (%llu messages not recorded)",
+             scn_strerror(rc), (unsigned long long)c->records_lost);
+    fprintf(stderr, "scn-companion: recording %s: %s\n", c->record_path,
+            detail);
+    /* Said where it can still be seen: a full disk refuses this entry
+     * too (counted, not said again). */
+    c->record_reporting = 1;
+    comp_event(c, "record_failed", "recorder", detail);
+    c->record_reporting = 0;
 }
 
 void comp_event(comp *c, const char *event, const char *source,
@@ -302,25 +359,13 @@ static void not_kept(comp *c, const char *event, const char *source,
 static size_t cloud_rec_text(comp *c, uint64_t seq, const scn_frame *f,
                              const fuse_entry *e, int64_t age)
 {
-    for (;;) {
-        size_t len = 0, cap;
-        char *p;
+    size_t len =
+        cloud_record_text(&c->cloud_rec, SCN_UAV_STATE_JSON_MAX + 512, seq,
+                          scn_cloud_stream_id(c->cloud), scn_frame_uid(f),
+                          scn_frame_timestamp(f), e ? e->json : NULL, age);
 
-        if (c->cloud_rec_cap)
-            len = cloud_record_json(c->cloud_rec, c->cloud_rec_cap, seq,
-                                    scn_cloud_stream_id(c->cloud),
-                                    scn_frame_uid(f), scn_frame_timestamp(f),
-                                    e ? e->json : NULL, age);
-        if (len)
-            return len;
-        /* Only a message too long for cap gives 0: doubling ends. */
-        cap = c->cloud_rec_cap ? 2 * c->cloud_rec_cap
-                               : SCN_UAV_STATE_JSON_MAX + 512;
-        if ((p = realloc(c->cloud_rec, cap)) == NULL)
-            break;
-        c->cloud_rec = p;
-        c->cloud_rec_cap = cap;
-    }
+    if (len)
+        return len;
     c->cloud_records_lost++;
     not_kept(c, "cloud_record_lost", "cloud",
              "a fused record sent but not recorded", SCN_ERR_NOMEM,
@@ -368,7 +413,8 @@ static void dev_frame(scn_session *s, const scn_frame *f, void *user)
      * can be traced in the recording. */
     len = cloud_rec_text(c, seq, f, e, age);
     if (len)
-        emit(c, SCN_RECORD_CLOUD_RECORD, NULL, NULL, c->cloud_rec, len, ts, 1);
+        emit(c, SCN_RECORD_CLOUD_RECORD, NULL, NULL, c->cloud_rec.buf, len, ts,
+             1);
 }
 
 /* Frames resumed after a reconnect: the hole is recorded and published. */
@@ -754,7 +800,7 @@ static size_t text_put(char *buf, size_t at, const char *s)
 static void on_inference(scn_cloud *cl, const scn_cloud_result *r, void *user)
 {
     comp *c = user;
-    char buf[4096], line[SCN_UAV_LINE_MAX + 1], label[256];
+    char line[SCN_UAV_LINE_MAX + 1], label[256];
     /* The printed line: a label of 255 bytes, and room for any double
      * in "%.3f" twice (DBL_MAX has 309 digits). */
     char out[1024];
@@ -765,10 +811,19 @@ static void on_inference(scn_cloud *cl, const scn_cloud_result *r, void *user)
 
     (void)cl;
     c->inferences++;
-    at = cloud_inference_json(buf, sizeof(buf), r,
+    /* Grown as needed: 16 labels of escaped control characters are over
+     * 5 KiB. */
+    at = cloud_inference_text(&c->inference_json, r,
                               age >= 0 ? age / 1000000 : -1);
-    if (at)
-        emit(c, SCN_RECORD_INFERENCE, "inference", NULL, buf, at, 0, 1);
+    if (at) {
+        emit(c, SCN_RECORD_INFERENCE, "inference", NULL, c->inference_json.buf,
+             at, 0, 1);
+    } else {
+        c->inferences_unrecorded++;
+        not_kept(c, "inference_unrecorded", "cloud",
+                 "an inference neither recorded nor published", SCN_ERR_NOMEM,
+                 c->inferences_unrecorded);
+    }
     if (r->label_count) {
         top = cli_escaped(label, sizeof(label), r->labels[0].label);
         score = r->labels[0].score;

@@ -56,7 +56,8 @@ typedef struct app {
     uint64_t drain_ms;   /* --drain */
     char *buf;           /* frame JSON, grown as needed */
     size_t cap;
-    char url[512]; /* as recorded */
+    cloud_text cloud_json; /* /cloud/record and /inference, grown too */
+    char url[512];         /* as recorded */
     uint64_t count, frames;
     int done, exit_code, quiet;
     /* Records the cloud will never get: exit 74. */
@@ -240,7 +241,6 @@ static void cloud_error(scn_cloud *c, int err, const char *detail, void *user)
 static void on_inference(scn_cloud *c, const scn_cloud_result *r, void *user)
 {
     app *a = user;
-    char buf[4096];
     size_t len;
     uint64_t now = realtime_ns();
     int rc;
@@ -248,10 +248,13 @@ static void on_inference(scn_cloud *c, const scn_cloud_result *r, void *user)
     (void)c;
     if (a->exit_code == CLI_EX_IOERR)
         return;
-    /* No age: that needs the frame's time, which /cloud/record holds. */
-    len = cloud_inference_json(buf, sizeof(buf), r, -1);
-    if (len && (rc = scn_recorder_write(a->rec, a->inference, now, now, buf,
-                                        len)) != 0)
+    /* No age: that needs the frame's time, which /cloud/record holds.
+     * Only memory running out leaves it unwritten: that ends the run. */
+    len = cloud_inference_text(&a->cloud_json, r, -1);
+    rc = len ? scn_recorder_write(a->rec, a->inference, now, now,
+                                  a->cloud_json.buf, len)
+             : SCN_ERR_NOMEM;
+    if (rc)
         fail_write(a, rc);
 }
 
@@ -290,7 +293,7 @@ static void on_spool_drop(scn_cloud *c, const scn_cloud_spool_drop *d,
 /* Sends the frame to the cloud and records what was sent. */
 static void to_cloud(app *a, const scn_frame *f, size_t len, int64_t ts)
 {
-    char buf[1024], rec[1024];
+    char buf[1024];
     uint64_t seq = 0;
     jb b;
     int rc;
@@ -309,12 +312,16 @@ static void to_cloud(app *a, const scn_frame *f, size_t len, int64_t ts)
         return;
     }
     a->last_seq = seq;
-    len =
-        cloud_record_json(rec, sizeof(rec), seq, scn_cloud_stream_id(a->cloud),
-                          scn_frame_uid(f), scn_frame_timestamp(f), NULL, 0);
-    if (len &&
-        (rc = scn_recorder_write(a->rec, a->cloud_record, realtime_ns(),
-                                 ts > 0 ? (uint64_t)ts : 0, rec, len)) != 0)
+    /* Grown as needed (a long UID or TIMESTAMP); only memory running out
+     * leaves it unwritten, and that ends the run. */
+    len = cloud_record_text(&a->cloud_json, 1024, seq,
+                            scn_cloud_stream_id(a->cloud), scn_frame_uid(f),
+                            scn_frame_timestamp(f), NULL, 0);
+    rc = len ? scn_recorder_write(a->rec, a->cloud_record, realtime_ns(),
+                                  ts > 0 ? (uint64_t)ts : 0, a->cloud_json.buf,
+                                  len)
+             : SCN_ERR_NOMEM;
+    if (rc)
         fail_write(a, rc);
 }
 
@@ -832,5 +839,6 @@ out:
         unlink(a.partial);
     free(a.partial);
     free(a.buf);
+    free(a.cloud_json.buf);
     return a.exit_code;
 }

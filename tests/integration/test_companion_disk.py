@@ -16,7 +16,13 @@ loopback with the simulators (issue 9: B, C, 17):
    received;
 3. a drone whose state names members as the companion names its own
    (age_ms, state_age_ms, seq...): every fused record still reaches the
-   cloud, the drone's members intact inside "state".
+   cloud, the drone's members intact inside "state";
+4. the recording (--record) on a tmpfs that fills: the failure is said
+   (stderr rate-limited, a record_failed /events entry that a /live
+   dashboard receives), the messages not recorded are counted in the
+   summary line, the run goes on and exits 74; what reached the disk
+   reads back. Before, the companion ignored the recorder's errors: it
+   exited 0 having said at most "recording incomplete".
 
 Needs root (mount). stdlib only. Env: SCN_BIN_DIR, SCN_LOG_DIR."""
 
@@ -24,9 +30,11 @@ import errno
 import os
 import re
 import signal
+import subprocess
 import threading
 import time
 
+import rawws
 import simproc
 from simproc import (COMPANION, log_events as events, reserve_port, scaled,
                      spool_seqs, wait_until)
@@ -305,6 +313,63 @@ class CompanionDiskTest(simproc.ProcCase):
         first = next(i for i, e in enumerate(acc) if "state" in e)
         self.assertTrue(all("state" in e for e in acc[first:]),
                         [e["seq"] for e in acc[first:] if "state" not in e])
+
+    # ------------------------------------------------------------ 4
+    def test_full_recording_disk_is_reported(self):
+        mnt = self.mount_tmpfs("512k", "rec-disk")
+        with open(os.path.join(mnt, "filler"), "wb") as f:
+            f.write(b"f" * (320 * 1024))  # about 190 KiB left
+        mcap = os.path.join(mnt, "full.mcap")
+        _, _, dev_port = self.sim("device", ["device", "--rate", str(RATE)])
+        live = reserve_port()
+        t0 = time.monotonic()
+        comp = self.companion("recfull", [
+            "--device-url", "ws://127.0.0.1:%d" % dev_port,
+            "--rate", str(RATE), "--live-port", str(live), "--no-status",
+            "--record", mcap, "--duration", "60"])
+        self.assertTrue(wait_until(
+            lambda: comp.poll() is not None or
+            "live fan-out on" in self.text(comp.err_path), 20))
+        self.assertIsNone(comp.poll(), self.text(comp.err_path))
+        watch = rawws.LiveWatch(live, "events")
+        self.addCleanup(watch.close)
+        self.assertTrue(wait_until(
+            lambda: "scn-companion: recording %s: " % mcap
+            in self.text(comp.err_path), 60), self.text(comp.err_path))
+        time.sleep(6)  # more refused writes, a second stderr line
+        self.assertIsNone(comp.poll(), self.text(comp.err_path))
+        rc = self.stop(comp)
+        err = self.text(comp.err_path)
+        self.assertEqual(rc, 74, err)
+        self.assertIn("no space left on the device", err)
+        lines = re.findall(r"^scn-companion: recording .*$", err, re.M)
+        self.assertLessEqual(len(lines),
+                             (time.monotonic() - t0) / 5 + 2, err)
+        lost = re.search(r"recording %s \(failed: no space left on the "
+                         r"device; (\d+) messages not recorded\)$"
+                         % re.escape(mcap), err, re.M)
+        self.assertIsNotNone(lost, err)
+        self.assertGreater(int(lost.group(1)), RATE, err)
+        # The dashboard saw it said.
+        self.assertTrue(wait_until(lambda: any(
+            e.get("event") == "record_failed" for e in watch.data), 10),
+            watch.data)
+        failed = [e for e in watch.data if e.get("event") == "record_failed"]
+        self.assertEqual(failed[0]["source"], "recorder")
+        self.assertIn("no space left on the device", failed[0]["detail"])
+        # What reached the disk is a valid MCAP prefix: recover reads it.
+        fixed = os.path.join(self.tmp, "fixed.mcap")
+        r = subprocess.run([simproc.RECORD, "recover", mcap, fixed],
+                           capture_output=True, text=True,
+                           timeout=scaled(60))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        frames = [m for m in self.export(fixed) if m["topic"] == "/olfaction"]
+        self.assertGreater(len(frames), 10)
+        total = int(re.search(r"scn-companion: (\d+) frames", err).group(1))
+        self.assertLess(len(frames), total)
+        # Nothing lost silently: every frame counted is on the disk or
+        # among the messages said not recorded (those count events too).
+        self.assertGreaterEqual(len(frames) + int(lost.group(1)), total)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,10 @@ scn-sim device and scn-sim cloud on loopback, `scn-record record --url
 once (/cloud/record: seq, frame UID and TIMESTAMP, no drone state), the
 cloud sim accepted exactly those seqs, and /inference holds an answer for
 every one of them; `info`, `export` and the independent reader
-(@mcap/core) agree.
+(@mcap/core) agree. Long input is kept whole: a 1200-byte device UID
+(whose /cloud/record went unrecorded, without a word, from a 1 KiB
+buffer) and inferences of 16 labels of escaped control characters (over
+5 KiB, skipped from a 4 KiB one).
 
 stdlib only. Env: SCN_BIN_DIR, SCN_LOG_DIR, SCN_SOURCE_DIR."""
 
@@ -63,6 +66,19 @@ class RecordCloudTest(unittest.TestCase):
             f.write(p.stderr)
         return p
 
+    def record_cloud(self, device_args, cloud_args, mcap, count):
+        """scn-record of count frames from a device sim to mcap, through a
+        cloud sim: (the record run, the cloud's log)."""
+        _, dev_port = self.sim("device", ["device"] + device_args)
+        cloud_log, cloud_port = self.sim("cloud", ["cloud"] + cloud_args)
+        p = self.record(["--url", "ws://127.0.0.1:%d" % dev_port,
+                         "--cloud-url",
+                         "ws://127.0.0.1:%d/v1/stream" % cloud_port,
+                         "--spool-dir", os.path.join(self.tmp, "spool"),
+                         "--count", str(count), mcap])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p, cloud_log, dev_port, cloud_port
+
     def test_usage(self):
         # A cloud stream needs its spool, and a spool a cloud: refused as
         # usage errors before anything is created.
@@ -80,16 +96,10 @@ class RecordCloudTest(unittest.TestCase):
         self.assertEqual(os.listdir(self.tmp), [])
 
     def test_device_and_cloud_stream(self):
-        _, dev_port = self.sim("device", ["device", "--rate", "20"])
-        cloud_log, cloud_port = self.sim("cloud", ["cloud"])
         mcap = os.path.join(self.tmp, "cloud.mcap")
         count = 40
-        p = self.record(["--url", "ws://127.0.0.1:%d" % dev_port,
-                         "--cloud-url",
-                         "ws://127.0.0.1:%d/v1/stream" % cloud_port,
-                         "--spool-dir", os.path.join(self.tmp, "spool"),
-                         "--count", str(count), mcap])
-        self.assertEqual(p.returncode, 0, p.stderr)
+        p, cloud_log, dev_port, cloud_port = self.record_cloud(
+            ["--rate", "20"], [], mcap, count)
         self.assertNotIn(KEY, p.stderr)
 
         msgs = export(mcap)
@@ -206,6 +216,38 @@ class RecordCloudTest(unittest.TestCase):
         self.assertEqual(dropped + held, seqs)
         stop = [e for e in events if e.get("event") == "stop"][-1]
         self.assertEqual(stop["cloud_dropped"], len(dropped))
+
+    def test_long_uid_and_labels_recorded(self):
+        uid = ("U" * 1199) + "Z"
+        mcap = os.path.join(self.tmp, "long.mcap")
+        count = 20
+        _, cloud_log, _, _ = self.record_cloud(
+            ["--rate", "20", "--devices", uid], ["--control-labels"], mcap,
+            count)
+        msgs = export(mcap)
+        frames = [m["data"] for m in msgs if m["topic"] == "/olfaction"]
+        records = [m["data"] for m in msgs if m["topic"] == "/cloud/record"]
+        inferences = [m["data"] for m in msgs if m["topic"] == "/inference"]
+        self.assertEqual([f["UID"] for f in frames], [uid] * count)
+        # Every frame sent is recorded as sent, the long UID whole.
+        self.assertEqual([r["seq"] for r in records],
+                         list(range(1, count + 1)))
+        self.assertEqual([r["uid"] for r in records], [uid] * count)
+        accepted = [e["seq"] for e in read_log(cloud_log)
+                    if e.get("event") == "accepted"]
+        self.assertEqual(accepted, list(range(1, count + 1)))
+        # Every inference, its 16 labels as the cloud sent them.
+        self.assertEqual(sorted(i["seq"] for i in inferences),
+                         list(range(1, count + 1)))
+        want = ["".join(chr(1 + (i + j) % 31) for j in range(63))
+                for i in range(16)]
+        for i in inferences:
+            self.assertEqual([l["label"] for l in i["labels"]], want)
+        self.assertGreater(len(json.dumps(inferences[0],
+                                          separators=(",", ":"))), 5120)
+        stop = [m["data"] for m in msgs if m["topic"] == "/events"
+                and m["data"].get("event") == "stop"][-1]
+        self.assertEqual(stop["inferences"], count)
 
 
 if __name__ == "__main__":

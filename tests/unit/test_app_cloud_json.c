@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -104,11 +105,49 @@ static void test_record(void **state)
                 "\"timestamp\":\"2025-08-29T21:00:00Z\"}");
 }
 
+/* The growing variants: from an empty buffer to one that holds the
+ * longest input (16 labels of 63 control characters, a 4 KiB UID), the
+ * same bytes the fixed-size builders write. */
+static void test_grown(void **state)
+{
+    static char names[16][64], uid[4097], big[16384];
+    scn_cloud_result_label many[16];
+    scn_cloud_result r = {"m1", 9, 16, many, 0, "", 0, 0};
+    cloud_text t = {NULL, 0};
+    size_t n;
+
+    (void)state;
+    for (int i = 0; i < 16; i++) {
+        for (int j = 0; j < 63; j++)
+            names[i][j] = (char)(1 + (i + j) % 31);
+        many[i] = (scn_cloud_result_label){names[i], 1.0 - i / 32.0};
+    }
+    n = cloud_inference_text(&t, &r, 5);
+    assert_true(n > 4096);
+    assert_int_equal(cloud_inference_json(big, sizeof(big), &r, 5), n);
+    assert_memory_equal(t.buf, big, n + 1);
+    memset(uid, 'U', sizeof(uid) - 1);
+    n = cloud_record_text(&t, 1024, 3, "s-1", uid, "2025-08-29T21:00:00Z", NULL,
+                          0);
+    assert_true(n > 4096 && t.cap > n);
+    assert_int_equal(cloud_record_json(big, sizeof(big), 3, "s-1", uid,
+                                       "2025-08-29T21:00:00Z", NULL, 0),
+                     n);
+    assert_memory_equal(t.buf, big, n + 1);
+    /* A short one in the grown buffer: no trace of the long one. */
+    n = cloud_record_text(&t, 1024, 4, "s", "u", "t", NULL, 0);
+    assert_string_equal(t.buf, "{\"seq\":4,\"stream\":\"s\",\"uid\":\"u\","
+                               "\"timestamp\":\"t\"}");
+    assert_int_equal(n, strlen(t.buf));
+    free(t.buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_inference),
         cmocka_unit_test(test_record),
+        cmocka_unit_test(test_grown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

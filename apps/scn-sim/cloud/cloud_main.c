@@ -31,6 +31,9 @@ static void usage(FILE *f)
             "                        once it is accepted, before its "
             "inference\n"
             "                        and ack go out (once)\n"
+            "  --control-labels      test option: 16 labels of 63 control "
+            "characters\n"
+            "                        in every inference\n"
             "  --quiet               no human messages on stderr\n"
             "signals: HUP reloads keys (revoked: error + close 4001), USR1 "
             "stalls,\n"
@@ -43,12 +46,13 @@ static int bad(const char *what, const char *arg)
     return cli_usage_error("scn-sim cloud", "%s: %s", what, arg);
 }
 
-enum { O_REFUSE = SIM_OPT_MODE, O_DROP_AFTER };
+enum { O_REFUSE = SIM_OPT_MODE, O_DROP_AFTER, O_CONTROL_LABELS };
 
 static const struct option opts[] = {
     SIM_OPTIONS_COMMON,
     {"refuse-429-for", required_argument, NULL, O_REFUSE},
     {"drop-after-accept", required_argument, NULL, O_DROP_AFTER},
+    {"control-labels", no_argument, NULL, O_CONTROL_LABELS},
     {NULL, 0, NULL, 0}};
 
 int cloud_main(int argc, char **argv)
@@ -93,6 +97,9 @@ int cloud_main(int argc, char **argv)
         case O_DROP_AFTER:
             if (cli_parse_u64(a, 1, UINT64_C(9007199254740991), &o.drop_after))
                 return bad("--drop-after-accept: expected a seq >= 1", a);
+            break;
+        case O_CONTROL_LABELS:
+            o.control_labels = 1;
             break;
         case ':':
             return bad("option needs a value", argv[optind - 1]);

@@ -32,6 +32,7 @@ typedef struct cloud_opts {
     double refuse_429_for; /* seconds from start, 0: off */
     uint64_t drop_after;   /* drop the connection that carries this seq
                               right after accepting it (once); 0: off */
+    int control_labels;    /* --control-labels */
 } cloud_opts;
 
 int cloud_run(const cloud_opts *o);
@@ -43,6 +44,10 @@ int cloud_main(int argc, char **argv);
  * the frame is not a valid v1 frame. */
 cJSON *cloud_model_infer(const plume *pl, const cJSON *frame,
                          const cJSON *state, const char **why);
+
+/* --control-labels: replaces inf's labels with 16 of 63 control
+ * characters each (label i: bytes 1 + (i + j) % 31), scores decreasing. */
+void cloud_model_control_labels(cJSON *inf);
 
 /* One queued outgoing message. */
 typedef struct cloud_out {

@@ -225,6 +225,8 @@ static void record(cloud_conn *c, const char *text, size_t len)
             cJSON_AddNumberToObject(ev, "state_age_ms", age->valuedouble);
         simlog_emit(ev);
     }
+    if (s->o->control_labels)
+        cloud_model_control_labels(inf);
     cJSON_AddNumberToObject(inf, "seq", (double)seq);
     out_text = cJSON_PrintUnformatted(inf);
     cJSON_Delete(inf);

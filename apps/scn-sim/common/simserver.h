@@ -60,7 +60,7 @@ typedef struct sim_admission {
     char peer[SIM_PEER_MAX];
 } sim_admission;
 
-#define SIM_ADMISSION_MAX 512
+#define SIM_ADMISSION_MAX 2048 /* a device UID of up to 1536 bytes */
 
 typedef struct sim_server sim_server;
 

@@ -12,7 +12,7 @@
 #include "common/plume.h"
 
 /* Large enough for any frame built here. */
-#define DEVFRAME_MAX 1024
+#define DEVFRAME_MAX 4096 /* room for the longest UID */
 
 /* Where device number idx (0-based, in --devices order) sits, in cm:
  * each device sees the plume from its own place. */

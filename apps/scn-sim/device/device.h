@@ -22,7 +22,7 @@
 
 #define DEV_PROTOCOL    "scentience.v1"
 #define DEV_MAX_DEVICES 64
-#define DEV_UID_MAX     64
+#define DEV_UID_MAX     1536 /* long ones test clients' buffers */
 #define DEV_RATE_MIN    DEVREQ_RATE_MIN
 #define DEV_RATE_MAX    DEVREQ_RATE_MAX
 #define DEV_CTLQ_MAX    64 /* queued replies per connection */

@@ -21,6 +21,7 @@ static void usage(FILE *f)
             "  --host ADDR            listen address (default 127.0.0.1)\n"
             "  --port N               port, 0 = ephemeral (default 9000)\n"
             "  --devices UID,...      devices served (default SCN001)\n"
+            "                         (UIDs of up to 1536 of A-Za-z0-9-_.:)\n"
             "  --rate HZ              default frame rate, 0.1-1000 (default "
             "10)\n"
             "  --keys FILE            JSON key store (default: any valid key)\n"
