@@ -116,10 +116,12 @@ static void usage(FILE *f)
         "(--live-port, --state-port, --video-port),\n73 cannot create the "
         "recording, the video file or the spool directory, 74\nrecords "
         "or fleet messages were dropped before the cloud or the broker "
-        "had them\n(spool cap or full disk), 75 the spool is in use by "
-        "another process, 76 the\nMQTT broker's certificate did not "
-        "verify, 77 key rejected or the MQTT broker\nrefused the user "
-        "name or password, 78 no usable key or a bad --config file.\n",
+        "had them\n(spool cap or full disk), or data was not recorded "
+        "(a failed recording, a state,\nfused record or inference lost: "
+        "see EXIT STATUS in the manual), 75 the\nspool is in use by "
+        "another process, 76 the MQTT broker's certificate did not\n"
+        "verify, 77 key rejected or the MQTT broker refused the user "
+        "name\nor password, 78 no usable key or a bad --config file.\n",
         f);
 }
 
