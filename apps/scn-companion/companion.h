@@ -26,19 +26,27 @@
 
 /* ---- fuse.c: recent drone states, stamped with their receive time ---- */
 
-#define FUSE_JSON_MAX 1024
+/* A state's JSON up to FUSE_JSON_MAX - 1 bytes is held in its entry:
+ * every state of documented fields alone (466 bytes at most) is. A
+ * longer one (unknown keys, up to SCN_UAV_STATE_JSON_MAX) is held in a
+ * heap copy, so the ring (1024 entries) stays about 0.5 MiB. */
+#define FUSE_JSON_MAX 512
 
 typedef struct fuse_entry {
-    int64_t t_ns; /* wall clock when received */
-    size_t len;   /* of json, without its NUL */
-    char json[FUSE_JSON_MAX];
+    int64_t t_ns;     /* wall clock when received */
+    size_t len;       /* of json, without its NUL */
+    const char *json; /* small, or big for a long one */
+    char *big; /* the heap copy; reused by the slot's next long one, freed
+                * when a short one takes the slot or it leaves the window */
+    size_t big_cap;
+    char small[FUSE_JSON_MAX];
 } fuse_entry;
 
 typedef struct fuse_ring {
     fuse_entry *e;
     int64_t *t_ns; /* e[i].t_ns again, packed: the nearest-state search
-                    * reads only these (1 KiB entries apart, a cache miss
-                    * each) */
+                    * reads only these (entries over 0.5 KiB apart, a
+                    * cache miss each) */
     /* late[i]: e[i] was received with an earlier time than the entry
      * before it (the wall clock stepped back); late_count of those are
      * held. With none, times only grow from the oldest to the newest
@@ -51,7 +59,9 @@ typedef struct fuse_ring {
 
 int fuse_init(fuse_ring *r, size_t cap, int64_t keep_ns);
 void fuse_free(fuse_ring *r);
-void fuse_add(fuse_ring *r, int64_t t_ns, const char *json);
+/* Adds json[0..len) (NUL-terminated); -1 when a long one's copy could
+ * not be allocated (nothing added). */
+int fuse_add(fuse_ring *r, int64_t t_ns, const char *json, size_t len);
 /* The entry nearest in time to t_ns, NULL when none is recent enough. */
 const fuse_entry *fuse_nearest(const fuse_ring *r, int64_t t_ns);
 
@@ -177,6 +187,16 @@ typedef struct comp {
     char *frame_json;
     size_t frame_json_cap;
     uint64_t frames_lost;
+    /* Each fused frame's cloud record, made in a buffer kept and grown
+     * the same way (a long drone state, a long UID). */
+    char *cloud_rec;
+    size_t cloud_rec_cap;
+    /* Drone states not written as JSON (so neither recorded nor
+     * published), states not fused (no memory for a long one's copy),
+     * cloud records not recorded (no memory): each said in /events and,
+     * rate-limited, on stderr (wiring.c). */
+    uint64_t states_lost, states_unfused, cloud_records_lost;
+    cli_ratelimit rl_state;
     /* QoS 1 fleet messages lost (exit 74): dropped from the MQTT spool
      * unacknowledged, or refused by it (fleet.c). */
     uint64_t mqtt_lost;

@@ -8,7 +8,6 @@
  * companion's loop: the MQTT socket is one more of its file descriptors
  * (lib/mqtt), no thread of its own.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -492,33 +491,6 @@ int comp_mqtt_settings_check(const config *cf, char *why, size_t why_cap)
     return 0;
 }
 
-/* 1 when the URL's host is an IP address (no name to resolve). */
-static int url_host_is_address(const char *url)
-{
-    const char *h = strstr(url, "://");
-    unsigned char addr[16];
-    char host[64];
-    size_t n;
-
-    if (!h)
-        return 0;
-    h += 3;
-    if (*h == '[') {
-        n = strcspn(++h, "]");
-        if (n >= sizeof(host))
-            return 0;
-        memcpy(host, h, n);
-        host[n] = '\0';
-        return inet_pton(AF_INET6, host, addr) == 1;
-    }
-    n = strcspn(h, ":/");
-    if (n >= sizeof(host))
-        return 0;
-    memcpy(host, h, n);
-    host[n] = '\0';
-    return inet_pton(AF_INET, host, addr) == 1;
-}
-
 int comp_fleet_start(comp *c)
 {
     const config *cf = c->cf;
@@ -531,15 +503,6 @@ int comp_fleet_start(comp *c)
 
     if (!cf->mqtt_url)
         return 0;
-    /* libmosquitto resolves a name with getaddrinfo on our loop at every
-     * attempt: an unreachable DNS server would stall the drone's link. */
-    if (!url_host_is_address(cf->mqtt_url))
-        fprintf(stderr,
-                "scn-companion: --mqtt-url %s: a host name is resolved on "
-                "the loop at every connection attempt, which stalls the "
-                "drone's link while DNS is unreachable; give an IP address "
-                "on a drone\n",
-                cf->mqtt_url);
     if (!(f = calloc(1, sizeof(*f))))
         return CLI_EX_OSERR;
     c->fleet = f;

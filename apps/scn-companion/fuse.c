@@ -24,30 +24,56 @@ int fuse_init(fuse_ring *r, size_t cap, int64_t keep_ns)
 
 void fuse_free(fuse_ring *r)
 {
+    for (size_t i = 0; r->e && i < r->cap; i++)
+        free(r->e[i].big);
     free(r->e);
     free(r->t_ns);
     free(r->late);
     memset(r, 0, sizeof(*r));
 }
 
-void fuse_add(fuse_ring *r, int64_t t_ns, const char *json)
+/* Where e keeps a text of len bytes: its own array, or its heap copy
+ * (grown when needed; given back once the slot holds a short one again).
+ * NULL when that cannot be allocated. */
+static char *entry_room(fuse_entry *e, size_t len)
 {
-    size_t len = strlen(json);
-    fuse_entry *e;
+    if (len < sizeof(e->small)) {
+        if (e->big) {
+            free(e->big);
+            e->big = NULL;
+            e->big_cap = 0;
+        }
+        return e->small;
+    }
+    if (e->big_cap <= len) {
+        char *p = realloc(e->big, len + 1);
+
+        if (p == NULL)
+            return NULL;
+        e->big = p;
+        e->big_cap = len + 1;
+    }
+    return e->big;
+}
+
+int fuse_add(fuse_ring *r, int64_t t_ns, const char *json, size_t len)
+{
+    fuse_entry *e = &r->e[r->head];
+    char *to = entry_room(e, len);
     int late;
 
-    if (len >= FUSE_JSON_MAX)
-        return; /* larger than any documented state: not worth fusing */
+    if (to == NULL)
+        return -1;
     if (r->count == r->cap) /* the oldest is overwritten */
         r->late_count -= r->late[r->head];
     late = r->count > 0 && t_ns < r->t_ns[(r->head + r->cap - 1) % r->cap];
     r->late[r->head] = late;
     r->late_count += late;
-    e = &r->e[r->head];
     e->t_ns = t_ns;
     e->len = len;
     r->t_ns[r->head] = t_ns;
-    memcpy(e->json, json, len + 1);
+    memcpy(to, json, len + 1);
+    e->json = to;
     r->head = (r->head + 1) % r->cap;
     if (r->count < r->cap)
         r->count++;
@@ -59,7 +85,13 @@ void fuse_add(fuse_ring *r, int64_t t_ns, const char *json)
             break;
         r->late_count -= r->late[oldest];
         r->count--;
+        /* Its copy goes with it: long states stay as many as the window
+         * holds, not one per slot the ring has cycled through. */
+        free(r->e[oldest].big);
+        r->e[oldest].big = NULL;
+        r->e[oldest].big_cap = 0;
     }
+    return 0;
 }
 
 const fuse_entry *fuse_nearest(const fuse_ring *r, int64_t t_ns)

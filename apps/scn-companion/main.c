@@ -566,6 +566,7 @@ static void free_all(comp *c)
     script_free(&c->sc);
     scn_api_key_free(c->key);
     free(c->frame_json);
+    free(c->cloud_rec);
 }
 
 int main(int argc, char **argv)
@@ -617,7 +618,8 @@ int main(int argc, char **argv)
     /* A full disk or a hostile drone repeats its error with every frame:
      * one line at once, then at most one every 5 s. */
     c->rl_submit.interval_ms = c->rl_drop.interval_ms =
-        c->rl_spool.interval_ms = c->rl_frame.interval_ms = 5000;
+        c->rl_spool.interval_ms = c->rl_frame.interval_ms =
+            c->rl_state.interval_ms = 5000;
     c->follow.compound = cf.follow;
     c->follow.threshold = cf.threshold;
     c->follow.max_age_ns = (int64_t)(cf.max_age * 1e9);
@@ -699,9 +701,14 @@ int main(int argc, char **argv)
                 "scn-companion: %llu QoS 1 fleet messages will never reach "
                 "the broker (its spool's cap, a full disk or a refusal)\n",
                 (unsigned long long)c->mqtt_lost);
-    if ((lost || c->frames_lost || c->mqtt_lost) && status == 0)
+    if ((lost || c->frames_lost || c->mqtt_lost || c->states_lost ||
+         c->cloud_records_lost) &&
+        status == 0)
         status = CLI_EX_IOERR;
 out:
+    /* First: states and frames still come while the links close, and
+     * are recorded; the line counts them too. */
+    free_all(c);
     fprintf(stderr,
             "scn-companion: %llu frames, %llu states (%llu frames fused), "
             "%llu inferences, %llu commands, %llu reconnects, key reloads "
@@ -714,7 +721,6 @@ out:
             (unsigned long long)c->key_reload_errors,
             (unsigned long long)c->key_rotations,
             c->record_path ? c->record_path : "(none)");
-    free_all(c);
     free(c);
     comp_settings_free(&cfg_settings);
     return status;

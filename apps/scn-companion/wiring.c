@@ -275,10 +275,62 @@ static const char *frame_text(comp *c, const scn_frame *f, size_t *len)
     return NULL;
 }
 
+/* Something the user asked to keep and the companion could not (a drone
+ * state, a fused frame's record), total of them so far: an /events entry
+ * each, stderr at most once an interval. */
+static void not_kept(comp *c, const char *event, const char *source,
+                     const char *what, int rc, uint64_t total)
+{
+    char detail[192];
+    uint64_t held;
+
+    snprintf(detail, sizeof(detail), "%s: %s (%llu in all)", what,
+             scn_strerror(rc), (unsigned long long)total);
+    comp_event(c, event, source, detail);
+    if (!cli_ratelimit_allow(&c->rl_state, scn_loop_now_ms(c->loop), &held))
+        return;
+    fprintf(stderr, "scn-companion: %s", detail);
+    if (held)
+        fprintf(stderr, " (and %llu more since the last line)",
+                (unsigned long long)held);
+    fputc('\n', stderr);
+}
+
+/* The cloud record of a fused frame, in a buffer the companion keeps and
+ * grows (first to room for the longest state): no state or UID makes it
+ * too long to record. 0 (counted, said) only when memory runs out. */
+static size_t cloud_rec_text(comp *c, uint64_t seq, const scn_frame *f,
+                             const fuse_entry *e, int64_t age)
+{
+    for (;;) {
+        size_t len = 0, cap;
+        char *p;
+
+        if (c->cloud_rec_cap)
+            len = cloud_record_json(c->cloud_rec, c->cloud_rec_cap, seq,
+                                    scn_cloud_stream_id(c->cloud),
+                                    scn_frame_uid(f), scn_frame_timestamp(f),
+                                    e ? e->json : NULL, age);
+        if (len)
+            return len;
+        /* Only a message too long for cap gives 0: doubling ends. */
+        cap = c->cloud_rec_cap ? 2 * c->cloud_rec_cap
+                               : SCN_UAV_STATE_JSON_MAX + 512;
+        if ((p = realloc(c->cloud_rec, cap)) == NULL)
+            break;
+        c->cloud_rec = p;
+        c->cloud_rec_cap = cap;
+    }
+    c->cloud_records_lost++;
+    not_kept(c, "cloud_record_lost", "cloud",
+             "a fused record sent but not recorded", SCN_ERR_NOMEM,
+             c->cloud_records_lost);
+    return 0;
+}
+
 static void dev_frame(scn_session *s, const scn_frame *f, void *user)
 {
     comp *c = user;
-    char rec[FUSE_JSON_MAX + 512];
     const char *json = NULL;
     size_t len = 0;
     int64_t ts = scn_frame_timestamp_ns(f), age = 0;
@@ -314,11 +366,9 @@ static void dev_frame(scn_session *s, const scn_frame *f, void *user)
     follow_remember(&c->follow, seq, ts);
     /* What the cloud got, so that inference seqs and the attached state
      * can be traced in the recording. */
-    len = cloud_record_json(rec, sizeof(rec), seq,
-                            scn_cloud_stream_id(c->cloud), scn_frame_uid(f),
-                            scn_frame_timestamp(f), e ? e->json : NULL, age);
+    len = cloud_rec_text(c, seq, f, e, age);
     if (len)
-        emit(c, SCN_RECORD_CLOUD_RECORD, NULL, NULL, rec, len, ts, 1);
+        emit(c, SCN_RECORD_CLOUD_RECORD, NULL, NULL, c->cloud_rec, len, ts, 1);
 }
 
 /* Frames resumed after a reconnect: the hole is recorded and published. */
@@ -541,15 +591,29 @@ static void on_drone_state(scn_uav_state_server *srv, const scn_uav_state *st,
                            void *user)
 {
     comp *c = user;
-    char json[FUSE_JSON_MAX];
+    /* Any state the parser accepts: with many escaped unknown keys its
+     * JSON is up to twice its state string. */
+    char json[SCN_UAV_STATE_JSON_MAX + 1];
     size_t len;
     int64_t now = wall_ns();
+    int rc;
 
     (void)srv;
-    if (scn_uav_state_to_json(st, json, sizeof(json), &len) != 0)
-        return;
     c->states++;
-    fuse_add(&c->ring, now, json);
+    rc = scn_uav_state_to_json(st, json, sizeof(json), &len);
+    if (rc != 0) {
+        c->states_lost++;
+        not_kept(c, "state_lost", "drone",
+                 "a drone state neither recorded nor published", rc,
+                 c->states_lost);
+        return;
+    }
+    if (fuse_add(&c->ring, now, json, len) != 0) {
+        c->states_unfused++;
+        not_kept(c, "state_unfused", "drone",
+                 "a drone state not fused with frames", SCN_ERR_NOMEM,
+                 c->states_unfused);
+    }
     emit(c, SCN_RECORD_UAV_STATE, "uav.state", NULL, json, len, now, 1);
 }
 

@@ -149,7 +149,8 @@ static void on_drone_state(scn_uav_state_server *srv, const scn_uav_state *st,
                            void *user)
 {
     app *a = user;
-    char json[2048];
+    /* Any state the parser accepts (2048 bytes missed the longest). */
+    char json[SCN_UAV_STATE_JSON_MAX + 1];
 
     (void)srv;
     if (a->state_jsonl &&

@@ -61,6 +61,8 @@ extern "C" {
     X(TLS, -47, "TLS failure (certificate or handshake)")                      \
     X(ATTEMPTS_EXHAUSTED, -48, "gave up after the reconnect attempt limit")    \
     X(END_OF_STREAM, -49, "the stream ended: the server has no more data")     \
+    X(RESOLVE, -50,                                                            \
+      "the host name could not be resolved (no DNS answer, or no such name)")  \
     X(MESSAGE_TOO_BIG, -60, "message larger than the configured maximum")      \
     X(QUEUE_FULL, -61, "the queue is full")                                    \
     X(MALFORMED, -62, "malformed message")                                     \
@@ -90,10 +92,10 @@ extern "C" {
     X(SPOOL_BUSY, -121, "the spool is in use by another process")              \
     X(SPOOL_FULL, -122, "no room left on the spool's disk")                    \
     X(SPOOL_INVALID, -123,                                                     \
-      "the spool holds a file or value out of range (refused)")              \
-    X(MQTT_AUTH, -140, "the MQTT broker refused the username or password")    \
+      "the spool holds a file or value out of range (refused)")                \
+    X(MQTT_AUTH, -140, "the MQTT broker refused the username or password")     \
     X(MQTT_NOT_AUTHORISED, -141,                                               \
-      "the MQTT broker refused: this client is not authorised")               \
+      "the MQTT broker refused: this client is not authorised")                \
     X(MQTT_REFUSED, -142,                                                      \
       "the MQTT broker refused the connection (protocol or client id)")
 

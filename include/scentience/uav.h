@@ -327,6 +327,18 @@ SCN_API bool scn_uav_answer_could_belong(scn_uav_cmd_id cmd, const char *text,
 #define SCN_UAV_STATE_KEY_MAX     31   /**< longest unknown key kept */
 #define SCN_UAV_STATE_VALUE_MAX   63   /**< longest unknown value kept */
 
+/**
+ * Longest JSON scn_uav_state_to_json() writes (without its NUL) for a state
+ * scn_uav_state_parse() accepted: a buffer of SCN_UAV_STATE_JSON_MAX + 1
+ * bytes always holds it. The longest is a SCN_UAV_STATE_MAX state string of
+ * SCN_UAV_STATE_UNKNOWN_MAX unknown pairs whose keys and values are all '"'
+ * or '\\' (each written as two bytes), each key and value quoted: about
+ * twice SCN_UAV_STATE_MAX, so a state's JSON may not fit where its string
+ * does.
+ */
+#define SCN_UAV_STATE_JSON_MAX                                                 \
+    (2 * SCN_UAV_STATE_MAX + 2 * SCN_UAV_STATE_UNKNOWN_MAX + 3)
+
 /** The documented fields, in the order the state string lists them. */
 typedef enum scn_uav_field {
     SCN_UAV_F_PITCH = 0, /**< degrees, int */
@@ -463,7 +475,7 @@ SCN_API int scn_uav_state_parse(const char *text, size_t len,
 SCN_API int scn_uav_state_format(const scn_uav_state *state, char *buf,
                                  size_t cap, size_t *written);
 /** As scn_uav_state_format(), as a JSON object of the fields present (and the
- * unknown keys). */
+ * unknown keys); at most SCN_UAV_STATE_JSON_MAX bytes for a parsed state. */
 SCN_API int scn_uav_state_to_json(const scn_uav_state *state, char *buf,
                                   size_t cap, size_t *written);
 

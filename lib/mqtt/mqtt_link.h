@@ -42,15 +42,16 @@ typedef struct scn_mqtt_link_events {
     void (*on_puback)(void *user, int mid);
     void (*on_message)(void *user, const scn_mqtt_message *msg);
     /* The connection is gone (once): err is an SCN_ERR_* (NETWORK,
-     * PEER_CLOSED, DEAD_PEER, TLS, TIMEOUT, MQTT_REFUSED when the
+     * PEER_CLOSED, DEAD_PEER, TLS, TIMEOUT, RESOLVE, MQTT_REFUSED when the
      * CONNACK refused). Close the link; nothing more is reported. */
     void (*on_lost)(void *user, int err);
 } scn_mqtt_link_events;
 
-/* Starts connecting (non-blocking; a host name is resolved first, which
- * blocks). Returns 0, or the failure of the attempt when it fails at once
- * (SCN_ERR_NETWORK, SCN_ERR_TLS, SCN_ERR_NOMEM, SCN_ERR_INVALID_ARG):
- * then there is no link. */
+/* Starts connecting without blocking: a host name is resolved on a
+ * thread first (mqtt_resolve.h), and a name that does not resolve is
+ * reported by on_lost as SCN_ERR_RESOLVE. Returns 0, or the failure of
+ * the attempt when it fails at once (SCN_ERR_NETWORK, SCN_ERR_TLS,
+ * SCN_ERR_NOMEM, SCN_ERR_INVALID_ARG, SCN_ERR_IO): then there is no link. */
 int scn__mqtt_link_open(scn_loop *loop, const scn_mqtt_link_params *p,
                         const scn_mqtt_link_events *ev, void *user,
                         scn_mqtt_link **out);

@@ -6,7 +6,15 @@
  * mosquitto_loop_write when it wants to write, and mosquitto_loop_misc
  * once a second for the keepalive. libmosquitto's callbacks run inside
  * those calls; a close asked for meanwhile waits until they return.
+ *
+ * libmosquitto resolves the host it is given with a blocking getaddrinfo
+ * inside mosquitto_connect_async: a DNS server that does not answer would
+ * stop the loop for the resolver's whole timeout. A host name is resolved
+ * first on a thread of its own (mqtt_resolve.c) and libmosquitto gets the
+ * addresses; with TLS, the context is ours (mqtt_tls.c) so that the
+ * certificate is still checked against the name, and the name is the SNI.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <mosquitto.h>
@@ -17,6 +25,8 @@
 
 #include "io.h"
 #include "mqtt_link.h"
+#include "mqtt_resolve.h"
+#include "mqtt_tls.h"
 
 /* How often mosquitto_loop_misc runs: the keepalive's resolution. */
 #define MISC_INTERVAL_MS 1000
@@ -29,6 +39,9 @@ struct scn_mqtt_link {
     scn_loop *loop;
     scn_fd_watch *watch;
     scn_lws_timer *misc;
+    scn_mqtt_resolve *resolve; /* the host name, while being resolved */
+    scn_fd_watch *resolve_watch;
+    int port, keepalive_s;
     scn_mqtt_link_events ev;
     void *user;
     bool connacked;
@@ -88,6 +101,8 @@ static void really_close(scn_mqtt_link *l)
     }
     /* The watch's dup goes first: the socket closes with mosquitto's. */
     scn__fd_watch_free(l->watch);
+    scn__fd_watch_free(l->resolve_watch);
+    scn__mqtt_resolve_free(l->resolve); /* its thread ends by itself */
     scn__lws_timer_free(l->misc);
     mosquitto_destroy(l->mosq);
     mosquitto_lib_cleanup();
@@ -228,16 +243,6 @@ static void on_message(struct mosquitto *m, void *obj,
     l->ev.on_message(l->user, &msg);
 }
 
-/* An encrypted client key would make OpenSSL prompt on the terminal. */
-static int no_key_password(char *buf, int size, int rwflag, void *user)
-{
-    (void)buf;
-    (void)size;
-    (void)rwflag;
-    (void)user;
-    return 0;
-}
-
 int scn__mqtt_link_check_files(const scn_mqtt_link_params *p)
 {
     const char *files[] = {p->ca_file, p->cert_file, p->key_file};
@@ -250,24 +255,19 @@ int scn__mqtt_link_check_files(const scn_mqtt_link_params *p)
     return 0;
 }
 
+/* Our TLS context (mqtt_tls.c), libmosquitto's reference taken. */
 static int set_tls(struct mosquitto *m, const scn_mqtt_link_params *p)
 {
-    int rc;
+    SSL_CTX *c;
+    int rc = scn__mqtt_tls_ctx_new(p->host, p->ca_file, p->cert_file,
+                                   p->key_file, p->insecure, &c);
 
-    if (!p->ca_file)
-        mosquitto_int_option(m, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
-    if (p->ca_file || p->cert_file) {
-        rc = mosquitto_tls_set(m, p->ca_file, NULL, p->cert_file, p->key_file,
-                               no_key_password);
-        if (rc != MOSQ_ERR_SUCCESS)
-            return SCN_ERR_TLS;
-    }
-    if (p->insecure) {
-        /* SSL_VERIFY_NONE, and no host name check. */
-        mosquitto_tls_opts_set(m, 0, NULL, NULL);
-        mosquitto_tls_insecure_set(m, true);
-    }
-    return 0;
+    if (rc)
+        return rc;
+    mosquitto_int_option(m, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, 0);
+    rc = mosquitto_void_option(m, MOSQ_OPT_SSL_CTX, c);
+    SSL_CTX_free(c);
+    return rc == MOSQ_ERR_SUCCESS ? 0 : SCN_ERR_TLS;
 }
 
 static int configure(scn_mqtt_link *l, const scn_mqtt_link_params *p)
@@ -299,6 +299,75 @@ static int configure(scn_mqtt_link *l, const scn_mqtt_link_params *p)
     return 0;
 }
 
+/* Connects to the first address that takes a non-blocking connect, as
+ * libmosquitto does with the addresses it resolves, and services the
+ * socket from the loop. Returns 0 or an SCN_ERR_*. */
+static int connect_to(scn_mqtt_link *l, const scn_mqtt_addr *addrs, size_t n)
+{
+    int rc = MOSQ_ERR_INVAL;
+
+    for (size_t i = 0; i < n; i++) {
+        rc =
+            mosquitto_connect_async(l->mosq, addrs[i], l->port, l->keepalive_s);
+        if (rc == MOSQ_ERR_SUCCESS)
+            break;
+    }
+    if (rc != MOSQ_ERR_SUCCESS)
+        return link_error(l, rc, errno);
+    rc = scn__fd_watch_new(l->loop, mosquitto_socket(l->mosq), on_ready, l,
+                           &l->watch);
+    if (rc)
+        return rc;
+    scn__lws_timer_arm(l->misc, MISC_INTERVAL_MS);
+    if (mosquitto_want_write(l->mosq))
+        scn__fd_watch_want_write(l->watch);
+    return 0;
+}
+
+/* The resolver thread is done: connect, or report why not. */
+static void on_resolved(void *user, bool readable, bool writable, bool hangup)
+{
+    scn_mqtt_link *l = user;
+    scn_mqtt_addr addrs[SCN_MQTT_RESOLVE_MAX];
+    size_t n = 0;
+    int rc;
+
+    (void)writable;
+    if (!readable && !hangup)
+        return;
+    rc = scn__mqtt_resolve_result(l->resolve, addrs, &n);
+    scn__fd_watch_free(l->resolve_watch);
+    l->resolve_watch = NULL;
+    scn__mqtt_resolve_free(l->resolve);
+    l->resolve = NULL;
+    if (rc == 0)
+        rc = connect_to(l, (const scn_mqtt_addr *)addrs, n);
+    if (rc && !l->lost_err)
+        l->lost_err = rc;
+    settle(l);
+}
+
+/* An address is used as it is; a name is resolved off the loop first. */
+static int start_connect(scn_mqtt_link *l, const char *host)
+{
+    unsigned char ip[sizeof(struct in6_addr)];
+    scn_mqtt_addr addr;
+    int rc;
+
+    if (inet_pton(AF_INET, host, ip) == 1 ||
+        inet_pton(AF_INET6, host, ip) == 1) {
+        if (strlen(host) >= sizeof(addr))
+            return SCN_ERR_INVALID_ARG;
+        strcpy(addr, host);
+        return connect_to(l, (const scn_mqtt_addr *)&addr, 1);
+    }
+    rc = scn__mqtt_resolve_start(host, &l->resolve);
+    if (rc)
+        return rc;
+    return scn__fd_watch_new(l->loop, scn__mqtt_resolve_fd(l->resolve),
+                             on_resolved, l, &l->resolve_watch);
+}
+
 int scn__mqtt_link_open(scn_loop *loop, const scn_mqtt_link_params *p,
                         const scn_mqtt_link_events *ev, void *user,
                         scn_mqtt_link **out)
@@ -313,6 +382,8 @@ int scn__mqtt_link_open(scn_loop *loop, const scn_mqtt_link_params *p,
     l->loop = loop;
     l->ev = *ev;
     l->user = user;
+    l->port = p->port;
+    l->keepalive_s = (int)p->keepalive_s;
     mosquitto_lib_init();
     l->mosq = mosquitto_new(p->client_id, !p->persistent_session, l);
     if (!l->mosq) {
@@ -320,24 +391,15 @@ int scn__mqtt_link_open(scn_loop *loop, const scn_mqtt_link_params *p,
         goto fail;
     }
     if ((rc = configure(l, p)) != 0 ||
-        (rc = scn__lws_timer_new(loop, on_misc, l, &l->misc)) != 0)
+        (rc = scn__lws_timer_new(loop, on_misc, l, &l->misc)) != 0 ||
+        (rc = start_connect(l, p->host)) != 0)
         goto fail;
-    rc =
-        mosquitto_connect_async(l->mosq, p->host, p->port, (int)p->keepalive_s);
-    if (rc != MOSQ_ERR_SUCCESS) {
-        rc = link_error(l, rc, errno);
-        goto fail;
-    }
-    rc = scn__fd_watch_new(loop, mosquitto_socket(l->mosq), on_ready, l,
-                           &l->watch);
-    if (rc)
-        goto fail;
-    scn__lws_timer_arm(l->misc, MISC_INTERVAL_MS);
-    if (mosquitto_want_write(l->mosq))
-        scn__fd_watch_want_write(l->watch);
     *out = l;
     return 0;
 fail:
+    scn__fd_watch_free(l->watch);
+    scn__fd_watch_free(l->resolve_watch);
+    scn__mqtt_resolve_free(l->resolve);
     scn__lws_timer_free(l->misc);
     if (l->mosq)
         mosquitto_destroy(l->mosq);

@@ -88,6 +88,9 @@ static void check_json(const scn_uav_state *st)
     char *json = format(st, &len, scn_uav_state_to_json);
     cJSON *root = NULL;
 
+    FUZZ_CHECK(len <= SCN_UAV_STATE_JSON_MAX,
+               "JSON form of %zu bytes, past SCN_UAV_STATE_JSON_MAX: %s", len,
+               json);
     FUZZ_CHECK(scn__frame_json_parse(json, len, &root) == 0 &&
                    cJSON_IsObject(root),
                "JSON form is not a strict object: %s", json);

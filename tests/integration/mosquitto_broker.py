@@ -83,17 +83,18 @@ def make_test_ca(d, name):
     return os.path.join(d, name + ".pem"), os.path.join(d, name + ".key")
 
 
-def make_cert(d, name, ca_pem, ca_key, cn, server=True):
-    """A certificate for cn (an IP address when server) signed by the CA:
-    (name.pem, name.key), the key 0600."""
+def make_cert(d, name, ca_pem, ca_key, cn, server=True, dns_names=()):
+    """A certificate for cn (an IP address when server; and dns_names)
+    signed by the CA: (name.pem, name.key), the key 0600."""
     _openssl("req", "-newkey", "ec", "-pkeyopt",
              "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=" + cn,
              "-keyout", name + ".key", "-out", name + ".csr", cwd=d)
     ext = os.path.join(d, name + ".ext")
     with open(ext, "w") as f:
         if server:
-            f.write("subjectAltName=IP:%s\nextendedKeyUsage=serverAuth\n"
-                    % cn)
+            f.write("subjectAltName=%s\nextendedKeyUsage=serverAuth\n"
+                    % ",".join(["IP:" + cn] +
+                               ["DNS:" + n for n in dns_names]))
         else:
             f.write("extendedKeyUsage=clientAuth\n")
     _openssl("x509", "-req", "-in", name + ".csr", "-CA", ca_pem, "-CAkey",
@@ -111,20 +112,22 @@ class Broker:
     network namespace, with spawn: a Popen-like callable that starts a
     program there, e.g. lambda argv, **kw: net.popen(net.server, argv,
     **kw); the broker, mosquitto_sub and mosquitto_pub run through it).
-    tls: also a TLS listener with a certificate for host signed by
-    ca_file; require_cert: it asks for a client certificate signed by that
-    CA (client_cert()). extra_conf: more lines for mosquitto.conf. The
+    tls: also a TLS listener with a certificate for host (and the names
+    in tls_names) signed by ca_file; require_cert: it asks for a client
+    certificate signed by that CA (client_cert()). extra_conf: more lines for mosquitto.conf. The
     broker starts at once (start=False: call start())."""
 
     def __init__(self, users=None, anonymous=None, acl=None, tls=False,
                  require_cert=False, extra_conf=(), name="mosquitto",
-                 start=True, workdir=None, host="127.0.0.1", spawn=None):
+                 start=True, workdir=None, host="127.0.0.1", spawn=None,
+                 tls_names=()):
         self.name = name
         self.own_dir = workdir is None
         self.dir = workdir or tempfile.mkdtemp(prefix="scn-mosquitto-")
         os.chmod(self.dir, 0o700)
         self.users = dict(users or {})
         self.host = host
+        self.tls_names = tuple(tls_names)
         self.spawn = spawn or subprocess.Popen
         self.proc = None
         self.runs = 0
@@ -184,7 +187,8 @@ class Broker:
             self.ca_file, self.ca_key = make_test_ca(self.dir, "ca")
             self.other_ca, _ = make_test_ca(self.dir, "other-ca")
             cert, key = make_cert(self.dir, "server", self.ca_file,
-                                  self.ca_key, self.host)
+                                  self.ca_key, self.host,
+                                  dns_names=self.tls_names)
             self.tls_port = simproc.reserve_port()
             self.tls_url = "mqtts://%s:%d" % (self.host, self.tls_port)
             lines += ["listener %d %s" % (self.tls_port, self.host),

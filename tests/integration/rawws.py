@@ -13,10 +13,12 @@ Every read is bounded by a timeout; a test that waits longer fails.
 """
 
 import base64
+import json
 import os
 import socket
 import ssl
 import struct
+import threading
 import time
 
 TIMEOUT = 20
@@ -193,6 +195,36 @@ class RawWS:
         except (ConnectionResetError, BrokenPipeError):
             return None
         raise AssertionError("the server did not close in %d s" % timeout)
+
+
+class LiveWatch:
+    """A /live dashboard subscribed to one stream on its own thread:
+    times (monotonic) and data of the messages of that stream it
+    receives."""
+
+    def __init__(self, port, stream):
+        self.times, self.data = [], []
+        self.stream = stream
+        self.c = RawWS.connect(port, "/live",
+                               subprotocols=["scentience.live.v1"])
+        self.c.send_frame(0x1, json.dumps({"type": "subscribe",
+                                           "streams": [stream]}))
+        self.c.sock.settimeout(120)
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        try:
+            while True:
+                m = json.loads(self.c.recv_message()[1])
+                if m.get("stream") == self.stream:
+                    self.data.append(m.get("data"))
+                    self.times.append(time.monotonic())
+        except Exception:
+            pass
+
+    def close(self):
+        self.c.close()
 
 
 def client_ssl_context(ca_file):

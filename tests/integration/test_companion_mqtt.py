@@ -665,17 +665,6 @@ class SettingsTest(MqttCase):
             self.assertEqual(rc, 64, (args, err))
             self.assertIn(want, err, args)
 
-    def test_a_host_name_is_warned_about(self):
-        spool = os.path.join(self.tmp, "s")
-        for host, warned in (("localhost", True), ("127.0.0.1", False),
-                             ("[::1]", False)):
-            rc, err = self.run_companion(
-                ["--mqtt-url", "mqtt://%s:9" % host, "--drone-id", DRONE,
-                 "--mqtt-spool-dir", spool, "--live-port", "0",
-                 "--no-status", "--duration", "0.3"])
-            self.assertEqual(rc, 0, err)
-            self.assertEqual("give an IP address" in err, warned, err)
-
     def test_check_config(self):
         conf = os.path.join(self.tmp, "c.conf")
         with open(conf, "w") as f:

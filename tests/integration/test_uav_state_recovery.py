@@ -13,11 +13,9 @@ receives (uav.state messages) and when:
   backoff: 20-25 s after a 30 s blackout).
 """
 
-import json
 import os
 import signal
 import subprocess
-import threading
 import time
 import unittest
 
@@ -29,28 +27,11 @@ from simproc import COMPANION, SIM, reserve_port
 KEY = "SCN_TEST_companion0000000008"
 
 
-class StateWatch:
-    """A /live dashboard on its own thread, noting when each uav.state
-    message arrives."""
+class StateWatch(rawws.LiveWatch):
+    """A /live dashboard noting when each uav.state message arrives."""
 
     def __init__(self, port):
-        self.times = []
-        self.c = rawws.RawWS.connect(port, "/live",
-                                     subprotocols=["scentience.live.v1"])
-        self.c.send_frame(0x1, json.dumps({"type": "subscribe",
-                                           "streams": ["uav.state"]}))
-        self.c.sock.settimeout(120)
-        self.t = threading.Thread(target=self.run, daemon=True)
-        self.t.start()
-
-    def run(self):
-        try:
-            while True:
-                m = json.loads(self.c.recv_message()[1])
-                if m.get("stream") == "uav.state":
-                    self.times.append(time.monotonic())
-        except Exception:
-            pass
+        super().__init__(port, "uav.state")
 
     def count_after(self, t):
         return len([x for x in self.times if x > t])
@@ -58,9 +39,6 @@ class StateWatch:
     def first_after(self, t):
         later = [x for x in self.times if x > t]
         return later[0] if later else None
-
-    def close(self):
-        self.c.close()
 
 
 class UavStateRecoveryTest(simproc.ProcCase):

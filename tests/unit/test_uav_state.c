@@ -758,6 +758,7 @@ static void test_json_meets_downstream_checks(void **state)
         accepted++;
         with_unknown += st.unknown_count > 0;
         assert_int_equal(scn_uav_state_to_json(&st, json, sizeof json, &jn), 0);
+        assert_true(jn <= SCN_UAV_STATE_JSON_MAX);
         assert_same_downstream(frame, json, jn, 1 + (uint64_t)i, age);
     }
     /* Enough of both kinds that the loop above decided something. */
@@ -790,6 +791,90 @@ static void test_json_meets_downstream_checks(void **state)
     scn_frame_free(frame);
 }
 
+/* The JSON of text, parsed; its length. */
+static size_t json_len_of(const char *text, size_t tn, char *json, size_t cap)
+{
+    scn_uav_state st;
+    size_t jn = 0;
+
+    assert_int_equal(scn_uav_state_parse(text, tn, &st), 0);
+    assert_int_equal(scn_uav_state_to_json(&st, json, cap, &jn), 0);
+    return jn;
+}
+
+/*
+ * SCN_UAV_STATE_JSON_MAX is reached, and never passed, by what the parser
+ * accepts: SCN_UAV_STATE_UNKNOWN_MAX unknown pairs of distinct keys, every
+ * byte but their ':' and ';' a '"' or '\\' (two bytes in JSON), fill a
+ * SCN_UAV_STATE_MAX string to exactly the bound. Random states of such
+ * pairs, documented fields (padded decimals) and repeated keys mixed, all
+ * near SCN_UAV_STATE_MAX bytes, stay within it.
+ */
+static void test_json_bound(void **state)
+{
+    char text[SCN_UAV_STATE_MAX + 1], json[2 * SCN_UAV_STATE_JSON_MAX];
+    size_t off = 0, longest = 0;
+    scn_rng rng;
+    (void)state;
+
+    for (int i = 0; i < SCN_UAV_STATE_UNKNOWN_MAX; i++) {
+        /* Keys of 20 bytes told apart by the bits of i; the values take
+         * the rest, the last one byte more. */
+        size_t vn = i + 1 < SCN_UAV_STATE_UNKNOWN_MAX ? 42 : 43;
+        for (int b = 0; b < 20; b++)
+            text[off++] = (i >> (b % 5)) & 1 ? '\\' : '"';
+        text[off++] = ':';
+        memset(text + off, i & 1 ? '\\' : '"', vn);
+        off += vn;
+        if (i + 1 < SCN_UAV_STATE_UNKNOWN_MAX)
+            text[off++] = ';';
+    }
+    assert_int_equal(off, SCN_UAV_STATE_MAX);
+    assert_int_equal(json_len_of(text, off, json, SCN_UAV_STATE_JSON_MAX + 1),
+                     SCN_UAV_STATE_JSON_MAX);
+
+    scn__rng_seed(&rng, 31);
+    for (int run = 0; run < 20000; run++) {
+        static const char *const known[] = {"agx:0", "olfa:1", "h:0", "baro:-0",
+                                            "x:7"};
+        int pairs = 0, used = 0;
+
+        off = 0;
+        while (pairs < 40) {
+            char pair[SCN_UAV_STATE_KEY_MAX + SCN_UAV_STATE_VALUE_MAX + 3];
+            size_t pn = 0;
+            unsigned pick_known = scn__rng_upto(&rng, 5);
+
+            if (pick_known == 0 && !(used & (1 << pairs % 5))) {
+                used |= 1 << pairs % 5;
+                pn =
+                    (size_t)snprintf(pair, sizeof pair, "%s", known[pairs % 5]);
+            } else {
+                size_t kn = 1 + scn__rng_upto(&rng, SCN_UAV_STATE_KEY_MAX - 1);
+                size_t vn = scn__rng_upto(&rng, SCN_UAV_STATE_VALUE_MAX);
+                for (size_t b = 0; b < kn; b++)
+                    pair[pn++] = "\"\\k"[scn__rng_upto(&rng, 2)];
+                pair[pn++] = ':';
+                for (size_t b = 0; b < vn; b++)
+                    pair[pn++] = "\"\\v1"[scn__rng_upto(&rng, 3)];
+            }
+            if (off + (off > 0) + pn > SCN_UAV_STATE_MAX)
+                break;
+            if (off > 0)
+                text[off++] = ';';
+            memcpy(text + off, pair, pn);
+            off += pn;
+            pairs++;
+        }
+        size_t jn = json_len_of(text, off, json, sizeof json);
+        assert_true(jn <= SCN_UAV_STATE_JSON_MAX);
+        if (jn > longest)
+            longest = jn;
+    }
+    print_message("longest random state JSON: %zu bytes (bound %d)\n", longest,
+                  SCN_UAV_STATE_JSON_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -806,6 +891,7 @@ int main(void)
         cmocka_unit_test(test_set),
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_json_meets_downstream_checks),
+        cmocka_unit_test(test_json_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
