@@ -1,6 +1,6 @@
 /*
  * The loop's libwebsockets context: creation, one turn of service, the
- * cross-thread wakeup, lws's logging and one-shot timers over lws_sul.
+ * cross-thread wakeup, lws's logging and the loop's one-shot timers.
  */
 #include <scentience/error.h>
 #include <scentience/log.h>
@@ -82,6 +82,9 @@ void scn__lws_loop_free(scn_loop *loop)
 
     if (!l)
         return;
+    /* A timer still armed now is never run; its free must not touch l. */
+    while (lws_dll2_get_head(&l->timers))
+        lws_dll2_remove(lws_dll2_get_head(&l->timers));
     scn__tls_ctx_free(l->tls);
     free(l->tls_out);
     scn__server_loop_free(loop);
@@ -90,7 +93,49 @@ void scn__lws_loop_free(scn_loop *loop)
     loop->lws = NULL;
 }
 
-static void run_once_expired(lws_sorted_usec_list_t *sul)
+/* Our timers wait on a list of our own rather than as lws suls: lws 4.1
+ * rounds its poll() wait down to whole ms, so a sul due in less than 1 ms
+ * made it spin on poll(..., 0) until due (5-20 calls in a row, several
+ * times a second in the companion). We round the wait up instead: a timer
+ * fires at most ~1 ms late, never early, and poll() is called once. */
+#define WAIT_MARGIN_US 500 /* > the lws_service() entry, < 1 ms */
+
+struct scn_lws_timer {
+    lws_sorted_usec_list_t sul; /* first: lws_container_of below; our list */
+    struct scn_lws_loop *l;
+    scn_lws_timer_fn fn;
+    void *user;
+};
+
+static int by_due(const lws_dll2_t *a, const lws_dll2_t *b)
+{
+    lws_usec_t x = ((const lws_sorted_usec_list_t *)a)->us;
+    lws_usec_t y = ((const lws_sorted_usec_list_t *)b)->us;
+
+    return x > y ? 1 : x < y ? -1 : 0;
+}
+
+static scn_lws_timer *earliest(struct scn_lws_loop *l)
+{
+    lws_dll2_t *d = lws_dll2_get_head(&l->timers);
+
+    return d ? lws_container_of(d, scn_lws_timer, sul.list) : NULL;
+}
+
+/* Due by now, in due order. One armed meanwhile (even "as soon as
+ * possible") waits for the next turn, so I/O is never starved. */
+static void run_due_timers(struct scn_lws_loop *l, lws_usec_t now)
+{
+    scn_lws_timer *t;
+
+    while ((t = earliest(l)) && t->sul.us <= now) {
+        lws_dll2_remove(&t->sul.list);
+        /* t may be freed by fn: nothing touches it afterwards. */
+        t->fn(t->user);
+    }
+}
+
+static void wait_bound_expired(lws_sorted_usec_list_t *sul)
 {
     /* Only there to bound the poll wait of one turn. */
     (void)sul;
@@ -99,35 +144,32 @@ static void run_once_expired(lws_sorted_usec_list_t *sul)
 void scn__lws_service(scn_loop *loop, int timeout_ms)
 {
     struct scn_lws_loop *l = loop->lws;
+    lws_usec_t wait_us = (lws_usec_t)timeout_ms * LWS_US_PER_MS, now;
+    scn_lws_timer *t;
 
-    /* lws 4.1 ignores the timeout except for "< 0: do not block"; a timer
-     * bounds the wait instead. */
+    run_due_timers(l, lws_now_usecs());
+    if ((t = earliest(l)) && timeout_ms > 0) {
+        now = lws_now_usecs();
+        if (t->sul.us <= now + 1)
+            timeout_ms = 0; /* due (or "as soon as possible"): no wait */
+        else if (t->sul.us - now < wait_us)
+            wait_us = t->sul.us - now;
+    }
+    /* lws 4.1 ignores the timeout except for "< 0: do not block"; a sul
+     * bounds the wait instead, in whole ms rounded up. */
     if (timeout_ms > 0)
-        lws_sul_schedule(l->ctx, 0, &l->run_once_sul, run_once_expired,
-                         (lws_usec_t)timeout_ms * LWS_US_PER_MS);
+        lws_sul_schedule(l->ctx, 0, &l->wait_sul, wait_bound_expired,
+                         (wait_us + LWS_US_PER_MS - 1) / LWS_US_PER_MS *
+                                 LWS_US_PER_MS +
+                             WAIT_MARGIN_US);
     lws_service(l->ctx, timeout_ms > 0 ? 0 : -1);
     if (timeout_ms > 0)
-        lws_sul_cancel(&l->run_once_sul);
+        lws_sul_cancel(&l->wait_sul);
 }
 
 void scn__lws_wake(scn_loop *loop)
 {
     lws_cancel_service(loop->lws->ctx);
-}
-
-struct scn_lws_timer {
-    lws_sorted_usec_list_t sul; /* first: lws_container_of below */
-    struct lws_context *ctx;
-    scn_lws_timer_fn fn;
-    void *user;
-};
-
-static void timer_fired(lws_sorted_usec_list_t *sul)
-{
-    scn_lws_timer *t = lws_container_of(sul, scn_lws_timer, sul);
-
-    /* t may be freed by fn: nothing touches it afterwards. */
-    t->fn(t->user);
 }
 
 int scn__lws_timer_new(scn_loop *loop, scn_lws_timer_fn fn, void *user,
@@ -137,7 +179,7 @@ int scn__lws_timer_new(scn_loop *loop, scn_lws_timer_fn fn, void *user,
 
     if (!t)
         return SCN_ERR_NOMEM;
-    t->ctx = loop->lws->ctx;
+    t->l = loop->lws;
     t->fn = fn;
     t->user = user;
     *out = t;
@@ -146,20 +188,23 @@ int scn__lws_timer_new(scn_loop *loop, scn_lws_timer_fn fn, void *user,
 
 void scn__lws_timer_arm(scn_lws_timer *t, uint64_t delay_ms)
 {
-    /* lws reads a zero delay as "cancel": 1 us is "as soon as possible". */
-    lws_sul_schedule(t->ctx, 0, &t->sul, timer_fired,
-                     delay_ms ? (lws_usec_t)delay_ms * LWS_US_PER_MS : 1);
+    lws_dll2_remove(&t->sul.list);
+    /* "As soon as possible" is 1 us ahead, as with lws: a timer re-armed
+     * so from its callback fires at the next turn, not in this one. */
+    t->sul.us =
+        lws_now_usecs() + (delay_ms ? (lws_usec_t)delay_ms * LWS_US_PER_MS : 1);
+    lws_dll2_add_sorted(&t->sul.list, &t->l->timers, by_due);
 }
 
 void scn__lws_timer_cancel(scn_lws_timer *t)
 {
-    lws_sul_cancel(&t->sul);
+    lws_dll2_remove(&t->sul.list);
 }
 
 void scn__lws_timer_free(scn_lws_timer *t)
 {
     if (!t)
         return;
-    lws_sul_cancel(&t->sul);
+    lws_dll2_remove(&t->sul.list);
     free(t);
 }

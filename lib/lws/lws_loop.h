@@ -19,7 +19,8 @@ struct scn_lws_loop {
     /* ws_adapter.c: ciphertext on its way to lws (LWS_PRE before it). */
     unsigned char *tls_out;
     size_t tls_out_cap;
-    lws_sorted_usec_list_t run_once_sul;
+    lws_sorted_usec_list_t wait_sul; /* bounds one turn's poll() */
+    lws_dll2_owner_t timers;         /* armed scn_lws_timers, by due */
     struct lws_vhost *server_vhost;      /* server_adapter.c: all servers' */
     struct scn_server *servers;          /* server_adapter.c: listening ones */
     struct scn_server_loop *server_loop; /* server_adapter.c: epoll set */

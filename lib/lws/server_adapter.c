@@ -16,6 +16,13 @@
  * lws 4.1 polls every descriptor it owns at every turn, which with 50
  * dashboards cost more than everything else the companion does. lws is
  * left the loop itself, the cross-thread wakeup and timers (sul).
+ * The set costs an epoll_wait() per readiness, though (lws's poll() only
+ * says "the set is readable"), which for the companion's drone was one
+ * system call in ten: the first few connections of a loop are polled by
+ * lws directly instead (fd_watch.c), as long as all they need is reading.
+ * One that has to wait for its socket to take bytes, or stops reading,
+ * moves to the set for good: lws 4.1.6's raw file drops a writable
+ * request made inside its own writable callback (ops-raw-file.c).
  *
  * A connection's close is decided anywhere (io_close) but done from the
  * top of the loop ("reaped"), never inside a caller that may be walking
@@ -54,6 +61,9 @@
 /* Plaintext decrypted per step. */
 #define TLS_PLAIN_CHUNK 16384
 #define PROTOCOL_NAME   "scn-server"
+/* Connections per loop that lws polls directly (see above): a few cost
+ * lws's poll() less than the set's epoll_wait() per readiness. */
+#define DIRECT_MAX 4
 
 /* What the adapter keeps per server. */
 struct scn_server_io {
@@ -77,8 +87,9 @@ struct scn_server_io {
 
 /* What the adapter keeps per connection. */
 struct scn_conn_io {
-    scn_epoll_watch w; /* w.set NULL: out of the set (closing) */
-    int fd;            /* -1 once closed */
+    scn_epoll_watch w;    /* w.set NULL: out of the set */
+    scn_fd_watch *direct; /* polled by lws instead (then w.set NULL) */
+    int fd;               /* -1 once closed */
     scn_server_conn *c;
     scn_tls_conn *tls; /* NULL: plain */
     bool killing;      /* a close is decided: reaped from the loop */
@@ -100,6 +111,7 @@ struct scn_server_loop {
     struct scn_conn_io *writing;    /* the writes reap() is running */
     lws_sorted_usec_list_t due_sul; /* reaps the two lists */
     struct lws_context *ctx;
+    int direct_conns; /* connections with a direct watch */
 };
 
 static scn_loop *loop_of(struct lws *wsi)
@@ -409,6 +421,35 @@ static void pause_accepting(scn_server *srv, int err)
 }
 
 static void on_conn_event(scn_epoll_watch *w, uint32_t events);
+static void on_direct_event(void *user, bool readable, bool writable,
+                            bool hangup);
+
+/* Watched for reading: directly while few are, else in the set. */
+static int watch_conn(struct scn_server_loop *sl, struct scn_conn_io *cio,
+                      scn_loop *loop)
+{
+    cio->w.user = cio;
+    if (sl->direct_conns < DIRECT_MAX &&
+        scn__fd_watch_new(loop, cio->fd, on_direct_event, cio, &cio->direct) ==
+            0) {
+        sl->direct_conns++;
+        return 0;
+    }
+    return scn__epoll_watch_add(sl->set, &cio->w, cio->fd, EPOLLIN,
+                                on_conn_event, cio);
+}
+
+/* No more events from either watch. Before the socket is closed: a
+ * direct watch's dup would keep it open. */
+static void unwatch_conn(struct scn_server_loop *sl, struct scn_conn_io *cio)
+{
+    if (cio->direct) {
+        scn__fd_watch_free(cio->direct);
+        cio->direct = NULL;
+        sl->direct_conns--;
+    }
+    scn__epoll_watch_del(&cio->w);
+}
 
 static void adopt(scn_server *srv, int fd, const scn_ip_addr *peer,
                   int refuse_status)
@@ -445,8 +486,7 @@ static void adopt(scn_server *srv, int fd, const scn_ip_addr *peer,
     c->next = srv->conns;
     srv->conns = c;
     pthread_mutex_unlock(&srv->mu);
-    if (scn__epoll_watch_add(sloop_of(srv)->set, &cio->w, fd, EPOLLIN,
-                             on_conn_event, cio)) {
+    if (watch_conn(sloop_of(srv), cio, srv->loop)) {
         scn__server_conn_destroy(c); /* closes fd */
         scn__server_report_error(srv, NULL, SCN_ERR_IO,
                                  "cannot watch an accepted connection");
@@ -529,7 +569,19 @@ static void schedule_due(struct scn_server_loop *sl)
 static void update_events(struct scn_conn_io *cio)
 {
     uint32_t ev = (cio->rx_on ? EPOLLIN : 0) | (cio->out_len ? EPOLLOUT : 0);
+    struct scn_server_loop *sl;
 
+    if (cio->direct) {
+        if (ev == EPOLLIN)
+            return;
+        /* More than reading: into the set (see the top). */
+        sl = sloop_of(cio->c->srv);
+        unwatch_conn(sl, cio);
+        if (scn__epoll_watch_add(sl->set, &cio->w, cio->fd, ev, on_conn_event,
+                                 cio))
+            scn__server_io_close(cio->c, true);
+        return;
+    }
     if (cio->w.set && scn__epoll_watch_set(&cio->w, ev))
         scn__server_io_close(cio->c, true);
 }
@@ -707,8 +759,8 @@ void scn__server_io_close(scn_server_conn *c, bool abort)
     }
     /* No more events; closed from the top of the loop: the caller may be
      * walking the connection list. */
-    scn__epoll_watch_del(&cio->w);
     sl = sloop_of(c->srv);
+    unwatch_conn(sl, cio);
     cio->on_kill = true;
     cio->next_kill = sl->kills;
     sl->kills = cio;
@@ -741,7 +793,7 @@ void scn__server_io_release(scn_server_conn *c)
         unlink_io(&sl->writes, cio, false);
         unlink_io(&sl->writing, cio, false);
     }
-    scn__epoll_watch_del(&cio->w);
+    unwatch_conn(sl, cio);
     if (cio->fd >= 0)
         close(cio->fd);
     scn__tls_conn_free(cio->tls);
@@ -866,6 +918,20 @@ static void on_conn_event(scn_epoll_watch *w, uint32_t events)
     /* Hung up or failed while we were not reading. */
     if (events & (EPOLLERR | EPOLLHUP))
         scn__server_io_close(c, true);
+}
+
+/* lws polled a direct connection. hangup: lws gave its dup up (an error
+ * or hangup while not reading). Reaped as after a dispatch of the set. */
+static void on_direct_event(void *user, bool readable, bool writable,
+                            bool hangup)
+{
+    struct scn_conn_io *cio = user;
+    struct scn_server_loop *sl = sloop_of(cio->c->srv);
+
+    on_conn_event(&cio->w, (readable ? EPOLLIN : 0) |
+                               (writable ? EPOLLOUT : 0) |
+                               (hangup ? EPOLLHUP : 0));
+    reap(sl); /* cio may be gone */
 }
 
 static void on_listener_event(scn_epoll_watch *w, uint32_t events)
