@@ -304,7 +304,8 @@ SCN_API int scn_cloud_predict_url(const char *url, char *out, size_t cap);
  * or a 200 body that is not an inference); SCN_ERR_KEY_INVALID,
  * KEY_EXPIRED, KEY_REVOKED (401); ADDRESS_NOT_ALLOWED (403);
  * MESSAGE_TOO_BIG (413); QUOTA (429); SERVER (5xx, other statuses);
- * NETWORK (unreachable); TIMEOUT; the key errors of scn_session_new();
+ * NETWORK (unreachable); RESOLVE (the host name did not resolve);
+ * TIMEOUT (also while resolving); the key errors of scn_session_new();
  * URL; INVALID_ARG; OPTIONS_SIZE; NOMEM. out->http_status tells the status
  * whenever one came.
  */

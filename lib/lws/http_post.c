@@ -2,7 +2,14 @@
  * One blocking HTTP(S) POST in an lws context of its own: what
  * scn_cloud_predict() sends (cloud.c builds the body and reads the
  * answer). The API key goes out only as the Authorization header.
+ *
+ * A host name is resolved first (resolve.h) and lws given the address:
+ * lws 4.1.6 would call a blocking getaddrinfo() that ignores timeout_ms.
+ * ci.host keeps the name, which lws uses for Host, SNI and the
+ * certificate check (lws_ssl_client_bio_create takes CIS_HOST).
  */
+#include <errno.h>
+#include <poll.h>
 #include <scentience/error.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,13 +128,48 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* The first address of p->host, into addr, waiting until deadline at the
+ * most. Returns 0, SCN_ERR_TIMEOUT, SCN_ERR_RESOLVE, SCN_ERR_IO or
+ * SCN_ERR_NOMEM. A resolver thread given up on ends by itself. */
+static int resolve_by(const char *host, uint64_t deadline, scn_addr_text addr)
+{
+    scn_addr_text addrs[SCN_RESOLVE_MAX];
+    scn_resolve *r;
+    struct pollfd pfd = {.events = POLLIN};
+    uint64_t now;
+    size_t n = 0;
+    int rc = scn__resolve_start(host, &r), k;
+
+    if (rc)
+        return rc;
+    pfd.fd = scn__resolve_fd(r);
+    while ((now = mono_ms()) < deadline) {
+        k = poll(&pfd, 1, (int)(deadline - now));
+        if (k > 0 || (k < 0 && errno != EINTR))
+            break;
+    }
+    rc = scn__resolve_result(r, addrs, &n);
+    if (rc == 0)
+        memcpy(addr, addrs[0], sizeof(addrs[0]));
+    scn__resolve_free(r);
+    return rc == SCN_ERR_STATE ? SCN_ERR_TIMEOUT : rc;
+}
+
 int scn__http_post_run(scn_http_post *p)
 {
     struct lws_context_creation_info info;
     struct lws_client_connect_info ci;
     struct lws_context *ctx;
     post_state st = {.p = p};
-    uint64_t deadline, now;
+    uint64_t deadline, now = mono_ms();
+    scn_addr_text addr;
+    int rc;
+
+    deadline = now + p->timeout_ms;
+    if (scn__resolve_is_address(p->host))
+        snprintf(addr, sizeof(addr), "%.*s", (int)sizeof(addr) - 1, p->host);
+    else if ((rc = resolve_by(p->host, deadline, addr)) != 0)
+        return rc;
 
     /* Process-wide, as scn_loop_new() sets it: lws's notices go to stderr
      * otherwise, and its debug levels would print the Authorization. */
@@ -144,7 +186,7 @@ int scn__http_post_run(scn_http_post *p)
         return SCN_ERR_IO;
     memset(&ci, 0, sizeof(ci));
     ci.context = ctx;
-    ci.address = p->host;
+    ci.address = addr;
     ci.port = p->port;
     ci.path = p->path;
     ci.host = p->host;
@@ -160,8 +202,6 @@ int scn__http_post_run(scn_http_post *p)
                                  LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
                                  LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
     }
-    now = mono_ms();
-    deadline = now + p->timeout_ms;
     if (!lws_client_connect_via_info(&ci)) {
         st.err = SCN_ERR_NETWORK;
         st.done = true;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "loop_child.h"
+#include "resolve.h"
 
 /* Every client connection: lws times each step itself (the TCP connect
  * gets 5 s by default). Those timeouts are set above the longest
@@ -73,6 +74,23 @@ int scn__fd_watch_new(scn_loop *loop, int fd, scn_fd_watch_fn fn, void *user,
 void scn__fd_watch_want_write(scn_fd_watch *w);
 /* Stops watching and frees; NULL allowed; safe inside its own callback. */
 void scn__fd_watch_free(scn_fd_watch *w);
+
+/* ---- resolve_watch.c: a host name resolved off the loop ---- */
+
+/* The name's addresses (err 0, n >= 1) or why not (SCN_ERR_RESOLVE,
+ * SCN_ERR_NOMEM), on the loop thread. The watch is already freed. */
+typedef void (*scn_resolved_fn)(void *user, int err, const scn_addr_text *addrs,
+                                size_t n);
+typedef struct scn_resolve_watch scn_resolve_watch;
+/* Resolves host on a thread of its own (lib/core/resolve.h) and calls fn
+ * once, from the loop, with the result. Returns 0, SCN_ERR_NOMEM or
+ * SCN_ERR_IO (fn is never called then). Loop thread only. */
+int scn__resolve_watch_start(scn_loop *loop, const char *host,
+                             scn_resolved_fn fn, void *user,
+                             scn_resolve_watch **out);
+/* Stops waiting (fn is not called); never waits for the thread. NULL
+ * allowed; not from fn (the watch is gone then). */
+void scn__resolve_watch_free(scn_resolve_watch *w);
 
 /* ---- ws_adapter.c: a client session's link ---- */
 

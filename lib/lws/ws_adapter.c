@@ -3,7 +3,7 @@
  * sessions. It turns lws events into policy inputs (fsm, queues) and policy
  * decisions into lws calls. All of it runs on the loop's thread.
  *
- * lws is the transport only: DNS, TCP, its poll loop and timers. The
+ * lws is the transport only: TCP, its poll loop and timers. The
  * connection is an lws RAW client on both schemes; the WebSocket protocol
  * is ours, as in the servers: the upgrade request is written here, the
  * answer read with ws_client_handshake.c, frames read with ws_frame.c's
@@ -15,6 +15,13 @@
  * the servers): lws carries ciphertext on a plain socket. lws 4.1.6 as
  * Debian builds it (no LWS_WITH_SYS_ASYNC_DNS) cannot start its own TLS on
  * a RAW client ("tls start fail": it tries before the socket exists).
+ *
+ * Names are ours as well: that lws resolves a host name with a blocking
+ * getaddrinfo() inside lws_client_connect_via_info(), on the loop thread,
+ * so a silent DNS server would stop every session for the resolver's
+ * timeout. A name is resolved first on a thread of its own (resolve.c)
+ * and lws is given the numeric address; the upgrade request's Host, SNI
+ * and the certificate check keep the URL's name.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -31,13 +38,15 @@
 
 /* The protocol state of one connection attempt (the session's link). */
 struct scn_ws_link {
-    scn_tls_conn *tls;  /* wss://: the TLS state; NULL on ws:// */
-    bool tls_started;   /* the ClientHello went out */
-    char key[25];       /* the Sec-WebSocket-Key sent */
-    bool request_sent;  /* the upgrade request was written */
-    bool upgraded;      /* 101 checked: frames from here on */
-    bool close_now;     /* the receive path asks lws to close */
-    scn_ws_reply reply; /* the answer, until upgraded */
+    scn_resolve_watch *resolve; /* the host name, while being resolved */
+    scn_addr_text addr;         /* the name's address lws connects to */
+    scn_tls_conn *tls;          /* wss://: the TLS state; NULL on ws:// */
+    bool tls_started;           /* the ClientHello went out */
+    char key[25];               /* the Sec-WebSocket-Key sent */
+    bool request_sent;          /* the upgrade request was written */
+    bool upgraded;              /* 101 checked: frames from here on */
+    bool close_now;             /* the receive path asks lws to close */
+    scn_ws_reply reply;         /* the answer, until upgraded */
     scn_ws_reader reader;
     /* Bytes read but not parsed while reading is paused (manual
      * dispatch behind): at most one read's worth. */
@@ -75,9 +84,18 @@ int scn__ws_attach(scn_session *s)
     return scn__lws_timer_new(s->loop, session_timer, s, &s->timer);
 }
 
+/* The name is no longer awaited; a thread still resolving it ends by
+ * itself and touches nothing of ours. */
+static void stop_resolving(struct scn_ws_link *k)
+{
+    scn__resolve_watch_free(k->resolve);
+    k->resolve = NULL;
+}
+
 void scn__ws_release(scn_session *s)
 {
     if (s->link) {
+        stop_resolving(s->link);
         free(s->link->held);
         scn__tls_conn_free(s->link->tls);
     }
@@ -150,17 +168,6 @@ static void abort_link(scn_session *s, struct lws *wsi)
              s->url.host, unsent);
 }
 
-static void kill_connection(scn_session *s, scn_failure_kind why)
-{
-    if (!s->wsi)
-        return;
-    s->has_pending_failure = true;
-    s->pending_failure = why;
-    abort_link(s, s->wsi);
-    /* No close frame: the peer is dead or stuck; lws closes at once. */
-    lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-}
-
 /* discard_unsent_on_link_loss: what was not written dies with the link. */
 static void discard_unsent(scn_session *s)
 {
@@ -199,6 +206,24 @@ static void report_failure(scn_session *s, scn_failure *f)
         rearm(s);
 }
 
+static void kill_connection(scn_session *s, scn_failure_kind why)
+{
+    if (!s->wsi) {
+        if (s->link->resolve) { /* no socket yet: stop waiting for DNS */
+            scn_failure f = {.kind = why};
+
+            stop_resolving(s->link);
+            report_failure(s, &f);
+        }
+        return;
+    }
+    s->has_pending_failure = true;
+    s->pending_failure = why;
+    abort_link(s, s->wsi);
+    /* No close frame: the peer is dead or stuck; lws closes at once. */
+    lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
 /* A wss:// attempt's TLS state. Its context is made at the first attempt
  * that needs one: the session's own when it names TLS files, else the
  * loop's (system trust store), shared. Until then OpenSSL is not touched.
@@ -224,9 +249,78 @@ static int tls_begin(scn_session *s)
     return s->link->tls ? 0 : SCN_ERR_NOMEM;
 }
 
-int scn__ws_connect(scn_session *s)
+/* lws connects to a numeric address (so lws resolves nothing); the rest
+ * is ours. Returns 0 or SCN_ERR_NETWORK (reported). */
+static int connect_lws(scn_session *s, const char *address)
 {
     struct lws_client_connect_info ci;
+    scn_failure f = {.kind = SCN_FAIL_CONNECT};
+
+    /* A RAW client on the plain vhost. */
+    memset(&ci, 0, sizeof(ci));
+    ci.context = s->loop->lws->ctx;
+    ci.vhost = s->loop->lws->vhost;
+    ci.address = address;
+    ci.port = s->url.port;
+    ci.path = s->url.path;
+    ci.host = s->url.host;
+    ci.local_protocol_name = SCN_SUBPROTOCOL_NAME;
+    ci.method = "RAW";
+    ci.userdata = s;
+    ci.pwsi = &s->wsi;
+    if (!lws_client_connect_via_info(&ci)) {
+        /* lws may already have reported CONNECTION_ERROR; report_failure
+         * runs once per attempt either way. */
+        report_failure(s, &f);
+        return SCN_ERR_NETWORK;
+    }
+    return 0;
+}
+
+/* The resolver thread is done: connect to the first address, or fail the
+ * attempt (the reconnect policy retries it). lws 4.1.6 would have tried
+ * the others on a refused connect; the next attempt resolves again. */
+static void on_resolved(void *user, int rc, const scn_addr_text *addrs,
+                        size_t n)
+{
+    scn_session *s = user;
+    struct scn_ws_link *k = s->link;
+
+    (void)n;
+    k->resolve = NULL;
+    if (rc == 0) {
+        memcpy(k->addr, addrs[0], sizeof(k->addr));
+        connect_lws(s, k->addr);
+    } else {
+        scn_failure f = {.kind = rc == SCN_ERR_RESOLVE ? SCN_FAIL_RESOLVE
+                                                       : SCN_FAIL_CONNECT};
+
+        scn__log(&s->loop->log, SCN_LOG_INFO, "session",
+                 "connection to %s:%d failed: %s", s->url.host, s->url.port,
+                 scn_strerror(rc));
+        report_failure(s, &f);
+    }
+    scn__session_reap(s);
+}
+
+/* Resolves the URL's host name off the loop, then connects. Returns 0, or
+ * an SCN_ERR_* after reporting the attempt failed. */
+static int start_resolving(scn_session *s)
+{
+    struct scn_ws_link *k = s->link;
+    scn_failure f = {.kind = SCN_FAIL_CONNECT};
+    int rc = scn__resolve_watch_start(s->loop, s->url.host, on_resolved, s,
+                                      &k->resolve);
+
+    if (rc) {
+        scn__session_report(s, rc, "cannot start resolving the host name");
+        report_failure(s, &f);
+    }
+    return rc;
+}
+
+int scn__ws_connect(scn_session *s)
+{
     scn_failure f = {.kind = SCN_FAIL_CONNECT};
     int rc;
 
@@ -241,6 +335,7 @@ int scn__ws_connect(scn_session *s)
     s->rxlen = 0;
     s->rx_paused = false;
     s->close_code = 0;
+    stop_resolving(s->link);
     free(s->link->held);
     scn__tls_conn_free(s->link->tls);
     memset(s->link, 0, sizeof(*s->link));
@@ -269,29 +364,15 @@ int scn__ws_connect(scn_session *s)
         report_failure(s, &f);
         return rc;
     }
-    /* A RAW client on the plain vhost: lws connects, the rest is ours. */
-    memset(&ci, 0, sizeof(ci));
-    ci.context = s->loop->lws->ctx;
-    ci.vhost = s->loop->lws->vhost;
-    ci.address = s->url.host;
-    ci.port = s->url.port;
-    ci.path = s->url.path;
-    ci.host = s->url.host;
-    ci.local_protocol_name = SCN_SUBPROTOCOL_NAME;
-    ci.method = "RAW";
-    ci.userdata = s;
-    ci.pwsi = &s->wsi;
-    if (!lws_client_connect_via_info(&ci)) {
-        /* lws may already have reported CONNECTION_ERROR; report_failure
-         * runs once per attempt either way. */
-        report_failure(s, &f);
-        return SCN_ERR_NETWORK;
-    }
-    return 0;
+    if (scn__resolve_is_address(s->url.host))
+        return connect_lws(s, s->url.host);
+    return start_resolving(s);
 }
 
 void scn__ws_detach(scn_session *s)
 {
+    if (s->link)
+        stop_resolving(s->link);
     if (!s->wsi)
         return;
     /* Freed with the link up: its queue is discarded, the socket's too. */
@@ -368,10 +449,13 @@ void scn__session_service(scn_session *s)
         scn__session_notify(s, &tr, 0, 0);
         if (scn__session_reap(s))
             return;
-        /* An open link gets a close frame; a handshake is simply cut. */
-        if (s->wsi && handshaking)
+        /* An open link gets a close frame; a handshake (or the name's
+         * resolution) is simply cut. */
+        if (handshaking) {
             kill_connection(s, SCN_FAIL_CONNECT);
-        else if (s->wsi)
+            if (scn__session_reap(s))
+                return;
+        } else if (s->wsi)
             lws_callback_on_writable(s->wsi);
     }
 
@@ -400,7 +484,9 @@ void scn__session_service(scn_session *s)
                  t.drop_kind == SCN_FAIL_DEAD_PEER ? "peer silent"
                                                    : "handshake timed out");
         kill_connection(s, t.drop_kind);
-        /* The close callback reports it and re-arms the timer. */
+        /* The close callback (or, while resolving, kill_connection)
+         * reports it and re-arms the timer. */
+        scn__session_reap(s);
         return;
     case SCN_ACT_NONE:
         break;

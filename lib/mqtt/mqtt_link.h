@@ -48,7 +48,7 @@ typedef struct scn_mqtt_link_events {
 } scn_mqtt_link_events;
 
 /* Starts connecting without blocking: a host name is resolved on a
- * thread first (mqtt_resolve.h), and a name that does not resolve is
+ * thread first (lib/core/resolve.h), and a name that does not resolve is
  * reported by on_lost as SCN_ERR_RESOLVE. Returns 0, or the failure of
  * the attempt when it fails at once (SCN_ERR_NETWORK, SCN_ERR_TLS,
  * SCN_ERR_NOMEM, SCN_ERR_INVALID_ARG, SCN_ERR_IO): then there is no link. */

@@ -10,11 +10,10 @@
  * libmosquitto resolves the host it is given with a blocking getaddrinfo
  * inside mosquitto_connect_async: a DNS server that does not answer would
  * stop the loop for the resolver's whole timeout. A host name is resolved
- * first on a thread of its own (mqtt_resolve.c) and libmosquitto gets the
+ * first on a thread of its own (resolve.c) and libmosquitto gets the
  * addresses; with TLS, the context is ours (mqtt_tls.c) so that the
  * certificate is still checked against the name, and the name is the SNI.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <mosquitto.h>
@@ -25,7 +24,6 @@
 
 #include "io.h"
 #include "mqtt_link.h"
-#include "mqtt_resolve.h"
 #include "mqtt_tls.h"
 
 /* How often mosquitto_loop_misc runs: the keepalive's resolution. */
@@ -39,8 +37,7 @@ struct scn_mqtt_link {
     scn_loop *loop;
     scn_fd_watch *watch;
     scn_lws_timer *misc;
-    scn_mqtt_resolve *resolve; /* the host name, while being resolved */
-    scn_fd_watch *resolve_watch;
+    scn_resolve_watch *resolve; /* the host name, while being resolved */
     int port, keepalive_s;
     scn_mqtt_link_events ev;
     void *user;
@@ -101,8 +98,7 @@ static void really_close(scn_mqtt_link *l)
     }
     /* The watch's dup goes first: the socket closes with mosquitto's. */
     scn__fd_watch_free(l->watch);
-    scn__fd_watch_free(l->resolve_watch);
-    scn__mqtt_resolve_free(l->resolve); /* its thread ends by itself */
+    scn__resolve_watch_free(l->resolve); /* its thread ends by itself */
     scn__lws_timer_free(l->misc);
     mosquitto_destroy(l->mosq);
     mosquitto_lib_cleanup();
@@ -302,7 +298,7 @@ static int configure(scn_mqtt_link *l, const scn_mqtt_link_params *p)
 /* Connects to the first address that takes a non-blocking connect, as
  * libmosquitto does with the addresses it resolves, and services the
  * socket from the loop. Returns 0 or an SCN_ERR_*. */
-static int connect_to(scn_mqtt_link *l, const scn_mqtt_addr *addrs, size_t n)
+static int connect_to(scn_mqtt_link *l, const scn_addr_text *addrs, size_t n)
 {
     int rc = MOSQ_ERR_INVAL;
 
@@ -325,23 +321,14 @@ static int connect_to(scn_mqtt_link *l, const scn_mqtt_addr *addrs, size_t n)
 }
 
 /* The resolver thread is done: connect, or report why not. */
-static void on_resolved(void *user, bool readable, bool writable, bool hangup)
+static void on_resolved(void *user, int rc, const scn_addr_text *addrs,
+                        size_t n)
 {
     scn_mqtt_link *l = user;
-    scn_mqtt_addr addrs[SCN_MQTT_RESOLVE_MAX];
-    size_t n = 0;
-    int rc;
 
-    (void)writable;
-    if (!readable && !hangup)
-        return;
-    rc = scn__mqtt_resolve_result(l->resolve, addrs, &n);
-    scn__fd_watch_free(l->resolve_watch);
-    l->resolve_watch = NULL;
-    scn__mqtt_resolve_free(l->resolve);
     l->resolve = NULL;
     if (rc == 0)
-        rc = connect_to(l, (const scn_mqtt_addr *)addrs, n);
+        rc = connect_to(l, addrs, n);
     if (rc && !l->lost_err)
         l->lost_err = rc;
     settle(l);
@@ -350,22 +337,15 @@ static void on_resolved(void *user, bool readable, bool writable, bool hangup)
 /* An address is used as it is; a name is resolved off the loop first. */
 static int start_connect(scn_mqtt_link *l, const char *host)
 {
-    unsigned char ip[sizeof(struct in6_addr)];
-    scn_mqtt_addr addr;
-    int rc;
+    scn_addr_text addr;
 
-    if (inet_pton(AF_INET, host, ip) == 1 ||
-        inet_pton(AF_INET6, host, ip) == 1) {
+    if (scn__resolve_is_address(host)) {
         if (strlen(host) >= sizeof(addr))
             return SCN_ERR_INVALID_ARG;
         strcpy(addr, host);
-        return connect_to(l, (const scn_mqtt_addr *)&addr, 1);
+        return connect_to(l, (const scn_addr_text *)&addr, 1);
     }
-    rc = scn__mqtt_resolve_start(host, &l->resolve);
-    if (rc)
-        return rc;
-    return scn__fd_watch_new(l->loop, scn__mqtt_resolve_fd(l->resolve),
-                             on_resolved, l, &l->resolve_watch);
+    return scn__resolve_watch_start(l->loop, host, on_resolved, l, &l->resolve);
 }
 
 int scn__mqtt_link_open(scn_loop *loop, const scn_mqtt_link_params *p,
@@ -398,8 +378,7 @@ int scn__mqtt_link_open(scn_loop *loop, const scn_mqtt_link_params *p,
     return 0;
 fail:
     scn__fd_watch_free(l->watch);
-    scn__fd_watch_free(l->resolve_watch);
-    scn__mqtt_resolve_free(l->resolve);
+    scn__resolve_watch_free(l->resolve);
     scn__lws_timer_free(l->misc);
     if (l->mosq)
         mosquitto_destroy(l->mosq);

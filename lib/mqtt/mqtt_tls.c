@@ -1,6 +1,6 @@
 /*
  * The MQTT link's TLS context (mqtt_tls.h). The link resolves the broker's
- * name itself, off the loop thread (mqtt_resolve.c), and gives libmosquitto
+ * name itself, off the loop thread (resolve.c), and gives libmosquitto
  * the address; libmosquitto would then check the certificate against that
  * address and send it as SNI. With a context of ours and without
  * libmosquitto's defaults, its own check is not installed: OpenSSL checks

@@ -318,6 +318,8 @@ scn_verdict scn__classify(const scn_failure *failure)
     case SCN_FAIL_CONNECT:
     case SCN_FAIL_LOST:
         return verdict(SCN_ERR_NETWORK, true, 0);
+    case SCN_FAIL_RESOLVE:
+        return verdict(SCN_ERR_RESOLVE, true, 0);
     case SCN_FAIL_TLS:
         return verdict(SCN_ERR_TLS, true, 0);
     case SCN_FAIL_HTTP_STATUS:

@@ -9,7 +9,8 @@
 #include <stdint.h>
 
 typedef enum scn_failure_kind {
-    SCN_FAIL_CONNECT,         /* TCP connect / DNS / reset before handshake */
+    SCN_FAIL_CONNECT,         /* TCP connect / reset before handshake */
+    SCN_FAIL_RESOLVE,         /* the host name did not resolve */
     SCN_FAIL_TLS,             /* TLS handshake or certificate */
     SCN_FAIL_HTTP_STATUS,     /* handshake answered with a non-101 status */
     SCN_FAIL_CLOSE,           /* peer closed an open session with close_code */

@@ -8,7 +8,10 @@ and an upgrade answer with a wrong Sec-WebSocket-Accept refused.
 The same on wss://, with TLS done by Python's ssl over memory buffers on
 the plain socket, its ciphertext written a few bytes at a time so that
 every TLS record reaches the client split across reads; the server name
-sent (SNI) for a host name and not for an address, ALPN http/1.1; and a
+sent (SNI) for a host name and not for an address, ALPN http/1.1; a name
+the certificate lacks, though it points at the same address, refused as
+a TLS failure (the session resolves the name itself and gives lws the
+address: the name, not the address, must still be checked); and a
 server that hangs up in the middle of the TLS handshake, refused as a
 TLS failure."""
 
@@ -25,6 +28,7 @@ import threading
 import time
 import unittest
 
+from fake_dns import in_mount_ns
 from simproc import BIN_DIR
 
 KEY = "SCN_TEST_clientwire00000000001"
@@ -167,12 +171,12 @@ def accept_value(request):
     return b""
 
 
-def run_stream(port, ca_file=None, attempts=1, host="127.0.0.1"):
+def run_stream(port, ca_file=None, attempts=1, host="127.0.0.1", prefix=()):
     env = dict(os.environ, SCENTIENCE_API_KEY=KEY,
                XDG_CONFIG_HOME="/nonexistent-scn-test")
     scheme = ["--ca-file", ca_file] if ca_file else []
     return subprocess.run(
-        [os.path.join(BIN_DIR, "scn-stream"), "--url",
+        list(prefix) + [os.path.join(BIN_DIR, "scn-stream"), "--url",
          "%s://%s:%d/ws" % ("wss" if ca_file else "ws", host, port),
          "--verbose", "--max-attempts", str(attempts)] + scheme,
         env=env, capture_output=True, timeout=TIMEOUT + 30, text=True)
@@ -314,6 +318,26 @@ class ClientWireTest(unittest.TestCase):
         self.assertIsNone(peer.error, p.stderr)
         self.assertEqual(self.sni, ["localhost"])
         self.assertIn("Host: localhost", peer.result.split("\r\n"))
+
+    def test_wss_name_the_certificate_lacks_refused(self):
+        """A name that resolves (in the client's /etc/hosts) to the
+        server's address, which the certificate does not hold: sent as
+        SNI and refused as a TLS failure, the upgrade never sent."""
+        other = "other-%d.scentience.test" % os.getpid()
+        hosts = os.path.join(self.dir, "hosts")
+        with open(hosts, "w") as f:
+            f.write("127.0.0.1 localhost %s\n" % other)
+        self.sni.clear()
+        peer = Peer(lambda conn, request, rest: request, self.tls)
+        p = run_stream(peer.port, self.ca, host=other,
+                       prefix=in_mount_ns({"/etc/hosts": hosts}))
+        peer.join()
+        self.assertEqual(self.sni, [other], p.stderr)
+        self.assertIsNone(peer.result, p.stderr)  # no upgrade request
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("failed: TLS handshake failed: certificate verify "
+                      "failed: hostname mismatch", p.stderr)
+        self.assertNotIn("connecting -> open", p.stderr)
 
     def test_wss_server_closes_mid_handshake(self):
         """The server takes the ClientHello and hangs up, twice: each

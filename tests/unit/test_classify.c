@@ -55,6 +55,7 @@ static void test_transport_failures(void **state)
 {
     (void)state;
     assert_verdict(of_kind(SCN_FAIL_CONNECT), SCN_ERR_NETWORK, true, 0);
+    assert_verdict(of_kind(SCN_FAIL_RESOLVE), SCN_ERR_RESOLVE, true, 0);
     assert_verdict(of_kind(SCN_FAIL_TLS), SCN_ERR_TLS, true, 0);
     assert_verdict(of_kind(SCN_FAIL_LOST), SCN_ERR_NETWORK, true, 0);
     assert_verdict(of_kind(SCN_FAIL_DEAD_PEER), SCN_ERR_DEAD_PEER, true, 0);

@@ -1,13 +1,14 @@
 /*
- * The broker's name resolved on a detached thread (mqtt_resolve.h). The
- * job is shared by the loop and the thread and freed by whichever lets go
- * last, so closing a link while its name is being resolved neither waits
+ * A host name resolved on a detached thread (resolve.h). The job is
+ * shared by the loop and the thread and freed by whichever lets go last,
+ * so closing a session or link while its name is being resolved neither waits
  * nor leaves the thread anything freed to touch: the thread uses only the
  * job (its name, its result, its eventfd). glibc's getaddrinfo_a would do
  * the same on threads of glibc's own, but a request in progress cannot
  * be cancelled there either, and its memory would still have to outlive
  * the link; a thread of ours is simpler to reason about.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -21,20 +22,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "mqtt_resolve.h"
+#include "resolve.h"
 
-struct scn_mqtt_resolve {
+struct scn_resolve {
     pthread_mutex_t mu;
     int refs;  /* the loop's and the thread's; under mu */
     int efd;   /* written once by the thread when the result is set */
     bool done; /* the result is set; under mu with it */
     int err;
     size_t n;
-    scn_mqtt_addr addrs[SCN_MQTT_RESOLVE_MAX];
+    scn_addr_text addrs[SCN_RESOLVE_MAX];
     char host[]; /* a copy: the caller's may go away first */
 };
 
-static void release(scn_mqtt_resolve *r)
+static void release(scn_resolve *r)
 {
     int left;
 
@@ -55,18 +56,18 @@ static int gai_error(int rc)
 
 static void *resolve_main(void *arg)
 {
-    scn_mqtt_resolve *r = arg;
+    scn_resolve *r = arg;
     struct addrinfo hints, *res = NULL, *ai;
-    scn_mqtt_addr addrs[SCN_MQTT_RESOLVE_MAX];
+    scn_addr_text addrs[SCN_RESOLVE_MAX];
     size_t n = 0;
     uint64_t one = 1;
     int rc;
 
     memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC; /* as libmosquitto asks */
+    hints.ai_family = AF_UNSPEC; /* as lws and libmosquitto ask */
     hints.ai_socktype = SOCK_STREAM;
     rc = getaddrinfo(r->host, NULL, &hints, &res);
-    for (ai = rc == 0 ? res : NULL; ai && n < SCN_MQTT_RESOLVE_MAX;
+    for (ai = rc == 0 ? res : NULL; ai && n < SCN_RESOLVE_MAX;
          ai = ai->ai_next) {
         if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addrs[n], sizeof(addrs[n]),
                         NULL, 0, NI_NUMERICHOST) == 0)
@@ -87,10 +88,10 @@ static void *resolve_main(void *arg)
     return NULL;
 }
 
-int scn__mqtt_resolve_start(const char *host, scn_mqtt_resolve **out)
+int scn__resolve_start(const char *host, scn_resolve **out)
 {
     size_t len = strlen(host) + 1;
-    scn_mqtt_resolve *r = calloc(1, sizeof(*r) + len);
+    scn_resolve *r = calloc(1, sizeof(*r) + len);
     sigset_t all, old;
     pthread_attr_t attr;
     pthread_t t;
@@ -132,14 +133,21 @@ fail:
     return rc;
 }
 
-int scn__mqtt_resolve_fd(const scn_mqtt_resolve *r)
+bool scn__resolve_is_address(const char *host)
+{
+    unsigned char ip[sizeof(struct in6_addr)];
+
+    return inet_pton(AF_INET, host, ip) == 1 ||
+           inet_pton(AF_INET6, host, ip) == 1;
+}
+
+int scn__resolve_fd(const scn_resolve *r)
 {
     return r->efd;
 }
 
-int scn__mqtt_resolve_result(scn_mqtt_resolve *r,
-                             scn_mqtt_addr addrs[SCN_MQTT_RESOLVE_MAX],
-                             size_t *n)
+int scn__resolve_result(scn_resolve *r, scn_addr_text addrs[SCN_RESOLVE_MAX],
+                        size_t *n)
 {
     int err;
 
@@ -151,7 +159,7 @@ int scn__mqtt_resolve_result(scn_mqtt_resolve *r,
     return err;
 }
 
-void scn__mqtt_resolve_free(scn_mqtt_resolve *r)
+void scn__resolve_free(scn_resolve *r)
 {
     if (r)
         release(r);
