@@ -107,6 +107,11 @@ struct scn_session {
     bool aborted;       /* this attempt's socket was reset */
     bool start_pending; /* first state report and connect not done yet */
     scn_transition start_tr;
+    /* Which of the host name's addresses the next attempt connects to:
+     * moves on when one cannot be connected to, so a name whose first
+     * address is unreachable (IPv6 without a route, a host down) is
+     * reached through the others on the next attempts. */
+    unsigned addr_turn;
 };
 
 /* session.c */

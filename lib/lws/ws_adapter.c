@@ -185,6 +185,8 @@ static void report_failure(scn_session *s, scn_failure *f)
     if (!s->attempt_live)
         return;
     s->attempt_live = false;
+    if (f->kind == SCN_FAIL_CONNECT && s->link->addr[0])
+        s->addr_turn++; /* that address is not reachable: the next one */
     s->wsi = NULL;
     wipe_transient_key(s);
     discard_unsent(s);
@@ -277,19 +279,21 @@ static int connect_lws(scn_session *s, const char *address)
     return 0;
 }
 
-/* The resolver thread is done: connect to the first address, or fail the
- * attempt (the reconnect policy retries it). lws 4.1.6 would have tried
- * the others on a refused connect; the next attempt resolves again. */
+/* The resolver thread is done: connect to one of its addresses, or fail
+ * the attempt (the reconnect policy retries it). One address per
+ * attempt: the first, until a connect to it fails; the next attempt then
+ * resolves again and takes the next (addr_turn), so every address is
+ * tried in turn, each after the policy's backoff (lws 4.1.6 walked them
+ * within one attempt). */
 static void on_resolved(void *user, int rc, const scn_addr_text *addrs,
                         size_t n)
 {
     scn_session *s = user;
     struct scn_ws_link *k = s->link;
 
-    (void)n;
     k->resolve = NULL;
     if (rc == 0) {
-        memcpy(k->addr, addrs[0], sizeof(k->addr));
+        memcpy(k->addr, addrs[s->addr_turn % n], sizeof(k->addr));
         connect_lws(s, k->addr);
     } else {
         scn_failure f = {.kind = rc == SCN_ERR_RESOLVE ? SCN_FAIL_RESOLVE

@@ -184,9 +184,9 @@ def read_line(proc, name, timeout=10):
 
 def read_port(proc, name, timeout=10):
     """The port of the first stdout line, 'NAME: listening on
-    127.0.0.1:PORT' (see read_line)."""
+    127.x.y.z:PORT' (see read_line)."""
     line = read_line(proc, name, timeout)
-    m = re.fullmatch(rb"%s: listening on 127\.0\.0\.1:(\d+)\n" %
+    m = re.fullmatch(rb"%s: listening on 127\.\d+\.\d+\.\d+:(\d+)\n" %
                      name.encode(), line)
     assert m, "unexpected first line %r" % line
     return int(m.group(1))

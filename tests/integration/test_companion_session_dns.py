@@ -18,6 +18,7 @@ for the resolver's whole timeout, and SIGTERM waited for it too.
 """
 
 import os
+import subprocess
 import time
 
 import simproc
@@ -118,6 +119,47 @@ class SessionDnsTest(simproc.ProcCase):
         self.assertEqual(self.stop(p, timeout=5), 0, self.text(p.err_path))
         self.assertFalse(log_events(dev_log, "connect"))
         simproc.check_stderr(self.text(p.err_path), "scn-companion")
+
+    def test_a_name_whose_first_address_refuses_is_reached_through_the_next(
+            self):
+        """Two addresses for the name (/etc/hosts in the namespace), the
+        first with nothing listening: an attempt that cannot connect moves
+        the next one on to the other address, where the device is."""
+        name = "device-%d.scentience.test" % os.getpid()
+        hosts = os.path.join(self.tmp, "hosts")
+        with open(hosts, "w") as f:
+            f.write("127.0.0.1 localhost\n127.0.0.2 %s\n127.0.0.3 %s\n"
+                    % (name, name))
+        ns = in_mount_ns({"/etc/hosts": hosts})
+        # The resolver's order (RFC 6724 sorting may swap them): the
+        # device goes on the second.
+        order = subprocess.run(
+            ns + ["/usr/bin/python3", "-c",
+                  "import socket,sys; print(' '.join(a[4][0] for a in "
+                  "socket.getaddrinfo(sys.argv[1], 9, "
+                  "type=socket.SOCK_STREAM)))", name],
+            capture_output=True, text=True, timeout=30, check=True)
+        addrs = order.stdout.split()
+        self.assertEqual(sorted(addrs), ["127.0.0.2", "127.0.0.3"],
+                         order.stderr)
+        _, dev_log, dev_port = self.sim("device", ["device", "--rate", "50",
+                                                   "--host", addrs[1]])
+        mcap = os.path.join(self.tmp, "turn.mcap")
+        p = self.start(ns + [
+            COMPANION, "--device-url", "ws://%s:%d" % (name, dev_port),
+            "--listen", "127.0.0.1", "--state-port", "0", "--video-port",
+            "0", "--live-port", "0", "--no-status", "--record", mcap],
+            stderr="companion.stderr")
+        self.assertTrue(wait_until(lambda: p.poll() is not None or
+                                   log_events(dev_log, "connect"), 60),
+                        "the second address was never tried: %s"
+                        % self.text(p.err_path))
+        self.assertIsNone(p.poll(), self.text(p.err_path))
+        time.sleep(scaled(1))
+        self.assertEqual(self.stop(p), 0, self.text(p.err_path))
+        msgs = self.export(mcap)
+        self.assertTrue([m for m in msgs if m["topic"] == "/olfaction"],
+                        self.text(p.err_path))
 
 
 if __name__ == "__main__":
