@@ -311,6 +311,17 @@ class FleetTest(FleetCase):
                 extra.append("--mqtt-persistent")
             first = self.start_fleet(self.broker, *extra, name=cid + "-1")
             self.wait_err(first, "scn-fleet: broker link open", 10)
+            # The SUBSCRIBE goes out after the CONNACK: only a message
+            # received shows the broker holds the subscription to keep.
+            # Retained, it arrives whether it was published before the
+            # SUBSCRIBE or after; removed once seen.
+            probe = "scentience/v1/probe-%s/state" % cid
+            self.pub(self.broker, probe, envelope("p", 1, state(50, 0, 0,
+                                                                100)),
+                     retain=True)
+            self.wait_table(first, lambda t: "probe-" + cid in t["rows"], 10,
+                            "the probe drone")
+            self.pub(self.broker, probe, "", retain=True)
             first.kill()
             first.wait()
             first.checked = True
