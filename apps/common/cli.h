@@ -120,10 +120,11 @@ int cli_listen_error(const char *prog, int rc, const char *opt,
                      const char *bind, int port);
 
 /*
- * Loop options for a program: the library's error lines (a certificate or
- * key that does not load and why, a link given up) go to stderr, where
- * the program's own words go; nothing chattier, and never a secret (the
- * library logs none).
+ * Loop options for a program: the library's error lines go to stderr,
+ * where the program's own words go. They carry what no error code does
+ * (which certificate or key did not load, and why); what the program
+ * learns otherwise (a link given up, a port in use) it says itself. Never
+ * a secret: the library logs none.
  */
 struct scn_loop_options;
 void cli_loop_options(struct scn_loop_options *lo);

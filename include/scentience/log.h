@@ -19,10 +19,15 @@ extern "C" {
 
 /** Severity of a log line; a sink receives its level and the ones above it. */
 typedef enum scn_log_level {
-    SCN_LOG_ERROR = 0, /**< something failed */
-    SCN_LOG_WARN = 1,  /**< something unusual that was handled */
-    SCN_LOG_INFO = 2,  /**< connections, state changes */
-    SCN_LOG_DEBUG = 3  /**< details for debugging */
+    /** something failed and the detail is in this line only: the error
+     * code the call returned does not carry it (which file did not load,
+     * and OpenSSL's reason) */
+    SCN_LOG_ERROR = 0,
+    /** a failure the caller also learns from a return code or a callback
+     * (a link given up, a port in use), or something unusual handled */
+    SCN_LOG_WARN = 1,
+    SCN_LOG_INFO = 2, /**< connections, state changes */
+    SCN_LOG_DEBUG = 3 /**< details for debugging */
 } scn_log_level;
 
 /** component is a short static name ("session", "loop", "tls"); message is a

@@ -316,7 +316,7 @@ void scn__session_notify(scn_session *s, const scn_transition *tr,
         tr->state == SCN_STATE_RECONNECTING ? tr->delay_ms : 0;
     pthread_mutex_unlock(&s->mu);
     scn__log(&s->loop->log,
-             tr->state == SCN_STATE_FAILED ? SCN_LOG_ERROR : SCN_LOG_INFO,
+             tr->state == SCN_STATE_FAILED ? SCN_LOG_WARN : SCN_LOG_INFO,
              "session", "%s -> %s%s%s (delay %u ms, attempt %u)",
              scn_state_name(tr->previous), scn_state_name(tr->state),
              tr->reason ? ": " : "", tr->reason ? scn_strerror(tr->reason) : "",

@@ -271,7 +271,7 @@ int scn__server_listen(scn_server *srv, const scn_ip_addr *bind_addr)
     rc = bind_socket(srv, bind_addr);
     if (rc < 0) {
         scn__ip_format(bind_addr, text, sizeof(text));
-        scn__log(&srv->loop->log, SCN_LOG_ERROR, "server",
+        scn__log(&srv->loop->log, SCN_LOG_WARN, "server",
                  "cannot listen on %s port %d: %s", text, srv->opts.port,
                  strerror(-rc));
         free(io);
