@@ -7,7 +7,6 @@
  * the name the user gave (X509_VERIFY_PARAM), and the name replaces the
  * address as SNI before the ClientHello is written.
  */
-#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <scentience/error.h>
@@ -31,19 +30,6 @@ static void sni_from_name(const SSL *ssl, int where, int ret)
         SSL_set_tlsext_host_name(s, name);
 }
 
-/* The broker's certificate must name host: an address is checked as one
- * (its IP SAN), a name against the DNS names. */
-static int expect_host(SSL_CTX *c, const char *host)
-{
-    X509_VERIFY_PARAM *vp = SSL_CTX_get0_param(c);
-    unsigned char ip[sizeof(struct in6_addr)];
-
-    if (inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1)
-        return X509_VERIFY_PARAM_set1_ip_asc(vp, host) == 1;
-    X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    return X509_VERIFY_PARAM_set1_host(vp, host, 0) == 1;
-}
-
 static int load_files(SSL_CTX *c, const char *ca_file, const char *cert_file,
                       const char *key_file)
 {
@@ -52,7 +38,6 @@ static int load_files(SSL_CTX *c, const char *ca_file, const char *cert_file,
         return SCN_ERR_TLS;
     if (!cert_file)
         return 0;
-    scn__tls_no_passphrase(c);
     if (SSL_CTX_use_certificate_chain_file(c, cert_file) != 1 ||
         SSL_CTX_use_PrivateKey_file(c, key_file, SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(c) != 1)
@@ -64,23 +49,17 @@ int scn__mqtt_tls_ctx_new(const char *host, const char *ca_file,
                           const char *cert_file, const char *key_file,
                           bool insecure, SSL_CTX **out)
 {
-    SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+    SSL_CTX *c = scn__tls_client_ctx_base(); /* libmosquitto's defaults too */
     int rc;
 
     *out = NULL;
-    if (!c) {
-        ERR_clear_error();
+    if (!c)
         return SCN_ERR_NOMEM;
-    }
-    /* What libmosquitto's defaults set: TLS 1.2 at least, no
-     * compression, small idle buffers. */
-    SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
-    SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION);
-    SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_verify(c, insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
     SSL_CTX_set_info_callback(c, sni_from_name);
-    rc = expect_host(c, host) ? load_files(c, ca_file, cert_file, key_file)
-                              : SCN_ERR_NOMEM;
+    rc = scn__tls_expect_host(SSL_CTX_get0_param(c), host) >= 0
+             ? load_files(c, ca_file, cert_file, key_file)
+             : SCN_ERR_NOMEM;
     ERR_clear_error();
     if (rc) {
         SSL_CTX_free(c);

@@ -1,7 +1,8 @@
-/* Loading certificates and keys: failures reported, no prompt. */
+/* What every OpenSSL context of ours shares (tls_error.h). */
 #include "tls_error.h"
 
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 #include <scentience/error.h>
 #include <stdio.h>
 
@@ -33,4 +34,28 @@ static int no_passphrase(char *buf, int size, int rwflag, void *user)
 void scn__tls_no_passphrase(SSL_CTX *c)
 {
     SSL_CTX_set_default_passwd_cb(c, no_passphrase);
+}
+
+SSL_CTX *scn__tls_client_ctx_base(void)
+{
+    SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+
+    if (!c) {
+        ERR_clear_error();
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+    SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION);
+    SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
+    scn__tls_no_passphrase(c);
+    return c;
+}
+
+int scn__tls_expect_host(X509_VERIFY_PARAM *vp, const char *host)
+{
+    if (X509_VERIFY_PARAM_set1_ip_asc(vp, host) == 1)
+        return 0;
+    ERR_clear_error(); /* not an address literal */
+    X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    return X509_VERIFY_PARAM_set1_host(vp, host, 0) == 1 ? 1 : -1;
 }

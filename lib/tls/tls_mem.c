@@ -84,18 +84,11 @@ int scn__tls_client_new(const scn_logger *log, const char *ca_file,
                         const char *cert_file, const char *key_file,
                         scn_tls_ctx **out)
 {
-    SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+    SSL_CTX *c = scn__tls_client_ctx_base();
 
     *out = NULL;
-    if (!c) {
-        ERR_clear_error();
+    if (!c)
         return SCN_ERR_NOMEM;
-    }
-    /* A floor on the version that does not depend on the system's
-     * openssl.cnf; RELEASE_BUFFERS keeps idle connections small. */
-    SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
-    SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION);
-    SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
     /* ALPN as lws offered it: a WebSocket upgrade is HTTP/1.1. */
     if (SSL_CTX_set_alpn_protos(c, (const unsigned char *)"\x08http/1.1", 9) !=
         0) {
@@ -117,7 +110,6 @@ int scn__tls_client_new(const scn_logger *log, const char *ca_file,
         /* Without key_file, a PEM holding both. */
         const char *key = key_file ? key_file : cert_file;
 
-        scn__tls_no_passphrase(c);
         if (SSL_CTX_use_certificate_chain_file(c, cert_file) != 1) {
             SSL_CTX_free(c);
             return scn__tls_load_failed(log, "client certificate", cert_file);
@@ -179,7 +171,7 @@ scn_tls_conn *scn__tls_conn_client(scn_tls_ctx *t, const char *host,
 {
     scn_tls_conn *tc = conn_new(t);
     X509_VERIFY_PARAM *vp;
-    int ok = 1;
+    int kind, ok;
 
     if (!tc)
         return NULL;
@@ -188,16 +180,11 @@ scn_tls_conn *scn__tls_conn_client(scn_tls_ctx *t, const char *host,
         SSL_set_verify(tc->ssl, SSL_VERIFY_NONE, NULL);
         return tc;
     }
-    /* An address literal is matched against the IP SANs and gets no SNI
-     * (RFC 6066 3); a name is matched against the DNS names and sent. */
+    /* An address literal gets no SNI (RFC 6066 3); a name is sent. */
     vp = SSL_get0_param(tc->ssl);
-    if (X509_VERIFY_PARAM_set1_ip_asc(vp, host) != 1) {
-        ERR_clear_error();
-        X509_VERIFY_PARAM_set_hostflags(vp,
-                                        X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-        ok = SSL_set1_host(tc->ssl, host) == 1 &&
-             SSL_set_tlsext_host_name(tc->ssl, host) == 1;
-    }
+    kind = scn__tls_expect_host(vp, host);
+    ok = kind == 0 ||
+         (kind == 1 && SSL_set_tlsext_host_name(tc->ssl, host) == 1);
     if (!ok) {
         scn__tls_conn_free(tc);
         return NULL;
