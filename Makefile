@@ -30,7 +30,7 @@ asan: deps
 
 # The threaded tests (ctest label "threaded") under ThreadSanitizer: only
 # what they run is built, to keep it to a minute or two.
-TSAN_TARGETS = unit_test_loop it_test_backpressure it_test_fanout \
+TSAN_TARGETS = unit_test_loop unit_test_resolve it_test_backpressure it_test_fanout \
 	it_test_server scn-sim
 tsan: deps
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSCN_TSAN=ON $(CMAKE_ARGS) >/dev/null
