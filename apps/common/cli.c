@@ -4,6 +4,7 @@
 #include <scentience/error.h>
 #include <scentience/log.h>
 #include <scentience/loop.h>
+#include <scentience/session.h>
 
 #include <ctype.h>
 #include <getopt.h>
@@ -421,4 +422,14 @@ void cli_loop_options(scn_loop_options *lo)
     scn_loop_options_init(lo);
     lo->log = scn_log_to_stderr;
     lo->log_level = SCN_LOG_ERROR;
+}
+
+const char *cli_failed_why(const scn_state_event *ev, char *buf, size_t cap)
+{
+    if (ev->reason == SCN_ERR_ATTEMPTS_EXHAUSTED && ev->last_error)
+        snprintf(buf, cap, "%s (last attempt: %s)", scn_strerror(ev->reason),
+                 scn_strerror(ev->last_error));
+    else
+        snprintf(buf, cap, "%s", scn_strerror(ev->reason));
+    return buf;
 }

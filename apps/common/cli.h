@@ -160,4 +160,12 @@ int cli_exit_for_read_error(int err);
  * attempts exhausted, device unknown). */
 int cli_exit_for_error(int err);
 
+struct scn_state_event;
+
+/* Why a link failed for good, in words for stderr: the reason and, when
+ * it was the attempt limit, why the last attempt failed ("gave up after
+ * the reconnect attempt limit (last attempt: timed out)"). Returns buf. */
+const char *cli_failed_why(const struct scn_state_event *ev, char *buf,
+                           size_t cap);
+
 #endif

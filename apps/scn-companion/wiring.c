@@ -249,6 +249,10 @@ static void link_event(comp *c, int idx, const char *source, scn_session *s,
         jraw(&b, ",\"reason\":");
         jstr(&b, scn_strerror(ev->reason));
     }
+    if (ev->last_error) {
+        jraw(&b, ",\"last_error\":");
+        jstr(&b, scn_strerror(ev->last_error));
+    }
     if (s && scn_session_key_redacted(s)) {
         jraw(&b, ",\"key\":");
         jstr(&b, scn_session_key_redacted(s));
@@ -265,8 +269,10 @@ static void link_event(comp *c, int idx, const char *source, scn_session *s,
         fprintf(stderr, "scn-companion: %s link: %s; reconnecting in %u ms\n",
                 source, scn_strerror(ev->reason), ev->delay_ms);
     if (ev->state == SCN_STATE_FAILED) {
+        char why[256];
+
         fprintf(stderr, "scn-companion: %s link failed: %s\n", source,
-                scn_strerror(ev->reason));
+                cli_failed_why(ev, why, sizeof(why)));
         if (!c->fatal)
             c->fatal = ev->reason ? ev->reason : SCN_ERR_STATE;
     }

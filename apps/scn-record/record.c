@@ -191,9 +191,11 @@ static void link_state(app *a, const char *source, const char *url,
         fprintf(stderr, "scn-record: %s: %s; reconnecting in %u ms\n", source,
                 scn_strerror(ev->reason), ev->delay_ms);
     if (ev->state == SCN_STATE_FAILED) {
+        char why[256];
+
         if (!a->quiet)
             fprintf(stderr, "scn-record: %s: %s\n", source,
-                    scn_strerror(ev->reason));
+                    cli_failed_why(ev, why, sizeof(why)));
         if (!a->exit_code)
             a->exit_code = cli_exit_for_error(ev->reason);
         a->done = 1;

@@ -73,6 +73,7 @@ static void usage(FILE *f)
 static void say_failed(const app *a, const scn_state_event *ev)
 {
     const char *cr = a->status_line ? "\r\033[K" : "";
+    char why[256];
 
     if (ev->reason == SCN_ERR_DEVICE_UNKNOWN && a->device)
         fprintf(stderr, "%sscn-stream: no device %s is served at %s%s\n", cr,
@@ -89,7 +90,8 @@ static void say_failed(const app *a, const scn_state_event *ev)
                 "4004)\n",
                 cr);
     else
-        fprintf(stderr, "%sscn-stream: %s\n", cr, scn_strerror(ev->reason));
+        fprintf(stderr, "%sscn-stream: %s\n", cr,
+                cli_failed_why(ev, why, sizeof(why)));
 }
 
 static void on_state(scn_session *s, const scn_state_event *ev, void *user)

@@ -96,8 +96,9 @@ static void on_state(scn_uav_channel *ch, const scn_state_event *ev, void *user)
         if (ev->reason == SCN_ERR_ATTEMPTS_EXHAUSTED)
             fprintf(stderr,
                     "scn-uav: the drone at %s is unreachable: gave up after "
-                    "%u attempts (--max-attempts)\n",
-                    a->url, ev->attempt);
+                    "%u attempts (--max-attempts); the last: %s\n",
+                    a->url, ev->attempt,
+                    scn_strerror(ev->last_error ? ev->last_error : ev->reason));
         else
             fprintf(stderr, "scn-uav: drone link failed: %s\n",
                     scn_strerror(ev->reason));

@@ -69,6 +69,9 @@ typedef struct scn_state_event {
     uint32_t attempt;   /**< consecutive failed attempts so far */
     int http_status;    /**< handshake status when the cause was one, else 0 */
     int close_code;     /**< WebSocket close code when the cause was one */
+    /** FAILED with reason SCN_ERR_ATTEMPTS_EXHAUSTED: why the last attempt
+     * failed (SCN_ERR_*, e.g. SCN_ERR_TIMEOUT, SCN_ERR_RESOLVE); else 0. */
+    int last_error;
 } scn_state_event;
 
 /** Outbound lanes. Control messages are never dropped: a full control lane

@@ -327,6 +327,7 @@ void scn__session_notify(scn_session *s, const scn_transition *tr,
     ev.state = tr->state;
     ev.previous = tr->previous;
     ev.reason = tr->reason;
+    ev.last_error = tr->last_error;
     ev.delay_ms = tr->delay_ms;
     ev.attempt = tr->attempt;
     ev.http_status = http_status;

@@ -88,6 +88,8 @@ static const char events_schema[] =
     "\"properties\":{"
     "\"event\":" STR ",\"source\":" STR ",\"state\":" STR ","
     "\"previous\":" STR ",\"reason\":" STR ",\"detail\":" STR ","
+    /* FAILED by the attempt limit: why the last attempt failed */
+    "\"last_error\":" STR ","
     "\"url\":" STR ",\"key\":" STR ","
     "\"delay_ms\":" INT ",\"attempt\":" INT ",\"http_status\":" INT ","
     "\"close_code\":" INT ","

@@ -44,6 +44,7 @@ static scn_transition enter(scn_fsm *f, scn_state to, uint64_t now, int reason,
     tr.previous = f->state;
     tr.state = to;
     tr.reason = reason;
+    tr.last_error = 0;
     tr.delay_ms = delay_ms;
     tr.attempt = f->failures;
     f->state = to;
@@ -113,8 +114,13 @@ scn_transition scn__fsm_failed(scn_fsm *f, uint64_t now,
         return enter(f, SCN_STATE_FAILED, now, v.err, 0);
     /* max_attempts counts connection attempts: with 3, the third
      * consecutive failure is final. */
-    if (max_attempts && f->failures >= max_attempts)
-        return enter(f, SCN_STATE_FAILED, now, SCN_ERR_ATTEMPTS_EXHAUSTED, 0);
+    if (max_attempts && f->failures >= max_attempts) {
+        scn_transition tr =
+            enter(f, SCN_STATE_FAILED, now, SCN_ERR_ATTEMPTS_EXHAUSTED, 0);
+
+        tr.last_error = v.err; /* the user's "why", which the limit hides */
+        return tr;
+    }
     delay = scn__backoff_next(&f->backoff, &f->rng);
     if (delay < v.min_delay_ms)
         delay = v.min_delay_ms;

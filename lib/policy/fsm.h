@@ -49,6 +49,7 @@ typedef struct scn_transition {
     bool changed;
     scn_state state, previous;
     int reason;
+    int last_error; /* FAILED by the attempt limit: the last attempt's */
     uint32_t delay_ms;
     uint32_t attempt;
 } scn_transition;

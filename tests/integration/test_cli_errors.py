@@ -292,7 +292,8 @@ class CliTest(unittest.TestCase):
                 self.assertEqual(err.count("reconnecting in"), attempts - 1)
                 self.assertTrue(err.endswith(
                     "scn-uav: the drone at %s is unreachable: gave up after %d "
-                    "attempts (--max-attempts)\n" % (url, attempts)), err)
+                    "attempts (--max-attempts); the last: network error: the "
+                    "server could not be reached\n" % (url, attempts)), err)
                 self.assertEqual(out, "")  # nothing was sent
 
     # --- scn-record keeps what exists ------------------------------------

@@ -271,7 +271,8 @@ class PathsTest(unittest.TestCase):
         out, err = p.communicate(timeout=60)
         self.assertEqual(p.returncode, 69, err)
         self.assertIn("scn-record: device: gave up after the reconnect "
-                      "attempt limit\n", err)
+                      "attempt limit (last attempt: network error: the "
+                      "server could not be reached)\n", err)
         info = self.info(mcap)
         self.assertTrue(info["complete"])
         events = self.events(mcap)

@@ -120,6 +120,37 @@ class SessionDnsTest(simproc.ProcCase):
         self.assertFalse(log_events(dev_log, "connect"))
         simproc.check_stderr(self.text(p.err_path), "scn-companion")
 
+    def test_connect_timeout_bounds_a_resolution_that_hangs(self):
+        """The name's resolution counts in the attempt's connect timeout
+        (scn-stream's documented 10 s): with a DNS server that never
+        answers and a resolver that would wait 60 s, one attempt ends as a
+        timeout after 10 s, not as a failed resolution after the
+        resolver's wait. The bounds are a lower one (never early) and a
+        generous upper one below the resolver's wait."""
+        name = "device-%d.scentience.test" % os.getpid()
+        addr = loopback_addr().replace("127.53.", "127.55.", 1)
+        dns = FakeDns(addr, name)
+        self.addCleanup(dns.close)
+        resolv = os.path.join(self.tmp, "resolv.conf")
+        with open(resolv, "w") as f:
+            f.write("nameserver %s\noptions timeout:60 attempts:1\n" % addr)
+        t0 = time.monotonic()
+        p = self.start(in_mount_ns({"/etc/resolv.conf": resolv}) + [
+            os.path.join(simproc.BIN_DIR, "scn-stream"), "--url",
+            "ws://%s:9" % name, "--max-attempts", "1"],
+            stderr="stream.stderr")
+        rc = p.wait(timeout=scaled(45))
+        took = time.monotonic() - t0
+        err = self.text(p.err_path)
+        p.checked = True
+        self.assertEqual(rc, 69, err)  # unreachable after --max-attempts
+        self.assertTrue(self.asked(dns, name, 0), err)
+        self.assertGreaterEqual(took, 10.0, err)
+        # The attempt limit is the reason; the cause is told with it.
+        self.assertIn("gave up after the reconnect attempt limit "
+                      "(last attempt: timed out)", err)
+        simproc.check_stderr(err, "scn-stream")
+
     def test_a_name_whose_first_address_refuses_is_reached_through_the_next(
             self):
         """Two addresses for the name (/etc/hosts in the namespace), the

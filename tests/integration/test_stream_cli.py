@@ -125,7 +125,8 @@ class StreamCliTest(unittest.TestCase):
         self.assertEqual(p.returncode, 69)
         self.assertEqual(p.stderr.count("reconnecting in"), 1, p.stderr)
         self.assertIn("scn-stream: gave up after the reconnect attempt "
-                      "limit\n", p.stderr)
+                      "limit (last attempt: network error: the server could "
+                      "not be reached)\n", p.stderr)
         self.assertEqual(p.stdout, "")
 
     def test_404_says_what_was_not_found(self):

@@ -194,6 +194,7 @@ static void test_reconnect_schedule_exact(void **state)
         assert_int_equal(tr.previous, SCN_STATE_CONNECTING);
         assert_int_equal(tr.state, SCN_STATE_RECONNECTING);
         assert_int_equal(tr.reason, SCN_ERR_NETWORK);
+        assert_int_equal(tr.last_error, 0);
         assert_int_equal(tr.attempt, i + 1);
         assert_int_equal(tr.delay_ms, expect);
         assert_true(tr.delay_ms <= 30000);
@@ -379,6 +380,8 @@ static void test_attempt_limit(void **state)
     assert_int_equal(tr.previous, SCN_STATE_OPEN);
     assert_int_equal(tr.state, SCN_STATE_FAILED);
     assert_int_equal(tr.reason, SCN_ERR_ATTEMPTS_EXHAUSTED);
+    /* Why the last attempt failed stays told. */
+    assert_int_equal(tr.last_error, SCN_ERR_NETWORK);
     assert_int_equal(tr.attempt, 3);
 
     /* A healthy session before the third failure starts the count over. */
