@@ -2,7 +2,8 @@
 """scn-record keeps every /events record whole: a device's typed message
 of about 550 KB (a "notice", a type the client does not know, whose text
 mixes escapes and multi-byte characters) is recorded on /events with its
-"message" member, byte for byte what the device sent, and a device URL
+"message" member, byte for byte what the device sent (read back by
+`scn-record export`; @mcap/core reads the file too), and a device URL
 with a 700-byte path is recorded whole, its query still left out (the
 session refuses user info and fragments).
 Before the fix each /events record was built in a stack buffer (4 KiB for
@@ -48,8 +49,12 @@ class RecordLongMessageTest(simproc.ProcCase):
         simproc.check_stderr(err, "scn-record")
         self.assertNotIn("/events", err)
 
-        events = [data(m) for m in self.export(mcap)
-                  if m["topic"] == "/events"]
+        messages = self.export(mcap)
+        events = [data(m) for m in messages if m["topic"] == "/events"]
+        # The independent reader (@mcap/core) reads the long record too.
+        verdict = simproc.mcap_check(self, mcap)
+        self.assertEqual(verdict["topics"]["/events"], len(events))
+        self.assertEqual(verdict["topics"]["/olfaction"], 5)
         notices = [e for e in events if e.get("type") == "notice"]
         self.assertEqual(len(notices), 1, [e.get("event") for e in events])
         self.assertNotIn("left_out", notices[0])
