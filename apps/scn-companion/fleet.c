@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include <scentience/json_writer.h>
 #include <scentience/mqtt.h>
 #include <scentience/version.h>
 
@@ -23,41 +22,6 @@
 /* How long a clean stop waits for the broker to take what is spooled
  * (the offline status last). */
 #define STOP_WAIT_MS 3000
-
-/* ---- JSON pieces (peer text escaped) ---- */
-
-void fleet_jraw(jbuf *j, const char *s)
-{
-    size_t n = strlen(s);
-
-    if (j->at + n < sizeof(j->b)) {
-        memcpy(j->b + j->at, s, n + 1);
-        j->at += n;
-    } else {
-        j->at = sizeof(j->b); /* too long: not published */
-    }
-}
-
-void fleet_jstr(jbuf *j, const char *s)
-{
-    size_t n;
-
-    if (!s || !*s) {
-        fleet_jraw(j, "null");
-        return;
-    }
-    n = scn_json_write_string(NULL, 0, s, strlen(s));
-    if (j->at + n < sizeof(j->b))
-        j->at += scn_json_write_string(j->b + j->at, sizeof(j->b) - j->at, s,
-                                       strlen(s));
-    else
-        j->at = sizeof(j->b);
-}
-
-int fleet_jok(const jbuf *j)
-{
-    return j->at < sizeof(j->b);
-}
 
 /* ---- publishing ---- */
 
@@ -108,6 +72,15 @@ void fleet_publish(comp_fleet *f, fleet_stream s, const char *data, size_t len,
                           fleet_stream_retained(s));
     if (rc)
         publish_error(f, s, qos, rc);
+}
+
+void fleet_publish_json(comp_fleet *f, fleet_stream s, json_obj *j)
+{
+    if (!j->err)
+        fleet_publish(f, s, j->buf, j->len, wall_ns());
+    else if (!f->dead && !f->freeing && !f->quiet)
+        publish_error(f, s, fleet_stream_qos(s, f->data_qos), j->err);
+    json_obj_free(j);
 }
 
 static void on_thin_timer(scn_timer *t, void *user)
@@ -182,32 +155,32 @@ static void birth(comp_fleet *f)
 {
     const config *cf = f->c->cf;
     char list[128];
-    jbuf j = {.at = 0};
+    json_obj j;
 
-    fleet_jraw(&j, "{\"online\":true,\"version\":");
-    fleet_jstr(&j, scn_version());
-    fleet_jraw(&j, ",\"drone_id\":");
-    fleet_jstr(&j, cf->drone_id);
-    fleet_jraw(&j, ",\"device_uid\":");
-    fleet_jstr(&j, f->device_uid);
-    fleet_jraw(&j, cf->drone_url ? ",\"drone\":true" : ",\"drone\":false");
-    fleet_jraw(&j, ",\"drone_serial\":");
-    fleet_jstr(&j, f->serial);
-    fleet_jraw(&j, cf->cloud_url ? ",\"cloud\":true" : ",\"cloud\":false");
-    fleet_jraw(&j, ",\"commands\":[");
+    json_obj_init(&j, FLEET_JSON_MAX);
+    json_obj_text(&j, "{\"online\":true,\"version\":");
+    json_obj_string(&j, scn_version());
+    json_obj_text(&j, ",\"drone_id\":");
+    json_obj_string(&j, cf->drone_id);
+    json_obj_text(&j, ",\"device_uid\":");
+    json_obj_string(&j, f->device_uid);
+    json_obj_text(&j, cf->drone_url ? ",\"drone\":true" : ",\"drone\":false");
+    json_obj_text(&j, ",\"drone_serial\":");
+    json_obj_string(&j, f->serial);
+    json_obj_text(&j, cf->cloud_url ? ",\"cloud\":true" : ",\"cloud\":false");
+    json_obj_text(&j, ",\"commands\":[");
     fleet_gate_list(&f->gate, list, sizeof(list));
     for (char *p = list, *end; *p; p = *end ? end + 1 : end) {
         end = p + strcspn(p, ",");
         char name[32];
         snprintf(name, sizeof(name), "%.*s", (int)(end - p), p);
         if (p != list)
-            fleet_jraw(&j, ",");
-        fleet_jstr(&j, name);
+            json_obj_text(&j, ",");
+        json_obj_string(&j, name);
     }
     snprintf(list, sizeof(list), "],\"rate_hz\":%g}", cf->mqtt_rate);
-    fleet_jraw(&j, list);
-    if (fleet_jok(&j))
-        fleet_publish(f, FLEET_STATUS, j.b, j.at, wall_ns());
+    json_obj_text(&j, list);
+    fleet_publish_json(f, FLEET_STATUS, &j);
 }
 
 void comp_fleet_device_uid(comp *c, const char *uid)
@@ -289,22 +262,30 @@ static const char *refusal_hint(int reason)
 
 static void link_record(comp_fleet *f, const scn_state_event *ev)
 {
-    jbuf j = {.at = 0};
+    json_obj j;
     char num[96];
 
-    fleet_jraw(&j, "{\"event\":\"connection\",\"source\":\"mqtt\",\"state\":");
-    fleet_jstr(&j, scn_state_name(ev->state));
-    fleet_jraw(&j, ",\"previous\":");
-    fleet_jstr(&j, scn_state_name(ev->previous));
+    json_obj_init(&j, FLEET_JSON_MAX);
+    json_obj_text(&j,
+                  "{\"event\":\"connection\",\"source\":\"mqtt\",\"state\":");
+    json_obj_string(&j, scn_state_name(ev->state));
+    json_obj_text(&j, ",\"previous\":");
+    json_obj_string(&j, scn_state_name(ev->previous));
     if (ev->reason) {
-        fleet_jraw(&j, ",\"reason\":");
-        fleet_jstr(&j, scn_strerror(ev->reason));
+        json_obj_text(&j, ",\"reason\":");
+        json_obj_string(&j, scn_strerror(ev->reason));
     }
     snprintf(num, sizeof(num), ",\"delay_ms\":%u,\"attempt\":%u}", ev->delay_ms,
              ev->attempt);
-    fleet_jraw(&j, num);
-    if (fleet_jok(&j))
-        comp_emit(f->c, SCN_RECORD_EVENTS, "events", j.b, j.at, 0);
+    json_obj_text(&j, num);
+    if (j.err) {
+        /* Out of memory for a few hundred bytes: counted as unrecorded. */
+        if (f->c->rec)
+            comp_record_failed(f->c, j.err, 1);
+    } else {
+        comp_emit(f->c, SCN_RECORD_EVENTS, "events", j.buf, j.len, 0);
+    }
+    json_obj_free(&j);
 }
 
 static void on_state(scn_mqtt *m, const scn_state_event *ev, void *user)

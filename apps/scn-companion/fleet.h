@@ -10,6 +10,7 @@
 #include "companion.h"
 #include "fleet_gate.h"
 #include "fleet_topic.h"
+#include "json_obj.h"
 #include "newest_wins.h"
 
 /* The two thinned streams. */
@@ -42,21 +43,17 @@ struct comp_fleet {
     cli_ratelimit rl_err;
 };
 
-/* A JSON object being built (peer text escaped); at = sizeof b: too
- * long, not published. */
-typedef struct jbuf {
-    char b[2048];
-    size_t at;
-} jbuf;
-
-void fleet_jraw(jbuf *j, const char *s);
-/* A string, or null for NULL / "". */
-void fleet_jstr(jbuf *j, const char *s);
-int fleet_jok(const jbuf *j);
+/* The longest fleet message the companion builds (status, reply): far
+ * more than their bounded pieces (an id, a command line, a detail, a
+ * drone's answer, each escaped) can make. */
+#define FLEET_JSON_MAX (64 * 1024)
 
 /* One envelope on s (fleet.c). */
 void fleet_publish(comp_fleet *f, fleet_stream s, const char *data, size_t len,
                    int64_t ts_ns);
+/* j (pieces, FLEET_JSON_MAX) published on s now, or, when it could not be
+ * built whole, counted and said as a message not published; j is freed. */
+void fleet_publish_json(comp_fleet *f, fleet_stream s, json_obj *j);
 
 /* A message on command/request (fleet_command.c). */
 void fleet_on_request(comp_fleet *f, const scn_mqtt_message *msg);

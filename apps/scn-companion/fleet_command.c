@@ -24,32 +24,32 @@ static void reply(comp_fleet *f, const char *id, const char *command,
                   const char *answer, int ok, int err, uint32_t elapsed_ms)
 {
     char num[64];
-    jbuf j = {.at = 0};
+    json_obj j;
     char ev[512];
 
-    fleet_jraw(&j, "{\"id\":");
-    fleet_jstr(&j, id);
-    fleet_jraw(&j, ",\"command\":");
-    fleet_jstr(&j, command);
-    fleet_jraw(&j, ",\"result\":");
-    fleet_jstr(&j, result);
+    json_obj_init(&j, FLEET_JSON_MAX);
+    json_obj_text(&j, "{\"id\":");
+    json_obj_string(&j, id);
+    json_obj_text(&j, ",\"command\":");
+    json_obj_string(&j, command);
+    json_obj_text(&j, ",\"result\":");
+    json_obj_string(&j, result);
     if (reason) {
-        fleet_jraw(&j, ",\"reason\":");
-        fleet_jstr(&j, reason);
-        fleet_jraw(&j, ",\"detail\":");
-        fleet_jstr(&j, detail);
+        json_obj_text(&j, ",\"reason\":");
+        json_obj_string(&j, reason);
+        json_obj_text(&j, ",\"detail\":");
+        json_obj_string(&j, detail);
     } else {
-        fleet_jraw(&j, ",\"answer\":");
-        fleet_jstr(&j, answer);
-        fleet_jraw(&j, ok ? ",\"ok\":true" : ",\"ok\":false");
-        fleet_jraw(&j, ",\"error\":");
-        fleet_jstr(&j, err ? scn_strerror(err) : NULL);
+        json_obj_text(&j, ",\"answer\":");
+        json_obj_string(&j, answer);
+        json_obj_text(&j, ok ? ",\"ok\":true" : ",\"ok\":false");
+        json_obj_text(&j, ",\"error\":");
+        json_obj_string(&j, err ? scn_strerror(err) : NULL);
         snprintf(num, sizeof(num), ",\"elapsed_ms\":%u", elapsed_ms);
-        fleet_jraw(&j, num);
+        json_obj_text(&j, num);
     }
-    fleet_jraw(&j, "}");
-    if (fleet_jok(&j))
-        fleet_publish(f, FLEET_REPLY, j.b, j.at, wall_ns());
+    json_obj_text(&j, "}");
+    fleet_publish_json(f, FLEET_REPLY, &j);
     snprintf(ev, sizeof(ev), "%s %s: %s%s%s", id, command, result,
              reason ? " " : "", reason ? reason : "");
     comp_event(f->c, "fleet_command", "mqtt", ev);

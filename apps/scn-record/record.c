@@ -6,6 +6,12 @@
  * scn_session_key_redacted() only, and the URL is recorded without its
  * query and user info, where credentials could hide.
  *
+ * An /events record is built on the heap and keeps every member whole (a
+ * device message is as long as the session lets it be) up to event_cap()
+ * (twice the largest message the session accepts, plus 64 KiB);
+ * one that could not be kept whole (over it, or out of memory) says what
+ * it left out, is counted, said on stderr and ends the run with 74.
+ *
  * The file is written under a temporary name (OUT.partial) and takes its
  * name when the first frame is in it: a run that fails before (wrong key,
  * unreachable device) leaves nothing behind, and an existing OUT is never
@@ -37,7 +43,7 @@
 #include "cloud_json.h"
 #include "cmds.h"
 #include "gap_json.h"
-#include "jsonw.h"
+#include "json_obj.h"
 #include "ratelimit.h"
 
 #define R "scn-record record"
@@ -51,18 +57,21 @@ typedef struct app {
     int progress;    /* stderr is a terminal: show progress */
     uint16_t olfaction, events, inference, cloud_record;
     scn_cloud *cloud;
-    char cloud_url[512]; /* as recorded */
-    uint64_t last_seq;   /* the last record submitted */
-    uint64_t drain_ms;   /* --drain */
-    char *buf;           /* frame JSON, grown as needed */
+    char *cloud_url;   /* as recorded; NULL: no cloud */
+    uint64_t last_seq; /* the last record submitted */
+    uint64_t drain_ms; /* --drain */
+    char *buf;         /* frame JSON, grown as needed */
     size_t cap;
     cloud_text cloud_json; /* /cloud/record and /inference, grown too */
-    char url[512];         /* as recorded */
+    char *url;             /* as recorded */
+    size_t event_cap;      /* an /events record's longest (event_cap()) */
     uint64_t count, frames;
     int done, exit_code, quiet;
     /* Records the cloud will never get: exit 74. */
     uint64_t spool_dropped, cloud_refused;
-    cli_ratelimit rl_drop;
+    /* /events records not kept whole, or not at all: exit 74. */
+    uint64_t events_incomplete;
+    cli_ratelimit rl_drop, rl_event;
 } app;
 
 static volatile sig_atomic_t interrupted;
@@ -128,64 +137,111 @@ static int name_recording(app *a)
     return 0;
 }
 
-static void write_event(app *a, jb *b)
+/* The longest /events record: a device message of the largest size the
+ * session accepts, its "type" (no longer than the message) and the other
+ * members (short, ours). */
+static size_t event_cap(size_t max_message_bytes)
 {
-    size_t len = jb_end(b);
+    return 2 * max_message_bytes + 64 * 1024;
+}
+
+/* An /events record that could not be kept whole: it names what it left
+ * out (when even that fits), and the loss is counted and said. */
+static void event_incomplete(app *a, json_obj *o, const char *event)
+{
+    uint64_t held = 0;
+
+    if (o->open) {
+        json_obj_str(o, "left_out", o->left_out);
+        json_obj_int(o, "left_out_bytes", (int64_t)o->left_out_bytes);
+        json_obj_str(o, "left_out_reason", scn_err_name(o->err));
+    }
+    a->events_incomplete++;
+    if (a->quiet ||
+        !cli_ratelimit_allow(&a->rl_event, realtime_ns() / 1000000, &held))
+        return;
+    fprintf(stderr, "%sscn-record: an /events \"%s\" record ",
+            a->progress ? "\r\033[K" : "", event);
+    if (o->open) /* else not even its braces found memory */
+        fprintf(stderr, "lost its \"%s\" (%zu bytes)", o->left_out,
+                o->left_out_bytes);
+    else
+        fputs("was not recorded", stderr);
+    fprintf(stderr, ": %s; %llu records incomplete", scn_strerror(o->err),
+            (unsigned long long)a->events_incomplete);
+    if (held)
+        fprintf(stderr, " (%llu lines held back)", (unsigned long long)held);
+    fputc('\n', stderr);
+}
+
+/* Records the event o (whose "event" is event) and frees it. */
+static void write_event(app *a, json_obj *o, const char *event)
+{
+    size_t len;
     uint64_t now = realtime_ns();
     int rc;
 
-    if (a->exit_code == CLI_EX_IOERR)
-        return;
-    rc = scn_recorder_write(a->rec, a->events, now, now, b->buf, len);
-    if (rc)
-        fail_write(a, rc);
+    if (o->err)
+        event_incomplete(a, o, event);
+    len = json_obj_end(o);
+    if (len && a->exit_code != CLI_EX_IOERR) {
+        rc = scn_recorder_write(a->rec, a->events, now, now, o->buf, len);
+        if (rc)
+            fail_write(a, rc);
+    }
+    json_obj_free(o);
 }
 
-/* scheme://host:port/path: user info, query and fragment dropped. */
-static void redact_url(const char *url, char *out, size_t cap)
+/* scheme://host:port/path, whole: user info, query and fragment dropped.
+ * NULL when out of memory. */
+static char *redact_url(const char *url)
 {
     const char *host = strstr(url, "://"), *end, *at;
+    char *out = malloc(strlen(url) + 1);
     size_t n;
 
+    if (!out)
+        return NULL;
     host = host ? host + 3 : url;
     end = host + strcspn(host, "/?#");
     at = memchr(host, '@', (size_t)(end - host));
     n = (size_t)(host - url);
-    snprintf(out, cap, "%.*s", (int)n, url);
-    n = strlen(out);
+    memcpy(out, url, n);
     if (at)
         host = at + 1;
-    snprintf(out + n, cap - n, "%.*s", (int)strcspn(host, "?#"), host);
+    end = host + strcspn(host, "?#");
+    memcpy(out + n, host, (size_t)(end - host));
+    out[n + (size_t)(end - host)] = '\0';
+    return out;
 }
 
 /* A link's state change: an event, and the end of the run on FAILED. */
 static void link_state(app *a, const char *source, const char *url,
                        const char *key_redacted, const scn_state_event *ev)
 {
-    char buf[1024];
-    jb b;
+    json_obj b;
 
-    jb_begin(&b, buf, sizeof(buf));
-    jb_str(&b, "event", "state");
-    jb_str(&b, "source", source);
-    jb_str(&b, "state", scn_state_name(ev->state));
-    jb_str(&b, "previous", scn_state_name(ev->previous));
+    json_obj_begin(&b, a->event_cap);
+    json_obj_str(&b, "event", "state");
+    json_obj_str(&b, "source", source);
+    json_obj_str(&b, "state", scn_state_name(ev->state));
+    json_obj_str(&b, "previous", scn_state_name(ev->previous));
     if (ev->reason) {
-        jb_str(&b, "reason", scn_err_name(ev->reason));
-        jb_str(&b, "detail", scn_strerror(ev->reason));
+        json_obj_str(&b, "reason", scn_err_name(ev->reason));
+        json_obj_str(&b, "detail", scn_strerror(ev->reason));
     }
     if (ev->state == SCN_STATE_RECONNECTING) {
-        jb_int(&b, "delay_ms", ev->delay_ms);
-        jb_int(&b, "attempt", ev->attempt);
+        json_obj_int(&b, "delay_ms", ev->delay_ms);
+        json_obj_int(&b, "attempt", ev->attempt);
     }
     if (ev->http_status)
-        jb_int(&b, "http_status", ev->http_status);
+        json_obj_int(&b, "http_status", ev->http_status);
     if (ev->close_code)
-        jb_int(&b, "close_code", ev->close_code);
-    jb_str(&b, "url", url);
+        json_obj_int(&b, "close_code", ev->close_code);
+    json_obj_str(&b, "url", url);
     if (key_redacted)
-        jb_str(&b, "key", key_redacted);
-    write_event(a, &b);
+        json_obj_str(&b, "key", key_redacted);
+    write_event(a, &b, "state");
 
     if (ev->state == SCN_STATE_RECONNECTING && !a->quiet)
         fprintf(stderr, "scn-record: %s: %s; reconnecting in %u ms\n", source,
@@ -223,15 +279,14 @@ static void cloud_state(scn_cloud *c, const scn_state_event *ev, void *user)
 /* An error of a link (its reason and detail) as an event. */
 static void error_event(app *a, const char *source, int err, const char *detail)
 {
-    char buf[1024];
-    jb b;
+    json_obj b;
 
-    jb_begin(&b, buf, sizeof(buf));
-    jb_str(&b, "event", "error");
-    jb_str(&b, "source", source);
-    jb_str(&b, "reason", scn_err_name(err));
-    jb_str(&b, "detail", detail ? detail : scn_strerror(err));
-    write_event(a, &b);
+    json_obj_begin(&b, a->event_cap);
+    json_obj_str(&b, "event", "error");
+    json_obj_str(&b, "source", source);
+    json_obj_str(&b, "reason", scn_err_name(err));
+    json_obj_str(&b, "detail", detail ? detail : scn_strerror(err));
+    write_event(a, &b, "error");
 }
 
 static void cloud_error(scn_cloud *c, int err, const char *detail, void *user)
@@ -266,21 +321,20 @@ static void on_spool_drop(scn_cloud *c, const scn_cloud_spool_drop *d,
                           void *user)
 {
     app *a = user;
-    char buf[512];
-    jb b;
+    json_obj b;
 
     (void)c;
     a->spool_dropped += d->count;
-    jb_begin(&b, buf, sizeof(buf));
-    jb_str(&b, "event", "spool_drop");
-    jb_str(&b, "source", "cloud");
-    jb_str(&b, "reason", d->disk_full ? "disk_full" : "spool_cap");
-    jb_int(&b, "first_seq", (int64_t)d->first_seq);
-    jb_int(&b, "last_seq", (int64_t)d->last_seq);
-    jb_int(&b, "count", (int64_t)d->count);
-    jb_int(&b, "sent", (int64_t)d->sent);
-    jb_int(&b, "total", (int64_t)a->spool_dropped);
-    write_event(a, &b);
+    json_obj_begin(&b, a->event_cap);
+    json_obj_str(&b, "event", "spool_drop");
+    json_obj_str(&b, "source", "cloud");
+    json_obj_str(&b, "reason", d->disk_full ? "disk_full" : "spool_cap");
+    json_obj_int(&b, "first_seq", (int64_t)d->first_seq);
+    json_obj_int(&b, "last_seq", (int64_t)d->last_seq);
+    json_obj_int(&b, "count", (int64_t)d->count);
+    json_obj_int(&b, "sent", (int64_t)d->sent);
+    json_obj_int(&b, "total", (int64_t)a->spool_dropped);
+    write_event(a, &b, "spool_drop");
     if (a->quiet ||
         !cli_ratelimit_allow(&a->rl_drop, realtime_ns() / 1000000, NULL))
         return;
@@ -295,22 +349,21 @@ static void on_spool_drop(scn_cloud *c, const scn_cloud_spool_drop *d,
 /* Sends the frame to the cloud and records what was sent. */
 static void to_cloud(app *a, const scn_frame *f, size_t len, int64_t ts)
 {
-    char buf[1024];
     uint64_t seq = 0;
-    jb b;
+    json_obj b;
     int rc;
 
     rc = scn_cloud_submit_frame(a->cloud, f, NULL, 0, &seq);
     if (rc) {
         if (rc == SCN_ERR_SPOOL_FULL)
             a->cloud_refused++;
-        jb_begin(&b, buf, sizeof(buf));
-        jb_str(&b, "event", "error");
-        jb_str(&b, "source", "cloud");
-        jb_str(&b, "reason", scn_err_name(rc));
-        jb_str(&b, "detail", "frame not sent to the cloud");
-        jb_str(&b, "cause", scn_cloud_submit_detail(a->cloud));
-        write_event(a, &b);
+        json_obj_begin(&b, a->event_cap);
+        json_obj_str(&b, "event", "error");
+        json_obj_str(&b, "source", "cloud");
+        json_obj_str(&b, "reason", scn_err_name(rc));
+        json_obj_str(&b, "detail", "frame not sent to the cloud");
+        json_obj_str(&b, "cause", scn_cloud_submit_detail(a->cloud));
+        write_event(a, &b, "error");
         return;
     }
     a->last_seq = seq;
@@ -394,16 +447,15 @@ static void on_message(scn_session *s, const char *type, const char *json,
                        size_t len, void *user)
 {
     app *a = user;
-    char buf[4096];
-    jb b;
+    json_obj b;
 
     (void)s;
-    jb_begin(&b, buf, sizeof(buf));
-    jb_str(&b, "event", "message");
-    jb_str(&b, "source", "device");
-    jb_str(&b, "type", type);
-    jb_raw(&b, "message", json, len); /* left out when too long */
-    write_event(a, &b);
+    json_obj_begin(&b, a->event_cap);
+    json_obj_str(&b, "event", "message");
+    json_obj_str(&b, "source", "device");
+    json_obj_str(&b, "type", type);
+    json_obj_raw(&b, "message", json, len);
+    write_event(a, &b, "message");
 }
 
 static void on_error(scn_session *s, int err, const char *detail, void *user)
@@ -450,9 +502,10 @@ static void usage(FILE *f)
           "Exit: 0 done, 64 usage, 69 unreachable after --max-attempts or "
           "refused, 70\ninternal error, 73 cannot create OUT.mcap (or it "
           "exists: --force) or the spool\ndirectory, 74 the file could not "
-          "be written, or records were dropped from the\nspool before the "
-          "cloud had them, 75 the spool is in use by another process, 77\n"
-          "key rejected, 78 no usable key.\n",
+          "be written, records were dropped from the\nspool before the "
+          "cloud had them, or an /events record could not be kept\nwhole, "
+          "75 the spool is in use by another process, 77 key rejected, 78 "
+          "no\nusable key.\n",
           f);
 }
 
@@ -597,45 +650,45 @@ static int parse(int argc, char **argv, app *a, scn_session_options *so,
 
 static void start_event(app *a)
 {
-    char buf[1024];
-    jb b;
+    json_obj b;
 
-    jb_begin(&b, buf, sizeof(buf));
-    jb_str(&b, "event", "start");
-    jb_str(&b, "source", "scn-record");
-    jb_str(&b, "url", a->url);
-    if (a->cloud_url[0])
-        jb_str(&b, "cloud_url", a->cloud_url);
-    write_event(a, &b);
+    json_obj_begin(&b, a->event_cap);
+    json_obj_str(&b, "event", "start");
+    json_obj_str(&b, "source", "scn-record");
+    json_obj_str(&b, "url", a->url);
+    if (a->cloud_url)
+        json_obj_str(&b, "cloud_url", a->cloud_url);
+    write_event(a, &b, "start");
 }
 
 static void stop_event(app *a, scn_session *s, const char *why)
 {
     scn_session_stats st;
-    char buf[1024];
-    jb b;
+    json_obj b;
 
     scn_session_get_stats(s, &st);
-    jb_begin(&b, buf, sizeof(buf));
-    jb_str(&b, "event", "stop");
-    jb_str(&b, "source", "scn-record");
-    jb_str(&b, "reason", why);
-    jb_int(&b, "frames", (int64_t)st.frames_in);
-    jb_int(&b, "reconnects", (int64_t)st.reconnects);
-    jb_int(&b, "malformed", (int64_t)st.malformed_in);
+    json_obj_begin(&b, a->event_cap);
+    json_obj_str(&b, "event", "stop");
+    json_obj_str(&b, "source", "scn-record");
+    json_obj_str(&b, "reason", why);
+    json_obj_int(&b, "frames", (int64_t)st.frames_in);
+    json_obj_int(&b, "reconnects", (int64_t)st.reconnects);
+    json_obj_int(&b, "malformed", (int64_t)st.malformed_in);
     if (a->cloud) {
         scn_cloud_stats cs;
 
         scn_cloud_get_stats(a->cloud, &cs);
-        jb_int(&b, "cloud_submitted", (int64_t)cs.submitted);
-        jb_int(&b, "cloud_acked", (int64_t)cs.acked);
-        jb_int(&b, "cloud_resent", (int64_t)cs.resent);
-        jb_int(&b, "inferences", (int64_t)cs.inferences);
-        jb_int(&b, "cloud_dropped", (int64_t)a->spool_dropped);
-        jb_int(&b, "cloud_refused", (int64_t)a->cloud_refused);
+        json_obj_int(&b, "cloud_submitted", (int64_t)cs.submitted);
+        json_obj_int(&b, "cloud_acked", (int64_t)cs.acked);
+        json_obj_int(&b, "cloud_resent", (int64_t)cs.resent);
+        json_obj_int(&b, "inferences", (int64_t)cs.inferences);
+        json_obj_int(&b, "cloud_dropped", (int64_t)a->spool_dropped);
+        json_obj_int(&b, "cloud_refused", (int64_t)a->cloud_refused);
     }
-    jb_str(&b, "key", scn_session_key_redacted(s));
-    write_event(a, &b);
+    if (a->events_incomplete)
+        json_obj_int(&b, "events_incomplete", (int64_t)a->events_incomplete);
+    json_obj_str(&b, "key", scn_session_key_redacted(s));
+    write_event(a, &b, "stop");
 }
 
 /* Gives the cloud up to drain_ms to acknowledge every record sent (the
@@ -740,15 +793,20 @@ int cmd_record(int argc, char **argv)
         return CLI_EX_CANTCREAT;
     }
     a.progress = !a.quiet && isatty(STDERR_FILENO);
-    redact_url(so.url, a.url, sizeof(a.url));
-    if (cloud_so.url)
-        redact_url(cloud_so.url, a.cloud_url, sizeof(a.cloud_url));
+    if (!(a.url = redact_url(so.url)) ||
+        (cloud_so.url && !(a.cloud_url = redact_url(cloud_so.url)))) {
+        fprintf(stderr, "scn-record: %s\n", scn_strerror(SCN_ERR_NOMEM));
+        free(a.url);
+        return CLI_EX_SOFTWARE;
+    }
+    a.event_cap = event_cap(so.max_message_bytes);
     co.on_inference = on_inference;
     co.on_state = cloud_state;
     co.on_error = cloud_error;
     co.on_spool_drop = on_spool_drop;
     co.user = &a;
     a.rl_drop.interval_ms = 5000;
+    a.rl_event.interval_ms = 5000;
     so.callbacks.on_state = on_state;
     so.callbacks.on_frame = on_frame;
     so.callbacks.on_discontinuity = on_discontinuity;
@@ -760,13 +818,18 @@ int cmd_record(int argc, char **argv)
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
 
-    if (!(a.partial = malloc(strlen(a.out) + sizeof(".partial"))))
+    if (!(a.partial = malloc(strlen(a.out) + sizeof(".partial")))) {
+        free(a.url);
+        free(a.cloud_url);
         return CLI_EX_SOFTWARE;
+    }
     sprintf(a.partial, "%s.partial", a.out);
     if ((rc = scn_recorder_new(a.partial, &ro, &a.rec)) != 0) {
         fprintf(stderr, "scn-record: cannot create %s: %s\n", a.out,
                 scn_strerror(rc));
         free(a.partial);
+        free(a.url);
+        free(a.cloud_url);
         return CLI_EX_CANTCREAT;
     }
     if ((rc = scn_recorder_stream_channel(a.rec, SCN_RECORD_OLFACTION,
@@ -818,6 +881,15 @@ int cmd_record(int argc, char **argv)
         if (!a.exit_code)
             a.exit_code = CLI_EX_IOERR;
     }
+    if (a.events_incomplete > 0) {
+        if (!a.quiet)
+            fprintf(stderr,
+                    "scn-record: %llu /events records could not be kept "
+                    "whole (each names what it left out)\n",
+                    (unsigned long long)a.events_incomplete);
+        if (!a.exit_code)
+            a.exit_code = CLI_EX_IOERR;
+    }
     if ((rc = scn_recorder_finish(a.rec)) != 0 && !a.exit_code) {
         fprintf(stderr, "scn-record: finishing %s: %s\n", a.out,
                 scn_strerror(rc));
@@ -842,5 +914,7 @@ out:
     free(a.partial);
     free(a.buf);
     free(a.cloud_json.buf);
+    free(a.url);
+    free(a.cloud_url);
     return a.exit_code;
 }

@@ -1,11 +1,13 @@
 """A device whose frames are longer than any fixed buffer a client might
 keep for one: each carries a "SPECTRUM" array of N readings (an unknown
-key, which the client keeps), for test_companion_long_frames.py.
+key, which the client keeps), for test_companion_long_frames.py; and,
+given M, whose typed messages are too (test_record_long_message.py).
 
-Usage: frame_peer.py N
+Usage: frame_peer.py N [M]
 Prints "frame_peer: listening on 127.0.0.1:PORT" first, then sends each
-connection a hello and a frame (SEQ 1, 2, ...) every 50 ms until it
-closes. Debian's python3-websockets (10.4).
+connection a hello, with M a "notice" (a type this client does not know)
+whose "text" is notice_text(M), and a frame (SEQ 1, 2, ...) every 50 ms
+until it closes. Debian's python3-websockets (10.4).
 """
 
 import asyncio
@@ -21,10 +23,21 @@ def frame(seq, n):
             "SPECTRUM": [round(seq + i / 1000, 3) for i in range(n)]}
 
 
+def notice_text(m):
+    """m characters that JSON must escape, or that are not ASCII, among
+    plain ones, and a last one that tells a whole text from a cut one."""
+    piece = 'ab"c\\d\n\u00e9\u2603\U0001f600 '
+    return (piece * (m // len(piece) + 1))[:m - 1] + "$"
+
+
 async def device(ws, path):
     n = int(sys.argv[1])
     await ws.send(json.dumps({"type": "hello", "protocol": "scentience.v1",
                               "uid": "SCN001", "devices": ["SCN001"]}))
+    if len(sys.argv) > 2:
+        await ws.send(json.dumps({"type": "notice", "seq": 1,
+                                  "text": notice_text(int(sys.argv[2]))},
+                                 ensure_ascii=False))
     seq = 0
     try:
         while True:
