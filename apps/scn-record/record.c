@@ -230,6 +230,8 @@ static void link_state(app *a, const char *source, const char *url,
         json_obj_str(&b, "reason", scn_err_name(ev->reason));
         json_obj_str(&b, "detail", scn_strerror(ev->reason));
     }
+    if (ev->last_error)
+        json_obj_str(&b, "last_error", scn_err_name(ev->last_error));
     if (ev->state == SCN_STATE_RECONNECTING) {
         json_obj_int(&b, "delay_ms", ev->delay_ms);
         json_obj_int(&b, "attempt", ev->attempt);

@@ -90,6 +90,9 @@ static const char events_schema[] =
     "\"previous\":" STR ",\"reason\":" STR ",\"detail\":" STR ","
     /* FAILED by the attempt limit: why the last attempt failed */
     "\"last_error\":" STR ","
+    /* a record not kept whole: the member left out, its size and why */
+    "\"left_out\":" STR ",\"left_out_bytes\":" INT ","
+    "\"left_out_reason\":" STR ",\"events_incomplete\":" INT ","
     "\"url\":" STR ",\"key\":" STR ","
     "\"delay_ms\":" INT ",\"attempt\":" INT ",\"http_status\":" INT ","
     "\"close_code\":" INT ","

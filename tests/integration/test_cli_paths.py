@@ -279,6 +279,7 @@ class PathsTest(unittest.TestCase):
         failed = [e for e in events if e.get("state") == "failed"]
         self.assertEqual(len(failed), 1, events)
         self.assertEqual(failed[0]["reason"], "ATTEMPTS_EXHAUSTED")
+        self.assertEqual(failed[0]["last_error"], "NETWORK")
         self.assertEqual(events[-1]["event"], "stop")
         self.assertEqual(events[-1]["reason"], "failed")
 
