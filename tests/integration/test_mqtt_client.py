@@ -17,6 +17,7 @@ as the independent peers that say what reached the broker:
   retried without), an anonymous client refused SCN_ERR_MQTT_NOT_AUTHORISED;
 - TLS with a test CA: works with that CA, a wrong CA is SCN_ERR_TLS; a
   client certificate the broker asks for;
+- one publish larger than the socket takes arrives whole;
 - the will: published when the client is killed, not when it quits;
 - after a reconnect each spooled message is written once (the broker's
   debug log counts the PUBLISHes it received);
@@ -368,6 +369,24 @@ class MqttClientTest(unittest.TestCase):
                          name="noca")
         self.assertEqual(d4.wait(lambda e: e["event"] == "new", 10,
                                  "new")["rc"], ERR_TLS)
+
+    def test_publish_larger_than_the_socket_takes(self):
+        """One publish of 8 MiB: more than the socket takes at once, so
+        the link writes it over many writable events, each asked for from
+        inside the previous one (lib/lws/fd_watch.c); the subscriber gets
+        it whole."""
+        b = self.users_broker()
+        sub = self.subscriber(b)
+        d = self.drone(b)
+        d.opened()
+        n = 8 << 20
+        self.assertEqual(d.publish("big 0 t/big %d" % n)["rc"], 0)
+        want = ("0123456789" * (n // 10 + 1))[:n]
+        got = sub.wait_payloads("t/big", [want], 30)
+        self.assertEqual(len(got), 1, [len(p) for p in got])
+        self.assertTrue(got[0] == want, "the payload arrived changed")
+        self.assertEqual(d.stats()["published_qos0"], 1)
+        d.quit()
 
     def test_client_certificate(self):
         b = self.broker(tls=True, require_cert=True)

@@ -17,6 +17,8 @@
  * stdin, one per line:
  *   pub QOS RETAIN TOPIC PAYLOAD   one publish (PAYLOAD: the rest)
  *   seq QOS TOPIC PREFIX FIRST N   N publishes, payloads PREFIX-FIRST ..
+ *   big QOS TOPIC N                one publish of N bytes: "0123456789"
+ *                                  repeated (more than a socket takes)
  *   sub QOS FILTER                 subscribe
  *   stats                          print the counters
  *   quit                           free the client (DISCONNECT) and exit
@@ -160,6 +162,17 @@ static void command(driver *d, char *line)
                 sent++;
         }
         published(rc, sent);
+    } else if (sscanf(line, "big %u %1023s %u", &qos, topic, &n) == 3) {
+        char *payload = malloc(n ? n : 1);
+
+        rc = SCN_ERR_NOMEM;
+        if (payload) {
+            for (unsigned i = 0; i < n; i++)
+                payload[i] = (char)('0' + i % 10);
+            rc = scn_mqtt_publish(d->m, topic, payload, n, (int)qos, 0);
+            free(payload);
+        }
+        published(rc, rc == 0);
     } else if (sscanf(line, "sub %u %1023s", &qos, topic) == 2) {
         rc = scn_mqtt_subscribe(d->m, topic, (int)qos);
         published(rc, 0);
