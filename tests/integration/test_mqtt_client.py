@@ -18,6 +18,8 @@ as the independent peers that say what reached the broker:
 - TLS with a test CA: works with that CA, a wrong CA is SCN_ERR_TLS; a
   client certificate the broker asks for;
 - one publish larger than the socket takes arrives whole;
+- the broker's SUBACK reported: granted, or refused by its access
+  control;
 - the will: published when the client is killed, not when it quits;
 - after a reconnect each spooled message is written once (the broker's
   debug log counts the PUBLISHes it received);
@@ -386,6 +388,23 @@ class MqttClientTest(unittest.TestCase):
         self.assertEqual(len(got), 1, [len(p) for p in got])
         self.assertTrue(got[0] == want, "the payload arrived changed")
         self.assertEqual(d.stats()["published_qos0"], 1)
+        d.quit()
+
+    def test_subscription_granted_and_refused(self):
+        """The broker's SUBACK reaches on_subscribe: a filter its access
+        control lets the client subscribe to is granted at the QoS asked,
+        another is refused (-1)."""
+        b = self.broker(extra_conf=mosquitto_broker.subscribe_acl(
+            os.path.join(self.tmp, "dynsec.json"), ["t/#"]))
+        d = self.driver(b.url, "--client-id", "subs1")
+        d.opened()
+        for line, want in (("sub 1 t/mine", ("t/mine", 1)),
+                           ("sub 1 secret/#", ("secret/#", -1))):
+            start = d.mark()
+            self.assertEqual(d.publish(line)["rc"], 0)
+            ev = d.wait(lambda e: e["event"] == "subscribed", 10,
+                        "subscribed", start)
+            self.assertEqual((ev["filter"], ev["granted_qos"]), want)
         d.quit()
 
     def test_client_certificate(self):

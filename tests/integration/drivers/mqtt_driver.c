@@ -24,7 +24,9 @@
  *   quit                           free the client (DISCONNECT) and exit
  * stdout: one JSON object per line (drivers/json_events.h), "event": new (rc of
  * scn_mqtt_new), state, message, published (rc of a pub or of each seq
- * publish that failed, and the count), error, spool_drop, stats.
+ * publish that failed, and the count), error, spool_drop, stats,
+ * subscribed (the broker's answer to a subscription: granted_qos, -1
+ * refused).
  */
 #include <cjson/cJSON.h>
 #include <getopt.h>
@@ -87,6 +89,18 @@ static void on_error(scn_mqtt *m, int err, const char *detail, void *user)
     (void)user;
     cJSON_AddNumberToObject(ev, "err", err);
     cJSON_AddStringToObject(ev, "detail", detail);
+    json_event_emit(ev);
+}
+
+static void on_subscribe(scn_mqtt *m, const char *filter, int granted_qos,
+                         void *user)
+{
+    cJSON *ev = json_event("subscribed");
+
+    (void)m;
+    (void)user;
+    cJSON_AddStringToObject(ev, "filter", filter);
+    cJSON_AddNumberToObject(ev, "granted_qos", granted_qos);
     json_event_emit(ev);
 }
 
@@ -303,6 +317,7 @@ int main(int argc, char **argv)
     o.on_message = on_message;
     o.on_error = on_error;
     o.on_spool_drop = on_spool_drop;
+    o.on_subscribe = on_subscribe;
     o.user = &d;
     if (scn_loop_new(NULL, &d.loop))
         return 70;
