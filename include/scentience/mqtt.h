@@ -102,7 +102,8 @@ typedef struct scn_mqtt_options {
     const char *username;      /**< NULL: none */
     const char *password_file; /**< the password, one line; NULL: none.
                                   Refused when readable by others. */
-    const char *ca_file;   /**< mqtts: PEM CA file; NULL: the system store */
+    const char *ca_file;       /**< mqtts: PEM CA file trusted besides the
+                                  system store; NULL: the system store only */
     const char *cert_file; /**< mqtts: client certificate (PEM); NULL: none */
     const char *key_file;  /**< its private key (PEM) */
     int insecure;          /**< nonzero: skip verification (tests only) */
