@@ -254,7 +254,7 @@ static const char *refusal_hint(int reason)
         return " (the broker's access list does not allow this client)";
     case SCN_ERR_TLS:
         return " (the broker's certificate does not verify against "
-               "--mqtt-ca, or the system store without it)";
+               "the system store or --mqtt-ca)";
     default:
         return "";
     }

@@ -1,10 +1,13 @@
 /*
  * The broker link: one scn_mqtt subscribed to the fleet tree (or to the
  * chosen drones' subtrees), serviced by the loop. Its state changes are
- * printed one line each (the table shows the current one); a refused
- * CONNECT or a certificate that does not verify ends the program, as
- * retrying cannot fix a wrong password.
+ * printed one line each (the table shows the current one); "open" (or
+ * "back") is said once the broker granted every subscription of the
+ * connection, not at its CONNACK: only then can messages arrive. A
+ * refused CONNECT or subscription, or a certificate that does not
+ * verify, ends the program, as retrying cannot fix a wrong password.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,12 +26,7 @@ static void on_state(scn_mqtt *m, const scn_state_event *ev, void *user)
         a->last_outage_ms = now;
         fprintf(stderr, P ": broker link lost: %s\n", scn_strerror(ev->reason));
     } else if (ev->state == SCN_STATE_OPEN) {
-        if (a->outages)
-            fprintf(stderr, P ": broker link back after %.1f s (outage %llu)\n",
-                    (double)(now - a->last_outage_ms) / 1000.0,
-                    (unsigned long long)a->outages);
-        else
-            fprintf(stderr, P ": broker link open\n");
+        a->subs_pending = a->subs; /* said when granted: on_subscribe */
     } else if (ev->state == SCN_STATE_FAILED) {
         fprintf(stderr, P ": broker %s: %s\n", a->cf->mqtt_url,
                 scn_strerror(ev->reason));
@@ -37,6 +35,31 @@ static void on_state(scn_mqtt *m, const scn_state_event *ev, void *user)
     a->link_state = ev->state;
     a->link_reason = ev->reason;
     a->link_since_ms = now;
+}
+
+static void on_subscribe(scn_mqtt *m, const char *filter, int granted_qos,
+                         void *user)
+{
+    gs_app *a = user;
+
+    (void)m;
+    if (granted_qos < 0) {
+        /* Nothing on that filter would ever come: not a link to wait on. */
+        fprintf(stderr,
+                P ": the broker refused the subscription to %s (not "
+                  "authorised to read it?)\n",
+                filter);
+        a->fatal = SCN_ERR_MQTT_NOT_AUTHORISED;
+        return;
+    }
+    if (!a->subs_pending || --a->subs_pending)
+        return;
+    if (a->outages)
+        fprintf(stderr, P ": broker link back after %.1f s (outage %llu)\n",
+                (double)(scn_loop_now_ms(a->loop) - a->last_outage_ms) / 1000.0,
+                (unsigned long long)a->outages);
+    else
+        fprintf(stderr, P ": broker link open\n");
 }
 
 static void on_message(scn_mqtt *m, const scn_mqtt_message *msg, void *user)
@@ -74,6 +97,15 @@ int gs_link_exit(int rc)
     }
 }
 
+/* --drone named the same drone earlier. */
+static bool chosen_before(const gs_config *cf, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (!strcmp(cf->drones[j], cf->drones[i]))
+            return true;
+    return false;
+}
+
 int gs_link_start(gs_app *a)
 {
     const gs_config *cf = a->cf;
@@ -95,6 +127,7 @@ int gs_link_start(gs_app *a)
     o.persistent_session = cf->persistent;
     o.on_state = on_state;
     o.on_message = on_message;
+    o.on_subscribe = on_subscribe;
     o.on_error = on_error;
     o.user = a;
     a->link_state = SCN_STATE_CONNECTING;
@@ -113,15 +146,20 @@ int gs_link_start(gs_app *a)
         return rc == SCN_ERR_TLS ? CLI_EX_CONFIG : gs_link_exit(rc);
     }
     /* QoS 1: what the drones send at QoS 1 reaches us at QoS 1. */
-    if (cf->drone_count == 0)
+    if (cf->drone_count == 0) {
+        a->subs = 1;
         return scn_mqtt_subscribe(a->mqtt, SCN_FLEET_TOPIC_PREFIX "+/#", 1)
                    ? CLI_EX_SOFTWARE
                    : 0;
+    }
     for (size_t i = 0; i < cf->drone_count; i++) {
+        if (chosen_before(cf, i))
+            continue; /* one filter, one SUBACK */
         snprintf(filter, sizeof(filter), SCN_FLEET_TOPIC_PREFIX "%s/#",
                  cf->drones[i]);
         if (scn_mqtt_subscribe(a->mqtt, filter, 1) != 0)
             return CLI_EX_SOFTWARE;
+        a->subs++;
     }
     return 0;
 }
@@ -136,7 +174,10 @@ void gs_link_describe(const gs_app *a, uint64_t now_ms, char *buf, size_t cap)
 {
     double since = (double)(now_ms - a->link_since_ms) / 1000.0;
 
-    if (a->link_state == SCN_STATE_OPEN)
+    if (a->link_state == SCN_STATE_OPEN && a->subs_pending)
+        snprintf(buf, cap, "subscribing (%.1f s), outages %llu", since,
+                 (unsigned long long)a->outages);
+    else if (a->link_state == SCN_STATE_OPEN)
         snprintf(buf, cap, "open (%.0f s), outages %llu", since,
                  (unsigned long long)a->outages);
     else if (a->link_reason)

@@ -32,7 +32,7 @@ static void usage(FILE *f)
           "mqtts://HOST[:8883]\n"
           "  --mqtt-username NAME  user name at the broker\n"
           "  --mqtt-password-file FILE  its password, one line (0600)\n"
-          "  --mqtt-ca FILE        mqtts: CA certificates (PEM); else the "
+          "  --mqtt-ca FILE        mqtts: CA certificates (PEM), besides the "
           "system's\n"
           "  --mqtt-cert FILE --mqtt-key FILE  mqtts: a client certificate\n"
           "  --mqtt-client-id ID   the client id (scn-fleet-PID)\n"

@@ -57,6 +57,8 @@ typedef struct gs_app {
     int link_reason;
     uint64_t link_since_ms; /* when link_state began */
     uint64_t outages;       /* links lost after being open */
+    size_t subs;            /* distinct filters subscribed to */
+    size_t subs_pending;    /* of this connection, not yet granted */
     uint64_t last_outage_ms;
     uint64_t bad_messages; /* refused by the model (counted there too) */
     int table_tty;

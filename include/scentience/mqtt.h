@@ -15,7 +15,8 @@
  *   may see it twice: payloads carry a seq for that).
  * - QoS 0 publishes are sent only while connected; otherwise they are
  *   dropped and counted (dropped_offline).
- * - Subscriptions are remembered and made again on every connect.
+ * - Subscriptions are remembered and made again on every connect; the
+ *   broker's answer to each is reported to on_subscribe.
  * - The link reconnects by itself with the session backoff (jittered,
  *   min..max). A refused CONNECT is reported with its own error
  *   (SCN_ERR_MQTT_AUTH: username or password; SCN_ERR_MQTT_NOT_AUTHORISED;
@@ -101,7 +102,8 @@ typedef struct scn_mqtt_options {
     const char *username;      /**< NULL: none */
     const char *password_file; /**< the password, one line; NULL: none.
                                   Refused when readable by others. */
-    const char *ca_file;   /**< mqtts: PEM CA file; NULL: the system store */
+    const char *ca_file;       /**< mqtts: PEM CA file trusted besides the
+                                  system store; NULL: the system store only */
     const char *cert_file; /**< mqtts: client certificate (PEM); NULL: none */
     const char *key_file;  /**< its private key (PEM) */
     int insecure;          /**< nonzero: skip verification (tests only) */
@@ -150,6 +152,13 @@ typedef struct scn_mqtt_options {
      * outage of this client loses none of them. client_id must then be
      * the same on every run. Default 0: a clean session. */
     int persistent_session;
+    /** The broker's answer (SUBACK) to a subscription, made at every
+     * connect: granted_qos is the QoS it granted (0..2), or -1 when it
+     * refused the filter (commonly: not authorised to read it). Messages
+     * on filter can arrive only once it is granted, not already at OPEN.
+     * NULL: not reported. */
+    void (*on_subscribe)(scn_mqtt *m, const char *filter, int granted_qos,
+                         void *user);
 } scn_mqtt_options;
 
 /** What scn_mqtt_options_init() calls, with the caller's

@@ -7,6 +7,13 @@
  * lws gets a dup of the descriptor: it closes what it adopted, and the
  * owner closes its own, in whichever order. All watches of a loop share
  * one vhost without a listener, made with the first.
+ *
+ * lws 4.1.6's raw file clears POLLOUT after its writable callback returns
+ * (rops_handle_POLLIN_raw_file in roles/raw-file/ops-raw-file.c), so a
+ * write asked for inside that callback would be lost: the rest of a
+ * partial write would wait for the next read or timer. Such a request is
+ * made from a sul instead, which lws runs at the top of its next turn,
+ * before it polls.
  */
 #include <fcntl.h>
 #include <scentience/error.h>
@@ -23,7 +30,9 @@ struct scn_fd_watch {
     scn_fd_watch_fn fn;
     void *user;
     bool in_callback;
+    bool in_writable; /* inside the writable callback: see the top */
     bool free_pending;
+    lws_sorted_usec_list_t rearm; /* a write asked for in_writable */
 };
 
 static int fd_callback(struct lws *wsi, enum lws_callback_reasons reason,
@@ -56,14 +65,25 @@ static int notify(struct lws *wsi, scn_fd_watch *w, bool readable,
                   bool writable, bool hangup)
 {
     w->in_callback = true;
+    w->in_writable = writable;
     w->fn(w->user, readable, writable, hangup);
     w->in_callback = false;
+    w->in_writable = false;
     if (!w->free_pending)
         return 0;
+    lws_sul_cancel(&w->rearm);
     if (w->wsi)
         lws_set_opaque_user_data(wsi, NULL);
     free(w);
     return -1;
+}
+
+static void rearm_due(lws_sorted_usec_list_t *sul)
+{
+    scn_fd_watch *w = lws_container_of(sul, scn_fd_watch, rearm);
+
+    if (w->wsi)
+        lws_callback_on_writable(w->wsi);
 }
 
 static int fd_callback(struct lws *wsi, enum lws_callback_reasons reason,
@@ -85,6 +105,7 @@ static int fd_callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_WSI_DESTROY:
         /* lws closed its dup after an error or hangup on it. */
         lws_set_opaque_user_data(wsi, NULL);
+        lws_sul_cancel(&w->rearm);
         w->wsi = NULL;
         notify(wsi, w, false, false, true);
         return 0;
@@ -127,7 +148,11 @@ int scn__fd_watch_new(scn_loop *loop, int fd, scn_fd_watch_fn fn, void *user,
 
 void scn__fd_watch_want_write(scn_fd_watch *w)
 {
-    if (w && w->wsi && !w->free_pending)
+    if (!w || !w->wsi || w->free_pending)
+        return;
+    if (w->in_writable)
+        lws_sul_schedule(lws_get_context(w->wsi), 0, &w->rearm, rearm_due, 1);
+    else
         lws_callback_on_writable(w->wsi);
 }
 
@@ -141,6 +166,7 @@ void scn__fd_watch_free(scn_fd_watch *w)
         w->free_pending = true;
         return;
     }
+    lws_sul_cancel(&w->rearm);
     wsi = w->wsi;
     if (wsi) {
         w->wsi = NULL;

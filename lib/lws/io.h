@@ -70,7 +70,8 @@ typedef void (*scn_fd_watch_fn)(void *user, bool readable, bool writable,
  * SCN_ERR_NOMEM. */
 int scn__fd_watch_new(scn_loop *loop, int fd, scn_fd_watch_fn fn, void *user,
                       scn_fd_watch **out);
-/* Asks for one writable event (then it must be asked again). */
+/* Asks for one writable event (then it must be asked again), also from
+ * inside the writable callback: that one comes at the next turn. */
 void scn__fd_watch_want_write(scn_fd_watch *w);
 /* Stops watching and frees; NULL allowed; safe inside its own callback. */
 void scn__fd_watch_free(scn_fd_watch *w);

@@ -33,6 +33,7 @@
 typedef struct sub {
     char *filter;
     int qos;
+    int mid; /* the current link's SUBSCRIBE awaiting its SUBACK, else 0 */
 } sub;
 
 struct scn_mqtt {
@@ -230,6 +231,13 @@ static void pump(scn_mqtt *m)
 static void connect_now(scn_mqtt *m);
 static void link_lost(scn_mqtt *m, int err);
 
+static void subscribe_now(scn_mqtt *m, sub *s)
+{
+    s->mid = 0;
+    if (scn__mqtt_link_subscribe(m->link, s->filter, s->qos, &s->mid))
+        s->mid = 0;
+}
+
 static void on_connack(void *user, int code)
 {
     scn_mqtt *m = user;
@@ -248,7 +256,7 @@ static void on_connack(void *user, int code)
     m->open_since_ms = scn_loop_now_ms(m->loop);
     m->stats.connects++;
     for (size_t i = 0; i < m->nsubs; i++)
-        scn__mqtt_link_subscribe(m->link, m->subs[i].filter, m->subs[i].qos);
+        subscribe_now(m, &m->subs[i]);
     set_state(m, SCN_STATE_OPEN, 0, 0);
     if (m->spool)
         pump(m);
@@ -267,6 +275,24 @@ static void on_puback(void *user, int mid)
     pump(m);
 }
 
+static void on_suback(void *user, int mid, int granted_qos)
+{
+    scn_mqtt *m = user;
+
+    for (size_t i = 0; i < m->nsubs; i++) {
+        sub *s = &m->subs[i];
+
+        if (s->mid != mid)
+            continue;
+        s->mid = 0;
+        if (m->opts.on_subscribe)
+            SCN_LOOP_USER_CALL(
+                m->loop,
+                m->opts.on_subscribe(m, s->filter, granted_qos, m->opts.user));
+        return;
+    }
+}
+
 static void on_message(void *user, const scn_mqtt_message *msg)
 {
     scn_mqtt *m = user;
@@ -282,10 +308,7 @@ static void on_lost(void *user, int err)
 }
 
 static const scn_mqtt_link_events link_events = {
-    on_connack,
-    on_puback,
-    on_message,
-    on_lost,
+    on_connack, on_puback, on_suback, on_message, on_lost,
 };
 
 static void on_redial(void *user)
@@ -304,6 +327,9 @@ static void link_lost(scn_mqtt *m, int err)
     m->refusal = 0;
     scn__mqtt_link_close(m->link, false);
     m->link = NULL;
+    /* The next link numbers its packets afresh. */
+    for (size_t i = 0; i < m->nsubs; i++)
+        m->subs[i].mid = 0;
     if (m->spool)
         scn__mqtt_window_reset(&m->win);
     if (m->open) {
@@ -636,30 +662,29 @@ int scn_mqtt_publish(scn_mqtt *m, const char *topic, const void *payload,
 
 int scn_mqtt_subscribe(scn_mqtt *m, const char *filter, int qos)
 {
-    sub *grown;
+    sub *s = NULL, *grown;
     char *copy;
 
     if (!m || !scn__mqtt_filter_valid(filter) || (qos != 0 && qos != 1))
         return SCN_ERR_INVALID_ARG;
-    for (size_t i = 0; i < m->nsubs; i++) {
-        if (!strcmp(m->subs[i].filter, filter)) {
-            m->subs[i].qos = qos;
-            goto now;
+    for (size_t i = 0; i < m->nsubs && !s; i++)
+        if (!strcmp(m->subs[i].filter, filter))
+            s = &m->subs[i];
+    if (!s) {
+        copy = strdup(filter);
+        grown = copy ? realloc(m->subs, (m->nsubs + 1) * sizeof(*grown)) : NULL;
+        if (!grown) {
+            free(copy);
+            return SCN_ERR_NOMEM;
         }
+        m->subs = grown;
+        s = &m->subs[m->nsubs++];
+        s->filter = copy;
+        s->mid = 0;
     }
-    copy = strdup(filter);
-    grown = copy ? realloc(m->subs, (m->nsubs + 1) * sizeof(*grown)) : NULL;
-    if (!grown) {
-        free(copy);
-        return SCN_ERR_NOMEM;
-    }
-    m->subs = grown;
-    m->subs[m->nsubs].filter = copy;
-    m->subs[m->nsubs].qos = qos;
-    m->nsubs++;
-now:
+    s->qos = qos;
     if (m->open && m->link)
-        scn__mqtt_link_subscribe(m->link, filter, qos);
+        subscribe_now(m, s);
     return 0;
 }
 

@@ -40,6 +40,9 @@ typedef struct scn_mqtt_link_events {
     void (*on_connack)(void *user, int code);
     /* A QoS 1 publish of this link was acknowledged. */
     void (*on_puback)(void *user, int mid);
+    /* The broker's SUBACK to a subscribe of this link: the QoS granted,
+     * or -1 when it refused (0x80: commonly not authorised). */
+    void (*on_suback)(void *user, int mid, int granted_qos);
     void (*on_message)(void *user, const scn_mqtt_message *msg);
     /* The connection is gone (once): err is an SCN_ERR_* (NETWORK,
      * PEER_CLOSED, DEAD_PEER, TLS, TIMEOUT, RESOLVE, MQTT_REFUSED when the
@@ -63,9 +66,10 @@ int scn__mqtt_link_publish(scn_mqtt_link *l, const char *topic,
                            const void *payload, size_t len, int qos,
                            bool retain, int *mid);
 
-/* Queues a SUBSCRIBE. Returns 0, SCN_ERR_STATE, SCN_ERR_INVALID_ARG or
- * SCN_ERR_NOMEM. */
-int scn__mqtt_link_subscribe(scn_mqtt_link *l, const char *filter, int qos);
+/* Queues a SUBSCRIBE; *mid gets its packet id, which on_suback names.
+ * Returns 0, SCN_ERR_STATE, SCN_ERR_INVALID_ARG or SCN_ERR_NOMEM. */
+int scn__mqtt_link_subscribe(scn_mqtt_link *l, const char *filter, int qos,
+                             int *mid);
 
 /* Ends the connection and frees the link; with disconnect, a connected
  * link first sends DISCONNECT (so the broker drops the will). Safe inside

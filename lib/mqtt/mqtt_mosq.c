@@ -222,6 +222,19 @@ static void on_publish(struct mosquitto *m, void *obj, int mid)
         l->ev.on_puback(l->user, mid);
 }
 
+static void on_subscribe(struct mosquitto *m, void *obj, int mid, int qos_count,
+                         const int *granted)
+{
+    scn_mqtt_link *l = obj;
+    int qos = qos_count >= 1 ? granted[0] : -1;
+
+    (void)m;
+    /* One filter per SUBSCRIBE: one code; 0x80 (or anything else out of
+     * 0..2) is a refusal. */
+    if (!l->close_pending)
+        l->ev.on_suback(l->user, mid, qos >= 0 && qos <= 2 ? qos : -1);
+}
+
 static void on_message(struct mosquitto *m, void *obj,
                        const struct mosquitto_message *mm)
 {
@@ -274,6 +287,7 @@ static int configure(scn_mqtt_link *l, const scn_mqtt_link_params *p)
     mosquitto_connect_callback_set(m, on_connect);
     mosquitto_publish_callback_set(m, on_publish);
     mosquitto_message_callback_set(m, on_message);
+    mosquitto_subscribe_callback_set(m, on_subscribe);
     mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
     /* The client bounds what is in flight (max_inflight): libmosquitto
      * must not hold any back in a queue of its own. */
@@ -433,13 +447,14 @@ int scn__mqtt_link_publish(scn_mqtt_link *l, const char *topic,
     return call_error(rc);
 }
 
-int scn__mqtt_link_subscribe(scn_mqtt_link *l, const char *filter, int qos)
+int scn__mqtt_link_subscribe(scn_mqtt_link *l, const char *filter, int qos,
+                             int *mid)
 {
     int rc;
 
     if (!l->connacked || l->lost_err || l->close_pending)
         return SCN_ERR_STATE;
-    rc = mosquitto_subscribe(l->mosq, NULL, filter, qos);
+    rc = mosquitto_subscribe(l->mosq, mid, filter, qos);
     after_call(l, rc);
     return call_error(rc);
 }

@@ -33,8 +33,12 @@ static void sni_from_name(const SSL *ssl, int where, int ret)
 static int load_files(SSL_CTX *c, const char *ca_file, const char *cert_file,
                       const char *key_file)
 {
-    if (ca_file ? SSL_CTX_load_verify_locations(c, ca_file, NULL) != 1
-                : SSL_CTX_set_default_verify_paths(c) != 1)
+    /* As the sessions' (tls_mem.c, docs/PROTOCOL.md 1): the system store
+     * is trusted and ca_file adds to it. A missing system store is no
+     * error (then only ca_file is trusted). */
+    SSL_CTX_set_default_verify_paths(c);
+    ERR_clear_error();
+    if (ca_file && SSL_CTX_load_verify_file(c, ca_file) != 1)
         return SCN_ERR_TLS;
     if (!cert_file)
         return 0;

@@ -8,8 +8,8 @@
 #include <openssl/ssl.h>
 #include <stdbool.h>
 
-/* A client context that verifies the broker's certificate against
- * ca_file (NULL: the system's trust store) and against host, the name
+/* A client context that verifies the broker's certificate against the
+ * system's trust store and ca_file (if set) and against host, the name
  * (or address) the user gave, and sends host as SNI, whatever address
  * libmosquitto is told to connect to; cert_file and key_file (both or
  * neither) are presented. insecure: no verification at all. Returns 0 or

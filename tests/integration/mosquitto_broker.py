@@ -30,6 +30,8 @@ subscriber received across a kill -9 freezes the broker first, once the
 subscriber has everything acknowledged so far, so that the messages in
 flight at the kill are ones the client still owns.
         b.log_text()           what the broker logged (all runs)
+    Broker(extra_conf=subscribe_acl(path, ["a/#"])): a broker that
+    refuses a SUBSCRIBE to anything else (SUBACK 0x80).
 
 Standard library only; runs under /usr/bin/python3 like the other tests.
 Run as a script it starts one broker and prints "mosquitto: listening on
@@ -38,6 +40,8 @@ Run as a script it starts one broker and prints "mosquitto: listening on
     mosquitto_broker.py [--user NAME:PASSWORD]... [--tls] [--dir DIR]
 """
 
+import glob
+import json
 import os
 import re
 import shutil
@@ -72,6 +76,31 @@ def have_mosquitto():
 def _openssl(*args, cwd):
     subprocess.run(["openssl"] + list(args), cwd=cwd, check=True,
                    capture_output=True, timeout=simproc.scaled(60))
+
+
+def subscribe_acl(path, allowed):
+    """extra_conf lines for a Broker of anonymous clients that refuses
+    every SUBSCRIBE but to the filters allowed matches (SUBACK 0x80):
+    Debian's dynamic security plugin, its state in path (a JSON file it
+    rewrites). mosquitto's acl_file grants every SUBSCRIBE and filters
+    what it delivers instead, so it cannot show a refusal."""
+    plugins = glob.glob("/usr/lib/*/mosquitto_dynamic_security.so")
+    if not plugins:
+        raise AssertionError("mosquitto_dynamic_security.so not found "
+                             "(scripts/install-deps installs mosquitto)")
+    role = {"rolename": "reader",
+            "acls": [{"acltype": "subscribePattern", "topic": t,
+                      "allow": True} for t in allowed]}
+    state = {"defaultACLAccess": {"publishClientSend": True,
+                                  "publishClientReceive": True,
+                                  "subscribe": False, "unsubscribe": True},
+             "clients": [], "roles": [role],
+             "groups": [{"groupname": "anonymous",
+                         "roles": [{"rolename": "reader"}]}],
+             "anonymousGroup": "anonymous"}
+    with open(path, "w") as f:
+        json.dump(state, f)
+    return ["plugin " + plugins[0], "plugin_opt_config_file " + path]
 
 
 def make_test_ca(d, name):

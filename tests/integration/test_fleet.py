@@ -18,6 +18,7 @@ mosquitto_pub sending the companion's envelopes (docs/PROTOCOL.md 12):
 - the recording's disk full: the recording stops (once, said), the table
   goes on, exit 74, and what was written is recoverable;
 - a wrong password: exit 77 naming the cause, the password in no log; a
+  subscription the broker refuses: exit 77, never "link open"; a
   broker certificate that the given CA did not sign: exit 76;
 - the live listener over TLS with a test CA and a dashboard token, and
   an allow list that turns loopback away.
@@ -310,18 +311,9 @@ class FleetTest(FleetCase):
             if persistent:
                 extra.append("--mqtt-persistent")
             first = self.start_fleet(self.broker, *extra, name=cid + "-1")
+            # Said once the broker granted the subscription (SUBACK): it
+            # holds the subscription to keep from then on.
             self.wait_err(first, "scn-fleet: broker link open", 10)
-            # The SUBSCRIBE goes out after the CONNACK: only a message
-            # received shows the broker holds the subscription to keep.
-            # Retained, it arrives whether it was published before the
-            # SUBSCRIBE or after; removed once seen.
-            probe = "scentience/v1/probe-%s/state" % cid
-            self.pub(self.broker, probe, envelope("p", 1, state(50, 0, 0,
-                                                                100)),
-                     retain=True)
-            self.wait_table(first, lambda t: "probe-" + cid in t["rows"], 10,
-                            "the probe drone")
-            self.pub(self.broker, probe, "", retain=True)
             first.kill()
             first.wait()
             first.checked = True
@@ -464,6 +456,30 @@ class FleetTest(FleetCase):
                         stdout="ca-ok-out", stderr="ca-ok-err")
         self.wait_err(ok, "scn-fleet: broker link open", 10)
         self.assertEqual(self.stop(ok), 0)
+
+    def test_refused_subscription(self):
+        """A broker whose access control does not let scn-fleet subscribe
+        to the fleet tree refuses the SUBSCRIBE (SUBACK 0x80) after
+        accepting the CONNECT: scn-fleet never says the link is open (no
+        message could come), says the subscription was refused and exits
+        77. To the drones it may read, the same broker's link is open."""
+        self.broker.close()
+        self.broker = mosquitto_broker.Broker(
+            extra_conf=mosquitto_broker.subscribe_acl(
+                os.path.join(self.tmp, "dynsec.json"),
+                ["scentience/v1/alpha/#"]))
+        self.addCleanup(self.broker.close)
+        fleet = self.start_fleet(self.broker)
+        rc, _ = self.finish(fleet, 20)
+        err = self.text(fleet.err_path)
+        self.assertEqual(rc, 77, err)
+        self.assertIn("scn-fleet: the broker refused the subscription to "
+                      "scentience/v1/+/#", err)
+        self.assertNotIn("broker link open", err)
+        ok = self.start_fleet(self.broker, "--drone", "alpha", name="ok")
+        self.wait_err(ok, "scn-fleet: broker link open", 10)
+        self.assertEqual(self.stop(ok), 0)
+        self.assertNotIn("refused the subscription", self.text(ok.err_path))
 
     def test_chosen_drones_only(self):
         fleet = self.start_fleet(self.broker, "--drone", "alpha,charlie")

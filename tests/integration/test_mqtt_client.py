@@ -16,7 +16,11 @@ as the independent peers that say what reached the broker:
 - a wrong password is SCN_ERR_MQTT_AUTH (FAILED with fail_fast_auth,
   retried without), an anonymous client refused SCN_ERR_MQTT_NOT_AUTHORISED;
 - TLS with a test CA: works with that CA, a wrong CA is SCN_ERR_TLS; a
+  CA file trusted besides the system store, not instead of it; a
   client certificate the broker asks for;
+- one publish larger than the socket takes arrives whole;
+- the broker's SUBACK reported: granted, or refused by its access
+  control;
 - the will: published when the client is killed, not when it quits;
 - after a reconnect each spooled message is written once (the broker's
   debug log counts the PUBLISHes it received);
@@ -368,6 +372,82 @@ class MqttClientTest(unittest.TestCase):
                          name="noca")
         self.assertEqual(d4.wait(lambda e: e["event"] == "new", 10,
                                  "new")["rc"], ERR_TLS)
+
+    def test_ca_file_adds_to_the_system_store(self):
+        """--ca is trusted besides the system store, as a session's CA
+        file is (docs/PROTOCOL.md 1), never instead of it. The system
+        store is OpenSSL's default paths, here SSL_CERT_FILE/SSL_CERT_DIR
+        in the driver's environment."""
+        b = self.users_broker(tls=True)
+        sub = self.subscriber(b)
+        pw = b.write_password_file("drone1",
+                                   os.path.join(self.tmp, "pw-sys"))
+        empty = os.path.join(self.tmp, "no-certs")
+        os.mkdir(empty)
+        common = ["--username", "drone1", "--password-file", pw,
+                  "--fail-fast-auth", "--backoff-min", "50"]
+
+        def driver(name, ca_file, store):
+            """The driver with --ca ca_file and store as the system's."""
+            env = dict(os.environ, SSL_CERT_FILE=store, SSL_CERT_DIR=empty)
+            d = mqttdriver.Driver(
+                b.tls_url, os.path.join(LOG_DIR, "mqtt-%s-%s-%d.stderr" % (
+                    self._testMethodName, name, os.getpid())),
+                "--client-id", name, "--ca", ca_file, *common,
+                spawn=lambda argv, **kw: subprocess.Popen(argv, env=env, **kw))
+            self.addCleanup(d.close)
+            return d
+
+        # The store knows the broker's CA, --ca names another: trusted.
+        d = driver("store", b.other_ca, b.ca_file)
+        d.opened()
+        self.assertEqual(d.publish("pub 0 0 t/sys store and file")["rc"], 0)
+        self.assertEqual(sub.wait_payloads("t/sys", ["store and file"], 10),
+                         ["store and file"])
+        d.quit()
+        # The store does not, --ca does: trusted.
+        d2 = driver("file", b.ca_file, b.other_ca)
+        d2.opened()
+        d2.quit()
+        # Neither does: refused, so the store above was what trusted it.
+        d3 = driver("neither", b.other_ca, b.other_ca)
+        self.assertEqual(d3.state("failed")["reason"], ERR_TLS)
+        d3.quit()
+
+    def test_publish_larger_than_the_socket_takes(self):
+        """One publish of 8 MiB: more than the socket takes at once, so
+        the link writes it over many writable events, each asked for from
+        inside the previous one (lib/lws/fd_watch.c); the subscriber gets
+        it whole."""
+        b = self.users_broker()
+        sub = self.subscriber(b)
+        d = self.drone(b)
+        d.opened()
+        n = 8 << 20
+        self.assertEqual(d.publish("big 0 t/big %d" % n)["rc"], 0)
+        want = ("0123456789" * (n // 10 + 1))[:n]
+        got = sub.wait_payloads("t/big", [want], 30)
+        self.assertEqual(len(got), 1, [len(p) for p in got])
+        self.assertTrue(got[0] == want, "the payload arrived changed")
+        self.assertEqual(d.stats()["published_qos0"], 1)
+        d.quit()
+
+    def test_subscription_granted_and_refused(self):
+        """The broker's SUBACK reaches on_subscribe: a filter its access
+        control lets the client subscribe to is granted at the QoS asked,
+        another is refused (-1)."""
+        b = self.broker(extra_conf=mosquitto_broker.subscribe_acl(
+            os.path.join(self.tmp, "dynsec.json"), ["t/#"]))
+        d = self.driver(b.url, "--client-id", "subs1")
+        d.opened()
+        for line, want in (("sub 1 t/mine", ("t/mine", 1)),
+                           ("sub 1 secret/#", ("secret/#", -1))):
+            start = d.mark()
+            self.assertEqual(d.publish(line)["rc"], 0)
+            ev = d.wait(lambda e: e["event"] == "subscribed", 10,
+                        "subscribed", start)
+            self.assertEqual((ev["filter"], ev["granted_qos"]), want)
+        d.quit()
 
     def test_client_certificate(self):
         b = self.broker(tls=True, require_cert=True)

@@ -17,12 +17,16 @@
  * stdin, one per line:
  *   pub QOS RETAIN TOPIC PAYLOAD   one publish (PAYLOAD: the rest)
  *   seq QOS TOPIC PREFIX FIRST N   N publishes, payloads PREFIX-FIRST ..
+ *   big QOS TOPIC N                one publish of N bytes: "0123456789"
+ *                                  repeated (more than a socket takes)
  *   sub QOS FILTER                 subscribe
  *   stats                          print the counters
  *   quit                           free the client (DISCONNECT) and exit
  * stdout: one JSON object per line (drivers/json_events.h), "event": new (rc of
  * scn_mqtt_new), state, message, published (rc of a pub or of each seq
- * publish that failed, and the count), error, spool_drop, stats.
+ * publish that failed, and the count), error, spool_drop, stats,
+ * subscribed (the broker's answer to a subscription: granted_qos, -1
+ * refused).
  */
 #include <cjson/cJSON.h>
 #include <getopt.h>
@@ -85,6 +89,18 @@ static void on_error(scn_mqtt *m, int err, const char *detail, void *user)
     (void)user;
     cJSON_AddNumberToObject(ev, "err", err);
     cJSON_AddStringToObject(ev, "detail", detail);
+    json_event_emit(ev);
+}
+
+static void on_subscribe(scn_mqtt *m, const char *filter, int granted_qos,
+                         void *user)
+{
+    cJSON *ev = json_event("subscribed");
+
+    (void)m;
+    (void)user;
+    cJSON_AddStringToObject(ev, "filter", filter);
+    cJSON_AddNumberToObject(ev, "granted_qos", granted_qos);
     json_event_emit(ev);
 }
 
@@ -160,6 +176,17 @@ static void command(driver *d, char *line)
                 sent++;
         }
         published(rc, sent);
+    } else if (sscanf(line, "big %u %1023s %u", &qos, topic, &n) == 3) {
+        char *payload = malloc(n ? n : 1);
+
+        rc = SCN_ERR_NOMEM;
+        if (payload) {
+            for (unsigned i = 0; i < n; i++)
+                payload[i] = (char)('0' + i % 10);
+            rc = scn_mqtt_publish(d->m, topic, payload, n, (int)qos, 0);
+            free(payload);
+        }
+        published(rc, rc == 0);
     } else if (sscanf(line, "sub %u %1023s", &qos, topic) == 2) {
         rc = scn_mqtt_subscribe(d->m, topic, (int)qos);
         published(rc, 0);
@@ -290,6 +317,7 @@ int main(int argc, char **argv)
     o.on_message = on_message;
     o.on_error = on_error;
     o.on_spool_drop = on_spool_drop;
+    o.on_subscribe = on_subscribe;
     o.user = &d;
     if (scn_loop_new(NULL, &d.loop))
         return 70;
