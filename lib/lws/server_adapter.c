@@ -21,8 +21,8 @@
  * system call in ten: the first few connections of a loop are polled by
  * lws directly instead (fd_watch.c), as long as all they need is reading.
  * One that has to wait for its socket to take bytes, or stops reading,
- * moves to the set for good: lws 4.1.6's raw file drops a writable
- * request made inside its own writable callback (ops-raw-file.c).
+ * moves to the set for good, where its events are ours to set: its
+ * socket is then watched by one mechanism only, whatever it asks next.
  *
  * A connection's close is decided anywhere (io_close) but done from the
  * top of the loop ("reaped"), never inside a caller that may be walking
