@@ -503,6 +503,9 @@ static void cmd_record(comp *c, const char *line, const scn_uav_reply *r)
             jstr(&b, r->answer->raw);
         else
             jraw(&b, "null");
+        /* The drone said more than the library keeps: never cut silently. */
+        if (r->answer && r->answer->raw_truncated)
+            jraw(&b, ",\"answer_truncated\":true");
         if (r->err) {
             jraw(&b, ",\"error\":");
             jstr(&b, scn_strerror(r->err));
@@ -516,7 +519,7 @@ static void cmd_record(comp *c, const char *line, const scn_uav_reply *r)
 
 void comp_command_reply(comp *c, const scn_uav_reply *r)
 {
-    char raw[4 * SCN_UAV_RAW_MAX + 1];
+    char raw[CLI_ANSWER_MAX];
 
     if (c->cmd_outstanding)
         c->cmd_outstanding--;
@@ -530,7 +533,8 @@ void comp_command_reply(comp *c, const scn_uav_reply *r)
     }
     printf("< %s: %s\n", r->line,
            r->answer && r->answer->raw_len
-               ? cli_escaped(raw, sizeof(raw), r->answer->raw)
+               ? cli_answer(raw, sizeof(raw), r->answer->raw,
+                            r->answer->raw_truncated)
                : scn_strerror(r->err));
     fflush(stdout);
 }
