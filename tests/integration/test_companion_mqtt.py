@@ -647,12 +647,15 @@ class CommandsTest(MqttCase):
             [sys.executable, LONG_DRONE], name="long_answer_drone",
             err_path=self.log_path("long.peer.stderr"))
         self.addCleanup(peer.kill)
-        sub = Sub(self, b, ROOT + "command/reply", "long.sub")
+        sub = Sub(self, b, ROOT + "#", "long.sub")
         sub.wait_ready()
         mcap = os.path.join(self.tmp, "long.mcap")
         p, _ = self.companion("long", b.url, ["--mqtt-commands", "land",
                                               "--record", mcap],
                               drone_url=peer.origin)
+        # Online: its subscription to requests is in place (a request
+        # before it would reach nobody).
+        self.wait_status(sub, True)
         self.request(b, "x1", "land")
         r = self.reply(sub, "x1")[0]
         kept = long_answer_drone.ANSWER[:128]
