@@ -64,7 +64,10 @@ static const char uav_command_schema[] =
     "\"answer\":{\"type\":[\"string\",\"null\"]},"
     "\"answer_truncated\":{\"type\":\"boolean\"},"
     "\"error\":" STR ","
-    "\"attempts\":" INT ",\"elapsed_ms\":" INT "}}";
+    "\"attempts\":" INT ",\"elapsed_ms\":" INT ","
+    /* a record not kept whole (no memory): the member left out */
+    "\"left_out\":" STR ",\"left_out_bytes\":" INT ","
+    "\"left_out_reason\":" STR "}}";
 
 /* A cloud inference result for one input frame. */
 static const char inference_schema[] =
