@@ -189,6 +189,19 @@ const char *cli_escaped(char *buf, size_t cap, const char *s)
     return buf;
 }
 
+const char *cli_answer(char *buf, size_t cap, const char *raw, int cut)
+{
+    size_t n;
+
+    cli_escaped(buf, cap, raw);
+    n = strlen(buf);
+    /* Said, never silent: the rest of a long answer is not kept. */
+    if (cut && n < cap)
+        snprintf(buf + n, cap - n, " [answer cut: first %zu bytes kept]",
+                 raw ? strlen(raw) : (size_t)0);
+    return buf;
+}
+
 int cli_exit_for_read_error(int err)
 {
     switch (err) {

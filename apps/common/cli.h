@@ -149,6 +149,13 @@ int cli_spool_error(const char *prog, int rc, const char *dir);
  * sent: drone answers, labels, error messages. */
 const char *cli_escaped(char *buf, size_t cap, const char *s);
 
+/* Room for cli_answer() of any answer the UAV library keeps (used where
+ * scentience/uav.h is included). */
+#define CLI_ANSWER_MAX (4 * SCN_UAV_RAW_MAX + 64)
+/* A drone's answer as kept (raw) made safe to print, as cli_escaped(),
+ * and said to be cut when the drone sent more than was kept (cut). */
+const char *cli_answer(char *buf, size_t cap, const char *raw, int cut);
+
 /* The exit code for an error opening or reading a recording: 66 cannot
  * read (missing, permission, a directory), 74 I/O error, 65 corrupt or not
  * MCAP, 71 out of memory. */

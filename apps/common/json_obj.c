@@ -139,6 +139,28 @@ void json_obj_raw(json_obj *o, const char *key, const char *json, size_t len)
     o->buf[o->len] = '\0';
 }
 
+void json_obj_name_left_out(json_obj *o)
+{
+    const char *key = o->left_out;
+    size_t bytes = o->left_out_bytes;
+    int err = o->err;
+
+    if (!o->open || !key)
+        return;
+    json_obj_str(o, "left_out", key);
+    json_obj_int(o, "left_out_bytes", (int64_t)bytes);
+    json_obj_str(o, "left_out_reason", scn_err_name(err));
+}
+
+void json_obj_say_left_out(const json_obj *o, FILE *f)
+{
+    if (o->open && o->left_out)
+        fprintf(f, "lost its \"%s\" (%zu bytes)", o->left_out,
+                o->left_out_bytes);
+    else
+        fputs("was not recorded", f);
+}
+
 size_t json_obj_end(json_obj *o)
 {
     if (!o->open)

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct json_obj {
     char *buf;             /* the text, NUL-terminated; NULL until the first */
@@ -46,6 +47,13 @@ void json_obj_str(json_obj *o, const char *key, const char *value);
 void json_obj_int(json_obj *o, const char *key, int64_t value);
 /* value is JSON text already (an object from the wire). */
 void json_obj_raw(json_obj *o, const char *key, const char *json, size_t len);
+/* After a member was left out (err set, object open): names it in the
+ * object itself, as "left_out" (its key), "left_out_bytes" and
+ * "left_out_reason" (scn_err_name of err), when those still fit. */
+void json_obj_name_left_out(json_obj *o);
+/* The same for a line on f: 'lost its "KEY" (N bytes)', or 'was not
+ * recorded' when not even the braces found memory. */
+void json_obj_say_left_out(const json_obj *o, FILE *f);
 /* Closes the object (room for the brace is kept from the start); returns
  * its length, 0 when not even the opening brace found memory. */
 size_t json_obj_end(json_obj *o);

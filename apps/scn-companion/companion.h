@@ -213,6 +213,11 @@ typedef struct comp {
     uint64_t live_refused;
     int live_reporting;
     cli_ratelimit rl_live;
+    /* /events and /uav/command records not kept whole (out of memory):
+     * the member left out named in the record, said on stderr (wiring.c).
+     * Exit 74. */
+    uint64_t events_incomplete;
+    cli_ratelimit rl_event;
     /* QoS 1 fleet messages lost (exit 74): dropped from the MQTT spool
      * unacknowledged, or refused by it (fleet.c). */
     uint64_t mqtt_lost;

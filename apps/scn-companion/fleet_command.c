@@ -18,10 +18,12 @@ typedef struct fleet_pending {
 } fleet_pending;
 
 /* The reply to one request: result "refused" (reason, detail),
- * "answered" (answer, ok) or "failed" (error). */
+ * "answered" (answer, ok; cut: the drone's answer was longer than kept)
+ * or "failed" (error). */
 static void reply(comp_fleet *f, const char *id, const char *command,
                   const char *result, const char *reason, const char *detail,
-                  const char *answer, int ok, int err, uint32_t elapsed_ms)
+                  const char *answer, int cut, int ok, int err,
+                  uint32_t elapsed_ms)
 {
     char num[64];
     json_obj j;
@@ -42,6 +44,8 @@ static void reply(comp_fleet *f, const char *id, const char *command,
     } else {
         json_obj_text(&j, ",\"answer\":");
         json_obj_string(&j, answer);
+        if (cut)
+            json_obj_text(&j, ",\"answer_truncated\":true");
         json_obj_text(&j, ok ? ",\"ok\":true" : ",\"ok\":false");
         json_obj_text(&j, ",\"error\":");
         json_obj_string(&j, err ? scn_strerror(err) : NULL);
@@ -66,7 +70,8 @@ static void on_fleet_reply(scn_uav_channel *ch, const scn_uav_reply *r,
     (void)ch;
     comp_command_reply(f->c, r);
     reply(f, p->id, p->command, answer ? "answered" : "failed", NULL, NULL,
-          answer, answer && r->err == 0, r->err, r->elapsed_ms);
+          answer, answer && r->answer->raw_truncated, answer && r->err == 0,
+          r->err, r->elapsed_ms);
     free(p);
 }
 
@@ -80,7 +85,7 @@ static void set_follow(comp_fleet *f, const fleet_request *req)
     c->follow.sent = 0;
     c->follow.chosen[0] = '\0';
     reply(f, req->id, req->command, "answered", NULL, NULL,
-          f->follow[0] ? f->follow : "off", 1, 0, 0);
+          f->follow[0] ? f->follow : "off", 0, 1, 0, 0);
 }
 
 void fleet_on_request(comp_fleet *f, const scn_mqtt_message *msg)
@@ -98,7 +103,7 @@ void fleet_on_request(comp_fleet *f, const scn_mqtt_message *msg)
     if (v != FLEET_PASS) {
         f->refused++;
         reply(f, req.id, req.command, "refused", fleet_verdict_word(v), detail,
-              NULL, 0, 0, 0);
+              NULL, 0, 0, 0, 0);
         return;
     }
     if (req.which == FLEET_CMD_FOLLOW) {
@@ -108,7 +113,8 @@ void fleet_on_request(comp_fleet *f, const scn_mqtt_message *msg)
     if (!c->ch) {
         f->refused++;
         reply(f, req.id, req.command, "refused", "no_drone",
-              "this companion has no drone link (--drone-url)", NULL, 0, 0, 0);
+              "this companion has no drone link (--drone-url)", NULL, 0, 0, 0,
+              0);
         return;
     }
     if (scn_uav_cmd_format(&req.cmd, line, sizeof(line), NULL, detail,
@@ -116,7 +122,7 @@ void fleet_on_request(comp_fleet *f, const scn_mqtt_message *msg)
         !(p = calloc(1, sizeof(*p)))) {
         f->refused++;
         reply(f, req.id, req.command, "refused", "busy", "out of memory", NULL,
-              0, 0, 0);
+              0, 0, 0, 0);
         return;
     }
     p->f = f;
@@ -128,7 +134,7 @@ void fleet_on_request(comp_fleet *f, const scn_mqtt_message *msg)
     if (rc) {
         f->refused++;
         reply(f, req.id, req.command, "refused", "busy",
-              detail[0] ? detail : scn_strerror(rc), NULL, 0, 0, 0);
+              detail[0] ? detail : scn_strerror(rc), NULL, 0, 0, 0, 0);
         free(p);
     }
 }

@@ -117,7 +117,7 @@ static void usage(FILE *f)
         "recording, the video file or the spool directory, 74\nrecords "
         "or fleet messages were dropped before the cloud or the broker "
         "had them\n(spool cap or full disk), or data was not recorded "
-        "(a failed recording, a state,\nfused record or inference lost: "
+        "(a failed recording, a state,\nfused record, inference or event lost: "
         "see EXIT STATUS in the manual), 75 the\nspool is in use by "
         "another process, 76 the MQTT broker's certificate did not\n"
         "verify, 77 key rejected or the MQTT broker refused the user "
@@ -628,7 +628,7 @@ int main(int argc, char **argv)
     c->rl_submit.interval_ms = c->rl_drop.interval_ms =
         c->rl_spool.interval_ms = c->rl_frame.interval_ms =
             c->rl_state.interval_ms = c->rl_record.interval_ms =
-                c->rl_live.interval_ms = 5000;
+                c->rl_live.interval_ms = c->rl_event.interval_ms = 5000;
     c->follow.compound = cf.follow;
     c->follow.threshold = cf.threshold;
     c->follow.max_age_ns = (int64_t)(cf.max_age * 1e9);
@@ -714,7 +714,8 @@ int main(int argc, char **argv)
                 "the broker (its spool's cap, a full disk or a refusal)\n",
                 (unsigned long long)c->mqtt_lost);
     if ((lost || c->frames_lost || c->mqtt_lost || c->states_lost ||
-         c->cloud_records_lost || c->inferences_unrecorded) &&
+         c->cloud_records_lost || c->inferences_unrecorded ||
+         c->events_incomplete) &&
         status == 0)
         status = CLI_EX_IOERR;
 out:

@@ -5,13 +5,12 @@
 #include <string.h>
 #include <time.h>
 
-#include <scentience/json_writer.h>
-
 #include "cli.h"
 #include "cloud_json.h"
 #include "companion.h"
 #include "fixed.h"
 #include "gap_json.h"
+#include "json_obj.h"
 
 int64_t wall_ns(void)
 {
@@ -21,88 +20,42 @@ int64_t wall_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/*
- * One /events object being built. It starts in a buffer on the stack and
- * moves to the heap when peer text (a detail, a drone's answer) makes it
- * longer, so that nothing is cut; only running out of memory loses it,
- * and that is said on stderr.
- */
-typedef struct evb {
-    char *buf;
-    size_t len, cap;
-    int oom;
-    char small[1024];
-} evb;
-
-static void evb_init(evb *b)
+/* An /events or /uav/command object (json_obj's members): no limit but
+ * memory, as every peer text in it is bounded by the link that received
+ * it. A member that does not fit is named in the object, counted and
+ * said (exit 74); one that cannot even open is not recorded. */
+static void obj_begin(json_obj *o)
 {
-    b->buf = b->small;
-    b->len = 0;
-    b->cap = sizeof(b->small);
-    b->oom = 0;
+    json_obj_begin(o, SIZE_MAX);
 }
 
-/* Room for n more bytes and a NUL. */
-static int evb_room(evb *b, size_t n)
+/* Emits the object o (its stream st, what: its "event" or "command") and
+ * frees it. */
+static void obj_emit(comp *c, json_obj *o, scn_record_stream st,
+                     const char *what)
 {
-    size_t cap = b->cap;
-    char *p;
+    size_t len;
+    uint64_t held;
 
-    if (b->oom)
-        return 0;
-    if (b->cap - b->len > n)
-        return 1;
-    while (cap - b->len <= n)
-        cap *= 2;
-    p = b->buf == b->small ? malloc(cap) : realloc(b->buf, cap);
-    if (p == NULL) {
-        b->oom = 1;
-        return 0;
+    if (o->err) {
+        json_obj_name_left_out(o);
+        c->events_incomplete++;
+        if (cli_ratelimit_allow(&c->rl_event, scn_loop_now_ms(c->loop),
+                                &held)) {
+            fprintf(stderr, "scn-companion: \"%s\" record ", what);
+            json_obj_say_left_out(o, stderr);
+            fprintf(stderr, ": %s; %llu records incomplete",
+                    scn_strerror(o->err),
+                    (unsigned long long)c->events_incomplete);
+            if (held)
+                fprintf(stderr, " (%llu lines held back)",
+                        (unsigned long long)held);
+            fputc('\n', stderr);
+        }
     }
-    if (b->buf == b->small)
-        memcpy(p, b->small, b->len);
-    b->buf = p;
-    b->cap = cap;
-    return 1;
-}
-
-static void jraw(evb *b, const char *s)
-{
-    size_t n = strlen(s);
-
-    if (evb_room(b, n)) {
-        memcpy(b->buf + b->len, s, n + 1);
-        b->len += n;
-    }
-}
-
-static void jstr(evb *b, const char *s)
-{
-    size_t n = scn_json_write_string(NULL, 0, s, strlen(s));
-
-    if (evb_room(b, n))
-        b->len += scn_json_write_string(b->buf + b->len, b->cap - b->len, s,
-                                        strlen(s));
-}
-
-static void juint(evb *b, const char *name, unsigned long long v)
-{
-    char num[48];
-
-    snprintf(num, sizeof(num), ",\"%s\":%llu", name, v);
-    jraw(b, num);
-}
-
-/* Emits the object and frees what it took. */
-static void evb_emit(comp *c, evb *b, scn_record_stream st)
-{
-    if (b->oom)
-        fprintf(stderr, "scn-companion: out of memory: an event was not "
-                        "recorded\n");
-    else
-        comp_emit(c, st, "events", b->buf, b->len, 0);
-    if (b->buf != b->small)
-        free(b->buf);
+    if ((len = json_obj_end(o)) > 0)
+        comp_emit(c, st, "events", o->buf, len, 0);
+    json_obj_free(o);
 }
 
 /* A message the live fan-out refused (rc < 0: out of memory, or too big
@@ -206,19 +159,14 @@ void comp_record_failed(comp *c, int rc, uint64_t lost)
 void comp_event(comp *c, const char *event, const char *source,
                 const char *detail)
 {
-    evb b;
+    json_obj b;
 
-    evb_init(&b);
-    jraw(&b, "{\"event\":");
-    jstr(&b, event);
-    jraw(&b, ",\"source\":");
-    jstr(&b, source);
-    if (detail) {
-        jraw(&b, ",\"detail\":");
-        jstr(&b, detail);
-    }
-    jraw(&b, "}");
-    evb_emit(c, &b, SCN_RECORD_EVENTS);
+    obj_begin(&b);
+    json_obj_str(&b, "event", event);
+    json_obj_str(&b, "source", source);
+    if (detail)
+        json_obj_str(&b, "detail", detail);
+    obj_emit(c, &b, SCN_RECORD_EVENTS, event);
 }
 
 /* A link changed state: recorded with the key redacted (never the key).
@@ -227,7 +175,7 @@ void comp_event(comp *c, const char *event, const char *source,
 static void link_event(comp *c, int idx, const char *source, scn_session *s,
                        const scn_state_event *ev, int current)
 {
-    evb b;
+    json_obj b;
 
     if (ev->state == SCN_STATE_OPEN && current) {
         if (c->opened[idx]) {
@@ -238,29 +186,20 @@ static void link_event(comp *c, int idx, const char *source, scn_session *s,
     }
     if (current)
         comp_status_link(c, idx, ev);
-    evb_init(&b);
-    jraw(&b, "{\"event\":\"connection\",\"source\":");
-    jstr(&b, source);
-    jraw(&b, ",\"state\":");
-    jstr(&b, scn_state_name(ev->state));
-    jraw(&b, ",\"previous\":");
-    jstr(&b, scn_state_name(ev->previous));
-    if (ev->reason) {
-        jraw(&b, ",\"reason\":");
-        jstr(&b, scn_strerror(ev->reason));
-    }
-    if (ev->last_error) {
-        jraw(&b, ",\"last_error\":");
-        jstr(&b, scn_strerror(ev->last_error));
-    }
-    if (s && scn_session_key_redacted(s)) {
-        jraw(&b, ",\"key\":");
-        jstr(&b, scn_session_key_redacted(s));
-    }
-    juint(&b, "delay_ms", ev->delay_ms);
-    juint(&b, "attempt", ev->attempt);
-    jraw(&b, "}");
-    evb_emit(c, &b, SCN_RECORD_EVENTS);
+    obj_begin(&b);
+    json_obj_str(&b, "event", "connection");
+    json_obj_str(&b, "source", source);
+    json_obj_str(&b, "state", scn_state_name(ev->state));
+    json_obj_str(&b, "previous", scn_state_name(ev->previous));
+    if (ev->reason)
+        json_obj_str(&b, "reason", scn_strerror(ev->reason));
+    if (ev->last_error)
+        json_obj_str(&b, "last_error", scn_strerror(ev->last_error));
+    if (s && scn_session_key_redacted(s))
+        json_obj_str(&b, "key", scn_session_key_redacted(s));
+    json_obj_int(&b, "delay_ms", ev->delay_ms);
+    json_obj_int(&b, "attempt", ev->attempt);
+    obj_emit(c, &b, SCN_RECORD_EVENTS, "connection");
     if (!current)
         return;
     if (ev->state == SCN_STATE_OPEN)
@@ -492,31 +431,29 @@ static void uav_error(scn_uav_channel *ch, int err, const char *detail,
 
 static void cmd_record(comp *c, const char *line, const scn_uav_reply *r)
 {
-    evb b;
+    json_obj b;
 
-    evb_init(&b);
-    jraw(&b, "{\"command\":");
-    jstr(&b, line);
+    obj_begin(&b);
+    json_obj_str(&b, "command", line);
     if (r) {
-        jraw(&b, ",\"answer\":");
         if (r->answer && r->answer->raw_len)
-            jstr(&b, r->answer->raw);
+            json_obj_str(&b, "answer", r->answer->raw);
         else
-            jraw(&b, "null");
-        if (r->err) {
-            jraw(&b, ",\"error\":");
-            jstr(&b, scn_strerror(r->err));
-        }
-        juint(&b, "attempts", r->attempts);
-        juint(&b, "elapsed_ms", r->elapsed_ms);
+            json_obj_raw(&b, "answer", "null", 4);
+        /* The drone said more than the library keeps: never cut silently. */
+        if (r->answer && r->answer->raw_truncated)
+            json_obj_raw(&b, "answer_truncated", "true", 4);
+        if (r->err)
+            json_obj_str(&b, "error", scn_strerror(r->err));
+        json_obj_int(&b, "attempts", r->attempts);
+        json_obj_int(&b, "elapsed_ms", r->elapsed_ms);
     }
-    jraw(&b, "}");
-    evb_emit(c, &b, SCN_RECORD_UAV_COMMAND);
+    obj_emit(c, &b, SCN_RECORD_UAV_COMMAND, "command");
 }
 
 void comp_command_reply(comp *c, const scn_uav_reply *r)
 {
-    char raw[4 * SCN_UAV_RAW_MAX + 1];
+    char raw[CLI_ANSWER_MAX];
 
     if (c->cmd_outstanding)
         c->cmd_outstanding--;
@@ -530,7 +467,8 @@ void comp_command_reply(comp *c, const scn_uav_reply *r)
     }
     printf("< %s: %s\n", r->line,
            r->answer && r->answer->raw_len
-               ? cli_escaped(raw, sizeof(raw), r->answer->raw)
+               ? cli_answer(raw, sizeof(raw), r->answer->raw,
+                            r->answer->raw_truncated)
                : scn_strerror(r->err));
     fflush(stdout);
 }

@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "dashboard.h"
+#include "json_obj.h"
 #include "live_close.h"
 #include "station.h"
 
@@ -43,110 +44,86 @@ void gs_live_publish(gs_app *a, const scn_fleet_message *m, uint64_t t_ns)
     scn_live_publish(a->live, *chan, name, t_ns, m->data, m->data_len);
 }
 
-/* Appends printf-style text to a growing buffer; *ok cleared on failure. */
-typedef struct jbuf {
-    char *p;
-    size_t len, cap;
-    int ok;
-} jbuf;
-
-static void jb_reserve(jbuf *b, size_t more)
-{
-    char *n;
-    size_t cap = b->cap ? b->cap : 4096;
-
-    if (!b->ok || b->len + more < b->cap)
-        return;
-    while (cap <= b->len + more)
-        cap *= 2;
-    n = realloc(b->p, cap);
-    if (!n) {
-        b->ok = 0;
-        return;
-    }
-    b->p = n;
-    b->cap = cap;
-}
-
-static void jb_raw(jbuf *b, const char *s)
-{
-    size_t n = strlen(s);
-
-    jb_reserve(b, n + 1);
-    if (!b->ok)
-        return;
-    memcpy(b->p + b->len, s, n + 1);
-    b->len += n;
-}
-
-static void jb_string(jbuf *b, const char *s)
-{
-    size_t need = scn_json_write_string(NULL, 0, s, strlen(s));
-
-    jb_reserve(b, need + 1);
-    if (!b->ok)
-        return;
-    b->len +=
-        scn_json_write_string(b->p + b->len, b->cap - b->len, s, strlen(s));
-}
-
-static void jb_member(jbuf *b, const char *key, double v)
+/* ,"key":v with v as the library writes numbers. */
+static void number_member(json_obj *b, const char *key, double v)
 {
     char num[SCN_JSON_NUMBER_MAX];
 
     scn_json_write_number(num, sizeof(num), v);
-    jb_raw(b, ",\"");
-    jb_raw(b, key);
-    jb_raw(b, "\":");
-    jb_raw(b, num);
+    json_obj_text(b, ",\"");
+    json_obj_text(b, key);
+    json_obj_text(b, "\":");
+    json_obj_text(b, num);
+}
+
+/* A table the dashboards never get (no memory to build it, or the fan-out
+ * refused it): counted and said, at most once an interval. Not kept data:
+ * the exit status stays. */
+static void table_unpublished(gs_app *a, int rc, uint64_t now_ms)
+{
+    uint64_t held;
+
+    a->tables_unpublished++;
+    if (!cli_ratelimit_allow(&a->rl_table, now_ms, &held))
+        return;
+    fprintf(stderr,
+            P ": the fleet table was not published on /live: %s; "
+              "%llu tables not published\n",
+            scn_strerror(rc), (unsigned long long)a->tables_unpublished);
 }
 
 /* {"broker":"...","outages":N,"drones":[{"id":..,"online":true|false|
- * null,...}]} */
+ * null,...}]}: no limit but memory (the model holds at most max_drones). */
 void gs_live_table(gs_app *a, uint64_t now_ms)
 {
-    jbuf b = {NULL, 0, 0, 1};
+    json_obj b;
     scn_fleet_drone d;
     char link[256];
     size_t n = scn_fleet_count(a->model);
+    int rc;
 
     if (!a->live)
         return;
+    json_obj_init(&b, SIZE_MAX);
     gs_link_describe(a, now_ms, link, sizeof(link));
-    jb_raw(&b, "{\"broker\":");
-    jb_string(&b, link);
-    jb_member(&b, "outages", (double)a->outages);
-    jb_raw(&b, ",\"drones\":[");
+    json_obj_text(&b, "{\"broker\":");
+    json_obj_string(&b, link);
+    number_member(&b, "outages", (double)a->outages);
+    json_obj_text(&b, ",\"drones\":[");
     for (size_t i = 0; i < n; i++) {
         if (scn_fleet_drone_get(a->model, i, &d) != 0)
             continue;
-        jb_raw(&b, i ? ",{\"id\":" : "{\"id\":");
-        jb_string(&b, d.id);
-        jb_raw(&b, d.online == 1   ? ",\"online\":true"
-                   : d.online == 0 ? ",\"online\":false"
-                                   : ",\"online\":null");
+        json_obj_text(&b, i ? ",{\"id\":" : "{\"id\":");
+        json_obj_string(&b, d.id);
+        json_obj_text(&b, d.online == 1   ? ",\"online\":true"
+                          : d.online == 0 ? ",\"online\":false"
+                                          : ",\"online\":null");
         if (d.has_battery)
-            jb_member(&b, "battery", d.battery_pct);
+            number_member(&b, "battery", d.battery_pct);
         if (d.has_position) {
-            jb_member(&b, "x", d.x_m);
-            jb_member(&b, "y", d.y_m);
-            jb_member(&b, "h", d.h_m);
+            number_member(&b, "x", d.x_m);
+            number_member(&b, "y", d.y_m);
+            number_member(&b, "h", d.h_m);
         }
         if (d.inference[0]) {
-            jb_raw(&b, ",\"inference\":");
-            jb_string(&b, d.inference);
-            jb_member(&b, "score", d.inference_score);
+            json_obj_text(&b, ",\"inference\":");
+            json_obj_string(&b, d.inference);
+            number_member(&b, "score", d.inference_score);
         }
-        jb_member(&b, "age_ms", (double)(now_ms - d.last_ms));
-        jb_member(&b, "gaps", (double)d.gaps);
-        jb_member(&b, "duplicates", (double)d.duplicates);
-        jb_member(&b, "messages", (double)d.messages);
-        jb_raw(&b, "}");
+        number_member(&b, "age_ms", (double)(now_ms - d.last_ms));
+        number_member(&b, "gaps", (double)d.gaps);
+        number_member(&b, "duplicates", (double)d.duplicates);
+        number_member(&b, "messages", (double)d.messages);
+        json_obj_text(&b, "}");
     }
-    jb_raw(&b, "]}");
-    if (b.ok)
-        scn_live_publish(a->live, 0, "fleet", gs_now_ns(), b.p, b.len);
-    free(b.p);
+    json_obj_text(&b, "]}");
+    rc = b.err
+             ? b.err
+             : scn_live_publish(a->live, 0, "fleet", gs_now_ns(), b.buf, b.len);
+    /* >= 0: the subscribers it was queued for. */
+    if (rc < 0)
+        table_unpublished(a, rc, now_ms);
+    json_obj_free(&b);
 }
 
 void gs_live_stop(gs_app *a)

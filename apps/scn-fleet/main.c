@@ -325,6 +325,7 @@ int main(int argc, char **argv)
     memset(&a, 0, sizeof(a));
     a.cf = &cf;
     a.table_tty = isatty(1);
+    a.rl_table.interval_ms = 5000;
     scn_fleet_options_init(&fo);
     fo.max_drones = (size_t)cf.max_drones;
     cli_loop_options(&lo);

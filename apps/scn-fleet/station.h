@@ -18,6 +18,7 @@
 #include <scentience/scentience.h>
 
 #include "live_listen.h"
+#include "ratelimit.h"
 
 #define P "scn-fleet"
 /* Drones a command line may name with --drone. */
@@ -63,6 +64,10 @@ typedef struct gs_app {
     uint64_t bad_messages; /* refused by the model (counted there too) */
     int table_tty;
     uint64_t next_table_ms;
+    /* Fleet tables /live never got (live.c), said at most once an
+     * interval. */
+    uint64_t tables_unpublished;
+    cli_ratelimit rl_table;
 } gs_app;
 
 /* ---- streams.c: a stream's names on the recording and /live ---- */

@@ -151,22 +151,14 @@ static void event_incomplete(app *a, json_obj *o, const char *event)
 {
     uint64_t held = 0;
 
-    if (o->open) {
-        json_obj_str(o, "left_out", o->left_out);
-        json_obj_int(o, "left_out_bytes", (int64_t)o->left_out_bytes);
-        json_obj_str(o, "left_out_reason", scn_err_name(o->err));
-    }
+    json_obj_name_left_out(o);
     a->events_incomplete++;
     if (a->quiet ||
         !cli_ratelimit_allow(&a->rl_event, realtime_ns() / 1000000, &held))
         return;
     fprintf(stderr, "%sscn-record: an /events \"%s\" record ",
             a->progress ? "\r\033[K" : "", event);
-    if (o->open) /* else not even its braces found memory */
-        fprintf(stderr, "lost its \"%s\" (%zu bytes)", o->left_out,
-                o->left_out_bytes);
-    else
-        fputs("was not recorded", stderr);
+    json_obj_say_left_out(o, stderr);
     fprintf(stderr, ": %s; %llu records incomplete", scn_strerror(o->err),
             (unsigned long long)a->events_incomplete);
     if (held)

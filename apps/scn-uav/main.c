@@ -127,13 +127,14 @@ static void on_error(scn_uav_channel *ch, int err, const char *detail,
 static void on_reply(scn_uav_channel *ch, const scn_uav_reply *r, void *user)
 {
     app *a = user;
-    char raw[4 * SCN_UAV_RAW_MAX + 1];
+    char raw[CLI_ANSWER_MAX];
 
     (void)ch;
     a->waiting = 0;
     a->last_err = r->err;
     if (r->answer && r->answer->raw_len)
-        printf("< %s\n", cli_escaped(raw, sizeof(raw), r->answer->raw));
+        printf("< %s\n", cli_answer(raw, sizeof(raw), r->answer->raw,
+                                    r->answer->raw_truncated));
     else
         printf("< (%s)\n", scn_strerror(r->err));
     fflush(stdout);

@@ -55,14 +55,19 @@ static const char uav_command_schema[] =
     "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
     "\"title\":\"scentience.UavCommand\","
     "\"description\":\"A drone command as sent (passwords redacted) and "
-    "its answer.\","
+    "its answer, its first 128 bytes (answer_truncated: the drone sent "
+    "more).\","
     "\"type\":\"object\","
     "\"required\":[\"command\"],"
     "\"properties\":{"
     "\"command\":" STR ","
     "\"answer\":{\"type\":[\"string\",\"null\"]},"
+    "\"answer_truncated\":{\"type\":\"boolean\"},"
     "\"error\":" STR ","
-    "\"attempts\":" INT ",\"elapsed_ms\":" INT "}}";
+    "\"attempts\":" INT ",\"elapsed_ms\":" INT ","
+    /* a record not kept whole (no memory): the member left out */
+    "\"left_out\":" STR ",\"left_out_bytes\":" INT ","
+    "\"left_out_reason\":" STR "}}";
 
 /* A cloud inference result for one input frame. */
 static const char inference_schema[] =

@@ -15,7 +15,9 @@ device, cloud and drone:
   a *.keys.json for scripts/check-no-keys-in-logs);
 - fleet commands: refused without opt-in; with it, `land` reaches the
   drone once and its answer comes back on the reply topic; a motion
-  command, takeoff, a retained request and a repeated id never reach it.
+  command, takeoff, a retained request and a repeated id never reach it;
+  a drone's answer longer than the library keeps (long_answer_drone.py)
+  is said to be cut in the reply, the recording and on stdout.
 """
 
 import json
@@ -24,16 +26,21 @@ import re
 import secrets
 import signal
 import subprocess
+import sys
 import time
 
+import long_answer_drone
 import mosquitto_broker
 import simproc
-from simproc import COMPANION, LOG_DIR, log_events, scaled, wait_until
+from simproc import (COMPANION, LOG_DIR, SOURCE_DIR, log_events, reserve_port,
+                     scaled, wait_until)
 
 KEY = "SCN_TEST_companionmqttfleet01"
 DRONE = "d1"
 ROOT = "scentience/v1/%s/" % DRONE
 QOS1_TOPICS = ("inference", "events", "command")
+LONG_DRONE = os.path.join(SOURCE_DIR, "tests", "integration",
+                          "long_answer_drone.py")
 
 
 class Sub:
@@ -121,11 +128,11 @@ class MqttCase(simproc.ProcCase):
 
     def companion(self, name, url, extra=(), drone=False, cloud=False,
                   duration=None, script=None, stderr=None, rate=20,
-                  spool=None):
+                  spool=None, drone_url=None):
         """scn-companion with a device simulator (rate frames a second; and
         the drone's and cloud's), publishing to url as DRONE with its MQTT
         spool in tmp/SPOOL (NAME-mqtt-spool); returns (process, uav
-        log)."""
+        log). drone_url: another drone than scn-sim's (no uav log)."""
         _, _, dev_port = self.sim("device", ["device", "--rate", str(rate)])
         argv = [COMPANION, "--device-url", "ws://127.0.0.1:%d" % dev_port,
                 "--live-port", "0", "--no-status", "--mqtt-url", url,
@@ -137,6 +144,10 @@ class MqttCase(simproc.ProcCase):
             argv += ["--drone-url", "ws://127.0.0.1:%d" % uav_port,
                      "--listen", "127.0.0.1", "--state-port", str(state_port),
                      "--video-port", str(video_port)]
+        elif drone_url:
+            argv += ["--drone-url", drone_url, "--listen", "127.0.0.1",
+                     "--state-port", str(reserve_port()),
+                     "--video-port", str(reserve_port())]
         if cloud:
             _, _, cloud_port = self.sim("cloud", ["cloud"])
             argv += ["--cloud-url", "ws://127.0.0.1:%d/v1/stream" % cloud_port,
@@ -626,6 +637,39 @@ class CommandsTest(MqttCase):
         got = self.drone_got(uav_log)
         self.assertEqual((got.count("land"), got.count("emergency")), (1, 1),
                          got)
+
+    def test_a_long_answer_is_said_to_be_cut(self):
+        """The library keeps an answer's first 128 bytes: a longer one is
+        relayed as kept and said to be cut, in the reply, the recording
+        and on stdout, never passed on as if whole."""
+        b = self.broker()
+        peer = simproc.Server(
+            [sys.executable, LONG_DRONE], name="long_answer_drone",
+            err_path=self.log_path("long.peer.stderr"))
+        self.addCleanup(peer.kill)
+        sub = Sub(self, b, ROOT + "#", "long.sub")
+        sub.wait_ready()
+        mcap = os.path.join(self.tmp, "long.mcap")
+        p, _ = self.companion("long", b.url, ["--mqtt-commands", "land",
+                                              "--record", mcap],
+                              drone_url=peer.origin)
+        # Online: its subscription to requests is in place (a request
+        # before it would reach nobody).
+        self.wait_status(sub, True)
+        self.request(b, "x1", "land")
+        r = self.reply(sub, "x1")[0]
+        kept = long_answer_drone.ANSWER[:128]
+        self.assertEqual((r["result"], r["answer"], r["ok"]),
+                         ("answered", kept, False), r)
+        self.assertIs(r.get("answer_truncated"), True, r)
+        self.assertEqual(self.stop(p), 0, self.text(p.err_path))
+        cmds = [m["data"] for m in self.export(mcap)
+                if m["topic"] == "/uav/command"
+                and m["data"]["command"] == "land" and "answer" in m["data"]]
+        self.assertEqual([(c["answer"], c.get("answer_truncated"))
+                          for c in cmds], [(kept, True)], cmds)
+        self.assertIn("< land: %s [answer cut: first 128 bytes kept]\n"
+                      % kept, self.text(p.out_path))
 
 
 class SettingsTest(MqttCase):

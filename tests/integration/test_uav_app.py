@@ -11,15 +11,20 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
 import zlib
 
+import long_answer_drone
 import simproc
-from simproc import BIN_DIR, LOG_DIR, SIM, reserve_port, scaled, wait_until
+from simproc import (BIN_DIR, LOG_DIR, SIM, SOURCE_DIR, reserve_port, scaled,
+                     wait_until)
 
 KEY = "SCN_TEST_uavapp0000000000001"
+LONG_DRONE = os.path.join(SOURCE_DIR, "tests", "integration",
+                          "long_answer_drone.py")
 
 
 class Sim(simproc.Server):
@@ -175,6 +180,20 @@ class UavAppTest(unittest.TestCase):
         raws = [e.get("raw") for e in self.sim.events("command")]
         self.assertEqual(raws[-1], "land")
         self.assertIn("> land", out)
+
+    def test_a_long_answer_is_said_to_be_cut(self):
+        """A drone's answer longer than the library keeps (128 bytes) is
+        printed as kept and said to be cut, never shown as if whole."""
+        peer = simproc.Server(
+            [sys.executable, LONG_DRONE], name="long_answer_drone",
+            err_path=os.path.join(LOG_DIR, "uavapp-long.peer.stderr.log"))
+        self.addCleanup(peer.kill)
+        base = self.base()
+        base[1] = peer.origin
+        rc, out, err = run_uav(base + ["battery?"], "uavapp-long")
+        self.assertEqual(rc, 1, err)  # the drone said error
+        self.assertIn("< %s [answer cut: first 128 bytes kept]\n"
+                      % long_answer_drone.ANSWER[:128], out)
 
 
 if __name__ == "__main__":

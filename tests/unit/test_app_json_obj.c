@@ -96,6 +96,34 @@ static void test_over_limit_left_out_and_named(void **state)
     json_obj_free(&o);
 }
 
+/* The member left out is named in the object itself (its key, length
+ * and reason), after the members that went in; nothing when none was. */
+static void test_left_out_named_in_the_object(void **state)
+{
+    char big[101];
+    json_obj o;
+
+    (void)state;
+    memset(big, 'y', 100);
+    big[100] = '\0';
+    json_obj_begin(&o, 110);
+    json_obj_str(&o, "event", "x");
+    json_obj_str(&o, "detail", big);
+    json_obj_name_left_out(&o);
+    json_obj_end(&o);
+    assert_string_equal(o.buf, "{\"event\":\"x\",\"left_out\":\"detail\","
+                               "\"left_out_bytes\":102,\"left_out_reason\":"
+                               "\"MESSAGE_TOO_BIG\"}");
+    json_obj_free(&o);
+
+    json_obj_begin(&o, 160);
+    json_obj_str(&o, "event", "x");
+    json_obj_name_left_out(&o);
+    json_obj_end(&o);
+    assert_string_equal(o.buf, "{\"event\":\"x\"}");
+    json_obj_free(&o);
+}
+
 /* The limit is the text's length: exactly at it fits, one byte over does
  * not, and the closing brace always has its room. */
 static void test_limit_is_exact(void **state)
@@ -185,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_long_member_kept_whole),
         cmocka_unit_test(test_escaped_strings_grow),
         cmocka_unit_test(test_over_limit_left_out_and_named),
+        cmocka_unit_test(test_left_out_named_in_the_object),
         cmocka_unit_test(test_limit_is_exact),
         cmocka_unit_test(test_unbounded_limit),
         cmocka_unit_test(test_pieces),
