@@ -152,13 +152,20 @@ void json_obj_name_left_out(json_obj *o)
     json_obj_str(o, "left_out_reason", scn_err_name(err));
 }
 
-void json_obj_say_left_out(const json_obj *o, FILE *f)
+void json_obj_say_incomplete(const json_obj *o, FILE *f, const char *what,
+                             uint64_t incomplete, uint64_t held)
 {
+    fprintf(f, "\"%s\" record ", what);
     if (o->open && o->left_out)
         fprintf(f, "lost its \"%s\" (%zu bytes)", o->left_out,
                 o->left_out_bytes);
     else
         fputs("was not recorded", f);
+    fprintf(f, ": %s; %llu records incomplete", scn_strerror(o->err),
+            (unsigned long long)incomplete);
+    if (held)
+        fprintf(f, " (%llu lines held back)", (unsigned long long)held);
+    fputc('\n', f);
 }
 
 size_t json_obj_end(json_obj *o)

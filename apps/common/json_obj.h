@@ -51,9 +51,12 @@ void json_obj_raw(json_obj *o, const char *key, const char *json, size_t len);
  * object itself, as "left_out" (its key), "left_out_bytes" and
  * "left_out_reason" (scn_err_name of err), when those still fit. */
 void json_obj_name_left_out(json_obj *o);
-/* The same for a line on f: 'lost its "KEY" (N bytes)', or 'was not
- * recorded' when not even the braces found memory. */
-void json_obj_say_left_out(const json_obj *o, FILE *f);
+/* The same on a line of f, after the program's name the caller wrote:
+ * '"WHAT" record lost its "KEY" (N bytes): REASON; C records incomplete'
+ * ('was not recorded' when not even the braces found memory), then how
+ * many such lines the caller's rate limit held back, if any. */
+void json_obj_say_incomplete(const json_obj *o, FILE *f, const char *what,
+                             uint64_t incomplete, uint64_t held);
 /* Closes the object (room for the brace is kept from the start); returns
  * its length, 0 when not even the opening brace found memory. */
 size_t json_obj_end(json_obj *o);

@@ -42,15 +42,9 @@ static void obj_emit(comp *c, json_obj *o, scn_record_stream st,
         c->events_incomplete++;
         if (cli_ratelimit_allow(&c->rl_event, scn_loop_now_ms(c->loop),
                                 &held)) {
-            fprintf(stderr, "scn-companion: \"%s\" record ", what);
-            json_obj_say_left_out(o, stderr);
-            fprintf(stderr, ": %s; %llu records incomplete",
-                    scn_strerror(o->err),
-                    (unsigned long long)c->events_incomplete);
-            if (held)
-                fprintf(stderr, " (%llu lines held back)",
-                        (unsigned long long)held);
-            fputc('\n', stderr);
+            fputs("scn-companion: ", stderr);
+            json_obj_say_incomplete(o, stderr, what, c->events_incomplete,
+                                    held);
         }
     }
     if ((len = json_obj_end(o)) > 0)

@@ -156,14 +156,8 @@ static void event_incomplete(app *a, json_obj *o, const char *event)
     if (a->quiet ||
         !cli_ratelimit_allow(&a->rl_event, realtime_ns() / 1000000, &held))
         return;
-    fprintf(stderr, "%sscn-record: an /events \"%s\" record ",
-            a->progress ? "\r\033[K" : "", event);
-    json_obj_say_left_out(o, stderr);
-    fprintf(stderr, ": %s; %llu records incomplete", scn_strerror(o->err),
-            (unsigned long long)a->events_incomplete);
-    if (held)
-        fprintf(stderr, " (%llu lines held back)", (unsigned long long)held);
-    fputc('\n', stderr);
+    fprintf(stderr, "%sscn-record: an /events ", a->progress ? "\r\033[K" : "");
+    json_obj_say_incomplete(o, stderr, event, a->events_incomplete, held);
 }
 
 /* Records the event o (whose "event" is event) and frees it. */

@@ -124,6 +124,37 @@ static void test_left_out_named_in_the_object(void **state)
     json_obj_free(&o);
 }
 
+/* The line the apps print for a record not kept whole names the record,
+ * the member, its length, the reason and the count. */
+static void test_incomplete_said_on_a_line(void **state)
+{
+    char line[256] = "";
+    char big[101];
+    FILE *f = tmpfile();
+    json_obj o;
+
+    (void)state;
+    assert_non_null(f);
+    memset(big, 'y', 100);
+    big[100] = '\0';
+    json_obj_begin(&o, 110);
+    json_obj_str(&o, "event", "x");
+    json_obj_str(&o, "detail", big);
+    json_obj_say_incomplete(&o, f, "error", 3, 0);
+    json_obj_say_incomplete(&o, f, "error", 4, 2);
+    rewind(f);
+    assert_non_null(fgets(line, sizeof(line), f));
+    assert_string_equal(line, "\"error\" record lost its \"detail\" (102 "
+                              "bytes): message larger than the configured "
+                              "maximum; 3 records "
+                              "incomplete\n");
+    assert_non_null(fgets(line, sizeof(line), f));
+    assert_non_null(strstr(line, "; 4 records incomplete (2 lines held "
+                                 "back)\n"));
+    fclose(f);
+    json_obj_free(&o);
+}
+
 /* The limit is the text's length: exactly at it fits, one byte over does
  * not, and the closing brace always has its room. */
 static void test_limit_is_exact(void **state)
@@ -214,6 +245,7 @@ int main(void)
         cmocka_unit_test(test_escaped_strings_grow),
         cmocka_unit_test(test_over_limit_left_out_and_named),
         cmocka_unit_test(test_left_out_named_in_the_object),
+        cmocka_unit_test(test_incomplete_said_on_a_line),
         cmocka_unit_test(test_limit_is_exact),
         cmocka_unit_test(test_unbounded_limit),
         cmocka_unit_test(test_pieces),
