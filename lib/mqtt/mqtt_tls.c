@@ -30,25 +30,6 @@ static void sni_from_name(const SSL *ssl, int where, int ret)
         SSL_set_tlsext_host_name(s, name);
 }
 
-static int load_files(SSL_CTX *c, const char *ca_file, const char *cert_file,
-                      const char *key_file)
-{
-    /* As the sessions' (tls_mem.c, docs/PROTOCOL.md 1): the system store
-     * is trusted and ca_file adds to it. A missing system store is no
-     * error (then only ca_file is trusted). */
-    SSL_CTX_set_default_verify_paths(c);
-    ERR_clear_error();
-    if (ca_file && SSL_CTX_load_verify_file(c, ca_file) != 1)
-        return SCN_ERR_TLS;
-    if (!cert_file)
-        return 0;
-    if (SSL_CTX_use_certificate_chain_file(c, cert_file) != 1 ||
-        SSL_CTX_use_PrivateKey_file(c, key_file, SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(c) != 1)
-        return SCN_ERR_TLS;
-    return 0;
-}
-
 int scn__mqtt_tls_ctx_new(const char *host, const char *ca_file,
                           const char *cert_file, const char *key_file,
                           bool insecure, SSL_CTX **out)
@@ -62,7 +43,7 @@ int scn__mqtt_tls_ctx_new(const char *host, const char *ca_file,
     SSL_CTX_set_verify(c, insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
     SSL_CTX_set_info_callback(c, sni_from_name);
     rc = scn__tls_expect_host(SSL_CTX_get0_param(c), host) >= 0
-             ? load_files(c, ca_file, cert_file, key_file)
+             ? scn__tls_client_trust(c, NULL, ca_file, cert_file, key_file)
              : SCN_ERR_NOMEM;
     ERR_clear_error();
     if (rc) {

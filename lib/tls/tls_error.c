@@ -51,6 +51,28 @@ SSL_CTX *scn__tls_client_ctx_base(void)
     return c;
 }
 
+int scn__tls_client_trust(SSL_CTX *c, const scn_logger *log,
+                          const char *ca_file, const char *cert_file,
+                          const char *key_file)
+{
+    const char *key = key_file ? key_file : cert_file;
+
+    SSL_CTX_set_default_verify_paths(c);
+    ERR_clear_error();
+    if (ca_file && SSL_CTX_load_verify_file(c, ca_file) != 1)
+        return scn__tls_load_failed(log, "CA file", ca_file);
+    if (!cert_file)
+        return 0;
+    if (SSL_CTX_use_certificate_chain_file(c, cert_file) != 1)
+        return scn__tls_load_failed(log, "client certificate", cert_file);
+    if (SSL_CTX_use_PrivateKey_file(c, key, SSL_FILETYPE_PEM) != 1)
+        return scn__tls_load_failed(log, "client key", key);
+    if (SSL_CTX_check_private_key(c) != 1)
+        return scn__tls_load_failed(log, "client key (not the certificate's)",
+                                    key);
+    return 0;
+}
+
 int scn__tls_expect_host(X509_VERIFY_PARAM *vp, const char *host)
 {
     if (X509_VERIFY_PARAM_set1_ip_asc(vp, host) == 1)

@@ -27,6 +27,16 @@ SSL_CTX *scn__tls_client_ctx_base(void);
  * send), 0 for an address, -1 out of memory. */
 int scn__tls_expect_host(X509_VERIFY_PARAM *vp, const char *host);
 
+/* A client context's trust and identity, one rule for every client
+ * (sessions, the MQTT link; docs/PROTOCOL.md 1): the system store is
+ * trusted and ca_file (NULL: none) adds to it; cert_file (NULL: none)
+ * with key_file (NULL: a PEM holding both) is the client's certificate.
+ * A missing system store is no error. A file that does not load is
+ * logged (log may be NULL) and returns SCN_ERR_TLS; else 0. */
+int scn__tls_client_trust(SSL_CTX *c, const scn_logger *log,
+                          const char *ca_file, const char *cert_file,
+                          const char *key_file);
+
 /* Logs "cannot load WHAT PATH: REASON" with OpenSSL's last error and
  * empties the thread's error queue (lws reads it after its own calls).
  * Returns SCN_ERR_TLS. */

@@ -85,6 +85,7 @@ int scn__tls_client_new(const scn_logger *log, const char *ca_file,
                         scn_tls_ctx **out)
 {
     SSL_CTX *c = scn__tls_client_ctx_base();
+    int rc;
 
     *out = NULL;
     if (!c)
@@ -98,31 +99,9 @@ int scn__tls_client_new(const scn_logger *log, const char *ca_file,
     }
     /* Every connection verifies unless it says otherwise (insecure). */
     SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
-    /* The system store is trusted; ca_file adds to it. A missing default
-     * store is no error (nothing is trusted then). */
-    SSL_CTX_set_default_verify_paths(c);
-    ERR_clear_error();
-    if (ca_file && SSL_CTX_load_verify_file(c, ca_file) != 1) {
+    if ((rc = scn__tls_client_trust(c, log, ca_file, cert_file, key_file))) {
         SSL_CTX_free(c);
-        return scn__tls_load_failed(log, "CA file", ca_file);
-    }
-    if (cert_file) {
-        /* Without key_file, a PEM holding both. */
-        const char *key = key_file ? key_file : cert_file;
-
-        if (SSL_CTX_use_certificate_chain_file(c, cert_file) != 1) {
-            SSL_CTX_free(c);
-            return scn__tls_load_failed(log, "client certificate", cert_file);
-        }
-        if (SSL_CTX_use_PrivateKey_file(c, key, SSL_FILETYPE_PEM) != 1) {
-            SSL_CTX_free(c);
-            return scn__tls_load_failed(log, "client key", key);
-        }
-        if (SSL_CTX_check_private_key(c) != 1) {
-            SSL_CTX_free(c);
-            return scn__tls_load_failed(
-                log, "client key (not the certificate's)", key);
-        }
+        return rc;
     }
     return wrap_ctx(c, out);
 }
